@@ -1,0 +1,7 @@
+/**
+ * @kmm/shared: the protocol (generated from proto/), exact units, the transport, the actor
+ * runtime, injected clock and randomness, configuration and logging.
+ */
+export { kmm } from './gen/proto.js';
+export * from './units/index.js';
+export * from './clock/index.js';

@@ -1,0 +1,3 @@
+export * from './fixed.js';
+export * from './fees.js';
+export * from './grid.js';

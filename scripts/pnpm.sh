@@ -1,0 +1,4 @@
+#!/bin/sh
+# Runs the repository's pinned pnpm (installed by scripts/setup.sh into .tools/).
+export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1 DO_NOT_TRACK=1
+exec "$(dirname "$0")/../.tools/node_modules/.bin/pnpm" "$@"
