@@ -18,7 +18,10 @@ execFileSync(bin('pbjs'), ['-t', 'static-module', '-w', 'es6', '--force-number',
   '--no-delimited', '--no-beautify', '-p', protoDir, '-o', js, ...files], { stdio: 'inherit' });
 // protobufjs is CommonJS without an exports map: Node ESM needs the explicit file name.
 const src = readFileSync(js, 'utf8').replace(
-  /import \* as \$protobuf from "protobufjs\/minimal";/, 'import $protobuf from "protobufjs/minimal.js";');
+  /import \* as \$protobuf from "protobufjs\/minimal";/, 'import $protobuf from "protobufjs/minimal.js";\n' +
+  '// Our 64-bit fields (monotonic ns, counts, money) fit in 2^53: decode them as plain numbers,\n' +
+  '// never Long objects (pbjs --force-number alone does not change the reader).\n' +
+  '$protobuf.util.Long = undefined;\n$protobuf.configure();');
 writeFileSync(js, src);
 execFileSync(bin('pbts'), ['-o', join(outDir, 'proto.d.ts'), js], { stdio: 'inherit' });
 console.log(`codegen: ${files.length} proto files -> src/gen/proto.{js,d.ts}`);

@@ -5,3 +5,9 @@
 export { kmm } from './gen/proto.js';
 export * from './units/index.js';
 export * from './clock/index.js';
+export * from './auth/sign.js';
+export * from './routing/shard.js';
+export * from './runtime/index.js';
+export * from './transport/index.js';
+export * from './config/index.js';
+export * from './log/index.js';

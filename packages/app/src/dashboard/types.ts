@@ -1,0 +1,113 @@
+/**
+ * The dashboard's view of the running system: one plain JSON-able snapshot that the
+ * supervisor builds from the latest Health, BookFeatures, Position, WorkingOrders and
+ * OpsEvent messages it holds. The dashboard server and the metrics exporter only read it.
+ *
+ * Units: prices, sizes, inventory and P&L are the venue's decimal strings ("0.5200",
+ * "3.00", "-1.2345") so that nothing here converts through floats; the page shows them as
+ * they are. Ratios (elu) and latencies (µs) are plain numbers because they are display
+ * figures measured by us, not venue values.
+ */
+
+/** One side of the YES book: [price "0.5200", size "150.00"], best first. */
+export type Level = [price: string, size: string];
+
+export interface DashboardQuote {
+  side: 'bid' | 'ask';
+  price: string;
+  size: string;
+  /** Estimated contracts ahead of our order at its price ("12.00"), when known. */
+  queueAhead?: string;
+}
+
+export interface DashboardMarket {
+  ticker: string;
+  /** YES bids, best (highest) first. */
+  bids: Level[];
+  /** YES asks, best (lowest) first. */
+  asks: Level[];
+  ourQuotes: DashboardQuote[];
+  /** Signed contracts ("+" long YES, "-" long NO), e.g. "-3.00". */
+  inventory: string;
+  realizedPnl: string;
+  unrealizedPnl: string;
+  fills: number;
+  /** Free text from the strategy's risk gate, e.g. "ok", "bid_blocked", "read_only". */
+  riskState: string;
+  /** Active blocks, e.g. ["risk_block_bid_side", "startup_position_cap_breach"]. */
+  blocks: string[];
+  /** Data trust from ingest: "TRUSTED" | "UNTRUSTED" | "STALE" | ... */
+  trust: string;
+}
+
+export interface DashboardActor {
+  name: string;
+  /** Event-loop utilisation since the last heartbeat, 0..1. */
+  elu: number;
+  mailboxDepth: number;
+  msgsIn: number;
+  msgsOut: number;
+  dropped: number;
+  /** Market-data messages replaced by a newer one (optional: not every actor conflates). */
+  conflated?: number;
+  handlerP50Us: number;
+  handlerP99Us: number;
+}
+
+export interface DashboardRisk {
+  tradingEnabled: boolean;
+  /** True after a pause control until resume. */
+  quotingPaused?: boolean;
+  readOnlyReason?: string;
+  /** Markets whose start-up position breached the cap and wait for an acknowledgement. */
+  breachedMarkets?: string[];
+}
+
+export interface DashboardEvent {
+  /** Wall-clock ms. */
+  t: number;
+  event: string;
+  market?: string;
+  level: string;
+  detail?: string;
+}
+
+export interface DashboardState {
+  /** Wall-clock ms when the snapshot was taken. */
+  ts: number;
+  /** "sim" | "demo" | "prod" | "paper" | "backtest" ... */
+  mode: string;
+  markets: DashboardMarket[];
+  actors: DashboardActor[];
+  risk: DashboardRisk;
+  /** Most recent ops events, newest last. The page shows the last DASHBOARD_EVENTS_SHOWN. */
+  events: DashboardEvent[];
+}
+
+/** Counters the metrics exporter needs beyond the snapshot (all optional, all cumulative). */
+export interface MetricsCounters {
+  /** Orders sent per market since start. */
+  ordersSent?: Record<string, number>;
+  /** Rejects per venue/local error code since start. */
+  rejectsByCode?: Record<string, number>;
+  /** New tick-to-order latency samples since the previous update (µs); observed once each. */
+  tickToOrderUsSamples?: number[];
+  /** Mean absolute error of the queue estimate per market, in contracts (display float). */
+  queueEstimateErrorContracts?: Record<string, number>;
+}
+
+export interface DashboardSource {
+  snapshot(): DashboardState;
+  /** Optional: extra cumulative counters for /metrics. */
+  counters?(): MetricsCounters;
+}
+
+export type ControlKind = 'pause' | 'resume' | 'flatten' | 'ack_breach';
+
+export interface ControlCommand {
+  kind: ControlKind;
+  /** Absent = all markets (for ack_breach: every breached market). */
+  market?: string;
+}
+
+export type ControlHandler = (cmd: ControlCommand) => Promise<string> | string;

@@ -1,0 +1,268 @@
+/**
+ * Incremental book features for one market (the BookFeatures proto fields), updated after every
+ * book change and every public trade, in O(1) per update. Time comes from the caller (`nowNs`,
+ * the causing frame's receive time), so a replay gives the same features as the live run.
+ *
+ * Conventions (all EMAs are continuous-time: weight 1 - exp(-dt / window)):
+ *  - mid, microprice, spread in price units (1/10,000 $); 0 when a side is empty.
+ *  - returns r = (mid - prevMid) / prevMid * 1e4 bps, taken whenever the mid changes.
+ *  - realised vol over window W: sqrt(S) with S <- S * exp(-dt/W) + r^2 (micro, short, medium,
+ *    long windows); micro drift: D <- D * exp(-dt/W_drift) + r (signed bps).
+ *  - volatility regime from the short-window vol against MM_VOL_REGIME_{CALM,ELEVATED,EXTREME}_BPS
+ *    (004): >= extreme EXTREME, >= elevated ELEVATED, <= calm CALM, otherwise NORMAL.
+ *  - OFI (Cont, Kukanov & Stoikov) on the best levels, in contracts, decayed over MM_IMBALANCE_WINDOW_S.
+ *  - top-of-book imbalance (bidSize - askSize) / (bidSize + askSize) in [-1, 1] and its EMA.
+ *  - trend: fast / slow EMAs of mid (MM_TREND_FAST_EMA_S / MM_TREND_SLOW_EMA_S); strength =
+ *    tanh(((fast - slow) / slow in bps) / max(1, medium vol bps)).
+ *  - volume: decayed traded contracts over a long and a short window; rate = long sum / window;
+ *    spike when the short-window rate exceeds volume_spike_multiplier (002) x the long-window rate.
+ */
+import { kmm } from '@kmm/shared';
+import type { MarketBook } from './book.js';
+
+export interface FeatureParams {
+  imbalanceWindowS: number;
+  microVolWindowS: number;
+  microDriftWindowS: number;
+  volShortWindowS: number;
+  volMediumWindowS: number;
+  volLongWindowS: number;
+  volCalmBps: number;
+  volElevatedBps: number;
+  volExtremeBps: number;
+  trendFastEmaS: number;
+  trendSlowEmaS: number;
+  spreadEmaWindowS: number;
+  volumeWindowS: number;
+  volumeSpikeWindowS: number;
+  volumeSpikeMultiplier: number;
+  /** levels per side in BookFeatures.bids_top / asks_top */
+  topLevels: number;
+}
+
+/** Defaults: the seeds' values (004 crypto baseline, 002 scenario 4); kmm_* keys are ours. */
+export const FEATURE_DEFAULTS: Record<string, number> = {
+  MM_IMBALANCE_WINDOW_S: 2.0,
+  MM_MICRO_VOL_WINDOW_S: 5.0,
+  MM_MICRO_DRIFT_WINDOW_S: 3.0,
+  MM_VOL_REGIME_SHORT_WINDOW_S: 15,
+  MM_VOL_REGIME_MEDIUM_WINDOW_S: 60,
+  MM_VOL_REGIME_LONG_WINDOW_S: 120,
+  MM_VOL_REGIME_CALM_BPS: 8,
+  MM_VOL_REGIME_ELEVATED_BPS: 20,
+  MM_VOL_REGIME_EXTREME_BPS: 45,
+  MM_TREND_FAST_EMA_S: 15,
+  MM_TREND_SLOW_EMA_S: 60,
+  kmm_spread_ema_window_s: 10,
+  kmm_volume_window_s: 60,
+  kmm_volume_spike_window_s: 5,
+  volume_spike_multiplier: 3.0,
+  kmm_features_top_levels: 5,
+};
+
+function positive(config: Record<string, unknown>, key: string): number {
+  const v = config[key] ?? FEATURE_DEFAULTS[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`config ${key}: expected a positive number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function featureParamsFrom(config: Record<string, unknown>): FeatureParams {
+  return {
+    imbalanceWindowS: positive(config, 'MM_IMBALANCE_WINDOW_S'),
+    microVolWindowS: positive(config, 'MM_MICRO_VOL_WINDOW_S'),
+    microDriftWindowS: positive(config, 'MM_MICRO_DRIFT_WINDOW_S'),
+    volShortWindowS: positive(config, 'MM_VOL_REGIME_SHORT_WINDOW_S'),
+    volMediumWindowS: positive(config, 'MM_VOL_REGIME_MEDIUM_WINDOW_S'),
+    volLongWindowS: positive(config, 'MM_VOL_REGIME_LONG_WINDOW_S'),
+    volCalmBps: positive(config, 'MM_VOL_REGIME_CALM_BPS'),
+    volElevatedBps: positive(config, 'MM_VOL_REGIME_ELEVATED_BPS'),
+    volExtremeBps: positive(config, 'MM_VOL_REGIME_EXTREME_BPS'),
+    trendFastEmaS: positive(config, 'MM_TREND_FAST_EMA_S'),
+    trendSlowEmaS: positive(config, 'MM_TREND_SLOW_EMA_S'),
+    spreadEmaWindowS: positive(config, 'kmm_spread_ema_window_s'),
+    volumeWindowS: positive(config, 'kmm_volume_window_s'),
+    volumeSpikeWindowS: positive(config, 'kmm_volume_spike_window_s'),
+    volumeSpikeMultiplier: positive(config, 'volume_spike_multiplier'),
+    topLevels: Math.floor(positive(config, 'kmm_features_top_levels')),
+  };
+}
+
+const NS_PER_S = 1e9;
+
+export class FeatureEngine {
+  // book-derived
+  bestBid = 0;
+  bestAsk = 0;
+  bestBidCenti = 0;
+  bestAskCenti = 0;
+  mid = 0;
+  microprice = 0;
+  spread = 0;
+  spreadEma = 0;
+  ofi = 0;
+  imbalance = 0;
+  imbalanceEma = 0;
+  microVolBps = 0;
+  microDriftBps = 0;
+  volShortBps = 0;
+  volMediumBps = 0;
+  volLongBps = 0;
+  regime: kmm.v1.VolRegime = kmm.v1.VolRegime.CALM;
+  trendFast = 0;
+  trendSlow = 0;
+  trendStrength = 0;
+  // trades
+  volumeRateCentiPerS = 0;
+  volumeSpike = false;
+  lastTradePrice = 0;
+  lastTradeCenti = 0;
+
+  private lastBookNs = -1;
+  private hasSpreadEma = false;
+  private hasImbEma = false;
+  private hasTrend = false;
+  private prevMid = 0;
+  private sMicro = 0;
+  private sShort = 0;
+  private sMedium = 0;
+  private sLong = 0;
+  private dDrift = 0;
+  private lastTradeNs = -1;
+  private vLong = 0;
+  private vShort = 0;
+
+  constructor(private readonly p: FeatureParams) {}
+
+  /** After every applied snapshot/delta. */
+  onBook(book: MarketBook, nowNs: number): void {
+    const dtS = this.lastBookNs < 0 ? 0 : Math.max(0, (nowNs - this.lastBookNs) / NS_PER_S);
+    this.lastBookNs = nowNs;
+    const bid = book.bestBid();
+    const ask = book.bestAsk();
+    const bidC = book.bestBidCenti();
+    const askC = book.bestAskCenti();
+
+    // OFI on the best levels (missing bid = price 0, missing ask = price $1, size 0).
+    const pb = this.bestBid;
+    const pa = this.bestAsk === 0 ? Infinity : this.bestAsk;
+    const na = ask === 0 ? Infinity : ask;
+    const e = (bid >= pb ? bidC : 0) - (bid <= pb ? this.bestBidCenti : 0) - (na <= pa ? askC : 0) + (na >= pa ? this.bestAskCenti : 0);
+    this.ofi = this.ofi * Math.exp(-dtS / this.p.imbalanceWindowS) + e / 100;
+
+    this.bestBid = bid;
+    this.bestAsk = ask;
+    this.bestBidCenti = bidC;
+    this.bestAskCenti = askC;
+
+    const sizeSum = bidC + askC;
+    this.imbalance = sizeSum > 0 ? (bidC - askC) / sizeSum : 0;
+    this.imbalanceEma = this.hasImbEma ? ema(this.imbalanceEma, this.imbalance, dtS, this.p.imbalanceWindowS) : this.imbalance;
+    this.hasImbEma = true;
+
+    // decay the realised-vol and drift sums for the elapsed time
+    this.sMicro *= Math.exp(-dtS / this.p.microVolWindowS);
+    this.sShort *= Math.exp(-dtS / this.p.volShortWindowS);
+    this.sMedium *= Math.exp(-dtS / this.p.volMediumWindowS);
+    this.sLong *= Math.exp(-dtS / this.p.volLongWindowS);
+    this.dDrift *= Math.exp(-dtS / this.p.microDriftWindowS);
+
+    if (bid > 0 && ask > 0) {
+      const mid = (bid + ask) / 2;
+      this.mid = mid;
+      this.microprice = (bid * askC + ask * bidC) / (bidC + askC);
+      this.spread = ask - bid;
+      this.spreadEma = this.hasSpreadEma ? ema(this.spreadEma, this.spread, dtS, this.p.spreadEmaWindowS) : this.spread;
+      this.hasSpreadEma = true;
+      if (this.prevMid > 0 && mid !== this.prevMid) {
+        const r = ((mid - this.prevMid) / this.prevMid) * 1e4;
+        const r2 = r * r;
+        this.sMicro += r2;
+        this.sShort += r2;
+        this.sMedium += r2;
+        this.sLong += r2;
+        this.dDrift += r;
+      }
+      this.prevMid = mid;
+      if (this.hasTrend) {
+        this.trendFast = ema(this.trendFast, mid, dtS, this.p.trendFastEmaS);
+        this.trendSlow = ema(this.trendSlow, mid, dtS, this.p.trendSlowEmaS);
+      } else {
+        this.trendFast = mid;
+        this.trendSlow = mid;
+        this.hasTrend = true;
+      }
+    } else {
+      this.mid = 0;
+      this.microprice = 0;
+      this.spread = 0;
+    }
+    this.microVolBps = Math.sqrt(this.sMicro);
+    this.volShortBps = Math.sqrt(this.sShort);
+    this.volMediumBps = Math.sqrt(this.sMedium);
+    this.volLongBps = Math.sqrt(this.sLong);
+    this.microDriftBps = this.dDrift;
+    const v = this.volShortBps;
+    this.regime =
+      v >= this.p.volExtremeBps
+        ? kmm.v1.VolRegime.EXTREME
+        : v >= this.p.volElevatedBps
+          ? kmm.v1.VolRegime.ELEVATED
+          : v <= this.p.volCalmBps
+            ? kmm.v1.VolRegime.CALM
+            : kmm.v1.VolRegime.NORMAL;
+    this.trendStrength = this.trendSlow > 0 ? Math.tanh(((this.trendFast - this.trendSlow) / this.trendSlow) * 1e4 / Math.max(1, this.volMediumBps)) : 0;
+  }
+
+  onTrade(yesPrice: number, countCenti: number, nowNs: number): void {
+    const dtS = this.lastTradeNs < 0 ? 0 : Math.max(0, (nowNs - this.lastTradeNs) / NS_PER_S);
+    this.lastTradeNs = nowNs;
+    this.vLong = this.vLong * Math.exp(-dtS / this.p.volumeWindowS) + countCenti;
+    this.vShort = this.vShort * Math.exp(-dtS / this.p.volumeSpikeWindowS) + countCenti;
+    this.lastTradePrice = yesPrice;
+    this.lastTradeCenti = countCenti;
+    this.refreshVolume(nowNs);
+  }
+
+  /** Volume rate as of `nowNs` (decays between trades). */
+  refreshVolume(nowNs: number): void {
+    if (this.lastTradeNs < 0) return;
+    const dtS = Math.max(0, (nowNs - this.lastTradeNs) / NS_PER_S);
+    const longRate = (this.vLong * Math.exp(-dtS / this.p.volumeWindowS)) / this.p.volumeWindowS;
+    const shortRate = (this.vShort * Math.exp(-dtS / this.p.volumeSpikeWindowS)) / this.p.volumeSpikeWindowS;
+    this.volumeRateCentiPerS = longRate;
+    this.volumeSpike = shortRate > 0 && shortRate > this.p.volumeSpikeMultiplier * longRate;
+  }
+
+  /** Writes the feature fields into a BookFeatures message body. */
+  fill(out: kmm.v1.IBookFeatures): void {
+    out.bestBid = this.bestBid;
+    out.bestBidCenti = this.bestBidCenti;
+    out.bestAsk = this.bestAsk;
+    out.bestAskCenti = this.bestAskCenti;
+    out.mid = this.mid;
+    out.microprice = this.microprice;
+    out.spread = this.spread;
+    out.spreadEma = this.spreadEma;
+    out.ofi = this.ofi;
+    out.imbalance = this.imbalance;
+    out.imbalanceEma = this.imbalanceEma;
+    out.microVolBps = this.microVolBps;
+    out.microDriftBps = this.microDriftBps;
+    out.volRegime = this.regime;
+    out.volShortBps = this.volShortBps;
+    out.volMediumBps = this.volMediumBps;
+    out.volLongBps = this.volLongBps;
+    out.trendFast = this.trendFast;
+    out.trendSlow = this.trendSlow;
+    out.trendStrength = this.trendStrength;
+    out.volumeRateCentiPerS = this.volumeRateCentiPerS;
+    out.volumeSpike = this.volumeSpike;
+    out.lastTradePrice = this.lastTradePrice;
+    out.lastTradeCenti = this.lastTradeCenti;
+  }
+}
+
+function ema(prev: number, x: number, dtS: number, windowS: number): number {
+  const a = 1 - Math.exp(-dtS / windowS);
+  return prev + a * (x - prev);
+}

@@ -1,0 +1,331 @@
+/**
+ * One book shard's core: the books, features and queue estimators of the markets routed to it.
+ *
+ * In:  from ingest  BookSnapshot, BookDelta, PublicTrade, MarketTrust, Lifecycle, MarketInfo,
+ *                   Control REMOVE_MARKETS
+ *      from exec    OrderAck, Fill, WorkingOrders (exchange queue positions)
+ * Out: strategy <- BookFeatures (conflated: at most one per market per flush)
+ *      ingest   <- MarketTrust UNTRUSTED 'book_invalid:*' when an apply fails (asks for a resync)
+ *      strategy <- the same MarketTrust, so quoting stops at once
+ * Time: `nowNs` is the causing frame's receive time (header.recv_mono_ns) when present, so
+ * replays give the same features.
+ *
+ * Trust in BookFeatures = UNTRUSTED while the book is invalid, otherwise ingest's last word
+ * (UNTRUSTED until ingest says TRUSTED). Deltas are not applied to an invalid book; the next
+ * snapshot makes it valid again.
+ */
+import { kmm, type EnvelopeBody, type PriceBand } from '@kmm/shared';
+import { MarketBook, type ApplyStatus } from './book.js';
+import { FeatureEngine, featureParamsFrom, type FeatureParams } from './features.js';
+import { QueueEstimator } from './queue.js';
+
+const TrustState = kmm.v1.TrustState;
+const BID = kmm.v1.BookSide.BID;
+const ASK = kmm.v1.BookSide.ASK;
+const YES = kmm.v1.LegSide.YES;
+
+export type BookLogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface BookSink {
+  send(peer: string, body: EnvelopeBody): void;
+  log(level: BookLogLevel, event: string, fields: Record<string, unknown>): void;
+  stat(name: string, delta?: number): void;
+  setStat(name: string, value: number): void;
+}
+
+export interface BookParams {
+  features: FeatureParams;
+  /** reset the queue estimate to the exchange's position after measuring the error */
+  queueCalibrate: boolean;
+  /** limit on books per shard; a new market beyond it is refused with an error event */
+  marketsMax: number;
+}
+
+export function bookParamsFrom(config: Record<string, unknown>): BookParams {
+  const cal = config.kmm_queue_calibrate ?? true;
+  if (typeof cal !== 'boolean') throw new Error(`config kmm_queue_calibrate: expected a boolean, got ${JSON.stringify(cal)}`);
+  const max = config.kmm_book_markets_max ?? 20_000;
+  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) throw new Error(`config kmm_book_markets_max: expected a positive integer, got ${JSON.stringify(max)}`);
+  return { features: featureParamsFrom(config), queueCalibrate: cal, marketsMax: max };
+}
+
+export interface MarketEntry {
+  readonly market: string;
+  readonly book: MarketBook;
+  readonly features: FeatureEngine;
+  readonly queue: QueueEstimator;
+  trust: kmm.v1.TrustState;
+  trustReason: string;
+  dirty: boolean;
+  lastNs: number;
+}
+
+export interface QueueErrorStats {
+  samples: number;
+  absErrorSumCenti: number;
+  maxAbsErrorCenti: number;
+  lastErrorCenti: number;
+}
+
+function bandsOf(info: kmm.v1.IMarketInfo | kmm.v1.ILifecycle): PriceBand[] | null {
+  const r = info.priceRanges;
+  if (!r || r.length === 0) return null;
+  const out: PriceBand[] = [];
+  for (const b of r) out.push({ startPrice: Math.max(b.startPrice ?? 0, 0), endPrice: b.endPrice ?? 0, stepPrice: b.stepPrice ?? 0 });
+  return out;
+}
+
+export class BookShardCore {
+  readonly entries = new Map<string, MarketEntry>();
+  private readonly bands = new Map<string, PriceBand[]>();
+  private readonly dirtyList: MarketEntry[] = [];
+  readonly queueErrors: QueueErrorStats = { samples: 0, absErrorSumCenti: 0, maxAbsErrorCenti: 0, lastErrorCenti: 0 };
+
+  constructor(
+    private readonly params: BookParams,
+    private readonly sink: BookSink,
+    markets: readonly kmm.v1.IMarketInfo[] = [],
+  ) {
+    for (const m of markets) this.onMarketInfo(m);
+  }
+
+  /** Dispatches one envelope. Returns false for bodies this core does not handle. */
+  handle(env: kmm.v1.IEnvelope, nowNs: number): boolean {
+    const t = env.header?.recvMonoNs ? Number(env.header.recvMonoNs) : nowNs;
+    if (env.bookDelta) this.onDelta(env.bookDelta, t);
+    else if (env.bookSnapshot) this.onSnapshot(env.bookSnapshot, t);
+    else if (env.publicTrade) this.onTrade(env.publicTrade, t);
+    else if (env.marketTrust) this.onTrust(env.marketTrust);
+    else if (env.orderAck) this.onOrderAck(env.orderAck);
+    else if (env.fill) this.onFill(env.fill);
+    else if (env.workingOrders) this.onWorkingOrders(env.workingOrders);
+    else if (env.lifecycle) this.onLifecycle(env.lifecycle);
+    else if (env.marketInfo) this.onMarketInfo(env.marketInfo);
+    else if (env.control?.kind === kmm.v1.ControlKind.REMOVE_MARKETS) this.onRemove(env.control.markets ?? []);
+    else return false;
+    return true;
+  }
+
+  entry(market: string): MarketEntry | undefined {
+    return this.entries.get(market);
+  }
+
+  private ensure(market: string): MarketEntry | undefined {
+    let e = this.entries.get(market);
+    if (e !== undefined) return e;
+    if (this.entries.size >= this.params.marketsMax) {
+      this.sink.stat('markets_refused');
+      this.sink.log('error', 'book_markets_limit', { market, limit: this.params.marketsMax });
+      return undefined;
+    }
+    const book = new MarketBook(market, this.bands.get(market));
+    e = {
+      market,
+      book,
+      features: new FeatureEngine(this.params.features),
+      queue: new QueueEstimator((side, price) => book.sizeAt(side, price)),
+      trust: TrustState.UNTRUSTED,
+      trustReason: 'awaiting_snapshot',
+      dirty: false,
+      lastNs: 0,
+    };
+    this.entries.set(market, e);
+    return e;
+  }
+
+  private markDirty(e: MarketEntry): void {
+    if (!e.dirty) {
+      e.dirty = true;
+      this.dirtyList.push(e);
+    }
+  }
+
+  private failed(e: MarketEntry, status: ApplyStatus, what: string, wasValid: boolean): void {
+    this.sink.stat('book_apply_errors');
+    this.sink.log('warn', 'book_apply_error', { market: e.market, status, what });
+    if (wasValid) {
+      const body: EnvelopeBody = { marketTrust: { market: e.market, state: TrustState.UNTRUSTED, reason: `book_invalid:${status}`, sinceMonoNs: e.lastNs } };
+      this.sink.send('ingest', body);
+      this.sink.send('strategy', body);
+    }
+    this.markDirty(e);
+  }
+
+  onSnapshot(s: kmm.v1.IBookSnapshot, nowNs: number): void {
+    const e = this.ensure(s.market ?? '');
+    if (e === undefined) return;
+    e.lastNs = nowNs;
+    const wasValid = e.book.valid;
+    const st = e.book.applySnapshot(s.yesBids ?? [], s.noBids ?? []);
+    if (st !== 'ok') return this.failed(e, st, 'snapshot', wasValid);
+    e.queue.onSnapshot();
+    e.features.onBook(e.book, nowNs);
+    this.markDirty(e);
+  }
+
+  onDelta(d: kmm.v1.IBookDelta, nowNs: number): void {
+    const e = this.ensure(d.market ?? '');
+    if (e === undefined) return;
+    if (!e.book.valid) {
+      this.sink.stat('deltas_on_invalid_book');
+      return;
+    }
+    e.lastNs = nowNs;
+    const leg = d.leg ?? 0;
+    const price = d.price ?? 0;
+    const delta = Number(d.deltaCenti ?? 0);
+    const st = e.book.applyDelta(leg, price, delta);
+    if (st !== 'ok') return this.failed(e, st, `delta ${leg === YES ? 'yes' : 'no'} ${price} ${delta}`, true);
+    const side = leg === YES ? BID : ASK;
+    const yesPrice = leg === YES ? price : 10_000 - price;
+    e.queue.onLevelDelta(side, yesPrice, delta, e.book.sizeAt(side, yesPrice), d.clientOrderId ?? '');
+    e.features.onBook(e.book, nowNs);
+    this.markDirty(e);
+  }
+
+  onTrade(t: kmm.v1.IPublicTrade, nowNs: number): void {
+    const e = this.ensure(t.market ?? '');
+    if (e === undefined) return;
+    const count = Number(t.countCenti ?? 0);
+    e.features.onTrade(t.yesPrice ?? 0, count, nowNs);
+    e.queue.onTrade(t.yesPrice ?? 0, count, t.takerBookSide ?? 0);
+    this.markDirty(e);
+  }
+
+  onTrust(t: kmm.v1.IMarketTrust): void {
+    const e = this.ensure(t.market ?? '');
+    if (e === undefined) return;
+    e.trust = t.state ?? TrustState.UNTRUSTED;
+    e.trustReason = t.reason ?? '';
+    this.markDirty(e);
+  }
+
+  onLifecycle(l: kmm.v1.ILifecycle): void {
+    const e = this.entries.get(l.market ?? '');
+    const bands = bandsOf(l);
+    if (bands !== null) this.bands.set(l.market ?? '', bands);
+    if (e === undefined) return;
+    if (l.eventType === 'price_level_structure_updated' && bands !== null) {
+      const wasValid = e.book.valid;
+      const st = e.book.regrid(bands);
+      if (st !== 'ok') this.failed(e, st, 'regrid', wasValid);
+    }
+    this.markDirty(e);
+  }
+
+  onMarketInfo(info: kmm.v1.IMarketInfo): void {
+    const bands = bandsOf(info);
+    if (info.market && bands !== null) {
+      this.bands.set(info.market, bands);
+      const e = this.entries.get(info.market);
+      if (e !== undefined && !e.book.bandsKnown) {
+        const wasValid = e.book.valid;
+        const st = e.book.regrid(bands);
+        if (st !== 'ok') this.failed(e, st, 'regrid', wasValid);
+      }
+    }
+  }
+
+  onRemove(markets: readonly string[]): void {
+    for (const m of markets) {
+      const e = this.entries.get(m);
+      if (e !== undefined) e.dirty = false; // flush skips it
+      this.entries.delete(m);
+    }
+  }
+
+  onOrderAck(a: kmm.v1.IOrderAck): void {
+    const e = this.ensure(a.market ?? '');
+    if (e === undefined || !a.clientOrderId) return;
+    const coid = a.clientOrderId;
+    const q = e.queue;
+    const status = a.status ?? 0;
+    const kind = a.kind ?? 0;
+    if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || kind === kmm.v1.CommandKind.CANCEL) {
+      q.remove(coid);
+    } else if (status === kmm.v1.OrderStatus.RESTING) {
+      const remaining = Number(a.remainingCenti ?? 0);
+      if (q.orders.has(coid)) q.amend(coid, a.orderId ?? '', a.price ?? 0, remaining);
+      else q.place(coid, a.orderId ?? '', a.side ?? BID, a.price ?? 0, remaining);
+    }
+    this.markDirty(e);
+  }
+
+  onFill(f: kmm.v1.IFill): void {
+    const e = this.entries.get(f.market ?? '');
+    if (e === undefined) return;
+    let coid = f.clientOrderId ?? '';
+    if (!coid && f.orderId) for (const o of e.queue.orders.values()) if (o.orderId === f.orderId) coid = o.clientOrderId;
+    if (coid) e.queue.onFill(coid, Number(f.countCenti ?? 0));
+    this.markDirty(e);
+  }
+
+  onWorkingOrders(w: kmm.v1.IWorkingOrders): void {
+    const e = this.ensure(w.market ?? '');
+    if (e === undefined) return;
+    const q = e.queue;
+    const listed = w.orders ?? [];
+    const seen = new Set<string>();
+    for (const o of listed) {
+      const coid = o.clientOrderId ?? '';
+      if (!coid) continue;
+      seen.add(coid);
+      const exch = Number(o.exchangeAheadCenti ?? -1);
+      if (!q.orders.has(coid)) {
+        // Resting at the venue but never acked to us (restart, adoption): start from the exchange's word.
+        const placed = q.place(coid, o.orderId ?? '', o.side ?? BID, o.price ?? 0, -1); // remaining size unknown here
+        if (placed !== null && exch >= 0) placed.aheadCenti = exch;
+        continue;
+      }
+      if (exch < 0) continue;
+      const err = q.calibrate(coid, exch, this.params.queueCalibrate);
+      if (err === null) continue;
+      const abs = Math.abs(err);
+      const s = this.queueErrors;
+      s.samples++;
+      s.absErrorSumCenti += abs;
+      s.lastErrorCenti = err;
+      if (abs > s.maxAbsErrorCenti) s.maxAbsErrorCenti = abs;
+      this.sink.setStat('queue_estimate_error_centi', err);
+      this.sink.setStat('queue_estimate_abs_error_centi_max', s.maxAbsErrorCenti);
+      this.sink.setStat('queue_estimate_abs_error_centi_mean', Math.round(s.absErrorSumCenti / s.samples));
+      this.sink.stat('queue_estimate_samples');
+      this.sink.log(err === 0 ? 'debug' : 'info', 'queue_estimate_error', { market: e.market, clientOrderId: coid, estimateCenti: exch + err, exchangeCenti: exch, errorCenti: err });
+    }
+    for (const coid of [...q.orders.keys()]) if (!seen.has(coid)) q.remove(coid);
+    this.markDirty(e);
+  }
+
+  /** The BookFeatures message for a market as of now. */
+  featuresOf(e: MarketEntry): kmm.v1.IBookFeatures {
+    const b = e.book;
+    const out: kmm.v1.IBookFeatures = {
+      market: e.market,
+      trust: b.valid ? e.trust : TrustState.UNTRUSTED,
+      crossed: b.crossed,
+      bookVersion: b.version,
+      queue: e.queue.estimates(),
+      bidsTop: b.topLevels(BID, this.params.features.topLevels),
+      asksTop: b.topLevels(ASK, this.params.features.topLevels),
+      totalBidCenti: b.totalBidCenti,
+      totalAskCenti: b.totalAskCenti,
+    };
+    e.features.refreshVolume(e.lastNs);
+    e.features.fill(out);
+    return out;
+  }
+
+  /** Sends one BookFeatures per changed market to strategy. Returns how many were sent. */
+  flush(): number {
+    let n = 0;
+    for (let i = 0; i < this.dirtyList.length; i++) {
+      const e = this.dirtyList[i];
+      if (!e.dirty) continue;
+      e.dirty = false;
+      this.sink.send('strategy', { bookFeatures: this.featuresOf(e) });
+      n++;
+    }
+    this.dirtyList.length = 0;
+    return n;
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { kmm, type EnvelopeBody } from '@kmm/shared';
+import { BookShardCore, bookParamsFrom, type BookSink } from '../src/core/shard.js';
+
+const T = kmm.v1.TrustState;
+
+function mk() {
+  const sent: { peer: string; body: EnvelopeBody }[] = [];
+  const stats = new Map<string, number>();
+  const sink: BookSink = {
+    send: (peer, body) => sent.push({ peer, body }),
+    log: () => {},
+    stat: () => {},
+    setStat: (n, v) => stats.set(n, v),
+  };
+  return { core: new BookShardCore(bookParamsFrom({}), sink, [{ market: 'M', priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }]), sent, stats };
+}
+const snapshot: kmm.v1.IBookSnapshot = { market: 'M', yesBids: [{ price: 4000, countCenti: 1000 }], noBids: [{ price: 5500, countCenti: 500 }] };
+
+describe('BookShardCore', () => {
+  it('conflates: one BookFeatures per market per flush, with YES asks derived from NO bids', () => {
+    const { core, sent } = mk();
+    core.handle({ bookSnapshot: snapshot, header: { recvMonoNs: 1 } }, 0);
+    core.handle({ marketTrust: { market: 'M', state: T.TRUSTED } }, 0);
+    for (let i = 0; i < 10; i++) core.handle({ bookDelta: { market: 'M', leg: kmm.v1.LegSide.YES, price: 4000, deltaCenti: 100 }, header: { recvMonoNs: 2 + i } }, 0);
+    expect(core.flush()).toBe(1);
+    const f = sent.find((s) => s.body.bookFeatures)!.body.bookFeatures!;
+    expect(f).toMatchObject({ market: 'M', bestBid: 4000, bestBidCenti: 2000, bestAsk: 4500, bestAskCenti: 500, spread: 500, mid: 4250, trust: T.TRUSTED });
+    expect(f.microprice).toBeCloseTo((4000 * 500 + 4500 * 2000) / 2500);
+    expect(core.flush()).toBe(0);
+  });
+
+  it('a failing apply makes the book UNTRUSTED, asks ingest for a resync once, and ignores deltas until a snapshot', () => {
+    const { core, sent } = mk();
+    core.handle({ bookSnapshot: snapshot }, 0);
+    core.handle({ marketTrust: { market: 'M', state: T.TRUSTED } }, 0);
+    core.handle({ bookDelta: { market: 'M', leg: kmm.v1.LegSide.NO, price: 5500, deltaCenti: -600 } }, 0);
+    core.handle({ bookDelta: { market: 'M', leg: kmm.v1.LegSide.NO, price: 5500, deltaCenti: -100 } }, 0);
+    const toIngest = sent.filter((s) => s.peer === 'ingest');
+    expect(toIngest).toHaveLength(1);
+    expect(toIngest[0].body.marketTrust).toMatchObject({ market: 'M', state: T.UNTRUSTED, reason: 'book_invalid:negative_size' });
+    core.flush();
+    expect(sent.filter((s) => s.body.bookFeatures).pop()!.body.bookFeatures!.trust).toBe(T.UNTRUSTED);
+    expect(core.entry('M')!.book.sizeAt(kmm.v1.BookSide.ASK, 4500)).toBe(500); // not corrupted
+    core.handle({ bookSnapshot: snapshot }, 0);
+    core.flush();
+    expect(sent.filter((s) => s.body.bookFeatures).pop()!.body.bookFeatures!.trust).toBe(T.TRUSTED);
+  });
+
+  it('tracks our order, reports its queue estimate and exports the error against the exchange position', () => {
+    const { core, sent, stats } = mk();
+    core.handle({ bookSnapshot: snapshot }, 0);
+    core.handle({ orderAck: { kind: kmm.v1.CommandKind.PLACE, market: 'M', clientOrderId: 'c1', orderId: 'o1', side: kmm.v1.BookSide.BID, price: 4000, remainingCenti: 300, status: kmm.v1.OrderStatus.RESTING } }, 0);
+    core.handle({ bookDelta: { market: 'M', leg: kmm.v1.LegSide.YES, price: 4000, deltaCenti: 300, clientOrderId: 'c1' } }, 0);
+    core.handle({ publicTrade: { market: 'M', yesPrice: 4000, countCenti: 400, takerBookSide: kmm.v1.BookSide.ASK } }, 0);
+    core.flush();
+    const q = sent.filter((s) => s.body.bookFeatures).pop()!.body.bookFeatures!.queue!;
+    expect(q).toEqual([expect.objectContaining({ clientOrderId: 'c1', aheadCenti: 600, levelTotalCenti: 1300 })]);
+    core.handle({ workingOrders: { market: 'M', orders: [{ clientOrderId: 'c1', orderId: 'o1', side: kmm.v1.BookSide.BID, price: 4000, exchangeAheadCenti: 550 }] } }, 0);
+    expect(stats.get('queue_estimate_error_centi')).toBe(50);
+    expect(core.entry('M')!.queue.orders.get('c1')!.aheadCenti).toBe(550); // calibrated
+    core.handle({ workingOrders: { market: 'M', orders: [] } }, 0);
+    expect(core.entry('M')!.queue.orders.size).toBe(0);
+  });
+});

@@ -1,0 +1,336 @@
+/**
+ * Order and position bookkeeping: our working orders by client_order_id and order_id, the quote
+ * slot (market/side/level) each live order stands for, state transitions from acks, rejects,
+ * user_order updates and fills, positions (exchange truth when told, local estimate between),
+ * local cost basis for P&L, and fill de-duplication by trade id.
+ *
+ * Invariants: an order is in at most one slot; a slot holds at most one live order
+ * (PENDING_NEW/RESTING/UNCERTAIN); filledCenti never decreases; a trade id is applied once.
+ * Limits: DONE orders are forgotten after DONE_RETAIN_MS (late fills still count towards the
+ * position, keyed by trade id); remembered trade ids are capped at fillDedupMax (oldest evicted).
+ */
+import { kmm } from '@kmm/shared';
+import { OrderStatus, type PendingKind, type WorkingOrder } from './types.js';
+
+const CK = kmm.v1.CommandKind;
+const RC = kmm.v1.RejectCode;
+const BID = kmm.v1.BookSide.BID;
+
+/** How long a finished order stays known (late acks/fills on it are then still attributed). */
+export const DONE_RETAIN_MS = 120_000;
+
+export interface PositionState {
+  market: string;
+  positionCenti: number;
+  /** cost basis of the open position: sum of entry price x centi (price units x 1/100 contract) */
+  costPriceCenti: number;
+  realizedPriceCenti: number; // realised P&L in price x centi units, fees subtracted
+  feesMoney: number;
+  exchangePositionCenti: number;
+  exchangeKnown: boolean;
+  lastFillMs: number;
+}
+
+export interface MarketOrders {
+  bids: (WorkingOrder | null)[];
+  asks: (WorkingOrder | null)[];
+  /** live orders not in a slot: taker orders, adopted orders, orders we want gone */
+  others: Set<WorkingOrder>;
+}
+
+export class OrderBookkeeping {
+  readonly byCoid = new Map<string, WorkingOrder>();
+  private readonly coidByOid = new Map<string, string>();
+  readonly markets = new Map<string, MarketOrders>();
+  readonly positions = new Map<string, PositionState>();
+  private readonly seenTrades = new Map<string, number>();
+  liveCount = 0;
+  duplicateFills = 0;
+
+  constructor(
+    private levelsPerSide: number,
+    private fillDedupMax: number,
+  ) {}
+
+  marketOrders(market: string): MarketOrders {
+    let m = this.markets.get(market);
+    if (!m) {
+      m = { bids: new Array(this.levelsPerSide).fill(null), asks: new Array(this.levelsPerSide).fill(null), others: new Set() };
+      this.markets.set(market, m);
+    }
+    return m;
+  }
+
+  position(market: string): PositionState {
+    let p = this.positions.get(market);
+    if (!p) {
+      p = { market, positionCenti: 0, costPriceCenti: 0, realizedPriceCenti: 0, feesMoney: 0, exchangePositionCenti: 0, exchangeKnown: false, lastFillMs: 0 };
+      this.positions.set(market, p);
+    }
+    return p;
+  }
+
+  get(coid: string): WorkingOrder | undefined {
+    return this.byCoid.get(coid);
+  }
+  byOrderId(orderId: string): WorkingOrder | undefined {
+    const c = this.coidByOid.get(orderId);
+    return c === undefined ? undefined : this.byCoid.get(c);
+  }
+  find(coid: string | null | undefined, orderId: string | null | undefined): WorkingOrder | undefined {
+    if (coid) {
+      const o = this.byCoid.get(coid);
+      if (o) return o;
+    }
+    return orderId ? this.byOrderId(orderId) : undefined;
+  }
+  hasTrade(tradeId: string): boolean {
+    return this.seenTrades.has(tradeId);
+  }
+
+  /** Registers a new order about to be sent (or adopted from the venue). */
+  add(o: WorkingOrder): void {
+    this.byCoid.set(o.clientOrderId, o);
+    if (o.orderId) this.coidByOid.set(o.orderId, o.clientOrderId);
+    if (o.status !== OrderStatus.DONE) this.liveCount++;
+    const m = this.marketOrders(o.market);
+    if (o.level >= 0 && o.level < this.levelsPerSide && !o.taker) {
+      const slots = o.side === BID ? m.bids : m.asks;
+      const cur = slots[o.level];
+      if (cur && cur !== o) m.others.add(cur); // displaced orders still need to finish
+      slots[o.level] = o;
+    } else m.others.add(o);
+  }
+
+  setOrderId(o: WorkingOrder, orderId: string): void {
+    if (!orderId || o.orderId === orderId) return;
+    if (o.orderId) this.coidByOid.delete(o.orderId);
+    o.orderId = orderId;
+    this.coidByOid.set(orderId, o.clientOrderId);
+  }
+
+  /** Moves an order out of its slot (it will be cancelled; the slot may get a new order). */
+  unslot(o: WorkingOrder): void {
+    const m = this.marketOrders(o.market);
+    const slots = o.side === BID ? m.bids : m.asks;
+    if (o.level >= 0 && slots[o.level] === o) {
+      slots[o.level] = null;
+      m.others.add(o);
+    }
+  }
+
+  markDone(o: WorkingOrder, nowMs: number): void {
+    if (o.status === OrderStatus.DONE) return;
+    o.status = OrderStatus.DONE;
+    o.doneAtMs = nowMs;
+    o.pendingKind = 0;
+    o.pendingCmdId = 0;
+    o.wantCancel = false;
+    this.liveCount--;
+    const m = this.marketOrders(o.market);
+    const slots = o.side === BID ? m.bids : m.asks;
+    if (o.level >= 0 && slots[o.level] === o) slots[o.level] = null;
+    m.others.delete(o);
+  }
+
+  /** Reopens a DONE order the venue says is resting (reconciliation). */
+  revive(o: WorkingOrder): void {
+    if (o.status !== OrderStatus.DONE) return;
+    o.status = OrderStatus.RESTING;
+    o.doneAtMs = 0;
+    this.liveCount++;
+    this.marketOrders(o.market).others.add(o);
+  }
+
+  setPending(o: WorkingOrder, kind: PendingKind, cmdId: number, nowMs: number, price = 0, totalCenti = 0): void {
+    o.pendingKind = kind;
+    o.pendingCmdId = cmdId;
+    o.pendingSinceMs = nowMs;
+    o.pendingPrice = price;
+    o.pendingTotalCenti = totalCenti;
+  }
+
+  clearPending(o: WorkingOrder): void {
+    o.pendingKind = 0;
+    o.pendingCmdId = 0;
+  }
+
+  /**
+   * Applies an ack (REST result, or a user_order update with kind UNSPECIFIED).
+   * Returns the order, or undefined when it is not ours/known.
+   */
+  applyAck(a: kmm.v1.IOrderAck, nowMs: number): WorkingOrder | undefined {
+    const o = this.find(a.clientOrderId, a.orderId);
+    if (!o) return undefined;
+    if (a.orderId) this.setOrderId(o, a.orderId);
+    const filled = a.filledCenti ?? 0;
+    if (filled > o.filledCenti) o.filledCenti = filled;
+    const kind = a.kind ?? 0;
+    const hasRemaining = a.remainingCenti !== null && a.remainingCenti !== undefined;
+    const remaining = a.remainingCenti ?? 0;
+    if (kind !== 0 && kind === o.pendingKind) {
+      if (kind === CK.AMEND) {
+        o.price = o.pendingPrice;
+        o.totalCenti = o.pendingTotalCenti;
+      }
+      this.clearPending(o);
+      o.lastChangeMs = nowMs;
+    }
+    if (kind === CK.CANCEL) {
+      this.markDone(o, nowMs);
+      return o;
+    }
+    if (o.status === OrderStatus.DONE) return o;
+    if (o.status === OrderStatus.PENDING_NEW || o.status === OrderStatus.UNCERTAIN) {
+      o.status = OrderStatus.RESTING;
+      if (kind === 0 && o.pendingKind === CK.PLACE) this.clearPending(o);
+    }
+    if (kind === 0 && a.price && o.pendingKind === 0) o.price = a.price;
+    if (hasRemaining) o.totalCenti = o.filledCenti + remaining;
+    const status = a.status ?? 0;
+    if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || (hasRemaining && remaining <= 0)) {
+      this.markDone(o, nowMs);
+    }
+    return o;
+  }
+
+  /**
+   * Applies a rejected command. Returns the order (undefined if unknown) and whether the
+   * order's existence is now uncertain (needs a reconcile).
+   */
+  applyReject(r: kmm.v1.IOrderReject, nowMs: number): { order: WorkingOrder | undefined; uncertain: boolean } {
+    const o = this.find(r.clientOrderId, r.orderId);
+    if (!o) return { order: undefined, uncertain: false };
+    const kind = r.kind ?? 0;
+    const code = r.code ?? 0;
+    const lost = code === RC.TIMEOUT || code === RC.SERVER_ERROR;
+    if (o.pendingKind === kind) this.clearPending(o);
+    o.lastChangeMs = nowMs;
+    if (kind === CK.PLACE) {
+      if (lost || code === RC.DUPLICATE_CLIENT_ORDER_ID) {
+        // it may exist on the venue: keep the slot blocked until a reconcile says
+        if (o.status !== OrderStatus.DONE) o.status = OrderStatus.UNCERTAIN;
+        return { order: o, uncertain: true };
+      }
+      this.markDone(o, nowMs);
+      return { order: o, uncertain: false };
+    }
+    if (kind === CK.CANCEL) {
+      if (code === RC.NOT_FOUND) {
+        // already gone (filled or cancelled); fills arrive on their own path
+        this.markDone(o, nowMs);
+        return { order: o, uncertain: false };
+      }
+      return { order: o, uncertain: lost };
+    }
+    // amend / decrease
+    if (code === RC.NOT_FOUND || lost) {
+      if (o.status !== OrderStatus.DONE) o.status = OrderStatus.UNCERTAIN;
+      return { order: o, uncertain: true };
+    }
+    return { order: o, uncertain: false };
+  }
+
+  /**
+   * Applies one of our fills. Returns false for a trade id already applied.
+   * `fromExchangePosition`: the fill carries the exchange's post-fill position (WS fill).
+   */
+  applyFill(f: kmm.v1.IFill, hasPostPosition: boolean, nowMs: number): boolean {
+    const tradeId = f.tradeId ?? '';
+    if (tradeId) {
+      if (this.seenTrades.has(tradeId)) {
+        this.duplicateFills++;
+        return false;
+      }
+      this.rememberTrade(tradeId, nowMs);
+    }
+    const market = f.market ?? '';
+    const count = f.countCenti ?? 0;
+    const o = this.find(f.clientOrderId, f.orderId);
+    if (o) {
+      o.filledCenti += count;
+      if (o.filledCenti >= o.totalCenti && o.status !== OrderStatus.DONE && o.pendingKind !== CK.AMEND) this.markDone(o, nowMs);
+    }
+    const side = f.side ?? (o ? o.side : BID);
+    const p = this.position(market);
+    applyTrade(p, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0);
+    if (hasPostPosition) {
+      p.exchangePositionCenti = f.postPositionCenti ?? 0;
+      p.exchangeKnown = true;
+      p.positionCenti = p.exchangePositionCenti;
+    }
+    p.lastFillMs = nowMs;
+    return true;
+  }
+
+  /** Seeds the trade-id set (journal replay after a restart) without touching positions. */
+  rememberTrade(tradeId: string, nowMs: number): void {
+    this.seenTrades.set(tradeId, nowMs);
+    if (this.seenTrades.size > this.fillDedupMax) {
+      const oldest = this.seenTrades.keys().next().value;
+      if (oldest !== undefined) this.seenTrades.delete(oldest);
+    }
+  }
+
+  /** Exchange truth for a position (REST positions, WS market_positions). Returns the previous local value. */
+  setExchangePosition(market: string, positionCenti: number, exposureMoney: number): number {
+    const p = this.position(market);
+    const prev = p.positionCenti;
+    p.exchangePositionCenti = positionCenti;
+    p.exchangeKnown = true;
+    if (prev !== positionCenti) {
+      p.positionCenti = positionCenti;
+      // cost basis from the venue's exposure (cost of the aggregate position) when it is known
+      p.costPriceCenti = positionCenti === 0 ? 0 : Math.abs(exposureMoney) * 100;
+    }
+    return prev;
+  }
+
+  /** Forgets DONE orders older than the retain window. */
+  purge(nowMs: number): void {
+    for (const [coid, o] of this.byCoid) {
+      if (o.status === OrderStatus.DONE && nowMs - o.doneAtMs > DONE_RETAIN_MS) {
+        this.byCoid.delete(coid);
+        if (o.orderId) this.coidByOid.delete(o.orderId);
+      }
+    }
+  }
+
+  /** Live orders (not DONE). Allocates: for reconcile/shutdown, not the hot path. */
+  live(): WorkingOrder[] {
+    const out: WorkingOrder[] = [];
+    for (const o of this.byCoid.values()) if (o.status !== OrderStatus.DONE) out.push(o);
+    return out;
+  }
+}
+
+/** Average-cost position accounting in price x centi units. */
+export function applyTrade(p: PositionState, side: number, price: number, countCenti: number, feeMoney: number): void {
+  const delta = side === BID ? countCenti : -countCenti;
+  p.feesMoney += feeMoney;
+  p.realizedPriceCenti -= feeMoney * 100;
+  let rest = countCenti;
+  if (p.positionCenti !== 0 && Math.sign(p.positionCenti) !== Math.sign(delta)) {
+    const abs = Math.abs(p.positionCenti);
+    const close = Math.min(abs, rest);
+    const avgCost = p.costPriceCenti / abs; // per centi, price units
+    const pnlPerUnit = p.positionCenti > 0 ? price - avgCost : avgCost - price;
+    p.realizedPriceCenti += Math.round(pnlPerUnit * close);
+    p.costPriceCenti = close === abs ? 0 : p.costPriceCenti - Math.round(avgCost * close);
+    p.positionCenti += Math.sign(delta) * close;
+    rest -= close;
+  }
+  if (rest > 0) {
+    p.costPriceCenti += price * rest;
+    p.positionCenti += Math.sign(delta) * rest;
+  }
+}
+
+/** Unrealised P&L (money) of a position at a mark price. */
+export function unrealizedMoney(p: PositionState, markPrice: number): number {
+  if (p.positionCenti === 0 || markPrice <= 0) return 0;
+  const abs = Math.abs(p.positionCenti);
+  const avg = p.costPriceCenti / abs;
+  const perUnit = p.positionCenti > 0 ? markPrice - avg : avg - markPrice;
+  return Math.round((perUnit * abs) / 100);
+}

@@ -1,0 +1,83 @@
+/**
+ * Pre-flight (fat-finger) checks run on every order that would add exposure (place, amend)
+ * before it may reach the wire (003: "Fat Finger: Size > max -> Reject: pre-flight check before
+ * API call"). A failure is a typed result (RejectCode PREFLIGHT or RISK with a reason), never a
+ * request and never an exception.
+ *
+ * Checks: market known and tradable (status ACTIVE); price an integer on the market's grid and
+ * inside its range; count a positive integer number of 1/100 contracts and <= the size cap;
+ * notional <= MM_MAX_ORDER_NOTIONAL_USD; projected position against MM_MAX_POS with the exchange
+ * position (000 fixes 1 and 2: BID adds +size, ASK adds -size; hard block when already at the
+ * cap and the order would not reduce) and against MM_MAX_POSITION_NOTIONAL_USD.
+ */
+import { kmm, type PriceGrid } from '@kmm/shared';
+
+const RC = kmm.v1.RejectCode;
+const BID = kmm.v1.BookSide.BID;
+
+export interface PreflightParams {
+  maxOrderCenti: number;
+  maxOrderNotionalMoney: number;
+  maxPosCenti: number;
+  maxPositionNotionalMoney: number;
+}
+
+export interface PreflightMarket {
+  grid: PriceGrid;
+  status: number; // kmm.v1.MarketStatus
+}
+
+export interface PreflightResult {
+  ok: boolean;
+  code: number; // kmm.v1.RejectCode
+  reason: string;
+}
+
+const OK: PreflightResult = Object.freeze({ ok: true, code: 0, reason: '' }) as PreflightResult;
+
+function fail(code: number, reason: string): PreflightResult {
+  return { ok: false, code, reason };
+}
+
+/** Notional of an order in money units (1/10,000 $): price x contracts. */
+export function notionalMoney(price: number, countCenti: number): number {
+  return Math.floor((price * countCenti) / 100);
+}
+
+/**
+ * @param addCenti the size whose risk is judged: the whole order for a place, the increase for an amend
+ * @param positionCenti the exchange position (source of truth, 000 fix 1)
+ * @param reduceOnly taker orders that only reduce the position skip the position caps
+ */
+export function preflight(
+  p: PreflightParams,
+  m: PreflightMarket | undefined,
+  side: number,
+  price: number,
+  countCenti: number,
+  addCenti: number,
+  positionCenti: number,
+  reduceOnly: boolean,
+): PreflightResult {
+  if (!m) return fail(RC.PREFLIGHT, 'unknown_market');
+  if (m.status !== kmm.v1.MarketStatus.MARKET_ACTIVE) return fail(RC.MARKET_INACTIVE, 'market_not_active');
+  if (!Number.isInteger(price) || !m.grid.isValid(price)) return fail(RC.PREFLIGHT, `price_off_grid(${price})`);
+  if (price < m.grid.minPrice || price > m.grid.maxPrice) return fail(RC.PREFLIGHT, `price_out_of_range(${price})`);
+  if (!Number.isInteger(countCenti) || countCenti <= 0) return fail(RC.PREFLIGHT, `bad_count(${countCenti})`);
+  if (countCenti > p.maxOrderCenti) return fail(RC.PREFLIGHT, `size_over_cap(${countCenti}>${p.maxOrderCenti})`);
+  // an ASK at p risks (1 - p) per contract: the NO leg is what we pay for
+  const legPrice = side === BID ? price : 10_000 - price;
+  if (notionalMoney(legPrice, countCenti) > p.maxOrderNotionalMoney) return fail(RC.PREFLIGHT, 'order_notional_over_cap');
+  if (reduceOnly) return OK;
+  const delta = side === BID ? addCenti : -addCenti;
+  if (delta === 0) return OK;
+  const abs = positionCenti < 0 ? -positionCenti : positionCenti;
+  const reduces = (positionCenti > 0 && delta < 0) || (positionCenti < 0 && delta > 0);
+  if (abs >= p.maxPosCenti && !reduces) return fail(RC.RISK, `AT_OR_OVER_CAP(pos=${positionCenti},max=${p.maxPosCenti})`);
+  const projected = positionCenti + delta;
+  const projAbs = projected < 0 ? -projected : projected;
+  if (projAbs > p.maxPosCenti) return fail(RC.RISK, `WOULD_EXCEED_CAP(pos=${positionCenti},delta=${delta},max=${p.maxPosCenti})`);
+  const projLeg = projected > 0 ? price : 10_000 - price;
+  if (!reduces && notionalMoney(projLeg, projAbs) > p.maxPositionNotionalMoney) return fail(RC.RISK, 'position_notional_over_cap');
+  return OK;
+}

@@ -1,0 +1,138 @@
+/**
+ * Client-side mirror of Kalshi's token buckets (kalshi-api.md section 5): two independent
+ * buckets (read, write), refill tokens/s and capacity per usage tier, a token cost per endpoint.
+ * We run at a configurable fraction of the tier's refill and capacity so the exchange's bucket
+ * never empties because of us; a 429 (which means our mirror drifted) pauses new orders for
+ * `pauseMs` and empties our write bucket, while cancels keep flowing (003: "pause new orders 2s,
+ * allow cancels").
+ *
+ * Priority (cancels before creates) is applied by the caller, which drains cancels first;
+ * `reserveMs` below lets a create be refused while leaving headroom for cancels.
+ * Pure: time is passed in (ms, monotonic).
+ */
+import type { Tier } from './params.js';
+
+export interface TierLimits {
+  readTokensPerS: number;
+  writeTokensPerS: number;
+  readCapacity: number;
+  writeCapacity: number;
+}
+
+/** Tier table of section 5. Capacity: write holds 2 s above Basic (Basic 1 s); read 2 s for Basic/Advanced, 1 s above. */
+export const TIER_LIMITS: Readonly<Record<Tier, TierLimits>> = {
+  basic: { readTokensPerS: 200, writeTokensPerS: 100, readCapacity: 400, writeCapacity: 100 },
+  advanced: { readTokensPerS: 300, writeTokensPerS: 300, readCapacity: 600, writeCapacity: 600 },
+  expert: { readTokensPerS: 600, writeTokensPerS: 600, readCapacity: 600, writeCapacity: 1200 },
+  premier: { readTokensPerS: 1000, writeTokensPerS: 1000, readCapacity: 1000, writeCapacity: 2000 },
+  paragon: { readTokensPerS: 2000, writeTokensPerS: 2000, readCapacity: 2000, writeCapacity: 4000 },
+  prime: { readTokensPerS: 4000, writeTokensPerS: 4000, readCapacity: 4000, writeCapacity: 8000 },
+  prestige: { readTokensPerS: 10_000, writeTokensPerS: 8000, readCapacity: 10_000, writeCapacity: 16_000 },
+};
+
+/** Token cost per V2 endpoint (section 5; amend/decrease 10 is marked uncertain there, we take the safe reading). */
+export const ENDPOINT_COST = {
+  create: 10,
+  batchCreatePerOrder: 10,
+  cancel: 2,
+  batchCancelPerOrder: 2,
+  amend: 10,
+  decrease: 10,
+  getOrder: 2,
+  read: 10,
+  orderGroup: 10,
+} as const;
+
+/** A continuously refilling token bucket. Tokens are kept in milli-tokens so the math is integer. */
+export class TokenBucket {
+  private milliTokens: number;
+  private lastMs: number;
+  constructor(
+    private ratePerS: number,
+    private capacity: number,
+    nowMs: number,
+    startFull = true,
+  ) {
+    this.milliTokens = startFull ? capacity * 1000 : 0;
+    this.lastMs = nowMs;
+  }
+  private refill(nowMs: number): void {
+    if (nowMs <= this.lastMs) return;
+    // rate tokens/s == rate milli-tokens/ms
+    this.milliTokens = Math.min(this.capacity * 1000, this.milliTokens + Math.floor((nowMs - this.lastMs) * this.ratePerS));
+    this.lastMs = nowMs;
+  }
+  available(nowMs: number): number {
+    this.refill(nowMs);
+    return Math.floor(this.milliTokens / 1000);
+  }
+  /** Takes `cost` tokens if at least `cost + reserve` are available. */
+  tryTake(cost: number, nowMs: number, reserve = 0): boolean {
+    this.refill(nowMs);
+    if (this.milliTokens < (cost + reserve) * 1000) return false;
+    this.milliTokens -= cost * 1000;
+    return true;
+  }
+  /** Gives tokens back (a command that was refused before reaching the wire). */
+  refund(cost: number): void {
+    this.milliTokens = Math.min(this.capacity * 1000, this.milliTokens + cost * 1000);
+  }
+  drain(nowMs: number): void {
+    this.refill(nowMs);
+    this.milliTokens = 0;
+  }
+  /** ms until `cost` tokens are available (0 if now). */
+  waitMs(cost: number, nowMs: number): number {
+    this.refill(nowMs);
+    const missing = cost * 1000 - this.milliTokens;
+    return missing <= 0 ? 0 : Math.ceil(missing / this.ratePerS);
+  }
+  get capacityTokens(): number {
+    return this.capacity;
+  }
+}
+
+export class RateLimiter {
+  readonly read: TokenBucket;
+  readonly write: TokenBucket;
+  /** New orders (create, amend up) are refused until this time after a 429. */
+  pausedUntilMs = 0;
+  /** Tokens kept back from creates so cancels always find room (one batch cancel of 20). */
+  readonly cancelReserve: number;
+  rateLimited429 = 0;
+
+  constructor(
+    tier: Tier,
+    budgetPermille: number,
+    private readonly pauseMs: number,
+    nowMs: number,
+  ) {
+    const t = TIER_LIMITS[tier];
+    const f = budgetPermille / 1000;
+    this.read = new TokenBucket(t.readTokensPerS * f, Math.max(ENDPOINT_COST.read, Math.floor(t.readCapacity * f)), nowMs);
+    this.write = new TokenBucket(t.writeTokensPerS * f, Math.max(ENDPOINT_COST.create, Math.floor(t.writeCapacity * f)), nowMs);
+    this.cancelReserve = Math.min(Math.floor(this.write.capacityTokens / 5), 20 * ENDPOINT_COST.batchCancelPerOrder);
+  }
+
+  isPaused(nowMs: number): boolean {
+    return nowMs < this.pausedUntilMs;
+  }
+  /** Cancels and decreases: never paused, may use the reserve. */
+  tryCancel(cost: number, nowMs: number): boolean {
+    return this.write.tryTake(cost, nowMs, 0);
+  }
+  /** Creates and amends: refused while paused, and must leave the cancel reserve in the bucket. */
+  tryCreate(cost: number, nowMs: number): boolean {
+    if (nowMs < this.pausedUntilMs) return false;
+    return this.write.tryTake(cost, nowMs, this.cancelReserve);
+  }
+  tryRead(cost: number, nowMs: number): boolean {
+    return this.read.tryTake(cost, nowMs, 0);
+  }
+  /** The exchange said 429: our mirror is ahead of reality. Pause new orders and start from empty. */
+  on429(nowMs: number): void {
+    this.rateLimited429++;
+    this.pausedUntilMs = Math.max(this.pausedUntilMs, nowMs + this.pauseMs);
+    this.write.drain(nowMs);
+  }
+}

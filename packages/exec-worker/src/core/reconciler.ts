@@ -1,0 +1,167 @@
+/**
+ * Reconciler: compares an exchange snapshot (resting orders, positions, recent fills) with our
+ * bookkeeping and corrects ours toward the exchange, reporting every divergence.
+ *
+ *  - a venue resting order we know: fix price/size/status locally (UNCERTAIN -> RESTING);
+ *  - a venue resting order we thought finished: revive it and mark it unwanted (it gets cancelled);
+ *  - a venue resting order we do not know: adopt it into a free slot (start-up with
+ *    kmm_adopt_orders_on_start and our client-order-id prefix) or mark it unwanted;
+ *  - a local live order absent from the venue: finished (its fills come from the fill backfill);
+ *  - fills we have not seen (by trade id): returned for the caller to apply as fills;
+ *  - positions: the venue's value replaces ours.
+ * Anything that changed locally after the snapshot was requested (minus a grace for the venue's
+ * read lag) is left alone this round; the next round judges it.
+ */
+import { kmm } from '@kmm/shared';
+import { OrderStatus, type VenueSnapshot, type WorkingOrder } from './types.js';
+import type { OrderBookkeeping } from './bookkeeping.js';
+
+const BID = kmm.v1.BookSide.BID;
+
+export interface Divergence {
+  what: string;
+  market: string;
+  fields: Record<string, unknown>;
+}
+
+export interface ReconcileResult {
+  divergences: Divergence[];
+  newFills: kmm.v1.IFill[];
+  positionChanges: { market: string; positionCenti: number; exposureMoney: number; realizedPnlMoney: number; feesPaidMoney: number }[];
+  adopted: number;
+  unknownCancelled: number;
+}
+
+export interface ReconcileOptions {
+  graceMs: number;
+  startup: boolean;
+  adopt: boolean;
+  coidPrefix: string;
+  nowMs: number;
+  levelsPerSide: number;
+}
+
+export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: ReconcileOptions): ReconcileResult {
+  const res: ReconcileResult = { divergences: [], newFills: [], positionChanges: [], adopted: 0, unknownCancelled: 0 };
+  const cutoff = snap.requestedAtMs - opt.graceMs;
+  const seenCoids = new Set<string>();
+  const seenOids = new Set<string>();
+  for (const v of snap.orders) {
+    if (v.status !== 'resting') continue;
+    if (v.orderId) seenOids.add(v.orderId);
+    if (v.clientOrderId) seenCoids.add(v.clientOrderId);
+    const o = bk.find(v.clientOrderId, v.orderId);
+    if (o) {
+      if (v.orderId) bk.setOrderId(o, v.orderId);
+      if (o.status === OrderStatus.DONE) {
+        if (o.doneAtMs > cutoff) continue;
+        res.divergences.push({ what: 'order_resting_but_done_locally', market: v.market, fields: { client_order_id: o.clientOrderId, order_id: v.orderId } });
+        bk.revive(o);
+        o.price = v.price;
+        o.filledCenti = Math.max(o.filledCenti, v.filledCenti);
+        o.totalCenti = o.filledCenti + v.remainingCenti;
+        o.wantCancel = true;
+        continue;
+      }
+      // positive evidence resolves an uncertain order at once; other local changes get the grace
+      const uncertain = o.status === OrderStatus.UNCERTAIN && o.pendingKind === 0;
+      if (!uncertain && (o.pendingKind !== 0 || o.lastChangeMs > cutoff)) continue;
+      const remaining = o.totalCenti - o.filledCenti;
+      if (o.status === OrderStatus.UNCERTAIN || o.status === OrderStatus.PENDING_NEW) {
+        res.divergences.push({ what: 'uncertain_order_resolved_resting', market: v.market, fields: { client_order_id: o.clientOrderId, order_id: v.orderId } });
+        o.status = OrderStatus.RESTING;
+      } else if (o.price !== v.price || remaining !== v.remainingCenti) {
+        res.divergences.push({
+          what: 'order_mismatch',
+          market: v.market,
+          fields: { client_order_id: o.clientOrderId, order_id: v.orderId, local_price: o.price, venue_price: v.price, local_remaining_centi: remaining, venue_remaining_centi: v.remainingCenti },
+        });
+      }
+      o.price = v.price;
+      if (v.filledCenti > o.filledCenti) o.filledCenti = v.filledCenti;
+      o.totalCenti = o.filledCenti + v.remainingCenti;
+      continue;
+    }
+    // unknown to us
+    const ours = v.clientOrderId.startsWith(opt.coidPrefix + '-');
+    const adopt = opt.startup && opt.adopt && ours;
+    const w: WorkingOrder = {
+      clientOrderId: v.clientOrderId || `venue-${v.orderId}`,
+      orderId: v.orderId,
+      market: v.market,
+      side: v.side,
+      level: -1,
+      taker: false,
+      postOnly: true,
+      price: v.price,
+      totalCenti: v.filledCenti + v.remainingCenti,
+      filledCenti: v.filledCenti,
+      status: OrderStatus.RESTING,
+      pendingKind: 0,
+      pendingCmdId: 0,
+      pendingSinceMs: 0,
+      pendingPrice: 0,
+      pendingTotalCenti: 0,
+      placedAtMs: opt.nowMs,
+      lastChangeMs: opt.nowMs,
+      doneAtMs: 0,
+      edgeBpsMilli: 0,
+      adopted: adopt,
+      wantCancel: !adopt,
+      lastSkipPrice: 0,
+    };
+    if (adopt) {
+      const slots = bk.marketOrders(v.market);
+      const arr = v.side === BID ? slots.bids : slots.asks;
+      for (let i = 0; i < opt.levelsPerSide; i++) {
+        if (!arr[i]) {
+          w.level = i;
+          break;
+        }
+      }
+      if (w.level < 0) w.wantCancel = true;
+      else res.adopted++;
+    } else res.unknownCancelled++;
+    bk.add(w);
+    res.divergences.push({
+      what: adopt ? 'order_adopted' : 'unknown_order',
+      market: v.market,
+      fields: { client_order_id: v.clientOrderId, order_id: v.orderId, price: v.price, remaining_centi: v.remainingCenti, ours },
+    });
+  }
+  for (const o of bk.live()) {
+    if (o.status === OrderStatus.PENDING_NEW || o.pendingKind !== 0 || o.lastChangeMs > cutoff) continue;
+    if (seenCoids.has(o.clientOrderId) || (o.orderId && seenOids.has(o.orderId))) continue;
+    res.divergences.push({ what: 'order_missing_on_venue', market: o.market, fields: { client_order_id: o.clientOrderId, order_id: o.orderId, status: o.status } });
+    bk.markDone(o, opt.nowMs);
+  }
+  for (const f of snap.fills) if (f.tradeId && !bk.hasTrade(f.tradeId)) res.newFills.push(f);
+  res.newFills.sort((a, b) => (a.tsMs ?? 0) - (b.tsMs ?? 0));
+  return res;
+}
+
+/** Position part: run after the new fills were applied, so the venue's value has the last word. */
+export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, graceMs: number, res: ReconcileResult): void {
+  const cutoff = snap.requestedAtMs - graceMs;
+  const venue = new Map<string, (typeof snap.positions)[number]>();
+  for (const p of snap.positions) venue.set(p.market, p);
+  const markets = new Set<string>(venue.keys());
+  for (const [m, p] of bk.positions) if (p.positionCenti !== 0 || p.exchangeKnown) markets.add(m);
+  for (const m of markets) {
+    const v = venue.get(m);
+    const p = bk.position(m);
+    const venuePos = v ? v.positionCenti : 0;
+    if (p.lastFillMs > cutoff && p.positionCenti !== venuePos) continue; // fills in flight: judge next round
+    if (p.positionCenti !== venuePos) {
+      res.divergences.push({ what: 'position_mismatch', market: m, fields: { local_centi: p.positionCenti, venue_centi: venuePos } });
+    }
+    bk.setExchangePosition(m, venuePos, v ? v.exposureMoney : 0);
+    res.positionChanges.push({
+      market: m,
+      positionCenti: venuePos,
+      exposureMoney: v ? v.exposureMoney : 0,
+      realizedPnlMoney: v ? v.realizedPnlMoney : 0,
+      feesPaidMoney: v ? v.feesPaidMoney : 0,
+    });
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Types shared by the exec core modules and its shell: working orders, the REST commands the
+ * core asks the shell to send, read requests, venue snapshots for reconciliation and the
+ * effects a core call returns. Message bodies are the generated kmm.v1 types.
+ */
+import type { kmm, EnvelopeBody } from '@kmm/shared';
+
+/** Lifecycle of one of our orders as we know it. */
+export const OrderStatus = {
+  PENDING_NEW: 1, // create sent, no result yet
+  RESTING: 2,
+  UNCERTAIN: 3, // a result was lost (timeout, 409, 404 on amend): only a reconcile can tell
+  DONE: 4, // canceled, executed or never created
+} as const;
+
+/** Which operation is in flight on an order (kmm.v1.CommandKind values; 0 = none). */
+export type PendingKind = 0 | 1 | 2 | 3 | 4;
+
+export interface WorkingOrder {
+  clientOrderId: string;
+  orderId: string;
+  market: string;
+  side: number; // kmm.v1.BookSide
+  level: number; // quote slot level, -1 for taker/adopted orders
+  taker: boolean;
+  postOnly: boolean;
+  price: number;
+  totalCenti: number; // max fillable = filled + remaining
+  filledCenti: number;
+  status: number; // OrderStatus
+  pendingKind: PendingKind;
+  pendingCmdId: number;
+  pendingSinceMs: number;
+  pendingPrice: number;
+  pendingTotalCenti: number;
+  placedAtMs: number;
+  lastChangeMs: number;
+  doneAtMs: number;
+  edgeBpsMilli: number;
+  adopted: boolean;
+  /** the core wants this order gone (unknown, slot removed, safety) */
+  wantCancel: boolean;
+  /** target price of the last skip_same_quote event (events are emitted once per new price) */
+  lastSkipPrice: number;
+}
+
+export type CommandOp = 'create' | 'batch_create' | 'amend' | 'decrease' | 'cancel' | 'batch_cancel';
+
+/** One REST call to make. `orders` has one element for single operations. */
+export interface ExecCommand {
+  id: number;
+  op: CommandOp;
+  orders: kmm.v1.IOrderCommand[];
+  /** header recv_mono_ns of the venue frame that caused it (0 unknown) */
+  causeRecvMonoNs: number;
+  /** when the causing message arrived in exec (shell mono ns; 0 unknown) */
+  arrivalMonoNs: number;
+  issuedMs: number;
+  tokens: number;
+}
+
+export type ReadRequest =
+  | { kind: 'reconcile'; id: number; reason: string; minFillTsMs: number }
+  | { kind: 'queue_positions'; markets: string[] }
+  | { kind: 'markets' }
+  | { kind: 'order_group_reset' };
+
+export interface VenueOrder {
+  orderId: string;
+  clientOrderId: string;
+  market: string;
+  side: number;
+  price: number;
+  remainingCenti: number;
+  filledCenti: number;
+  status: 'resting' | 'canceled' | 'executed';
+  orderGroupId: string;
+}
+
+export interface VenuePosition {
+  market: string;
+  positionCenti: number;
+  exposureMoney: number;
+  realizedPnlMoney: number;
+  feesPaidMoney: number;
+}
+
+/** What the exchange said at one moment: resting orders, positions, recent fills. */
+export interface VenueSnapshot {
+  /** core time (ms) when the reads were started; local changes after it are not judged */
+  requestedAtMs: number;
+  orders: VenueOrder[];
+  positions: VenuePosition[];
+  fills: kmm.v1.IFill[];
+}
+
+/** A message to another actor. */
+export interface Outbound {
+  peer: string;
+  body: EnvelopeBody;
+}
+
+export interface OpsOut {
+  event: string;
+  market: string;
+  level: 'info' | 'warn' | 'error';
+  fields: Record<string, unknown>;
+}
+
+/** One journal record (the shell adds the wall time `t` and writes it as a JSON line). */
+export type JournalRecord = { k: string } & Record<string, unknown>;
+
+export interface TapeRow {
+  ticker: string;
+  midPrice: number; // 0 unknown
+  myBid: number; // 0 none
+  myAsk: number;
+  inventoryCenti: number;
+  unrealizedPnlMoney: number;
+  realizedPnlMoney: number;
+  latencyUs: number; // last target-to-wire latency, -1 unknown
+}
+
+/** Everything one core call wants done. Reused between calls: read it, then call the core again. */
+export interface Effects {
+  commands: ExecCommand[];
+  reads: ReadRequest[];
+  out: Outbound[];
+  ops: OpsOut[];
+  journal: JournalRecord[];
+  tape: TapeRow[];
+}
+
+export function newEffects(): Effects {
+  return { commands: [], reads: [], out: [], ops: [], journal: [], tape: [] };
+}
+
+export function clearEffects(e: Effects): void {
+  e.commands.length = 0;
+  e.reads.length = 0;
+  e.out.length = 0;
+  e.ops.length = 0;
+  e.journal.length = 0;
+  e.tape.length = 0;
+}

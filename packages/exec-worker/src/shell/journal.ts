@@ -1,0 +1,163 @@
+/**
+ * Durable execution journal: one JSON object per line, appended in order. Every command, ack,
+ * reject, amend, cancel, fill, position correction and divergence the core reports is recorded
+ * with the wall time `t` (ms) and a per-journal sequence `seq`, so that after a crash nothing
+ * the exchange confirmed to us is unknown (the restart seeds its trade-id set from here and
+ * reconciles the rest from the exchange).
+ *
+ * Writes are buffered and flushed every `flushEveryMs` or `flushRecords` records (the hot path
+ * never waits on disk); fsync runs every `fsyncEveryMs` and on close. A crash can lose at most
+ * the unflushed tail, which the exchange still has (fills are backfilled by trade id).
+ * Limit: JOURNAL_BACKLOG_MAX unwritten records; past it the journal throws (an assertion: the
+ * disk cannot keep up, and the supervisor restarts exec, which reconciles from the exchange).
+ * `readJournal` tolerates a torn last line (crash mid-write) and reports bad lines.
+ */
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { JournalRecord } from '../core/types.js';
+
+export const JOURNAL_BACKLOG_MAX = 1_000_000;
+
+export interface JournalOptions {
+  flushEveryMs?: number;
+  flushRecords?: number;
+  fsyncEveryMs?: number;
+  wallMs?: () => number;
+}
+
+export class Journal {
+  private fh: FileHandle | null = null;
+  private opening: Promise<void>;
+  private buf: string[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private fsyncTimer: NodeJS.Timeout | null = null;
+  private dirtySinceSync = false;
+  private closed = false;
+  private seq = 0;
+  private readonly flushRecords: number;
+  private readonly wallMs: () => number;
+  records = 0;
+  bytes = 0;
+  writeErrors = 0;
+
+  constructor(
+    readonly path: string,
+    opts: JournalOptions = {},
+  ) {
+    this.flushRecords = opts.flushRecords ?? 256;
+    this.wallMs = opts.wallMs ?? Date.now;
+    mkdirSync(dirname(path), { recursive: true });
+    this.opening = open(path, 'a').then((fh) => {
+      this.fh = fh;
+    });
+    const fe = opts.flushEveryMs ?? 20;
+    const fs = opts.fsyncEveryMs ?? 1000;
+    if (fe > 0) {
+      this.flushTimer = setInterval(() => void this.flush(), fe);
+      this.flushTimer.unref();
+    }
+    if (fs > 0) {
+      this.fsyncTimer = setInterval(() => void this.sync(), fs);
+      this.fsyncTimer.unref();
+    }
+  }
+
+  append(rec: JournalRecord): void {
+    if (this.closed) throw new Error(`journal ${this.path} is closed`);
+    if (this.buf.length >= JOURNAL_BACKLOG_MAX) throw new Error(`journal ${this.path}: ${JOURNAL_BACKLOG_MAX} records waiting for the disk`);
+    const line = JSON.stringify({ t: this.wallMs(), seq: ++this.seq, ...rec });
+    this.buf.push(line);
+    this.records++;
+    if (this.buf.length >= this.flushRecords) void this.flush();
+  }
+
+  /** Writes the buffered records (ordered: writes are chained). */
+  flush(): Promise<void> {
+    if (this.buf.length === 0) return this.writing;
+    const text = this.buf.join('\n') + '\n';
+    this.buf = [];
+    this.writing = this.writing
+      .then(() => this.opening)
+      .then(async () => {
+        await this.fh!.write(text);
+        this.bytes += text.length;
+        this.dirtySinceSync = true;
+      })
+      .catch(() => {
+        this.writeErrors++;
+      });
+    return this.writing;
+  }
+
+  async sync(): Promise<void> {
+    await this.flush();
+    if (!this.dirtySinceSync || !this.fh) return;
+    this.dirtySinceSync = false;
+    try {
+      await this.fh.sync();
+    } catch {
+      this.writeErrors++;
+    }
+  }
+
+  /** Flush, fsync and close (shutdown). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.fsyncTimer) clearInterval(this.fsyncTimer);
+    await this.sync();
+    this.closed = true;
+    await this.opening;
+    await this.fh?.close();
+    this.fh = null;
+  }
+
+  /** Last-resort synchronous flush + fsync (process exit path, where promises will not run). */
+  closeSync(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    if (this.fsyncTimer) clearInterval(this.fsyncTimer);
+    if (this.buf.length === 0) return;
+    const fd = openSync(this.path, 'a');
+    try {
+      writeSync(fd, this.buf.join('\n') + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.buf = [];
+  }
+}
+
+export interface JournalReadResult {
+  records: JournalRecord[];
+  badLines: number;
+  tornTail: boolean;
+}
+
+/** Reads a journal for recovery or verification. A missing file is an empty journal. */
+export function readJournal(path: string): JournalReadResult {
+  if (!existsSync(path)) return { records: [], badLines: 0, tornTail: false };
+  const text = readFileSync(path, 'utf8');
+  const lines = text.split('\n');
+  const records: JournalRecord[] = [];
+  let bad = 0;
+  let torn = false;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (l.length === 0) continue;
+    try {
+      const r = JSON.parse(l) as unknown;
+      if (typeof r === 'object' && r !== null && typeof (r as { k?: unknown }).k === 'string') records.push(r as JournalRecord);
+      else bad++;
+    } catch {
+      // only the very last line may be torn by a crash mid-write
+      if (i === lines.length - 1 || (i === lines.length - 2 && lines[lines.length - 1] === '')) torn = true;
+      else bad++;
+    }
+  }
+  return { records, badLines: bad, tornTail: torn };
+}

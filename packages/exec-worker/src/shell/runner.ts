@@ -1,0 +1,261 @@
+/**
+ * ExecRunner: the shell loop around ExecCore, shared by the worker entry, the sim tests and the
+ * benchmark. It carries out the core's effects - REST commands through the OrderGateway (async;
+ * results come back into the core), reads (reconcile snapshots, queue positions, market lists,
+ * order-group reset), messages to peers, ops events, journal records and tape rows - and
+ * measures target-to-wire and tick-to-wire latency per command (perf_hooks histograms, ns).
+ *
+ * Nothing here blocks message handling: every I/O is a promise whose result is fed back through
+ * a synchronous core call. `pending` counts outstanding I/O; `idle()` waits for zero (tests,
+ * shutdown). Shutdown cancels everything, waits, then asks the exchange what still rests and
+ * cancels that too, up to SHUTDOWN_VERIFY_ROUNDS times.
+ */
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import type { EnvelopeBody } from '@kmm/shared';
+import type { ExecCore } from '../core/exec-core.js';
+import type { Effects, ExecCommand, ReadRequest } from '../core/types.js';
+import { readSnapshot, runCommand, type OrderGateway } from './gateway.js';
+import type { Journal } from './journal.js';
+import type { Tape } from './tape.js';
+
+export const SHUTDOWN_VERIFY_ROUNDS = 5;
+/** Without a journal, a start-up reconcile backfills fills this far back. */
+export const DEFAULT_FILL_BACKFILL_MS = 24 * 3600 * 1000;
+
+export interface ExecRunnerOptions {
+  core: ExecCore;
+  gateway: OrderGateway;
+  journal?: Journal | null;
+  tape?: Tape | null;
+  monoNs?: () => number;
+  wallMs?: () => number;
+  send?: (peer: string, body: EnvelopeBody) => void;
+  ops?: (event: string, market: string, level: 'info' | 'warn' | 'error', fields: Record<string, unknown>) => void;
+  /** kmm_order_group_contracts_limit (contracts); 0 = no order group */
+  orderGroupContractsLimit: number;
+  /** journal the wire time of each command (one extra record per command) */
+  journalWire?: boolean;
+}
+
+export interface ShutdownReport {
+  verified: boolean;
+  rounds: number;
+  restingLeft: number;
+  error?: string;
+}
+
+const hr = (): number => Number(process.hrtime.bigint());
+
+export class ExecRunner {
+  readonly core: ExecCore;
+  readonly gw: OrderGateway;
+  private readonly journal: Journal | null;
+  private readonly tape: Tape | null;
+  readonly monoNs: () => number;
+  private readonly wallMs: () => number;
+  private readonly sendFn: (peer: string, body: EnvelopeBody) => void;
+  private readonly opsFn: NonNullable<ExecRunnerOptions['ops']>;
+  pending = 0;
+  private idleWaiters: Array<() => void> = [];
+  private stateWaiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
+  /** target arrival in exec -> request written to the socket (ns) */
+  readonly targetToWire: RecordableHistogram = createHistogram();
+  /** venue frame receive (header.recv_mono_ns) -> request written (ns) */
+  readonly tickToWire: RecordableHistogram = createHistogram();
+  readonly counters = { commands: 0, reads: 0, readFailures: 0, sent: 0 };
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: ExecRunnerOptions) {
+    this.core = o.core;
+    this.gw = o.gateway;
+    this.journal = o.journal ?? null;
+    this.tape = o.tape ?? null;
+    this.monoNs = o.monoNs ?? hr;
+    this.wallMs = o.wallMs ?? Date.now;
+    this.sendFn = o.send ?? (() => {});
+    this.opsFn = o.ops ?? (() => {});
+  }
+
+  /** Core time: monotonic ms. */
+  nowMs(): number {
+    return this.monoNs() / 1e6;
+  }
+
+  /** Carries out one batch of effects (read them now: the core reuses the object). */
+  handle(fx: Effects): void {
+    for (let i = 0; i < fx.journal.length; i++) this.journal?.append(fx.journal[i]);
+    for (let i = 0; i < fx.commands.length; i++) this.dispatch(fx.commands[i]);
+    for (let i = 0; i < fx.reads.length; i++) this.read(fx.reads[i]);
+    for (let i = 0; i < fx.out.length; i++) {
+      this.counters.sent++;
+      this.sendFn(fx.out[i].peer, fx.out[i].body);
+    }
+    for (let i = 0; i < fx.ops.length; i++) {
+      const e = fx.ops[i];
+      this.opsFn(e.event, e.market, e.level, e.fields);
+    }
+    if (fx.tape.length > 0) this.tape?.write(fx.tape);
+    this.checkWaiters();
+  }
+
+  private dispatch(cmd: ExecCommand): void {
+    this.pending++;
+    this.counters.commands++;
+    const onWire = (wire: number): void => {
+      if (cmd.arrivalMonoNs > 0 && wire > cmd.arrivalMonoNs) this.targetToWire.record(wire - cmd.arrivalMonoNs);
+      if (cmd.causeRecvMonoNs > 0 && wire > cmd.causeRecvMonoNs) this.tickToWire.record(wire - cmd.causeRecvMonoNs);
+      if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wire_mono_ns: wire, target_to_wire_us: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1 });
+    };
+    void runCommand(this.gw, cmd, onWire).then((res) => {
+      this.pending--;
+      this.handle(this.core.onCommandResult(res, this.nowMs()));
+    });
+  }
+
+  private read(r: ReadRequest): void {
+    this.pending++;
+    this.counters.reads++;
+    const done = (fx: Effects): void => {
+      this.pending--;
+      this.handle(fx);
+    };
+    const failed = (kind: ReadRequest['kind'], msg: string): void => {
+      this.counters.readFailures++;
+      done(this.core.onReadFailed(kind, this.nowMs(), msg));
+    };
+    switch (r.kind) {
+      case 'reconcile': {
+        const requestedAtMs = this.nowMs();
+        const minFill = r.minFillTsMs > 0 ? r.minFillTsMs : this.wallMs() - DEFAULT_FILL_BACKFILL_MS;
+        void readSnapshot(this.gw, minFill, requestedAtMs).then((s) => (s.ok ? done(this.core.onSnapshot(s.value, this.nowMs())) : failed('reconcile', s.error.message)));
+        break;
+      }
+      case 'queue_positions':
+        void this.gw.queuePositions(r.markets).then((q) => (q.ok ? done(this.core.onQueuePositions(q.value, this.nowMs())) : failed('queue_positions', q.error.message)));
+        break;
+      case 'markets':
+        void this.gw.markets().then((m) => (m.ok ? done(this.core.onMarkets(m.value, this.nowMs())) : failed('markets', m.error.message)));
+        break;
+      case 'order_group_reset': {
+        const id = this.core.orderGroupId;
+        if (!id) {
+          this.pending--;
+          break;
+        }
+        void this.gw.resetOrderGroup(id).then((x) => {
+          this.pending--;
+          this.opsFn(x.ok ? 'order_group_reset' : 'order_group_reset_failed', '', x.ok ? 'info' : 'error', x.ok ? { order_group_id: id } : { order_group_id: id, error: x.error.message });
+          this.checkWaiters();
+        });
+        break;
+      }
+    }
+  }
+
+  private checkWaiters(): void {
+    if (this.stateWaiters.length > 0) {
+      const keep: typeof this.stateWaiters = [];
+      for (const w of this.stateWaiters) (w.pred() ? w.resolve() : keep.push(w));
+      this.stateWaiters = keep;
+    }
+    if (this.pending === 0 && this.idleWaiters.length > 0) {
+      const ws = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  /** Resolves when no command or read is outstanding. */
+  idle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Resolves when `pred` holds after some effects were handled (or now). */
+  until(pred: () => boolean): Promise<void> {
+    if (pred()) return Promise.resolve();
+    return new Promise((resolve) => this.stateWaiters.push({ pred, resolve }));
+  }
+
+  /**
+   * Start-up: reconcile first (orders, positions, fills), create the order group, then the
+   * core is ready. `minFillTsMs` comes from the journal (0: DEFAULT_FILL_BACKFILL_MS).
+   * The caller supplies the timer that retries a failed reconcile (core.onTimer).
+   */
+  async startup(minFillTsMs = 0): Promise<void> {
+    this.handle(this.core.start(this.nowMs(), minFillTsMs));
+    await this.until(() => this.core.startupReconciled);
+    let groupId = '';
+    if (this.o.orderGroupContractsLimit > 0) {
+      const g = await this.gw.createOrderGroup(this.o.orderGroupContractsLimit);
+      if (g.ok) groupId = g.value;
+      else this.opsFn('order_group_create_failed', '', 'error', { error: g.error.message, code: g.error.code });
+    }
+    this.handle(this.core.onOrderGroup(groupId, this.nowMs()));
+  }
+
+  /** Drives core timers from a local interval (tests, probe, bench); the worker uses ctx.every. */
+  startTimer(periodMs: number): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.tick(), periodMs);
+  }
+  stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+  tick(): void {
+    this.handle(this.core.onTimer(this.nowMs()));
+  }
+
+  /** Cancel all, wait, verify with the exchange that nothing rests, repeat; then flush journal and tape. */
+  async shutdown(timeoutMs = 10_000): Promise<ShutdownReport> {
+    const deadline = this.monoNs() + timeoutMs * 1e6;
+    const beforeDeadline = <T>(p: Promise<T>): Promise<T | 'timeout'> => {
+      const left = Math.max(1, (deadline - this.monoNs()) / 1e6);
+      let t: NodeJS.Timeout;
+      return Promise.race([p.finally(() => clearTimeout(t)), new Promise<'timeout'>((r) => (t = setTimeout(() => r('timeout'), left)))]);
+    };
+    this.handle(this.core.beginShutdown(this.nowMs()));
+    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1 };
+    for (let round = 1; round <= SHUTDOWN_VERIFY_ROUNDS; round++) {
+      report.rounds = round;
+      if ((await beforeDeadline(this.idle())) === 'timeout') {
+        report.error = 'timeout waiting for cancels';
+        break;
+      }
+      const r = await beforeDeadline(this.gw.restingOrders());
+      if (r === 'timeout') {
+        report.error = 'timeout reading resting orders';
+        break;
+      }
+      if (!r.ok) {
+        report.error = r.error.message;
+        // rate limited or failing: give the next round a moment
+        await beforeDeadline(new Promise((res) => setTimeout(res, 250)));
+        continue;
+      }
+      report.restingLeft = r.value.length;
+      if (r.value.length === 0) {
+        report.verified = true;
+        break;
+      }
+      this.handle(this.core.cancelVenueOrders(r.value, this.nowMs()));
+      // cancels may be held by the rate limiter: let the timer release them
+      const wait = Math.max(50, this.core.limiter.write.waitMs(2 * r.value.length, this.nowMs()));
+      await beforeDeadline(new Promise((res) => setTimeout(res, Math.min(wait, 2000))));
+      this.tick();
+    }
+    this.journal?.append({ k: 'shutdown', verified: report.verified, resting_left: report.restingLeft, rounds: report.rounds });
+    this.opsFn(report.verified ? 'shutdown_verified' : 'shutdown_unverified', '', report.verified ? 'info' : 'error', { ...report });
+    this.stopTimer();
+    await this.journal?.close();
+    await this.tape?.close();
+    return report;
+  }
+
+  /** p50/p99 of a histogram in microseconds (0 when empty). */
+  static pctUs(h: RecordableHistogram): { count: number; p50Us: number; p99Us: number; maxUs: number } {
+    if (h.count === 0) return { count: 0, p50Us: 0, p99Us: 0, maxUs: 0 };
+    return { count: h.count, p50Us: h.percentile(50) / 1000, p99Us: h.percentile(99) / 1000, maxUs: h.max / 1000 };
+  }
+}

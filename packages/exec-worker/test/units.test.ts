@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { kmm, PriceGrid, LINEAR_CENT } from '@kmm/shared';
+import {
+  TokenBucket, RateLimiter, Breakers, PostOnlyAdaptor, preflight, OrderDiffer, newDecision, Action, OrderStatus,
+  EXEC_DEFAULTS, execParamsFrom, ConfigError, OrderBookkeeping, applyTrade, type WorkingOrder,
+} from '../src/index.js';
+
+const grid = new PriceGrid(LINEAR_CENT);
+const BID = kmm.v1.BookSide.BID;
+const ASK = kmm.v1.BookSide.ASK;
+
+describe('params', () => {
+  it('reads seed keys in seed units and rejects bad values by name', () => {
+    const p = execParamsFrom({ MM_MIN_REPRICE_INTERVAL_S: 1.5, MM_MAX_ORDER_NOTIONAL_USD: 100, MM_MAX_POS: 7, kmm_rate_tier: 'Premier' });
+    expect(p.minRepriceIntervalMs).toBe(1500);
+    expect(p.maxOrderNotionalMoney).toBe(1_000_000);
+    expect(p.maxPosCenti).toBe(700);
+    expect(p.tier).toBe('premier');
+    expect(p.quoteRefreshMs).toBe(5000);
+    expect(() => execParamsFrom({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(ConfigError);
+    expect(() => execParamsFrom({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(/MM_FAILURE_RATE_TRIP/);
+  });
+});
+
+describe('TokenBucket / RateLimiter', () => {
+  it('never grants more than capacity + rate x elapsed (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 40 })), { maxLength: 300 }), (steps) => {
+        const b = new TokenBucket(80, 80, 0);
+        let now = 0;
+        let granted = 0;
+        for (const [dt, cost] of steps) {
+          now += dt;
+          if (b.tryTake(cost, now)) granted += cost;
+        }
+        expect(granted).toBeLessThanOrEqual(80 + (80 * now) / 1000);
+      }),
+    );
+  });
+  it('on 429 pauses creates but not cancels, for the pause time', () => {
+    const r = new RateLimiter('basic', 1000, 2000, 0);
+    r.on429(100);
+    expect(r.tryCreate(10, 200)).toBe(false);
+    expect(r.tryCancel(2, 200)).toBe(true); // 100 ms of refill at 100/s = 10 tokens
+    expect(r.isPaused(2099)).toBe(true);
+    expect(r.isPaused(2100)).toBe(false);
+  });
+  it('keeps a reserve for cancels', () => {
+    const r = new RateLimiter('basic', 1000, 2000, 0);
+    let creates = 0;
+    while (r.tryCreate(10, 0)) creates++;
+    expect(creates * 10).toBeLessThanOrEqual(100 - r.cancelReserve);
+    expect(r.tryCancel(2, 0)).toBe(true);
+  });
+});
+
+describe('Breakers', () => {
+  const p = { breakerMaxFailures: 5, breakerCooldownMs: 30_000, failureWindowMs: 60_000, failureRateTrip: 0.35, minAttemptsForBreaker: 10 };
+  it('trips on consecutive failures and closes after the cooldown', () => {
+    const b = new Breakers(p);
+    for (let i = 0; i < 4; i++) expect(b.record(false, i)).toBe(null);
+    expect(b.record(false, 4)).toBe('consecutive');
+    expect(b.isOpen(1000)).toBe(true);
+    expect(b.isOpen(30_004)).toBe(false);
+  });
+  it('trips on the failure rate only after the minimum attempts', () => {
+    const b = new Breakers(p);
+    // pattern ok, fail, fail: never 5 in a row, rate 2/3
+    let trip = null;
+    let n = 0;
+    for (; n < 30 && !trip; n++) trip = b.record(n % 3 === 0, n * 10);
+    expect(trip).toBe('rate');
+    expect(n).toBeGreaterThanOrEqual(10);
+  });
+  it('a success resets the consecutive count', () => {
+    const b = new Breakers({ ...p, minAttemptsForBreaker: 1000 });
+    for (let i = 0; i < 100; i++) expect(b.record(i % 4 === 3, i)).toBe(null);
+  });
+});
+
+describe('PostOnlyAdaptor', () => {
+  const base = { adaptivePofEnabled: true, postOnlySafetyTicks: 2, pofMaxSafetyTicks: 4, pofBackoffMultiplier: 2, pofStreakResetMs: 45_000, pofCooldownMs: 1000 };
+  it('widens per rejection up to the max, backs off the cooldown, resets after quiet', () => {
+    const a = new PostOnlyAdaptor(base);
+    expect(a.safetyTicks('M', BID, 0)).toBe(2);
+    expect(a.onReject('M', BID, 0)).toBe(3);
+    expect(a.cooldownUntil('M', BID)).toBe(1000);
+    expect(a.onReject('M', BID, 100)).toBe(4);
+    expect(a.cooldownUntil('M', BID)).toBe(100 + 2000);
+    expect(a.onReject('M', BID, 200)).toBe(4);
+    expect(a.cooldownUntil('M', BID)).toBe(200 + 4000);
+    expect(a.safetyTicks('M', ASK, 200)).toBe(2);
+    expect(a.safetyTicks('M', BID, 200 + 45_000)).toBe(2);
+  });
+  it('clamps maker prices away from the opposite best', () => {
+    const a = new PostOnlyAdaptor(base);
+    expect(a.safePrice(grid, 'M', BID, 5000, 4900, 5000, 0)).toBe(4800);
+    expect(a.safePrice(grid, 'M', BID, 4700, 4600, 5000, 0)).toBe(4700);
+    expect(a.safePrice(grid, 'M', ASK, 4900, 4900, 5000, 0)).toBe(5100);
+    expect(a.safePrice(grid, 'M', BID, 100, 0, 100, 0)).toBe(0);
+  });
+  it('disabled: no widening, no backoff', () => {
+    const a = new PostOnlyAdaptor({ ...base, adaptivePofEnabled: false });
+    a.onReject('M', BID, 0);
+    a.onReject('M', BID, 10);
+    expect(a.safetyTicks('M', BID, 10)).toBe(2);
+    expect(a.cooldownUntil('M', BID)).toBe(1010);
+  });
+});
+
+describe('preflight', () => {
+  const p = { maxOrderCenti: 1000, maxOrderNotionalMoney: 50 * 10_000, maxPosCenti: 500, maxPositionNotionalMoney: 1e9 };
+  const m = { grid, status: kmm.v1.MarketStatus.MARKET_ACTIVE };
+  it('accepts a sane order and rejects each bad field with a typed code', () => {
+    expect(preflight(p, m, BID, 4700, 300, 300, 0, false).ok).toBe(true);
+    expect(preflight(p, undefined, BID, 4700, 300, 300, 0, false).code).toBe(kmm.v1.RejectCode.PREFLIGHT);
+    expect(preflight(p, { ...m, status: kmm.v1.MarketStatus.MARKET_INACTIVE }, BID, 4700, 300, 300, 0, false).code).toBe(kmm.v1.RejectCode.MARKET_INACTIVE);
+    expect(preflight(p, m, BID, 4750, 300, 300, 0, false).reason).toMatch(/off_grid/);
+    expect(preflight(p, m, BID, 4700, 2000, 2000, 0, false).reason).toMatch(/size_over_cap/);
+    expect(preflight(p, m, BID, 4700, 0, 0, 0, false).reason).toMatch(/bad_count/);
+  });
+  it('applies the 000 position cap with the exchange position per side', () => {
+    expect(preflight(p, m, BID, 4700, 100, 100, 500, false).reason).toMatch(/AT_OR_OVER_CAP/);
+    expect(preflight(p, m, ASK, 4700, 100, 100, 500, false).ok).toBe(true); // reduces
+    expect(preflight(p, m, BID, 4700, 200, 200, 400, false).reason).toMatch(/WOULD_EXCEED_CAP/);
+    expect(preflight(p, m, BID, 4700, 100, 100, 500, true).ok).toBe(true); // reduce-only taker
+  });
+  it('caps notional using the leg price (an ask risks 1 - p)', () => {
+    // 900 centi x $0.95 = $8.55 ok; ask at 0.05 risks 0.95 too
+    const small = { ...p, maxPosCenti: 100_000, maxOrderNotionalMoney: 8 * 10_000 };
+    expect(preflight(small, m, BID, 9500, 900, 900, 0, false).reason).toBe('order_notional_over_cap');
+    expect(preflight(small, m, ASK, 500, 900, 900, 0, false).reason).toBe('order_notional_over_cap');
+    expect(preflight(small, m, ASK, 9500, 900, 900, 0, false).ok).toBe(true);
+  });
+});
+
+function wo(over: Partial<WorkingOrder> = {}): WorkingOrder {
+  return {
+    clientOrderId: 'c', orderId: 'o', market: 'M', side: BID, level: 0, taker: false, postOnly: true, price: 5000, totalCenti: 500, filledCenti: 0,
+    status: OrderStatus.RESTING, pendingKind: 0, pendingCmdId: 0, pendingSinceMs: 0, pendingPrice: 0, pendingTotalCenti: 0, placedAtMs: 0,
+    lastChangeMs: 0, doneAtMs: 0, edgeBpsMilli: 0, adopted: false, wantCancel: false, lastSkipPrice: 0, ...over,
+  };
+}
+
+describe('OrderDiffer', () => {
+  const dp = { quoteRefreshMs: 5000, minRepriceTicks: 2, minRepriceMoveTicks: 2, minRepriceEdgeDeltaBpsMilli: 500, minRepriceIntervalMs: 500, repriceTolerancePermille: 0, maxOrderAgeMs: 300_000 };
+  const d = newDecision();
+  const differ = new OrderDiffer(dp);
+  it('places, cancels, skips small moves, decreases size, amends big moves', () => {
+    expect(differ.decide(null, { price: 5000, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d).action).toBe(Action.PLACE);
+    expect(differ.decide(wo(), { price: 0, countCenti: 0, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d).action).toBe(Action.CANCEL);
+    expect(differ.decide(wo(), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d)).toMatchObject({ action: Action.SKIP, reason: 'min_reprice_ticks' });
+    expect(differ.decide(wo(), { price: 5000, countCenti: 300, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d)).toMatchObject({ action: Action.DECREASE, countCenti: 300 });
+    expect(differ.decide(wo(), { price: 5200, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d)).toMatchObject({ action: Action.AMEND, price: 5200, countCenti: 500 });
+  });
+  it('size change always reprices (000), amend count is filled + desired', () => {
+    expect(differ.decide(wo({ filledCenti: 200 }), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d)).toMatchObject({ action: Action.AMEND, countCenti: 700, reason: 'size_changed' });
+  });
+  it('time gates defer towards-the-touch moves; protective moves wait only for the interval', () => {
+    expect(differ.decide(wo({ lastChangeMs: 9800 }), { price: 5300, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 9000, 10_000, d)).toMatchObject({ action: Action.WAIT, retryAtMs: 14_000 });
+    expect(differ.decide(wo({ lastChangeMs: 9800 }), { price: 4700, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 9000, 10_000, d)).toMatchObject({ action: Action.WAIT, retryAtMs: 10_300 });
+    expect(differ.decide(wo({ lastChangeMs: 9000 }), { price: 4700, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 9000, 10_000, d).action).toBe(Action.AMEND);
+  });
+  it('edge and tolerance gates; forced refresh at max age bypasses them', () => {
+    expect(differ.decide(wo({ edgeBpsMilli: 1000 }), { price: 5300, countCenti: 500, edgeBpsMilli: 1200 }, BID, grid, 0, 0, 10_000, d).reason).toBe('edge_delta');
+    const tol = new OrderDiffer({ ...dp, repriceTolerancePermille: 500 });
+    // target 5300 vs fair 6300: offset 1000, move 300 <= 50% x 1000
+    expect(tol.decide(wo(), { price: 5300, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 6300, 0, 10_000, d).reason).toBe('reprice_tolerance');
+    expect(differ.decide(wo({ placedAtMs: 0 }), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 300_000, d)).toMatchObject({ action: Action.AMEND, forced: true });
+  });
+  it('never acts on an order with something in flight (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 99 }), fc.integer({ min: 0, max: 5000 }), fc.constantFrom(1, 2, 3, 4), (c, n, k) => {
+        const r = differ.decide(wo({ pendingKind: k as 1 | 2 | 3 | 4 }), { price: c * 100, countCenti: n, edgeBpsMilli: 0 }, BID, grid, 0, 0, 1e9, d);
+        expect(r.action).toBe(Action.WAIT);
+      }),
+    );
+  });
+});
+
+describe('OrderBookkeeping', () => {
+  it('dedups fills by trade id and nets positions across sides', () => {
+    const bk = new OrderBookkeeping(3, 1000);
+    expect(bk.applyFill({ tradeId: 't1', market: 'M', side: BID, yesPrice: 4000, countCenti: 300 }, false, 0)).toBe(true);
+    expect(bk.applyFill({ tradeId: 't1', market: 'M', side: BID, yesPrice: 4000, countCenti: 300 }, false, 0)).toBe(false);
+    expect(bk.applyFill({ tradeId: 't2', market: 'M', side: ASK, yesPrice: 4500, countCenti: 100 }, false, 0)).toBe(true);
+    const p = bk.position('M');
+    expect(p.positionCenti).toBe(200);
+    expect(p.realizedPriceCenti).toBe(500 * 100); // (0.45 - 0.40) x 1 contract
+  });
+  it('position equals the signed sum of fills (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 1000 })), { maxLength: 60 }), (fills) => {
+        const p = { market: 'M', positionCenti: 0, costPriceCenti: 0, realizedPriceCenti: 0, feesMoney: 0, exchangePositionCenti: 0, exchangeKnown: false, lastFillMs: 0 };
+        let sum = 0;
+        for (const [b, c, n] of fills) {
+          applyTrade(p, b ? BID : ASK, c * 100, n, 0);
+          sum += b ? n : -n;
+          expect(p.costPriceCenti).toBeGreaterThanOrEqual(0);
+        }
+        expect(p.positionCenti).toBe(sum);
+        if (sum === 0) expect(p.costPriceCenti).toBe(0);
+      }),
+    );
+  });
+});
+
+void EXEC_DEFAULTS;

@@ -1,0 +1,54 @@
+/**
+ * Raw frame capture: every websocket frame is appended, with its local receive time, to
+ * `${runDir}/capture.jsonl` before it is parsed, as one line
+ *   {"recv_ns":<monotonic ns>,"recv_ms":<wall ms>,"frame":"<the raw frame text, JSON-escaped>"}
+ * (parseCaptureLine reads it, and plain session.jsonl too).
+ *
+ * Writes go to a Node write stream (buffered, asynchronous), so the hot path never waits on
+ * disk. Limit: when more than `bufferMaxBytes` are waiting to be flushed, frames are dropped
+ * from the capture (counted in `dropped`) rather than letting memory grow without bound; the
+ * first drop and any stream error are reported through `onProblem`.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { formatCaptureLine } from '../core/parse.js';
+
+export const CAPTURE_BUFFER_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
+
+export class CaptureWriter {
+  private readonly stream: WriteStream;
+  private failed = false;
+  written = 0;
+  dropped = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly bufferMaxBytes: number,
+    private readonly onProblem: (event: string, fields: Record<string, unknown>) => void,
+  ) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.stream = createWriteStream(path, { flags: 'a', highWaterMark: 1024 * 1024 });
+    this.stream.on('error', (err) => {
+      if (!this.failed) this.onProblem('capture_error', { path, error: err.message });
+      this.failed = true;
+    });
+  }
+
+  write(recvNs: number, recvMs: number, rawFrame: string): void {
+    if (this.failed || this.stream.writableLength > this.bufferMaxBytes) {
+      if (this.dropped === 0 && !this.failed) this.onProblem('capture_overflow', { path: this.path, bufferMaxBytes: this.bufferMaxBytes });
+      this.dropped++;
+      return;
+    }
+    // The return value (backpressure) is deliberately ignored: the byte limit above is the bound.
+    this.stream.write(formatCaptureLine(recvNs, recvMs, rawFrame));
+    this.written++;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stream.closed || this.stream.destroyed) return resolve();
+      this.stream.end(() => resolve());
+    });
+  }
+}

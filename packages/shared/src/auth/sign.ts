@@ -1,0 +1,57 @@
+/**
+ * Kalshi request signing (kalshi-api.md section 1): RSA-PSS / SHA-256 / MGF1(SHA-256),
+ * salt length = digest length, over `timestamp_ms + METHOD + path` (path without query),
+ * base64 into the KALSHI-ACCESS-* headers. Used by exec (REST) and ingest (websocket upgrade).
+ * The private key is parsed once; it is never logged (see the logger's redact paths).
+ */
+import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+
+export interface AuthHeaders {
+  'KALSHI-ACCESS-KEY': string;
+  'KALSHI-ACCESS-TIMESTAMP': string;
+  'KALSHI-ACCESS-SIGNATURE': string;
+}
+
+export class Signer {
+  private readonly key: KeyObject;
+  constructor(
+    readonly keyId: string,
+    privateKeyPem: string,
+  ) {
+    try {
+      this.key = createPrivateKey(privateKeyPem);
+    } catch (err) {
+      throw new Error(`private key for key id ${keyId} is not a valid PEM RSA key (${(err as Error).message})`);
+    }
+  }
+  /** Signs `tsMs + METHOD + path`; `path` must include /trade-api/v2 and no query string. */
+  signature(tsMs: number, method: string, path: string): string {
+    const q = path.indexOf('?');
+    const bare = q >= 0 ? path.slice(0, q) : path;
+    return sign('sha256', Buffer.from(`${tsMs}${method.toUpperCase()}${bare}`), {
+      key: this.key,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+    }).toString('base64');
+  }
+  headers(tsMs: number, method: string, path: string): AuthHeaders {
+    return {
+      'KALSHI-ACCESS-KEY': this.keyId,
+      'KALSHI-ACCESS-TIMESTAMP': String(tsMs),
+      'KALSHI-ACCESS-SIGNATURE': this.signature(tsMs, method, path),
+    };
+  }
+}
+
+/** Loads a PEM key file; `warn` is called when the file is readable by group/others. */
+export function loadPrivateKeyPem(path: string, warn?: (msg: string) => void): string {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch {
+    throw new Error(`private key file not found: ${path}`);
+  }
+  if (warn && (mode & 0o077) !== 0) warn(`private key file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600`);
+  return readFileSync(path, 'utf8');
+}

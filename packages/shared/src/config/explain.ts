@@ -1,0 +1,97 @@
+/**
+ * `kmm config explain`: every effective value with its source, unit and one-line meaning.
+ *
+ * Role: human (aligned table, grouped as in the registry) and machine (JSON) views of a
+ * LoadedConfig. Pure functions of their input; no I/O.
+ */
+import { CONFIG_SPECS, type ConfigSource, type ConfigSpec, type ConfigValue, type SeedRef } from './specs.js';
+import type { LoadedConfig } from './load.js';
+
+export interface ExplainedValue {
+  key: string;
+  env: string;
+  value: ConfigValue;
+  source: ConfigSource;
+  default: ConfigValue;
+  type: ConfigSpec['type'];
+  unit: string;
+  group: string;
+  seed: SeedRef;
+  liveSafe: boolean;
+  meaning: string;
+  min?: number;
+  max?: number;
+  safeMin?: number;
+  safeMax?: number;
+  values?: readonly string[];
+  aliasOf?: string;
+}
+
+export interface ExplainedConfig {
+  file: string | null;
+  preset: string;
+  warnings: string[];
+  entries: ExplainedValue[];
+}
+
+function showValue(v: ConfigValue): string {
+  if (typeof v === 'string') return v === '' || /\s/.test(v) ? JSON.stringify(v) : v;
+  return String(v);
+}
+
+/** Machine-readable explain output (JSON-serialisable). */
+export function explainConfigJson(loaded: LoadedConfig): ExplainedConfig {
+  const entries: ExplainedValue[] = [];
+  for (const raw of CONFIG_SPECS) {
+    const s = raw as ConfigSpec;
+    const e: ExplainedValue = {
+      key: s.key, env: s.env,
+      value: (loaded.values as unknown as Record<string, ConfigValue>)[s.key],
+      source: loaded.sources[s.key],
+      default: s.default, type: s.type, unit: s.unit, group: s.group, seed: s.seed,
+      liveSafe: s.liveSafe, meaning: s.meaning,
+    };
+    if (s.type === 'number' || s.type === 'int') {
+      e.min = s.min; e.max = s.max;
+      if (s.safeMin !== undefined) e.safeMin = s.safeMin;
+      if (s.safeMax !== undefined) e.safeMax = s.safeMax;
+    }
+    if (s.type === 'enum') e.values = s.values;
+    if (s.aliasOf) e.aliasOf = s.aliasOf;
+    entries.push(e);
+  }
+  return { file: loaded.file ?? null, preset: loaded.preset, warnings: loaded.warnings.slice(), entries };
+}
+
+/** Aligned text table, one section per group in registry order. */
+export function explainConfig(loaded: LoadedConfig): string {
+  const data = explainConfigJson(loaded);
+  const rows = data.entries.map((e) => [
+    e.key, showValue(e.value), e.source, e.unit,
+    (e.liveSafe ? '' : '[restart] ') + e.meaning,
+  ]);
+  const head = ['KEY', 'VALUE', 'SOURCE', 'UNIT', 'MEANING'];
+  const width = [0, 1, 2, 3].map((i) => Math.max(head[i].length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string => r.map((c, i) => (i < 4 ? c.padEnd(width[i]) : c)).join('  ').trimEnd();
+
+  const out: string[] = [];
+  out.push(`# KMM effective configuration (file: ${data.file ?? 'none'}, preset: ${data.preset}, ${rows.length} keys)`);
+  out.push('# precedence: default < preset < file < env < cli; [restart] = not changeable while running');
+  let group = '';
+  for (let i = 0; i < rows.length; i++) {
+    const e = data.entries[i];
+    if (e.group !== group) {
+      group = e.group;
+      out.push('');
+      out.push(`## ${group} (seed ${e.seed})`);
+      out.push(line(head));
+    }
+    out.push(line(rows[i]));
+  }
+  if (data.warnings.length > 0) {
+    out.push('');
+    out.push('## warnings');
+    for (const w of data.warnings) out.push('- ' + w);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,21 @@
+/**
+ * Configuration: the registry of every variable (CONFIG_SPECS), loading with precedence
+ * defaults < preset < file < env < cli, explain output and live-update validation.
+ */
+export {
+  CONFIG_SPECS, CONFIG_PRESETS, SPEC_BY_KEY, SPEC_BY_ENV, defaultConfig, defaultShardCount,
+} from './specs.js';
+export type {
+  ConfigType, ConfigSource, SeedRef, ConfigSpec, NumberSpec, BoolSpec, StringSpec, EnumSpec,
+  KmmConfig, ConfigKey, ConfigValue,
+} from './specs.js';
+export { ConfigError } from './errors.js';
+export { CONFIG_SCHEMA, parseValue, allowedText } from './values.js';
+export {
+  loadConfig, readConfigFile, resolveConfigName, cliFromAssignments, CONFIG_RELATIONS,
+} from './load.js';
+export type { LoadConfigOptions, LoadedConfig } from './load.js';
+export { explainConfig, explainConfigJson } from './explain.js';
+export type { ExplainedValue, ExplainedConfig } from './explain.js';
+export { validateLiveUpdate } from './live.js';
+export type { ConfigChange, LiveUpdateResult } from './live.js';

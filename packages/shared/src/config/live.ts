@@ -1,0 +1,69 @@
+/**
+ * Live configuration updates (Control CONFIG_UPDATE).
+ *
+ * Role: check a set of changes against the running configuration before anything applies them.
+ * Only `liveSafe` keys may change (spread, skew, size, reprice knobs ...); keys, environment, shard
+ * count and the like need a restart. Returns a typed result, never throws: a rejected update is an
+ * operating error, not a crash. All-or-nothing: any error rejects the whole update.
+ */
+import { ConfigError } from './errors.js';
+import { checkRelations, resolveConfigName, type LoadedConfig } from './load.js';
+import { CONFIG_SPECS, type ConfigSpec, type ConfigValue, type KmmConfig } from './specs.js';
+import { parseValue, showRaw, unsafeReason } from './values.js';
+
+export interface ConfigChange {
+  key: string;
+  from: ConfigValue;
+  to: ConfigValue;
+}
+
+export type LiveUpdateResult =
+  | { ok: true; values: KmmConfig; changes: ConfigChange[]; warnings: string[] }
+  | { ok: false; errors: ConfigError[] };
+
+/**
+ * Validate `changed` (keys or env names -> typed values or strings) against `current`.
+ * `source` names who asked (e.g. 'control', 'dashboard') and appears in messages.
+ */
+export function validateLiveUpdate(current: LoadedConfig, changed: Record<string, unknown>, source: string): LiveUpdateResult {
+  const errors: ConfigError[] = [];
+  const cur = current.values as unknown as Record<string, ConfigValue>;
+  const next: Record<string, ConfigValue> = { ...cur };
+  const touched = new Set<string>();
+  for (const [name, raw] of Object.entries(changed)) {
+    const spec = resolveConfigName(name, true);
+    if (!spec) {
+      errors.push(new ConfigError(name, showRaw(raw), 'a known configuration key', source));
+      continue;
+    }
+    if (!spec.liveSafe) {
+      errors.push(new ConfigError(name, showRaw(raw),
+        `a key that can change while running; ${spec.key} takes effect only at restart (current ${showRaw(cur[spec.key])})`, source));
+      continue;
+    }
+    const r = parseValue(spec, raw);
+    if (!r.ok) { errors.push(new ConfigError(name, showRaw(raw), r.allowed, source)); continue; }
+    const key = spec.aliasOf ?? spec.key;
+    next[key] = r.value;
+    touched.add(key);
+  }
+  if (errors.length === 0) {
+    const rank = (k: string): number => (touched.has(k) ? 1 : 0);
+    const sourceOf = (k: string): string => (touched.has(k) ? source : 'current config');
+    errors.push(...checkRelations(next, sourceOf, rank));
+  }
+  if (errors.length > 0) return { ok: false, errors };
+
+  const changes: ConfigChange[] = [];
+  const warnings: string[] = [];
+  for (const raw of CONFIG_SPECS) {
+    const s = raw as ConfigSpec;
+    if (s.aliasOf) next[s.key] = next[s.aliasOf];
+    if (next[s.key] !== cur[s.key]) changes.push({ key: s.key, from: cur[s.key], to: next[s.key] });
+    if (!s.aliasOf && touched.has(s.key)) {
+      const why = unsafeReason(s, next[s.key]);
+      if (why) warnings.push(`${s.key}=${showRaw(next[s.key])} (from ${source}) is ${why}`);
+    }
+  }
+  return { ok: true, values: next as unknown as KmmConfig, changes, warnings };
+}

@@ -1,0 +1,325 @@
+/**
+ * Loading the effective configuration: defaults < preset < file < environment < CLI flags.
+ *
+ * Role: the edge where untrusted configuration enters. Everything is checked here against
+ * `CONFIG_SPECS`; the result is a plain, JSON-serialisable `KmmConfig` (it travels in
+ * Startup.config_json) plus where each value came from. Any problem throws one `ConfigError` that
+ * names the variable, the value, its source and what is allowed (all problems are collected first
+ * and listed in `errors`).
+ *
+ * Rules:
+ * - The preset (`kmm_preset`) is itself chosen by cli > env > file > default, then applied as a
+ *   layer between the defaults and the file.
+ * - File keys may be the registry key or its env name; CLI keys may also use '-' for '_' and any
+ *   letter case. Unknown keys in the file or on the CLI are errors ("did you mean").
+ * - Environment: unknown `MM_*` variables are errors; unknown `KMM_*` variables are warnings;
+ *   anything else is ignored. When `env` is omitted, `process.env` is read.
+ * - Alias keys mirror their canonical key; setting both to different values in one layer is an error.
+ * - Values outside the 004 safe range but inside hard bounds load with a warning.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import YAML, { LineCounter } from 'yaml';
+import { ConfigError, closest } from './errors.js';
+import {
+  CONFIG_PRESETS, CONFIG_SPECS, SPEC_BY_ENV, SPEC_BY_KEY,
+  type ConfigSource, type ConfigSpec, type ConfigValue, type KmmConfig,
+} from './specs.js';
+import { CONFIG_SCHEMA, parseValue, showRaw, unsafeReason } from './values.js';
+
+export interface LoadConfigOptions {
+  /** YAML (.yaml/.yml) or JSON (.json) file */
+  file?: string;
+  /** environment; defaults to process.env */
+  env?: Record<string, string | undefined>;
+  /** CLI overrides: key (or env name) -> value */
+  cli?: Record<string, string | number | boolean>;
+}
+
+export interface LoadedConfig {
+  values: KmmConfig;
+  sources: Record<string, ConfigSource>;
+  file?: string;
+  /** the 002 preset that was applied ('none' if none) */
+  preset: string;
+  /** accepted but noteworthy: values outside the 004 safe range, unknown KMM_* variables */
+  warnings: string[];
+}
+
+const SOURCE_RANK: Record<string, number> = { default: 0, preset: 1, file: 2, env: 3, cli: 4 };
+
+/** Lower-case, '-' -> '_' name -> spec, over keys and env names (unique: checked by tests). */
+const SPEC_BY_LOOSE: ReadonlyMap<string, ConfigSpec> = (() => {
+  const m = new Map<string, ConfigSpec>();
+  for (const s of CONFIG_SPECS) {
+    m.set(s.key.toLowerCase(), s as ConfigSpec);
+    m.set(s.env.toLowerCase(), s as ConfigSpec);
+  }
+  return m;
+})();
+
+const ALL_NAMES: readonly string[] = CONFIG_SPECS.flatMap((s) => (s.key === s.env ? [s.key] : [s.key, s.env]));
+const MM_ENV_NAMES: readonly string[] = CONFIG_SPECS.filter((s) => s.env.startsWith('MM_')).map((s) => s.env);
+const KMM_ENV_NAMES: readonly string[] = CONFIG_SPECS.filter((s) => s.env.startsWith('KMM_')).map((s) => s.env);
+
+/** The canonical key a spec writes to (aliases write to the key they mirror). */
+function canonicalKey(spec: ConfigSpec): string {
+  return spec.aliasOf ?? spec.key;
+}
+
+/** Resolve a user-written name to a spec: exact key or env name, else (loose) case/dash-insensitive. */
+export function resolveConfigName(name: string, loose: boolean): ConfigSpec | undefined {
+  const exact = SPEC_BY_KEY.get(name) ?? SPEC_BY_ENV.get(name);
+  if (exact || !loose) return exact;
+  return SPEC_BY_LOOSE.get(name.replace(/-/g, '_').toLowerCase());
+}
+
+function unknownError(name: string, raw: unknown, source: string, candidates: readonly string[], what: string): ConfigError {
+  const guess = closest(name, candidates);
+  const allowed = `a known ${what}` + (guess ? `; did you mean ${guess}?` : ' (see `kmm config explain`)');
+  return new ConfigError(name, showRaw(raw), allowed, source);
+}
+
+/** One layer: canonical key -> { value, written name }. */
+type Layer = Map<string, { value: ConfigValue; name: string }>;
+
+function addToLayer(layer: Layer, spec: ConfigSpec, name: string, raw: unknown, source: string, errors: ConfigError[]): void {
+  const r = parseValue(spec, raw);
+  if (!r.ok) {
+    errors.push(new ConfigError(name, showRaw(raw), r.allowed, source));
+    return;
+  }
+  const key = canonicalKey(spec);
+  const prev = layer.get(key);
+  if (prev && prev.value !== r.value) {
+    errors.push(new ConfigError(name, showRaw(raw), `one value, but ${prev.name}=${showRaw(prev.value)} is set in the same place`, source));
+    return;
+  }
+  layer.set(key, { value: r.value, name });
+}
+
+// ---------------------------------------------------------------- file
+
+function lineText(text: string, line: number): string {
+  return (text.split(/\r?\n/)[line - 1] ?? '').trim();
+}
+
+function fileParseError(file: string, kind: 'YAML' | 'JSON', line: number, col: number, reason: string, text: string): ConfigError {
+  const src = lineText(text, line);
+  return new ConfigError(file, src, `valid ${kind}`, `file ${file}`,
+    `${file}:${line}:${col}: invalid ${kind}: ${reason.split('\n')[0]}${src ? ` (line ${line}: ${src})` : ''}`);
+}
+
+/** Read and parse a config file into a flat record; throws ConfigError naming file and line. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  const ext = path.extname(file).toLowerCase();
+  const source = `file ${file}`;
+  if (ext !== '.yaml' && ext !== '.yml' && ext !== '.json') {
+    throw new ConfigError(file, ext || '(none)', 'a .yaml, .yml or .json file', source,
+      `${file}: unsupported config file type '${ext || '(none)'}': expected .yaml, .yml or .json`);
+  }
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(file, code, 'a readable file', source, `${file}: cannot read config file (${code})`);
+  }
+  let data: unknown;
+  if (ext === '.json') {
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      const msg = (e as Error).message;
+      const m = /position (\d+)/.exec(msg);
+      let line: number;
+      let col: number;
+      if (m) {
+        const before = text.slice(0, Number(m[1]));
+        line = before.split('\n').length;
+        col = Number(m[1]) - before.lastIndexOf('\n');
+      } else {
+        line = text.split('\n').length;
+        col = 1;
+      }
+      throw fileParseError(file, 'JSON', line, col, msg, text);
+    }
+  } else {
+    const lines = new LineCounter();
+    const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+    if (doc.errors.length > 0) {
+      const err = doc.errors[0];
+      const pos = lines.linePos(err.pos[0]);
+      throw fileParseError(file, 'YAML', pos.line, pos.col, err.message, text);
+    }
+    data = doc.toJS();
+  }
+  if (data === null || data === undefined) return {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new ConfigError(file, showRaw(data), 'a mapping of KEY: value', source,
+      `${file}: expected a mapping of KEY: value at the top level, got ${Array.isArray(data) ? 'a list' : typeof data}`);
+  }
+  return data as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------- cross-field rules
+
+/** [lower, upper, strict]: value(lower) <= value(upper) (or < when strict). */
+export const CONFIG_RELATIONS: ReadonlyArray<readonly [string, string, boolean]> = [
+  ['min_spread', 'base_spread', false],
+  ['base_spread', 'max_spread', false],
+  ['MM_MIN_OFFSET_BPS', 'MM_MAX_OFFSET_BPS', false],
+  ['MM_VOL_REGIME_SHORT_WINDOW_S', 'MM_VOL_REGIME_MEDIUM_WINDOW_S', false],
+  ['MM_VOL_REGIME_MEDIUM_WINDOW_S', 'MM_VOL_REGIME_LONG_WINDOW_S', false],
+  ['MM_VOL_REGIME_CALM_BPS', 'MM_VOL_REGIME_ELEVATED_BPS', false],
+  ['MM_VOL_REGIME_ELEVATED_BPS', 'MM_VOL_REGIME_EXTREME_BPS', false],
+  ['MM_TREND_FAST_EMA_S', 'MM_TREND_SLOW_EMA_S', true],
+  ['MM_INVENTORY_WARN_PCT', 'MM_INVENTORY_CRITICAL_PCT', false],
+  ['MM_INVENTORY_CRITICAL_PCT', 'MM_INVENTORY_HARD_PCT', false],
+  ['MM_POST_ONLY_SAFETY_TICKS', 'MM_POF_MAX_SAFETY_TICKS', false],
+  ['time_to_close_urgent_hours', 'time_to_close_near_hours', false],
+  ['quote_min_price_cents', 'quote_max_price_cents', true],
+  ['Q_target', 'Q_critical', true],
+  ['kmm_reconnect_base_ms', 'kmm_reconnect_max_ms', false],
+];
+
+function sourceLabel(source: ConfigSource, file: string | undefined): string {
+  return source === 'file' && file ? `file ${file}` : source;
+}
+
+/** Check the cross-field relations; blames the key set at the higher-precedence source. */
+export function checkRelations(
+  values: Record<string, ConfigValue>, sourceOf: (key: string) => string, rank: (key: string) => number,
+): ConfigError[] {
+  const errors: ConfigError[] = [];
+  for (const [lo, hi, strict] of CONFIG_RELATIONS) {
+    const a = values[lo] as number;
+    const b = values[hi] as number;
+    if (strict ? a < b : a <= b) continue;
+    const blameHi = rank(hi) > rank(lo);
+    const [bad, other] = blameHi ? [hi, lo] : [lo, hi];
+    const rel = blameHi ? (strict ? 'greater than' : 'at least') : (strict ? 'less than' : 'at most');
+    errors.push(new ConfigError(bad, showRaw(values[bad]),
+      `${rel} ${other} (${showRaw(values[other])}, from ${sourceOf(other)})`, sourceOf(bad)));
+  }
+  return errors;
+}
+
+// ---------------------------------------------------------------- load
+
+function presetLayer(name: string): Layer {
+  const layer: Layer = new Map();
+  if (name === 'none') return layer;
+  const p = CONFIG_PRESETS[name as keyof typeof CONFIG_PRESETS];
+  for (const [k, v] of Object.entries(p)) layer.set(k, { value: v as ConfigValue, name: k });
+  return layer;
+}
+
+/** Build the effective configuration. Throws ConfigError on any invalid input. */
+export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
+  const errors: ConfigError[] = [];
+  const warnings: string[] = [];
+
+  // file layer
+  const fileLayer: Layer = new Map();
+  if (opts.file !== undefined) {
+    const data = readConfigFile(opts.file);
+    const src = `file ${opts.file}`;
+    for (const [name, raw] of Object.entries(data)) {
+      const spec = resolveConfigName(name, false);
+      if (!spec) { errors.push(unknownError(name, raw, src, ALL_NAMES, 'configuration key')); continue; }
+      addToLayer(fileLayer, spec, name, raw, src, errors);
+    }
+  }
+
+  // env layer
+  const envLayer: Layer = new Map();
+  const env = opts.env ?? process.env;
+  for (const name of Object.keys(env).sort()) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    const spec = SPEC_BY_ENV.get(name);
+    if (spec) { addToLayer(envLayer, spec, name, raw, 'env', errors); continue; }
+    if (name.startsWith('MM_')) {
+      errors.push(unknownError(name, raw, 'env', MM_ENV_NAMES, 'MM_ variable'));
+    } else if (name.startsWith('KMM_')) {
+      const guess = closest(name, KMM_ENV_NAMES);
+      warnings.push(`${name}=${raw} (from env): unknown KMM_ variable, ignored${guess ? `; did you mean ${guess}?` : ''}`);
+    }
+  }
+
+  // cli layer
+  const cliLayer: Layer = new Map();
+  for (const [name, raw] of Object.entries(opts.cli ?? {})) {
+    const spec = resolveConfigName(name, true);
+    if (!spec) { errors.push(unknownError(name, raw, 'cli', ALL_NAMES, 'configuration key')); continue; }
+    addToLayer(cliLayer, spec, name, raw, 'cli', errors);
+  }
+
+  if (errors.length > 0) throw ConfigError.aggregate(errors);
+
+  // preset: chosen by the highest layer that names it
+  const preset = String(
+    cliLayer.get('kmm_preset')?.value ?? envLayer.get('kmm_preset')?.value ?? fileLayer.get('kmm_preset')?.value ?? 'none',
+  );
+
+  const values: Record<string, ConfigValue> = {};
+  const sources: Record<string, ConfigSource> = {};
+  for (const s of CONFIG_SPECS) {
+    if (s.aliasOf) continue;
+    values[s.key] = s.default;
+    sources[s.key] = 'default';
+  }
+  const layers: Array<[ConfigSource, Layer]> = [
+    ['preset', presetLayer(preset)], ['file', fileLayer], ['env', envLayer], ['cli', cliLayer],
+  ];
+  for (const [source, layer] of layers) {
+    for (const [key, { value }] of layer) {
+      values[key] = value;
+      sources[key] = source;
+    }
+  }
+
+  const srcLabel = (k: string): string => sourceLabel(sources[k], opts.file);
+  const relErrors = checkRelations(values, srcLabel, (k) => SOURCE_RANK[sources[k]]);
+  if (relErrors.length > 0) throw ConfigError.aggregate(relErrors);
+
+  for (const s of CONFIG_SPECS) {
+    if (s.aliasOf) {
+      values[s.key] = values[s.aliasOf];
+      sources[s.key] = sources[s.aliasOf];
+      continue;
+    }
+    const why = unsafeReason(s as ConfigSpec, values[s.key]);
+    if (why) warnings.push(`${s.key}=${showRaw(values[s.key])} (from ${srcLabel(s.key)}) is ${why}`);
+  }
+
+  // Ordered like the registry, so the JSON form is stable.
+  const ordered: Record<string, ConfigValue> = {};
+  const orderedSources: Record<string, ConfigSource> = {};
+  for (const s of CONFIG_SPECS) {
+    ordered[s.key] = values[s.key];
+    orderedSources[s.key] = sources[s.key];
+  }
+  // Assertion (stays on): the registry, parser and relations together must yield a valid config.
+  const check = CONFIG_SCHEMA.safeParse(ordered);
+  if (!check.success) throw new Error(`config invariant broken: ${check.error.message}`);
+
+  const loaded: LoadedConfig = { values: ordered as KmmConfig, sources: orderedSources, preset, warnings };
+  if (opts.file !== undefined) loaded.file = opts.file;
+  return loaded;
+}
+
+/**
+ * Turn repeated `KEY=VALUE` CLI assignments (e.g. `--set MM_MAX_POS=3`) into a `cli` record.
+ * A malformed assignment is a ConfigError.
+ */
+export function cliFromAssignments(assignments: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of assignments) {
+    const i = a.indexOf('=');
+    if (i <= 0) throw new ConfigError(a, a, 'KEY=VALUE', 'cli', `--set ${a}: expected KEY=VALUE`);
+    out[a.slice(0, i).trim()] = a.slice(i + 1);
+  }
+  return out;
+}

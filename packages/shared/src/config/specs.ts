@@ -1,0 +1,420 @@
+/**
+ * The configuration registry: one array (`CONFIG_SPECS`) with every variable KMM reads.
+ *
+ * Role: the single place where a variable's name, type, default, hard bounds, 004 "safe range",
+ * unit, meaning, originating seed and live-update safety are written down. Loading, validation,
+ * `kmm config explain` and the typed `KmmConfig` interface are all derived from it.
+ *
+ * Naming (invariants, checked by tests):
+ * - `MM_*` keys are written exactly as in seeds 004/000; their environment variable is the same name.
+ * - 002 `MarketMakingConfig` fields and 003/001 model parameters keep the seed's spelling
+ *   (`base_spread`, `Q_critical`, `IMPULSE_CONTROL_ENABLED`); their environment variable is
+ *   `KMM_` + upper-case key (`KMM_BASE_SPREAD`, `KMM_Q_CRITICAL`).
+ * - System keys start with `kmm_` (`kmm_shards` -> `KMM_SHARDS`).
+ * - Every key and every env name is unique; every default lies within its own hard bounds.
+ * - Values are in the seed's own units (seconds, ms, bps, USD, contracts, cents, fractions), not
+ *   in the integer price/count units of the wire protocol.
+ *
+ * bps: one basis point of the $1 payout, i.e. 1/10,000 dollar, the same size as one unit of the
+ * integer price (1 cent = 100 bps). "ticks" are steps of the market's price grid (1 cent on a
+ * linear-cent market).
+ *
+ * Aliases: a few system keys the brief asks for name the same setting as a seed key
+ * (`kmm_market_profile` = `MM_MARKET_PROFILE`, `kmm_stale_window_s` = `stale_data_s`,
+ * `kmm_heartbeat_timeout_s` = `heartbeat_threshold_s`). Setting either sets both; setting both
+ * to different values in one layer is an error.
+ */
+import * as os from 'node:os';
+
+export type ConfigType = 'number' | 'int' | 'bool' | 'string' | 'enum';
+/** Where an effective value came from, lowest precedence first. */
+export type ConfigSource = 'default' | 'preset' | 'file' | 'env' | 'cli';
+/** The seed file that names the variable ('sys' = KMM system key). */
+export type SeedRef = '000' | '001' | '002' | '003' | '004' | 'sys';
+
+interface SpecBase<K extends string> {
+  readonly key: K;
+  /** environment variable name */
+  readonly env: string;
+  readonly group: string;
+  readonly unit: string;
+  /** one line: what it controls (and "seed gives no default; chosen ..." where we picked it) */
+  readonly meaning: string;
+  readonly seed: SeedRef;
+  /** safe to change while running (CONFIG_UPDATE) */
+  readonly liveSafe: boolean;
+  /** for alias keys: the canonical key whose value this one mirrors */
+  readonly aliasOf?: string;
+}
+
+export interface NumberSpec<K extends string = string> extends SpecBase<K> {
+  readonly type: 'number' | 'int';
+  readonly default: number;
+  /** hard bounds, inclusive */
+  readonly min: number;
+  readonly max: number;
+  /** the 004 "safe range": outside it (but inside min..max) loads with a warning */
+  readonly safeMin?: number;
+  readonly safeMax?: number;
+}
+
+export interface BoolSpec<K extends string = string> extends SpecBase<K> {
+  readonly type: 'bool';
+  readonly default: boolean;
+  /** the only value the seed calls safe (e.g. MM_CANCEL_ON_STALE_BOOK "true (always)") */
+  readonly safeValue?: boolean;
+}
+
+export interface StringSpec<K extends string = string> extends SpecBase<K> {
+  readonly type: 'string';
+  readonly default: string;
+  readonly pattern: RegExp;
+  /** what `pattern` allows, for error messages */
+  readonly patternText: string;
+}
+
+export interface EnumSpec<K extends string = string, V extends string = string> extends SpecBase<K> {
+  readonly type: 'enum';
+  readonly default: V;
+  readonly values: readonly V[];
+}
+
+export type ConfigSpec = NumberSpec | BoolSpec | StringSpec | EnumSpec;
+
+interface Extra {
+  safe?: readonly [number, number];
+  live?: boolean;
+}
+
+function envNameOf(key: string): string {
+  if (key.startsWith('MM_')) return key;
+  if (key.startsWith('kmm_')) return 'KMM_' + key.slice(4).toUpperCase();
+  return 'KMM_' + key.toUpperCase();
+}
+
+function liveDefault(seed: SeedRef): boolean {
+  return seed !== 'sys';
+}
+
+function numeric<const K extends string>(
+  type: 'number' | 'int', seed: SeedRef, group: string, key: K, def: number, min: number, max: number,
+  unit: string, meaning: string, extra?: Extra,
+): NumberSpec<K> {
+  const spec: NumberSpec<K> = {
+    key, env: envNameOf(key), type, group, unit, meaning, seed, default: def, min, max,
+    liveSafe: extra?.live ?? liveDefault(seed),
+    ...(extra?.safe ? { safeMin: extra.safe[0], safeMax: extra.safe[1] } : {}),
+  };
+  return spec;
+}
+
+function num<const K extends string>(
+  seed: SeedRef, group: string, key: K, def: number, min: number, max: number, unit: string, meaning: string, extra?: Extra,
+): NumberSpec<K> {
+  return numeric('number', seed, group, key, def, min, max, unit, meaning, extra);
+}
+
+function int<const K extends string>(
+  seed: SeedRef, group: string, key: K, def: number, min: number, max: number, unit: string, meaning: string, extra?: Extra,
+): NumberSpec<K> {
+  return numeric('int', seed, group, key, def, min, max, unit, meaning, extra);
+}
+
+function bool<const K extends string>(
+  seed: SeedRef, group: string, key: K, def: boolean, meaning: string, extra?: { live?: boolean; safeValue?: boolean },
+): BoolSpec<K> {
+  return {
+    key, env: envNameOf(key), type: 'bool', group, unit: 'bool', meaning, seed, default: def,
+    liveSafe: extra?.live ?? liveDefault(seed),
+    ...(extra?.safeValue !== undefined ? { safeValue: extra.safeValue } : {}),
+  };
+}
+
+function str<const K extends string>(
+  seed: SeedRef, group: string, key: K, def: string, unit: string, meaning: string,
+  pattern: RegExp, patternText: string, extra?: { live?: boolean },
+): StringSpec<K> {
+  return {
+    key, env: envNameOf(key), type: 'string', group, unit, meaning, seed, default: def, pattern, patternText,
+    liveSafe: extra?.live ?? liveDefault(seed),
+  };
+}
+
+function enm<const K extends string, const V extends string>(
+  seed: SeedRef, group: string, key: K, values: readonly V[], def: NoInfer<V>, meaning: string, extra?: { live?: boolean },
+): EnumSpec<K, V> {
+  return {
+    key, env: envNameOf(key), type: 'enum', group, unit: 'enum', meaning, seed, default: def, values,
+    liveSafe: extra?.live ?? liveDefault(seed),
+  };
+}
+
+/** A system key that names the same setting as `of` (same type, bounds, default). */
+function alias<const K extends string, S extends ConfigSpec>(key: K, group: string, of: S): Omit<S, 'key'> & { key: K } {
+  return {
+    ...of, key, env: envNameOf(key), group, seed: 'sys', aliasOf: of.key,
+    meaning: `alias of ${of.key}: ${of.meaning}`,
+  } as unknown as Omit<S, 'key'> & { key: K };
+}
+
+/** Book shards default to the cores left after main, ingest, strategy and exec (at least 1, at most 16). */
+export function defaultShardCount(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(16, cores - 4));
+}
+
+// ---- seed keys that system aliases point at (declared first so the aliases can copy them) ----
+const MM_MARKET_PROFILE = enm('004', 'profile', 'MM_MARKET_PROFILE', ['legacy', 'crypto'], 'legacy',
+  'legacy = prior static guard/skew behaviour; crypto = vol regimes, trend bias, inventory bands, funding bias', { live: false });
+const STALE_DATA_S = num('003', 'ops_003', 'stale_data_s', 5, 0.5, 300, 's',
+  'no book data for this long -> market STALE: cancel all its quotes until data resumes (003 "No ticks 5s")', { live: false });
+const HEARTBEAT_THRESHOLD_S = num('003', 'ops_003', 'heartbeat_threshold_s', 30, 11, 600, 's',
+  'no websocket message/ping for this long -> force reconnect; seed gives no value, chosen 30 (server pings every 10 s)', { live: false });
+
+const HTTP_URL = /^(|https?:\/\/\S+)$/;
+const WS_URL = /^(|wss?:\/\/\S+)$/;
+const NO_NEWLINE = /^[^\r\n\0]*$/;
+const NO_SPACE = /^\S*$/;
+
+const S004_CORE = 'core_004';
+
+export const CONFIG_SPECS = [
+  // ======================= 004: Market Maker Config Guide =======================
+  MM_MARKET_PROFILE,
+
+  // -- volatility regime (defaults = the 004 "recommended crypto baseline")
+  bool('004', 'vol_regime', 'MM_VOL_REGIME_ENABLED', true,
+    'volatility regime classifier (acts only with MM_MARKET_PROFILE=crypto); seed baseline true'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_SHORT_WINDOW_S', 15, 1, 3600, 's', 'short realised-vol window of the regime classifier (baseline 15)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_MEDIUM_WINDOW_S', 60, 1, 7200, 's', 'medium realised-vol window (baseline 60)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_LONG_WINDOW_S', 120, 1, 86400, 's', 'long realised-vol window (baseline 120)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_CALM_BPS', 8, 0, 10000, 'bps', 'realised vol at or below this = calm regime (baseline 8)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_ELEVATED_BPS', 20, 0, 10000, 'bps', 'realised vol at or above this = elevated regime (baseline 20)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_EXTREME_BPS', 45, 0, 10000, 'bps', 'realised vol at or above this = extreme regime (baseline 45)'),
+  num('004', 'vol_regime', 'MM_VOL_OFFSET_SCALE_CALM', 0.8, 0, 10, 'x', 'placement offset multiplier in the calm regime (baseline 0.8)'),
+  num('004', 'vol_regime', 'MM_VOL_OFFSET_SCALE_ELEVATED', 1.5, 0, 10, 'x', 'placement offset multiplier in the elevated regime (baseline 1.5)'),
+  num('004', 'vol_regime', 'MM_VOL_OFFSET_SCALE_EXTREME', 2.2, 0, 10, 'x', 'placement offset multiplier in the extreme regime (baseline 2.2)'),
+
+  // -- trend and funding bias, inventory bands
+  bool('004', 'trend_funding', 'MM_TREND_ENABLED', true, 'EMA trend bias (acts only with MM_MARKET_PROFILE=crypto); seed baseline true'),
+  num('004', 'trend_funding', 'MM_TREND_FAST_EMA_S', 15, 0.1, 3600, 's', 'fast mid EMA time constant of the trend signal (baseline 15)'),
+  num('004', 'trend_funding', 'MM_TREND_SLOW_EMA_S', 60, 0.1, 86400, 's', 'slow mid EMA time constant of the trend signal (baseline 60)'),
+  num('004', 'trend_funding', 'MM_TREND_STRONG_THRESHOLD', 0.7, 0, 1, 'fraction', 'normalised trend strength above which the trend counts as strong (baseline 0.7)'),
+  num('004', 'trend_funding', 'MM_TREND_COUNTER_SIDE_SIZE_CUT', 0.6, 0, 1, 'fraction', 'in a strong trend, cut the counter-trend side size by this fraction (baseline 0.6)'),
+  num('004', 'trend_funding', 'MM_TREND_SKEW_BOOST', 1.5, 0, 10, 'x', 'in a strong trend, multiply the inventory skew by this (baseline 1.5)'),
+  num('004', 'trend_funding', 'MM_INVENTORY_WARN_PCT', 0.5, 0, 1, 'fraction', 'inventory band: |position|/max at or above this = warn band (baseline 0.5)'),
+  num('004', 'trend_funding', 'MM_INVENTORY_CRITICAL_PCT', 0.8, 0, 1, 'fraction', 'inventory band: critical band, stronger skew/size cut (baseline 0.8)'),
+  num('004', 'trend_funding', 'MM_INVENTORY_HARD_PCT', 0.95, 0, 1, 'fraction', 'inventory band: hard band, only position-reducing quotes (baseline 0.95)'),
+  bool('004', 'trend_funding', 'MM_FUNDING_BIAS_ENABLED', true, 'inventory funding (carry) bias on the fair value (acts only with crypto profile); seed baseline true'),
+  num('004', 'trend_funding', 'MM_FUNDING_INVENTORY_WEIGHT', 1.0, 0, 10, 'x', 'weight of inventory in the funding bias (baseline 1.0)'),
+  num('004', 'trend_funding', 'MM_FUNDING_BIAS_CAP_BPS', 5, 0, 10000, 'bps', 'cap on the funding bias shift of the fair value (baseline 5)'),
+
+  // -- reprice hysteresis
+  int('004', 'reprice', 'MM_MIN_REPRICE_MOVE_TICKS', 2, 0, 100, 'ticks',
+    'hysteresis gate: min target move (ticks) to cancel+replace; the move must also reach MM_MIN_REPRICE_TICKS (000), i.e. max of both', { safe: [1, 5] }),
+  num('004', 'reprice', 'MM_MIN_REPRICE_EDGE_DELTA_BPS', 0.5, 0, 10000, 'bps', 'hysteresis gate: min change of theoretical edge to reprice', { safe: [0.3, 2.0] }),
+  num('004', 'reprice', 'MM_MIN_REPRICE_INTERVAL_S', 0.5, 0, 60, 's', 'min time between reprices of one slot (market, side, level)', { safe: [0.2, 2.0] }),
+
+  // -- adaptive POST_ONLY handling
+  bool('004', 'post_only', 'MM_ADAPTIVE_POF_ENABLED', true, 'widen the safety buffer adaptively after POST_ONLY rejections'),
+  int('004', 'post_only', 'MM_POST_ONLY_SAFETY_TICKS', 2, 0, 50, 'ticks', 'base tick buffer kept from the opposite best price', { safe: [1, 4] }),
+  int('004', 'post_only', 'MM_POF_MAX_SAFETY_TICKS', 8, 0, 100, 'ticks', 'ceiling on the adaptive post-only buffer', { safe: [4, 12] }),
+  num('004', 'post_only', 'MM_POF_BACKOFF_MULTIPLIER', 1.7, 1, 10, 'x', 'cooldown grows by this factor per consecutive post-only failure', { safe: [1.3, 2.5] }),
+  num('004', 'post_only', 'MM_POF_STREAK_RESET_S', 45, 1, 3600, 's', 'post-only failure streak resets after this quiet period', { safe: [15, 90] }),
+  num('004', 'post_only', 'MM_POF_COOLDOWN_S', 2.0, 0, 300, 's', 'base cooldown of a slot after a post-only rejection', { safe: [0.5, 5.0] }),
+
+  // -- exposure / notional limits
+  num('004', 'exposure', 'MM_MAX_ORDER_NOTIONAL_USD', 250, 1, 10_000_000, 'USD', 'max USD cost of a single order (size capped to this / price)', { safe: [50, 1000] }),
+  num('004', 'exposure', 'MM_MAX_POSITION_NOTIONAL_USD', 2500, 1, 100_000_000, 'USD', 'max USD cost of a market position; the tighter of this and the contract caps wins', { safe: [500, 10000] }),
+
+  // -- inventory skew shaping
+  num('004', 'skew', 'MM_INVENTORY_SKEW_FACTOR', 0.5, 0, 5, 'x', 'overall skew intensity; effective max skew = MM_SKEW_MAX_BPS x this', { safe: [0.05, 1.0] }),
+  num('004', 'skew', 'MM_INVENTORY_DEADBAND_PCT', 0.10, 0, 1, 'fraction', 'fraction of max position around flat with zero skew', { safe: [0.05, 0.25] }),
+  num('004', 'skew', 'MM_SKEW_SHAPE_K', 2.0, 0, 20, 'x', 'tanh curvature of the skew curve (0 = linear)', { safe: [1.0, 4.0] }),
+  num('004', 'skew', 'MM_SKEW_MAX_BPS', 20, 0, 10000, 'bps', 'max raw skew at the position limit, before MM_INVENTORY_SKEW_FACTOR', { safe: [10, 50] }),
+
+  // -- imbalance & toxicity filter
+  num('004', 'toxicity', 'MM_IMBALANCE_WINDOW_S', 2.0, 0.1, 600, 's', 'EMA window of top-of-book imbalance', { safe: [1.0, 5.0] }),
+  num('004', 'toxicity', 'MM_IMBALANCE_PAUSE_THRESHOLD', 0.70, 0, 1, 'fraction', 'pause the side facing the flow when |signed imbalance| exceeds this', { safe: [0.5, 0.85] }),
+  num('004', 'toxicity', 'MM_MICRO_VOL_WINDOW_S', 5.0, 0.1, 600, 's', 'window of the mid micro-volatility guard', { safe: [2.0, 10.0] }),
+  num('004', 'toxicity', 'MM_MICRO_VOL_MAX_BPS', 8, 0, 10000, 'bps', 'micro-vol above this widens; above 1.25x this pauses', { safe: [4, 15] }),
+  num('004', 'toxicity', 'MM_MICRO_DRIFT_WINDOW_S', 3.0, 0.1, 600, 's', 'window of the directional drift guard', { safe: [1.0, 5.0] }),
+  num('004', 'toxicity', 'MM_MICRO_DRIFT_MAX_BPS', 6, 0, 10000, 'bps', 'drift above this widens; above 1.25x this pauses', { safe: [3, 10] }),
+  num('004', 'toxicity', 'MM_VOLATILITY_OFFSET_MULTIPLIER', 0.35, 0, 10, 'fraction', 'extra offset in moderate stress, as a fraction of the excess vol/drift', { safe: [0.1, 0.7] }),
+
+  // -- circuit breaker
+  int('004', 'breaker', 'MM_CIRCUIT_BREAKER_MAX_FAILURES', 5, 1, 1000, 'count', 'consecutive order failures that trip the breaker', { safe: [3, 10] }),
+  num('004', 'breaker', 'MM_CIRCUIT_BREAKER_COOLDOWN_S', 30, 1, 3600, 's', 'pause after the breaker trips', { safe: [15, 120] }),
+  num('004', 'breaker', 'MM_FAILURE_WINDOW_S', 60, 1, 3600, 's', 'rolling window of the failure-rate breaker', { safe: [30, 120] }),
+  num('004', 'breaker', 'MM_FAILURE_RATE_TRIP', 0.35, 0.01, 1, 'fraction', 'trip when failures/attempts in the window exceed this', { safe: [0.2, 0.5] }),
+  int('004', 'breaker', 'MM_MIN_ATTEMPTS_FOR_BREAKER', 10, 1, 100000, 'count', 'attempts in the window before the rate breaker may trip', { safe: [5, 20] }),
+
+  // -- stale book safety, telemetry
+  bool('004', 'stale', 'MM_CANCEL_ON_STALE_BOOK', true, 'cancel resting orders of a market whose book is stale (004: always true)', { safeValue: true }),
+  num('004', 'stale', 'MM_STALE_CANCEL_GRACE_S', 3.0, 0, 60, 's', 'grace after a book turns stale before its orders are cancelled', { safe: [1.0, 5.0] }),
+  bool('004', 'stale', 'MM_JOURNAL_REPRICE_DECISIONS', true, 'journal every reprice skip/trigger with its reason (per-decision "why")'),
+
+  // -- 004 "existing core knobs": the guide gives no defaults; the values below are chosen
+  num('004', S004_CORE, 'MM_SPREAD_MULTIPLIER', 1.0, 0, 20, 'x', 'placement distance = this x spread EMA, clamped to [MIN,MAX]_OFFSET_BPS; seed gives no default, chosen 1.0'),
+  num('004', S004_CORE, 'MM_MIN_OFFSET_BPS', 100, 0, 10000, 'bps', 'minimum distance of a quote from the best price (the real floor); seed gives no default, chosen 100 (1c)'),
+  num('004', S004_CORE, 'MM_MAX_OFFSET_BPS', 1000, 0, 10000, 'bps', 'maximum placement distance from the best price; seed gives no default, chosen 1000 (10c)'),
+  num('004', S004_CORE, 'MM_MIN_SPREAD_BPS', 100, 0, 10000, 'bps', 'book spread below this pauses quoting and cancels resting orders; seed gives no default, chosen 100 (1c)'),
+  num('004', S004_CORE, 'MM_REPRICE_TOLERANCE_PERCENT', 0.25, 0, 1, 'fraction', 'reprice gate: deviation must exceed this fraction of the target offset; seed gives no default, chosen 0.25'),
+  num('004', S004_CORE, 'MM_MAX_ORDER_AGE_S', 60, 1, 86400, 's', 'forces a reprice of an order this old regardless of the gates; seed gives no default, chosen 60'),
+  num('004', S004_CORE, 'MM_ORDER_SIZE_MULTIPLIER', 1.0, 0, 100000, 'x', 'order size = this x min order size (1 contract), capped by MM_MAX_ORDER_NOTIONAL_USD/price; chosen 1.0'),
+  int('004', S004_CORE, 'MM_MAX_POSITION_SIZE', 100, 1, 1_000_000, 'contracts', 'position cap in contracts (tighter of this, MM_MAX_POS and notional wins); seed gives no default, chosen 100'),
+  num('004', S004_CORE, 'MM_SIZE_SCALE_PER_LEVEL', 1.0, 0, 10, 'x', 'size of level n+1 = size of level n x this; seed gives no default, chosen 1.0'),
+  int('004', S004_CORE, 'MM_NUM_PRICE_LEVELS', 1, 1, 20, 'count', 'quote levels per side; seed gives no default, chosen 1'),
+
+  // ======================= 000: MM engine fixes =======================
+  int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 10, 3_600_000, 'ms', 'min interval between quote refreshes of a market (000 raised 1000 -> 5000)'),
+  int('000', 'churn_risk_000', 'MM_MIN_REPRICE_TICKS', 2, 0, 100, 'ticks',
+    'exec diff: reprice only if price moved >= this many ticks (size change always reprices); same gate as MM_MIN_REPRICE_MOVE_TICKS, max of both applies'),
+  int('000', 'churn_risk_000', 'MM_MAX_POS', 5, 1, 100000, 'contracts', 'hard cap on |exchange position| and |position + intended delta| per market; startup over it -> read-only'),
+  int('000', 'churn_risk_000', 'MM_MAX_LONG_POS', 5, 0, 100000, 'contracts', 'cap on a long YES position per market'),
+  int('000', 'churn_risk_000', 'MM_MAX_SHORT_POS', 5, 0, 100000, 'contracts', 'cap on a short YES (long NO) position per market'),
+
+  // ======================= 002: MarketMakingConfig + scenarios =======================
+  // Spreads are fractions of the $1 payout, i.e. dollars per contract (0.04 = 4c, the seed's "4%").
+  num('002', 'spread_002', 'min_spread', 0.02, 0, 1, 'USD', 'floor of the dynamic spread (troubleshooting: "down from 0.02")'),
+  num('002', 'spread_002', 'base_spread', 0.04, 0, 1, 'USD', 'spread before adjustments; bid/ask = fair -/+ spread/2 (scenario 1: 0.04)'),
+  num('002', 'spread_002', 'max_spread', 0.10, 0, 1, 'USD', 'cap of the dynamic spread; seed gives no default (presets 0.15/0.08), chosen 0.10'),
+  num('002', 'spread_002', 'low_liquidity_threshold', 10000, 0, 1e9, 'USD', 'market liquidity below this widens the spread (unit test: 10000 normal, 6000 low)'),
+  num('002', 'spread_002', 'low_liquidity_spread_add', 0.02, 0, 1, 'USD', 'spread added in low liquidity (unit test: 0.04 -> 0.06)'),
+  num('002', 'spread_002', 'inventory_spread_multiplier', 1.3, 1, 10, 'x', 'spread x this when |net position| > inventory_skew_threshold (scenario 2)'),
+  num('002', 'spread_002', 'time_to_close_urgent_hours', 6, 0, 8760, 'h', 'closer to close than this -> spread x time_to_close_urgent_multiplier (scenario 3: <6h)'),
+  num('002', 'spread_002', 'time_to_close_urgent_multiplier', 2.0, 1, 20, 'x', 'spread multiplier inside time_to_close_urgent_hours (scenario 3: x2.0)'),
+  num('002', 'spread_002', 'time_to_close_near_hours', 24, 0, 8760, 'h', 'closer than this (but beyond urgent) -> spread x near multiplier; scenario 1: none beyond 24h'),
+  num('002', 'spread_002', 'time_to_close_near_multiplier', 1.5, 1, 20, 'x', 'spread multiplier between urgent and near hours; seed gives no value ("etc."), chosen 1.5'),
+  int('002', 'inventory_002', 'max_inventory', 50, 1, 1_000_000, 'contracts', 'per-market |net position| limit of the 002 strategy; seed gives no default (presets 30/75/20), chosen 50'),
+  int('002', 'inventory_002', 'inventory_skew_threshold', 10, 0, 1_000_000, 'contracts', '|net position| above this applies inventory_spread_multiplier and skew (troubleshooting: "down from 10")'),
+  int('002', 'inventory_002', 'rebalance_threshold', 20, 0, 1_000_000, 'contracts', '|net position| above this generates an exit (rebalance) signal ("down from 20")'),
+  num('002', 'inventory_002', 'skew_price_adjustment_per_10', 0.01, 0, 0.5, 'USD', 'both quotes shift against inventory by this per whole 10 contracts (scenario 2: 25 -> 2 x 0.01)'),
+  num('002', 'inventory_002', 'force_exit_hours', 0.5, 0, 8760, 'h', 'inside this time to close with |inventory| > force_exit_min_inventory -> force exit (scenario 3)'),
+  int('002', 'inventory_002', 'force_exit_min_inventory', 5, 0, 1_000_000, 'contracts', 'force exit near close only if |inventory| exceeds this (scenario 3: > 5)'),
+  int('002', 'size_002', 'quote_size', 10, 1, 1_000_000, 'contracts', 'contracts per quote (troubleshooting: "up from 10")'),
+  int('002', 'size_002', 'max_position_size', 100, 1, 1_000_000, 'contracts', 'max position per market of the 002 strategy; seed gives no default (presets 50/150), chosen 100'),
+  int('002', 'selection_002', 'max_markets', 10, 1, 10000, 'count', 'markets quoted at once; seed gives no default (presets 5/15/25, example 8), chosen 10'),
+  num('002', 'selection_002', 'min_liquidity', 5000, 0, 1e9, 'USD', 'skip markets with less liquidity; seed gives no default (presets 10000/3000), chosen 5000'),
+  num('002', 'selection_002', 'max_time_to_resolution_hours', 120, 0, 87600, 'h', 'skip markets resolving later than this; seed gives no default (presets 72/168), chosen 120'),
+  num('002', 'protection_002', 'max_quote_age_seconds', 30, 1, 86400, 's', 'force-refresh a quote older than this (scenario 4: 30)'),
+  num('002', 'protection_002', 'price_change_requote_threshold', 0.02, 0, 1, 'USD', 'price move larger than this cancels stale quotes and requotes (scenario 4: 0.02)'),
+  num('002', 'protection_002', 'volume_spike_multiplier', 3.0, 1, 1000, 'x', 'volume above this x average pauses quoting and cancels (scenario 4: 3.0)'),
+  num('002', 'protection_002', 'scan_interval_seconds', 30, 0.1, 86400, 's', 'market scan/selection loop period (pattern 1: refresh every 30s)'),
+  bool('002', 'protection_002', 'paper_mode', false, 'paper trading: decisions run, no order reaches the exchange', { live: false }),
+  num('002', 'backtest_002', 'backtest_fill_rate', 0.20, 0, 1, 'fraction', 'naive backtest: probability a signal fills (002 backtest: 20%)'),
+  num('002', 'backtest_002', 'backtest_exit_horizon_hours', 1, 0, 8760, 'h', 'naive backtest: exit mark taken this long after entry (002 backtest: 1 hour)'),
+
+  // ======================= 003: KMM-v1 (Avellaneda-Stoikov) =======================
+  num('003', 'model_003', 'risk_aversion', 0.1, 0, 100, '1/contract',
+    'gamma in r = S - q*gamma*sigma^2*(T-t) (S in cents, sigma in c/sqrt(s), T-t in s); seed gives no value, chosen 0.1'),
+  num('003', 'model_003', 'horizon_s', 3600, 1, 31_536_000, 's', 'T-t = min(this, time to close); seed names T without a value, chosen 3600'),
+  num('003', 'model_003', 'order_arrival_k', 1.5, 0.001, 1000, '1/cent',
+    'k of the A-S optimal spread delta = gamma*sigma^2*(T-t) + (2/gamma)*ln(1+gamma/k); seed gives none, chosen 1.5'),
+  num('003', 'model_003', 'volatility_window_s', 300, 1, 86400, 's', 'window of the sigma estimate from mid changes; seed gives none, chosen 300'),
+  num('003', 'model_003', 'volatility_prior', 0.05, 0, 100, 'c/sqrt(s)', 'sigma used until the window has data; seed gives none, chosen 0.05'),
+  num('003', 'model_003', 'volatility_floor', 0.005, 0, 100, 'c/sqrt(s)', 'lower bound on the sigma estimate; seed gives none, chosen 0.005'),
+  int('003', 'model_003', 'quote_min_price_cents', 1, 1, 99, 'cents', 'sanity check: no quote below this (003 bounds [1, 99])'),
+  int('003', 'model_003', 'quote_max_price_cents', 99, 1, 99, 'cents', 'sanity check: no quote above this (003 bounds [1, 99])'),
+  num('003', 'model_003', 'external_skew_max_cents', 5, 0, 99, 'cents', 'clamp on the alpha engine skew added to r (003 get_external_skew, +-cents); chosen 5'),
+  num('003', 'model_003', 'alpha_poll_s', 5, 0.1, 86400, 's', 'how often kmm_external_fair_values is re-read; seed gives none, chosen 5', { live: false }),
+  num('003', 'ops_003', 'rate_limit_pause_s', 2, 0, 300, 's', 'after HTTP 429: pause new orders this long, cancels still allowed (003)'),
+  STALE_DATA_S,
+  HEARTBEAT_THRESHOLD_S,
+  num('003', 'ops_003', 'high_latency_warn_ms', 150, 1, 60000, 'ms', 'internal latency above this logs "High latency detected" (003 ops.log example: 150ms)'),
+  int('003', 'ops_003', 'fat_finger_max_contracts', 100, 1, 1_000_000, 'contracts', 'pre-flight reject of any order larger than this (003 "Size > max"); chosen 100'),
+
+  // ======================= 001: KMM-v2 (queue + impulse control) =======================
+  bool('001', 'v2_001', 'IMPULSE_CONTROL_ENABLED', true, 'taker path (bailout, toxicity close, arb); false = v1 behaviour'),
+  bool('001', 'v2_001', 'QUEUE_OPTIMIZATION_ENABLED', true, 'queue estimation driven cancel/replace to the front; false = v1 behaviour'),
+  int('001', 'v2_001', 'Q_critical', 600, 1, 1_000_000, 'contracts', '|q| above this -> market order down to Q_target (001: e.g. 600 lots)'),
+  int('001', 'v2_001', 'Q_target', 500, 0, 1_000_000, 'contracts', 'bailout sells q - Q_target; seed implies 500 (Inventory=1000 -> Market_Sell(500))'),
+  int('001', 'v2_001', 'MAX_QUEUE_DEPTH', 1000, 0, 100_000_000, 'contracts', 'estimated contracts ahead of us beyond which we refresh to the front; seed gives none, chosen 1000'),
+  int('001', 'v2_001', 'DESIRED_INVENTORY', 0, -1_000_000, 1_000_000, 'contracts', 'queue optimisation only while inventory < this (side-adjusted); seed gives none, chosen 0 (flat)'),
+  num('001', 'v2_001', 'toxicity_threshold', 0.05, 0, 1, 'fraction', 'alpha score moving more than this against the position -> close all (001: >5%)'),
+  num('001', 'v2_001', 'arb_min_edge_cents', 1, 0, 99, 'cents', 'take only if external fair - (ask + spread + fees) exceeds this; seed gives none, chosen 1'),
+  num('001', 'v2_001', 'bailout_max_slippage_cents', 5, 0, 99, 'cents', 'taker limit price at most this beyond the touch (001: 5c slippage = failure)'),
+
+  // ======================= system keys (kmm_*) =======================
+  enm('sys', 'system', 'kmm_env', ['sim', 'demo', 'prod'], 'sim', 'exchange: embedded simulator, Kalshi demo or production'),
+  int('sys', 'system', 'kmm_markets', 10, 1, 10000, 'count', 'number of markets to select in sim/demo runs'),
+  int('sys', 'system', 'kmm_shards', defaultShardCount(), 1, 256, 'count', 'book worker shards; default = available cores - 4 (1..16) on this machine'),
+  enm('sys', 'system', 'kmm_preset', ['none', 'conservative', 'aggressive', 'high_frequency'], 'none',
+    '002 preset applied as a layer between defaults and the config file'),
+  enm('sys', 'system', 'kmm_pricing_model', ['stoikov', 'logodds'], 'stoikov', 'fair value / quote model: A-S in price space or in log-odds space'),
+  alias('kmm_market_profile', 'system', MM_MARKET_PROFILE),
+  bool('sys', 'system', 'kmm_adopt_orders_on_start', false, 'own resting orders unknown to the journal at start: true = adopt, false = cancel'),
+  str('sys', 'system', 'kmm_external_fair_values', '', 'path|url', 'alpha engine source: JSON file path or http(s) URL; empty = none (skew 0)',
+    NO_NEWLINE, 'a file path or http(s) URL without newlines (empty = none)'),
+  str('sys', 'system', 'kmm_run_dir', 'runs', 'path', 'folder for journal, tape, capture and ops.log', NO_NEWLINE, 'a folder path without newlines'),
+  int('sys', 'system', 'kmm_seed', 1, 0, 2_147_483_647, 'int', 'seed of the simulator and of every SeededRng (same seed, same run)'),
+  enm('sys', 'connection', 'kmm_rate_tier', ['basic', 'advanced', 'expert', 'premier', 'paragon', 'prime', 'prestige'], 'basic',
+    'Kalshi API usage tier: sizes the read/write token buckets'),
+  num('sys', 'connection', 'kmm_rate_budget_fraction', 0.8, 0.05, 1, 'fraction', 'use at most this fraction of the tier token refill (headroom for cancels and reads)'),
+  str('sys', 'connection', 'kmm_rest_base_url', '', 'url', 'REST base URL override (empty = from kmm_env)', HTTP_URL, 'empty or an http(s):// URL'),
+  str('sys', 'connection', 'kmm_ws_url', '', 'url', 'websocket URL override (empty = from kmm_env)', WS_URL, 'empty or a ws(s):// URL'),
+  alias('kmm_stale_window_s', 'connection', STALE_DATA_S),
+  alias('kmm_heartbeat_timeout_s', 'connection', HEARTBEAT_THRESHOLD_S),
+  int('sys', 'connection', 'kmm_reconnect_base_ms', 250, 1, 600000, 'ms', 'first websocket reconnect delay; doubles per attempt (with jitter)'),
+  int('sys', 'connection', 'kmm_reconnect_max_ms', 30000, 1, 3_600_000, 'ms', 'cap on the reconnect delay'),
+  int('sys', 'connection', 'kmm_reconnect_max_attempts', 50, 1, 1_000_000, 'count', 'consecutive failed reconnects before ingest gives up (read-only, supervisor alerted)'),
+  num('sys', 'connection', 'kmm_market_refresh_s', 60, 1, 86400, 's', 'period of the market list refresh (exec -> strategy MarketInfo)'),
+  str('sys', 'auth', 'kmm_api_key_id', '', 'id', 'Kalshi API key id (KALSHI-ACCESS-KEY); empty in sim', NO_SPACE, 'a key id without whitespace'),
+  str('sys', 'auth', 'kmm_private_key_path', '', 'path', 'path of the RSA private key PEM (the key itself is never read or shown here)',
+    NO_NEWLINE, 'a file path without newlines'),
+  bool('sys', 'exec', 'kmm_order_group_enabled', true, 'place orders in an exchange order group as a kill switch'),
+  int('sys', 'exec', 'kmm_order_group_contracts_limit', 100, 1, 1_000_000, 'contracts', 'order group limit: filled contracts per rolling 15 s before the exchange cancels the group'),
+  num('sys', 'exec', 'kmm_reconcile_interval_s', 30, 1, 3600, 's', 'period of REST reconciliation of orders and positions'),
+  num('sys', 'exec', 'kmm_queue_position_poll_s', 5, 0.5, 3600, 's', 'period of GET queue_positions for our resting orders (queue estimator calibration)'),
+  int('sys', 'runtime', 'kmm_mailbox_capacity', 65536, 16, 16_777_216, 'messages', 'per-actor mailbox limit; market data conflates, commands are rejected when full'),
+  int('sys', 'runtime', 'kmm_journal_fsync_ms', 100, 0, 60000, 'ms', 'journal fsync period (0 = fsync every write)'),
+  bool('sys', 'runtime', 'kmm_capture_enabled', true, 'write every raw websocket frame with its receive time to the capture file'),
+  bool('sys', 'dashboard', 'kmm_dashboard', false, 'serve the local dashboard and metrics endpoint'),
+  int('sys', 'dashboard', 'kmm_dashboard_port', 8787, 0, 65535, 'port', 'dashboard port on 127.0.0.1 (0 = ephemeral)'),
+  enm('sys', 'logging', 'kmm_log_level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info',
+    'ops.log level (nothing per tick at info)', { live: true }),
+] as const;
+
+type Specs = typeof CONFIG_SPECS;
+type AnySpecOf = Specs[number];
+type ValueOf<S> = S extends { type: 'bool' } ? boolean
+  : S extends { type: 'enum'; values: readonly (infer V)[] } ? V
+    : S extends { type: 'string' } ? string
+      : number;
+
+/** The effective configuration: one field per registry key, typed from the registry. */
+export type KmmConfig = { -readonly [S in AnySpecOf as S['key']]: ValueOf<S> };
+export type ConfigKey = keyof KmmConfig;
+export type ConfigValue = number | boolean | string;
+
+export const SPEC_BY_KEY: ReadonlyMap<string, ConfigSpec> = new Map(CONFIG_SPECS.map((s) => [s.key, s as ConfigSpec]));
+export const SPEC_BY_ENV: ReadonlyMap<string, ConfigSpec> = new Map(CONFIG_SPECS.map((s) => [s.env, s as ConfigSpec]));
+
+/** The 002 presets (conservative, aggressive, high_frequency) exactly as the seed writes them. */
+export const CONFIG_PRESETS: Readonly<Record<'conservative' | 'aggressive' | 'high_frequency', Readonly<Partial<KmmConfig>>>> = {
+  conservative: {
+    min_spread: 0.03, base_spread: 0.06, max_spread: 0.15,
+    max_inventory: 30, inventory_skew_threshold: 8, rebalance_threshold: 15,
+    quote_size: 5, max_position_size: 50,
+    max_markets: 5, min_liquidity: 10000, max_time_to_resolution_hours: 72,
+  },
+  aggressive: {
+    min_spread: 0.015, base_spread: 0.03, max_spread: 0.08,
+    max_inventory: 75, inventory_skew_threshold: 15, rebalance_threshold: 30,
+    quote_size: 20, max_position_size: 150,
+    max_markets: 15, min_liquidity: 3000, max_time_to_resolution_hours: 168,
+  },
+  high_frequency: {
+    min_spread: 0.01, base_spread: 0.02,
+    max_quote_age_seconds: 5, price_change_requote_threshold: 0.01,
+    quote_size: 3, max_markets: 25,
+    max_inventory: 20, inventory_skew_threshold: 5,
+  },
+};
+
+/** A fresh object with every default (aliases carry their canonical key's default). */
+export function defaultConfig(): KmmConfig {
+  const out: Record<string, ConfigValue> = {};
+  for (const s of CONFIG_SPECS) out[s.key] = s.default;
+  return out as KmmConfig;
+}

@@ -1,0 +1,105 @@
+/**
+ * A generic actor for runtime tests and transport benchmarks (not used in production).
+ * Roles (Startup.extra_json.role):
+ *   source: on Control{json:{emit:N, paced:bool}} sends N BookFeatures to `next`
+ *           (paced: one per event-loop turn, so each is its own batch => latency mode)
+ *   relay:  forwards every BookFeatures to `next`; Control{json:{crash:true}} throws (crash test)
+ *   sink:   counts BookFeatures, records recv->now latency; reports OpsEvent 'sink_report'
+ *           {count, p50Ns, p99Ns, maxNs} when it reaches Control{json:{expect:N}}
+ */
+import { createHistogram } from 'node:perf_hooks';
+import { kmm } from '../../gen/proto.js';
+import { runActor } from '../actor.js';
+import type { ActorContext, Envelope } from '../api.js';
+
+let count = 0;
+let expect = 0;
+const latency = createHistogram();
+
+function features(i: number, nowNs: number): kmm.v1.IBookFeatures {
+  return {
+    // distinct markets: conflation (latest per market) must not merge test messages
+    market: 'KXBENCH-26JAN01-M' + i,
+    bestBid: 4700,
+    bestBidCenti: 120000 + i,
+    bestAsk: 4800,
+    bestAskCenti: 98000,
+    mid: 4750,
+    microprice: 4755.5,
+    spread: 100,
+    spreadEma: 101.2,
+    ofi: -12.5,
+    imbalance: 0.1,
+    imbalanceEma: 0.08,
+    microVolBps: 3.2,
+    microDriftBps: -0.4,
+    volRegime: kmm.v1.VolRegime.NORMAL,
+    trendFast: 4751,
+    trendSlow: 4749,
+    trust: kmm.v1.TrustState.TRUSTED,
+    bookVersion: i,
+    lastTradePrice: 4700,
+    lastTradeCenti: 500,
+    bidsTop: [{ price: 4700, countCenti: 120000 }, { price: 4600, countCenti: 5000 }],
+    asksTop: [{ price: 4800, countCenti: 98000 }, { price: 4900, countCenti: 7000 }],
+    totalBidCenti: nowNs % 1000,
+  };
+}
+
+function report(ctx: ActorContext): void {
+  ctx.ops('sink_report', '', 'info', {
+    count,
+    p50Ns: latency.count ? latency.percentile(50) : 0,
+    p99Ns: latency.count ? latency.percentile(99) : 0,
+    maxNs: latency.count ? latency.max : 0,
+  });
+}
+
+runActor({
+  kind: kmm.v1.ActorKind.BOOK,
+  onStart(ctx) {
+    ctx.setStat('role', String(ctx.extra.role));
+  },
+  onMessage(env: Envelope, from: string, ctx: ActorContext) {
+    const role = ctx.extra.role as string;
+    const next = ctx.extra.next as string | undefined;
+    if (env.control) {
+      const cmd = env.control.json ? JSON.parse(env.control.json) : {};
+      if (cmd.crash) throw new Error(`${ctx.name}: crash requested by test`);
+      if (cmd.expect !== undefined) {
+        expect = cmd.expect;
+        count = 0;
+        latency.reset();
+      }
+      if (cmd.report) report(ctx);
+      if (role === 'source' && cmd.emit) {
+        const n = cmd.emit as number;
+        if (!cmd.paced) {
+          for (let i = 0; i < n; i++) {
+            const now = ctx.clock.monoNs();
+            ctx.send(next!, { bookFeatures: features(i, now) }, { causationId: i + 1, recvMonoNs: now });
+          }
+        } else {
+          let i = 0;
+          const step = () => {
+            const now = ctx.clock.monoNs();
+            ctx.send(next!, { bookFeatures: features(i, now) }, { causationId: i + 1, recvMonoNs: now });
+            if (++i < n) setImmediate(step);
+          };
+          step();
+        }
+      }
+      return;
+    }
+    if (!env.bookFeatures) return;
+    if (role === 'relay') {
+      ctx.send(next!, { bookFeatures: env.bookFeatures });
+    } else if (role === 'sink') {
+      count++;
+      const recv = Number(env.header?.recvMonoNs ?? 0);
+      if (recv > 0) latency.record(Math.max(1, ctx.clock.monoNs() - recv));
+      if (expect > 0 && count === expect) report(ctx);
+    }
+    void from;
+  },
+});

@@ -1,0 +1,143 @@
+/**
+ * A bounded mailbox with an explicit overflow policy (style.md rule 7):
+ *
+ *  - conflatable state (book features, target quotes, working orders, positions, health,
+ *    timers): a newer message for the same key replaces the pending one in place; counted
+ *    as `conflated`. Never grows the queue.
+ *  - commands (order commands, taker intents, controls from peers): rejected when the queue
+ *    holds `capacity` messages; the runtime answers the sender with a typed reject
+ *    (RejectCode.MAILBOX_FULL); counted as `dropped`.
+ *  - market-data events (book deltas/snapshots, public trades): dropped when full, counted,
+ *    and reported to the actor (`onOverflow`) so the book can mark the market untrusted and
+ *    resync — a dropped delta must never silently corrupt a book.
+ *  - critical events (fills, acks, rejects, trust, connection, lifecycle, control from the
+ *    supervisor): admitted up to `criticalCapacity` (4x); beyond that the mailbox throws,
+ *    which crashes the worker: the supervisor restarts it and reconciliation recovers.
+ */
+import type { kmm } from '../gen/proto.js';
+
+export type Admission = 'queued' | 'conflated' | 'rejected' | 'dropped';
+export type MessageClass = 'state' | 'command' | 'market_data' | 'critical';
+
+export function classify(env: kmm.v1.Envelope): MessageClass {
+  switch (env.body) {
+    case 'bookFeatures':
+    case 'targetQuotes':
+    case 'workingOrders':
+    case 'position':
+    case 'health':
+    case 'timer':
+      return 'state';
+    case 'orderCommand':
+    case 'takerIntent':
+      return 'command';
+    case 'bookDelta':
+    case 'bookSnapshot':
+    case 'publicTrade':
+      return 'market_data';
+    default:
+      return 'critical';
+  }
+}
+
+/** Key under which a state message conflates (latest wins), or null. */
+export function conflationKey(env: kmm.v1.Envelope): string | null {
+  switch (env.body) {
+    case 'bookFeatures':
+      return 'bf:' + env.bookFeatures!.market;
+    case 'targetQuotes':
+      return 'tq:' + env.targetQuotes!.market;
+    case 'workingOrders':
+      return 'wo:' + env.workingOrders!.market;
+    case 'position':
+      return 'pos:' + env.position!.market;
+    case 'health':
+      return 'health:' + env.health!.actor;
+    case 'timer':
+      return 'timer:' + env.timer!.name;
+    default:
+      return null;
+  }
+}
+
+export interface MailboxEntry {
+  env: kmm.v1.Envelope;
+  from: string;
+}
+
+export class Mailbox {
+  private readonly ring: Array<MailboxEntry | undefined>;
+  private readonly keys: Array<string | null>;
+  private head = 0;
+  private length = 0;
+  private readonly slotByKey = new Map<string, number>();
+  readonly criticalCapacity: number;
+  conflated = 0;
+  dropped = 0;
+  depthMax = 0;
+
+  constructor(readonly capacity: number) {
+    if (!(capacity >= 1)) throw new Error(`mailbox capacity must be >= 1, got ${capacity}`);
+    this.criticalCapacity = capacity * 4;
+    this.ring = new Array(this.criticalCapacity);
+    this.keys = new Array(this.criticalCapacity).fill(null);
+  }
+
+  get depth(): number {
+    return this.length;
+  }
+
+  push(env: kmm.v1.Envelope, from: string): Admission {
+    const cls = classify(env);
+    if (cls === 'state') {
+      const key = conflationKey(env);
+      if (key !== null) {
+        const slot = this.slotByKey.get(key);
+        if (slot !== undefined) {
+          const entry = this.ring[slot]!;
+          entry.env = env;
+          entry.from = from;
+          this.conflated++;
+          return 'conflated';
+        }
+        if (this.length >= this.criticalCapacity) throw new Error(`mailbox hard limit ${this.criticalCapacity} exceeded`);
+        this.slotByKey.set(key, this.enqueue(env, from, key));
+        return 'queued';
+      }
+    }
+    if (cls === 'command' || cls === 'market_data') {
+      if (this.length >= this.capacity) {
+        this.dropped++;
+        return cls === 'command' ? 'rejected' : 'dropped';
+      }
+    } else if (this.length >= this.criticalCapacity) {
+      throw new Error(`mailbox hard limit ${this.criticalCapacity} exceeded by a ${env.body} message`);
+    }
+    this.enqueue(env, from, null);
+    return 'queued';
+  }
+
+  shift(): MailboxEntry | undefined {
+    if (this.length === 0) return undefined;
+    const slot = this.head;
+    const entry = this.ring[slot];
+    const key = this.keys[slot];
+    this.ring[slot] = undefined;
+    if (key !== null) {
+      this.slotByKey.delete(key);
+      this.keys[slot] = null;
+    }
+    this.head = (slot + 1) % this.ring.length;
+    this.length--;
+    return entry;
+  }
+
+  private enqueue(env: kmm.v1.Envelope, from: string, key: string | null): number {
+    const slot = (this.head + this.length) % this.ring.length;
+    this.ring[slot] = { env, from };
+    this.keys[slot] = key;
+    this.length++;
+    if (this.length > this.depthMax) this.depthMax = this.length;
+    return slot;
+  }
+}

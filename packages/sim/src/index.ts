@@ -1,0 +1,15 @@
+/**
+ * @kmm/sim: a local Kalshi exchange (REST + websocket + auth + rate limits + matching + fees +
+ * seeded synthetic flow + fault injection). Public API for the app, tests and benchmarks.
+ */
+export { startSim, DEMO_USER, type SimOptions, type SimHandle, type SimRecords, type SimFaults } from './server/sim.js';
+export { runSimCli } from './server/cli.js';
+export { startSimThread, type SimThreadHandle } from './server/thread.js';
+export { defaultFaults, checkFaults, type FaultConfig } from './server/faults.js';
+export { TIERS, ENDPOINT_COSTS, RateLimiter } from './server/ratelimit.js';
+export { KeyRegistry } from './server/auth.js';
+export { Engine, LIMITS, type EngineOptions, type NewOrder, type OrderResult, type MarketState } from './engine/engine.js';
+export { Book } from './engine/book.js';
+export type * from './engine/types.js';
+export { FlowDriver, FLOW_RATES, FLOW_USERS } from './flow/flow.js';
+export { buildCatalog, SERIES, priceStructureBands, type CatalogMarket } from './flow/catalog.js';

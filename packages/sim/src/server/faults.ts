@@ -1,0 +1,75 @@
+/**
+ * Fault injection settings. All probabilistic faults draw from a seeded Rng so a fault schedule
+ * is reproducible. Settable at start (SimOptions.faults), through the handle, or over HTTP
+ * (POST /sim/admin/faults with a partial FaultConfig; DELETE clears).
+ */
+export interface FaultConfig {
+  /** probability per websocket data frame that the connection is dropped (closed 1006-style) after it */
+  wsDropProb: number;
+  /** probability per orderbook frame that a seq number is skipped (gap) */
+  seqSkipProb: number;
+  /** probability per orderbook frame that it is sent twice (duplicate seq) */
+  seqDupProb: number;
+  /** markets whose websocket messages are withheld (the book keeps changing) */
+  silenceMarkets: string[];
+  /** every REST call answers 429 */
+  rate429Storm: boolean;
+  /** probability per REST call of a 500/503 answer */
+  rest5xxProb: number;
+  /** probability per REST call that it never answers (socket closed after restTimeoutMs) */
+  restTimeoutProb: number;
+  /** how long a "timed out" REST call hangs before the socket is destroyed */
+  restTimeoutMs: number;
+  /** added latency on every REST answer (ms) */
+  restLatencyMs: number;
+  /** added latency on every websocket data frame (ms; order preserved) */
+  wsLatencyMs: number;
+  /** probability per websocket data frame of a malformed (non-JSON) frame sent before it */
+  malformedFrameProb: number;
+  /** exchange paused (no trading, no cancels) */
+  exchangePaused: boolean;
+}
+
+export function defaultFaults(): FaultConfig {
+  return {
+    wsDropProb: 0,
+    seqSkipProb: 0,
+    seqDupProb: 0,
+    silenceMarkets: [],
+    rate429Storm: false,
+    rest5xxProb: 0,
+    restTimeoutProb: 0,
+    restTimeoutMs: 30_000,
+    restLatencyMs: 0,
+    wsLatencyMs: 0,
+    malformedFrameProb: 0,
+    exchangePaused: false,
+  };
+}
+
+const NUM_KEYS = ['wsDropProb', 'seqSkipProb', 'seqDupProb', 'rest5xxProb', 'restTimeoutProb', 'restTimeoutMs', 'restLatencyMs', 'wsLatencyMs', 'malformedFrameProb'] as const;
+const BOOL_KEYS = ['rate429Storm', 'exchangePaused'] as const;
+
+/** Validates an untrusted partial config; returns an error string naming the bad key. */
+export function checkFaults(input: unknown): Partial<FaultConfig> | string {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return 'faults must be a JSON object';
+  const o = input as Record<string, unknown>;
+  const out: Partial<FaultConfig> = {};
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if ((NUM_KEYS as readonly string[]).includes(k)) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return `${k} must be a non-negative number`;
+      if (k.endsWith('Prob') && v > 1) return `${k} must be a probability in [0, 1]`;
+      (out as Record<string, unknown>)[k] = v;
+    } else if ((BOOL_KEYS as readonly string[]).includes(k)) {
+      if (typeof v !== 'boolean') return `${k} must be a boolean`;
+      (out as Record<string, unknown>)[k] = v;
+    } else if (k === 'silenceMarkets') {
+      if (!Array.isArray(v) || v.some((t) => typeof t !== 'string')) return 'silenceMarkets must be an array of tickers';
+      out.silenceMarkets = v as string[];
+    } else {
+      return `unknown fault key '${k}'`;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,456 @@
+/**
+ * KMM-v1 pricing: from one market's book features, inventory and context to desired maker
+ * quotes (before v2 queue tweaks and before risk gating). Pure, allocation-free on the hot
+ * path: results go into a caller-owned QuoteResult; the trace is only built when a trace
+ * array is passed (MM_JOURNAL_REPRICE_DECISIONS).
+ *
+ * Units: prices in 1/10,000 $ (float while modelling, integer grid prices at the end);
+ * sizes in 1/100 contract, always whole contracts; "bps" are relative to the mid
+ * (1 bps of a $0.50 mid = 0.5 price units), because the 004 knobs and the book's vol/drift
+ * features are relative quantities.
+ *
+ * Pipeline (each step is a trace entry):
+ *   fair        = mid + get_external_skew(ticker) ticks + funding bias (crypto)
+ *   shift D     = A-S q*gamma*sigma^2*tau + tanh skew (004) + 002 per-10 adjustment   (>= 0 when long)
+ *   reservation = fair - D (stoikov) | sigmoid(logit(fair) - 4D) (logodds: bounded, self-limiting near 1c/99c)
+ *   half        = clamp(spread_ema x MM_SPREAD_MULTIPLIER, MIN/MAX_OFFSET_BPS) + stress offset, x regime scale,
+ *                 then 002: full = max(2 half, base_spread) + thin-book add, x inventory mult, x near-close mult,
+ *                 clamp [min_spread, max_spread]
+ *   quotes      = bid floor(r - half), ask ceil(r + half) on the grid, inside [grid.min, grid.max],
+ *                 bid < ask, bid < best ask, ask > best bid
+ * Gates: min-spread gate, micro vol/drift pause at 1.25x, volume spike pause (both sides);
+ * imbalance pause and crypto inventory bands (one side).
+ */
+import type { kmm, PriceGrid } from '@kmm/shared';
+
+export const PRICE_ONE = 10_000;
+const CENTI = 100;
+const LEVELS_MAX = 20;
+
+/** What the pricing pipeline needs besides the params. */
+export interface QuoteInputs {
+  grid: PriceGrid;
+  f: kmm.v1.IBookFeatures;
+  /** signed inventory for skew, centi-contracts (+ long YES) */
+  positionCenti: number;
+  /** caps used to normalise inventory (centi), per direction */
+  longCapCenti: number;
+  shortCapCenti: number;
+  /** ms to the market's close; Infinity when unknown */
+  timeToCloseMs: number;
+  /** get_external_skew(ticker), ticks (+ raises fair value) */
+  alphaSkewTicks: number;
+  /** external funding rate, bps (crypto profile) */
+  fundingBps: number;
+  /** best estimate of the market's resting notional, 1/10,000 $ */
+  liquidityMoney: number;
+}
+
+export type Regime = 'CALM' | 'NORMAL' | 'ELEVATED' | 'EXTREME';
+
+/** Reused output of computeQuotes. */
+export class QuoteResult {
+  /** false: no quotes at all (reason says why) */
+  ok = false;
+  reason = '';
+  bidPaused = false;
+  askPaused = false;
+  bidReason = '';
+  askReason = '';
+  mid = 0;
+  fair = 0;
+  reservation = 0;
+  halfSpread = 0;
+  skewBps = 0;
+  shift = 0;
+  regime: Regime = 'NORMAL';
+  /** 0 none, 1 warn, 2 critical, 3 hard (crypto inventory bands) */
+  invBand = 0;
+  nBid = 0;
+  nAsk = 0;
+  readonly bidPrices = new Int32Array(LEVELS_MAX);
+  readonly bidSizes = new Float64Array(LEVELS_MAX);
+  readonly askPrices = new Int32Array(LEVELS_MAX);
+  readonly askSizes = new Float64Array(LEVELS_MAX);
+
+  reset(): void {
+    this.ok = false;
+    this.reason = '';
+    this.bidPaused = this.askPaused = false;
+    this.bidReason = this.askReason = '';
+    this.mid = this.fair = this.reservation = this.halfSpread = this.skewBps = this.shift = 0;
+    this.regime = 'NORMAL';
+    this.invBand = 0;
+    this.nBid = this.nAsk = 0;
+  }
+}
+
+/** Trace of one decision: [step, value] pairs; only built when journaling is on. */
+export type Trace = Array<[string, unknown]>;
+
+/** The pricing subset of StrategyParams (so tests can pass partial literal objects). */
+export interface PricingParams {
+  MM_SPREAD_MULTIPLIER: number;
+  MM_MIN_OFFSET_BPS: number;
+  MM_MAX_OFFSET_BPS: number;
+  MM_MIN_SPREAD_BPS: number;
+  MM_SIZE_SCALE_PER_LEVEL: number;
+  MM_NUM_PRICE_LEVELS: number;
+  MM_INVENTORY_SKEW_FACTOR: number;
+  MM_INVENTORY_DEADBAND_PCT: number;
+  MM_SKEW_SHAPE_K: number;
+  MM_SKEW_MAX_BPS: number;
+  MM_IMBALANCE_PAUSE_THRESHOLD: number;
+  MM_MICRO_VOL_MAX_BPS: number;
+  MM_MICRO_DRIFT_MAX_BPS: number;
+  MM_VOLATILITY_OFFSET_MULTIPLIER: number;
+  MM_MARKET_PROFILE: string;
+  MM_VOL_REGIME_ENABLED: boolean;
+  MM_VOL_REGIME_CALM_BPS: number;
+  MM_VOL_REGIME_ELEVATED_BPS: number;
+  MM_VOL_REGIME_EXTREME_BPS: number;
+  MM_VOL_OFFSET_SCALE_CALM: number;
+  MM_VOL_OFFSET_SCALE_ELEVATED: number;
+  MM_VOL_OFFSET_SCALE_EXTREME: number;
+  MM_TREND_ENABLED: boolean;
+  MM_TREND_STRONG_THRESHOLD: number;
+  MM_TREND_COUNTER_SIDE_SIZE_CUT: number;
+  MM_TREND_SKEW_BOOST: number;
+  MM_INVENTORY_WARN_PCT: number;
+  MM_INVENTORY_CRITICAL_PCT: number;
+  MM_INVENTORY_HARD_PCT: number;
+  MM_FUNDING_BIAS_ENABLED: boolean;
+  MM_FUNDING_INVENTORY_WEIGHT: number;
+  MM_FUNDING_BIAS_CAP_BPS: number;
+  volume_spike_pause: boolean;
+  risk_aversion: number;
+  horizon_s: number;
+  order_arrival_k: number;
+  volatility_prior: number;
+  volatility_floor: number;
+  MM_VOL_REGIME_MEDIUM_WINDOW_S: number;
+  kmm_pricing_model: string;
+  kmm_level_spacing_ticks: number;
+  quoteSizeCenti: number;
+  orderMaxCenti: number;
+  quoteMinPrice: number;
+  quoteMaxPrice: number;
+  orderNotionalMoney: number;
+  baseSpreadPrice: number;
+  minSpreadPrice: number;
+  maxSpreadPrice: number;
+  lowLiquidityMoney: number;
+  lowLiquidityAddPrice: number;
+  skewAdjPer10Price: number;
+  inventoryThresholdCenti: number;
+  inventory_spread_multiplier: number;
+  urgentCloseMs: number;
+  time_to_close_urgent_multiplier: number;
+  nearCloseMs: number;
+  time_to_close_near_multiplier: number;
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return x < lo ? lo : x > hi ? hi : x;
+}
+
+/**
+ * 004 skew: tanh of the inventory fraction beyond the deadband, in bps of mid, times the
+ * skew factor; +MM_SKEW_MAX_BPS x factor at the cap when long, negative when short.
+ * Non-decreasing in positionCenti.
+ */
+export function inventorySkewBps(p: PricingParams, positionCenti: number, longCapCenti: number, shortCapCenti: number): number {
+  if (positionCenti === 0) return 0;
+  const cap = positionCenti > 0 ? longCapCenti : shortCapCenti;
+  let u = cap > 0 ? Math.min(1, Math.abs(positionCenti) / cap) : 1;
+  const d = p.MM_INVENTORY_DEADBAND_PCT;
+  if (u <= d) return 0;
+  u = (u - d) / (1 - d);
+  const k = p.MM_SKEW_SHAPE_K;
+  const shaped = k > 0 ? Math.tanh(k * u) / Math.tanh(k) : u;
+  const bps = p.MM_SKEW_MAX_BPS * shaped * p.MM_INVENTORY_SKEW_FACTOR;
+  return positionCenti > 0 ? bps : -bps;
+}
+
+/**
+ * A-S model in the registry's units (003): S in cents, sigma in cents/sqrt(s), T-t in s.
+ * sigma from the book's realised vol over the medium window: vol_medium_bps is
+ * sqrt(sum r^2) over MM_VOL_REGIME_MEDIUM_WINDOW_S, so per sqrt(s) it is that / sqrt(window).
+ */
+export function sigmaCentsPerSqrtS(p: PricingParams, f: kmm.v1.IBookFeatures, mid: number): number {
+  const v = f.volMediumBps ?? 0;
+  const s = v > 0 ? (v * mid) / 10_000 / CENTI / Math.sqrt(p.MM_VOL_REGIME_MEDIUM_WINDOW_S) : p.volatility_prior;
+  return Math.max(s, p.volatility_floor);
+}
+
+/** T - t in seconds: min(horizon_s, time to close). */
+export function horizonS(p: PricingParams, timeToCloseMs: number): number {
+  return Number.isFinite(timeToCloseMs) ? Math.max(0, Math.min(p.horizon_s, timeToCloseMs / 1000)) : p.horizon_s;
+}
+
+/** Avellaneda-Stoikov inventory shift q*gamma*sigma^2*(T-t) in price units (q in contracts, sigma in c/sqrt(s)). */
+export function stoikovShift(gamma: number, positionCenti: number, sigmaCents: number, tauS: number): number {
+  return (positionCenti / CENTI) * gamma * sigmaCents * sigmaCents * tauS * CENTI;
+}
+
+/** A-S optimal total spread delta = gamma sigma^2 (T-t) + (2/gamma) ln(1 + gamma/k), in price units. */
+export function stoikovSpread(gamma: number, sigmaCents: number, tauS: number, k: number): number {
+  // (2/gamma) ln(1 + gamma/k) = (2/k) log1p(x)/x with x = gamma/k: finite as gamma -> 0
+  const x = gamma / k;
+  const intensity = x > 1e-12 ? ((2 / k) * Math.log1p(x)) / x : 2 / k;
+  return (gamma * sigmaCents * sigmaCents * tauS + intensity) * CENTI;
+}
+
+/** 002 reservation adjustment: per whole 10 contracts, once |q| exceeds the threshold. */
+export function perTenAdjustment(p: PricingParams, positionCenti: number): number {
+  const a = Math.abs(positionCenti);
+  if (a <= p.inventoryThresholdCenti || p.skewAdjPer10Price === 0) return 0;
+  const adj = Math.floor(a / (10 * CENTI)) * p.skewAdjPer10Price;
+  return positionCenti > 0 ? adj : -adj;
+}
+
+/** Reservation price from fair value and total inventory shift D (price units). */
+export function reservationPrice(model: string, fair: number, shift: number): number {
+  if (model === 'logodds') {
+    // Bounded-price variant: the shift is applied in log-odds, scaled so that at a 0.50
+    // fair value it equals the linear shift (d price / d logit = p(1-p) = 1/4 there).
+    const pf = clamp(fair / PRICE_ONE, 1e-6, 1 - 1e-6);
+    const x = Math.log(pf / (1 - pf)) - (4 * shift) / PRICE_ONE;
+    return PRICE_ONE / (1 + Math.exp(-x));
+  }
+  return fair - shift;
+}
+
+/** The book's regime when it sends one; otherwise classified from the short-window vol. */
+export function classifyRegime(p: PricingParams, f: kmm.v1.IBookFeatures): Regime {
+  switch (f.volRegime ?? 0) {
+    case 1: return 'CALM';
+    case 2: return 'NORMAL';
+    case 3: return 'ELEVATED';
+    case 4: return 'EXTREME';
+    default: break;
+  }
+  const v = f.volShortBps ?? 0;
+  if (v >= p.MM_VOL_REGIME_EXTREME_BPS) return 'EXTREME';
+  if (v >= p.MM_VOL_REGIME_ELEVATED_BPS) return 'ELEVATED';
+  if (v <= p.MM_VOL_REGIME_CALM_BPS) return 'CALM';
+  return 'NORMAL';
+}
+
+/** Largest grid price strictly below x, or 0 when none. */
+export function gridBelow(grid: PriceGrid, x: number): number {
+  if (x <= grid.minPrice) return 0;
+  const g = grid.floor(x - 1);
+  return g < x ? g : 0;
+}
+/** Smallest grid price strictly above x, or 0 when none. */
+export function gridAbove(grid: PriceGrid, x: number): number {
+  if (x >= grid.maxPrice) return 0;
+  const g = grid.ceil(x + 1);
+  return g > x ? g : 0;
+}
+
+/**
+ * Runs the v1 pipeline into `out`. Never throws on market data; returns with out.ok=false
+ * and a reason when the book cannot be quoted.
+ */
+export function computeQuotes(p: PricingParams, inp: QuoteInputs, out: QuoteResult, trace: Trace | null): void {
+  out.reset();
+  const f = inp.f;
+  const grid = inp.grid;
+  const bestBid = f.bestBid ?? 0;
+  const bestAsk = f.bestAsk ?? 0;
+  if (bestBid <= 0 || bestAsk <= 0) return stop(out, 'one_sided_book', trace);
+  if (f.crossed || bestBid >= bestAsk) return stop(out, 'crossed_book', trace);
+  const mid = f.mid && f.mid > 0 ? f.mid : (bestBid + bestAsk) / 2;
+  out.mid = mid;
+  const bpsToPrice = mid / 10_000;
+  const q = inp.positionCenti;
+  const crypto = p.MM_MARKET_PROFILE === 'crypto';
+  if (trace) trace.push(['inputs', { bestBid, bestAsk, mid, spreadEma: f.spreadEma ?? 0, positionCenti: q, timeToCloseMs: inp.timeToCloseMs, alphaSkewTicks: inp.alphaSkewTicks, liquidityMoney: inp.liquidityMoney }]);
+
+  // ---- gates on both sides
+  const bookSpreadBps = ((bestAsk - bestBid) / mid) * 10_000;
+  if (p.MM_MIN_SPREAD_BPS > 0 && bookSpreadBps < p.MM_MIN_SPREAD_BPS) {
+    if (trace) trace.push(['min_spread_gate', { bookSpreadBps, min: p.MM_MIN_SPREAD_BPS }]);
+    return stop(out, 'min_spread_gate', trace);
+  }
+  const microVol = f.microVolBps ?? 0;
+  const microDrift = Math.abs(f.microDriftBps ?? 0);
+  if (p.MM_MICRO_VOL_MAX_BPS > 0 && microVol > 1.25 * p.MM_MICRO_VOL_MAX_BPS) return stop(out, 'micro_vol_pause', trace);
+  if (p.MM_MICRO_DRIFT_MAX_BPS > 0 && microDrift > 1.25 * p.MM_MICRO_DRIFT_MAX_BPS) return stop(out, 'micro_drift_pause', trace);
+  if (p.volume_spike_pause && f.volumeSpike) return stop(out, 'volume_spike_pause', trace);
+
+  // ---- fair value: mid + alpha ticks + funding bias
+  const tick = grid.tickAt(mid);
+  let fair = mid + inp.alphaSkewTicks * tick;
+  if (trace && inp.alphaSkewTicks !== 0) trace.push(['alpha_skew', { ticks: inp.alphaSkewTicks, fair }]);
+  const capForQ = q >= 0 ? inp.longCapCenti : inp.shortCapCenti;
+  const qNorm = capForQ > 0 ? clamp(q / capForQ, -1, 1) : q === 0 ? 0 : Math.sign(q);
+  if (crypto && p.MM_FUNDING_BIAS_ENABLED && inp.fundingBps !== 0) {
+    const fb = inp.fundingBps;
+    const biasBps = clamp(-fb - p.MM_FUNDING_INVENTORY_WEIGHT * Math.abs(fb) * qNorm, -p.MM_FUNDING_BIAS_CAP_BPS, p.MM_FUNDING_BIAS_CAP_BPS);
+    fair += biasBps * bpsToPrice;
+    if (trace) trace.push(['funding_bias', { fundingBps: fb, biasBps, fair }]);
+  }
+  fair = clamp(fair, grid.minPrice, grid.maxPrice);
+  out.fair = fair;
+
+  // ---- reservation: A-S + tanh skew + 002 per-10
+  const trendStrength = f.trendStrength ?? 0;
+  const trendOn = crypto && p.MM_TREND_ENABLED;
+  const strongTrend = trendOn && Math.abs(trendStrength) >= p.MM_TREND_STRONG_THRESHOLD && p.MM_TREND_STRONG_THRESHOLD > 0;
+  const sigma = sigmaCentsPerSqrtS(p, f, mid);
+  const tau = horizonS(p, inp.timeToCloseMs);
+  const asShift = stoikovShift(p.risk_aversion, q, sigma, tau);
+  let skewBps = inventorySkewBps(p, q, inp.longCapCenti, inp.shortCapCenti);
+  if (strongTrend && q !== 0 && Math.sign(trendStrength) !== Math.sign(q)) skewBps *= p.MM_TREND_SKEW_BOOST;
+  const adj002 = perTenAdjustment(p, q);
+  const shift = asShift + skewBps * bpsToPrice + adj002;
+  const r = reservationPrice(p.kmm_pricing_model, fair, shift);
+  out.skewBps = skewBps;
+  out.shift = shift;
+  out.reservation = r;
+  if (trace) trace.push(['reservation', { model: p.kmm_pricing_model, sigmaCentsPerSqrtS: sigma, tauS: tau, asShift, skewBps, adj002, shift, reservation: r }]);
+
+  // ---- half spread: 004 placement distance, stress, regime; then 002 dynamics
+  const spreadEma = (f.spreadEma ?? 0) > 0 ? (f.spreadEma as number) : bestAsk - bestBid;
+  let half = clamp(spreadEma * p.MM_SPREAD_MULTIPLIER, p.MM_MIN_OFFSET_BPS * bpsToPrice, p.MM_MAX_OFFSET_BPS * bpsToPrice);
+  let stressBps = 0;
+  if (p.MM_MICRO_VOL_MAX_BPS > 0 && microVol > p.MM_MICRO_VOL_MAX_BPS) stressBps += microVol - p.MM_MICRO_VOL_MAX_BPS;
+  if (p.MM_MICRO_DRIFT_MAX_BPS > 0 && microDrift > p.MM_MICRO_DRIFT_MAX_BPS) stressBps += microDrift - p.MM_MICRO_DRIFT_MAX_BPS;
+  half += p.MM_VOLATILITY_OFFSET_MULTIPLIER * stressBps * bpsToPrice;
+  if (crypto && p.MM_VOL_REGIME_ENABLED) {
+    const reg = classifyRegime(p, f);
+    out.regime = reg;
+    half *= reg === 'CALM' ? p.MM_VOL_OFFSET_SCALE_CALM : reg === 'ELEVATED' ? p.MM_VOL_OFFSET_SCALE_ELEVATED : reg === 'EXTREME' ? p.MM_VOL_OFFSET_SCALE_EXTREME : 1;
+  }
+  if (trace) trace.push(['offset_004', { spreadEma, half, stressBps, regime: out.regime }]);
+  const asSpread = stoikovSpread(p.risk_aversion, sigma, tau, p.order_arrival_k);
+  let full = Math.max(2 * half, p.baseSpreadPrice, asSpread);
+  if (p.lowLiquidityMoney > 0 && inp.liquidityMoney < p.lowLiquidityMoney) full += p.lowLiquidityAddPrice;
+  if (Math.abs(q) > p.inventoryThresholdCenti) full *= p.inventory_spread_multiplier;
+  if (inp.timeToCloseMs < p.urgentCloseMs) full *= p.time_to_close_urgent_multiplier;
+  else if (inp.timeToCloseMs < p.nearCloseMs) full *= p.time_to_close_near_multiplier;
+  full = clamp(full, p.minSpreadPrice, Math.max(p.maxSpreadPrice, p.minSpreadPrice));
+  half = full / 2;
+  out.halfSpread = half;
+  if (trace) trace.push(['spread_002', { asSpread, fullSpread: full, halfSpread: half }]);
+
+  if (!Number.isFinite(r) || !Number.isFinite(half)) {
+    if (trace) trace.push(['model_error', { reservation: r, halfSpread: half }]);
+    return stop(out, 'model_error', trace);
+  }
+  // ---- touch prices on the grid
+  // 003 sanity bounds [quote_min_price_cents, quote_max_price_cents] on top of the grid's
+  const lo = grid.ceil(Math.max(p.quoteMinPrice, grid.minPrice));
+  const hi = grid.floor(Math.min(p.quoteMaxPrice, grid.maxPrice));
+  let bid = clamp(grid.floor(r - half), lo, hi);
+  let ask = clamp(grid.ceil(r + half), lo, hi);
+  if (bid >= bestAsk) bid = gridBelow(grid, bestAsk);
+  if (ask <= bestBid) ask = gridAbove(grid, bestBid);
+  if (bid < lo) bid = 0;
+  if (ask > hi) ask = 0;
+  if (bid > 0 && ask > 0 && bid >= ask) {
+    // Only at the grid edges or with a zero spread: keep the side nearer the reservation.
+    if (r >= ask) {
+      const b = gridBelow(grid, ask);
+      bid = b >= lo && b < bestAsk ? b : 0;
+    } else {
+      const a = gridAbove(grid, bid);
+      ask = a > bestBid && a <= hi && a > 0 ? a : 0;
+    }
+  }
+  if (trace) trace.push(['grid', { bid, ask }]);
+
+  // ---- side gates
+  const imb = f.imbalanceEma ?? 0;
+  if (p.MM_IMBALANCE_PAUSE_THRESHOLD > 0 && imb >= p.MM_IMBALANCE_PAUSE_THRESHOLD) pauseSide(out, false, 'imbalance_pause_ask');
+  else if (p.MM_IMBALANCE_PAUSE_THRESHOLD > 0 && imb <= -p.MM_IMBALANCE_PAUSE_THRESHOLD) pauseSide(out, true, 'imbalance_pause_bid');
+  let bidSizeMult = 1;
+  let askSizeMult = 1;
+  if (crypto && q !== 0) {
+    const u = capForQ > 0 ? Math.abs(q) / capForQ : 1;
+    const band = u >= p.MM_INVENTORY_HARD_PCT ? 3 : u >= p.MM_INVENTORY_CRITICAL_PCT ? 2 : u >= p.MM_INVENTORY_WARN_PCT ? 1 : 0;
+    out.invBand = band;
+    const increasingBid = q > 0;
+    // warn: increasing side at half size; critical: at a quarter; hard: only reducing quotes
+    if (band === 3) pauseSide(out, increasingBid, 'inventory_hard');
+    else if (band > 0) {
+      const cut = band === 2 ? 0.25 : 0.5;
+      if (increasingBid) bidSizeMult *= cut;
+      else askSizeMult *= cut;
+    }
+  }
+  if (strongTrend) {
+    // Counter-trend side: selling into an up-trend (ask) or buying into a down-trend (bid).
+    if (trendStrength > 0) askSizeMult *= 1 - p.MM_TREND_COUNTER_SIDE_SIZE_CUT;
+    else bidSizeMult *= 1 - p.MM_TREND_COUNTER_SIDE_SIZE_CUT;
+  }
+  if (bid === 0) pauseSide(out, true, 'no_valid_bid');
+  if (ask === 0) pauseSide(out, false, 'no_valid_ask');
+
+  // ---- levels and sizes
+  const levels = Math.min(LEVELS_MAX, Math.max(1, Math.floor(p.MM_NUM_PRICE_LEVELS)));
+  const spacing = Math.max(1, Math.floor(p.kmm_level_spacing_ticks));
+  out.ok = true;
+  if (!out.bidPaused) out.nBid = fillLevels(p, grid, bid, -spacing, levels, bidSizeMult, true, out.bidPrices, out.bidSizes);
+  if (!out.askPaused) out.nAsk = fillLevels(p, grid, ask, spacing, levels, askSizeMult, false, out.askPrices, out.askSizes);
+  if (trace) trace.push(['levels', { nBid: out.nBid, nAsk: out.nAsk, bidPaused: out.bidReason, askPaused: out.askReason, bidSizeMult, askSizeMult }]);
+}
+
+function fillLevels(
+  p: PricingParams,
+  grid: PriceGrid,
+  touch: number,
+  stepTicks: number,
+  levels: number,
+  sizeMult: number,
+  isBid: boolean,
+  prices: Int32Array,
+  sizes: Float64Array,
+): number {
+  let n = 0;
+  let price = touch;
+  let scale = 1;
+  for (let i = 0; i < levels; i++) {
+    if (i > 0) {
+      const next = grid.step(price, stepTicks);
+      if (next === price) break; // clamped at the grid edge
+      price = next;
+      scale *= p.MM_SIZE_SCALE_PER_LEVEL;
+    }
+    const legPrice = isBid ? price : PRICE_ONE - price;
+    let size = Math.min(Math.floor((p.quoteSizeCenti * scale * sizeMult) / CENTI) * CENTI, p.orderMaxCenti);
+    if (p.orderNotionalMoney > 0 && legPrice > 0) {
+      // notional money = countCenti * legPrice / 100  <= cap
+      const capCenti = Math.floor((p.orderNotionalMoney * CENTI) / legPrice / CENTI) * CENTI;
+      if (size > capCenti) size = capCenti;
+    }
+    if (size <= 0) continue;
+    prices[n] = price;
+    sizes[n] = size;
+    n++;
+  }
+  return n;
+}
+
+function pauseSide(out: QuoteResult, bid: boolean, reason: string): void {
+  if (bid) {
+    if (!out.bidPaused) {
+      out.bidPaused = true;
+      out.bidReason = reason;
+    }
+  } else if (!out.askPaused) {
+    out.askPaused = true;
+    out.askReason = reason;
+  }
+}
+
+function stop(out: QuoteResult, reason: string, trace: Trace | null): void {
+  out.ok = false;
+  out.reason = reason;
+  out.bidPaused = out.askPaused = true;
+  out.bidReason = out.askReason = reason;
+  if (trace) trace.push(['stop', reason]);
+}

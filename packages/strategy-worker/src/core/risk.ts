@@ -1,0 +1,133 @@
+/**
+ * Risk gates (seed 000): per-side gating of maker quotes against the position caps, and the
+ * start-up cap check.
+ *
+ * The exchange position is the source of truth; a local estimate (exchange value + fills
+ * seen since) only ever makes a gate stricter: the bid is gated with the larger of the two,
+ * the ask with the smaller. Caps: contracts (MM_MAX_POS, MM_MAX_LONG_POS/SHORT_POS,
+ * MM_MAX_POSITION_SIZE, max_position_size, max_inventory) and dollars (position notional
+ * at the touch's leg price); the tighter wins.
+ *
+ * Invariant (property-tested): after gating, for each side,
+ *   |position| + unrelatedResting + targetTotal <= cap
+ * where unrelatedResting = max(0, restingSame - previousTarget) is resting same-direction
+ * size that is not part of our current target (in flight, being cancelled). Exec keeps a
+ * side's resting size at the target, so a top-up order never takes
+ * |position + resting same-direction + order| past the cap. A side is "increasing" when it
+ * grows |position| (bid when long or flat, ask when short or flat); at or over the cap it is
+ * hard-blocked (AT_OR_OVER_CAP). The reducing side is never blocked by a long cap: the seed
+ * blocked both, which would stop a position at the cap from ever being worked off.
+ */
+import { PRICE_ONE } from './pricing.js';
+
+const CENTI = 100;
+
+export interface SideGateInput {
+  isBid: boolean;
+  exchangePositionCenti: number;
+  localPositionCenti: number;
+  restingSameCenti: number;
+  prevTargetCenti: number;
+  /** contract cap in this direction (long cap for the bid, short cap for the ask), centi */
+  capCenti: number;
+  positionNotionalMoney: number;
+}
+
+export interface SideGateResult {
+  /** the gating position (signed centi) */
+  positionCenti: number;
+  /** desired total before gating, centi */
+  intendedCenti: number;
+  /** allowed total after gating, centi */
+  allowedCenti: number;
+  effectiveCapCenti: number;
+  blocked: boolean;
+  hardBlock: boolean;
+  reason: string;
+}
+
+/** Contracts cap implied by a notional cap at a leg price (whole contracts, centi). */
+export function notionalCapCenti(notionalMoney: number, legPrice: number): number {
+  if (notionalMoney <= 0 || legPrice <= 0) return Number.MAX_SAFE_INTEGER;
+  return Math.floor((notionalMoney * CENTI) / legPrice / CENTI) * CENTI;
+}
+
+function contracts(centi: number): number {
+  return centi / CENTI;
+}
+
+/**
+ * Gates one side's levels in place (sizes clipped from the far level inwards so the touch
+ * keeps its size longest). Returns what was decided. `n` levels in prices/sizes.
+ */
+export function gateSide(inp: SideGateInput, prices: Int32Array, sizes: Float64Array, n: number, out: SideGateResult): number {
+  const pos = inp.isBid ? Math.max(inp.exchangePositionCenti, inp.localPositionCenti) : Math.min(inp.exchangePositionCenti, inp.localPositionCenti);
+  // exposure in this side's direction: long for the bid, short for the ask
+  const dirPos = inp.isBid ? pos : -pos;
+  let intended = 0;
+  for (let i = 0; i < n; i++) intended += sizes[i];
+  const touchLeg = n > 0 ? (inp.isBid ? prices[0] : PRICE_ONE - prices[0]) : 0;
+  const cap = Math.min(inp.capCenti, notionalCapCenti(inp.positionNotionalMoney, touchLeg));
+  const unrelated = Math.max(0, inp.restingSameCenti - inp.prevTargetCenti);
+  out.positionCenti = pos;
+  out.intendedCenti = intended;
+  out.effectiveCapCenti = cap;
+  out.blocked = false;
+  out.hardBlock = false;
+  out.reason = '';
+  if (n === 0) {
+    out.allowedCenti = 0;
+    return 0;
+  }
+  if (dirPos >= cap) {
+    out.blocked = true;
+    out.hardBlock = true;
+    out.allowedCenti = 0;
+    out.reason = `AT_OR_OVER_CAP (pos=${contracts(pos)}, max=${contracts(cap)})`;
+    return 0;
+  }
+  const roomRaw = cap - dirPos - unrelated;
+  const room = roomRaw > 0 ? Math.floor(roomRaw / CENTI) * CENTI : 0;
+  if (intended <= room) {
+    out.allowedCenti = intended;
+    return n;
+  }
+  if (room <= 0) {
+    out.blocked = true;
+    out.allowedCenti = 0;
+    const delta = inp.isBid ? intended : -intended;
+    out.reason = `WOULD_EXCEED_CAP (pos=${contracts(pos)}, delta=${contracts(delta)}, max=${contracts(cap)})`;
+    return 0;
+  }
+  // clip: keep the touch first
+  let left = room;
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const s = Math.min(sizes[i], left);
+    if (s <= 0) break;
+    sizes[i] = s;
+    left -= s;
+    m++;
+  }
+  out.allowedCenti = room - left;
+  return m;
+}
+
+export interface BreachedMarket {
+  ticker: string;
+  position: number;
+}
+
+/** Start-up check (seed 000 fix 3): markets whose exchange position is over its cap. */
+export function startupBreaches(
+  positions: Iterable<[string, number]>,
+  longCapCenti: number,
+  shortCapCenti: number,
+): BreachedMarket[] {
+  const out: BreachedMarket[] = [];
+  for (const [ticker, posCenti] of positions) {
+    if (posCenti > longCapCenti || -posCenti > shortCapCenti) out.push({ ticker, position: contracts(posCenti) });
+  }
+  out.sort((a, b) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0));
+  return out;
+}

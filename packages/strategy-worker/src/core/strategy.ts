@@ -1,0 +1,1095 @@
+/**
+ * StrategyCore: the strategy actor's pure, deterministic core.
+ *
+ * In:  BookFeatures (book.k), Fill / Position / WorkingOrders / OrderAck / OrderReject /
+ *      MarketInfo (exec), MarketTrust / ConnectionEvent / Lifecycle (ingest), Control (sup),
+ *      external fair values (the shell's alpha feed), timers (the shell, every 250 ms).
+ * Out: Effects: TargetQuotes and TakerIntents (-> exec), controls (CANCEL_ALL -> exec,
+ *      ADD/REMOVE_MARKETS -> ingest), ops events (the seeds' structured events) and journal
+ *      records (reprice_decision).
+ *
+ * Per market the decision is: stop gates (read-only, start-up check pending, paused, not
+ * selected, market not active, disconnected/untrusted/stale book) -> takers (002 forced exit;
+ * v2 impulse engine: inventory breach, toxicity, bailout, arbitrage) -> v1 pricing
+ * (pricing.ts) -> v2 queue optimisation -> risk gates (risk.ts) -> emit if changed.
+ *
+ * Invariants: no clock reads, no randomness, no I/O: `nowMs` comes in with every call.
+ * A target is emitted for every market whose decision changed (non-urgent changes at most
+ * every MM_QUOTE_REFRESH_MS; pauses, size cuts and moves of price_change_requote_threshold
+ * are urgent). Quotes are on the grid, inside it, uncrossed and never at/through the
+ * opposite touch. With IMPULSE_CONTROL_ENABLED and QUEUE_OPTIMIZATION_ENABLED false the
+ * output is exactly v1's. Effects returned by a call are reused by the next call: consume
+ * them before calling again.
+ *
+ * Limits: markets are bounded by the market list (MARKETS_MAX, overflow: extra markets
+ * ignored with an ops event); one taker in flight per market (kmm_taker_cooldown_ms).
+ */
+import { kmm, LINEAR_CENT, PriceGrid, type FeeParams, type PriceBand } from '@kmm/shared';
+import { LIVE_SAFE_KEYS, parseParams, type StrategyParams } from './params.js';
+import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, QuoteResult, sigmaCentsPerSqrtS, type QuoteInputs, type Trace } from './pricing.js';
+import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
+import {
+  arbitrageDirection,
+  ASK,
+  bailout,
+  BID,
+  breachSize,
+  conservativeReducePosition,
+  reduceSize,
+  takerLimit,
+  toxicitySpike,
+  type BailoutResult,
+} from './taker.js';
+
+export const MARKETS_MAX = 5000;
+const LEVELS_MAX = 20;
+const CENTI = 100;
+const TRUSTED = kmm.v1.TrustState.TRUSTED;
+const UNTRUSTED = kmm.v1.TrustState.UNTRUSTED;
+const STALE = kmm.v1.TrustState.STALE;
+
+export type OpsLevel = 'info' | 'warn' | 'error';
+export interface OpsEventOut {
+  event: string;
+  market: string;
+  level: OpsLevel;
+  fields: Record<string, unknown>;
+}
+export interface ControlOut {
+  peer: 'exec' | 'ingest';
+  control: kmm.v1.IControl;
+}
+export interface Effects {
+  targets: kmm.v1.ITargetQuotes[];
+  takers: kmm.v1.ITakerIntent[];
+  opsEvents: OpsEventOut[];
+  journal: Record<string, unknown>[];
+  controls: ControlOut[];
+}
+
+/** One external fair value (alpha feed). fairPrice in price units (0 = none). */
+export interface ExternalValue {
+  market: string;
+  fairPrice: number;
+  fundingBps: number;
+}
+
+class MarketState {
+  info: kmm.v1.IMarketInfo;
+  grid: PriceGrid;
+  fees: FeeParams;
+  closeTimeMs = 0;
+  status = 0;
+  features: kmm.v1.IBookFeatures | null = null;
+  trust = 0; // from MarketTrust; 0 = never told
+  staleSinceMs = -1;
+  exchPosCenti = 0;
+  localPosCenti = 0;
+  haveExchPos = false;
+  restingBidCenti = 0;
+  restingAskCenti = 0;
+  alphaFair = 0;
+  alphaAtMs = -1;
+  alphaRef = 0;
+  fundingBps = 0;
+  selected = false;
+  paused = false;
+  takerUntilMs = -1;
+  takerPosAtCenti = 0;
+  takerReducing = false;
+  bidBlock = '';
+  askBlock = '';
+  hardBand = false;
+  // last emitted target
+  emitted = false;
+  lastEmitMs = 0;
+  lastEmitMid = 0;
+  lastReason = '';
+  lastBidPaused = true;
+  lastAskPaused = true;
+  lastNBid = 0;
+  lastNAsk = 0;
+  lastBidTotal = 0;
+  lastAskTotal = 0;
+  readonly lastBidPrices = new Int32Array(LEVELS_MAX);
+  readonly lastBidSizes = new Float64Array(LEVELS_MAX);
+  readonly lastAskPrices = new Int32Array(LEVELS_MAX);
+  readonly lastAskSizes = new Float64Array(LEVELS_MAX);
+
+  constructor(
+    readonly market: string,
+    info: kmm.v1.IMarketInfo,
+    grid: PriceGrid,
+  ) {
+    this.info = info;
+    this.grid = grid;
+    this.fees = { feeType: info.feeType || 'quadratic', multiplierMilli: info.feeMultiplierMilli ?? 1000 };
+    this.closeTimeMs = Number(info.closeTimeMs ?? 0);
+    this.status = info.status ?? 0;
+  }
+}
+
+/** Decision scratch: the candidate target after all stages. */
+interface Candidate {
+  reason: string;
+  bidPaused: boolean;
+  askPaused: boolean;
+  bidReason: string;
+  askReason: string;
+}
+
+const HOLD = 'hold';
+
+export interface StrategyCoreOptions {
+  /** first wall time the core sees (defaults to the first call's nowMs) */
+  startMs?: number;
+}
+
+export class StrategyCore {
+  params: StrategyParams;
+  private readonly markets = new Map<string, MarketState>();
+  private readonly gridCache = new Map<string, PriceGrid>();
+  private readonly fx: Effects = { targets: [], takers: [], opsEvents: [], journal: [], controls: [] };
+  private readonly qr = new QuoteResult();
+  private readonly qrTrace = new QuoteResult();
+  private readonly inp: QuoteInputs;
+  private readonly gateBid: SideGateResult = { positionCenti: 0, intendedCenti: 0, allowedCenti: 0, effectiveCapCenti: 0, blocked: false, hardBlock: false, reason: '' };
+  private readonly gateAsk: SideGateResult = { positionCenti: 0, intendedCenti: 0, allowedCenti: 0, effectiveCapCenti: 0, blocked: false, hardBlock: false, reason: '' };
+  private readonly bo: BailoutResult = { sizeCenti: 0, crossCost: 0, qStarContracts: 0, holdCostMoney: 0 };
+  private readonly cand: Candidate = { reason: '', bidPaused: false, askPaused: false, bidReason: '', askReason: '' };
+  private nextDecisionId = 1;
+  private startedAtMs = -1;
+  private firstExchPosMs = -1;
+  private startupChecked = false;
+  private readOnly = false;
+  private breached: BreachedMarket[] = [];
+  private pausedAll = false;
+  private disconnected = false;
+  private lastSelectionMs = -Infinity;
+  private readonly subscribed = new Set<string>();
+  private queueAction = '';
+  private selectionEmptyWarned = false;
+
+  constructor(params: StrategyParams, markets: readonly kmm.v1.IMarketInfo[], opts: StrategyCoreOptions = {}) {
+    this.params = params;
+    this.inp = { grid: new PriceGrid(LINEAR_CENT), f: {}, positionCenti: 0, longCapCenti: 0, shortCapCenti: 0, timeToCloseMs: Infinity, alphaSkewTicks: 0, fundingBps: 0, liquidityMoney: 0 };
+    for (const info of markets) {
+      if (this.markets.size >= MARKETS_MAX) break;
+      this.upsertMarket(info);
+      if (info.market) this.subscribed.add(info.market);
+    }
+    if (opts.startMs !== undefined) this.startedAtMs = opts.startMs;
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  /** Trading disabled by the start-up cap check, until ACK_BREACH. */
+  get isReadOnly(): boolean {
+    return this.readOnly;
+  }
+  get startupCheckDone(): boolean {
+    return this.startupChecked;
+  }
+  get breachedMarkets(): readonly BreachedMarket[] {
+    return this.breached;
+  }
+  selectedMarkets(): string[] {
+    const out: string[] = [];
+    for (const m of this.markets.values()) if (m.selected) out.push(m.market);
+    return out.sort();
+  }
+  position(market: string): { exchangeCenti: number; localCenti: number } | undefined {
+    const m = this.markets.get(market);
+    return m ? { exchangeCenti: m.exchPosCenti, localCenti: m.localPosCenti } : undefined;
+  }
+
+  /** Seed 003 alpha slot: external skew in ticks for a market (0 without a fresh external value). */
+  getExternalSkew(ticker: string, nowMs: number): number {
+    const m = this.markets.get(ticker);
+    if (!m || !m.features) return 0;
+    return this.alphaSkewTicks(m, nowMs);
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  onBookFeatures(f: kmm.v1.IBookFeatures, nowMs: number): Effects {
+    this.begin(nowMs);
+    const m = f.market ? this.markets.get(f.market) : undefined;
+    if (m === undefined) return this.fx;
+    m.features = f;
+    this.decide(m, nowMs, 'book');
+    return this.fx;
+  }
+
+  onFill(fill: kmm.v1.IFill, nowMs: number): Effects {
+    this.begin(nowMs);
+    const m = fill.market ? this.markets.get(fill.market) : undefined;
+    if (m === undefined) return this.fx;
+    const count = Number(fill.countCenti ?? 0);
+    const before = m.localPosCenti;
+    m.localPosCenti += fill.side === ASK ? -count : count;
+    this.positionChanged(m, before, nowMs);
+    this.decide(m, nowMs, 'fill');
+    return this.fx;
+  }
+
+  onPosition(pos: kmm.v1.IPosition, nowMs: number): Effects {
+    this.begin(nowMs);
+    const m = pos.market ? this.markets.get(pos.market) : undefined;
+    if (m === undefined) return this.fx;
+    const v = Number(pos.positionCenti ?? 0);
+    const before = m.localPosCenti;
+    if (pos.fromExchange) {
+      if (this.firstExchPosMs < 0) this.firstExchPosMs = nowMs;
+      m.haveExchPos = true;
+      // a changed exchange position ends an in-flight taker
+      if (m.takerUntilMs >= 0 && v !== m.takerPosAtCenti) m.takerUntilMs = -1;
+      m.exchPosCenti = v;
+      m.localPosCenti = v;
+    } else {
+      m.localPosCenti = v;
+    }
+    this.positionChanged(m, before, nowMs);
+    this.decide(m, nowMs, 'position');
+    return this.fx;
+  }
+
+  onWorkingOrders(wo: kmm.v1.IWorkingOrders, nowMs: number): Effects {
+    this.begin(nowMs);
+    const m = wo.market ? this.markets.get(wo.market) : undefined;
+    if (m === undefined) return this.fx;
+    m.restingBidCenti = Number(wo.restingBidCenti ?? 0);
+    m.restingAskCenti = Number(wo.restingAskCenti ?? 0);
+    this.decide(m, nowMs, 'working_orders');
+    return this.fx;
+  }
+
+  onReject(rej: kmm.v1.IOrderReject, nowMs: number): Effects {
+    this.begin(nowMs);
+    const m = rej.market ? this.markets.get(rej.market) : undefined;
+    if (m === undefined) return this.fx;
+    if (rej.code === kmm.v1.RejectCode.RISK || rej.code === kmm.v1.RejectCode.INSUFFICIENT_BALANCE) {
+      this.ops('order_rejected', m.market, 'warn', { code: kmm.v1.RejectCode[rej.code ?? 0], message: rej.message ?? '', side: rej.side ?? 0, price: rej.price ?? 0 });
+    }
+    return this.fx;
+  }
+
+  onAck(_ack: kmm.v1.IOrderAck, nowMs: number): Effects {
+    this.begin(nowMs);
+    return this.fx;
+  }
+
+  onMarketInfo(info: kmm.v1.IMarketInfo, nowMs: number): Effects {
+    this.begin(nowMs);
+    const m = this.upsertMarket(info);
+    if (m) this.decide(m, nowMs, 'market_info');
+    return this.fx;
+  }
+
+  onMarketTrust(t: kmm.v1.IMarketTrust, nowMs: number): Effects {
+    this.begin(nowMs);
+    const m = t.market ? this.markets.get(t.market) : undefined;
+    if (m === undefined) return this.fx;
+    const st = t.state ?? 0;
+    if (st === STALE && m.trust !== STALE) m.staleSinceMs = nowMs;
+    if (st !== STALE) m.staleSinceMs = -1;
+    m.trust = st;
+    this.decide(m, nowMs, 'trust');
+    return this.fx;
+  }
+
+  onConnection(ev: kmm.v1.IConnectionEvent, nowMs: number): Effects {
+    this.begin(nowMs);
+    const k = ev.kind ?? 0;
+    if (k === kmm.v1.ConnectionEvent.Kind.DISCONNECTED) this.disconnected = true;
+    else if (k === kmm.v1.ConnectionEvent.Kind.CONNECTED || k === kmm.v1.ConnectionEvent.Kind.RESUBSCRIBED) this.disconnected = false;
+    this.decideAll(nowMs, 'connection');
+    return this.fx;
+  }
+
+  onLifecycle(l: kmm.v1.ILifecycle, nowMs: number): Effects {
+    this.begin(nowMs);
+    const m = l.market ? this.markets.get(l.market) : undefined;
+    if (m === undefined) return this.fx;
+    switch (l.eventType) {
+      case 'activated':
+        m.status = kmm.v1.MarketStatus.MARKET_ACTIVE;
+        break;
+      case 'deactivated':
+        m.status = kmm.v1.MarketStatus.MARKET_INACTIVE;
+        break;
+      case 'close_date_updated':
+        if (Number(l.closeTsMs ?? 0) > 0) m.closeTimeMs = Number(l.closeTsMs);
+        break;
+      case 'determined':
+        m.status = kmm.v1.MarketStatus.MARKET_DETERMINED;
+        break;
+      case 'settled':
+        m.status = kmm.v1.MarketStatus.MARKET_FINALIZED;
+        break;
+      default:
+        break;
+    }
+    if (l.priceRanges && l.priceRanges.length > 0) m.grid = this.gridFor(l.priceRanges, m.market);
+    this.decide(m, nowMs, 'lifecycle');
+    return this.fx;
+  }
+
+  /** External fair values from the shell's alpha feed (file or HTTP). */
+  onExternalFairValues(values: readonly ExternalValue[], nowMs: number): Effects {
+    this.begin(nowMs);
+    for (const v of values) {
+      const m = this.markets.get(v.market);
+      if (m === undefined) continue;
+      m.alphaFair = v.fairPrice > 0 && v.fairPrice < PRICE_ONE ? v.fairPrice : 0;
+      m.alphaAtMs = nowMs;
+      m.fundingBps = Number.isFinite(v.fundingBps) ? v.fundingBps : 0;
+      const q = m.localPosCenti;
+      if (q !== 0 && m.alphaRef === 0 && m.alphaFair > 0) m.alphaRef = m.alphaFair;
+      this.decide(m, nowMs, 'alpha');
+    }
+    return this.fx;
+  }
+
+  onControl(c: kmm.v1.IControl, nowMs: number): Effects {
+    this.begin(nowMs);
+    const kind = c.kind ?? 0;
+    const C = kmm.v1.ControlKind;
+    switch (kind) {
+      case C.PAUSE_QUOTING:
+      case C.RESUME_QUOTING: {
+        const on = kind === C.PAUSE_QUOTING;
+        if (!c.markets || c.markets.length === 0) this.pausedAll = on;
+        else for (const t of c.markets) { const m = this.markets.get(t); if (m) m.paused = on; }
+        if (!on && (!c.markets || c.markets.length === 0)) for (const m of this.markets.values()) m.paused = false;
+        this.ops(on ? 'quoting_paused' : 'quoting_resumed', '', 'info', { markets: c.markets ?? [], reason: c.reason ?? '' });
+        this.decideAll(nowMs, 'control');
+        break;
+      }
+      case C.FLATTEN:
+        this.flatten(c.markets ?? [], nowMs, c.reason ?? '');
+        break;
+      case C.ACK_BREACH:
+        if (this.readOnly) {
+          this.readOnly = false;
+          this.ops('startup_position_cap_breach_ack', '', 'warn', { status: 'TRADING_ENABLED', breached_markets: this.breached, reason: c.reason ?? 'operator acknowledged' });
+          this.breached = [];
+          this.decideAll(nowMs, 'control');
+        }
+        break;
+      case C.CONFIG_UPDATE:
+        this.configUpdate(c.json ?? '', nowMs);
+        break;
+      default:
+        break;
+    }
+    return this.fx;
+  }
+
+  /** Periodic work (every 250 ms from the shell). */
+  onTimer(nowMs: number): Effects {
+    this.begin(nowMs);
+    const p = this.params;
+    if (!this.startupChecked) {
+      const settled = this.firstExchPosMs >= 0 && nowMs - this.firstExchPosMs >= p.kmm_startup_settle_ms;
+      const waitedOut = nowMs - this.startedAtMs >= p.kmm_startup_wait_max_ms;
+      if (settled || waitedOut) this.startupCheck(nowMs);
+    }
+    if (nowMs - this.lastSelectionMs >= p.scanIntervalMs) this.select(nowMs);
+    for (const m of this.markets.values()) {
+      if (m.takerUntilMs >= 0 && nowMs >= m.takerUntilMs) m.takerUntilMs = -1;
+      if (m.selected || m.emitted) this.decide(m, nowMs, 'timer');
+    }
+    return this.fx;
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private begin(nowMs: number): void {
+    const fx = this.fx;
+    fx.targets.length = 0;
+    fx.takers.length = 0;
+    fx.opsEvents.length = 0;
+    fx.journal.length = 0;
+    fx.controls.length = 0;
+    if (this.startedAtMs < 0) this.startedAtMs = nowMs;
+    if (this.lastSelectionMs === -Infinity) this.select(nowMs);
+  }
+
+  private ops(event: string, market: string, level: OpsLevel, fields: Record<string, unknown>): void {
+    this.fx.opsEvents.push({ event, market, level, fields });
+  }
+
+  private gridFor(ranges: readonly kmm.v1.IPriceRange[], market: string): PriceGrid {
+    const bands: PriceBand[] = [];
+    let key = '';
+    for (const r of ranges) {
+      const b = { startPrice: r.startPrice ?? 0, endPrice: r.endPrice ?? 0, stepPrice: r.stepPrice ?? 0 };
+      bands.push(b);
+      key += `${b.startPrice}:${b.endPrice}:${b.stepPrice};`;
+    }
+    if (bands.length === 0) key = 'linear_cent';
+    const hit = this.gridCache.get(key);
+    if (hit) return hit;
+    let grid: PriceGrid;
+    try {
+      grid = new PriceGrid(bands.length > 0 ? bands : LINEAR_CENT);
+    } catch (e) {
+      this.ops('market_info_invalid', market, 'error', { field: 'price_ranges', error: (e as Error).message, fallback: 'LINEAR_CENT' });
+      return this.gridFor([], market);
+    }
+    this.gridCache.set(key, grid);
+    return grid;
+  }
+
+  private upsertMarket(info: kmm.v1.IMarketInfo): MarketState | undefined {
+    const t = info.market;
+    if (!t) return undefined;
+    let m = this.markets.get(t);
+    if (m === undefined) {
+      if (this.markets.size >= MARKETS_MAX) {
+        this.ops('market_list_overflow', t, 'warn', { limit: MARKETS_MAX });
+        return undefined;
+      }
+      m = new MarketState(t, info, this.gridFor(info.priceRanges ?? [], t));
+      this.markets.set(t, m);
+      return m;
+    }
+    m.info = info;
+    if (info.priceRanges && info.priceRanges.length > 0) m.grid = this.gridFor(info.priceRanges, t);
+    m.fees = { feeType: info.feeType || 'quadratic', multiplierMilli: info.feeMultiplierMilli ?? 1000 };
+    if (Number(info.closeTimeMs ?? 0) > 0) m.closeTimeMs = Number(info.closeTimeMs);
+    if (info.status !== undefined && info.status !== null) m.status = info.status;
+    return m;
+  }
+
+  private positionChanged(m: MarketState, beforeCenti: number, nowMs: number): void {
+    const q = m.localPosCenti;
+    if (q === 0) m.alphaRef = 0;
+    else if (beforeCenti === 0 || Math.sign(beforeCenti) !== Math.sign(q)) m.alphaRef = this.alphaFresh(m, nowMs) ? m.alphaFair : 0;
+  }
+
+  private alphaFresh(m: MarketState, nowMs: number): boolean {
+    return m.alphaFair > 0 && m.alphaAtMs >= 0 && nowMs - m.alphaAtMs <= this.params.kmm_alpha_max_age_ms;
+  }
+
+  private alphaSkewTicks(m: MarketState, nowMs: number): number {
+    if (!this.alphaFresh(m, nowMs) || !m.features) return 0;
+    const f = m.features;
+    const bb = f.bestBid ?? 0;
+    const ba = f.bestAsk ?? 0;
+    if (bb <= 0 || ba <= 0) return 0;
+    const mid = f.mid && f.mid > 0 ? f.mid : (bb + ba) / 2;
+    const tick = m.grid.tickAt(mid);
+    const p = this.params;
+    const ticks = Math.round((p.kmm_alpha_weight * (m.alphaFair - mid)) / tick);
+    const cap = Math.floor(p.alphaMaxSkewPrice / tick);
+    return ticks > cap ? cap : ticks < -cap ? -cap : ticks;
+  }
+
+  private tradable(m: MarketState): boolean {
+    return m.status === 0 || m.status === kmm.v1.MarketStatus.MARKET_ACTIVE;
+  }
+
+  /** '' when the market may trade; HOLD to keep the last target; otherwise the stop reason. */
+  private stopReason(m: MarketState, nowMs: number): string {
+    if (!this.startupChecked) return 'startup_check_pending';
+    if (this.readOnly) return 'read_only';
+    if (!m.selected) return 'not_selected';
+    if (!this.tradable(m)) return 'market_not_active';
+    if (m.closeTimeMs > 0 && nowMs >= m.closeTimeMs) return 'market_closed';
+    if (this.disconnected) return 'disconnected';
+    const f = m.features;
+    if (f === null) return 'no_book';
+    if (m.trust === UNTRUSTED || f.trust === UNTRUSTED) return 'untrusted_book';
+    if (m.trust === STALE || f.trust === STALE) {
+      if (m.staleSinceMs < 0) m.staleSinceMs = nowMs;
+      if (!this.params.MM_CANCEL_ON_STALE_BOOK) return HOLD;
+      return nowMs - m.staleSinceMs >= this.params.staleGraceMs ? 'stale_book' : HOLD;
+    }
+    m.staleSinceMs = -1;
+    const trusted = f.trust === TRUSTED || ((f.trust ?? 0) === 0 && m.trust === TRUSTED);
+    if (!trusted) return 'untrusted_book';
+    return '';
+  }
+
+  private decideAll(nowMs: number, trigger: string): void {
+    for (const m of this.markets.values()) if (m.selected || m.emitted) this.decide(m, nowMs, trigger);
+  }
+
+  private decide(m: MarketState, nowMs: number, trigger: string): void {
+    const p = this.params;
+    const qr = this.qr;
+    const cand = this.cand;
+    const stop = this.stopReason(m, nowMs);
+    if (stop === HOLD) return;
+    cand.reason = stop;
+    cand.bidPaused = cand.askPaused = false;
+    cand.bidReason = cand.askReason = '';
+    this.queueAction = '';
+    let nBid = 0;
+    let nAsk = 0;
+    const f = m.features;
+    if (stop === '' && f !== null) {
+      // operator pause stops making; risk-reducing takers still run
+      const makerPaused = this.pausedAll || m.paused;
+      this.takers(m, f, nowMs, makerPaused);
+      if (makerPaused) cand.reason = 'paused';
+      else if (m.takerUntilMs >= 0 && m.takerReducing) cand.reason = 'taker_in_flight';
+      else {
+        this.fillInputs(m, f, nowMs);
+        computeQuotes(p, this.inp, qr, null);
+        if (!qr.ok) cand.reason = qr.reason;
+        else {
+          nBid = qr.nBid;
+          nAsk = qr.nAsk;
+          cand.reason = 'quote';
+          cand.bidPaused = qr.bidPaused;
+          cand.askPaused = qr.askPaused;
+          cand.bidReason = qr.bidReason;
+          cand.askReason = qr.askReason;
+          if (p.QUEUE_OPTIMIZATION_ENABLED) {
+            const r = this.queueOptimise(m, f, nBid, nAsk);
+            nBid = r & 0xff;
+            nAsk = (r >> 8) & 0xff;
+          }
+          nBid = this.gate(m, true, nBid, nowMs);
+          nAsk = this.gate(m, false, nAsk, nowMs);
+          if (qr.invBand === 3 && !m.hardBand) {
+            m.hardBand = true;
+            this.ops('inventory_hard_band', m.market, 'warn', { position: m.localPosCenti / CENTI, band_pct: p.MM_INVENTORY_HARD_PCT });
+          } else if (qr.invBand < 3) m.hardBand = false;
+        }
+      }
+    }
+    if (cand.reason !== 'quote') {
+      nBid = nAsk = 0;
+      cand.bidPaused = cand.askPaused = true;
+      if (cand.bidReason === '') cand.bidReason = cand.reason;
+      if (cand.askReason === '') cand.askReason = cand.reason;
+    }
+    this.maybeEmit(m, nBid, nAsk, nowMs, trigger);
+  }
+
+  private fillInputs(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number): void {
+    const inp = this.inp;
+    const p = this.params;
+    inp.grid = m.grid;
+    inp.f = f;
+    inp.positionCenti = m.localPosCenti;
+    inp.longCapCenti = p.longCapCenti;
+    inp.shortCapCenti = p.shortCapCenti;
+    inp.timeToCloseMs = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
+    inp.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
+    inp.fundingBps = this.alphaFresh(m, nowMs) || m.alphaAtMs >= 0 ? m.fundingBps : 0;
+    inp.liquidityMoney = liquidityMoney(m, f);
+  }
+
+  /** Risk-gates one side of this.qr in place; returns the level count kept. */
+  private gate(m: MarketState, isBid: boolean, n: number, nowMs: number): number {
+    const p = this.params;
+    const qr = this.qr;
+    const out = isBid ? this.gateBid : this.gateAsk;
+    const kept = gateSide(
+      {
+        isBid,
+        exchangePositionCenti: m.exchPosCenti,
+        localPositionCenti: m.localPosCenti,
+        restingSameCenti: isBid ? m.restingBidCenti : m.restingAskCenti,
+        prevTargetCenti: isBid ? m.lastBidTotal : m.lastAskTotal,
+        capCenti: isBid ? p.longCapCenti : p.shortCapCenti,
+        positionNotionalMoney: p.positionNotionalMoney,
+      },
+      isBid ? qr.bidPrices : qr.askPrices,
+      isBid ? qr.bidSizes : qr.askSizes,
+      n,
+      out,
+    );
+    const prev = isBid ? m.bidBlock : m.askBlock;
+    if (out.blocked) {
+      if (isBid) {
+        this.cand.bidPaused = true;
+        this.cand.bidReason = 'risk_block';
+      } else {
+        this.cand.askPaused = true;
+        this.cand.askReason = 'risk_block';
+      }
+      if (out.reason !== prev) {
+        const fields: Record<string, unknown> = {
+          market: m.market,
+          exchange_position: m.exchPosCenti / CENTI,
+          reason: out.reason,
+          max_pos: out.effectiveCapCenti / CENTI,
+          resting_same_direction: (isBid ? m.restingBidCenti : m.restingAskCenti) / CENTI,
+          gating_position: out.positionCenti / CENTI,
+        };
+        if (isBid) fields.bid_intended_delta = out.intendedCenti / CENTI;
+        else fields.ask_intended_delta = -out.intendedCenti / CENTI;
+        this.ops(isBid ? 'risk_block_bid_side' : 'risk_block_ask_side', m.market, 'warn', fields);
+        if (out.hardBlock && Math.abs(m.exchPosCenti) >= out.effectiveCapCenti) {
+          this.ops('risk_hard_block_exchange_pos', m.market, 'warn', {
+            market: m.market,
+            exchange_position: m.exchPosCenti / CENTI,
+            max_pos: out.effectiveCapCenti / CENTI,
+            side: isBid ? 'BID' : 'ASK',
+            reason: out.reason,
+          });
+        }
+      }
+      if (isBid) m.bidBlock = out.reason;
+      else m.askBlock = out.reason;
+    } else if (isBid) m.bidBlock = '';
+    else m.askBlock = '';
+    void nowMs;
+    return kept;
+  }
+
+  /**
+   * v2 queue optimisation on the touch levels. Returns nBid | nAsk << 8.
+   * Too deep (ahead > MAX_QUEUE_DEPTH) on a side that keeps |q| within DESIRED_INVENTORY and
+   * not against alpha: step one tick inside to be first at a new level (cancel-replace to
+   * the front), if that stays below the opposite touch. At the front (ahead <=
+   * kmm_queue_front_contracts) with OFI against us beyond kmm_toxic_ofi_contracts: yield.
+   */
+  private queueOptimise(m: MarketState, f: kmm.v1.IBookFeatures, nBid: number, nAsk: number): number {
+    const p = this.params;
+    const qr = this.qr;
+    const queue = f.queue;
+    if (!queue || queue.length === 0) return nBid | (nAsk << 8);
+    const bestBid = f.bestBid ?? 0;
+    const bestAsk = f.bestAsk ?? 0;
+    const q = m.localPosCenti;
+    const alpha = this.inp.alphaSkewTicks;
+    const ofi = f.ofi ?? 0;
+    for (let i = 0; i < queue.length; i++) {
+      const e = queue[i];
+      const isBid = e.side === BID;
+      const n = isBid ? nBid : nAsk;
+      if (n === 0) continue;
+      const prices = isBid ? qr.bidPrices : qr.askPrices;
+      if ((e.price ?? 0) !== prices[0]) continue;
+      const exAhead = Number(e.exchangeAheadCenti ?? -1);
+      const ahead = exAhead >= 0 ? exAhead : Number(e.aheadCenti ?? 0);
+      if (ahead <= p.queueFrontCenti) {
+        const toxic = isBid ? ofi <= -p.toxicOfiContracts : ofi >= p.toxicOfiContracts;
+        if (toxic && p.toxicOfiContracts > 0) {
+          if (isBid) {
+            nBid = 0;
+            this.cand.bidPaused = true;
+            this.cand.bidReason = 'queue_yield';
+          } else {
+            nAsk = 0;
+            this.cand.askPaused = true;
+            this.cand.askReason = 'queue_yield';
+          }
+          this.queueAction += isBid ? 'yield_bid;' : 'yield_ask;';
+        }
+      } else if (ahead > p.maxQueueDepthCenti) {
+        const wantsInventory = isBid ? q < p.desiredInventoryCenti : q > -p.desiredInventoryCenti;
+        const alphaOk = isBid ? alpha >= 0 : alpha <= 0;
+        if (!wantsInventory || !alphaOk) continue;
+        if (isBid) {
+          const np = gridAbove(m.grid, prices[0]);
+          const other = nAsk > 0 ? qr.askPrices[0] : bestAsk;
+          if (np > 0 && np < bestAsk && np < other) {
+            prices[0] = np;
+            this.queueAction += 'front_bid;';
+          }
+        } else {
+          const np = gridBelow(m.grid, prices[0]);
+          const other = nBid > 0 ? qr.bidPrices[0] : bestBid;
+          if (np > 0 && np > bestBid && np > other) {
+            prices[0] = np;
+            this.queueAction += 'front_ask;';
+          }
+        }
+      }
+    }
+    return nBid | (nAsk << 8);
+  }
+
+  /** Taker decisions for one market (at most one in flight). */
+  private takers(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number, makerPaused: boolean): void {
+    if (m.takerUntilMs >= 0) return;
+    const p = this.params;
+    const bestBid = f.bestBid ?? 0;
+    const bestAsk = f.bestAsk ?? 0;
+    if (bestBid <= 0 || bestAsk <= 0 || bestBid >= bestAsk) return;
+    const qRed = conservativeReducePosition(m.exchPosCenti, m.localPosCenti);
+    const ttc = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
+    // 002 forced exit near resolution (not a v2 feature: stays on with v2 flags off)
+    if (ttc < p.forceExitMs && Math.abs(qRed) > p.forceExitMinCenti) {
+      const size = reduceSize(qRed, 0, p.orderMaxCenti);
+      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.FORCED_EXIT, true, bestBid, bestAsk, nowMs, { trigger: 'force_exit_hours', time_to_close_ms: ttc, position: qRed / CENTI });
+    }
+    // 002 check_exit: |net| above rebalance_threshold -> exit the whole position
+    if (p.rebalanceCenti > 0 && Math.abs(qRed) > p.rebalanceCenti) {
+      const size = reduceSize(qRed, 0, p.orderMaxCenti);
+      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.FORCED_EXIT, true, bestBid, bestAsk, nowMs, { trigger: 'rebalance_threshold', position: qRed / CENTI, rebalance_threshold: p.rebalance_threshold });
+    }
+    if (!p.IMPULSE_CONTROL_ENABLED) return;
+    // hard inventory breach: |q| > Q_critical -> Q_target
+    const bsz = breachSize(qRed, p.qCriticalCenti, p.qTargetCenti, p.orderMaxCenti);
+    if (bsz > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, bsz, kmm.v1.TakerReason.INVENTORY_BREACH, true, bestBid, bestAsk, nowMs, { position: qRed / CENTI, q_critical: p.Q_critical, q_target: p.Q_target });
+    // toxicity spike: alpha moved against the position -> close all
+    if (this.alphaFresh(m, nowMs) && toxicitySpike(qRed, m.alphaRef, m.alphaFair, p.toxicityPrice)) {
+      const size = reduceSize(qRed, 0, p.orderMaxCenti);
+      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.TOXICITY, true, bestBid, bestAsk, nowMs, { position: qRed / CENTI, alpha_ref: m.alphaRef, alpha_now: m.alphaFair });
+    }
+    // bailout: holding costs more than crossing
+    if (qRed !== 0) {
+      this.fillInputs(m, f, nowMs);
+      const mid = f.mid && f.mid > 0 ? f.mid : (bestBid + bestAsk) / 2;
+      const sigma = sigmaCentsPerSqrtS(p, f, mid);
+      const tauS = Math.min(horizonS(p, ttc), p.kmm_bailout_horizon_s);
+      const fair = mid + this.inp.alphaSkewTicks * m.grid.tickAt(mid);
+      const kPrice = p.risk_aversion * sigma * sigma * tauS * CENTI;
+      const sz = bailout({ qCenti: qRed, fair, bestBid, bestAsk, kPrice, fees: m.fees, maxCenti: p.orderMaxCenti }, this.bo);
+      if (sz > 0) {
+        return this.emitTaker(m, qRed > 0 ? ASK : BID, sz, kmm.v1.TakerReason.BAILOUT, true, bestBid, bestAsk, nowMs, {
+          position: qRed / CENTI, cross_cost: this.bo.crossCost, q_star: this.bo.qStarContracts, hold_cost_money: this.bo.holdCostMoney,
+        });
+      }
+    }
+    // arbitrage: external oracle beyond the touch + spread + fees (risk-increasing: capped)
+    if (!makerPaused && this.alphaFresh(m, nowMs)) {
+      const base = Math.min(p.quoteSizeCenti, p.orderMaxCenti);
+      const dir = arbitrageDirection(m.alphaFair, bestBid, bestAsk, m.fees, base, p.arbMinEdgePrice);
+      if (dir !== 0) {
+        const isBuy = dir > 0;
+        const touchCenti = Number(isBuy ? f.bestAskCenti ?? 0 : f.bestBidCenti ?? 0);
+        const pos = isBuy ? Math.max(m.exchPosCenti, m.localPosCenti) : Math.min(m.exchPosCenti, m.localPosCenti);
+        const dirPos = isBuy ? pos : -pos;
+        const resting = isBuy ? m.restingBidCenti : m.restingAskCenti;
+        const cap = isBuy ? p.longCapCenti : p.shortCapCenti;
+        const room = cap - dirPos - resting;
+        let size = Math.min(base, touchCenti > 0 ? touchCenti : base, room);
+        size = Math.floor(size / CENTI) * CENTI;
+        if (size > 0) return this.emitTaker(m, isBuy ? BID : ASK, size, kmm.v1.TakerReason.ARBITRAGE, false, bestBid, bestAsk, nowMs, { oracle: m.alphaFair, best_bid: bestBid, best_ask: bestAsk });
+      }
+    }
+  }
+
+  private emitTaker(
+    m: MarketState,
+    side: number,
+    sizeCenti: number,
+    reason: kmm.v1.TakerReason,
+    reduceOnly: boolean,
+    bestBid: number,
+    bestAsk: number,
+    nowMs: number,
+    why: Record<string, unknown>,
+  ): void {
+    const limit = takerLimit(m.grid, side, bestBid, bestAsk, this.params.takerSlippagePrice);
+    if (limit <= 0) return;
+    const id = this.nextDecisionId++;
+    this.fx.takers.push({
+      market: m.market,
+      side,
+      limitPrice: limit,
+      countCenti: sizeCenti,
+      tif: kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL,
+      reason,
+      reduceOnly,
+      decisionId: id,
+    });
+    m.takerUntilMs = nowMs + this.params.kmm_taker_cooldown_ms;
+    m.takerPosAtCenti = m.exchPosCenti;
+    m.takerReducing = reduceOnly;
+    this.ops('taker_intent', m.market, reason === kmm.v1.TakerReason.ARBITRAGE ? 'info' : 'warn', {
+      decision_id: id,
+      reason: kmm.v1.TakerReason[reason],
+      side: side === BID ? 'BID' : 'ASK',
+      count: sizeCenti / CENTI,
+      limit_price: limit,
+      ...why,
+    });
+  }
+
+  private flatten(markets: readonly string[], nowMs: number, why: string): void {
+    const list = markets.length > 0 ? markets : [...this.markets.keys()];
+    for (const t of list) {
+      const m = this.markets.get(t);
+      if (!m) continue;
+      m.paused = true;
+      const q = conservativeReducePosition(m.exchPosCenti, m.localPosCenti);
+      if (q === 0) continue;
+      const f = m.features;
+      const bb = f?.bestBid ?? 0;
+      const ba = f?.bestAsk ?? 0;
+      if (bb <= 0 || ba <= 0) {
+        this.ops('flatten_no_book', t, 'error', { position: q / CENTI });
+        continue;
+      }
+      const size = reduceSize(q, 0, this.params.orderMaxCenti);
+      if (size > 0) {
+        m.takerUntilMs = -1;
+        this.emitTaker(m, q > 0 ? ASK : BID, size, kmm.v1.TakerReason.FLATTEN, true, bb, ba, nowMs, { position: q / CENTI, operator_reason: why });
+      }
+    }
+    this.decideAll(nowMs, 'control');
+  }
+
+  private configUpdate(json: string, nowMs: number): void {
+    let update: unknown;
+    try {
+      update = JSON.parse(json);
+    } catch (e) {
+      this.ops('config_update_rejected', '', 'warn', { error: `invalid JSON: ${(e as Error).message}` });
+      return;
+    }
+    if (update === null || typeof update !== 'object' || Array.isArray(update)) {
+      this.ops('config_update_rejected', '', 'warn', { error: 'expected a JSON object of key -> value' });
+      return;
+    }
+    const rec = update as Record<string, unknown>;
+    // keys of other actors are ignored; ours must be live-safe
+    const ours = Object.keys(rec).filter((k) => k in this.params.source && !LIVE_SAFE_KEYS.has(k));
+    if (ours.length > 0) {
+      this.ops('config_update_rejected', '', 'warn', { error: 'not live-safe', keys: ours });
+      return;
+    }
+    const merged: Record<string, unknown> = { ...this.params.source };
+    for (const k of Object.keys(rec)) if (k in this.params.source) merged[k] = rec[k];
+    const r = parseParams(merged);
+    if (!r.ok) {
+      this.ops('config_update_rejected', '', 'warn', { error: r.problems.join('; ') });
+      return;
+    }
+    this.params = r.params;
+    this.ops('config_updated', '', 'info', { keys: Object.keys(rec).filter((k) => k in merged) });
+    this.decideAll(nowMs, 'config');
+  }
+
+  private startupCheck(nowMs: number): void {
+    this.startupChecked = true;
+    const pos: Array<[string, number]> = [];
+    for (const m of this.markets.values()) if (m.haveExchPos) pos.push([m.market, m.exchPosCenti]);
+    const br = startupBreaches(pos, this.params.longCapCenti, this.params.shortCapCenti);
+    if (br.length > 0) {
+      this.readOnly = true;
+      this.breached = br;
+      this.ops('startup_position_cap_breach', '', 'error', {
+        status: 'TRADING_DISABLED',
+        reason: 'Already holding positions over max_pos cap at startup',
+        max_pos: this.params.MM_MAX_POS,
+        max_long_pos: this.params.longCapCenti / CENTI,
+        max_short_pos: this.params.shortCapCenti / CENTI,
+        breached_markets: br,
+        action_required: 'Manually review positions and acknowledge (./kmm ack-breach or the dashboard) to re-enable trading',
+      });
+      this.fx.controls.push({ peer: 'exec', control: { kind: kmm.v1.ControlKind.CANCEL_ALL, markets: [], reason: 'startup_position_cap_breach' } });
+    } else {
+      this.ops('startup_position_check_ok', '', 'info', { markets_checked: pos.length, waited_ms: nowMs - this.startedAtMs });
+    }
+  }
+
+  /** 002 market selection: eligible markets by 24h volume, up to max_markets; held markets stay. */
+  private select(nowMs: number): void {
+    this.lastSelectionMs = nowMs;
+    const p = this.params;
+    const eligible: MarketState[] = [];
+    let notActive = 0;
+    let tooFar = 0;
+    let thin = 0;
+    let quiet = 0;
+    for (const m of this.markets.values()) {
+      if (!this.tradable(m) || (m.closeTimeMs > 0 && m.closeTimeMs <= nowMs)) {
+        notActive++;
+        continue;
+      }
+      if (p.maxTimeToResolutionMs > 0 && (m.closeTimeMs <= 0 || m.closeTimeMs - nowMs > p.maxTimeToResolutionMs)) {
+        tooFar++;
+        continue;
+      }
+      // unknown liquidity (venue reports 0 and no book seen yet) passes: otherwise nothing would
+      // ever be subscribed long enough to be measured
+      const liq = liquidityMoney(m, m.features);
+      if (p.minLiquidityMoney > 0 && liq > 0 && liq < p.minLiquidityMoney) {
+        thin++;
+        continue;
+      }
+      if (p.minVolumeCenti > 0 && volume24hCenti(m.info) < p.minVolumeCenti) {
+        quiet++;
+        continue;
+      }
+      eligible.push(m);
+    }
+    const empty = eligible.length === 0 && this.markets.size > 0;
+    if (empty && !this.selectionEmptyWarned) {
+      this.ops('market_selection_empty', '', 'warn', { markets: this.markets.size, not_active: notActive, beyond_max_time_to_resolution: tooFar, below_min_liquidity: thin, below_min_volume: quiet });
+    }
+    this.selectionEmptyWarned = empty;
+    eligible.sort((a, b) => {
+      const va = volume24hCenti(a.info);
+      const vb = volume24hCenti(b.info);
+      if (va !== vb) return vb - va;
+      return a.market < b.market ? -1 : a.market > b.market ? 1 : 0;
+    });
+    const chosen = new Set<string>();
+    const limit = Math.floor(p.max_markets);
+    for (let i = 0; i < eligible.length && chosen.size < limit; i++) chosen.add(eligible[i].market);
+    // never abandon a market we hold: it must stay watched to be worked off
+    for (const m of this.markets.values()) if (m.localPosCenti !== 0 || m.exchPosCenti !== 0) chosen.add(m.market);
+    const added: kmm.v1.IMarketInfo[] = [];
+    const removed: string[] = [];
+    for (const m of this.markets.values()) {
+      const want = chosen.has(m.market);
+      m.selected = want;
+      if (want && !this.subscribed.has(m.market)) {
+        this.subscribed.add(m.market);
+        added.push(m.info);
+      } else if (!want && this.subscribed.has(m.market)) {
+        this.subscribed.delete(m.market);
+        removed.push(m.market);
+      }
+    }
+    if (added.length > 0) this.fx.controls.push({ peer: 'ingest', control: { kind: kmm.v1.ControlKind.ADD_MARKETS, markets: added.map((i) => i.market as string), json: JSON.stringify(added), reason: 'market_selection' } });
+    if (removed.length > 0) this.fx.controls.push({ peer: 'ingest', control: { kind: kmm.v1.ControlKind.REMOVE_MARKETS, markets: removed, reason: 'market_selection' } });
+    if (added.length > 0 || removed.length > 0) {
+      this.ops('market_selection', '', 'info', { selected: [...chosen].sort(), added: added.map((i) => i.market), removed, max_markets: limit });
+    }
+  }
+
+  /** Compares the candidate (this.qr arrays, counts) with the last emitted target; emits if needed. */
+  private maybeEmit(m: MarketState, nBid: number, nAsk: number, nowMs: number, trigger: string): void {
+    const p = this.params;
+    const qr = this.qr;
+    const cand = this.cand;
+    const f = m.features;
+    let same = m.emitted && cand.reason === m.lastReason && nBid === m.lastNBid && nAsk === m.lastNAsk && cand.bidPaused === m.lastBidPaused && cand.askPaused === m.lastAskPaused;
+    if (same) {
+      for (let i = 0; i < nBid && same; i++) same = qr.bidPrices[i] === m.lastBidPrices[i] && qr.bidSizes[i] === m.lastBidSizes[i];
+      for (let i = 0; i < nAsk && same; i++) same = qr.askPrices[i] === m.lastAskPrices[i] && qr.askSizes[i] === m.lastAskSizes[i];
+    }
+    const quoting = nBid + nAsk > 0;
+    let refresh = false;
+    if (same) {
+      if (!quoting || p.maxQuoteAgeMs <= 0 || nowMs - m.lastEmitMs < p.maxQuoteAgeMs) return;
+      refresh = true;
+    } else if (m.emitted) {
+      // throttle non-urgent changes to MM_QUOTE_REFRESH_MS
+      let bidTotal = 0;
+      let askTotal = 0;
+      for (let i = 0; i < nBid; i++) bidTotal += qr.bidSizes[i];
+      for (let i = 0; i < nAsk; i++) askTotal += qr.askSizes[i];
+      const bb = f?.bestBid ?? 0;
+      const ba = f?.bestAsk ?? 0;
+      const mid = qr.mid;
+      const urgent =
+        bidTotal < m.lastBidTotal ||
+        askTotal < m.lastAskTotal ||
+        (cand.bidPaused && !m.lastBidPaused) ||
+        (cand.askPaused && !m.lastAskPaused) ||
+        !quoting ||
+        (m.lastNBid > 0 && ba > 0 && m.lastBidPrices[0] >= ba) ||
+        (m.lastNAsk > 0 && bb > 0 && m.lastAskPrices[0] <= bb) ||
+        (p.requoteMovePrice > 0 && mid > 0 && m.lastEmitMid > 0 && Math.abs(mid - m.lastEmitMid) >= p.requoteMovePrice) ||
+        m.lastReason !== 'quote';
+      if (!urgent && nowMs - m.lastEmitMs < p.MM_QUOTE_REFRESH_MS) return;
+    }
+    // emit
+    const id = this.nextDecisionId++;
+    const levels: kmm.v1.IQuoteLevel[] = [];
+    const fair = qr.reservation;
+    const midNow = qr.mid > 0 ? qr.mid : 1;
+    let bidTotal = 0;
+    let askTotal = 0;
+    for (let i = 0; i < nBid; i++) {
+      levels.push({ side: BID, level: i, price: qr.bidPrices[i], countCenti: qr.bidSizes[i], expectedEdgeBpsMilli: Math.round(((fair - qr.bidPrices[i]) / midNow) * 1e7) });
+      m.lastBidPrices[i] = qr.bidPrices[i];
+      m.lastBidSizes[i] = qr.bidSizes[i];
+      bidTotal += qr.bidSizes[i];
+    }
+    for (let i = 0; i < nAsk; i++) {
+      levels.push({ side: ASK, level: i, price: qr.askPrices[i], countCenti: qr.askSizes[i], expectedEdgeBpsMilli: Math.round(((qr.askPrices[i] - fair) / midNow) * 1e7) });
+      m.lastAskPrices[i] = qr.askPrices[i];
+      m.lastAskSizes[i] = qr.askSizes[i];
+      askTotal += qr.askSizes[i];
+    }
+    let reason = cand.reason;
+    if (reason === 'quote') {
+      if (cand.bidPaused) reason += `;bid:${cand.bidReason}`;
+      if (cand.askPaused) reason += `;ask:${cand.askReason}`;
+      if (this.queueAction !== '') reason += `;queue:${this.queueAction}`;
+      if (refresh) reason += ';quote_age_refresh';
+    }
+    const target: kmm.v1.ITargetQuotes = {
+      market: m.market,
+      levels,
+      bidPaused: cand.bidPaused,
+      askPaused: cand.askPaused,
+      reason,
+      fairValue: quoting ? fair : 0,
+      decisionId: id,
+      bestBid: f?.bestBid ?? 0,
+      bestAsk: f?.bestAsk ?? 0,
+    };
+    this.fx.targets.push(target);
+    m.emitted = true;
+    m.lastEmitMs = nowMs;
+    m.lastEmitMid = qr.mid;
+    m.lastReason = cand.reason;
+    m.lastNBid = nBid;
+    m.lastNAsk = nAsk;
+    m.lastBidPaused = cand.bidPaused;
+    m.lastAskPaused = cand.askPaused;
+    m.lastBidTotal = bidTotal;
+    m.lastAskTotal = askTotal;
+    if (p.MM_JOURNAL_REPRICE_DECISIONS) this.journal(m, target, nowMs, trigger);
+  }
+
+  /** Rebuilds the decision with a trace (same inputs, deterministic) only when journaling. */
+  private journal(m: MarketState, target: kmm.v1.ITargetQuotes, nowMs: number, trigger: string): void {
+    const steps: Trace = [];
+    const f = m.features;
+    if (target.reason !== undefined && !String(target.reason).startsWith('quote')) steps.push(['stop', target.reason]);
+    else if (f) {
+      this.fillInputs(m, f, nowMs);
+      computeQuotes(this.params, this.inp, this.qrTrace, steps);
+    }
+    const rec: Record<string, unknown> = {
+      decision_id: target.decisionId,
+      market: m.market,
+      ts_ms: nowMs,
+      trigger,
+      exchange_position: m.exchPosCenti / CENTI,
+      local_position: m.localPosCenti / CENTI,
+      resting_bid: m.restingBidCenti / CENTI,
+      resting_ask: m.restingAskCenti / CENTI,
+      steps: steps.map(([step, value]) => ({ step, value })),
+      risk: {
+        bid: this.gateBid.reason || (this.gateBid.allowedCenti < this.gateBid.intendedCenti ? `clipped to ${this.gateBid.allowedCenti / CENTI}` : ''),
+        ask: this.gateAsk.reason || (this.gateAsk.allowedCenti < this.gateAsk.intendedCenti ? `clipped to ${this.gateAsk.allowedCenti / CENTI}` : ''),
+      },
+      queue: this.queueAction,
+      target: {
+        reason: target.reason,
+        bid_paused: target.bidPaused,
+        ask_paused: target.askPaused,
+        levels: (target.levels ?? []).map((l) => [l.side === BID ? 'BID' : 'ASK', l.price, Number(l.countCenti) / CENTI]),
+        fair_value: target.fairValue,
+      },
+    };
+    this.fx.journal.push(rec);
+  }
+}
+
+/** Resting notional near the top (1/10,000 $): the larger of the venue's figure and our book's. */
+function liquidityMoney(m: MarketState, f: kmm.v1.IBookFeatures | null): number {
+  let book = 0;
+  if (f) {
+    const bids = f.bidsTop;
+    const asks = f.asksTop;
+    if (bids) for (let i = 0; i < bids.length; i++) book += ((bids[i].price ?? 0) * Number(bids[i].countCenti ?? 0)) / CENTI;
+    if (asks) for (let i = 0; i < asks.length; i++) book += ((PRICE_ONE - (asks[i].price ?? 0)) * Number(asks[i].countCenti ?? 0)) / CENTI;
+  }
+  return Math.max(Number(m.info.liquidityMoney ?? 0), book);
+}
+
+/** 24h volume (centi); the generated field is volume_24hCenti, JSON from the app may say volume24hCenti. */
+function volume24hCenti(info: kmm.v1.IMarketInfo): number {
+  const alt = (info as { volume24hCenti?: number }).volume24hCenti;
+  return Number(info.volume_24hCenti ?? alt ?? 0);
+}

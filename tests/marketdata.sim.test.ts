@@ -1,0 +1,212 @@
+/**
+ * Market data path against the simulator: a real websocket client (signed upgrade) feeding the
+ * real IngestCore and BookShardCores in-process, while the sim injects seq gaps, duplicates,
+ * malformed frames, connection drops and per-market silence.
+ *
+ * Checks:
+ *  - every fault was seen and handled (counters), and the silent market went STALE/UNTRUSTED;
+ *  - a quoting stub that quotes only on TRUSTED BookFeatures never quotes while ingest holds the
+ *    market untrusted or stale, nor on an invalid book;
+ *  - once the faults stop, every book converges to the exchange's own book, level by level.
+ * Time is real here (sockets), but no assertion depends on timing: we wait for conditions with a
+ * generous deadline, driven by socket events and a 50 ms tick that plays the shell's timer.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { formatCount, formatPrice, kmm, LiveClock, SeededRng, shardOf, Signer, type Causation, type EnvelopeBody } from '@kmm/shared';
+import { IngestCore, ingestParamsFrom, type IngestSink, type LogLevel, type WsCommand } from '@kmm/ingest-worker';
+import { BookShardCore, bookParamsFrom, type BookSink } from '@kmm/book-worker';
+import { startSim, type SimHandle } from '@kmm/sim';
+
+const T = kmm.v1.TrustState;
+const SHARDS = 2;
+const clock = new LiveClock();
+
+interface Quote {
+  market: string;
+  ingestTrust: kmm.v1.TrustState;
+  bookValid: boolean;
+}
+
+class Harness implements IngestSink {
+  ingest: IngestCore;
+  shards: BookShardCore[] = [];
+  socket: WebSocket | undefined;
+  closed = false;
+  quotes: Quote[] = [];
+  trustToExec: kmm.v1.IMarketTrust[] = [];
+  connEvents: string[] = [];
+  logs: string[] = [];
+  tick: NodeJS.Timeout;
+  signer: Signer;
+  frames = 0;
+
+  constructor(
+    readonly sim: SimHandle,
+    markets: kmm.v1.IMarketInfo[],
+  ) {
+    this.signer = new Signer(sim.keyId, sim.privateKeyPem);
+    const bookSink = (k: number): BookSink => ({
+      send: (peer, body) => this.fromBook(k, peer, body),
+      log: () => {},
+      stat: () => {},
+      setStat: () => {},
+    });
+    for (let k = 0; k < SHARDS; k++) this.shards.push(new BookShardCore(bookParamsFrom({}), bookSink(k), markets.filter((m) => shardOf(m.market!, SHARDS) === k)));
+    this.ingest = new IngestCore(
+      ingestParamsFrom({ kmm_stale_window_s: 1, kmm_resync_timeout_ms: 500, kmm_reconnect_base_ms: 20, kmm_reconnect_max_ms: 200 }),
+      SHARDS,
+      new SeededRng(5),
+      this,
+      markets,
+    );
+    this.tick = setInterval(() => {
+      this.ingest.onTick(clock.monoNs());
+      this.flushShards();
+    }, 50);
+    this.connect();
+  }
+
+  connect(): void {
+    if (this.closed) return;
+    const headers = { ...this.signer.headers(clock.wallMs(), 'GET', '/trade-api/ws/v2') };
+    const s = new WebSocket(this.sim.wsUrl, { headers, perMessageDeflate: false });
+    this.socket = s;
+    s.on('open', () => this.ingest.onConnected(clock.monoNs()));
+    s.on('message', (data) => {
+      this.frames++;
+      this.ingest.onFrame(data.toString(), clock.monoNs(), clock.wallMs());
+      this.flushShards();
+    });
+    s.on('ping', () => this.ingest.onHeartbeat(clock.monoNs()));
+    s.on('error', () => {});
+    s.on('close', () => {
+      if (this.socket !== s || this.closed) return;
+      this.socket = undefined;
+      const d = this.ingest.onDisconnected(clock.monoNs(), 'closed');
+      if (d !== null) setTimeout(() => this.connect(), d);
+    });
+  }
+
+  // IngestSink
+  send(peer: string, body: EnvelopeBody, cause?: Causation): void {
+    if (peer.startsWith('book.')) {
+      const k = Number(peer.slice(5));
+      this.shards[k].handle({ ...body, header: { recvMonoNs: cause?.recvMonoNs ?? 0 } }, clock.monoNs());
+    } else if (peer === 'exec') {
+      if (body.marketTrust) this.trustToExec.push(body.marketTrust);
+      if (body.connection) this.connEvents.push(`exec:${body.connection.kind}`);
+    } else if (peer === 'strategy' && body.connection) this.connEvents.push(`strategy:${body.connection.kind}`);
+  }
+  wsSend(command: WsCommand): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(command));
+  }
+  dropConnection(): void {
+    this.socket?.terminate();
+  }
+  log(_level: LogLevel, event: string): void {
+    this.logs.push(event);
+  }
+  stat(): void {}
+
+  private fromBook(k: number, peer: string, body: EnvelopeBody): void {
+    if (peer === 'ingest' && body.marketTrust) this.ingest.requestResync(body.marketTrust.market!, body.marketTrust.reason!, clock.monoNs());
+    if (peer === 'strategy' && body.bookFeatures) {
+      const f = body.bookFeatures;
+      // The quoting stub: strategy quotes only on TRUSTED features.
+      if (f.trust === T.TRUSTED) {
+        this.quotes.push({ market: f.market!, ingestTrust: this.ingest.trustOf(f.market!), bookValid: this.shards[k].entry(f.market!)!.book.valid });
+      }
+    }
+  }
+
+  flushShards(): void {
+    for (const s of this.shards) s.flush();
+  }
+
+  /** Our book in the sim's orderbook_fp format. */
+  bookOf(market: string): { yes_dollars: string[][]; no_dollars: string[][] } {
+    const e = this.shards[shardOf(market, SHARDS)].entry(market);
+    if (e === undefined) return { yes_dollars: [], no_dollars: [] };
+    const fmt = (l: Array<[number, number]>) => l.map(([p, c]) => [formatPrice(p), formatCount(c)]);
+    return { yes_dollars: fmt(e.book.legLevels(kmm.v1.LegSide.YES)), no_dollars: fmt(e.book.legLevels(kmm.v1.LegSide.NO)) };
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.tick);
+    this.socket?.terminate();
+  }
+}
+
+function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const iv = setInterval(() => {
+      if (cond()) {
+        clearInterval(iv);
+        resolve();
+      } else if (Date.now() - t0 > timeoutMs) {
+        clearInterval(iv);
+        reject(new Error(`timed out waiting for: ${what}`));
+      }
+    }, 20);
+  });
+}
+
+describe('market data path against the sim', () => {
+  let sim: SimHandle;
+  let h: Harness;
+  let tickers: string[];
+
+  beforeAll(async () => {
+    sim = await startSim({ port: 0, seed: 11, markets: 8, speed: 3 });
+    const states = sim.markets().filter((m) => m.status === 'active').slice(0, 6);
+    tickers = states.map((m) => m.spec.ticker);
+    const infos: kmm.v1.IMarketInfo[] = states.map((m) => ({ market: m.spec.ticker, priceRanges: m.spec.bands }));
+    h = new Harness(sim, infos);
+  });
+  afterAll(async () => {
+    h?.close();
+    await sim?.close();
+  });
+
+  it('starts with every book trusted and equal to the exchange', async () => {
+    expect(tickers.length).toBeGreaterThanOrEqual(4);
+    await waitFor('all trusted', () => tickers.every((t) => h.ingest.trustOf(t) === T.TRUSTED));
+    expect(h.connEvents.slice(0, 2)).toEqual([`exec:${kmm.v1.ConnectionEvent.Kind.CONNECTED}`, `strategy:${kmm.v1.ConnectionEvent.Kind.CONNECTED}`]);
+    await waitFor('books equal', () => tickers.every((t) => JSON.stringify(h.bookOf(t)) === JSON.stringify(sim.book(t))));
+  });
+
+  it('survives gaps, duplicates, malformed frames, drops and silence, then converges to the exchange books', async () => {
+    const silent = tickers[0];
+    sim.faults.set({ seqSkipProb: 0.01, seqDupProb: 0.01, malformedFrameProb: 0.005, wsDropProb: 0.002, silenceMarkets: [silent] });
+    await waitFor('faults observed', () => {
+      const c = h.ingest.counters;
+      return c.gaps > 0 && c.duplicates > 0 && c.invalid > 0 && h.logs.includes('ws_disconnected') && h.ingest.reconnectAttempt() >= 0 && h.frames > 2000;
+    }, 60_000);
+    await waitFor('silent market not trusted', () => h.ingest.trustOf(silent) !== T.TRUSTED);
+    sim.faults.clear();
+    sim.flow?.setSpeed(0); // let the books come to rest so they can be compared exactly
+    await waitFor(
+      'all trusted and equal to the exchange',
+      () => tickers.every((t) => h.ingest.trustOf(t) === T.TRUSTED && JSON.stringify(h.bookOf(t)) === JSON.stringify(sim.book(t))),
+      30_000,
+    );
+    for (const t of tickers) {
+      expect(h.bookOf(t)).toEqual(sim.book(t));
+      expect(h.shards[shardOf(t, SHARDS)].entry(t)!.book.valid).toBe(true);
+    }
+    // the silent market was reported STALE or UNTRUSTED to exec
+    expect(h.trustToExec.some((m) => m.market === silent && (m.state === T.STALE || m.state === T.UNTRUSTED))).toBe(true);
+    // disconnects reached exec first
+    const firstDisc = h.connEvents.findIndex((e) => e.endsWith(`:${kmm.v1.ConnectionEvent.Kind.DISCONNECTED}`));
+    expect(h.connEvents[firstDisc]).toBe(`exec:${kmm.v1.ConnectionEvent.Kind.DISCONNECTED}`);
+  });
+
+  it('never quoted on an untrusted, stale or invalid book', () => {
+    expect(h.quotes.length).toBeGreaterThan(100);
+    const bad = h.quotes.filter((q) => q.ingestTrust !== T.TRUSTED || !q.bookValid);
+    expect(bad).toEqual([]);
+  });
+});
