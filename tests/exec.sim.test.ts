@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kmm, parseCount, parsePrice, SeededRng, Signer, loadPrivateKeyPem } from '@kmm/shared';
@@ -358,6 +359,50 @@ function spawnChild(sim: SimHandle, journalPath: string) {
   // -e code resolves @kmm/* from the cwd (this package's node_modules)
   return spawn(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT, sim.restBaseUrl, sim.keyId, sim.privateKeyPath, journalPath], { cwd: TESTS_DIR, stdio: ['ignore', 'pipe', 'inherit'] });
 }
+
+describe('exec worker (runActor) against the sim', () => {
+  it('starts (reconcile, order group), quotes from TargetQuotes, shuts down with nothing resting', async () => {
+    const { Supervisor } = await import('@kmm/shared');
+    const sim = await startSim({ port: 0, seed: 21, markets: 4, tier: 'basic', speed: 0.5 });
+    const pem = sim.privateKeyPem || loadPrivateKeyPem(sim.privateKeyPath);
+    const rest = new RestClient({ baseUrl: sim.restBaseUrl, signer: new Signer(sim.keyId, pem) });
+    try {
+      const mk = await rest.getMarkets('open');
+      if (!mk.ok) throw new Error(mk.error.message);
+      const markets = mk.value.filter((m) => m.status === kmm.v1.MarketStatus.MARKET_ACTIVE && bookTop(sim, m.market!).bid > 500).slice(0, 2);
+      const runDir = mkdtempSync(join(tmpdir(), 'kmm-exec-worker-'));
+      const script = createRequire(join(TESTS_DIR, 'package.json')).resolve('@kmm/exec-worker/shell');
+      const sup = new Supervisor({
+        actors: [{ name: 'exec', kind: kmm.v1.ActorKind.EXEC, script, extra: { restBaseUrl: sim.restBaseUrl, keyId: sim.keyId, privateKeyPath: sim.privateKeyPath, markets, runDir, env: 'sim' } }],
+        edges: [],
+        config: { MM_MAX_POS: 50, MM_QUOTE_REFRESH_MS: 200, kmm_log_level: 'warn' },
+        runDir,
+      });
+      const ops: string[] = [];
+      sup.on('ops', (e: { event?: string }) => ops.push(String(e.event)));
+      await sup.start();
+      for (const m of markets) sup.send('exec', { marketTrust: { market: m.market, state: TRUSTED } });
+      for (let i = 0; i < 10; i++) {
+        for (const m of markets) {
+          const top = bookTop(sim, m.market!);
+          sup.send('exec', { targetQuotes: { market: m.market, bestBid: top.bid, bestAsk: top.ask, levels: [{ side: BID, level: 0, price: top.bid - 200, countCenti: 100 }, { side: ASK, level: 0, price: top.ask + 200, countCenti: 100 }] } });
+        }
+        await sleep(100);
+      }
+      for (let i = 0; i < 50 && sim.records().orders.length === 0; i++) await sleep(100);
+      expect(sim.records().orders.length).toBeGreaterThan(0);
+      await sup.stop();
+      expect(sim.records().orders.filter((o) => o.status === 'resting')).toEqual([]);
+      const j = readJournal(join(runDir, 'exec.journal.jsonl'));
+      expect(j.records.some((r) => r.k === 'cmd')).toBe(true);
+      expect(j.records.some((r) => r.k === 'shutdown' && r.verified === true)).toBe(true);
+      expect(ops).toContain('shutdown_verified');
+    } finally {
+      rest.close();
+      await sim.close();
+    }
+  });
+});
 
 /** The killed process: exec with changing targets against the sim, journaling to argv[5]. */
 const CHILD_SCRIPT = `

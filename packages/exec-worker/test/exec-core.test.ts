@@ -71,7 +71,7 @@ describe('ExecCore diffing', () => {
     expect(c.map((x) => x.op)).toEqual(['decrease', 'decrease']);
     for (const x of c) core.onCommandResult(ackAll(x), 31);
     c = cmds(core.onTargets(target(0, 5200, 300), 40));
-    expect(c.map((x) => x.op)).toEqual(['cancel']);
+    expect(c.map((x) => x.op)).toEqual(['batch_cancel']);
     core.onCommandResult(ackAll(c[0]), 41);
     expect(core.bk.liveCount).toBe(1);
   });
@@ -137,7 +137,7 @@ describe('ExecCore faults', () => {
     let c = cmds(core.onTargets(target(4800, 5200), now));
     core.onCommandResult(ackAll(c[0]), now); // two resting quotes
     c = cmds(core.onTargets(target(4500, 0), now));
-    expect(c.map((x) => x.op)).toEqual(['cancel', 'amend']);
+    expect(c.map((x) => x.op)).toEqual(['batch_cancel', 'amend']);
     core.onCommandResult(ackAll(c[0]), now);
     let amend = c[1];
     for (let i = 0; i < 3; i++) {
@@ -152,7 +152,7 @@ describe('ExecCore faults', () => {
     }
     expect(core.breakers.isOpen(now)).toBe(true);
     const cx = cmds(core.onTargets(target(0, 0), now));
-    expect(cx.map((x) => x.op)).toEqual(['cancel']);
+    expect(cx.map((x) => x.op)).toEqual(['batch_cancel']);
   });
   it('timeout on create: slot blocked (uncertain) until a reconcile resolves it', () => {
     const { core } = readyCore();

@@ -134,10 +134,10 @@ describe('controls, selection, journal', () => {
 
   it('market selection: by volume up to max_markets, filters time to resolution, keeps held markets, rotates', () => {
     const ms = [
-      marketInfo('A', { volume_24hCenti: 300 }),
-      marketInfo('B', { volume_24hCenti: 200 }),
-      marketInfo('C', { volume_24hCenti: 100 }),
-      marketInfo('FAR', { volume_24hCenti: 999, closeTimeMs: T0 + 1000 * HOUR }),
+      marketInfo('A', { volumeDayCenti: 300 }),
+      marketInfo('B', { volumeDayCenti: 200 }),
+      marketInfo('C', { volumeDayCenti: 100 }),
+      marketInfo('FAR', { volumeDayCenti: 999, closeTimeMs: T0 + 1000 * HOUR }),
     ];
     const core = new StrategyCore(paramsFromConfig({ ...NEUTRAL, max_markets: 2, max_time_to_resolution_hours: 100, scan_interval_seconds: 30 }), ms, { startMs: T0 });
     const fx = snap(core.onTimer(T0));

@@ -16,7 +16,7 @@ export function marketInfo(market: string, over: Partial<kmm.v1.IMarketInfo> = {
     closeTimeMs: T0 + 48 * HOUR,
     feeType: 'quadratic',
     feeMultiplierMilli: 1000,
-    volume_24hCenti: 100_000,
+    volumeDayCenti: 100_000,
     liquidityMoney: 150_000_000, // $15,000
     ...over,
   };

@@ -14,13 +14,28 @@ import { BookShardCore, bookParamsFrom, type BookLogLevel, type BookSink } from 
 let core: BookShardCore | undefined;
 let flushScheduled = false;
 const knownPeers = new Set<string>();
+/** Header of the last venue-driven message handled: features sent in the deferred flush carry it,
+ *  so tick-to-order latency is measured from the frame that produced them. */
+let lastCause: { causationId: number; recvMonoNs: number; exchangeTsMs: number } | undefined;
+/** Monitor feed to the supervisor (dashboard): at most one features copy per market per interval. */
+const MONITOR_INTERVAL_NS = 250_000_000;
+const lastMonitorNs = new Map<string, number>();
 
 function makeSink(ctx: ActorContext): BookSink {
   return {
     send(peer: string, body: EnvelopeBody): void {
       if (!knownPeers.has(peer)) for (const p of ctx.peers) knownPeers.add(p);
-      if (knownPeers.has(peer)) ctx.send(peer, body);
+      if (knownPeers.has(peer)) ctx.send(peer, body, lastCause);
       else ctx.stat('sends_no_peer');
+      const f = body.bookFeatures;
+      if (f && peer === 'strategy') {
+        const now = ctx.clock.monoNs();
+        const market = f.market ?? '';
+        if (now - (lastMonitorNs.get(market) ?? 0) >= MONITOR_INTERVAL_NS) {
+          lastMonitorNs.set(market, now);
+          ctx.send('sup', { bookFeatures: f }, lastCause);
+        }
+      }
     },
     log(level: BookLogLevel, event: string, fields: Record<string, unknown>): void {
       ctx.log[level]({ event, ...fields }, event);
@@ -52,6 +67,8 @@ runActor({
   onMessage(env: kmm.v1.Envelope, _from: string, ctx: ActorContext) {
     const c = core;
     if (c === undefined) return;
+    const h = env.header;
+    if (h && Number(h.recvMonoNs) > 0) lastCause = { causationId: Number(h.causationId), recvMonoNs: Number(h.recvMonoNs), exchangeTsMs: Number(h.exchangeTsMs) };
     if (c.handle(env, ctx.clock.monoNs()) && !flushScheduled) {
       flushScheduled = true;
       queueMicrotask(flush);

@@ -972,7 +972,9 @@ export class ExecCore {
         c.m.woDirty = true;
       }
       this.stats.cancels += take;
-      this.emitCommand(cmdId, take === 1 ? 'cancel' : 'batch_cancel', orders, this.cancels[i].m.cause, take * ENDPOINT_COST.batchCancelPerOrder, nowMs);
+      // always the batched endpoint, even for one order: same 2 tokens per order, and its constant
+      // path carries a pre-made signature (the per-id DELETE would be signed on the hot path)
+      this.emitCommand(cmdId, 'batch_cancel', orders, this.cancels[i].m.cause, take * ENDPOINT_COST.batchCancelPerOrder, nowMs);
       i += take;
     }
     for (; i < this.cancels.length; i++) this.cancels[i].m.retryAtMs = minPos(this.cancels[i].m.retryAtMs, nowMs + 1);

@@ -30,6 +30,10 @@ export interface OrderGateway {
   resetOrderGroup(id: string): Promise<RestResult<true>>;
   queuePositions(markets: string[]): Promise<RestResult<QueuePosition[]>>;
   markets(): Promise<RestResult<kmm.v1.IMarketInfo[]>>;
+  /** an order now rests: the gateway may prepare for calls on it (pre-signed amend path) */
+  orderResting?(orderId: string): void;
+  /** an order is gone */
+  orderGone?(orderId: string): void;
   close(): void;
 }
 
@@ -74,6 +78,12 @@ export class RestGateway implements OrderGateway {
   }
   markets() {
     return this.rest.getMarkets('open');
+  }
+  orderResting(orderId: string): void {
+    this.rest.sig?.keepWarm('POST', this.rest.amendPath(orderId));
+  }
+  orderGone(orderId: string): void {
+    this.rest.sig?.dropWarm('POST', this.rest.amendPath(orderId));
   }
   close(): void {
     this.rest.close();

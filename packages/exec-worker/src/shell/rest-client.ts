@@ -235,6 +235,11 @@ export class RestClient {
     return this.map(r, (v) => batchItems(v, orders, 'create'));
   }
 
+  /** Full signed path of an order's amend endpoint. */
+  amendPath(orderId: string): string {
+    return `${this.basePath}/portfolio/events/orders/${encodeURIComponent(orderId)}/amend`;
+  }
+
   async amend(o: kmm.v1.IOrderCommand, onWire?: WireCb): Promise<RestResult<OrderSummary>> {
     const body = JSON.stringify({ ticker: o.market, side: o.side === BID ? 'bid' : 'ask', price: formatPrice(o.price ?? 0), count: formatCount(o.countCenti ?? 0) });
     const r = await this.call('POST', `/portfolio/events/orders/${encodeURIComponent(o.orderId ?? '')}/amend`, '', body, 'once', onWire);

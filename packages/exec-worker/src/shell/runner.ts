@@ -11,7 +11,7 @@
  * cancels that too, up to SHUTDOWN_VERIFY_ROUNDS times.
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
-import type { EnvelopeBody } from '@kmm/shared';
+import { kmm, type EnvelopeBody } from '@kmm/shared';
 import type { ExecCore } from '../core/exec-core.js';
 import type { Effects, ExecCommand, ReadRequest } from '../core/types.js';
 import { readSnapshot, runCommand, type OrderGateway } from './gateway.js';
@@ -35,6 +35,8 @@ export interface ExecRunnerOptions {
   orderGroupContractsLimit: number;
   /** journal the wire time of each command (one extra record per command) */
   journalWire?: boolean;
+  /** called when a command's request was handed to the socket (benchmarks, metrics) */
+  onWire?: (cmd: ExecCommand, wireMonoNs: number) => void;
 }
 
 export interface ShutdownReport {
@@ -87,8 +89,13 @@ export class ExecRunner {
     for (let i = 0; i < fx.commands.length; i++) this.dispatch(fx.commands[i]);
     for (let i = 0; i < fx.reads.length; i++) this.read(fx.reads[i]);
     for (let i = 0; i < fx.out.length; i++) {
+      const o = fx.out[i];
       this.counters.sent++;
-      this.sendFn(fx.out[i].peer, fx.out[i].body);
+      if (o.peer === 'strategy' && o.body.orderAck && o.body.orderAck.orderId) {
+        if (o.body.orderAck.status === kmm.v1.OrderStatus.RESTING) this.gw.orderResting?.(o.body.orderAck.orderId);
+        else this.gw.orderGone?.(o.body.orderAck.orderId);
+      }
+      this.sendFn(o.peer, o.body);
     }
     for (let i = 0; i < fx.ops.length; i++) {
       const e = fx.ops[i];
@@ -104,6 +111,7 @@ export class ExecRunner {
     const onWire = (wire: number): void => {
       if (cmd.arrivalMonoNs > 0 && wire > cmd.arrivalMonoNs) this.targetToWire.record(wire - cmd.arrivalMonoNs);
       if (cmd.causeRecvMonoNs > 0 && wire > cmd.causeRecvMonoNs) this.tickToWire.record(wire - cmd.causeRecvMonoNs);
+      if (this.o.onWire) this.o.onWire(cmd, wire);
       if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wire_mono_ns: wire, target_to_wire_us: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1 });
     };
     void runCommand(this.gw, cmd, onWire).then((res) => {

@@ -5,12 +5,19 @@
  * the venue's timestamp window. A timer re-signs them every `refreshMs`; `headers()` hands out
  * the cached headers while they are younger than `maxAgeMs` (well inside the venue's window: at
  * least +-5 s observed, kalshi-api.md section 1) and signs inline otherwise (counted as a miss).
- * Per-id paths (amend/decrease) are signed on demand and kept in a small LRU (PER_ID_MAX) so
- * a second call on the same order inside the window needs no signing either.
+ * Per-id paths: the amend path of each resting order can be kept warm (`keepWarm`, at most
+ * WARM_MAX paths, oldest evicted): the timer re-signs them in small slices (WARM_SIGNS_PER_SLICE
+ * per tick, so a refresh never blocks the event loop for more than a few signatures). Other
+ * per-id paths are signed on demand and kept in a small LRU (PER_ID_MAX) so a second call on the
+ * same order inside the window needs no signing either.
  */
 import type { Signer, AuthHeaders } from '@kmm/shared';
 
 export const PER_ID_MAX = 256;
+export const WARM_MAX = 32;
+export const WARM_SIGNS_PER_SLICE = 4;
+/** Timer tick of the background signer. */
+export const SLICE_MS = 100;
 
 interface Entry {
   headers: AuthHeaders;
@@ -20,6 +27,7 @@ interface Entry {
 export class SignatureCache {
   private readonly constant = new Map<string, Entry>();
   private readonly perId = new Map<string, Entry>();
+  private readonly warm = new Map<string, Entry & { method: string; path: string }>();
   private timer: NodeJS.Timeout | null = null;
   hits = 0;
   misses = 0;
@@ -34,13 +42,48 @@ export class SignatureCache {
     private readonly wallMs: () => number = Date.now,
   ) {}
 
-  /** Signs every constant path now and keeps them fresh on a timer (unref'd). */
+  /** Signs every constant path now and keeps them (and the warm paths) fresh on a timer (unref'd). */
   start(): void {
     this.refresh();
     if (!this.timer && this.refreshMs > 0) {
-      this.timer = setInterval(() => this.refresh(), this.refreshMs);
+      this.timer = setInterval(() => this.slice(), Math.min(SLICE_MS, this.refreshMs));
       this.timer.unref();
     }
+  }
+
+  /** One timer tick: constant paths due for refresh, then at most WARM_SIGNS_PER_SLICE warm paths. */
+  slice(): void {
+    const now = this.wallMs();
+    for (const [method, path] of this.constantPaths) {
+      const key = method + ' ' + path;
+      const c = this.constant.get(key);
+      if (!c || now - c.signedAtMs >= this.refreshMs) this.constant.set(key, { headers: this.sign(now, method, path), signedAtMs: now });
+    }
+    let budget = WARM_SIGNS_PER_SLICE;
+    for (const w of this.warm.values()) {
+      if (budget === 0) break;
+      if (now - w.signedAtMs < this.refreshMs) continue;
+      w.headers = this.sign(now, w.method, w.path);
+      w.signedAtMs = now;
+      budget--;
+    }
+  }
+
+  /** Keeps a per-id path signed in the background (e.g. the amend path of a resting order). */
+  keepWarm(method: string, path: string): void {
+    const key = method + ' ' + path;
+    if (this.warm.has(key)) return;
+    this.warm.set(key, { method, path, headers: null as unknown as AuthHeaders, signedAtMs: -1e15 });
+    if (this.warm.size > WARM_MAX) {
+      const oldest = this.warm.keys().next().value;
+      if (oldest !== undefined) this.warm.delete(oldest);
+    }
+  }
+  dropWarm(method: string, path: string): void {
+    this.warm.delete(method + ' ' + path);
+  }
+  get warmCount(): number {
+    return this.warm.size;
   }
   stop(): void {
     if (this.timer) clearInterval(this.timer);
@@ -74,6 +117,11 @@ export class SignatureCache {
       const e = { headers: this.sign(now, method, path), signedAtMs: now };
       this.constant.set(key, e);
       return e.headers;
+    }
+    const w = this.warm.get(key);
+    if (w && w.headers && now - w.signedAtMs < this.maxAgeMs && now >= w.signedAtMs) {
+      this.hits++;
+      return w.headers;
     }
     const p = this.perId.get(key);
     if (p && now - p.signedAtMs < this.maxAgeMs && now >= p.signedAtMs) {

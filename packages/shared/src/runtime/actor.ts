@@ -110,6 +110,13 @@ class ActorRuntime implements ActorContext {
   // ---- ActorContext ------------------------------------------------------------------
 
   send(peer: string, body: EnvelopeBody, cause?: Causation): void {
+    if (peer === SUPERVISOR_PEER) {
+      // Monitor feed for the main thread (dashboard, summary): low volume, batched like the rest.
+      this.toSupervisor(body, cause);
+      this.msgsOut++;
+      this.scheduleFlush();
+      return;
+    }
     const p = this.peersByName.get(peer);
     if (!p) throw new Error(`${this.name}: no channel to peer '${peer}' (have: ${this.peers.join(', ')})`);
     p.encoder.add(this.envelope(body, cause));
@@ -255,8 +262,8 @@ class ActorRuntime implements ActorContext {
     return env;
   }
 
-  private toSupervisor(body: EnvelopeBody): void {
-    this.supEncoder.add(this.envelope(body));
+  private toSupervisor(body: EnvelopeBody, cause?: Causation): void {
+    this.supEncoder.add(this.envelope(body, cause));
   }
 
   private scheduleFlush(): void {

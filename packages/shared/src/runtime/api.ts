@@ -42,7 +42,7 @@ export interface ActorContext {
   /** names of connected peers: 'ingest', 'book.0'.., 'strategy', 'exec' (not the supervisor) */
   readonly peers: readonly string[];
   /**
-   * Queue a message to a peer. Sent in a batch at the end of the current mailbox drain.
+   * Queue a message to a peer ('sup' = the supervisor's monitor feed: dashboard/summary). Sent in a batch at the end of the current mailbox drain.
    * `cause` defaults to the header of the message being handled (so causation flows).
    */
   send(peer: string, body: EnvelopeBody, cause?: Causation): void;

@@ -1088,8 +1088,7 @@ function liquidityMoney(m: MarketState, f: kmm.v1.IBookFeatures | null): number 
   return Math.max(Number(m.info.liquidityMoney ?? 0), book);
 }
 
-/** 24h volume (centi); the generated field is volume_24hCenti, JSON from the app may say volume24hCenti. */
+/** 24h volume (centi). */
 function volume24hCenti(info: kmm.v1.IMarketInfo): number {
-  const alt = (info as { volume24hCenti?: number }).volume24hCenti;
-  return Number(info.volume_24hCenti ?? alt ?? 0);
+  return Number(info.volumeDayCenti ?? 0);
 }

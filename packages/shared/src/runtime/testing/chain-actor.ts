@@ -5,7 +5,11 @@
  *           (paced: one per event-loop turn, so each is its own batch => latency mode)
  *   relay:  forwards every BookFeatures to `next`; Control{json:{crash:true}} throws (crash test)
  *   sink:   counts BookFeatures, records recv->now latency; reports OpsEvent 'sink_report'
- *           {count, p50Ns, p99Ns, maxNs} when it reaches Control{json:{expect:N}}
+ *           {count, p50Ns, p99Ns, maxNs, firstSentNs, lastRecvNs} when it reaches
+ *           Control{json:{expect:N}} (and at once on Control{json:{report:true}}, e.g. as an ack).
+ *           firstSentNs is the source's stamp on the first counted message and lastRecvNs the
+ *           sink's clock at the last one, so count / (lastRecvNs - firstSentNs) is the end-to-end
+ *           throughput of a burst (hrtime is one clock for all threads of the process).
  */
 import { createHistogram } from 'node:perf_hooks';
 import { kmm } from '../../gen/proto.js';
@@ -14,6 +18,8 @@ import type { ActorContext, Envelope } from '../api.js';
 
 let count = 0;
 let expect = 0;
+let firstSentNs = 0;
+let lastRecvNs = 0;
 const latency = createHistogram();
 
 function features(i: number, nowNs: number): kmm.v1.IBookFeatures {
@@ -52,6 +58,8 @@ function report(ctx: ActorContext): void {
     p50Ns: latency.count ? latency.percentile(50) : 0,
     p99Ns: latency.count ? latency.percentile(99) : 0,
     maxNs: latency.count ? latency.max : 0,
+    firstSentNs,
+    lastRecvNs,
   });
 }
 
@@ -69,6 +77,8 @@ runActor({
       if (cmd.expect !== undefined) {
         expect = cmd.expect;
         count = 0;
+        firstSentNs = 0;
+        lastRecvNs = 0;
         latency.reset();
       }
       if (cmd.report) report(ctx);
@@ -97,7 +107,10 @@ runActor({
     } else if (role === 'sink') {
       count++;
       const recv = Number(env.header?.recvMonoNs ?? 0);
-      if (recv > 0) latency.record(Math.max(1, ctx.clock.monoNs() - recv));
+      const now = ctx.clock.monoNs();
+      if (recv > 0) latency.record(Math.max(1, now - recv));
+      if (count === 1) firstSentNs = recv;
+      lastRecvNs = now;
       if (expect > 0 && count === expect) report(ctx);
     }
     void from;

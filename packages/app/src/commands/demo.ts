@@ -1,0 +1,136 @@
+/**
+ * `kmm demo`: the built-in simulator plus the full actor system making markets on N markets,
+ * with a live terminal summary, a clean shutdown (cancel all, verify nothing of ours rests),
+ * a run folder (ops.log, tape.csv, journal, capture, report.html) and a short summary.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig, type LoadedConfig } from '@kmm/shared';
+import { startSimThread, type SimThreadHandle } from '@kmm/sim';
+import { generateReport } from '../report/index.js';
+import { fetchMarkets } from '../system/markets.js';
+import { startSystem, type RunningSystem } from '../system/system.js';
+import type { RunSummary } from '../system/monitor.js';
+import { renderLive } from './live.js';
+
+export interface DemoOptions {
+  markets: number;
+  durationS: number;
+  seed: number;
+  out?: string;
+  config?: string;
+  set?: Record<string, string>;
+  dashboard: boolean;
+  dashboardPort?: number;
+  speed?: number;
+  shards?: number;
+  quiet?: boolean;
+  /** called once the system runs (tests, chaos) */
+  onRunning?: (sys: RunningSystem, sim: SimThreadHandle) => void | Promise<void>;
+}
+
+export interface DemoResult {
+  runDir: string;
+  summary: RunSummary;
+  restingAfterShutdown: number;
+  reportPath: string | null;
+  dashboardUrl: string | null;
+}
+
+export function newRunDir(base: string | undefined, label: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+  const dir = resolve(base ?? join(process.cwd(), 'runs', `${label}-${stamp}`));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const print = opts.quiet ? () => {} : (l: string) => process.stdout.write(l + '\n');
+  const loaded: LoadedConfig = loadConfig({
+    file: opts.config,
+    env: process.env,
+    cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) },
+  });
+  const runDir = newRunDir(opts.out, 'demo');
+  print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
+  const sim = await startSimThread({
+    port: 0,
+    seed: opts.seed,
+    markets: opts.markets,
+    speed: opts.speed ?? 1,
+    tier: String(loaded.values.kmm_rate_tier),
+    keyDir: runDir,
+  });
+  print(`simulator: ${sim.restBaseUrl}  ${sim.wsUrl}`);
+  let sys: RunningSystem | null = null;
+  try {
+    const markets = await fetchMarkets(sim.restBaseUrl, opts.markets);
+    sys = await startSystem({
+      loaded,
+      exchange: { env: 'sim', restBaseUrl: sim.restBaseUrl, wsUrl: sim.wsUrl, keyId: sim.keyId, privateKeyPath: sim.privateKeyPath },
+      markets,
+      runDir,
+      mode: 'sim',
+      dashboard: opts.dashboard,
+      dashboardPort: opts.dashboardPort,
+      configFile: opts.config,
+      shards: opts.shards,
+      print,
+    });
+    if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);
+    await opts.onRunning?.(sys, sim);
+    await waitForEnd(opts.durationS, sys, opts.quiet ? null : print);
+    print('stopping: cancel all, verify with the exchange, flush journal');
+    const summary = await sys.stop();
+    const records = await sim.records();
+    const resting = records.orders.filter((o) => o.status === 'resting').length;
+    let reportPath: string | null = null;
+    try {
+      reportPath = (await generateReport(runDir)).path;
+    } catch (err) {
+      print(`report failed: ${(err as Error).message}`);
+    }
+    return { runDir, summary, restingAfterShutdown: resting, reportPath, dashboardUrl: sys.dashboard?.url ?? null };
+  } catch (err) {
+    await sys?.stop().catch(() => {});
+    throw err;
+  } finally {
+    await sim.close();
+  }
+}
+
+/** Waits for the duration or Ctrl-C, redrawing the live summary every 2 s. */
+function waitForEnd(durationS: number, sys: RunningSystem, print: ((l: string) => void) | null): Promise<void> {
+  return new Promise((resolveWait) => {
+    const started = Date.now();
+    const tick = setInterval(() => {
+      if (print) print(renderLive(sys.monitor.snapshot(), sys.monitor.summary(), (Date.now() - started) / 1000, durationS));
+    }, 2000);
+    const done = () => {
+      clearInterval(tick);
+      clearTimeout(timer);
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolveWait();
+    };
+    const timer = setTimeout(done, durationS * 1000);
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+}
+
+export function printSummary(r: DemoResult, print: (l: string) => void): void {
+  const s = r.summary;
+  print('');
+  print(`run folder: ${r.runDir}`);
+  print(`  ops.log, tape.csv, journal.jsonl, capture.jsonl, decisions.jsonl, health.jsonl, summary.json${r.reportPath ? ', report.html' : ''}`);
+  print(`fills: ${s.fills} (${s.contractsFilled} contracts) on ${s.marketsWithFills}/${s.markets} markets`);
+  print(`P&L: realised ${s.realizedPnl} $, unrealised ${s.unrealizedPnl} $, fees ${s.fees} $`);
+  print(`max inventory: ${s.maxInventory} contracts; orders sent: ${s.ordersSent}; orders per fill: ${s.ordersPerFill ?? 'n/a'}; rejects: ${s.rejects}`);
+  print(`tick-to-order latency: p50 ${fmtUs(s.tickToOrderUs.p50)}, p99 ${fmtUs(s.tickToOrderUs.p99)} (${s.tickToOrderUs.samples} orders)`);
+  print(`orders of ours resting after shutdown: ${r.restingAfterShutdown}; actor restarts: ${s.restarts}`);
+}
+
+function fmtUs(v: number | null): string {
+  return v === null ? 'n/a' : `${Math.round(v)} µs`;
+}

@@ -1,0 +1,79 @@
+/**
+ * `kmm run --env demo|prod --config FILE`: the same system against real Kalshi (or any
+ * Kalshi-compatible endpoint given by kmm_rest_base_url / kmm_ws_url, e.g. a standalone
+ * `kmm sim`). The API key id and PEM path come from config or environment; the key is never
+ * printed or logged; a key file readable by others gets a warning. `prod` needs an explicit
+ * confirmation flag.
+ */
+import { loadConfig, loadPrivateKeyPem, Signer } from '@kmm/shared';
+import { fetchMarkets } from '../system/markets.js';
+import { startSystem, type ExchangeEndpoints } from '../system/system.js';
+import { generateReport } from '../report/index.js';
+import { newRunDir, printSummary } from './demo.js';
+import { renderLive } from './live.js';
+
+export const KALSHI_ENDPOINTS = {
+  demo: { rest: 'https://external-api.demo.kalshi.co/trade-api/v2', ws: 'wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2' },
+  prod: { rest: 'https://external-api.kalshi.com/trade-api/v2', ws: 'wss://external-api-ws.kalshi.com/trade-api/ws/v2' },
+} as const;
+
+export interface RunOptions {
+  env: string;
+  config?: string;
+  set?: Record<string, string>;
+  confirmProd: boolean;
+  paper: boolean;
+  durationS?: number;
+  out?: string;
+  dashboard: boolean;
+  dashboardPort?: number;
+}
+
+export class UsageError extends Error {}
+
+export async function runLive(opts: RunOptions): Promise<number> {
+  if (opts.env !== 'demo' && opts.env !== 'prod' && opts.env !== 'sim') throw new UsageError(`--env must be demo, prod or sim (got '${opts.env}')`);
+  if (opts.env === 'prod' && !opts.confirmProd && !opts.paper) {
+    throw new UsageError('refusing to trade on Kalshi production without --confirm-prod (or use --paper, or --env demo)');
+  }
+  const loaded = loadConfig({ file: opts.config, env: process.env, cli: { kmm_env: opts.env, ...(opts.set ?? {}) } });
+  const v = loaded.values;
+  const rest = String(v.kmm_rest_base_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].rest));
+  const ws = String(v.kmm_ws_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].ws));
+  if (!rest || !ws) throw new UsageError('--env sim needs kmm_rest_base_url and kmm_ws_url (start one with `kmm sim`)');
+  const keyId = String(v.kmm_api_key_id);
+  const keyPath = String(v.kmm_private_key_path);
+  if (!keyId || !keyPath) throw new UsageError('set kmm_api_key_id and kmm_private_key_path (config file or KMM_API_KEY_ID / KMM_PRIVATE_KEY_PATH)');
+  const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+  // Validate the key now (clear error) without ever printing it.
+  new Signer(keyId, loadPrivateKeyPem(keyPath, warn));
+  const runDir = newRunDir(opts.out, `run-${opts.env}`);
+  const markets = await fetchMarkets(rest, Number(v.kmm_markets));
+  if (markets.length === 0) throw new UsageError(`no open markets returned by ${rest}/markets`);
+  const exchange: ExchangeEndpoints = { env: opts.env as ExchangeEndpoints['env'], restBaseUrl: rest, wsUrl: ws, keyId, privateKeyPath: keyPath };
+  const print = (l: string) => process.stdout.write(l + '\n');
+  print(`kmm run: env ${opts.env}${opts.paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
+  const sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, print });
+  if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    const live = setInterval(() => print(renderLive(sys.monitor.snapshot(), sys.monitor.summary(), (Date.now() - started) / 1000, opts.durationS ?? 0)), 5000);
+    const done = () => {
+      clearInterval(live);
+      if (timer) clearTimeout(timer);
+      resolve();
+    };
+    const timer = opts.durationS ? setTimeout(done, opts.durationS * 1000) : null;
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  const summary = await sys.stop();
+  let reportPath: string | null = null;
+  try {
+    reportPath = (await generateReport(runDir)).path;
+  } catch {
+    reportPath = null;
+  }
+  printSummary({ runDir, summary, restingAfterShutdown: -1, reportPath, dashboardUrl: null }, print);
+  return 0;
+}

@@ -1,0 +1,9 @@
+/** @kmm/app: the command-line app's building blocks (system, report, dashboard, metrics). */
+export * from './report/index.js';
+export * from './dashboard/index.js';
+export * from './metrics/index.js';
+export { startSystem, defaultShards, type RunningSystem, type SystemOptions, type ExchangeEndpoints } from './system/system.js';
+export { Monitor, type RunSummary } from './system/monitor.js';
+export { buildTopology, shellScript } from './system/topology.js';
+export { fetchMarkets, marketInfoFromVenue } from './system/markets.js';
+export { runDemo, type DemoOptions, type DemoResult } from './commands/demo.js';

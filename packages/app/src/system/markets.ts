@@ -1,0 +1,92 @@
+/**
+ * Market discovery over public REST (start-up and refresh only, never on the hot path):
+ * GET /markets (cursor pagination) and GET /series/{ticker} for fee_type / fee_multiplier,
+ * converted once into kmm.v1.IMarketInfo with exact integer units.
+ */
+import { kmm, parseCount, parsePrice, bandsFromVenue, parseMoney } from '@kmm/shared';
+
+interface VenueMarket {
+  ticker: string;
+  event_ticker?: string;
+  status?: string;
+  price_ranges?: Array<{ start: string; end: string; step: string }>;
+  open_time?: string;
+  close_time?: string;
+  volume_24h_fp?: string;
+  liquidity_dollars?: string;
+  result?: string;
+}
+
+const STATUS: Record<string, kmm.v1.MarketStatus> = {
+  initialized: kmm.v1.MarketStatus.MARKET_INITIALIZED,
+  active: kmm.v1.MarketStatus.MARKET_ACTIVE,
+  inactive: kmm.v1.MarketStatus.MARKET_INACTIVE,
+  closed: kmm.v1.MarketStatus.MARKET_CLOSED,
+  determined: kmm.v1.MarketStatus.MARKET_DETERMINED,
+  finalized: kmm.v1.MarketStatus.MARKET_FINALIZED,
+};
+
+/** Series ticker from an event ticker: the part before the first '-' (KXBTCD-26JUL03 -> KXBTCD). */
+export function seriesOf(eventTicker: string): string {
+  const i = eventTicker.indexOf('-');
+  return i < 0 ? eventTicker : eventTicker.slice(0, i);
+}
+
+async function getJson(url: string): Promise<any> {
+  const res = await fetch(url, { headers: { accept: 'application/json' } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${url} -> HTTP ${res.status}: ${text.slice(0, 200)}`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`GET ${url} returned a body that is not JSON: ${text.slice(0, 120)}`);
+  }
+}
+
+export function marketInfoFromVenue(m: VenueMarket, fee: { feeType: string; multiplierMilli: number }): kmm.v1.IMarketInfo {
+  if (typeof m.ticker !== 'string' || m.ticker.length === 0) throw new Error(`market without a ticker: ${JSON.stringify(m).slice(0, 120)}`);
+  const bands = m.price_ranges?.length ? bandsFromVenue(m.price_ranges, parsePrice) : [];
+  return {
+    market: m.ticker,
+    eventTicker: m.event_ticker ?? '',
+    seriesTicker: seriesOf(m.event_ticker ?? m.ticker),
+    status: STATUS[m.status ?? ''] ?? kmm.v1.MarketStatus.MARKET_STATUS_UNSPECIFIED,
+    priceRanges: bands.map((b) => ({ startPrice: b.startPrice, endPrice: b.endPrice, stepPrice: b.stepPrice })),
+    openTimeMs: m.open_time ? Date.parse(m.open_time) : 0,
+    closeTimeMs: m.close_time ? Date.parse(m.close_time) : 0,
+    feeType: fee.feeType,
+    feeMultiplierMilli: fee.multiplierMilli,
+    volumeDayCenti: m.volume_24h_fp ? parseCount(m.volume_24h_fp, 'volume_24h_fp') : 0,
+    liquidityMoney: m.liquidity_dollars ? parseMoney(m.liquidity_dollars, 'liquidity_dollars') : 0,
+    result: m.result ?? '',
+  };
+}
+
+/** Open markets, most active first, at most `limit`. */
+export async function fetchMarkets(restBaseUrl: string, limit: number): Promise<kmm.v1.IMarketInfo[]> {
+  const raw: VenueMarket[] = [];
+  let cursor = '';
+  for (let page = 0; page < 50 && raw.length < Math.max(limit * 5, 200); page++) {
+    const url = `${restBaseUrl}/markets?status=open&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const body = await getJson(url);
+    if (!Array.isArray(body.markets)) throw new Error(`GET /markets: response has no "markets" array`);
+    raw.push(...body.markets);
+    cursor = body.cursor ?? '';
+    if (!cursor) break;
+  }
+  raw.sort((a, b) => (b.volume_24h_fp ? Number.parseInt(b.volume_24h_fp, 10) : 0) - (a.volume_24h_fp ? Number.parseInt(a.volume_24h_fp, 10) : 0));
+  const chosen = raw.slice(0, limit);
+  const fees = new Map<string, { feeType: string; multiplierMilli: number }>();
+  for (const m of chosen) {
+    const series = seriesOf(m.event_ticker ?? m.ticker);
+    if (fees.has(series)) continue;
+    try {
+      const s = (await getJson(`${restBaseUrl}/series/${encodeURIComponent(series)}`)).series ?? {};
+      const mult = String(s.fee_multiplier ?? '1');
+      fees.set(series, { feeType: String(s.fee_type ?? 'quadratic'), multiplierMilli: Math.round(Number(mult) * 1000) });
+    } catch {
+      fees.set(series, { feeType: 'quadratic', multiplierMilli: 1000 }); // documented default for most series
+    }
+  }
+  return chosen.map((m) => marketInfoFromVenue(m, fees.get(seriesOf(m.event_ticker ?? m.ticker))!));
+}

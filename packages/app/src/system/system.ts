@@ -1,0 +1,237 @@
+/**
+ * Starts and stops the whole actor system against an exchange (the sim, Kalshi demo or prod):
+ * run folder, logger, market discovery, supervisor with the topology, monitor, health and
+ * decision files, config hot reload, optional dashboard. Used by `demo`, `run`, `chaos`, `bench`.
+ */
+import { createWriteStream, mkdirSync, watch, writeFileSync, type FSWatcher, type WriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  createLogger,
+  flushLogger,
+  kmm,
+  Supervisor,
+  validateLiveUpdate,
+  loadConfig,
+  type LoadedConfig,
+} from '@kmm/shared';
+import type { Logger } from 'pino';
+import { startDashboard } from '../dashboard/index.js';
+import { createMetrics } from '../metrics/index.js';
+import { buildTopology } from './topology.js';
+import { Monitor, type RunSummary } from './monitor.js';
+
+export interface ExchangeEndpoints {
+  env: 'sim' | 'demo' | 'prod';
+  restBaseUrl: string;
+  wsUrl: string;
+  keyId: string;
+  privateKeyPath: string;
+}
+
+export interface SystemOptions {
+  loaded: LoadedConfig;
+  exchange: ExchangeEndpoints;
+  markets: kmm.v1.IMarketInfo[];
+  runDir: string;
+  mode: string;
+  paper?: boolean;
+  dashboard?: boolean;
+  dashboardPort?: number;
+  /** config file to watch for live-safe changes */
+  configFile?: string;
+  shards?: number;
+  heartbeatMs?: number;
+  print?: (line: string) => void;
+}
+
+export interface RunningSystem {
+  supervisor: Supervisor;
+  monitor: Monitor;
+  log: Logger;
+  runDir: string;
+  dashboard: { url: string; loginUrl: string; token: string; close(): Promise<void> } | null;
+  /** Apply a live-safe config change (as the file watcher does). Returns the message shown. */
+  applyConfigChange(changed: Record<string, unknown>, source: string): { ok: boolean; message: string };
+  control(kind: 'pause' | 'resume' | 'flatten' | 'ack_breach', market?: string): string;
+  stop(): Promise<RunSummary>;
+}
+
+export function defaultShards(): number {
+  // One core for ingest, strategy and exec each is the ideal; books share what is left.
+  return Math.max(1, Math.min(16, availableParallelism() - 2));
+}
+
+export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
+  const runDir = resolve(opts.runDir);
+  mkdirSync(runDir, { recursive: true });
+  const print = opts.print ?? (() => {});
+  const log = createLogger({ name: 'supervisor', file: join(runDir, 'ops.log'), level: String(opts.loaded.values.kmm_log_level) });
+  let loaded = opts.loaded;
+  const shards = opts.shards ?? defaultShards();
+  const decisions = createWriteStream(join(runDir, 'decisions.jsonl'), { flags: 'a' });
+  const healthOut = createWriteStream(join(runDir, 'health.jsonl'), { flags: 'a' });
+  const monitor = new Monitor(opts.mode, (record) => decisions.write(JSON.stringify(record) + '\n'));
+  monitor.addMarkets(opts.markets);
+
+  const extra = {
+    markets: opts.markets,
+    env: opts.exchange.env,
+    restBaseUrl: opts.exchange.restBaseUrl,
+    wsUrl: opts.exchange.wsUrl,
+    keyId: opts.exchange.keyId,
+    privateKeyPath: opts.exchange.privateKeyPath,
+    runDir,
+    paper: !!opts.paper,
+  };
+  const topo = buildTopology(shards, extra);
+  const supervisor = new Supervisor({
+    actors: topo.actors,
+    edges: topo.edges,
+    config: loaded.values as unknown as Record<string, unknown>,
+    runDir,
+    mailboxCapacity: Number(loaded.values.kmm_mailbox_capacity),
+    heartbeatMs: opts.heartbeatMs ?? 1000,
+    shutdownOrder: topo.shutdownOrder,
+  });
+  supervisor.on('health', (h: kmm.v1.IHealth) => {
+    monitor.onHealth(h);
+    healthOut.write(
+      JSON.stringify({
+        t: Date.now(),
+        actor: h.actor,
+        elu: h.elu,
+        mailbox_depth: h.mailboxDepth,
+        msgs_in: h.msgsIn,
+        msgs_out: h.msgsOut,
+        dropped: h.dropped,
+        conflated: h.conflated,
+        handler: { p50_ns: h.handler?.p50Ns, p99_ns: h.handler?.p99Ns, max_ns: h.handler?.maxNs, count: h.handler?.count },
+        rss_mb: h.rssMb,
+        stats: safeJson(h.statsJson),
+      }) + '\n',
+    );
+  });
+  supervisor.on('ops', (ev: { actor: string; event: string; market: string; level: string; json: string }) => {
+    monitor.onOps(ev);
+    if (ev.event === 'reprice_decision') return;
+    const level = ev.level === 'error' ? 'error' : ev.level === 'warn' ? 'warn' : 'info';
+    log[level]({ actor: ev.actor, event: ev.event, market: ev.market || undefined, ...safeJson(ev.json) }, ev.event);
+    if (level !== 'info') print(`[${ev.actor}] ${ev.event}${ev.market ? ' ' + ev.market : ''} ${ev.json.slice(0, 160)}`);
+  });
+  supervisor.on('message', (_actor: string, env: kmm.v1.Envelope) => monitor.onMessage(env));
+  supervisor.on('restart', (r: { actor: string; reason: string; restarts: number }) => {
+    monitor.restarts++;
+    log.warn({ event: 'actor_restart', ...r }, 'actor restarted');
+    print(`actor ${r.actor} restarted (${r.reason})`);
+  });
+  supervisor.on('fatal', (f: { actor: string; reason: string }) => {
+    log.error({ event: 'actor_fatal', ...f }, 'actor gave up');
+    print(`FATAL: actor ${f.actor}: ${f.reason}`);
+  });
+
+  log.info({ event: 'system_start', mode: opts.mode, env: opts.exchange.env, markets: opts.markets.length, shards, runDir }, 'starting actors');
+  await supervisor.start();
+
+  const control = (kind: 'pause' | 'resume' | 'flatten' | 'ack_breach', market?: string): string => {
+    const map = {
+      pause: kmm.v1.ControlKind.PAUSE_QUOTING,
+      resume: kmm.v1.ControlKind.RESUME_QUOTING,
+      flatten: kmm.v1.ControlKind.FLATTEN,
+      ack_breach: kmm.v1.ControlKind.ACK_BREACH,
+    } as const;
+    const markets = market ? [market] : [];
+    supervisor.send('strategy', { control: { kind: map[kind], markets, reason: 'operator' } });
+    if (kind === 'pause') monitor.quotingPaused = true;
+    if (kind === 'resume') monitor.quotingPaused = false;
+    log.warn({ event: 'operator_control', kind, market: market ?? 'all' }, 'operator control');
+    return `${kind} sent for ${market ?? 'all markets'}`;
+  };
+
+  const applyConfigChange = (changed: Record<string, unknown>, source: string): { ok: boolean; message: string } => {
+    const result = validateLiveUpdate(loaded, changed, source);
+    if (!result.ok) {
+      const message = `config change rejected, keeping the running config: ${result.errors.map((e) => e.message).join('; ')}`;
+      log.error({ event: 'config_change_rejected', source, errors: result.errors.map((e) => e.message) }, message);
+      return { ok: false, message };
+    }
+    if (result.changes.length === 0) return { ok: true, message: 'config unchanged' };
+    loaded = { ...loaded, values: result.values };
+    const json = JSON.stringify(Object.fromEntries(result.changes.map((c) => [c.key, c.to])));
+    for (const actor of supervisor.actorNames()) supervisor.send(actor, { control: { kind: kmm.v1.ControlKind.CONFIG_UPDATE, json, reason: source } });
+    const message = `config updated live: ${result.changes.map((c) => `${c.key} ${c.from} -> ${c.to}`).join(', ')}`;
+    log.warn({ event: 'config_changed', source, changes: result.changes }, message);
+    return { ok: true, message };
+  };
+
+  let watcher: FSWatcher | null = null;
+  if (opts.configFile) {
+    const file = resolve(opts.configFile);
+    let pending: NodeJS.Timeout | null = null;
+    watcher = watch(file, () => {
+      // Editors write in several steps: settle briefly, then re-read the whole file.
+      if (pending) clearTimeout(pending);
+      pending = setTimeout(() => {
+        pending = null;
+        let next: LoadedConfig;
+        try {
+          next = loadConfig({ file, env: process.env });
+        } catch (err) {
+          const message = `config file ${file} rejected, keeping the running config: ${(err as Error).message}`;
+          log.error({ event: 'config_change_rejected', file, error: (err as Error).message }, message);
+          print(message);
+          return;
+        }
+        const changed: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(next.values)) if ((loaded.values as any)[k] !== v) changed[k] = v;
+        if (Object.keys(changed).length) print(applyConfigChange(changed, `file ${file}`).message);
+      }, 150);
+    });
+  }
+
+  let dashboard: RunningSystem['dashboard'] = null;
+  if (opts.dashboard) {
+    const metrics = createMetrics();
+    const d = await startDashboard({
+      port: opts.dashboardPort ?? 0,
+      source: { snapshot: () => monitor.snapshot(), counters: () => monitor.counters() },
+      metrics,
+      onControl: (cmd) => control(cmd.kind, cmd.market),
+    });
+    dashboard = d;
+    writeFileSync(join(runDir, 'dashboard.json'), JSON.stringify({ url: d.url, token: d.token, pid: process.pid }), { mode: 0o600 });
+  }
+
+  let stopped: Promise<RunSummary> | null = null;
+  const stop = (): Promise<RunSummary> => {
+    stopped ??= (async () => {
+      watcher?.close();
+      log.info({ event: 'system_stop' }, 'graceful shutdown: ingest, books, strategy, exec (cancel all + verify)');
+      await supervisor.stop();
+      await dashboard?.close();
+      const summary = monitor.summary();
+      writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+      await Promise.all([endStream(decisions), endStream(healthOut)]);
+      log.info({ event: 'system_stopped', ...summary }, 'stopped');
+      await flushLogger(log);
+      return summary;
+    })();
+    return stopped;
+  };
+
+  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, control, stop };
+}
+
+function endStream(s: WriteStream): Promise<void> {
+  return new Promise((res) => s.end(() => res()));
+}
+
+function safeJson(text: string | null | undefined): Record<string, unknown> {
+  if (!text) return {};
+  try {
+    const v = JSON.parse(text);
+    return v && typeof v === 'object' ? v : { value: v };
+  } catch {
+    return { raw: text };
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The actor topology (design.md): ingest -> book[0..K) -> strategy -> exec, plus the back
+ * edges (exec -> strategy/book for acks, fills, positions; strategy -> ingest for market
+ * selection; book -> ingest for resync requests). One MessageChannel per edge.
+ */
+import { fileURLToPath } from 'node:url';
+import { kmm, type ActorDef } from '@kmm/shared';
+
+export function shellScript(pkg: string): string {
+  return fileURLToPath(import.meta.resolve(`${pkg}/shell`));
+}
+
+export interface Topology {
+  actors: ActorDef[];
+  edges: Array<[string, string]>;
+  /** graceful shutdown order: stop the data first, exec last (it cancels everything) */
+  shutdownOrder: string[];
+}
+
+export function buildTopology(shardCount: number, extra: Record<string, unknown>): Topology {
+  const books = Array.from({ length: shardCount }, (_, i) => `book.${i}`);
+  const actors: ActorDef[] = [
+    { name: 'ingest', kind: kmm.v1.ActorKind.INGEST, script: shellScript('@kmm/ingest-worker'), shardCount, extra },
+    ...books.map((name, i) => ({ name, kind: kmm.v1.ActorKind.BOOK, script: shellScript('@kmm/book-worker'), shard: i, shardCount, extra })),
+    { name: 'strategy', kind: kmm.v1.ActorKind.STRATEGY, script: shellScript('@kmm/strategy-worker'), shardCount, extra },
+    { name: 'exec', kind: kmm.v1.ActorKind.EXEC, script: shellScript('@kmm/exec-worker'), shardCount, extra },
+  ];
+  const edges: Array<[string, string]> = [
+    ['ingest', 'strategy'],
+    ['ingest', 'exec'],
+    ['strategy', 'exec'],
+    ...books.flatMap((b): Array<[string, string]> => [
+      ['ingest', b],
+      [b, 'strategy'],
+      [b, 'exec'],
+    ]),
+  ];
+  return { actors, edges, shutdownOrder: ['ingest', ...books, 'strategy', 'exec'] };
+}
