@@ -8,8 +8,9 @@
  *   {type:'init', in?: MessagePort, out?: MessagePort}  -> {type:'ready'}
  *   sink:   {type:'expect', n} -> {type:'ack'}; after n messages -> {type:'report', count, p50Ns,
  *           p99Ns, maxNs, firstSentNs, lastRecvNs} (same fields as the chain actor's sink_report)
- *   source: {type:'emit', n, paced}: paced = one message per event-loop turn (setImmediate), as the
- *           chain actor does; otherwise a synchronous burst.
+ *   source: {type:'emit', n, paced, gapMs?}: paced = one message per event-loop turn (setImmediate),
+ *           or one every gapMs (setTimeout) when gapMs > 0, as the chain actor does; otherwise a
+ *           synchronous burst.
  * Data: {header:{senderSeq, emitMonoNs, causationId, recvMonoNs, ...}, bookFeatures:{...}}, the plain
  * equivalent of the runtime's Envelope; header.recvMonoNs is the source's hrtime stamp.
  */
@@ -109,10 +110,14 @@ parentPort.on('message', (m) => {
     if (!m.paced) {
       for (let i = 0; i < n; i++) sendOne(i);
     } else {
+      const gapMs = Number(m.gapMs ?? 0);
       let i = 0;
       const step = () => {
         sendOne(i);
-        if (++i < n) setImmediate(step);
+        if (++i < n) {
+          if (gapMs > 0) setTimeout(step, gapMs);
+          else setImmediate(step);
+        }
       };
       step();
     }

@@ -2,17 +2,23 @@
 /**
  * Transport benchmark (issue 2): what the actor runtime costs on top of a raw MessageChannel.
  *
- * In ONE process run, interleaved round by round (the order rotates every round so drift and
- * background load hit every configuration alike), it measures:
- *   latency (paced: one message per event-loop turn, so every message is its own batch):
+ Four pipelines, all alive for the whole run:
  *     runtime hop    source -> sink                      (Supervisor + chain actor, protobuf BookFeatures)
  *     runtime chain  source -> relay -> relay -> sink    (4 actors, 3 hops)
  *     floor hop      raw MessageChannel, plain-object structured clone, 1 hop
  *     floor chain    same, 3 hops
- *   one-way latency = sink's hrtime - source's hrtime stamp taken just before the send
- *   (process.hrtime is one monotonic clock for all threads of the process).
- *   throughput (burst: the source sends N messages in one synchronous loop):
- *     runtime chain vs floor chain (and hop vs hop): count / (last receive - first send stamp).
+ * each driven in three modes, interleaved round by round in ONE process run (the order rotates
+ * every round so drift and background load hit every configuration alike):
+ *   latency   paced with a gap (one message every --gap-ms via setTimeout): every message is its
+ *             own batch and finds the receivers idle, so this is the one-way latency of a lone
+ *             message, without queueing behind earlier ones.
+ *   b2b       paced back to back (one message per event-loop turn, setImmediate): still one batch
+ *             per message, but the source outruns the receivers, so latency here is mostly queueing;
+ *             its messages/s is the throughput without any batching benefit.
+ *   burst     the source sends N messages in one synchronous loop: throughput with batching.
+ * one-way latency = sink's hrtime - source's hrtime stamp taken just before the send
+ * (process.hrtime is one monotonic clock for all threads of the process);
+ * throughput = count / (sink's last receive - source's first send stamp).
  * Then, in the main thread, per-message costs of the pieces the runtime adds (protobuf encode /
  * decode, mailbox, setImmediate turn, postMessage) to explain the difference.
  *
@@ -20,7 +26,8 @@
  *   node bench/transport.bench.mjs            # ~60 s or less
  *   node bench/transport.bench.mjs --quick    # ~10 s
  *   node bench/transport.bench.mjs --json     # machine-readable result on stdout
- *   overrides: --rounds N  --lat-n N  --tput-n N
+ *   overrides: --rounds N  --lat-n N  --b2b-n N  --tput-n N  --gap-ms N
+ *   diagnosis: --only lat|b2b|burst (one mode)  --heartbeat-ms N (runtime Health period, default 1000)
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +47,13 @@ function intArg(name, dflt) {
   return v;
 }
 const ROUNDS = intArg('--rounds', QUICK ? 3 : 5);
-const LAT_N = intArg('--lat-n', QUICK ? 1000 : 4000);
+const LAT_N = intArg('--lat-n', QUICK ? 300 : 1000);
+const B2B_N = intArg('--b2b-n', QUICK ? 2000 : 5000);
+const GAP_MS = intArg('--gap-ms', 1);
+const HEARTBEAT_MS = intArg('--heartbeat-ms', 1000);
+const onlyAt = argv.indexOf('--only');
+const ONLY = onlyAt >= 0 ? argv[onlyAt + 1] : null;
+if (ONLY !== null && !['lat', 'b2b', 'burst'].includes(ONLY)) throw new Error(`--only takes lat|b2b|burst, got ${ONLY}`);
 const TPUT_N = intArg('--tput-n', QUICK ? 20_000 : 100_000);
 /** The relay's mailbox hard limit is 4 x 65536 state messages; a burst must stay well under it. */
 const TPUT_N_MAX = 200_000;
@@ -65,7 +78,8 @@ const machine = {
 };
 const machineLine = `machine: ${machine.cpu} x${machine.cores} cores, ${machine.memGiB} GiB, node ${machine.node}, ${machine.platform}, ${machine.date}, loadavg at start ${machine.loadavgStart.join(' ')}`;
 say(machineLine);
-say(`params: rounds=${ROUNDS}, latency n=${LAT_N}/round (paced), throughput n=${TPUT_N}/round (burst)${QUICK ? ' [--quick]' : ''}`);
+const paramsLine = `params: rounds=${ROUNDS} interleaved; per round: latency n=${LAT_N} (one every ${GAP_MS} ms), b2b n=${B2B_N} (one per event-loop turn), burst n=${TPUT_N}${QUICK ? ' [--quick]' : ''}`;
+say(paramsLine);
 
 // ---- runtime topologies (one Supervisor, two independent pipelines) -----------------------------
 
@@ -87,7 +101,8 @@ const sup = new Supervisor({
     ['chain.relay2', 'chain.sink'],
   ],
   config: {},
-  heartbeatMs: 1000,
+  heartbeatMs: HEARTBEAT_MS,
+  hangTimeoutMs: Math.max(10_000, HEARTBEAT_MS * 10),
   shutdownOrder: ['hop.src', 'chain.src', 'chain.relay1', 'chain.relay2', 'hop.sink', 'chain.sink'],
 });
 
@@ -124,12 +139,19 @@ function sinkReport(sink, fire) {
 
 const control = (json) => ({ control: { kind: kmm.v1.ControlKind.CONTROL_KIND_UNSPECIFIED, json: JSON.stringify(json) } });
 
-async function runtimeRound(topo, n, paced) {
+/** Control fields for the source per mode. */
+const MODES = {
+  lat: { paced: true, gapMs: GAP_MS },
+  b2b: { paced: true, gapMs: 0 },
+  burst: { paced: false, gapMs: 0 },
+};
+
+async function runtimeRound(topo, n, mode) {
   const sink = `${topo}.sink`;
   // The ack (report:true answers at once with count 0) guarantees the sink is armed before the
   // source starts: supervisor->sink and source->sink are different channels.
   await sinkReport(sink, () => sup.send(sink, control({ expect: n, report: true })));
-  const r = await sinkReport(sink, () => sup.send(`${topo}.src`, control({ emit: n, paced })));
+  const r = await sinkReport(sink, () => sup.send(`${topo}.src`, control({ emit: n, ...MODES[mode] })));
   if (fatal) throw fatal;
   if (r.count !== n) throw new Error(`${sink}: expected ${n} messages, got ${r.count}`);
   return r;
@@ -175,12 +197,12 @@ async function floorTopology(hops) {
   return { workers, src: workers[0], sink: workers[workers.length - 1] };
 }
 
-async function floorRound(topo, n, paced) {
+async function floorRound(topo, n, mode) {
   const ack = nextMessage(topo.sink, 'ack');
   topo.sink.postMessage({ type: 'expect', n });
   await ack;
   const done = nextMessage(topo.sink, 'report');
-  topo.src.postMessage({ type: 'emit', n, paced });
+  topo.src.postMessage({ type: 'emit', n, ...MODES[mode] });
   const r = await done;
   if (fatal) throw fatal;
   return r;
@@ -188,16 +210,17 @@ async function floorRound(topo, n, paced) {
 
 // ---- the measured configurations ------------------------------------------------------------------
 
-const CONFIGS = [
-  { key: 'rtHopLat', label: 'runtime hop', kind: 'lat', run: (n) => runtimeRound('hop', n, true) },
-  { key: 'flHopLat', label: 'floor hop', kind: 'lat', run: (n) => floorRound(floor.hop, n, true) },
-  { key: 'rtChainLat', label: 'runtime chain', kind: 'lat', run: (n) => runtimeRound('chain', n, true) },
-  { key: 'flChainLat', label: 'floor chain', kind: 'lat', run: (n) => floorRound(floor.chain, n, true) },
-  { key: 'rtHopTput', label: 'runtime hop', kind: 'tput', run: (n) => runtimeRound('hop', n, false) },
-  { key: 'flHopTput', label: 'floor hop', kind: 'tput', run: (n) => floorRound(floor.hop, n, false) },
-  { key: 'rtChainTput', label: 'runtime chain', kind: 'tput', run: (n) => runtimeRound('chain', n, false) },
-  { key: 'flChainTput', label: 'floor chain', kind: 'tput', run: (n) => floorRound(floor.chain, n, false) },
-];
+const N_BY_MODE = { lat: LAT_N, b2b: B2B_N, burst: TPUT_N };
+const WARM_N_BY_MODE = { lat: Math.min(LAT_N, 100), b2b: Math.min(B2B_N, 1000), burst: Math.min(TPUT_N, 20_000) };
+const CONFIGS = [];
+for (const mode of ONLY ? [ONLY] : ['lat', 'b2b', 'burst']) {
+  for (const topo of ['hop', 'chain']) {
+    const M = mode[0].toUpperCase() + mode.slice(1);
+    const T = topo[0].toUpperCase() + topo.slice(1);
+    CONFIGS.push({ key: `rt${T}${M}`, label: `runtime ${topo}`, topo, mode, run: (n) => runtimeRound(topo, n, mode) });
+    CONFIGS.push({ key: `fl${T}${M}`, label: `floor ${topo}`, topo, mode, run: (n) => floorRound(floor[topo], n, mode) });
+  }
+}
 
 const t0 = Date.now();
 await sup.start();
@@ -205,14 +228,14 @@ const floor = { hop: await floorTopology(1), chain: await floorTopology(3) };
 progress(`started 6 runtime actors and 6 floor workers in ${Date.now() - t0} ms`);
 
 // Warm-up (JIT, first-touch allocations): one short pass of everything, not recorded.
-for (const c of CONFIGS) await c.run(c.kind === 'lat' ? Math.min(LAT_N, 1000) : Math.min(TPUT_N, 20_000));
+for (const c of CONFIGS) await c.run(WARM_N_BY_MODE[c.mode]);
 
 const samples = Object.fromEntries(CONFIGS.map((c) => [c.key, []]));
 for (let r = 0; r < ROUNDS; r++) {
   const t = Date.now();
   for (let j = 0; j < CONFIGS.length; j++) {
     const c = CONFIGS[(j + r) % CONFIGS.length];
-    const rep = await c.run(c.kind === 'lat' ? LAT_N : TPUT_N);
+    const rep = await c.run(N_BY_MODE[c.mode]);
     const spanNs = rep.lastRecvNs - rep.firstSentNs;
     samples[c.key].push({ p50Ns: rep.p50Ns, p99Ns: rep.p99Ns, maxNs: rep.maxNs, msgsPerS: spanNs > 0 ? (rep.count * 1e9) / spanNs : 0 });
   }
@@ -345,22 +368,25 @@ const summary = {};
 for (const c of CONFIGS) {
   const xs = samples[c.key];
   const f = (k) => ({ median: median(xs.map((x) => x[k])), min: Math.min(...xs.map((x) => x[k])), max: Math.max(...xs.map((x) => x[k])), rounds: xs.map((x) => x[k]) });
-  summary[c.key] = c.kind === 'lat' ? { p50Ns: f('p50Ns'), p99Ns: f('p99Ns'), maxNs: f('maxNs') } : { msgsPerS: f('msgsPerS') };
+  summary[c.key] = { p50Ns: f('p50Ns'), p99Ns: f('p99Ns'), maxNs: f('maxNs'), msgsPerS: f('msgsPerS') };
 }
 /** runtime/floor: ratio of the medians, and the range of the per-round (paired) ratios. */
 function ratio(rtKey, flKey, field) {
+  if (!samples[rtKey] || !samples[flKey]) return null; // mode not run (--only)
   const rt = samples[rtKey].map((x) => x[field]);
   const fl = samples[flKey].map((x) => x[field]);
   const paired = rt.map((x, i) => x / fl[i]);
   return { ofMedians: median(rt) / median(fl), pairedMin: Math.min(...paired), pairedMax: Math.max(...paired) };
 }
 const ratios = {
-  hopP50: ratio('rtHopLat', 'flHopLat', 'p50Ns'),
-  hopP99: ratio('rtHopLat', 'flHopLat', 'p99Ns'),
-  chainP50: ratio('rtChainLat', 'flChainLat', 'p50Ns'),
-  chainP99: ratio('rtChainLat', 'flChainLat', 'p99Ns'),
-  hopThroughput: ratio('rtHopTput', 'flHopTput', 'msgsPerS'),
-  chainThroughput: ratio('rtChainTput', 'flChainTput', 'msgsPerS'),
+  hopLatencyP50: ratio('rtHopLat', 'flHopLat', 'p50Ns'),
+  hopLatencyP99: ratio('rtHopLat', 'flHopLat', 'p99Ns'),
+  chainLatencyP50: ratio('rtChainLat', 'flChainLat', 'p50Ns'),
+  chainLatencyP99: ratio('rtChainLat', 'flChainLat', 'p99Ns'),
+  hopB2bThroughput: ratio('rtHopB2b', 'flHopB2b', 'msgsPerS'),
+  chainB2bThroughput: ratio('rtChainB2b', 'flChainB2b', 'msgsPerS'),
+  hopBurstThroughput: ratio('rtHopBurst', 'flHopBurst', 'msgsPerS'),
+  chainBurstThroughput: ratio('rtChainBurst', 'flChainBurst', 'msgsPerS'),
 };
 
 const us = (ns) => (ns / 1000).toFixed(1);
@@ -368,35 +394,42 @@ const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 const latCell = (s) => `${lpad(us(s.median), 7)} [${us(s.min)}..${us(s.max)}]`;
 const fmtK = (x) => Math.round(x).toLocaleString('en-US');
-const rat = (r, d = 2) => `${r.ofMedians.toFixed(d)} (rounds ${r.pairedMin.toFixed(d)}..${r.pairedMax.toFixed(d)})`;
+const tputCell = (s) => `${lpad(fmtK(s.median), 9)} [${fmtK(s.min)}..${fmtK(s.max)}]`;
+const rat = (r, d = 2) => (r === null ? 'not run' : `${r.ofMedians.toFixed(d)}  (per round ${r.pairedMin.toFixed(d)}..${r.pairedMax.toFixed(d)})`);
+const rowName = (c) => `${pad(c.label, 14)} ${c.topo === 'hop' ? '(1 hop) ' : '(3 hops)'}`;
+const cfg = (key) => CONFIGS.find((x) => x.key === key);
 
 const lines = [];
 lines.push(machineLine + `, loadavg at end ${machine.loadavgEnd.join(' ')}`);
-lines.push(`params: rounds=${ROUNDS} interleaved, latency n=${LAT_N}/round paced, throughput n=${TPUT_N}/round burst; median over rounds [min..max]`);
+lines.push(paramsLine);
+lines.push('cells: median over rounds [min..max of the per-round values]');
 lines.push('');
-lines.push('one-way latency, µs            p50                      p99                      max');
-for (const k of ['rtHopLat', 'flHopLat', 'rtChainLat', 'flChainLat']) {
-  const c = CONFIGS.find((x) => x.key === k);
+lines.push(`latency: one message every ${GAP_MS} ms, one-way µs       p50                      p99                      max`);
+for (const k of ['rtHopLat', 'flHopLat', 'rtChainLat', 'flChainLat'].filter((x) => summary[x])) {
   const s = summary[k];
-  const hops = k.includes('Hop') ? '(1 hop) ' : '(3 hops)';
-  lines.push(`  ${pad(c.label, 14)} ${hops}  ${pad(latCell(s.p50Ns), 24)} ${pad(latCell(s.p99Ns), 24)} ${latCell(s.maxNs)}`);
+  lines.push(`  ${rowName(cfg(k))}                   ${pad(latCell(s.p50Ns), 24)} ${pad(latCell(s.p99Ns), 24)} ${latCell(s.maxNs)}`);
 }
 lines.push('');
-lines.push('throughput, messages/s (burst)  median        [min..max]');
-for (const k of ['rtHopTput', 'flHopTput', 'rtChainTput', 'flChainTput']) {
-  const c = CONFIGS.find((x) => x.key === k);
-  const s = summary[k].msgsPerS;
-  const hops = k.includes('Hop') ? '(1 hop) ' : '(3 hops)';
-  lines.push(`  ${pad(c.label, 14)} ${hops}  ${lpad(fmtK(s.median), 11)}   [${fmtK(s.min)}..${fmtK(s.max)}]`);
+lines.push('back to back: one message per event-loop turn     messages/s                   p50 µs (queueing)');
+for (const k of ['rtHopB2b', 'flHopB2b', 'rtChainB2b', 'flChainB2b'].filter((x) => summary[x])) {
+  const s = summary[k];
+  lines.push(`  ${rowName(cfg(k))}                   ${pad(tputCell(s.msgsPerS), 28)} ${latCell(s.p50Ns)}`);
 }
 lines.push('');
-lines.push('ratios runtime/floor (ratio of medians; range of the per-round paired ratios)');
-lines.push(`  hop   latency p50  ${rat(ratios.hopP50)}`);
-lines.push(`  hop   latency p99  ${rat(ratios.hopP99)}`);
-lines.push(`  chain latency p50  ${rat(ratios.chainP50)}`);
-lines.push(`  chain latency p99  ${rat(ratios.chainP99)}`);
-lines.push(`  hop   throughput   ${rat(ratios.hopThroughput)}   (>1 = runtime faster)`);
-lines.push(`  chain throughput   ${rat(ratios.chainThroughput)}   (>1 = runtime faster)`);
+lines.push(`burst: ${TPUT_N} messages in one loop               messages/s`);
+for (const k of ['rtHopBurst', 'flHopBurst', 'rtChainBurst', 'flChainBurst'].filter((x) => summary[x])) {
+  lines.push(`  ${rowName(cfg(k))}                   ${tputCell(summary[k].msgsPerS)}`);
+}
+lines.push('');
+lines.push('ratios runtime/floor: ratio of the medians (range of the per-round paired ratios)');
+lines.push(`  latency p50, hop           ${rat(ratios.hopLatencyP50)}`);
+lines.push(`  latency p99, hop           ${rat(ratios.hopLatencyP99)}`);
+lines.push(`  latency p50, chain         ${rat(ratios.chainLatencyP50)}`);
+lines.push(`  latency p99, chain         ${rat(ratios.chainLatencyP99)}`);
+lines.push(`  throughput b2b, hop        ${rat(ratios.hopB2bThroughput)}   (<1 = runtime slower)`);
+lines.push(`  throughput b2b, chain      ${rat(ratios.chainB2bThroughput)}`);
+lines.push(`  throughput burst, hop      ${rat(ratios.hopBurstThroughput)}`);
+lines.push(`  throughput burst, chain    ${rat(ratios.chainBurstThroughput)}`);
 lines.push('');
 lines.push(`per-message costs in one thread (ns; BookFeatures envelope = ${micro.encodedBytes} bytes encoded):`);
 lines.push(`  build the BookFeatures object            ${lpad(micro.buildObjectNs, 6)}   (both paths)`);
@@ -413,7 +446,7 @@ lines.push(`  one setImmediate turn, idle loop         ${lpad(micro.setImmediate
 lines.push(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
 if (AS_JSON) {
-  process.stdout.write(JSON.stringify({ machine, params: { rounds: ROUNDS, latN: LAT_N, tputN: TPUT_N, quick: QUICK }, summary, ratios, micro, samples }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ machine, params: { rounds: ROUNDS, latN: LAT_N, gapMs: GAP_MS, b2bN: B2B_N, tputN: TPUT_N, quick: QUICK }, summary, ratios, micro, samples }, null, 2) + '\n');
 } else {
   console.log('');
   for (const l of lines) console.log(l);

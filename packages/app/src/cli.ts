@@ -8,10 +8,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, cliFromAssignments, explainConfig, explainConfigJson, loadConfig } from '@kmm/shared';
 import { runSimCli } from '@kmm/sim';
 import { runReplayCli } from '@kmm/book-worker';
+import { runProbeCli } from '@kmm/exec-worker';
 import { runReportCli } from './report/index.js';
 import { runDemo, printSummary } from './commands/demo.js';
 import { runLive, UsageError } from './commands/run.js';
 import { ackBreach } from './commands/ack-breach.js';
+import { runBenchCli } from './proof/bench.js';
+import { runChaosCli } from './proof/chaos.js';
 
 const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
 
@@ -132,12 +135,42 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('probe')
+    .description('connectivity probe of 003: connect, place 1 contract at 1c, confirm, cancel, confirm')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]', '--env sim|demo|prod [--config FILE]')
+    .action(async (args: string[]) => {
+      process.exitCode = await runProbeCli(args);
+    });
+
+  program
     .command('ack-breach')
     .description('acknowledge a start-up position cap breach in a running system (re-enables trading)')
     .option('--run <dir>', 'run folder of the running system (default: the newest under runs/)')
     .option('--market <ticker>', 'only this market')
     .action(async (o) => {
       process.stdout.write((await ackBreach({ run: o.run, market: o.market })) + '\n');
+    });
+
+  program
+    .command('bench')
+    .description('latency and scale benchmarks: `bench latency [--markets N] [--rate R] [--duration S] [--json]`, `bench scale`')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]', 'latency|scale and their options (kmm bench --help)')
+    .action(async (args: string[]) => {
+      process.exitCode = await runBenchCli(args);
+    });
+
+  program
+    .command('chaos')
+    .description('chaos soak: the demo under a seeded random fault schedule, then invariant checks against the exchange')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]', '[--duration S] [--seed X] [--markets N] [--json]')
+    .action(async (args: string[]) => {
+      process.exitCode = await runChaosCli(args);
     });
 
   return program;

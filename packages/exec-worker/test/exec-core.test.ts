@@ -238,3 +238,44 @@ describe('ExecCore rate budget (property)', () => {
     );
   });
 });
+
+describe('ExecCore outputs', () => {
+  it('queue positions reach the book shard as WorkingOrders with exchange_ahead_centi', () => {
+    const { core } = readyCore({ shardCount: 4 });
+    const c = cmds(core.onTargets(target(4800, 0), 10));
+    core.onCommandResult(ackAll(c[0]), 11);
+    const oid = core.bk.get(c[0].orders[0].clientOrderId!)!.orderId;
+    const fx = core.onQueuePositions([{ market: MKT, orderId: oid, aheadCenti: 1234 }], 12);
+    const wo = fx.out.find((o) => o.peer.startsWith('book.') && o.body.workingOrders);
+    expect(wo?.peer).toMatch(/^book\.[0-3]$/);
+    expect(wo?.body.workingOrders?.orders?.[0]).toMatchObject({ orderId: oid, exchangeAheadCenti: 1234 });
+    expect(wo?.body.workingOrders?.restingBidCenti).toBe(500);
+  });
+  it('taker intents go out as IOC non-post-only creates, or are refused with a typed reject', () => {
+    const { core } = readyCore();
+    const fx = core.onTakerIntent({ market: MKT, side: BID, limitPrice: 5500, countCenti: 200, tif: kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reason: kmm.v1.TakerReason.BAILOUT }, 10);
+    expect(fx.commands[0].orders[0]).toMatchObject({ taker: true, postOnly: false, tif: kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, price: 5500 });
+    const bad = core.onTakerIntent({ market: MKT, side: BID, limitPrice: 5550, countCenti: 200 }, 11);
+    expect(bad.commands).toHaveLength(0);
+    expect(bad.out.find((o) => o.body.orderReject)?.body.orderReject).toMatchObject({ code: RC.PREFLIGHT });
+  });
+  it('tape rows carry mid, our quotes, inventory and P&L', () => {
+    const { core } = readyCore({ tapeIntervalMs: 1000 });
+    const c = cmds(core.onTargets(target(4800, 5200, 500, MKT, 4900, 5100), 10));
+    core.onCommandResult(ackAll(c[0]), 11);
+    core.onFill({ tradeId: 'T', orderId: core.bk.get(c[0].orders[0].clientOrderId!)!.orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 100, postPositionCenti: 100 }, 12, 'ws');
+    const fx = core.onTimer(1100);
+    expect(fx.tape[0]).toMatchObject({ ticker: MKT, midPrice: 5000, myBid: 4800, myAsk: 5200, inventoryCenti: 100, unrealizedPnlMoney: 200 });
+  });
+  it('journal records every command, ack, reject and fill', () => {
+    const { core } = readyCore();
+    const kinds: string[] = [];
+    const take = (fx: { journal: { k: string }[] }) => kinds.push(...fx.journal.map((r) => r.k));
+    const fx0 = core.onTargets(target(4800, 5200), 10);
+    const c = cmds(fx0);
+    take(fx0);
+    take(core.onCommandResult({ ...ackAll(c[0]), acks: ackAll(c[0]).acks.slice(0, 1), rejects: rejectAll(c[0], RC.INSUFFICIENT_BALANCE).rejects.slice(1) }, 11));
+    take(core.onFill({ tradeId: 'T9', market: MKT, side: BID, yesPrice: 4800, countCenti: 100 }, 12, 'ws'));
+    expect(kinds).toEqual(expect.arrayContaining(['cmd', 'ack', 'rej', 'fill']));
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadConfig, type LoadedConfig } from '@kmm/shared';
+import { KALSHI_TUNING, loadWithTuning } from './tuning.js';
 import { startSimThread, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
@@ -46,13 +46,14 @@ export function newRunDir(base: string | undefined, label: string): string {
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const print = opts.quiet ? () => {} : (l: string) => process.stdout.write(l + '\n');
-  const loaded: LoadedConfig = loadConfig({
-    file: opts.config,
-    env: process.env,
-    cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) },
-  });
+  const { loaded, applied } = loadWithTuning(
+    { file: opts.config, env: process.env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
+    // The simulator's markets resolve weeks out: let market selection keep all N of them.
+    { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets },
+  );
   const runDir = newRunDir(opts.out, 'demo');
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
+  if (applied.length) print(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}`);
   const sim = await startSimThread({
     port: 0,
     seed: opts.seed,

@@ -5,7 +5,8 @@
  * printed or logged; a key file readable by others gets a warning. `prod` needs an explicit
  * confirmation flag.
  */
-import { loadConfig, loadPrivateKeyPem, Signer } from '@kmm/shared';
+import { loadPrivateKeyPem, Signer } from '@kmm/shared';
+import { KALSHI_TUNING, loadWithTuning } from './tuning.js';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type ExchangeEndpoints } from '../system/system.js';
 import { generateReport } from '../report/index.js';
@@ -36,7 +37,8 @@ export async function runLive(opts: RunOptions): Promise<number> {
   if (opts.env === 'prod' && !opts.confirmProd && !opts.paper) {
     throw new UsageError('refusing to trade on Kalshi production without --confirm-prod (or use --paper, or --env demo)');
   }
-  const loaded = loadConfig({ file: opts.config, env: process.env, cli: { kmm_env: opts.env, ...(opts.set ?? {}) } });
+  const { loaded, applied } = loadWithTuning({ file: opts.config, env: process.env, cli: { kmm_env: opts.env, ...(opts.set ?? {}) } }, KALSHI_TUNING);
+  if (applied.length) process.stdout.write(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}\n`);
   const v = loaded.values;
   const rest = String(v.kmm_rest_base_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].rest));
   const ws = String(v.kmm_ws_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].ws));

@@ -114,6 +114,7 @@ export class FeatureEngine {
   // trades
   volumeRateCentiPerS = 0;
   volumeSpike = false;
+  private firstTradeNs = -1;
   lastTradePrice = 0;
   lastTradeCenti = 0;
 
@@ -215,6 +216,7 @@ export class FeatureEngine {
 
   onTrade(yesPrice: number, countCenti: number, nowNs: number): void {
     const dtS = this.lastTradeNs < 0 ? 0 : Math.max(0, (nowNs - this.lastTradeNs) / NS_PER_S);
+    if (this.firstTradeNs < 0) this.firstTradeNs = nowNs;
     this.lastTradeNs = nowNs;
     this.vLong = this.vLong * Math.exp(-dtS / this.p.volumeWindowS) + countCenti;
     this.vShort = this.vShort * Math.exp(-dtS / this.p.volumeSpikeWindowS) + countCenti;
@@ -230,7 +232,10 @@ export class FeatureEngine {
     const longRate = (this.vLong * Math.exp(-dtS / this.p.volumeWindowS)) / this.p.volumeWindowS;
     const shortRate = (this.vShort * Math.exp(-dtS / this.p.volumeSpikeWindowS)) / this.p.volumeSpikeWindowS;
     this.volumeRateCentiPerS = longRate;
-    this.volumeSpike = shortRate > 0 && shortRate > this.p.volumeSpikeMultiplier * longRate;
+    // No average yet, no spike: until the long window has been observed once, every first
+    // trade would look like a multiple of a near-zero average.
+    const warmedUp = (nowNs - this.firstTradeNs) / NS_PER_S >= this.p.volumeWindowS;
+    this.volumeSpike = warmedUp && shortRate > 0 && shortRate > this.p.volumeSpikeMultiplier * longRate;
   }
 
   /** Writes the feature fields into a BookFeatures message body. */

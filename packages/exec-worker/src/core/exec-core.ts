@@ -70,6 +70,8 @@ export interface Cause {
   arrivalMonoNs: number;
 }
 const NO_CAUSE: Cause = { recvMonoNs: 0, arrivalMonoNs: 0 };
+/** A command issued more than this after its target arrived was deferred, not processed. */
+const DEFERRED_AFTER_MS = 0.1;
 
 export interface CommandResult {
   cmdId: number;
@@ -175,6 +177,12 @@ export class ExecCore {
   private maxFillTsMs = 0;
   private wasBlockedGlobal = false;
   private startupReconciledAtMs = 0;
+  /** markets to diff / to report WorkingOrders for: lists, so a message costs O(touched markets), not O(all markets) */
+  private dirtyList: MarketRef[] = [];
+  private dirtySpare: MarketRef[] = [];
+  private readonly woList: MarketRef[] = [];
+  /** markets with a target or orders: the only ones the timer scans */
+  private readonly activeMarkets = new Set<MarketRef>();
 
   // scratch (reused every call)
   private readonly decision = newDecision();
@@ -198,6 +206,8 @@ export class ExecCore {
     duplicateFills: 0,
     divergences: 0,
     tokensWrite: 0,
+    /** commands issued later than the target that caused them (churn gates, rate limits, timers) */
+    deferredCommands: 0,
   };
 
   constructor(params: ExecParams, opts: ExecCoreOptions) {
@@ -252,7 +262,7 @@ export class ExecCore {
     m.target = t;
     m.cause = cause;
     this.buildSlotTargets(m, nowMs);
-    m.dirty = true;
+    this.markDirty(m);
     this.pump(nowMs);
     return this.fx;
   }
@@ -349,7 +359,7 @@ export class ExecCore {
       this.journal({ k: 'pos', market, position_centi: p.positionCenti ?? 0, src: 'ws' });
       this.send('strategy', { position: p });
       const m = this.markets.get(market);
-      if (m) m.dirty = true;
+      if (m) this.markDirty(m);
       this.pump(nowMs);
     }
     return this.fx;
@@ -363,8 +373,8 @@ export class ExecCore {
       if (state !== m.trust) {
         m.trust = state;
         m.trustSinceMs = nowMs;
-        m.dirty = true;
-        m.woDirty = true;
+        this.markDirty(m);
+        this.markWo(m);
         if (state !== TRUSTED) m.retryAtMs = minPos(m.retryAtMs, nowMs + this.params.staleCancelGraceMs);
       }
     }
@@ -402,8 +412,8 @@ export class ExecCore {
       else if (ev === 'determined') m.status = kmm.v1.MarketStatus.MARKET_DETERMINED;
       else if (ev === 'settled') m.status = kmm.v1.MarketStatus.MARKET_FINALIZED;
       if (l.priceRanges && l.priceRanges.length > 0) m.grid = gridOf(l.priceRanges);
-      m.dirty = true;
-      m.woDirty = true;
+      this.markDirty(m);
+      this.markWo(m);
     }
     this.pump(nowMs);
     return this.fx;
@@ -426,7 +436,7 @@ export class ExecCore {
       const m = this.markets.get(q.market);
       if (!m) continue;
       m.queueAhead.set(q.orderId, q.aheadCenti);
-      m.woDirty = true;
+      this.markWo(m);
     }
     this.emitWorkingOrders();
     void nowMs;
@@ -515,10 +525,7 @@ export class ExecCore {
       this.journal({ k: 'startup_reconciled', adopted: res.adopted, unknown_cancelled: res.unknownCancelled, divergences: res.divergences.length });
     }
     this.journal({ k: 'reconcile', orders: snap.orders.length, positions: snap.positions.length, fills: snap.fills.length, divergences: res.divergences.length });
-    for (const m of this.markets.values()) {
-      m.dirty = true;
-      m.woDirty = true;
-    }
+    this.markAllDirty();
     let uncertainLeft = 0;
     for (const o of this.bk.byCoid.values()) if (o.status === OrderStatus.UNCERTAIN) uncertainLeft++;
     if (uncertainLeft > 0) this.reconcileRetryAtMs = minPos(this.reconcileRetryAtMs, nowMs + Math.max(RECONCILE_MIN_GAP_MS, this.params.reconcileGraceMs));
@@ -591,10 +598,10 @@ export class ExecCore {
     const blocked = this.breakers.isOpen(nowMs) || this.limiter.isPaused(nowMs);
     if (this.wasBlockedGlobal && !blocked) this.markAllDirty();
     this.wasBlockedGlobal = blocked;
-    for (const m of this.markets.values()) {
+    for (const m of this.activeMarkets) {
       if (m.retryAtMs > 0 && nowMs >= m.retryAtMs) {
         m.retryAtMs = 0;
-        m.dirty = true;
+        this.markDirty(m);
       }
     }
     this.pump(nowMs);
@@ -633,7 +640,7 @@ export class ExecCore {
         o.wantCancel = true;
       }
       const m = this.markets.get(v.market);
-      if (m) m.dirty = true;
+      if (m) this.markDirty(m);
     }
     this.adoptUnknownMarkets(nowMs);
     this.pump(nowMs);
@@ -646,7 +653,7 @@ export class ExecCore {
       if (this.markets.has(mk)) continue;
       this.upsertMarket({ market: mk, status: kmm.v1.MarketStatus.MARKET_STATUS_UNSPECIFIED }, nowMs);
       const m = this.markets.get(mk);
-      if (m) m.dirty = true;
+      if (m) this.markDirty(m);
     }
   }
 
@@ -690,11 +697,11 @@ export class ExecCore {
       if (!all && !list.includes(o.market)) continue;
       o.wantCancel = true;
     }
-    for (const m of this.markets.values()) {
+    for (const m of this.activeMarkets) {
       if (!all && !list.includes(m.market)) continue;
       m.target = null;
       this.clearSlotTargets(m);
-      m.dirty = true;
+      this.markDirty(m);
     }
     this.ops('cancel_all', all ? '' : list.join(','), 'info', { why });
     void nowMs;
@@ -745,7 +752,7 @@ export class ExecCore {
       existing.info = mi;
       if (mi.status) existing.status = mi.status;
       if (mi.priceRanges && mi.priceRanges.length > 0) existing.grid = gridOf(mi.priceRanges);
-      existing.dirty = true;
+      if (this.activeMarkets.has(existing)) this.markDirty(existing);
       return;
     }
     const L = this.params.maxLevelsPerSide;
@@ -831,11 +838,16 @@ export class ExecCore {
   /** Diffs every dirty market and sends what the gates allow. */
   private pump(nowMs: number): void {
     if (!this.startupReconciled) return;
-    for (const m of this.markets.values()) {
-      if (!m.dirty) continue;
+    // diffMarket may mark markets again (retry): take the list first, bounded by the market count
+    const list = this.dirtyList;
+    this.dirtyList = this.dirtySpare;
+    this.dirtySpare = list;
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i];
       m.dirty = false;
       this.diffMarket(m, nowMs);
     }
+    list.length = 0;
     // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
     this.flush(nowMs);
     this.emitWorkingOrders();
@@ -969,7 +981,7 @@ export class ExecCore {
         this.bk.unslot(c.o);
         c.o.wantCancel = true;
         orders.push({ kind: CK.CANCEL, market: c.o.market, clientOrderId: c.o.clientOrderId, orderId: c.o.orderId, side: c.o.side, price: c.o.price, level: c.o.level < 0 ? 0 : c.o.level });
-        c.m.woDirty = true;
+        this.markWo(c.m);
       }
       this.stats.cancels += take;
       // always the batched endpoint, even for one order: same 2 tokens per order, and its constant
@@ -988,7 +1000,7 @@ export class ExecCore {
       const cmdId = ++this.cmdSeq;
       this.bk.setPending(d.o, CK.DECREASE, cmdId, nowMs, d.o.price, d.o.filledCenti + d.countCenti);
       this.stats.decreases++;
-      d.m.woDirty = true;
+      this.markWo(d.m);
       this.emitCommand(cmdId, 'decrease', [{ kind: CK.DECREASE, market: d.o.market, clientOrderId: d.o.clientOrderId, orderId: d.o.orderId, side: d.o.side, price: d.o.price, countCenti: d.countCenti, level: d.o.level }], d.m.cause, ENDPOINT_COST.decrease, nowMs);
     }
     this.decreases.length = 0;
@@ -1002,7 +1014,7 @@ export class ExecCore {
       this.bk.setPending(a.o, CK.AMEND, cmdId, nowMs, a.price, a.countCenti);
       a.o.edgeBpsMilli = a.edgeBpsMilli;
       a.m.lastRepriceMs = nowMs;
-      a.m.woDirty = true;
+      this.markWo(a.m);
       this.stats.amends++;
       this.emitCommand(
         cmdId,
@@ -1074,7 +1086,7 @@ export class ExecCore {
     };
     this.bk.add(o);
     this.stats.ordersPlaced++;
-    c.m.woDirty = true;
+    this.markWo(c.m);
     return {
       kind: CK.PLACE,
       market: c.m.market,
@@ -1092,6 +1104,14 @@ export class ExecCore {
   }
 
   private emitCommand(id: number, op: ExecCommand['op'], orders: kmm.v1.IOrderCommand[], cause: Cause, tokens: number, nowMs: number): void {
+    // Tick-to-order latency is the hot path: a command issued while handling the target that
+    // caused it. A command issued later (a churn gate, the rate limiter or a timer released it)
+    // keeps no latency stamp, so intentional waits never pass for processing latency.
+    const deferredMs = cause.arrivalMonoNs > 0 ? nowMs - cause.arrivalMonoNs / 1e6 : 0;
+    if (deferredMs > DEFERRED_AFTER_MS) {
+      this.stats.deferredCommands++;
+      cause = NO_CAUSE;
+    }
     const cmd: ExecCommand = { id, op, orders, causeRecvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, issuedMs: nowMs, tokens };
     this.inflight.set(id, cmd);
     this.fx.commands.push(cmd);
@@ -1127,8 +1147,8 @@ export class ExecCore {
     this.send(this.bookPeer(o.market), { orderAck: ack });
     const m = this.markets.get(o.market);
     if (m) {
-      m.dirty = true;
-      m.woDirty = true;
+      this.markDirty(m);
+      this.markWo(m);
     }
   }
 
@@ -1155,8 +1175,8 @@ export class ExecCore {
     this.journal({ k: 'rej', kind: r.kind ?? 0, market, coid: r.clientOrderId ?? '', oid: r.orderId || (o ? o.orderId : ''), code, message: r.message ?? '', side, price: r.price ?? 0, uncertain });
     this.send('strategy', { orderReject: { kind: r.kind ?? 0, market, clientOrderId: r.clientOrderId ?? '', orderId: r.orderId || (o ? o.orderId : ''), code, message: r.message ?? '', side, price: r.price ?? 0 } });
     if (m) {
-      m.dirty = true;
-      m.woDirty = true;
+      this.markDirty(m);
+      this.markWo(m);
     }
   }
 
@@ -1197,8 +1217,8 @@ export class ExecCore {
     }
     const m = this.markets.get(market);
     if (m) {
-      m.dirty = true;
-      m.woDirty = true;
+      this.markDirty(m);
+      this.markWo(m);
     }
   }
 
@@ -1214,8 +1234,8 @@ export class ExecCore {
   }
 
   private emitWorkingOrders(): void {
-    for (const m of this.markets.values()) {
-      if (!m.woDirty) continue;
+    for (let i = 0; i < this.woList.length; i++) {
+      const m = this.woList[i];
       m.woDirty = false;
       const mo = this.bk.marketOrders(m.market);
       let bidC = 0;
@@ -1237,10 +1257,11 @@ export class ExecCore {
       this.send('strategy', { workingOrders: wo });
       this.send(this.bookPeer(m.market), { workingOrders: wo });
     }
+    this.woList.length = 0;
   }
 
   private emitTape(): void {
-    for (const m of this.markets.values()) {
+    for (const m of this.activeMarkets) {
       const pos = this.bk.positions.get(m.market);
       if (!m.target && (!pos || pos.positionCenti === 0)) continue;
       const t = m.target;
@@ -1278,9 +1299,29 @@ export class ExecCore {
   }
 
   private markAllDirty(): void {
-    for (const m of this.markets.values()) {
+    // markets holding orders are active too (adopted or unknown orders found by a reconcile)
+    for (const mk of this.bk.markets.keys()) {
+      const m = this.markets.get(mk);
+      if (m) this.activeMarkets.add(m);
+    }
+    for (const m of this.activeMarkets) {
+      this.markDirty(m);
+      this.markWo(m);
+    }
+  }
+
+  private markDirty(m: MarketRef): void {
+    if (!m.dirty) {
       m.dirty = true;
+      this.dirtyList.push(m);
+    }
+    this.activeMarkets.add(m);
+  }
+
+  private markWo(m: MarketRef): void {
+    if (!m.woDirty) {
       m.woDirty = true;
+      this.woList.push(m);
     }
   }
 }

@@ -45,7 +45,7 @@ export interface ExecParams {
   // --- rate limits (kalshi-api.md section 5)
   tier: Tier;
   rateBudgetPermille: number; // kmm_rate_budget_fraction: share of the tier's refill we allow ourselves
-  rateLimitPauseMs: number; // kmm_rate_limit_pause_s (003: 2 s)
+  rateLimitPauseMs: number; // rate_limit_pause_s (003: 2 s)
   batchMaxOrders: number; // kmm_batch_max_orders
   // --- venue order flags
   orderGroupContractsLimit: number; // kmm_order_group_contracts_limit (contracts, rolling 15 s); 0 = no group (also when kmm_order_group_enabled=false)
@@ -183,7 +183,7 @@ export function execParamsFrom(cfg: Record<string, unknown>, base: ExecParams = 
     staleCancelGraceMs: Math.round(num(cfg, 'MM_STALE_CANCEL_GRACE_S', d.staleCancelGraceMs / 1000, 0, 3600) * 1000),
     tier: tierRaw.toLowerCase() as Tier,
     rateBudgetPermille: Math.round(num(cfg, 'kmm_rate_budget_fraction', d.rateBudgetPermille / 1000, 0.05, 1) * 1000),
-    rateLimitPauseMs: Math.round(num(cfg, 'kmm_rate_limit_pause_s', d.rateLimitPauseMs / 1000, 0, 600) * 1000),
+    rateLimitPauseMs: Math.round(num(cfg, 'rate_limit_pause_s', d.rateLimitPauseMs / 1000, 0, 600) * 1000),
     batchMaxOrders: Math.round(num(cfg, 'kmm_batch_max_orders', d.batchMaxOrders, 1, 1000)),
     orderGroupContractsLimit: bool(cfg, 'kmm_order_group_enabled', d.orderGroupContractsLimit > 0)
       ? Math.round(num(cfg, 'kmm_order_group_contracts_limit', d.orderGroupContractsLimit || EXEC_DEFAULTS.orderGroupContractsLimit, 0, 1_000_000))

@@ -1,6 +1,6 @@
 /**
  * The exec worker entry (worker_thread): builds ExecCore from ctx.config/ctx.extra, wires it to
- * the REST gateway (or the paper gateway when ctx.extra.paper), the journal (runDir/exec.journal.jsonl)
+ * the REST gateway (or the paper gateway when ctx.extra.paper), the journal (runDir/journal.jsonl)
  * and the tape (runDir/tape.csv), and feeds it every message:
  *   strategy -> TargetQuotes, TakerIntent, Control; ingest -> ConnectionEvent, OrderAck
  *   (user_orders), Fill, Position, MarketTrust, Lifecycle; sup -> Control; self -> Timer.
@@ -31,7 +31,7 @@ function build(ctx: ActorContext): { runner: ExecRunner; minFillTsMs: number } {
   const extra = ctx.extra;
   const paper = extra.paper === true;
   const runDir = String(extra.runDir || ctx.startup.runDir || 'runs');
-  const journalPath = join(runDir, 'exec.journal.jsonl');
+  const journalPath = join(runDir, 'journal.jsonl');
   const prior = readJournal(journalPath);
   if (prior.badLines > 0 || prior.tornTail) ctx.log.warn({ bad: prior.badLines, torn: prior.tornTail }, 'journal had unreadable lines');
   const fsyncMs = typeof ctx.config.kmm_journal_fsync_ms === 'number' ? ctx.config.kmm_journal_fsync_ms : 100;
@@ -69,6 +69,8 @@ function build(ctx: ActorContext): { runner: ExecRunner; minFillTsMs: number } {
     send: (peer: string, body: EnvelopeBody) => {
       if (peers.has(peer)) ctx.send(peer, body);
       else ctx.stat('send_no_peer');
+      // Monitor feed for the supervisor (dashboard, run summary): one copy of what strategy learns.
+      if (peer === 'strategy' && (body.fill || body.position || body.workingOrders || body.orderReject)) ctx.send('sup', body);
     },
     ops: (event, market, level, fields) => ctx.ops(event, market, level, fields),
   });
@@ -93,6 +95,8 @@ function publishStats(ctx: ActorContext, r: ExecRunner): void {
   ctx.setStat('divergences', s.divergences);
   ctx.setStat('live_orders', r.core.bk.liveCount);
   ctx.setStat('http_429', r.core.limiter.rateLimited429);
+  ctx.setStat('deferred_commands', s.deferredCommands);
+  ctx.setStat('tick_to_order_count', r.tickToWire.count);
 }
 
 function onMessage(env: Envelope, from: string, ctx: ActorContext): void {

@@ -192,7 +192,13 @@ export class ExecRunner {
    */
   async startup(minFillTsMs = 0): Promise<void> {
     this.handle(this.core.start(this.nowMs(), minFillTsMs));
-    await this.until(() => this.core.startupReconciled);
+    // a failed start-up read is retried from core timers: tick here if nobody else does
+    const retry = this.timer ? null : setInterval(() => this.tick(), 200);
+    try {
+      await this.until(() => this.core.startupReconciled);
+    } finally {
+      if (retry) clearInterval(retry);
+    }
     let groupId = '';
     if (this.o.orderGroupContractsLimit > 0) {
       const g = await this.gw.createOrderGroup(this.o.orderGroupContractsLimit);

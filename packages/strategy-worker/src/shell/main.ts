@@ -27,7 +27,11 @@ let lastFeedError = '';
 
 function route(fx: Effects, ctx: ActorContext): void {
   const hasExec = ctx.peers.includes('exec');
-  for (let i = 0; i < fx.targets.length; i++) if (hasExec) ctx.send('exec', { targetQuotes: fx.targets[i] });
+  for (let i = 0; i < fx.targets.length; i++) {
+    if (hasExec) ctx.send('exec', { targetQuotes: fx.targets[i] });
+    // Monitor feed (dashboard): targets change only when the decision changes, so this is low volume.
+    ctx.send('sup', { targetQuotes: fx.targets[i] });
+  }
   for (let i = 0; i < fx.takers.length; i++) if (hasExec) ctx.send('exec', { takerIntent: fx.takers[i] });
   for (let i = 0; i < fx.controls.length; i++) {
     const c = fx.controls[i];

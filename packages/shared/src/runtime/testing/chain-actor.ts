@@ -1,8 +1,10 @@
 /**
  * A generic actor for runtime tests and transport benchmarks (not used in production).
  * Roles (Startup.extra_json.role):
- *   source: on Control{json:{emit:N, paced:bool}} sends N BookFeatures to `next`
- *           (paced: one per event-loop turn, so each is its own batch => latency mode)
+ *   source: on Control{json:{emit:N, paced:bool, gapMs?:number}} sends N BookFeatures to `next`
+ *           (paced: one per event-loop turn, so each is its own batch; with gapMs > 0 one every
+ *           gapMs via setTimeout, so receivers are idle when a message arrives => latency mode
+ *           without queueing behind earlier messages)
  *   relay:  forwards every BookFeatures to `next`; Control{json:{crash:true}} throws (crash test)
  *   sink:   counts BookFeatures, records recv->now latency; reports OpsEvent 'sink_report'
  *           {count, p50Ns, p99Ns, maxNs, firstSentNs, lastRecvNs} when it reaches
@@ -90,11 +92,15 @@ runActor({
             ctx.send(next!, { bookFeatures: features(i, now) }, { causationId: i + 1, recvMonoNs: now });
           }
         } else {
+          const gapMs = Number(cmd.gapMs ?? 0);
           let i = 0;
           const step = () => {
             const now = ctx.clock.monoNs();
             ctx.send(next!, { bookFeatures: features(i, now) }, { causationId: i + 1, recvMonoNs: now });
-            if (++i < n) setImmediate(step);
+            if (++i < n) {
+              if (gapMs > 0) setTimeout(step, gapMs);
+              else setImmediate(step);
+            }
           };
           step();
         }

@@ -1,0 +1,423 @@
+/**
+ * `kmm bench latency` and `kmm bench scale`: the simulator (own worker thread, rate tier
+ * 'unlimited') and the full actor system (ingest, book shards, strategy, exec) in one process.
+ *
+ * Tick-to-order: ingest stamps every websocket frame on receipt (Header.recv_mono_ns); the stamp
+ * flows with the messages it causes (book -> strategy -> exec); exec journals each command with
+ * that stamp and the moment its request was handed to the socket. The bench reads those pairs
+ * from RUN_DIR/exec.journal.jsonl after the run (every sample, not a histogram summary).
+ *
+ * The floor, measured in the same command right after the system stops: the same 3 hops
+ * (ingest -> book -> strategy -> exec) as raw MessageChannels between worker threads, carrying
+ * the same payloads (a BookDelta, then BookFeatures, then TargetQuotes, as plain objects),
+ * one message at a time (1 ms apart) so it is the latency of a lone message.
+ *
+ * Load profile: Supervisor.health() sampled every 500 ms (ELU, mailbox depth, dropped,
+ * conflated, handler p99 per actor) names the bottleneck actor and detects queue growth.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Worker, MessageChannel } from 'node:worker_threads';
+import { loadConfig } from '@kmm/shared';
+import { startSimThread } from '@kmm/sim';
+import { fetchMarkets } from '../system/markets.js';
+import { startSystem } from '../system/system.js';
+import {
+  LoadProfile,
+  UsageError,
+  numberFlag,
+  parseFlags,
+  pct,
+  readJournalRecords,
+  round1,
+  setsFlag,
+  tickToOrderSamples,
+  type ActorLoad,
+} from './common.js';
+
+/** Sim flow at speed 1 produces about this many websocket frames per market per second (measured). */
+export const FRAMES_PER_MARKET_PER_SPEED = 6;
+/** The sim's step period for benches (flow is generated in steps; smaller = less bursty). */
+const SIM_STEP_MS = 10;
+const HEALTH_SAMPLE_MS = 500;
+/** Start-up (connect, snapshots, start-up reconcile, first quotes) excluded from the samples. */
+const WARMUP_S_DEFAULT = 3;
+
+/**
+ * Config for the bench: quote on the sim's books (their micro-vol is far above the crypto-tuned
+ * guards), keep all N markets, and let quotes follow the book (refresh/reprice gates low) so
+ * there are enough book-caused orders to measure. Operator --set overrides these.
+ */
+export const BENCH_SET: Record<string, string | number> = {
+  MM_MICRO_VOL_MAX_BPS: 800,
+  MM_MICRO_DRIFT_MAX_BPS: 600,
+  MM_QUOTE_REFRESH_MS: 100,
+  MM_MIN_REPRICE_INTERVAL_S: 0.1,
+  MM_MIN_REPRICE_TICKS: 1,
+  MM_MIN_REPRICE_MOVE_TICKS: 1,
+  kmm_rate_tier: 'prestige',
+  kmm_log_level: 'warn',
+};
+
+export interface LatencyOptions {
+  markets: number;
+  /** target websocket frame rate (frames/s); null = the sim's natural flow (speed 1) */
+  rateFps: number | null;
+  durationS: number;
+  warmupS?: number;
+  seed?: number;
+  shards?: number;
+  out?: string;
+  set?: Record<string, string>;
+  floorN?: number;
+  progress?: (line: string) => void;
+}
+
+export interface LatencyResult {
+  markets: number;
+  target_rate_fps: number | null;
+  sim_speed: number;
+  duration_s: number;
+  frames: number;
+  frames_per_s: number;
+  samples: number;
+  tick_to_order_us: { p50: number; p99: number; p999: number; max: number };
+  target_to_wire_us: { p50: number; p99: number };
+  floor_us: { p50: number; p99: number; p999: number; max: number; samples: number; hops: number };
+  ratio_p50: number | null;
+  ratio_p99: number | null;
+  rss_mb: number;
+  rss_kb_per_market: number;
+  heap_mb: number;
+  dropped: number;
+  conflated: number;
+  mailbox_depth_max: number;
+  growing_queues: string[];
+  actors: ActorLoad[];
+  bottleneck: { actor: string; why: string } | null;
+  orders: number;
+  run_dir: string;
+  machine: string;
+}
+
+export function machineLine(): string {
+  const c = cpus();
+  return `${c[0]?.model ?? 'cpu'} x${c.length}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+}
+
+export async function runLatencyBench(o: LatencyOptions): Promise<LatencyResult> {
+  const say = o.progress ?? (() => {});
+  const seed = o.seed ?? 1;
+  const speed = o.rateFps === null ? 1 : Math.min(10_000, Math.max(0.01, o.rateFps / (FRAMES_PER_MARKET_PER_SPEED * o.markets)));
+  const runDir = resolve(o.out ?? mkdtempSync(join(tmpdir(), 'kmm-bench-')));
+  mkdirSync(runDir, { recursive: true });
+  const loaded = loadConfig({
+    env: process.env,
+    cli: { kmm_env: 'sim', kmm_seed: seed, kmm_markets: o.markets, max_markets: o.markets, max_time_to_resolution_hours: 8760, ...BENCH_SET, ...(o.set ?? {}) },
+  });
+  const sim = await startSimThread({ port: 0, seed, markets: o.markets, speed, tier: 'unlimited', keyDir: runDir, stepMs: SIM_STEP_MS });
+  const profile = new LoadProfile();
+  let orders = 0;
+  try {
+    const markets = await fetchMarkets(sim.restBaseUrl, o.markets);
+    say(`bench: ${markets.length} markets, sim speed ${round1(speed * 100) / 100}, warm-up ${o.warmupS ?? WARMUP_S_DEFAULT} s, measure ${o.durationS} s, run folder ${runDir}`);
+    const sys = await startSystem({
+      loaded,
+      exchange: { env: 'sim', restBaseUrl: sim.restBaseUrl, wsUrl: sim.wsUrl, keyId: sim.keyId, privateKeyPath: sim.privateKeyPath },
+      markets,
+      runDir,
+      mode: 'sim',
+      dashboard: false,
+      shards: o.shards,
+      heartbeatMs: HEALTH_SAMPLE_MS,
+    });
+    let t0Ns = 0;
+    let t1Ns = 0;
+    let frames = 0;
+    try {
+      await sleep((o.warmupS ?? WARMUP_S_DEFAULT) * 1000);
+      const f0 = (await sim.stats()).wsFramesSent;
+      t0Ns = hr();
+      const timer = setInterval(() => profile.sample(sys.supervisor.health()), HEALTH_SAMPLE_MS);
+      await sleep(o.durationS * 1000);
+      clearInterval(timer);
+      profile.sample(sys.supervisor.health());
+      t1Ns = hr();
+      frames = (await sim.stats()).wsFramesSent - f0;
+    } finally {
+      await sys.stop();
+    }
+    const recs = readJournalRecords(join(runDir, 'exec.journal.jsonl'));
+    orders = recs.filter((r) => r.k === 'cmd').length;
+    const all = tickToOrderSamples(recs).filter((s) => s.causeRecvMonoNs >= t0Ns && s.wireMonoNs <= t1Ns);
+    const t2o = Float64Array.from(all, (s) => (s.wireMonoNs - s.causeRecvMonoNs) / 1000).sort();
+    const a2w = Float64Array.from(all.filter((s) => s.arrivalMonoNs > 0), (s) => (s.wireMonoNs - s.arrivalMonoNs) / 1000).sort();
+    const measuredS = (t1Ns - t0Ns) / 1e9;
+    say(`system: ${all.length} tick-to-order samples, ${frames} frames in ${measuredS.toFixed(1)} s; measuring the floor`);
+    const floor = await measureFloor(3, o.floorN ?? 2000, 1);
+    const totals = profile.totals();
+    const p50 = pct(t2o, 50);
+    const p99 = pct(t2o, 99);
+    const rssMb = profile.rssMbMax;
+    return {
+      markets: markets.length,
+      target_rate_fps: o.rateFps,
+      sim_speed: speed,
+      duration_s: round1(measuredS),
+      frames,
+      frames_per_s: Math.round(frames / measuredS),
+      samples: t2o.length,
+      tick_to_order_us: { p50: round1(p50), p99: round1(p99), p999: round1(pct(t2o, 99.9)), max: round1(t2o.length ? t2o[t2o.length - 1] : 0) },
+      target_to_wire_us: { p50: round1(pct(a2w, 50)), p99: round1(pct(a2w, 99)) },
+      floor_us: floor,
+      ratio_p50: t2o.length && floor.p50 > 0 ? round1(p50 / floor.p50) : null,
+      ratio_p99: t2o.length && floor.p99 > 0 ? round1(p99 / floor.p99) : null,
+      rss_mb: round1(rssMb),
+      rss_kb_per_market: Math.round((rssMb * 1024) / Math.max(1, markets.length)),
+      heap_mb: round1(profile.heapMbLast),
+      dropped: totals.dropped,
+      conflated: totals.conflated,
+      mailbox_depth_max: Math.max(0, ...profile.actors().map((a) => a.mailboxDepthMax)),
+      growing_queues: profile.growingQueues(),
+      actors: profile.actors().map((a) => ({ ...a, eluMean: round1(a.eluMean * 1000) / 1000, eluMax: round1(a.eluMax * 1000) / 1000, handlerP99Us: round1(a.handlerP99Us) })),
+      bottleneck: profile.bottleneck(),
+      orders,
+      run_dir: runDir,
+      machine: machineLine(),
+    };
+  } finally {
+    await sim.close();
+  }
+}
+
+// ---- the floor: raw MessageChannel hops with the same payloads ------------------------------------
+
+const FLOOR_WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { inPort, outPort, role, next } = workerData;
+const lat = [];
+inPort.on('message', (m) => {
+  if (m.done) {
+    if (role === 'sink') parentPort.postMessage(lat);
+    else outPort.postMessage(m);
+    return;
+  }
+  if (role === 'sink') { lat.push(Number(process.hrtime.bigint()) - m.t); return; }
+  // forward the next hop's payload type, carrying the origin stamp (as the runtime carries recv_mono_ns)
+  const out = Object.assign({}, next, { t: m.t, seq: m.seq });
+  outPort.postMessage(out);
+});
+`;
+
+/** The payloads of the three system hops, as plain objects (same fields as the protobuf messages). */
+function floorPayloads(): { delta: object; features: object; targets: object } {
+  const market = 'KXBENCH-26JAN01-T50';
+  return {
+    delta: { header: { senderSeq: 1, causationId: 1, recvMonoNs: 0, exchangeTsMs: 0 }, bookDelta: { market, seq: 1234, side: 1, price: 4700, deltaCenti: -500, tsMs: 1760000000000 } },
+    features: {
+      header: { senderSeq: 1, causationId: 1, recvMonoNs: 0, exchangeTsMs: 0 },
+      bookFeatures: {
+        market, bestBid: 4700, bestBidCenti: 120000, bestAsk: 4800, bestAskCenti: 98000, mid: 4750, microprice: 4755.5, spread: 100, spreadEma: 101.2,
+        ofi: -12.5, imbalance: 0.1, imbalanceEma: 0.08, microVolBps: 3.2, microDriftBps: -0.4, volRegime: 1, trendFast: 4751, trendSlow: 4749, trust: 1,
+        bookVersion: 77, lastTradePrice: 4700, lastTradeCenti: 500,
+        bidsTop: [{ price: 4700, countCenti: 120000 }, { price: 4600, countCenti: 5000 }],
+        asksTop: [{ price: 4800, countCenti: 98000 }, { price: 4900, countCenti: 7000 }],
+      },
+    },
+    targets: {
+      header: { senderSeq: 1, causationId: 1, recvMonoNs: 0, exchangeTsMs: 0 },
+      targetQuotes: { market, levels: [{ side: 1, price: 4600, countCenti: 500, level: 0 }, { side: 2, price: 4900, countCenti: 500, level: 0 }], fairValue: 4750, reason: 'quote', bidPaused: false, askPaused: false },
+    },
+  };
+}
+
+/** `hops` raw MessageChannel hops (main -> w1 -> ... -> sink worker), n lone messages gapMs apart. */
+export async function measureFloor(hops: number, n: number, gapMs: number): Promise<LatencyResult['floor_us']> {
+  const p = floorPayloads();
+  const seq = [p.features, p.targets, p.targets];
+  const chans = Array.from({ length: hops }, () => new MessageChannel());
+  const workers: Worker[] = [];
+  for (let i = 0; i < hops; i++) {
+    const role = i === hops - 1 ? 'sink' : 'relay';
+    const outPort = role === 'sink' ? null : chans[i + 1].port1;
+    const transfer = outPort ? [chans[i].port2, outPort] : [chans[i].port2];
+    workers.push(new Worker(FLOOR_WORKER, { eval: true, workerData: { inPort: chans[i].port2, outPort, role, next: seq[i] }, transferList: transfer }));
+  }
+  const result = new Promise<number[]>((res, rej) => {
+    workers[hops - 1].once('message', res);
+    for (const w of workers) w.once('error', rej);
+  });
+  await Promise.all(workers.map((w) => new Promise((r) => w.once('online', r))));
+  const src = chans[0].port1;
+  const warm = Math.min(200, Math.floor(n / 10));
+  for (let i = 0; i < n + warm; i++) {
+    src.postMessage(Object.assign({}, p.delta, { t: Number(process.hrtime.bigint()), seq: i }));
+    await sleep(gapMs);
+  }
+  src.postMessage({ done: true });
+  const lat = (await result).slice(warm);
+  await Promise.all(workers.map((w) => w.terminate()));
+  for (const c of chans) {
+    c.port1.close();
+    c.port2.close();
+  }
+  const us = Float64Array.from(lat, (x) => x / 1000).sort();
+  return { p50: round1(pct(us, 50)), p99: round1(pct(us, 99)), p999: round1(pct(us, 99.9)), max: round1(us.length ? us[us.length - 1] : 0), samples: us.length, hops };
+}
+
+// ---- scale ------------------------------------------------------------------------------------------
+
+export interface ScaleOptions {
+  marketCounts: number[];
+  /** target rates per market (frames/s per market); each market count runs at each */
+  ratesPerMarket: number[];
+  durationS: number;
+  seed?: number;
+  out: string;
+  set?: Record<string, string>;
+  progress?: (line: string) => void;
+}
+
+export async function runScaleBench(o: ScaleOptions): Promise<LatencyResult[]> {
+  const rows: LatencyResult[] = [];
+  for (const n of o.marketCounts) {
+    for (const r of o.ratesPerMarket) {
+      o.progress?.(`scale: ${n} markets at ${r} frames/s per market (${n * r} frames/s)`);
+      const res = await runLatencyBench({ markets: n, rateFps: n * r, durationS: o.durationS, seed: o.seed, set: o.set, floorN: 500, warmupS: n >= 1000 ? 6 : WARMUP_S_DEFAULT, progress: o.progress });
+      rows.push(res);
+      o.progress?.(`  -> ${res.frames_per_s} frames/s, t2o p50 ${res.tick_to_order_us.p50} p99 ${res.tick_to_order_us.p99} us (${res.samples}), rss ${res.rss_mb} MB, bottleneck ${res.bottleneck?.actor ?? '-'}`);
+    }
+  }
+  writeScaleMarkdown(o.out, rows, o);
+  return rows;
+}
+
+function scaleTable(rows: LatencyResult[]): string[] {
+  const lines = [
+    '| markets | target frames/s | frames/s reached | samples | t2o p50 us | t2o p99 us | t2o p99.9 us | t2o max us | floor p50 us | p50/floor | RSS MB | KB/market | dropped | conflated | max mailbox | growing queues | bottleneck (mean/max ELU) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const b = r.actors.find((a) => a.actor === r.bottleneck?.actor);
+    lines.push(
+      `| ${r.markets} | ${r.target_rate_fps ?? 'natural'} | ${r.frames_per_s} | ${r.samples} | ${r.tick_to_order_us.p50} | ${r.tick_to_order_us.p99} | ${r.tick_to_order_us.p999} | ${r.tick_to_order_us.max} | ${r.floor_us.p50} | ${r.ratio_p50 ?? '-'} | ${r.rss_mb} | ${r.rss_kb_per_market} | ${r.dropped} | ${r.conflated} | ${r.mailbox_depth_max} | ${r.growing_queues.join(' ') || 'none'} | ${r.bottleneck?.actor ?? '-'} (${b ? `${Math.round(b.eluMean * 100)}%/${Math.round(b.eluMax * 100)}%` : '-'}) |`,
+    );
+  }
+  return lines;
+}
+
+/** ASCII chart: p99 tick-to-order (log scale) per run, and frames/s reached vs target. */
+function asciiChart(rows: LatencyResult[]): string[] {
+  const out: string[] = ['p99 tick-to-order (log scale, # = 1 step of x2 from 100 us) | reached/target frames/s'];
+  for (const r of rows) {
+    const p = Math.max(1, r.tick_to_order_us.p99);
+    const bars = Math.max(0, Math.round(Math.log2(p / 100)) + 1);
+    const label = `${String(r.markets).padStart(5)} mkts @ ${String(r.target_rate_fps ?? 0).padStart(6)} fps`;
+    const reach = r.target_rate_fps ? `${Math.round((100 * r.frames_per_s) / r.target_rate_fps)}%` : '-';
+    out.push(`${label} |${'#'.repeat(Math.min(bars, 40)).padEnd(20)}| p99 ${String(r.tick_to_order_us.p99).padStart(9)} us | ${reach} of target`);
+  }
+  return out;
+}
+
+function writeScaleMarkdown(path: string, rows: LatencyResult[], o: ScaleOptions): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const worst = rows.filter((r) => r.bottleneck).map((r) => `- ${r.markets} markets @ ${r.target_rate_fps} fps: ${r.bottleneck!.why}${r.growing_queues.length ? `; growing queues: ${r.growing_queues.join(', ')}` : ''}`);
+  const text = [
+    '# Scale: tick-to-order latency and load vs markets and frame rate',
+    '',
+    `Command: \`./kmm bench scale --markets ${o.marketCounts.join(',')} --rates ${o.ratesPerMarket.join(',')} --duration ${o.durationS}\``,
+    '',
+    `Machine: ${machineLine()}. Simulator in a worker thread of the same process (it shares the 2 cores).`,
+    `Date: ${new Date().toISOString()}. Config overrides: ${Object.entries({ ...BENCH_SET, ...(o.set ?? {}) }).map(([k, v]) => `${k}=${v}`).join(' ')}.`,
+    '',
+    ...scaleTable(rows),
+    '',
+    '```',
+    ...asciiChart(rows),
+    '```',
+    '',
+    'Per-run bottleneck (highest mean event-loop utilisation from Supervisor.health()):',
+    '',
+    ...worst,
+    '',
+  ].join('\n');
+  writeFileSync(path, text);
+}
+
+// ---- CLI ----------------------------------------------------------------------------------------------
+
+export function formatLatency(r: LatencyResult): string[] {
+  const t = r.tick_to_order_us;
+  return [
+    `machine: ${r.machine}`,
+    `markets: ${r.markets}; frames: ${r.frames} in ${r.duration_s} s = ${r.frames_per_s} frames/s${r.target_rate_fps ? ` (target ${r.target_rate_fps})` : ''}; orders (commands): ${r.orders}`,
+    `tick-to-order (frame receipt -> REST request written), ${r.samples} samples: p50 ${t.p50} us, p99 ${t.p99} us, p99.9 ${t.p999} us, max ${t.max} us`,
+    `target-to-wire (TargetQuotes arrival in exec -> request written): p50 ${r.target_to_wire_us.p50} us, p99 ${r.target_to_wire_us.p99} us`,
+    `floor (${r.floor_us.hops} raw MessageChannel hops, same payloads, ${r.floor_us.samples} msgs): p50 ${r.floor_us.p50} us, p99 ${r.floor_us.p99} us, p99.9 ${r.floor_us.p999} us`,
+    `ratio tick-to-order / floor: p50 ${r.ratio_p50 ?? '-'}x, p99 ${r.ratio_p99 ?? '-'}x`,
+    `RSS: ${r.rss_mb} MB (${r.rss_kb_per_market} KB/market, whole process incl. simulator); heap ${r.heap_mb} MB`,
+    `dropped: ${r.dropped}; conflated: ${r.conflated}; max mailbox depth: ${r.mailbox_depth_max}; growing queues: ${r.growing_queues.join(', ') || 'none'}`,
+    'load profile:',
+    '  actor        ELU mean  ELU max  mailbox max  msgs in   msgs out  dropped  conflated  handler p99 us',
+    ...r.actors.map(
+      (a) =>
+        `  ${a.actor.padEnd(12)} ${(a.eluMean * 100).toFixed(1).padStart(6)}%  ${(a.eluMax * 100).toFixed(1).padStart(6)}%  ${String(a.mailboxDepthMax).padStart(11)}  ${String(a.msgsIn).padStart(8)}  ${String(a.msgsOut).padStart(8)}  ${String(a.dropped).padStart(7)}  ${String(a.conflated).padStart(9)}  ${a.handlerP99Us.toFixed(0).padStart(14)}`,
+    ),
+    `bottleneck: ${r.bottleneck?.why ?? 'n/a'}`,
+    `run folder: ${r.run_dir}`,
+  ];
+}
+
+const USAGE = `usage:
+  kmm bench latency [--markets N] [--rate R] [--duration S] [--warmup S] [--seed X] [--shards K] [--out DIR] [--set k=v]... [--json]
+  kmm bench scale [--markets 10,100,1000,5000] [--rates 2,6,20] [--duration S] [--out FILE] [--set k=v]... [--json]`;
+
+export async function runBenchCli(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const print = (l: string) => process.stdout.write(l + '\n');
+  const err = (l: string) => process.stderr.write(l + '\n');
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    print(USAGE);
+    return sub === undefined ? 2 : 0;
+  }
+  if (sub === 'latency') {
+    const f = parseFlags(rest, { markets: 'number', rate: 'number', duration: 'number', warmup: 'number', seed: 'number', shards: 'number', out: 'string', set: 'list', json: 'boolean' }, 'kmm bench latency');
+    const json = !!f.json;
+    const r = await runLatencyBench({
+      markets: numberFlag(f.markets, 'markets', 1, 5000, 100, true),
+      rateFps: f.rate === undefined ? null : numberFlag(f.rate, 'rate', 1, 1_000_000, 0),
+      durationS: numberFlag(f.duration, 'duration', 1, 3600, 10),
+      warmupS: numberFlag(f.warmup, 'warmup', 0, 600, WARMUP_S_DEFAULT),
+      seed: numberFlag(f.seed, 'seed', 0, 2 ** 31 - 1, 1, true),
+      shards: f.shards === undefined ? undefined : numberFlag(f.shards, 'shards', 1, 64, 1, true),
+      out: f.out as string | undefined,
+      set: setsFlag(f.set),
+      progress: err,
+    });
+    if (json) print(JSON.stringify(r));
+    else for (const l of formatLatency(r)) print(l);
+    return r.samples > 0 ? 0 : 1;
+  }
+  if (sub === 'scale') {
+    const f = parseFlags(rest, { markets: 'string', rates: 'string', duration: 'number', seed: 'number', out: 'string', set: 'list', json: 'boolean' }, 'kmm bench scale');
+    const list = (v: unknown, name: string, dflt: number[], min: number, max: number): number[] =>
+      v === undefined ? dflt : String(v).split(',').map((x) => numberFlag(x, name, min, max, 0));
+    const rows = await runScaleBench({
+      marketCounts: list(f.markets, 'markets', [10, 100, 1000, 5000], 1, 5000).map(Math.round),
+      ratesPerMarket: list(f.rates, 'rates', [2, 6, 20], 0.01, 10_000),
+      durationS: numberFlag(f.duration, 'duration', 1, 3600, 8),
+      seed: numberFlag(f.seed, 'seed', 0, 2 ** 31 - 1, 1, true),
+      out: resolve(String(f.out ?? 'bench/results/scale.md')),
+      set: setsFlag(f.set),
+      progress: err,
+    });
+    if (f.json) print(JSON.stringify(rows));
+    else for (const l of scaleTable(rows).concat(['', ...asciiChart(rows)])) print(l);
+    return 0;
+  }
+  throw new UsageError(`kmm bench: unknown benchmark '${sub}' (use 'latency' or 'scale')\n${USAGE}`);
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const hr = (): number => Number(process.hrtime.bigint());

@@ -1,0 +1,218 @@
+/**
+ * Shared pieces of the proof commands (`kmm bench`, `kmm chaos`): argument parsing with clear
+ * errors, percentiles, the exec journal reader used to pull per-command tick-to-order samples,
+ * and the per-actor load profile (from Supervisor.health()) that names the bottleneck.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { kmm } from '@kmm/shared';
+import { UsageError } from '../commands/run.js';
+
+export { UsageError };
+
+/** Parses `--name value` / `--flag` arguments against a fixed schema; unknown or malformed input is a UsageError naming it. */
+export function parseFlags(
+  argv: string[],
+  schema: Record<string, 'number' | 'string' | 'boolean' | 'list'>,
+  command: string,
+): Record<string, string | boolean | string[] | undefined> {
+  const out: Record<string, string | boolean | string[] | undefined> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new UsageError(`${command}: unexpected argument '${a}'`);
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    const kind = schema[name];
+    if (!kind) throw new UsageError(`${command}: unknown option '--${name}' (known: ${Object.keys(schema).map((k) => '--' + k).join(', ')})`);
+    if (kind === 'boolean') {
+      if (eq > 0) throw new UsageError(`${command}: --${name} takes no value`);
+      out[name] = true;
+      continue;
+    }
+    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
+    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${command}: --${name} needs a value`);
+    if (kind === 'list') out[name] = [...((out[name] as string[] | undefined) ?? []), value];
+    else out[name] = value;
+  }
+  return out;
+}
+
+export function numberFlag(v: unknown, name: string, min: number, max: number, dflt: number, integer = false): number {
+  if (v === undefined) return dflt;
+  const s = String(v);
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${s}'`);
+  if (integer && !Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number, got '${s}'`);
+  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+export function listFlag(v: unknown, name: string, min: number, max: number): number[] | undefined {
+  if (v === undefined) return undefined;
+  const parts = String(v).split(',');
+  return parts.map((p) => numberFlag(p, name, min, max, 0));
+}
+
+export function setsFlag(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of (v as string[] | undefined) ?? []) {
+    const i = a.indexOf('=');
+    if (i <= 0) throw new UsageError(`--set expects key=value, got '${a}'`);
+    out[a.slice(0, i)] = a.slice(i + 1);
+  }
+  return out;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function pct(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return 0;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+
+export const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+export interface JournalSample {
+  cmdId: number;
+  op: string;
+  causeRecvMonoNs: number;
+  arrivalMonoNs: number;
+  wireMonoNs: number;
+}
+
+/** Reads `exec.journal.jsonl` records (tolerates a torn last line). */
+export function readJournalRecords(path: string): Array<Record<string, any>> {
+  if (!existsSync(path)) return [];
+  const out: Array<Record<string, any>> = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      out.push(JSON.parse(line));
+    } catch {
+      /* torn tail after a crash */
+    }
+  }
+  return out;
+}
+
+/**
+ * Tick-to-order samples: exec journals each command ('cmd': cause_recv_mono_ns = ingest's receive
+ * stamp of the frame that caused it) and the moment its request was handed to the socket
+ * ('wire': wire_mono_ns). Both stamps are process.hrtime (one clock for all threads). Commands
+ * with no market-data cause (timers, reconcile) have cause 0 and are not tick-to-order samples.
+ * Command ids restart with each exec incarnation ('start' record), so pairs are matched per segment.
+ */
+export function tickToOrderSamples(records: Array<Record<string, any>>): JournalSample[] {
+  const out: JournalSample[] = [];
+  let pending = new Map<number, { op: string; cause: number; arrival: number }>();
+  for (const r of records) {
+    if (r.k === 'start') pending = new Map();
+    else if (r.k === 'cmd') pending.set(Number(r.id), { op: String(r.op), cause: Number(r.cause_recv_mono_ns ?? 0), arrival: Number(r.arrival_mono_ns ?? 0) });
+    else if (r.k === 'wire') {
+      const c = pending.get(Number(r.id));
+      if (!c) continue;
+      pending.delete(Number(r.id));
+      const wire = Number(r.wire_mono_ns ?? 0);
+      if (c.cause > 0 && wire > c.cause) out.push({ cmdId: Number(r.id), op: c.op, causeRecvMonoNs: c.cause, arrivalMonoNs: c.arrival, wireMonoNs: wire });
+    }
+  }
+  return out;
+}
+
+export interface ActorLoad {
+  actor: string;
+  eluMean: number;
+  eluMax: number;
+  mailboxDepthMax: number;
+  mailboxDepthLast: number;
+  msgsIn: number;
+  msgsOut: number;
+  dropped: number;
+  conflated: number;
+  handlerP99Us: number;
+  samples: number;
+}
+
+/** Samples Supervisor.health() over a run: mean/max ELU, mailbox depth, counters per actor. */
+export class LoadProfile {
+  private readonly acc = new Map<string, ActorLoad & { eluSum: number; first: { msgsIn: number; msgsOut: number; dropped: number; conflated: number } }>();
+  private readonly depthSeries = new Map<string, number[]>();
+  rssMbMax = 0;
+  rssMbLast = 0;
+  heapMbLast = 0;
+
+  sample(health: Map<string, kmm.v1.IHealth>): void {
+    for (const [actor, h] of health) {
+      let a = this.acc.get(actor);
+      const msgsIn = Number(h.msgsIn ?? 0);
+      const msgsOut = Number(h.msgsOut ?? 0);
+      const dropped = Number(h.dropped ?? 0);
+      const conflated = Number(h.conflated ?? 0);
+      if (!a) {
+        a = { actor, eluMean: 0, eluMax: 0, eluSum: 0, mailboxDepthMax: 0, mailboxDepthLast: 0, msgsIn: 0, msgsOut: 0, dropped: 0, conflated: 0, handlerP99Us: 0, samples: 0, first: { msgsIn, msgsOut, dropped, conflated } };
+        this.acc.set(actor, a);
+        this.depthSeries.set(actor, []);
+      }
+      const elu = Number(h.elu ?? 0);
+      a.samples++;
+      a.eluSum += elu;
+      a.eluMax = Math.max(a.eluMax, elu);
+      a.eluMean = a.eluSum / a.samples;
+      const depth = Math.max(Number(h.mailboxDepth ?? 0), 0);
+      a.mailboxDepthMax = Math.max(a.mailboxDepthMax, depth, Number(h.mailboxDepthMax ?? 0));
+      a.mailboxDepthLast = depth;
+      this.depthSeries.get(actor)!.push(depth);
+      a.msgsIn = msgsIn - a.first.msgsIn;
+      a.msgsOut = msgsOut - a.first.msgsOut;
+      a.dropped = dropped - a.first.dropped;
+      a.conflated = conflated - a.first.conflated;
+      a.handlerP99Us = Number(h.handler?.p99Ns ?? 0) / 1000;
+      const rss = Number(h.rssMb ?? 0);
+      this.rssMbLast = rss;
+      this.rssMbMax = Math.max(this.rssMbMax, rss);
+      this.heapMbLast = Number(h.heapUsedMb ?? 0);
+    }
+  }
+
+  actors(): ActorLoad[] {
+    return [...this.acc.values()].map(({ eluSum: _e, first: _f, ...a }) => a).sort((x, y) => y.eluMean - x.eluMean);
+  }
+
+  totals(): { dropped: number; conflated: number } {
+    let dropped = 0;
+    let conflated = 0;
+    for (const a of this.acc.values()) {
+      dropped += a.dropped;
+      conflated += a.conflated;
+    }
+    return { dropped, conflated };
+  }
+
+  /**
+   * Queue growth: an actor's mailbox is growing without bound if the mean depth over the last
+   * third of the run is well above the first third and above a small absolute floor.
+   */
+  growingQueues(): string[] {
+    const out: string[] = [];
+    for (const [actor, s] of this.depthSeries) {
+      if (s.length < 6) continue;
+      const third = Math.floor(s.length / 3);
+      const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length);
+      const head = mean(s.slice(0, third));
+      const tail = mean(s.slice(s.length - third));
+      if (tail > 1000 && tail > 2 * head + 100) out.push(actor);
+    }
+    return out;
+  }
+
+  /** The bottleneck: highest mean ELU (an actor at ~1.0 is saturated); ties broken by mailbox depth. */
+  bottleneck(): { actor: string; why: string } | null {
+    const list = this.actors();
+    if (list.length === 0) return null;
+    const top = [...list].sort((a, b) => b.eluMean - a.eluMean || b.mailboxDepthMax - a.mailboxDepthMax)[0];
+    const saturated = top.eluMean > 0.85;
+    return {
+      actor: top.actor,
+      why: `${top.actor} has the highest event-loop utilisation (mean ${(top.eluMean * 100).toFixed(0)}%, max ${(top.eluMax * 100).toFixed(0)}%), mailbox depth max ${top.mailboxDepthMax}, handler p99 ${top.handlerP99Us.toFixed(0)} us${saturated ? ': saturated' : ''}`,
+    };
+  }
+}
