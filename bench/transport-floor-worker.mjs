@@ -13,11 +13,18 @@
  *           synchronous burst.
  * Data: {header:{senderSeq, emitMonoNs, causationId, recvMonoNs, ...}, bookFeatures:{...}}, the plain
  * equivalent of the runtime's Envelope; header.recvMonoNs is the source's hrtime stamp.
+ * workerData.codec = true (the "floor + protobuf" variant): the same Envelope is encoded with the
+ * runtime's BatchEncoder (one message per batch), the owned ArrayBuffer is transferred, and every
+ * receiver decodes it with decodeBatch (a relay re-encodes, as a runtime relay does) - the codec
+ * cost without the runtime's mailbox, drain scheduling and flush scheduling.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createHistogram } from 'node:perf_hooks';
 
 const role = workerData.role;
+const codec = workerData.codec === true;
+const { BatchEncoder, decodeBatch } = codec ? await import('../packages/shared/dist/transport/codec.js') : {};
+const encoder = codec ? new BatchEncoder() : null;
 const latency = createHistogram();
 let inPort = null;
 let outPort = null;
@@ -59,22 +66,45 @@ function features(i, nowNs) {
   };
 }
 
+function post(env) {
+  if (!codec) {
+    outPort.postMessage(env);
+    return;
+  }
+  encoder.add(env);
+  const batch = encoder.finish();
+  outPort.postMessage(batch, [batch]);
+}
+
 function sendOne(i) {
   const now = Number(hr());
-  outPort.postMessage({
+  post({
     header: { senderSeq: ++seq, emitMonoNs: now, causationId: i + 1, recvMonoNs: now, exchangeTsMs: 0, senderId: 1000 },
     bookFeatures: features(i, now),
   });
 }
 
-function onData(msg) {
+function onData(data) {
+  if (codec) decodeBatch(data, onEnvelope);
+  else onEnvelope(data);
+}
+
+function onEnvelope(msg) {
   if (role === 'relay') {
-    outPort.postMessage(msg);
+    if (!codec) {
+      outPort.postMessage(msg);
+      return;
+    }
+    const h = msg.header;
+    post({
+      header: { senderSeq: ++seq, emitMonoNs: Number(hr()), causationId: h.causationId, recvMonoNs: h.recvMonoNs, exchangeTsMs: h.exchangeTsMs, senderId: 3000 },
+      bookFeatures: msg.bookFeatures,
+    });
     return;
   }
   // sink
   count++;
-  const recv = msg.header.recvMonoNs;
+  const recv = Number(msg.header.recvMonoNs);
   const now = Number(hr());
   latency.record(Math.max(1, now - recv));
   if (count === 1) firstSentNs = recv;

@@ -2,11 +2,14 @@
 /**
  * Transport benchmark (issue 2): what the actor runtime costs on top of a raw MessageChannel.
  *
- Four pipelines, all alive for the whole run:
- *     runtime hop    source -> sink                      (Supervisor + chain actor, protobuf BookFeatures)
- *     runtime chain  source -> relay -> relay -> sink    (4 actors, 3 hops)
- *     floor hop      raw MessageChannel, plain-object structured clone, 1 hop
- *     floor chain    same, 3 hops
+ * Six pipelines, all alive for the whole run:
+ *     runtime hop       source -> sink                    (Supervisor + chain actor, protobuf BookFeatures)
+ *     runtime chain     source -> relay -> relay -> sink  (4 actors, 3 hops)
+ *     floor hop/chain   raw MessageChannels between worker threads, the equivalent plain object
+ *                       (structured clone), no protobuf, no mailbox (transport-floor-worker.mjs)
+ *     floor+pb hop/chain  the same raw channels carrying the runtime's protobuf batches (BatchEncoder
+ *                       -> transferred ArrayBuffer -> decodeBatch, one message per batch): separates
+ *                       the codec's share of the overhead from the runtime's scheduling
  * each driven in three modes, interleaved round by round in ONE process run (the order rotates
  * every round so drift and background load hit every configuration alike):
  *   latency   paced with a gap (one message every --gap-ms via setTimeout): every message is its
@@ -28,6 +31,7 @@
  *   node bench/transport.bench.mjs --json     # machine-readable result on stdout
  *   overrides: --rounds N  --lat-n N  --b2b-n N  --tput-n N  --gap-ms N
  *   diagnosis: --only lat|b2b|burst (one mode)  --heartbeat-ms N (runtime Health period, default 1000)
+ *              --batch-max-bytes N (runtime batch limit, default 256 KiB as in the runtime)
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -47,14 +51,16 @@ function intArg(name, dflt) {
   return v;
 }
 const ROUNDS = intArg('--rounds', QUICK ? 3 : 5);
-const LAT_N = intArg('--lat-n', QUICK ? 300 : 1000);
-const B2B_N = intArg('--b2b-n', QUICK ? 2000 : 5000);
+const LAT_N = intArg('--lat-n', QUICK ? 150 : 500);
+const B2B_N = intArg('--b2b-n', QUICK ? 1000 : 4000);
 const GAP_MS = intArg('--gap-ms', 1);
 const HEARTBEAT_MS = intArg('--heartbeat-ms', 1000);
 const onlyAt = argv.indexOf('--only');
 const ONLY = onlyAt >= 0 ? argv[onlyAt + 1] : null;
 if (ONLY !== null && !['lat', 'b2b', 'burst'].includes(ONLY)) throw new Error(`--only takes lat|b2b|burst, got ${ONLY}`);
-const TPUT_N = intArg('--tput-n', QUICK ? 20_000 : 100_000);
+const TPUT_N = intArg('--tput-n', QUICK ? 10_000 : 50_000);
+/** Runtime batch limit (Supervisor batchMaxBytes); the runtime's default is 256 KiB. */
+const BATCH_MAX_BYTES = intArg('--batch-max-bytes', 256 * 1024);
 /** The relay's mailbox hard limit is 4 x 65536 state messages; a burst must stay well under it. */
 const TPUT_N_MAX = 200_000;
 if (TPUT_N > TPUT_N_MAX) throw new Error(`--tput-n ${TPUT_N} exceeds ${TPUT_N_MAX} (mailbox hard limit of the relays)`);
@@ -78,7 +84,7 @@ const machine = {
 };
 const machineLine = `machine: ${machine.cpu} x${machine.cores} cores, ${machine.memGiB} GiB, node ${machine.node}, ${machine.platform}, ${machine.date}, loadavg at start ${machine.loadavgStart.join(' ')}`;
 say(machineLine);
-const paramsLine = `params: rounds=${ROUNDS} interleaved; per round: latency n=${LAT_N} (one every ${GAP_MS} ms), b2b n=${B2B_N} (one per event-loop turn), burst n=${TPUT_N}${QUICK ? ' [--quick]' : ''}`;
+const paramsLine = `params: rounds=${ROUNDS} interleaved; per round: latency n=${LAT_N} (one every ${GAP_MS} ms), b2b n=${B2B_N} (one per event-loop turn), burst n=${TPUT_N}; runtime batchMaxBytes=${BATCH_MAX_BYTES}${QUICK ? ' [--quick]' : ''}`;
 say(paramsLine);
 
 // ---- runtime topologies (one Supervisor, two independent pipelines) -----------------------------
@@ -102,6 +108,7 @@ const sup = new Supervisor({
   ],
   config: {},
   heartbeatMs: HEARTBEAT_MS,
+  batchMaxBytes: BATCH_MAX_BYTES,
   hangTimeoutMs: Math.max(10_000, HEARTBEAT_MS * 10),
   shutdownOrder: ['hop.src', 'chain.src', 'chain.relay1', 'chain.relay2', 'hop.sink', 'chain.sink'],
 });
@@ -176,9 +183,9 @@ function nextMessage(worker, type) {
   );
 }
 
-async function floorTopology(hops) {
+async function floorTopology(hops, codec) {
   const roles = ['source', ...Array(hops - 1).fill('relay'), 'sink'];
-  const workers = roles.map((role) => new Worker(floorScript, { workerData: { role } }));
+  const workers = roles.map((role) => new Worker(floorScript, { workerData: { role, codec } }));
   for (const w of workers) w.on('error', (err) => (fatal = err));
   const inits = workers.map(() => ({ type: 'init' }));
   for (let i = 0; i < hops; i++) {
@@ -219,13 +226,15 @@ for (const mode of ONLY ? [ONLY] : ['lat', 'b2b', 'burst']) {
     const T = topo[0].toUpperCase() + topo.slice(1);
     CONFIGS.push({ key: `rt${T}${M}`, label: `runtime ${topo}`, topo, mode, run: (n) => runtimeRound(topo, n, mode) });
     CONFIGS.push({ key: `fl${T}${M}`, label: `floor ${topo}`, topo, mode, run: (n) => floorRound(floor[topo], n, mode) });
+    CONFIGS.push({ key: `pb${T}${M}`, label: `floor+pb ${topo}`, topo, mode, run: (n) => floorRound(floorPb[topo], n, mode) });
   }
 }
 
 const t0 = Date.now();
 await sup.start();
-const floor = { hop: await floorTopology(1), chain: await floorTopology(3) };
-progress(`started 6 runtime actors and 6 floor workers in ${Date.now() - t0} ms`);
+const floor = { hop: await floorTopology(1, false), chain: await floorTopology(3, false) };
+const floorPb = { hop: await floorTopology(1, true), chain: await floorTopology(3, true) };
+progress(`started 6 runtime actors and 12 floor workers in ${Date.now() - t0} ms`);
 
 // Warm-up (JIT, first-touch allocations): one short pass of everything, not recorded.
 for (const c of CONFIGS) await c.run(WARM_N_BY_MODE[c.mode]);
@@ -289,7 +298,7 @@ function costNs(iters, fn) {
 }
 
 async function microCosts() {
-  const M = QUICK ? 20_000 : 100_000;
+  const M = QUICK ? 20_000 : 50_000;
   let sink = 0;
   const now = hrNow();
   const enc = new BatchEncoder();
@@ -338,7 +347,7 @@ async function microCosts() {
   ch2.port1.close();
 
   // One setImmediate turn of an otherwise idle event loop.
-  const turns = QUICK ? 20_000 : 100_000;
+  const turns = QUICK ? 20_000 : 50_000;
   await new Promise((r) => setImmediate(r));
   const a = hrNow();
   await new Promise((resolve) => {
@@ -351,10 +360,12 @@ async function microCosts() {
   for (const k of Object.keys(out)) out[k] = Math.round(out[k]);
   return out;
 }
-const micro = await microCosts();
-
+// Stop every worker first: the micro loops block the main thread for seconds, which the
+// supervisor's hang check would otherwise read as hung actors (and restart them).
 await sup.stop();
-for (const w of [...floor.hop.workers, ...floor.chain.workers]) await w.terminate();
+for (const t of [floor.hop, floor.chain, floorPb.hop, floorPb.chain]) for (const w of t.workers) await w.terminate();
+if (fatal) throw fatal;
+const micro = await microCosts();
 machine.loadavgEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
 
 // ---- report ---------------------------------------------------------------------------------
@@ -388,6 +399,17 @@ const ratios = {
   hopBurstThroughput: ratio('rtHopBurst', 'flHopBurst', 'msgsPerS'),
   chainBurstThroughput: ratio('rtChainBurst', 'flChainBurst', 'msgsPerS'),
 };
+/** runtime/(floor + protobuf): what the mailbox, drain and flush scheduling add beyond the codec. */
+const ratiosVsPb = {
+  hopLatencyP50: ratio('rtHopLat', 'pbHopLat', 'p50Ns'),
+  hopLatencyP99: ratio('rtHopLat', 'pbHopLat', 'p99Ns'),
+  chainLatencyP50: ratio('rtChainLat', 'pbChainLat', 'p50Ns'),
+  chainLatencyP99: ratio('rtChainLat', 'pbChainLat', 'p99Ns'),
+  hopB2bThroughput: ratio('rtHopB2b', 'pbHopB2b', 'msgsPerS'),
+  chainB2bThroughput: ratio('rtChainB2b', 'pbChainB2b', 'msgsPerS'),
+  hopBurstThroughput: ratio('rtHopBurst', 'pbHopBurst', 'msgsPerS'),
+  chainBurstThroughput: ratio('rtChainBurst', 'pbChainBurst', 'msgsPerS'),
+};
 
 const us = (ns) => (ns / 1000).toFixed(1);
 const pad = (s, n) => String(s).padEnd(n);
@@ -396,7 +418,7 @@ const latCell = (s) => `${lpad(us(s.median), 7)} [${us(s.min)}..${us(s.max)}]`;
 const fmtK = (x) => Math.round(x).toLocaleString('en-US');
 const tputCell = (s) => `${lpad(fmtK(s.median), 9)} [${fmtK(s.min)}..${fmtK(s.max)}]`;
 const rat = (r, d = 2) => (r === null ? 'not run' : `${r.ofMedians.toFixed(d)}  (per round ${r.pairedMin.toFixed(d)}..${r.pairedMax.toFixed(d)})`);
-const rowName = (c) => `${pad(c.label, 14)} ${c.topo === 'hop' ? '(1 hop) ' : '(3 hops)'}`;
+const rowName = (c) => `${pad(c.label, 17)} ${c.topo === 'hop' ? '(1 hop) ' : '(3 hops)'}`;
 const cfg = (key) => CONFIGS.find((x) => x.key === key);
 
 const lines = [];
@@ -405,20 +427,20 @@ lines.push(paramsLine);
 lines.push('cells: median over rounds [min..max of the per-round values]');
 lines.push('');
 lines.push(`latency: one message every ${GAP_MS} ms, one-way µs       p50                      p99                      max`);
-for (const k of ['rtHopLat', 'flHopLat', 'rtChainLat', 'flChainLat'].filter((x) => summary[x])) {
+for (const k of ['rtHopLat', 'pbHopLat', 'flHopLat', 'rtChainLat', 'pbChainLat', 'flChainLat'].filter((x) => summary[x])) {
   const s = summary[k];
-  lines.push(`  ${rowName(cfg(k))}                   ${pad(latCell(s.p50Ns), 24)} ${pad(latCell(s.p99Ns), 24)} ${latCell(s.maxNs)}`);
+  lines.push(`  ${rowName(cfg(k))}                ${pad(latCell(s.p50Ns), 24)} ${pad(latCell(s.p99Ns), 24)} ${latCell(s.maxNs)}`);
 }
 lines.push('');
 lines.push('back to back: one message per event-loop turn     messages/s                   p50 µs (queueing)');
-for (const k of ['rtHopB2b', 'flHopB2b', 'rtChainB2b', 'flChainB2b'].filter((x) => summary[x])) {
+for (const k of ['rtHopB2b', 'pbHopB2b', 'flHopB2b', 'rtChainB2b', 'pbChainB2b', 'flChainB2b'].filter((x) => summary[x])) {
   const s = summary[k];
-  lines.push(`  ${rowName(cfg(k))}                   ${pad(tputCell(s.msgsPerS), 28)} ${latCell(s.p50Ns)}`);
+  lines.push(`  ${rowName(cfg(k))}                ${pad(tputCell(s.msgsPerS), 28)} ${latCell(s.p50Ns)}`);
 }
 lines.push('');
 lines.push(`burst: ${TPUT_N} messages in one loop               messages/s`);
-for (const k of ['rtHopBurst', 'flHopBurst', 'rtChainBurst', 'flChainBurst'].filter((x) => summary[x])) {
-  lines.push(`  ${rowName(cfg(k))}                   ${tputCell(summary[k].msgsPerS)}`);
+for (const k of ['rtHopBurst', 'pbHopBurst', 'flHopBurst', 'rtChainBurst', 'pbChainBurst', 'flChainBurst'].filter((x) => summary[x])) {
+  lines.push(`  ${rowName(cfg(k))}                ${tputCell(summary[k].msgsPerS)}`);
 }
 lines.push('');
 lines.push('ratios runtime/floor: ratio of the medians (range of the per-round paired ratios)');
@@ -430,6 +452,10 @@ lines.push(`  throughput b2b, hop        ${rat(ratios.hopB2bThroughput)}   (<1 =
 lines.push(`  throughput b2b, chain      ${rat(ratios.chainB2bThroughput)}`);
 lines.push(`  throughput burst, hop      ${rat(ratios.hopBurstThroughput)}`);
 lines.push(`  throughput burst, chain    ${rat(ratios.chainBurstThroughput)}`);
+lines.push('ratios runtime/(floor+pb): same, against the floor that also encodes/decodes protobuf');
+for (const [k, label] of [['hopLatencyP50', 'latency p50, hop'], ['hopLatencyP99', 'latency p99, hop'], ['chainLatencyP50', 'latency p50, chain'], ['chainLatencyP99', 'latency p99, chain'], ['hopB2bThroughput', 'throughput b2b, hop'], ['chainB2bThroughput', 'throughput b2b, chain'], ['hopBurstThroughput', 'throughput burst, hop'], ['chainBurstThroughput', 'throughput burst, chain']]) {
+  lines.push(`  ${pad(label, 26)} ${rat(ratiosVsPb[k])}`);
+}
 lines.push('');
 lines.push(`per-message costs in one thread (ns; BookFeatures envelope = ${micro.encodedBytes} bytes encoded):`);
 lines.push(`  build the BookFeatures object            ${lpad(micro.buildObjectNs, 6)}   (both paths)`);
@@ -446,7 +472,7 @@ lines.push(`  one setImmediate turn, idle loop         ${lpad(micro.setImmediate
 lines.push(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
 if (AS_JSON) {
-  process.stdout.write(JSON.stringify({ machine, params: { rounds: ROUNDS, latN: LAT_N, gapMs: GAP_MS, b2bN: B2B_N, tputN: TPUT_N, quick: QUICK }, summary, ratios, micro, samples }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ machine, params: { rounds: ROUNDS, latN: LAT_N, gapMs: GAP_MS, b2bN: B2B_N, tputN: TPUT_N, batchMaxBytes: BATCH_MAX_BYTES, heartbeatMs: HEARTBEAT_MS, quick: QUICK }, summary, ratios, ratiosVsPb, micro, samples }, null, 2) + '\n');
 } else {
   console.log('');
   for (const l of lines) console.log(l);

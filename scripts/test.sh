@@ -15,4 +15,4 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "kmm test: /usr/bin/chromium missing and not root; browser tests will say they are skipped (apt-get install chromium)" >&2
   fi
 fi
-exec sh scripts/pnpm.sh exec turbo run test --concurrency=1 --output-logs=new-only
+exec sh scripts/pnpm.sh exec turbo run lint typecheck test --concurrency=1 --output-logs=new-only

@@ -8,8 +8,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError, cliFromAssignments, explainConfig, explainConfigJson, loadConfig } from '@kmm/shared';
 import { runSimCli } from '@kmm/sim';
 import { runReplayCli } from '@kmm/book-worker';
+import { runBacktestCli, runSweepCli } from '@kmm/backtest';
 import { runProbeCli } from '@kmm/exec-worker';
-import { runReportCli } from './report/index.js';
+import { runReportCli, generateReport } from './report/index.js';
 import { runDemo, printSummary } from './commands/demo.js';
 import { runLive, UsageError } from './commands/run.js';
 import { ackBreach } from './commands/ack-breach.js';
@@ -123,6 +124,26 @@ export function buildProgram(): Command {
     .option('--stats', 'print parse statistics', false)
     .action(async (capture: string, o) => {
       process.exitCode = await runReplayCli([capture, ...(o.books ? ['--books'] : []), ...(o.stats ? ['--stats'] : [])]);
+    });
+
+  program
+    .command('backtest')
+    .description('replay a capture through the live cores with a simulated venue (queue model, latency, fees, settlement); writes a run folder and report')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]', '--capture FILE [--config FILE] [--set K=V] [--queue-model risk-averse|prob-power|exchange] [--latency-ms N] [--feed-latency-ms N] [--seed N] [--markets FILE] [--out DIR]')
+    .action(async (args: string[]) => {
+      process.exitCode = await runBacktestCli(args, async (dir) => generateReport(dir));
+    });
+
+  program
+    .command('sweep')
+    .description('run many backtests of one capture in parallel (piscina) and rank them: sweep.csv, sweep.html')
+    .allowUnknownOption()
+    .helpOption(false)
+    .argument('[args...]', '--capture FILE --grid FILE [--config FILE] [--markets FILE] [--threads N] [--out DIR]')
+    .action(async (args: string[]) => {
+      process.exitCode = await runSweepCli(args);
     });
 
   program

@@ -7,3 +7,5 @@ export { Monitor, type RunSummary } from './system/monitor.js';
 export { buildTopology, shellScript } from './system/topology.js';
 export { fetchMarkets, marketInfoFromVenue } from './system/markets.js';
 export { runDemo, type DemoOptions, type DemoResult } from './commands/demo.js';
+export { runChaos, checkChaosInvariants, RECOVERY_BOUND_S, type ChaosResult, type ChaosOptions, type InvariantInput } from './proof/chaos.js';
+export { runLatencyBench, runScaleBench, measureFloor, type LatencyResult } from './proof/bench.js';

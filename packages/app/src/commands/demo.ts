@@ -49,7 +49,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const { loaded, applied } = loadWithTuning(
     { file: opts.config, env: process.env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
     // The simulator's markets resolve weeks out: let market selection keep all N of them.
-    { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets },
+    // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
+    { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
   );
   const runDir = newRunDir(opts.out, 'demo');
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);

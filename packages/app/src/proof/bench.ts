@@ -33,6 +33,7 @@ import {
   round1,
   setsFlag,
   tickToOrderSamples,
+  execJournalPath,
   type ActorLoad,
 } from './common.js';
 
@@ -148,7 +149,7 @@ export async function runLatencyBench(o: LatencyOptions): Promise<LatencyResult>
     } finally {
       await sys.stop();
     }
-    const recs = readJournalRecords(join(runDir, 'exec.journal.jsonl'));
+    const recs = readJournalRecords(execJournalPath(runDir));
     orders = recs.filter((r) => r.k === 'cmd').length;
     const all = tickToOrderSamples(recs).filter((s) => s.causeRecvMonoNs >= t0Ns && s.wireMonoNs <= t1Ns);
     const t2o = Float64Array.from(all, (s) => (s.wireMonoNs - s.causeRecvMonoNs) / 1000).sort();

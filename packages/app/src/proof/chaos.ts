@@ -25,11 +25,11 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, SeededRng } from '@kmm/shared';
+import { loadConfig, SeededRng, type Rng } from '@kmm/shared';
 import { startSimThread, type SimRecords, type SimThreadHandle } from '@kmm/sim';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
-import { numberFlag, parseFlags, readJournalRecords, round1, setsFlag } from './common.js';
+import { execJournalPath, numberFlag, parseFlags, readJournalRecords, round1, setsFlag } from './common.js';
 
 /** A fault not recovered from within this many seconds fails the soak. */
 export const RECOVERY_BOUND_S = 30;
@@ -68,6 +68,8 @@ export interface ChaosOptions {
   durationS: number;
   seed: number;
   markets: number;
+  /** simulator flow intensity (higher = more fills to check) */
+  speed?: number;
   out?: string;
   set?: Record<string, string>;
   progress?: (line: string) => void;
@@ -230,7 +232,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const capCenti = Math.round(Number(loaded.values.MM_MAX_POS) * 100);
   const started = Date.now();
   const elapsedS = () => round1((Date.now() - started) / 1000);
-  const sim = await startSimThread({ port: 0, seed: o.seed, markets: o.markets, speed: 1, tier: String(loaded.values.kmm_rate_tier), keyDir: runDir });
+  const sim = await startSimThread({ port: 0, seed: o.seed, markets: o.markets, speed: o.speed ?? 3, tier: String(loaded.values.kmm_rate_tier), keyDir: runDir });
   const faults: FaultRecord[] = [];
   const polledMaxAbs: Record<string, number> = {};
   let child: ChildProcess | null = null;
@@ -292,7 +294,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const kind = schedule[i % schedule.length];
       i++;
       if (i > schedule.length && elapsedS() > o.durationS - 5) break;
-      const durS = round1(1 + rng.next() * 2);
+      const durS = round1(0.5 + rng.next() * 1.5);
       const ordersAtStart = (await sim.records()).orders.length;
       const startS = elapsedS();
       const detail = await applyFault(kind, durS, sim, sys, tickers, rng);
@@ -301,14 +303,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       faults.push(rec);
       rec.recoveryS = await waitRecovered(sim, sys, kind === 'rate_429_storm' || kind === 'exchange_pause' || kind === 'rest_5xx' || kind === 'rest_timeout' ? (await sim.records()).orders.length : ordersAtStart, endS, elapsedS);
       say(`  ${startS} s: ${kind} (${detail}) for ${rec.durationS} s -> recovered in ${rec.recoveryS ?? '>' + RECOVERY_BOUND_S} s`);
-      await sleep(300 + rng.int(0, 700));
+      await sleep(200 + rng.int(0, 300));
     }
     say('  graceful stop: cancel all, verify, flush journal');
     await sys.stop();
     sys = null;
     clearInterval(watch);
     const records = await sim.records();
-    const journal = readJournalRecords(join(runDir, 'exec.journal.jsonl'));
+    const journal = readJournalRecords(execJournalPath(runDir));
     const rep = checkChaosInvariants({ capCenti, records, polledMaxAbsCenti: polledMaxAbs, journal, faults, recoveryBoundS: RECOVERY_BOUND_S });
     const counts: Record<string, number> = {};
     for (const f of faults) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
@@ -332,7 +334,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   }
 }
 
-async function applyFault(kind: FaultKind, durS: number, sim: SimThreadHandle, sys: RunningSystem, tickers: string[], rng: SeededRng): Promise<string> {
+async function applyFault(kind: FaultKind, durS: number, sim: SimThreadHandle, sys: RunningSystem, tickers: string[], rng: Rng): Promise<string> {
   const hold = () => sleep(durS * 1000);
   switch (kind) {
     case 'ws_drop':
@@ -410,7 +412,7 @@ async function waitRecovered(sim: SimThreadHandle, sys: RunningSystem, ordersAtE
   }
 }
 
-function shuffle<T>(xs: T[], rng: SeededRng): T[] {
+function shuffle<T>(xs: T[], rng: Rng): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
     [xs[i], xs[j]] = [xs[j], xs[i]];
@@ -424,14 +426,15 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function runChaosCli(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('usage: kmm chaos [--duration S] [--seed X] [--markets N] [--out DIR] [--set k=v]... [--json]\n');
+    process.stdout.write('usage: kmm chaos [--duration S] [--seed X] [--markets N] [--speed X] [--out DIR] [--set k=v]... [--json]\n');
     return 0;
   }
-  const f = parseFlags(argv, { duration: 'number', seed: 'number', markets: 'number', out: 'string', set: 'list', json: 'boolean' }, 'kmm chaos');
+  const f = parseFlags(argv, { duration: 'number', seed: 'number', markets: 'number', speed: 'number', out: 'string', set: 'list', json: 'boolean' }, 'kmm chaos');
   const r = await runChaos({
     durationS: numberFlag(f.duration, 'duration', 10, 86_400, 60),
     seed: numberFlag(f.seed, 'seed', 0, 2 ** 31 - 1, 1, true),
-    markets: numberFlag(f.markets, 'markets', 1, 1000, 10, true),
+    markets: numberFlag(f.markets, 'markets', 1, 1000, 20, true),
+    speed: numberFlag(f.speed, 'speed', 0.1, 100, 3),
     out: f.out as string | undefined,
     set: setsFlag(f.set),
     progress: (l) => process.stderr.write(l + '\n'),

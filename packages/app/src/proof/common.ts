@@ -4,6 +4,7 @@
  * and the per-actor load profile (from Supervisor.health()) that names the bottleneck.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { kmm } from '@kmm/shared';
 import { UsageError } from '../commands/run.js';
 
@@ -215,4 +216,11 @@ export class LoadProfile {
       why: `${top.actor} has the highest event-loop utilisation (mean ${(top.eluMean * 100).toFixed(0)}%, max ${(top.eluMax * 100).toFixed(0)}%), mailbox depth max ${top.mailboxDepthMax}, handler p99 ${top.handlerP99Us.toFixed(0)} us${saturated ? ': saturated' : ''}`,
     };
   }
+}
+
+/** exec's journal in a run folder (runDir/journal.jsonl; older builds wrote exec.journal.jsonl). */
+export function execJournalPath(runDir: string): string {
+  const p = join(runDir, 'journal.jsonl');
+  const old = join(runDir, 'exec.journal.jsonl');
+  return !existsSync(p) && existsSync(old) ? old : p;
 }

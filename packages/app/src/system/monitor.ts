@@ -244,7 +244,8 @@ export class Monitor {
       if (m.fills > 0) withFills++;
     }
     const stats = this.execStats();
-    const ordersSent = Number(stats.orders_sent ?? stats.requests_sent ?? 0);
+    // exec counts every order request it sent (create, amend, decrease, cancel; batches count once)
+    const ordersSent = Number(stats.commands ?? 0);
     const rejects = Object.values(this.rejectsByCode).reduce((a, b) => a + b, 0);
     const p50 = stats[T2O_KEYS[0]];
     const p99 = stats[T2O_KEYS[1]];

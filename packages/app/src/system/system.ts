@@ -83,6 +83,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     privateKeyPath: opts.exchange.privateKeyPath,
     runDir,
     paper: !!opts.paper,
+    // paper fills: exec loads the backtest's simulated venue (queue model, fees) from here
+    ...(opts.paper ? { paperVenueModule: import.meta.resolve('@kmm/backtest/paper'), paperQueueModel: 'risk-averse', paperLatencyMs: 0 } : {}),
   };
   const topo = buildTopology(shards, extra);
   const supervisor = new Supervisor({

@@ -73,10 +73,10 @@ export function preflight(
   if (delta === 0) return OK;
   const abs = positionCenti < 0 ? -positionCenti : positionCenti;
   const reduces = (positionCenti > 0 && delta < 0) || (positionCenti < 0 && delta > 0);
-  if (abs >= p.maxPosCenti && !reduces) return fail(RC.RISK, `AT_OR_OVER_CAP(pos=${positionCenti},max=${p.maxPosCenti})`);
+  if (abs >= p.maxPosCenti && !reduces) return fail(RC.RISK, `AT_OR_OVER_CAP (pos=${positionCenti / 100}, max=${p.maxPosCenti / 100})`);
   const projected = positionCenti + delta;
   const projAbs = projected < 0 ? -projected : projected;
-  if (projAbs > p.maxPosCenti) return fail(RC.RISK, `WOULD_EXCEED_CAP(pos=${positionCenti},delta=${delta},max=${p.maxPosCenti})`);
+  if (projAbs > p.maxPosCenti) return fail(RC.RISK, `WOULD_EXCEED_CAP (pos=${positionCenti / 100}, delta=${delta / 100}, max=${p.maxPosCenti / 100})`);
   const projLeg = projected > 0 ? price : 10_000 - price;
   if (!reduces && notionalMoney(projLeg, projAbs) > p.maxPositionNotionalMoney) return fail(RC.RISK, 'position_notional_over_cap');
   return OK;

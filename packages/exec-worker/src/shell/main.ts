@@ -22,6 +22,24 @@ export const TICK_MS = 100;
 const STATS_EVERY_TICKS = 10;
 
 let runner: ExecRunner | null = null;
+/**
+ * Paper mode with a fill model: the app passes `extra.paperVenueModule` (the URL of
+ * @kmm/backtest/paper, which depends on this package, hence a runtime import) and ingest sends
+ * book data to exec; the simulated venue fills our orders from it. Without it, PaperGateway.
+ */
+interface PaperVenue extends OrderGateway {
+  onMarketData(body: EnvelopeBody): void;
+}
+type PaperVenueFactory = (o: {
+  markets: kmm.v1.IMarketInfo[];
+  queueModel: string;
+  latencyMs: number;
+  monoNs: () => number;
+  wallMs: () => number;
+  onFill: (fill: kmm.v1.IFill, position: kmm.v1.IPosition, doneAck: kmm.v1.IOrderAck | null) => void;
+}) => PaperVenue;
+let paperFactory: PaperVenueFactory | null = null;
+let paperVenue: PaperVenue | null = null;
 let ticks = 0;
 
 function build(ctx: ActorContext): { runner: ExecRunner; minFillTsMs: number } {
@@ -38,7 +56,24 @@ function build(ctx: ActorContext): { runner: ExecRunner; minFillTsMs: number } {
   const journal = new Journal(journalPath, { fsyncEveryMs: fsyncMs > 0 ? fsyncMs : 1, flushEveryMs: fsyncMs === 0 ? 1 : 20 });
   const tape = new Tape(join(runDir, 'tape.csv'));
   let gateway: OrderGateway;
-  if (paper) gateway = new PaperGateway(() => ctx.clock.monoNs());
+  if (paper && paperFactory) {
+    paperVenue = paperFactory({
+      markets: Array.isArray(extra.markets) ? extra.markets : [],
+      queueModel: typeof extra.paperQueueModel === 'string' ? extra.paperQueueModel : 'risk-averse',
+      latencyMs: typeof extra.paperLatencyMs === 'number' ? extra.paperLatencyMs : 0,
+      monoNs: () => ctx.clock.monoNs(),
+      wallMs: () => ctx.clock.wallMs(),
+      onFill: (fill, position, doneAck) => {
+        const r = runner;
+        if (!r) return;
+        const nowMs = ctx.clock.monoNs() / 1e6;
+        r.handle(r.core.onFill(fill, nowMs, 'ws'));
+        r.handle(r.core.onPosition(position, nowMs));
+        if (doneAck) r.handle(r.core.onAck(doneAck, nowMs));
+      },
+    });
+    gateway = paperVenue;
+  } else if (paper) gateway = new PaperGateway(() => ctx.clock.monoNs());
   else {
     if (!extra.restBaseUrl) throw new Error('exec: ctx.extra.restBaseUrl is required (not in paper mode)');
     if (!extra.keyId || !extra.privateKeyPath) throw new Error('exec: ctx.extra.keyId and ctx.extra.privateKeyPath are required');
@@ -128,7 +163,13 @@ function onMessage(env: Envelope, from: string, ctx: ActorContext): void {
     case 'connection':
       r.handle(core.onConnection(env.connection!, nowMs));
       break;
+    case 'bookSnapshot':
+    case 'bookDelta':
+    case 'publicTrade':
+      paperVenue?.onMarketData(env);
+      break;
     case 'lifecycle':
+      paperVenue?.onMarketData(env);
       r.handle(core.onLifecycle(env.lifecycle!, nowMs));
       break;
     case 'marketInfo':
@@ -151,6 +192,9 @@ function onMessage(env: Envelope, from: string, ctx: ActorContext): void {
 runActor({
   kind: kmm.v1.ActorKind.EXEC,
   async onStart(ctx) {
+    if (ctx.extra.paper === true && typeof ctx.extra.paperVenueModule === 'string' && ctx.extra.paperVenueModule) {
+      paperFactory = ((await import(ctx.extra.paperVenueModule)) as { createPaperGateway: PaperVenueFactory }).createPaperGateway;
+    }
     const b = build(ctx);
     runner = b.runner;
     ctx.every('exec.tick', TICK_MS);

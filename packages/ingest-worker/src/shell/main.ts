@@ -39,10 +39,13 @@ function peerExists(ctx: ActorContext, peer: string): boolean {
 }
 
 function makeSink(ctx: ActorContext): IngestSink {
+  // paper mode: exec's simulated venue fills our orders from the live book, so it gets book data too
+  const paper = ctx.extra.paper === true;
   return {
     send(peer: string, body: EnvelopeBody, cause?: Causation): void {
       if (peerExists(ctx, peer)) ctx.send(peer, body, cause);
       else ctx.stat('sends_no_peer');
+      if (paper && (body.bookSnapshot || body.bookDelta || body.publicTrade) && peerExists(ctx, 'exec')) ctx.send('exec', body, cause);
     },
     wsSend(command: WsCommand): void {
       const s = socket;

@@ -1,0 +1,400 @@
+/**
+ * `kmm backtest`: reads a capture (our capture.jsonl or a plain Kalshi session.jsonl), runs it
+ * through BacktestEngine and writes a run folder like a live run's: journal.jsonl and
+ * tape.csv (the live writers, clocked by the simulated clock), decisions.jsonl, ops.log,
+ * summary.json, plus backtest.json (metrics) and equity.csv. The app adds report.html.
+ *
+ * Input checks at the edge: unreadable file, no frames, bad options -> a clear error. Lines that
+ * do not parse are counted (the ingest core sees them as invalid frames, as live).
+ * Time: a line's receive time (recv_ns) when captured by us, else the frame's venue ts_ms,
+ * else the previous line's time; never backwards.
+ */
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { kmm, loadConfig, cliFromAssignments, formatMoney, formatCount } from '@kmm/shared';
+import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker';
+import { Journal, Tape } from '@kmm/exec-worker';
+import { BacktestEngine, type EquityPoint } from '../core/engine.js';
+import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
+
+/** Largest capture read (bytes); larger files are refused with an error rather than exhausting memory. */
+export const CAPTURE_BYTES_MAX = 4 * 1024 * 1024 * 1024;
+const READ_CHUNK = 1 << 20;
+
+export interface BacktestOptions {
+  capture: string;
+  /** config file (YAML/JSON) */
+  configFile?: string;
+  /** config overrides (key -> value), applied after the file */
+  set?: Record<string, string | number | boolean>;
+  queueModel: QueueModelName;
+  /** prob-power exponent */
+  queuePower?: number;
+  latencyMs: number;
+  feedLatencyMs?: number;
+  seed?: number;
+  /** market list (JSON array of MarketInfo); inferred from the capture when absent */
+  marketsFile?: string;
+  markets?: kmm.v1.IMarketInfo[];
+  /** run folder; null = write nothing (sweeps, benchmarks) */
+  out: string | null;
+}
+
+export interface BacktestMetrics {
+  queueModel: string;
+  latencyMs: number;
+  frames: number;
+  events: number;
+  durationS: number;
+  fills: number;
+  makerFills: number;
+  takerFills: number;
+  contractsFilled: number;
+  ordersPlaced: number;
+  amends: number;
+  cancels: number;
+  rejects: number;
+  postOnlyRejects: number;
+  /** final equity (cash + positions at mid or settlement), $ */
+  pnl: number;
+  fees: number;
+  /** per-second equity changes: mean / sd * sqrt(samples) (not annualised) */
+  sharpe: number;
+  maxDrawdown: number;
+  /** contracts filled / contracts placed */
+  fillRate: number;
+  /** order commands (place + amend + cancel) per minute */
+  churnPerMin: number;
+  maxInventory: number;
+  settlements: number;
+  wallMs: number;
+  eventsPerSec: number;
+}
+
+export interface BacktestResult {
+  runDir: string | null;
+  metrics: BacktestMetrics;
+  equity: EquityPoint[];
+}
+
+/** Reads all lines of a capture (sync, chunked). */
+export function readCaptureLines(path: string): CaptureLine[] {
+  const fd = openSync(path, 'r');
+  const out: CaptureLine[] = [];
+  try {
+    const buf = Buffer.alloc(READ_CHUNK);
+    let rest = '';
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, READ_CHUNK, null);
+      if (n <= 0) break;
+      total += n;
+      if (total > CAPTURE_BYTES_MAX) throw new Error(`capture ${path} is larger than ${CAPTURE_BYTES_MAX} bytes`);
+      const text = rest + buf.toString('utf8', 0, n);
+      const lines = text.split('\n');
+      rest = lines.pop() ?? '';
+      for (const l of lines) {
+        const c = parseCaptureLine(l);
+        if (c) out.push(c);
+      }
+    }
+    if (rest) {
+      const c = parseCaptureLine(rest);
+      if (c) out.push(c);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+/** Markets seen in a capture, with Kalshi defaults (linear cent grid, quadratic fees, closing in 7 days). */
+export function inferMarkets(lines: readonly CaptureLine[], endWallMs: number): kmm.v1.IMarketInfo[] {
+  const seen = new Set<string>();
+  for (const c of lines) {
+    const f = c.frame;
+    if ((f.kind === 'snapshot' || f.kind === 'delta' || f.kind === 'trade') && f.market) seen.add(f.market);
+  }
+  return [...seen].sort().map((m) => ({
+    market: m,
+    eventTicker: m.split('-').slice(0, 2).join('-'),
+    seriesTicker: m.split('-')[0],
+    status: kmm.v1.MarketStatus.MARKET_ACTIVE,
+    priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }],
+    closeTimeMs: endWallMs + 7 * 86_400_000,
+    feeType: 'quadratic',
+    feeMultiplierMilli: 1000,
+  }));
+}
+
+function frameWallMs(c: CaptureLine): number {
+  if (c.recvMs > 0) return c.recvMs;
+  const f = c.frame as { tsMs?: number };
+  return typeof f.tsMs === 'number' && f.tsMs > 0 ? f.tsMs : 0;
+}
+
+/** Relative times (ns) for each line: recv_ns when present, else venue ts; monotone. */
+export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; startWallMs: number; endNs: number } {
+  const tNs = new Float64Array(lines.length);
+  let baseNs = -1;
+  let baseMs = -1;
+  for (const c of lines) {
+    if (baseNs < 0 && c.recvNs > 0) baseNs = c.recvNs;
+    const w = frameWallMs(c);
+    if (baseMs < 0 && w > 0) baseMs = w;
+    if (baseNs >= 0 && baseMs >= 0) break;
+  }
+  let last = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const c = lines[i];
+    let t = last;
+    if (c.recvNs > 0 && baseNs >= 0) t = c.recvNs - baseNs;
+    else {
+      const w = frameWallMs(c);
+      if (w > 0 && baseMs >= 0) t = (w - baseMs) * 1e6;
+    }
+    if (t < last) t = last;
+    tNs[i] = t;
+    last = t;
+  }
+  return { tNs, startWallMs: baseMs > 0 ? baseMs : 1_767_225_600_000, endNs: last };
+}
+
+export function loadBacktestConfig(file: string | undefined, set: Record<string, string | number | boolean> | undefined): Record<string, unknown> {
+  // no process.env: a backtest depends only on its files and arguments (determinism)
+  return { ...(loadConfig({ file, env: {}, cli: set ?? {} }).values as unknown as Record<string, unknown>) };
+}
+
+interface Writers {
+  journal: Journal;
+  tape: Tape;
+  decisions: WriteStream;
+  ops: WriteStream;
+}
+
+/** Runs one backtest. With `out` set, writes the run folder (await the returned promise for the files). */
+export async function runBacktest(o: BacktestOptions, preloaded?: { lines: CaptureLine[]; config: Record<string, unknown> }): Promise<BacktestResult> {
+  if (!QUEUE_MODELS.includes(o.queueModel)) throw new Error(`--queue-model must be one of ${QUEUE_MODELS.join(', ')}, got '${o.queueModel}'`);
+  if (!(o.latencyMs >= 0)) throw new Error(`--latency-ms must be >= 0, got ${o.latencyMs}`);
+  const lines = preloaded?.lines ?? readCaptureLines(o.capture);
+  if (lines.length === 0) throw new Error(`capture ${o.capture} has no frames`);
+  const config = preloaded?.config ?? loadBacktestConfig(o.configFile, o.set);
+  const tl = timeline(lines);
+  let markets = o.markets;
+  if (!markets && o.marketsFile) {
+    const { readFileSync } = await import('node:fs');
+    const v: unknown = JSON.parse(readFileSync(o.marketsFile, 'utf8'));
+    if (!Array.isArray(v) || v.some((m) => typeof m !== 'object' || m === null || typeof (m as { market?: unknown }).market !== 'string')) throw new Error(`${o.marketsFile}: expected a JSON array of market infos with a "market" ticker`);
+    markets = v as kmm.v1.IMarketInfo[];
+  }
+  markets ??= inferMarkets(lines, tl.startWallMs + tl.endNs / 1e6);
+  let w: Writers | null = null;
+  let runDir: string | null = null;
+  if (o.out !== null) {
+    runDir = resolve(o.out);
+    mkdirSync(runDir, { recursive: true });
+    // a run folder is written fresh: appending to an old one would break determinism
+    for (const f of ['journal.jsonl', 'tape.csv', 'decisions.jsonl', 'ops.log']) writeFileSync(join(runDir, f), '');
+  }
+  const clockRef: { wall: () => number } = { wall: () => 0 };
+  if (runDir) {
+    w = {
+      journal: new Journal(join(runDir, 'journal.jsonl'), { flushEveryMs: 0, fsyncEveryMs: 0, flushRecords: 4096, wallMs: () => clockRef.wall() }),
+      tape: new Tape(join(runDir, 'tape.csv'), () => clockRef.wall()),
+      decisions: createWriteStream(join(runDir, 'decisions.jsonl'), { flags: 'a' }),
+      ops: createWriteStream(join(runDir, 'ops.log'), { flags: 'a' }),
+    };
+  }
+  const ww = w;
+  const engine = new BacktestEngine({
+    config,
+    markets,
+    model: queueModel(o.queueModel, o.queuePower ?? 2),
+    latencyMs: o.latencyMs,
+    feedLatencyMs: o.feedLatencyMs ?? 0,
+    seed: o.seed ?? 1,
+    startWallMs: tl.startWallMs,
+    sinks: {
+      journal: (rec) => ww?.journal.append(rec),
+      tape: (rows) => ww?.tape.write(rows),
+      decision: (rec, t) => ww?.decisions.write(JSON.stringify({ t, event: 'reprice_decision', ...rec }) + '\n'),
+      ops: (actor, event, market, level, fields, t) => ww?.ops.write(JSON.stringify({ t, level, actor, event, market: market || undefined, ...fields }) + '\n'),
+    },
+  });
+  clockRef.wall = () => engine.clock.wallMs();
+  // wall time of the whole run is measured outside the engine (it never reads a clock)
+  const t0 = process.hrtime.bigint();
+  engine.start();
+  for (let i = 0; i < lines.length; i++) engine.frame(lines[i].frame, tl.tNs[i]);
+  engine.finish(tl.endNs);
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const metrics = computeMetrics(engine, o, tl.endNs, wallMs);
+  if (runDir && w) {
+    w.journal.append({ k: 'backtest_end', ...engineTotals(engine) });
+    await w.journal.close();
+    await w.tape.close();
+    await Promise.all([end(w.decisions), end(w.ops)]);
+    writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summaryOf(metrics, engine, markets.length), null, 2) + '\n');
+    writeFileSync(join(runDir, 'backtest.json'), JSON.stringify({ capture: resolve(o.capture), queue_model: o.queueModel, latency_ms: o.latencyMs, feed_latency_ms: o.feedLatencyMs ?? 0, seed: o.seed ?? 1, metrics: { ...metrics, wallMs: undefined, eventsPerSec: undefined } }, null, 2) + '\n');
+    writeFileSync(join(runDir, 'equity.csv'), 'ts,equity\n' + engine.equity.map((p) => `${new Date(p.wallMs).toISOString()},${formatMoney(p.equityMoney)}`).join('\n') + '\n');
+    writeFileSync(join(runDir, 'markets.json'), JSON.stringify(markets, null, 2) + '\n');
+  }
+  return { runDir, metrics, equity: engine.equity };
+}
+
+function end(s: WriteStream): Promise<void> {
+  return new Promise((r) => s.end(() => r()));
+}
+
+function engineTotals(e: BacktestEngine): Record<string, unknown> {
+  const t = e.venue.totals();
+  return { fills: e.venue.stats.fills, equity_money: t.equityMoney, fees_money: t.feesMoney, cash_money: t.cashMoney };
+}
+
+export function computeMetrics(e: BacktestEngine, o: BacktestOptions, endNs: number, wallMs: number): BacktestMetrics {
+  const s = e.venue.stats;
+  const t = e.venue.totals();
+  const eq = e.equity;
+  let peak = -Infinity;
+  let mdd = 0;
+  const d: number[] = [];
+  for (let i = 0; i < eq.length; i++) {
+    const v = eq[i].equityMoney;
+    if (v > peak) peak = v;
+    if (peak - v > mdd) mdd = peak - v;
+    if (i > 0) d.push(v - eq[i - 1].equityMoney);
+  }
+  let mean = 0;
+  for (const x of d) mean += x;
+  mean = d.length ? mean / d.length : 0;
+  let varr = 0;
+  for (const x of d) varr += (x - mean) ** 2;
+  const sd = d.length > 1 ? Math.sqrt(varr / (d.length - 1)) : 0;
+  const durationS = endNs / 1e9;
+  return {
+    queueModel: o.queueModel,
+    latencyMs: o.latencyMs,
+    frames: e.counters.frames,
+    events: e.counters.frames + e.counters.events,
+    durationS: round(durationS, 3),
+    fills: s.fills,
+    makerFills: s.makerFills,
+    takerFills: s.takerFills,
+    contractsFilled: s.filledCenti / 100,
+    ordersPlaced: s.placed,
+    amends: s.amended,
+    cancels: s.cancelled,
+    rejects: s.rejected,
+    postOnlyRejects: s.postOnlyRejects,
+    pnl: t.equityMoney / 10_000,
+    fees: t.feesMoney / 10_000,
+    sharpe: sd > 0 ? round((mean / sd) * Math.sqrt(d.length), 4) : 0,
+    maxDrawdown: mdd / 10_000,
+    fillRate: e.venue.placedCenti > 0 ? round(s.filledCenti / e.venue.placedCenti, 4) : 0,
+    churnPerMin: durationS > 0 ? round(((s.placed + s.amended + s.cancelled) * 60) / durationS, 2) : 0,
+    maxInventory: e.counters.peakPositionCenti / 100,
+    settlements: s.settlements,
+    wallMs: round(wallMs, 1),
+    eventsPerSec: wallMs > 0 ? Math.round(((e.counters.frames + e.counters.events) * 1000) / wallMs) : 0,
+  };
+}
+
+function round(x: number, dp: number): number {
+  const k = 10 ** dp;
+  return Math.round(x * k) / k;
+}
+
+/** summary.json in the live run's shape (monitor summary keys), plus the backtest's own. */
+function summaryOf(m: BacktestMetrics, e: BacktestEngine, markets: number): Record<string, unknown> {
+  const t = e.venue.totals();
+  return {
+    mode: 'backtest',
+    markets,
+    duration_s: m.durationS,
+    fills: m.fills,
+    contractsFilled: formatCount(e.venue.stats.filledCenti),
+    realizedPnl: formatMoney(t.cashMoney),
+    unrealizedPnl: formatMoney(t.equityMoney - t.cashMoney),
+    fees: formatMoney(t.feesMoney),
+    pnl: formatMoney(t.equityMoney),
+    maxInventory: formatCount(e.counters.peakPositionCenti),
+    ordersSent: m.ordersPlaced,
+    ordersPerFill: m.fills > 0 ? Math.round((m.ordersPlaced / m.fills) * 100) / 100 : null,
+    rejects: m.rejects,
+    queue_model: m.queueModel,
+    latency_ms: m.latencyMs,
+    sharpe: m.sharpe,
+    max_drawdown: m.maxDrawdown,
+    fill_rate: m.fillRate,
+    churn_per_min: m.churnPerMin,
+  };
+}
+
+const USAGE = 'usage: kmm backtest --capture FILE [--config FILE] [--set K=V ...] [--queue-model risk-averse|prob-power|exchange] [--latency-ms N] [--feed-latency-ms N] [--seed N] [--markets FILE] [--out DIR]';
+
+/** CLI entry. `report` (from the app) writes report.html into the run folder. Returns the exit code. */
+export async function runBacktestCli(argv: readonly string[], report?: (runDir: string) => Promise<unknown>, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  let p;
+  try {
+    p = parseArgs({
+      args: [...argv],
+      options: {
+        capture: { type: 'string' },
+        config: { type: 'string' },
+        set: { type: 'string', multiple: true, default: [] },
+        'queue-model': { type: 'string', default: 'risk-averse' },
+        'queue-power': { type: 'string', default: '2' },
+        'latency-ms': { type: 'string', default: '0' },
+        'feed-latency-ms': { type: 'string', default: '0' },
+        seed: { type: 'string', default: '1' },
+        markets: { type: 'string' },
+        out: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    err.write(`kmm backtest: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const v = p.values;
+  if (!v.capture) {
+    err.write(`kmm backtest: --capture is required\n${USAGE}\n`);
+    return 2;
+  }
+  const nums: Record<string, number> = {};
+  for (const k of ['queue-power', 'latency-ms', 'feed-latency-ms', 'seed'] as const) {
+    const n = Number(v[k]);
+    if (!Number.isFinite(n) || n < 0) {
+      err.write(`kmm backtest: --${k} must be a number >= 0, got '${v[k]}'\n`);
+      return 2;
+    }
+    nums[k] = n;
+  }
+  const qm = v['queue-model'] as string;
+  if (!QUEUE_MODELS.includes(qm as QueueModelName)) {
+    err.write(`kmm backtest: --queue-model must be one of ${QUEUE_MODELS.join(', ')}, got '${qm}'\n`);
+    return 2;
+  }
+  const stamp = `${qm}-${nums['latency-ms']}ms`;
+  const outDir = v.out ?? join(process.cwd(), 'runs', `backtest-${stamp}-${Date.now().toString(36)}`);
+  let r: BacktestResult;
+  try {
+    r = await runBacktest({ capture: v.capture, configFile: v.config, set: cliFromAssignments(v.set as string[]), queueModel: qm as QueueModelName, queuePower: nums['queue-power'], latencyMs: nums['latency-ms'], feedLatencyMs: nums['feed-latency-ms'], seed: nums.seed, marketsFile: v.markets, out: outDir });
+  } catch (e) {
+    err.write(`kmm backtest: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (report && r.runDir) {
+    try {
+      await report(r.runDir);
+    } catch (e) {
+      err.write(`kmm backtest: report failed: ${(e as Error).message}\n`);
+    }
+  }
+  const m = r.metrics;
+  out.write(`run folder: ${r.runDir}\n`);
+  out.write(`queue model ${m.queueModel}, latency ${m.latencyMs} ms: ${m.frames} frames over ${m.durationS} s, ${m.events} events in ${m.wallMs} ms (${m.eventsPerSec} events/s)\n`);
+  out.write(`fills ${m.fills} (${m.makerFills} maker, ${m.takerFills} taker; ${m.contractsFilled} contracts), orders ${m.ordersPlaced}, amends ${m.amends}, cancels ${m.cancels}, rejects ${m.rejects}\n`);
+  out.write(`P&L ${m.pnl.toFixed(4)} $ (fees ${m.fees.toFixed(4)} $), Sharpe ${m.sharpe}, max drawdown ${m.maxDrawdown.toFixed(4)} $, fill rate ${m.fillRate}, churn ${m.churnPerMin}/min, max inventory ${m.maxInventory}\n`);
+  return 0;
+}

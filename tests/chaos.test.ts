@@ -1,0 +1,111 @@
+/**
+ * Chaos soak in CI: `kmm chaos` (the real CLI) for two seeds with a short duration; every
+ * invariant must hold (ok === true). The pure checker is also exercised on doctored records so
+ * the test demonstrably fails when a fill is missing, duplicated, an order still rests, a cap is
+ * breached or a client order id is reused.
+ */
+import { describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { resolve, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkChaosInvariants, RECOVERY_BOUND_S, type InvariantInput } from '@kmm/app';
+
+const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const CLI = join(REPO, 'packages/app/dist/cli.js');
+const DURATION_S = Number(process.env.KMM_CHAOS_DURATION_S ?? 35);
+
+function runChaos(seed: number): Promise<{ code: number | null; json: any; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn(process.execPath, [CLI, 'chaos', '--duration', String(DURATION_S), '--seed', String(seed), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => {
+      let json: any = null;
+      try {
+        json = JSON.parse(out.trim().split('\n').pop() ?? '');
+      } catch {
+        json = null;
+      }
+      res({ code, json, stderr: err });
+    });
+  });
+}
+
+describe('kmm chaos', () => {
+  it.each([1, 2])('seed %i: every invariant holds under the fault schedule', async (seed) => {
+    const r = await runChaos(seed);
+    expect(r.json, r.stderr.slice(-2000)).not.toBeNull();
+    const j = r.json;
+    for (const k of ['faults', 'cap_breaches', 'orders_resting_after_shutdown', 'fills_exchange', 'fills_journal', 'fills_missing', 'fills_duplicated', 'duplicate_client_order_ids', 'max_recovery_s', 'ok']) expect(j).toHaveProperty(k);
+    expect(j.faults.process_sigkill).toBe(1);
+    expect(Object.keys(j.faults).length).toBeGreaterThanOrEqual(3);
+    expect(j.problems, r.stderr.slice(-2000)).toEqual([]);
+    expect(j.cap_breaches).toBe(0);
+    expect(j.orders_resting_after_shutdown).toBe(0);
+    expect(j.fills_missing).toBe(0);
+    expect(j.fills_duplicated).toBe(0);
+    expect(j.fills_journal).toBe(j.fills_exchange);
+    expect(j.duplicate_client_order_ids).toBe(0);
+    expect(j.max_recovery_s).toBeLessThanOrEqual(RECOVERY_BOUND_S);
+    expect(j.ok).toBe(true);
+    expect(r.code).toBe(0);
+  }, 180_000);
+});
+
+describe('chaos invariant checker fails on each broken invariant', () => {
+  const fill = (id: string, side: 'bid' | 'ask', count: string) => ({ trade_id: id, ticker: 'M', book_side: side, side: side === 'bid' ? 'yes' : 'no', count_fp: count });
+  const base = (): InvariantInput => ({
+    capCenti: 500,
+    records: { orders: [{ order_id: 'o1', status: 'canceled' }], fills: [fill('t1', 'bid', '2.00'), fill('t2', 'ask', '1.00')], caps: [{ ticker: 'M', positionCenti: 100, restingBidCenti: 0, restingAskCenti: 0, openOrders: 0 }] },
+    polledMaxAbsCenti: { M: 200 },
+    journal: [
+      { k: 'fill', trade_id: 't1' },
+      { k: 'fill', trade_id: 't2' },
+      { k: 'cmd', orders: [{ kind: 1, clientOrderId: 'a' }, { kind: 1, clientOrderId: 'b' }] },
+    ],
+    faults: [{ kind: 'ws_drop', detail: '', startS: 1, durationS: 0, recoveryS: 2 }],
+    recoveryBoundS: 30,
+  });
+  it('passes on consistent records', () => {
+    expect(checkChaosInvariants(base()).ok).toBe(true);
+  });
+  it('a missing fill', () => {
+    const i = base();
+    i.journal = i.journal.filter((r) => r.trade_id !== 't2');
+    const r = checkChaosInvariants(i);
+    expect(r.fills_missing).toBe(1);
+    expect(r.ok).toBe(false);
+  });
+  it('a duplicated fill', () => {
+    const i = base();
+    i.journal.push({ k: 'fill', trade_id: 't1' });
+    expect(checkChaosInvariants(i).fills_duplicated).toBe(1);
+    expect(checkChaosInvariants(i).ok).toBe(false);
+  });
+  it('an order resting after shutdown', () => {
+    const i = base();
+    i.records.orders.push({ order_id: 'o2', status: 'resting' });
+    expect(checkChaosInvariants(i).ok).toBe(false);
+  });
+  it('a cap breach', () => {
+    const i = base();
+    i.records.fills.push(fill('t3', 'bid', '5.00'));
+    i.journal.push({ k: 'fill', trade_id: 't3' });
+    const r = checkChaosInvariants(i);
+    expect(r.cap_breaches).toBeGreaterThan(0);
+    expect(r.ok).toBe(false);
+  });
+  it('a reused client order id', () => {
+    const i = base();
+    i.journal.push({ k: 'cmd', orders: [{ kind: 1, clientOrderId: 'a' }] });
+    expect(checkChaosInvariants(i).duplicate_client_order_ids).toBe(1);
+    expect(checkChaosInvariants(i).ok).toBe(false);
+  });
+  it('an unrecovered fault', () => {
+    const i = base();
+    i.faults.push({ kind: 'rest_5xx', detail: '', startS: 5, durationS: 1, recoveryS: null });
+    expect(checkChaosInvariants(i).ok).toBe(false);
+  });
+});
