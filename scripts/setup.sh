@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=9.15.9
 PNPM=.tools/node_modules/.bin/pnpm
 export TURBO_TELEMETRY_DISABLED=1 TURBO_NO_UPDATE_NOTIFIER=1 DO_NOT_TRACK=1
+# turbo looks up the package manager (pnpm) on PATH: use the pinned copy in .tools/.
+export PATH="$(cd "$(dirname "$0")/.." && pwd)/.tools/node_modules/.bin:$PATH"
 if [ ! -x "$PNPM" ]; then
   echo "kmm setup: installing pnpm@$PNPM_VERSION locally (.tools/)" >&2
   npm install --prefix .tools --no-audit --no-fund --loglevel=error "pnpm@$PNPM_VERSION" >&2
