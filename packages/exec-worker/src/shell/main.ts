@@ -41,6 +41,16 @@ type PaperVenueFactory = (o: {
 let paperFactory: PaperVenueFactory | null = null;
 let paperVenue: PaperVenue | null = null;
 let ticks = 0;
+/**
+ * Messages that arrive while onStart is still building the runner. The runtime delivers from
+ * the start (ports are attached before onStart) and onStart awaits the paper venue's import,
+ * during which ingest already sends the first MarketTrust / ConnectionEvent: those are state
+ * changes sent once, so dropping them left every market untrusted for good (paper mode quoted
+ * nothing). They are replayed in order once the runner exists.
+ * Limit PRESTART_MAX; overflow: the newest message is dropped and counted ('prestart_dropped').
+ */
+const PRESTART_MAX = 100_000;
+let prestart: { env: Envelope; from: string }[] | null = [];
 
 function build(ctx: ActorContext): { runner: ExecRunner; minFillTsMs: number } {
   const cfg: Record<string, unknown> = { ...ctx.config };
@@ -136,7 +146,11 @@ function publishStats(ctx: ActorContext, r: ExecRunner): void {
 
 function onMessage(env: Envelope, from: string, ctx: ActorContext): void {
   const r = runner;
-  if (!r) return;
+  if (!r) {
+    if (prestart && prestart.length < PRESTART_MAX) prestart.push({ env, from });
+    else ctx.stat('prestart_dropped');
+    return;
+  }
   const core = r.core;
   const now = ctx.clock.monoNs();
   const nowMs = now / 1e6;
@@ -197,6 +211,10 @@ runActor({
     }
     const b = build(ctx);
     runner = b.runner;
+    const early = prestart ?? [];
+    prestart = null;
+    if (early.length > 0) ctx.log.info({ messages: early.length }, 'replaying messages received during start-up');
+    for (let i = 0; i < early.length; i++) onMessage(early[i].env, early[i].from, ctx);
     ctx.every('exec.tick', TICK_MS);
     await b.runner.startup(b.minFillTsMs);
     ctx.log.info({ orderGroupId: b.runner.core.orderGroupId, live: b.runner.core.bk.liveCount }, 'exec ready');
