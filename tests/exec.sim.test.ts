@@ -98,7 +98,7 @@ async function harness(opts: { seed: number; params?: Partial<ExecParams>; tier?
   expect(chosen.length).toBe(2);
   const params = testParams(opts.params);
   const dir = mkdtempSync(join(tmpdir(), 'kmm-exec-'));
-  const journalPath = opts.journalPath ?? join(dir, 'exec.journal.jsonl');
+  const journalPath = opts.journalPath ?? join(dir, 'journal.jsonl');
   const journal = new Journal(journalPath, { flushEveryMs: 10, fsyncEveryMs: 200 });
   const core = new ExecCore(params, { runId: 't' + opts.seed, markets: chosen, nowMs: Number(process.hrtime.bigint()) / 1e6 });
   const ops: Harness['ops'] = [];
@@ -306,7 +306,7 @@ describe('exec against the sim', () => {
     const sim = await startSim({ port: 0, seed: 17, markets: 6, tier: 'basic', speed: 3 });
     try {
       const dir = mkdtempSync(join(tmpdir(), 'kmm-exec-kill-'));
-      const journalPath = join(dir, 'exec.journal.jsonl');
+      const journalPath = join(dir, 'journal.jsonl');
       const child = spawnChild(sim, journalPath);
       let out = '';
       child.stdout.on('data', (d) => (out += String(d)));
@@ -337,7 +337,7 @@ describe('exec against the sim', () => {
   it('SIGKILL restart in adopt mode: the dead run’s orders are adopted, not cancelled', async () => {
     const sim = await startSim({ port: 0, seed: 18, markets: 6, tier: 'basic', speed: 0.2 });
     const dir = mkdtempSync(join(tmpdir(), 'kmm-exec-adopt-'));
-    const journalPath = join(dir, 'exec.journal.jsonl');
+    const journalPath = join(dir, 'journal.jsonl');
     const child = spawnChild(sim, journalPath);
     let out = '';
     child.stdout.on('data', (d) => (out += String(d)));
@@ -394,7 +394,7 @@ describe('exec worker (runActor) against the sim', () => {
       expect(sim.records().orders.length).toBeGreaterThan(0);
       await sup.stop();
       expect(sim.records().orders.filter((o) => o.status === 'resting')).toEqual([]);
-      const j = readJournal(join(runDir, 'exec.journal.jsonl'));
+      const j = readJournal(join(runDir, 'journal.jsonl'));
       expect(j.records.some((r) => r.k === 'cmd')).toBe(true);
       expect(j.records.some((r) => r.k === 'shutdown' && r.verified === true)).toBe(true);
       expect(ops).toContain('shutdown_verified');

@@ -5,7 +5,7 @@
  * Tick-to-order: ingest stamps every websocket frame on receipt (Header.recv_mono_ns); the stamp
  * flows with the messages it causes (book -> strategy -> exec); exec journals each command with
  * that stamp and the moment its request was handed to the socket. The bench reads those pairs
- * from RUN_DIR/exec.journal.jsonl after the run (every sample, not a histogram summary).
+ * from RUN_DIR/journal.jsonl after the run (every sample, not a histogram summary).
  *
  * The floor, measured in the same command right after the system stops: the same 3 hops
  * (ingest -> book -> strategy -> exec) as raw MessageChannels between worker threads, carrying

@@ -80,7 +80,7 @@ export interface JournalSample {
   wireMonoNs: number;
 }
 
-/** Reads `exec.journal.jsonl` records (tolerates a torn last line). */
+/** Reads exec journal records (tolerates a torn last line). */
 export function readJournalRecords(path: string): Array<Record<string, any>> {
   if (!existsSync(path)) return [];
   const out: Array<Record<string, any>> = [];

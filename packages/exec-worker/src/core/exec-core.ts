@@ -300,7 +300,7 @@ export class ExecCore {
       this.creates.length = 0;
       this.rejectIntent(market, side, price, RC.RATE_LIMITED, 'no_tokens');
     }
-    this.emitWorkingOrders();
+    this.emitWorkingOrders(nowMs);
     return this.fx;
   }
 
@@ -438,8 +438,7 @@ export class ExecCore {
       m.queueAhead.set(q.orderId, q.aheadCenti);
       this.markWo(m);
     }
-    this.emitWorkingOrders();
-    void nowMs;
+    this.emitWorkingOrders(nowMs);
     return this.fx;
   }
 
@@ -850,7 +849,7 @@ export class ExecCore {
     list.length = 0;
     // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
     this.flush(nowMs);
-    this.emitWorkingOrders();
+    this.emitWorkingOrders(nowMs);
   }
 
   private diffMarket(m: MarketRef, nowMs: number): void {
@@ -1233,7 +1232,7 @@ export class ExecCore {
     this.rejectIntent(m.market, side, price, code, reason);
   }
 
-  private emitWorkingOrders(): void {
+  private emitWorkingOrders(nowMs: number): void {
     for (let i = 0; i < this.woList.length; i++) {
       const m = this.woList[i];
       m.woDirty = false;
@@ -1252,7 +1251,8 @@ export class ExecCore {
       for (const o of mo.bids) add(o);
       for (const o of mo.asks) add(o);
       for (const o of mo.others) add(o);
-      const block = this.blockReason(m, -1);
+      // the real time: with -1 every market read as 'market_hold' (-1 < holdUntilMs 0)
+      const block = this.blockReason(m, nowMs);
       const wo: kmm.v1.IWorkingOrders = { market: m.market, restingBidCenti: bidC, restingAskCenti: askC, orders, quotingBlocked: block !== '', blockReason: block };
       this.send('strategy', { workingOrders: wo });
       this.send(this.bookPeer(m.market), { workingOrders: wo });
