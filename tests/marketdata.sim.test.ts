@@ -188,11 +188,19 @@ describe('market data path against the sim', () => {
     await waitFor('silent market not trusted', () => h.ingest.trustOf(silent) !== T.TRUSTED);
     sim.faults.clear();
     sim.flow?.setSpeed(0); // let the books come to rest so they can be compared exactly
+    // With the flow stopped a market goes STALE after the stale window (no data is the
+    // definition of stale); what must hold is: resynced (never left UNTRUSTED) and exactly equal.
+    const synced = (t: string) => h.ingest.trustOf(t) !== T.UNTRUSTED;
     await waitFor(
-      'all trusted and equal to the exchange',
-      () => tickers.every((t) => h.ingest.trustOf(t) === T.TRUSTED && JSON.stringify(h.bookOf(t)) === JSON.stringify(sim.book(t))),
+      'all resynced and equal to the exchange',
+      () => tickers.every((t) => synced(t) && JSON.stringify(h.bookOf(t)) === JSON.stringify(sim.book(t))),
       30_000,
-    );
+    ).catch((err) => {
+      const bad = tickers
+        .filter((t) => !synced(t) || JSON.stringify(h.bookOf(t)) !== JSON.stringify(sim.book(t)))
+        .map((t) => `${t}: trust=${T[h.ingest.trustOf(t)]} ours=${JSON.stringify(h.bookOf(t)).slice(0, 200)} exchange=${JSON.stringify(sim.book(t)).slice(0, 200)}`);
+      throw new Error(`${(err as Error).message}; not converged: ${bad.join(' | ')}`);
+    });
     for (const t of tickers) {
       expect(h.bookOf(t)).toEqual(sim.book(t));
       expect(h.shards[shardOf(t, SHARDS)].entry(t)!.book.valid).toBe(true);

@@ -7,6 +7,6 @@ export { queueModel, QUEUE_MODELS, RiskAverseQueue, ProbPowerQueue, ExchangeFifo
 export { SimVenue, VENUE_ORDERS_MAX, type VenueOrder, type VenueFill, type VenueStats, type MarketAccount, type OrderSummary as VenueOrderSummary } from './core/venue.js';
 export { BacktestEngine, EVENTS_PENDING_MAX, type EngineOptions, type EngineSinks, type EquityPoint } from './core/engine.js';
 export { runBacktest, runBacktestCli, readCaptureLines, inferMarkets, timeline, loadBacktestConfig, computeMetrics, CAPTURE_BYTES_MAX, type BacktestOptions, type BacktestMetrics, type BacktestResult } from './shell/backtest.js';
-export { runSweep, runSweepCli, parseGrid, expandGrid, writeSweepTables, SWEEP_RUNS_MAX, type SweepOptions, type SweepRow } from './shell/sweep.js';
-export { runSweepTask, type SweepTask } from './shell/sweep-worker.js';
+export { runSweep, runSweepCli, parseGrid, expandGrid, writeSweepTables, SWEEP_RUNS_MAX, SWEEP_CHUNKS_PER_THREAD, type SweepOptions, type SweepRow } from './shell/sweep.js';
+export { runSweepTask, runSweepChunk, type SweepTask } from './shell/sweep-worker.js';
 export { PaperVenueGateway, createPaperGateway, type PaperGatewayOptions } from './shell/paper.js';

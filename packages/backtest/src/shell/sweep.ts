@@ -19,6 +19,12 @@ import type { BacktestMetrics } from './backtest.js';
 import { runSweepTask, type SweepTask } from './sweep-worker.js';
 
 export const SWEEP_RUNS_MAX = 100_000;
+/**
+ * Pool tasks per worker thread: grid points are sent in chunks (fewer round trips, each worker
+ * stays on its parsed capture), but several chunks per thread so a slow chunk does not leave the
+ * other threads idle at the end.
+ */
+export const SWEEP_CHUNKS_PER_THREAD = 4;
 const SPECIAL = new Set(['queue_model', 'latency_ms', 'feed_latency_ms', 'seed']);
 
 export interface SweepRow {
@@ -101,15 +107,26 @@ export async function runSweep(o: SweepOptions): Promise<{ rows: SweepRow[]; wal
     }
   } else {
     const pool = new Piscina({ filename: new URL('./sweep-worker.js', import.meta.url).href, minThreads: o.threads, maxThreads: o.threads, maxQueue: tasks.length + 1 });
+    // strided chunks (chunk c holds grid points c, c + n, c + 2n, ...): neighbouring grid points
+    // differ in the outer keys (e.g. queue model) and cost differently, so a contiguous split
+    // would leave one thread with all the slow runs at the end
+    const chunkCount = Math.min(tasks.length, o.threads * SWEEP_CHUNKS_PER_THREAD);
     try {
-      await Promise.all(
-        tasks.map((t, i) =>
-          (pool.run(t) as Promise<BacktestMetrics>).then((m) => {
-            results[i] = m;
-            bar?.increment();
+      const runs: Promise<void>[] = [];
+      for (let c = 0; c < chunkCount; c++) {
+        const idx: number[] = [];
+        for (let i = c; i < tasks.length; i += chunkCount) idx.push(i);
+        runs.push(
+          (pool.run(
+            idx.map((i) => tasks[i]),
+            { name: 'runSweepChunk' },
+          ) as Promise<BacktestMetrics[]>).then((ms) => {
+            for (let j = 0; j < ms.length; j++) results[idx[j]] = ms[j];
+            bar?.increment(ms.length);
           }),
-        ),
-      );
+        );
+      }
+      await Promise.all(runs);
     } finally {
       await pool.destroy();
     }
