@@ -50,7 +50,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     { file: opts.config, env: process.env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
     // The simulator's markets resolve weeks out: let market selection keep all N of them.
     // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
-    { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
+    // The exchange-side kill switch is sized to the run: 4 full swings of every market's cap per 15 s.
+    { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0, kmm_order_group_contracts_limit: Math.max(100, 4 * opts.markets * 5) },
   );
   const runDir = newRunDir(opts.out, 'demo');
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);

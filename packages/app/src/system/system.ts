@@ -143,7 +143,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       ack_breach: kmm.v1.ControlKind.ACK_BREACH,
     } as const;
     const markets = market ? [market] : [];
+    // Strategy owns quoting decisions and the start-up breach; exec owns the exchange-side kill
+    // switch (an acknowledged breach also resets a triggered order group).
     supervisor.send('strategy', { control: { kind: map[kind], markets, reason: 'operator' } });
+    if (kind !== 'flatten') supervisor.send('exec', { control: { kind: map[kind], markets, reason: 'operator' } });
     if (kind === 'pause') monitor.quotingPaused = true;
     if (kind === 'resume') monitor.quotingPaused = false;
     log.warn({ event: 'operator_control', kind, market: market ?? 'all' }, 'operator control');
