@@ -46,13 +46,15 @@ export function newRunDir(base: string | undefined, label: string): string {
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const print = opts.quiet ? () => {} : (l: string) => process.stdout.write(l + '\n');
-  const { loaded, applied } = loadWithTuning(
+  const load = () =>
+    loadWithTuning(
     { file: opts.config, env: process.env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
     // The simulator's markets resolve weeks out: let market selection keep all N of them.
     // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
     // The exchange-side kill switch is sized to the run: 4 full swings of every market's cap per 15 s.
     { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0, kmm_order_group_contracts_limit: Math.max(100, 4 * opts.markets * 5) },
-  );
+  );  const { loaded, applied } = load();
+
   const runDir = newRunDir(opts.out, 'demo');
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (applied.length) print(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}`);
@@ -77,6 +79,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       dashboard: opts.dashboard,
       dashboardPort: opts.dashboardPort,
       configFile: opts.config,
+      reloadConfig: () => load().loaded,
       shards: opts.shards,
       print,
     });

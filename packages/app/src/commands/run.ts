@@ -37,7 +37,8 @@ export async function runLive(opts: RunOptions): Promise<number> {
   if (opts.env === 'prod' && !opts.confirmProd && !opts.paper) {
     throw new UsageError('refusing to trade on Kalshi production without --confirm-prod (or use --paper, or --env demo)');
   }
-  const { loaded, applied } = loadWithTuning({ file: opts.config, env: process.env, cli: { kmm_env: opts.env, ...(opts.set ?? {}) } }, KALSHI_TUNING);
+  const load = () => loadWithTuning({ file: opts.config, env: process.env, cli: { kmm_env: opts.env, ...(opts.set ?? {}) } }, KALSHI_TUNING);
+  const { loaded, applied } = load();
   if (applied.length) process.stdout.write(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}\n`);
   const v = loaded.values;
   const rest = String(v.kmm_rest_base_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].rest));
@@ -55,7 +56,7 @@ export async function runLive(opts: RunOptions): Promise<number> {
   const exchange: ExchangeEndpoints = { env: opts.env as ExchangeEndpoints['env'], restBaseUrl: rest, wsUrl: ws, keyId, privateKeyPath: keyPath };
   const print = (l: string) => process.stdout.write(l + '\n');
   print(`kmm run: env ${opts.env}${opts.paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
-  const sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, print });
+  const sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, reloadConfig: () => load().loaded, print });
   if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);
   const started = Date.now();
   await new Promise<void>((resolve) => {

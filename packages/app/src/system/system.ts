@@ -3,6 +3,7 @@
  * run folder, logger, market discovery, supervisor with the topology, monitor, health and
  * decision files, config hot reload, optional dashboard. Used by `demo`, `run`, `chaos`, `bench`.
  */
+import { EventEmitter } from 'node:events';
 import { createWriteStream, mkdirSync, watch, writeFileSync, type FSWatcher, type WriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,6 +41,8 @@ export interface SystemOptions {
   dashboardPort?: number;
   /** config file to watch for live-safe changes */
   configFile?: string;
+  /** re-reads the configuration with the same layers as at start (file, env, CLI, tuning) */
+  reloadConfig?: () => LoadedConfig;
   shards?: number;
   heartbeatMs?: number;
   print?: (line: string) => void;
@@ -54,6 +57,8 @@ export interface RunningSystem {
   /** Apply a live-safe config change (as the file watcher does). Returns the message shown. */
   applyConfigChange(changed: Record<string, unknown>, source: string): { ok: boolean; message: string };
   control(kind: 'pause' | 'resume' | 'flatten' | 'ack_breach', market?: string): string;
+  /** 'config' ({ok, message}) after every live config change attempt (file watcher or API) */
+  events: EventEmitter;
   stop(): Promise<RunSummary>;
 }
 
@@ -153,11 +158,13 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     return `${kind} sent for ${market ?? 'all markets'}`;
   };
 
+  const events = new EventEmitter();
   const applyConfigChange = (changed: Record<string, unknown>, source: string): { ok: boolean; message: string } => {
     const result = validateLiveUpdate(loaded, changed, source);
     if (!result.ok) {
       const message = `config change rejected, keeping the running config: ${result.errors.map((e) => e.message).join('; ')}`;
       log.error({ event: 'config_change_rejected', source, errors: result.errors.map((e) => e.message) }, message);
+      events.emit('config', { ok: false, message });
       return { ok: false, message };
     }
     if (result.changes.length === 0) return { ok: true, message: 'config unchanged' };
@@ -166,6 +173,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     for (const actor of supervisor.actorNames()) supervisor.send(actor, { control: { kind: kmm.v1.ControlKind.CONFIG_UPDATE, json, reason: source } });
     const message = `config updated live: ${result.changes.map((c) => `${c.key} ${c.from} -> ${c.to}`).join(', ')}`;
     log.warn({ event: 'config_changed', source, changes: result.changes }, message);
+    events.emit('config', { ok: true, message });
     return { ok: true, message };
   };
 
@@ -180,11 +188,12 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         pending = null;
         let next: LoadedConfig;
         try {
-          next = loadConfig({ file, env: process.env });
+          next = opts.reloadConfig ? opts.reloadConfig() : loadConfig({ file, env: process.env });
         } catch (err) {
           const message = `config file ${file} rejected, keeping the running config: ${(err as Error).message}`;
           log.error({ event: 'config_change_rejected', file, error: (err as Error).message }, message);
           print(message);
+          events.emit('config', { ok: false, message });
           return;
         }
         const changed: Record<string, unknown> = {};
@@ -224,7 +233,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     return stopped;
   };
 
-  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, control, stop };
+  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, control, events, stop };
 }
 
 function endStream(s: WriteStream): Promise<void> {

@@ -3,11 +3,14 @@
  * edges (exec -> strategy/book for acks, fills, positions; strategy -> ingest for market
  * selection; book -> ingest for resync requests). One MessageChannel per edge.
  */
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { kmm, type ActorDef } from '@kmm/shared';
 
+const requireFromHere = createRequire(import.meta.url);
+
+/** Absolute path of a worker package's compiled entry (its `./shell` export). */
 export function shellScript(pkg: string): string {
-  return fileURLToPath(import.meta.resolve(`${pkg}/shell`));
+  return requireFromHere.resolve(`${pkg}/shell`);
 }
 
 export interface Topology {
