@@ -91,6 +91,6 @@ md += `P&L = cash from fills - fees + end position at the recorded book's last m
 md += `| source | fills | maker | taker | contracts | fees $ | P&L $ | fills gap | contracts gap | P&L gap $ |\n|---|---|---|---|---|---|---|---|---|---|\n`;
 md += `| live in sim | ${live.fills} | ${live.maker} | ${live.taker} | ${fmt(live.contracts, 2)} | ${fmt(live.fees)} | ${fmt(live.pnl)} | | | |\n`;
 for (const r of rows) md += `| backtest ${r.qm} | ${r.fills} | ${r.maker} | ${r.taker} | ${fmt(r.contracts, 2)} | ${fmt(r.fees)} | ${fmt(r.pnl)} | ${r.fills - live.fills} | ${fmt(r.contracts - live.contracts, 2)} | ${fmt(r.pnl - live.pnl)} |\n`;
-md += `\nCommand: \`cd packages/backtest && node bench/fidelity.mjs --run ${runDir}\` (without --run it first runs \`kmm demo --duration ${a.duration} --markets ${n} --seed ${a.seed} --no-dashboard ${SET.map((s) => '--set ' + s).join(' ')}\`).\n`;
+md += `\nCommand: \`cd packages/backtest && node bench/fidelity.mjs --run ${runDir} --markets ${n} --seed ${a.seed}\` (without --run it first runs \`kmm demo --duration ${a.duration} --markets ${n} --seed ${a.seed} --no-dashboard ${SET.map((s) => '--set ' + s).join(' ')}\`).\n`;
 process.stdout.write(md);
 if (a.out) appendFileSync(a.out, md);
