@@ -68,10 +68,10 @@ export interface Cause {
   recvMonoNs: number;
   /** when the message arrived in exec (shell mono ns; 0 unknown) */
   arrivalMonoNs: number;
+  /** exec's pump number when the target arrived (set by the core) */
+  pumpSeq?: number;
 }
 const NO_CAUSE: Cause = { recvMonoNs: 0, arrivalMonoNs: 0 };
-/** A command issued more than this after its target arrived was deferred, not processed. */
-const DEFERRED_AFTER_MS = 0.1;
 
 export interface CommandResult {
   cmdId: number;
@@ -192,6 +192,8 @@ export class ExecCore {
   private readonly decreases: ModifyIntent[] = [];
   private readonly amends: ModifyIntent[] = [];
 
+  /** incremented at the end of every pump: tells fresh commands from deferred ones */
+  private pumpSeq = 0;
   readonly stats = {
     commands: 0,
     ordersPlaced: 0,
@@ -252,7 +254,12 @@ export class ExecCore {
     return this.startupReconciled && (this.orderGroupSettled || this.paper);
   }
 
-  onTargets(t: kmm.v1.ITargetQuotes, nowMs: number, cause: Cause = NO_CAUSE): Effects {
+  /**
+   * A new target for one market. `pumpNow` false only records it: the shell then calls
+   * `pumpTargets` once after a whole mailbox drain, so a burst of targets becomes one round of
+   * (batched) requests instead of one request round per target.
+   */
+  onTargets(t: kmm.v1.ITargetQuotes, nowMs: number, cause: Cause = NO_CAUSE, pumpNow = true): Effects {
     clearEffects(this.fx);
     const m = this.markets.get(t.market ?? '');
     if (!m) {
@@ -260,9 +267,16 @@ export class ExecCore {
       return this.fx;
     }
     m.target = t;
-    m.cause = cause;
+    m.cause = { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.pumpSeq };
     this.buildSlotTargets(m, nowMs);
     this.markDirty(m);
+    if (pumpNow) this.pump(nowMs);
+    return this.fx;
+  }
+
+  /** Acts on the targets recorded since the last pump (see onTargets). */
+  pumpTargets(nowMs: number): Effects {
+    clearEffects(this.fx);
     this.pump(nowMs);
     return this.fx;
   }
@@ -293,7 +307,7 @@ export class ExecCore {
       this.rejectIntent(market, side, price, pf.code, pf.reason);
       return this.fx;
     }
-    this.creates.push({ m, side, level: -1, price, countCenti: count, edgeBpsMilli: 0, taker: true, tif: ti.tif ?? kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly, cause });
+    this.creates.push({ m, side, level: -1, price, countCenti: count, edgeBpsMilli: 0, taker: true, tif: ti.tif ?? kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly, cause: { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.pumpSeq } });
     this.flush(nowMs);
     if (this.creates.length > 0) {
       // no tokens for it now: a taker decision is stale by the next tick, so it is refused, not queued
@@ -850,6 +864,7 @@ export class ExecCore {
     // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
     this.flush(nowMs);
     this.emitWorkingOrders(nowMs);
+    this.pumpSeq++;
   }
 
   private diffMarket(m: MarketRef, nowMs: number): void {
@@ -1103,11 +1118,11 @@ export class ExecCore {
   }
 
   private emitCommand(id: number, op: ExecCommand['op'], orders: kmm.v1.IOrderCommand[], cause: Cause, tokens: number, nowMs: number): void {
-    // Tick-to-order latency is the hot path: a command issued while handling the target that
-    // caused it. A command issued later (a churn gate, the rate limiter or a timer released it)
-    // keeps no latency stamp, so intentional waits never pass for processing latency.
-    const deferredMs = cause.arrivalMonoNs > 0 ? nowMs - cause.arrivalMonoNs / 1e6 : 0;
-    if (deferredMs > DEFERRED_AFTER_MS) {
+    // Tick-to-order latency is the hot path: a command issued by the first pump after the
+    // target that caused it arrived. A command issued by a later pump (a churn gate, the rate
+    // limiter or a timer released it) keeps no latency stamp, so intentional waits never pass
+    // for processing latency.
+    if (cause.arrivalMonoNs > 0 && cause.pumpSeq !== this.pumpSeq) {
       this.stats.deferredCommands++;
       cause = NO_CAUSE;
     }

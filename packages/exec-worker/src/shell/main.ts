@@ -144,6 +144,8 @@ function publishStats(ctx: ActorContext, r: ExecRunner): void {
   ctx.setStat('tick_to_order_count', r.tickToWire.count);
 }
 
+let pumpScheduled = false;
+
 function onMessage(env: Envelope, from: string, ctx: ActorContext): void {
   const r = runner;
   if (!r) {
@@ -157,7 +159,15 @@ function onMessage(env: Envelope, from: string, ctx: ActorContext): void {
   const h = env.header;
   switch (env.body) {
     case 'targetQuotes':
-      r.handle(core.onTargets(env.targetQuotes!, nowMs, { recvMonoNs: h?.recvMonoNs ? Number(h.recvMonoNs) : 0, arrivalMonoNs: now }));
+      // Record now, act once per mailbox drain: a burst of targets becomes one round of batched requests.
+      r.handle(core.onTargets(env.targetQuotes!, nowMs, { recvMonoNs: h?.recvMonoNs ? Number(h.recvMonoNs) : 0, arrivalMonoNs: now }, false));
+      if (!pumpScheduled) {
+        pumpScheduled = true;
+        queueMicrotask(() => {
+          pumpScheduled = false;
+          r.handle(core.pumpTargets(ctx.clock.monoNs() / 1e6));
+        });
+      }
       break;
     case 'takerIntent':
       r.handle(core.onTakerIntent(env.takerIntent!, nowMs, { recvMonoNs: h?.recvMonoNs ? Number(h.recvMonoNs) : 0, arrivalMonoNs: now }));

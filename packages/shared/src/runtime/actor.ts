@@ -14,6 +14,7 @@ import { createHistogram, performance, type RecordableHistogram } from 'node:per
 import pino, { type Logger } from 'pino';
 import { kmm } from '../gen/proto.js';
 import { LiveClock } from '../clock/clock.js';
+import { kmmLoggerOptions } from '../log/logger.js';
 import { BatchEncoder, decodeBatch } from '../transport/codec.js';
 import { Mailbox } from '../transport/mailbox.js';
 import type { ActorContext, ActorSpec, Causation, EnvelopeBody } from './api.js';
@@ -363,20 +364,14 @@ class ActorRuntime implements ActorContext {
   }
 }
 
-/** Workers log JSON lines to the run's ops.log through pino's asynchronous destination. */
+/**
+ * Workers log JSON lines to the run's ops.log through pino's asynchronous destination (the
+ * worker is already off the main thread; a transport thread per worker would double the thread
+ * count on small machines). Same redaction of secrets as every other logger (log/logger.ts).
+ */
 function createWorkerLogger(name: string, file: string | undefined, level: string): Logger {
   const dest = file ? pino.destination({ dest: file, sync: false, mkdir: true }) : pino.destination({ dest: 2, sync: false });
-  return pino(
-    {
-      name,
-      level,
-      redact: {
-        paths: ['privateKey', 'privateKeyPem', '*.privateKey', '*.privateKeyPem', 'signature', '*.signature', 'headers["KALSHI-ACCESS-SIGNATURE"]', '*.headers["KALSHI-ACCESS-SIGNATURE"]'],
-        censor: '[redacted]',
-      },
-    },
-    dest,
-  );
+  return pino(kmmLoggerOptions(name, level), dest);
 }
 
 function flushLog(log: Logger): Promise<void> {
