@@ -225,12 +225,12 @@ describe('strategy in the running system against the sim (issue 5)', () => {
     const run = await newRun(501);
     try {
       const ticker = await pickMarket(run);
-      // MM_MAX_POS 5: hold 8 before the system starts
+      // caps 5 (MM_MAX_POS and the side caps, which are separate keys with their own default 5): hold 8 before the system starts
       const held = await buyUpTo(run, ticker, 8 * CENTI);
       expect(held).toBeGreaterThan(5 * CENTI);
-      const sys = await startSys(run, { MM_MAX_POS: 5, IMPULSE_CONTROL_ENABLED: false, kmm_startup_settle_ms: 500 });
+      const sys = await startSys(run, { MM_MAX_POS: 5, MM_MAX_LONG_POS: 5, MM_MAX_SHORT_POS: 5, IMPULSE_CONTROL_ENABLED: false, kmm_startup_settle_ms: 500 });
 
-      await waitFor('startup_position_cap_breach', () => run.ops.some((e) => e.event === 'startup_position_cap_breach'), 20_000);
+      await waitFor('startup_position_cap_breach from strategy', () => run.ops.some((e) => e.event === 'startup_position_cap_breach' && e.actor === 'strategy'), 20_000);
       const breach = run.ops.find((e) => e.event === 'startup_position_cap_breach' && e.actor === 'strategy');
       expect(breach).toBeDefined();
       const bf = fields(breach!);
@@ -265,7 +265,7 @@ describe('strategy in the running system against the sim (issue 5)', () => {
     try {
       const ticker = await pickMarket(run);
       // impulse control off so the bailout does not trade the position away under the measurement
-      await startSys(run, { MM_MAX_POS: 20, IMPULSE_CONTROL_ENABLED: false });
+      await startSys(run, { MM_MAX_POS: 20, MM_MAX_LONG_POS: 20, MM_MAX_SHORT_POS: 20, IMPULSE_CONTROL_ENABLED: false });
       await waitFor('startup check ok', () => run.ops.some((e) => e.event === 'startup_position_check_ok'), 20_000);
       // before: quoting the market flat
       await waitFor(`quotes in ${ticker} while flat`, () => run.targets.some((t) => t.market === ticker && t.posCenti === 0 && quoting(t.tq)), 20_000);
@@ -276,13 +276,20 @@ describe('strategy in the running system against the sim (issue 5)', () => {
       const held = await buyUpTo(run, ticker, 12 * CENTI);
       expect(held).toBeGreaterThanOrEqual(12 * CENTI);
       await waitFor('position reaches strategy', () => (run.pos.get(ticker) ?? 0) >= 12 * CENTI, 15_000);
+      // Strategy gets the Position from exec on its own channel: a target decided just before it
+      // may still arrive here tagged long, so wait (bounded) for one decided with the position.
       const idx = run.targets.length;
-      await waitFor(`quotes in ${ticker} while long`, () => run.targets.slice(idx).some((t) => t.market === ticker && t.posCenti >= 12 * CENTI && quoting(t.tq)), 15_000);
-      const after = run.targets.slice(idx).find((t) => t.market === ticker && t.posCenti >= 12 * CENTI && quoting(t.tq))!;
+      const longAndLower = (t: Run['targets'][number]) => t.market === ticker && t.posCenti >= 12 * CENTI && quoting(t.tq) && tqShift(t.tq) < shiftBefore - 1;
+      await waitFor(`quotes in ${ticker} below the flat reservation while long`, () => run.targets.slice(idx).some(longAndLower), 15_000);
+      const after = run.targets.slice(idx).find(longAndLower)!;
       const shiftAfter = tqShift(after.tq);
-      // Flat, the reservation sits at the fair value (mid, no alpha feed); long, it is below it.
+      // Flat, the reservation sits at the fair value (mid, no alpha feed); long, it is below it,
+      // and the ask (the side that sheds inventory) is no higher relative to the touch.
       expect(Math.abs(shiftBefore)).toBeLessThan(1);
-      expect(shiftAfter).toBeLessThan(shiftBefore - 1);
+      const askOf = (tq: kmm.v1.ITargetQuotes) => (tq.levels ?? []).find((l) => l.side === kmm.v1.BookSide.ASK)?.price ?? 0;
+      const midOf = (tq: kmm.v1.ITargetQuotes) => ((tq.bestBid ?? 0) + (tq.bestAsk ?? 0)) / 2;
+      expect(askOf(after.tq)).toBeGreaterThan(0);
+      expect(askOf(after.tq) - midOf(after.tq)).toBeLessThanOrEqual(askOf(before.tq) - midOf(before.tq));
       expect(shiftAfter).toBeLessThan(0);
     } finally {
       await stopRun(run);
@@ -290,7 +297,7 @@ describe('strategy in the running system against the sim (issue 5)', () => {
   });
 
   it('fires the inventory-breach taker above Q_critical and works the position back toward Q_target; not with IMPULSE_CONTROL_ENABLED false', async () => {
-    const impulse = { MM_MAX_POS: 10, Q_critical: 3, Q_target: 1 };
+    const impulse = { MM_MAX_POS: 10, MM_MAX_LONG_POS: 10, MM_MAX_SHORT_POS: 10, Q_critical: 3, Q_target: 1 };
     // on: a position of 6 > Q_critical 3
     const on = await newRun(503);
     try {
@@ -303,6 +310,7 @@ describe('strategy in the running system against the sim (issue 5)', () => {
       const ti = fields(on.ops.find((e) => e.event === 'taker_intent' && e.market === ticker)!);
       expect(['INVENTORY_BREACH', 'BAILOUT']).toContain(ti.reason);
       expect(ti.side).toBe('ASK');
+      if (ti.reason === 'INVENTORY_BREACH') expect(Number(ti.position) - Number(ti.count)).toBe(1); // down to Q_target
       await waitFor('exchange position back to <= Q_critical', async () => (await position(on.sim, ticker)) <= 3 * CENTI, 20_000);
       expect(Math.abs(await position(on.sim, ticker))).toBeLessThanOrEqual(3 * CENTI);
     } finally {

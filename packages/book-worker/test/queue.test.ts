@@ -230,3 +230,34 @@ describe('QueueEstimator rules under arbitrary flow', () => {
     expect(qe.orders.get('me')!.aheadCenti).toBe(level - 100);
   });
 });
+
+describe('QueueEstimator counts each of our fills once between acks and Fill messages', () => {
+  // Exec forwards the venue's order update (an OrderAck with cumulative filled and remaining) and
+  // the WS fill separately; either may come first. Found by tests/queue.sim.test.ts against the sim.
+  it('ack with the fill first, then the Fill', () => {
+    const qe = new QueueEstimator(() => 0);
+    qe.place('me', 'o', BID, P, 200, 0);
+    qe.amend('me', 'o', P, 100, 100); // user_order: filled 1, remaining 1
+    qe.onFill('me', 100); // the same fill
+    expect(qe.orders.get('me')!.remainingCenti).toBe(100);
+  });
+  it('Fill first, then the ack with the fill', () => {
+    const qe = new QueueEstimator(() => 0);
+    qe.place('me', 'o', BID, P, 200, 0);
+    qe.onFill('me', 100);
+    qe.amend('me', 'o', P, 100, 100);
+    expect(qe.orders.get('me')!.remainingCenti).toBe(100);
+    qe.onFill('me', 100); // the last contract
+    expect(qe.orders.has('me')).toBe(false);
+  });
+  it('a size-up amend after a partial fill still goes to the back', () => {
+    let level = 500;
+    const qe = new QueueEstimator(() => level);
+    qe.place('me', 'o', BID, P, 200, 0);
+    qe.onFill('me', 100);
+    level = 300;
+    qe.amend('me', 'o', P, 250, 100); // total 350 > 200: loses priority
+    expect(qe.orders.get('me')!.aheadCenti).toBe(300);
+    expect(qe.orders.get('me')!.remainingCenti).toBe(250);
+  });
+});

@@ -38,6 +38,12 @@ export interface OwnOrder {
   aheadCenti: number;
   /** our remaining size (from acks and fills); -1 unknown */
   remainingCenti: number;
+  /** our order's total size (acked remaining + acked filled); -1 unknown */
+  totalCenti: number;
+  /** largest cumulative filled size an ack reported */
+  ackFilledCenti: number;
+  /** sum of our fills seen (Fill messages) */
+  fillsCenti: number;
   /** our size the book's level already contains (from our own deltas) */
   inBookCenti: number;
   /** last exchange queue position, -1 unknown */
@@ -67,8 +73,12 @@ export class QueueEstimator {
 
   constructor(private readonly levelSize: LevelSize) {}
 
-  /** A new resting order (OrderAck PLACE / RESTING). */
-  place(clientOrderId: string, orderId: string, side: kmm.v1.BookSide, price: number, remainingCenti: number): OwnOrder | null {
+  /**
+   * A new resting order (OrderAck PLACE / RESTING). `filledCenti` is the ack's cumulative filled
+   * size: acks and Fill messages report the same fills on different paths, in either order, so
+   * remaining = total - max(fills seen, acked filled) counts each fill once.
+   */
+  place(clientOrderId: string, orderId: string, side: kmm.v1.BookSide, price: number, remainingCenti: number, filledCenti = 0): OwnOrder | null {
     if (this.orders.has(clientOrderId)) return this.orders.get(clientOrderId)!;
     if (this.orders.size >= QUEUE_ORDERS_MAX) return null;
     const pend = this.pendingOwn.get(clientOrderId) ?? 0;
@@ -82,6 +92,9 @@ export class QueueEstimator {
       price,
       aheadCenti: Math.max(0, level - inBook - this.credit(side, price)),
       remainingCenti,
+      totalCenti: remainingCenti >= 0 ? remainingCenti + Math.max(0, filledCenti) : -1,
+      ackFilledCenti: Math.max(0, filledCenti),
+      fillsCenti: 0,
       inBookCenti: inBook,
       exchangeAheadCenti: -1,
       unexplainedAdvanceCenti: 0,
@@ -90,12 +103,24 @@ export class QueueEstimator {
     return o;
   }
 
-  /** Our cancel/replace: a new price or a larger size puts us at the back. A decrease keeps priority. */
-  amend(clientOrderId: string, orderId: string, price: number, remainingCenti: number): void {
+  /**
+   * Our cancel/replace: a new price or a larger size puts us at the back. A decrease keeps priority.
+   * `filledCenti` (>= 0 when the ack carries it) is the cumulative filled size; see `place`.
+   */
+  amend(clientOrderId: string, orderId: string, price: number, remainingCenti: number, filledCenti = -1): void {
     const o = this.orders.get(clientOrderId);
     if (o === undefined) return;
     if (orderId) o.orderId = orderId;
-    if (price !== o.price || remainingCenti > o.remainingCenti) {
+    let total = -1;
+    if (filledCenti >= 0 && remainingCenti >= 0) {
+      total = remainingCenti + filledCenti;
+      if (filledCenti > o.ackFilledCenti) o.ackFilledCenti = filledCenti;
+      // A fill this ack does not include yet was already taken off by onFill.
+      remainingCenti = Math.max(0, total - Math.max(o.fillsCenti, o.ackFilledCenti));
+    }
+    const sizeUp = total >= 0 && o.totalCenti >= 0 ? total > o.totalCenti : remainingCenti > o.remainingCenti;
+    if (total >= 0) o.totalCenti = total;
+    if (price !== o.price || sizeUp) {
       const samePrice = price === o.price;
       o.price = price;
       o.inBookCenti = samePrice ? o.inBookCenti : 0;
@@ -183,8 +208,11 @@ export class QueueEstimator {
     const o = this.orders.get(clientOrderId);
     if (o === undefined) return;
     o.aheadCenti = 0;
+    o.fillsCenti += countCenti;
     if (o.remainingCenti < 0) return; // size unknown (adopted from WorkingOrders): removal comes from acks
-    o.remainingCenti = Math.max(0, o.remainingCenti - countCenti);
+    // An ack that arrived first may already count this fill (its filled size): count it once.
+    if (o.totalCenti >= 0) o.remainingCenti = Math.max(0, o.totalCenti - Math.max(o.fillsCenti, o.ackFilledCenti));
+    else o.remainingCenti = Math.max(0, o.remainingCenti - countCenti);
     if (o.remainingCenti === 0) this.orders.delete(clientOrderId);
   }
 

@@ -245,8 +245,9 @@ export class BookShardCore {
       q.remove(coid);
     } else if (status === kmm.v1.OrderStatus.RESTING) {
       const remaining = Number(a.remainingCenti ?? 0);
-      if (q.orders.has(coid)) q.amend(coid, a.orderId ?? '', a.price ?? 0, remaining);
-      else q.place(coid, a.orderId ?? '', a.side ?? BID, a.price ?? 0, remaining);
+      const filled = Number(a.filledCenti ?? 0);
+      if (q.orders.has(coid)) q.amend(coid, a.orderId ?? '', a.price ?? 0, remaining, filled);
+      else q.place(coid, a.orderId ?? '', a.side ?? BID, a.price ?? 0, remaining, filled);
     }
     this.markDirty(e);
   }

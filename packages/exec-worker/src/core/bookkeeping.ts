@@ -296,6 +296,25 @@ export class OrderBookkeeping {
     }
   }
 
+  /**
+   * Contracts our live orders on one side of a market could still add to the position (1/100
+   * contract): remaining size of every order not DONE, counting a pending amend at the larger of
+   * old and new size. `exclude` is the order being changed.
+   */
+  restingCenti(market: string, side: number, exclude?: WorkingOrder): number {
+    const m = this.markets.get(market);
+    if (!m) return 0;
+    let sum = 0;
+    const add = (o: WorkingOrder | null) => {
+      if (!o || o === exclude || o.status === OrderStatus.DONE || o.side !== side) return;
+      sum += Math.max(0, Math.max(o.totalCenti, o.pendingTotalCenti) - o.filledCenti);
+    };
+    const slots = side === BID ? m.bids : m.asks;
+    for (let i = 0; i < slots.length; i++) add(slots[i]);
+    for (const o of m.others) add(o);
+    return sum;
+  }
+
   /** Live orders (not DONE). Allocates: for reconcile/shutdown, not the hot path. */
   live(): WorkingOrder[] {
     const out: WorkingOrder[] = [];

@@ -274,6 +274,20 @@ export class ExecCore {
     return this.fx;
   }
 
+  /**
+   * The position the pre-flight cap check must assume for a new order on `side`: the position
+   * plus everything our other live orders on that side could still fill, plus creates queued in
+   * this pump (seed 000: |exchange position + resting same-direction size + order| <= cap).
+   */
+  private gatingPosition(market: string, side: number, positionCenti: number, exclude?: WorkingOrder): number {
+    let same = this.bk.restingCenti(market, side, exclude);
+    for (let i = 0; i < this.creates.length; i++) {
+      const c = this.creates[i];
+      if (c.m.market === market && c.side === side) same += c.countCenti;
+    }
+    return side === BID ? positionCenti + same : positionCenti - same;
+  }
+
   /** Acts on the targets recorded since the last pump (see onTargets). */
   pumpTargets(nowMs: number): Effects {
     clearEffects(this.fx);
@@ -301,7 +315,7 @@ export class ExecCore {
       return this.fx;
     }
     const pos = this.bk.position(market);
-    const pf = preflight(this.params, m, side, price, count, count, pos.positionCenti, reduceOnly);
+    const pf = preflight(this.params, m, side, price, count, count, this.gatingPosition(market, side, pos.positionCenti), reduceOnly);
     if (!pf.ok) {
       this.stats.preflightRejects++;
       this.rejectIntent(market, side, price, pf.code, pf.reason);
@@ -532,6 +546,15 @@ export class ExecCore {
       this.journal({ k: 'pos', market: pc.market, position_centi: pc.positionCenti, src: 'rest' });
     }
     if (startup) {
+      // The exchange reported every position we hold; say "flat" for the rest of our markets
+      // so strategy's start-up cap check runs now instead of waiting out its timeout.
+      const reported = new Set(res.positionChanges.map((pc) => pc.market));
+      for (const market of this.markets.keys()) {
+        if (reported.has(market)) continue;
+        const p = this.bk.position(market);
+        if (p.positionCenti !== 0) continue;
+        this.send('strategy', { position: { market, positionCenti: 0, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0, fromExchange: true } });
+      }
       this.startupReconciled = true;
       this.startupReconciledAtMs = nowMs;
       this.startupCapCheck();
@@ -895,7 +918,7 @@ export class ExecCore {
               this.ops('orders_tracked_limit', m.market, 'error', { limit: this.params.maxOrdersTracked });
               break;
             }
-            const pf = preflight(this.params, m, side, d.price, d.countCenti, d.countCenti, this.bk.position(m.market).positionCenti, false);
+            const pf = preflight(this.params, m, side, d.price, d.countCenti, d.countCenti, this.gatingPosition(m.market, side, this.bk.position(m.market).positionCenti), false);
             if (!pf.ok) {
               this.preflightReject(m, side, d.price, pf.code, pf.reason);
               break;
@@ -911,7 +934,7 @@ export class ExecCore {
             }
             const oldRemaining = o.totalCenti - o.filledCenti;
             const newRemaining = d.countCenti - o.filledCenti;
-            const pf = preflight(this.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.bk.position(m.market).positionCenti, false);
+            const pf = preflight(this.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.gatingPosition(m.market, side, this.bk.position(m.market).positionCenti, o) + (side === BID ? oldRemaining : -oldRemaining), false);
             if (!pf.ok) {
               this.preflightReject(m, side, d.price, pf.code, pf.reason);
               // the resting order no longer matches a target we may place: pull it
