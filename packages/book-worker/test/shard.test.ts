@@ -18,6 +18,21 @@ function mk() {
 const snapshot: kmm.v1.IBookSnapshot = { market: 'M', yesBids: [{ price: 4000, countCenti: 1000 }], noBids: [{ price: 5500, countCenti: 500 }] };
 
 describe('BookShardCore', () => {
+  it('a shard without a snapshot (e.g. restarted) asks ingest for one on the first delta, then at most every 5 s', () => {
+    const { core, sent } = mk();
+    const delta = { bookDelta: { market: 'M', leg: kmm.v1.LegSide.YES, price: 4000, deltaCenti: 100 } };
+    const asks = () => sent.filter((s) => s.peer === 'ingest' && s.body.marketTrust?.reason === 'book_without_snapshot').length;
+    core.handle(delta, 1_000);
+    core.handle(delta, 2_000);
+    expect(asks()).toBe(1);
+    core.handle(delta, 1_000 + 5_000_000_000);
+    expect(asks()).toBe(2);
+    core.handle({ bookSnapshot: snapshot }, 6_000_000_000);
+    core.handle(delta, 6_000_000_001);
+    expect(asks()).toBe(2); // valid again: deltas apply, nothing asked
+    expect(core.entry('M')!.book.valid).toBe(true);
+  });
+
   it('conflates: one BookFeatures per market per flush, with YES asks derived from NO bids', () => {
     const { core, sent } = mk();
     core.handle({ bookSnapshot: snapshot, header: { recvMonoNs: 1 } }, 0);

@@ -31,8 +31,12 @@ import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
 import { execJournalPath, numberFlag, parseFlags, readJournalRecords, round1, setsFlag } from './common.js';
 
-/** A fault not recovered from within this many seconds fails the soak. */
-export const RECOVERY_BOUND_S = 30;
+/**
+ * A fault not recovered from within this many seconds fails the soak. It must exceed the
+ * circuit breaker's cooldown (MM_CIRCUIT_BREAKER_COOLDOWN_S, 30 s by default): after a REST
+ * failure storm the breaker deliberately holds new orders that long.
+ */
+export const RECOVERY_BOUND_S = 45;
 /** Poll period of the recovery probe and of the exchange position watch. */
 const PROBE_MS = 200;
 /** Segment A: kill the child once our orders rest, at most this long after start. */
@@ -394,7 +398,8 @@ async function applyFault(kind: FaultKind, durS: number, sim: SimThreadHandle, s
 }
 
 /**
- * Recovered = every market TRUSTED again (ingest's trust as the monitor sees it) and the
+ * Recovered = no market UNTRUSTED (resynced; a quiet market may be STALE, which is the
+ * liveness state for "no data", not a fault) and the
  * exchange has received at least one new order of ours since the fault ended (the order path
  * works end to end). Returns seconds since `fromS`, or null past RECOVERY_BOUND_S.
  */
@@ -403,8 +408,8 @@ async function waitRecovered(sim: SimThreadHandle, sys: RunningSystem, ordersAtE
     const now = elapsedS();
     if (now - fromS > RECOVERY_BOUND_S) return null;
     const snap = sys.monitor.snapshot();
-    const allTrusted = snap.markets.every((m) => m.trust === 'TRUSTED');
-    if (allTrusted) {
+    const resynced = snap.markets.every((m) => m.trust !== 'UNTRUSTED');
+    if (resynced) {
       const r = await sim.records();
       if (r.orders.length > ordersAtEnd) return round1(elapsedS() - fromS);
     }

@@ -58,7 +58,12 @@ export interface MarketEntry {
   trustReason: string;
   dirty: boolean;
   lastNs: number;
+  /** when we last asked ingest for a snapshot of this market (0: not asked since the last good one) */
+  resyncAskedNs: number;
 }
+
+/** A book without a snapshot (e.g. a freshly restarted shard) asks ingest again after this long. */
+const RESYNC_ASK_INTERVAL_NS = 5_000_000_000;
 
 export interface QueueErrorStats {
   samples: number;
@@ -128,6 +133,7 @@ export class BookShardCore {
       trustReason: 'awaiting_snapshot',
       dirty: false,
       lastNs: 0,
+      resyncAskedNs: 0,
     };
     this.entries.set(market, e);
     return e;
@@ -147,6 +153,7 @@ export class BookShardCore {
       const body: EnvelopeBody = { marketTrust: { market: e.market, state: TrustState.UNTRUSTED, reason: `book_invalid:${status}`, sinceMonoNs: e.lastNs } };
       this.sink.send('ingest', body);
       this.sink.send('strategy', body);
+      e.resyncAskedNs = e.lastNs > 0 ? e.lastNs : 1;
     }
     this.markDirty(e);
   }
@@ -158,6 +165,7 @@ export class BookShardCore {
     const wasValid = e.book.valid;
     const st = e.book.applySnapshot(s.yesBids ?? [], s.noBids ?? []);
     if (st !== 'ok') return this.failed(e, st, 'snapshot', wasValid);
+    e.resyncAskedNs = 0;
     e.queue.onSnapshot();
     e.features.onBook(e.book, nowNs);
     this.markDirty(e);
@@ -168,6 +176,13 @@ export class BookShardCore {
     if (e === undefined) return;
     if (!e.book.valid) {
       this.sink.stat('deltas_on_invalid_book');
+      // Deltas for a book we hold no snapshot of (a restarted shard, a lost snapshot): ask ingest
+      // for one, again every RESYNC_ASK_INTERVAL_NS while they keep coming.
+      if (e.resyncAskedNs === 0 || nowNs - e.resyncAskedNs >= RESYNC_ASK_INTERVAL_NS) {
+        e.resyncAskedNs = nowNs > 0 ? nowNs : 1;
+        this.sink.send('ingest', { marketTrust: { market: e.market, state: TrustState.UNTRUSTED, reason: 'book_without_snapshot', sinceMonoNs: nowNs } });
+        this.sink.stat('resync_requests');
+      }
       return;
     }
     e.lastNs = nowNs;

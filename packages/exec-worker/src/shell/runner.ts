@@ -21,6 +21,8 @@ import type { Tape } from './tape.js';
 export const SHUTDOWN_VERIFY_ROUNDS = 5;
 /** Without a journal, a start-up reconcile backfills fills this far back. */
 export const DEFAULT_FILL_BACKFILL_MS = 24 * 3600 * 1000;
+/** The final fills read at shutdown looks back this far before the runner started (clock skew, restarts). */
+export const SHUTDOWN_FILL_LOOKBACK_MS = 60_000;
 
 export interface ExecRunnerOptions {
   core: ExecCore;
@@ -67,6 +69,8 @@ export class ExecRunner {
   readonly counters = { commands: 0, reads: 0, readFailures: 0, sent: 0 };
   private timer: NodeJS.Timeout | null = null;
 
+  private readonly startedWallMs: number;
+
   constructor(private readonly o: ExecRunnerOptions) {
     this.core = o.core;
     this.gw = o.gateway;
@@ -76,6 +80,7 @@ export class ExecRunner {
     this.wallMs = o.wallMs ?? Date.now;
     this.sendFn = o.send ?? (() => {});
     this.opsFn = o.ops ?? (() => {});
+    this.startedWallMs = this.wallMs();
   }
 
   /** Core time: monotonic ms. */
@@ -258,6 +263,15 @@ export class ExecRunner {
       const wait = Math.max(50, this.core.limiter.write.waitMs(2 * r.value.length, this.nowMs()));
       await beforeDeadline(new Promise((res) => setTimeout(res, Math.min(wait, 2000))));
       this.tick();
+    }
+    // Ingest stops first, so a fill that lands while the last cancels are in flight never arrives
+    // over the websocket: read the venue's fills once more so every confirmed fill is journaled
+    // (exactly once: the core drops trade ids it has already seen, including those of the journal).
+    const fills = await beforeDeadline(this.gw.fills(this.startedWallMs - SHUTDOWN_FILL_LOOKBACK_MS));
+    if (fills !== 'timeout' && fills.ok) {
+      for (const f of fills.value) this.handle(this.core.onFill(f, this.nowMs(), 'rest'));
+    } else {
+      report.error = (report.error ? report.error + '; ' : '') + 'final fills read failed';
     }
     this.journal?.append({ k: 'shutdown', verified: report.verified, resting_left: report.restingLeft, rounds: report.rounds });
     this.opsFn(report.verified ? 'shutdown_verified' : 'shutdown_unverified', '', report.verified ? 'info' : 'error', { ...report });
