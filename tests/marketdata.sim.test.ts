@@ -5,8 +5,8 @@
  *
  * Checks:
  *  - every fault was seen and handled (counters), and the silent market went STALE/UNTRUSTED;
- *  - a quoting stub that quotes only on TRUSTED BookFeatures never quotes while ingest holds the
- *    market untrusted or stale, nor on an invalid book;
+ *  - the real strategy core, fed the shards' BookFeatures and ingest's trust messages, never emits
+ *    a quote while ingest holds the market untrusted or stale, nor on an invalid book;
  *  - once the faults stop, every book converges to the exchange's own book, level by level.
  * Time is real here (sockets), but no assertion depends on timing: we wait for conditions with a
  * generous deadline, driven by socket events and a 50 ms tick that plays the shell's timer.
@@ -17,6 +17,7 @@ import { formatCount, formatPrice, kmm, LiveClock, SeededRng, shardOf, Signer, t
 import { IngestCore, ingestParamsFrom, type IngestSink, type LogLevel, type WsCommand } from '@kmm/ingest-worker';
 import { BookShardCore, bookParamsFrom, type BookSink } from '@kmm/book-worker';
 import { startSim, type SimHandle } from '@kmm/sim';
+import { StrategyCore, paramsFromConfig, type Effects } from '@kmm/strategy-worker';
 
 const T = kmm.v1.TrustState;
 const SHARDS = 2;
@@ -39,6 +40,9 @@ class Harness implements IngestSink {
   logs: string[] = [];
   tick: NodeJS.Timeout;
   signer: Signer;
+  readonly strategy: StrategyCore;
+  /** why the strategy's targets were what they were (printed when the check fails) */
+  readonly reasons = new Map<string, number>();
   frames = 0;
 
   constructor(
@@ -53,6 +57,14 @@ class Harness implements IngestSink {
       setStat: () => {},
     });
     for (let k = 0; k < SHARDS; k++) this.shards.push(new BookShardCore(bookParamsFrom({}), bookSink(k), markets.filter((m) => shardOf(m.market!, SHARDS) === k)));
+    // The real strategy, tuned as the demo runs it (Kalshi tuning, every sim market selectable),
+    // flat at start as exec reports it.
+    this.strategy = new StrategyCore(
+      paramsFromConfig({ MM_MICRO_VOL_MAX_BPS: 2000, MM_MICRO_DRIFT_MAX_BPS: 1500, MM_MIN_OFFSET_BPS: 0, MM_SPREAD_MULTIPLIER: 0.2, horizon_s: 60, risk_aversion: 0.01, min_liquidity: 0, max_time_to_resolution_hours: 8760, kmm_startup_settle_ms: 0 }),
+      markets,
+      { startMs: clock.wallMs() },
+    );
+    for (const m of markets) this.recordQuotes(this.strategy.onPosition({ market: m.market, positionCenti: 0, fromExchange: true }, clock.wallMs()));
     this.ingest = new IngestCore(
       ingestParamsFrom({ kmm_stale_window_s: 1, kmm_resync_timeout_ms: 500, kmm_reconnect_base_ms: 20, kmm_reconnect_max_ms: 200 }),
       SHARDS,
@@ -63,6 +75,7 @@ class Harness implements IngestSink {
     this.tick = setInterval(() => {
       this.ingest.onTick(clock.monoNs());
       this.flushShards();
+      this.recordQuotes(this.strategy.onTimer(clock.wallMs()));
     }, 50);
     this.connect();
   }
@@ -96,7 +109,24 @@ class Harness implements IngestSink {
     } else if (peer === 'exec') {
       if (body.marketTrust) this.trustToExec.push(body.marketTrust);
       if (body.connection) this.connEvents.push(`exec:${body.connection.kind}`);
-    } else if (peer === 'strategy' && body.connection) this.connEvents.push(`strategy:${body.connection.kind}`);
+    } else if (peer === 'strategy') {
+      if (body.connection) {
+        this.connEvents.push(`strategy:${body.connection.kind}`);
+        this.recordQuotes(this.strategy.onConnection(body.connection, clock.wallMs()));
+      }
+      if (body.marketTrust) this.recordQuotes(this.strategy.onMarketTrust(body.marketTrust, clock.wallMs()));
+    }
+  }
+
+  /** Every target with at least one level is a quote: record the trust and book state it was made on. */
+  private recordQuotes(fx: Effects): void {
+    for (const o of fx.opsEvents) if (o.event.startsWith('market_selection')) this.reasons.set(o.event + JSON.stringify(o.fields), 1);
+    for (const t of fx.targets) {
+      this.reasons.set(t.reason ?? '', (this.reasons.get(t.reason ?? '') ?? 0) + 1);
+      if (!t.levels || t.levels.length === 0) continue;
+      const k = shardOf(t.market!, SHARDS);
+      this.quotes.push({ market: t.market!, ingestTrust: this.ingest.trustOf(t.market!), bookValid: this.shards[k].entry(t.market!)?.book.valid ?? false });
+    }
   }
   wsSend(command: WsCommand): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(command));
@@ -111,13 +141,8 @@ class Harness implements IngestSink {
 
   private fromBook(k: number, peer: string, body: EnvelopeBody): void {
     if (peer === 'ingest' && body.marketTrust) this.ingest.requestResync(body.marketTrust.market!, body.marketTrust.reason!, clock.monoNs());
-    if (peer === 'strategy' && body.bookFeatures) {
-      const f = body.bookFeatures;
-      // The quoting stub: strategy quotes only on TRUSTED features.
-      if (f.trust === T.TRUSTED) {
-        this.quotes.push({ market: f.market!, ingestTrust: this.ingest.trustOf(f.market!), bookValid: this.shards[k].entry(f.market!)!.book.valid });
-      }
-    }
+    if (peer === 'strategy' && body.bookFeatures) this.recordQuotes(this.strategy.onBookFeatures(body.bookFeatures, clock.wallMs()));
+    if (peer === 'strategy' && body.marketTrust) this.recordQuotes(this.strategy.onMarketTrust(body.marketTrust, clock.wallMs()));
   }
 
   flushShards(): void {
@@ -163,7 +188,7 @@ describe('market data path against the sim', () => {
     sim = await startSim({ port: 0, seed: 11, markets: 8, speed: 3 });
     const states = sim.markets().filter((m) => m.status === 'active').slice(0, 6);
     tickers = states.map((m) => m.spec.ticker);
-    const infos: kmm.v1.IMarketInfo[] = states.map((m) => ({ market: m.spec.ticker, priceRanges: m.spec.bands }));
+    const infos: kmm.v1.IMarketInfo[] = states.map((m) => ({ market: m.spec.ticker, priceRanges: m.spec.bands, status: kmm.v1.MarketStatus.MARKET_ACTIVE, closeTimeMs: m.spec.closeTimeMs }));
     h = new Harness(sim, infos);
   });
   afterAll(async () => {
@@ -213,7 +238,7 @@ describe('market data path against the sim', () => {
   });
 
   it('never quoted on an untrusted, stale or invalid book', () => {
-    expect(h.quotes.length).toBeGreaterThan(100);
+    expect(h.quotes.length, JSON.stringify([...h.reasons])).toBeGreaterThan(20);
     const bad = h.quotes.filter((q) => q.ingestTrust !== T.TRUSTED || !q.bookValid);
     expect(bad).toEqual([]);
   });
