@@ -20,6 +20,7 @@
  *   - every fault recovered within RECOVERY_BOUND_S.
  *   `ok` is true only if all hold. The pure check is `checkChaosInvariants` (tested on its own).
  */
+import { KALSHI_TUNING } from '../commands/tuning.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,8 +59,11 @@ export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill';
 
 /** Config of the soak: quote on sim books, follow the book closely enough to show recovery. */
 export const CHAOS_SET: Record<string, string | number> = {
-  MM_MICRO_VOL_MAX_BPS: 800,
-  MM_MICRO_DRIFT_MAX_BPS: 600,
+  ...KALSHI_TUNING,
+  // the bottom of the seed's safe range (15-120 s): a REST failure storm that trips the breaker
+  // still recovers within a short soak, so the schedule reaches every fault kind
+  MM_CIRCUIT_BREAKER_COOLDOWN_S: 15,
+  min_liquidity: 0,
   MM_QUOTE_REFRESH_MS: 500,
   MM_MIN_REPRICE_INTERVAL_S: 0.2,
   MM_MIN_REPRICE_TICKS: 1,
@@ -231,7 +235,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const rng = new SeededRng(o.seed).fork('chaos');
   const runDir = resolve(o.out ?? mkdtempSync(join(tmpdir(), 'kmm-chaos-')));
   mkdirSync(runDir, { recursive: true });
-  const set: Record<string, string | number> = { kmm_env: 'sim', kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, ...CHAOS_SET, ...(o.set ?? {}) };
+  // The exchange-side kill switch sized as in the demo (4 full swings of every market's cap per
+  // 15 s): a triggered group waits for an operator, which a soak cannot provide.
+  const set: Record<string, string | number> = { kmm_env: 'sim', kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, kmm_order_group_contracts_limit: Math.max(100, 4 * o.markets * 5), ...CHAOS_SET, ...(o.set ?? {}) };
   const loaded = loadConfig({ env: process.env, cli: set });
   const capCenti = Math.round(Number(loaded.values.MM_MAX_POS) * 100);
   const started = Date.now();
