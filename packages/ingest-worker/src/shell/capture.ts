@@ -4,8 +4,9 @@
  *   {"recv_ns":<monotonic ns>,"recv_ms":<wall ms>,"frame":"<the raw frame text, JSON-escaped>"}
  * (parseCaptureLine reads it, and plain session.jsonl too).
  *
- * Writes go to a Node write stream (buffered, asynchronous), so the hot path never waits on
- * disk. Limit: when more than `bufferMaxBytes` are waiting to be flushed, frames are dropped
+ * Lines are collected in memory and handed to a Node write stream (buffered, asynchronous)
+ * once per event-loop turn: one stream write per burst of frames instead of one per frame
+ * (a per-frame write cost ~8 µs in the live profile), and the hot path never waits on disk. Limit: when more than `bufferMaxBytes` are waiting to be flushed, frames are dropped
  * from the capture (counted in `dropped`) rather than letting memory grow without bound; the
  * first drop and any stream error are reported through `onProblem`.
  */
@@ -18,6 +19,9 @@ export const CAPTURE_BUFFER_MAX_BYTES_DEFAULT = 64 * 1024 * 1024;
 export class CaptureWriter {
   private readonly stream: WriteStream;
   private failed = false;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private flushQueued = false;
   written = 0;
   dropped = 0;
 
@@ -35,17 +39,34 @@ export class CaptureWriter {
   }
 
   write(recvNs: number, recvMs: number, rawFrame: string): void {
-    if (this.failed || this.stream.writableLength > this.bufferMaxBytes) {
+    if (this.failed || this.stream.writableLength + this.pendingBytes > this.bufferMaxBytes) {
       if (this.dropped === 0 && !this.failed) this.onProblem('capture_overflow', { path: this.path, bufferMaxBytes: this.bufferMaxBytes });
       this.dropped++;
       return;
     }
-    // The return value (backpressure) is deliberately ignored: the byte limit above is the bound.
-    this.stream.write(formatCaptureLine(recvNs, recvMs, rawFrame));
+    const line = formatCaptureLine(recvNs, recvMs, rawFrame);
+    this.pending.push(line);
+    this.pendingBytes += line.length;
     this.written++;
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(this.flush);
+    }
   }
 
+  /** Hands the collected lines to the stream. The return value (backpressure) is deliberately
+   *  ignored: the byte limit in write() is the bound. */
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.failed) this.stream.write(text);
+  };
+
   close(): Promise<void> {
+    this.flush();
     return new Promise((resolve) => {
       if (this.stream.closed || this.stream.destroyed) return resolve();
       this.stream.end(() => resolve());
