@@ -74,6 +74,9 @@ export interface ExternalValue {
   fundingBps: number;
 }
 
+/** The timer re-decides a market at most this often (book updates decide immediately). */
+const TIMER_DECIDE_MS = 1000;
+
 class MarketState {
   info: kmm.v1.IMarketInfo;
   grid: PriceGrid;
@@ -95,6 +98,8 @@ class MarketState {
   selected = false;
   paused = false;
   takerUntilMs = -1;
+  /** when the timer last decided this market (see TIMER_DECIDE_MS) */
+  timerDecidedMs = -Infinity;
   takerPosAtCenti = 0;
   takerReducing = false;
   bidBlock = '';
@@ -390,15 +395,30 @@ export class StrategyCore {
   onTimer(nowMs: number): Effects {
     this.begin(nowMs);
     const p = this.params;
+    // the start-up check changes every market's state: decide them all in this tick
+    let all = false;
     if (!this.startupChecked) {
       const settled = this.firstExchPosMs >= 0 && nowMs - this.firstExchPosMs >= p.kmm_startup_settle_ms;
       const waitedOut = nowMs - this.startedAtMs >= p.kmm_startup_wait_max_ms;
-      if (settled || waitedOut) this.startupCheck(nowMs);
+      if (settled || waitedOut) {
+        this.startupCheck(nowMs);
+        all = true;
+      }
     }
     if (nowMs - this.lastSelectionMs >= p.scanIntervalMs) this.select(nowMs);
     for (const m of this.markets.values()) {
-      if (m.takerUntilMs >= 0 && nowMs >= m.takerUntilMs) m.takerUntilMs = -1;
-      if (m.selected || m.emitted) this.decide(m, nowMs, 'timer');
+      let due = all;
+      if (m.takerUntilMs >= 0 && nowMs >= m.takerUntilMs) {
+        m.takerUntilMs = -1;
+        due = true;
+      }
+      // Book updates decide at once; the timer only covers what time alone changes (quote age,
+      // time to close, cool-downs), so each market needs it at most every TIMER_DECIDE_MS: at
+      // thousands of markets a full sweep every 250 ms was the strategy actor's main load.
+      if ((m.selected || m.emitted) && (due || nowMs - m.timerDecidedMs >= TIMER_DECIDE_MS)) {
+        m.timerDecidedMs = nowMs;
+        this.decide(m, nowMs, 'timer');
+      }
     }
     return this.fx;
   }
