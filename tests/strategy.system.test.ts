@@ -273,13 +273,15 @@ describe('strategy in the running system against the sim (issue 5)', () => {
       const before = flat[flat.length - 1];
       const shiftBefore = tqShift(before.tq);
 
+      // Targets from here on: strategy's target for the new position can reach the supervisor
+      // before exec's copy of the position does, so do not require the test's own position tag.
+      const idx = run.targets.length;
       const held = await buyUpTo(run, ticker, 12 * CENTI);
       expect(held).toBeGreaterThanOrEqual(12 * CENTI);
       await waitFor('position reaches strategy', () => (run.pos.get(ticker) ?? 0) >= 12 * CENTI, 15_000);
-      // Strategy gets the Position from exec on its own channel: a target decided just before it
-      // may still arrive here tagged long, so wait (bounded) for one decided with the position.
-      const idx = run.targets.length;
-      const longAndLower = (t: Run['targets'][number]) => t.market === ticker && t.posCenti >= 12 * CENTI && quoting(t.tq) && tqShift(t.tq) < shiftBefore - 1;
+      // With no alpha feed and the legacy profile, only inventory moves the reservation away from
+      // the fair value: a quoting target whose reservation sits below the flat one is the long one.
+      const longAndLower = (t: Run['targets'][number]) => t.market === ticker && quoting(t.tq) && tqShift(t.tq) < shiftBefore - 1;
       await waitFor(`quotes in ${ticker} below the flat reservation while long`, () => run.targets.slice(idx).some(longAndLower), 15_000);
       const after = run.targets.slice(idx).find(longAndLower)!;
       const shiftAfter = tqShift(after.tq);
