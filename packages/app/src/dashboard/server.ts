@@ -31,6 +31,7 @@ import { createMetrics, type KmmMetrics } from '../metrics/metrics.js';
 import { checkToken, generateToken, hostAllowed, originAllowed, tokenSources, TOKEN_COOKIE } from './auth.js';
 import { dashboardPage } from './page.js';
 import type { ControlCommand, ControlHandler, ControlKind, DashboardSource, DashboardState } from './types.js';
+import { listenLoopback } from '../system/listen.js';
 
 export const DASHBOARD_MAX_CLIENTS = 16;
 export const WS_MAX_BUFFERED_BYTES = 1 << 20;
@@ -278,16 +279,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('dashboard: server has no TCP address');
-  port = addr.port;
+  port = await listenLoopback(server, opts.port ?? 0, 'dashboard');
 
   const timer = setInterval(push, intervalMs);
   timer.unref();

@@ -9,6 +9,7 @@
 import { createServer } from 'node:http';
 import { checkToken, hostAllowed, tokenSources } from '../dashboard/auth.js';
 import type { KmmMetrics, MetricsInput } from './metrics.js';
+import { listenLoopback } from '../system/listen.js';
 
 export interface MetricsServerOptions {
   metrics: KmmMetrics;
@@ -54,16 +55,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       (err: unknown) => plain(500, `metrics failed: ${(err as Error).message}\n`),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('metrics: server has no TCP address');
-  port = addr.port;
+  port = await listenLoopback(server, opts.port ?? 0, 'metrics');
   return {
     url: `http://127.0.0.1:${port}/metrics`,
     port,

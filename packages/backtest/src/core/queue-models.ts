@@ -105,8 +105,12 @@ function tradePerOrder(level: LevelQueue, qtyCenti: number, out: FillOut[]): voi
   }
 }
 
-export class RiskAverseQueue implements QueueModel {
-  readonly name = 'risk-averse' as const;
+/**
+ * The two models on the visible book: we join behind what is visible, trades advance every order
+ * on the level; they differ only in how a size decrease not explained by prints moves us.
+ */
+abstract class VisibleDepthQueue implements QueueModel {
+  abstract readonly name: QueueModel['name'];
   newLevel(): LevelQueue {
     return newLevel();
   }
@@ -120,29 +124,22 @@ export class RiskAverseQueue implements QueueModel {
   trade(level: LevelQueue, qtyCenti: number, out: FillOut[]): void {
     tradePerOrder(level, qtyCenti, out);
   }
+  abstract depth(level: LevelQueue, prevCenti: number, nextCenti: number): void;
+}
+
+export class RiskAverseQueue extends VisibleDepthQueue {
+  readonly name = 'risk-averse' as const;
   depth(level: LevelQueue, _prevCenti: number, nextCenti: number): void {
     level.tradedCenti = 0;
     for (const o of level.orders) if (o.aheadCenti > nextCenti) o.aheadCenti = nextCenti;
   }
 }
 
-export class ProbPowerQueue implements QueueModel {
+export class ProbPowerQueue extends VisibleDepthQueue {
   readonly name = 'prob-power' as const;
   constructor(readonly power = 2) {
+    super();
     if (!(power > 0)) throw new Error(`prob-power queue model: power must be > 0, got ${power}`);
-  }
-  newLevel(): LevelQueue {
-    return newLevel();
-  }
-  join(level: LevelQueue, o: QueuedOrder, visibleCenti: number): void {
-    o.aheadCenti = visibleCenti;
-    level.orders.push(o);
-  }
-  leave(level: LevelQueue, o: QueuedOrder): void {
-    removeOrder(level, o);
-  }
-  trade(level: LevelQueue, qtyCenti: number, out: FillOut[]): void {
-    tradePerOrder(level, qtyCenti, out);
   }
   depth(level: LevelQueue, prevCenti: number, nextCenti: number): void {
     // decreases already explained by prints must not move us twice
