@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { kmm, Signer } from '@kmm/shared';
-import { ExecCore, ExecRunner, EXEC_DEFAULTS, RestClient, RestGateway, type ExecParams } from '../src/index.js';
+import { ExecCore, ExecRunner, EXEC_DEFAULTS, RestClient, RestGateway, realSleep, type ExecParams } from '../src/index.js';
 
 const { values } = parseArgs({ options: { iters: { type: 'string', default: '2000' }, out: { type: 'string' }, blocks: { type: 'string', default: '4' } } });
 const ITERS = Number(values.iters);
@@ -93,7 +93,7 @@ async function setup(name: Mode['name'], baseUrl: string, signer: Signer): Promi
   const rest = new RestClient({ baseUrl, signer, cachedSignatures: name === 'cached' });
   const core = new ExecCore(params, { runId: name === 'cached' ? 'c' : 'p', markets: [{ market: MARKET, status: kmm.v1.MarketStatus.MARKET_ACTIVE, priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }], nowMs: 0 });
   const mode = { name, rest, create: createHistogram(), cancel: createHistogram(), amend: createHistogram(), coreNs: createHistogram(), lastWire: 0 } as Mode;
-  mode.runner = new ExecRunner({ core, gateway: new RestGateway(rest), orderGroupContractsLimit: 100, onWire: (_cmd, wire) => (mode.lastWire = wire) });
+  mode.runner = new ExecRunner({ core, gateway: new RestGateway(rest), orderGroupContractsLimit: 100, onWire: (_cmd, wire) => (mode.lastWire = wire), monoNs: () => Number(process.hrtime.bigint()), wallMs: Date.now, sleep: realSleep });
   await mode.runner.startup();
   mode.runner.handle(core.onTrust({ market: MARKET, state: kmm.v1.TrustState.TRUSTED }, mode.runner.nowMs()));
   return mode;

@@ -1,7 +1,8 @@
 /**
  * @kmm/exec-worker public API: the pure exec core (diffing, gates, rate limits, breakers,
  * post-only adaptation, pre-flight, bookkeeping, reconciliation) and the shell pieces other
- * packages use (REST client, gateways, journal, tape, probe). The worker entry is './shell'.
+ * packages use (REST client, gateways, journal, tape, probe), and the actor descriptor (actor/)
+ * that both drivers run. The worker entry is './shell'.
  */
 export * from './core/types.js';
 export * from './core/params.js';
@@ -19,5 +20,6 @@ export * from './shell/rest-client.js';
 export * from './shell/gateway.js';
 export * from './shell/journal.js';
 export * from './shell/tape.js';
-export * from './shell/runner.js';
+export * from './actor/index.js';
+export * from './shell/env.js';
 export * from './shell/probe.js';

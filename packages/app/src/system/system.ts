@@ -45,6 +45,8 @@ export interface SystemOptions {
   reloadConfig?: () => LoadedConfig;
   shards?: number;
   heartbeatMs?: number;
+  /** record every actor's inputs and outputs to runDir/inputs/ (replay-parity checks) */
+  recordInputs?: boolean;
   print?: (line: string) => void;
 }
 
@@ -88,10 +90,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     privateKeyPath: opts.exchange.privateKeyPath,
     runDir,
     paper: !!opts.paper,
-    // paper fills: exec loads the backtest's simulated venue (queue model, fees) from here
-    ...(opts.paper ? { paperVenueModule: import.meta.resolve('@kmm/backtest/paper'), paperQueueModel: 'risk-averse', paperLatencyMs: 0 } : {}),
+    ...(opts.paper ? { paperQueueModel: 'risk-averse', paperLatencyMs: 0 } : {}),
+    recordInputs: !!opts.recordInputs,
   };
-  const topo = buildTopology(shards, extra);
+  // paper fills: exec runs from the backtest's paper entry, with the simulated venue (queue model, fees) as its gateway
+  const topo = buildTopology(shards, extra, { paper: !!opts.paper });
   const supervisor = new Supervisor({
     actors: topo.actors,
     edges: topo.edges,

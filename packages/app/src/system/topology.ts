@@ -20,13 +20,18 @@ export interface Topology {
   shutdownOrder: string[];
 }
 
-export function buildTopology(shardCount: number, extra: Record<string, unknown>): Topology {
+/** The exec worker entry: the live one, or the paper one (simulated venue as gateway). */
+export function execScript(paper: boolean): string {
+  return paper ? requireFromHere.resolve('@kmm/backtest/paper-exec') : shellScript('@kmm/exec-worker');
+}
+
+export function buildTopology(shardCount: number, extra: Record<string, unknown>, o: { paper?: boolean } = {}): Topology {
   const books = Array.from({ length: shardCount }, (_, i) => `book.${i}`);
   const actors: ActorDef[] = [
     { name: 'ingest', kind: kmm.v1.ActorKind.INGEST, script: shellScript('@kmm/ingest-worker'), shardCount, extra },
     ...books.map((name, i) => ({ name, kind: kmm.v1.ActorKind.BOOK, script: shellScript('@kmm/book-worker'), shard: i, shardCount, extra })),
     { name: 'strategy', kind: kmm.v1.ActorKind.STRATEGY, script: shellScript('@kmm/strategy-worker'), shardCount, extra },
-    { name: 'exec', kind: kmm.v1.ActorKind.EXEC, script: shellScript('@kmm/exec-worker'), shardCount, extra },
+    { name: 'exec', kind: kmm.v1.ActorKind.EXEC, script: execScript(!!o.paper), shardCount, extra },
   ];
   const edges: Array<[string, string]> = [
     ['ingest', 'strategy'],

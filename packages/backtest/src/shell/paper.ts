@@ -9,8 +9,9 @@
  * (ingest sends them to exec in paper mode) to `onMarketData`; fills come back through
  * `opts.onFill` (fill, then the exchange position, then an EXECUTED ack when the order is done),
  * which exec feeds into its core as it would the websocket's fill / market_positions /
- * user_orders. Order entry latency: each call resolves after `latencyMs` (a real timer: this is
- * a shell), the venue applies it at that moment.
+ * user_orders. Order entry latency: a call reaches the venue after `latencyMs` and its answer
+ * comes back `latencyMs` later, on the driver's clock (`defer`): real timers in paper mode,
+ * virtual time in the backtest, which runs this same gateway inside LocalKernel.
  */
 import { kmm, type EnvelopeBody } from '@kmm/shared';
 import type { OrderGateway, RestResult, BatchItem, OrderSummary, QueuePosition, VenueOrder as ExecVenueOrder, VenuePosition } from '@kmm/exec-worker';
@@ -26,6 +27,8 @@ export interface PaperGatewayOptions {
   monoNs: () => number;
   wallMs: () => number;
   onFill: (fill: kmm.v1.IFill, position: kmm.v1.IPosition, doneAck: kmm.v1.IOrderAck | null) => void;
+  /** runs fn after ms on the driver's clock (live: a timer; LocalKernel: a virtual-time event) */
+  defer: (ms: number, fn: () => void) => void;
 }
 
 export class PaperVenueGateway implements OrderGateway {
@@ -65,12 +68,13 @@ export class PaperVenueGateway implements OrderGateway {
     const wire = this.o.monoNs();
     if (onWire) onWire(wire);
     return new Promise((resolve) => {
-      setTimeout(() => {
+      this.o.defer(this.o.latencyMs, () => {
         const r = fn();
         this.emit(this.venue.fills);
         const latencyUs = Math.round(this.o.latencyMs * 2000);
-        resolve(r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire });
-      }, this.o.latencyMs);
+        const res: RestResult<T> = r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire };
+        this.o.defer(this.o.latencyMs, () => resolve(res));
+      });
     });
   }
 

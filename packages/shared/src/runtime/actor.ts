@@ -1,8 +1,10 @@
 /**
- * Worker side of the actor runtime. `runActor(spec)` is the whole shell plumbing of a worker:
+ * The worker-thread driver of actor descriptors (descriptor.ts). `runActor(descriptor, makeEnv)`
+ * is the whole shell plumbing of a worker:
  *
- *   supervisor --init(Startup, ports)--> runtime --onStart--> actor; runtime --Ready--> supervisor
- *   peers --batches--> decode --> bounded Mailbox --> drain (setImmediate) --> spec.onMessage
+ *   supervisor --init(Startup, ports)--> makeEnv (live adapters) --> descriptor.start --> Ready
+ *   peers --batches--> decode --> bounded Mailbox --> drain (setImmediate) --> handlers[body]
+ *   end of each drain --> descriptor.endOfDrain; declared timers --> Timer messages (setInterval)
  *   ctx.send --> per-peer BatchEncoder --> flushed as one transferred buffer per drain
  *   every heartbeat: Health (ELU, mailbox depth, msgs in/out, drops, handler histogram) --> supervisor
  *
@@ -17,11 +19,13 @@ import { LiveClock } from '../clock/clock.js';
 import { kmmLoggerOptions } from '../log/logger.js';
 import { BatchEncoder, decodeBatch } from '../transport/codec.js';
 import { Mailbox } from '../transport/mailbox.js';
-import type { ActorContext, ActorSpec, Causation, EnvelopeBody } from './api.js';
+import type { Clock } from '../clock/clock.js';
+import type { KmmConfig } from '../config/specs.js';
+import type { Causation, EnvelopeBody } from './api.js';
+import { dispatch, DRAIN_BUDGET, stampHeader, timerPeriodMs, type ActorDescriptor, type ActorExtra, type ActorIo, type ActorTime, type LogLevel, type OpsLevel } from './descriptor.js';
+import { InputRecorder } from './recorder.js';
 import type { SupervisorToWorker, WorkerToSupervisor } from './protocol.js';
 
-/** Messages handled per drain before yielding to the event loop (keeps sockets and timers live). */
-const DRAIN_BUDGET = 512;
 export const SUPERVISOR_PEER = 'sup';
 export const SELF_PEER = 'self';
 
@@ -33,32 +37,56 @@ interface Peer {
   received: number;
 }
 
-export function runActor(spec: ActorSpec): void {
+/**
+ * What a worker entry gives the environment factory: the typed start-up, the real clock, the
+ * worker's logger and its io (to wire socket callbacks and other asynchronous inputs).
+ */
+export interface WorkerEnvContext {
+  readonly startup: kmm.v1.IStartup;
+  readonly config: KmmConfig;
+  readonly extra: ActorExtra;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly io: ActorIo;
+}
+
+/**
+ * Runs a descriptor in this worker thread. `makeEnv` builds the live adapters (websocket, REST
+ * gateway, journal file, ...) the descriptor's Env type names; it runs before `start`.
+ */
+export function runActor<S, E>(descriptor: ActorDescriptor<S, E>, makeEnv: (ctx: WorkerEnvContext) => E | Promise<E>): void {
   const sup = parentPort;
   if (!sup) throw new Error('runActor must be called inside a worker thread');
   const onFirst = (msg: SupervisorToWorker) => {
     if (msg.type !== 'init') throw new Error(`expected init from the supervisor, got ${msg.type}`);
     sup.off('message', onFirst);
-    void new ActorRuntime(spec, msg.startup, msg.ports).start();
+    void new ActorRuntime(descriptor as ActorDescriptor<unknown, unknown>, makeEnv as (ctx: WorkerEnvContext) => unknown, msg.startup, msg.ports).start();
   };
   sup.on('message', onFirst);
 }
 
-class ActorRuntime implements ActorContext {
+class ActorRuntime implements ActorIo {
   readonly name: string;
   readonly startup: kmm.v1.Startup;
-  readonly config: Record<string, any>;
-  readonly extra: Record<string, any>;
+  readonly config: KmmConfig;
+  readonly extra: ActorExtra;
   readonly clock = new LiveClock();
-  readonly log: Logger;
+  readonly logger: Logger;
   current: kmm.v1.IHeader | undefined;
 
   private readonly peersByName = new Map<string, Peer>();
+  private peerNames: string[] = [];
   private readonly supEncoder = new BatchEncoder();
   private readonly mailbox: Mailbox;
   private readonly handlerNs: RecordableHistogram = createHistogram();
   private readonly stats: Record<string, number | string> = {};
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** the actor's state once `start` resolved; messages wait in the mailbox until then */
+  private state: unknown = undefined;
+  private started = false;
+  /** reused per message: handlers must not keep it */
+  private readonly time = { monoNs: 0, monoMs: 0, wallMs: 0 };
+  private recorder: InputRecorder | null = null;
   private senderSeq = 0;
   private msgsIn = 0;
   private msgsOut = 0;
@@ -70,24 +98,28 @@ class ActorRuntime implements ActorContext {
   private readonly batchMaxBytes: number;
 
   constructor(
-    private readonly spec: ActorSpec,
+    private readonly d: ActorDescriptor<unknown, unknown>,
+    private readonly makeEnv: (ctx: WorkerEnvContext) => unknown,
     startupBytes: Uint8Array,
     ports: Record<string, MessagePort>,
   ) {
     this.startup = kmm.v1.Startup.decode(startupBytes);
     this.name = this.startup.actor;
-    this.config = this.startup.configJson ? JSON.parse(this.startup.configJson) : {};
-    this.extra = this.startup.extraJson ? JSON.parse(this.startup.extraJson) : {};
+    this.config = (this.startup.configJson ? JSON.parse(this.startup.configJson) : {}) as KmmConfig;
+    this.extra = (this.startup.extraJson ? JSON.parse(this.startup.extraJson) : {}) as ActorExtra;
     const limits = this.startup.limits ?? kmm.v1.ActorLimits.create();
     this.mailbox = new Mailbox(limits.mailboxCapacity || 65536);
     this.batchMaxBytes = limits.batchMaxBytes || 256 * 1024;
     const logFile = this.startup.runDir ? `${this.startup.runDir}/ops.log` : undefined;
-    this.log = createWorkerLogger(this.name, logFile, String(this.config.kmm_log_level ?? 'info'));
+    this.logger = createWorkerLogger(this.name, logFile, String(this.config.kmm_log_level ?? 'info'));
     for (const [name, port] of Object.entries(ports)) this.attach(name, port);
   }
 
   get peers(): readonly string[] {
-    return [...this.peersByName.keys()];
+    return this.peerNames;
+  }
+  hasPeer(peer: string): boolean {
+    return this.peersByName.has(peer);
   }
 
   async start(): Promise<void> {
@@ -97,20 +129,48 @@ class ActorRuntime implements ActorContext {
       else if (msg.type === 'rewire') this.rewire(msg.peer, msg.port);
     });
     try {
-      await this.spec.onStart(this);
+      const runDir = this.extra.runDir || this.startup.runDir || '';
+      if (this.extra.recordInputs && runDir) this.recorder = new InputRecorder(runDir, this.name, this.time);
+      const env = await this.makeEnv({ startup: this.startup, config: this.config, extra: this.extra, clock: this.clock, log: this.logger, io: this });
+      const markets = Array.isArray(this.extra.markets) ? this.extra.markets : [];
+      this.state = await this.d.start({
+        name: this.name,
+        kind: this.startup.kind,
+        shard: this.startup.shard ?? 0,
+        shardCount: Math.max(1, this.startup.shardCount ?? 1),
+        restartCount: this.startup.restartCount ?? 0,
+        config: this.config,
+        extra: this.extra,
+        markets,
+        io: this,
+        env,
+      });
+      this.started = true;
     } catch (err) {
       this.crash(err);
       return;
+    }
+    for (const t of this.d.timers) {
+      const period = timerPeriodMs(t, this.config);
+      if (period > 0) this.timers.set(t.name, setInterval(() => this.fireTimer(t.name), period));
     }
     const hb = this.startup.limits?.heartbeatMs || 1000;
     this.timers.set('__health', setInterval(() => this.sendHealth(), hb));
     this.toSupervisor({ ready: { actor: this.name, pidThread: process.pid } });
     this.flushAll();
+    // messages that arrived during start-up waited in the mailbox, in order
+    if (this.mailbox.depth > 0) this.scheduleDrain();
   }
 
-  // ---- ActorContext ------------------------------------------------------------------
+  // ---- ActorIo ------------------------------------------------------------------------
+
+  now(): ActorTime {
+    const mono = this.clock.monoNs();
+    return { monoNs: mono, monoMs: mono / 1e6, wallMs: this.clock.wallMs() };
+  }
 
   send(peer: string, body: EnvelopeBody, cause?: Causation): void {
+    if (this.recorder) this.recorder.output(peer, body);
     if (peer === SUPERVISOR_PEER) {
       // Monitor feed for the main thread (dashboard, summary): low volume, batched like the rest.
       this.toSupervisor(body, cause);
@@ -127,16 +187,23 @@ class ActorRuntime implements ActorContext {
     else this.scheduleFlush();
   }
 
-  ops(event: string, market: string, level: 'info' | 'warn' | 'error', fields: Record<string, unknown>): void {
+  ops(event: string, market: string, level: OpsLevel, fields: Record<string, unknown>): void {
     this.toSupervisor({ opsEvent: { event, market, level, json: JSON.stringify(fields) } });
     this.scheduleFlush();
   }
 
-  every(name: string, periodMs: number): void {
-    const old = this.timers.get(name);
-    if (old) clearInterval(old);
-    this.timers.delete(name);
-    if (periodMs > 0) this.timers.set(name, setInterval(() => this.fireTimer(name), periodMs));
+  log(level: LogLevel, event: string, fields: Record<string, unknown>): void {
+    this.logger[level]({ event, ...fields }, event);
+  }
+
+  self(body: EnvelopeBody): void {
+    const env = kmm.v1.Envelope.decode(kmm.v1.Envelope.encode(this.envelope(body)).finish());
+    this.admit(env, SELF_PEER);
+    this.scheduleDrain();
+  }
+
+  fail(err: Error): void {
+    this.crash(err);
   }
 
   after(name: string, delayMs: number): void {
@@ -164,6 +231,7 @@ class ActorRuntime implements ActorContext {
   private attach(name: string, port: MessagePort): void {
     const peer: Peer = { name, port, encoder: new BatchEncoder(), sent: 0, received: 0 };
     this.peersByName.set(name, peer);
+    this.peerNames = [...this.peersByName.keys()];
     port.on('message', (batch: ArrayBuffer) => this.receive(name, batch));
   }
 
@@ -172,7 +240,7 @@ class ActorRuntime implements ActorContext {
     const sentToPeer = old ? old.sent : 0;
     if (old?.port) old.port.close();
     this.attach(name, port);
-    this.log.warn({ peer: name, sentToPeer }, 'peer restarted: channel rewired');
+    this.logger.warn({ peer: name, sentToPeer }, 'peer restarted: channel rewired');
     parentPort!.postMessage({ type: 'rewired', peer: name, sentToPeer } satisfies WorkerToSupervisor);
   }
 
@@ -204,13 +272,14 @@ class ActorRuntime implements ActorContext {
   }
 
   private scheduleDrain(): void {
-    if (this.drainScheduled) return;
+    if (this.drainScheduled || !this.started) return;
     this.drainScheduled = true;
     setImmediate(this.drain);
   }
 
   private readonly drain = (): void => {
     this.drainScheduled = false;
+    if (this.stopping) return;
     this.draining = true;
     let handled = 0;
     try {
@@ -219,6 +288,11 @@ class ActorRuntime implements ActorContext {
         this.handle(entry.env, entry.from);
         if (++handled >= DRAIN_BUDGET) break;
         entry = this.mailbox.shift();
+      }
+      if (handled > 0 && this.d.endOfDrain && !this.stopping) {
+        this.current = undefined;
+        this.readTime();
+        this.d.endOfDrain(this.state, this.time, this);
       }
     } catch (err) {
       this.crash(err);
@@ -231,17 +305,33 @@ class ActorRuntime implements ActorContext {
     if (this.mailbox.depth > 0) this.scheduleDrain();
   };
 
+  private readTime(): void {
+    const mono = this.clock.monoNs();
+    this.time.monoNs = mono;
+    this.time.monoMs = mono / 1e6;
+    this.time.wallMs = this.clock.wallMs();
+  }
+
   private handle(env: kmm.v1.Envelope, from: string): void {
     const control = env.control;
     if (from === SUPERVISOR_PEER && control && control.kind === kmm.v1.ControlKind.SHUTDOWN) {
       void this.stop();
       return;
     }
+    if (this.stopping) return;
     const peer = this.peersByName.get(from);
     if (peer) peer.received++;
     this.current = env.header ?? undefined;
+    this.readTime();
+    // A timer carries the instant it fired: the handler sees that time (replays reproduce it).
+    if (env.timer && Number(env.timer.nowMonoNs) > 0) {
+      this.time.monoNs = Number(env.timer.nowMonoNs);
+      this.time.monoMs = this.time.monoNs / 1e6;
+      this.time.wallMs = Number(env.timer.wallMs);
+    }
+    if (this.recorder) this.recorder.input(env, from);
     const t0 = performance.now();
-    this.spec.onMessage(env, from, this);
+    if (!dispatch(this.d, this.state, env, this.time, this, from)) this.stat('ignored_' + String(env.body) + '_from_' + from);
     const ns = Math.max(1, Math.round((performance.now() - t0) * 1e6));
     this.handlerNs.record(ns);
   }
@@ -249,18 +339,7 @@ class ActorRuntime implements ActorContext {
   // ---- send path ------------------------------------------------------------------------
 
   private envelope(body: EnvelopeBody, cause?: Causation): kmm.v1.IEnvelope {
-    const cur = this.current;
-    const header: kmm.v1.IHeader = {
-      senderSeq: ++this.senderSeq,
-      emitMonoNs: this.clock.monoNs(),
-      causationId: cause?.causationId ?? (cur ? cur.causationId : 0),
-      recvMonoNs: cause?.recvMonoNs ?? (cur ? cur.recvMonoNs : 0),
-      exchangeTsMs: cause?.exchangeTsMs ?? (cur ? cur.exchangeTsMs : 0),
-      senderId: this.startup.kind * 1000 + this.startup.shard,
-    };
-    const env = body as kmm.v1.IEnvelope;
-    env.header = header;
-    return env;
+    return stampHeader(body, cause, this.current, ++this.senderSeq, this.clock.monoNs(), this.startup.kind * 1000 + this.startup.shard);
   }
 
   private toSupervisor(body: EnvelopeBody, cause?: Causation): void {
@@ -341,23 +420,28 @@ class ActorRuntime implements ActorContext {
     if (this.stopping) return;
     this.stopping = true;
     let error: string | undefined;
+    for (const [name, t] of this.timers) if (name !== '__health') clearInterval(t);
     try {
-      await this.spec.onStop?.(this);
+      if (this.started && this.d.stop) {
+        this.readTime();
+        await this.d.stop(this.state, this.time, this);
+      }
     } catch (err) {
       error = (err as Error).stack ?? String(err);
-      this.log.error({ err }, 'onStop failed');
+      this.logger.error({ err }, 'stop failed');
     }
     for (const t of this.timers.values()) clearInterval(t);
     this.timers.clear();
     this.sendHealth();
     this.flushAll();
-    await flushLog(this.log);
+    await this.recorder?.close();
+    await flushLog(this.logger);
     parentPort!.postMessage({ type: 'stopped', error } satisfies WorkerToSupervisor);
   }
 
   private crash(err: unknown): void {
     const text = (err as Error)?.stack ?? String(err);
-    this.log.fatal({ err }, 'actor crashed');
+    this.logger.fatal({ err }, 'actor crashed');
     parentPort!.postMessage({ type: 'crash', error: text } satisfies WorkerToSupervisor);
     // Crash-only: the supervisor restarts us through the same path as a cold start.
     setImmediate(() => process.exit(70));

@@ -16,7 +16,7 @@
 import { createHistogram } from 'node:perf_hooks';
 import { kmm } from '../../gen/proto.js';
 import { runActor } from '../actor.js';
-import type { ActorContext, Envelope } from '../api.js';
+import type { ActorDescriptor, ActorIo } from '../descriptor.js';
 
 let count = 0;
 let expect = 0;
@@ -54,7 +54,7 @@ function features(i: number, nowNs: number): kmm.v1.IBookFeatures {
   };
 }
 
-function report(ctx: ActorContext): void {
+function report(ctx: ActorIo): void {
   ctx.ops('sink_report', '', 'info', {
     count,
     p50Ns: latency.count ? latency.percentile(50) : 0,
@@ -65,16 +65,23 @@ function report(ctx: ActorContext): void {
   });
 }
 
-runActor({
+interface ChainEnv {
+  role: string;
+  next: string | undefined;
+  monoNs: () => number;
+}
+
+/** The generic chain actor: its "environment" is its role and the real clock (paced sends use real timers). */
+const chainActor: ActorDescriptor<ChainEnv, ChainEnv> = {
   kind: kmm.v1.ActorKind.BOOK,
-  onStart(ctx) {
-    ctx.setStat('role', String(ctx.extra.role));
+  start(init) {
+    init.io.setStat('role', init.env.role);
+    return init.env;
   },
-  onMessage(env: Envelope, from: string, ctx: ActorContext) {
-    const role = ctx.extra.role as string;
-    const next = ctx.extra.next as string | undefined;
-    if (env.control) {
-      const cmd = env.control.json ? JSON.parse(env.control.json) : {};
+  timers: [],
+  handlers: {
+    control(s, control, _t, ctx) {
+      const cmd = control.json ? JSON.parse(control.json) : {};
       if (cmd.crash) throw new Error(`${ctx.name}: crash requested by test`);
       if (cmd.expect !== undefined) {
         expect = cmd.expect;
@@ -84,19 +91,19 @@ runActor({
         latency.reset();
       }
       if (cmd.report) report(ctx);
-      if (role === 'source' && cmd.emit) {
+      if (s.role === 'source' && cmd.emit) {
         const n = cmd.emit as number;
         if (!cmd.paced) {
           for (let i = 0; i < n; i++) {
-            const now = ctx.clock.monoNs();
-            ctx.send(next!, { bookFeatures: features(i, now) }, { causationId: i + 1, recvMonoNs: now });
+            const now = s.monoNs();
+            ctx.send(s.next!, { bookFeatures: features(i, now) }, { causationId: i + 1, recvMonoNs: now });
           }
         } else {
           const gapMs = Number(cmd.gapMs ?? 0);
           let i = 0;
           const step = () => {
-            const now = ctx.clock.monoNs();
-            ctx.send(next!, { bookFeatures: features(i, now) }, { causationId: i + 1, recvMonoNs: now });
+            const now = s.monoNs();
+            ctx.send(s.next!, { bookFeatures: features(i, now) }, { causationId: i + 1, recvMonoNs: now });
             if (++i < n) {
               if (gapMs > 0) setTimeout(step, gapMs);
               else setImmediate(step);
@@ -105,20 +112,25 @@ runActor({
           step();
         }
       }
-      return;
-    }
-    if (!env.bookFeatures) return;
-    if (role === 'relay') {
-      ctx.send(next!, { bookFeatures: env.bookFeatures });
-    } else if (role === 'sink') {
-      count++;
-      const recv = Number(env.header?.recvMonoNs ?? 0);
-      const now = ctx.clock.monoNs();
-      if (recv > 0) latency.record(Math.max(1, now - recv));
-      if (count === 1) firstSentNs = recv;
-      lastRecvNs = now;
-      if (expect > 0 && count === expect) report(ctx);
-    }
-    void from;
+    },
+    bookFeatures(s, f, _t, ctx) {
+      if (s.role === 'relay') {
+        ctx.send(s.next!, { bookFeatures: f });
+      } else if (s.role === 'sink') {
+        count++;
+        const recv = Number(ctx.current?.recvMonoNs ?? 0);
+        const now = s.monoNs();
+        if (recv > 0) latency.record(Math.max(1, now - recv));
+        if (count === 1) firstSentNs = recv;
+        lastRecvNs = now;
+        if (expect > 0 && count === expect) report(ctx);
+      }
+    },
   },
-});
+};
+
+runActor(chainActor, (ctx) => ({
+  role: String((ctx.extra as Record<string, unknown>).role),
+  next: (ctx.extra as Record<string, unknown>).next as string | undefined,
+  monoNs: () => ctx.clock.monoNs(),
+}));

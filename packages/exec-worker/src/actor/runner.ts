@@ -1,6 +1,6 @@
 /**
- * ExecRunner: the shell loop around ExecCore, shared by the worker entry, the sim tests and the
- * benchmark. It carries out the core's effects - REST commands through the OrderGateway (async;
+ * ExecRunner: the effect interpreter around ExecCore, the state of the exec actor in every
+ * driver (worker thread, LocalKernel) and of the benchmark. It carries out the core's effects - REST commands through the OrderGateway (async;
  * results come back into the core), reads (reconcile snapshots, queue positions, market lists,
  * order-group reset), messages to peers, ops events, journal records and tape rows - and
  * measures target-to-wire and tick-to-wire latency per command (perf_hooks histograms, ns).
@@ -13,24 +13,40 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { kmm, type EnvelopeBody } from '@kmm/shared';
 import type { ExecCore } from '../core/exec-core.js';
-import type { Effects, ExecCommand, ReadRequest } from '../core/types.js';
-import { readSnapshot, runCommand, type OrderGateway } from './gateway.js';
-import type { Journal } from './journal.js';
-import type { Tape } from './tape.js';
+import type { Effects, ExecCommand, JournalRecord, ReadRequest, TapeRow } from '../core/types.js';
+import { readSnapshot, runCommand, type OrderGateway } from '../shell/gateway.js';
+
+/** Where journal records go (live: the journal file; kernel: memory). */
+export interface JournalSink {
+  append(rec: JournalRecord): void;
+  close(): Promise<void>;
+}
+/** Where tape rows go. */
+export interface TapeSink {
+  write(rows: readonly TapeRow[]): void;
+  close(): Promise<void>;
+}
 
 export const SHUTDOWN_VERIFY_ROUNDS = 5;
 /** Without a journal, a start-up reconcile backfills fills this far back. */
 export const DEFAULT_FILL_BACKFILL_MS = 24 * 3600 * 1000;
 /** The final fills read at shutdown looks back this far before the runner started (clock skew, restarts). */
 export const SHUTDOWN_FILL_LOOKBACK_MS = 60_000;
+/** While the start-up reconcile is pending, the core's retry timer is ticked this often. */
+export const STARTUP_TICK_MS = 200;
 
 export interface ExecRunnerOptions {
   core: ExecCore;
   gateway: OrderGateway;
-  journal?: Journal | null;
-  tape?: Tape | null;
-  monoNs?: () => number;
-  wallMs?: () => number;
+  journal?: JournalSink | null;
+  tape?: TapeSink | null;
+  /** the driver's clocks (live: process clocks; kernel: the simulated clock) */
+  monoNs: () => number;
+  wallMs: () => number;
+  /** the driver's time: resolves after ms (live: a timer; kernel: a virtual-time event) */
+  sleep: (ms: number) => Promise<void>;
+  /** a continuation of an asynchronous call threw (a broken invariant): crash the actor */
+  fail?: (err: Error) => void;
   send?: (peer: string, body: EnvelopeBody) => void;
   ops?: (event: string, market: string, level: 'info' | 'warn' | 'error', fields: Record<string, unknown>) => void;
   /** kmm_order_group_contracts_limit (contracts); 0 = no order group */
@@ -48,13 +64,11 @@ export interface ShutdownReport {
   error?: string;
 }
 
-const hr = (): number => Number(process.hrtime.bigint());
-
 export class ExecRunner {
   readonly core: ExecCore;
   readonly gw: OrderGateway;
-  private readonly journal: Journal | null;
-  private readonly tape: Tape | null;
+  private readonly journal: JournalSink | null;
+  private readonly tape: TapeSink | null;
   readonly monoNs: () => number;
   private readonly wallMs: () => number;
   private readonly sendFn: (peer: string, body: EnvelopeBody) => void;
@@ -67,7 +81,8 @@ export class ExecRunner {
   /** venue frame receive (header.recv_mono_ns) -> request written (ns) */
   readonly tickToWire: RecordableHistogram = createHistogram();
   readonly counters = { commands: 0, reads: 0, readFailures: 0, sent: 0 };
-  private timer: NodeJS.Timeout | null = null;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly fail: (err: Error) => void;
 
   private readonly startedWallMs: number;
 
@@ -76,8 +91,14 @@ export class ExecRunner {
     this.gw = o.gateway;
     this.journal = o.journal ?? null;
     this.tape = o.tape ?? null;
-    this.monoNs = o.monoNs ?? hr;
-    this.wallMs = o.wallMs ?? Date.now;
+    this.monoNs = o.monoNs;
+    this.wallMs = o.wallMs;
+    this.sleep = o.sleep;
+    this.fail =
+      o.fail ??
+      ((err) => {
+        throw err;
+      });
     this.sendFn = o.send ?? (() => {});
     this.opsFn = o.ops ?? (() => {});
     this.startedWallMs = this.wallMs();
@@ -119,35 +140,38 @@ export class ExecRunner {
       if (this.o.onWire) this.o.onWire(cmd, wire);
       if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wire_mono_ns: wire, target_to_wire_us: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1 });
     };
-    void runCommand(this.gw, cmd, onWire).then((res) => {
-      this.pending--;
-      this.handle(this.core.onCommandResult(res, this.nowMs()));
-    });
+    void runCommand(this.gw, cmd, onWire).then((res) =>
+      this.guard(() => {
+        this.pending--;
+        this.handle(this.core.onCommandResult(res, this.nowMs()));
+      }),
+    );
   }
 
   private read(r: ReadRequest): void {
     this.pending++;
     this.counters.reads++;
-    const done = (fx: Effects): void => {
-      this.pending--;
-      this.handle(fx);
-    };
+    const done = (fx: () => Effects): void =>
+      this.guard(() => {
+        this.pending--;
+        this.handle(fx());
+      });
     const failed = (kind: ReadRequest['kind'], msg: string): void => {
       this.counters.readFailures++;
-      done(this.core.onReadFailed(kind, this.nowMs(), msg));
+      done(() => this.core.onReadFailed(kind, this.nowMs(), msg));
     };
     switch (r.kind) {
       case 'reconcile': {
         const requestedAtMs = this.nowMs();
         const minFill = r.minFillTsMs > 0 ? r.minFillTsMs : this.wallMs() - DEFAULT_FILL_BACKFILL_MS;
-        void readSnapshot(this.gw, minFill, requestedAtMs).then((s) => (s.ok ? done(this.core.onSnapshot(s.value, this.nowMs())) : failed('reconcile', s.error.message)));
+        void readSnapshot(this.gw, minFill, requestedAtMs).then((s) => (s.ok ? done(() => this.core.onSnapshot(s.value, this.nowMs())) : failed('reconcile', s.error.message)));
         break;
       }
       case 'queue_positions':
-        void this.gw.queuePositions(r.markets).then((q) => (q.ok ? done(this.core.onQueuePositions(q.value, this.nowMs())) : failed('queue_positions', q.error.message)));
+        void this.gw.queuePositions(r.markets).then((q) => (q.ok ? done(() => this.core.onQueuePositions(q.value, this.nowMs())) : failed('queue_positions', q.error.message)));
         break;
       case 'markets':
-        void this.gw.markets().then((m) => (m.ok ? done(this.core.onMarkets(m.value, this.nowMs())) : failed('markets', m.error.message)));
+        void this.gw.markets().then((m) => (m.ok ? done(() => this.core.onMarkets(m.value, this.nowMs())) : failed('markets', m.error.message)));
         break;
       case 'order_group_reset': {
         const id = this.core.orderGroupId;
@@ -162,6 +186,15 @@ export class ExecRunner {
         });
         break;
       }
+    }
+  }
+
+  /** Runs a continuation of an asynchronous call; a throw (a broken invariant) crashes the actor. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fail(err as Error);
     }
   }
 
@@ -197,12 +230,11 @@ export class ExecRunner {
    */
   async startup(minFillTsMs = 0): Promise<void> {
     this.handle(this.core.start(this.nowMs(), minFillTsMs));
-    // a failed start-up read is retried from core timers: tick here if nobody else does
-    const retry = this.timer ? null : setInterval(() => this.tick(), 200);
-    try {
-      await this.until(() => this.core.startupReconciled);
-    } finally {
-      if (retry) clearInterval(retry);
+    // a failed start-up read is retried from core timers: the actor's timers run once it is
+    // ready, so tick here meanwhile
+    while (!this.core.startupReconciled) {
+      await Promise.race([this.until(() => this.core.startupReconciled), this.sleep(STARTUP_TICK_MS)]);
+      if (!this.core.startupReconciled) this.tick();
     }
     let groupId = '';
     if (this.o.orderGroupContractsLimit > 0) {
@@ -213,15 +245,6 @@ export class ExecRunner {
     this.handle(this.core.onOrderGroup(groupId, this.nowMs()));
   }
 
-  /** Drives core timers from a local interval (tests, probe, bench); the worker uses ctx.every. */
-  startTimer(periodMs: number): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => this.tick(), periodMs);
-  }
-  stopTimer(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
   tick(): void {
     this.handle(this.core.onTimer(this.nowMs()));
   }
@@ -231,8 +254,7 @@ export class ExecRunner {
     const deadline = this.monoNs() + timeoutMs * 1e6;
     const beforeDeadline = <T>(p: Promise<T>): Promise<T | 'timeout'> => {
       const left = Math.max(1, (deadline - this.monoNs()) / 1e6);
-      let t: NodeJS.Timeout;
-      return Promise.race([p.finally(() => clearTimeout(t)), new Promise<'timeout'>((r) => (t = setTimeout(() => r('timeout'), left)))]);
+      return Promise.race([p, this.sleep(left).then(() => 'timeout' as const)]);
     };
     this.handle(this.core.beginShutdown(this.nowMs()));
     const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1 };
@@ -250,7 +272,7 @@ export class ExecRunner {
       if (!r.ok) {
         report.error = r.error.message;
         // rate limited or failing: give the next round a moment
-        await beforeDeadline(new Promise((res) => setTimeout(res, 250)));
+        await beforeDeadline(this.sleep(250));
         continue;
       }
       report.restingLeft = r.value.length;
@@ -261,7 +283,7 @@ export class ExecRunner {
       this.handle(this.core.cancelVenueOrders(r.value, this.nowMs()));
       // cancels may be held by the rate limiter: let the timer release them
       const wait = Math.max(50, this.core.limiter.write.waitMs(2 * r.value.length, this.nowMs()));
-      await beforeDeadline(new Promise((res) => setTimeout(res, Math.min(wait, 2000))));
+      await beforeDeadline(this.sleep(Math.min(wait, 2000)));
       this.tick();
     }
     // Ingest stops first, so a fill that lands while the last cancels are in flight never arrives
@@ -275,7 +297,6 @@ export class ExecRunner {
     }
     this.journal?.append({ k: 'shutdown', verified: report.verified, resting_left: report.restingLeft, rounds: report.rounds });
     this.opsFn(report.verified ? 'shutdown_verified' : 'shutdown_unverified', '', report.verified ? 'info' : 'error', { ...report });
-    this.stopTimer();
     await this.journal?.close();
     await this.tape?.close();
     return report;

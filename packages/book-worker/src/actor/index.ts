@@ -1,0 +1,105 @@
+/**
+ * The book shard actor's descriptor: which message goes to which BookShardCore method, the
+ * end-of-drain flush (conflation: at most one BookFeatures per market per mailbox drain), and
+ * the monitor feed. Run by `runActor` (worker thread, shell/main.ts) and by `LocalKernel`
+ * (backtest, replay, deterministic simulation): the same routing and batching in both.
+ *
+ * In:  ingest: BookSnapshot, BookDelta, PublicTrade, MarketTrust, Lifecycle, MarketInfo,
+ *      Control REMOVE_MARKETS; exec: OrderAck, Fill, WorkingOrders.
+ * Out: strategy: BookFeatures (carrying the header of the last venue-driven message, so
+ *      tick-to-order latency is measured from the frame that produced them), MarketTrust;
+ *      ingest: MarketTrust UNTRUSTED (resync request); sup: BookFeatures at most every 250 ms
+ *      per market (dashboard).
+ * Time: a market-data message is applied at its frame's receive time (header.recv_mono_ns),
+ * so replays give the same features.
+ * Env: none (a book shard needs nothing from the outside world).
+ */
+import { kmm, shardOf, type ActorDescriptor, type ActorIo, type ActorTime, type Causation, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
+import { BookShardCore, bookParamsFrom, type BookSink } from '../core/shard.js';
+
+/** Monitor feed to the supervisor: at most one features copy per market per interval. */
+export const MONITOR_INTERVAL_NS = 250_000_000;
+
+export interface BookActorState {
+  readonly core: BookShardCore;
+  /** header of the last venue-driven message handled */
+  lastCause: Causation | undefined;
+  readonly lastMonitorNs: Map<string, number>;
+  nowNs: number;
+}
+
+function sinkOf(state: () => BookActorState, io: ActorIo): BookSink {
+  return {
+    send(peer: string, body: EnvelopeBody): void {
+      const s = state();
+      if (io.hasPeer(peer)) io.send(peer, body, s.lastCause);
+      else io.stat('sends_no_peer');
+      const f = body.bookFeatures;
+      if (f && peer === 'strategy') {
+        const market = f.market ?? '';
+        if (s.nowNs - (s.lastMonitorNs.get(market) ?? 0) >= MONITOR_INTERVAL_NS) {
+          s.lastMonitorNs.set(market, s.nowNs);
+          io.send('sup', { bookFeatures: f }, s.lastCause);
+        }
+      }
+    },
+    log(level, event, fields): void {
+      io.log(level, event, fields);
+    },
+    stat(name: string, delta?: number): void {
+      io.stat(name, delta);
+    },
+    setStat(name: string, value: number): void {
+      io.setStat(name, value);
+    },
+  };
+}
+
+/** Receive time of the causing frame when the message carries one, else now; remembers the cause. */
+function at(s: BookActorState, t: ActorTime, io: ActorIo): number {
+  const h = io.current;
+  const recv = h ? Number(h.recvMonoNs) : 0;
+  s.nowNs = t.monoNs;
+  if (recv > 0) {
+    s.lastCause = { causationId: Number(h!.causationId), recvMonoNs: recv, exchangeTsMs: Number(h!.exchangeTsMs) };
+    return recv;
+  }
+  return t.monoNs;
+}
+
+export const bookActor: ActorDescriptor<BookActorState, null> = {
+  kind: kmm.v1.ActorKind.BOOK,
+  start(init) {
+    const all = init.markets;
+    const mine = all.filter((m) => typeof m.market === 'string' && shardOf(m.market, init.shardCount) === init.shard);
+    let state: BookActorState | undefined;
+    const core = new BookShardCore(bookParamsFrom(init.config as KmmConfig), sinkOf(() => state!, init.io), mine);
+    state = { core, lastCause: undefined, lastMonitorNs: new Map(), nowNs: 0 };
+    init.io.log('info', 'book_shard_start', { shard: init.shard, shardCount: init.shardCount, markets: mine.length });
+    return state;
+  },
+  handlers: {
+    bookDelta: (s, d, t, io) => s.core.onDelta(d, at(s, t, io)),
+    bookSnapshot: (s, b, t, io) => s.core.onSnapshot(b, at(s, t, io)),
+    publicTrade: (s, p, t, io) => s.core.onTrade(p, at(s, t, io)),
+    marketTrust: (s, m, t, io) => (at(s, t, io), s.core.onTrust(m)),
+    orderAck: (s, a, t, io) => (at(s, t, io), s.core.onOrderAck(a)),
+    fill: (s, f, t, io) => (at(s, t, io), s.core.onFill(f)),
+    workingOrders: (s, w, t, io) => (at(s, t, io), s.core.onWorkingOrders(w)),
+    lifecycle: (s, l, t, io) => (at(s, t, io), s.core.onLifecycle(l)),
+    marketInfo: (s, m, t, io) => (at(s, t, io), s.core.onMarketInfo(m)),
+    control: (s, c, t, io) => {
+      at(s, t, io);
+      if (c.kind === kmm.v1.ControlKind.REMOVE_MARKETS) s.core.onRemove(c.markets ?? []);
+      else io.stat('ignored_control');
+    },
+  },
+  endOfDrain(s, t) {
+    s.nowNs = t.monoNs;
+    s.core.flush();
+  },
+  timers: [],
+  stop(s) {
+    s.core.flush();
+  },
+};

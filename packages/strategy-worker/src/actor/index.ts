@@ -1,0 +1,123 @@
+/**
+ * The strategy actor's descriptor: which message goes to which StrategyCore method, how its
+ * effects are carried out (targets and takers to exec, controls to their peer, ops events and
+ * decision records to the supervisor), and its timers. Run by `runActor` (worker thread,
+ * shell/main.ts) and by `LocalKernel` (backtest, deterministic simulation).
+ *
+ * In:  BookFeatures (book.k); Fill, Position, WorkingOrders, OrderAck, OrderReject, MarketInfo
+ *      (exec); MarketTrust, ConnectionEvent, Lifecycle (ingest); Control (sup);
+ *      Timer 'strategy_tick' every STRATEGY_TICK_MS, 'alpha_poll' every alpha_poll_s when an
+ *      external fair-value source is configured.
+ * Out: TargetQuotes, TakerIntent, Control CANCEL_ALL -> exec; Control ADD/REMOVE_MARKETS ->
+ *      ingest; TargetQuotes copy and ops events -> sup; 'reprice_decision' records -> ops.
+ * Time: the core decides on wall time (t.wallMs; a timer's own firing time).
+ * Env: the alpha feed (a file or URL poller, async); absent in backtests.
+ */
+import { kmm, type ActorDescriptor, type ActorIo, type KmmConfig } from '@kmm/shared';
+import { parseParams, type StrategyParams } from '../core/params.js';
+import { StrategyCore, type Effects, type ExternalValue } from '../core/strategy.js';
+
+export const STRATEGY_TICK_MS = 250;
+export const STRATEGY_TICK = 'strategy_tick';
+export const ALPHA_POLL = 'alpha_poll';
+
+export type FeedPoll = { ok: true; values: ExternalValue[]; problems: string[] } | { ok: false; error: string };
+
+/** The outside world of strategy: an alpha feed poller (or none). */
+export interface StrategyEnv {
+  feed: { readonly source: string; poll(): Promise<FeedPoll | undefined> } | null;
+}
+
+export interface StrategyActorState {
+  readonly core: StrategyCore;
+  readonly params: StrategyParams;
+  readonly env: StrategyEnv;
+  lastFeedError: string;
+  stopped: boolean;
+}
+
+/** The alpha poll period (ms), or 0 when no source is configured (the timer is not armed). */
+export function alphaPollMs(config: KmmConfig): number {
+  const c = config as unknown as Record<string, unknown>;
+  if (!c.kmm_external_fair_values) return 0;
+  return Math.max(100, Math.round(Number(c.alpha_poll_s ?? 1) * 1000));
+}
+
+function route(fx: Effects, io: ActorIo): void {
+  const hasExec = io.hasPeer('exec');
+  for (let i = 0; i < fx.targets.length; i++) {
+    if (hasExec) io.send('exec', { targetQuotes: fx.targets[i] });
+    // monitor feed (dashboard): targets change only when the decision changes: low volume
+    io.send('sup', { targetQuotes: fx.targets[i] });
+  }
+  for (let i = 0; i < fx.takers.length; i++) if (hasExec) io.send('exec', { takerIntent: fx.takers[i] });
+  for (let i = 0; i < fx.controls.length; i++) {
+    const c = fx.controls[i];
+    if (io.hasPeer(c.peer)) io.send(c.peer, { control: c.control });
+  }
+  for (let i = 0; i < fx.opsEvents.length; i++) {
+    const e = fx.opsEvents[i];
+    io.ops(e.event, e.market, e.level, e.fields);
+  }
+  for (let i = 0; i < fx.journal.length; i++) {
+    const j = fx.journal[i];
+    io.ops('reprice_decision', String(j.market ?? ''), 'info', j);
+  }
+  if (fx.targets.length > 0) io.stat('targets', fx.targets.length);
+  if (fx.takers.length > 0) io.stat('takers', fx.takers.length);
+}
+
+/** One poll of the alpha feed: its values enter the core between drains, never blocking one. */
+async function pollFeed(s: StrategyActorState, io: ActorIo): Promise<void> {
+  const feed = s.env.feed;
+  if (!feed) return;
+  const r = await feed.poll();
+  if (r === undefined || s.stopped) return;
+  if (!r.ok) {
+    if (r.error !== s.lastFeedError) io.ops('alpha_feed_error', '', 'warn', { source: feed.source, error: r.error });
+    s.lastFeedError = r.error;
+    io.stat('alpha_feed_errors');
+    return;
+  }
+  if (r.problems.length > 0) {
+    const msg = r.problems.slice(0, 10).join('; ');
+    if (msg !== s.lastFeedError) io.ops('alpha_feed_error', '', 'warn', { source: feed.source, error: msg, problems: r.problems.length });
+    s.lastFeedError = msg;
+  } else s.lastFeedError = '';
+  io.setStat('alpha_values', r.values.length);
+  route(s.core.onExternalFairValues(r.values, io.now().wallMs), io);
+}
+
+export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
+  kind: kmm.v1.ActorKind.STRATEGY,
+  start(init) {
+    const parsed = parseParams(init.config as unknown as Record<string, unknown>);
+    if (!parsed.ok) throw new Error(`strategy: configuration invalid: ${parsed.problems.join('; ')}`);
+    const p = parsed.params;
+    const core = new StrategyCore(p, init.markets, { startMs: init.io.now().wallMs });
+    init.io.log('info', 'strategy_started', { markets: init.markets.length, feed: init.env.feed?.source ?? 'none', model: p.kmm_pricing_model, profile: p.MM_MARKET_PROFILE });
+    return { core, params: p, env: init.env, lastFeedError: '', stopped: false };
+  },
+  handlers: {
+    bookFeatures: (s, b, t, io) => route(s.core.onBookFeatures(b, t.wallMs), io),
+    fill: (s, b, t, io) => route(s.core.onFill(b, t.wallMs), io),
+    position: (s, b, t, io) => route(s.core.onPosition(b, t.wallMs), io),
+    workingOrders: (s, b, t, io) => route(s.core.onWorkingOrders(b, t.wallMs), io),
+    orderReject: (s, b, t, io) => route(s.core.onReject(b, t.wallMs), io),
+    orderAck: (s, b, t, io) => route(s.core.onAck(b, t.wallMs), io),
+    marketInfo: (s, b, t, io) => route(s.core.onMarketInfo(b, t.wallMs), io),
+    marketTrust: (s, b, t, io) => route(s.core.onMarketTrust(b, t.wallMs), io),
+    connection: (s, b, t, io) => route(s.core.onConnection(b, t.wallMs), io),
+    lifecycle: (s, b, t, io) => route(s.core.onLifecycle(b, t.wallMs), io),
+    control: (s, b, t, io) => route(s.core.onControl(b, t.wallMs), io),
+  },
+  timers: [
+    { name: STRATEGY_TICK, periodMs: STRATEGY_TICK_MS, fire: (s, t, io) => route(s.core.onTimer(t.wallMs), io) },
+    { name: ALPHA_POLL, periodMs: alphaPollMs, fire: (s, _t, io) => void pollFeed(s, io) },
+  ],
+  stop(s, _t, io) {
+    s.stopped = true;
+    // pull every quote on the way out; exec also cancels on its own shutdown
+    if (io.hasPeer('exec')) io.send('exec', { control: { kind: kmm.v1.ControlKind.CANCEL_ALL, markets: [], reason: 'strategy_stop' } });
+  },
+};
