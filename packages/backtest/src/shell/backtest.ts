@@ -225,9 +225,9 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   clockRef.wall = () => engine.clock.wallMs();
   // wall time of the whole run is measured outside the engine (it never reads a clock)
   const t0 = process.hrtime.bigint();
-  engine.start();
-  for (let i = 0; i < lines.length; i++) engine.frame(lines[i].frame, tl.tNs[i]);
-  engine.finish(tl.endNs);
+  await engine.start();
+  for (let i = 0; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i]);
+  await engine.finish(tl.endNs);
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const metrics = computeMetrics(engine, o, tl.endNs, wallMs);
   if (runDir && w) {

@@ -6,7 +6,7 @@
  */
 import { runActor } from '@kmm/shared';
 import { execActor, liveExecEnv } from '@kmm/exec-worker';
-import { createPaperGateway } from './paper.js';
+import { createPaperGateway } from '../core/venue-gateway.js';
 import type { QueueModelName } from '../core/queue-models.js';
 
 runActor(execActor, (ctx) => {

@@ -1,0 +1,150 @@
+/**
+ * Paper trading gateway (`kmm run --paper`): exec's OrderGateway backed by the backtest's
+ * SimVenue, fed with live market data. No order reaches the exchange; our orders rest in the
+ * simulated venue and fill as the queue model allows against the live book and prints, with
+ * Kalshi's fees.
+ *
+ * Wiring (exec shell, paper mode): `createPaperGateway(opts)` replaces the in-memory
+ * PaperGateway; exec forwards BookSnapshot / BookDelta / PublicTrade / Lifecycle it receives
+ * (ingest sends them to exec in paper mode) to `onMarketData`; fills come back through
+ * `opts.onFill` (fill, then the exchange position, then an EXECUTED ack when the order is done),
+ * which exec feeds into its core as it would the websocket's fill / market_positions /
+ * user_orders. Order entry latency: a call reaches the venue after `latencyMs` and its answer
+ * comes back `latencyMs` later, on the driver's clock (`defer`): real timers in paper mode,
+ * virtual time in the backtest, which runs this same gateway inside LocalKernel.
+ */
+import { kmm, type EnvelopeBody } from '@kmm/shared';
+import type { OrderGateway, RestResult, BatchItem, OrderSummary, QueuePosition, VenueOrder as ExecVenueOrder, VenuePosition } from '@kmm/exec-worker';
+import { SimVenue, type VenueFill, type VenueResult } from './venue.js';
+import { queueModel, type QueueModel, type QueueModelName } from './queue-models.js';
+
+type Wire = ((wireMonoNs: number) => void) | undefined;
+
+export interface PaperGatewayOptions {
+  markets: kmm.v1.IMarketInfo[];
+  queueModel: QueueModelName;
+  /** a configured queue model (backtests: with its power); overrides `queueModel` */
+  model?: QueueModel;
+  /** order id prefix of the simulated venue (default 'paper') */
+  idPrefix?: string;
+  latencyMs: number;
+  monoNs: () => number;
+  wallMs: () => number;
+  onFill: (fill: kmm.v1.IFill, position: kmm.v1.IPosition, doneAck: kmm.v1.IOrderAck | null) => void;
+  /** runs fn after ms on the driver's clock (live: a timer; LocalKernel: a virtual-time event) */
+  defer: (ms: number, fn: () => void) => void;
+}
+
+export class PaperVenueGateway implements OrderGateway {
+  readonly paper = true;
+  readonly venue: SimVenue;
+  private readonly fillLog: kmm.v1.IFill[] = [];
+  /** fills kept for reconcile reads; overflow: oldest dropped */
+  static readonly FILL_LOG_MAX = 100_000;
+
+  constructor(private readonly o: PaperGatewayOptions) {
+    this.venue = new SimVenue(o.model ?? queueModel(o.queueModel), o.markets, o.idPrefix ?? 'paper');
+  }
+
+  /** Live market data, as ingest parsed it. */
+  onMarketData(body: EnvelopeBody): void {
+    const now = this.o.wallMs();
+    if (body.bookSnapshot) this.venue.onSnapshot(body.bookSnapshot, now);
+    else if (body.bookDelta) this.venue.onDelta(body.bookDelta, now);
+    else if (body.publicTrade) this.venue.onTrade(body.publicTrade, now);
+    else if (body.lifecycle) this.venue.onLifecycle(body.lifecycle, now);
+    else return;
+    this.emit(this.venue.fills);
+  }
+
+  private emit(fills: readonly VenueFill[]): void {
+    for (const f of fills.slice()) {
+      const fill: kmm.v1.IFill = { tradeId: f.tradeId, orderId: f.order.id, clientOrderId: f.order.clientOrderId, market: f.market, side: f.side, yesPrice: f.yesPrice, countCenti: f.countCenti, isTaker: f.isTaker, feeMoney: f.feeMoney, postPositionCenti: f.postPositionCenti, tsMs: f.tsMs };
+      this.fillLog.push(fill);
+      if (this.fillLog.length > PaperVenueGateway.FILL_LOG_MAX) this.fillLog.shift();
+      const done = f.done ? { market: f.market, clientOrderId: f.order.clientOrderId, orderId: f.order.id, side: f.side, price: f.order.price, remainingCenti: 0, filledCenti: f.order.filledCenti, status: kmm.v1.OrderStatus.EXECUTED } : null;
+      this.o.onFill(fill, { market: f.market, positionCenti: f.postPositionCenti, fromExchange: true }, done);
+    }
+  }
+
+  /** Applies `fn` at the venue after the order-entry latency; fills it causes are reported. */
+  private later<T>(fn: () => VenueResult<T>, onWire?: Wire): Promise<RestResult<T>> {
+    const wire = this.o.monoNs();
+    if (onWire) onWire(wire);
+    return new Promise((resolve) => {
+      this.o.defer(this.o.latencyMs, () => {
+        const r = fn();
+        this.emit(this.venue.fills);
+        const latencyUs = Math.round(this.o.latencyMs * 2000);
+        const res: RestResult<T> = r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire };
+        this.o.defer(this.o.latencyMs, () => resolve(res));
+      });
+    });
+  }
+
+  place(o: kmm.v1.IOrderCommand, w?: Wire) {
+    return this.later(() => this.venue.place(o, this.o.wallMs()), w);
+  }
+  batchPlace(orders: kmm.v1.IOrderCommand[], w?: Wire) {
+    return this.later<BatchItem[]>(() => {
+      const out: BatchItem[] = [];
+      const fills: VenueFill[] = [];
+      for (const o of orders) {
+        const r = this.venue.place(o, this.o.wallMs());
+        for (const f of this.venue.fills) fills.push(f);
+        out.push(r.ok ? { ok: true, ...r.value } : { ok: false, clientOrderId: o.clientOrderId ?? '', orderId: '', error: { code: r.code, http: 400, venueCode: 'paper', message: r.message } });
+      }
+      this.venue.fills.length = 0;
+      for (const f of fills) this.venue.fills.push(f);
+      return { ok: true, value: out };
+    }, w);
+  }
+  amend(o: kmm.v1.IOrderCommand, w?: Wire) {
+    return this.later<OrderSummary>(() => this.venue.amend(o, this.o.wallMs()), w);
+  }
+  decrease(o: kmm.v1.IOrderCommand, w?: Wire) {
+    return this.later<OrderSummary>(() => this.venue.decrease(o), w);
+  }
+  cancel(o: kmm.v1.IOrderCommand, w?: Wire) {
+    return this.later(() => this.venue.cancel(o.orderId ?? ''), w);
+  }
+  batchCancel(orders: kmm.v1.IOrderCommand[], w?: Wire) {
+    return this.later<BatchItem[]>(() => {
+      const out: BatchItem[] = orders.map((o) => {
+        const r = this.venue.cancel(o.orderId ?? '');
+        return r.ok ? { ok: true as const, orderId: o.orderId ?? '', clientOrderId: o.clientOrderId ?? '', fillCenti: 0, remainingCenti: 0 } : { ok: false as const, clientOrderId: o.clientOrderId ?? '', orderId: o.orderId ?? '', error: { code: r.code, http: 404, venueCode: 'paper', message: r.message } };
+      });
+      return { ok: true, value: out };
+    }, w);
+  }
+  restingOrders() {
+    return this.later<ExecVenueOrder[]>(() => ({ ok: true, value: this.venue.resting().map((v) => ({ orderId: v.id, clientOrderId: v.clientOrderId, market: v.market, side: v.side, price: v.price, remainingCenti: v.remainingCenti, filledCenti: v.filledCenti, status: 'resting' as const, orderGroupId: '' })) }));
+  }
+  positions() {
+    return this.later<VenuePosition[]>(() => {
+      const out: VenuePosition[] = [];
+      for (const [m, vm] of this.venue.markets) if (vm.acct.positionCenti !== 0) out.push({ market: m, positionCenti: vm.acct.positionCenti, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: vm.acct.feesMoney });
+      return { ok: true, value: out };
+    });
+  }
+  fills(minTsMs: number) {
+    return this.later<kmm.v1.IFill[]>(() => ({ ok: true, value: this.fillLog.filter((f) => (f.tsMs ?? 0) >= minTsMs) }));
+  }
+  createOrderGroup() {
+    return this.later(() => ({ ok: true as const, value: 'paper-group' }));
+  }
+  resetOrderGroup() {
+    return this.later(() => ({ ok: true as const, value: true as const }));
+  }
+  queuePositions(markets: string[]) {
+    return this.later<QueuePosition[]>(() => ({ ok: true, value: this.venue.resting().filter((v) => markets.includes(v.market)).map((v) => ({ market: v.market, orderId: v.id, aheadCenti: v.aheadCenti })) }));
+  }
+  markets() {
+    return this.later<kmm.v1.IMarketInfo[]>(() => ({ ok: true, value: this.o.markets }));
+  }
+  close(): void {}
+}
+
+export function createPaperGateway(o: PaperGatewayOptions): PaperVenueGateway {
+  return new PaperVenueGateway(o);
+}
