@@ -18,11 +18,11 @@
  * heap orders by (time, insertion sequence). Same capture, config and seed -> same outputs.
  * Limits: EVENTS_PENDING_MAX pending events (an assertion: more means a feedback loop).
  */
-import { kmm, SimClock, SeededRng, type EnvelopeBody } from '@kmm/shared';
-import { IngestCore, ingestParamsFrom, type Frame, type IngestSink } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsFrom, type BookSink } from '@kmm/book-worker';
-import { StrategyCore, parseParams, type Effects as StrategyEffects } from '@kmm/strategy-worker';
-import { ExecCore, execParamsFrom, type CommandResult, type Effects as ExecEffects, type ExecCommand, type JournalRecord, type TapeRow, type ReadRequest } from '@kmm/exec-worker';
+import { kmm, SimClock, SeededRng, resolveConfig, type EnvelopeBody } from '@kmm/shared';
+import { IngestCore, ingestParamsOf, type Frame, type IngestSink } from '@kmm/ingest-worker';
+import { BookShardCore, bookParamsOf, type BookSink } from '@kmm/book-worker';
+import { StrategyCore, strategyParamsOf, type Effects as StrategyEffects } from '@kmm/strategy-worker';
+import { ExecCore, execParamsOf, type CommandResult, type Effects as ExecEffects, type ExecCommand, type JournalRecord, type TapeRow, type ReadRequest } from '@kmm/exec-worker';
 import { SimVenue, type VenueFill, type VenueResult, type OrderSummary } from './venue.js';
 import type { QueueModel } from './queue-models.js';
 
@@ -168,7 +168,7 @@ export class BacktestEngine {
     this.feedNs = Math.round(o.feedLatencyMs * 1e6);
     this.clock = new SimClock(o.startWallMs, 0);
     this.venue = new SimVenue(o.model, o.markets);
-    const cfg = { ...o.config, kmm_shards: 1 };
+    const cfg = resolveConfig({ ...o.config, kmm_shards: 1 });
     const ingestSink: IngestSink = {
       send: (peer, body) => this.post(peer, body),
       wsSend: () => {},
@@ -178,7 +178,7 @@ export class BacktestEngine {
       },
       stat: () => {},
     };
-    this.ingest = new IngestCore(ingestParamsFrom(cfg), 1, new SeededRng(o.seed), ingestSink, o.markets);
+    this.ingest = new IngestCore(ingestParamsOf(cfg), 1, new SeededRng(o.seed), ingestSink, o.markets);
     const bookSink: BookSink = {
       send: (peer, body) => this.post(peer, body),
       log: (level, event, fields) => {
@@ -187,11 +187,9 @@ export class BacktestEngine {
       stat: () => {},
       setStat: () => {},
     };
-    this.book = new BookShardCore(bookParamsFrom(cfg), bookSink, o.markets);
-    const sp = parseParams(cfg);
-    if (!sp.ok) throw new Error(`strategy config invalid: ${sp.problems.join('; ')}`);
-    this.strategy = new StrategyCore(sp.params, o.markets, { startMs: this.clock.wallMs() });
-    this.exec = new ExecCore(execParamsFrom(cfg), { runId: `bt${o.seed}`, markets: o.markets, nowMs: 0, paper: true });
+    this.book = new BookShardCore(bookParamsOf(cfg), bookSink, o.markets);
+    this.strategy = new StrategyCore(strategyParamsOf(cfg), o.markets, { startMs: this.clock.wallMs() });
+    this.exec = new ExecCore(execParamsOf(cfg), { runId: `bt${o.seed}`, markets: o.markets, nowMs: 0, paper: true });
   }
 
   private schedule(tNs: number, kind: Ev, data: unknown): void {

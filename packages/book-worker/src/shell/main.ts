@@ -8,8 +8,8 @@
  *  - exports the queue estimator's error against the exchange's queue position as the
  *    `queue_estimate_error_centi` stat (and mean/max), logging each comparison.
  */
-import { kmm, runActor, shardOf, type ActorContext, type EnvelopeBody } from '@kmm/shared';
-import { BookShardCore, bookParamsFrom, type BookLogLevel, type BookSink } from '../core/shard.js';
+import { kmm, runActor, shardOf, type ActorContext, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
+import { BookShardCore, bookParamsOf, type BookLogLevel, type BookSink } from '../core/shard.js';
 
 let core: BookShardCore | undefined;
 let flushScheduled = false;
@@ -61,7 +61,7 @@ runActor({
     const shardCount = Math.max(1, ctx.startup.shardCount ?? 1);
     const all: kmm.v1.IMarketInfo[] = Array.isArray(ctx.extra.markets) ? ctx.extra.markets : [];
     const mine = all.filter((m) => typeof m.market === 'string' && shardOf(m.market, shardCount) === shard);
-    core = new BookShardCore(bookParamsFrom(ctx.config), makeSink(ctx), mine);
+    core = new BookShardCore(bookParamsOf(ctx.config as KmmConfig), makeSink(ctx), mine);
     ctx.log.info({ event: 'book_shard_start', shard, shardCount, markets: mine.length }, 'book shard started');
   },
   onMessage(env: kmm.v1.Envelope, _from: string, ctx: ActorContext) {

@@ -9,9 +9,9 @@
  * order group, then ready. onStop: cancel all and verify with the exchange, flush the journal.
  */
 import { join } from 'node:path';
-import { runActor, kmm, Signer, loadPrivateKeyPem, type ActorContext, type EnvelopeBody, type Envelope } from '@kmm/shared';
+import { runActor, kmm, Signer, loadPrivateKeyPem, type ActorContext, type EnvelopeBody, type Envelope, type KmmConfig } from '@kmm/shared';
 import { ExecCore } from '../core/exec-core.js';
-import { execParamsFrom } from '../core/params.js';
+import { execParamsOf } from '../core/params.js';
 import { PaperGateway, RestGateway, type OrderGateway } from './gateway.js';
 import { Journal, readJournal } from './journal.js';
 import { RestClient } from './rest-client.js';
@@ -55,7 +55,7 @@ let prestart: { env: Envelope; from: string }[] | null = [];
 function build(ctx: ActorContext): { runner: ExecRunner; minFillTsMs: number } {
   const cfg: Record<string, unknown> = { ...ctx.config };
   if (ctx.startup.shardCount) cfg.kmm_shards = ctx.startup.shardCount;
-  const params = execParamsFrom(cfg);
+  const params = execParamsOf(cfg as KmmConfig);
   const extra = ctx.extra;
   const paper = extra.paper === true;
   const runDir = String(extra.runDir || ctx.startup.runDir || 'runs');

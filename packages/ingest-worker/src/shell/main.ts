@@ -16,9 +16,9 @@
  */
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { kmm, loadPrivateKeyPem, runActor, SeededRng, Signer, type ActorContext, type Causation, type EnvelopeBody } from '@kmm/shared';
+import { kmm, loadPrivateKeyPem, runActor, SeededRng, Signer, type ActorContext, type Causation, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import { IngestCore, type IngestSink, type LogLevel, type WsCommand } from '../core/ingest.js';
-import { ingestParamsFrom } from '../core/params.js';
+import { ingestParamsOf } from '../core/params.js';
 import { CaptureWriter, CAPTURE_BUFFER_MAX_BYTES_DEFAULT } from './capture.js';
 
 const TICK_MS = 250;
@@ -130,7 +130,7 @@ function parseMarketInfos(control: kmm.v1.IControl): kmm.v1.IMarketInfo[] {
 runActor({
   kind: kmm.v1.ActorKind.INGEST,
   onStart(ctx: ActorContext) {
-    const params = ingestParamsFrom(ctx.config);
+    const params = ingestParamsOf(ctx.config as KmmConfig);
     const extra = ctx.extra;
     wsUrl = String(extra.wsUrl ?? ctx.config.kmm_ws_url ?? '');
     if (!/^wss?:\/\//.test(wsUrl)) throw new Error(`ingest: extra.wsUrl must be a ws:// or wss:// URL, got ${JSON.stringify(wsUrl)}`);

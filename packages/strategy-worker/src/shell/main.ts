@@ -12,8 +12,8 @@
  * between mailbox drains and never block handling. A config the core rejects leaves the actor
  * running inert (no quotes, no takers) with a config_invalid ops event, rather than a restart loop.
  */
-import { kmm, runActor, type ActorContext } from '@kmm/shared';
-import { parseParams } from '../core/params.js';
+import { kmm, runActor, type ActorContext, type KmmConfig } from '@kmm/shared';
+import { strategyParamsOf } from '../core/params.js';
 import { StrategyCore, type Effects } from '../core/strategy.js';
 import { FeedSource } from './feed-source.js';
 
@@ -85,13 +85,7 @@ async function pollFeed(ctx: ActorContext): Promise<void> {
 runActor({
   kind: kmm.v1.ActorKind.STRATEGY,
   onStart(ctx) {
-    const parsed = parseParams(ctx.config);
-    if (!parsed.ok) {
-      ctx.ops('config_invalid', '', 'error', { problems: parsed.problems, effect: 'strategy inert: no quotes, no takers' });
-      ctx.log.error({ problems: parsed.problems }, 'strategy config invalid');
-      return;
-    }
-    const p = parsed.params;
+    const p = strategyParamsOf(ctx.config as KmmConfig);
     core = new StrategyCore(p, marketsOf(ctx), { startMs: ctx.clock.wallMs() });
     ctx.every(TICK, TICK_MS);
     const src = p.kmm_external_fair_values;
