@@ -267,7 +267,7 @@ export const CONFIG_SPECS = [
   int('004', S004_CORE, 'MM_NUM_PRICE_LEVELS', 1, 1, 20, 'count', 'quote levels per side; seed gives no default, chosen 1'),
 
   // ======================= 000: MM engine fixes =======================
-  int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 10, 3_600_000, 'ms', 'min interval between quote refreshes of a market (000 raised 1000 -> 5000)'),
+  int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 0, 3_600_000, 'ms', 'min interval between quote refreshes of a market (000 raised 1000 -> 5000; 0 = no minimum)'),
   int('000', 'churn_risk_000', 'MM_MIN_REPRICE_TICKS', 2, 0, 100, 'ticks',
     'exec diff: reprice only if price moved >= this many ticks (size change always reprices); same gate as MM_MIN_REPRICE_MOVE_TICKS, max of both applies'),
   int('000', 'churn_risk_000', 'MM_MAX_POS', 5, 1, 100000, 'contracts', 'hard cap on |exchange position| and |position + intended delta| per market; startup over it -> read-only'),
@@ -297,7 +297,7 @@ export const CONFIG_SPECS = [
   int('002', 'selection_002', 'max_markets', 10, 1, 10000, 'count', 'markets quoted at once; seed gives no default (presets 5/15/25, example 8), chosen 10'),
   num('002', 'selection_002', 'min_liquidity', 5000, 0, 1e9, 'USD', 'skip markets with less liquidity (unknown liquidity passes; 0 = off); seed gives no default (presets 10000/3000), chosen 5000'),
   num('002', 'selection_002', 'max_time_to_resolution_hours', 120, 0, 87600, 'h', 'skip markets resolving later than this (0 = no limit); seed gives no default (presets 72/168), chosen 120'),
-  num('002', 'protection_002', 'max_quote_age_seconds', 30, 1, 86400, 's', 'force-refresh a quote older than this (scenario 4: 30)'),
+  num('002', 'protection_002', 'max_quote_age_seconds', 30, 0, 86400, 's', 'force-refresh a quote older than this (scenario 4: 30; 0 = off)'),
   num('002', 'protection_002', 'price_change_requote_threshold', 0.02, 0, 1, 'USD', 'price move larger than this cancels stale quotes and requotes (scenario 4: 0.02)'),
   num('002', 'protection_002', 'volume_spike_multiplier', 3.0, 1, 1000, 'x', 'volume above this x average pauses quoting and cancels (scenario 4: 3.0)'),
   num('002', 'protection_002', 'scan_interval_seconds', 30, 0.1, 86400, 's', 'market scan/selection loop period (pattern 1: refresh every 30s)'),
