@@ -14,12 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kmm, parseCount, parsePrice, SeededRng, Signer, loadPrivateKeyPem } from '@kmm/shared';
+import { kmm, parseCount, parsePrice, SeededRng, Signer, loadPrivateKeyPem, resolveConfig } from '@kmm/shared';
 import { startSim, type SimHandle } from '@kmm/sim';
 import {
   ExecCore,
   ExecRunner,
-  EXEC_DEFAULTS,
+  execParamsOf,
   Journal,
   OrderStatus,
   RestClient,
@@ -54,7 +54,7 @@ const open: Harness[] = [];
 
 function testParams(over: Partial<ExecParams> = {}): ExecParams {
   return {
-    ...EXEC_DEFAULTS,
+    ...execParamsOf(resolveConfig({ kmm_shards: 1 })),
     tier: 'basic',
     rateBudgetPermille: 800,
     quoteRefreshMs: 500,
@@ -376,7 +376,7 @@ describe('exec worker (runActor) against the sim', () => {
       const sup = new Supervisor({
         actors: [{ name: 'exec', kind: kmm.v1.ActorKind.EXEC, script, extra: { restBaseUrl: sim.restBaseUrl, keyId: sim.keyId, privateKeyPath: sim.privateKeyPath, markets, runDir, env: 'sim' } }],
         edges: [],
-        config: { MM_MAX_POS: 50, MM_QUOTE_REFRESH_MS: 200, kmm_log_level: 'warn' },
+        config: resolveConfig({ MM_MAX_POS: 50, MM_QUOTE_REFRESH_MS: 200, kmm_log_level: 'warn' }),
         runDir,
       });
       const ops: string[] = [];
@@ -407,13 +407,13 @@ describe('exec worker (runActor) against the sim', () => {
 
 /** The killed process: exec with changing targets against the sim, journaling to argv[5]. */
 const CHILD_SCRIPT = `
-import { kmm, Signer, loadPrivateKeyPem, parsePrice } from '@kmm/shared';
-import { ExecCore, ExecRunner, EXEC_DEFAULTS, Journal, RestClient, RestGateway } from '@kmm/exec-worker';
+import { kmm, Signer, loadPrivateKeyPem, parsePrice, resolveConfig } from '@kmm/shared';
+import { ExecCore, ExecRunner, execParamsOf, Journal, RestClient, RestGateway } from '@kmm/exec-worker';
 const [, baseUrl, keyId, keyPath, journalPath] = process.argv;
 const rest = new RestClient({ baseUrl, signer: new Signer(keyId, loadPrivateKeyPem(keyPath)) });
 const mk = await rest.getMarkets('open');
 const markets = mk.value.filter((m) => m.status === kmm.v1.MarketStatus.MARKET_ACTIVE).slice(0, 3);
-const params = { ...EXEC_DEFAULTS, maxPosCenti: 5000, quoteRefreshMs: 300, minRepriceIntervalMs: 100, postOnlySafetyTicks: 1, reconcileIntervalMs: 1000, reconcileGraceMs: 300 };
+const params = { ...execParamsOf(resolveConfig({ kmm_shards: 1 })), maxPosCenti: 5000, quoteRefreshMs: 300, minRepriceIntervalMs: 100, postOnlySafetyTicks: 1, reconcileIntervalMs: 1000, reconcileGraceMs: 300 };
 const core = new ExecCore(params, { runId: 'k' + process.pid, markets, nowMs: Number(process.hrtime.bigint()) / 1e6 });
 const journal = new Journal(journalPath, { flushEveryMs: 10, fsyncEveryMs: 100 });
 const runner = new ExecRunner({ core, gateway: new RestGateway(rest), journal, orderGroupContractsLimit: 1000 });

@@ -19,9 +19,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, kmm, loadConfig, SeededRng, type EnvelopeBody } from '@kmm/shared';
-import { IngestCore, ingestParamsFrom, type IngestSink } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsFrom, type BookSink } from '@kmm/book-worker';
+import { ConfigError, kmm, loadConfig, resolveConfig, SeededRng, type EnvelopeBody } from '@kmm/shared';
+import { IngestCore, ingestParamsOf, type IngestSink } from '@kmm/ingest-worker';
+import { BookShardCore, bookParamsOf, type BookSink } from '@kmm/book-worker';
 import { RestClient, VenueFormatError, mapVenueError, parseVenueFill, parseVenueMarket, parseVenueOrder, parseVenuePosition } from '@kmm/exec-worker';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -50,7 +50,7 @@ function pipeline(): Pipeline {
     setStat() {},
   };
   const infos = MARKETS.map((market) => ({ market, priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }));
-  p.books = new BookShardCore(bookParamsFrom({}), bookSink, infos);
+  p.books = new BookShardCore(bookParamsOf(resolveConfig({})), bookSink, infos);
   let sent: Array<{ id: number; channel: string }> = [];
   const sink: IngestSink = {
     send(peer: string, body: EnvelopeBody, cause) {
@@ -68,7 +68,7 @@ function pipeline(): Pipeline {
       p.stats.set(name, (p.stats.get(name) ?? 0) + delta);
     },
   };
-  p.ingest = new IngestCore(ingestParamsFrom({}), 1, new SeededRng(3), sink, infos);
+  p.ingest = new IngestCore(ingestParamsOf(resolveConfig({})), 1, new SeededRng(3), sink, infos);
   p.ingest.onConnected(0);
   let sid = 1;
   for (const s of sent) {

@@ -13,11 +13,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { formatCount, formatPrice, kmm, LiveClock, SeededRng, shardOf, Signer, type Causation, type EnvelopeBody } from '@kmm/shared';
-import { IngestCore, ingestParamsFrom, type IngestSink, type LogLevel, type WsCommand } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsFrom, type BookSink } from '@kmm/book-worker';
+import { formatCount, formatPrice, kmm, LiveClock, resolveConfig, SeededRng, shardOf, Signer, type Causation, type EnvelopeBody } from '@kmm/shared';
+import { IngestCore, ingestParamsOf, type IngestSink, type LogLevel, type WsCommand } from '@kmm/ingest-worker';
+import { BookShardCore, bookParamsOf, type BookSink } from '@kmm/book-worker';
 import { startSim, type SimHandle } from '@kmm/sim';
-import { StrategyCore, paramsFromConfig, type Effects } from '@kmm/strategy-worker';
+import { StrategyCore, strategyParamsOf, type Effects } from '@kmm/strategy-worker';
 
 const T = kmm.v1.TrustState;
 const SHARDS = 2;
@@ -56,17 +56,17 @@ class Harness implements IngestSink {
       stat: () => {},
       setStat: () => {},
     });
-    for (let k = 0; k < SHARDS; k++) this.shards.push(new BookShardCore(bookParamsFrom({}), bookSink(k), markets.filter((m) => shardOf(m.market!, SHARDS) === k)));
+    for (let k = 0; k < SHARDS; k++) this.shards.push(new BookShardCore(bookParamsOf(resolveConfig({})), bookSink(k), markets.filter((m) => shardOf(m.market!, SHARDS) === k)));
     // The real strategy, tuned as the demo runs it (Kalshi tuning, every sim market selectable),
     // flat at start as exec reports it.
     this.strategy = new StrategyCore(
-      paramsFromConfig({ MM_MICRO_VOL_MAX_BPS: 2000, MM_MICRO_DRIFT_MAX_BPS: 1500, MM_MIN_OFFSET_BPS: 0, MM_SPREAD_MULTIPLIER: 0.2, horizon_s: 60, risk_aversion: 0.01, min_liquidity: 0, max_time_to_resolution_hours: 8760, kmm_startup_settle_ms: 0 }),
+      strategyParamsOf(resolveConfig({ MM_MICRO_VOL_MAX_BPS: 2000, MM_MICRO_DRIFT_MAX_BPS: 1500, MM_MIN_OFFSET_BPS: 0, MM_SPREAD_MULTIPLIER: 0.2, horizon_s: 60, risk_aversion: 0.01, min_liquidity: 0, max_time_to_resolution_hours: 8760, kmm_startup_settle_ms: 0 })),
       markets,
       { startMs: clock.wallMs() },
     );
     for (const m of markets) this.recordQuotes(this.strategy.onPosition({ market: m.market, positionCenti: 0, fromExchange: true }, clock.wallMs()));
     this.ingest = new IngestCore(
-      ingestParamsFrom({ kmm_stale_window_s: 1, kmm_resync_timeout_ms: 500, kmm_reconnect_base_ms: 20, kmm_reconnect_max_ms: 200 }),
+      ingestParamsOf(resolveConfig({ kmm_stale_window_s: 1, kmm_resync_timeout_ms: 500, kmm_reconnect_base_ms: 20, kmm_reconnect_max_ms: 200 })),
       SHARDS,
       new SeededRng(5),
       this,

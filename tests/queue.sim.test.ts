@@ -32,9 +32,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatPrice, kmm, ONE_DOLLAR, SeededRng, SimClock, type EnvelopeBody } from '@kmm/shared';
+import { formatCount, formatPrice, kmm, ONE_DOLLAR, resolveConfig, SeededRng, SimClock, type EnvelopeBody } from '@kmm/shared';
 import { parseFrame } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsFrom, type BookSink } from '@kmm/book-worker';
+import { BookShardCore, bookParamsOf, type BookSink } from '@kmm/book-worker';
 import { Engine, priceStructureBands, SERIES, type BookSide, type Caused, type EngineListener, type FillRec, type OrderRec, type TradeRec } from '@kmm/sim';
 
 const T = 'KXQSIM-26JAN01-T1';
@@ -350,7 +350,7 @@ function run(sc: Scenario, check: (c: StepCheck) => void): StepCheck[] {
     stat: () => {},
     setStat: () => {},
   };
-  const core = new BookShardCore(bookParamsFrom({ kmm_queue_calibrate: false }), sink, [
+  const core = new BookShardCore(bookParamsOf(resolveConfig({ kmm_queue_calibrate: false })), sink, [
     { market: T, priceRanges: bands.map((b) => ({ startPrice: b.startPrice, endPrice: b.endPrice, stepPrice: b.stepPrice })) },
   ]);
 

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFrame, parseCaptureLine } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsFrom } from '@kmm/book-worker';
+import { BookShardCore, bookParamsOf } from '@kmm/book-worker';
+import { resolveConfig } from '@kmm/shared';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
@@ -21,7 +22,7 @@ function machine() {
 
 /** Runs frames through parse + shard; flush every `drain` frames (one mailbox drain). */
 function run(frames, reps, withBooks, drain = 64) {
-  const core = new BookShardCore(bookParamsFrom({}), sink);
+  const core = new BookShardCore(bookParamsOf(resolveConfig({})), sink);
   let n = 0;
   let ns = 0;
   const t0 = process.hrtime.bigint();
@@ -115,7 +116,7 @@ function mem() {
 for (const N of [10_000]) {
   const frames = synthetic(N, 0, 1).map((t) => parseFrame(t).body);
   const before = mem();
-  const core = new BookShardCore(bookParamsFrom({}), sink);
+  const core = new BookShardCore(bookParamsOf(resolveConfig({})), sink);
   for (let i = 0; i < frames.length; i++) core.onSnapshot(frames[i], i);
   core.flush();
   const after = mem();

@@ -4,11 +4,11 @@
  * replay used by `./kmm replay`.
  */
 export { MarketBook, gridFor, FINEST_BANDS, type ApplyStatus } from './core/book.js';
-export { FeatureEngine, featureParamsFrom, FEATURE_DEFAULTS, type FeatureParams } from './core/features.js';
+export { FeatureEngine, featureParamsOf, type FeatureParams } from './core/features.js';
 export { QueueEstimator, QUEUE_ORDERS_MAX, QUEUE_PENDING_OWN_MAX, type OwnOrder, type LevelSize } from './core/queue.js';
 export {
   BookShardCore,
-  bookParamsFrom,
+  bookParamsOf,
   type BookParams,
   type BookSink,
   type BookLogLevel,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { kmm, type EnvelopeBody } from '@kmm/shared';
-import { BookShardCore, bookParamsFrom, type BookSink } from '../src/core/shard.js';
+import { kmm, resolveConfig, type EnvelopeBody } from '@kmm/shared';
+import { BookShardCore, bookParamsOf, type BookSink } from '../src/core/shard.js';
 
 const T = kmm.v1.TrustState;
 
@@ -13,7 +13,7 @@ function mk() {
     stat: () => {},
     setStat: (n, v) => stats.set(n, v),
   };
-  return { core: new BookShardCore(bookParamsFrom({}), sink, [{ market: 'M', priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }]), sent, stats };
+  return { core: new BookShardCore(bookParamsOf(resolveConfig({})), sink, [{ market: 'M', priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }]), sent, stats };
 }
 const snapshot: kmm.v1.IBookSnapshot = { market: 'M', yesBids: [{ price: 4000, countCenti: 1000 }], noBids: [{ price: 5500, countCenti: 500 }] };
 

@@ -19,8 +19,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { kmm, Signer } from '@kmm/shared';
-import { ExecCore, ExecRunner, EXEC_DEFAULTS, RestClient, RestGateway, realSleep, type ExecParams } from '../src/index.js';
+import { kmm, resolveConfig, Signer } from '@kmm/shared';
+import { ExecCore, ExecRunner, execParamsOf, RestClient, RestGateway, realSleep, type ExecParams } from '../src/index.js';
 
 const { values } = parseArgs({ options: { iters: { type: 'string', default: '2000' }, out: { type: 'string' }, blocks: { type: 'string', default: '4' } } });
 const ITERS = Number(values.iters);
@@ -74,7 +74,7 @@ interface Mode {
 
 async function setup(name: Mode['name'], baseUrl: string, signer: Signer): Promise<Mode> {
   const params: ExecParams = {
-    ...EXEC_DEFAULTS,
+    ...execParamsOf(resolveConfig({ kmm_shards: 1 })),
     tier: 'prestige',
     rateBudgetPermille: 1000,
     quoteRefreshMs: 0,

@@ -1,5 +1,5 @@
-import { kmm } from '@kmm/shared';
-import { ExecCore, EXEC_DEFAULTS, type ExecParams, type Effects, type CommandResult, type ExecCommand } from '../src/index.js';
+import { kmm, resolveConfig } from '@kmm/shared';
+import { ExecCore, execParamsOf, type ExecParams, type Effects, type CommandResult, type ExecCommand } from '../src/index.js';
 
 export const MKT = 'KXTEST-26JAN01-T50';
 export const MKT2 = 'KXTEST-26JAN01-T60';
@@ -10,7 +10,7 @@ export function marketInfo(market = MKT): kmm.v1.IMarketInfo {
 
 export function params(over: Partial<ExecParams> = {}): ExecParams {
   return {
-    ...EXEC_DEFAULTS,
+    ...execParamsOf(resolveConfig({ kmm_shards: 1 })),
     maxPosCenti: 1000_00,
     quoteRefreshMs: 0,
     minRepriceIntervalMs: 0,

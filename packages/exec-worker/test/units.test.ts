@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { kmm, PriceGrid, LINEAR_CENT } from '@kmm/shared';
+import { ConfigError, kmm, PriceGrid, LINEAR_CENT, resolveConfig } from '@kmm/shared';
 import {
   TokenBucket, RateLimiter, Breakers, PostOnlyAdaptor, preflight, OrderDiffer, newDecision, Action, OrderStatus,
-  EXEC_DEFAULTS, execParamsFrom, ConfigError, OrderBookkeeping, applyTrade, type WorkingOrder,
+  execParamsOf, OrderBookkeeping, applyTrade, type WorkingOrder,
 } from '../src/index.js';
 
 const grid = new PriceGrid(LINEAR_CENT);
@@ -11,15 +11,17 @@ const BID = kmm.v1.BookSide.BID;
 const ASK = kmm.v1.BookSide.ASK;
 
 describe('params', () => {
-  it('reads seed keys in seed units and rejects bad values by name', () => {
-    const p = execParamsFrom({ MM_MIN_REPRICE_INTERVAL_S: 1.5, MM_MAX_ORDER_NOTIONAL_USD: 100, MM_MAX_POS: 7, kmm_rate_tier: 'Premier' });
+  it('reads seed keys in seed units; the registry (resolveConfig) rejects bad values by name', () => {
+    const p = execParamsOf(resolveConfig({ MM_MIN_REPRICE_INTERVAL_S: 1.5, MM_MAX_ORDER_NOTIONAL_USD: 100, MM_MAX_POS: 7, kmm_rate_tier: 'Premier' }));
     expect(p.minRepriceIntervalMs).toBe(1500);
     expect(p.maxOrderNotionalMoney).toBe(1_000_000);
     expect(p.maxPosCenti).toBe(700);
     expect(p.tier).toBe('premier');
     expect(p.quoteRefreshMs).toBe(5000);
-    expect(() => execParamsFrom({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(ConfigError);
-    expect(() => execParamsFrom({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(/MM_FAILURE_RATE_TRIP/);
+    expect(p.orderGroupContractsLimit).toBe(100);
+    expect(execParamsOf(resolveConfig({ kmm_order_group_enabled: false })).orderGroupContractsLimit).toBe(0);
+    expect(() => resolveConfig({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(ConfigError);
+    expect(() => resolveConfig({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(/MM_FAILURE_RATE_TRIP/);
   });
 });
 
@@ -206,4 +208,3 @@ describe('OrderBookkeeping', () => {
   });
 });
 
-void EXEC_DEFAULTS;

@@ -27,7 +27,7 @@ export {
 } from './core/parse.js';
 export { SeqTracker, SEQ_TRACKER_SIDS_MAX, type SeqVerdict } from './core/seq.js';
 export { ReconnectBackoff } from './core/backoff.js';
-export { ingestParamsFrom, INGEST_DEFAULTS, type IngestParams } from './core/params.js';
+export { ingestParamsOf, type IngestParams } from './core/params.js';
 export {
   IngestCore,
   BOOK_CHANNEL,

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { kmm, SeededRng, shardOf } from '@kmm/shared';
+import { kmm, resolveConfig, SeededRng, shardOf } from '@kmm/shared';
 import { IngestCore, OTHER_CHANNELS } from '../src/core/ingest.js';
-import { ingestParamsFrom } from '../src/core/params.js';
+import { ingestParamsOf } from '../src/core/params.js';
 import { ReconnectBackoff } from '../src/core/backoff.js';
 import { SeqTracker } from '../src/core/seq.js';
 import { RecordingSink } from './helpers.js';
@@ -21,7 +21,7 @@ function delta(sid: number, seq: number, market: string, d = '1.00'): string {
 /** A connected core with every channel subscribed (orderbook sid 1) and both books snapshotted. */
 function setup(config: Record<string, unknown> = {}) {
   const sink = new RecordingSink();
-  const core = new IngestCore(ingestParamsFrom(config), 4, new SeededRng(7), sink, [{ market: 'A' }, { market: 'B' }]);
+  const core = new IngestCore(ingestParamsOf(resolveConfig(config)), 4, new SeededRng(7), sink, [{ market: 'A' }, { market: 'B' }]);
   core.onConnected(0);
   const subs = sink.ws.filter((c) => c.cmd === 'subscribe');
   let sid = 1;
@@ -40,7 +40,7 @@ const trustMsgs = (sink: RecordingSink, peer: string) => sink.sent.filter((s) =>
 describe('IngestCore subscriptions and routing', () => {
   it('subscribes every channel on connect, market channels with the tickers, and reports RESUBSCRIBED', () => {
     const sink = new RecordingSink();
-    const core = new IngestCore(ingestParamsFrom({}), 4, new SeededRng(1), sink, [{ market: 'A' }, { market: 'B' }]);
+    const core = new IngestCore(ingestParamsOf(resolveConfig({})), 4, new SeededRng(1), sink, [{ market: 'A' }, { market: 'B' }]);
     core.onConnected(0);
     expect(sink.sent[0]).toMatchObject({ peer: 'exec', body: { connection: { kind: kmm.v1.ConnectionEvent.Kind.CONNECTED } } });
     const channels = sink.ws.map((c) => (c.params.channels as string[])[0]);

@@ -13,8 +13,8 @@
 import os from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { createHistogram } from 'node:perf_hooks';
-import { kmm, SeededRng } from '@kmm/shared';
-import { paramsFromConfig, StrategyCore } from '../src/index.js';
+import { kmm, resolveConfig, SeededRng } from '@kmm/shared';
+import { strategyParamsOf, StrategyCore } from '../src/index.js';
 
 const T0 = 1_767_225_600_000;
 const MSGS_PER_MARKET = 2000;
@@ -86,7 +86,7 @@ const CASES: Case[] = [
 ];
 
 function runCase(c: Case, nMarkets: number, feats: kmm.v1.IBookFeatures[], timed: boolean) {
-  const core = new StrategyCore(paramsFromConfig(c.cfg), markets(nMarkets), { startMs: T0 });
+  const core = new StrategyCore(strategyParamsOf(resolveConfig(c.cfg)), markets(nMarkets), { startMs: T0 });
   let now = T0;
   core.onTimer(now);
   const h = createHistogram();

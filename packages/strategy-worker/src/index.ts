@@ -13,18 +13,7 @@ export {
   type ExternalValue,
   type StrategyCoreOptions,
 } from './core/strategy.js';
-export {
-  paramsFromConfig,
-  parseParams,
-  defaultConfigRecord,
-  STRATEGY_KEYS,
-  LIVE_SAFE_KEYS,
-  PRESETS,
-  ConfigError,
-  type StrategyParams,
-  type StrategyKey,
-  type ParseResult,
-} from './core/params.js';
+export { strategyParamsOf, type StrategyParams } from './core/params.js';
 export {
   computeQuotes,
   inventorySkewBps,

@@ -1,7 +1,7 @@
 /** StrategyCore behaviour: inventory moves quotes, bailout, v2 queue, toxicity, arbitrage, controls, trust, selection, journal, feed. */
 import { describe, expect, it } from 'vitest';
-import { kmm } from '@kmm/shared';
-import { paramsFromConfig, parseExternalFairValues, StrategyCore } from '../src/index.js';
+import { kmm, resolveConfig } from '@kmm/shared';
+import { strategyParamsOf, parseExternalFairValues, StrategyCore } from '../src/index.js';
 import { features, HOUR, marketInfo, NEUTRAL, readyCore, side, snap, T0 } from './helpers.js';
 
 const T = T0 + 200_000;
@@ -139,7 +139,7 @@ describe('controls, selection, journal', () => {
       marketInfo('C', { volumeDayCenti: 100 }),
       marketInfo('FAR', { volumeDayCenti: 999, closeTimeMs: T0 + 1000 * HOUR }),
     ];
-    const core = new StrategyCore(paramsFromConfig({ ...NEUTRAL, max_markets: 2, max_time_to_resolution_hours: 100, scan_interval_seconds: 30 }), ms, { startMs: T0 });
+    const core = new StrategyCore(strategyParamsOf(resolveConfig({ ...NEUTRAL, max_markets: 2, max_time_to_resolution_hours: 100, scan_interval_seconds: 30 })), ms, { startMs: T0 });
     const fx = snap(core.onTimer(T0));
     expect(core.selectedMarkets()).toEqual(['A', 'B']);
     expect(fx.controls).toEqual([{ peer: 'ingest', control: expect.objectContaining({ kind: kmm.v1.ControlKind.REMOVE_MARKETS, markets: ['C', 'FAR'] }) }]);

@@ -1,6 +1,6 @@
 /** Test helpers: market infos, book features and a core that has passed its start-up check. */
-import { kmm } from '@kmm/shared';
-import { paramsFromConfig, StrategyCore, type Effects } from '../src/index.js';
+import { kmm, resolveConfig } from '@kmm/shared';
+import { strategyParamsOf, StrategyCore, type Effects } from '../src/index.js';
 
 export const T0 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 export const HOUR = 3_600_000;
@@ -76,7 +76,7 @@ export const NEUTRAL: Record<string, unknown> = {
 
 /** A core past its start-up check (no positions) at T0. */
 export function readyCore(config: Record<string, unknown>, markets: kmm.v1.IMarketInfo[], positions: Record<string, number> = {}): StrategyCore {
-  const core = new StrategyCore(paramsFromConfig({ ...NEUTRAL, ...config }), markets, { startMs: T0 });
+  const core = new StrategyCore(strategyParamsOf(resolveConfig({ ...NEUTRAL, ...config })), markets, { startMs: T0 });
   for (const [m, c] of Object.entries(positions)) core.onPosition({ market: m, positionCenti: c * 100, fromExchange: true }, T0);
   core.onTimer(T0 + 100_000);
   return core;

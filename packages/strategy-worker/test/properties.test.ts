@@ -9,8 +9,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { kmm, LINEAR_CENT, PriceGrid, type PriceBand } from '@kmm/shared';
-import { computeQuotes, inventorySkewBps, paramsFromConfig, QuoteResult, StrategyCore, type StrategyParams } from '../src/index.js';
+import { kmm, LINEAR_CENT, PriceGrid, resolveConfig, type PriceBand } from '@kmm/shared';
+import { computeQuotes, inventorySkewBps, strategyParamsOf, QuoteResult, StrategyCore, type StrategyParams } from '../src/index.js';
 import { features, marketInfo, NEUTRAL, snap, T0 } from './helpers.js';
 
 const GRIDS: PriceBand[][] = [
@@ -50,7 +50,8 @@ const configArb = fc.record({
   quote_size: fc.integer({ min: 1, max: 50 }),
   kmm_pricing_model: fc.constantFrom('stoikov', 'logodds'),
   kmm_level_spacing_ticks: fc.integer({ min: 1, max: 3 }),
-});
+  // the registry requires min_spread <= base_spread <= max_spread
+}).map((c) => ({ ...c, base_spread: Math.min(Math.max(c.base_spread, c.min_spread), c.max_spread) }));
 
 const bookArb = fc
   .record({
@@ -80,7 +81,7 @@ const bookArb = fc
   });
 
 function paramsOf(c: Record<string, unknown>): StrategyParams {
-  return paramsFromConfig({ ...NEUTRAL, MM_MAX_POS: 100, MM_MAX_LONG_POS: 100, MM_MAX_SHORT_POS: 100, MM_MAX_POSITION_SIZE: 100, max_position_size: 100, max_inventory: 100, ...c });
+  return strategyParamsOf(resolveConfig({ ...NEUTRAL, MM_MAX_POS: 100, MM_MAX_LONG_POS: 100, MM_MAX_SHORT_POS: 100, MM_MAX_POSITION_SIZE: 100, max_position_size: 100, max_inventory: 100, ...c }));
 }
 
 function run(p: StrategyParams, gridIdx: number, f: kmm.v1.IBookFeatures, qCenti: number, extra: { ttc?: number; alpha?: number; funding?: number } = {}): QuoteResult {
@@ -185,7 +186,7 @@ const riskCfgArb = fc.record({
   IMPULSE_CONTROL_ENABLED: fc.boolean(),
   QUEUE_OPTIMIZATION_ENABLED: fc.boolean(),
   Q_critical: fc.integer({ min: 2, max: 10 }),
-  Q_target: fc.integer({ min: 0, max: 2 }),
+  Q_target: fc.integer({ min: 0, max: 1 }), // the registry requires Q_target < Q_critical
   risk_aversion: fc.double({ min: 0, max: 0.5, noNaN: true }),
   MM_INVENTORY_SKEW_FACTOR: fc.double({ min: 0, max: 1, noNaN: true }),
   skew_price_adjustment_per_10: fc.double({ min: 0, max: 0.02, noNaN: true }),
@@ -195,7 +196,7 @@ describe('risk properties', () => {
   it('no emitted target can take |position + unrelated resting + target| past any cap; takers never overshoot', () => {
     fc.assert(
       fc.property(riskCfgArb, fc.array(cmdArb, { minLength: 1, maxLength: 60 }), (cfg, cmds) => {
-        const p = paramsFromConfig({ ...NEUTRAL, MM_MAX_POSITION_SIZE: 100, max_position_size: 100, max_inventory: 100, ...cfg, MM_QUOTE_REFRESH_MS: 1000, kmm_taker_cooldown_ms: 500 });
+        const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, MM_MAX_POSITION_SIZE: 100, max_position_size: 100, max_inventory: 100, ...cfg, MM_QUOTE_REFRESH_MS: 1000, kmm_taker_cooldown_ms: 500 }));
         const core = new StrategyCore(p, [marketInfo('M', { closeTimeMs: T0 + 30 * 86_400_000 })], { startMs: T0 });
         let now = T0;
         core.onTimer(now);
@@ -296,7 +297,7 @@ describe('v1 exactness', () => {
     fc.assert(
       fc.property(seqArb, fc.boolean(), (seq, gamma) => {
         const base = { MM_MAX_POS: 50, MM_MAX_LONG_POS: 50, MM_MAX_SHORT_POS: 50, MM_INVENTORY_SKEW_FACTOR: 0.5, skew_price_adjustment_per_10: 0.01, inventory_skew_threshold: 0, risk_aversion: gamma ? 0.01 : 0 };
-        const mk = (v2: boolean) => new StrategyCore(paramsFromConfig({ ...NEUTRAL, ...base, IMPULSE_CONTROL_ENABLED: v2, QUEUE_OPTIMIZATION_ENABLED: v2 }), [marketInfo('M')], { startMs: T0 });
+        const mk = (v2: boolean) => new StrategyCore(strategyParamsOf(resolveConfig({ ...NEUTRAL, ...base, IMPULSE_CONTROL_ENABLED: v2, QUEUE_OPTIMIZATION_ENABLED: v2 })), [marketInfo('M')], { startMs: T0 });
         const full = mk(false);
         const stripped = mk(false);
         const idleV2 = mk(true);
@@ -336,7 +337,7 @@ describe('v1 exactness', () => {
       fc.property(seqArb, (seq) => {
         const outs: string[] = [];
         for (let k = 0; k < 2; k++) {
-          const c = new StrategyCore(paramsFromConfig({ ...NEUTRAL, MM_JOURNAL_REPRICE_DECISIONS: true, IMPULSE_CONTROL_ENABLED: true, QUEUE_OPTIMIZATION_ENABLED: true, risk_aversion: 0.05 }), [marketInfo('M')], { startMs: T0 });
+          const c = new StrategyCore(strategyParamsOf(resolveConfig({ ...NEUTRAL, MM_JOURNAL_REPRICE_DECISIONS: true, IMPULSE_CONTROL_ENABLED: true, QUEUE_OPTIMIZATION_ENABLED: true, risk_aversion: 0.05 })), [marketInfo('M')], { startMs: T0 });
           let now = T0;
           let all = '';
           for (const s of seq) {

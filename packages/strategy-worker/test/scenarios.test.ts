@@ -3,12 +3,12 @@
  * button, 000 cap examples and start-up breach.
  */
 import { describe, expect, it } from 'vitest';
-import { kmm, PriceGrid } from '@kmm/shared';
+import { kmm, PriceGrid, resolveConfig } from '@kmm/shared';
 import {
   breachSize,
   computeQuotes,
   inventorySkewBps,
-  paramsFromConfig,
+  strategyParamsOf,
   perTenAdjustment,
   QuoteResult,
   StrategyCore,
@@ -20,7 +20,7 @@ import { features, HOUR, marketInfo, NEUTRAL, readyCore, side, snap, T0 } from '
 const MILLI_GRID = new PriceGrid([{ startPrice: 10, endPrice: 9990, stepPrice: 10 }]);
 
 function quote(config: Record<string, unknown>, inp: Partial<QuoteInputs>): QuoteResult {
-  const p = paramsFromConfig({ ...NEUTRAL, ...config });
+  const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, ...config }));
   const out = new QuoteResult();
   computeQuotes(
     p,
@@ -109,7 +109,7 @@ describe('002 scenarios', () => {
   });
 
   it('unit test: long +20 -> bid_adj < 0 and ask_adj < 0', () => {
-    const p = paramsFromConfig({ ...NEUTRAL, ...SEED_002 });
+    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, ...SEED_002 }));
     expect(perTenAdjustment(p, 2000)).toBe(200);
     const flat = quote(SEED_002, {});
     const long = quote(SEED_002, { positionCenti: 2000 });
@@ -138,17 +138,17 @@ describe('002 scenarios', () => {
   });
 
   it('presets: conservative widens, record keys win over the preset', () => {
-    const p = paramsFromConfig({ kmm_preset: 'conservative' });
+    const p = strategyParamsOf(resolveConfig({ kmm_preset: 'conservative' }));
     expect(p.base_spread).toBe(0.06);
     expect(p.max_markets).toBe(5);
-    expect(paramsFromConfig({ kmm_preset: 'aggressive', base_spread: 0.05 }).base_spread).toBe(0.05);
-    expect(paramsFromConfig({ kmm_preset: 'high_frequency' }).max_quote_age_seconds).toBe(5);
+    expect(strategyParamsOf(resolveConfig({ kmm_preset: 'aggressive', base_spread: 0.05 })).base_spread).toBe(0.05);
+    expect(strategyParamsOf(resolveConfig({ kmm_preset: 'high_frequency' })).max_quote_age_seconds).toBe(5);
   });
 });
 
 describe('004 effective skew', () => {
   const at = (factor: number, u: number) => {
-    const p = paramsFromConfig({ MM_INVENTORY_SKEW_FACTOR: factor, MM_SKEW_MAX_BPS: 20, MM_SKEW_SHAPE_K: 2, MM_INVENTORY_DEADBAND_PCT: 0.1 });
+    const p = strategyParamsOf(resolveConfig({ MM_INVENTORY_SKEW_FACTOR: factor, MM_SKEW_MAX_BPS: 20, MM_SKEW_SHAPE_K: 2, MM_INVENTORY_DEADBAND_PCT: 0.1 }));
     return inventorySkewBps(p, Math.round(u * 10_000), 10_000, 10_000);
   };
   it('XCU: 20 x 0.15 = 3 bps at the limit; ZRO: 20 x 0.6 = 12 bps', () => {
@@ -161,7 +161,7 @@ describe('004 effective skew', () => {
     expect(at(0.5, 0.05)).toBe(0);
     const mid = at(0.5, 0.55); // u' = 0.5
     expect(mid).toBeCloseTo((10 * Math.tanh(1)) / Math.tanh(2), 12);
-    const p = paramsFromConfig({ MM_INVENTORY_SKEW_FACTOR: 1, MM_SKEW_MAX_BPS: 20, MM_SKEW_SHAPE_K: 0, MM_INVENTORY_DEADBAND_PCT: 0 });
+    const p = strategyParamsOf(resolveConfig({ MM_INVENTORY_SKEW_FACTOR: 1, MM_SKEW_MAX_BPS: 20, MM_SKEW_SHAPE_K: 0, MM_INVENTORY_DEADBAND_PCT: 0 }));
     expect(inventorySkewBps(p, 5000, 10_000, 10_000)).toBeCloseTo(10, 12);
   });
 });
@@ -226,7 +226,7 @@ describe('000 caps and start-up', () => {
   });
 
   it('start-up over cap: read-only, startup_position_cap_breach with the breached markets, until ACK_BREACH', () => {
-    const core = new StrategyCore(paramsFromConfig({ ...NEUTRAL, ...CAPS, kmm_startup_settle_ms: 1000, kmm_startup_wait_max_ms: 10_000 }), [marketInfo('SAMPLE.MKT'), marketInfo('OTHER.MKT'), marketInfo('FINE.MKT')], { startMs: T0 });
+    const core = new StrategyCore(strategyParamsOf(resolveConfig({ ...NEUTRAL, ...CAPS, kmm_startup_settle_ms: 1000, kmm_startup_wait_max_ms: 10_000 })), [marketInfo('SAMPLE.MKT'), marketInfo('OTHER.MKT'), marketInfo('FINE.MKT')], { startMs: T0 });
     core.onPosition({ market: 'SAMPLE.MKT', positionCenti: 700, fromExchange: true }, T0 + 10);
     core.onPosition({ market: 'OTHER.MKT', positionCenti: -600, fromExchange: true }, T0 + 20);
     core.onPosition({ market: 'FINE.MKT', positionCenti: 300, fromExchange: true }, T0 + 30);
@@ -266,7 +266,7 @@ describe('000 caps and start-up', () => {
   });
 
   it('no start-up breach: trading enabled after the settle window', () => {
-    const core = new StrategyCore(paramsFromConfig({ ...NEUTRAL, ...CAPS, kmm_startup_settle_ms: 1000, kmm_startup_wait_max_ms: 10_000 }), [marketInfo('A')], { startMs: T0 });
+    const core = new StrategyCore(strategyParamsOf(resolveConfig({ ...NEUTRAL, ...CAPS, kmm_startup_settle_ms: 1000, kmm_startup_wait_max_ms: 10_000 })), [marketInfo('A')], { startMs: T0 });
     expect(snap(core.onBookFeatures(features('A', 4900, 5100), T0 + 1)).targets[0].reason).toBe('startup_check_pending');
     core.onPosition({ market: 'A', positionCenti: 300, fromExchange: true }, T0 + 10);
     const fx = snap(core.onTimer(T0 + 1200));

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { kmm, Supervisor } from '@kmm/shared';
+import { kmm, resolveConfig, Supervisor } from '@kmm/shared';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const script = path.resolve(here, '../dist/shell/main.js');
@@ -33,7 +33,7 @@ describe.skipIf(!existsSync(script))('strategy worker shell', () => {
     sup = new Supervisor({
       actors: [{ name: 'strategy', kind: kmm.v1.ActorKind.STRATEGY, script, extra: { markets: [{ market: 'SAMPLE.MKT', status: 2, closeTimeMs: Date.now() + 86_400_000 }] } }],
       edges: [],
-      config: { MM_MAX_POS: 5, MM_MAX_LONG_POS: 5, MM_MAX_SHORT_POS: 5, kmm_startup_settle_ms: 0, kmm_startup_wait_max_ms: 60_000 },
+      config: resolveConfig({ MM_MAX_POS: 5, MM_MAX_LONG_POS: 5, MM_MAX_SHORT_POS: 5, kmm_startup_settle_ms: 0, kmm_startup_wait_max_ms: 60_000 }),
       heartbeatMs: 200,
     });
     await sup.start();

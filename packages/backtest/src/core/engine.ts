@@ -20,7 +20,7 @@
  * kernel orders events by (time, insertion sequence). Same capture, config and seed -> same
  * outputs.
  */
-import { kmm, LocalKernel, SimClock, type ActorTime, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
+import { kmm, LocalKernel, resolveConfig, SimClock, type ActorTime, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import type { Frame } from '@kmm/ingest-worker';
 import { ingestActor, type IngestActorState, type IngestEnv } from '@kmm/ingest-worker/actor';
 import { bookActor } from '@kmm/book-worker/actor';
@@ -104,7 +104,7 @@ export class BacktestEngine {
     this.sinks = o.sinks;
     this.feedNs = Math.round(o.feedLatencyMs * 1e6);
     this.clock = new SimClock(o.startWallMs, 0);
-    const config = { ...o.config, kmm_shards: 1, kmm_seed: o.seed } as unknown as KmmConfig;
+    const config = resolveConfig({ ...o.config, kmm_shards: 1, kmm_seed: o.seed });
     const wall = (): number => this.clock.wallMs();
     this.kernel = new LocalKernel({
       clock: this.clock,

@@ -15,7 +15,7 @@
  * Env: none (a book shard needs nothing from the outside world).
  */
 import { kmm, shardOf, type ActorDescriptor, type ActorIo, type ActorTime, type Causation, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
-import { BookShardCore, bookParamsFrom, type BookSink } from '../core/shard.js';
+import { BookShardCore, bookParamsOf, type BookSink } from '../core/shard.js';
 
 /** Monitor feed to the supervisor: at most one features copy per market per interval. */
 export const MONITOR_INTERVAL_NS = 250_000_000;
@@ -73,7 +73,7 @@ export const bookActor: ActorDescriptor<BookActorState, null> = {
     const all = init.markets;
     const mine = all.filter((m) => typeof m.market === 'string' && shardOf(m.market, init.shardCount) === init.shard);
     let state: BookActorState | undefined;
-    const core = new BookShardCore(bookParamsFrom(init.config as KmmConfig), sinkOf(() => state!, init.io), mine);
+    const core = new BookShardCore(bookParamsOf(init.config), sinkOf(() => state!, init.io), mine);
     state = { core, lastCause: undefined, lastMonitorNs: new Map(), nowNs: 0 };
     init.io.log('info', 'book_shard_start', { shard: init.shard, shardCount: init.shardCount, markets: mine.length });
     return state;

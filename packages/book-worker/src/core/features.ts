@@ -17,7 +17,7 @@
  *  - volume: decayed traded contracts over a long and a short window; rate = long sum / window;
  *    spike when the short-window rate exceeds volume_spike_multiplier (002) x the long-window rate.
  */
-import { kmm } from '@kmm/shared';
+import { kmm, type KmmConfig } from '@kmm/shared';
 import type { MarketBook } from './book.js';
 
 export interface FeatureParams {
@@ -40,50 +40,28 @@ export interface FeatureParams {
   topLevels: number;
 }
 
-/** Defaults: the seeds' values (004 crypto baseline, 002 scenario 4); kmm_* keys are ours. */
-export const FEATURE_DEFAULTS: Record<string, number> = {
-  MM_IMBALANCE_WINDOW_S: 2.0,
-  MM_MICRO_VOL_WINDOW_S: 5.0,
-  MM_MICRO_DRIFT_WINDOW_S: 3.0,
-  MM_VOL_REGIME_SHORT_WINDOW_S: 15,
-  MM_VOL_REGIME_MEDIUM_WINDOW_S: 60,
-  MM_VOL_REGIME_LONG_WINDOW_S: 120,
-  MM_VOL_REGIME_CALM_BPS: 8,
-  MM_VOL_REGIME_ELEVATED_BPS: 20,
-  MM_VOL_REGIME_EXTREME_BPS: 45,
-  MM_TREND_FAST_EMA_S: 15,
-  MM_TREND_SLOW_EMA_S: 60,
-  kmm_spread_ema_window_s: 10,
-  kmm_volume_window_s: 60,
-  kmm_volume_spike_window_s: 5,
-  volume_spike_multiplier: 3.0,
-  kmm_features_top_levels: 5,
-};
-
-function positive(config: Record<string, unknown>, key: string): number {
-  const v = config[key] ?? FEATURE_DEFAULTS[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`config ${key}: expected a positive number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-export function featureParamsFrom(config: Record<string, unknown>): FeatureParams {
+/**
+ * The feature windows and thresholds from a validated configuration (defaults and ranges are
+ * the registry's, `@kmm/shared` CONFIG_SPECS; every window there is > 0).
+ */
+export function featureParamsOf(cfg: Readonly<KmmConfig>): FeatureParams {
   return {
-    imbalanceWindowS: positive(config, 'MM_IMBALANCE_WINDOW_S'),
-    microVolWindowS: positive(config, 'MM_MICRO_VOL_WINDOW_S'),
-    microDriftWindowS: positive(config, 'MM_MICRO_DRIFT_WINDOW_S'),
-    volShortWindowS: positive(config, 'MM_VOL_REGIME_SHORT_WINDOW_S'),
-    volMediumWindowS: positive(config, 'MM_VOL_REGIME_MEDIUM_WINDOW_S'),
-    volLongWindowS: positive(config, 'MM_VOL_REGIME_LONG_WINDOW_S'),
-    volCalmBps: positive(config, 'MM_VOL_REGIME_CALM_BPS'),
-    volElevatedBps: positive(config, 'MM_VOL_REGIME_ELEVATED_BPS'),
-    volExtremeBps: positive(config, 'MM_VOL_REGIME_EXTREME_BPS'),
-    trendFastEmaS: positive(config, 'MM_TREND_FAST_EMA_S'),
-    trendSlowEmaS: positive(config, 'MM_TREND_SLOW_EMA_S'),
-    spreadEmaWindowS: positive(config, 'kmm_spread_ema_window_s'),
-    volumeWindowS: positive(config, 'kmm_volume_window_s'),
-    volumeSpikeWindowS: positive(config, 'kmm_volume_spike_window_s'),
-    volumeSpikeMultiplier: positive(config, 'volume_spike_multiplier'),
-    topLevels: Math.floor(positive(config, 'kmm_features_top_levels')),
+    imbalanceWindowS: cfg.MM_IMBALANCE_WINDOW_S,
+    microVolWindowS: cfg.MM_MICRO_VOL_WINDOW_S,
+    microDriftWindowS: cfg.MM_MICRO_DRIFT_WINDOW_S,
+    volShortWindowS: cfg.MM_VOL_REGIME_SHORT_WINDOW_S,
+    volMediumWindowS: cfg.MM_VOL_REGIME_MEDIUM_WINDOW_S,
+    volLongWindowS: cfg.MM_VOL_REGIME_LONG_WINDOW_S,
+    volCalmBps: cfg.MM_VOL_REGIME_CALM_BPS,
+    volElevatedBps: cfg.MM_VOL_REGIME_ELEVATED_BPS,
+    volExtremeBps: cfg.MM_VOL_REGIME_EXTREME_BPS,
+    trendFastEmaS: cfg.MM_TREND_FAST_EMA_S,
+    trendSlowEmaS: cfg.MM_TREND_SLOW_EMA_S,
+    spreadEmaWindowS: cfg.kmm_spread_ema_window_s,
+    volumeWindowS: cfg.kmm_volume_window_s,
+    volumeSpikeWindowS: cfg.kmm_volume_spike_window_s,
+    volumeSpikeMultiplier: cfg.volume_spike_multiplier,
+    topLevels: cfg.kmm_features_top_levels,
   };
 }
 

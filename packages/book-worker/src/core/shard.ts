@@ -14,9 +14,9 @@
  * (UNTRUSTED until ingest says TRUSTED). Deltas are not applied to an invalid book; the next
  * snapshot makes it valid again.
  */
-import { kmm, type EnvelopeBody, type PriceBand } from '@kmm/shared';
+import { kmm, type EnvelopeBody, type KmmConfig, type PriceBand } from '@kmm/shared';
 import { MarketBook, type ApplyStatus } from './book.js';
-import { FeatureEngine, featureParamsFrom, type FeatureParams } from './features.js';
+import { FeatureEngine, featureParamsOf, type FeatureParams } from './features.js';
 import { QueueEstimator } from './queue.js';
 
 const TrustState = kmm.v1.TrustState;
@@ -41,12 +41,9 @@ export interface BookParams {
   marketsMax: number;
 }
 
-export function bookParamsFrom(config: Record<string, unknown>): BookParams {
-  const cal = config.kmm_queue_calibrate ?? true;
-  if (typeof cal !== 'boolean') throw new Error(`config kmm_queue_calibrate: expected a boolean, got ${JSON.stringify(cal)}`);
-  const max = config.kmm_book_markets_max ?? 20_000;
-  if (typeof max !== 'number' || !Number.isInteger(max) || max < 1) throw new Error(`config kmm_book_markets_max: expected a positive integer, got ${JSON.stringify(max)}`);
-  return { features: featureParamsFrom(config), queueCalibrate: cal, marketsMax: max };
+/** A shard's parameters from a validated configuration (no checks: the registry did them). */
+export function bookParamsOf(cfg: Readonly<KmmConfig>): BookParams {
+  return { features: featureParamsOf(cfg), queueCalibrate: cfg.kmm_queue_calibrate, marketsMax: cfg.kmm_book_markets_max };
 }
 
 export interface MarketEntry {

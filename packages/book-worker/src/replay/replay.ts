@@ -10,9 +10,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { kmm, formatCount, formatPrice } from '@kmm/shared';
+import { kmm, formatCount, formatPrice, resolveConfig } from '@kmm/shared';
 import { parseCaptureLine, SeqTracker } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsFrom, type BookSink } from '../core/shard.js';
+import { BookShardCore, bookParamsOf, type BookSink } from '../core/shard.js';
 
 export type VenueBook = { yes: [string, string][]; no: [string, string][] };
 export type VenueBooks = Record<string, VenueBook>;
@@ -34,7 +34,7 @@ const quietSink: BookSink = {
 
 /** Incremental replay state, fed line by line. */
 export class CaptureReplay {
-  readonly core = new BookShardCore(bookParamsFrom({}), quietSink);
+  readonly core = new BookShardCore(bookParamsOf(resolveConfig({})), quietSink);
   private readonly seq = new SeqTracker();
   readonly stats: ReplayStats = { lines: 0, frames: 0, invalid: 0, seqAnomalies: 0, applyErrors: 0 };
   private lastNs = 0;

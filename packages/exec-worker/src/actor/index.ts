@@ -17,7 +17,7 @@
  */
 import { kmm, type ActorDescriptor, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import { ExecCore } from '../core/exec-core.js';
-import { execParamsFrom } from '../core/params.js';
+import { execParamsOf } from '../core/params.js';
 import type { JournalRecord } from '../core/types.js';
 import type { OrderGateway } from '../shell/gateway.js';
 import { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
@@ -89,9 +89,7 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
   kind: kmm.v1.ActorKind.EXEC,
   async start(init) {
     const { io, env } = init;
-    const cfg: Record<string, unknown> = { ...(init.config as KmmConfig & Record<string, unknown>) };
-    cfg.kmm_shards = init.shardCount;
-    const params = execParamsFrom(cfg);
+    const params = execParamsOf({ ...init.config, kmm_shards: init.shardCount } as KmmConfig);
     const paper = init.extra.paper === true;
     const t0 = io.now();
     const core = new ExecCore(params, { runId: (t0.wallMs % 2_176_782_336).toString(36) + init.restartCount, markets: init.markets, nowMs: t0.monoMs, paper });

@@ -19,11 +19,11 @@
  * reconcile, cancel or adopt unknown orders, position-cap check (000 fix 3); shutdown -> cancel all.
  * Time: `nowMs` is monotonic milliseconds supplied by the caller; the core never reads clocks.
  */
-import { kmm, PriceGrid, LINEAR_CENT, shardOf, type EnvelopeBody } from '@kmm/shared';
+import { kmm, PriceGrid, LINEAR_CENT, shardOf, validateLiveChange, type EnvelopeBody } from '@kmm/shared';
 import { Breakers } from './breakers.js';
 import { OrderBookkeeping, unrealizedMoney } from './bookkeeping.js';
 import { Action, newDecision, OrderDiffer, type SlotTarget } from './differ.js';
-import { execParamsFrom, type ExecParams } from './params.js';
+import { execParamsOf, type ExecParams } from './params.js';
 import { PostOnlyAdaptor } from './post-only.js';
 import { preflight } from './preflight.js';
 import { ENDPOINT_COST, RateLimiter } from './rate-limiter.js';
@@ -495,11 +495,24 @@ export class ExecCore {
     } else if (kind === CKIND.RECONCILE) {
       this.requestReconcile('control', nowMs, 0, false);
     } else if (kind === CKIND.CONFIG_UPDATE) {
+      // The registry's liveSafe flags and bounds decide, as for every actor (validateLiveChange).
+      let changed: unknown;
       try {
-        this.setParams(execParamsFrom(JSON.parse(c.json || '{}') as Record<string, unknown>, this.params));
-        this.ops('exec_config_updated', '', 'info', {});
+        changed = JSON.parse(c.json || '{}');
       } catch (err) {
-        this.ops('exec_config_rejected', '', 'error', { error: (err as Error).message });
+        changed = undefined;
+        this.ops('exec_config_rejected', '', 'error', { error: `invalid JSON: ${(err as Error).message}` });
+      }
+      if (changed !== undefined) {
+        const r = changed !== null && typeof changed === 'object' && !Array.isArray(changed)
+          ? validateLiveChange(this.params.config, changed as Record<string, unknown>, 'control')
+          : null;
+        if (r === null) this.ops('exec_config_rejected', '', 'error', { error: 'expected a JSON object of key -> value' });
+        else if (!r.ok) this.ops('exec_config_rejected', '', 'error', { error: r.errors.map((e) => e.message).join('; ') });
+        else {
+          this.setParams(execParamsOf(r.values));
+          this.ops('exec_config_updated', '', 'info', { keys: r.changes.map((ch) => ch.key) });
+        }
       }
     }
     this.markAllDirty();

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { loadPrivateKeyPem, Signer, type KmmConfig, type WorkerEnvContext } from '@kmm/shared';
 import type { ExecEnv, PaperVenue } from '../actor/index.js';
-import { execParamsFrom } from '../core/params.js';
+import { execParamsOf } from '../core/params.js';
 import { PaperGateway, RestGateway, type OrderGateway } from './gateway.js';
 import { Journal, readJournal } from './journal.js';
 import { RestClient } from './rest-client.js';
@@ -36,7 +36,7 @@ export function liveExecEnv(ctx: WorkerEnvContext, paperVenue: (OrderGateway & P
       new RestClient({
         baseUrl: String(extra.restBaseUrl),
         signer: new Signer(String(extra.keyId), pem),
-        cancelOrderOnPause: execParamsFrom(cfg).cancelOrderOnPause,
+        cancelOrderOnPause: execParamsOf(ctx.config).cancelOrderOnPause,
         monoNs: () => ctx.clock.monoNs(),
       }),
     );

@@ -17,7 +17,7 @@
  */
 import { kmm, SeededRng, type ActorDescriptor, type ActorIo, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import { IngestCore, type IngestSink, type WsCommand } from '../core/ingest.js';
-import { ingestParamsFrom } from '../core/params.js';
+import { ingestParamsOf } from '../core/params.js';
 
 export const INGEST_TICK_MS = 250;
 export const INGEST_PING_MS = 10_000;
@@ -139,7 +139,7 @@ export const ingestActor: ActorDescriptor<IngestActorState, IngestEnv> = {
     const cfg = init.config as KmmConfig & Record<string, unknown>;
     const seed = Number(cfg.kmm_seed ?? 1) ^ init.restartCount;
     let state: IngestActorState | undefined;
-    const core = new IngestCore(ingestParamsFrom(cfg), init.shardCount, new SeededRng(seed >>> 0).fork('ingest.backoff'), sinkOf(() => state!, init.io, init.extra.paper === true), init.markets);
+    const core = new IngestCore(ingestParamsOf(init.config), init.shardCount, new SeededRng(seed >>> 0).fork('ingest.backoff'), sinkOf(() => state!, init.io, init.extra.paper === true), init.markets);
     state = { core, env: init.env, socket: null, connection: 0, stopping: false };
     connect(state, init.io);
     return state;

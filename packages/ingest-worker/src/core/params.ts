@@ -1,8 +1,11 @@
 /**
- * Typed ingest parameters built from the flat configuration record (keys exactly as named in
- * the seeds / `kmm_` system keys), with the defaults used when a key is absent. A present but
- * unusable value is an error naming the key, never a silent default.
+ * Ingest parameters: ingest's unit-named view of the effective configuration.
+ *
+ * Role: a pure derivation, `ingestParamsOf(cfg)`, from a `KmmConfig` that the shared config
+ * registry has already validated. Defaults and ranges are written once, in `@kmm/shared`
+ * CONFIG_SPECS (`kmm config explain`); here only unit conversions (s / ms -> ns) are done.
  */
+import type { KmmConfig } from '@kmm/shared';
 
 export interface IngestParams {
   /** no data for a market for this long -> STALE (003: "No ticks 5s") */
@@ -23,40 +26,20 @@ export interface IngestParams {
   pendingCommandsMax: number;
 }
 
-export const INGEST_DEFAULTS = {
-  kmm_stale_window_s: 5,
-  kmm_heartbeat_timeout_s: 30,
-  kmm_reconnect_base_ms: 250,
-  kmm_reconnect_max_ms: 10_000,
-  kmm_reconnect_max_attempts: 50,
-  kmm_resync_timeout_ms: 3_000,
-  kmm_resync_max_attempts: 3,
-  kmm_markets_max: 10_000,
-  kmm_ws_pending_commands_max: 1_024,
-} as const;
+const NS_PER_S = 1e9;
+const NS_PER_MS = 1e6;
 
-function num(config: Record<string, unknown>, key: keyof typeof INGEST_DEFAULTS, min: number): number {
-  const v = config[key];
-  if (v === undefined || v === null) return INGEST_DEFAULTS[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-    throw new Error(`config ${key}: expected a number >= ${min}, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-export function ingestParamsFrom(config: Record<string, unknown>): IngestParams {
-  const baseMs = num(config, 'kmm_reconnect_base_ms', 1);
-  const maxMs = num(config, 'kmm_reconnect_max_ms', 1);
-  if (maxMs < baseMs) throw new Error(`config kmm_reconnect_max_ms (${maxMs}) is below kmm_reconnect_base_ms (${baseMs})`);
+/** Ingest's parameters from a validated configuration (no checks: the registry did them). */
+export function ingestParamsOf(cfg: Readonly<KmmConfig>): IngestParams {
   return {
-    staleWindowNs: Math.round(num(config, 'kmm_stale_window_s', 0.001) * 1e9),
-    heartbeatTimeoutNs: Math.round(num(config, 'kmm_heartbeat_timeout_s', 0.001) * 1e9),
-    reconnectBaseMs: baseMs,
-    reconnectMaxMs: maxMs,
-    reconnectMaxAttempts: Math.floor(num(config, 'kmm_reconnect_max_attempts', 1)),
-    resyncTimeoutNs: Math.round(num(config, 'kmm_resync_timeout_ms', 1) * 1e6),
-    resyncMaxAttempts: Math.floor(num(config, 'kmm_resync_max_attempts', 1)),
-    marketsMax: Math.floor(num(config, 'kmm_markets_max', 1)),
-    pendingCommandsMax: Math.floor(num(config, 'kmm_ws_pending_commands_max', 1)),
+    staleWindowNs: Math.round(cfg.kmm_stale_window_s * NS_PER_S),
+    heartbeatTimeoutNs: Math.round(cfg.kmm_heartbeat_timeout_s * NS_PER_S),
+    reconnectBaseMs: cfg.kmm_reconnect_base_ms,
+    reconnectMaxMs: cfg.kmm_reconnect_max_ms,
+    reconnectMaxAttempts: cfg.kmm_reconnect_max_attempts,
+    resyncTimeoutNs: cfg.kmm_resync_timeout_ms * NS_PER_MS,
+    resyncMaxAttempts: cfg.kmm_resync_max_attempts,
+    marketsMax: cfg.kmm_markets_max,
+    pendingCommandsMax: cfg.kmm_ws_pending_commands_max,
   };
 }

@@ -12,10 +12,10 @@ export type {
 export { ConfigError } from './errors.js';
 export { CONFIG_SCHEMA, parseValue, allowedText } from './values.js';
 export {
-  loadConfig, readConfigFile, resolveConfigName, cliFromAssignments, CONFIG_RELATIONS,
+  loadConfig, resolveConfig, readConfigFile, resolveConfigName, cliFromAssignments, CONFIG_RELATIONS,
 } from './load.js';
 export type { LoadConfigOptions, LoadedConfig } from './load.js';
 export { explainConfig, explainConfigJson } from './explain.js';
 export type { ExplainedValue, ExplainedConfig } from './explain.js';
-export { validateLiveUpdate } from './live.js';
+export { validateLiveUpdate, validateLiveChange } from './live.js';
 export type { ConfigChange, LiveUpdateResult } from './live.js';

@@ -26,8 +26,16 @@ export type LiveUpdateResult =
  * `source` names who asked (e.g. 'control', 'dashboard') and appears in messages.
  */
 export function validateLiveUpdate(current: LoadedConfig, changed: Record<string, unknown>, source: string): LiveUpdateResult {
+  return validateLiveChange(current.values, changed, source);
+}
+
+/**
+ * The same check against a bare effective configuration: what an actor holding a `KmmConfig`
+ * uses for a CONFIG_UPDATE, so the live-safe set is the registry's `liveSafe` flags everywhere.
+ */
+export function validateLiveChange(current: Readonly<KmmConfig>, changed: Record<string, unknown>, source: string): LiveUpdateResult {
   const errors: ConfigError[] = [];
-  const cur = current.values as unknown as Record<string, ConfigValue>;
+  const cur = current as unknown as Record<string, ConfigValue>;
   const next: Record<string, ConfigValue> = { ...cur };
   const touched = new Set<string>();
   for (const [name, raw] of Object.entries(changed)) {

@@ -258,10 +258,26 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
 
   if (errors.length > 0) throw ConfigError.aggregate(errors);
 
+  const layers: Array<[ConfigSource, Layer]> = [['file', fileLayer], ['env', envLayer], ['cli', cliLayer]];
+  const { values, sources, preset } = assemble(layers, (src) => sourceLabel(src, opts.file), warnings);
+  const loaded: LoadedConfig = { values, sources, preset, warnings };
+  if (opts.file !== undefined) loaded.file = opts.file;
+  return loaded;
+}
+
+/**
+ * Defaults < preset < the given layers (lowest first), then the cross-field relations, the 004
+ * safe-range warnings and the alias mirrors. The one path by which any `KmmConfig` is built.
+ */
+function assemble(
+  given: ReadonlyArray<readonly [ConfigSource, Layer]>, labelOf: (source: ConfigSource) => string, warnings: string[],
+): { values: KmmConfig; sources: Record<string, ConfigSource>; preset: string } {
   // preset: chosen by the highest layer that names it
-  const preset = String(
-    cliLayer.get('kmm_preset')?.value ?? envLayer.get('kmm_preset')?.value ?? fileLayer.get('kmm_preset')?.value ?? 'none',
-  );
+  let preset = 'none';
+  for (const [, layer] of given) {
+    const named = layer.get('kmm_preset');
+    if (named) preset = String(named.value);
+  }
 
   const values: Record<string, ConfigValue> = {};
   const sources: Record<string, ConfigSource> = {};
@@ -270,9 +286,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     values[s.key] = s.default;
     sources[s.key] = 'default';
   }
-  const layers: Array<[ConfigSource, Layer]> = [
-    ['preset', presetLayer(preset)], ['file', fileLayer], ['env', envLayer], ['cli', cliLayer],
-  ];
+  const layers: Array<readonly [ConfigSource, Layer]> = [['preset', presetLayer(preset)], ...given];
   for (const [source, layer] of layers) {
     for (const [key, { value }] of layer) {
       values[key] = value;
@@ -280,7 +294,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     }
   }
 
-  const srcLabel = (k: string): string => sourceLabel(sources[k], opts.file);
+  const srcLabel = (k: string): string => labelOf(sources[k]);
   const relErrors = checkRelations(values, srcLabel, (k) => SOURCE_RANK[sources[k]]);
   if (relErrors.length > 0) throw ConfigError.aggregate(relErrors);
 
@@ -304,10 +318,28 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   // Assertion (stays on): the registry, parser and relations together must yield a valid config.
   const check = CONFIG_SCHEMA.safeParse(ordered);
   if (!check.success) throw new Error(`config invariant broken: ${check.error.message}`);
+  return { values: ordered as KmmConfig, sources: orderedSources, preset };
+}
 
-  const loaded: LoadedConfig = { values: ordered as KmmConfig, sources: orderedSources, preset, warnings };
-  if (opts.file !== undefined) loaded.file = opts.file;
-  return loaded;
+/**
+ * The effective configuration from a partial record (registry key or env name -> value), for
+ * tests and tools that hold a record rather than a file and an environment. Absent keys take
+ * the registry default (or the preset's value when `kmm_preset` is named); every value is checked
+ * exactly as `loadConfig` checks it. `process.env` is not read. Throws one ConfigError naming
+ * each bad key, its value and what is allowed (source: 'record').
+ */
+export function resolveConfig(partial: Readonly<Record<string, unknown>> = {}): KmmConfig {
+  const errors: ConfigError[] = [];
+  const layer: Layer = new Map();
+  for (const [name, raw] of Object.entries(partial)) {
+    if (raw === undefined) continue;
+    const spec = resolveConfigName(name, false);
+    if (!spec) { errors.push(unknownError(name, raw, 'record', ALL_NAMES, 'configuration key')); continue; }
+    addToLayer(layer, spec, name, raw, 'record', errors);
+  }
+  if (errors.length > 0) throw ConfigError.aggregate(errors);
+  // 'cli' ranks the record above the defaults and the preset; messages say 'record'.
+  return assemble([['cli', layer]], (src) => (src === 'cli' ? 'record' : src), []).values;
 }
 
 /**

@@ -14,7 +14,7 @@
  * Env: the alpha feed (a file or URL poller, async); absent in backtests.
  */
 import { kmm, type ActorDescriptor, type ActorIo, type KmmConfig } from '@kmm/shared';
-import { parseParams, type StrategyParams } from '../core/params.js';
+import { strategyParamsOf, type StrategyParams } from '../core/params.js';
 import { StrategyCore, type Effects, type ExternalValue } from '../core/strategy.js';
 
 export const STRATEGY_TICK_MS = 250;
@@ -91,9 +91,7 @@ async function pollFeed(s: StrategyActorState, io: ActorIo): Promise<void> {
 export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
   kind: kmm.v1.ActorKind.STRATEGY,
   start(init) {
-    const parsed = parseParams(init.config as unknown as Record<string, unknown>);
-    if (!parsed.ok) throw new Error(`strategy: configuration invalid: ${parsed.problems.join('; ')}`);
-    const p = parsed.params;
+    const p = strategyParamsOf(init.config);
     const core = new StrategyCore(p, init.markets, { startMs: init.io.now().wallMs });
     init.io.log('info', 'strategy_started', { markets: init.markets.length, feed: init.env.feed?.source ?? 'none', model: p.kmm_pricing_model, profile: p.MM_MARKET_PROFILE });
     return { core, params: p, env: init.env, lastFeedError: '', stopped: false };

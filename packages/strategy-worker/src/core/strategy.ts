@@ -24,8 +24,8 @@
  * Limits: markets are bounded by the market list (MARKETS_MAX, overflow: extra markets
  * ignored with an ops event); one taker in flight per market (kmm_taker_cooldown_ms).
  */
-import { kmm, LINEAR_CENT, PriceGrid, type FeeParams, type PriceBand } from '@kmm/shared';
-import { LIVE_SAFE_KEYS, parseParams, type StrategyParams } from './params.js';
+import { kmm, LINEAR_CENT, PriceGrid, SPEC_BY_KEY, validateLiveChange, type FeeParams, type PriceBand } from '@kmm/shared';
+import { strategyParamsOf, type StrategyParams } from './params.js';
 import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, QuoteResult, sigmaCentsPerSqrtS, type QuoteInputs, type Trace } from './pricing.js';
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import {
@@ -864,21 +864,19 @@ export class StrategyCore {
       return;
     }
     const rec = update as Record<string, unknown>;
-    // keys of other actors are ignored; ours must be live-safe
-    const ours = Object.keys(rec).filter((k) => k in this.params.source && !LIVE_SAFE_KEYS.has(k));
-    if (ours.length > 0) {
-      this.ops('config_update_rejected', '', 'warn', { error: 'not live-safe', keys: ours });
+    // The registry decides what may change while running (its liveSafe flags), for every actor.
+    const notLive = Object.keys(rec).filter((k) => SPEC_BY_KEY.get(k)?.liveSafe === false);
+    if (notLive.length > 0) {
+      this.ops('config_update_rejected', '', 'warn', { error: 'not live-safe', keys: notLive });
       return;
     }
-    const merged: Record<string, unknown> = { ...this.params.source };
-    for (const k of Object.keys(rec)) if (k in this.params.source) merged[k] = rec[k];
-    const r = parseParams(merged);
+    const r = validateLiveChange(this.params.source, rec, 'control');
     if (!r.ok) {
-      this.ops('config_update_rejected', '', 'warn', { error: r.problems.join('; ') });
+      this.ops('config_update_rejected', '', 'warn', { error: r.errors.map((e) => e.message).join('; ') });
       return;
     }
-    this.params = r.params;
-    this.ops('config_updated', '', 'info', { keys: Object.keys(rec).filter((k) => k in merged) });
+    this.params = strategyParamsOf(r.values);
+    this.ops('config_updated', '', 'info', { keys: r.changes.map((c) => c.key) });
     this.decideAll(nowMs, 'config');
   }
 
