@@ -3,6 +3,23 @@
  * seeded synthetic flow + fault injection). Public API for the app, tests and benchmarks.
  */
 export { startSim, DEMO_USER, type SimOptions, type SimHandle, type SimRecords, type SimFaults } from './server/sim.js';
+export {
+  MemoryExchange,
+  MEMORY_REST_BASE_URL,
+  MEMORY_WS_PATH,
+  WS_ABNORMAL_CLOSE,
+  type MemoryExchangeOptions,
+  type MemoryRestRequest,
+  type MemoryRestResponse,
+  type MemoryWsHandlers,
+  type MemoryWsConn,
+  type MemoryWsState,
+  type MemoryExchangeStats,
+} from './memory/exchange.js';
+export { ManualScheduler } from './memory/scheduler.js';
+export { afterOn, realAfter, type Scheduler, type After } from './server/timers.js';
+export type { RestOutcome } from './server/rest.js';
+export type { VenueOptions } from './server/assemble.js';
 export { runSimCli } from './server/cli.js';
 export { startSimThread, type SimThreadHandle } from './server/thread.js';
 export { defaultFaults, checkFaults, type FaultConfig } from './server/faults.js';

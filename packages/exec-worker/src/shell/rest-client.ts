@@ -10,6 +10,11 @@
  * answers 409 and reconciliation finds the order); cancels (a repeat answers 404). Amend and
  * decrease are not retried. A 429 is never retried here: the core pauses new orders.
  * A 401 on a cached signature is retried once with a fresh signature (clock skew safety).
+ *
+ * Virtual time (deterministic simulation): `transport` replaces node:http/got (same signing,
+ * parsing and error mapping), `sleep` the retry backoff wait, `setTimer` the request timeout,
+ * `wallMs` the signatures' clock. With a transport no background timer runs: cached signatures
+ * are re-signed inline when stale.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -29,6 +34,21 @@ export const MAX_PAGES = 50;
 export const PAGE_LIMIT = 1000;
 
 export type CallKind = keyof typeof RETRY_LIMITS;
+
+/** One request as it would go on the wire: absolute url (with query), headers, body text. */
+export interface RestTransportRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+/**
+ * Sends a request somewhere other than a socket (e.g. MemoryExchange.restTransport()). Resolves
+ * with the HTTP status and body text; rejects with an Error carrying a Node-style `code`
+ * (ECONNRESET, ECONNREFUSED, ...) when the connection fails; may never settle (the client's
+ * timeout then fires through `setTimer`).
+ */
+export type RestTransport = (req: RestTransportRequest) => Promise<{ status: number; bodyText: string }>;
 
 export interface RestError extends VenueError {
   /** network-level error name (ETIMEDOUT, ECONNRESET, ...) when there was no HTTP answer */
@@ -56,6 +76,14 @@ export interface RestClientOptions {
   signatureMaxAgeMs?: number;
   signatureRefreshMs?: number;
   monoNs?: () => number;
+  /** replaces node:http/got (see RestTransport) */
+  transport?: RestTransport;
+  /** retry backoff wait (default: setTimeout) */
+  sleep?: (ms: number) => Promise<void>;
+  /** request timeouts with a transport: starts a timer, returns its cancel (default: setTimeout) */
+  setTimer?: (ms: number, fn: () => void) => () => void;
+  /** wall clock of the signatures' timestamps (default Date.now) */
+  wallMs?: () => number;
 }
 
 export interface OrderSummary {
@@ -82,6 +110,11 @@ const TIF: Record<number, string> = {
 };
 
 const hr = (): number => Number(process.hrtime.bigint());
+const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const realTimer = (ms: number, fn: () => void): (() => void) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
 
 export class RestClient {
   readonly basePath: string;
@@ -130,9 +163,13 @@ export class RestClient {
           ],
           opts.signatureMaxAgeMs ?? 2000,
           opts.signatureRefreshMs ?? 1000,
+          opts.wallMs ?? Date.now,
         )
       : null;
-    if (this.sig && this.cached) this.sig.start();
+    if (this.sig && this.cached) {
+      if (opts.transport) this.sig.refresh();
+      else this.sig.start();
+    }
   }
 
   close(): void {
@@ -161,14 +198,17 @@ export class RestClient {
       if (body !== undefined) headers['content-type'] = 'application/json';
       let result: RestResult<unknown>;
       try {
+        const sent = () => {
+          wire = this.monoNs();
+          if (onWire) onWire(wire);
+        };
         const stamp = (req: http.ClientRequest) => {
-          req.once('finish', () => {
-            wire = this.monoNs();
-            if (onWire) onWire(wire);
-          });
+          req.once('finish', sent);
         };
         let res: { statusCode: number; body: string };
-        if (kind === 'read') {
+        if (this.opts.transport) {
+          res = await this.viaTransport(this.opts.transport, { method, url, headers, body }, timeout, sent);
+        } else if (kind === 'read') {
           const p = this.got(url, { method: method as 'GET', headers, body, timeout: { request: timeout } });
           p.on('request', stamp);
           res = await p;
@@ -204,7 +244,7 @@ export class RestClient {
         if (authRetry || c === RC.SERVER_ERROR || c === RC.TIMEOUT || (c === RC.OTHER && result.error.network)) {
           if (authRetry) freshSig = true;
           this.stats.retries++;
-          await new Promise((r) => setTimeout(r, RETRY_BASE_MS * 2 ** attempt));
+          await (this.opts.sleep ?? realSleep)(RETRY_BASE_MS * 2 ** attempt);
           continue;
         }
       }
@@ -246,6 +286,24 @@ export class RestClient {
       });
       stamp(req);
       req.end(body);
+    });
+  }
+
+  /** A call through the injected transport; the timeout (ETIMEDOUT, as `write`) runs on `setTimer`. */
+  private viaTransport(t: RestTransport, req: RestTransportRequest, timeoutMs: number, sent: () => void): Promise<{ statusCode: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const cancel = (this.opts.setTimer ?? realTimer)(timeoutMs, () => reject(Object.assign(new Error(`request timed out after ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      sent();
+      t(req).then(
+        (r) => {
+          cancel();
+          resolve({ statusCode: r.status, body: r.bodyText });
+        },
+        (err) => {
+          cancel();
+          reject(err);
+        },
+      );
     });
   }
 

@@ -4,14 +4,20 @@
  * any request that carries KALSHI-ACCESS headers) -> rate limit -> handler. Untrusted bodies are
  * validated here with the venue's error envelopes: nested {"error":{code,message,details}} for
  * 4xx, flat {code:"bad_request",...} for JSON type errors, {"error":"too many requests"} for 429.
+ *
+ * `respond` is the socket-free entry point (method, url, headers, body text -> status and body
+ * text, or no reply at all for the timeout fault); the HTTP server (`handle`) and the in-memory
+ * exchange both go through it. Deferred work (latency, the timed-out socket's reset) goes through
+ * the injected `After`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { formatCount, formatPrice, parseCount, parsePrice, type Rng } from '@kmm/shared';
 import type { Engine, NewOrder, OrderResult } from '../engine/engine.js';
 import type { BookSide, EngineError, OrderRec, StpType, TimeInForce } from '../engine/types.js';
 import type { KeyRegistry } from './auth.js';
 import { checkFaults, type FaultConfig } from './faults.js';
 import { costOf, DEFAULT_COST, ENDPOINT_COSTS, type RateLimiter } from './ratelimit.js';
+import type { After } from './timers.js';
 import {
   avgFee,
   avgPrice,
@@ -41,6 +47,12 @@ export interface Reply {
   /** serialise without key sorting (admin) */
   raw?: boolean;
 }
+
+/**
+ * What one request gets: a reply (sent `delayMs` after the request, the REST latency fault), or
+ * none (the timeout fault: the server resets the connection after `resetAfterMs`).
+ */
+export type RestOutcome = { kind: 'reply'; status: number; bodyText: string; delayMs: number } | { kind: 'no_reply'; resetAfterMs: number };
 
 interface Ctx {
   userId: string;
@@ -217,6 +229,7 @@ export class RestApi {
     private readonly rng: Rng,
     private readonly nowMs: () => number,
     private readonly admin: AdminHooks,
+    private readonly after: After,
   ) {
     this.build();
   }
@@ -569,25 +582,32 @@ export class RestApi {
 
   // ------------------------------------------------------------ dispatch
 
-  private send(res: ServerResponse, r: Reply): void {
-    const faults = this.getFaults();
-    const body = r.raw ? JSON.stringify(r.body) : sortedJson(r.body);
-    const write = () => {
-      if (res.writableEnded || res.destroyed) return;
-      res.writeHead(r.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    };
-    if (faults.restLatencyMs > 0) setTimeout(write, faults.restLatencyMs);
-    else write();
+  private outcome(r: Reply): RestOutcome {
+    const bodyText = r.raw ? JSON.stringify(r.body) : sortedJson(r.body);
+    return { kind: 'reply', status: r.status, bodyText, delayMs: this.getFaults().restLatencyMs };
   }
 
+  /** HTTP adapter: reads the body, answers through `respond`. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const chunks: Buffer[] = [];
     let size = 0;
+    const write = (o: RestOutcome) => {
+      if (o.kind === 'no_reply') {
+        this.after(o.resetAfterMs, () => res.destroy());
+        return;
+      }
+      const send = () => {
+        if (res.writableEnded || res.destroyed) return;
+        res.writeHead(o.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(o.bodyText) });
+        res.end(o.bodyText);
+      };
+      if (o.delayMs > 0) this.after(o.delayMs, send);
+      else send();
+    };
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > REST_LIMITS.maxBodyBytes) {
-        this.send(res, E(413, 'bad_request', 'request body too large'));
+        write(this.outcome(E(413, 'bad_request', 'request body too large')));
         req.destroy();
         return;
       }
@@ -595,33 +615,38 @@ export class RestApi {
     });
     req.on('end', () => {
       if (size > REST_LIMITS.maxBodyBytes) return;
-      try {
-        this.dispatch(req, res, Buffer.concat(chunks).toString('utf8'));
-      } catch (x) {
-        this.send(res, E(500, 'internal_server_error', 'internal server error', (x as Error).message));
-      }
+      write(this.respond(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks).toString('utf8')));
     });
   }
 
-  private dispatch(req: IncomingMessage, res: ServerResponse, text: string): void {
-    const url = req.url ?? '/';
+  /**
+   * One request, socket-free and synchronous: faults -> auth -> rate limit -> handler.
+   * `url` is the path with its query (e.g. /trade-api/v2/portfolio/orders?status=resting);
+   * header names are lower case.
+   */
+  respond(method: string, url: string, headers: IncomingHttpHeaders, text: string): RestOutcome {
+    if (Buffer.byteLength(text) > REST_LIMITS.maxBodyBytes) return this.outcome(E(413, 'bad_request', 'request body too large'));
+    try {
+      return this.dispatch(method.toUpperCase(), url, headers, text);
+    } catch (x) {
+      return this.outcome(E(500, 'internal_server_error', 'internal server error', (x as Error).message));
+    }
+  }
+
+  private dispatch(method: string, url: string, headers: IncomingHttpHeaders, text: string): RestOutcome {
     const qi = url.indexOf('?');
     const path = qi >= 0 ? url.slice(0, qi) : url;
     const q = new URLSearchParams(qi >= 0 ? url.slice(qi + 1) : '');
-    const method = (req.method ?? 'GET').toUpperCase();
-    if (path.startsWith('/sim/admin/')) return this.send(res, this.adminRoute(method, path, text));
+    if (path.startsWith('/sim/admin/')) return this.outcome(this.adminRoute(method, path, text));
     this.stats.requests++;
     const f = this.getFaults();
     if (f.rate429Storm) {
       this.stats.rejected429++;
-      return this.send(res, { status: 429, body: { error: 'too many requests' } });
+      return this.outcome({ status: 429, body: { error: 'too many requests' } });
     }
-    if (f.restTimeoutProb > 0 && this.rng.chance(f.restTimeoutProb)) {
-      setTimeout(() => res.destroy(), f.restTimeoutMs);
-      return;
-    }
+    if (f.restTimeoutProb > 0 && this.rng.chance(f.restTimeoutProb)) return { kind: 'no_reply', resetAfterMs: f.restTimeoutMs };
     if (f.rest5xxProb > 0 && this.rng.chance(f.rest5xxProb)) {
-      return this.send(res, this.rng.chance(0.5) ? E(500, 'internal_server_error', 'internal server error') : E(503, 'service_unavailable', 'service unavailable'));
+      return this.outcome(this.rng.chance(0.5) ? E(500, 'internal_server_error', 'internal server error') : E(503, 'service_unavailable', 'service unavailable'));
     }
     let route: Route | undefined;
     let m: RegExpExecArray | null = null;
@@ -635,13 +660,13 @@ export class RestApi {
         break;
       }
     }
-    if (!route || !m) return this.send(res, pathMatched ? E(405, 'method_not_allowed', 'method not allowed') : E(404, 'not_found', 'not found', path));
+    if (!route || !m) return this.outcome(pathMatched ? E(405, 'method_not_allowed', 'method not allowed') : E(404, 'not_found', 'not found', path));
     const nowMs = this.nowMs();
     let userId = '';
-    const hasAuth = req.headers['kalshi-access-key'] !== undefined || req.headers['kalshi-access-signature'] !== undefined;
+    const hasAuth = headers['kalshi-access-key'] !== undefined || headers['kalshi-access-signature'] !== undefined;
     if (route.auth || hasAuth) {
-      const a = this.keys.check(req.headers, method, path, nowMs);
-      if (!a.ok) return this.send(res, E(401, a.code, a.message, a.details));
+      const a = this.keys.check(headers, method, path, nowMs);
+      if (!a.ok) return this.outcome(E(401, a.code, a.message, a.details));
       userId = a.userId;
     }
     let body: unknown = undefined;
@@ -649,7 +674,7 @@ export class RestApi {
       try {
         body = JSON.parse(text);
       } catch (x) {
-        return this.send(res, flatBad(`invalid character in JSON body: ${(x as Error).message}`));
+        return this.outcome(flatBad(`invalid character in JSON body: ${(x as Error).message}`));
       }
     }
     if (userId) {
@@ -657,7 +682,7 @@ export class RestApi {
       const c = costOf(method, route.template, n);
       if (!this.limiter.take(userId, c.bucket, c.cost, nowMs)) {
         this.stats.rejected429++;
-        return this.send(res, { status: 429, body: { error: 'too many requests' } });
+        return this.outcome({ status: 429, body: { error: 'too many requests' } });
       }
     }
     const params = m.slice(1).map((s) => decodeURIComponent(s));
@@ -668,7 +693,7 @@ export class RestApi {
       if (x instanceof BadInput) reply = x.reply;
       else throw x;
     }
-    this.send(res, reply);
+    return this.outcome(reply);
   }
 
   private adminRoute(method: string, path: string, text: string): Reply {

@@ -1,82 +1,37 @@
 /**
- * Assembles the simulator: engine + catalogue + synthetic flow + HTTP (REST, admin) + websocket
- * on 127.0.0.1. The shell owns the timers (flow steps, engine ticks, pings) and the wall clock;
- * the engine and flow stay pure. Exposes the SimHandle the app and the tests use.
+ * The simulator behind sockets: the venue (assemble.ts) + HTTP (REST, admin) + websocket on
+ * 127.0.0.1. The shell owns the timers (flow steps, engine ticks, pings, fault delays on real
+ * timers) and the wall clock; the engine and flow stay pure. Exposes the SimHandle the app and
+ * the tests use. MemoryExchange (memory/exchange.ts) is the same venue without sockets.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LiveClock, SeededRng, type Clock } from '@kmm/shared';
+import { LiveClock, type Clock } from '@kmm/shared';
 import { WebSocketServer } from 'ws';
-import { Engine, type MarketState } from '../engine/engine.js';
-import { uuidFrom } from '../engine/ids.js';
-import type { EngineError, FillRec, OrderRec, PositionRec } from '../engine/types.js';
-import { buildCatalog, SERIES } from '../flow/catalog.js';
-import { FlowDriver } from '../flow/flow.js';
-import { KeyRegistry } from './auth.js';
-import { defaultFaults, type FaultConfig } from './faults.js';
-import { RateLimiter } from './ratelimit.js';
-import { RestApi } from './rest.js';
-import { fillJson, orderbookFp, orderJson, positionJson } from './wire.js';
-import { Conn, WsHub } from './ws.js';
+import type { Engine, MarketState } from '../engine/engine.js';
+import type { EngineError } from '../engine/types.js';
+import type { FlowDriver } from '../flow/flow.js';
+import { assembleVenue, DEMO_USER, type SimFaults, type SimRecords, type VenueOptions } from './assemble.js';
+import { realAfter } from './timers.js';
+import { orderbookFp } from './wire.js';
+import { Conn } from './ws.js';
 
-export interface SimOptions {
+export interface SimOptions extends VenueOptions {
   /** 0 = ephemeral */
   port?: number;
-  seed?: number;
-  /** number of markets (default 20) */
-  markets?: number;
-  /** flow intensity multiplier (default 1) */
-  speed?: number;
-  /** rate-limit tier: basic (default), advanced, expert, premier, paragon, prime, prestige, unlimited */
-  tier?: string;
-  /** register this public key for the demo user instead of generating a key pair */
-  publicKeyPem?: string;
-  /** key id to use with publicKeyPem (default: generated) */
-  keyId?: string;
   /** where the generated demo private key PEM is written (default: a temp folder) */
   keyDir?: string;
-  faults?: Partial<FaultConfig>;
-  /** demo user's starting balance in 1/10,000 $ (default $10,000) */
-  startingBalanceMoney?: number;
-  /** synthetic order flow on (default true) */
-  flow?: boolean;
   /** websocket heartbeat ping interval (default 10,000 ms) */
   wsPingMs?: number;
   /** flow/tick timer period (default 50 ms) */
   stepMs?: number;
-  /** accepted auth timestamp skew (default 5,000 ms) */
-  authWindowMs?: number;
-  /** post-only crossing: 'reject' (default, observed) or 'cancel' (documented) */
-  postOnlyCrossMode?: 'reject' | 'cancel';
-  /** re-subscribe of an existing channel: 'add' (default) or 'error' (code 6) */
-  resubscribeMode?: 'add' | 'error';
-  /** demo user's balance precision: 'cent' (default, normal member) or 'centicent' (direct member) */
-  balancePrecision?: 'cent' | 'centicent';
   /** injected clock (default LiveClock: wall time on the wire) */
   clock?: Clock;
 }
 
-export interface SimRecords {
-  userId: string;
-  balanceMicro: number;
-  availableMicro: number;
-  orders: Array<Record<string, unknown>>;
-  fills: Array<Record<string, unknown>>;
-  positions: Array<Record<string, unknown>>;
-  clientOrderIdsSeen: string[];
-  /** per market: signed position (contracts centi) and resting buy/sell size (centi) */
-  caps: Array<{ ticker: string; positionCenti: number; restingBidCenti: number; restingAskCenti: number; openOrders: number }>;
-  moneyImbalanceMicro: number;
-}
-
-export interface SimFaults {
-  set(partial: Partial<FaultConfig>): void;
-  clear(): void;
-  get(): FaultConfig;
-}
+export type { SimRecords, SimFaults };
 
 export interface SimHandle {
   restBaseUrl: string;
@@ -109,106 +64,20 @@ export interface SimHandle {
   close(): Promise<void>;
 }
 
-export const DEMO_USER = 'demo-user';
+export { DEMO_USER };
 
 export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
-  const seed = opts.seed ?? 1;
   const clock = opts.clock ?? new LiveClock();
-  const root = new SeededRng(seed);
-  const engine = new Engine({ clock, rng: root.fork('engine'), postOnlyCrossMode: opts.postOnlyCrossMode });
-  for (const s of SERIES) engine.addSeries(s);
-  const catalog = buildCatalog(root.fork('catalog'), opts.markets ?? 20, clock.wallMs());
-  for (const c of catalog) engine.addMarket(c.spec);
-  const balanceMicro = (opts.startingBalanceMoney ?? 10_000 * 10_000) * 100;
-  engine.createAccount(DEMO_USER, balanceMicro, { precisionMicro: opts.balancePrecision === 'centicent' ? 100 : 10_000, keepHistory: true });
-  const flow = opts.flow === false ? null : new FlowDriver(engine, root.fork('flow'), catalog, clock.wallMs(), opts.speed ?? 1);
-
-  // keys
-  const keys = new KeyRegistry(opts.authWindowMs ?? 5_000);
-  const keyId = opts.keyId ?? uuidFrom(root.fork('key'));
-  let privateKeyPem = '';
+  const venue = assembleVenue(opts, clock, realAfter);
+  const { engine, flow, keys, keyId, privateKeyPem, hub, rest, records } = venue;
+  const faultApi = venue.faults;
   let privateKeyPath = '';
-  if (opts.publicKeyPem) {
-    keys.add(keyId, opts.publicKeyPem, DEMO_USER);
-  } else {
-    const kp = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    });
-    privateKeyPem = kp.privateKey;
-    keys.add(keyId, kp.publicKey, DEMO_USER);
+  if (privateKeyPem) {
     const dir = opts.keyDir ?? join(tmpdir(), `kmm-sim-${process.pid}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     privateKeyPath = join(dir, `sim-${keyId}.pem`);
     writeFileSync(privateKeyPath, privateKeyPem, { mode: 0o600 });
   }
-
-  let faults: FaultConfig = { ...defaultFaults(), ...(opts.faults ?? {}) };
-  const hub = new WsHub(engine, root.fork('faults-ws'), faults, { resubscribeMode: opts.resubscribeMode });
-  engine.listener = hub;
-  const limiter = new RateLimiter(opts.tier ?? 'basic');
-
-  const applyPause = (paused: boolean) => {
-    if (paused && engine.exchangeActive) engine.pauseExchange();
-    if (!paused && !engine.exchangeActive) engine.resumeExchange();
-  };
-  applyPause(faults.exchangePaused);
-  const faultApi: SimFaults = {
-    set(p) {
-      faults = { ...faults, ...p };
-      hub.setFaults(faults);
-      applyPause(faults.exchangePaused);
-    },
-    clear() {
-      faults = defaultFaults();
-      hub.setFaults(faults);
-      applyPause(false);
-    },
-    get: () => ({ ...faults, silenceMarkets: [...faults.silenceMarkets] }),
-  };
-
-  const records = (): SimRecords => {
-    const a = engine.accounts.get(DEMO_USER)!;
-    const orders: OrderRec[] = [...engine.orders.values()].filter((o) => o.userId === DEMO_USER);
-    const caps = new Map<string, { ticker: string; positionCenti: number; restingBidCenti: number; restingAskCenti: number; openOrders: number }>();
-    const capOf = (t: string) => {
-      let c = caps.get(t);
-      if (!c) caps.set(t, (c = { ticker: t, positionCenti: a.positions.get(t)?.positionCenti ?? 0, restingBidCenti: 0, restingAskCenti: 0, openOrders: 0 }));
-      return c;
-    };
-    for (const p of a.positions.values()) capOf(p.ticker);
-    for (const o of orders) {
-      if (o.status !== 'resting') continue;
-      const c = capOf(o.ticker);
-      c.openOrders++;
-      if (o.side === 'bid') c.restingBidCenti += o.remainingCenti;
-      else c.restingAskCenti += o.remainingCenti;
-    }
-    return {
-      userId: DEMO_USER,
-      balanceMicro: a.cashMicro,
-      availableMicro: a.cashMicro - a.reservedMicro,
-      orders: orders.map(orderJson),
-      fills: a.fills.map((f: FillRec) => fillJson(f)),
-      positions: [...a.positions.values()].map((p: PositionRec) => positionJson(p)),
-      clientOrderIdsSeen: [...(engine.clientIds.get(DEMO_USER) ?? [])],
-      caps: [...caps.values()],
-      moneyImbalanceMicro: engine.moneyImbalanceMicro(),
-    };
-  };
-
-  const rest = new RestApi(engine, keys, limiter, () => faults, root.fork('faults-rest'), () => clock.wallMs(), {
-    setFaults: faultApi.set,
-    clearFaults: faultApi.clear,
-    getFaults: faultApi.get,
-    dropWebSockets: () => hub.dropAll(),
-    pauseExchange: () => faultApi.set({ exchangePaused: true }),
-    resumeExchange: () => faultApi.set({ exchangePaused: false }),
-    settleMarket: (t, r) => engine.settleMarket(t, r),
-    records,
-    burst: (ops, t) => flow?.burst(ops, t),
-  });
 
   const server: Server = createServer((req, res) => rest.handle(req, res));
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
@@ -239,10 +108,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   });
   const port = (server.address() as { port: number }).port;
 
-  const stepNow = () => {
-    engine.tick();
-    flow?.step(clock.wallMs());
-  };
+  const stepNow = venue.step;
   const stepTimer = setInterval(stepNow, opts.stepMs ?? 50);
   const pingTimer = setInterval(() => hub.pingAll(), opts.wsPingMs ?? 10_000);
   stepTimer.unref();

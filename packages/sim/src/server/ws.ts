@@ -9,12 +9,15 @@
  * Orderbook deltas are built by string concatenation (hot path). Faults (drops, seq gaps and
  * duplicates, silence per market, latency, malformed frames) are applied at the send point.
  * Limit: a connection whose send buffer passes wsBufferLimitBytes gets error 25 and is closed.
+ * Deferred work (latency fault, drop after a frame) goes through the injected `After`, so the
+ * hub runs on real timers behind a socket or in virtual time behind a MemoryExchange; a
+ * connection is anything with the `WsSocket` methods (a `ws` WebSocket or a memory socket).
  */
 import { formatCount, formatPrice, ONE_DOLLAR, type Rng } from '@kmm/shared';
-import type { WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.js';
 import type { Caused, EngineListener, FillRec, OrderRec, PositionRec, TradeRec } from '../engine/types.js';
 import type { FaultConfig } from './faults.js';
+import type { After } from './timers.js';
 import { micro6, money6, orderbookFp } from './wire.js';
 
 export const WS_LIMITS = {
@@ -44,15 +47,25 @@ interface Sub {
   useYesPrice: boolean;
 }
 
+/** The part of a `ws` WebSocket the hub uses. */
+export interface WsSocket {
+  readonly bufferedAmount: number;
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+  /** closes without a close frame (the client sees 1006) */
+  terminate(): void;
+  ping(data: string): void;
+}
+
 export class Conn {
   readonly subs = new Map<number, Sub>();
   nextSid = 1;
   closed = false;
   /** frames waiting for the added-latency fault, in order */
   readonly delayed: string[] = [];
-  delayTimer: NodeJS.Timeout | null = null;
+  delayPending = false;
   constructor(
-    readonly ws: WebSocket,
+    readonly ws: WsSocket,
     readonly userId: string,
   ) {}
 }
@@ -79,6 +92,8 @@ const ERR_TEXT: Record<number, string> = {
 export interface WsHubOptions {
   /** re-subscribing a channel: 'add' (idempotent, markets added; changelog 2025-09-25) or 'error' (code 6) */
   resubscribeMode?: 'add' | 'error';
+  /** deferred work: real timers (socket server) or a virtual-time scheduler */
+  after: After;
 }
 
 export class WsHub implements EngineListener {
@@ -95,7 +110,7 @@ export class WsHub implements EngineListener {
     private readonly engine: Engine,
     private readonly rng: Rng,
     faults: FaultConfig,
-    private readonly opts: WsHubOptions = {},
+    private readonly opts: WsHubOptions,
   ) {
     this.faults = faults;
     this.setFaults(faults);
@@ -118,10 +133,11 @@ export class WsHub implements EngineListener {
   add(c: Conn): void {
     this.conns.add(c);
   }
+  /** Idempotent: a dropped connection is removed again by its socket's close event. */
   remove(c: Conn): void {
     c.closed = true;
+    if (!this.conns.has(c)) return;
     for (const s of c.subs.values()) if (s.channel === 'ticker') this.tickerSubs--;
-    if (c.delayTimer) clearTimeout(c.delayTimer);
     this.conns.delete(c);
   }
 
@@ -158,7 +174,8 @@ export class WsHub implements EngineListener {
     if (f.malformedFrameProb > 0 && this.rng.chance(f.malformedFrameProb)) this.out(c, '{"type":"orderbook_delta","sid":' + frame.slice(0, 17));
     this.out(c, frame);
     if (f.wsDropProb > 0 && this.rng.chance(f.wsDropProb)) {
-      setImmediate(() => {
+      this.opts.after(0, () => {
+        if (c.closed) return;
         c.ws.terminate();
         this.remove(c);
       });
@@ -172,12 +189,13 @@ export class WsHub implements EngineListener {
       return;
     }
     c.delayed.push(frame);
-    if (!c.delayTimer) {
-      c.delayTimer = setTimeout(() => {
-        c.delayTimer = null;
+    if (!c.delayPending) {
+      c.delayPending = true;
+      this.opts.after(Math.max(1, lat), () => {
+        c.delayPending = false;
         const frames = c.delayed.splice(0, c.delayed.length);
         for (const fr of frames) this.raw(c, fr);
-      }, Math.max(1, lat));
+      });
     }
   }
 

@@ -1,0 +1,205 @@
+/**
+ * The venue without its transport: engine + catalogue + synthetic flow + keys + rate limiter +
+ * REST pipeline + websocket hub + fault settings + the demo user's records. `startSim` puts it
+ * behind an HTTP/websocket server on real timers; `MemoryExchange` behind in-memory calls in
+ * virtual time. Both build it here, so the two cannot drift.
+ *
+ * Seeded: every random stream is a fork of the root seed by label (engine, catalog, flow, key,
+ * faults-ws, faults-rest), so a seed gives the same markets, flow and fault draws in both.
+ * The demo key pair is generated (random) unless the caller passes a public key.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { SeededRng, type Clock } from '@kmm/shared';
+import { Engine } from '../engine/engine.js';
+import { uuidFrom } from '../engine/ids.js';
+import type { FillRec, OrderRec, PositionRec } from '../engine/types.js';
+import { buildCatalog, SERIES } from '../flow/catalog.js';
+import { FlowDriver } from '../flow/flow.js';
+import { KeyRegistry } from './auth.js';
+import { defaultFaults, type FaultConfig } from './faults.js';
+import { RateLimiter } from './ratelimit.js';
+import { RestApi } from './rest.js';
+import type { After } from './timers.js';
+import { fillJson, orderJson, positionJson } from './wire.js';
+import { WsHub } from './ws.js';
+
+export const DEMO_USER = 'demo-user';
+
+/** Options shared by the socket sim and the memory exchange. */
+export interface VenueOptions {
+  seed?: number;
+  /** number of markets (default 20) */
+  markets?: number;
+  /** flow intensity multiplier (default 1) */
+  speed?: number;
+  /** rate-limit tier: basic (default), advanced, expert, premier, paragon, prime, prestige, unlimited */
+  tier?: string;
+  /** register this public key for the demo user instead of generating a key pair */
+  publicKeyPem?: string;
+  /** key id to use with publicKeyPem (default: generated from the seed) */
+  keyId?: string;
+  faults?: Partial<FaultConfig>;
+  /** demo user's starting balance in 1/10,000 $ (default $10,000) */
+  startingBalanceMoney?: number;
+  /** synthetic order flow on (default true) */
+  flow?: boolean;
+  /** accepted auth timestamp skew (default 5,000 ms) */
+  authWindowMs?: number;
+  /** post-only crossing: 'reject' (default, observed) or 'cancel' (documented) */
+  postOnlyCrossMode?: 'reject' | 'cancel';
+  /** re-subscribe of an existing channel: 'add' (default) or 'error' (code 6) */
+  resubscribeMode?: 'add' | 'error';
+  /** demo user's balance precision: 'cent' (default, normal member) or 'centicent' (direct member) */
+  balancePrecision?: 'cent' | 'centicent';
+}
+
+export interface SimRecords {
+  userId: string;
+  balanceMicro: number;
+  availableMicro: number;
+  orders: Array<Record<string, unknown>>;
+  fills: Array<Record<string, unknown>>;
+  positions: Array<Record<string, unknown>>;
+  clientOrderIdsSeen: string[];
+  /** per market: signed position (contracts centi) and resting buy/sell size (centi) */
+  caps: Array<{ ticker: string; positionCenti: number; restingBidCenti: number; restingAskCenti: number; openOrders: number }>;
+  moneyImbalanceMicro: number;
+}
+
+export interface SimFaults {
+  set(partial: Partial<FaultConfig>): void;
+  clear(): void;
+  get(): FaultConfig;
+}
+
+export interface Venue {
+  engine: Engine;
+  flow: FlowDriver | null;
+  keys: KeyRegistry;
+  keyId: string;
+  /** empty when the caller passed a publicKeyPem */
+  privateKeyPem: string;
+  hub: WsHub;
+  rest: RestApi;
+  faults: SimFaults;
+  records(): SimRecords;
+  /** engine tick, then flow up to the clock's wall time */
+  step(): void;
+}
+
+export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): Venue {
+  const root = new SeededRng(opts.seed ?? 1);
+  const engine = new Engine({ clock, rng: root.fork('engine'), postOnlyCrossMode: opts.postOnlyCrossMode });
+  for (const s of SERIES) engine.addSeries(s);
+  const catalog = buildCatalog(root.fork('catalog'), opts.markets ?? 20, clock.wallMs());
+  for (const c of catalog) engine.addMarket(c.spec);
+  const balanceMicro = (opts.startingBalanceMoney ?? 10_000 * 10_000) * 100;
+  engine.createAccount(DEMO_USER, balanceMicro, { precisionMicro: opts.balancePrecision === 'centicent' ? 100 : 10_000, keepHistory: true });
+  const flow = opts.flow === false ? null : new FlowDriver(engine, root.fork('flow'), catalog, clock.wallMs(), opts.speed ?? 1);
+
+  const keys = new KeyRegistry(opts.authWindowMs ?? 5_000);
+  const keyId = opts.keyId ?? uuidFrom(root.fork('key'));
+  let privateKeyPem = '';
+  if (opts.publicKeyPem) {
+    keys.add(keyId, opts.publicKeyPem, DEMO_USER);
+  } else {
+    const kp = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    });
+    privateKeyPem = kp.privateKey;
+    keys.add(keyId, kp.publicKey, DEMO_USER);
+  }
+
+  let faults: FaultConfig = { ...defaultFaults(), ...(opts.faults ?? {}) };
+  const hub = new WsHub(engine, root.fork('faults-ws'), faults, { resubscribeMode: opts.resubscribeMode, after });
+  engine.listener = hub;
+  const limiter = new RateLimiter(opts.tier ?? 'basic');
+
+  const applyPause = (paused: boolean) => {
+    if (paused && engine.exchangeActive) engine.pauseExchange();
+    if (!paused && !engine.exchangeActive) engine.resumeExchange();
+  };
+  applyPause(faults.exchangePaused);
+  const faultApi: SimFaults = {
+    set(p) {
+      faults = { ...faults, ...p };
+      hub.setFaults(faults);
+      applyPause(faults.exchangePaused);
+    },
+    clear() {
+      faults = defaultFaults();
+      hub.setFaults(faults);
+      applyPause(false);
+    },
+    get: () => ({ ...faults, silenceMarkets: [...faults.silenceMarkets] }),
+  };
+
+  const records = (): SimRecords => {
+    const a = engine.accounts.get(DEMO_USER)!;
+    const orders: OrderRec[] = [...engine.orders.values()].filter((o) => o.userId === DEMO_USER);
+    const caps = new Map<string, { ticker: string; positionCenti: number; restingBidCenti: number; restingAskCenti: number; openOrders: number }>();
+    const capOf = (t: string) => {
+      let c = caps.get(t);
+      if (!c) caps.set(t, (c = { ticker: t, positionCenti: a.positions.get(t)?.positionCenti ?? 0, restingBidCenti: 0, restingAskCenti: 0, openOrders: 0 }));
+      return c;
+    };
+    for (const p of a.positions.values()) capOf(p.ticker);
+    for (const o of orders) {
+      if (o.status !== 'resting') continue;
+      const c = capOf(o.ticker);
+      c.openOrders++;
+      if (o.side === 'bid') c.restingBidCenti += o.remainingCenti;
+      else c.restingAskCenti += o.remainingCenti;
+    }
+    return {
+      userId: DEMO_USER,
+      balanceMicro: a.cashMicro,
+      availableMicro: a.cashMicro - a.reservedMicro,
+      orders: orders.map(orderJson),
+      fills: a.fills.map((f: FillRec) => fillJson(f)),
+      positions: [...a.positions.values()].map((p: PositionRec) => positionJson(p)),
+      clientOrderIdsSeen: [...(engine.clientIds.get(DEMO_USER) ?? [])],
+      caps: [...caps.values()],
+      moneyImbalanceMicro: engine.moneyImbalanceMicro(),
+    };
+  };
+
+  const rest = new RestApi(
+    engine,
+    keys,
+    limiter,
+    () => faults,
+    root.fork('faults-rest'),
+    () => clock.wallMs(),
+    {
+      setFaults: faultApi.set,
+      clearFaults: faultApi.clear,
+      getFaults: faultApi.get,
+      dropWebSockets: () => hub.dropAll(),
+      pauseExchange: () => faultApi.set({ exchangePaused: true }),
+      resumeExchange: () => faultApi.set({ exchangePaused: false }),
+      settleMarket: (t, r) => engine.settleMarket(t, r),
+      records,
+      burst: (ops, t) => flow?.burst(ops, t),
+    },
+    after,
+  );
+
+  return {
+    engine,
+    flow,
+    keys,
+    keyId,
+    privateKeyPem,
+    hub,
+    rest,
+    faults: faultApi,
+    records,
+    step: () => {
+      engine.tick();
+      flow?.step(clock.wallMs());
+    },
+  };
+}
