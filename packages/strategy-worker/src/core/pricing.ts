@@ -25,7 +25,7 @@ import type { kmm, PriceGrid } from '@kmm/shared';
 
 export const PRICE_ONE = 10_000;
 const CENTI = 100;
-const LEVELS_MAX = 20;
+export const LEVELS_MAX = 20;
 
 /** What the pricing pipeline needs besides the params. */
 export interface QuoteInputs {
