@@ -57,4 +57,20 @@ export {
   type BailoutInput,
   type BailoutResult,
 } from './core/taker.js';
+export { selectMarkets, liquidityMoney, volume24hCenti, isTradable, type SelectionMarket, type SelectionParams, type Selection, type SelectionCounts } from './core/selection.js';
+export {
+  emitAction,
+  buildTarget,
+  recordEmitted,
+  reasonText,
+  queueText,
+  decisionRecord,
+  TargetReason,
+  LastTarget,
+  type QueueAction,
+  type QuoteLevels,
+  type EmissionParams,
+  type EmitAction,
+  type DecisionContext,
+} from './core/emission.js';
 export { parseExternalFairValues, type FeedParseResult } from './core/feed.js';
