@@ -37,12 +37,16 @@ export {
   classifyRegime,
   gridAbove,
   gridBelow,
+  queueOptimise,
   QuoteResult,
   PRICE_ONE,
   type QuoteInputs,
   type PricingParams,
   type Regime,
   type Trace,
+  type QueueAction,
+  type QueueParams,
+  type QueueOutcome,
 } from './core/pricing.js';
 export { gateSide, startupBreaches, notionalCapCenti, type SideGateInput, type SideGateResult, type BreachedMarket } from './core/risk.js';
 export {
@@ -67,7 +71,6 @@ export {
   decisionRecord,
   TargetReason,
   LastTarget,
-  type QueueAction,
   type QuoteLevels,
   type EmissionParams,
   type EmitAction,

@@ -25,15 +25,12 @@
  */
 import { kmm } from '@kmm/shared';
 import type { StrategyParams } from './params.js';
-import { LEVELS_MAX, type Trace } from './pricing.js';
+import { LEVELS_MAX, type QueueAction, type Trace } from './pricing.js';
 import type { SideGateResult } from './risk.js';
 
 const BID = kmm.v1.BookSide.BID;
 const ASK = kmm.v1.BookSide.ASK;
 const CENTI = 100;
-
-/** A v2 queue move on the touch level (see StrategyCore.queueOptimise). */
-export type QueueAction = 'front_bid' | 'front_ask' | 'yield_bid' | 'yield_ask';
 
 /** Why the candidate target looks as it does; reused per decision (reset()). */
 export class TargetReason {

@@ -26,7 +26,7 @@
  */
 import { kmm, LINEAR_CENT, PriceGrid, type FeeParams, type PriceBand } from '@kmm/shared';
 import { LIVE_SAFE_KEYS, parseParams, type StrategyParams } from './params.js';
-import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, QuoteResult, sigmaCentsPerSqrtS, type QuoteInputs, type Trace } from './pricing.js';
+import { computeQuotes, horizonS, PRICE_ONE, queueOptimise, QuoteResult, sigmaCentsPerSqrtS, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
 import { isTradable, liquidityMoney, selectMarkets } from './selection.js';
@@ -141,6 +141,7 @@ export class StrategyCore {
   private readonly bo: BailoutResult = { sizeCenti: 0, crossCost: 0, qStarContracts: 0, holdCostMoney: 0 };
   /** the candidate target's reason, rebuilt by each decision */
   private readonly cand = new TargetReason();
+  private readonly queueOut: QueueOutcome = { nBid: 0, nAsk: 0 };
   private nextDecisionId = 1;
   private startedAtMs = -1;
   private firstExchPosMs = -1;
@@ -544,9 +545,10 @@ export class StrategyCore {
           cand.bidReason = qr.bidReason;
           cand.askReason = qr.askReason;
           if (p.QUEUE_OPTIMIZATION_ENABLED) {
-            const r = this.queueOptimise(m, f, nBid, nAsk);
-            nBid = r & 0xff;
-            nAsk = (r >> 8) & 0xff;
+            queueOptimise(p, this.inp, qr, nBid, nAsk, cand.queue, this.queueOut);
+            nBid = this.queueOut.nBid;
+            nAsk = this.queueOut.nAsk;
+            for (const a of cand.queue) if (a === 'yield_bid' || a === 'yield_ask') cand.pauseSide(a === 'yield_bid', 'queue_yield');
           }
           nBid = this.gate(m, true, nBid, nowMs);
           nAsk = this.gate(m, false, nAsk, nowMs);
@@ -629,64 +631,6 @@ export class StrategyCore {
     else m.askBlock = '';
     void nowMs;
     return kept;
-  }
-
-  /**
-   * v2 queue optimisation on the touch levels. Returns nBid | nAsk << 8.
-   * Too deep (ahead > MAX_QUEUE_DEPTH) on a side that keeps |q| within DESIRED_INVENTORY and
-   * not against alpha: step one tick inside to be first at a new level (cancel-replace to
-   * the front), if that stays below the opposite touch. At the front (ahead <=
-   * kmm_queue_front_contracts) with OFI against us beyond kmm_toxic_ofi_contracts: yield.
-   */
-  private queueOptimise(m: MarketState, f: kmm.v1.IBookFeatures, nBid: number, nAsk: number): number {
-    const p = this.p;
-    const qr = this.qr;
-    const queue = f.queue;
-    if (!queue || queue.length === 0) return nBid | (nAsk << 8);
-    const bestBid = f.bestBid ?? 0;
-    const bestAsk = f.bestAsk ?? 0;
-    const q = m.localPosCenti;
-    const alpha = this.inp.alphaSkewTicks;
-    const ofi = f.ofi ?? 0;
-    for (let i = 0; i < queue.length; i++) {
-      const e = queue[i];
-      const isBid = e.side === BID;
-      const n = isBid ? nBid : nAsk;
-      if (n === 0) continue;
-      const prices = isBid ? qr.bidPrices : qr.askPrices;
-      if ((e.price ?? 0) !== prices[0]) continue;
-      const exAhead = Number(e.exchangeAheadCenti ?? -1);
-      const ahead = exAhead >= 0 ? exAhead : Number(e.aheadCenti ?? 0);
-      if (ahead <= p.queueFrontCenti) {
-        const toxic = isBid ? ofi <= -p.toxicOfiContracts : ofi >= p.toxicOfiContracts;
-        if (toxic && p.toxicOfiContracts > 0) {
-          if (isBid) nBid = 0;
-          else nAsk = 0;
-          this.cand.pauseSide(isBid, 'queue_yield');
-          this.cand.queue.push(isBid ? 'yield_bid' : 'yield_ask');
-        }
-      } else if (ahead > p.maxQueueDepthCenti) {
-        const wantsInventory = isBid ? q < p.desiredInventoryCenti : q > -p.desiredInventoryCenti;
-        const alphaOk = isBid ? alpha >= 0 : alpha <= 0;
-        if (!wantsInventory || !alphaOk) continue;
-        if (isBid) {
-          const np = gridAbove(m.grid, prices[0]);
-          const other = nAsk > 0 ? qr.askPrices[0] : bestAsk;
-          if (np > 0 && np < bestAsk && np < other) {
-            prices[0] = np;
-            this.cand.queue.push('front_bid');
-          }
-        } else {
-          const np = gridBelow(m.grid, prices[0]);
-          const other = nBid > 0 ? qr.bidPrices[0] : bestBid;
-          if (np > 0 && np > bestBid && np > other) {
-            prices[0] = np;
-            this.cand.queue.push('front_ask');
-          }
-        }
-      }
-    }
-    return nBid | (nAsk << 8);
   }
 
   /** Taker decisions for one market (at most one in flight). */
