@@ -58,6 +58,10 @@ export {
   toxicitySpike,
   takerFeePerContract,
   conservativeReducePosition,
+  chooseTaker,
+  type TakerMarket,
+  type TakerContext,
+  type TakerChoice,
   type BailoutInput,
   type BailoutResult,
 } from './core/taker.js';

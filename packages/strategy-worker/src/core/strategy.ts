@@ -26,22 +26,11 @@
  */
 import { kmm, LINEAR_CENT, PriceGrid, type FeeParams, type PriceBand } from '@kmm/shared';
 import { LIVE_SAFE_KEYS, parseParams, type StrategyParams } from './params.js';
-import { computeQuotes, horizonS, PRICE_ONE, queueOptimise, QuoteResult, sigmaCentsPerSqrtS, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
+import { computeQuotes, PRICE_ONE, queueOptimise, QuoteResult, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
 import { isTradable, liquidityMoney, selectMarkets } from './selection.js';
-import {
-  arbitrageDirection,
-  ASK,
-  bailout,
-  BID,
-  breachSize,
-  conservativeReducePosition,
-  reduceSize,
-  takerLimit,
-  toxicitySpike,
-  type BailoutResult,
-} from './taker.js';
+import { ASK, BID, chooseTaker, conservativeReducePosition, reduceSize, takerLimit, type BailoutResult, type TakerContext } from './taker.js';
 
 export const MARKETS_MAX = 5000;
 const CENTI = 100;
@@ -142,6 +131,7 @@ export class StrategyCore {
   /** the candidate target's reason, rebuilt by each decision */
   private readonly cand = new TargetReason();
   private readonly queueOut: QueueOutcome = { nBid: 0, nAsk: 0 };
+  private readonly takerCtx: TakerContext = { alphaFresh: false, alphaSkewTicks: 0, makerPaused: false };
   private nextDecisionId = 1;
   private startedAtMs = -1;
   private firstExchPosMs = -1;
@@ -633,66 +623,15 @@ export class StrategyCore {
     return kept;
   }
 
-  /** Taker decisions for one market (at most one in flight). */
+  /** Taker decisions for one market (taker.ts chooseTaker; at most one in flight). */
   private takers(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number, makerPaused: boolean): void {
     if (m.takerUntilMs >= 0) return;
-    const p = this.p;
-    const bestBid = f.bestBid ?? 0;
-    const bestAsk = f.bestAsk ?? 0;
-    if (bestBid <= 0 || bestAsk <= 0 || bestBid >= bestAsk) return;
-    const qRed = conservativeReducePosition(m.exchPosCenti, m.localPosCenti);
-    const ttc = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
-    // 002 forced exit near resolution (not a v2 feature: stays on with v2 flags off)
-    if (ttc < p.forceExitMs && Math.abs(qRed) > p.forceExitMinCenti) {
-      const size = reduceSize(qRed, 0, p.orderMaxCenti);
-      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.FORCED_EXIT, true, bestBid, bestAsk, nowMs, { trigger: 'force_exit_hours', time_to_close_ms: ttc, position: qRed / CENTI });
-    }
-    // 002 check_exit: |net| above rebalance_threshold -> exit the whole position
-    if (p.rebalanceCenti > 0 && Math.abs(qRed) > p.rebalanceCenti) {
-      const size = reduceSize(qRed, 0, p.orderMaxCenti);
-      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.FORCED_EXIT, true, bestBid, bestAsk, nowMs, { trigger: 'rebalance_threshold', position: qRed / CENTI, rebalance_threshold: p.rebalance_threshold });
-    }
-    if (!p.IMPULSE_CONTROL_ENABLED) return;
-    // hard inventory breach: |q| > Q_critical -> Q_target
-    const bsz = breachSize(qRed, p.qCriticalCenti, p.qTargetCenti, p.orderMaxCenti);
-    if (bsz > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, bsz, kmm.v1.TakerReason.INVENTORY_BREACH, true, bestBid, bestAsk, nowMs, { position: qRed / CENTI, q_critical: p.Q_critical, q_target: p.Q_target });
-    // toxicity spike: alpha moved against the position -> close all
-    if (this.alphaFresh(m, nowMs) && toxicitySpike(qRed, m.alphaRef, m.alphaFair, p.toxicityPrice)) {
-      const size = reduceSize(qRed, 0, p.orderMaxCenti);
-      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.TOXICITY, true, bestBid, bestAsk, nowMs, { position: qRed / CENTI, alpha_ref: m.alphaRef, alpha_now: m.alphaFair });
-    }
-    // bailout: holding costs more than crossing
-    if (qRed !== 0) {
-      this.fillInputs(m, f, nowMs);
-      const mid = f.mid && f.mid > 0 ? f.mid : (bestBid + bestAsk) / 2;
-      const sigma = sigmaCentsPerSqrtS(p, f, mid);
-      const tauS = Math.min(horizonS(p, ttc), p.kmm_bailout_horizon_s);
-      const fair = mid + this.inp.alphaSkewTicks * m.grid.tickAt(mid);
-      const kPrice = p.risk_aversion * sigma * sigma * tauS * CENTI;
-      const sz = bailout({ qCenti: qRed, fair, bestBid, bestAsk, kPrice, fees: m.fees, maxCenti: p.orderMaxCenti }, this.bo);
-      if (sz > 0) {
-        return this.emitTaker(m, qRed > 0 ? ASK : BID, sz, kmm.v1.TakerReason.BAILOUT, true, bestBid, bestAsk, nowMs, {
-          position: qRed / CENTI, cross_cost: this.bo.crossCost, q_star: this.bo.qStarContracts, hold_cost_money: this.bo.holdCostMoney,
-        });
-      }
-    }
-    // arbitrage: external oracle beyond the touch + spread + fees (risk-increasing: capped)
-    if (!makerPaused && this.alphaFresh(m, nowMs)) {
-      const base = Math.min(p.quoteSizeCenti, p.orderMaxCenti);
-      const dir = arbitrageDirection(m.alphaFair, bestBid, bestAsk, m.fees, base, p.arbMinEdgePrice);
-      if (dir !== 0) {
-        const isBuy = dir > 0;
-        const touchCenti = Number(isBuy ? f.bestAskCenti ?? 0 : f.bestBidCenti ?? 0);
-        const pos = isBuy ? Math.max(m.exchPosCenti, m.localPosCenti) : Math.min(m.exchPosCenti, m.localPosCenti);
-        const dirPos = isBuy ? pos : -pos;
-        const resting = isBuy ? m.restingBidCenti : m.restingAskCenti;
-        const cap = isBuy ? p.longCapCenti : p.shortCapCenti;
-        const room = cap - dirPos - resting;
-        let size = Math.min(base, touchCenti > 0 ? touchCenti : base, room);
-        size = Math.floor(size / CENTI) * CENTI;
-        if (size > 0) return this.emitTaker(m, isBuy ? BID : ASK, size, kmm.v1.TakerReason.ARBITRAGE, false, bestBid, bestAsk, nowMs, { oracle: m.alphaFair, best_bid: bestBid, best_ask: bestAsk });
-      }
-    }
+    const ctx = this.takerCtx;
+    ctx.alphaFresh = this.alphaFresh(m, nowMs);
+    ctx.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
+    ctx.makerPaused = makerPaused;
+    const t = chooseTaker(this.p, m, f, nowMs, ctx, this.bo);
+    if (t !== null) this.emitTaker(m, t.side, t.sizeCenti, t.reason, t.reduceOnly, f.bestBid ?? 0, f.bestAsk ?? 0, nowMs, t.why);
   }
 
   private emitTaker(
