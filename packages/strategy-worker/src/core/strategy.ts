@@ -9,9 +9,12 @@
  *      records (reprice_decision).
  *
  * Per market the decision is: stop gates (read-only, start-up check pending, paused, not
- * selected, market not active, disconnected/untrusted/stale book) -> takers (002 forced exit;
- * v2 impulse engine: inventory breach, toxicity, bailout, arbitrage) -> v1 pricing
- * (pricing.ts) -> v2 queue optimisation -> risk gates (risk.ts) -> emit if changed.
+ * selected, market not active, disconnected/untrusted/stale book) -> takers (taker.ts
+ * chooseTaker: 002 forced exit; v2 impulse engine: inventory breach, toxicity, bailout,
+ * arbitrage) -> v1 pricing (pricing.ts computeQuotes) -> v2 queue optimisation (pricing.ts
+ * queueOptimise) -> risk gates (risk.ts) -> emit if changed (emission.ts, which also builds
+ * the journal record). Which markets are selected at all is selection.ts (every
+ * scan_interval_seconds). This class holds the per-market state and wires the stages.
  *
  * Invariants: no clock reads, no randomness, no I/O: `nowMs` comes in with every call.
  * A target is emitted for every market whose decision changed (non-urgent changes at most
