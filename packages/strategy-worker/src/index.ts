@@ -26,12 +26,16 @@ export {
   classifyRegime,
   gridAbove,
   gridBelow,
+  queueOptimise,
   QuoteResult,
   PRICE_ONE,
   type QuoteInputs,
   type PricingParams,
   type Regime,
   type Trace,
+  type QueueAction,
+  type QueueParams,
+  type QueueOutcome,
 } from './core/pricing.js';
 export { gateSide, startupBreaches, notionalCapCenti, type SideGateInput, type SideGateResult, type BreachedMarket } from './core/risk.js';
 export {
@@ -43,7 +47,26 @@ export {
   toxicitySpike,
   takerFeePerContract,
   conservativeReducePosition,
+  chooseTaker,
+  type TakerMarket,
+  type TakerContext,
+  type TakerChoice,
   type BailoutInput,
   type BailoutResult,
 } from './core/taker.js';
+export { selectMarkets, liquidityMoney, volume24hCenti, isTradable, type SelectionMarket, type SelectionParams, type Selection, type SelectionCounts } from './core/selection.js';
+export {
+  emitAction,
+  buildTarget,
+  recordEmitted,
+  reasonText,
+  queueText,
+  decisionRecord,
+  TargetReason,
+  LastTarget,
+  type QuoteLevels,
+  type EmissionParams,
+  type EmitAction,
+  type DecisionContext,
+} from './core/emission.js';
 export { parseExternalFairValues, type FeedParseResult } from './core/feed.js';

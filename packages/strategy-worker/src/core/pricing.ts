@@ -20,12 +20,15 @@
  *                 bid < ask, bid < best ask, ask > best bid
  * Gates: min-spread gate, micro vol/drift pause at 1.25x, volume spike pause (both sides);
  * imbalance pause and crypto inventory bands (one side).
+ *
+ * queueOptimise (KMM-v2, after computeQuotes): moves the touch quote to the front of the
+ * queue or yields it on toxic flow.
  */
 import type { kmm, PriceGrid } from '@kmm/shared';
 
 export const PRICE_ONE = 10_000;
 const CENTI = 100;
-const LEVELS_MAX = 20;
+export const LEVELS_MAX = 20;
 
 /** What the pricing pipeline needs besides the params. */
 export interface QuoteInputs {
@@ -453,4 +456,88 @@ function stop(out: QuoteResult, reason: string, trace: Trace | null): void {
   out.bidPaused = out.askPaused = true;
   out.bidReason = out.askReason = reason;
   if (trace) trace.push(['stop', reason]);
+}
+
+const BID = 1; // kmm.v1.BookSide.BID (a value import of @kmm/shared is avoided here)
+
+/** A v2 queue move on the touch level. */
+export type QueueAction = 'front_bid' | 'front_ask' | 'yield_bid' | 'yield_ask';
+
+/** The queue subset of StrategyParams. */
+export interface QueueParams {
+  /** at most this many centi ahead of us counts as "at the front" */
+  queueFrontCenti: number;
+  /** |OFI| (contracts) against us at the front that makes us yield; 0 = never */
+  toxicOfiContracts: number;
+  /** more than this many centi ahead is "too deep" */
+  maxQueueDepthCenti: number;
+  /** stepping in is allowed while |q| stays within this */
+  desiredInventoryCenti: number;
+}
+
+/** Levels kept per side after queueOptimise (reused by the caller). */
+export interface QueueOutcome {
+  nBid: number;
+  nAsk: number;
+}
+
+/**
+ * v2 queue optimisation on the touch levels of `qr` (nBid / nAsk of them quoted), using the
+ * book's queue estimates in inp.f.queue.
+ * Too deep (ahead > MAX_QUEUE_DEPTH) on a side that keeps |q| within DESIRED_INVENTORY and
+ * not against alpha: step one tick inside to be first at a new level (cancel-replace to
+ * the front), if that stays below the opposite touch. At the front (ahead <=
+ * kmm_queue_front_contracts) with OFI against us beyond kmm_toxic_ofi_contracts: yield (the
+ * side keeps no levels). Moves qr's touch prices in place, appends each move to `actions`
+ * and writes the kept level counts to `out`.
+ */
+export function queueOptimise(p: QueueParams, inp: QuoteInputs, qr: QuoteResult, nBid: number, nAsk: number, actions: QueueAction[], out: QueueOutcome): void {
+  const f = inp.f;
+  const queue = f.queue;
+  if (queue && queue.length > 0) {
+    const bestBid = f.bestBid ?? 0;
+    const bestAsk = f.bestAsk ?? 0;
+    const q = inp.positionCenti;
+    const alpha = inp.alphaSkewTicks;
+    const ofi = f.ofi ?? 0;
+    for (let i = 0; i < queue.length; i++) {
+      const e = queue[i];
+      const isBid = e.side === BID;
+      const n = isBid ? nBid : nAsk;
+      if (n === 0) continue;
+      const prices = isBid ? qr.bidPrices : qr.askPrices;
+      if ((e.price ?? 0) !== prices[0]) continue;
+      const exAhead = Number(e.exchangeAheadCenti ?? -1);
+      const ahead = exAhead >= 0 ? exAhead : Number(e.aheadCenti ?? 0);
+      if (ahead <= p.queueFrontCenti) {
+        const toxic = isBid ? ofi <= -p.toxicOfiContracts : ofi >= p.toxicOfiContracts;
+        if (toxic && p.toxicOfiContracts > 0) {
+          if (isBid) nBid = 0;
+          else nAsk = 0;
+          actions.push(isBid ? 'yield_bid' : 'yield_ask');
+        }
+      } else if (ahead > p.maxQueueDepthCenti) {
+        const wantsInventory = isBid ? q < p.desiredInventoryCenti : q > -p.desiredInventoryCenti;
+        const alphaOk = isBid ? alpha >= 0 : alpha <= 0;
+        if (!wantsInventory || !alphaOk) continue;
+        if (isBid) {
+          const np = gridAbove(inp.grid, prices[0]);
+          const other = nAsk > 0 ? qr.askPrices[0] : bestAsk;
+          if (np > 0 && np < bestAsk && np < other) {
+            prices[0] = np;
+            actions.push('front_bid');
+          }
+        } else {
+          const np = gridBelow(inp.grid, prices[0]);
+          const other = nBid > 0 ? qr.bidPrices[0] : bestBid;
+          if (np > 0 && np > bestBid && np > other) {
+            prices[0] = np;
+            actions.push('front_ask');
+          }
+        }
+      }
+    }
+  }
+  out.nBid = nBid;
+  out.nAsk = nAsk;
 }

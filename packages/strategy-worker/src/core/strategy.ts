@@ -9,9 +9,12 @@
  *      records (reprice_decision).
  *
  * Per market the decision is: stop gates (read-only, start-up check pending, paused, not
- * selected, market not active, disconnected/untrusted/stale book) -> takers (002 forced exit;
- * v2 impulse engine: inventory breach, toxicity, bailout, arbitrage) -> v1 pricing
- * (pricing.ts) -> v2 queue optimisation -> risk gates (risk.ts) -> emit if changed.
+ * selected, market not active, disconnected/untrusted/stale book) -> takers (taker.ts
+ * chooseTaker: 002 forced exit; v2 impulse engine: inventory breach, toxicity, bailout,
+ * arbitrage) -> v1 pricing (pricing.ts computeQuotes) -> v2 queue optimisation (pricing.ts
+ * queueOptimise) -> risk gates (risk.ts) -> emit if changed (emission.ts, which also builds
+ * the journal record). Which markets are selected at all is selection.ts (every
+ * scan_interval_seconds). This class holds the per-market state and wires the stages.
  *
  * Invariants: no clock reads, no randomness, no I/O: `nowMs` comes in with every call.
  * A target is emitted for every market whose decision changed (non-urgent changes at most
@@ -26,23 +29,13 @@
  */
 import { kmm, LINEAR_CENT, PriceGrid, SPEC_BY_KEY, validateLiveChange, type FeeParams, type PriceBand } from '@kmm/shared';
 import { strategyParamsOf, type StrategyParams } from './params.js';
-import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, QuoteResult, sigmaCentsPerSqrtS, type QuoteInputs, type Trace } from './pricing.js';
+import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, queueOptimise, QuoteResult, sigmaCentsPerSqrtS, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
-import {
-  arbitrageDirection,
-  ASK,
-  bailout,
-  BID,
-  breachSize,
-  conservativeReducePosition,
-  reduceSize,
-  takerLimit,
-  toxicitySpike,
-  type BailoutResult,
-} from './taker.js';
+import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
+import { isTradable, liquidityMoney, selectMarkets } from './selection.js';
+import { ASK, BID, chooseTaker, conservativeReducePosition, reduceSize, takerLimit, type BailoutResult, type TakerContext } from './taker.js';
 
 export const MARKETS_MAX = 5000;
-const LEVELS_MAX = 20;
 const CENTI = 100;
 const TRUSTED = kmm.v1.TrustState.TRUSTED;
 const UNTRUSTED = kmm.v1.TrustState.UNTRUSTED;
@@ -105,21 +98,7 @@ class MarketState {
   bidBlock = '';
   askBlock = '';
   hardBand = false;
-  // last emitted target
-  emitted = false;
-  lastEmitMs = 0;
-  lastEmitMid = 0;
-  lastReason = '';
-  lastBidPaused = true;
-  lastAskPaused = true;
-  lastNBid = 0;
-  lastNAsk = 0;
-  lastBidTotal = 0;
-  lastAskTotal = 0;
-  readonly lastBidPrices = new Int32Array(LEVELS_MAX);
-  readonly lastBidSizes = new Float64Array(LEVELS_MAX);
-  readonly lastAskPrices = new Int32Array(LEVELS_MAX);
-  readonly lastAskSizes = new Float64Array(LEVELS_MAX);
+  readonly last = new LastTarget();
 
   constructor(
     readonly market: string,
@@ -134,15 +113,6 @@ class MarketState {
   }
 }
 
-/** Decision scratch: the candidate target after all stages. */
-interface Candidate {
-  reason: string;
-  bidPaused: boolean;
-  askPaused: boolean;
-  bidReason: string;
-  askReason: string;
-}
-
 const HOLD = 'hold';
 
 export interface StrategyCoreOptions {
@@ -151,7 +121,7 @@ export interface StrategyCoreOptions {
 }
 
 export class StrategyCore {
-  params: StrategyParams;
+  private p: StrategyParams;
   private readonly markets = new Map<string, MarketState>();
   private readonly gridCache = new Map<string, PriceGrid>();
   private readonly fx: Effects = { targets: [], takers: [], opsEvents: [], journal: [], controls: [] };
@@ -161,7 +131,10 @@ export class StrategyCore {
   private readonly gateBid: SideGateResult = { positionCenti: 0, intendedCenti: 0, allowedCenti: 0, effectiveCapCenti: 0, blocked: false, hardBlock: false, reason: '' };
   private readonly gateAsk: SideGateResult = { positionCenti: 0, intendedCenti: 0, allowedCenti: 0, effectiveCapCenti: 0, blocked: false, hardBlock: false, reason: '' };
   private readonly bo: BailoutResult = { sizeCenti: 0, crossCost: 0, qStarContracts: 0, holdCostMoney: 0 };
-  private readonly cand: Candidate = { reason: '', bidPaused: false, askPaused: false, bidReason: '', askReason: '' };
+  /** the candidate target's reason, rebuilt by each decision */
+  private readonly cand = new TargetReason();
+  private readonly queueOut: QueueOutcome = { nBid: 0, nAsk: 0 };
+  private readonly takerCtx: TakerContext = { alphaFresh: false, alphaSkewTicks: 0, makerPaused: false };
   private nextDecisionId = 1;
   private startedAtMs = -1;
   private firstExchPosMs = -1;
@@ -172,11 +145,10 @@ export class StrategyCore {
   private disconnected = false;
   private lastSelectionMs = -Infinity;
   private readonly subscribed = new Set<string>();
-  private queueAction = '';
   private selectionEmptyWarned = false;
 
   constructor(params: StrategyParams, markets: readonly kmm.v1.IMarketInfo[], opts: StrategyCoreOptions = {}) {
-    this.params = params;
+    this.p = params;
     this.inp = { grid: new PriceGrid(LINEAR_CENT), f: {}, positionCenti: 0, longCapCenti: 0, shortCapCenti: 0, timeToCloseMs: Infinity, alphaSkewTicks: 0, fundingBps: 0, liquidityMoney: 0 };
     for (const info of markets) {
       if (this.markets.size >= MARKETS_MAX) break;
@@ -187,6 +159,11 @@ export class StrategyCore {
   }
 
   // ------------------------------------------------------------------ queries
+
+  /** The params in force (CONFIG_UPDATE replaces them). */
+  get params(): StrategyParams {
+    return this.p;
+  }
 
   /** Trading disabled by the start-up cap check, until ACK_BREACH. */
   get isReadOnly(): boolean {
@@ -394,7 +371,7 @@ export class StrategyCore {
   /** Periodic work (every 250 ms from the shell). */
   onTimer(nowMs: number): Effects {
     this.begin(nowMs);
-    const p = this.params;
+    const p = this.p;
     // the start-up check changes every market's state: decide them all in this tick
     let all = false;
     if (!this.startupChecked) {
@@ -415,7 +392,7 @@ export class StrategyCore {
       // Book updates decide at once; the timer only covers what time alone changes (quote age,
       // time to close, cool-downs), so each market needs it at most every TIMER_DECIDE_MS: at
       // thousands of markets a full sweep every 250 ms was the strategy actor's main load.
-      if ((m.selected || m.emitted) && (due || nowMs - m.timerDecidedMs >= TIMER_DECIDE_MS)) {
+      if ((m.selected || m.last.emitted) && (due || nowMs - m.timerDecidedMs >= TIMER_DECIDE_MS)) {
         m.timerDecidedMs = nowMs;
         this.decide(m, nowMs, 'timer');
       }
@@ -490,7 +467,7 @@ export class StrategyCore {
   }
 
   private alphaFresh(m: MarketState, nowMs: number): boolean {
-    return m.alphaFair > 0 && m.alphaAtMs >= 0 && nowMs - m.alphaAtMs <= this.params.kmm_alpha_max_age_ms;
+    return m.alphaFair > 0 && m.alphaAtMs >= 0 && nowMs - m.alphaAtMs <= this.p.kmm_alpha_max_age_ms;
   }
 
   private alphaSkewTicks(m: MarketState, nowMs: number): number {
@@ -501,14 +478,10 @@ export class StrategyCore {
     if (bb <= 0 || ba <= 0) return 0;
     const mid = f.mid && f.mid > 0 ? f.mid : (bb + ba) / 2;
     const tick = m.grid.tickAt(mid);
-    const p = this.params;
+    const p = this.p;
     const ticks = Math.round((p.kmm_alpha_weight * (m.alphaFair - mid)) / tick);
     const cap = Math.floor(p.alphaMaxSkewPrice / tick);
     return ticks > cap ? cap : ticks < -cap ? -cap : ticks;
-  }
-
-  private tradable(m: MarketState): boolean {
-    return m.status === 0 || m.status === kmm.v1.MarketStatus.MARKET_ACTIVE;
   }
 
   /** '' when the market may trade; HOLD to keep the last target; otherwise the stop reason. */
@@ -516,7 +489,7 @@ export class StrategyCore {
     if (!this.startupChecked) return 'startup_check_pending';
     if (this.readOnly) return 'read_only';
     if (!m.selected) return 'not_selected';
-    if (!this.tradable(m)) return 'market_not_active';
+    if (!isTradable(m.status)) return 'market_not_active';
     if (m.closeTimeMs > 0 && nowMs >= m.closeTimeMs) return 'market_closed';
     if (this.disconnected) return 'disconnected';
     const f = m.features;
@@ -524,8 +497,8 @@ export class StrategyCore {
     if (m.trust === UNTRUSTED || f.trust === UNTRUSTED) return 'untrusted_book';
     if (m.trust === STALE || f.trust === STALE) {
       if (m.staleSinceMs < 0) m.staleSinceMs = nowMs;
-      if (!this.params.MM_CANCEL_ON_STALE_BOOK) return HOLD;
-      return nowMs - m.staleSinceMs >= this.params.staleGraceMs ? 'stale_book' : HOLD;
+      if (!this.p.MM_CANCEL_ON_STALE_BOOK) return HOLD;
+      return nowMs - m.staleSinceMs >= this.p.staleGraceMs ? 'stale_book' : HOLD;
     }
     m.staleSinceMs = -1;
     const trusted = f.trust === TRUSTED || ((f.trust ?? 0) === 0 && m.trust === TRUSTED);
@@ -534,19 +507,16 @@ export class StrategyCore {
   }
 
   private decideAll(nowMs: number, trigger: string): void {
-    for (const m of this.markets.values()) if (m.selected || m.emitted) this.decide(m, nowMs, trigger);
+    for (const m of this.markets.values()) if (m.selected || m.last.emitted) this.decide(m, nowMs, trigger);
   }
 
   private decide(m: MarketState, nowMs: number, trigger: string): void {
-    const p = this.params;
+    const p = this.p;
     const qr = this.qr;
     const cand = this.cand;
     const stop = this.stopReason(m, nowMs);
     if (stop === HOLD) return;
-    cand.reason = stop;
-    cand.bidPaused = cand.askPaused = false;
-    cand.bidReason = cand.askReason = '';
-    this.queueAction = '';
+    cand.reset(stop);
     let nBid = 0;
     let nAsk = 0;
     const f = m.features;
@@ -554,24 +524,24 @@ export class StrategyCore {
       // operator pause stops making; risk-reducing takers still run
       const makerPaused = this.pausedAll || m.paused;
       this.takers(m, f, nowMs, makerPaused);
-      if (makerPaused) cand.reason = 'paused';
-      else if (m.takerUntilMs >= 0 && m.takerReducing) cand.reason = 'taker_in_flight';
+      if (makerPaused) cand.reset('paused');
+      else if (m.takerUntilMs >= 0 && m.takerReducing) cand.reset('taker_in_flight');
       else {
         this.fillInputs(m, f, nowMs);
         computeQuotes(p, this.inp, qr, null);
-        if (!qr.ok) cand.reason = qr.reason;
+        if (!qr.ok) cand.reset(qr.reason);
         else {
           nBid = qr.nBid;
           nAsk = qr.nAsk;
-          cand.reason = 'quote';
           cand.bidPaused = qr.bidPaused;
           cand.askPaused = qr.askPaused;
           cand.bidReason = qr.bidReason;
           cand.askReason = qr.askReason;
           if (p.QUEUE_OPTIMIZATION_ENABLED) {
-            const r = this.queueOptimise(m, f, nBid, nAsk);
-            nBid = r & 0xff;
-            nAsk = (r >> 8) & 0xff;
+            queueOptimise(p, this.inp, qr, nBid, nAsk, cand.queue, this.queueOut);
+            nBid = this.queueOut.nBid;
+            nAsk = this.queueOut.nAsk;
+            for (const a of cand.queue) if (a === 'yield_bid' || a === 'yield_ask') cand.pauseSide(a === 'yield_bid', 'queue_yield');
           }
           nBid = this.gate(m, true, nBid, nowMs);
           nAsk = this.gate(m, false, nAsk, nowMs);
@@ -582,18 +552,16 @@ export class StrategyCore {
         }
       }
     }
-    if (cand.reason !== 'quote') {
+    if (!cand.quoting) {
       nBid = nAsk = 0;
-      cand.bidPaused = cand.askPaused = true;
-      if (cand.bidReason === '') cand.bidReason = cand.reason;
-      if (cand.askReason === '') cand.askReason = cand.reason;
+      cand.stopAll(cand.stop);
     }
     this.maybeEmit(m, nBid, nAsk, nowMs, trigger);
   }
 
   private fillInputs(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number): void {
     const inp = this.inp;
-    const p = this.params;
+    const p = this.p;
     inp.grid = m.grid;
     inp.f = f;
     inp.positionCenti = m.localPosCenti;
@@ -602,12 +570,12 @@ export class StrategyCore {
     inp.timeToCloseMs = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
     inp.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
     inp.fundingBps = this.alphaFresh(m, nowMs) || m.alphaAtMs >= 0 ? m.fundingBps : 0;
-    inp.liquidityMoney = liquidityMoney(m, f);
+    inp.liquidityMoney = liquidityMoney(m.info, f);
   }
 
   /** Risk-gates one side of this.qr in place; returns the level count kept. */
   private gate(m: MarketState, isBid: boolean, n: number, nowMs: number): number {
-    const p = this.params;
+    const p = this.p;
     const qr = this.qr;
     const out = isBid ? this.gateBid : this.gateAsk;
     const kept = gateSide(
@@ -616,7 +584,7 @@ export class StrategyCore {
         exchangePositionCenti: m.exchPosCenti,
         localPositionCenti: m.localPosCenti,
         restingSameCenti: isBid ? m.restingBidCenti : m.restingAskCenti,
-        prevTargetCenti: isBid ? m.lastBidTotal : m.lastAskTotal,
+        prevTargetCenti: isBid ? m.last.bidTotalCenti : m.last.askTotalCenti,
         capCenti: isBid ? p.longCapCenti : p.shortCapCenti,
         positionNotionalMoney: p.positionNotionalMoney,
       },
@@ -627,13 +595,7 @@ export class StrategyCore {
     );
     const prev = isBid ? m.bidBlock : m.askBlock;
     if (out.blocked) {
-      if (isBid) {
-        this.cand.bidPaused = true;
-        this.cand.bidReason = 'risk_block';
-      } else {
-        this.cand.askPaused = true;
-        this.cand.askReason = 'risk_block';
-      }
+      this.cand.pauseSide(isBid, 'risk_block');
       if (out.reason !== prev) {
         const fields: Record<string, unknown> = {
           market: m.market,
@@ -664,130 +626,15 @@ export class StrategyCore {
     return kept;
   }
 
-  /**
-   * v2 queue optimisation on the touch levels. Returns nBid | nAsk << 8.
-   * Too deep (ahead > MAX_QUEUE_DEPTH) on a side that keeps |q| within DESIRED_INVENTORY and
-   * not against alpha: step one tick inside to be first at a new level (cancel-replace to
-   * the front), if that stays below the opposite touch. At the front (ahead <=
-   * kmm_queue_front_contracts) with OFI against us beyond kmm_toxic_ofi_contracts: yield.
-   */
-  private queueOptimise(m: MarketState, f: kmm.v1.IBookFeatures, nBid: number, nAsk: number): number {
-    const p = this.params;
-    const qr = this.qr;
-    const queue = f.queue;
-    if (!queue || queue.length === 0) return nBid | (nAsk << 8);
-    const bestBid = f.bestBid ?? 0;
-    const bestAsk = f.bestAsk ?? 0;
-    const q = m.localPosCenti;
-    const alpha = this.inp.alphaSkewTicks;
-    const ofi = f.ofi ?? 0;
-    for (let i = 0; i < queue.length; i++) {
-      const e = queue[i];
-      const isBid = e.side === BID;
-      const n = isBid ? nBid : nAsk;
-      if (n === 0) continue;
-      const prices = isBid ? qr.bidPrices : qr.askPrices;
-      if ((e.price ?? 0) !== prices[0]) continue;
-      const exAhead = Number(e.exchangeAheadCenti ?? -1);
-      const ahead = exAhead >= 0 ? exAhead : Number(e.aheadCenti ?? 0);
-      if (ahead <= p.queueFrontCenti) {
-        const toxic = isBid ? ofi <= -p.toxicOfiContracts : ofi >= p.toxicOfiContracts;
-        if (toxic && p.toxicOfiContracts > 0) {
-          if (isBid) {
-            nBid = 0;
-            this.cand.bidPaused = true;
-            this.cand.bidReason = 'queue_yield';
-          } else {
-            nAsk = 0;
-            this.cand.askPaused = true;
-            this.cand.askReason = 'queue_yield';
-          }
-          this.queueAction += isBid ? 'yield_bid;' : 'yield_ask;';
-        }
-      } else if (ahead > p.maxQueueDepthCenti) {
-        const wantsInventory = isBid ? q < p.desiredInventoryCenti : q > -p.desiredInventoryCenti;
-        const alphaOk = isBid ? alpha >= 0 : alpha <= 0;
-        if (!wantsInventory || !alphaOk) continue;
-        if (isBid) {
-          const np = gridAbove(m.grid, prices[0]);
-          const other = nAsk > 0 ? qr.askPrices[0] : bestAsk;
-          if (np > 0 && np < bestAsk && np < other) {
-            prices[0] = np;
-            this.queueAction += 'front_bid;';
-          }
-        } else {
-          const np = gridBelow(m.grid, prices[0]);
-          const other = nBid > 0 ? qr.bidPrices[0] : bestBid;
-          if (np > 0 && np > bestBid && np > other) {
-            prices[0] = np;
-            this.queueAction += 'front_ask;';
-          }
-        }
-      }
-    }
-    return nBid | (nAsk << 8);
-  }
-
-  /** Taker decisions for one market (at most one in flight). */
+  /** Taker decisions for one market (taker.ts chooseTaker; at most one in flight). */
   private takers(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number, makerPaused: boolean): void {
     if (m.takerUntilMs >= 0) return;
-    const p = this.params;
-    const bestBid = f.bestBid ?? 0;
-    const bestAsk = f.bestAsk ?? 0;
-    if (bestBid <= 0 || bestAsk <= 0 || bestBid >= bestAsk) return;
-    const qRed = conservativeReducePosition(m.exchPosCenti, m.localPosCenti);
-    const ttc = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
-    // 002 forced exit near resolution (not a v2 feature: stays on with v2 flags off)
-    if (ttc < p.forceExitMs && Math.abs(qRed) > p.forceExitMinCenti) {
-      const size = reduceSize(qRed, 0, p.orderMaxCenti);
-      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.FORCED_EXIT, true, bestBid, bestAsk, nowMs, { trigger: 'force_exit_hours', time_to_close_ms: ttc, position: qRed / CENTI });
-    }
-    // 002 check_exit: |net| above rebalance_threshold -> exit the whole position
-    if (p.rebalanceCenti > 0 && Math.abs(qRed) > p.rebalanceCenti) {
-      const size = reduceSize(qRed, 0, p.orderMaxCenti);
-      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.FORCED_EXIT, true, bestBid, bestAsk, nowMs, { trigger: 'rebalance_threshold', position: qRed / CENTI, rebalance_threshold: p.rebalance_threshold });
-    }
-    if (!p.IMPULSE_CONTROL_ENABLED) return;
-    // hard inventory breach: |q| > Q_critical -> Q_target
-    const bsz = breachSize(qRed, p.qCriticalCenti, p.qTargetCenti, p.orderMaxCenti);
-    if (bsz > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, bsz, kmm.v1.TakerReason.INVENTORY_BREACH, true, bestBid, bestAsk, nowMs, { position: qRed / CENTI, q_critical: p.Q_critical, q_target: p.Q_target });
-    // toxicity spike: alpha moved against the position -> close all
-    if (this.alphaFresh(m, nowMs) && toxicitySpike(qRed, m.alphaRef, m.alphaFair, p.toxicityPrice)) {
-      const size = reduceSize(qRed, 0, p.orderMaxCenti);
-      if (size > 0) return this.emitTaker(m, qRed > 0 ? ASK : BID, size, kmm.v1.TakerReason.TOXICITY, true, bestBid, bestAsk, nowMs, { position: qRed / CENTI, alpha_ref: m.alphaRef, alpha_now: m.alphaFair });
-    }
-    // bailout: holding costs more than crossing
-    if (qRed !== 0) {
-      this.fillInputs(m, f, nowMs);
-      const mid = f.mid && f.mid > 0 ? f.mid : (bestBid + bestAsk) / 2;
-      const sigma = sigmaCentsPerSqrtS(p, f, mid);
-      const tauS = Math.min(horizonS(p, ttc), p.kmm_bailout_horizon_s);
-      const fair = mid + this.inp.alphaSkewTicks * m.grid.tickAt(mid);
-      const kPrice = p.risk_aversion * sigma * sigma * tauS * CENTI;
-      const sz = bailout({ qCenti: qRed, fair, bestBid, bestAsk, kPrice, fees: m.fees, maxCenti: p.orderMaxCenti }, this.bo);
-      if (sz > 0) {
-        return this.emitTaker(m, qRed > 0 ? ASK : BID, sz, kmm.v1.TakerReason.BAILOUT, true, bestBid, bestAsk, nowMs, {
-          position: qRed / CENTI, cross_cost: this.bo.crossCost, q_star: this.bo.qStarContracts, hold_cost_money: this.bo.holdCostMoney,
-        });
-      }
-    }
-    // arbitrage: external oracle beyond the touch + spread + fees (risk-increasing: capped)
-    if (!makerPaused && this.alphaFresh(m, nowMs)) {
-      const base = Math.min(p.quoteSizeCenti, p.orderMaxCenti);
-      const dir = arbitrageDirection(m.alphaFair, bestBid, bestAsk, m.fees, base, p.arbMinEdgePrice);
-      if (dir !== 0) {
-        const isBuy = dir > 0;
-        const touchCenti = Number(isBuy ? f.bestAskCenti ?? 0 : f.bestBidCenti ?? 0);
-        const pos = isBuy ? Math.max(m.exchPosCenti, m.localPosCenti) : Math.min(m.exchPosCenti, m.localPosCenti);
-        const dirPos = isBuy ? pos : -pos;
-        const resting = isBuy ? m.restingBidCenti : m.restingAskCenti;
-        const cap = isBuy ? p.longCapCenti : p.shortCapCenti;
-        const room = cap - dirPos - resting;
-        let size = Math.min(base, touchCenti > 0 ? touchCenti : base, room);
-        size = Math.floor(size / CENTI) * CENTI;
-        if (size > 0) return this.emitTaker(m, isBuy ? BID : ASK, size, kmm.v1.TakerReason.ARBITRAGE, false, bestBid, bestAsk, nowMs, { oracle: m.alphaFair, best_bid: bestBid, best_ask: bestAsk });
-      }
-    }
+    const ctx = this.takerCtx;
+    ctx.alphaFresh = this.alphaFresh(m, nowMs);
+    ctx.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
+    ctx.makerPaused = makerPaused;
+    const t = chooseTaker(this.p, m, f, nowMs, ctx, this.bo);
+    if (t !== null) this.emitTaker(m, t.side, t.sizeCenti, t.reason, t.reduceOnly, f.bestBid ?? 0, f.bestAsk ?? 0, nowMs, t.why);
   }
 
   private emitTaker(
@@ -801,7 +648,7 @@ export class StrategyCore {
     nowMs: number,
     why: Record<string, unknown>,
   ): void {
-    const limit = takerLimit(m.grid, side, bestBid, bestAsk, this.params.takerSlippagePrice);
+    const limit = takerLimit(m.grid, side, bestBid, bestAsk, this.p.takerSlippagePrice);
     if (limit <= 0) return;
     const id = this.nextDecisionId++;
     this.fx.takers.push({
@@ -814,7 +661,7 @@ export class StrategyCore {
       reduceOnly,
       decisionId: id,
     });
-    m.takerUntilMs = nowMs + this.params.kmm_taker_cooldown_ms;
+    m.takerUntilMs = nowMs + this.p.kmm_taker_cooldown_ms;
     m.takerPosAtCenti = m.exchPosCenti;
     m.takerReducing = reduceOnly;
     this.ops('taker_intent', m.market, reason === kmm.v1.TakerReason.ARBITRAGE ? 'info' : 'warn', {
@@ -842,7 +689,7 @@ export class StrategyCore {
         this.ops('flatten_no_book', t, 'error', { position: q / CENTI });
         continue;
       }
-      const size = reduceSize(q, 0, this.params.orderMaxCenti);
+      const size = reduceSize(q, 0, this.p.orderMaxCenti);
       if (size > 0) {
         m.takerUntilMs = -1;
         this.emitTaker(m, q > 0 ? ASK : BID, size, kmm.v1.TakerReason.FLATTEN, true, bb, ba, nowMs, { position: q / CENTI, operator_reason: why });
@@ -870,12 +717,12 @@ export class StrategyCore {
       this.ops('config_update_rejected', '', 'warn', { error: 'not live-safe', keys: notLive });
       return;
     }
-    const r = validateLiveChange(this.params.source, rec, 'control');
+    const r = validateLiveChange(this.p.source, rec, 'control');
     if (!r.ok) {
       this.ops('config_update_rejected', '', 'warn', { error: r.errors.map((e) => e.message).join('; ') });
       return;
     }
-    this.params = strategyParamsOf(r.values);
+    this.p = strategyParamsOf(r.values);
     this.ops('config_updated', '', 'info', { keys: r.changes.map((c) => c.key) });
     this.decideAll(nowMs, 'config');
   }
@@ -884,16 +731,16 @@ export class StrategyCore {
     this.startupChecked = true;
     const pos: Array<[string, number]> = [];
     for (const m of this.markets.values()) if (m.haveExchPos) pos.push([m.market, m.exchPosCenti]);
-    const br = startupBreaches(pos, this.params.longCapCenti, this.params.shortCapCenti);
+    const br = startupBreaches(pos, this.p.longCapCenti, this.p.shortCapCenti);
     if (br.length > 0) {
       this.readOnly = true;
       this.breached = br;
       this.ops('startup_position_cap_breach', '', 'error', {
         status: 'TRADING_DISABLED',
         reason: 'Already holding positions over max_pos cap at startup',
-        max_pos: this.params.MM_MAX_POS,
-        max_long_pos: this.params.longCapCenti / CENTI,
-        max_short_pos: this.params.shortCapCenti / CENTI,
+        max_pos: this.p.MM_MAX_POS,
+        max_long_pos: this.p.longCapCenti / CENTI,
+        max_short_pos: this.p.shortCapCenti / CENTI,
         breached_markets: br,
         action_required: 'Manually review positions and acknowledge (./kmm ack-breach or the dashboard) to re-enable trading',
       });
@@ -903,158 +750,37 @@ export class StrategyCore {
     }
   }
 
-  /** 002 market selection: eligible markets by 24h volume, up to max_markets; held markets stay. */
+  /** 002 market selection (selection.ts); tells ingest what to add and remove. */
   private select(nowMs: number): void {
     this.lastSelectionMs = nowMs;
-    const p = this.params;
-    const eligible: MarketState[] = [];
-    let notActive = 0;
-    let tooFar = 0;
-    let thin = 0;
-    let quiet = 0;
-    for (const m of this.markets.values()) {
-      if (!this.tradable(m) || (m.closeTimeMs > 0 && m.closeTimeMs <= nowMs)) {
-        notActive++;
-        continue;
-      }
-      if (p.maxTimeToResolutionMs > 0 && (m.closeTimeMs <= 0 || m.closeTimeMs - nowMs > p.maxTimeToResolutionMs)) {
-        tooFar++;
-        continue;
-      }
-      // unknown liquidity (venue reports 0 and no book seen yet) passes: otherwise nothing would
-      // ever be subscribed long enough to be measured
-      const liq = liquidityMoney(m, m.features);
-      if (p.minLiquidityMoney > 0 && liq > 0 && liq < p.minLiquidityMoney) {
-        thin++;
-        continue;
-      }
-      if (p.minVolumeCenti > 0 && volume24hCenti(m.info) < p.minVolumeCenti) {
-        quiet++;
-        continue;
-      }
-      eligible.push(m);
-    }
-    const empty = eligible.length === 0 && this.markets.size > 0;
+    const sel = selectMarkets(this.markets, this.subscribed, this.p, nowMs);
+    const empty = sel.counts.eligible === 0 && this.markets.size > 0;
     if (empty && !this.selectionEmptyWarned) {
-      this.ops('market_selection_empty', '', 'warn', { markets: this.markets.size, not_active: notActive, beyond_max_time_to_resolution: tooFar, below_min_liquidity: thin, below_min_volume: quiet });
+      const c = sel.counts;
+      this.ops('market_selection_empty', '', 'warn', { markets: this.markets.size, not_active: c.notActive, beyond_max_time_to_resolution: c.beyondMaxTimeToResolution, below_min_liquidity: c.belowMinLiquidity, below_min_volume: c.belowMinVolume });
     }
     this.selectionEmptyWarned = empty;
-    eligible.sort((a, b) => {
-      const va = volume24hCenti(a.info);
-      const vb = volume24hCenti(b.info);
-      if (va !== vb) return vb - va;
-      return a.market < b.market ? -1 : a.market > b.market ? 1 : 0;
-    });
-    const chosen = new Set<string>();
-    const limit = Math.floor(p.max_markets);
-    for (let i = 0; i < eligible.length && chosen.size < limit; i++) chosen.add(eligible[i].market);
-    // never abandon a market we hold: it must stay watched to be worked off
-    for (const m of this.markets.values()) if (m.localPosCenti !== 0 || m.exchPosCenti !== 0) chosen.add(m.market);
-    const added: kmm.v1.IMarketInfo[] = [];
-    const removed: string[] = [];
-    for (const m of this.markets.values()) {
-      const want = chosen.has(m.market);
-      m.selected = want;
-      if (want && !this.subscribed.has(m.market)) {
-        this.subscribed.add(m.market);
-        added.push(m.info);
-      } else if (!want && this.subscribed.has(m.market)) {
-        this.subscribed.delete(m.market);
-        removed.push(m.market);
-      }
-    }
+    for (const m of this.markets.values()) m.selected = sel.chosen.has(m.market);
+    for (const info of sel.added) this.subscribed.add(info.market as string);
+    for (const t of sel.removed) this.subscribed.delete(t);
+    const { added, removed } = sel;
     if (added.length > 0) this.fx.controls.push({ peer: 'ingest', control: { kind: kmm.v1.ControlKind.ADD_MARKETS, markets: added.map((i) => i.market as string), json: JSON.stringify(added), reason: 'market_selection' } });
     if (removed.length > 0) this.fx.controls.push({ peer: 'ingest', control: { kind: kmm.v1.ControlKind.REMOVE_MARKETS, markets: removed, reason: 'market_selection' } });
     if (added.length > 0 || removed.length > 0) {
-      this.ops('market_selection', '', 'info', { selected: [...chosen].sort(), added: added.map((i) => i.market), removed, max_markets: limit });
+      this.ops('market_selection', '', 'info', { selected: [...sel.chosen].sort(), added: added.map((i) => i.market), removed, max_markets: sel.limit });
     }
   }
 
-  /** Compares the candidate (this.qr arrays, counts) with the last emitted target; emits if needed. */
+  /** Emits the candidate (this.cand, this.qr levels) if emission.ts says so; journals it. */
   private maybeEmit(m: MarketState, nBid: number, nAsk: number, nowMs: number, trigger: string): void {
-    const p = this.params;
-    const qr = this.qr;
-    const cand = this.cand;
-    const f = m.features;
-    let same = m.emitted && cand.reason === m.lastReason && nBid === m.lastNBid && nAsk === m.lastNAsk && cand.bidPaused === m.lastBidPaused && cand.askPaused === m.lastAskPaused;
-    if (same) {
-      for (let i = 0; i < nBid && same; i++) same = qr.bidPrices[i] === m.lastBidPrices[i] && qr.bidSizes[i] === m.lastBidSizes[i];
-      for (let i = 0; i < nAsk && same; i++) same = qr.askPrices[i] === m.lastAskPrices[i] && qr.askSizes[i] === m.lastAskSizes[i];
-    }
-    const quoting = nBid + nAsk > 0;
-    let refresh = false;
-    if (same) {
-      if (!quoting || p.maxQuoteAgeMs <= 0 || nowMs - m.lastEmitMs < p.maxQuoteAgeMs) return;
-      refresh = true;
-    } else if (m.emitted) {
-      // throttle non-urgent changes to MM_QUOTE_REFRESH_MS
-      let bidTotal = 0;
-      let askTotal = 0;
-      for (let i = 0; i < nBid; i++) bidTotal += qr.bidSizes[i];
-      for (let i = 0; i < nAsk; i++) askTotal += qr.askSizes[i];
-      const bb = f?.bestBid ?? 0;
-      const ba = f?.bestAsk ?? 0;
-      const mid = qr.mid;
-      const urgent =
-        bidTotal < m.lastBidTotal ||
-        askTotal < m.lastAskTotal ||
-        (cand.bidPaused && !m.lastBidPaused) ||
-        (cand.askPaused && !m.lastAskPaused) ||
-        !quoting ||
-        (m.lastNBid > 0 && ba > 0 && m.lastBidPrices[0] >= ba) ||
-        (m.lastNAsk > 0 && bb > 0 && m.lastAskPrices[0] <= bb) ||
-        (p.requoteMovePrice > 0 && mid > 0 && m.lastEmitMid > 0 && Math.abs(mid - m.lastEmitMid) >= p.requoteMovePrice) ||
-        m.lastReason !== 'quote';
-      if (!urgent && nowMs - m.lastEmitMs < p.MM_QUOTE_REFRESH_MS) return;
-    }
-    // emit
-    const id = this.nextDecisionId++;
-    const levels: kmm.v1.IQuoteLevel[] = [];
-    const fair = qr.reservation;
-    const midNow = qr.mid > 0 ? qr.mid : 1;
-    let bidTotal = 0;
-    let askTotal = 0;
-    for (let i = 0; i < nBid; i++) {
-      levels.push({ side: BID, level: i, price: qr.bidPrices[i], countCenti: qr.bidSizes[i], expectedEdgeBpsMilli: Math.round(((fair - qr.bidPrices[i]) / midNow) * 1e7) });
-      m.lastBidPrices[i] = qr.bidPrices[i];
-      m.lastBidSizes[i] = qr.bidSizes[i];
-      bidTotal += qr.bidSizes[i];
-    }
-    for (let i = 0; i < nAsk; i++) {
-      levels.push({ side: ASK, level: i, price: qr.askPrices[i], countCenti: qr.askSizes[i], expectedEdgeBpsMilli: Math.round(((qr.askPrices[i] - fair) / midNow) * 1e7) });
-      m.lastAskPrices[i] = qr.askPrices[i];
-      m.lastAskSizes[i] = qr.askSizes[i];
-      askTotal += qr.askSizes[i];
-    }
-    let reason = cand.reason;
-    if (reason === 'quote') {
-      if (cand.bidPaused) reason += `;bid:${cand.bidReason}`;
-      if (cand.askPaused) reason += `;ask:${cand.askReason}`;
-      if (this.queueAction !== '') reason += `;queue:${this.queueAction}`;
-      if (refresh) reason += ';quote_age_refresh';
-    }
-    const target: kmm.v1.ITargetQuotes = {
-      market: m.market,
-      levels,
-      bidPaused: cand.bidPaused,
-      askPaused: cand.askPaused,
-      reason,
-      fairValue: quoting ? fair : 0,
-      decisionId: id,
-      bestBid: f?.bestBid ?? 0,
-      bestAsk: f?.bestAsk ?? 0,
-    };
+    const p = this.p;
+    const bestBid = m.features?.bestBid ?? 0;
+    const bestAsk = m.features?.bestAsk ?? 0;
+    const action = emitAction(m.last, this.cand, this.qr, nBid, nAsk, bestBid, bestAsk, p, nowMs);
+    if (action === 'hold') return;
+    const target = buildTarget(m.market, this.cand, this.qr, nBid, nAsk, action === 'refresh', this.nextDecisionId++, bestBid, bestAsk);
     this.fx.targets.push(target);
-    m.emitted = true;
-    m.lastEmitMs = nowMs;
-    m.lastEmitMid = qr.mid;
-    m.lastReason = cand.reason;
-    m.lastNBid = nBid;
-    m.lastNAsk = nAsk;
-    m.lastBidPaused = cand.bidPaused;
-    m.lastAskPaused = cand.askPaused;
-    m.lastBidTotal = bidTotal;
-    m.lastAskTotal = askTotal;
+    recordEmitted(m.last, this.cand, this.qr, nBid, nAsk, nowMs);
     if (p.MM_JOURNAL_REPRICE_DECISIONS) this.journal(m, target, nowMs, trigger);
   }
 
@@ -1062,51 +788,28 @@ export class StrategyCore {
   private journal(m: MarketState, target: kmm.v1.ITargetQuotes, nowMs: number, trigger: string): void {
     const steps: Trace = [];
     const f = m.features;
-    if (target.reason !== undefined && !String(target.reason).startsWith('quote')) steps.push(['stop', target.reason]);
+    if (!this.cand.quoting) steps.push(['stop', this.cand.stop]);
     else if (f) {
       this.fillInputs(m, f, nowMs);
-      computeQuotes(this.params, this.inp, this.qrTrace, steps);
+      computeQuotes(this.p, this.inp, this.qrTrace, steps);
     }
-    const rec: Record<string, unknown> = {
-      decision_id: target.decisionId,
-      market: m.market,
-      ts_ms: nowMs,
-      trigger,
-      exchange_position: m.exchPosCenti / CENTI,
-      local_position: m.localPosCenti / CENTI,
-      resting_bid: m.restingBidCenti / CENTI,
-      resting_ask: m.restingAskCenti / CENTI,
-      steps: steps.map(([step, value]) => ({ step, value })),
-      risk: {
-        bid: this.gateBid.reason || (this.gateBid.allowedCenti < this.gateBid.intendedCenti ? `clipped to ${this.gateBid.allowedCenti / CENTI}` : ''),
-        ask: this.gateAsk.reason || (this.gateAsk.allowedCenti < this.gateAsk.intendedCenti ? `clipped to ${this.gateAsk.allowedCenti / CENTI}` : ''),
-      },
-      queue: this.queueAction,
-      target: {
-        reason: target.reason,
-        bid_paused: target.bidPaused,
-        ask_paused: target.askPaused,
-        levels: (target.levels ?? []).map((l) => [l.side === BID ? 'BID' : 'ASK', l.price, Number(l.countCenti) / CENTI]),
-        fair_value: target.fairValue,
-      },
-    };
-    this.fx.journal.push(rec);
+    this.fx.journal.push(
+      decisionRecord(
+        {
+          market: m.market,
+          nowMs,
+          trigger,
+          exchPosCenti: m.exchPosCenti,
+          localPosCenti: m.localPosCenti,
+          restingBidCenti: m.restingBidCenti,
+          restingAskCenti: m.restingAskCenti,
+          steps,
+          gateBid: this.gateBid,
+          gateAsk: this.gateAsk,
+          queue: this.cand.queue,
+        },
+        target,
+      ),
+    );
   }
-}
-
-/** Resting notional near the top (1/10,000 $): the larger of the venue's figure and our book's. */
-function liquidityMoney(m: MarketState, f: kmm.v1.IBookFeatures | null): number {
-  let book = 0;
-  if (f) {
-    const bids = f.bidsTop;
-    const asks = f.asksTop;
-    if (bids) for (let i = 0; i < bids.length; i++) book += ((bids[i].price ?? 0) * Number(bids[i].countCenti ?? 0)) / CENTI;
-    if (asks) for (let i = 0; i < asks.length; i++) book += ((PRICE_ONE - (asks[i].price ?? 0)) * Number(asks[i].countCenti ?? 0)) / CENTI;
-  }
-  return Math.max(Number(m.info.liquidityMoney ?? 0), book);
-}
-
-/** 24h volume (centi). */
-function volume24hCenti(info: kmm.v1.IMarketInfo): number {
-  return Number(info.volumeDayCenti ?? 0);
 }

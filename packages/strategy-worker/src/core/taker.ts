@@ -14,9 +14,15 @@
  * c per contract = distance from fair value to the touch + Kalshi's rounded taker fee per
  * contract. Holding beats crossing below q* = c / (gamma sigma^2 tau); above it we sell the
  * excess |q| - q*, the point where the marginal holding cost equals the crossing cost.
+ *
+ * chooseTaker applies the rules in priority order (the first that fires wins): 002 forced
+ * exit near resolution, 002 rebalance exit, then with IMPULSE_CONTROL_ENABLED the inventory
+ * breach, toxicity, bailout and (risk-increasing, capped, not while makers are paused)
+ * arbitrage.
  */
-import { orderFeeCents, type FeeParams, type PriceGrid } from '@kmm/shared';
-import { PRICE_ONE } from './pricing.js';
+import { kmm, orderFeeCents, type FeeParams, type PriceGrid } from '@kmm/shared';
+import type { StrategyParams } from './params.js';
+import { horizonS, PRICE_ONE, sigmaCentsPerSqrtS } from './pricing.js';
 
 const CENTI = 100;
 
@@ -127,3 +133,100 @@ export function toxicitySpike(qCenti: number, alphaRef: number, alphaNow: number
 }
 
 export { PRICE_ONE };
+
+/** What chooseTaker reads of one market (StrategyCore's per-market state satisfies it). */
+export interface TakerMarket {
+  readonly exchPosCenti: number;
+  readonly localPosCenti: number;
+  readonly restingBidCenti: number;
+  readonly restingAskCenti: number;
+  /** 0 = unknown */
+  readonly closeTimeMs: number;
+  /** external fair value when the position was opened (0 = none) */
+  readonly alphaRef: number;
+  /** latest external fair value (0 = none) */
+  readonly alphaFair: number;
+  readonly fees: FeeParams;
+  readonly grid: PriceGrid;
+}
+
+/** The market's alpha and pause state at decision time. */
+export interface TakerContext {
+  /** an external fair value no older than kmm_alpha_max_age_ms */
+  alphaFresh: boolean;
+  /** the external skew in ticks (0 without a fresh value) */
+  alphaSkewTicks: number;
+  /** operator pause: risk-reducing takers still run, arbitrage does not */
+  makerPaused: boolean;
+}
+
+/** One taker to send: side, size, why (the ops event's fields). */
+export interface TakerChoice {
+  side: number;
+  sizeCenti: number;
+  reason: kmm.v1.TakerReason;
+  reduceOnly: boolean;
+  why: Record<string, unknown>;
+}
+
+/**
+ * The taker for one market, or null. Needs a valid, uncrossed touch; `bo` is scratch for the
+ * bailout numbers (read them for the ops event). No in-flight check: the caller keeps one
+ * taker in flight per market.
+ */
+export function chooseTaker(p: StrategyParams, m: TakerMarket, f: kmm.v1.IBookFeatures, nowMs: number, ctx: TakerContext, bo: BailoutResult): TakerChoice | null {
+  const bestBid = f.bestBid ?? 0;
+  const bestAsk = f.bestAsk ?? 0;
+  if (bestBid <= 0 || bestAsk <= 0 || bestBid >= bestAsk) return null;
+  const qRed = conservativeReducePosition(m.exchPosCenti, m.localPosCenti);
+  const exitSide = qRed > 0 ? ASK : BID;
+  const ttc = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
+  const reduce = (sizeCenti: number, reason: kmm.v1.TakerReason, why: Record<string, unknown>): TakerChoice => ({ side: exitSide, sizeCenti, reason, reduceOnly: true, why });
+  // 002 forced exit near resolution (not a v2 feature: stays on with v2 flags off)
+  if (ttc < p.forceExitMs && Math.abs(qRed) > p.forceExitMinCenti) {
+    const size = reduceSize(qRed, 0, p.orderMaxCenti);
+    if (size > 0) return reduce(size, kmm.v1.TakerReason.FORCED_EXIT, { trigger: 'force_exit_hours', time_to_close_ms: ttc, position: qRed / CENTI });
+  }
+  // 002 check_exit: |net| above rebalance_threshold -> exit the whole position
+  if (p.rebalanceCenti > 0 && Math.abs(qRed) > p.rebalanceCenti) {
+    const size = reduceSize(qRed, 0, p.orderMaxCenti);
+    if (size > 0) return reduce(size, kmm.v1.TakerReason.FORCED_EXIT, { trigger: 'rebalance_threshold', position: qRed / CENTI, rebalance_threshold: p.rebalance_threshold });
+  }
+  if (!p.IMPULSE_CONTROL_ENABLED) return null;
+  // hard inventory breach: |q| > Q_critical -> Q_target
+  const bsz = breachSize(qRed, p.qCriticalCenti, p.qTargetCenti, p.orderMaxCenti);
+  if (bsz > 0) return reduce(bsz, kmm.v1.TakerReason.INVENTORY_BREACH, { position: qRed / CENTI, q_critical: p.Q_critical, q_target: p.Q_target });
+  // toxicity spike: alpha moved against the position -> close all
+  if (ctx.alphaFresh && toxicitySpike(qRed, m.alphaRef, m.alphaFair, p.toxicityPrice)) {
+    const size = reduceSize(qRed, 0, p.orderMaxCenti);
+    if (size > 0) return reduce(size, kmm.v1.TakerReason.TOXICITY, { position: qRed / CENTI, alpha_ref: m.alphaRef, alpha_now: m.alphaFair });
+  }
+  // bailout: holding costs more than crossing
+  if (qRed !== 0) {
+    const mid = f.mid && f.mid > 0 ? f.mid : (bestBid + bestAsk) / 2;
+    const sigma = sigmaCentsPerSqrtS(p, f, mid);
+    const tauS = Math.min(horizonS(p, ttc), p.kmm_bailout_horizon_s);
+    const fair = mid + ctx.alphaSkewTicks * m.grid.tickAt(mid);
+    const kPrice = p.risk_aversion * sigma * sigma * tauS * CENTI;
+    const sz = bailout({ qCenti: qRed, fair, bestBid, bestAsk, kPrice, fees: m.fees, maxCenti: p.orderMaxCenti }, bo);
+    if (sz > 0) return reduce(sz, kmm.v1.TakerReason.BAILOUT, { position: qRed / CENTI, cross_cost: bo.crossCost, q_star: bo.qStarContracts, hold_cost_money: bo.holdCostMoney });
+  }
+  // arbitrage: external oracle beyond the touch + spread + fees (risk-increasing: capped)
+  if (!ctx.makerPaused && ctx.alphaFresh) {
+    const base = Math.min(p.quoteSizeCenti, p.orderMaxCenti);
+    const dir = arbitrageDirection(m.alphaFair, bestBid, bestAsk, m.fees, base, p.arbMinEdgePrice);
+    if (dir !== 0) {
+      const isBuy = dir > 0;
+      const touchCenti = Number(isBuy ? f.bestAskCenti ?? 0 : f.bestBidCenti ?? 0);
+      const pos = isBuy ? Math.max(m.exchPosCenti, m.localPosCenti) : Math.min(m.exchPosCenti, m.localPosCenti);
+      const dirPos = isBuy ? pos : -pos;
+      const resting = isBuy ? m.restingBidCenti : m.restingAskCenti;
+      const cap = isBuy ? p.longCapCenti : p.shortCapCenti;
+      const room = cap - dirPos - resting;
+      let size = Math.min(base, touchCenti > 0 ? touchCenti : base, room);
+      size = Math.floor(size / CENTI) * CENTI;
+      if (size > 0) return { side: isBuy ? BID : ASK, sizeCenti: size, reason: kmm.v1.TakerReason.ARBITRAGE, reduceOnly: false, why: { oracle: m.alphaFair, best_bid: bestBid, best_ask: bestAsk } };
+    }
+  }
+  return null;
+}
