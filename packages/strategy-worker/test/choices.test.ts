@@ -1,7 +1,7 @@
 /** chooseTaker (taker.ts) and queueOptimise (pricing.ts) as functions, worked by hand. */
 import { describe, expect, it } from 'vitest';
-import { kmm, PriceGrid } from '@kmm/shared';
-import { chooseTaker, paramsFromConfig, queueOptimise, QuoteResult, type BailoutResult, type QueueAction, type QueueParams, type QuoteInputs, type TakerContext, type TakerMarket } from '../src/index.js';
+import { kmm, PriceGrid, resolveConfig } from '@kmm/shared';
+import { chooseTaker, strategyParamsOf, queueOptimise, QuoteResult, type BailoutResult, type QueueAction, type QueueParams, type QuoteInputs, type TakerContext, type TakerMarket } from '../src/index.js';
 import { features, HOUR, NEUTRAL, T0 } from './helpers.js';
 
 const CENT_GRID = new PriceGrid();
@@ -15,7 +15,7 @@ const bo = (): BailoutResult => ({ sizeCenti: 0, crossCost: 0, qStarContracts: 0
 
 describe('chooseTaker', () => {
   it('002 forced exit: +15 YES, 2 h to close, force_exit_hours 12 -> sell 15 at the bid, reduce-only', () => {
-    const p = paramsFromConfig({ ...NEUTRAL, force_exit_hours: 12 });
+    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12 }));
     const m = market({ exchPosCenti: 1500, localPosCenti: 1500, closeTimeMs: T0 + 2 * HOUR });
     expect(chooseTaker(p, m, features('M', 5490, 5510), T0, idle, bo())).toEqual({
       side: kmm.v1.BookSide.ASK,
@@ -34,14 +34,14 @@ describe('chooseTaker', () => {
   it('v2 inventory breach: +25 with Q_critical 20, Q_target 10 -> sell 15 (only with IMPULSE_CONTROL_ENABLED)', () => {
     const cfg = { ...NEUTRAL, Q_critical: 20, Q_target: 10 };
     const m = market({ exchPosCenti: 2500, localPosCenti: 2500 });
-    const on = chooseTaker(paramsFromConfig({ ...cfg, IMPULSE_CONTROL_ENABLED: true }), m, features('M', 4900, 5100), T0, idle, bo());
+    const on = chooseTaker(strategyParamsOf(resolveConfig({ ...cfg, IMPULSE_CONTROL_ENABLED: true })), m, features('M', 4900, 5100), T0, idle, bo());
     expect(on).toMatchObject({ side: kmm.v1.BookSide.ASK, sizeCenti: 1500, reason: TR.INVENTORY_BREACH, reduceOnly: true });
-    expect(chooseTaker(paramsFromConfig(cfg), m, features('M', 4900, 5100), T0, idle, bo())).toBeNull();
+    expect(chooseTaker(strategyParamsOf(resolveConfig(cfg)), m, features('M', 4900, 5100), T0, idle, bo())).toBeNull();
   });
 
   it('arbitrage: oracle 0.60 vs ask 0.51 + spread 0.02 + fee < 0.02/contract beats the 1c minimum -> buy 10, capped by room', () => {
     // Q_critical above the cap so the breach rule (which comes first) stays quiet
-    const p = paramsFromConfig({ ...NEUTRAL, IMPULSE_CONTROL_ENABLED: true, quote_size: 10, Q_critical: 5000, Q_target: 5000 });
+    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, IMPULSE_CONTROL_ENABLED: true, quote_size: 10, Q_critical: 5000, Q_target: 4000 }));
     const fresh: TakerContext = { alphaFresh: true, alphaSkewTicks: 0, makerPaused: false };
     const f = features('M', 4900, 5100);
     expect(chooseTaker(p, market({ alphaFair: 6000 }), f, T0, fresh, bo())).toEqual({
