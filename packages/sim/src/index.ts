@@ -3,7 +3,6 @@
  * seeded synthetic flow + fault injection). Public API for the app, tests and benchmarks.
  */
 export { startSim, DEMO_USER, type SimOptions, type SimHandle, type SimRecords, type SimFaults } from './server/sim.js';
-export { runSimCli } from './server/cli.js';
 export { startSimThread, type SimThreadHandle } from './server/thread.js';
 export { defaultFaults, checkFaults, type FaultConfig } from './server/faults.js';
 export { TIERS, ENDPOINT_COSTS, RateLimiter } from './server/ratelimit.js';

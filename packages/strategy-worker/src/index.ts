@@ -1,60 +1,6 @@
 /**
- * @kmm/strategy-worker: the strategy actor. The pure core (pricing, KMM-v2 takers and queue
- * logic, risk gates) is exported for tests, backtests and benchmarks; the worker entry is
- * `@kmm/strategy-worker/shell` (src/shell/main.ts).
+ * @kmm/strategy-worker: the strategy actor. The worker entry is `@kmm/strategy-worker/shell`
+ * (src/shell/main.ts); the pure core (pricing, KMM-v2 takers and queue logic, risk gates) is
+ * `./core` (re-exported here for the app, tests and benchmarks).
  */
-export {
-  StrategyCore,
-  MARKETS_MAX,
-  type Effects,
-  type OpsEventOut,
-  type OpsLevel,
-  type ControlOut,
-  type ExternalValue,
-  type StrategyCoreOptions,
-} from './core/strategy.js';
-export {
-  paramsFromConfig,
-  parseParams,
-  defaultConfigRecord,
-  STRATEGY_KEYS,
-  LIVE_SAFE_KEYS,
-  PRESETS,
-  ConfigError,
-  type StrategyParams,
-  type StrategyKey,
-  type ParseResult,
-} from './core/params.js';
-export {
-  computeQuotes,
-  inventorySkewBps,
-  stoikovShift,
-  stoikovSpread,
-  sigmaCentsPerSqrtS,
-  horizonS,
-  perTenAdjustment,
-  reservationPrice,
-  classifyRegime,
-  gridAbove,
-  gridBelow,
-  QuoteResult,
-  PRICE_ONE,
-  type QuoteInputs,
-  type PricingParams,
-  type Regime,
-  type Trace,
-} from './core/pricing.js';
-export { gateSide, startupBreaches, notionalCapCenti, type SideGateInput, type SideGateResult, type BreachedMarket } from './core/risk.js';
-export {
-  breachSize,
-  bailout,
-  reduceSize,
-  takerLimit,
-  arbitrageDirection,
-  toxicitySpike,
-  takerFeePerContract,
-  conservativeReducePosition,
-  type BailoutInput,
-  type BailoutResult,
-} from './core/taker.js';
-export { parseExternalFairValues, type FeedParseResult } from './core/feed.js';
+export * from './core/index.js';

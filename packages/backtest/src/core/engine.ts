@@ -19,10 +19,10 @@
  * Limits: EVENTS_PENDING_MAX pending events (an assertion: more means a feedback loop).
  */
 import { kmm, SimClock, SeededRng, type EnvelopeBody } from '@kmm/shared';
-import { IngestCore, ingestParamsFrom, type Frame, type IngestSink } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsFrom, type BookSink } from '@kmm/book-worker';
-import { StrategyCore, parseParams, type Effects as StrategyEffects } from '@kmm/strategy-worker';
-import { ExecCore, execParamsFrom, type CommandResult, type Effects as ExecEffects, type ExecCommand, type JournalRecord, type TapeRow, type ReadRequest } from '@kmm/exec-worker';
+import { IngestCore, ingestParamsFrom, type Frame, type IngestSink } from '@kmm/ingest-worker/core';
+import { BookShardCore, bookParamsFrom, type BookSink } from '@kmm/book-worker/core';
+import { StrategyCore, parseParams, type Effects as StrategyEffects } from '@kmm/strategy-worker/core';
+import { ExecCore, execParamsFrom, type CommandResult, type Effects as ExecEffects, type ExecCommand, type JournalRecord, type TapeRow, type ReadRequest } from '@kmm/exec-worker/core';
 import { SimVenue, type VenueFill, type VenueResult, type OrderSummary } from './venue.js';
 import type { QueueModel } from './queue-models.js';
 
