@@ -13,7 +13,7 @@ import { closeSync, mkdirSync, openSync, readSync, writeFileSync, createWriteStr
 import { join, resolve } from 'node:path';
 import { kmm, loadConfig, cliFromAssignments, formatMoney, formatCount } from '@kmm/shared';
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
-import { Journal, Tape } from '@kmm/exec-worker';
+import type { Journal, Tape } from '@kmm/exec-worker';
 import { BacktestEngine, type EquityPoint } from '../core/engine.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 
@@ -198,6 +198,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   }
   const clockRef: { wall: () => number } = { wall: () => 0 };
   if (runDir) {
+    // Loaded only when writing a run folder: sweep workers (out null) then load no exec shell code.
+    const { Journal, Tape } = await import('@kmm/exec-worker');
     w = {
       journal: new Journal(join(runDir, 'journal.jsonl'), { flushEveryMs: 0, fsyncEveryMs: 0, flushRecords: 4096, wallMs: () => clockRef.wall() }),
       tape: new Tape(join(runDir, 'tape.csv'), () => clockRef.wall()),
