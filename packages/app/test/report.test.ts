@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeRun, generateReport, readRunFolder, runReportCli, writeSyntheticRun, RUN_FILES } from '../src/report/index.js';
+import { analyzeRun, generateReport, readRunFolder, writeSyntheticRun, RUN_FILES } from '../src/report/index.js';
+import { runCli } from '../src/cli/program.js';
 import type { FillRecord, RunData } from '../src/report/index.js';
 
 const tmp = (tag: string): string => mkdtempSync(join(tmpdir(), `kmm-report-${tag}-`));
@@ -16,8 +17,9 @@ const tmp = (tag: string): string => mkdtempSync(join(tmpdir(), `kmm-report-${ta
 function io() {
   const out: string[] = [];
   const err: string[] = [];
-  return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
+  return { out, err, io: { out: (l: string) => out.push(l), err: (l: string) => err.push(l), exitCode: 0 } };
 }
+const runReportCli = (args: string[], cli: ReturnType<typeof io>['io']) => runCli(['report', ...args], cli);
 
 function emptyRun(): RunData {
   const files = Object.fromEntries(
@@ -216,11 +218,11 @@ describe('kmm report CLI', () => {
 
     o = io();
     expect(await runReportCli([], o.io)).toBe(2);
-    expect(o.err.join('\n')).toContain("missing required argument 'RUN_DIR'");
+    expect(o.err.join('\n')).toContain("missing required argument 'run_dir'");
 
     await writeSyntheticRun(join(base, 'ok'), { seed: 1, durationS: 30 });
     o = io();
     expect(await runReportCli([join(base, 'ok'), '--markouts', '1,abc'], o.io)).toBe(2);
-    expect(o.err.join('\n')).toContain('"abc" is not a number of seconds');
+    expect(o.err.join('\n')).toContain("--markouts must be a number, got 'abc'");
   });
 });

@@ -171,7 +171,7 @@ describe('RestClient', () => {
 
 describe('PaperGateway', () => {
   it('never reaches a network and rests orders in memory', async () => {
-    const g = new PaperGateway();
+    const g = new PaperGateway(() => Number(process.hrtime.bigint()));
     const r = await runCommand(g, { id: 1, op: 'create', orders: [order], causeRecvMonoNs: 0, arrivalMonoNs: 0, issuedMs: 0, tokens: 10 });
     expect(r.acks[0].status).toBe(kmm.v1.OrderStatus.RESTING);
     const rest = await g.restingOrders();

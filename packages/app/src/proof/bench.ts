@@ -25,13 +25,9 @@ import { fetchMarkets } from '../system/markets.js';
 import { startSystem } from '../system/system.js';
 import {
   LoadProfile,
-  UsageError,
-  numberFlag,
-  parseFlags,
   pct,
   readJournalRecords,
   round1,
-  setsFlag,
   tickToOrderSamples,
   execJournalPath,
   type ActorLoad,
@@ -43,7 +39,7 @@ export const FRAMES_PER_MARKET_PER_SPEED = 6;
 const SIM_STEP_MS = 10;
 const HEALTH_SAMPLE_MS = 500;
 /** Start-up (connect, snapshots, start-up reconcile, first quotes) excluded from the samples. */
-const WARMUP_S_DEFAULT = 3;
+export const WARMUP_S_DEFAULT = 3;
 
 /**
  * Config for the bench: quote on the sim's books (their micro-vol is far above the crypto-tuned
@@ -294,7 +290,7 @@ export async function runScaleBench(o: ScaleOptions): Promise<LatencyResult[]> {
   return rows;
 }
 
-function scaleTable(rows: LatencyResult[]): string[] {
+export function scaleTable(rows: LatencyResult[]): string[] {
   const lines = [
     '| markets | target frames/s | frames/s reached | samples | t2o p50 us | t2o p99 us | t2o p99.9 us | t2o max us | floor p50 us | p50/floor | RSS MB | KB/market | dropped | conflated | max mailbox | growing queues | bottleneck (mean/max ELU) |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -309,7 +305,7 @@ function scaleTable(rows: LatencyResult[]): string[] {
 }
 
 /** ASCII chart: p99 tick-to-order (log scale) per run, and frames/s reached vs target. */
-function asciiChart(rows: LatencyResult[]): string[] {
+export function asciiChart(rows: LatencyResult[]): string[] {
   const out: string[] = ['p99 tick-to-order (log scale, # = 1 step of x2 from 100 us) | reached/target frames/s'];
   for (const r of rows) {
     const p = Math.max(1, r.tick_to_order_us.p99);
@@ -368,56 +364,6 @@ export function formatLatency(r: LatencyResult): string[] {
     `bottleneck: ${r.bottleneck?.why ?? 'n/a'}`,
     `run folder: ${r.run_dir}`,
   ];
-}
-
-const USAGE = `usage:
-  kmm bench latency [--markets N] [--rate R] [--duration S] [--warmup S] [--seed X] [--shards K] [--out DIR] [--set k=v]... [--json]
-  kmm bench scale [--markets 10,100,1000,5000] [--rates 2,6,20] [--duration S] [--out FILE] [--set k=v]... [--json]`;
-
-export async function runBenchCli(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  const print = (l: string) => process.stdout.write(l + '\n');
-  const err = (l: string) => process.stderr.write(l + '\n');
-  if (sub === undefined || sub === '--help' || sub === '-h') {
-    print(USAGE);
-    return sub === undefined ? 2 : 0;
-  }
-  if (sub === 'latency') {
-    const f = parseFlags(rest, { markets: 'number', rate: 'number', duration: 'number', warmup: 'number', seed: 'number', shards: 'number', out: 'string', set: 'list', json: 'boolean' }, 'kmm bench latency');
-    const json = !!f.json;
-    const r = await runLatencyBench({
-      markets: numberFlag(f.markets, 'markets', 1, 5000, 100, true),
-      rateFps: f.rate === undefined ? null : numberFlag(f.rate, 'rate', 1, 1_000_000, 0),
-      durationS: numberFlag(f.duration, 'duration', 1, 3600, 10),
-      warmupS: numberFlag(f.warmup, 'warmup', 0, 600, WARMUP_S_DEFAULT),
-      seed: numberFlag(f.seed, 'seed', 0, 2 ** 31 - 1, 1, true),
-      shards: f.shards === undefined ? undefined : numberFlag(f.shards, 'shards', 1, 64, 1, true),
-      out: f.out as string | undefined,
-      set: setsFlag(f.set),
-      progress: err,
-    });
-    if (json) print(JSON.stringify(r));
-    else for (const l of formatLatency(r)) print(l);
-    return r.samples > 0 ? 0 : 1;
-  }
-  if (sub === 'scale') {
-    const f = parseFlags(rest, { markets: 'string', rates: 'string', duration: 'number', seed: 'number', out: 'string', set: 'list', json: 'boolean' }, 'kmm bench scale');
-    const list = (v: unknown, name: string, dflt: number[], min: number, max: number): number[] =>
-      v === undefined ? dflt : String(v).split(',').map((x) => numberFlag(x, name, min, max, 0));
-    const rows = await runScaleBench({
-      marketCounts: list(f.markets, 'markets', [10, 100, 1000, 5000], 1, 5000).map(Math.round),
-      ratesPerMarket: list(f.rates, 'rates', [2, 6, 20], 0.01, 10_000),
-      durationS: numberFlag(f.duration, 'duration', 1, 3600, 8),
-      seed: numberFlag(f.seed, 'seed', 0, 2 ** 31 - 1, 1, true),
-      out: resolve(String(f.out ?? 'bench/results/scale.md')),
-      set: setsFlag(f.set),
-      progress: err,
-    });
-    if (f.json) print(JSON.stringify(rows));
-    else for (const l of scaleTable(rows).concat(['', ...asciiChart(rows)])) print(l);
-    return 0;
-  }
-  throw new UsageError(`kmm bench: unknown benchmark '${sub}' (use 'latency' or 'scale')\n${USAGE}`);
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

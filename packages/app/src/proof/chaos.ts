@@ -30,7 +30,7 @@ import { loadConfig, SeededRng, type Rng } from '@kmm/shared';
 import { startSimThread, type SimRecords, type SimThreadHandle } from '@kmm/sim';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
-import { execJournalPath, numberFlag, parseFlags, readJournalRecords, round1, setsFlag } from './common.js';
+import { execJournalPath, readJournalRecords, round1 } from './common.js';
 
 /**
  * A fault not recovered from within this many seconds fails the soak. It must exceed the
@@ -432,34 +432,3 @@ function shuffle<T>(xs: T[], rng: Rng): T[] {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-// ---- CLI ------------------------------------------------------------------------------------------------
-
-export async function runChaosCli(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('usage: kmm chaos [--duration S] [--seed X] [--markets N] [--speed X] [--out DIR] [--set k=v]... [--json]\n');
-    return 0;
-  }
-  const f = parseFlags(argv, { duration: 'number', seed: 'number', markets: 'number', speed: 'number', out: 'string', set: 'list', json: 'boolean' }, 'kmm chaos');
-  const r = await runChaos({
-    durationS: numberFlag(f.duration, 'duration', 10, 86_400, 60),
-    seed: numberFlag(f.seed, 'seed', 0, 2 ** 31 - 1, 1, true),
-    markets: numberFlag(f.markets, 'markets', 1, 1000, 20, true),
-    speed: numberFlag(f.speed, 'speed', 0.1, 100, 3),
-    out: f.out as string | undefined,
-    set: setsFlag(f.set),
-    progress: (l) => process.stderr.write(l + '\n'),
-  });
-  if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
-  else {
-    const p = (l: string) => process.stdout.write(l + '\n');
-    p(`chaos seed ${r.seed}: ${r.fault_log.length} faults in ${r.duration_s} s: ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    p(`cap breaches: ${r.cap_breaches} (max |position| ${r.max_abs_position_centi / 100}, cap ${r.cap_centi / 100})`);
-    p(`orders resting after shutdown: ${r.orders_resting_after_shutdown}`);
-    p(`fills: exchange ${r.fills_exchange}, journal ${r.fills_journal}, missing ${r.fills_missing}, duplicated ${r.fills_duplicated}`);
-    p(`duplicate client order ids: ${r.duplicate_client_order_ids}; max recovery ${r.max_recovery_s} s (bound ${RECOVERY_BOUND_S} s); actor restarts ${r.actor_restarts}`);
-    for (const x of r.problems) p(`PROBLEM: ${x}`);
-    p(`ok: ${r.ok}   run folder: ${r.run_dir}`);
-  }
-  return r.ok ? 0 : 1;
-}

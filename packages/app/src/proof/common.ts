@@ -1,67 +1,11 @@
 /**
- * Shared pieces of the proof commands (`kmm bench`, `kmm chaos`): argument parsing with clear
- * errors, percentiles, the exec journal reader used to pull per-command tick-to-order samples,
- * and the per-actor load profile (from Supervisor.health()) that names the bottleneck.
+ * Shared pieces of the proof commands (`kmm bench`, `kmm chaos`): percentiles, the exec journal
+ * reader used to pull per-command tick-to-order samples, and the per-actor load
+ * profile (from Supervisor.health()) that names the bottleneck.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { kmm } from '@kmm/shared';
-import { UsageError } from '../commands/run.js';
-
-export { UsageError };
-
-/** Parses `--name value` / `--flag` arguments against a fixed schema; unknown or malformed input is a UsageError naming it. */
-export function parseFlags(
-  argv: string[],
-  schema: Record<string, 'number' | 'string' | 'boolean' | 'list'>,
-  command: string,
-): Record<string, string | boolean | string[] | undefined> {
-  const out: Record<string, string | boolean | string[] | undefined> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) throw new UsageError(`${command}: unexpected argument '${a}'`);
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    const kind = schema[name];
-    if (!kind) throw new UsageError(`${command}: unknown option '--${name}' (known: ${Object.keys(schema).map((k) => '--' + k).join(', ')})`);
-    if (kind === 'boolean') {
-      if (eq > 0) throw new UsageError(`${command}: --${name} takes no value`);
-      out[name] = true;
-      continue;
-    }
-    const value = eq > 0 ? a.slice(eq + 1) : argv[++i];
-    if (value === undefined || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${command}: --${name} needs a value`);
-    if (kind === 'list') out[name] = [...((out[name] as string[] | undefined) ?? []), value];
-    else out[name] = value;
-  }
-  return out;
-}
-
-export function numberFlag(v: unknown, name: string, min: number, max: number, dflt: number, integer = false): number {
-  if (v === undefined) return dflt;
-  const s = String(v);
-  const n = Number(s);
-  if (s.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got '${s}'`);
-  if (integer && !Number.isInteger(n)) throw new UsageError(`--${name} must be a whole number, got '${s}'`);
-  if (n < min || n > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-export function listFlag(v: unknown, name: string, min: number, max: number): number[] | undefined {
-  if (v === undefined) return undefined;
-  const parts = String(v).split(',');
-  return parts.map((p) => numberFlag(p, name, min, max, 0));
-}
-
-export function setsFlag(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of (v as string[] | undefined) ?? []) {
-    const i = a.indexOf('=');
-    if (i <= 0) throw new UsageError(`--set expects key=value, got '${a}'`);
-    out[a.slice(0, i)] = a.slice(i + 1);
-  }
-  return out;
-}
 
 /** Nearest-rank percentile of an ascending array. */
 export function pct(sorted: ArrayLike<number>, p: number): number {

@@ -21,12 +21,12 @@
  * outputs.
  */
 import { kmm, LocalKernel, resolveConfig, SimClock, type ActorTime, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
-import type { Frame } from '@kmm/ingest-worker';
+import type { Frame } from '@kmm/ingest-worker/core';
 import { ingestActor, type IngestActorState, type IngestEnv } from '@kmm/ingest-worker/actor';
 import { bookActor } from '@kmm/book-worker/actor';
 import { strategyActor } from '@kmm/strategy-worker/actor';
 import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/actor';
-import type { JournalRecord, TapeRow } from '@kmm/exec-worker';
+import type { JournalRecord, TapeRow } from '@kmm/exec-worker/core';
 import type { SimVenue } from './venue.js';
 import { PaperVenueGateway } from './venue-gateway.js';
 import type { QueueModel } from './queue-models.js';

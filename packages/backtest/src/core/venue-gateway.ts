@@ -14,7 +14,7 @@
  * virtual time in the backtest, which runs this same gateway inside LocalKernel.
  */
 import { kmm, type EnvelopeBody } from '@kmm/shared';
-import type { OrderGateway, RestResult, BatchItem, OrderSummary, QueuePosition, VenueOrder as ExecVenueOrder, VenuePosition } from '@kmm/exec-worker';
+import type { OrderGateway, RestResult, BatchItem, OrderSummary, QueuePosition, VenueOrder as ExecVenueOrder, VenuePosition } from '@kmm/exec-worker/actor';
 import { SimVenue, type VenueFill, type VenueResult } from './venue.js';
 import { queueModel, type QueueModel, type QueueModelName } from './queue-models.js';
 

@@ -20,7 +20,7 @@
  * in centi-contracts, fees in money (1/10,000 $). No clock, randomness or I/O.
  */
 import { kmm, tradeFee, ONE_DOLLAR, type FeeParams } from '@kmm/shared';
-import { MarketBook } from '@kmm/book-worker';
+import { MarketBook } from '@kmm/book-worker/core';
 import type { FillOut, LevelQueue, QueueModel, QueuedOrder } from './queue-models.js';
 
 const BID = kmm.v1.BookSide.BID;

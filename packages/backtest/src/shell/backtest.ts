@@ -11,10 +11,9 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { kmm, loadConfig, cliFromAssignments, formatMoney, formatCount } from '@kmm/shared';
-import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker';
-import { Journal, Tape } from '@kmm/exec-worker';
+import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
+import type { Journal, Tape } from '@kmm/exec-worker';
 import { BacktestEngine, type EquityPoint } from '../core/engine.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 
@@ -199,6 +198,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   }
   const clockRef: { wall: () => number } = { wall: () => 0 };
   if (runDir) {
+    // Loaded only when writing a run folder: sweep workers (out null) then load no exec shell code.
+    const { Journal, Tape } = await import('@kmm/exec-worker');
     w = {
       journal: new Journal(join(runDir, 'journal.jsonl'), { flushEveryMs: 0, fsyncEveryMs: 0, flushRecords: 4096, wallMs: () => clockRef.wall() }),
       tape: new Tape(join(runDir, 'tape.csv'), () => clockRef.wall()),
@@ -329,72 +330,4 @@ function summaryOf(m: BacktestMetrics, e: BacktestEngine, markets: number): Reco
     fill_rate: m.fillRate,
     churn_per_min: m.churnPerMin,
   };
-}
-
-const USAGE = 'usage: kmm backtest --capture FILE [--config FILE] [--set K=V ...] [--queue-model risk-averse|prob-power|exchange] [--latency-ms N] [--feed-latency-ms N] [--seed N] [--markets FILE] [--out DIR]';
-
-/** CLI entry. `report` (from the app) writes report.html into the run folder. Returns the exit code. */
-export async function runBacktestCli(argv: readonly string[], report?: (runDir: string) => Promise<unknown>, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  let p;
-  try {
-    p = parseArgs({
-      args: [...argv],
-      options: {
-        capture: { type: 'string' },
-        config: { type: 'string' },
-        set: { type: 'string', multiple: true, default: [] },
-        'queue-model': { type: 'string', default: 'risk-averse' },
-        'queue-power': { type: 'string', default: '2' },
-        'latency-ms': { type: 'string', default: '0' },
-        'feed-latency-ms': { type: 'string', default: '0' },
-        seed: { type: 'string', default: '1' },
-        markets: { type: 'string' },
-        out: { type: 'string' },
-      },
-    });
-  } catch (e) {
-    err.write(`kmm backtest: ${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = p.values;
-  if (!v.capture) {
-    err.write(`kmm backtest: --capture is required\n${USAGE}\n`);
-    return 2;
-  }
-  const nums: Record<string, number> = {};
-  for (const k of ['queue-power', 'latency-ms', 'feed-latency-ms', 'seed'] as const) {
-    const n = Number(v[k]);
-    if (!Number.isFinite(n) || n < 0) {
-      err.write(`kmm backtest: --${k} must be a number >= 0, got '${v[k]}'\n`);
-      return 2;
-    }
-    nums[k] = n;
-  }
-  const qm = v['queue-model'] as string;
-  if (!QUEUE_MODELS.includes(qm as QueueModelName)) {
-    err.write(`kmm backtest: --queue-model must be one of ${QUEUE_MODELS.join(', ')}, got '${qm}'\n`);
-    return 2;
-  }
-  const stamp = `${qm}-${nums['latency-ms']}ms`;
-  const outDir = v.out ?? join(process.cwd(), 'runs', `backtest-${stamp}-${Date.now().toString(36)}`);
-  let r: BacktestResult;
-  try {
-    r = await runBacktest({ capture: v.capture, configFile: v.config, set: cliFromAssignments(v.set as string[]), queueModel: qm as QueueModelName, queuePower: nums['queue-power'], latencyMs: nums['latency-ms'], feedLatencyMs: nums['feed-latency-ms'], seed: nums.seed, marketsFile: v.markets, out: outDir });
-  } catch (e) {
-    err.write(`kmm backtest: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (report && r.runDir) {
-    try {
-      await report(r.runDir);
-    } catch (e) {
-      err.write(`kmm backtest: report failed: ${(e as Error).message}\n`);
-    }
-  }
-  const m = r.metrics;
-  out.write(`run folder: ${r.runDir}\n`);
-  out.write(`queue model ${m.queueModel}, latency ${m.latencyMs} ms: ${m.frames} frames over ${m.durationS} s, ${m.events} events in ${m.wallMs} ms (${m.eventsPerSec} events/s)\n`);
-  out.write(`fills ${m.fills} (${m.makerFills} maker, ${m.takerFills} taker; ${m.contractsFilled} contracts), orders ${m.ordersPlaced}, amends ${m.amends}, cancels ${m.cancels}, rejects ${m.rejects}\n`);
-  out.write(`P&L ${m.pnl.toFixed(4)} $ (fees ${m.fees.toFixed(4)} $), Sharpe ${m.sharpe}, max drawdown ${m.maxDrawdown.toFixed(4)} $, fill rate ${m.fillRate}, churn ${m.churnPerMin}/min, max inventory ${m.maxInventory}\n`);
-  return 0;
 }

@@ -3,7 +3,7 @@
  * task or a chunk of tasks per call (runSweepChunk). The capture is parsed once per worker thread
  * and kept, as are the configs built from the grid's overrides (tasks of a sweep share them).
  */
-import type { CaptureLine } from '@kmm/ingest-worker';
+import type { CaptureLine } from '@kmm/ingest-worker/core';
 import { loadBacktestConfig, readCaptureLines, runBacktest, type BacktestMetrics } from './backtest.js';
 import type { QueueModelName } from '../core/queue-models.js';
 

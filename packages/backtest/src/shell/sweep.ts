@@ -10,7 +10,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Piscina } from 'piscina';
 import { SingleBar, Presets } from 'cli-progress';
 import { parse as parseYaml } from 'yaml';
@@ -174,44 +173,4 @@ export function writeSweepTables(dir: string, rows: SweepRow[], keys: string[]):
     join(dir, 'sweep.html'),
     `<!doctype html><html><head><meta charset="utf-8"><title>kmm sweep</title><style>body{font:13px system-ui,sans-serif;margin:20px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}tr:first-child td{background:#eef8ee}</style></head><body><h1>Parameter sweep: ${rows.length} runs, ranked by P&amp;L</h1><table><thead><tr>${th}</tr></thead><tbody>\n${trs}\n</tbody></table></body></html>\n`,
   );
-}
-
-const USAGE = 'usage: kmm sweep --capture FILE --grid FILE [--config FILE] [--markets FILE] [--threads N (0 = this thread)] [--out DIR]';
-
-export async function runSweepCli(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  let p;
-  try {
-    p = parseArgs({ args: [...argv], options: { capture: { type: 'string' }, grid: { type: 'string' }, config: { type: 'string' }, markets: { type: 'string' }, threads: { type: 'string' }, out: { type: 'string' } } });
-  } catch (e) {
-    err.write(`kmm sweep: ${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
-  const v = p.values;
-  if (!v.capture || !v.grid) {
-    err.write(`kmm sweep: --capture and --grid are required\n${USAGE}\n`);
-    return 2;
-  }
-  const threads = v.threads === undefined ? availableParallelism() : Number(v.threads);
-  if (!Number.isInteger(threads) || threads < 0 || threads > 1024) {
-    err.write(`kmm sweep: --threads must be a whole number 0..1024, got '${v.threads}'\n`);
-    return 2;
-  }
-  let grid: SweepOptions['grid'];
-  try {
-    grid = parseGrid(readFileSync(v.grid, 'utf8'), v.grid);
-  } catch (e) {
-    err.write(`kmm sweep: ${(e as Error).message}\n`);
-    return 2;
-  }
-  const outDir = resolve(v.out ?? join(process.cwd(), 'runs', `sweep-${Date.now().toString(36)}`));
-  try {
-    const r = await runSweep({ capture: v.capture, grid, configFile: v.config, marketsFile: v.markets, threads, out: outDir, progress: true });
-    out.write(`${r.rows.length} runs on ${r.threads} thread(s) in ${(r.wallMs / 1000).toFixed(2)} s; tables: ${join(outDir, 'sweep.csv')}, ${join(outDir, 'sweep.html')}\n`);
-    const best = r.rows[0];
-    if (best) out.write(`best: ${JSON.stringify(best.params)} P&L ${best.metrics.pnl.toFixed(4)} $, Sharpe ${best.metrics.sharpe}, max drawdown ${best.metrics.maxDrawdown.toFixed(4)} $\n`);
-  } catch (e) {
-    err.write(`kmm sweep: ${(e as Error).message}\n`);
-    return 1;
-  }
-  return 0;
 }

@@ -19,7 +19,7 @@ import { kmm, type ActorDescriptor, type EnvelopeBody, type KmmConfig } from '@k
 import { ExecCore } from '../core/exec-core.js';
 import { execParamsOf } from '../core/params.js';
 import type { JournalRecord } from '../core/types.js';
-import type { OrderGateway } from '../shell/gateway.js';
+import type { OrderGateway } from './gateway.js';
 import { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
 
 export { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
@@ -163,3 +163,5 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
     s.runner.gw.close();
   },
 };
+export * from './gateway.js';
+export type { VenueOrder, VenuePosition } from '../core/types.js';

@@ -14,7 +14,7 @@ import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { kmm, type EnvelopeBody } from '@kmm/shared';
 import type { ExecCore } from '../core/exec-core.js';
 import type { Effects, ExecCommand, JournalRecord, ReadRequest, TapeRow } from '../core/types.js';
-import { readSnapshot, runCommand, type OrderGateway } from '../shell/gateway.js';
+import { readSnapshot, runCommand, type OrderGateway } from './gateway.js';
 
 /** Where journal records go (live: the journal file; kernel: memory). */
 export interface JournalSink {

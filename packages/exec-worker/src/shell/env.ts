@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadPrivateKeyPem, Signer, type KmmConfig, type WorkerEnvContext } from '@kmm/shared';
 import type { ExecEnv, PaperVenue } from '../actor/index.js';
 import { execParamsOf } from '../core/params.js';
-import { PaperGateway, RestGateway, type OrderGateway } from './gateway.js';
+import { PaperGateway, RestGateway, type OrderGateway } from '../actor/gateway.js';
 import { Journal, readJournal } from './journal.js';
 import { RestClient } from './rest-client.js';
 import { Tape } from './tape.js';

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runProbe, runProbeCli } from '../src/index.js';
+import { runProbe } from '../src/commands/probe.js';
+import { runCli } from '../src/cli/program.js';
+
+const runProbeCli = (args: string[], log: (l: string) => void) => runCli(['probe', ...args], { out: log, err: log, exitCode: 0 });
 
 describe('probe', () => {
   it('passes the 003 sequence against the in-process sim', async () => {

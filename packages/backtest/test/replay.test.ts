@@ -5,10 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { replayCaptureBooks, runReplayCli } from '../src/replay/replay.js';
+import { replayCaptureBooks } from '../src/shell/replay.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const session = path.resolve(repoRoot, '../shared/data/kalshi-ws-capture-2026-07-01/session.jsonl');
@@ -64,20 +63,5 @@ describe('capture replay', () => {
     expect(Object.keys(got)).toHaveLength(5);
     expect(got).toEqual(expected);
     expect(got['KXNEXTTEAMNBA-26LJAM-MIA'].yes[0][0]).toBe('0.0100');
-  });
-
-  it('the CLI prints the same JSON', async () => {
-    let stdout = '';
-    const out = new Writable({
-      write(chunk, _enc, cb) {
-        stdout += chunk.toString();
-        cb();
-      },
-    });
-    const err = new Writable({ write: (_c, _e, cb) => cb() });
-    const code = await runReplayCli([session, '--books'], out, err);
-    expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toEqual(await replayCaptureBooks(session));
-    expect(await runReplayCli([], out, err)).toBe(2);
   });
 });

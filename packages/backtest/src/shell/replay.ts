@@ -3,16 +3,15 @@
  * runs every frame through the real ingest parser (parseCaptureLine) and the real book code
  * (BookShardCore / MarketBook), and returns the final books in Kalshi's own string formats:
  *   {"TICKER": {"yes": [["0.0100","1406474.86"], ...], "no": [...]}}   (bids per leg, ascending)
- * The CLI (`./kmm replay CAPTURE --books`) prints that JSON; seq anomalies and malformed lines are
- * counted and reported on stderr, never fatal. Every frame is applied as received: a replay shows
+ * `./kmm replay CAPTURE` (the app) prints that JSON; seq anomalies and malformed lines are
+ * counted (ReplayStats), never fatal. Every frame is applied as received: a replay shows
  * what the books would have been, gaps included.
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { kmm, formatCount, formatPrice, resolveConfig } from '@kmm/shared';
-import { parseCaptureLine, SeqTracker } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsOf, type BookSink } from '../core/shard.js';
+import { parseCaptureLine, SeqTracker } from '@kmm/ingest-worker/core';
+import { BookShardCore, bookParamsOf, type BookSink } from '@kmm/book-worker/core';
 
 export type VenueBook = { yes: [string, string][]; no: [string, string][] };
 export type VenueBooks = Record<string, VenueBook>;
@@ -100,32 +99,4 @@ export async function replayCapture(path: string): Promise<CaptureReplay> {
   const rl = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
   for await (const line of rl) r.line(line);
   return r;
-}
-
-/**
- * `kmm replay CAPTURE --books`: prints the final books as JSON on stdout, stats on stderr.
- * Returns the process exit code (0 ok, 2 usage error, 1 unreadable file).
- */
-export async function runReplayCli(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { books: { type: 'boolean', default: true }, stats: { type: 'boolean', default: false } } });
-  } catch (e) {
-    err.write(`kmm replay: ${(e as Error).message}\nusage: kmm replay CAPTURE [--books] [--stats]\n`);
-    return 2;
-  }
-  if (parsed.positionals.length !== 1) {
-    err.write('usage: kmm replay CAPTURE [--books] [--stats]\n');
-    return 2;
-  }
-  let r: CaptureReplay;
-  try {
-    r = await replayCapture(parsed.positionals[0]);
-  } catch (e) {
-    err.write(`kmm replay: cannot read ${parsed.positionals[0]}: ${(e as Error).message}\n`);
-    return 1;
-  }
-  if (parsed.values.books) out.write(JSON.stringify(r.books()) + '\n');
-  if (parsed.values.stats || r.stats.invalid > 0 || r.stats.seqAnomalies > 0 || r.stats.applyErrors > 0) err.write(`replay stats: ${JSON.stringify(r.stats)}\n`);
-  return 0;
 }

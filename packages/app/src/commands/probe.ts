@@ -6,11 +6,11 @@
  *   4. cancel the order
  *   5. confirm the cancellation (the order reads back canceled / no longer resting)
  * Each step is printed; the first failure stops the probe with a non-zero exit code.
- * With --env sim (and no --base-url) the simulator is started in-process on 127.0.0.1.
+ * With --env sim (and no --base-url) the simulator is started in-process on 127.0.0.1 (this is
+ * why the probe lives in the app: the exec worker does not depend on the simulator).
  */
-import { parseArgs } from 'node:util';
 import { Signer, loadPrivateKeyPem, kmm } from '@kmm/shared';
-import { RestClient } from './rest-client.js';
+import { RestClient } from '@kmm/exec-worker';
 
 export type ProbeEnv = 'sim' | 'demo' | 'prod';
 
@@ -172,57 +172,4 @@ async function readStatus(r: RestClient, orderId: string, want: (s: string) => b
     await new Promise((res) => setTimeout(res, CONFIRM_DELAY_MS));
   }
   throw new Error(`order ${orderId} reads back as ${last}`);
-}
-
-/** CLI: `probe [--env sim|demo|prod] [--base-url URL] [--key-id ID] [--key-file PATH] [--market T]`. Returns the exit code. */
-export async function runProbeCli(argv: string[], log?: (line: string) => void): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        env: { type: 'string', default: 'sim' },
-        'base-url': { type: 'string' },
-        'key-id': { type: 'string' },
-        'key-file': { type: 'string' },
-        market: { type: 'string' },
-        'timeout-ms': { type: 'string' },
-        seed: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    (log ?? console.error)(`probe: ${(e as Error).message}`);
-    return 2;
-  }
-  const out = log ?? ((l: string) => process.stdout.write(l + '\n'));
-  if (values.help) {
-    out('usage: kmm probe [--env sim|demo|prod] [--base-url URL] [--key-id ID] [--key-file PEM] [--market TICKER] [--timeout-ms N]');
-    return 0;
-  }
-  const env = String(values.env);
-  if (env !== 'sim' && env !== 'demo' && env !== 'prod') {
-    out(`probe: --env must be sim, demo or prod (got '${env}')`);
-    return 2;
-  }
-  const timeout = values['timeout-ms'] !== undefined ? Number(values['timeout-ms']) : undefined;
-  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
-    out(`probe: --timeout-ms must be a positive integer (got '${values['timeout-ms']}')`);
-    return 2;
-  }
-  out(`probe --env ${env}`);
-  const r = await runProbe({
-    env,
-    baseUrl: values['base-url'] as string | undefined,
-    keyId: values['key-id'] as string | undefined,
-    privateKeyPath: values['key-file'] as string | undefined,
-    market: values.market as string | undefined,
-    timeoutMs: timeout,
-    seed: values.seed !== undefined ? Number(values.seed) : undefined,
-    log: out,
-  });
-  out(r.ok ? 'probe passed' : 'probe FAILED');
-  return r.ok ? 0 : 1;
 }

@@ -1,6 +1,6 @@
 // Benchmark: frames per second through the real ingest parser + book shard core (books,
 // features, queue estimator, conflated BookFeatures), and memory per market.
-// Run from the repo root after building:  node --expose-gc packages/book-worker/bench/ingest-book.bench.mjs
+// Run from the repo root after building:  node --expose-gc packages/backtest/bench/ingest-book.bench.mjs
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

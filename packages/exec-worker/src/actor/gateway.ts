@@ -8,7 +8,9 @@
 import { kmm } from '@kmm/shared';
 import type { CommandResult } from '../core/exec-core.js';
 import type { ExecCommand, VenueOrder, VenuePosition, VenueSnapshot } from '../core/types.js';
-import type { BatchItem, OrderSummary, QueuePosition, RestClient, RestError, RestResult } from './rest-client.js';
+import type { BatchItem, OrderSummary, QueuePosition, RestClient, RestError, RestResult } from '../shell/rest-client.js';
+
+export type { BatchItem, OrderSummary, QueuePosition, RestError, RestResult } from '../shell/rest-client.js';
 
 const CK = kmm.v1.CommandKind;
 const RC = kmm.v1.RejectCode;
@@ -182,7 +184,7 @@ export class PaperGateway implements OrderGateway {
   readonly orders = new Map<string, VenueOrder>();
   private readonly positionsByMarket = new Map<string, VenuePosition>();
   private readonly fillLog: kmm.v1.IFill[] = [];
-  constructor(private readonly monoNs: () => number = () => Number(process.hrtime.bigint())) {}
+  constructor(private readonly monoNs: () => number) {}
 
   private ok<T>(value: T, onWire?: Wire): Promise<RestResult<T>> {
     const w = this.monoNs();

@@ -1,0 +1,66 @@
+/**
+ * `kmm bench latency` and `kmm bench scale` (proof/bench.ts): tick-to-order latency of the
+ * full system against the simulator, and the same over market counts and rates. Progress goes
+ * to stderr, results to stdout (a table, or one JSON value with --json).
+ */
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { cliFromAssignments } from '@kmm/shared';
+import { asciiChart, formatLatency, runLatencyBench, runScaleBench, scaleTable, WARMUP_S_DEFAULT } from '../proof/bench.js';
+import { assignment, decimal, numberList, wholeNumber, type CliContext } from './options.js';
+
+export function benchCommand(cli: CliContext): Command {
+  const bench = new Command('bench').description('latency and scale benchmarks (kmm bench latency --help, kmm bench scale --help)');
+  bench
+    .command('latency')
+    .description('tick-to-order latency of the full system against the simulator, its floor and the bottleneck actor')
+    .option('--markets <n>', 'number of markets', wholeNumber('--markets', 1, 5000), 100)
+    .option('--rate <fps>', "target websocket frames per second (default: the sim's natural flow)", decimal('--rate', 1, 1_000_000))
+    .option('--duration <s>', 'seconds measured', decimal('--duration', 1, 3600), 10)
+    .option('--warmup <s>', 'start-up seconds excluded from the samples', decimal('--warmup', 0, 600), WARMUP_S_DEFAULT)
+    .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--shards <k>', 'book shards', wholeNumber('--shards', 1, 64))
+    .option('--out <dir>', 'run folder (default: a temp folder)')
+    .option('--set <key=value>', 'config override, repeatable', assignment)
+    .option('--json', 'print the result as one JSON value')
+    .action(async (o) => {
+      const r = await runLatencyBench({
+        markets: o.markets,
+        rateFps: o.rate ?? null,
+        durationS: o.duration,
+        warmupS: o.warmup,
+        seed: o.seed,
+        shards: o.shards,
+        out: o.out,
+        set: cliFromAssignments(o.set ?? []),
+        progress: cli.err,
+      });
+      if (o.json) cli.out(JSON.stringify(r));
+      else for (const l of formatLatency(r)) cli.out(l);
+      cli.exitCode = r.samples > 0 ? 0 : 1;
+    });
+  bench
+    .command('scale')
+    .description('the latency bench over market counts x rates per market; writes a markdown table and names the bottleneck')
+    .option('--markets <list>', 'market counts, comma-separated', numberList('--markets', wholeNumber('--markets', 1, 5000)), [10, 100, 1000, 5000])
+    .option('--rates <list>', 'frames per second per market, comma-separated', numberList('--rates', decimal('--rates', 0.01, 10_000)), [2, 6, 20])
+    .option('--duration <s>', 'seconds measured per point', decimal('--duration', 1, 3600), 8)
+    .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--out <file>', 'markdown table', 'bench/results/scale.md')
+    .option('--set <key=value>', 'config override, repeatable', assignment)
+    .option('--json', 'print the rows as one JSON value')
+    .action(async (o) => {
+      const rows = await runScaleBench({
+        marketCounts: o.markets,
+        ratesPerMarket: o.rates,
+        durationS: o.duration,
+        seed: o.seed,
+        out: resolve(o.out),
+        set: cliFromAssignments(o.set ?? []),
+        progress: cli.err,
+      });
+      if (o.json) cli.out(JSON.stringify(rows));
+      else for (const l of scaleTable(rows).concat(['', ...asciiChart(rows)])) cli.out(l);
+    });
+  return bench;
+}

@@ -1,0 +1,39 @@
+/** `kmm demo`: the built-in simulator and the full system making markets (commands/demo.ts). */
+import { Command } from 'commander';
+import { cliFromAssignments } from '@kmm/shared';
+import { runDemo, printSummary } from '../commands/demo.js';
+import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
+
+export function demoCommand(cli: CliContext): Command {
+  return new Command('demo')
+    .description('run the built-in simulator and the full system making markets; writes a run folder and report')
+    .option('--markets <n>', 'number of markets', wholeNumber('--markets', 1, 5000), 20)
+    .option('--duration <s>', 'seconds to run (Ctrl-C stops early)', decimal('--duration', 1, 86400), 30)
+    .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2147483647), 1)
+    .option('--out <dir>', 'run folder (default runs/demo-<time>)')
+    .option('--config <file>', 'YAML/JSON config file (watched: live-safe changes apply without restart)')
+    .option('--set <key=value>', 'config override, repeatable', assignment)
+    .option('--speed <x>', 'simulator flow intensity', decimal('--speed', 0.01, 100), 1)
+    .option('--shards <k>', 'book shards', wholeNumber('--shards', 1, 64))
+    .option('--no-dashboard', 'do not serve the dashboard')
+    .option('--dashboard-port <p>', 'dashboard port on 127.0.0.1 (0 = any)', wholeNumber('--dashboard-port', 0, 65535), 0)
+    .action(async (o) => {
+      const result = await runDemo({
+        markets: o.markets,
+        durationS: o.duration,
+        seed: o.seed,
+        out: o.out,
+        config: o.config,
+        set: cliFromAssignments(o.set ?? []),
+        dashboard: o.dashboard,
+        dashboardPort: o.dashboardPort,
+        speed: o.speed,
+        shards: o.shards,
+      });
+      printSummary(result, cli.out);
+      if (result.restingAfterShutdown > 0) {
+        cli.err(`error: ${result.restingAfterShutdown} of our orders still rest on the exchange after shutdown`);
+        cli.exitCode = 1;
+      }
+    });
+}
