@@ -17,6 +17,7 @@ import { benchCommand } from './bench.js';
 import { chaosCommand } from './chaos.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
+import { dstCommand } from './dst.js';
 import { probeCommand } from './probe.js';
 import { replayCommand } from './replay.js';
 import { reportCommand } from './report.js';
@@ -39,6 +40,7 @@ export const COMMANDS: ReadonlyArray<(cli: CliContext) => Command> = [
   ackBreachCommand,
   benchCommand,
   chaosCommand,
+  dstCommand,
 ];
 
 const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
