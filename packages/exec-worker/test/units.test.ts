@@ -126,7 +126,10 @@ describe('preflight', () => {
     expect(preflight(p, m, BID, 4700, 100, 100, 500, false).reason).toMatch(/AT_OR_OVER_CAP/);
     expect(preflight(p, m, ASK, 4700, 100, 100, 500, false).ok).toBe(true); // reduces
     expect(preflight(p, m, BID, 4700, 200, 200, 400, false).reason).toMatch(/WOULD_EXCEED_CAP/);
-    expect(preflight(p, m, BID, 4700, 100, 100, 500, true).ok).toBe(true); // reduce-only taker
+    // reduce-only takers skip the hard block when they reduce (a breached -6 buys back 1)...
+    expect(preflight(p, m, BID, 4700, 100, 100, -600, true).ok).toBe(true);
+    // ...but not the worst case with our resting same-side orders: gating +5 (e.g. +1 and 4 resting bids) plus 1 more
+    expect(preflight(p, m, BID, 4700, 100, 100, 500, true).reason).toMatch(/^TAKER_WOULD_EXCEED_CAP/); // reduce-only taker
   });
   it('caps notional using the leg price (an ask risks 1 - p)', () => {
     // 900 centi x $0.95 = $8.55 ok; ask at 0.05 risks 0.95 too

@@ -34,6 +34,7 @@ export interface DstRunOptions {
   faults: boolean;
   bug: DstBug;
   set: Record<string, string>;
+  trace?: (line: string) => void;
 }
 
 /** The command line that reproduces one seed of a run. */
@@ -49,7 +50,7 @@ export async function runDstSeeds(o: DstRunOptions, onSeed: (r: DstResult) => vo
   const t0 = process.hrtime.bigint();
   const results: DstResult[] = [];
   for (const seed of o.seeds) {
-    const r = await runDst({ seed, simMinutes: o.minutes, markets: o.markets, speed: o.speed, faults: o.faults, bug: o.bug, set: o.set });
+    const r = await runDst({ seed, simMinutes: o.minutes, markets: o.markets, speed: o.speed, faults: o.faults, bug: o.bug, set: o.set, trace: o.trace });
     results.push(r);
     onSeed(r);
   }
@@ -86,10 +87,11 @@ export function dstCommand(cli: CliContext): Command {
     .option('--no-faults', 'run without the fault schedule')
     .addOption(new Option('--inject-bug <kind>', 'break an invariant on purpose (proves the checks catch it)').choices(['none', 'journal_duplicate_fill', 'exec_assertion']).default('none'))
     .option('--set <key=value>', 'config override, repeatable', assignment)
+    .option('--trace', 'print every warning and error event of the run with its virtual time (debugging one seed)')
     .option('--json', 'print one JSON object (seeds, failed, invariants, sim_minutes, events, wall_s, hash)')
     .action(async (opts) => {
       const seeds = opts.seed !== undefined ? [opts.seed as number] : Array.from({ length: opts.seeds as number }, (_, i) => (opts.firstSeed as number) + i);
-      const o: DstRunOptions = { seeds, minutes: opts.minutes, markets: opts.markets, speed: opts.speed, faults: opts.faults !== false, bug: opts.injectBug as DstBug, set: cliFromAssignments(opts.set ?? []) };
+      const o: DstRunOptions = { seeds, minutes: opts.minutes, markets: opts.markets, speed: opts.speed, faults: opts.faults !== false, bug: opts.injectBug as DstBug, set: cliFromAssignments(opts.set ?? []), trace: opts.trace ? cli.err : undefined };
       const s = await runDstSeeds(o, (r) => {
         if (opts.json) return;
         const faults = r.faults.map((f) => f.kind).join(',') || 'none';

@@ -43,6 +43,8 @@ export const DST_STOP_MAX_MS = 120_000;
 export const DST_FSYNC_MS = 100;
 /** Recovery probe period (virtual). */
 const PROBE_MS = 250;
+/** Longest fault (virtual seconds). */
+const MAX_FAULT_S = 10;
 const BOOKS = ['book.0', 'book.1'];
 const SHUTDOWN_ORDER = ['ingest', ...BOOKS, 'strategy', 'exec'];
 
@@ -64,6 +66,8 @@ export interface DstOptions {
   bug?: DstBug;
   /** extra config (key -> value) on top of the DST set */
   set?: Record<string, string | number | boolean>;
+  /** every warn/error ops event and log line, with its virtual time (debugging a seed) */
+  trace?: (line: string) => void;
 }
 
 export const DST_CHECKS = ['cap', 'resting', 'fills', 'client_ids', 'positions', 'recovery', 'assertions'] as const;
@@ -151,7 +155,9 @@ export function dstConfig(o: DstOptions, markets: number): KmmConfig {
     kmm_markets: markets,
     max_markets: markets,
     kmm_shards: BOOKS.length,
-    kmm_order_group_contracts_limit: Math.max(100, 4 * markets * 5),
+    // the exchange-side kill switch waits for an operator once tripped, which a simulation cannot
+    // provide: sized well above the churn of a run (issue 13 resizes it for real use)
+    kmm_order_group_contracts_limit: Math.max(2000, 40 * markets * 5),
     ...CHAOS_SET,
     ...(o.set ?? {}),
   });
@@ -197,6 +203,12 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     config,
     onCrash: 'restart',
     hooks: {
+      ops: (actor, event, market, level, fields, t) => {
+        if (o.trace && level !== 'info') o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} ${level} ${event} ${market} ${JSON.stringify(fields).slice(0, 300)}`);
+      },
+      log: (actor, level, event, fields, t) => {
+        if (o.trace && (level === 'warn' || level === 'error')) o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} log.${level} ${event} ${JSON.stringify(fields).slice(0, 300)}`);
+      },
       crash: (actor, err) => {
         crashes.push(`${actor}: ${err.message}`);
         if (!injectedCrash) problems.push(`${actor} crashed (not injected): ${err.message.split('\n')[0]}`);
@@ -282,7 +294,14 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     });
     return {
       gateway: new RestGateway(rest),
-      journal: { append: (rec) => me.alive && journal.append(rec), close: async () => journal.fsync() },
+      journal: {
+        append: (rec) => {
+          if (!me.alive) return;
+          journal.append(rec);
+          if (o.trace && rec.k === 'rej') o.trace(`${(clock.monoNs() / 1e9).toFixed(3)} exec journal rej ${JSON.stringify(rec).slice(0, 300)}`);
+        },
+        close: async () => journal.fsync(),
+      },
       priorJournal: journal.durable.slice(),
       tape: null,
       sleep,
@@ -310,6 +329,13 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   };
   every(ex.stepPeriodMs, () => ex.step());
   every(DST_FSYNC_MS, () => journal.fsync());
+  if (o.trace) {
+    every(5000, () => {
+      const es = exec.state as ExecActorState | undefined;
+      const st = es?.core.stats;
+      o.trace!(`${(clock.monoNs() / 1e9).toFixed(3)} STATUS exec ${exec.started ? 'up' : 'starting'} pending ${es?.runner.pending ?? '-'} commands ${st?.commands ?? '-'} placed ${st?.ordersPlaced ?? '-'} rejects ${st?.rejects ?? '-'} live ${es?.core.bk.liveCount ?? '-'} trusted ${trusted()} exchange orders ${ordersNow()}`);
+    });
+  }
 
   // ---- the fault schedule
   const faults: FaultRecord[] = [];
@@ -386,15 +412,18 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   };
   if (o.faults !== false) {
     let tNs = 20e9 + rng.int(0, 10_000) * 1e6;
-    while (tNs < endNs - 30e9) {
+    // the last fault ends early enough for its recovery to be observed before the shutdown
+    while (tNs < endNs - (MAX_FAULT_S + RECOVERY_BOUND_S) * 1e9) {
       const kind = rng.pick(DST_FAULT_KINDS as DstFaultKind[]);
-      const durS = 2 + rng.int(0, 8);
+      const durS = 2 + rng.int(0, MAX_FAULT_S - 2);
       const startNs = tNs;
       kern.at(startNs, () => {
         const a = apply(kind, durS);
+        o.trace?.(`${(startNs / 1e9).toFixed(3)} FAULT ${kind} for ${durS} s: ${a.detail}`);
         const rec: FaultRecord = { kind: kind === 'process_crash' ? 'process_sigkill' : kind, detail: a.detail, startS: Math.round(startNs / 1e8) / 10, durationS: durS, recoveryS: null };
         faults.push(rec);
         kern.at(startNs + durS * 1e9, () => {
+          o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} FAULT ${kind} ends`);
           a.end();
           probeRecovery(rec, clock.monoNs(), ordersNow());
         });

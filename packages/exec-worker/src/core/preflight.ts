@@ -47,7 +47,8 @@ export function notionalMoney(price: number, countCenti: number): number {
 /**
  * @param addCenti the size whose risk is judged: the whole order for a place, the increase for an amend
  * @param positionCenti the exchange position (source of truth, 000 fix 1)
- * @param reduceOnly taker orders that only reduce the position skip the position caps
+ * @param reduceOnly taker orders that only reduce the position skip the hard block at the cap,
+ *   never the worst case with our resting same-side orders
  */
 export function preflight(
   p: PreflightParams,
@@ -68,9 +69,19 @@ export function preflight(
   // an ASK at p risks (1 - p) per contract: the NO leg is what we pay for
   const legPrice = side === BID ? price : 10_000 - price;
   if (notionalMoney(legPrice, countCenti) > p.maxOrderNotionalMoney) return fail(RC.PREFLIGHT, 'order_notional_over_cap');
-  if (reduceOnly) return OK;
   const delta = side === BID ? addCenti : -addCenti;
   if (delta === 0) return OK;
+  if (reduceOnly) {
+    // A reducing taker skips the hard block (a breached position must be reducible), but not the
+    // worst case: `positionCenti` counts our resting orders on the same side, and if the taker and
+    // all of them filled the position must not end beyond the cap on the other side (found by
+    // deterministic simulation: a bailout sold into resting asks, -6 against a cap of 5).
+    const worst = positionCenti + delta;
+    const worstAbs = worst < 0 ? -worst : worst;
+    const nowAbs = positionCenti < 0 ? -positionCenti : positionCenti;
+    if (worstAbs > p.maxPosCenti && worstAbs > nowAbs) return fail(RC.RISK, `TAKER_WOULD_EXCEED_CAP (worst=${worst / 100}, max=${p.maxPosCenti / 100})`);
+    return OK;
+  }
   const abs = positionCenti < 0 ? -positionCenti : positionCenti;
   const reduces = (positionCenti > 0 && delta < 0) || (positionCenti < 0 && delta > 0);
   if (abs >= p.maxPosCenti && !reduces) return fail(RC.RISK, `AT_OR_OVER_CAP (pos=${positionCenti / 100}, max=${p.maxPosCenti / 100})`);
