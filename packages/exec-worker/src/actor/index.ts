@@ -91,7 +91,7 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
     const { io, env } = init;
     const params = execParamsOf({ ...init.config, kmm_shards: init.shardCount } as KmmConfig);
     const paper = init.extra.paper === true;
-    const t0 = io.now();
+    const t0 = init.startTime;
     const core = new ExecCore(params, { runId: (t0.wallMs % 2_176_782_336).toString(36) + init.restartCount, markets: init.markets, nowMs: t0.monoMs, paper });
     const seeded = core.seedFromJournal(env.priorJournal);
     io.log('info', 'journal_replayed', { tradeIds: seeded.tradeIds });

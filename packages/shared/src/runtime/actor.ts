@@ -133,6 +133,21 @@ class ActorRuntime implements ActorIo {
       if (this.extra.recordInputs && runDir) this.recorder = new InputRecorder(runDir, this.name, this.time);
       const env = await this.makeEnv({ startup: this.startup, config: this.config, extra: this.extra, clock: this.clock, log: this.logger, io: this });
       const markets = Array.isArray(this.extra.markets) ? this.extra.markets : [];
+      this.readTime();
+      const startTime = { ...this.time };
+      if (this.recorder) {
+        this.recorder.start({
+          actor: this.name,
+          kind: this.startup.kind,
+          mono_ns: this.time.monoNs,
+          wall_ms: this.time.wallMs,
+          shard: this.startup.shard ?? 0,
+          shard_count: Math.max(1, this.startup.shardCount ?? 1),
+          restart_count: this.startup.restartCount ?? 0,
+          config: this.config as unknown as Record<string, unknown>,
+          extra: { ...this.extra, privateKeyPath: undefined, keyId: undefined },
+        });
+      }
       this.state = await this.d.start({
         name: this.name,
         kind: this.startup.kind,
@@ -142,6 +157,7 @@ class ActorRuntime implements ActorIo {
         config: this.config,
         extra: this.extra,
         markets,
+        startTime,
         io: this,
         env,
       });

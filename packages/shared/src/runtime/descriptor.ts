@@ -95,6 +95,8 @@ export interface ActorInit<Env> {
   config: KmmConfig;
   extra: ActorExtra;
   markets: kmm.v1.IMarketInfo[];
+  /** the instant of the start-up (recorded, so a replay starts the actor at the same time) */
+  startTime: ActorTime;
   io: ActorIo;
   env: Env;
 }

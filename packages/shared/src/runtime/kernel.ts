@@ -241,6 +241,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
       config: this.k.config,
       extra: this.o.extra ?? {},
       markets: this.o.markets ?? [],
+      startTime: this.k.now(),
       io: this as ActorIo,
       env: this.env as E,
     };

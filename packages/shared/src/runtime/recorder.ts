@@ -3,6 +3,7 @@
  * replayed through LocalKernel and compared message for message (tests/replay-parity).
  *
  * File `<runDir>/inputs/<actor>.jsonl`, one JSON object per line:
+ *   {"start": {...}}  first: the actor's start-up (time, config, markets, shard) as it was given
  *   {"i": n, "mono_ns": t, "wall_ms": w, "from": peer, "env": base64(Envelope)}   an input, as handled
  *   {"o": n, "to": peer, "env": base64(Envelope without header)}                  an output, as sent
  * Inputs carry the exact times the handler was given (timers: the instant they fired).
@@ -26,7 +27,20 @@ export interface RecordedOutput {
   to: string;
   env: string;
 }
-export type RecordedLine = RecordedInput | RecordedOutput;
+export interface RecordedStart {
+  start: {
+    actor: string;
+    kind: number;
+    mono_ns: number;
+    wall_ms: number;
+    shard: number;
+    shard_count: number;
+    restart_count: number;
+    config: Record<string, unknown>;
+    extra: Record<string, unknown>;
+  };
+}
+export type RecordedLine = RecordedStart | RecordedInput | RecordedOutput;
 
 /** Output envelopes compare without their header (sequence numbers and emit times differ by run). */
 export function encodeBodyB64(body: EnvelopeBody): string {
@@ -43,6 +57,11 @@ export class InputRecorder {
     const dir = join(runDir, 'inputs');
     mkdirSync(dir, { recursive: true });
     this.out = createWriteStream(join(dir, `${actor}.jsonl`), { flags: 'a' });
+  }
+
+  /** The start-up the actor was given (written before anything else; `time` is read at start). */
+  start(s: RecordedStart['start']): void {
+    this.out.write(JSON.stringify({ start: s } satisfies RecordedStart) + '\n');
   }
 
   input(env: kmm.v1.Envelope, from: string): void {

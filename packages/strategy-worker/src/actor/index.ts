@@ -92,7 +92,7 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
   kind: kmm.v1.ActorKind.STRATEGY,
   start(init) {
     const p = strategyParamsOf(init.config);
-    const core = new StrategyCore(p, init.markets, { startMs: init.io.now().wallMs });
+    const core = new StrategyCore(p, init.markets, { startMs: init.startTime.wallMs });
     init.io.log('info', 'strategy_started', { markets: init.markets.length, feed: init.env.feed?.source ?? 'none', model: p.kmm_pricing_model, profile: p.MM_MARKET_PROFILE });
     return { core, params: p, env: init.env, lastFeedError: '', stopped: false };
   },
