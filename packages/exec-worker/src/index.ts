@@ -4,6 +4,7 @@
  * packages use (REST client, gateways, journal, tape, probe). The worker entry is './shell'.
  */
 export * from './core/types.js';
+export * from './core/journal-record.js';
 export * from './core/params.js';
 export * from './core/rate-limiter.js';
 export * from './core/breakers.js';

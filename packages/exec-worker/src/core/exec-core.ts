@@ -28,13 +28,13 @@ import { PostOnlyAdaptor } from './post-only.js';
 import { preflight } from './preflight.js';
 import { ENDPOINT_COST, RateLimiter } from './rate-limiter.js';
 import { reconcile, reconcilePositions } from './reconciler.js';
+import { snakeKeys, type JournalRecord, type JournalRecordOf } from './journal-record.js';
 import {
   clearEffects,
   newEffects,
   OrderStatus,
   type Effects,
   type ExecCommand,
-  type JournalRecord,
   type ReadRequest,
   type VenueSnapshot,
   type WorkingOrder,
@@ -234,7 +234,7 @@ export class ExecCore {
   /** Start-up: ask for the first reconcile (orders, positions, fills). */
   start(nowMs: number, minFillTsMs = 0): Effects {
     clearEffects(this.fx);
-    this.journal({ k: 'start', run_id: this.runId, paper: this.paper });
+    this.journal({ k: 'start', runId: this.runId, paper: this.paper });
     this.requestReconcile('startup', nowMs, minFillTsMs, true);
     return this.fx;
   }
@@ -244,7 +244,7 @@ export class ExecCore {
     clearEffects(this.fx);
     this.orderGroupId = orderGroupId;
     this.orderGroupSettled = true;
-    this.journal({ k: 'order_group', order_group_id: orderGroupId });
+    this.journal({ k: 'order_group', orderGroupId });
     this.markAllDirty();
     this.pump(nowMs);
     return this.fx;
@@ -357,7 +357,7 @@ export class ExecCore {
           cooldown_s: this.params.breakerCooldownMs / 1000,
           ...this.breakers.windowCounts(nowMs),
         });
-        this.journal({ k: 'breaker', trip, open_until_ms: this.breakers.openUntilMs });
+        this.journal({ k: 'breaker', trip, openUntilMs: this.breakers.openUntilMs });
       }
     }
     this.pump(nowMs);
@@ -384,7 +384,7 @@ export class ExecCore {
     const market = p.market ?? '';
     if (p.fromExchange) {
       this.bk.setExchangePosition(market, p.positionCenti ?? 0, p.exposureMoney ?? 0);
-      this.journal({ k: 'pos', market, position_centi: p.positionCenti ?? 0, src: 'ws' });
+      this.journal({ k: 'pos', market, positionCenti: p.positionCenti ?? 0, src: 'ws' });
       this.send('strategy', { position: p });
       const m = this.markets.get(market);
       if (m) this.markDirty(m);
@@ -523,13 +523,13 @@ export class ExecCore {
     });
     for (const f of res.newFills) {
       this.applyFill(f, nowMs, 'rest', !startup);
-      res.divergences.push({ what: 'fill_backfilled', market: f.market ?? '', fields: { trade_id: f.tradeId, order_id: f.orderId, count_centi: f.countCenti } });
+      res.divergences.push({ what: 'fill_backfilled', market: f.market ?? '', fields: { tradeId: f.tradeId, orderId: f.orderId, countCenti: f.countCenti } });
     }
     reconcilePositions(this.bk, snap, startup ? 0 : this.params.reconcileGraceMs, res);
     this.adoptUnknownMarkets(nowMs);
     for (const d of res.divergences) {
       this.stats.divergences++;
-      this.ops('reconcile_divergence', d.market, d.what === 'fill_backfilled' && startup ? 'info' : 'warn', { what: d.what, ...d.fields });
+      this.ops('reconcile_divergence', d.market, d.what === 'fill_backfilled' && startup ? 'info' : 'warn', { what: d.what, ...snakeKeys(d.fields) });
       this.journal({ k: 'div', what: d.what, market: d.market, ...d.fields });
     }
     for (const pc of res.positionChanges) {
@@ -543,7 +543,7 @@ export class ExecCore {
           fromExchange: true,
         },
       });
-      this.journal({ k: 'pos', market: pc.market, position_centi: pc.positionCenti, src: 'rest' });
+      this.journal({ k: 'pos', market: pc.market, positionCenti: pc.positionCenti, src: 'rest' });
     }
     if (startup) {
       // The exchange reported every position we hold; say "flat" for the rest of our markets
@@ -558,7 +558,7 @@ export class ExecCore {
       this.startupReconciled = true;
       this.startupReconciledAtMs = nowMs;
       this.startupCapCheck();
-      this.journal({ k: 'startup_reconciled', adopted: res.adopted, unknown_cancelled: res.unknownCancelled, divergences: res.divergences.length });
+      this.journal({ k: 'startup_reconciled', adopted: res.adopted, unknownCancelled: res.unknownCancelled, divergences: res.divergences.length });
     }
     this.journal({ k: 'reconcile', orders: snap.orders.length, positions: snap.positions.length, fills: snap.fills.length, divergences: res.divergences.length });
     this.markAllDirty();
@@ -697,10 +697,10 @@ export class ExecCore {
   seedFromJournal(records: Iterable<JournalRecord>): { tradeIds: number; maxFillTsMs: number } {
     let n = 0;
     for (const r of records) {
-      if (r.k === 'fill' && typeof r.trade_id === 'string' && r.trade_id) {
-        this.bk.rememberTrade(r.trade_id, 0);
+      if (r.k === 'fill' && r.tradeId) {
+        this.bk.rememberTrade(r.tradeId, 0);
         n++;
-        const ts = typeof r.ts_ms === 'number' ? r.ts_ms : 0;
+        const ts = r.tsMs ?? 0;
         if (ts > this.maxFillTsMs) this.maxFillTsMs = ts;
       }
     }
@@ -942,7 +942,7 @@ export class ExecCore {
               break;
             }
             if (this.params.journalRepriceDecisions) {
-              this.journal({ k: 'reprice', market: m.market, side, level, old_price: o.price, new_price: d.price, count_centi: d.countCenti, reason: d.reason, forced: d.forced });
+              this.journal({ k: 'reprice', market: m.market, side, level, oldPrice: o.price, newPrice: d.price, countCenti: d.countCenti, reason: d.reason, forced: d.forced });
             }
             this.amends.push({ o, m, kind: CK.AMEND, price: d.price, countCenti: d.countCenti, edgeBpsMilli: t.edgeBpsMilli });
             break;
@@ -960,17 +960,26 @@ export class ExecCore {
               this.stats.skips++;
               if (o.lastSkipPrice !== d.price) {
                 o.lastSkipPrice = d.price;
-                const fields = {
+                const skip: JournalRecordOf<'skip'> = {
+                  k: 'skip',
                   market: m.market,
                   side: side === BID ? 'BID' : 'ASK',
-                  old_price_cents: o.price,
-                  new_price_cents: d.price,
-                  price_diff_cents: Math.abs(d.price - o.price),
-                  min_reprice_cents: this.differ.minTicks * m.grid.tickAt(o.price),
+                  oldPriceCents: o.price,
+                  newPriceCents: d.price,
+                  priceDiffCents: Math.abs(d.price - o.price),
+                  minRepriceCents: this.differ.minTicks * m.grid.tickAt(o.price),
                   reason: d.reason,
                 };
-                this.ops('skip_same_quote', m.market, 'info', fields);
-                if (this.params.journalRepriceDecisions) this.journal({ k: 'skip', ...fields });
+                this.ops('skip_same_quote', m.market, 'info', {
+                  market: skip.market,
+                  side: skip.side,
+                  old_price_cents: skip.oldPriceCents,
+                  new_price_cents: skip.newPriceCents,
+                  price_diff_cents: skip.priceDiffCents,
+                  min_reprice_cents: skip.minRepriceCents,
+                  reason: skip.reason,
+                });
+                if (this.params.journalRepriceDecisions) this.journal(skip);
               }
             }
             break;
@@ -1154,7 +1163,7 @@ export class ExecCore {
     this.fx.commands.push(cmd);
     this.stats.commands++;
     this.stats.tokensWrite += tokens;
-    this.journal({ k: 'cmd', id, op, orders, cause_recv_mono_ns: cause.recvMonoNs, arrival_mono_ns: cause.arrivalMonoNs, tokens });
+    this.journal({ k: 'cmd', id, op, orders, causeRecvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, tokens });
   }
 
   private handleAck(a: kmm.v1.IOrderAck, nowMs: number, latencyUs: number): void {
@@ -1179,7 +1188,7 @@ export class ExecCore {
       status: o.status === OrderStatus.DONE ? (o.filledCenti >= o.totalCenti && o.totalCenti > 0 ? kmm.v1.OrderStatus.EXECUTED : kmm.v1.OrderStatus.CANCELED) : kmm.v1.OrderStatus.RESTING,
       latencyUs: latencyUs >= 0 ? latencyUs : a.latencyUs ?? 0,
     };
-    this.journal({ k: 'ack', kind: ack.kind, market: ack.market, coid: ack.clientOrderId, oid: ack.orderId, side: ack.side, price: ack.price, remaining_centi: ack.remainingCenti, filled_centi: ack.filledCenti, status: ack.status, latency_us: ack.latencyUs });
+    this.journal({ k: 'ack', kind: ack.kind, market: ack.market, coid: ack.clientOrderId, oid: ack.orderId, side: ack.side, price: ack.price, remainingCenti: ack.remainingCenti, filledCenti: ack.filledCenti, status: ack.status, latencyUs: ack.latencyUs });
     this.send('strategy', { orderAck: ack });
     this.send(this.bookPeer(o.market), { orderAck: ack });
     const m = this.markets.get(o.market);
@@ -1235,17 +1244,17 @@ export class ExecCore {
     this.journal({
       k: 'fill',
       src: source,
-      trade_id: fill.tradeId ?? '',
+      tradeId: fill.tradeId ?? '',
       oid: fill.orderId ?? '',
       coid: fill.clientOrderId ?? '',
       market,
       side: fill.side ?? 0,
-      yes_price: fill.yesPrice ?? 0,
-      count_centi: fill.countCenti ?? 0,
-      is_taker: fill.isTaker ?? false,
-      fee_money: fill.feeMoney ?? 0,
-      post_position_centi: source === 'ws' ? fill.postPositionCenti ?? 0 : null,
-      ts_ms: ts,
+      yesPrice: fill.yesPrice ?? 0,
+      countCenti: fill.countCenti ?? 0,
+      isTaker: fill.isTaker ?? false,
+      feeMoney: fill.feeMoney ?? 0,
+      postPositionCenti: source === 'ws' ? fill.postPositionCenti ?? 0 : null,
+      tsMs: ts,
     });
     if (forward) {
       this.send('strategy', { fill });

@@ -61,7 +61,7 @@ function build(ctx: ActorContext): { runner: ExecRunner; minFillTsMs: number } {
   const runDir = String(extra.runDir || ctx.startup.runDir || 'runs');
   const journalPath = join(runDir, 'journal.jsonl');
   const prior = readJournal(journalPath);
-  if (prior.badLines > 0 || prior.tornTail) ctx.log.warn({ bad: prior.badLines, torn: prior.tornTail }, 'journal had unreadable lines');
+  if (prior.badLines > 0 || prior.tornTail || prior.seqErrors > 0) ctx.log.warn({ bad: prior.badLines, torn: prior.tornTail, seqErrors: prior.seqErrors, errors: prior.errors.slice(0, 5) }, 'journal had unreadable or out-of-order lines');
   const fsyncMs = typeof ctx.config.kmm_journal_fsync_ms === 'number' ? ctx.config.kmm_journal_fsync_ms : 100;
   const journal = new Journal(journalPath, { fsyncEveryMs: fsyncMs > 0 ? fsyncMs : 1, flushEveryMs: fsyncMs === 0 ? 1 : 20 });
   const tape = new Tape(join(runDir, 'tape.csv'));
