@@ -19,7 +19,7 @@
  * reconcile, cancel or adopt unknown orders, position-cap check (000 fix 3); shutdown -> cancel all.
  * Time: `nowMs` is monotonic milliseconds supplied by the caller; the core never reads clocks.
  */
-import { kmm, PriceGrid, LINEAR_CENT, shardOf, type EnvelopeBody } from '@kmm/shared';
+import { assert, kmm, PriceGrid, LINEAR_CENT, shardOf, type EnvelopeBody } from '@kmm/shared';
 import { Breakers } from './breakers.js';
 import { OrderBookkeeping, unrealizedMoney } from './bookkeeping.js';
 import { Action, newDecision, OrderDiffer, type SlotTarget } from './differ.js';
@@ -96,7 +96,12 @@ export interface ExecCoreOptions {
   nowMs: number;
   /** paper mode: the gateway is simulated; start-up needs no order group */
   paper?: boolean;
+  /** tests only: enables debugCorrupt (deliberately breaking an invariant) */
+  allowFaultInjection?: boolean;
 }
+
+/** The invariant debugCorrupt breaks (see OrderBookkeeping's header). */
+export type FaultKind = 'position_drift' | 'overfill' | 'double_slot' | 'live_count' | 'trade_twice';
 
 interface MarketRef {
   market: string;
@@ -163,6 +168,7 @@ export class ExecCore {
 
   private readonly runId: string;
   private readonly paper: boolean;
+  private readonly allowFaultInjection: boolean;
   private cmdSeq = 0;
   private coidSeq = 0;
   private readSeq = 0;
@@ -210,13 +216,19 @@ export class ExecCore {
     tokensWrite: 0,
     /** commands issued later than the target that caused them (churn gates, rate limits, timers) */
     deferredCommands: 0,
+    /** venue reports that would have broken an invariant (see OrderBookkeeping.venueAnomalies) */
+    venueAnomalies: 0,
   };
 
   constructor(params: ExecParams, opts: ExecCoreOptions) {
     this.params = params;
     this.runId = opts.runId;
     this.paper = opts.paper ?? false;
-    this.bk = new OrderBookkeeping(params.maxLevelsPerSide, params.fillDedupMax);
+    this.allowFaultInjection = opts.allowFaultInjection ?? false;
+    this.bk = new OrderBookkeeping(params.maxLevelsPerSide, params.fillDedupMax, (a) => {
+      this.stats.venueAnomalies++;
+      this.ops('venue_anomaly', a.market, 'warn', { kind: a.kind, client_order_id: a.clientOrderId, order_id: a.orderId, local_centi: a.localCenti, venue_centi: a.venueCenti });
+    });
     this.limiter = new RateLimiter(params.tier, params.rateBudgetPermille, params.rateLimitPauseMs, opts.nowMs);
     this.breakers = new Breakers(params);
     this.pof = new PostOnlyAdaptor(params);
@@ -284,6 +296,11 @@ export class ExecCore {
     for (let i = 0; i < this.creates.length; i++) {
       const c = this.creates[i];
       if (c.m.market === market && c.side === side) same += c.countCenti;
+    }
+    // amends queued in this pump go out before the creates: count what they add
+    for (let i = 0; i < this.amends.length; i++) {
+      const a = this.amends[i];
+      if (a.o !== exclude && a.o.market === market && a.o.side === side) same += Math.max(0, a.countCenti - Math.max(a.o.totalCenti, a.o.pendingTotalCenti));
     }
     return side === BID ? positionCenti + same : positionCenti - same;
   }
@@ -626,6 +643,8 @@ export class ExecCore {
       this.lastMarketsPollMs = nowMs;
       if (this.limiter.tryRead(ENDPOINT_COST.read, nowMs)) this.fx.reads.push({ kind: 'markets' });
     }
+    // every invariant of the bookkeeping, once per tick (per-operation checks catch most at once)
+    this.bk.checkInvariants();
     if (nowMs - this.lastPurgeMs >= PURGE_EVERY_MS) {
       this.lastPurgeMs = nowMs;
       this.bk.purge(nowMs);
@@ -705,6 +724,35 @@ export class ExecCore {
       }
     }
     return { tradeIds: n, maxFillTsMs: this.maxFillTsMs };
+  }
+
+  /**
+   * Tests only (needs the allowFaultInjection option): breaks one invariant of our state, so a
+   * test can prove the assertions catch it (at the latest on the next onTimer). Throws when not
+   * enabled or when there is nothing to corrupt (e.g. 'overfill' with no order).
+   */
+  debugCorrupt(kind: FaultKind): void {
+    if (!this.allowFaultInjection) throw new Error('debugCorrupt: fault injection is not enabled (ExecCoreOptions.allowFaultInjection)');
+    const anyOrder = (): WorkingOrder => {
+      for (const o of this.bk.byCoid.values()) if (o.status !== OrderStatus.DONE) return o;
+      throw new Error(`debugCorrupt(${kind}): no live order to corrupt`);
+    };
+    if (kind === 'position_drift') {
+      const market = this.markets.keys().next().value;
+      if (market === undefined) throw new Error('debugCorrupt(position_drift): no market');
+      this.bk.position(market).positionCenti += 100;
+    } else if (kind === 'overfill') {
+      const o = anyOrder();
+      o.filledCenti = Math.max(o.totalCenti, o.pendingTotalCenti) + 100;
+    } else if (kind === 'double_slot') {
+      const o = anyOrder();
+      this.bk.marketOrders(o.market).others.add(o);
+    } else if (kind === 'live_count') {
+      this.bk.liveCount++;
+    } else if (kind === 'trade_twice') {
+      this.bk.rememberTrade('debug-trade', 0);
+      (this.bk as unknown as { bookTrade(id: string, nowMs: number): void }).bookTrade('debug-trade', 0);
+    } else throw new Error(`debugCorrupt: unknown fault ${String(kind)}`);
   }
 
   setParams(p: ExecParams): void {
@@ -1058,6 +1106,7 @@ export class ExecCore {
       }
       const cmdId = ++this.cmdSeq;
       this.bk.setPending(a.o, CK.AMEND, cmdId, nowMs, a.price, a.countCenti);
+      this.assertWithinCap(a.o.market, a.o.side);
       a.o.edgeBpsMilli = a.edgeBpsMilli;
       a.m.lastRepriceMs = nowMs;
       this.markWo(a.m);
@@ -1098,6 +1147,21 @@ export class ExecCore {
     } else this.creates.length = 0;
   }
 
+  /** An order that passed pre-flight never makes the worst-case position (position + all live orders on its side) exceed the cap. */
+  private assertWithinCap(market: string, side: number): void {
+    const pos = this.bk.position(market).positionCenti;
+    const resting = this.bk.restingCenti(market, side);
+    const worst = side === BID ? pos + resting : pos - resting;
+    assert(Math.abs(worst) <= this.params.maxPosCenti, 'an order that passed pre-flight keeps the worst-case position within the cap', () => ({
+      market,
+      side,
+      positionCenti: pos,
+      restingCenti: resting,
+      worstCenti: worst,
+      maxPosCenti: this.params.maxPosCenti,
+    }));
+  }
+
   private holdForTokens(m: MarketRef, cost: number, nowMs: number): void {
     this.stats.rateHeld++;
     m.retryAtMs = minPos(m.retryAtMs, nowMs + Math.max(1, this.limiter.write.waitMs(cost, nowMs)));
@@ -1131,6 +1195,7 @@ export class ExecCore {
       lastSkipPrice: 0,
     };
     this.bk.add(o);
+    if (!c.reduceOnly) this.assertWithinCap(c.m.market, c.side);
     this.stats.ordersPlaced++;
     this.markWo(c.m);
     return {
