@@ -1105,8 +1105,9 @@ export class ExecCore {
         continue;
       }
       const cmdId = ++this.cmdSeq;
+      const worstBefore = this.worstCenti(a.o.market, a.o.side);
       this.bk.setPending(a.o, CK.AMEND, cmdId, nowMs, a.price, a.countCenti);
-      this.assertWithinCap(a.o.market, a.o.side);
+      this.assertWithinCap(a.o.market, a.o.side, worstBefore);
       a.o.edgeBpsMilli = a.edgeBpsMilli;
       a.m.lastRepriceMs = nowMs;
       this.markWo(a.m);
@@ -1147,18 +1148,29 @@ export class ExecCore {
     } else this.creates.length = 0;
   }
 
-  /** An order that passed pre-flight never makes the worst-case position (position + all live orders on its side) exceed the cap. */
-  private assertWithinCap(market: string, side: number): void {
+  /** Worst-case position if every live order on `side` filled: position + (BID) or - (ASK) their remaining size. */
+  private worstCenti(market: string, side: number): number {
     const pos = this.bk.position(market).positionCenti;
     const resting = this.bk.restingCenti(market, side);
-    const worst = side === BID ? pos + resting : pos - resting;
-    assert(Math.abs(worst) <= this.params.maxPosCenti, 'an order that passed pre-flight keeps the worst-case position within the cap', () => ({
+    return side === BID ? pos + resting : pos - resting;
+  }
+
+  /**
+   * An order that passed pre-flight never makes the worst-case position exceed the cap: after it
+   * the worst case is within the cap, or no further from zero than before it (a position move
+   * from outside, e.g. an exchange correction, can leave it over the cap; an order that shrinks
+   * or keeps its size there is fine).
+   */
+  private assertWithinCap(market: string, side: number, worstBeforeCenti: number): void {
+    const worst = this.worstCenti(market, side);
+    const cap = this.params.maxPosCenti;
+    assert(Math.abs(worst) <= cap || Math.abs(worst) <= Math.abs(worstBeforeCenti), 'an order that passed pre-flight never makes the worst-case position exceed the cap', () => ({
       market,
       side,
-      positionCenti: pos,
-      restingCenti: resting,
+      positionCenti: this.bk.position(market).positionCenti,
+      worstBeforeCenti,
       worstCenti: worst,
-      maxPosCenti: this.params.maxPosCenti,
+      maxPosCenti: cap,
     }));
   }
 
@@ -1194,8 +1206,9 @@ export class ExecCore {
       wantCancel: false,
       lastSkipPrice: 0,
     };
+    const worstBefore = this.worstCenti(c.m.market, c.side);
     this.bk.add(o);
-    if (!c.reduceOnly) this.assertWithinCap(c.m.market, c.side);
+    if (!c.reduceOnly) this.assertWithinCap(c.m.market, c.side, worstBefore);
     this.stats.ordersPlaced++;
     this.markWo(c.m);
     return {
