@@ -79,3 +79,14 @@ describe('decodeJournalLine names what is wrong', () => {
     expect(r.records).toHaveLength(2);
   });
 });
+
+describe('the typed writer writes the old format byte for byte', () => {
+  it('the fixture scenario, re-run now, gives the committed journal-v1.jsonl', async () => {
+    const { writeScenarioJournal } = await import('./fixtures/journal-scenario.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const out = join(mkdtempSync(join(tmpdir(), 'kmm-jfx-')), 'journal.jsonl');
+    await writeScenarioJournal(out);
+    expect(readFileSync(out, 'utf8')).toBe(readFileSync(FIXTURE, 'utf8'));
+  });
+});
