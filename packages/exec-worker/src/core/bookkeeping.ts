@@ -334,7 +334,8 @@ export class OrderBookkeeping {
     p.bookedSinceBasisCenti = 0;
   }
 
-  private bookTrade(tradeId: string, nowMs: number): void {
+  /** Books a trade id as applied (our state: asserts it was not booked before). */
+  bookTrade(tradeId: string, nowMs: number): void {
     assert(!this.seenTrades.has(tradeId), 'no trade id is booked twice', { tradeId });
     this.rememberTrade(tradeId, nowMs);
   }

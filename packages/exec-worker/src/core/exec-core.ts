@@ -36,7 +36,7 @@ import { preflight } from './preflight.js';
 import { ENDPOINT_COST } from './rate-limiter.js';
 import { ReconcileScheduler } from './reconcile-scheduler.js';
 import { Reports } from './reports.js';
-import { clearEffects, OrderStatus, type Effects, type ReadRequest, type VenueSnapshot, type WorkingOrder } from './types.js';
+import { clearEffects, OrderStatus, type Effects, type ExecCommand, type ReadRequest, type VenueSnapshot, type WorkingOrder } from './types.js';
 import { VenueEvents } from './venue-events.js';
 import type { OrderBookkeeping } from './bookkeeping.js';
 import type { Breakers } from './breakers.js';
@@ -151,7 +151,7 @@ export class ExecCore {
     return this.s.stats;
   }
   /** commands sent and not answered yet, by id */
-  get inflight(): ReadonlyMap<number, Readonly<import('./types.js').ExecCommand>> {
+  get inflight(): ReadonlyMap<number, Readonly<ExecCommand>> {
     return this.cmd.inflight;
   }
   get connected(): boolean {
@@ -596,13 +596,16 @@ export class ExecCore {
       const o = anyOrder();
       o.filledCenti = Math.max(o.totalCenti, o.pendingTotalCenti) + 100;
     } else if (kind === 'double_slot') {
-      const o = anyOrder();
-      this.s.bk.marketOrders(o.market).others.add(o);
+      // a slotted order also among the others
+      let slotted: WorkingOrder | undefined;
+      for (const mo of this.s.bk.markets.values()) for (const o of [...mo.bids, ...mo.asks]) if (o && !slotted) slotted = o;
+      if (!slotted) throw new Error('debugCorrupt(double_slot): no order in a slot');
+      this.s.bk.marketOrders(slotted.market).others.add(slotted);
     } else if (kind === 'live_count') {
       this.s.bk.liveCount++;
     } else if (kind === 'trade_twice') {
       this.s.bk.rememberTrade('debug-trade', 0);
-      (this.s.bk as unknown as { bookTrade(id: string, nowMs: number): void }).bookTrade('debug-trade', 0);
+      this.s.bk.bookTrade('debug-trade', 0);
     } else throw new Error(`debugCorrupt: unknown fault ${String(kind)}`);
   }
 
