@@ -61,8 +61,8 @@ describe('chaos invariant checker fails on each broken invariant', () => {
     records: { orders: [{ order_id: 'o1', status: 'canceled' }], fills: [fill('t1', 'bid', '2.00'), fill('t2', 'ask', '1.00')], caps: [{ ticker: 'M', positionCenti: 100, restingBidCenti: 0, restingAskCenti: 0, openOrders: 0 }] },
     polledMaxAbsCenti: { M: 200 },
     journal: [
-      { k: 'fill', trade_id: 't1' },
-      { k: 'fill', trade_id: 't2' },
+      { k: 'fill', tradeId: 't1' },
+      { k: 'fill', tradeId: 't2' },
       { k: 'cmd', orders: [{ kind: 1, clientOrderId: 'a' }, { kind: 1, clientOrderId: 'b' }] },
     ],
     faults: [{ kind: 'ws_drop', detail: '', startS: 1, durationS: 0, recoveryS: 2 }],
@@ -73,14 +73,14 @@ describe('chaos invariant checker fails on each broken invariant', () => {
   });
   it('a missing fill', () => {
     const i = base();
-    i.journal = i.journal.filter((r) => r.trade_id !== 't2');
+    i.journal = i.journal.filter((r) => !(r.k === 'fill' && r.tradeId === 't2'));
     const r = checkChaosInvariants(i);
     expect(r.fills_missing).toBe(1);
     expect(r.ok).toBe(false);
   });
   it('a duplicated fill', () => {
     const i = base();
-    i.journal.push({ k: 'fill', trade_id: 't1' });
+    i.journal.push({ k: 'fill', tradeId: 't1' });
     expect(checkChaosInvariants(i).fills_duplicated).toBe(1);
     expect(checkChaosInvariants(i).ok).toBe(false);
   });
@@ -92,7 +92,7 @@ describe('chaos invariant checker fails on each broken invariant', () => {
   it('a cap breach', () => {
     const i = base();
     i.records.fills.push(fill('t3', 'bid', '5.00'));
-    i.journal.push({ k: 'fill', trade_id: 't3' });
+    i.journal.push({ k: 'fill', tradeId: 't3' });
     const r = checkChaosInvariants(i);
     expect(r.cap_breaches).toBeGreaterThan(0);
     expect(r.ok).toBe(false);

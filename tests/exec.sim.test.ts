@@ -192,7 +192,7 @@ function compare(h: Harness): void {
   for (const [m, p] of h.core.bk.positions) expect([m, p.positionCenti]).toEqual([m, venuePos.get(m) ?? 0]);
   for (const [m, v] of venuePos) expect([m, h.core.bk.position(m).positionCenti]).toEqual([m, v]);
   const j = readJournal(h.journalPath).records.filter((r) => r.k === 'fill');
-  const ids = j.map((r) => String(r.trade_id));
+  const ids = j.map((r) => (r.k === 'fill' ? r.tradeId : ''));
   expect(new Set(ids).size).toBe(ids.length); // never counted twice
   expect([...ids].sort()).toEqual(rec.fills.map((f) => String(f.trade_id)).sort()); // none missing
 }

@@ -50,11 +50,11 @@ describe('Journal', () => {
   it('appends JSON lines, survives a torn tail, keeps order', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'kmm-j-')), 'j.jsonl');
     const j = new Journal(path, { flushEveryMs: 0, fsyncEveryMs: 0, flushRecords: 3 });
-    for (let i = 0; i < 10; i++) j.append({ k: 'fill', trade_id: `t${i}` });
+    for (let i = 0; i < 10; i++) j.append({ k: 'fill', tradeId: `t${i}` });
     await j.close();
     appendFileSync(path, '{"k":"fill","trade_id":"torn'); // crash mid-write
     const r = readJournal(path);
-    expect(r.records.map((x) => x.trade_id)).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`));
+    expect(r.records.map((x) => (x.k === 'fill' ? x.tradeId : ''))).toEqual(Array.from({ length: 10 }, (_, i) => `t${i}`));
     expect(r.records.map((x) => x.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
     expect(r.tornTail).toBe(true);
     expect(r.badLines).toBe(0);

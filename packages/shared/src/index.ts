@@ -11,3 +11,4 @@ export * from './runtime/index.js';
 export * from './transport/index.js';
 export * from './config/index.js';
 export * from './log/index.js';
+export * from './assert.js';

@@ -31,7 +31,7 @@ import { ingestActor, type IngestActorState, type IngestEnv, type IngestSocket, 
 import { bookActor } from '@kmm/book-worker/actor';
 import { strategyActor } from '@kmm/strategy-worker/actor';
 import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/actor';
-import { execParamsOf, RestClient, RestGateway, type JournalRecord } from '@kmm/exec-worker';
+import { decodeJournalText, encodeJournalLine, execParamsOf, RestClient, RestGateway, type JournalRecord } from '@kmm/exec-worker';
 import { CHAOS_SET, checkChaosInvariants, FAULT_KINDS, RECOVERY_BOUND_S, type FaultRecord } from '../proof/chaos.js';
 import { marketInfoFromVenue, seriesOf } from '../system/markets.js';
 
@@ -99,25 +99,36 @@ function keys(): { publicKeyPem: string; privateKeyPem: string } {
   return keyPair;
 }
 
-/** The exec journal as a disk would keep it: appended records are durable after the next fsync. */
+/**
+ * The exec journal as a disk would keep it: lines encoded by the journal's own codec; appended
+ * lines are durable after the next fsync; a restart reads the durable lines back (decoded).
+ */
 class MemoryJournal {
-  readonly durable: Array<JournalRecord & { t: number }> = [];
-  private pending: Array<JournalRecord & { t: number }> = [];
+  private readonly durable: string[] = [];
+  private pending: string[] = [];
+  private seq = 0;
   lostOnCrash = 0;
   constructor(private readonly wallMs: () => number) {}
   append(rec: JournalRecord): void {
-    this.pending.push({ ...rec, t: this.wallMs() });
+    this.pending.push(encodeJournalLine(rec, this.wallMs(), ++this.seq));
   }
   fsync(): void {
-    for (const r of this.pending) this.durable.push(r);
+    for (const l of this.pending) this.durable.push(l);
     this.pending = [];
   }
-  /** a process crash: what was not fsynced is gone */
+  /** a process crash: what was not fsynced is gone; the next writer starts its sequence again */
   loseUnsynced(): void {
     this.lostOnCrash += this.pending.length;
     this.pending = [];
+    this.seq = 0;
   }
-  all(): Array<JournalRecord & { t: number }> {
+  /** what a restarted exec reads back */
+  read(): JournalRecord[] {
+    const r = decodeJournalText(this.durable.join('\n') + '\n');
+    if (r.badLines > 0) throw new Error(`dst: the journal does not read back: ${r.errors.join('; ')}`);
+    return r.records;
+  }
+  lines(): string[] {
     return [...this.durable, ...this.pending];
   }
 }
@@ -302,7 +313,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
         },
         close: async () => journal.fsync(),
       },
-      priorJournal: journal.durable.slice(),
+      priorJournal: journal.read(),
       tape: null,
       sleep,
       paperVenue: null,
@@ -313,7 +324,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   kern.add({ name: 'ingest', descriptor: ingestActor, markets, shardCount: BOOKS.length, makeEnv: ingestEnv });
   BOOKS.forEach((name, i) => kern.add({ name, descriptor: bookActor, markets, shard: i, shardCount: BOOKS.length, makeEnv: () => null }));
   kern.add({ name: 'strategy', descriptor: strategyActor, markets, shardCount: BOOKS.length, makeEnv: () => ({ feed: null }) });
-  const exec = kern.add({ name: 'exec', descriptor: execActor, markets, shardCount: BOOKS.length, makeEnv: execEnv });
+  const exec = kern.add({ name: 'exec', descriptor: execActor, markets, shardCount: BOOKS.length, extra: { allowFaultInjection: o.bug === 'exec_assertion' }, makeEnv: execEnv });
 
   // ---- periodic world steps: the exchange's flow and ticks, the journal's fsync
   const endNs = Math.round(o.simMinutes * 60e9);
@@ -436,7 +447,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   if (o.bug === 'journal_duplicate_fill') {
     const atNs = Math.round(endNs * (0.3 + rng.next() * 0.4));
     kern.at(atNs, () => {
-      const fill = journal.all().find((r) => r.k === 'fill');
+      const fill = journal.read().find((r) => r.k === 'fill');
       if (fill) journal.append({ ...fill });
     });
   } else if (o.bug === 'exec_assertion') {
@@ -454,8 +465,9 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   await kern.stopAll(SHUTDOWN_ORDER, endNs + DST_STOP_MAX_MS * 1e6);
   journal.fsync();
   const records: SimRecords = ex.records();
-  const recs = journal.all();
-  const report = checkChaosInvariants({ capCenti, records, polledMaxAbsCenti: {}, journal: recs as Array<Record<string, any>>, faults, recoveryBoundS: RECOVERY_BOUND_S });
+  const lines = journal.lines();
+  const recs = decodeJournalText(lines.join('\n') + '\n').records;
+  const report = checkChaosInvariants({ capCenti, records, polledMaxAbsCenti: {}, journal: recs, faults, recoveryBoundS: RECOVERY_BOUND_S });
   problems.push(...report.problems);
   // positions: exec's view after quiesce equals the exchange's
   let positionMismatches = 0;
@@ -480,7 +492,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     assertions: unexpectedCrashes,
   };
   const h = createHash('sha256');
-  for (const r of recs) h.update(JSON.stringify(r) + '\n');
+  for (const l of lines) h.update(l + '\n');
   return {
     seed,
     ok: DST_CHECKS.every((c) => violations[c] === 0),
@@ -493,13 +505,11 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     crashes,
     fillsExchange: report.fills_exchange,
     ordersExchange: records.orders.length,
-    journalRecords: recs.length,
+    journalRecords: lines.length,
   };
 }
 
-/** The injected bug 'exec_assertion': exec books a fill twice (its own state, not the venue's). */
+/** The injected bug 'exec_assertion': exec's position drifts from the sum of its fills (its own state, not the venue's); its assertions must catch it. */
 function corruptPosition(s: ExecActorState): void {
-  const core = s.core as unknown as { debugCorrupt?: (kind: string) => void };
-  if (typeof core.debugCorrupt !== 'function') throw new Error('dst: ExecCore has no debugCorrupt hook');
-  core.debugCorrupt('double_book_fill');
+  s.core.debugCorrupt('position_drift');
 }

@@ -26,7 +26,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, SeededRng, type Rng } from '@kmm/shared';
+import { kmm, loadConfig, SeededRng, type Rng } from '@kmm/shared';
+import type { JournalRecord } from '@kmm/exec-worker';
 import { startSimThread, type SimRecords, type SimThreadHandle } from '@kmm/sim';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
@@ -122,7 +123,7 @@ export interface InvariantInput {
   records: Pick<SimRecords, 'orders' | 'fills' | 'caps'>;
   /** max |position| seen by polling the exchange during the run, per market */
   polledMaxAbsCenti: Record<string, number>;
-  journal: Array<Record<string, any>>;
+  journal: JournalRecord[];
   faults: FaultRecord[];
   recoveryBoundS: number;
 }
@@ -180,7 +181,7 @@ export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
   if (resting.length > 0) problems.push(`${resting.length} orders still resting after shutdown (${resting.slice(0, 3).map((o) => o.order_id).join(', ')})`);
   // 3. every exchange fill in the journal exactly once (by trade id)
   const journalFills = new Map<string, number>();
-  for (const r of inp.journal) if (r.k === 'fill' && r.trade_id) journalFills.set(String(r.trade_id), (journalFills.get(String(r.trade_id)) ?? 0) + 1);
+  for (const r of inp.journal) if (r.k === 'fill' && r.tradeId) journalFills.set(r.tradeId, (journalFills.get(r.tradeId) ?? 0) + 1);
   const exchangeIds = new Set(inp.records.fills.map((f) => String(f.trade_id ?? f.fill_id ?? '')));
   let missing = 0;
   for (const id of exchangeIds) if (!journalFills.has(id)) missing++;
@@ -194,12 +195,12 @@ export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
   // 4. client order ids: each create's id is used for one order only; the exchange never saw a reuse
   const coidUse = new Map<string, number>();
   for (const r of inp.journal) {
-    if (r.k !== 'cmd' || !Array.isArray(r.orders)) continue;
-    for (const o of r.orders) if (o && o.kind === 1 && o.clientOrderId) coidUse.set(o.clientOrderId, (coidUse.get(o.clientOrderId) ?? 0) + 1);
+    if (r.k !== 'cmd' || !r.orders) continue;
+    for (const o of r.orders) if (o.kind === kmm.v1.CommandKind.PLACE && o.clientOrderId) coidUse.set(o.clientOrderId, (coidUse.get(o.clientOrderId) ?? 0) + 1);
   }
   let dupCoids = 0;
   for (const [, n] of coidUse) if (n > 1) dupCoids++;
-  const exists409 = inp.journal.filter((r) => r.k === 'rej' && /already.?exists/i.test(String(r.message ?? ''))).length;
+  const exists409 = inp.journal.filter((r) => r.k === 'rej' && /already.?exists/i.test(r.message ?? '')).length;
   dupCoids += exists409;
   if (dupCoids) problems.push(`${dupCoids} client order ids reused (journal creates or order_already_exists answers)`);
   // 5. bounded recovery

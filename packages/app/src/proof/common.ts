@@ -3,9 +3,10 @@
  * reader used to pull per-command tick-to-order samples, and the per-actor load
  * profile (from Supervisor.health()) that names the bottleneck.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { kmm } from '@kmm/shared';
+import { readJournal, type JournalRecord } from '@kmm/exec-worker';
 
 /** Nearest-rank percentile of an ascending array. */
 export function pct(sorted: ArrayLike<number>, p: number): number {
@@ -24,19 +25,9 @@ export interface JournalSample {
   wireMonoNs: number;
 }
 
-/** Reads exec journal records (tolerates a torn last line). */
-export function readJournalRecords(path: string): Array<Record<string, any>> {
-  if (!existsSync(path)) return [];
-  const out: Array<Record<string, any>> = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      out.push(JSON.parse(line));
-    } catch {
-      /* torn tail after a crash */
-    }
-  }
-  return out;
+/** Reads exec journal records, typed (tolerates a torn last line; bad lines are skipped). */
+export function readJournalRecords(path: string): JournalRecord[] {
+  return readJournal(path).records;
 }
 
 /**
@@ -46,18 +37,19 @@ export function readJournalRecords(path: string): Array<Record<string, any>> {
  * with no market-data cause (timers, reconcile) have cause 0 and are not tick-to-order samples.
  * Command ids restart with each exec incarnation ('start' record), so pairs are matched per segment.
  */
-export function tickToOrderSamples(records: Array<Record<string, any>>): JournalSample[] {
+export function tickToOrderSamples(records: readonly JournalRecord[]): JournalSample[] {
   const out: JournalSample[] = [];
   let pending = new Map<number, { op: string; cause: number; arrival: number }>();
   for (const r of records) {
     if (r.k === 'start') pending = new Map();
-    else if (r.k === 'cmd') pending.set(Number(r.id), { op: String(r.op), cause: Number(r.cause_recv_mono_ns ?? 0), arrival: Number(r.arrival_mono_ns ?? 0) });
+    else if (r.k === 'cmd') pending.set(r.id ?? 0, { op: r.op ?? '', cause: r.causeRecvMonoNs ?? 0, arrival: r.arrivalMonoNs ?? 0 });
     else if (r.k === 'wire') {
-      const c = pending.get(Number(r.id));
+      const id = r.id ?? 0;
+      const c = pending.get(id);
       if (!c) continue;
-      pending.delete(Number(r.id));
-      const wire = Number(r.wire_mono_ns ?? 0);
-      if (c.cause > 0 && wire > c.cause) out.push({ cmdId: Number(r.id), op: c.op, causeRecvMonoNs: c.cause, arrivalMonoNs: c.arrival, wireMonoNs: wire });
+      pending.delete(id);
+      const wire = r.wireMonoNs ?? 0;
+      if (c.cause > 0 && wire > c.cause) out.push({ cmdId: id, op: c.op, causeRecvMonoNs: c.cause, arrivalMonoNs: c.arrival, wireMonoNs: wire });
     }
   }
   return out;

@@ -24,6 +24,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { formatFixed, kmm, parseCount, parseFixed } from '@kmm/shared';
+import { decodeJournalLine, type JournalKind } from '@kmm/exec-worker';
 
 /** Lines read per file; past it reading stops and the file is marked truncated. */
 export const REPORT_MAX_LINES_PER_FILE = 5_000_000;
@@ -266,36 +267,41 @@ async function readTape(dir: string, st: FileStatus, out: TapeRow[]): Promise<vo
   });
 }
 
-const EXEC_COMMAND_KIND: Record<number, string> = { 1: 'PLACE', 2: 'AMEND', 3: 'DECREASE', 4: 'CANCEL', 5: 'CANCEL_ALL' };
-const EXEC_RECORD_TYPE: Record<string, string> = { cmd: 'command', ack: 'ack', rej: 'reject', fill: 'fill', pos: 'position', div: 'divergence' };
+const EXEC_RECORD_TYPE: { readonly [K in JournalKind]?: string } = { cmd: 'command', ack: 'ack', rej: 'reject', fill: 'fill', pos: 'position', div: 'divergence' };
 
 /**
- * The exec worker journals in its own compact form ({"k":"fill", yes_price: 5200, count_centi: 300,
- * side: 1, ...} with integer units). Map it onto the report's record shapes; records already in
- * the report's form (a "type" field) pass through.
+ * The exec worker journals typed records (kmm.v1.JournalRecord, decoded by decodeJournalLine:
+ * integer units, enums as numbers). Map them onto the report's record shapes. Lines that are not
+ * exec records but are already in the report's form (a "type" field) pass through.
  */
-function fromExecJournal(o: Record<string, unknown>): Record<string, unknown> {
-  if (typeof o.k !== 'string' || o.type !== undefined) return o;
-  const type = EXEC_RECORD_TYPE[o.k] ?? o.k;
-  if (o.k === 'fill') {
+function reportRecord(line: string): Record<string, unknown> {
+  const d = decodeJournalLine(line);
+  if (!d.ok) {
+    const o = jsonObject(line);
+    if (o.type === undefined) fail(`journal record: ${d.error}`);
+    return o;
+  }
+  const r = d.record;
+  const type = EXEC_RECORD_TYPE[r.k] ?? r.k;
+  if (r.k === 'fill') {
     return {
-      t: o.t,
+      t: r.t,
       type,
-      market: o.market,
-      side: o.side === 2 ? 'ask' : o.side === 1 ? 'bid' : o.side,
-      price: typeof o.yes_price === 'number' ? formatFixed(o.yes_price * 100, 6) : o.yes_price,
-      count: typeof o.count_centi === 'number' ? formatFixed(o.count_centi, 2) : o.count_centi,
-      is_taker: o.is_taker === true,
-      fee: typeof o.fee_money === 'number' ? formatFixed(o.fee_money * 100, 6) : undefined,
-      post_position: typeof o.post_position_centi === 'number' ? formatFixed(o.post_position_centi, 2) : undefined,
+      market: r.market,
+      side: r.side === kmm.v1.BookSide.ASK ? 'ask' : r.side === kmm.v1.BookSide.BID ? 'bid' : r.side,
+      price: formatFixed((r.yesPrice ?? 0) * 100, 6),
+      count: formatFixed(r.countCenti ?? 0, 2),
+      is_taker: r.isTaker === true,
+      fee: formatFixed((r.feeMoney ?? 0) * 100, 6),
+      post_position: typeof r.postPositionCenti === 'number' ? formatFixed(r.postPositionCenti, 2) : undefined,
     };
   }
-  if (o.k === 'cmd') {
-    const first = Array.isArray(o.orders) && o.orders.length > 0 ? (o.orders[0] as Record<string, unknown>) : {};
-    return { t: o.t, type, kind: EXEC_COMMAND_KIND[Number(first.kind)] ?? String(o.op ?? 'UNKNOWN') };
+  if (r.k === 'cmd') {
+    const kind = r.orders && r.orders.length > 0 ? r.orders[0].kind ?? 0 : 0;
+    return { t: r.t, type, kind: kind > 0 ? kmm.v1.CommandKind[kind] ?? String(kind) : r.op || 'UNKNOWN' };
   }
-  if (o.k === 'rej') return { t: o.t, type, code: typeof o.code === 'number' ? kmm.v1.RejectCode[o.code] ?? String(o.code) : o.code };
-  return { ...o, type };
+  if (r.k === 'rej') return { t: r.t, type, code: kmm.v1.RejectCode[r.code ?? 0] ?? String(r.code) };
+  return { t: r.t, type };
 }
 
 function bump(rec: Record<string, number>, key: string): void {
@@ -305,7 +311,7 @@ function bump(rec: Record<string, number>, key: string): void {
 async function readJournal(dir: string, st: FileStatus): Promise<JournalSummary> {
   const j: JournalSummary = { fills: [], commandsByKind: {}, rejectsByCode: {}, typeCounts: {}, firstMs: null, lastMs: null };
   await eachLine(join(dir, 'journal.jsonl'), st, (line) => {
-    const o = fromExecJournal(jsonObject(line));
+    const o = reportRecord(line);
     const t = finite(o.t, 't');
     const type = str(o.type, 'type');
     if (type === 'fill') {

@@ -248,9 +248,9 @@ function end(s: WriteStream): Promise<void> {
   return new Promise((r) => s.end(() => r()));
 }
 
-function engineTotals(e: BacktestEngine): Record<string, unknown> {
+function engineTotals(e: BacktestEngine): kmm.v1.IJournalBacktestEnd {
   const t = e.venue.totals();
-  return { fills: e.venue.stats.fills, equity_money: t.equityMoney, fees_money: t.feesMoney, cash_money: t.cashMoney };
+  return { fills: e.venue.stats.fills, equityMoney: t.equityMoney, feesMoney: t.feesMoney, cashMoney: t.cashMoney };
 }
 
 export function computeMetrics(e: BacktestEngine, o: BacktestOptions, endNs: number, wallMs: number): BacktestMetrics {

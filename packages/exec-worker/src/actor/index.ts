@@ -18,7 +18,7 @@
 import { kmm, type ActorDescriptor, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import { ExecCore } from '../core/exec-core.js';
 import { execParamsOf } from '../core/params.js';
-import type { JournalRecord } from '../core/types.js';
+import type { JournalRecord } from '../core/journal-record.js';
 import type { OrderGateway } from './gateway.js';
 import { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
 
@@ -92,7 +92,7 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
     const params = execParamsOf({ ...init.config, kmm_shards: init.shardCount } as KmmConfig);
     const paper = init.extra.paper === true;
     const t0 = init.startTime;
-    const core = new ExecCore(params, { runId: (t0.wallMs % 2_176_782_336).toString(36) + init.restartCount, markets: init.markets, nowMs: t0.monoMs, paper });
+    const core = new ExecCore(params, { runId: (t0.wallMs % 2_176_782_336).toString(36) + init.restartCount, markets: init.markets, nowMs: t0.monoMs, paper, allowFaultInjection: init.extra.allowFaultInjection === true });
     const seeded = core.seedFromJournal(env.priorJournal);
     io.log('info', 'journal_replayed', { tradeIds: seeded.tradeIds });
     const runner = new ExecRunner({

@@ -13,7 +13,8 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { kmm, type EnvelopeBody } from '@kmm/shared';
 import type { ExecCore } from '../core/exec-core.js';
-import type { Effects, ExecCommand, JournalRecord, ReadRequest, TapeRow } from '../core/types.js';
+import type { Effects, ExecCommand, ReadRequest, TapeRow } from '../core/types.js';
+import type { JournalRecord } from '../core/journal-record.js';
 import { readSnapshot, runCommand, type OrderGateway } from './gateway.js';
 
 /** Where journal records go (live: the journal file; kernel: memory). */
@@ -138,7 +139,7 @@ export class ExecRunner {
       if (cmd.arrivalMonoNs > 0 && wire > cmd.arrivalMonoNs) this.targetToWire.record(wire - cmd.arrivalMonoNs);
       if (cmd.causeRecvMonoNs > 0 && wire > cmd.causeRecvMonoNs) this.tickToWire.record(wire - cmd.causeRecvMonoNs);
       if (this.o.onWire) this.o.onWire(cmd, wire);
-      if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wire_mono_ns: wire, target_to_wire_us: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1 });
+      if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wireMonoNs: wire, targetToWireUs: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1 });
     };
     void runCommand(this.gw, cmd, onWire).then((res) =>
       this.guard(() => {
@@ -295,7 +296,7 @@ export class ExecRunner {
     } else {
       report.error = (report.error ? report.error + '; ' : '') + 'final fills read failed';
     }
-    this.journal?.append({ k: 'shutdown', verified: report.verified, resting_left: report.restingLeft, rounds: report.rounds });
+    this.journal?.append({ k: 'shutdown', verified: report.verified, restingLeft: report.restingLeft, rounds: report.rounds });
     this.opsFn(report.verified ? 'shutdown_verified' : 'shutdown_unverified', '', report.verified ? 'info' : 'error', { ...report });
     await this.journal?.close();
     await this.tape?.close();

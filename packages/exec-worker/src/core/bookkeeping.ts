@@ -4,12 +4,20 @@
  * user_order updates and fills, positions (exchange truth when told, local estimate between),
  * local cost basis for P&L, and fill de-duplication by trade id.
  *
- * Invariants: an order is in at most one slot; a slot holds at most one live order
- * (PENDING_NEW/RESTING/UNCERTAIN); filledCenti never decreases; a trade id is applied once.
+ * Invariants (asserted, on in production; `checkInvariants` scans them all):
+ *  - position = start position (last exchange truth) + sum of fills booked since;
+ *  - per order: filled <= ordered (max of total and a pending amend's total); filled never shrinks;
+ *  - a trade id is booked once;
+ *  - an order is in at most one slot; a slot holds at most one order (by construction);
+ *  - liveCount = number of known orders not DONE.
+ * Venue input that would break one of them (a smaller cumulative fill count, a fill beyond the
+ * order's size, an amend result below the filled count) is an operating error, not our bug: it is
+ * counted in `venueAnomalies`, reported to `onAnomaly` and ignored (or the order is widened to what
+ * the venue says filled).
  * Limits: DONE orders are forgotten after DONE_RETAIN_MS (late fills still count towards the
  * position, keyed by trade id); remembered trade ids are capped at fillDedupMax (oldest evicted).
  */
-import { kmm } from '@kmm/shared';
+import { assert, kmm } from '@kmm/shared';
 import { OrderStatus, type PendingKind, type WorkingOrder } from './types.js';
 
 const CK = kmm.v1.CommandKind;
@@ -29,6 +37,24 @@ export interface PositionState {
   exchangePositionCenti: number;
   exchangeKnown: boolean;
   lastFillMs: number;
+  /** position at the last exchange truth (0 before any) */
+  basisCenti: number;
+  /** signed sum of fills booked since that truth */
+  bookedSinceBasisCenti: number;
+}
+
+/** Venue input that would break one of our invariants; handled, counted and reported, never asserted. */
+export type VenueAnomalyKind = 'fill_count_shrank' | 'fill_exceeds_order' | 'amend_below_filled';
+
+export interface VenueAnomaly {
+  kind: VenueAnomalyKind;
+  market: string;
+  clientOrderId: string;
+  orderId: string;
+  /** what we hold */
+  localCenti: number;
+  /** what the venue said */
+  venueCenti: number;
 }
 
 export interface MarketOrders {
@@ -46,11 +72,18 @@ export class OrderBookkeeping {
   private readonly seenTrades = new Map<string, number>();
   liveCount = 0;
   duplicateFills = 0;
+  readonly venueAnomalies: Record<VenueAnomalyKind, number> = { fill_count_shrank: 0, fill_exceeds_order: 0, amend_below_filled: 0 };
 
   constructor(
     private levelsPerSide: number,
     private fillDedupMax: number,
+    private readonly onAnomaly: (a: VenueAnomaly) => void = () => {},
   ) {}
+
+  private anomaly(kind: VenueAnomalyKind, o: WorkingOrder, localCenti: number, venueCenti: number): void {
+    this.venueAnomalies[kind]++;
+    this.onAnomaly({ kind, market: o.market, clientOrderId: o.clientOrderId, orderId: o.orderId, localCenti, venueCenti });
+  }
 
   marketOrders(market: string): MarketOrders {
     let m = this.markets.get(market);
@@ -64,7 +97,7 @@ export class OrderBookkeeping {
   position(market: string): PositionState {
     let p = this.positions.get(market);
     if (!p) {
-      p = { market, positionCenti: 0, costPriceCenti: 0, realizedPriceCenti: 0, feesMoney: 0, exchangePositionCenti: 0, exchangeKnown: false, lastFillMs: 0 };
+      p = { market, positionCenti: 0, costPriceCenti: 0, realizedPriceCenti: 0, feesMoney: 0, exchangePositionCenti: 0, exchangeKnown: false, lastFillMs: 0, basisCenti: 0, bookedSinceBasisCenti: 0 };
       this.positions.set(market, p);
     }
     return p;
@@ -99,7 +132,9 @@ export class OrderBookkeeping {
       const cur = slots[o.level];
       if (cur && cur !== o) m.others.add(cur); // displaced orders still need to finish
       slots[o.level] = o;
+      m.others.delete(o);
     } else m.others.add(o);
+    assertOneSlot(m, o);
   }
 
   setOrderId(o: WorkingOrder, orderId: string): void {
@@ -162,9 +197,26 @@ export class OrderBookkeeping {
   applyAck(a: kmm.v1.IOrderAck, nowMs: number): WorkingOrder | undefined {
     const o = this.find(a.clientOrderId, a.orderId);
     if (!o) return undefined;
+    const filledBefore = o.filledCenti;
+    this.applyAckTo(o, a, nowMs);
+    assert(o.filledCenti >= filledBefore, 'fill counts never shrink', () => ({ coid: o.clientOrderId, beforeCenti: filledBefore, afterCenti: o.filledCenti }));
+    assertFilledWithinOrdered(o);
+    return o;
+  }
+
+  private applyAckTo(o: WorkingOrder, a: kmm.v1.IOrderAck, nowMs: number): void {
     if (a.orderId) this.setOrderId(o, a.orderId);
     const filled = a.filledCenti ?? 0;
-    if (filled > o.filledCenti) o.filledCenti = filled;
+    if (filled > o.filledCenti) {
+      const ordered = Math.max(o.totalCenti, o.pendingTotalCenti);
+      if (filled > ordered) {
+        this.anomaly('fill_exceeds_order', o, ordered, filled);
+        o.totalCenti = filled;
+      }
+      o.filledCenti = filled;
+    }
+    // 0 = not reported; a smaller positive count is a stale or wrong report: keep ours
+    else if (filled > 0 && filled < o.filledCenti) this.anomaly('fill_count_shrank', o, o.filledCenti, filled);
     const kind = a.kind ?? 0;
     const hasRemaining = a.remainingCenti !== null && a.remainingCenti !== undefined;
     const remaining = a.remainingCenti ?? 0;
@@ -172,15 +224,20 @@ export class OrderBookkeeping {
       if (kind === CK.AMEND) {
         o.price = o.pendingPrice;
         o.totalCenti = o.pendingTotalCenti;
+        if (o.totalCenti < o.filledCenti) {
+          // fills raced the amend; a result with the remaining count settles the size below
+          if (!hasRemaining) this.anomaly('amend_below_filled', o, o.filledCenti, o.totalCenti);
+          o.totalCenti = o.filledCenti;
+        }
       }
       this.clearPending(o);
       o.lastChangeMs = nowMs;
     }
     if (kind === CK.CANCEL) {
       this.markDone(o, nowMs);
-      return o;
+      return;
     }
-    if (o.status === OrderStatus.DONE) return o;
+    if (o.status === OrderStatus.DONE) return;
     if (o.status === OrderStatus.PENDING_NEW || o.status === OrderStatus.UNCERTAIN) {
       o.status = OrderStatus.RESTING;
       if (kind === 0 && o.pendingKind === CK.PLACE) this.clearPending(o);
@@ -191,7 +248,6 @@ export class OrderBookkeeping {
     if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || (hasRemaining && remaining <= 0)) {
       this.markDone(o, nowMs);
     }
-    return o;
   }
 
   /**
@@ -238,33 +294,55 @@ export class OrderBookkeeping {
   applyFill(f: kmm.v1.IFill, hasPostPosition: boolean, nowMs: number): boolean {
     const tradeId = f.tradeId ?? '';
     if (tradeId) {
+      // the same fill arrives over the websocket and again in REST backfills: expected, dropped
       if (this.seenTrades.has(tradeId)) {
         this.duplicateFills++;
         return false;
       }
-      this.rememberTrade(tradeId, nowMs);
+      this.bookTrade(tradeId, nowMs);
     }
     const market = f.market ?? '';
     const count = f.countCenti ?? 0;
     const o = this.find(f.clientOrderId, f.orderId);
     if (o) {
+      const ordered = Math.max(o.totalCenti, o.pendingTotalCenti);
+      if (o.filledCenti + count > ordered) {
+        // the venue filled more than we ordered: the fill happened, so book it and widen the order
+        this.anomaly('fill_exceeds_order', o, ordered, o.filledCenti + count);
+        o.totalCenti = o.filledCenti + count;
+      }
       o.filledCenti += count;
       if (o.filledCenti >= o.totalCenti && o.status !== OrderStatus.DONE && o.pendingKind !== CK.AMEND) this.markDone(o, nowMs);
+      assertFilledWithinOrdered(o);
     }
     const side = f.side ?? (o ? o.side : BID);
     const p = this.position(market);
     applyTrade(p, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0);
-    if (hasPostPosition) {
-      p.exchangePositionCenti = f.postPositionCenti ?? 0;
-      p.exchangeKnown = true;
-      p.positionCenti = p.exchangePositionCenti;
-    }
+    p.bookedSinceBasisCenti += side === BID ? count : -count;
+    assertPositionBooked(p);
+    if (hasPostPosition) this.setBasis(p, f.postPositionCenti ?? 0);
     p.lastFillMs = nowMs;
     return true;
   }
 
-  /** Seeds the trade-id set (journal replay after a restart) without touching positions. */
+  /** Exchange truth: the position is what the venue says; booking starts again from it. */
+  private setBasis(p: PositionState, positionCenti: number): void {
+    p.exchangePositionCenti = positionCenti;
+    p.exchangeKnown = true;
+    p.positionCenti = positionCenti;
+    p.basisCenti = positionCenti;
+    p.bookedSinceBasisCenti = 0;
+  }
+
+  /** Books a trade id as applied (our state: asserts it was not booked before). */
+  bookTrade(tradeId: string, nowMs: number): void {
+    assert(!this.seenTrades.has(tradeId), 'no trade id is booked twice', { tradeId });
+    this.rememberTrade(tradeId, nowMs);
+  }
+
+  /** Seeds the trade-id set (journal replay after a restart) without touching positions. A known id is kept where it is. */
   rememberTrade(tradeId: string, nowMs: number): void {
+    if (this.seenTrades.has(tradeId)) return;
     this.seenTrades.set(tradeId, nowMs);
     if (this.seenTrades.size > this.fillDedupMax) {
       const oldest = this.seenTrades.keys().next().value;
@@ -276,10 +354,8 @@ export class OrderBookkeeping {
   setExchangePosition(market: string, positionCenti: number, exposureMoney: number): number {
     const p = this.position(market);
     const prev = p.positionCenti;
-    p.exchangePositionCenti = positionCenti;
-    p.exchangeKnown = true;
+    this.setBasis(p, positionCenti);
     if (prev !== positionCenti) {
-      p.positionCenti = positionCenti;
       // cost basis from the venue's exposure (cost of the aggregate position) when it is known
       p.costPriceCenti = positionCenti === 0 ? 0 : Math.abs(exposureMoney) * 100;
     }
@@ -313,6 +389,29 @@ export class OrderBookkeeping {
     for (let i = 0; i < slots.length; i++) add(slots[i]);
     for (const o of m.others) add(o);
     return sum;
+  }
+
+  /**
+   * Scans every invariant of the header (O(orders + markets x levels)); throws InvariantError on
+   * the first broken one. Run on the timer tick, and by tests.
+   */
+  checkInvariants(): void {
+    let live = 0;
+    for (const o of this.byCoid.values()) {
+      if (o.status !== OrderStatus.DONE) live++;
+      assertFilledWithinOrdered(o);
+      assertOneSlot(this.marketOrders(o.market), o);
+    }
+    assert(live === this.liveCount, 'liveCount = number of known orders not DONE', { liveCount: this.liveCount, counted: live });
+    for (const m of this.markets.values()) {
+      for (const slots of [m.bids, m.asks]) {
+        for (let i = 0; i < slots.length; i++) {
+          const o = slots[i];
+          if (o) assert(!m.others.has(o), 'an order in a slot is not also among the others', { coid: o.clientOrderId, level: i });
+        }
+      }
+    }
+    for (const p of this.positions.values()) assertPositionBooked(p);
   }
 
   /** Live orders (not DONE). Allocates: for reconcile/shutdown, not the hot path. */
@@ -352,4 +451,30 @@ export function unrealizedMoney(p: PositionState, markPrice: number): number {
   const avg = p.costPriceCenti / abs;
   const perUnit = p.positionCenti > 0 ? markPrice - avg : avg - markPrice;
   return Math.round((perUnit * abs) / 100);
+}
+
+function assertPositionBooked(p: PositionState): void {
+  assert(p.positionCenti === p.basisCenti + p.bookedSinceBasisCenti, 'position = start position + sum of booked fills', () => ({
+    market: p.market,
+    positionCenti: p.positionCenti,
+    startCenti: p.basisCenti,
+    bookedCenti: p.bookedSinceBasisCenti,
+  }));
+}
+
+function assertFilledWithinOrdered(o: WorkingOrder): void {
+  assert(o.filledCenti <= Math.max(o.totalCenti, o.pendingTotalCenti), 'resting + filled <= ordered per order', () => ({
+    coid: o.clientOrderId,
+    filledCenti: o.filledCenti,
+    totalCenti: o.totalCenti,
+    pendingTotalCenti: o.pendingTotalCenti,
+  }));
+}
+
+/** An order is in at most one slot (bids, asks and the others together). */
+function assertOneSlot(m: MarketOrders, o: WorkingOrder): void {
+  let n = m.others.has(o) ? 1 : 0;
+  for (let i = 0; i < m.bids.length; i++) if (m.bids[i] === o) n++;
+  for (let i = 0; i < m.asks.length; i++) if (m.asks[i] === o) n++;
+  assert(n <= 1, 'an order is in at most one slot', () => ({ coid: o.clientOrderId, market: o.market, slots: n }));
 }

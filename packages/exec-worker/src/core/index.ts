@@ -4,6 +4,7 @@
  * is reachable from here: drivers other than the worker shell (backtest) import this entry.
  */
 export * from './types.js';
+export * from './journal-record.js';
 export * from './params.js';
 export * from './rate-limiter.js';
 export * from './breakers.js';

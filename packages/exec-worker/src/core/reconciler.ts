@@ -21,7 +21,8 @@ const BID = kmm.v1.BookSide.BID;
 export interface Divergence {
   what: string;
   market: string;
-  fields: Record<string, unknown>;
+  /** what the journal's 'div' record and the ops event carry besides what/market */
+  fields: Omit<kmm.v1.IJournalDivergence, 'what' | 'market'>;
 }
 
 export interface ReconcileResult {
@@ -55,7 +56,7 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
       if (v.orderId) bk.setOrderId(o, v.orderId);
       if (o.status === OrderStatus.DONE) {
         if (o.doneAtMs > cutoff) continue;
-        res.divergences.push({ what: 'order_resting_but_done_locally', market: v.market, fields: { client_order_id: o.clientOrderId, order_id: v.orderId } });
+        res.divergences.push({ what: 'order_resting_but_done_locally', market: v.market, fields: { clientOrderId: o.clientOrderId, orderId: v.orderId } });
         bk.revive(o);
         o.price = v.price;
         o.filledCenti = Math.max(o.filledCenti, v.filledCenti);
@@ -68,13 +69,13 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
       if (!uncertain && (o.pendingKind !== 0 || o.lastChangeMs > cutoff)) continue;
       const remaining = o.totalCenti - o.filledCenti;
       if (o.status === OrderStatus.UNCERTAIN || o.status === OrderStatus.PENDING_NEW) {
-        res.divergences.push({ what: 'uncertain_order_resolved_resting', market: v.market, fields: { client_order_id: o.clientOrderId, order_id: v.orderId } });
+        res.divergences.push({ what: 'uncertain_order_resolved_resting', market: v.market, fields: { clientOrderId: o.clientOrderId, orderId: v.orderId } });
         o.status = OrderStatus.RESTING;
       } else if (o.price !== v.price || remaining !== v.remainingCenti) {
         res.divergences.push({
           what: 'order_mismatch',
           market: v.market,
-          fields: { client_order_id: o.clientOrderId, order_id: v.orderId, local_price: o.price, venue_price: v.price, local_remaining_centi: remaining, venue_remaining_centi: v.remainingCenti },
+          fields: { clientOrderId: o.clientOrderId, orderId: v.orderId, localPrice: o.price, venuePrice: v.price, localRemainingCenti: remaining, venueRemainingCenti: v.remainingCenti },
         });
       }
       o.price = v.price;
@@ -126,13 +127,13 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
     res.divergences.push({
       what: adopt ? 'order_adopted' : 'unknown_order',
       market: v.market,
-      fields: { client_order_id: v.clientOrderId, order_id: v.orderId, price: v.price, remaining_centi: v.remainingCenti, ours },
+      fields: { clientOrderId: v.clientOrderId, orderId: v.orderId, price: v.price, remainingCenti: v.remainingCenti, ours },
     });
   }
   for (const o of bk.live()) {
     if (o.status === OrderStatus.PENDING_NEW || o.pendingKind !== 0 || o.lastChangeMs > cutoff) continue;
     if (seenCoids.has(o.clientOrderId) || (o.orderId && seenOids.has(o.orderId))) continue;
-    res.divergences.push({ what: 'order_missing_on_venue', market: o.market, fields: { client_order_id: o.clientOrderId, order_id: o.orderId, status: o.status } });
+    res.divergences.push({ what: 'order_missing_on_venue', market: o.market, fields: { clientOrderId: o.clientOrderId, orderId: o.orderId, status: o.status } });
     bk.markDone(o, opt.nowMs);
   }
   for (const f of snap.fills) if (f.tradeId && !bk.hasTrade(f.tradeId)) res.newFills.push(f);
@@ -153,7 +154,7 @@ export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, gr
     const venuePos = v ? v.positionCenti : 0;
     if (p.lastFillMs > cutoff && p.positionCenti !== venuePos) continue; // fills in flight: judge next round
     if (p.positionCenti !== venuePos) {
-      res.divergences.push({ what: 'position_mismatch', market: m, fields: { local_centi: p.positionCenti, venue_centi: venuePos } });
+      res.divergences.push({ what: 'position_mismatch', market: m, fields: { localCenti: p.positionCenti, venueCenti: venuePos } });
     }
     bk.setExchangePosition(m, venuePos, v ? v.exposureMoney : 0);
     res.positionChanges.push({

@@ -4,6 +4,7 @@
  * effects a core call returns. Message bodies are the generated kmm.v1 types.
  */
 import type { kmm, EnvelopeBody } from '@kmm/shared';
+import type { JournalRecord } from './journal-record.js';
 
 /** Lifecycle of one of our orders as we know it. */
 export const OrderStatus = {
@@ -107,8 +108,6 @@ export interface OpsOut {
   fields: Record<string, unknown>;
 }
 
-/** One journal record (the shell adds the wall time `t` and writes it as a JSON line). */
-export type JournalRecord = { k: string } & Record<string, unknown>;
 
 export interface TapeRow {
   ticker: string;

@@ -10,12 +10,13 @@
  * the unflushed tail, which the exchange still has (fills are backfilled by trade id).
  * Limit: JOURNAL_BACKLOG_MAX unwritten records; past it the journal throws (an assertion: the
  * disk cannot keep up, and the supervisor restarts exec, which reconciles from the exchange).
- * `readJournal` tolerates a torn last line (crash mid-write) and reports bad lines.
+ * Lines are encoded and decoded by core/journal-record.ts (the typed schema). `readJournal`
+ * tolerates a torn last line (crash mid-write) and reports bad lines and sequence errors.
  */
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { JournalRecord } from '../core/types.js';
+import { decodeJournalText, encodeJournalLine, type JournalReadResult, type JournalRecord } from '../core/journal-record.js';
 
 export const JOURNAL_BACKLOG_MAX = 1_000_000;
 
@@ -67,7 +68,7 @@ export class Journal {
   append(rec: JournalRecord): void {
     if (this.closed) throw new Error(`journal ${this.path} is closed`);
     if (this.buf.length >= JOURNAL_BACKLOG_MAX) throw new Error(`journal ${this.path}: ${JOURNAL_BACKLOG_MAX} records waiting for the disk`);
-    const line = JSON.stringify({ t: this.wallMs(), seq: ++this.seq, ...rec });
+    const line = encodeJournalLine(rec, this.wallMs(), ++this.seq);
     this.buf.push(line);
     this.records++;
     if (this.buf.length >= this.flushRecords) void this.flush();
@@ -132,32 +133,8 @@ export class Journal {
   }
 }
 
-export interface JournalReadResult {
-  records: JournalRecord[];
-  badLines: number;
-  tornTail: boolean;
-}
-
-/** Reads a journal for recovery or verification. A missing file is an empty journal. */
+/** Reads a journal for recovery or verification (typed, checked: see decodeJournalText). A missing file is an empty journal. */
 export function readJournal(path: string): JournalReadResult {
-  if (!existsSync(path)) return { records: [], badLines: 0, tornTail: false };
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n');
-  const records: JournalRecord[] = [];
-  let bad = 0;
-  let torn = false;
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (l.length === 0) continue;
-    try {
-      const r = JSON.parse(l) as unknown;
-      if (typeof r === 'object' && r !== null && typeof (r as { k?: unknown }).k === 'string') records.push(r as JournalRecord);
-      else bad++;
-    } catch {
-      // only the very last line may be torn by a crash mid-write
-      if (i === lines.length - 1 || (i === lines.length - 2 && lines[lines.length - 1] === '')) torn = true;
-      else bad++;
-    }
-  }
-  return { records, badLines: bad, tornTail: torn };
+  if (!existsSync(path)) return { records: [], badLines: 0, tornTail: false, seqErrors: 0, errors: [] };
+  return decodeJournalText(readFileSync(path, 'utf8'));
 }

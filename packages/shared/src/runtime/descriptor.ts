@@ -83,6 +83,8 @@ export interface ActorExtra {
   paperLatencyMs?: number;
   /** record every input message with its arrival time to runDir/inputs/<actor>.jsonl */
   recordInputs?: boolean;
+  /** tests only: the core accepts deliberate corruption (proves its assertions fire) */
+  allowFaultInjection?: boolean;
 }
 
 export interface ActorInit<Env> {

@@ -1,0 +1,153 @@
+/**
+ * Reconcile scheduling: when to ask the exchange for orders, positions and fills (start-up,
+ * reconnect, control, periodic, after surprises such as unknown acks or uncertain orders), never
+ * two at once (a request while one is in flight is remembered and made after it), at most one
+ * surprise-driven request per RECONCILE_MIN_GAP_MS, retries after failures; and applying a
+ * snapshot: reconcile orders and positions, backfill fills, journal divergences, the start-up
+ * position-cap check (000 fix 3).
+ */
+import { snakeKeys } from './journal-record.js';
+import { type ExecState, minPos } from './exec-state.js';
+import type { MarketRegistry } from './market-registry.js';
+import { ENDPOINT_COST } from './rate-limiter.js';
+import { reconcile, reconcilePositions } from './reconciler.js';
+import { OrderStatus, type VenueSnapshot } from './types.js';
+import type { VenueEvents } from './venue-events.js';
+
+/** Minimum time between two reconcile requests caused by surprises (unknown acks, uncertain orders). */
+export const RECONCILE_MIN_GAP_MS = 1000;
+/** Cost of one reconcile (orders + positions + fills; first pages). */
+const RECONCILE_READ_TOKENS = 3 * ENDPOINT_COST.read;
+
+export class ReconcileScheduler {
+  private inFlight = 0; // read id, 0 = none
+  private again = '';
+  private lastReconcileMs: number;
+  private retryAtMs = 0;
+  private readSeq = 0;
+
+  constructor(
+    private readonly s: ExecState,
+    private readonly reg: MarketRegistry,
+    nowMs: number,
+  ) {
+    this.lastReconcileMs = nowMs;
+  }
+
+  /** A reconcile read failed: try again after the minimum gap. */
+  onReadFailed(nowMs: number): void {
+    this.inFlight = 0;
+    this.retryAtMs = nowMs + RECONCILE_MIN_GAP_MS;
+  }
+
+  /** Timer: the periodic reconcile and due retries. */
+  onTimer(nowMs: number): void {
+    const p = this.s.params;
+    if (this.s.startupReconciled && p.reconcileIntervalMs > 0 && nowMs - this.lastReconcileMs >= p.reconcileIntervalMs) this.request('periodic', nowMs, 0, false);
+    if (this.retryAtMs > 0 && nowMs >= this.retryAtMs) {
+      this.retryAtMs = 0;
+      this.request(this.s.startupReconciled ? 'retry' : 'startup', nowMs, 0, !this.s.startupReconciled);
+    }
+  }
+
+  request(reason: string, nowMs: number, minFillTsMs: number, force: boolean): void {
+    if (this.inFlight) {
+      this.again = reason;
+      return;
+    }
+    if (!force && nowMs - this.lastReconcileMs < RECONCILE_MIN_GAP_MS && reason !== 'reconnect' && reason !== 'periodic' && reason !== 'control') {
+      this.retryAtMs = minPos(this.retryAtMs, this.lastReconcileMs + RECONCILE_MIN_GAP_MS);
+      return;
+    }
+    if (!this.s.limiter.tryRead(RECONCILE_READ_TOKENS, nowMs)) {
+      this.retryAtMs = minPos(this.retryAtMs, nowMs + this.s.limiter.read.waitMs(RECONCILE_READ_TOKENS, nowMs) + 1);
+      return;
+    }
+    const id = ++this.readSeq;
+    this.inFlight = id;
+    this.lastReconcileMs = nowMs;
+    const min = minFillTsMs > 0 ? minFillTsMs : this.s.maxFillTsMs > 0 ? this.s.maxFillTsMs - 60_000 : 0;
+    this.s.fx.reads.push({ kind: 'reconcile', id, reason, minFillTsMs: min });
+  }
+
+  private startupCapCheck(): void {
+    const breached: { ticker: string; position: number }[] = [];
+    for (const p of this.s.bk.positions.values()) {
+      if (Math.abs(p.positionCenti) > this.s.params.maxPosCenti) breached.push({ ticker: p.market, position: p.positionCenti / 100 });
+    }
+    if (breached.length > 0) {
+      this.s.tradingEnabled = false;
+      this.s.ops('startup_position_cap_breach', '', 'error', {
+        status: 'TRADING_DISABLED',
+        reason: 'Already holding positions over max_pos cap at startup',
+        max_pos: this.s.params.maxPosCenti / 100,
+        breached_markets: breached,
+        action_required: 'Manually review positions and acknowledge (ACK_BREACH) to re-enable trading',
+      });
+    }
+  }
+
+  /** The result of a reconcile read (see ReadRequest 'reconcile'): apply it (the caller pumps). */
+  applySnapshot(snap: VenueSnapshot, nowMs: number, venue: VenueEvents): void {
+    this.inFlight = 0;
+    this.lastReconcileMs = nowMs;
+    const startup = !this.s.startupReconciled;
+    const res = reconcile(this.s.bk, snap, {
+      graceMs: startup ? 0 : this.s.params.reconcileGraceMs,
+      startup,
+      adopt: this.s.params.adoptOrdersOnStart,
+      coidPrefix: this.s.params.clientOrderIdPrefix,
+      nowMs,
+      levelsPerSide: this.s.params.maxLevelsPerSide,
+    });
+    for (const f of res.newFills) {
+      venue.applyFill(f, nowMs, 'rest', !startup);
+      res.divergences.push({ what: 'fill_backfilled', market: f.market ?? '', fields: { tradeId: f.tradeId, orderId: f.orderId, countCenti: f.countCenti } });
+    }
+    reconcilePositions(this.s.bk, snap, startup ? 0 : this.s.params.reconcileGraceMs, res);
+    this.reg.adoptMarketsWithOrders(nowMs);
+    for (const d of res.divergences) {
+      this.s.stats.divergences++;
+      this.s.ops('reconcile_divergence', d.market, d.what === 'fill_backfilled' && startup ? 'info' : 'warn', { what: d.what, ...snakeKeys(d.fields) });
+      this.s.journal({ k: 'div', what: d.what, market: d.market, ...d.fields });
+    }
+    for (const pc of res.positionChanges) {
+      this.s.send('strategy', {
+        position: {
+          market: pc.market,
+          positionCenti: pc.positionCenti,
+          exposureMoney: pc.exposureMoney,
+          realizedPnlMoney: pc.realizedPnlMoney,
+          feesPaidMoney: pc.feesPaidMoney,
+          fromExchange: true,
+        },
+      });
+      this.s.journal({ k: 'pos', market: pc.market, positionCenti: pc.positionCenti, src: 'rest' });
+    }
+    if (startup) {
+      // The exchange reported every position we hold; say "flat" for the rest of our markets
+      // so strategy's start-up cap check runs now instead of waiting out its timeout.
+      const reported = new Set(res.positionChanges.map((pc) => pc.market));
+      for (const market of this.reg.markets.keys()) {
+        if (reported.has(market)) continue;
+        const p = this.s.bk.position(market);
+        if (p.positionCenti !== 0) continue;
+        this.s.send('strategy', { position: { market, positionCenti: 0, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0, fromExchange: true } });
+      }
+      this.s.startupReconciled = true;
+      this.s.startupReconciledAtMs = nowMs;
+      this.startupCapCheck();
+      this.s.journal({ k: 'startup_reconciled', adopted: res.adopted, unknownCancelled: res.unknownCancelled, divergences: res.divergences.length });
+    }
+    this.s.journal({ k: 'reconcile', orders: snap.orders.length, positions: snap.positions.length, fills: snap.fills.length, divergences: res.divergences.length });
+    this.reg.markAllDirty();
+    let uncertainLeft = 0;
+    for (const o of this.s.bk.byCoid.values()) if (o.status === OrderStatus.UNCERTAIN) uncertainLeft++;
+    if (uncertainLeft > 0) this.retryAtMs = minPos(this.retryAtMs, nowMs + Math.max(RECONCILE_MIN_GAP_MS, this.s.params.reconcileGraceMs));
+    if (this.again) {
+      const why = this.again;
+      this.again = '';
+      this.request(why, nowMs, 0, false);
+    }
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Reports the exec core sends: WorkingOrders per touched market (to strategy and the market's
+ * book shard: our live orders with remaining size, exchange queue positions, whether quoting is
+ * blocked and why) and tape rows (mid, our top quotes, inventory, P&L, last latency) for the
+ * active markets. No allocation per order beyond the message itself.
+ */
+import { kmm } from '@kmm/shared';
+import { unrealizedMoney } from './bookkeeping.js';
+import type { ExecState } from './exec-state.js';
+import { BlockReason, type MarketRef, type MarketRegistry } from './market-registry.js';
+import { OrderStatus, type WorkingOrder } from './types.js';
+
+const BID = kmm.v1.BookSide.BID;
+
+export class Reports {
+  // per-market scratch of emitWorkingOrders
+  private bidCenti = 0;
+  private askCenti = 0;
+
+  constructor(
+    private readonly s: ExecState,
+    private readonly reg: MarketRegistry,
+  ) {}
+
+  /** WorkingOrders for every market marked since the last call. */
+  emitWorkingOrders(nowMs: number): void {
+    const list = this.reg.woList;
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i];
+      m.woDirty = false;
+      const mo = this.s.bk.marketOrders(m.market);
+      this.bidCenti = 0;
+      this.askCenti = 0;
+      const orders: kmm.v1.IQueueEstimate[] = [];
+      for (const o of mo.bids) this.addOrder(m, o, orders);
+      for (const o of mo.asks) this.addOrder(m, o, orders);
+      for (const o of mo.others) this.addOrder(m, o, orders);
+      // the real time: with -1 every market read as 'market_hold' (-1 < holdUntilMs 0)
+      const block = this.reg.blockReason(m, nowMs);
+      const wo: kmm.v1.IWorkingOrders = { market: m.market, restingBidCenti: this.bidCenti, restingAskCenti: this.askCenti, orders, quotingBlocked: block !== BlockReason.NONE, blockReason: block };
+      this.s.send('strategy', { workingOrders: wo });
+      this.s.send(this.s.bookPeer(m.market), { workingOrders: wo });
+    }
+    list.length = 0;
+  }
+
+  private addOrder(m: MarketRef, o: WorkingOrder | null, orders: kmm.v1.IQueueEstimate[]): void {
+    if (!o || o.status === OrderStatus.DONE) return;
+    const rem = o.totalCenti - o.filledCenti;
+    if (o.side === BID) this.bidCenti += rem;
+    else this.askCenti += rem;
+    const ahead = o.orderId ? m.queueAhead.get(o.orderId) : undefined;
+    orders.push({ clientOrderId: o.clientOrderId, orderId: o.orderId, side: o.side, price: o.price, aheadCenti: -1, levelTotalCenti: 0, exchangeAheadCenti: ahead ?? -1 });
+  }
+
+  /** One tape row per active market with a target or a position. */
+  emitTape(): void {
+    for (const m of this.reg.active) {
+      const pos = this.s.bk.positions.get(m.market);
+      if (!m.target && (!pos || pos.positionCenti === 0)) continue;
+      const t = m.target;
+      const mid = t && t.bestBid && t.bestAsk ? Math.round((t.bestBid + t.bestAsk) / 2) : 0;
+      const mo = this.s.bk.marketOrders(m.market);
+      const b = mo.bids[0];
+      const a = mo.asks[0];
+      this.s.fx.tape.push({
+        ticker: m.market,
+        midPrice: mid,
+        myBid: b && b.status === OrderStatus.RESTING ? b.price : 0,
+        myAsk: a && a.status === OrderStatus.RESTING ? a.price : 0,
+        inventoryCenti: pos ? pos.positionCenti : 0,
+        unrealizedPnlMoney: pos ? unrealizedMoney(pos, mid) : 0,
+        realizedPnlMoney: pos ? Math.round(pos.realizedPriceCenti / 100) : 0,
+        latencyUs: this.s.lastLatencyUs,
+      });
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Venue events on top of OrderBookkeeping: acks (REST results and websocket user_order updates),
+ * rejects (holds, post-only widening, order-group trigger, uncertain orders -> reconcile) and our
+ * fills (de-duplicated by trade id, journaled, forwarded to strategy and the book shard), plus
+ * the rejects exec itself gives to intents it refuses.
+ */
+import { kmm } from '@kmm/shared';
+import type { ExecState } from './exec-state.js';
+import type { MarketRef, MarketRegistry } from './market-registry.js';
+import type { ReconcileScheduler } from './reconcile-scheduler.js';
+import { OrderStatus } from './types.js';
+
+const CK = kmm.v1.CommandKind;
+const RC = kmm.v1.RejectCode;
+const BID = kmm.v1.BookSide.BID;
+
+/** After a MARKET_INACTIVE reject, leave the market alone this long before trying again. */
+export const MARKET_HOLD_MS = 5000;
+/** After any other rejected create/amend, the market waits this long before trying again (no hot reject loops). */
+export const REJECT_HOLD_MS = 1000;
+
+export class VenueEvents {
+  constructor(
+    private readonly s: ExecState,
+    private readonly reg: MarketRegistry,
+    private readonly reconcile: ReconcileScheduler,
+  ) {}
+
+  handleAck(a: kmm.v1.IOrderAck, nowMs: number, latencyUs: number): void {
+    const before = this.s.bk.find(a.clientOrderId, a.orderId);
+    const wasAmend = before !== undefined && before.pendingKind === CK.AMEND && (a.kind ?? 0) === CK.AMEND;
+    const o = this.s.bk.applyAck(a, nowMs);
+    if (!o) {
+      // a venue update about an order we do not know: let a reconcile sort it out
+      if ((a.status ?? 0) === kmm.v1.OrderStatus.RESTING) this.reconcile.request('unknown_order_update', nowMs, 0, false);
+      return;
+    }
+    if (wasAmend) o.placedAtMs = nowMs;
+    const ack: kmm.v1.IOrderAck = {
+      kind: a.kind ?? 0,
+      market: o.market,
+      clientOrderId: o.clientOrderId,
+      orderId: o.orderId,
+      side: o.side,
+      price: o.price,
+      remainingCenti: o.status === OrderStatus.DONE ? 0 : o.totalCenti - o.filledCenti,
+      filledCenti: o.filledCenti,
+      status: o.status === OrderStatus.DONE ? (o.filledCenti >= o.totalCenti && o.totalCenti > 0 ? kmm.v1.OrderStatus.EXECUTED : kmm.v1.OrderStatus.CANCELED) : kmm.v1.OrderStatus.RESTING,
+      latencyUs: latencyUs >= 0 ? latencyUs : a.latencyUs ?? 0,
+    };
+    this.s.journal({ k: 'ack', kind: ack.kind, market: ack.market, coid: ack.clientOrderId, oid: ack.orderId, side: ack.side, price: ack.price, remainingCenti: ack.remainingCenti, filledCenti: ack.filledCenti, status: ack.status, latencyUs: ack.latencyUs });
+    this.s.send('strategy', { orderAck: ack });
+    this.s.send(this.s.bookPeer(o.market), { orderAck: ack });
+    const m = this.reg.get(o.market);
+    if (m) {
+      this.reg.markDirty(m);
+      this.reg.markWo(m);
+    }
+  }
+
+  handleReject(r: kmm.v1.IOrderReject, nowMs: number): void {
+    this.s.stats.rejects++;
+    const { order: o, uncertain } = this.s.bk.applyReject(r, nowMs);
+    const market = r.market || (o ? o.market : '');
+    const side = r.side || (o ? o.side : 0);
+    const code = r.code ?? 0;
+    const m = this.reg.get(market);
+    if (code === RC.POST_ONLY_CROSS) {
+      const ticks = this.s.pof.onReject(market, side, nowMs);
+      this.s.ops('post_only_rejected', market, 'warn', { side: side === BID ? 'BID' : 'ASK', safety_ticks: ticks, cooldown_until_ms: this.s.pof.cooldownUntil(market, side) });
+      if (m) this.reg.buildSlotTargets(m, nowMs); // re-apply the wider buffer to the current target
+    } else if (code === RC.MARKET_INACTIVE && m) {
+      m.holdUntilMs = nowMs + MARKET_HOLD_MS;
+    } else if (m && code !== RC.RATE_LIMITED && code !== RC.NOT_FOUND && ((r.kind ?? 0) === CK.PLACE || (r.kind ?? 0) === CK.AMEND)) {
+      m.holdUntilMs = Math.max(m.holdUntilMs, nowMs + REJECT_HOLD_MS);
+    } else if (code === RC.ORDER_GROUP_TRIGGERED) {
+      if (!this.s.orderGroupTriggered) this.s.ops('order_group_triggered', market, 'error', { order_group_id: this.s.orderGroupId });
+      this.s.orderGroupTriggered = true;
+    }
+    if (uncertain) this.reconcile.request('uncertain_order', nowMs, 0, false);
+    this.s.journal({ k: 'rej', kind: r.kind ?? 0, market, coid: r.clientOrderId ?? '', oid: r.orderId || (o ? o.orderId : ''), code, message: r.message ?? '', side, price: r.price ?? 0, uncertain });
+    this.s.send('strategy', { orderReject: { kind: r.kind ?? 0, market, clientOrderId: r.clientOrderId ?? '', orderId: r.orderId || (o ? o.orderId : ''), code, message: r.message ?? '', side, price: r.price ?? 0 } });
+    if (m) {
+      this.reg.markDirty(m);
+      this.reg.markWo(m);
+    }
+  }
+
+  applyFill(f: kmm.v1.IFill, nowMs: number, source: 'ws' | 'rest', forward: boolean): void {
+    const market = f.market ?? '';
+    const pos = this.s.bk.position(market);
+    const keepFillMs = pos.lastFillMs;
+    if (!this.s.bk.applyFill(f, source === 'ws', nowMs)) {
+      this.s.stats.duplicateFills++;
+      return;
+    }
+    // a REST backfill must not hide the position check that follows it
+    if (source === 'rest') pos.lastFillMs = keepFillMs;
+    this.s.stats.fills++;
+    const ts = f.tsMs ?? 0;
+    if (ts > this.s.maxFillTsMs) this.s.maxFillTsMs = ts;
+    const o = this.s.bk.find(f.clientOrderId, f.orderId);
+    const fill: kmm.v1.IFill = { ...f, clientOrderId: f.clientOrderId || (o ? o.clientOrderId : ''), side: f.side || (o ? o.side : 0) };
+    this.s.journal({
+      k: 'fill',
+      src: source,
+      tradeId: fill.tradeId ?? '',
+      oid: fill.orderId ?? '',
+      coid: fill.clientOrderId ?? '',
+      market,
+      side: fill.side ?? 0,
+      yesPrice: fill.yesPrice ?? 0,
+      countCenti: fill.countCenti ?? 0,
+      isTaker: fill.isTaker ?? false,
+      feeMoney: fill.feeMoney ?? 0,
+      postPositionCenti: source === 'ws' ? fill.postPositionCenti ?? 0 : null,
+      tsMs: ts,
+    });
+    if (forward) {
+      this.s.send('strategy', { fill });
+      this.s.send(this.s.bookPeer(market), { fill });
+      if (source === 'ws') this.s.send('strategy', { position: { market, positionCenti: pos.positionCenti, fromExchange: true } });
+    }
+    const m = this.reg.get(market);
+    if (m) {
+      this.reg.markDirty(m);
+      this.reg.markWo(m);
+    }
+  }
+
+  rejectIntent(market: string, side: number, price: number, code: number, why: string): void {
+    this.s.journal({ k: 'rej', kind: CK.PLACE, market, coid: '', oid: '', code, message: why, side, price, uncertain: false });
+    this.s.send('strategy', { orderReject: { kind: CK.PLACE, market, code, message: why, side, price } });
+  }
+
+  preflightReject(m: MarketRef, side: number, price: number, code: number, reason: string): void {
+    this.s.stats.preflightRejects++;
+    if (code === RC.RISK) this.s.ops(side === BID ? 'risk_block_bid_side' : 'risk_block_ask_side', m.market, 'warn', { market: m.market, exchange_position: this.s.bk.position(m.market).positionCenti / 100, reason });
+    this.rejectIntent(m.market, side, price, code, reason);
+  }
+}
