@@ -362,6 +362,13 @@ export class StrategyCore {
       case C.CONFIG_UPDATE:
         this.configUpdate(c.json ?? '', nowMs);
         break;
+      case C.RECONCILE:
+        // exec (re)started and reconciled with the exchange: it holds no targets, and those sent
+        // to its previous life are lost. Forget what was emitted so every market's target goes out again.
+        for (const m of this.markets.values()) m.last.emitted = false;
+        this.ops('targets_resent', '', 'info', { reason: c.reason ?? '' });
+        this.decideAll(nowMs, 'exec_started');
+        break;
       default:
         break;
     }
