@@ -68,6 +68,24 @@ export interface DstOptions {
   set?: Record<string, string | number | boolean>;
   /** every warn/error ops event and log line, with its virtual time (debugging a seed) */
   trace?: (line: string) => void;
+  /** a scripted fault schedule instead of the seeded one (scenario tests) */
+  schedule?: ReadonlyArray<{ atS: number; kind: DstFaultKind; durS: number }>;
+  /** called every `observeEveryMs` of virtual time with the world's state (scenario tests) */
+  observe?: (w: DstView) => void;
+  observeEveryMs?: number;
+}
+
+/** What a scenario test may look at while the world runs (read only by convention). */
+export interface DstView {
+  nowS: number;
+  exchange: MemoryExchange;
+  kernel: LocalKernel;
+  /** exec's state (undefined while it (re)starts) */
+  exec: ExecActorState | undefined;
+  /** every market trusted by ingest */
+  trusted: boolean;
+  /** faults injected so far */
+  faults: readonly FaultRecord[];
 }
 
 export const DST_CHECKS = ['cap', 'resting', 'fills', 'client_ids', 'positions', 'recovery', 'assertions'] as const;
@@ -421,26 +439,34 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     void durS;
     return { detail: 'none', end: () => {} };
   };
-  if (o.faults !== false) {
+  const inject = (kind: DstFaultKind, durS: number, startNs: number): void => {
+    kern.at(startNs, () => {
+      const a = apply(kind, durS);
+      o.trace?.(`${(startNs / 1e9).toFixed(3)} FAULT ${kind} for ${durS} s: ${a.detail}`);
+      const rec: FaultRecord = { kind: kind === 'process_crash' ? 'process_sigkill' : kind, detail: a.detail, startS: Math.round(startNs / 1e8) / 10, durationS: durS, recoveryS: null };
+      faults.push(rec);
+      kern.at(startNs + durS * 1e9, () => {
+        o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} FAULT ${kind} ends`);
+        a.end();
+        probeRecovery(rec, clock.monoNs(), ordersNow());
+      });
+    });
+  };
+  if (o.schedule) {
+    for (const f of o.schedule) inject(f.kind, f.durS, Math.round(f.atS * 1e9));
+  } else if (o.faults !== false) {
     let tNs = 20e9 + rng.int(0, 10_000) * 1e6;
     // the last fault ends early enough for its recovery to be observed before the shutdown
     while (tNs < endNs - (MAX_FAULT_S + RECOVERY_BOUND_S) * 1e9) {
       const kind = rng.pick(DST_FAULT_KINDS as DstFaultKind[]);
       const durS = 2 + rng.int(0, MAX_FAULT_S - 2);
-      const startNs = tNs;
-      kern.at(startNs, () => {
-        const a = apply(kind, durS);
-        o.trace?.(`${(startNs / 1e9).toFixed(3)} FAULT ${kind} for ${durS} s: ${a.detail}`);
-        const rec: FaultRecord = { kind: kind === 'process_crash' ? 'process_sigkill' : kind, detail: a.detail, startS: Math.round(startNs / 1e8) / 10, durationS: durS, recoveryS: null };
-        faults.push(rec);
-        kern.at(startNs + durS * 1e9, () => {
-          o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} FAULT ${kind} ends`);
-          a.end();
-          probeRecovery(rec, clock.monoNs(), ordersNow());
-        });
-      });
+      inject(kind, durS, tNs);
       tNs += (durS + RECOVERY_BOUND_S / 3 + rng.int(0, 20)) * 1e9;
     }
+  }
+  if (o.observe) {
+    const view = (): DstView => ({ nowS: clock.monoNs() / 1e9, exchange: ex, kernel: kern, exec: exec.started ? (exec.state as ExecActorState) : undefined, trusted: trusted(), faults });
+    every(o.observeEveryMs ?? 1000, () => o.observe!(view()));
   }
 
   // ---- deliberately broken invariants (tests of the checks)
