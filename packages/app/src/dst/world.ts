@@ -233,7 +233,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     onCrash: 'restart',
     hooks: {
       ops: (actor, event, market, level, fields, t) => {
-        if (o.trace && level !== 'info') o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} ${level} ${event} ${market} ${JSON.stringify(fields).slice(0, 300)}`);
+        if (o.trace && (level !== 'info' || process.env.KMM_DST_TRACE_INFO)) o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} ${level} ${event} ${market} ${JSON.stringify(fields).slice(0, 300)}`);
       },
       log: (actor, level, event, fields, t) => {
         if (o.trace && (level === 'warn' || level === 'error')) o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} log.${level} ${event} ${JSON.stringify(fields).slice(0, 300)}`);
@@ -362,7 +362,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     every(5000, () => {
       const es = exec.state as ExecActorState | undefined;
       const st = es?.core.stats;
-      o.trace!(`${(clock.monoNs() / 1e9).toFixed(3)} STATUS exec ${exec.started ? 'up' : 'starting'} pending ${es?.runner.pending ?? '-'} commands ${st?.commands ?? '-'} placed ${st?.ordersPlaced ?? '-'} rejects ${st?.rejects ?? '-'} live ${es?.core.bk.liveCount ?? '-'} trusted ${trusted()} exchange orders ${ordersNow()}`);
+      o.trace!(`${(clock.monoNs() / 1e9).toFixed(3)} STATUS exec ${exec.started ? 'up' : 'starting'} pending ${es?.runner.pending ?? '-'} commands ${st?.commands ?? '-'} placed ${st?.ordersPlaced ?? '-'} rejects ${st?.rejects ?? '-'} live ${es?.core.bk.liveCount ?? '-'} trusted ${trusted()} exchange orders ${ordersNow()} trading ${es?.core.tradingEnabled} ready ${es?.core.ready} paused ${es?.core.globalPaused} skips ${st?.skips} in ${kern.actorNames.map((n) => n + ':' + kern.get(n)!.counters.msgsIn).join(',')}`);
     });
   }
 

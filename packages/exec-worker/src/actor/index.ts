@@ -116,7 +116,9 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
     });
     const state: ExecActorState = { runner, core, env, targetsPending: false, ticks: 0 };
     await runner.startup(seeded.maxFillTsMs > 0 ? seeded.maxFillTsMs - 60_000 : 0);
-    // a (re)started exec holds no targets: ask strategy for all of them again
+    // a (re)started exec knows neither the feed's state nor any target: ask ingest for the
+    // connection and trust state, and strategy for every target, again
+    if (io.hasPeer('ingest')) io.send('ingest', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'exec_started' } });
     if (io.hasPeer('strategy')) io.send('strategy', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: init.restartCount > 0 ? 'exec_restarted' : 'exec_started' } });
     io.log('info', 'exec_ready', { orderGroupId: core.orderGroupId, live: core.bk.liveCount });
     return state;

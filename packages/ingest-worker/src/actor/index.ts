@@ -7,6 +7,7 @@
  * In:  Timer 'ingest.tick' (liveness, resync deadlines), 'ingest.ping' (client ping),
  *      one-shot 'ingest.reconnect' (backoff delay chosen by the core), 'ingest.giveup';
  *      Control ADD_MARKETS / REMOVE_MARKETS (json = MarketInfo list) from strategy or sup;
+ *      Control RECONCILE from a (re)started exec or strategy: the connection and trust state again;
  *      MarketTrust UNTRUSTED from a book shard (its apply failed): resync that market.
  *      Socket events (open, frame, ping/pong, close) enter through the environment's callbacks.
  * Out: market data to the book shards (routed by market), account events (fills, orders,
@@ -149,8 +150,10 @@ export const ingestActor: ActorDescriptor<IngestActorState, IngestEnv> = {
       if (from.startsWith('book.') && m.state === kmm.v1.TrustState.UNTRUSTED) s.core.requestResync(m.market ?? '', m.reason ?? 'book_invalid', t.monoNs);
       else io.stat('ignored_marketTrust');
     },
-    control(s, c, t, io) {
-      if (c.kind === kmm.v1.ControlKind.ADD_MARKETS) io.log('info', 'markets_added', { markets: s.core.addMarkets(marketInfosOf(c), t.monoNs) });
+    control(s, c, t, io, from) {
+      // a (re)started peer asks for the state it missed (connection, every market's trust)
+      if (c.kind === kmm.v1.ControlKind.RECONCILE) s.core.replayStateTo(from);
+      else if (c.kind === kmm.v1.ControlKind.ADD_MARKETS) io.log('info', 'markets_added', { markets: s.core.addMarkets(marketInfosOf(c), t.monoNs) });
       else if (c.kind === kmm.v1.ControlKind.REMOVE_MARKETS) io.log('info', 'markets_removed', { markets: s.core.removeMarkets(c.markets ?? [], t.monoNs) });
     },
   },

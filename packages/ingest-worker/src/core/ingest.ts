@@ -432,6 +432,17 @@ export class IngestCore {
    * A book shard found the book inconsistent (an apply failed: negative size, off-grid price):
    * distrust the market and ask for a snapshot like after a seq anomaly.
    */
+  /**
+   * Tells one peer the current state it would otherwise only learn on the next change: the
+   * connection (when up) and every market's trust. A restarted exec or strategy asks for it
+   * (Control RECONCILE): those events are sent once per change, so without this a restarted
+   * actor would wait for the next change, e.g. with every market untrusted.
+   */
+  replayStateTo(peer: string): void {
+    if (this.connected) this.sink.send(peer, { connection: { kind: ConnKind.CONNECTED, attempt: this.backoff.attempt, reason: 'state_replay' } });
+    for (const st of this.markets.values()) this.sink.send(peer, { marketTrust: { market: st.market, state: st.trust, reason: st.reason, sinceMonoNs: st.sinceNs } });
+  }
+
   requestResync(market: string, reason: string, nowNs: number): void {
     const st = this.markets.get(market);
     if (st === undefined || st.trust === TrustState.UNTRUSTED) return;

@@ -94,6 +94,8 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
     const p = strategyParamsOf(init.config);
     const core = new StrategyCore(p, init.markets, { startMs: init.startTime.wallMs });
     init.io.log('info', 'strategy_started', { markets: init.markets.length, feed: init.env.feed?.source ?? 'none', model: p.kmm_pricing_model, profile: p.MM_MARKET_PROFILE });
+    // trust and connection events are sent on change: a (re)started strategy asks ingest for them
+    if (init.io.hasPeer('ingest')) init.io.send('ingest', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'strategy_started' } });
     return { core, params: p, env: init.env, lastFeedError: '', stopped: false };
   },
   handlers: {
