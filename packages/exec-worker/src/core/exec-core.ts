@@ -342,6 +342,13 @@ export class ExecCore {
     if (m) {
       const state = t.state ?? 0;
       if (state !== m.trust) {
+        // back to trusted after a gap: fills of the gap may never arrive on the websocket; read
+        // the venue before trading the market again (found by deterministic simulation)
+        if (state === TRUSTED && m.wasTrusted && this.s.startupReconciled) {
+          m.resyncHoldSinceMs = nowMs;
+          this.recon.request('market_resynced', nowMs, 0, true);
+        }
+        if (state === TRUSTED) m.wasTrusted = true;
         m.trust = state;
         m.trustSinceMs = nowMs;
         this.reg.markDirty(m);

@@ -31,6 +31,14 @@ export interface MarketRef {
   lastRepriceMs: number;
   retryAtMs: number;
   holdUntilMs: number;
+  /**
+   * > 0: the market's feed came back after being untrusted at this time; fills may have been
+   * missed meanwhile (a silent websocket never replays them), so no new orders or amends until a
+   * reconcile requested at or after it has been applied.
+   */
+  resyncHoldSinceMs: number;
+  /** the feed of this market has been trusted since this exec started (a later return to trusted is a resync) */
+  wasTrusted: boolean;
   paused: boolean;
   dirty: boolean;
   woDirty: boolean;
@@ -48,6 +56,7 @@ export const BlockReason = {
   PAUSED: 'paused',
   MARKET_NOT_ACTIVE: 'market_not_active',
   STALE_BOOK: 'stale_book',
+  AWAIT_RECONCILE: 'await_reconcile',
   UNTRUSTED_BOOK: 'untrusted_book',
   MARKET_HOLD: 'market_hold',
   BREAKER_OPEN: 'breaker_open',
@@ -138,6 +147,8 @@ export class MarketRegistry {
       lastRepriceMs: -1e15,
       retryAtMs: 0,
       holdUntilMs: 0,
+      resyncHoldSinceMs: 0,
+      wasTrusted: false,
       paused: false,
       dirty: false,
       woDirty: false,
@@ -233,6 +244,7 @@ export class MarketRegistry {
     if (m.status !== ACTIVE) return BlockReason.MARKET_NOT_ACTIVE;
     if (m.trust !== TRUSTED) return m.trust === kmm.v1.TrustState.STALE ? BlockReason.STALE_BOOK : BlockReason.UNTRUSTED_BOOK;
     if (nowMs < m.holdUntilMs) return BlockReason.MARKET_HOLD;
+    if (m.resyncHoldSinceMs > 0) return BlockReason.AWAIT_RECONCILE;
     if (s.breakers.isOpen(nowMs)) return BlockReason.BREAKER_OPEN;
     if (s.limiter.isPaused(nowMs)) return BlockReason.RATE_LIMIT_PAUSE;
     return BlockReason.NONE;

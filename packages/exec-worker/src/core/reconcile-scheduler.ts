@@ -140,6 +140,8 @@ export class ReconcileScheduler {
       this.s.journal({ k: 'startup_reconciled', adopted: res.adopted, unknownCancelled: res.unknownCancelled, divergences: res.divergences.length });
     }
     this.s.journal({ k: 'reconcile', orders: snap.orders.length, positions: snap.positions.length, fills: snap.fills.length, divergences: res.divergences.length });
+    // markets that waited for a reconcile after their feed came back may trade again
+    for (const m of this.reg.markets.values()) if (m.resyncHoldSinceMs > 0 && snap.requestedAtMs >= m.resyncHoldSinceMs) m.resyncHoldSinceMs = 0;
     this.reg.markAllDirty();
     let uncertainLeft = 0;
     for (const o of this.s.bk.byCoid.values()) if (o.status === OrderStatus.UNCERTAIN) uncertainLeft++;
