@@ -12,3 +12,4 @@ export { runSweep, parseGrid, expandGrid, writeSweepTables, SWEEP_RUNS_MAX, SWEE
 export { runSweepTask, runSweepChunk, type SweepTask } from './shell/sweep-worker.js';
 export { PaperVenueGateway, createPaperGateway, type PaperGatewayOptions } from './shell/paper.js';
 export { CaptureReplay, replayCapture, replayCaptureBooks, type VenueBook, type VenueBooks, type ReplayStats } from './shell/replay.js';
+export { replayRecording, replayRecordingLines, type ActorReplayResult, type RecordedMessage, type ReplayMismatch } from './shell/replay-actor.js';

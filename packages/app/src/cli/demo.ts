@@ -15,6 +15,7 @@ export function demoCommand(cli: CliContext): Command {
     .option('--set <key=value>', 'config override, repeatable', assignment)
     .option('--speed <x>', 'simulator flow intensity', decimal('--speed', 0.01, 100), 1)
     .option('--shards <k>', 'book shards', wholeNumber('--shards', 1, 64))
+    .option('--record-inputs', "record every actor's inputs and outputs to <run>/inputs/ (replay parity check)", false)
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--dashboard-port <p>', 'dashboard port on 127.0.0.1 (0 = any)', wholeNumber('--dashboard-port', 0, 65535), 0)
     .action(async (o) => {
@@ -29,6 +30,7 @@ export function demoCommand(cli: CliContext): Command {
         dashboardPort: o.dashboardPort,
         speed: o.speed,
         shards: o.shards,
+        recordInputs: o.recordInputs,
       });
       printSummary(result, cli.out);
       if (result.restingAfterShutdown > 0) {

@@ -24,6 +24,8 @@ export interface DemoOptions {
   dashboardPort?: number;
   speed?: number;
   shards?: number;
+  /** record every actor's inputs and outputs to <run>/inputs/ (replay-parity: `replayRecording`) */
+  recordInputs?: boolean;
   quiet?: boolean;
   /** called once the system runs (tests, chaos) */
   onRunning?: (sys: RunningSystem, sim: SimThreadHandle) => void | Promise<void>;
@@ -81,6 +83,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       configFile: opts.config,
       reloadConfig: () => load().loaded,
       shards: opts.shards,
+      recordInputs: opts.recordInputs,
       print,
     });
     if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);

@@ -28,6 +28,8 @@ export interface RunOptions {
   out?: string;
   dashboard: boolean;
   dashboardPort?: number;
+  /** record every actor's inputs and outputs to <run>/inputs/ (replay-parity: `replayRecording`) */
+  recordInputs?: boolean;
 }
 
 export class UsageError extends Error {}
@@ -56,7 +58,7 @@ export async function runLive(opts: RunOptions): Promise<number> {
   const exchange: ExchangeEndpoints = { env: opts.env as ExchangeEndpoints['env'], restBaseUrl: rest, wsUrl: ws, keyId, privateKeyPath: keyPath };
   const print = (l: string) => process.stdout.write(l + '\n');
   print(`kmm run: env ${opts.env}${opts.paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
-  const sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, reloadConfig: () => load().loaded, print });
+  const sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, reloadConfig: () => load().loaded, recordInputs: opts.recordInputs, print });
   if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);
   const started = Date.now();
   await new Promise<void>((resolve) => {

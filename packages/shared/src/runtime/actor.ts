@@ -144,6 +144,7 @@ class ActorRuntime implements ActorIo {
           shard: this.startup.shard ?? 0,
           shard_count: Math.max(1, this.startup.shardCount ?? 1),
           restart_count: this.startup.restartCount ?? 0,
+          peers: [...this.peerNames],
           config: this.config as unknown as Record<string, unknown>,
           extra: { ...this.extra, privateKeyPath: undefined, keyId: undefined },
         });
@@ -310,6 +311,7 @@ class ActorRuntime implements ActorIo {
         this.readTime();
         this.d.endOfDrain(this.state, this.time, this);
       }
+      if (this.recorder && handled > 0 && !this.stopping) this.recorder.drainEnd();
     } catch (err) {
       this.crash(err);
       return;
@@ -440,6 +442,7 @@ class ActorRuntime implements ActorIo {
     try {
       if (this.started && this.d.stop) {
         this.readTime();
+        this.recorder?.stop();
         await this.d.stop(this.state, this.time, this);
       }
     } catch (err) {

@@ -21,6 +21,10 @@
  * backtests) or restarts the actor through its cold-start path with a fresh environment from
  * its env factory (`'restart'`, deterministic simulation), losing its mailbox as a real crash
  * would.
+ * Replay of a live recording (`replay: true`, recorder.ts): the recording holds every input with
+ * the time its handler saw and where each live drain ended, so the kernel arms no timers and
+ * delivers nothing from io.self/io.after (their messages are recorded inputs), and the replay
+ * hands each recorded drain to `KernelActor.replayDrain`.
  * Limits: EVENTS_PENDING_MAX pending events (an assertion: more means a feedback loop).
  */
 import { kmm } from '../gen/proto.js';
@@ -120,6 +124,12 @@ export interface KernelOptions {
   /** 'throw' (default): a crash fails the run; 'restart': cold-start the actor */
   onCrash?: 'throw' | 'restart';
   hooks?: KernelHooks;
+  /**
+   * Replay of a recording (replay-parity): declared timers are not armed, io.after and io.self
+   * deliver nothing (the recording has the Timer and self messages as inputs, at their times),
+   * and a send to a peer outside the kernel goes to the send hook only.
+   */
+  replay?: boolean;
 }
 
 export interface KernelActorOptions<S, E> {
@@ -131,6 +141,10 @@ export interface KernelActorOptions<S, E> {
   shardCount?: number;
   markets?: kmm.v1.IMarketInfo[];
   extra?: ActorExtra;
+  /** the first start's restart count (a replay of a restarted actor's recording); default 0 */
+  restartCount?: number;
+  /** the peers io.hasPeer/io.peers report (a replay: those the actor had live); default: the kernel's actors */
+  peers?: readonly string[];
 }
 
 /** One actor inside the kernel: its mailbox, state and io (the ActorIo of this driver). */
@@ -161,10 +175,11 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
     this.name = o.name;
     this.mailbox = new Mailbox(capacity);
     this.senderId = o.descriptor.kind * 1000 + (o.shard ?? 0);
+    this.restartCount = o.restartCount ?? 0;
   }
 
   get peers(): readonly string[] {
-    return this.k.actorNames;
+    return this.o.peers ?? this.k.actorNames;
   }
   get depth(): number {
     return this.mailbox.depth;
@@ -173,7 +188,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
     return { depthMax: this.mailbox.depthMax, dropped: this.mailbox.dropped, conflated: this.mailbox.conflated };
   }
   hasPeer(peer: string): boolean {
-    return this.k.has(peer);
+    return this.o.peers ? this.o.peers.includes(peer) : this.k.has(peer);
   }
 
   now(): ActorTime {
@@ -189,6 +204,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
       return;
     }
     const to = this.k.get(peer);
+    if (!to && this.k.replay) return;
     if (!to) throw new Error(`${this.name}: no actor '${peer}' in the kernel (have: ${this.k.actorNames.join(', ')})`);
     // through the wire format, as between threads: the receiver sees exactly what live decodes
     const decoded = kmm.v1.Envelope.decode(kmm.v1.Envelope.encode(env).finish());
@@ -209,6 +225,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
   }
 
   self(body: EnvelopeBody): void {
+    if (this.k.replay) return;
     const env = stampHeader(body, undefined, this.current, ++this.senderSeq, this.k.clock.monoNs(), this.senderId);
     this.admit(kmm.v1.Envelope.decode(kmm.v1.Envelope.encode(env).finish()), KERNEL_SELF);
   }
@@ -218,6 +235,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
   }
 
   after(timer: string, delayMs: number): void {
+    if (this.k.replay) return;
     const gen = this.generation;
     this.k.at(this.k.clock.monoNs() + Math.max(0, delayMs) * 1e6, () => {
       if (gen === this.generation && !this.stopped) this.fireTimer(timer);
@@ -250,7 +268,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
       this.state = state;
       this.started = true;
       const startNs = this.k.clock.monoNs();
-      for (const t of d.timers) {
+      for (const t of this.k.replay ? [] : d.timers) {
         const period = timerPeriodMs(t, this.k.config);
         if (period > 0) this.armPeriodic(t.name, period, startNs + period * 1e6, gen);
       }
@@ -354,10 +372,45 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
     if (this.mailbox.depth > 0) this.scheduleDrain();
   }
 
-  private handle(env: kmm.v1.Envelope, from: string): void {
+  /**
+   * Replay (replay-parity): handles `batch` as ONE mailbox drain, each message at the time its
+   * live handler saw, then endOfDrain at `endTime` (omit it for a drain cut short by a stop or a
+   * crash: live ran no endOfDrain then). Live drains batch several messages and endOfDrain
+   * flushes (a book shard's conflated features), so the replay must cut the drains live cut.
+   * The mailbox is bypassed: the recording holds what live handled, after its mailbox.
+   */
+  replayDrain(batch: readonly { env: kmm.v1.Envelope; from: string; time: ActorTime }[], endTime?: ActorTime): void {
+    if (!this.started || this.stopped) throw new Error(`${this.name}: replayDrain before start or after stop`);
+    const d = this.o.descriptor;
+    this.counters.drains++;
+    try {
+      for (const m of batch) {
+        this.counters.msgsIn++;
+        this.handle(m.env, m.from, m.time);
+      }
+      if (endTime && d.endOfDrain) {
+        this.current = undefined;
+        this.setTime(endTime);
+        d.endOfDrain(this.state as S, this.time, this);
+      }
+    } catch (err) {
+      this.k.fail(this, err as Error);
+    } finally {
+      this.current = undefined;
+    }
+  }
+
+  private setTime(t: ActorTime): void {
+    this.time.monoNs = t.monoNs;
+    this.time.monoMs = t.monoNs / 1e6;
+    this.time.wallMs = t.wallMs;
+  }
+
+  private handle(env: kmm.v1.Envelope, from: string, recorded?: ActorTime): void {
     this.current = env.header ?? undefined;
     this.readTime();
-    if (env.timer && Number(env.timer.nowMonoNs) > 0) {
+    if (recorded) this.setTime(recorded);
+    else if (env.timer && Number(env.timer.nowMonoNs) > 0) {
       this.time.monoNs = Number(env.timer.nowMonoNs);
       this.time.monoMs = this.time.monoNs / 1e6;
       this.time.wallMs = Number(env.timer.wallMs);
@@ -423,6 +476,7 @@ export class LocalKernel {
   private asyncTouched = false;
   private readonly capacity: number;
   private readonly onCrash: 'throw' | 'restart';
+  readonly replay: boolean;
   private failure: Error | null = null;
 
   constructor(o: KernelOptions) {
@@ -432,6 +486,7 @@ export class LocalKernel {
     this.hooks = o.hooks ?? {};
     this.capacity = o.mailboxCapacity ?? (Number((o.config as Record<string, unknown>).kmm_mailbox_capacity) || 65536);
     this.onCrash = o.onCrash ?? 'throw';
+    this.replay = o.replay ?? false;
   }
 
   /** Adds an actor and starts it (asynchronously when its start is async: run the kernel to let it finish). */

@@ -6,7 +6,12 @@
  *   {"start": {...}}  first: the actor's start-up (time, config, markets, shard) as it was given
  *   {"i": n, "mono_ns": t, "wall_ms": w, "from": peer, "env": base64(Envelope)}   an input, as handled
  *   {"o": n, "to": peer, "env": base64(Envelope without header)}                  an output, as sent
- * Inputs carry the exact times the handler was given (timers: the instant they fired).
+ *   {"d": n, "mono_ns": t, "wall_ms": w}   the end of a mailbox drain (the inputs since the last
+ *                                          marker were one drain; endOfDrain ran at this time)
+ *   {"stop": {"mono_ns": t, "wall_ms": w}} the graceful stop (the descriptor's stop hook ran then)
+ * Inputs carry the exact times the handler was given (timers: the instant they fired). Drain
+ * ends matter because endOfDrain batches (a book shard flushes conflated features there): a
+ * replay must cut the same drains to give the same outputs. A restart appends a new start line.
  * Not for the hot path of production runs: one write per message.
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
@@ -36,11 +41,21 @@ export interface RecordedStart {
     shard: number;
     shard_count: number;
     restart_count: number;
+    /** the peers the actor had (io.hasPeer answers from these) */
+    peers?: string[];
     config: Record<string, unknown>;
     extra: Record<string, unknown>;
   };
 }
-export type RecordedLine = RecordedStart | RecordedInput | RecordedOutput;
+export interface RecordedDrainEnd {
+  d: number;
+  mono_ns: number;
+  wall_ms: number;
+}
+export interface RecordedStop {
+  stop: { mono_ns: number; wall_ms: number };
+}
+export type RecordedLine = RecordedStart | RecordedInput | RecordedOutput | RecordedDrainEnd | RecordedStop;
 
 /** Output envelopes compare without their header (sequence numbers and emit times differ by run). */
 export function encodeBodyB64(body: EnvelopeBody): string {
@@ -52,6 +67,7 @@ export class InputRecorder {
   private readonly out: WriteStream;
   private inputs = 0;
   private outputs = 0;
+  private drains = 0;
 
   constructor(runDir: string, actor: string, private readonly time: ActorTime) {
     const dir = join(runDir, 'inputs');
@@ -78,6 +94,17 @@ export class InputRecorder {
   output(to: string, body: EnvelopeBody): void {
     const line: RecordedOutput = { o: ++this.outputs, to, env: encodeBodyB64(body) };
     this.out.write(JSON.stringify(line) + '\n');
+  }
+
+  /** A mailbox drain that handled recorded inputs ended (after endOfDrain; `time` is its time). */
+  drainEnd(): void {
+    const line: RecordedDrainEnd = { d: ++this.drains, mono_ns: this.time.monoNs, wall_ms: this.time.wallMs };
+    this.out.write(JSON.stringify(line) + '\n');
+  }
+
+  /** The graceful stop begins (before the descriptor's stop hook; `time` is its time). */
+  stop(): void {
+    this.out.write(JSON.stringify({ stop: { mono_ns: this.time.monoNs, wall_ms: this.time.wallMs } } satisfies RecordedStop) + '\n');
   }
 
   close(): Promise<void> {
