@@ -8,8 +8,11 @@ import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kmm } from '@kmm/shared';
-import { EXEC_DEFAULTS, ExecCore, Journal, readJournal, type CommandResult, type Effects } from '@kmm/exec-worker';
+import { kmm, resolveConfig } from '@kmm/shared';
+import { execParamsOf, ExecCore, Journal, readJournal, type CommandResult, type Effects } from '@kmm/exec-worker';
+
+/** Exec's params at the registry defaults (one shard). */
+const EXEC_DEFAULTS = () => execParamsOf(resolveConfig({ kmm_shards: 1 }));
 import { readJournalRecords, tickToOrderSamples } from '../src/proof/common.js';
 import { checkChaosInvariants } from '../src/proof/chaos.js';
 import { readRunFolder } from '../src/report/runfolder.js';
@@ -21,7 +24,7 @@ const FIXTURE = resolve(__dirname, '../../exec-worker/test/fixtures/journal-v1.j
 async function writeRun(dir: string): Promise<{ tradeIds: string[]; cmdIds: number[] }> {
   let wall = 1_790_000_000_000;
   const j = new Journal(join(dir, 'journal.jsonl'), { flushEveryMs: 0, fsyncEveryMs: 0, wallMs: () => (wall += 10) });
-  const p = { ...EXEC_DEFAULTS, maxPosCenti: 1000_00, quoteRefreshMs: 0, minRepriceIntervalMs: 0, reconcileIntervalMs: 0, queuePositionPollMs: 0, marketsPollMs: 0, tapeIntervalMs: 0 };
+  const p = { ...EXEC_DEFAULTS(), maxPosCenti: 1000_00, quoteRefreshMs: 0, minRepriceIntervalMs: 0, reconcileIntervalMs: 0, queuePositionPollMs: 0, marketsPollMs: 0, tapeIntervalMs: 0 };
   const core = new ExecCore(p, { runId: 'rt', markets: [{ market: MKT, status: kmm.v1.MarketStatus.MARKET_ACTIVE, priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }], nowMs: 0 });
   const cmdIds: number[] = [];
   const take = (fx: Effects) => {
@@ -62,7 +65,7 @@ describe('exec journal: writer -> every reader', () => {
 
     const read = readJournal(path);
     expect([read.badLines, read.seqErrors, read.tornTail, read.errors]).toEqual([0, 0, false, []]);
-    const fresh = new ExecCore(EXEC_DEFAULTS, { runId: 'x', markets: [], nowMs: 0 });
+    const fresh = new ExecCore(EXEC_DEFAULTS(), { runId: 'x', markets: [], nowMs: 0 });
     expect(fresh.seedFromJournal(read.records)).toEqual({ tradeIds: 2, maxFillTsMs: 1_790_000_000_600 });
 
     const recs = readJournalRecords(path);
