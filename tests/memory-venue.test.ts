@@ -7,10 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { kmm, SeededRng, Signer, SimClock, type EnvelopeBody } from '@kmm/shared';
+import { kmm, resolveConfig, SeededRng, Signer, SimClock, type EnvelopeBody } from '@kmm/shared';
 import { ManualScheduler, MemoryExchange, type MemoryExchangeOptions, type MemoryWsConn } from '@kmm/sim';
 import { RestClient, RestGateway, runCommand } from '@kmm/exec-worker';
-import { IngestCore, ingestParamsFrom, type IngestSink, type WsCommand } from '@kmm/ingest-worker';
+import { IngestCore, ingestParamsOf, type IngestSink, type WsCommand } from '@kmm/ingest-worker';
 
 const RC = kmm.v1.RejectCode;
 const BID = kmm.v1.BookSide.BID;
@@ -201,7 +201,7 @@ describe('IngestCore over MemoryWsConn', () => {
       log: () => {},
       stat: () => {},
     };
-    const core = new IngestCore(ingestParamsFrom({}), 2, new SeededRng(1), sink, markets.map((m) => ({ market: m })));
+    const core = new IngestCore(ingestParamsOf(resolveConfig({})), 2, new SeededRng(1), sink, markets.map((m) => ({ market: m })));
     const connect = () => {
       conn = w.ex.connect(signer.headers(w.clock.wallMs(), 'GET', w.ex.wsPath), {
         onOpen: () => core.onConnected(w.clock.monoNs()),
