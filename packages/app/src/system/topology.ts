@@ -25,12 +25,23 @@ export function execScript(paper: boolean): string {
   return paper ? requireFromHere.resolve('@kmm/backtest/paper-exec') : shellScript('@kmm/exec-worker');
 }
 
+/** Start-up settings that only the actors that sign requests (ingest, exec) may receive. */
+export const SECRET_EXTRA_KEYS = ['keyId', 'privateKeyPath'] as const;
+
+/** `extra` without the API key settings: book shards and strategy never sign anything. */
+export function withoutSecrets(extra: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...extra };
+  for (const k of SECRET_EXTRA_KEYS) delete out[k];
+  return out;
+}
+
 export function buildTopology(shardCount: number, extra: Record<string, unknown>, o: { paper?: boolean } = {}): Topology {
   const books = Array.from({ length: shardCount }, (_, i) => `book.${i}`);
+  const plain = withoutSecrets(extra);
   const actors: ActorDef[] = [
     { name: 'ingest', kind: kmm.v1.ActorKind.INGEST, script: shellScript('@kmm/ingest-worker'), shardCount, extra },
-    ...books.map((name, i) => ({ name, kind: kmm.v1.ActorKind.BOOK, script: shellScript('@kmm/book-worker'), shard: i, shardCount, extra })),
-    { name: 'strategy', kind: kmm.v1.ActorKind.STRATEGY, script: shellScript('@kmm/strategy-worker'), shardCount, extra },
+    ...books.map((name, i) => ({ name, kind: kmm.v1.ActorKind.BOOK, script: shellScript('@kmm/book-worker'), shard: i, shardCount, extra: plain })),
+    { name: 'strategy', kind: kmm.v1.ActorKind.STRATEGY, script: shellScript('@kmm/strategy-worker'), shardCount, extra: plain },
     { name: 'exec', kind: kmm.v1.ActorKind.EXEC, script: execScript(!!o.paper), shardCount, extra },
   ];
   const edges: Array<[string, string]> = [
