@@ -22,7 +22,7 @@ import { Mailbox } from '../transport/mailbox.js';
 import type { Clock } from '../clock/clock.js';
 import type { KmmConfig } from '../config/specs.js';
 import type { Causation, EnvelopeBody } from './api.js';
-import { dispatch, DRAIN_BUDGET, stampHeader, timerPeriodMs, type ActorDescriptor, type ActorExtra, type ActorIo, type ActorTime, type LogLevel, type OpsLevel } from './descriptor.js';
+import { dispatch, drainMailbox, setMessageTime, stampHeader, timerPeriodMs, type ActorDescriptor, type ActorExtra, type ActorIo, type ActorTime, type LogLevel, type OpsLevel } from './descriptor.js';
 import { InputRecorder } from './recorder.js';
 import type { SupervisorToWorker, WorkerToSupervisor } from './protocol.js';
 
@@ -298,14 +298,8 @@ class ActorRuntime implements ActorIo {
     this.drainScheduled = false;
     if (this.stopping) return;
     this.draining = true;
-    let handled = 0;
     try {
-      let entry = this.mailbox.shift();
-      while (entry !== undefined) {
-        this.handle(entry.env, entry.from);
-        if (++handled >= DRAIN_BUDGET) break;
-        entry = this.mailbox.shift();
-      }
+      const handled = drainMailbox(this.mailbox, this.handleBound);
       if (handled > 0 && this.d.endOfDrain && !this.stopping) {
         this.current = undefined;
         this.readTime();
@@ -330,6 +324,8 @@ class ActorRuntime implements ActorIo {
     this.time.wallMs = this.clock.wallMs();
   }
 
+  private readonly handleBound = (env: kmm.v1.Envelope, from: string): void => this.handle(env, from);
+
   private handle(env: kmm.v1.Envelope, from: string): void {
     const control = env.control;
     if (from === SUPERVISOR_PEER && control && control.kind === kmm.v1.ControlKind.SHUTDOWN) {
@@ -340,13 +336,7 @@ class ActorRuntime implements ActorIo {
     const peer = this.peersByName.get(from);
     if (peer) peer.received++;
     this.current = env.header ?? undefined;
-    this.readTime();
-    // A timer carries the instant it fired: the handler sees that time (replays reproduce it).
-    if (env.timer && Number(env.timer.nowMonoNs) > 0) {
-      this.time.monoNs = Number(env.timer.nowMonoNs);
-      this.time.monoMs = this.time.monoNs / 1e6;
-      this.time.wallMs = Number(env.timer.wallMs);
-    }
+    setMessageTime(this.time, env, this.clock);
     if (this.recorder) this.recorder.input(env, from);
     const t0 = performance.now();
     if (!dispatch(this.d, this.state, env, this.time, this, from)) this.stat('ignored_' + String(env.body) + '_from_' + from);

@@ -22,6 +22,8 @@
  */
 import type { kmm } from '../gen/proto.js';
 import type { KmmConfig } from '../config/specs.js';
+import type { Clock } from '../clock/clock.js';
+import type { Mailbox } from '../transport/mailbox.js';
 import type { Causation, Envelope, EnvelopeBody } from './api.js';
 
 /** The name of an envelope's body field: 'bookDelta', 'targetQuotes', 'timer', ... */
@@ -166,6 +168,40 @@ export function timeAt(monoNs: number, wallMs: number): ActorTime {
 
 /** Messages handled per drain before yielding (live: to the event loop; kernel: to other actors). */
 export const DRAIN_BUDGET = 512;
+
+/** The ActorTime a driver reuses for every message (handlers must not keep it). */
+export interface MutableTime {
+  monoNs: number;
+  monoMs: number;
+  wallMs: number;
+}
+
+/**
+ * The time a handler sees for a message (both drivers): the clock now, except for a Timer,
+ * which carries the instant it fired (so a replay of recorded inputs reproduces it).
+ */
+export function setMessageTime(t: MutableTime, env: Envelope, clock: Clock): void {
+  if (env.timer && Number(env.timer.nowMonoNs) > 0) {
+    t.monoNs = Number(env.timer.nowMonoNs);
+    t.wallMs = Number(env.timer.wallMs);
+  } else {
+    t.monoNs = clock.monoNs();
+    t.wallMs = clock.wallMs();
+  }
+  t.monoMs = t.monoNs / 1e6;
+}
+
+/** One mailbox drain (both drivers): up to DRAIN_BUDGET messages, in order. Returns how many were handled. */
+export function drainMailbox(mailbox: Mailbox, handle: (env: Envelope, from: string) => void): number {
+  let handled = 0;
+  let entry = mailbox.shift();
+  while (entry !== undefined) {
+    handle(entry.env, entry.from);
+    if (++handled >= DRAIN_BUDGET) break;
+    entry = mailbox.shift();
+  }
+  return handled;
+}
 
 /**
  * Fills the header of an outgoing message (both drivers): the sender's sequence number, emit

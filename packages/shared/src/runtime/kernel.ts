@@ -34,7 +34,8 @@ import { Mailbox } from '../transport/mailbox.js';
 import type { Causation, EnvelopeBody } from './api.js';
 import {
   dispatch,
-  DRAIN_BUDGET,
+  drainMailbox,
+  setMessageTime,
   stampHeader,
   timerPeriodMs,
   type ActorDescriptor,
@@ -350,14 +351,8 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
     if (this.stopped || !this.started) return;
     const d = this.o.descriptor;
     this.counters.drains++;
-    let handled = 0;
     try {
-      let entry = this.mailbox.shift();
-      while (entry !== undefined) {
-        this.handle(entry.env, entry.from);
-        if (++handled >= DRAIN_BUDGET) break;
-        entry = this.mailbox.shift();
-      }
+      const handled = drainMailbox(this.mailbox, this.handleBound);
       if (handled > 0 && d.endOfDrain) {
         this.current = undefined;
         this.readTime();
@@ -406,15 +401,12 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
     this.time.wallMs = t.wallMs;
   }
 
+  private readonly handleBound = (env: kmm.v1.Envelope, from: string): void => this.handle(env, from);
+
   private handle(env: kmm.v1.Envelope, from: string, recorded?: ActorTime): void {
     this.current = env.header ?? undefined;
-    this.readTime();
     if (recorded) this.setTime(recorded);
-    else if (env.timer && Number(env.timer.nowMonoNs) > 0) {
-      this.time.monoNs = Number(env.timer.nowMonoNs);
-      this.time.monoMs = this.time.monoNs / 1e6;
-      this.time.wallMs = Number(env.timer.wallMs);
-    }
+    else setMessageTime(this.time, env, this.k.clock);
     this.k.hooks.deliver?.(this.name, env, from, this.time);
     if (!dispatch(this.o.descriptor, this.state as S, env, this.time, this, from)) this.stat('ignored_' + String(env.body) + '_from_' + from);
   }
