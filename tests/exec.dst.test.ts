@@ -349,7 +349,7 @@ describe('exec under faults (deterministic simulation)', () => {
     expect(sync.atS(), `never in sync after the reconnect: ${sync.last()}`).not.toBeNull();
   });
 
-  it('exchange pause: calls rejected while paused, nothing new rests, state in sync after resume', async () => {
+  it('exchange pause: calls rejected while paused, state in sync after resume', async () => {
     const f = { atS: FAULT_AT_S, durS: 3 };
     const sync = syncWatch(f.atS + f.durS);
     let rejectsBefore = -1;
