@@ -25,7 +25,7 @@
  * Nothing here reads a real clock or Math.random: every draw comes from the seed.
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { kmm, LocalKernel, resolveConfig, SeededRng, Signer, SimClock, type KernelActor, type KmmConfig, type Rng } from '@kmm/shared';
+import { kmm, LocalKernel, resolveConfig, SeededRng, Signer, SimClock, type KernelActor, type KernelHooks, type KmmConfig, type Rng } from '@kmm/shared';
 import { MemoryExchange, type SimRecords } from '@kmm/sim';
 import { ingestActor, type IngestActorState, type IngestEnv, type IngestSocket, type WsEvents } from '@kmm/ingest-worker/actor';
 import { bookActor } from '@kmm/book-worker/actor';
@@ -73,6 +73,10 @@ export interface DstOptions {
   /** called every `observeEveryMs` of virtual time with the world's state (scenario tests) */
   observe?: (w: DstView) => void;
   observeEveryMs?: number;
+  /** taps on the kernel (scenario tests): ops events, logs, every delivered message */
+  hooks?: Pick<KernelHooks, 'ops' | 'log' | 'deliver'>;
+  /** keep the decoded journal in the result (scenario tests) */
+  keepJournal?: boolean;
 }
 
 /** What a scenario test may look at while the world runs (read only by convention). */
@@ -105,6 +109,8 @@ export interface DstResult {
   fillsExchange: number;
   ordersExchange: number;
   journalRecords: number;
+  /** the decoded journal, with `keepJournal` */
+  journal?: JournalRecord[];
 }
 
 /**
@@ -238,11 +244,14 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     onCrash: 'restart',
     hooks: {
       ops: (actor, event, market, level, fields, t) => {
+        o.hooks?.ops?.(actor, event, market, level, fields, t);
         if (o.trace && (level !== 'info' || process.env.KMM_DST_TRACE_INFO)) o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} ${level} ${event} ${market} ${JSON.stringify(fields).slice(0, 300)}`);
       },
       log: (actor, level, event, fields, t) => {
+        o.hooks?.log?.(actor, level, event, fields, t);
         if (o.trace && (level === 'warn' || level === 'error')) o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} log.${level} ${event} ${JSON.stringify(fields).slice(0, 300)}`);
       },
+      deliver: o.hooks?.deliver,
       crash: (actor, err) => {
         crashes.push(`${actor}: ${err.message}`);
         if (!injectedCrash) problems.push(`${actor} crashed (not injected): ${err.message.split('\n')[0]}`);
@@ -537,6 +546,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     fillsExchange: report.fills_exchange,
     ordersExchange: records.orders.length,
     journalRecords: lines.length,
+    ...(o.keepJournal ? { journal: recs } : {}),
   };
 }
 
