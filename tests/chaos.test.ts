@@ -1,5 +1,5 @@
 /**
- * Chaos soak in CI: `kmm chaos` (the real CLI) for two seeds with a short duration; every
+ * Chaos soak in CI: `kmm chaos` (the real CLI) for one seed with a short duration; every
  * invariant must hold (ok === true). The pure checker is also exercised on doctored records so
  * the test demonstrably fails when a fill is missing, duplicated, an order still rests, a cap is
  * breached or a client order id is reused.
@@ -34,7 +34,9 @@ function runChaos(seed: number): Promise<{ code: number | null; json: any; stder
 }
 
 describe('kmm chaos', () => {
-  it.each([1, 2])('seed %i: every invariant holds under the fault schedule', async (seed) => {
+  // One short real-thread run: the end-to-end check of the live wiring (threads, sockets, files,
+  // signals). Fault behaviour under many seeds is `kmm dst`'s job (tests/dst.test.ts), in virtual time.
+  it.each([1])('seed %i: every invariant holds under the fault schedule', async (seed) => {
     const r = await runChaos(seed);
     expect(r.json, r.stderr.slice(-2000)).not.toBeNull();
     const j = r.json;
