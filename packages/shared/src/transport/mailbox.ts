@@ -65,9 +65,14 @@ export interface MailboxEntry {
   from: string;
 }
 
+/** Slots a mailbox starts with; it doubles when full, up to its hard limit (criticalCapacity). */
+export const MAILBOX_INITIAL_SLOTS = 64;
+
 export class Mailbox {
-  private readonly ring: Array<MailboxEntry | undefined>;
-  private readonly keys: Array<string | null>;
+  // grown on demand: a mailbox of capacity 65,536 must not allocate 262,144 slots up front (the
+  // kernel creates one per actor per backtest run, and most never hold more than a few messages)
+  private ring: Array<MailboxEntry | undefined>;
+  private keys: Array<string | null>;
   private head = 0;
   private length = 0;
   private readonly slotByKey = new Map<string, number>();
@@ -79,8 +84,27 @@ export class Mailbox {
   constructor(readonly capacity: number) {
     if (!(capacity >= 1)) throw new Error(`mailbox capacity must be >= 1, got ${capacity}`);
     this.criticalCapacity = capacity * 4;
-    this.ring = new Array(this.criticalCapacity);
-    this.keys = new Array(this.criticalCapacity).fill(null);
+    const slots = Math.min(MAILBOX_INITIAL_SLOTS, this.criticalCapacity);
+    this.ring = new Array(slots);
+    this.keys = new Array<string | null>(slots).fill(null);
+  }
+
+  /** Doubles the ring (up to the hard limit), keeping the order; conflation slots move with it. */
+  private grow(): void {
+    const size = Math.min(this.ring.length * 2, this.criticalCapacity);
+    const ring = new Array<MailboxEntry | undefined>(size);
+    const keys = new Array<string | null>(size).fill(null);
+    this.slotByKey.clear();
+    for (let i = 0; i < this.length; i++) {
+      const from = (this.head + i) % this.ring.length;
+      ring[i] = this.ring[from];
+      const key = this.keys[from];
+      keys[i] = key;
+      if (key !== null) this.slotByKey.set(key, i);
+    }
+    this.ring = ring;
+    this.keys = keys;
+    this.head = 0;
   }
 
   get depth(): number {
@@ -133,6 +157,7 @@ export class Mailbox {
   }
 
   private enqueue(env: kmm.v1.Envelope, from: string, key: string | null): number {
+    if (this.length === this.ring.length) this.grow();
     const slot = (this.head + this.length) % this.ring.length;
     this.ring[slot] = { env, from };
     this.keys[slot] = key;
