@@ -10,8 +10,12 @@
  * the books, so a replay shows the books live would have held. A delta for an untrusted market
  * (before its snapshot, after a seq gap) is dropped as live drops it, and counted.
  * Messages ingest or a shard addresses to strategy or exec are counted as `sends_no_peer` by
- * their actors. Ingest's resync commands go nowhere (the capture is fixed); a capture with a gap
- * therefore keeps the affected markets untrusted until the capture itself holds a snapshot.
+ * their actors. Ingest's resync commands go nowhere (the capture is fixed): after a seq gap the
+ * affected markets stay untrusted until the capture itself holds a snapshot, and once the resync
+ * times out ingest abandons the subscription (resubscribe) and drops the rest of its frames, as
+ * it would live; a capture of our own holds what came after, on the new subscription.
+ * The capture has no websocket pings, so a silence longer than the heartbeat timeout makes ingest
+ * drop the socket; the capture-only socket ignores that (counted in connectionDropsIgnored).
  *
  * Output, read from the actors' state after the run: the final books (every shard's
  * BookShardCore, in Kalshi's string formats) and ingest's frame counters.
@@ -50,6 +54,8 @@ export interface ReplayCounters {
   applyErrors: number;
   /** deltas ingest dropped because their market was untrusted */
   droppedUntrusted: number;
+  /** orderbook frames ingest dropped because their subscription was abandoned (a resubscribe after a resync timed out) */
+  droppedDeadSid: number;
   /** frames of markets ingest does not track */
   unrouted: number;
 }
@@ -106,6 +112,7 @@ export class ReplayEngine {
       seqAnomalies: c.gaps + c.duplicates + c.outOfOrder,
       applyErrors,
       droppedUntrusted: c.droppedUntrusted,
+      droppedDeadSid: Number(this.kernel.get('ingest')!.stats.frames_dead_sid ?? 0),
       unrouted: c.unrouted,
     };
   }
