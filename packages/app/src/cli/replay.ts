@@ -1,7 +1,8 @@
 /**
- * `kmm replay CAPTURE`: replays a websocket capture through the real parser and books
- * (@kmm/backtest's CaptureReplay) and prints the final books as JSON on stdout; statistics go
- * to stderr when asked for or when anything was anomalous. An unreadable file exits 1.
+ * `kmm replay CAPTURE`: replays a websocket capture through the live ingest and book-shard actors
+ * on a simulated clock (@kmm/backtest's replayCapture) and prints the final books as JSON on
+ * stdout; statistics go to stderr when asked for or when anything was anomalous. An unreadable
+ * file exits 1; so does a replay that fails (an actor crashed), with its own message.
  */
 import { Command } from 'commander';
 import { replayCapture, type CaptureReplay } from '@kmm/backtest';
@@ -9,7 +10,7 @@ import type { CliContext } from './options.js';
 
 export function replayCommand(cli: CliContext): Command {
   return new Command('replay')
-    .description('replay a websocket capture through the real parser and books')
+    .description('replay a websocket capture through the live ingest and book actors')
     .argument('<capture>', 'capture file (our capture.jsonl or a Kalshi session.jsonl)')
     .option('--books', 'print the final books as JSON', true)
     .option('--no-books', 'do not print the books (use with --stats)')
@@ -19,7 +20,8 @@ export function replayCommand(cli: CliContext): Command {
       try {
         r = await replayCapture(capture);
       } catch (e) {
-        cli.err(`error: cannot read ${capture}: ${(e as Error).message}`);
+        const err = e as NodeJS.ErrnoException;
+        cli.err(typeof err.code === 'string' && err.syscall ? `error: cannot read ${capture}: ${err.message}` : `error: replay of ${capture} failed: ${err.message}`);
         cli.exitCode = 1;
         return;
       }

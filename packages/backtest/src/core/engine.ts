@@ -76,8 +76,8 @@ export interface EquityPoint {
   equityMoney: number;
 }
 
-/** A socket that never opens: a backtest's frames come from the capture, not a websocket. */
-function captureOnlyIngestEnv(onDrop: (reason: string) => void): IngestEnv {
+/** A socket that never opens: a backtest's (or replay's) frames come from the capture, not a websocket. */
+export function captureOnlyIngestEnv(onDrop: (reason: string) => void): IngestEnv {
   return {
     capture: null,
     connect: () => ({
@@ -87,6 +87,14 @@ function captureOnlyIngestEnv(onDrop: (reason: string) => void): IngestEnv {
       close: () => {},
     }),
   };
+}
+
+/**
+ * One recorded frame into the ingest actor at the kernel's current time, as its socket callback
+ * would hand it over live (onFrame, after parsing): seq checks, trust and routing are ingest's.
+ */
+export function feedIngest(kernel: LocalKernel, f: Frame): void {
+  kernel.get('ingest')!.external((s: IngestActorState, t: ActorTime) => s.core.onParsedFrame(f, t.monoNs, t.wallMs));
 }
 
 export class BacktestEngine {
@@ -243,10 +251,7 @@ export class BacktestEngine {
       const m = f.body.market ?? '';
       if (this.venue.account(m)?.settled) this.kernel.at(tNs + this.feedNs, () => this.stopped('exec') || this.kernel.inject('exec', { position: { market: m, positionCenti: 0, fromExchange: true } }, 'ingest'));
     }
-    const deliver = (): void => {
-      const wallMs = this.clock.wallMs();
-      this.kernel.get('ingest')!.external((s: IngestActorState, t: ActorTime) => s.core.onParsedFrame(f, t.monoNs, wallMs));
-    };
+    const deliver = (): void => feedIngest(this.kernel, f);
     if (this.feedNs === 0) deliver();
     else this.kernel.at(tNs + this.feedNs, deliver);
   }

@@ -11,6 +11,7 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { kmm, loadConfig, cliFromAssignments, formatMoney, formatCount } from '@kmm/shared';
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
@@ -77,12 +78,25 @@ export interface BacktestResult {
   equity: EquityPoint[];
 }
 
-/** Reads all lines of a capture (sync, chunked). */
+/** Reads all lines of a capture (sync, chunked): the parsed frames (blank lines skipped). */
 export function readCaptureLines(path: string): CaptureLine[] {
+  return readCapture(path).lines;
+}
+
+/** Reads a capture: its parsed frames and how many text lines it had (blank ones included). */
+export function readCapture(path: string): { lines: CaptureLine[]; lineCount: number } {
   const fd = openSync(path, 'r');
   const out: CaptureLine[] = [];
+  let lineCount = 0;
+  const add = (l: string): void => {
+    lineCount++;
+    const c = parseCaptureLine(l);
+    if (c) out.push(c);
+  };
   try {
     const buf = Buffer.alloc(READ_CHUNK);
+    // a chunk may end inside a multi-byte character: the decoder keeps the partial bytes for the next one
+    const utf8 = new StringDecoder('utf8');
     let rest = '';
     let total = 0;
     for (;;) {
@@ -90,22 +104,17 @@ export function readCaptureLines(path: string): CaptureLine[] {
       if (n <= 0) break;
       total += n;
       if (total > CAPTURE_BYTES_MAX) throw new Error(`capture ${path} is larger than ${CAPTURE_BYTES_MAX} bytes`);
-      const text = rest + buf.toString('utf8', 0, n);
+      const text = rest + utf8.write(buf.subarray(0, n));
       const lines = text.split('\n');
       rest = lines.pop() ?? '';
-      for (const l of lines) {
-        const c = parseCaptureLine(l);
-        if (c) out.push(c);
-      }
+      for (const l of lines) add(l);
     }
-    if (rest) {
-      const c = parseCaptureLine(rest);
-      if (c) out.push(c);
-    }
+    rest += utf8.end();
+    if (rest) add(rest);
   } finally {
     closeSync(fd);
   }
-  return out;
+  return { lines: out, lineCount };
 }
 
 /** Markets seen in a capture, with Kalshi defaults (linear cent grid, quadratic fees, closing in 7 days). */
