@@ -91,23 +91,6 @@ export class BookShardCore {
     for (const m of markets) this.onMarketInfo(m);
   }
 
-  /** Dispatches one envelope. Returns false for bodies this core does not handle. */
-  handle(env: kmm.v1.IEnvelope, nowNs: number): boolean {
-    const t = env.header?.recvMonoNs ? Number(env.header.recvMonoNs) : nowNs;
-    if (env.bookDelta) this.onDelta(env.bookDelta, t);
-    else if (env.bookSnapshot) this.onSnapshot(env.bookSnapshot, t);
-    else if (env.publicTrade) this.onTrade(env.publicTrade, t);
-    else if (env.marketTrust) this.onTrust(env.marketTrust);
-    else if (env.orderAck) this.onOrderAck(env.orderAck);
-    else if (env.fill) this.onFill(env.fill);
-    else if (env.workingOrders) this.onWorkingOrders(env.workingOrders);
-    else if (env.lifecycle) this.onLifecycle(env.lifecycle);
-    else if (env.marketInfo) this.onMarketInfo(env.marketInfo);
-    else if (env.control?.kind === kmm.v1.ControlKind.REMOVE_MARKETS) this.onRemove(env.control.markets ?? []);
-    else return false;
-    return true;
-  }
-
   entry(market: string): MarketEntry | undefined {
     return this.entries.get(market);
   }
