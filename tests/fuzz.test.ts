@@ -21,7 +21,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, kmm, loadConfig, resolveConfig, SeededRng, type EnvelopeBody } from '@kmm/shared';
 import { IngestCore, ingestParamsOf, type IngestSink } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsOf, type BookSink } from '@kmm/book-worker';
+import { BookShardCore, bookParamsOf, bookRouter, type BookSink } from '@kmm/book-worker';
 import { RestClient, VenueFormatError, mapVenueError, parseVenueFill, parseVenueMarket, parseVenueOrder, parseVenuePosition } from '@kmm/exec-worker';
 
 const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -51,11 +51,13 @@ function pipeline(): Pipeline {
   };
   const infos = MARKETS.map((market) => ({ market, priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }));
   p.books = new BookShardCore(bookParamsOf(resolveConfig({})), bookSink, infos);
+  // the book actor's own routing table, as the runtime would use it
+  const route = bookRouter(p.books);
   let sent: Array<{ id: number; channel: string }> = [];
   const sink: IngestSink = {
     send(peer: string, body: EnvelopeBody, cause) {
       // one shard: everything for 'book.0' goes straight into the shard core, like the runtime would
-      if (peer === 'book.0') p.books.handle({ ...(body as kmm.v1.IEnvelope), header: { recvMonoNs: cause?.recvMonoNs ?? 0 } }, 0);
+      if (peer === 'book.0') route({ ...(body as kmm.v1.IEnvelope), header: { recvMonoNs: cause?.recvMonoNs ?? 0 } }, 0);
     },
     wsSend(c) {
       if (c.cmd === 'subscribe') sent.push({ id: c.id, channel: (c.params.channels as string[])[0] });

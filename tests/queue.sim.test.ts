@@ -34,7 +34,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatCount, formatPrice, kmm, ONE_DOLLAR, resolveConfig, SeededRng, SimClock, type EnvelopeBody } from '@kmm/shared';
 import { parseFrame } from '@kmm/ingest-worker';
-import { BookShardCore, bookParamsOf, type BookSink } from '@kmm/book-worker';
+import { BookShardCore, bookParamsOf, bookRouter, type BookSink } from '@kmm/book-worker';
 import { Engine, priceStructureBands, SERIES, type BookSide, type Caused, type EngineListener, type FillRec, type OrderRec, type TradeRec } from '@kmm/sim';
 
 const T = 'KXQSIM-26JAN01-T1';
@@ -353,6 +353,7 @@ function run(sc: Scenario, check: (c: StepCheck) => void): StepCheck[] {
   const core = new BookShardCore(bookParamsOf(resolveConfig({ kmm_queue_calibrate: false })), sink, [
     { market: T, priceRanges: bands.map((b) => ({ startPrice: b.startPrice, endPrice: b.endPrice, stepPrice: b.stepPrice })) },
   ]);
+  const route = bookRouter(core);
 
   const P = sc.pCents * STEP;
   const sgn = sc.ourSide === 'bid' ? 1 : -1; // +1 tick = toward the spread on our side
@@ -372,7 +373,7 @@ function run(sc: Scenario, check: (c: StepCheck) => void): StepCheck[] {
         if (q.length === 0) continue;
         if (pick-- === 0) {
           nowNs += 1_000;
-          expect(core.handle(q.shift()! as kmm.v1.IEnvelope, nowNs)).toBe(true);
+          expect(route(q.shift()! as kmm.v1.IEnvelope, nowNs)).toBe(true);
           break;
         }
       }

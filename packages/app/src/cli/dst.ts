@@ -87,7 +87,7 @@ export function dstCommand(cli: CliContext): Command {
     .option('--no-faults', 'run without the fault schedule')
     .addOption(new Option('--inject-bug <kind>', 'break an invariant on purpose (proves the checks catch it)').choices(['none', 'journal_duplicate_fill', 'exec_assertion']).default('none'))
     .option('--set <key=value>', 'config override, repeatable', assignment)
-    .option('--trace', 'print every warning and error event of the run with its virtual time (debugging one seed)')
+    .option('--trace', 'print every warning and error event, each fault and a status line every 5 s, with virtual times, on stderr (KMM_DST_TRACE_INFO=1 adds info events)')
     .option('--json', 'print one JSON object (seeds, failed, invariants, sim_minutes, events, wall_s, hash)')
     .action(async (opts) => {
       const seeds = opts.seed !== undefined ? [opts.seed as number] : Array.from({ length: opts.seeds as number }, (_, i) => (opts.firstSeed as number) + i);

@@ -14,7 +14,7 @@
  * so replays give the same features.
  * Env: none (a book shard needs nothing from the outside world).
  */
-import { kmm, shardOf, type ActorDescriptor, type ActorIo, type ActorTime, type Causation, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
+import { dispatch, kmm, shardOf, type ActorDescriptor, type ActorIo, type ActorTime, type Causation, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import { BookShardCore, bookParamsOf, type BookSink } from '../core/shard.js';
 
 /** Monitor feed to the supervisor: at most one features copy per market per interval. */
@@ -103,3 +103,39 @@ export const bookActor: ActorDescriptor<BookActorState, null> = {
     s.core.flush();
   },
 };
+
+/**
+ * Routes envelopes into a bare BookShardCore through the descriptor's own handler table, for
+ * tests and tools that hold a core without a driver (fuzzing, queue-model checks). Sends go
+ * through the core's sink, not through this io. Returns false for bodies the book ignores.
+ */
+export function bookRouter(core: BookShardCore): (env: kmm.v1.IEnvelope, nowNs: number) => boolean {
+  const state: BookActorState = { core, lastCause: undefined, lastMonitorNs: new Map(), nowNs: 0 };
+  let current: kmm.v1.IHeader | undefined;
+  const time = { monoNs: 0, monoMs: 0, wallMs: 0 };
+  const io: ActorIo = {
+    name: 'book',
+    peers: [],
+    hasPeer: () => false,
+    send: () => {},
+    ops: () => {},
+    log: () => {},
+    stat: () => {},
+    setStat: () => {},
+    after: () => {},
+    self: () => {},
+    fail: (err) => {
+      throw err;
+    },
+    now: () => time,
+    get current() {
+      return current;
+    },
+  };
+  return (env, nowNs) => {
+    current = env.header ?? undefined;
+    time.monoNs = nowNs;
+    time.monoMs = nowNs / 1e6;
+    return dispatch(bookActor, state, kmm.v1.Envelope.fromObject(env), time, io, 'ingest');
+  };
+}
