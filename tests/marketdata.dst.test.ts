@@ -30,7 +30,11 @@ const T = kmm.v1.TrustState;
 const CONNECTED = kmm.v1.ConnectionEvent.Kind.CONNECTED;
 const DISCONNECTED = kmm.v1.ConnectionEvent.Kind.DISCONNECTED;
 const SHARDS = 2; // runDst's book.0, book.1
-const OBSERVE_MS = 50;
+/**
+ * Half the exchange's step period (50 ms): every other observation falls between two flow steps,
+ * when the frames of the last step have arrived (at a step instant they are still on the wire).
+ */
+const OBSERVE_MS = 25;
 const FAULT_AT_S = 20;
 const FAULT_S = 20;
 const FLOW_STOP_AFTER_S = 8;
