@@ -73,8 +73,13 @@ export interface DstOptions {
   /** called every `observeEveryMs` of virtual time with the world's state (scenario tests) */
   observe?: (w: DstView) => void;
   observeEveryMs?: number;
-  /** taps on the kernel (scenario tests): ops events, logs, every delivered message */
-  hooks?: Pick<KernelHooks, 'ops' | 'log' | 'deliver'>;
+  /** taps on the kernel (scenario tests): ops events, logs, every delivered and every sent message */
+  hooks?: Pick<KernelHooks, 'ops' | 'log' | 'deliver' | 'send'>;
+  /**
+   * runs once on the exchange before any actor starts (scenario tests: an account that already
+   * holds a position, an order resting from a previous run)
+   */
+  before?: (exchange: MemoryExchange) => void;
   /** keep the decoded journal in the result (scenario tests) */
   keepJournal?: boolean;
 }
@@ -252,6 +257,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
         if (o.trace && (level === 'warn' || level === 'error')) o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} log.${level} ${event} ${JSON.stringify(fields).slice(0, 300)}`);
       },
       deliver: o.hooks?.deliver,
+      send: o.hooks?.send,
       crash: (actor, err) => {
         crashes.push(`${actor}: ${err.message}`);
         if (!injectedCrash) problems.push(`${actor} crashed (not injected): ${err.message.split('\n')[0]}`);
@@ -353,6 +359,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     };
   };
 
+  o.before?.(ex);
   kern.add({ name: 'ingest', descriptor: ingestActor, markets, shardCount: BOOKS.length, makeEnv: ingestEnv });
   BOOKS.forEach((name, i) => kern.add({ name, descriptor: bookActor, markets, shard: i, shardCount: BOOKS.length, makeEnv: () => null }));
   kern.add({ name: 'strategy', descriptor: strategyActor, markets, shardCount: BOOKS.length, makeEnv: () => ({ feed: null }) });
