@@ -100,7 +100,7 @@ export class VenueEvents {
     const ts = f.tsMs ?? 0;
     if (ts > this.s.maxFillTsMs) this.s.maxFillTsMs = ts;
     const o = this.s.bk.find(f.clientOrderId, f.orderId);
-    const fill: kmm.v1.IFill = { ...f, clientOrderId: f.clientOrderId || (o ? o.clientOrderId : ''), side: f.side || (o ? o.side : 0) };
+    const fill: kmm.v1.IFill = { ...f, clientOrderId: f.clientOrderId || (o ? o.clientOrderId : ''), side: f.side || (o ? o.side : 0), hasPostPosition: source === 'ws' };
     this.s.journal({
       k: 'fill',
       src: source,

@@ -3,7 +3,10 @@
  *
  *  - conflatable state (book features, target quotes, working orders, positions, health,
  *    timers): a newer message for the same key replaces the pending one in place; counted
- *    as `conflated`. Never grows the queue.
+ *    as `conflated`. Never grows the queue — unless another message for the same market was
+ *    queued after the pending one: then replacing it in place would make the newer state
+ *    overtake that message (a position that already includes a fill handled before the fill:
+ *    counted twice), so the newer one is queued behind it instead.
  *  - commands (order commands, taker intents, controls from peers): rejected when the queue
  *    holds `capacity` messages; the runtime answers the sender with a typed reject
  *    (RejectCode.MAILBOX_FULL); counted as `dropped`.
@@ -63,6 +66,16 @@ export function conflationKey(env: kmm.v1.Envelope): string | null {
 export interface MailboxEntry {
   env: kmm.v1.Envelope;
   from: string;
+  /** admission sequence number (order of arrival) */
+  seq: number;
+}
+
+/** The market a message is about ('' when none): the key of the no-overtaking rule. */
+export function marketOf(env: kmm.v1.Envelope): string {
+  const body = env.body;
+  if (body === undefined) return '';
+  const b = env[body] as { market?: string | null } | null | undefined;
+  return (b && typeof b.market === 'string' && b.market) || '';
 }
 
 /** Slots a mailbox starts with; it doubles when full, up to its hard limit (criticalCapacity). */
@@ -76,6 +89,9 @@ export class Mailbox {
   private head = 0;
   private length = 0;
   private readonly slotByKey = new Map<string, number>();
+  /** per market: admission sequence of the last message queued for it (cleared when the mailbox empties) */
+  private readonly lastSeqByMarket = new Map<string, number>();
+  private seq = 0;
   readonly criticalCapacity: number;
   conflated = 0;
   dropped = 0;
@@ -117,12 +133,16 @@ export class Mailbox {
       const key = conflationKey(env);
       if (key !== null) {
         const slot = this.slotByKey.get(key);
+        const market = marketOf(env);
         if (slot !== undefined) {
           const entry = this.ring[slot]!;
-          entry.env = env;
-          entry.from = from;
-          this.conflated++;
-          return 'conflated';
+          // in place only if nothing about this market was queued after the pending one
+          if (market === '' || (this.lastSeqByMarket.get(market) ?? -1) <= entry.seq) {
+            entry.env = env;
+            entry.from = from;
+            this.conflated++;
+            return 'conflated';
+          }
         }
         if (this.length >= this.criticalCapacity) throw new Error(`mailbox hard limit ${this.criticalCapacity} exceeded`);
         this.slotByKey.set(key, this.enqueue(env, from, key));
@@ -148,19 +168,24 @@ export class Mailbox {
     const key = this.keys[slot];
     this.ring[slot] = undefined;
     if (key !== null) {
-      this.slotByKey.delete(key);
+      // a newer message of the same key may be queued further back: keep pointing at it
+      if (this.slotByKey.get(key) === slot) this.slotByKey.delete(key);
       this.keys[slot] = null;
     }
     this.head = (slot + 1) % this.ring.length;
     this.length--;
+    if (this.length === 0) this.lastSeqByMarket.clear();
     return entry;
   }
 
   private enqueue(env: kmm.v1.Envelope, from: string, key: string | null): number {
     if (this.length === this.ring.length) this.grow();
     const slot = (this.head + this.length) % this.ring.length;
-    this.ring[slot] = { env, from };
+    const seq = ++this.seq;
+    this.ring[slot] = { env, from, seq };
     this.keys[slot] = key;
+    const market = marketOf(env);
+    if (market !== '') this.lastSeqByMarket.set(market, seq);
     this.length++;
     if (this.length > this.depthMax) this.depthMax = this.length;
     return slot;

@@ -209,7 +209,15 @@ export class StrategyCore {
     if (m === undefined) return this.fx;
     const count = Number(fill.countCenti ?? 0);
     const before = m.localPosCenti;
-    m.localPosCenti += fill.side === ASK ? -count : count;
+    if (fill.hasPostPosition) {
+      // the websocket fill carries the exchange's position right after it: the decision this
+      // fill triggers uses that truth, not the previous exchange value plus a guess
+      const post = Number(fill.postPositionCenti ?? 0);
+      m.haveExchPos = true;
+      if (m.takerUntilMs >= 0 && post !== m.takerPosAtCenti) m.takerUntilMs = -1;
+      m.exchPosCenti = post;
+      m.localPosCenti = post;
+    } else m.localPosCenti += fill.side === ASK ? -count : count;
     this.positionChanged(m, before, nowMs);
     this.decide(m, nowMs, 'fill');
     return this.fx;
