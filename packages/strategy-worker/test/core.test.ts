@@ -18,14 +18,14 @@ describe('inventory and pricing through the core', () => {
     for (let i = 1; i < bids.length; i++) expect(bids[i]).toBeLessThan(bids[i - 1]);
   });
 
-  it('a fill moves the quotes at once when it cuts size, and within MM_QUOTE_REFRESH_MS otherwise', () => {
+  it('every fill sends a target decided on the new position at once (exec holds new orders until one arrives)', () => {
     const core = readyCore({ risk_aversion: 0.1, order_arrival_k: 1.5, MM_QUOTE_REFRESH_MS: 5000, quote_size: 1, MM_MAX_POS: 3, MM_MAX_LONG_POS: 3, MM_MAX_SHORT_POS: 3, max_inventory: 3 }, [marketInfo('M')]);
     const a = snap(core.onBookFeatures(features('M', 4000, 6000), T));
     const bid0 = side(a.targets[0], 'bid')[0][0];
+    // a price-only move would be throttled by MM_QUOTE_REFRESH_MS, but a fill's decision always goes out
     const f1 = snap(core.onFill({ market: 'M', side: kmm.v1.BookSide.BID, countCenti: 100, yesPrice: bid0 }, T + 10));
-    expect(f1.targets).toHaveLength(0); // non-urgent: price move only, throttled
-    const later = snap(core.onTimer(T + 5100));
-    expect(side(later.targets[0], 'bid')[0][0]).toBeLessThan(bid0);
+    expect(f1.targets).toHaveLength(1);
+    expect(side(f1.targets[0], 'bid')[0][0]).toBeLessThan(bid0); // long 1: the reservation price moved down
     // filling up to the cap cuts the bid: urgent
     const f2 = snap(core.onFill({ market: 'M', side: kmm.v1.BookSide.BID, countCenti: 200, yesPrice: bid0 }, T + 5200));
     expect(side(f2.targets[0], 'bid')).toEqual([]);

@@ -224,6 +224,7 @@ export class ExecCore {
       return this.s.fx;
     }
     m.target = t;
+    m.targetAtMs = nowMs;
     m.cause = { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq };
     this.reg.buildSlotTargets(m, nowMs);
     this.reg.markDirty(m);
@@ -678,6 +679,12 @@ export class ExecCore {
     const L = this.s.params.maxLevelsPerSide;
     // "no target yet" is not "target says none": adopted orders wait a little for strategy
     const holdAdopted = !cancel && m.target === null && nowMs - this.s.startupReconciledAtMs < ADOPT_TARGET_WAIT_MS;
+    // A fill after the target: the target was decided on the position before it. Nothing is
+    // added or re-placed from it (that was the source of bursts of cap refusals: the filled
+    // order re-placed from the pre-fill target) until strategy, which decides on every fill,
+    // sends a newer one; cancels and decreases go on.
+    const lastFillMs = this.s.bk.position(m.market).lastFillMs;
+    const staleTarget = lastFillMs > 0 && m.targetAtMs <= lastFillMs;
     if (holdAdopted) m.retryAtMs = minPos(m.retryAtMs, this.s.startupReconciledAtMs + ADOPT_TARGET_WAIT_MS);
     for (let s = 0; s < 2; s++) {
       const side = s === 0 ? BID : ASK;
@@ -689,7 +696,7 @@ export class ExecCore {
         const d = this.s.differ.decide(o, t, side, m.grid, fair, m.lastRepriceMs, nowMs, this.decision);
         switch (d.action) {
           case Action.PLACE: {
-            if (block !== BlockReason.NONE) break;
+            if (block !== BlockReason.NONE || staleTarget) break;
             if (pofCooling) {
               m.retryAtMs = minPos(m.retryAtMs, this.s.pof.cooldownUntil(m.market, side));
               break;
@@ -707,7 +714,7 @@ export class ExecCore {
             break;
           }
           case Action.AMEND: {
-            if (!o) break;
+            if (!o || staleTarget) break;
             if (block || pofCooling) {
               if (pofCooling) m.retryAtMs = minPos(m.retryAtMs, this.s.pof.cooldownUntil(m.market, side));
               break;
@@ -717,8 +724,10 @@ export class ExecCore {
             const pf = preflight(this.s.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti, o) + (side === BID ? oldRemaining : -oldRemaining), false);
             if (!pf.ok) {
               this.venue.preflightReject(m, side, d.price, pf.code, pf.reason);
-              // the resting order no longer matches a target we may place: pull it
-              this.cmd.cancels.push({ o, m, kind: CK.CANCEL, price: o.price, countCenti: 0, edgeBpsMilli: 0 });
+              // A refused size increase keeps the resting order (it passed pre-flight when it
+              // went out, and cancelling it loses its queue place); a refused move at the same
+              // size means the order itself no longer fits: pull it.
+              if (newRemaining <= oldRemaining) this.cmd.cancels.push({ o, m, kind: CK.CANCEL, price: o.price, countCenti: 0, edgeBpsMilli: 0 });
               break;
             }
             if (this.s.params.journalRepriceDecisions) {

@@ -34,6 +34,8 @@ export interface ExecStats {
   skips: number;
   rateHeld: number;
   preflightRejects: number;
+  /** pre-flight refusals identical to the previous one of the same market and side (not re-sent) */
+  repeatedRejects: number;
   rejects: number;
   fills: number;
   duplicateFills: number;
@@ -62,6 +64,7 @@ export class ExecState {
     skips: 0,
     rateHeld: 0,
     preflightRejects: 0,
+    repeatedRejects: 0,
     rejects: 0,
     fills: 0,
     duplicateFills: 0,

@@ -39,6 +39,10 @@ export interface MarketRef {
   resyncHoldSinceMs: number;
   /** the feed of this market has been trusted since this exec started (a later return to trusted is a resync) */
   wasTrusted: boolean;
+  /** when the current target arrived (exec's monotonic ms; 0 = none) */
+  targetAtMs: number;
+  /** the last local reject of this market per side (side 0 bid, 1 ask), so an identical one is not sent again */
+  lastRejectKey: [string, string];
   paused: boolean;
   dirty: boolean;
   woDirty: boolean;
@@ -149,6 +153,8 @@ export class MarketRegistry {
       holdUntilMs: 0,
       resyncHoldSinceMs: 0,
       wasTrusted: false,
+      targetAtMs: 0,
+      lastRejectKey: ['', ''],
       paused: false,
       dirty: false,
       woDirty: false,

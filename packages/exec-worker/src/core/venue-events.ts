@@ -134,6 +134,15 @@ export class VenueEvents {
   }
 
   preflightReject(m: MarketRef, side: number, price: number, code: number, reason: string): void {
+    // the same refusal again (same side, price and reason, no new target in between) says
+    // nothing new: counted, not re-sent (a cap refusal was repeated every pump before)
+    const key = `${m.targetAtMs}|${price}|${code}|${reason}`;
+    const s = side === BID ? 0 : 1;
+    if (m.lastRejectKey[s] === key) {
+      this.s.stats.repeatedRejects++;
+      return;
+    }
+    m.lastRejectKey[s] = key;
     this.s.stats.preflightRejects++;
     if (code === RC.RISK) this.s.ops(side === BID ? 'risk_block_bid_side' : 'risk_block_ask_side', m.market, 'warn', { market: m.market, exchange_position: this.s.bk.position(m.market).positionCenti / 100, reason });
     this.rejectIntent(m.market, side, price, code, reason);

@@ -219,6 +219,9 @@ export class StrategyCore {
       m.localPosCenti = post;
     } else m.localPosCenti += fill.side === ASK ? -count : count;
     this.positionChanged(m, before, nowMs);
+    // exec holds new orders in this market until a target decided after this fill arrives:
+    // send one even when it equals the last
+    m.last.emitted = false;
     this.decide(m, nowMs, 'fill');
     return this.fx;
   }
