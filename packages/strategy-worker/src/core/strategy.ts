@@ -95,6 +95,11 @@ class MarketState {
   timerDecidedMs = -Infinity;
   takerPosAtCenti = 0;
   takerReducing = false;
+  /** a refused taker is not tried again before this (ms; without it a refusal and a new intent would loop at once) */
+  takerRetryAtMs = -1;
+  /** side and limit price of the taker in flight (to recognise exec's refusal of it) */
+  takerSide = 0;
+  takerLimitPrice = 0;
   bidBlock = '';
   askBlock = '';
   hardBand = false;
@@ -263,6 +268,12 @@ export class StrategyCore {
     if (m === undefined) return this.fx;
     if (rej.code === kmm.v1.RejectCode.RISK || rej.code === kmm.v1.RejectCode.INSUFFICIENT_BALANCE) {
       this.ops('order_rejected', m.market, 'warn', { code: kmm.v1.RejectCode[rej.code ?? 0], message: rej.message ?? '', side: rej.side ?? 0, price: rej.price ?? 0 });
+    }
+    // exec refused our taker (no tokens, cap): it is not in flight; decide again at once
+    if (m.takerUntilMs >= 0 && !rej.clientOrderId && rej.side === m.takerSide && rej.price === m.takerLimitPrice) {
+      m.takerUntilMs = -1;
+      m.takerRetryAtMs = nowMs + this.p.kmm_taker_cooldown_ms;
+      this.decide(m, nowMs, 'taker_refused');
     }
     return this.fx;
   }
@@ -543,7 +554,6 @@ export class StrategyCore {
       const makerPaused = this.pausedAll || m.paused;
       this.takers(m, f, nowMs, makerPaused);
       if (makerPaused) cand.reset('paused');
-      else if (m.takerUntilMs >= 0 && m.takerReducing) cand.reset('taker_in_flight');
       else {
         this.fillInputs(m, f, nowMs);
         computeQuotes(p, this.inp, qr, null);
@@ -560,6 +570,14 @@ export class StrategyCore {
             nBid = this.queueOut.nBid;
             nAsk = this.queueOut.nAsk;
             for (const a of cand.queue) if (a === 'yield_bid' || a === 'yield_ask') cand.pauseSide(a === 'yield_bid', 'queue_yield');
+          }
+          // a reducing taker in flight: the side that would add back to the position rests,
+          // the reducing side keeps working it off (issue 13: never pull the reducing quote)
+          if (m.takerUntilMs >= 0 && m.takerReducing) {
+            const addingIsBid = m.takerSide === ASK; // selling down a long: bids would re-add
+            cand.pauseSide(addingIsBid, 'taker_in_flight');
+            if (addingIsBid) nBid = 0;
+            else nAsk = 0;
           }
           nBid = this.gate(m, true, nBid, nowMs);
           nAsk = this.gate(m, false, nAsk, nowMs);
@@ -646,7 +664,7 @@ export class StrategyCore {
 
   /** Taker decisions for one market (taker.ts chooseTaker; at most one in flight). */
   private takers(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number, makerPaused: boolean): void {
-    if (m.takerUntilMs >= 0) return;
+    if (m.takerUntilMs >= 0 || nowMs < m.takerRetryAtMs) return;
     const ctx = this.takerCtx;
     ctx.alphaFresh = this.alphaFresh(m, nowMs);
     ctx.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
@@ -682,6 +700,8 @@ export class StrategyCore {
     m.takerUntilMs = nowMs + this.p.kmm_taker_cooldown_ms;
     m.takerPosAtCenti = m.exchPosCenti;
     m.takerReducing = reduceOnly;
+    m.takerSide = side;
+    m.takerLimitPrice = limit;
     this.ops('taker_intent', m.market, reason === kmm.v1.TakerReason.ARBITRAGE ? 'info' : 'warn', {
       decision_id: id,
       reason: kmm.v1.TakerReason[reason],
