@@ -18,7 +18,9 @@ describe('params', () => {
     expect(p.maxPosCenti).toBe(700);
     expect(p.tier).toBe('premier');
     expect(p.quoteRefreshMs).toBe(5000);
-    expect(p.orderGroupContractsLimit).toBe(100);
+    // limit 0 (default): sized to risk, kmm_markets 10 x 2 swings x (long cap 5 + short cap 5)
+    expect(p.orderGroupContractsLimit).toBe(200);
+    expect(execParamsOf(resolveConfig({ kmm_order_group_contracts_limit: 120 })).orderGroupContractsLimit).toBe(120);
     expect(execParamsOf(resolveConfig({ kmm_order_group_enabled: false })).orderGroupContractsLimit).toBe(0);
     expect(() => resolveConfig({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(ConfigError);
     expect(() => resolveConfig({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(/MM_FAILURE_RATE_TRIP/);

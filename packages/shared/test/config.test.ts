@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CONFIG_PRESETS, CONFIG_RELATIONS, CONFIG_SCHEMA, CONFIG_SPECS, ConfigError, cliFromAssignments, defaultConfig,
+  CONFIG_LIMIT_RULES, CONFIG_PRESETS, CONFIG_RELATIONS, CONFIG_SCHEMA, CONFIG_SPECS, ConfigError, cliFromAssignments, defaultConfig,
   explainConfig, explainConfigJson, loadConfig, parseValue, validateLiveUpdate,
   type ConfigSpec, type ConfigValue, type LoadedConfig,
 } from '../src/config/index.js';
@@ -138,7 +138,7 @@ describe('config registry', () => {
     expect(defaultConfig().MM_MARKET_PROFILE).toBe('legacy');
   });
 
-  it('presets are exactly the 002 MarketMakingConfig examples', () => {
+  it('presets are the 002 MarketMakingConfig examples, plus the caps their quote sizes need', () => {
     const text = seed('002');
     const block = (name: string): Record<string, number> => {
       const m = new RegExp(`${name} = MarketMakingConfig\\(([\\s\\S]*?)\\n\\)`).exec(text);
@@ -147,9 +147,15 @@ describe('config registry', () => {
       for (const f of m[1].matchAll(/(\w+)=(?:Decimal\("([\d.]+)"\)|(\d+))/g)) out[f[1]] = Number(f[2] ?? f[3]);
       return out;
     };
-    expect(CONFIG_PRESETS.conservative).toEqual(block('conservative_config'));
-    expect(CONFIG_PRESETS.aggressive).toEqual(block('aggressive_config'));
-    expect(CONFIG_PRESETS.high_frequency).toEqual(block('hft_config'));
+    // Deliberate differences (README, Configuration): each preset adds the 000 caps at twice its
+    // quote size (the seed's presets predate MM_MAX_POS 5, which contradicts their quote sizes),
+    // and aggressive quotes 15, not 20, because its rebalance_threshold 30 bounds its cap at 30.
+    const caps = (c: number) => ({ MM_MAX_POS: c, MM_MAX_LONG_POS: c, MM_MAX_SHORT_POS: c });
+    expect(CONFIG_PRESETS.conservative).toEqual({ ...block('conservative_config'), ...caps(10) });
+    expect(CONFIG_PRESETS.aggressive).toEqual({ ...block('aggressive_config'), quote_size: 15, ...caps(30) });
+    expect(block('aggressive_config').quote_size).toBe(20);
+    expect(CONFIG_PRESETS.high_frequency).toEqual({ ...block('hft_config'), ...caps(6) });
+    for (const name of Object.keys(CONFIG_PRESETS)) expect(() => loadConfig({ env: { KMM_PRESET: name } }), name).not.toThrow();
     for (const p of Object.values(CONFIG_PRESETS)) {
       for (const [k, v] of Object.entries(p)) expect(parseValue(byKey.get(k)!, v).ok, k).toBe(true);
     }
@@ -186,21 +192,21 @@ describe('loadConfig', () => {
   });
 
   it('applies precedence defaults < preset < file < env < cli', () => {
-    const file = writeTmp('prec.yaml', 'kmm_preset: conservative\nquote_size: 7\nmax_markets: 6\nMM_MAX_POS: 9\n');
+    const file = writeTmp('prec.yaml', 'kmm_preset: conservative\nquote_size: 3\nmax_markets: 6\nMM_MAX_POS: 9\n');
     const l0 = loadConfig({ env: {} });
-    expect([l0.values.quote_size, l0.sources.quote_size]).toEqual([10, 'default']);
+    expect([l0.values.quote_size, l0.sources.quote_size]).toEqual([2, 'default']);
     const l1 = loadConfig({ file, env: {} });
     expect(l1.preset).toBe('conservative');
     expect([l1.values.base_spread, l1.sources.base_spread]).toEqual([0.06, 'preset']);
-    expect([l1.values.quote_size, l1.sources.quote_size]).toEqual([7, 'file']);
+    expect([l1.values.quote_size, l1.sources.quote_size]).toEqual([3, 'file']);
     expect([l1.values.max_markets, l1.sources.max_markets]).toEqual([6, 'file']);
     expect([l1.values.risk_aversion, l1.sources.risk_aversion]).toEqual([0.1, 'default']);
-    const l2 = loadConfig({ file, env: { KMM_QUOTE_SIZE: '8', MM_MAX_POS: '11', PATH: '/bin' } });
-    expect([l2.values.quote_size, l2.sources.quote_size]).toEqual([8, 'env']);
+    const l2 = loadConfig({ file, env: { KMM_QUOTE_SIZE: '4', MM_MAX_POS: '11', PATH: '/bin' } });
+    expect([l2.values.quote_size, l2.sources.quote_size]).toEqual([4, 'env']);
     expect([l2.values.MM_MAX_POS, l2.sources.MM_MAX_POS]).toEqual([11, 'env']);
     expect([l2.values.max_markets, l2.sources.max_markets]).toEqual([6, 'file']);
-    const l3 = loadConfig({ file, env: { KMM_QUOTE_SIZE: '8' }, cli: { quote_size: 9, 'mm-max-pos': '12' } });
-    expect([l3.values.quote_size, l3.sources.quote_size]).toEqual([9, 'cli']);
+    const l3 = loadConfig({ file, env: { KMM_QUOTE_SIZE: '4' }, cli: { quote_size: 5, 'mm-max-pos': '12' } });
+    expect([l3.values.quote_size, l3.sources.quote_size]).toEqual([5, 'cli']);
     expect([l3.values.MM_MAX_POS, l3.sources.MM_MAX_POS]).toEqual([12, 'cli']);
     expect(l3.file).toBe(file);
   });
@@ -298,9 +304,9 @@ describe('loadConfig', () => {
   });
 
   it('accepts env names as file keys and an empty file', () => {
-    const file = writeTmp('envnames.yml', 'KMM_QUOTE_SIZE: 4\nMM_MAX_POS: "7"\nkmm_env: demo\n');
+    const file = writeTmp('envnames.yml', 'KMM_QUOTE_SIZE: 2\nMM_MAX_POS: "7"\nkmm_env: demo\n');
     const l = loadConfig({ file, env: {} });
-    expect([l.values.quote_size, l.values.MM_MAX_POS, l.values.kmm_env]).toEqual([4, 7, 'demo']);
+    expect([l.values.quote_size, l.values.MM_MAX_POS, l.values.kmm_env]).toEqual([2, 7, 'demo']);
     expect(loadConfig({ file: writeTmp('empty.yaml', ''), env: {} }).values).toEqual(defaultConfig());
   });
 
@@ -337,7 +343,7 @@ describe('loadConfig', () => {
   });
 
   it('gives a JSON-serialisable config that reloads to the same values', () => {
-    const l = loadConfig({ env: { KMM_PRESET: 'aggressive', MM_MAX_POS: '3', KMM_EXTERNAL_FAIR_VALUES: 'http://127.0.0.1:1/fv' } });
+    const l = loadConfig({ env: { KMM_PRESET: 'aggressive', MM_MAX_POS: '3', KMM_QUOTE_SIZE: '1', KMM_EXTERNAL_FAIR_VALUES: 'http://127.0.0.1:1/fv' } });
     const json = JSON.stringify(l.values);
     expect(JSON.parse(json)).toEqual(l.values);
     const file = writeTmp('roundtrip.json', json);
@@ -353,7 +359,7 @@ describe('loadConfig', () => {
   });
 
   it('round-trips any in-range value through its env string (property)', () => {
-    const relationKeys = new Set(CONFIG_RELATIONS.flatMap(([a, b]) => [a, b]));
+    const relationKeys = new Set([...CONFIG_RELATIONS.flatMap(([a, b]) => [a, b]), ...CONFIG_LIMIT_RULES.flatMap((r) => r.keys)]);
     const valueArb = (s: ConfigSpec): fc.Arbitrary<ConfigValue> => {
       switch (s.type) {
         case 'int': return fc.integer({ min: s.min, max: s.max });
@@ -382,7 +388,7 @@ describe('loadConfig', () => {
 
 describe('explainConfig', () => {
   it('lists every key with value, source, unit and meaning, grouped and aligned', () => {
-    const l = loadConfig({ env: { MM_MAX_POS: '3', MM_MIN_REPRICE_MOVE_TICKS: '9' }, cli: { base_spread: 0.05 } });
+    const l = loadConfig({ env: { MM_MAX_POS: '4', MM_MIN_REPRICE_MOVE_TICKS: '9' }, cli: { base_spread: 0.05 } });
     const text = explainConfig(l);
     const lines = text.split('\n');
     for (const s of SPECS) {
@@ -390,9 +396,9 @@ describe('explainConfig', () => {
       expect(row, s.key).toBeDefined();
     }
     const row = (k: string): string[] => lines.find((x) => x.startsWith(k + ' '))!.split(/\s{2,}/);
-    expect(row('MM_MAX_POS').slice(0, 4)).toEqual(['MM_MAX_POS', '3', 'env', 'contracts']);
+    expect(row('MM_MAX_POS').slice(0, 4)).toEqual(['MM_MAX_POS', '4', 'env', 'contracts']);
     expect(row('base_spread').slice(0, 4)).toEqual(['base_spread', '0.05', 'cli', 'USD']);
-    expect(row('quote_size').slice(0, 4)).toEqual(['quote_size', '10', 'default', 'contracts']);
+    expect(row('quote_size').slice(0, 4)).toEqual(['quote_size', '2', 'default', 'contracts']);
     expect(row('kmm_private_key_path')[1]).toBe('""');
     expect(row('kmm_shards')[4]).toContain('[restart]');
     // aligned: in every table row the VALUE column starts at the same offset
@@ -422,7 +428,7 @@ describe('validateLiveUpdate', () => {
   const current = (): LoadedConfig => loadConfig({ env: {} });
 
   it('accepts live-safe changes and lists what changed', () => {
-    const r = validateLiveUpdate(current(), { base_spread: '0.05', MM_SKEW_MAX_BPS: 30, quote_size: 10 }, 'control');
+    const r = validateLiveUpdate(current(), { base_spread: '0.05', MM_SKEW_MAX_BPS: 30, quote_size: 2 }, 'control');
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.values.base_spread).toBe(0.05);

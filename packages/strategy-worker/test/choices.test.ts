@@ -32,7 +32,7 @@ describe('chooseTaker', () => {
   });
 
   it('v2 inventory breach: +25 with Q_critical 20, Q_target 10 -> sell 15 (only with IMPULSE_CONTROL_ENABLED)', () => {
-    const cfg = { ...NEUTRAL, Q_critical: 20, Q_target: 10 };
+    const cfg = { ...NEUTRAL, Q_critical: 20, Q_target: 10, MM_MAX_POS: 20, MM_MAX_LONG_POS: 20, MM_MAX_SHORT_POS: 20 };
     const m = market({ exchPosCenti: 2500, localPosCenti: 2500 });
     const on = chooseTaker(strategyParamsOf(resolveConfig({ ...cfg, IMPULSE_CONTROL_ENABLED: true })), m, features('M', 4900, 5100), T0, idle, bo());
     expect(on).toMatchObject({ side: kmm.v1.BookSide.ASK, sizeCenti: 1500, reason: TR.INVENTORY_BREACH, reduceOnly: true });

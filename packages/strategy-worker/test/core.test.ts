@@ -51,7 +51,7 @@ describe('inventory and pricing through the core', () => {
 
 describe('KMM-v2', () => {
   it('bailout fires when holding costs more than crossing, and not below q*', () => {
-    const cfg = { IMPULSE_CONTROL_ENABLED: true, risk_aversion: 0.1, volatility_prior: 0.05, kmm_bailout_horizon_s: 60, Q_critical: 900, Q_target: 800 };
+    const cfg = { IMPULSE_CONTROL_ENABLED: true, risk_aversion: 0.1, volatility_prior: 0.05, kmm_bailout_horizon_s: 60, Q_critical: 900, Q_target: 800, MM_MAX_POS: 900, MM_MAX_LONG_POS: 900, MM_MAX_SHORT_POS: 900 };
     // k = 0.1 * 0.05^2 * 60 = 0.015 c/contract^2; crossing at 0.49 from mid 0.50 = 1c + fee ~1.75c -> q* ~ 184
     const big = readyCore(cfg, [marketInfo('M')], { M: 400 });
     const fx = snap(big.onBookFeatures(features('M', 4900, 5100), T));

@@ -190,6 +190,12 @@ const riskCfgArb = fc.record({
   risk_aversion: fc.double({ min: 0, max: 0.5, noNaN: true }),
   MM_INVENTORY_SKEW_FACTOR: fc.double({ min: 0, max: 1, noNaN: true }),
   skew_price_adjustment_per_10: fc.double({ min: 0, max: 0.02, noNaN: true }),
+}).map((c) => {
+  // only configurations the registry accepts (limits.ts): quote <= cap / 2, Q_critical >= cap
+  const lo = Math.max(2, Math.min(c.MM_MAX_POS, c.MM_MAX_LONG_POS, c.MM_MAX_SHORT_POS));
+  const hi = Math.min(c.MM_MAX_POS, Math.max(c.MM_MAX_LONG_POS, c.MM_MAX_SHORT_POS));
+  return { ...c, MM_MAX_POS: Math.max(2, c.MM_MAX_POS), MM_MAX_LONG_POS: Math.max(2, c.MM_MAX_LONG_POS), MM_MAX_SHORT_POS: Math.max(2, c.MM_MAX_SHORT_POS),
+    quote_size: Math.min(c.quote_size, Math.floor(lo / 2)), Q_critical: Math.max(c.Q_critical, hi, 2) };
 });
 
 describe('risk properties', () => {

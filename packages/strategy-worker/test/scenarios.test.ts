@@ -173,7 +173,12 @@ describe('004 effective skew', () => {
 describe('001 panic button', () => {
   it('Inventory=1000 -> Market_Sell(500) (Q_critical 600, Q_target 500)', () => {
     expect(breachSize(100_000, 60_000, 50_000, 1e9)).toBe(50_000);
-    const core = readyCore({ IMPULSE_CONTROL_ENABLED: true, MM_MAX_POS: 2000, MM_MAX_LONG_POS: 2000, MM_MAX_SHORT_POS: 2000, MM_MAX_POSITION_SIZE: 2000, max_position_size: 2000, max_inventory: 2000, Q_critical: 600, Q_target: 500 }, [marketInfo('M')], { M: 1000 });
+    // The seed's numbers hold 1000 contracts under a breach threshold of 600: the registry refuses
+    // Q_critical below the maker's cap (limits.ts), so the example's threshold is set on the params.
+    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, IMPULSE_CONTROL_ENABLED: true, MM_MAX_POS: 2000, MM_MAX_LONG_POS: 2000, MM_MAX_SHORT_POS: 2000, MM_MAX_POSITION_SIZE: 2000, max_position_size: 2000, max_inventory: 2000, Q_critical: 2000, Q_target: 500 }));
+    const core = new StrategyCore({ ...p, Q_critical: 600, qCriticalCenti: 60_000 }, [marketInfo('M')], { startMs: T0 });
+    core.onPosition({ market: 'M', positionCenti: 100_000, fromExchange: true }, T0);
+    core.onTimer(T0 + 100_000);
     const fx = snap(core.onBookFeatures(features('M', 2100, 2200), T0 + 200_000));
     expect(fx.takers).toEqual([
       { market: 'M', side: kmm.v1.BookSide.ASK, limitPrice: 2100, countCenti: 50_000, tif: kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reason: kmm.v1.TakerReason.INVENTORY_BREACH, reduceOnly: true, decisionId: expect.any(Number) },

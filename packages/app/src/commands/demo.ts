@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { KALSHI_TUNING, loadWithTuning } from './tuning.js';
+import { describeKillSwitch, KALSHI_TUNING, loadWithTuning } from './tuning.js';
 import { startSimThread, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
@@ -53,13 +53,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     { file: opts.config, env: process.env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
     // The simulator's markets resolve weeks out: let market selection keep all N of them.
     // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
-    // The exchange-side kill switch is sized to the run: 4 full swings of every market's cap per 15 s.
-    { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0, kmm_order_group_contracts_limit: Math.max(100, 4 * opts.markets * 5) },
-  );  const { loaded, applied } = load();
+    // The exchange-side kill switch is left at 0: sized to risk from the caps and kmm_markets (limits.ts).
+    { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
+  );
+  const { loaded, applied } = load();
 
   const runDir = newRunDir(opts.out, 'demo');
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (applied.length) print(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}`);
+  print(describeKillSwitch(loaded.values));
   const sim = await startSimThread({
     port: 0,
     seed: opts.seed,

@@ -6,7 +6,7 @@
  * confirmation flag.
  */
 import { loadPrivateKeyPem, Signer } from '@kmm/shared';
-import { KALSHI_TUNING, loadWithTuning } from './tuning.js';
+import { describeKillSwitch, KALSHI_TUNING, loadWithTuning } from './tuning.js';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type ExchangeEndpoints } from '../system/system.js';
 import { generateReport } from '../report/index.js';
@@ -59,6 +59,7 @@ export async function runLive(opts: RunOptions): Promise<number> {
   const print = (l: string) => process.stdout.write(l + '\n');
   print(`kmm run: env ${opts.env}${opts.paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
   const sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, reloadConfig: () => load().loaded, recordInputs: opts.recordInputs, print });
+  if (!opts.paper) print(describeKillSwitch(v));
   if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);
   const started = Date.now();
   await new Promise<void>((resolve) => {

@@ -9,7 +9,9 @@
  * 19 of 20 markets trade in 30 s instead of 7. `demo` and `run` apply them to every key the user
  * left at its default (file, env and CLI always win), and print what they applied.
  */
-import { loadConfig, type LoadedConfig, type LoadConfigOptions } from '@kmm/shared';
+import {
+  effectiveOrderGroupLimit, loadConfig, ORDER_GROUP_SWINGS_PER_WINDOW, sideCaps, type KmmConfig, type LoadedConfig, type LoadConfigOptions,
+} from '@kmm/shared';
 
 export const KALSHI_TUNING: Record<string, number> = {
   MM_MICRO_VOL_MAX_BPS: 2000,
@@ -28,4 +30,13 @@ export function loadWithTuning(opts: LoadConfigOptions, tuning: Record<string, n
   if (Object.keys(extra).length === 0) return { loaded: first, applied: [] };
   const loaded = loadConfig({ ...opts, cli: { ...extra, ...(opts.cli ?? {}) } });
   return { loaded, applied: Object.entries(extra).map(([k, v]) => `${k}=${v}`) };
+}
+
+/** One start-up line: the exchange kill switch the run will use and where the figure comes from. */
+export function describeKillSwitch(v: KmmConfig): string {
+  if (!v.kmm_order_group_enabled) return 'order group kill switch: off (kmm_order_group_enabled=false)';
+  const limit = effectiveOrderGroupLimit(v);
+  if (v.kmm_order_group_contracts_limit > 0) return `order group kill switch: ${limit} contracts per 15 s (kmm_order_group_contracts_limit)`;
+  const { long, short } = sideCaps(v);
+  return `order group kill switch: ${limit} contracts per 15 s, sized to risk: ${v.kmm_markets} markets x ${ORDER_GROUP_SWINGS_PER_WINDOW} swings x (long cap ${long.contracts} + short cap ${short.contracts}); warning at 80 %`;
 }

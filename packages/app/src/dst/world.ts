@@ -200,9 +200,8 @@ export function dstConfig(o: DstOptions, markets: number): KmmConfig {
     kmm_markets: markets,
     max_markets: markets,
     kmm_shards: BOOKS.length,
-    // the exchange-side kill switch waits for an operator once tripped, which a simulation cannot
-    // provide: sized well above the churn of a run (issue 13 resizes it for real use)
-    kmm_order_group_contracts_limit: Math.max(2000, 40 * markets * 5),
+    // kmm_order_group_contracts_limit left at 0: the kill switch is sized to risk exactly as in
+    // demo and run (limits.ts orderGroupContractsLimitFor, from the caps and kmm_markets)
     ...CHAOS_SET,
     ...(o.set ?? {}),
   });

@@ -238,7 +238,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   mkdirSync(runDir, { recursive: true });
   // The exchange-side kill switch sized as in the demo (4 full swings of every market's cap per
   // 15 s): a triggered group waits for an operator, which a soak cannot provide.
-  const set: Record<string, string | number> = { kmm_env: 'sim', kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, kmm_order_group_contracts_limit: Math.max(100, 4 * o.markets * 5), ...CHAOS_SET, ...(o.set ?? {}) };
+  const set: Record<string, string | number> = { kmm_env: 'sim', kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, ...CHAOS_SET, ...(o.set ?? {}) };
   const loaded = loadConfig({ env: process.env, cli: set });
   const capCenti = Math.round(Number(loaded.values.MM_MAX_POS) * 100);
   const started = Date.now();

@@ -9,6 +9,7 @@ import { shardOf, type EnvelopeBody } from '@kmm/shared';
 import { Breakers } from './breakers.js';
 import { OrderBookkeeping } from './bookkeeping.js';
 import { OrderDiffer } from './differ.js';
+import { OrderGroupWindow } from './order-group-window.js';
 import type { JournalRecord } from './journal-record.js';
 import type { ExecParams } from './params.js';
 import { PostOnlyAdaptor } from './post-only.js';
@@ -54,6 +55,8 @@ export class ExecState {
   readonly breakers: Breakers;
   readonly pof: PostOnlyAdaptor;
   readonly differ: OrderDiffer;
+  /** contracts our order group matched in the rolling window (the kill switch's early warning) */
+  readonly orderGroupWindow: OrderGroupWindow;
   readonly fx: Effects = newEffects();
   readonly stats: ExecStats = {
     commands: 0,
@@ -105,6 +108,7 @@ export class ExecState {
     this.breakers = new Breakers(params);
     this.pof = new PostOnlyAdaptor(params);
     this.differ = new OrderDiffer(params);
+    this.orderGroupWindow = new OrderGroupWindow(params.orderGroupContractsLimit);
   }
 
   get ready(): boolean {
@@ -116,6 +120,7 @@ export class ExecState {
     this.breakers.setParams(p);
     this.pof.setParams(p);
     this.differ.setParams(p);
+    this.orderGroupWindow.setLimit(p.orderGroupContractsLimit);
   }
 
   bookPeer(market: string): string {

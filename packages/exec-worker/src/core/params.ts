@@ -8,7 +8,7 @@
  * permille) and the order-group switch are done. The core only ever sees this object, so it is
  * testable without the config module.
  */
-import type { KmmConfig } from '@kmm/shared';
+import { effectiveOrderGroupLimit, type KmmConfig } from '@kmm/shared';
 
 export type Tier = 'basic' | 'advanced' | 'expert' | 'premier' | 'paragon' | 'prime' | 'prestige';
 
@@ -49,7 +49,7 @@ export interface ExecParams {
   rateLimitPauseMs: number; // rate_limit_pause_s (003: 2 s)
   batchMaxOrders: number; // kmm_batch_max_orders
   // --- venue order flags
-  orderGroupContractsLimit: number; // kmm_order_group_contracts_limit (contracts, rolling 15 s); 0 = no group (also when kmm_order_group_enabled=false)
+  orderGroupContractsLimit: number; // kmm_order_group_contracts_limit, or its risk sizing when 0 (contracts, rolling 15 s); 0 here = no group (kmm_order_group_enabled=false)
   cancelOrderOnPause: boolean; // kmm_cancel_order_on_pause
   adoptOrdersOnStart: boolean; // kmm_adopt_orders_on_start
   clientOrderIdPrefix: string; // kmm_client_order_id_prefix
@@ -106,7 +106,8 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     rateLimitPauseMs: s2ms(cfg.rate_limit_pause_s),
     batchMaxOrders: cfg.kmm_batch_max_orders,
     // kmm_order_group_enabled=false: no group at all (0), whatever the limit says
-    orderGroupContractsLimit: cfg.kmm_order_group_enabled ? cfg.kmm_order_group_contracts_limit : 0,
+    // the configured limit, or (0) the risk sizing of limits.ts
+    orderGroupContractsLimit: cfg.kmm_order_group_enabled ? effectiveOrderGroupLimit(cfg) : 0,
     cancelOrderOnPause: cfg.kmm_cancel_order_on_pause,
     adoptOrdersOnStart: cfg.kmm_adopt_orders_on_start,
     clientOrderIdPrefix: cfg.kmm_client_order_id_prefix,

@@ -1,10 +1,11 @@
 /**
  * Venue events on top of OrderBookkeeping: acks (REST results and websocket user_order updates),
  * rejects (holds, post-only widening, order-group trigger, uncertain orders -> reconcile) and our
- * fills (de-duplicated by trade id, journaled, forwarded to strategy and the book shard), plus
+ * fills (de-duplicated by trade id, journaled, forwarded to strategy and the book shard, counted
+ * against the order group's rolling window: `order_group_near_limit` at 80 % of its limit), plus
  * the rejects exec itself gives to intents it refuses.
  */
-import { kmm } from '@kmm/shared';
+import { kmm, ORDER_GROUP_WINDOW_MS } from '@kmm/shared';
 import type { ExecState } from './exec-state.js';
 import type { MarketRef, MarketRegistry } from './market-registry.js';
 import type { ReconcileScheduler } from './reconcile-scheduler.js';
@@ -97,6 +98,16 @@ export class VenueEvents {
     // a REST backfill must not hide the position check that follows it
     if (source === 'rest') pos.lastFillMs = keepFillMs;
     this.s.stats.fills++;
+    // every order we place carries the group id, so each new fill counts against the kill switch
+    // (fills booked before the group exists, e.g. the start-up backfill, do not)
+    if (this.s.orderGroupId !== '' && this.s.orderGroupWindow.onFill(f.countCenti ?? 0, nowMs)) {
+      this.s.ops('order_group_near_limit', market, 'warn', {
+        order_group_id: this.s.orderGroupId,
+        matched_contracts: this.s.orderGroupWindow.matchedCenti(nowMs) / 100,
+        limit_contracts: this.s.params.orderGroupContractsLimit,
+        window_ms: ORDER_GROUP_WINDOW_MS,
+      });
+    }
     const ts = f.tsMs ?? 0;
     if (ts > this.s.maxFillTsMs) this.s.maxFillTsMs = ts;
     const o = this.s.bk.find(f.clientOrderId, f.orderId);

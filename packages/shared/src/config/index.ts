@@ -15,6 +15,11 @@ export {
   loadConfig, resolveConfig, readConfigFile, resolveConfigName, cliFromAssignments, CONFIG_RELATIONS,
 } from './load.js';
 export type { LoadConfigOptions, LoadedConfig } from './load.js';
+export {
+  CONFIG_LIMIT_RULES, ORDER_GROUP_WINDOW_MS, ORDER_GROUP_SWINGS_PER_WINDOW, ORDER_GROUP_ALERT_FRACTION,
+  sideCaps, quoteSize, orderGroupContractsLimitFor, effectiveOrderGroupLimit, limitViolations,
+} from './limits.js';
+export type { BindingLimit, LimitRule } from './limits.js';
 export { explainConfig, explainConfigJson } from './explain.js';
 export type { ExplainedValue, ExplainedConfig } from './explain.js';
 export { validateLiveUpdate, validateLiveChange } from './live.js';

@@ -26,6 +26,7 @@ import {
   type ConfigSource, type ConfigSpec, type ConfigValue, type KmmConfig,
 } from './specs.js';
 import { CONFIG_SCHEMA, parseValue, showRaw, unsafeReason } from './values.js';
+import { limitViolations } from './limits.js';
 
 export interface LoadConfigOptions {
   /** YAML (.yaml/.yml) or JSON (.json) file */
@@ -187,7 +188,10 @@ function sourceLabel(source: ConfigSource, file: string | undefined): string {
   return source === 'file' && file ? `file ${file}` : source;
 }
 
-/** Check the cross-field relations; blames the key set at the higher-precedence source. */
+/**
+ * Check the cross-field relations (CONFIG_RELATIONS, then the limit rules of limits.ts); blames
+ * the key set at the higher-precedence source.
+ */
 export function checkRelations(
   values: Record<string, ConfigValue>, sourceOf: (key: string) => string, rank: (key: string) => number,
 ): ConfigError[] {
@@ -201,6 +205,13 @@ export function checkRelations(
     const rel = blameHi ? (strict ? 'greater than' : 'at least') : (strict ? 'less than' : 'at most');
     errors.push(new ConfigError(bad, showRaw(values[bad]),
       `${rel} ${other} (${showRaw(values[other])}, from ${sourceOf(other)})`, sourceOf(bad)));
+  }
+  for (const { rule, message } of limitViolations(values)) {
+    // blame the highest-precedence key the rule reads (what the user most likely just set)
+    let bad = rule.keys[0];
+    for (const k of rule.keys) if (rank(k) > rank(bad)) bad = k;
+    errors.push(new ConfigError(bad, showRaw(values[bad]), `limits that agree (${rule.id})`, sourceOf(bad),
+      `${message} (${bad} from ${sourceOf(bad)})`));
   }
   return errors;
 }

@@ -292,7 +292,9 @@ export const CONFIG_SPECS = [
   num('002', 'inventory_002', 'skew_price_adjustment_per_10', 0.01, 0, 0.5, 'USD', 'both quotes shift against inventory by this per whole 10 contracts (scenario 2: 25 -> 2 x 0.01)'),
   num('002', 'inventory_002', 'force_exit_hours', 0.5, 0, 8760, 'h', 'inside this time to close with |inventory| > force_exit_min_inventory -> force exit (scenario 3)'),
   int('002', 'inventory_002', 'force_exit_min_inventory', 5, 0, 1_000_000, 'contracts', 'force exit near close only if |inventory| exceeds this (scenario 3: > 5)'),
-  int('002', 'size_002', 'quote_size', 10, 1, 1_000_000, 'contracts', 'contracts per quote (troubleshooting: "up from 10")'),
+  // Deliberately not the seed's 10 (troubleshooting: "up from 10"): with 000's MM_MAX_POS 5 a quote
+  // must be at most half the cap (limits.ts quote_size_vs_cap), so 2.
+  int('002', 'size_002', 'quote_size', 2, 1, 1_000_000, 'contracts', 'contracts per quote; at most half the position cap (seed 002 implies 10, chosen 2 to fit MM_MAX_POS 5)'),
   int('002', 'size_002', 'max_position_size', 100, 1, 1_000_000, 'contracts', 'max position per market of the 002 strategy; seed gives no default (presets 50/150), chosen 100'),
   int('002', 'selection_002', 'max_markets', 10, 1, 10000, 'count', 'markets quoted at once; seed gives no default (presets 5/15/25, example 8), chosen 10'),
   num('002', 'selection_002', 'min_liquidity', 5000, 0, 1e9, 'USD', 'skip markets with less liquidity (unknown liquidity passes; 0 = off); seed gives no default (presets 10000/3000), chosen 5000'),
@@ -363,7 +365,8 @@ export const CONFIG_SPECS = [
   str('sys', 'auth', 'kmm_private_key_path', '', 'path', 'path of the RSA private key PEM (the key itself is never read or shown here)',
     NO_NEWLINE, 'a file path without newlines'),
   bool('sys', 'exec', 'kmm_order_group_enabled', true, 'place orders in an exchange order group as a kill switch'),
-  int('sys', 'exec', 'kmm_order_group_contracts_limit', 100, 1, 1_000_000, 'contracts', 'order group limit: filled contracts per rolling 15 s before the exchange cancels the group'),
+  int('sys', 'exec', 'kmm_order_group_contracts_limit', 0, 0, 1_000_000, 'contracts',
+    'order group kill switch: filled contracts per rolling 15 s before the exchange cancels the group; 0 = sized to risk (kmm_markets x 2 x (long cap + short cap))'),
   num('sys', 'exec', 'kmm_reconcile_interval_s', 30, 1, 3600, 's', 'period of REST reconciliation of orders and positions'),
   num('sys', 'exec', 'kmm_queue_position_poll_s', 5, 0.5, 3600, 's', 'period of GET queue_positions for our resting orders (queue estimator calibration)'),
   int('sys', 'runtime', 'kmm_mailbox_capacity', 65536, 16, 16_777_216, 'messages', 'per-actor mailbox limit; market data conflates, commands are rejected when full'),
@@ -425,24 +428,33 @@ export type ConfigValue = number | boolean | string;
 export const SPEC_BY_KEY: ReadonlyMap<string, ConfigSpec> = new Map(CONFIG_SPECS.map((s) => [s.key, s as ConfigSpec]));
 export const SPEC_BY_ENV: ReadonlyMap<string, ConfigSpec> = new Map(CONFIG_SPECS.map((s) => [s.env, s as ConfigSpec]));
 
-/** The 002 presets (conservative, aggressive, high_frequency) exactly as the seed writes them. */
+/**
+ * The 002 presets (conservative, aggressive, high_frequency) as the seed writes them, plus the 000
+ * contract caps each needs for its quote size to be at most half the cap (limits.ts): the seed's
+ * presets predate 000's MM_MAX_POS 5, which would contradict their quote sizes. Deliberate
+ * differences: the caps (twice the quote size, within the preset's own max_inventory), and the
+ * aggressive preset's quote_size 15 instead of 20 (its rebalance_threshold 30 bounds the cap at 30).
+ */
 export const CONFIG_PRESETS: Readonly<Record<'conservative' | 'aggressive' | 'high_frequency', Readonly<Partial<KmmConfig>>>> = {
   conservative: {
     min_spread: 0.03, base_spread: 0.06, max_spread: 0.15,
     max_inventory: 30, inventory_skew_threshold: 8, rebalance_threshold: 15,
     quote_size: 5, max_position_size: 50,
+    MM_MAX_POS: 10, MM_MAX_LONG_POS: 10, MM_MAX_SHORT_POS: 10,
     max_markets: 5, min_liquidity: 10000, max_time_to_resolution_hours: 72,
   },
   aggressive: {
     min_spread: 0.015, base_spread: 0.03, max_spread: 0.08,
     max_inventory: 75, inventory_skew_threshold: 15, rebalance_threshold: 30,
-    quote_size: 20, max_position_size: 150,
+    quote_size: 15, max_position_size: 150,
+    MM_MAX_POS: 30, MM_MAX_LONG_POS: 30, MM_MAX_SHORT_POS: 30,
     max_markets: 15, min_liquidity: 3000, max_time_to_resolution_hours: 168,
   },
   high_frequency: {
     min_spread: 0.01, base_spread: 0.02,
     max_quote_age_seconds: 5, price_change_requote_threshold: 0.01,
     quote_size: 3, max_markets: 25,
+    MM_MAX_POS: 6, MM_MAX_LONG_POS: 6, MM_MAX_SHORT_POS: 6,
     max_inventory: 20, inventory_skew_threshold: 5,
   },
 };
