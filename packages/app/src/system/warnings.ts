@@ -1,6 +1,6 @@
 /**
  * A quiet terminal: warn/error ops events are not printed one by one (a busy run emits hundreds
- * of risk_block_* / order_rejected per second) but counted per (event, market, reason) and
+ * of risk_block_* / order_rejected per second) but counted per (actor, event, market, reason) and
  * printed once per summary interval as one line with a count. ops.log keeps every event.
  *
  * Reason: the first word of the event's `reason` (or `code`) field, e.g. AT_OR_OVER_CAP, so
@@ -47,7 +47,7 @@ export class WarningAggregator {
   add(ev: OpsLine): string | null {
     if (ev.level !== 'warn' && ev.level !== 'error') return null;
     const reason = reasonOf(ev.json);
-    const key = `${ev.event}\u0000${ev.market}\u0000${reason}`;
+    const key = `${ev.actor}\u0000${ev.event}\u0000${ev.market}\u0000${reason}`;
     let e = this.entries.get(key);
     const first = e === undefined;
     if (e === undefined) {
