@@ -44,7 +44,9 @@ export function backtestCommand(cli: CliContext): Command {
       const m = r.metrics;
       cli.out(`run folder: ${r.runDir}`);
       cli.out(`queue model ${m.queueModel}, latency ${m.latencyMs} ms: ${m.frames} frames over ${m.durationS} s, ${m.events} events in ${m.wallMs} ms (${m.eventsPerSec} events/s)`);
-      cli.out(`fills ${m.fills} (${m.makerFills} maker, ${m.takerFills} taker; ${m.contractsFilled} contracts), orders ${m.ordersPlaced}, amends ${m.amends}, cancels ${m.cancels}, rejects ${m.rejects}`);
-      cli.out(`P&L ${m.pnl.toFixed(4)} $ (fees ${m.fees.toFixed(4)} $), Sharpe ${m.sharpe}, max drawdown ${m.maxDrawdown.toFixed(4)} $, fill rate ${m.fillRate}, churn ${m.churnPerMin}/min, max inventory ${m.maxInventory}`);
+      const f = r.figures;
+      cli.out(`fills ${f.fills} (${m.makerFills} maker, ${m.takerFills} taker; ${f.contractsFilled} contracts); commands ${f.commands} (orders created ${f.ordersCreated}, amends ${f.amends}, cancels ${f.cancels}); rejects ${f.rejectsLocal} local, ${f.rejectsVenue} by the venue`);
+      cli.out(`P&L net ${f.netPnl.toFixed(2)} $ (gross ${f.grossPnl.toFixed(2)} $, fees ${f.feesPaid.toFixed(2)} $), Sharpe ${m.sharpe}, max drawdown ${m.maxDrawdown.toFixed(4)} $, fill rate ${m.fillRate}, churn ${m.churnPerMin}/min`);
+      cli.out(`takers ${f.takerFired} sent, ${f.takerExecuted} filled; max |position| in one market ${f.maxAbsPosition}; at the cap ${f.atCapPct ?? 'n/a'}% of market-time, reducing side quoted ${f.atCapReducingQuotedPct ?? 'n/a'}% of that`);
     });
 }

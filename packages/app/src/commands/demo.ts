@@ -115,7 +115,7 @@ function waitForEnd(durationS: number, sys: RunningSystem, print: ((l: string) =
   return new Promise((resolveWait) => {
     const started = Date.now();
     const tick = setInterval(() => {
-      if (print) print(renderLive(sys.monitor.snapshot(), sys.monitor.summary(), (Date.now() - started) / 1000, durationS));
+      if (print) print(renderLive(sys.monitor.snapshot(), sys.summary(), (Date.now() - started) / 1000, durationS, sys.drainWarnings()));
     }, 2000);
     const done = () => {
       clearInterval(tick);
@@ -132,14 +132,21 @@ function waitForEnd(durationS: number, sys: RunningSystem, print: ((l: string) =
 
 export function printSummary(r: DemoResult, print: (l: string) => void): void {
   const s = r.summary;
+  const pct = (v: number | null): string => (v === null ? 'n/a' : `${v}%`);
   print('');
   print(`run folder: ${r.runDir}`);
   print(`  ops.log, tape.csv, journal.jsonl, capture.jsonl, decisions.jsonl, health.jsonl, summary.json${r.reportPath ? ', report.html' : ''}`);
   print(`fills: ${s.fills} (${s.contractsFilled} contracts) on ${s.marketsWithFills}/${s.markets} markets`);
-  print(`P&L: realised ${s.realizedPnl} $, unrealised ${s.unrealizedPnl} $, fees ${s.fees} $`);
-  print(`max inventory: ${s.maxInventory} contracts; orders sent: ${s.ordersSent}; orders per fill: ${s.ordersPerFill ?? 'n/a'}; rejects: ${s.rejects}`);
+  print(`P&L: net ${money(s.netPnl)} $ (gross ${money(s.grossPnl)} $ marked to the last mid, fees ${money(s.feesPaid)} $)${s.marketsUnmarked ? `; ${s.marketsUnmarked} market(s) without a mid, marked at their last fill` : ''}`);
+  print(`commands: ${s.commands} (orders created ${s.ordersCreated}, amends ${s.amends}, cancels ${s.cancels}); rejects: ${s.rejectsLocal} local, ${s.rejectsVenue} by the exchange`);
+  print(`takers: ${s.takerFired} sent, ${s.takerExecuted} filled; max |position| in one market: ${s.maxAbsPosition} contracts`);
+  print(`at the cap: ${pct(s.atCapPct)} of market-time; reducing side quoted ${pct(s.atCapReducingQuotedPct)} of that`);
   print(`tick-to-order latency: p50 ${fmtUs(s.tickToOrderUs.p50)}, p99 ${fmtUs(s.tickToOrderUs.p99)} (${s.tickToOrderUs.samples} orders)`);
   print(`orders of ours resting after shutdown: ${r.restingAfterShutdown}; actor restarts: ${s.restarts}`);
+}
+
+function money(v: number): string {
+  return v.toFixed(2);
 }
 
 function fmtUs(v: number | null): string {

@@ -63,7 +63,7 @@ export async function runLive(opts: RunOptions): Promise<number> {
   if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);
   const started = Date.now();
   await new Promise<void>((resolve) => {
-    const live = setInterval(() => print(renderLive(sys.monitor.snapshot(), sys.monitor.summary(), (Date.now() - started) / 1000, opts.durationS ?? 0)), 5000);
+    const live = setInterval(() => print(renderLive(sys.monitor.snapshot(), sys.summary(), (Date.now() - started) / 1000, opts.durationS ?? 0, sys.drainWarnings())), 5000);
     const done = () => {
       clearInterval(live);
       if (timer) clearTimeout(timer);

@@ -220,17 +220,17 @@ export function renderReportHtml(model: ReportModel, assets: { js: string; css: 
   const churnTable = table(
     ['figure', 'value'],
     [
-      ['commands', String(c.commands)],
-      ['orders sent (PLACE)', String(c.ordersSent)],
+      ['order operations (all kinds; summary.json `commands` counts REST commands)', String(c.commands)],
+      ['orders created (PLACE)', String(c.ordersSent)],
       ['cancels (CANCEL + CANCEL_ALL)', String(c.cancels)],
       ['amends (AMEND + DECREASE)', String(c.amends)],
       ['fills', String(c.fills)],
-      ['commands per fill', num(c.commandsPerFill)],
+      ['order operations per fill', num(c.commandsPerFill)],
       ['orders per fill', num(c.ordersPerFill)],
       ['cancels per fill', num(c.cancelsPerFill)],
       ['amends per fill', num(c.amendsPerFill)],
-      ['rejects', String(c.rejects)],
-      ['reject rate (rejects / commands)', c.rejectRate === null ? '—' : `${(c.rejectRate * 100).toFixed(2)}%`],
+      ['rejects (local + venue; split in summary.json)', String(c.rejects)],
+      ['reject rate (rejects / order operations)', c.rejectRate === null ? '—' : `${(c.rejectRate * 100).toFixed(2)}%`],
       ...Object.keys(c.rejectsByCode)
         .sort()
         .map((k) => [`rejects ${escapeHtml(k)}`, String(c.rejectsByCode[k])]),

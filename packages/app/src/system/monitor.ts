@@ -8,6 +8,7 @@
  * the DashboardState it produces carries the venue's decimal strings.
  */
 import { formatCount, formatMoney, formatPrice, kmm, ONE_DOLLAR } from '@kmm/shared';
+import type { RunFigures } from '@kmm/exec-worker/core';
 import type { DashboardEvent, DashboardMarket, DashboardState, MetricsCounters } from '../dashboard/types.js';
 
 /** Bounded memory: most recent events kept, most markets tracked. */
@@ -24,26 +25,20 @@ interface MarketView {
   positionCenti: number;
   exposureMoney: number;
   realizedMoney: number;
-  feesMoney: number;
   fills: number;
-  fillCenti: number;
-  maxAbsPositionCenti: number;
   blocks: Map<string, string>;
   trust: string;
 }
 
-export interface RunSummary {
+/**
+ * summary.json and the terminal summary: the run's figures (defined once, from the journal:
+ * FiguresBuilder in @kmm/exec-worker/core; the README's table says what each means) plus
+ * what only the monitor sees.
+ */
+export interface RunSummary extends RunFigures {
+  mode: string;
   markets: number;
   marketsWithFills: number;
-  fills: number;
-  contractsFilled: string;
-  realizedPnl: string;
-  unrealizedPnl: string;
-  fees: string;
-  maxInventory: string;
-  ordersSent: number;
-  ordersPerFill: number | null;
-  rejects: number;
   tickToOrderUs: { p50: number | null; p99: number | null; samples: number };
   restarts: number;
   durationS: number;
@@ -70,7 +65,7 @@ export class Monitor {
     let m = this.markets.get(ticker);
     if (!m) {
       if (this.markets.size >= MONITOR_MARKETS_MAX) throw new Error(`monitor: more than ${MONITOR_MARKETS_MAX} markets`);
-      m = { ticker, features: null, targets: null, working: null, positionCenti: 0, exposureMoney: 0, realizedMoney: 0, feesMoney: 0, fills: 0, fillCenti: 0, maxAbsPositionCenti: 0, blocks: new Map(), trust: 'UNTRUSTED' };
+      m = { ticker, features: null, targets: null, working: null, positionCenti: 0, exposureMoney: 0, realizedMoney: 0, fills: 0, blocks: new Map(), trust: 'UNTRUSTED' };
       this.markets.set(ticker, m);
     }
     return m;
@@ -131,14 +126,9 @@ export class Monitor {
       m.positionCenti = Number(env.position.positionCenti ?? 0);
       m.exposureMoney = Number(env.position.exposureMoney ?? 0);
       m.realizedMoney = Number(env.position.realizedPnlMoney ?? 0);
-      m.feesMoney = Math.max(m.feesMoney, Number(env.position.feesPaidMoney ?? 0));
-      m.maxAbsPositionCenti = Math.max(m.maxAbsPositionCenti, Math.abs(m.positionCenti));
     } else if (env.fill?.market) {
       const m = this.market(env.fill.market);
       m.fills++;
-      m.fillCenti += Number(env.fill.countCenti ?? 0);
-      const post = Number(env.fill.postPositionCenti ?? m.positionCenti);
-      m.maxAbsPositionCenti = Math.max(m.maxAbsPositionCenti, Math.abs(post));
     } else if (env.orderReject) {
       const code = kmm.v1.RejectCode[env.orderReject.code ?? 0] ?? 'OTHER';
       this.rejectsByCode[code] = (this.rejectsByCode[code] ?? 0) + 1;
@@ -226,41 +216,28 @@ export class Monitor {
     return { rejectsByCode: { ...this.rejectsByCode }, ordersSent: stats.orders_sent_by_market ?? undefined };
   }
 
-  summary(): RunSummary {
-    let fills = 0;
-    let fillCenti = 0;
-    let realized = 0;
-    let unrealized = 0;
-    let fees = 0;
-    let maxInv = 0;
-    let withFills = 0;
+  /** Mark price per market for the figures: the last mid seen (markets without one are left out). */
+  marks(): Map<string, number> {
+    const out = new Map<string, number>();
     for (const m of this.markets.values()) {
-      fills += m.fills;
-      fillCenti += m.fillCenti;
-      realized += m.realizedMoney;
-      unrealized += this.unrealized(m);
-      fees += m.feesMoney;
-      maxInv = Math.max(maxInv, m.maxAbsPositionCenti);
-      if (m.fills > 0) withFills++;
+      const mid = Number(m.features?.mid ?? 0);
+      if (mid > 0) out.set(m.ticker, mid);
     }
+    return out;
+  }
+
+  /** The summary: `figures` from the run's journal (JournalTail), the rest from what the monitor saw. */
+  summary(figures: RunFigures): RunSummary {
+    let withFills = 0;
+    for (const m of this.markets.values()) if (m.fills > 0) withFills++;
     const stats = this.execStats();
-    // exec counts every order request it sent (create, amend, decrease, cancel; batches count once)
-    const ordersSent = Number(stats.commands ?? 0);
-    const rejects = Object.values(this.rejectsByCode).reduce((a, b) => a + b, 0);
     const p50 = stats[T2O_KEYS[0]];
     const p99 = stats[T2O_KEYS[1]];
     return {
+      mode: this.mode,
       markets: this.markets.size,
       marketsWithFills: withFills,
-      fills,
-      contractsFilled: formatCount(fillCenti),
-      realizedPnl: formatMoney(realized),
-      unrealizedPnl: formatMoney(unrealized),
-      fees: formatMoney(fees),
-      maxInventory: formatCount(maxInv),
-      ordersSent,
-      ordersPerFill: fills > 0 ? Math.round((ordersSent / fills) * 100) / 100 : null,
-      rejects,
+      ...figures,
       tickToOrderUs: { p50: typeof p50 === 'number' ? p50 : null, p99: typeof p99 === 'number' ? p99 : null, samples: Number(stats[T2O_KEYS[2]] ?? 0) },
       restarts: this.restarts,
       durationS: Math.round((Date.now() - this.startedMs) / 100) / 10,

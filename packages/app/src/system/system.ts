@@ -21,6 +21,8 @@ import { startDashboard } from '../dashboard/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { buildTopology } from './topology.js';
 import { Monitor, type RunSummary } from './monitor.js';
+import { WarningAggregator } from './warnings.js';
+import { JournalTail } from '../report/figures.js';
 
 export interface ExchangeEndpoints {
   env: 'sim' | 'demo' | 'prod';
@@ -61,6 +63,10 @@ export interface RunningSystem {
   control(kind: 'pause' | 'resume' | 'flatten' | 'ack_breach', market?: string): string;
   /** 'config' ({ok, message}) after every live config change attempt (file watcher or API) */
   events: EventEmitter;
+  /** The run's summary now: figures from the journal so far (the same definitions as summary.json). */
+  summary(): RunSummary;
+  /** Warn/error lines aggregated since the last call (one per event, market and reason, with a count). */
+  drainWarnings(): string[];
   stop(): Promise<RunSummary>;
 }
 
@@ -80,6 +86,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const healthOut = createWriteStream(join(runDir, 'health.jsonl'), { flags: 'a' });
   const monitor = new Monitor(opts.mode, (record) => decisions.write(JSON.stringify(record) + '\n'));
   monitor.addMarkets(opts.markets);
+  const capContracts = Number((loaded.values as unknown as Record<string, unknown>).MM_MAX_POS);
+  const journalTail = new JournalTail(join(runDir, 'journal.jsonl'), { capCenti: Math.round(capContracts * 100), markets: opts.markets.map((m) => m.market ?? '').filter((m) => m !== '') });
+  const summary = (): RunSummary => monitor.summary(journalTail.figures(monitor.marks()));
+  const warnings = new WarningAggregator();
 
   const extra = {
     markets: opts.markets,
@@ -127,7 +137,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     if (ev.event === 'reprice_decision') return;
     const level = ev.level === 'error' ? 'error' : ev.level === 'warn' ? 'warn' : 'info';
     log[level]({ actor: ev.actor, event: ev.event, market: ev.market || undefined, ...safeJson(ev.json) }, ev.event);
-    if (level !== 'info') print(`[${ev.actor}] ${ev.event}${ev.market ? ' ' + ev.market : ''} ${ev.json.slice(0, 160)}`);
+    const now = warnings.add({ actor: ev.actor, event: ev.event, market: ev.market || '', level, json: ev.json });
+    if (now !== null) print(now);
   });
   supervisor.on('message', (_actor: string, env: kmm.v1.Envelope) => monitor.onMessage(env));
   supervisor.on('restart', (r: { actor: string; reason: string; restarts: number }) => {
@@ -226,17 +237,18 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       log.info({ event: 'system_stop' }, 'graceful shutdown: ingest, books, strategy, exec (cancel all + verify)');
       await supervisor.stop();
       await dashboard?.close();
-      const summary = monitor.summary();
-      writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+      for (const l of warnings.flush()) print(l);
+      const final = summary();
+      writeFileSync(join(runDir, 'summary.json'), JSON.stringify(final, null, 2) + '\n');
       await Promise.all([endStream(decisions), endStream(healthOut)]);
-      log.info({ event: 'system_stopped', ...summary }, 'stopped');
+      log.info({ event: 'system_stopped', ...final }, 'stopped');
       await flushLogger(log);
-      return summary;
+      return final;
     })();
     return stopped;
   };
 
-  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, control, events, stop };
+  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, control, events, summary, drainWarnings: () => warnings.flush(), stop };
 }
 
 function endStream(s: WriteStream): Promise<void> {

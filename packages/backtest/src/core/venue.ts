@@ -80,13 +80,15 @@ export interface MarketAccount {
   soldCenti: number;
   settled: boolean;
   settlementPxC: number;
+  /** price the market settled at (1e-4 $; meaningful when settled) */
+  settlementPrice: number;
 }
 
 class VenueMarket {
   readonly book: MarketBook;
   readonly levels = new Map<number, LevelQueue>();
   readonly ghosts = new Map<string, { side: number; price: number; remainingCenti: number }>();
-  readonly acct: MarketAccount = { positionCenti: 0, cashPxC: 0, feesMoney: 0, boughtCenti: 0, soldCenti: 0, settled: false, settlementPxC: 0 };
+  readonly acct: MarketAccount = { positionCenti: 0, cashPxC: 0, feesMoney: 0, boughtCenti: 0, soldCenti: 0, settled: false, settlementPxC: 0, settlementPrice: 0 };
   active = true;
   constructor(
     readonly market: string,
@@ -273,6 +275,7 @@ export class SimVenue {
     for (const o of [...this.orders.values()]) if (o.market === vm.market) this.remove(o);
     const a = vm.acct;
     a.settlementPxC = a.positionCenti * settlePrice;
+    a.settlementPrice = settlePrice;
     a.cashPxC += a.settlementPxC;
     a.positionCenti = 0;
     a.settled = true;

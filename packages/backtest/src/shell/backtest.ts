@@ -12,9 +12,10 @@
 import { closeSync, mkdirSync, openSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { kmm, loadConfig, cliFromAssignments, formatMoney, formatCount } from '@kmm/shared';
+import { kmm, loadConfig, cliFromAssignments, formatMoney } from '@kmm/shared';
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
+import { FiguresBuilder, type RunFigures } from '@kmm/exec-worker/core';
 import { BacktestEngine, type EquityPoint } from '../core/engine.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 
@@ -54,10 +55,14 @@ export interface BacktestMetrics {
   ordersPlaced: number;
   amends: number;
   cancels: number;
-  rejects: number;
+  /** refused by exec before sending (pre-flight, risk, breaker, no rate-limit token) */
+  rejectsLocal: number;
+  /** refused by the simulated venue */
+  rejectsVenue: number;
   postOnlyRejects: number;
-  /** final equity (cash + positions at mid or settlement), $ */
+  /** netPnl of the run's figures (after fees, each order's fee rounded up to the cent), $ */
   pnl: number;
+  /** feesPaid of the run's figures, $ */
   fees: number;
   /** per-second equity changes: mean / sd * sqrt(samples) (not annualised) */
   sharpe: number;
@@ -66,6 +71,7 @@ export interface BacktestMetrics {
   fillRate: number;
   /** order commands (place + amend + cancel) per minute */
   churnPerMin: number;
+  /** largest |position| of any one market, contracts */
   maxInventory: number;
   settlements: number;
   wallMs: number;
@@ -75,6 +81,8 @@ export interface BacktestMetrics {
 export interface BacktestResult {
   runDir: string | null;
   metrics: BacktestMetrics;
+  /** the run's figures (the definitions live and paper runs use; also in summary.json) */
+  figures: RunFigures;
   equity: EquityPoint[];
 }
 
@@ -217,6 +225,11 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     };
   }
   const ww = w;
+  const figures = new FiguresBuilder({
+    capCenti: Math.round(Number(config.MM_MAX_POS) * 100),
+    markets: markets.map((m) => m.market ?? '').filter((m) => m !== ''),
+    startMs: tl.startWallMs,
+  });
   const engine = new BacktestEngine({
     config,
     markets,
@@ -226,7 +239,10 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     seed: o.seed ?? 1,
     startWallMs: tl.startWallMs,
     sinks: {
-      journal: (rec) => ww?.journal.append(rec),
+      journal: (rec, wallMs) => {
+        figures.add(rec, wallMs);
+        ww?.journal.append(rec);
+      },
       tape: (rows) => ww?.tape.write(rows),
       decision: (rec, t) => ww?.decisions.write(JSON.stringify({ t, event: 'reprice_decision', ...rec }) + '\n'),
       ops: (actor, event, market, level, fields, t) => ww?.ops.write(JSON.stringify({ t, level, actor, event, market: market || undefined, ...fields }) + '\n'),
@@ -239,22 +255,36 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   for (let i = 0; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i]);
   await engine.finish(tl.endNs);
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const metrics = computeMetrics(engine, o, tl.endNs, wallMs);
+  const figs = figures.figures(marksOf(engine, markets), tl.startWallMs + tl.endNs / 1e6);
+  const metrics = computeMetrics(engine, o, tl.endNs, wallMs, figs);
   if (runDir && w) {
     w.journal.append({ k: 'backtest_end', ...engineTotals(engine) });
     await w.journal.close();
     await w.tape.close();
     await Promise.all([end(w.decisions), end(w.ops)]);
-    writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summaryOf(metrics, engine, markets.length), null, 2) + '\n');
+    writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summaryOf(metrics, figs, markets.length), null, 2) + '\n');
     writeFileSync(join(runDir, 'backtest.json'), JSON.stringify({ capture: resolve(o.capture), queue_model: o.queueModel, latency_ms: o.latencyMs, feed_latency_ms: o.feedLatencyMs ?? 0, seed: o.seed ?? 1, metrics: { ...metrics, wallMs: undefined, eventsPerSec: undefined } }, null, 2) + '\n');
     writeFileSync(join(runDir, 'equity.csv'), 'ts,equity\n' + engine.equity.map((p) => `${new Date(p.wallMs).toISOString()},${formatMoney(p.equityMoney)}`).join('\n') + '\n');
     writeFileSync(join(runDir, 'markets.json'), JSON.stringify(markets, null, 2) + '\n');
   }
-  return { runDir, metrics, equity: engine.equity };
+  return { runDir, metrics, figures: figs, equity: engine.equity };
 }
 
 function end(s: WriteStream): Promise<void> {
   return new Promise((r) => s.end(() => r()));
+}
+
+/** Each market's end mark for the figures: its settlement price if settled, else the recorded book's mid. */
+function marksOf(e: BacktestEngine, markets: readonly kmm.v1.IMarketInfo[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of markets) {
+    const t = m.market ?? '';
+    const a = e.venue.account(t);
+    const mid = e.venue.mid(t);
+    if (a?.settled) out.set(t, a.settlementPrice);
+    else if (mid > 0) out.set(t, mid);
+  }
+  return out;
 }
 
 function engineTotals(e: BacktestEngine): kmm.v1.IJournalBacktestEnd {
@@ -262,9 +292,8 @@ function engineTotals(e: BacktestEngine): kmm.v1.IJournalBacktestEnd {
   return { fills: e.venue.stats.fills, equityMoney: t.equityMoney, feesMoney: t.feesMoney, cashMoney: t.cashMoney };
 }
 
-export function computeMetrics(e: BacktestEngine, o: BacktestOptions, endNs: number, wallMs: number): BacktestMetrics {
+export function computeMetrics(e: BacktestEngine, o: BacktestOptions, endNs: number, wallMs: number, f: RunFigures): BacktestMetrics {
   const s = e.venue.stats;
-  const t = e.venue.totals();
   const eq = e.equity;
   let peak = -Infinity;
   let mdd = 0;
@@ -295,15 +324,16 @@ export function computeMetrics(e: BacktestEngine, o: BacktestOptions, endNs: num
     ordersPlaced: s.placed,
     amends: s.amended,
     cancels: s.cancelled,
-    rejects: s.rejected,
+    rejectsLocal: f.rejectsLocal,
+    rejectsVenue: f.rejectsVenue,
     postOnlyRejects: s.postOnlyRejects,
-    pnl: t.equityMoney / 10_000,
-    fees: t.feesMoney / 10_000,
+    pnl: f.netPnl,
+    fees: f.feesPaid,
     sharpe: sd > 0 ? round((mean / sd) * Math.sqrt(d.length), 4) : 0,
     maxDrawdown: mdd / 10_000,
     fillRate: e.venue.placedCenti > 0 ? round(s.filledCenti / e.venue.placedCenti, 4) : 0,
     churnPerMin: durationS > 0 ? round(((s.placed + s.amended + s.cancelled) * 60) / durationS, 2) : 0,
-    maxInventory: e.counters.peakPositionCenti / 100,
+    maxInventory: f.maxAbsPosition,
     settlements: s.settlements,
     wallMs: round(wallMs, 1),
     eventsPerSec: wallMs > 0 ? Math.round(((e.counters.frames + e.counters.events) * 1000) / wallMs) : 0,
@@ -315,23 +345,13 @@ function round(x: number, dp: number): number {
   return Math.round(x * k) / k;
 }
 
-/** summary.json in the live run's shape (monitor summary keys), plus the backtest's own. */
-function summaryOf(m: BacktestMetrics, e: BacktestEngine, markets: number): Record<string, unknown> {
-  const t = e.venue.totals();
+/** summary.json in the live run's shape (the same figures, RunSummary's keys), plus the backtest's own. */
+function summaryOf(m: BacktestMetrics, f: RunFigures, markets: number): Record<string, unknown> {
   return {
     mode: 'backtest',
     markets,
-    duration_s: m.durationS,
-    fills: m.fills,
-    contractsFilled: formatCount(e.venue.stats.filledCenti),
-    realizedPnl: formatMoney(t.cashMoney),
-    unrealizedPnl: formatMoney(t.equityMoney - t.cashMoney),
-    fees: formatMoney(t.feesMoney),
-    pnl: formatMoney(t.equityMoney),
-    maxInventory: formatCount(e.counters.peakPositionCenti),
-    ordersSent: m.ordersPlaced,
-    ordersPerFill: m.fills > 0 ? Math.round((m.ordersPlaced / m.fills) * 100) / 100 : null,
-    rejects: m.rejects,
+    ...f,
+    durationS: m.durationS,
     queue_model: m.queueModel,
     latency_ms: m.latencyMs,
     sharpe: m.sharpe,

@@ -259,7 +259,7 @@ export class ExecCore {
       return this.s.fx;
     }
     const pos = this.s.bk.position(market);
-    const pf = preflight(this.s.params, m, side, price, count, count, this.cmd.gatingPosition(market, side, pos.positionCenti), reduceOnly);
+    const pf = preflight(this.s.params, m, side, price, count, count, this.cmd.gatingPosition(market, side, pos.positionCenti), reduceOnly, pos.positionCenti);
     if (!pf.ok) {
       this.s.stats.preflightRejects++;
       this.venue.rejectIntent(market, side, price, pf.code, pf.reason);
@@ -705,7 +705,7 @@ export class ExecCore {
               this.s.ops('orders_tracked_limit', m.market, 'error', { limit: this.s.params.maxOrdersTracked });
               break;
             }
-            const pf = preflight(this.s.params, m, side, d.price, d.countCenti, d.countCenti, this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti), false);
+            const pf = preflight(this.s.params, m, side, d.price, d.countCenti, d.countCenti, this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti), false, this.s.bk.position(m.market).positionCenti);
             if (!pf.ok) {
               this.venue.preflightReject(m, side, d.price, pf.code, pf.reason);
               break;
@@ -721,7 +721,7 @@ export class ExecCore {
             }
             const oldRemaining = o.totalCenti - o.filledCenti;
             const newRemaining = d.countCenti - o.filledCenti;
-            const pf = preflight(this.s.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti, o) + (side === BID ? oldRemaining : -oldRemaining), false);
+            const pf = preflight(this.s.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti, o) + (side === BID ? oldRemaining : -oldRemaining), false, this.s.bk.position(m.market).positionCenti);
             if (!pf.ok) {
               this.venue.preflightReject(m, side, d.price, pf.code, pf.reason);
               // A refused size increase keeps the resting order (it passed pre-flight when it

@@ -5,6 +5,7 @@
  */
 export * from './types.js';
 export * from './journal-record.js';
+export * from './figures.js';
 export * from './params.js';
 export * from './rate-limiter.js';
 export * from './breakers.js';

@@ -49,6 +49,9 @@ export function notionalMoney(price: number, countCenti: number): number {
  * @param positionCenti the exchange position (source of truth, 000 fix 1)
  * @param reduceOnly taker orders that only reduce the position skip the hard block at the cap,
  *   never the worst case with our resting same-side orders
+ * @param exchangePositionCenti the exchange position alone, when `positionCenti` also counts
+ *   resting orders (gating position): the refusal message then shows position, resting and
+ *   projected separately, so a log line never passes resting orders off as the position
  */
 export function preflight(
   p: PreflightParams,
@@ -59,7 +62,11 @@ export function preflight(
   addCenti: number,
   positionCenti: number,
   reduceOnly: boolean,
+  exchangePositionCenti: number = positionCenti,
 ): PreflightResult {
+  const c = (centi: number): number => centi / 100;
+  const held = (projectedCenti: number): string =>
+    `position=${c(exchangePositionCenti)}, resting=${c(positionCenti - exchangePositionCenti)}, projected=${c(projectedCenti)}, max=${c(p.maxPosCenti)}`;
   if (!m) return fail(RC.PREFLIGHT, 'unknown_market');
   if (m.status !== kmm.v1.MarketStatus.MARKET_ACTIVE) return fail(RC.MARKET_INACTIVE, 'market_not_active');
   if (!Number.isInteger(price) || !m.grid.isValid(price)) return fail(RC.PREFLIGHT, `price_off_grid(${price})`);
@@ -79,15 +86,15 @@ export function preflight(
     const worst = positionCenti + delta;
     const worstAbs = worst < 0 ? -worst : worst;
     const nowAbs = positionCenti < 0 ? -positionCenti : positionCenti;
-    if (worstAbs > p.maxPosCenti && worstAbs > nowAbs) return fail(RC.RISK, `TAKER_WOULD_EXCEED_CAP (worst=${worst / 100}, max=${p.maxPosCenti / 100})`);
+    if (worstAbs > p.maxPosCenti && worstAbs > nowAbs) return fail(RC.RISK, `TAKER_WOULD_EXCEED_CAP (${held(worst)})`);
     return OK;
   }
   const abs = positionCenti < 0 ? -positionCenti : positionCenti;
   const reduces = (positionCenti > 0 && delta < 0) || (positionCenti < 0 && delta > 0);
-  if (abs >= p.maxPosCenti && !reduces) return fail(RC.RISK, `AT_OR_OVER_CAP (pos=${positionCenti / 100}, max=${p.maxPosCenti / 100})`);
+  if (abs >= p.maxPosCenti && !reduces) return fail(RC.RISK, `AT_OR_OVER_CAP (${held(positionCenti + delta)})`);
   const projected = positionCenti + delta;
   const projAbs = projected < 0 ? -projected : projected;
-  if (projAbs > p.maxPosCenti) return fail(RC.RISK, `WOULD_EXCEED_CAP (pos=${positionCenti / 100}, delta=${delta / 100}, max=${p.maxPosCenti / 100})`);
+  if (projAbs > p.maxPosCenti) return fail(RC.RISK, `WOULD_EXCEED_CAP (${held(projected)})`);
   const projLeg = projected > 0 ? price : 10_000 - price;
   if (!reduces && notionalMoney(projLeg, projAbs) > p.maxPositionNotionalMoney) return fail(RC.RISK, 'position_notional_over_cap');
   return OK;
