@@ -3,6 +3,10 @@
  * book change and every public trade, in O(1) per update. Time comes from the caller (`nowNs`,
  * the causing frame's receive time), so a replay gives the same features as the live run.
  *
+ * Input is the top of the book of the OTHER participants (the shard subtracts our own resting
+ * size, own.ts): bestBid/bestAsk/…Centi here, and so mid, microprice, spread, OFI, imbalance,
+ * volatility and trend, never see our own orders.
+ *
  * Conventions (all EMAs are continuous-time: weight 1 - exp(-dt / window)):
  *  - mid, microprice, spread in price units (1/10,000 $); 0 when a side is empty.
  *  - returns r = (mid - prevMid) / prevMid * 1e4 bps, taken whenever the mid changes.
@@ -18,7 +22,6 @@
  *    spike when the short-window rate exceeds volume_spike_multiplier (002) x the long-window rate.
  */
 import { kmm, type KmmConfig } from '@kmm/shared';
-import type { MarketBook } from './book.js';
 
 export interface FeatureParams {
   imbalanceWindowS: number;
@@ -68,7 +71,7 @@ export function featureParamsOf(cfg: Readonly<KmmConfig>): FeatureParams {
 const NS_PER_S = 1e9;
 
 export class FeatureEngine {
-  // book-derived
+  // book-derived, from the others' top of book (0: no level)
   bestBid = 0;
   bestAsk = 0;
   bestBidCenti = 0;
@@ -112,14 +115,13 @@ export class FeatureEngine {
 
   constructor(private readonly p: FeatureParams) {}
 
-  /** After every applied snapshot/delta. */
-  onBook(book: MarketBook, nowNs: number): void {
+  /**
+   * After a book change: the others' best bid / ask (YES prices, 0 = none) and their sizes
+   * (centi) at those prices.
+   */
+  onTop(bid: number, bidC: number, ask: number, askC: number, nowNs: number): void {
     const dtS = this.lastBookNs < 0 ? 0 : Math.max(0, (nowNs - this.lastBookNs) / NS_PER_S);
     this.lastBookNs = nowNs;
-    const bid = book.bestBid();
-    const ask = book.bestAsk();
-    const bidC = book.bestBidCenti();
-    const askC = book.bestAskCenti();
 
     // OFI on the best levels (missing bid = price 0, missing ask = price $1, size 0).
     const pb = this.bestBid;
@@ -216,12 +218,20 @@ export class FeatureEngine {
     this.volumeSpike = warmedUp && shortRate > 0 && shortRate > this.p.volumeSpikeMultiplier * longRate;
   }
 
-  /** Writes the feature fields into a BookFeatures message body. */
+  /** Same top as the last `onTop` (an own-only change need not touch the features). */
+  sameTop(bid: number, bidC: number, ask: number, askC: number): boolean {
+    return bid === this.bestBid && bidC === this.bestBidCenti && ask === this.bestAsk && askC === this.bestAskCenti;
+  }
+
+  /**
+   * Writes the feature fields into a BookFeatures message body. best_bid/best_ask (…_centi) are
+   * the full book's touch, written by the caller; the others' touch goes to others_best_*.
+   */
   fill(out: kmm.v1.IBookFeatures): void {
-    out.bestBid = this.bestBid;
-    out.bestBidCenti = this.bestBidCenti;
-    out.bestAsk = this.bestAsk;
-    out.bestAskCenti = this.bestAskCenti;
+    out.othersBestBid = this.bestBid;
+    out.othersBestBidCenti = this.bestBidCenti;
+    out.othersBestAsk = this.bestAsk;
+    out.othersBestAskCenti = this.bestAskCenti;
     out.mid = this.mid;
     out.microprice = this.microprice;
     out.spread = this.spread;

@@ -5,6 +5,7 @@
  */
 export { MarketBook, gridFor, FINEST_BANDS, type ApplyStatus } from './book.js';
 export { FeatureEngine, featureParamsOf, type FeatureParams } from './features.js';
+export { OwnLevels, OWN_SLOTS_MAX } from './own.js';
 export { QueueEstimator, QUEUE_ORDERS_MAX, QUEUE_PENDING_OWN_MAX, type OwnOrder, type LevelSize } from './queue.js';
 export {
   BookShardCore,

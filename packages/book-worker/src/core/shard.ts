@@ -10,6 +10,12 @@
  * Time: `nowNs` is the causing frame's receive time (header.recv_mono_ns) when present, so
  * replays give the same features.
  *
+ * Features use the other participants' book only: our resting size per level (own.ts, learnt from
+ * our tagged book deltas, Fill, OrderAck and WorkingOrders) is subtracted from the levels the
+ * features read; the queue estimator and bids_top/asks_top/best_bid/best_ask use the full book.
+ * A change of our size alone updates the features only if the others' touch moved (it does not
+ * when the book and exec agree), so features do not depend on our own order traffic.
+ *
  * Trust in BookFeatures = UNTRUSTED while the book is invalid, otherwise ingest's last word
  * (UNTRUSTED until ingest says TRUSTED). Deltas are not applied to an invalid book; the next
  * snapshot makes it valid again.
@@ -17,6 +23,7 @@
 import { kmm, type EnvelopeBody, type KmmConfig, type PriceBand } from '@kmm/shared';
 import { MarketBook, type ApplyStatus } from './book.js';
 import { FeatureEngine, featureParamsOf, type FeatureParams } from './features.js';
+import { OwnLevels } from './own.js';
 import { QueueEstimator } from './queue.js';
 
 const TrustState = kmm.v1.TrustState;
@@ -51,6 +58,8 @@ export interface MarketEntry {
   readonly book: MarketBook;
   readonly features: FeatureEngine;
   readonly queue: QueueEstimator;
+  /** our resting size per level, subtracted for the features */
+  readonly own: OwnLevels;
   trust: kmm.v1.TrustState;
   trustReason: string;
   dirty: boolean;
@@ -109,6 +118,7 @@ export class BookShardCore {
       book,
       features: new FeatureEngine(this.params.features),
       queue: new QueueEstimator((side, price) => book.sizeAt(side, price)),
+      own: new OwnLevels(),
       trust: TrustState.UNTRUSTED,
       trustReason: 'awaiting_snapshot',
       dirty: false,
@@ -147,7 +157,8 @@ export class BookShardCore {
     if (st !== 'ok') return this.failed(e, st, 'snapshot', wasValid);
     e.resyncAskedNs = 0;
     e.queue.onSnapshot();
-    e.features.onBook(e.book, nowNs);
+    e.own.clipTo(e.book.sizeAt.bind(e.book));
+    this.updateFeatures(e, nowNs, false);
     this.markDirty(e);
   }
 
@@ -173,8 +184,11 @@ export class BookShardCore {
     if (st !== 'ok') return this.failed(e, st, `delta ${leg === YES ? 'yes' : 'no'} ${price} ${delta}`, true);
     const side = leg === YES ? BID : ASK;
     const yesPrice = leg === YES ? price : 10_000 - price;
-    e.queue.onLevelDelta(side, yesPrice, delta, e.book.sizeAt(side, yesPrice), d.clientOrderId ?? '');
-    e.features.onBook(e.book, nowNs);
+    const coid = d.clientOrderId ?? '';
+    e.queue.onLevelDelta(side, yesPrice, delta, e.book.sizeAt(side, yesPrice), coid);
+    // A delta we caused changes our size, not the others': features move only if their touch did.
+    const ownOnly = coid !== '' && e.own.onTaggedDelta(coid, side, yesPrice, delta);
+    this.updateFeatures(e, nowNs, ownOnly);
     this.markDirty(e);
   }
 
@@ -238,6 +252,7 @@ export class BookShardCore {
     const kind = a.kind ?? 0;
     if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || kind === kmm.v1.CommandKind.CANCEL) {
       q.remove(coid);
+      if (e.own.remove(coid)) this.updateFeatures(e, e.lastNs, true);
     } else if (status === kmm.v1.OrderStatus.RESTING) {
       const remaining = Number(a.remainingCenti ?? 0);
       const filled = Number(a.filledCenti ?? 0);
@@ -252,7 +267,11 @@ export class BookShardCore {
     if (e === undefined) return;
     let coid = f.clientOrderId ?? '';
     if (!coid && f.orderId) for (const o of e.queue.orders.values()) if (o.orderId === f.orderId) coid = o.clientOrderId;
-    if (coid) e.queue.onFill(coid, Number(f.countCenti ?? 0));
+    if (coid) {
+      const count = Number(f.countCenti ?? 0);
+      e.queue.onFill(coid, count);
+      if (!f.isTaker && e.own.onFill(coid, f.side ?? BID, f.yesPrice ?? 0, count)) this.updateFeatures(e, e.lastNs, true);
+    }
     this.markDirty(e);
   }
 
@@ -289,7 +308,54 @@ export class BookShardCore {
       this.sink.log(err === 0 ? 'debug' : 'info', 'queue_estimate_error', { market: e.market, clientOrderId: coid, estimateCenti: exch + err, exchangeCenti: exch, errorCenti: err });
     }
     for (const coid of [...q.orders.keys()]) if (!seen.has(coid)) q.remove(coid);
+    if (e.own.retainOnly(seen)) this.updateFeatures(e, e.lastNs, true);
     this.markDirty(e);
+  }
+
+  /**
+   * Feeds the others' touch (the book minus our size; a level that is only ours is skipped) to
+   * the features. `ownOnly`: the change was to our size alone, so skip when the others' touch
+   * did not move. Nothing on an invalid book. Allocation-free.
+   */
+  private updateFeatures(e: MarketEntry, nowNs: number, ownOnly: boolean): void {
+    const b = e.book;
+    if (!b.valid) return;
+    let bid = 0;
+    let bidC = 0;
+    let ask = 0;
+    let askC = 0;
+    const prices = b.grid.prices;
+    if (e.own.empty) {
+      bid = b.bestBid();
+      bidC = b.bestBidCenti();
+      ask = b.bestAsk();
+      askC = b.bestAskCenti();
+    } else {
+      for (let i = b.bestBidIdx; i >= 0; i--) {
+        const c = b.bidCenti[i];
+        if (c === 0) continue;
+        const others = c - e.own.levelCenti(BID, prices[i]);
+        if (others > 0) {
+          bid = prices[i];
+          bidC = others;
+          break;
+        }
+      }
+      if (b.bestAskIdx >= 0) {
+        for (let i = b.bestAskIdx; i < prices.length; i++) {
+          const c = b.askCenti[i];
+          if (c === 0) continue;
+          const others = c - e.own.levelCenti(ASK, prices[i]);
+          if (others > 0) {
+            ask = prices[i];
+            askC = others;
+            break;
+          }
+        }
+      }
+    }
+    if (ownOnly && e.features.sameTop(bid, bidC, ask, askC)) return;
+    e.features.onTop(bid, bidC, ask, askC, nowNs);
   }
 
   /** The BookFeatures message for a market as of now. */
@@ -297,6 +363,10 @@ export class BookShardCore {
     const b = e.book;
     const out: kmm.v1.IBookFeatures = {
       market: e.market,
+      bestBid: b.bestBid(),
+      bestBidCenti: b.bestBidCenti(),
+      bestAsk: b.bestAsk(),
+      bestAskCenti: b.bestAskCenti(),
       trust: b.valid ? e.trust : TrustState.UNTRUSTED,
       crossed: b.crossed,
       bookVersion: b.version,
