@@ -57,6 +57,17 @@ describe('TokenBucket / RateLimiter', () => {
     expect(creates * 10).toBeLessThanOrEqual(100 - r.cancelReserve);
     expect(r.tryCancel(2, 0)).toBe(true);
   });
+  it('keeps one create for a risk-reducing taker when makers have used the rest', () => {
+    const r = new RateLimiter('basic', 1000, 2000, 0);
+    expect(r.takerReserve).toBe(10);
+    let creates = 0;
+    while (r.tryCreate(10, 0)) creates++;
+    // basic: 100 tokens, cancel reserve 20, taker reserve 10 -> 7 maker creates, then one taker
+    expect(creates).toBe(7);
+    expect(r.tryCreate(10, 0, true)).toBe(true);
+    expect(r.tryCreate(10, 0, true)).toBe(false); // the cancel reserve is still kept
+    expect(r.tryCancel(2, 0)).toBe(true);
+  });
 });
 
 describe('Breakers', () => {

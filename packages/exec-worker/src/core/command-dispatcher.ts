@@ -145,7 +145,9 @@ export class CommandDispatcher {
     while (i < this.creates.length) {
       const n = Math.min(p.batchMaxOrders, this.creates.length - i);
       let take = n;
-      while (take > 0 && !this.s.limiter.tryCreate(take * ENDPOINT_COST.batchCreatePerOrder, nowMs)) take = Math.floor(take / 2);
+      // a batch led by a risk-reducing taker may use the tokens kept for it (takers come alone: onTakerIntent)
+      const reducing = this.creates[i].taker && this.creates[i].reduceOnly;
+      while (take > 0 && !this.s.limiter.tryCreate(take * ENDPOINT_COST.batchCreatePerOrder, nowMs, reducing)) take = Math.floor(take / 2);
       if (take === 0) {
         this.holdForTokens(this.creates[i].m, ENDPOINT_COST.create, nowMs);
         break;

@@ -99,6 +99,8 @@ export class RateLimiter {
   pausedUntilMs = 0;
   /** Tokens kept back from creates so cancels always find room (one batch cancel of 20). */
   readonly cancelReserve: number;
+  /** tokens maker creates leave for a risk-reducing taker */
+  readonly takerReserve: number;
   rateLimited429 = 0;
 
   constructor(
@@ -112,6 +114,8 @@ export class RateLimiter {
     this.read = new TokenBucket(t.readTokensPerS * f, Math.max(ENDPOINT_COST.read, Math.floor(t.readCapacity * f)), nowMs);
     this.write = new TokenBucket(t.writeTokensPerS * f, Math.max(ENDPOINT_COST.create, Math.floor(t.writeCapacity * f)), nowMs);
     this.cancelReserve = Math.min(Math.floor(this.write.capacityTokens / 5), 20 * ENDPOINT_COST.batchCancelPerOrder);
+    // one create's worth, kept for risk-reducing takers (when the bucket is big enough to afford it)
+    this.takerReserve = this.write.capacityTokens >= this.cancelReserve + 3 * ENDPOINT_COST.create ? ENDPOINT_COST.create : 0;
   }
 
   isPaused(nowMs: number): boolean {
@@ -122,9 +126,14 @@ export class RateLimiter {
     return this.write.tryTake(cost, nowMs, 0);
   }
   /** Creates and amends: refused while paused, and must leave the cancel reserve in the bucket. */
-  tryCreate(cost: number, nowMs: number): boolean {
+  /**
+   * Tokens for a create. Maker creates leave `cancelReserve` + `takerReserve` in the bucket; a
+   * risk-reducing taker may use the taker reserve (issue 13: a bailout was refused for lack of
+   * tokens while makers used them up); cancels may use everything.
+   */
+  tryCreate(cost: number, nowMs: number, reducingTaker = false): boolean {
     if (nowMs < this.pausedUntilMs) return false;
-    return this.write.tryTake(cost, nowMs, this.cancelReserve);
+    return this.write.tryTake(cost, nowMs, this.cancelReserve + (reducingTaker ? 0 : this.takerReserve));
   }
   tryRead(cost: number, nowMs: number): boolean {
     return this.read.tryTake(cost, nowMs, 0);
