@@ -229,13 +229,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     publicKeyPem,
     keyId: 'dst-key',
     clock,
-    scheduler: {
-      at: (tNs, fn) =>
-        k().at(tNs, () => {
-          fn();
-          k().markAsync();
-        }),
-    },
+    scheduler: { at: (tNs, fn) => k().atAsync(tNs, fn) },
   });
   const signer = new Signer(ex.keyId, privateKeyPem);
   const markets = marketsOf(ex, nMarkets);
@@ -266,13 +260,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     },
   });
   const kern = kernel;
-  const sleep = (ms: number): Promise<void> =>
-    new Promise<void>((resolve) =>
-      kern.at(clock.monoNs() + Math.max(0, Math.round(ms * 1e6)), () => {
-        resolve();
-        kern.markAsync();
-      }),
-    );
+  const sleep = (ms: number): Promise<void> => kern.sleep(ms);
 
   // ---- environments (a fresh one per (re)start; an old one goes dead, as a dead thread's sockets would)
   let ingestEnvAlive = { alive: false, conn: null as null | { terminate(): void } };
@@ -329,11 +317,8 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
       sleep,
       setTimer: (ms, fn) => {
         let live = true;
-        kern.at(clock.monoNs() + Math.round(ms * 1e6), () => {
-          if (live && me.alive) {
-            fn();
-            kern.markAsync();
-          }
+        kern.atAsync(clock.monoNs() + Math.round(ms * 1e6), () => {
+          if (live && me.alive) fn();
         });
         return () => {
           live = false;

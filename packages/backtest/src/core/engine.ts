@@ -146,12 +146,7 @@ export class BacktestEngine {
       latencyMs: o.latencyMs,
       monoNs: () => this.clock.monoNs(),
       wallMs: wall,
-      defer: (ms, fn) => {
-        k.at(this.clock.monoNs() + Math.round(ms * 1e6), () => {
-          fn();
-          k.markAsync();
-        });
-      },
+      defer: (ms, fn) => k.atAsync(this.clock.monoNs() + Math.round(ms * 1e6), fn),
       onFill: (fill, position, doneAck) => {
         // fills travel on the websocket: fill, then market_positions, then user_orders when done
         k.at(this.clock.monoNs() + this.feedNs, () => {
@@ -177,13 +172,7 @@ export class BacktestEngine {
       journal: { append: (rec) => this.sinks.journal(rec, wall()), close: async () => {} },
       priorJournal: [],
       tape: { write: (rows) => this.sinks.tape(rows, wall()), close: async () => {} },
-      sleep: (ms) =>
-        new Promise<void>((resolve) =>
-          k.at(this.clock.monoNs() + Math.max(0, Math.round(ms * 1e6)), () => {
-            resolve();
-            k.markAsync();
-          }),
-        ),
+      sleep: (ms) => k.sleep(ms),
       paperVenue: null,
       journalWire: false,
     };

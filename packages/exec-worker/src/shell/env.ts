@@ -9,12 +9,8 @@ import type { ExecEnv, PaperVenue } from '../actor/index.js';
 import { execParamsOf } from '../core/params.js';
 import { PaperGateway, RestGateway, type OrderGateway } from '../actor/gateway.js';
 import { Journal, readJournal } from './journal.js';
-import { RestClient } from './rest-client.js';
+import { RestClient, realSleep } from './rest-client.js';
 import { Tape } from './tape.js';
-
-export function realSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
 
 export function liveExecEnv(ctx: WorkerEnvContext, paperVenue: (OrderGateway & PaperVenue) | null): ExecEnv {
   const extra = ctx.extra;

@@ -110,7 +110,10 @@ const TIF: Record<number, string> = {
 };
 
 const hr = (): number => Number(process.hrtime.bigint());
-const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Real-time sleep: the default retry backoff, and the live exec environment's sleep. */
+export function realSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
 const realTimer = (ms: number, fn: () => void): (() => void) => {
   const t = setTimeout(fn, ms);
   return () => clearTimeout(t);

@@ -509,6 +509,22 @@ export class LocalKernel {
     this.heap.push({ tNs: tNs > now ? tNs : now, seq: ++this.seq, fn });
   }
 
+  /**
+   * Schedules a step that settles an asynchronous environment's promise (a venue reply, a
+   * timeout): the continuations it releases run at this virtual instant (markAsync).
+   */
+  atAsync(tNs: number, fn: () => void): void {
+    this.at(tNs, () => {
+      fn();
+      this.markAsync();
+    });
+  }
+
+  /** Resolves after `ms` of virtual time (an environment's sleep). */
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => this.atAsync(this.clock.monoNs() + Math.max(0, Math.round(ms * 1e6)), resolve));
+  }
+
   /** Delivers a message to an actor's mailbox now (from a pseudo-peer such as 'venue' or 'sup'). */
   inject(to: string, body: EnvelopeBody, from = KERNEL_SUP, cause?: Causation): void {
     const a = this.actors.get(to);
