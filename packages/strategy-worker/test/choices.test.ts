@@ -31,6 +31,15 @@ describe('chooseTaker', () => {
     expect(chooseTaker(p, m, features('M', 0, 5510), T0, idle, bo())).toBeNull();
   });
 
+  it('fractional leftovers are flattened: +0.05 near close sells 0.05; +15.05 sells 15.05; a size capped by fat_finger_max_contracts stays whole', () => {
+    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12, force_exit_min_inventory: 0 }));
+    const near = { closeTimeMs: T0 + 2 * HOUR };
+    const sell = (q: number, pp = p) => chooseTaker(pp, market({ exchPosCenti: q, localPosCenti: q, ...near }), features('M', 5490, 5510), T0, idle, bo())?.sizeCenti;
+    expect(sell(1505)).toBe(1505);
+    expect(sell(-5)).toBe(5);
+    expect(sell(1505, strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12, force_exit_min_inventory: 0, fat_finger_max_contracts: 10 })))).toBe(1000);
+  });
+
   it('v2 inventory breach: +25 with Q_critical 20, Q_target 10 -> sell 15 (only with IMPULSE_CONTROL_ENABLED)', () => {
     const cfg = { ...NEUTRAL, Q_critical: 20, Q_target: 10, MM_MAX_POS: 20, MM_MAX_LONG_POS: 20, MM_MAX_SHORT_POS: 20 };
     const m = market({ exchPosCenti: 2500, localPosCenti: 2500 });

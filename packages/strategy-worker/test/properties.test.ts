@@ -163,14 +163,22 @@ describe('pricing properties', () => {
 type Cmd =
   | { k: 'fill'; side: 1 | 2; count: number }
   | { k: 'pos'; v: number }
-  | { k: 'wo'; bid: number; ask: number }
+  | { k: 'wo'; bid: number; ask: number; execPos: number | undefined; roomBid: number; roomAsk: number }
   | { k: 'book'; bid: number; width: number }
   | { k: 'timer'; dt: number };
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   fc.record({ k: fc.constant('fill' as const), side: fc.constantFrom(1 as const, 2 as const), count: fc.integer({ min: 1, max: 8 }).map((c) => c * 100) }),
   fc.record({ k: fc.constant('pos' as const), v: fc.integer({ min: -40, max: 40 }).map((c) => c * 50) }),
-  fc.record({ k: fc.constant('wo' as const), bid: fc.integer({ min: 0, max: 20 }).map((c) => c * 100), ask: fc.integer({ min: 0, max: 20 }).map((c) => c * 100) }),
+  fc.record({
+    k: fc.constant('wo' as const),
+    bid: fc.integer({ min: 0, max: 20 }).map((c) => c * 100),
+    ask: fc.integer({ min: 0, max: 20 }).map((c) => c * 100),
+    // exec's gating state: its position (undefined: not known yet) and room per side
+    execPos: fc.option(fc.integer({ min: -40, max: 40 }).map((c) => c * 50), { nil: undefined }),
+    roomBid: fc.integer({ min: 0, max: 20 }).map((c) => c * 100),
+    roomAsk: fc.integer({ min: 0, max: 20 }).map((c) => c * 100),
+  }),
   fc.record({ k: fc.constant('book' as const), bid: fc.integer({ min: 1, max: 97 }), width: fc.integer({ min: 1, max: 4 }) }),
   fc.record({ k: fc.constant('timer' as const), dt: fc.integer({ min: 1, max: 4000 }) }),
 );
@@ -199,7 +207,7 @@ const riskCfgArb = fc.record({
 });
 
 describe('risk properties', () => {
-  it('no emitted target can take |position + unrelated resting + target| past any cap; takers never overshoot', () => {
+  it('no emitted target can take |position + unrelated resting + target| past any cap (strategy\'s, exec\'s, or exec\'s position); takers never overshoot', () => {
     fc.assert(
       fc.property(riskCfgArb, fc.array(cmdArb, { minLength: 1, maxLength: 60 }), (cfg, cmds) => {
         const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, MM_MAX_POSITION_SIZE: 100, max_position_size: 100, max_inventory: 100, ...cfg, MM_QUOTE_REFRESH_MS: 1000, kmm_taker_cooldown_ms: 500 }));
@@ -210,6 +218,9 @@ describe('risk properties', () => {
         let local = 0;
         let rb = 0;
         let ra = 0;
+        let execPos: number | undefined;
+        let acceptsB = Infinity;
+        let acceptsA = Infinity;
         let prevB = 0;
         let prevA = 0;
         let book: kmm.v1.IBookFeatures | null = null;
@@ -228,7 +239,13 @@ describe('risk properties', () => {
             case 'wo':
               rb = c.bid;
               ra = c.ask;
-              fx = core.onWorkingOrders({ market: 'M', restingBidCenti: c.bid, restingAskCenti: c.ask }, now);
+              execPos = c.execPos;
+              acceptsB = c.execPos === undefined ? Infinity : c.bid + c.roomBid;
+              acceptsA = c.execPos === undefined ? Infinity : c.ask + c.roomAsk;
+              fx = core.onWorkingOrders(
+                { market: 'M', restingBidCenti: c.bid, restingAskCenti: c.ask, positionKnown: c.execPos !== undefined, positionCenti: c.execPos ?? 0, roomBidCenti: c.roomBid, roomAskCenti: c.roomAsk },
+                now,
+              );
               break;
             case 'book':
               book = features('M', c.bid * 100, (c.bid + c.width) * 100, { ofi: 0 });
@@ -252,14 +269,17 @@ describe('risk properties', () => {
                 if (l.level === 0) askTouch = l.price as number;
               }
             }
+            // exec's cap check accepts every target: a side never asks for more than exec's resting + room
+            expect(tb).toBeLessThanOrEqual(acceptsB);
+            expect(ta).toBeLessThanOrEqual(acceptsA);
             if (tb > 0) {
-              const longPos = Math.max(exch, local);
+              const longPos = Math.max(exch, local, execPos ?? -Infinity);
               const proj = longPos + Math.max(0, rb - prevB) + tb;
               expect(proj).toBeLessThanOrEqual(p.longCapCenti);
               expect(proj * bidTouch).toBeLessThanOrEqual(p.positionNotionalMoney * 100);
             }
             if (ta > 0) {
-              const shortPos = -Math.min(exch, local);
+              const shortPos = -Math.min(exch, local, execPos ?? Infinity);
               const proj = shortPos + Math.max(0, ra - prevA) + ta;
               expect(proj).toBeLessThanOrEqual(p.shortCapCenti);
               expect(proj * (10_000 - askTouch)).toBeLessThanOrEqual(p.positionNotionalMoney * 100);

@@ -284,3 +284,64 @@ describe('000 caps and start-up', () => {
     expect(fx.targets.find((t) => t.market === 'A')?.reason).toBe('quote');
   });
 });
+
+describe('issue 13: the maker stays under the bailout threshold; targets fit exec\'s gating state', () => {
+  // sigma 1 c/sqrt(s) (prior, no vol data), tau = kmm_bailout_horizon_s 60 s, gamma 0.01:
+  // k = 0.01 x 1 x 60 = 0.6 c per contract^2. Crossing at the 0.49 bid costs 1c to fair 0.50 plus
+  // Kalshi's taker fee ceil(7 x C x 0.49 x 0.51) c / C = 2c for C = 1..3: c = 3c, q* = 3 / 0.6 = 5.
+  // Maker cap (1 - 0.25) x 5 = 3.75 -> 3 contracts; the bailout fires above 5 and sells to 5.
+  const BAIL = { MM_MAX_POS: 10, MM_MAX_LONG_POS: 10, MM_MAX_SHORT_POS: 10, Q_critical: 10, Q_target: 0, quote_size: 1, base_spread: 0.02, min_spread: 0.02, IMPULSE_CONTROL_ENABLED: true, risk_aversion: 0.01, volatility_prior: 1, horizon_s: 60, kmm_bailout_horizon_s: 60 };
+
+  it('long 3 with q* = 5: the bid stops at the bailout cap 3 (info, not a warning), the ask works the position off, no taker', () => {
+    const core = readyCore(BAIL, [marketInfo('M')]);
+    core.onPosition({ market: 'M', positionCenti: 300, fromExchange: true }, T0 + 150_000);
+    const fx = snap(core.onBookFeatures(features('M', 4900, 5100), T0 + 200_000));
+    expect(fx.takers).toEqual([]);
+    const t = fx.targets[0];
+    expect(side(t, 'bid')).toEqual([]);
+    expect(side(t, 'ask').length).toBe(1);
+    const ev = fx.opsEvents.find((e) => e.event === 'risk_block_bid_side');
+    expect(ev?.level).toBe('info');
+    expect(ev?.fields).toMatchObject({ reason: 'AT_BAILOUT_THRESHOLD (pos=3, max=3)' });
+    // long 2: one more contract is within the bailout cap
+    const core2 = readyCore(BAIL, [marketInfo('M')]);
+    core2.onPosition({ market: 'M', positionCenti: 200, fromExchange: true }, T0 + 150_000);
+    // (prices carry the Stoikov skew of gamma 0.01: only the sizes matter here)
+    expect(side(snap(core2.onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0], 'bid').map((l) => l[1])).toEqual([100]);
+  });
+
+  it('the hysteresis band: at 5 nothing fires and the bid stays off; above q* (6) the bailout sells to 5', () => {
+    const at5 = readyCore(BAIL, [marketInfo('M')]);
+    at5.onPosition({ market: 'M', positionCenti: 500, fromExchange: true }, T0 + 150_000);
+    const fx5 = snap(at5.onBookFeatures(features('M', 4900, 5100), T0 + 200_000));
+    expect(fx5.takers).toEqual([]);
+    expect(side(fx5.targets[0], 'bid')).toEqual([]);
+    const at6 = readyCore(BAIL, [marketInfo('M')]);
+    at6.onPosition({ market: 'M', positionCenti: 600, fromExchange: true }, T0 + 150_000);
+    const fx6 = snap(at6.onBookFeatures(features('M', 4900, 5100), T0 + 200_000));
+    expect(fx6.takers).toHaveLength(1);
+    expect(fx6.takers[0]).toMatchObject({ side: kmm.v1.BookSide.ASK, countCenti: 100, reduceOnly: true, reason: kmm.v1.TakerReason.BAILOUT });
+  });
+
+  it('without impulse control the configured cap alone limits the maker', () => {
+    const core = readyCore({ ...BAIL, IMPULSE_CONTROL_ENABLED: false }, [marketInfo('M')]);
+    core.onPosition({ market: 'M', positionCenti: 300, fromExchange: true }, T0 + 150_000);
+    expect(side(snap(core.onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0], 'bid').map((l) => l[1])).toEqual([100]);
+  });
+
+  it('exec\'s gating state: a fill exec booked first (position 5 there) blocks the bid; exec\'s room clips the side', () => {
+    const CAPS = { MM_MAX_POS: 5, MM_MAX_LONG_POS: 5, MM_MAX_SHORT_POS: 5, quote_size: 2, base_spread: 0.02, min_spread: 0.02 };
+    const core = readyCore(CAPS, [marketInfo('M')]);
+    core.onPosition({ market: 'M', positionCenti: 400, fromExchange: true }, T0 + 150_000);
+    core.onWorkingOrders({ market: 'M', restingBidCenti: 0, restingAskCenti: 0, positionKnown: true, positionCenti: 500, roomBidCenti: 0, roomAskCenti: 1000 }, T0 + 150_000);
+    const fx = snap(core.onBookFeatures(features('M', 4900, 5100), T0 + 200_000));
+    expect(side(fx.targets[0], 'bid')).toEqual([]);
+    expect(fx.opsEvents.find((e) => e.event === 'risk_block_bid_side')?.fields).toMatchObject({ reason: 'AT_OR_OVER_CAP (pos=5, max=5)' });
+    // exec at 0 with room 1 on the bid (another order of ours it still counts): the bid asks for 1, not 2
+    const c2 = readyCore(CAPS, [marketInfo('M')]);
+    c2.onWorkingOrders({ market: 'M', restingBidCenti: 0, restingAskCenti: 0, positionKnown: true, positionCenti: 0, roomBidCenti: 100, roomAskCenti: 500 }, T0 + 150_000);
+    const t2 = snap(c2.onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0];
+    expect(side(t2, 'bid')).toEqual([[4900, 100]]);
+    expect(side(t2, 'ask')).toEqual([[5100, 200]]);
+  });
+});

@@ -331,7 +331,10 @@ export class ExecCore {
       this.s.journal({ k: 'pos', market, positionCenti: p.positionCenti ?? 0, src: 'ws' });
       this.s.send('strategy', { position: p });
       const m = this.reg.get(market);
-      if (m) this.reg.markDirty(m);
+      if (m) {
+        this.reg.markDirty(m);
+        this.reg.markWo(m); // the gating state changed with the position
+      }
       this.pump(nowMs);
     }
     return this.s.fx;

@@ -1,7 +1,8 @@
 /**
  * Reports the exec core sends: WorkingOrders per touched market (to strategy and the market's
  * book shard: our live orders with remaining size, exchange queue positions, whether quoting is
- * blocked and why) and tape rows (mid, our top quotes, inventory, P&L, last latency) for the
+ * blocked and why, and the gating state: exec's position and the room per side its cap check
+ * leaves, sent whenever any of them changes) and tape rows (mid, our top quotes, inventory, P&L, last latency) for the
  * active markets. No allocation per order beyond the message itself.
  */
 import { kmm } from '@kmm/shared';
@@ -37,7 +38,21 @@ export class Reports {
       for (const o of mo.others) this.addOrder(m, o, orders);
       // the real time: with -1 every market read as 'market_hold' (-1 < holdUntilMs 0)
       const block = this.reg.blockReason(m, nowMs);
-      const wo: kmm.v1.IWorkingOrders = { market: m.market, restingBidCenti: this.bidCenti, restingAskCenti: this.askCenti, orders, quotingBlocked: block !== BlockReason.NONE, blockReason: block };
+      // the gating state: what pre-flight (preflight.ts, gatingPosition) accepts for new orders
+      const pos = this.s.bk.position(m.market);
+      const capCenti = this.s.params.maxPosCenti;
+      const wo: kmm.v1.IWorkingOrders = {
+        market: m.market,
+        restingBidCenti: this.bidCenti,
+        restingAskCenti: this.askCenti,
+        orders,
+        quotingBlocked: block !== BlockReason.NONE,
+        blockReason: block,
+        positionCenti: pos.positionCenti,
+        positionKnown: pos.exchangeKnown,
+        roomBidCenti: Math.max(0, capCenti - (pos.positionCenti + this.bidCenti)),
+        roomAskCenti: Math.max(0, capCenti + (pos.positionCenti - this.askCenti)),
+      };
       this.s.send('strategy', { workingOrders: wo });
       this.s.send(this.s.bookPeer(m.market), { workingOrders: wo });
     }

@@ -390,6 +390,7 @@ export const CONFIG_SPECS = [
   num('002', 'selection_002', 'min_volume_24h', 0, 0, 1e12, 'contracts', 'market selection: minimum 24 h volume; seed names the filter without a value, chosen 0'),
   bool('002', 'protection_002', 'volume_spike_pause', true, 'pause both sides while the book reports a volume spike (scenario 4)'),
   num('sys', 'strategy', 'kmm_bailout_horizon_s', 60, 1, 86_400, 's', 'horizon of the hold-cost estimate in the 001 bailout check', { live: true }),
+  num('sys', 'strategy', 'kmm_bailout_hysteresis', 0.25, 0, 0.9, 'fraction', 'with IMPULSE_CONTROL_ENABLED the maker adds to a position only up to (1 - this) x the bailout threshold q*; the bailout fires above q*: the band between them keeps the taker from churning against our own maker fills', { live: true }),
   int('sys', 'strategy', 'kmm_level_spacing_ticks', 1, 1, 100, 'ticks', 'distance between price levels (MM_NUM_PRICE_LEVELS > 1)', { live: true }),
   num('sys', 'strategy', 'kmm_queue_front_contracts', 10, 0, 1e9, 'contracts', 'queue estimate at or below this counts as the front (001 yield-priority rule)', { live: true }),
   num('sys', 'strategy', 'kmm_toxic_ofi_contracts', 200, 0, 1e12, 'contracts', 'order-flow imbalance against us beyond this counts as toxic flow (001)', { live: true }),

@@ -17,6 +17,14 @@
  * grows |position| (bid when long or flat, ask when short or flat); at or over the cap it is
  * hard-blocked (AT_OR_OVER_CAP). The reducing side is never blocked by a long cap: the seed
  * blocked both, which would stop a position at the cap from ever being worked off.
+ *
+ * Two more limits tighten the configured cap (issue 13):
+ *  - the bailout cap: with impulse control on, the maker adds to a position only up to
+ *    (1 - kmm_bailout_hysteresis) x the bailout threshold q* (taker.ts), so the bailout taker is
+ *    not triggered by our own maker fills and the band between the two is the hysteresis;
+ *  - exec's gating state: exec's position joins the conservative choice (it may have booked a
+ *    fill strategy has not seen yet), and a side never asks for more than exec's cap check
+ *    accepts (its resting size plus its room), so a target needs no local reject.
  */
 import { PRICE_ONE } from './pricing.js';
 
@@ -31,6 +39,12 @@ export interface SideGateInput {
   /** contract cap in this direction (long cap for the bid, short cap for the ask), centi */
   capCenti: number;
   positionNotionalMoney: number;
+  /** maker cap from the bailout threshold in this direction, centi (Infinity: none) */
+  bailoutCapCenti: number;
+  /** exec's gating position (NaN: not known yet) */
+  execPositionCenti: number;
+  /** the total size exec's cap check accepts on this side now (resting + room; Infinity: unknown) */
+  execAcceptsCenti: number;
 }
 
 export interface SideGateResult {
@@ -43,6 +57,8 @@ export interface SideGateResult {
   effectiveCapCenti: number;
   blocked: boolean;
   hardBlock: boolean;
+  /** the bailout cap (not the configured one) is what limits this side */
+  bailoutCap: boolean;
   reason: string;
 }
 
@@ -61,19 +77,25 @@ function contracts(centi: number): number {
  * keeps its size longest). Returns what was decided. `n` levels in prices/sizes.
  */
 export function gateSide(inp: SideGateInput, prices: Int32Array, sizes: Float64Array, n: number, out: SideGateResult): number {
-  const pos = inp.isBid ? Math.max(inp.exchangePositionCenti, inp.localPositionCenti) : Math.min(inp.exchangePositionCenti, inp.localPositionCenti);
+  let pos = inp.isBid ? Math.max(inp.exchangePositionCenti, inp.localPositionCenti) : Math.min(inp.exchangePositionCenti, inp.localPositionCenti);
+  const ex = inp.execPositionCenti;
+  if (ex === ex) pos = inp.isBid ? Math.max(pos, ex) : Math.min(pos, ex); // NaN: unknown
   // exposure in this side's direction: long for the bid, short for the ask
   const dirPos = inp.isBid ? pos : -pos;
   let intended = 0;
   for (let i = 0; i < n; i++) intended += sizes[i];
   const touchLeg = n > 0 ? (inp.isBid ? prices[0] : PRICE_ONE - prices[0]) : 0;
-  const cap = Math.min(inp.capCenti, notionalCapCenti(inp.positionNotionalMoney, touchLeg));
+  const hardCap = Math.min(inp.capCenti, notionalCapCenti(inp.positionNotionalMoney, touchLeg));
+  const bailoutCap = inp.bailoutCapCenti < hardCap;
+  const cap = bailoutCap ? Math.max(0, inp.bailoutCapCenti) : hardCap;
+  const what = bailoutCap ? 'AT_BAILOUT_THRESHOLD' : 'AT_OR_OVER_CAP';
   const unrelated = Math.max(0, inp.restingSameCenti - inp.prevTargetCenti);
   out.positionCenti = pos;
   out.intendedCenti = intended;
   out.effectiveCapCenti = cap;
   out.blocked = false;
   out.hardBlock = false;
+  out.bailoutCap = bailoutCap;
   out.reason = '';
   if (n === 0) {
     out.allowedCenti = 0;
@@ -83,10 +105,10 @@ export function gateSide(inp: SideGateInput, prices: Int32Array, sizes: Float64A
     out.blocked = true;
     out.hardBlock = true;
     out.allowedCenti = 0;
-    out.reason = `AT_OR_OVER_CAP (pos=${contracts(pos)}, max=${contracts(cap)})`;
+    out.reason = `${what} (pos=${contracts(pos)}, max=${contracts(cap)})`;
     return 0;
   }
-  const roomRaw = cap - dirPos - unrelated;
+  const roomRaw = Math.min(cap - dirPos - unrelated, inp.execAcceptsCenti);
   const room = roomRaw > 0 ? Math.floor(roomRaw / CENTI) * CENTI : 0;
   if (intended <= room) {
     out.allowedCenti = intended;
@@ -96,7 +118,8 @@ export function gateSide(inp: SideGateInput, prices: Int32Array, sizes: Float64A
     out.blocked = true;
     out.allowedCenti = 0;
     const delta = inp.isBid ? intended : -intended;
-    out.reason = `WOULD_EXCEED_CAP (pos=${contracts(pos)}, delta=${contracts(delta)}, max=${contracts(cap)})`;
+    const why = inp.execAcceptsCenti < cap - dirPos - unrelated ? 'EXEC_ROOM' : bailoutCap ? 'WOULD_PASS_BAILOUT_THRESHOLD' : 'WOULD_EXCEED_CAP';
+    out.reason = `${why} (pos=${contracts(pos)}, delta=${contracts(delta)}, max=${contracts(cap)})`;
     return 0;
   }
   // clip: keep the touch first

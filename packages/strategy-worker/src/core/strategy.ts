@@ -33,7 +33,7 @@ import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, queueOptimise
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
 import { isTradable, liquidityMoney, selectMarkets } from './selection.js';
-import { ASK, BID, chooseTaker, conservativeReducePosition, reduceSize, takerLimit, type BailoutResult, type TakerContext } from './taker.js';
+import { ASK, BID, chooseTaker, conservativeReducePosition, makerBailoutCapCenti, reduceSize, takerLimit, type BailoutResult, type TakerContext } from './taker.js';
 
 export const MARKETS_MAX = 5000;
 const CENTI = 100;
@@ -84,6 +84,11 @@ class MarketState {
   haveExchPos = false;
   restingBidCenti = 0;
   restingAskCenti = 0;
+  /** exec's gating state (WorkingOrders): its position and the new size per side its cap check accepts */
+  execPosKnown = false;
+  execPosCenti = 0;
+  execRoomBidCenti = 0;
+  execRoomAskCenti = 0;
   alphaFair = 0;
   alphaAtMs = -1;
   alphaRef = 0;
@@ -133,9 +138,10 @@ export class StrategyCore {
   private readonly qr = new QuoteResult();
   private readonly qrTrace = new QuoteResult();
   private readonly inp: QuoteInputs;
-  private readonly gateBid: SideGateResult = { positionCenti: 0, intendedCenti: 0, allowedCenti: 0, effectiveCapCenti: 0, blocked: false, hardBlock: false, reason: '' };
-  private readonly gateAsk: SideGateResult = { positionCenti: 0, intendedCenti: 0, allowedCenti: 0, effectiveCapCenti: 0, blocked: false, hardBlock: false, reason: '' };
+  private readonly gateBid: SideGateResult = { positionCenti: 0, intendedCenti: 0, allowedCenti: 0, effectiveCapCenti: 0, blocked: false, hardBlock: false, bailoutCap: false, reason: '' };
+  private readonly gateAsk: SideGateResult = { positionCenti: 0, intendedCenti: 0, allowedCenti: 0, effectiveCapCenti: 0, blocked: false, hardBlock: false, bailoutCap: false, reason: '' };
   private readonly bo: BailoutResult = { sizeCenti: 0, crossCost: 0, qStarContracts: 0, holdCostMoney: 0 };
+  private readonly boMaker: BailoutResult = { sizeCenti: 0, crossCost: 0, qStarContracts: 0, holdCostMoney: 0 };
   /** the candidate target's reason, rebuilt by each decision */
   private readonly cand = new TargetReason();
   private readonly queueOut: QueueOutcome = { nBid: 0, nAsk: 0 };
@@ -258,6 +264,10 @@ export class StrategyCore {
     if (m === undefined) return this.fx;
     m.restingBidCenti = Number(wo.restingBidCenti ?? 0);
     m.restingAskCenti = Number(wo.restingAskCenti ?? 0);
+    m.execPosKnown = wo.positionKnown === true;
+    m.execPosCenti = Number(wo.positionCenti ?? 0);
+    m.execRoomBidCenti = Number(wo.roomBidCenti ?? 0);
+    m.execRoomAskCenti = Number(wo.roomAskCenti ?? 0);
     this.decide(m, nowMs, 'working_orders');
     return this.fx;
   }
@@ -623,6 +633,9 @@ export class StrategyCore {
         prevTargetCenti: isBid ? m.last.bidTotalCenti : m.last.askTotalCenti,
         capCenti: isBid ? p.longCapCenti : p.shortCapCenti,
         positionNotionalMoney: p.positionNotionalMoney,
+        bailoutCapCenti: this.makerBailoutCap(m, isBid, nowMs),
+        execPositionCenti: m.execPosKnown ? m.execPosCenti : NaN,
+        execAcceptsCenti: m.execPosKnown ? (isBid ? m.restingBidCenti + m.execRoomBidCenti : m.restingAskCenti + m.execRoomAskCenti) : Infinity,
       },
       isBid ? qr.bidPrices : qr.askPrices,
       isBid ? qr.bidSizes : qr.askSizes,
@@ -643,7 +656,8 @@ export class StrategyCore {
         };
         if (isBid) fields.bid_intended_delta = out.intendedCenti / CENTI;
         else fields.ask_intended_delta = -out.intendedCenti / CENTI;
-        this.ops(isBid ? 'risk_block_bid_side' : 'risk_block_ask_side', m.market, 'warn', fields);
+        // the bailout threshold stopping the maker is the plan working, not a warning
+        this.ops(isBid ? 'risk_block_bid_side' : 'risk_block_ask_side', m.market, out.bailoutCap ? 'info' : 'warn', fields);
         if (out.hardBlock && Math.abs(m.exchPosCenti) >= out.effectiveCapCenti) {
           this.ops('risk_hard_block_exchange_pos', m.market, 'warn', {
             market: m.market,
@@ -658,8 +672,18 @@ export class StrategyCore {
       else m.askBlock = out.reason;
     } else if (isBid) m.bidBlock = '';
     else m.askBlock = '';
-    void nowMs;
     return kept;
+  }
+
+  /**
+   * The maker's cap in the side's direction under impulse control (taker.ts makerBailoutCapCenti):
+   * at or below the bailout threshold q*, so maker fills never build a position the bailout would
+   * at once sell at a loss (issue 13: the taker churned cap to cap). Infinity when it does not apply.
+   */
+  private makerBailoutCap(m: MarketState, isBid: boolean, nowMs: number): number {
+    const f = m.features;
+    if (f === null) return Infinity;
+    return makerBailoutCapCenti(this.p, m, f, nowMs, this.alphaSkewTicks(m, nowMs), isBid, this.boMaker);
   }
 
   /** Taker decisions for one market (taker.ts chooseTaker; at most one in flight). */

@@ -3,17 +3,21 @@
  * what limit. Pure functions over one market's state; the core decides priorities and the
  * in-flight cooldown.
  *
- * Sizes are whole contracts (centi multiples of 100), never more than needed to reach the
- * target inventory: for a reducing intent size <= |q| - |target| with q the smaller-magnitude
+ * Sizes are never more than needed to reach the target inventory, in centi (Kalshi takes
+ * fractional counts, 2 dp): a reducing taker that reaches its target takes the fraction too, so
+ * a leftover of 0.05 contracts is flattened; one capped by fat_finger_max_contracts is whole
+ * contracts: for a reducing intent size <= |q| - |target| with q the smaller-magnitude
  * of the exchange and local positions (so a fill not yet reflected by the exchange can never
- * make us overshoot), and size <= kmm_taker_max_contracts. Limits are the opposite touch
+ * make us overshoot), and size <= fat_finger_max_contracts. Limits are the opposite touch
  * (+- kmm_taker_slippage_ticks), snapped to the grid; intents are IOC.
  *
  * Bailout (impulse control): holding q for tau costs 1/2 gamma sigma^2 tau q^2 (the A-S
  * mean-variance penalty, the same gamma/sigma/tau as the reservation shift); crossing costs
  * c per contract = distance from fair value to the touch + Kalshi's rounded taker fee per
  * contract. Holding beats crossing below q* = c / (gamma sigma^2 tau); above it we sell the
- * excess |q| - q*, the point where the marginal holding cost equals the crossing cost.
+ * excess |q| - q*, the point where the marginal holding cost equals the crossing cost. The
+ * maker's cap sits below q* (makerBailoutCapCenti: (1 - kmm_bailout_hysteresis) x q*), so maker
+ * fills stop short of the threshold and the bailout does not churn against our own quotes.
  *
  * chooseTaker applies the rules in priority order (the first that fires wins): 002 forced
  * exit near resolution, 002 rebalance exit, then with IMPULSE_CONTROL_ENABLED the inventory
@@ -29,11 +33,15 @@ const CENTI = 100;
 export const BID = 1;
 export const ASK = 2;
 
-/** Reducing-side size in centi, floored to whole contracts. */
+/**
+ * Reducing-side size in centi: exactly what reaches the target (fractions included: Kalshi
+ * counts are 2 dp), or whole contracts when the per-order maximum caps it.
+ */
 export function reduceSize(qCenti: number, targetAbsCenti: number, maxCenti: number): number {
   const need = Math.abs(qCenti) - targetAbsCenti;
   if (need <= 0) return 0;
-  return Math.floor(Math.min(need, maxCenti) / CENTI) * CENTI;
+  if (need <= maxCenti) return need;
+  return Math.floor(maxCenti / CENTI) * CENTI;
 }
 
 /** The smaller-magnitude same-sign position of two estimates (0 when they disagree in sign). */
@@ -111,6 +119,42 @@ export function bailout(inp: BailoutInput, out: BailoutResult): number {
   const targetCenti = Math.ceil(qStar) * CENTI;
   out.sizeCenti = reduceSize(q, targetCenti, inp.maxCenti);
   return out.sizeCenti;
+}
+
+/**
+ * The bailout check for position qCenti in one market now: the same sigma, horizon and fair value
+ * (mid + alpha skew) as the reservation price. Fills `bo`; returns the size to sell (0: hold).
+ */
+export function bailoutFor(p: StrategyParams, m: TakerMarket, f: kmm.v1.IBookFeatures, nowMs: number, alphaSkewTicks: number, qCenti: number, bo: BailoutResult): number {
+  const bestBid = f.bestBid ?? 0;
+  const bestAsk = f.bestAsk ?? 0;
+  const mid = f.mid && f.mid > 0 ? f.mid : (bestBid + bestAsk) / 2;
+  const ttc = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
+  const sigma = sigmaCentsPerSqrtS(p, f, mid);
+  const tauS = Math.min(horizonS(p, ttc), p.kmm_bailout_horizon_s);
+  const fair = mid + alphaSkewTicks * m.grid.tickAt(mid);
+  const kPrice = p.risk_aversion * sigma * sigma * tauS * CENTI;
+  return bailout({ qCenti, fair, bestBid, bestAsk, kPrice, fees: m.fees, maxCenti: p.orderMaxCenti }, bo);
+}
+
+/**
+ * The maker's cap in one direction (long for the bid, short for the ask) under impulse control:
+ * (1 - kmm_bailout_hysteresis) x the bailout threshold q* in that direction, whole contracts
+ * (centi). q* is judged at the larger of the position in that direction and one quote, the size
+ * the next maker fill would bring. Infinity when the bailout is off or has no threshold (no
+ * volatility, no touch). The bailout fires above q* and sells down to ceil(q*): the band between
+ * the two is the hysteresis that keeps taker and maker from trading against each other.
+ */
+export function makerBailoutCapCenti(p: StrategyParams, m: TakerMarket, f: kmm.v1.IBookFeatures, nowMs: number, alphaSkewTicks: number, isLong: boolean, bo: BailoutResult): number {
+  if (!p.IMPULSE_CONTROL_ENABLED) return Infinity;
+  const bestBid = f.bestBid ?? 0;
+  const bestAsk = f.bestAsk ?? 0;
+  if (bestBid <= 0 || bestAsk <= 0 || bestBid >= bestAsk) return Infinity;
+  const pos = isLong ? Math.max(m.exchPosCenti, m.localPosCenti) : -Math.min(m.exchPosCenti, m.localPosCenti);
+  const qAbs = Math.max(pos, p.quoteSizeCenti, CENTI);
+  bailoutFor(p, m, f, nowMs, alphaSkewTicks, isLong ? qAbs : -qAbs, bo);
+  if (!Number.isFinite(bo.qStarContracts)) return Infinity;
+  return Math.floor(bo.qStarContracts * (1 - p.kmm_bailout_hysteresis)) * CENTI;
 }
 
 /**
@@ -203,12 +247,7 @@ export function chooseTaker(p: StrategyParams, m: TakerMarket, f: kmm.v1.IBookFe
   }
   // bailout: holding costs more than crossing
   if (qRed !== 0) {
-    const mid = f.mid && f.mid > 0 ? f.mid : (bestBid + bestAsk) / 2;
-    const sigma = sigmaCentsPerSqrtS(p, f, mid);
-    const tauS = Math.min(horizonS(p, ttc), p.kmm_bailout_horizon_s);
-    const fair = mid + ctx.alphaSkewTicks * m.grid.tickAt(mid);
-    const kPrice = p.risk_aversion * sigma * sigma * tauS * CENTI;
-    const sz = bailout({ qCenti: qRed, fair, bestBid, bestAsk, kPrice, fees: m.fees, maxCenti: p.orderMaxCenti }, bo);
+    const sz = bailoutFor(p, m, f, nowMs, ctx.alphaSkewTicks, qRed, bo);
     if (sz > 0) return reduce(sz, kmm.v1.TakerReason.BAILOUT, { position: qRed / CENTI, cross_cost: bo.crossCost, q_star: bo.qStarContracts, hold_cost_money: bo.holdCostMoney });
   }
   // arbitrage: external oracle beyond the touch + spread + fees (risk-increasing: capped)
