@@ -309,13 +309,18 @@ export class OrderBookkeeping {
     const count = f.countCenti ?? 0;
     const o = this.find(f.clientOrderId, f.orderId);
     if (o) {
+      // Acks, user_order updates and snapshots report the cumulative filled count, a fill its own
+      // size: a cumulative report that ran ahead of this fill already includes it, so the filled
+      // count is the larger of the two, never their sum.
+      o.fillsBookedCenti += count;
+      const filled = Math.max(o.filledCenti, o.fillsBookedCenti);
       const ordered = Math.max(o.totalCenti, o.pendingTotalCenti);
-      if (o.filledCenti + count > ordered) {
+      if (filled > ordered) {
         // the venue filled more than we ordered: the fill happened, so book it and widen the order
-        this.anomaly('fill_exceeds_order', o, ordered, o.filledCenti + count);
-        o.totalCenti = o.filledCenti + count;
+        this.anomaly('fill_exceeds_order', o, ordered, filled);
+        o.totalCenti = filled;
       }
-      o.filledCenti += count;
+      o.filledCenti = filled;
       if (o.filledCenti >= o.totalCenti && o.status !== OrderStatus.DONE && o.pendingKind !== CK.AMEND) this.markDone(o, nowMs);
       assertFilledWithinOrdered(o);
     }

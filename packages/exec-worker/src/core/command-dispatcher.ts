@@ -224,6 +224,7 @@ export class CommandDispatcher {
       adopted: false,
       wantCancel: false,
       lastSkipPrice: 0,
+      fillsBookedCenti: 0,
     };
     const worstBefore = this.worstCenti(c.m.market, c.side);
     this.s.bk.add(o);

@@ -110,6 +110,7 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
       adopted: adopt,
       wantCancel: !adopt,
       lastSkipPrice: 0,
+      fillsBookedCenti: 0,
     };
     if (adopt) {
       const slots = bk.marketOrders(v.market);
