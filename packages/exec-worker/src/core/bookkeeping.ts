@@ -243,7 +243,16 @@ export class OrderBookkeeping {
       if (kind === 0 && o.pendingKind === CK.PLACE) this.clearPending(o);
     }
     if (kind === 0 && a.price && o.pendingKind === 0) o.price = a.price;
-    if (hasRemaining) o.totalCenti = o.filledCenti + remaining;
+    if (hasRemaining) {
+      // The order's size is the report's own filled + remaining: both are the venue's at the
+      // moment it answered. Fills booked since (a REST answer overtaken by the websocket) must not
+      // be added to that remaining (found by the position-truth property: the create's answer
+      // came after a partial fill, exec took the order for 3.75 instead of 3, and an amend it
+      // judged "no larger" raised the venue's remaining past the cap). A decrease answer reports
+      // no fill count: there, as before, our own filled count stands in for it.
+      const reportsFilled = kind === 0 || kind === CK.PLACE || kind === CK.AMEND;
+      o.totalCenti = Math.max(o.filledCenti, (reportsFilled ? filled : o.filledCenti) + remaining);
+    }
     const status = a.status ?? 0;
     if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || (hasRemaining && remaining <= 0)) {
       this.markDone(o, nowMs);
