@@ -340,6 +340,9 @@ async function run(steps: readonly Step[], delaysMs: readonly number[]): Promise
     for (const to of ['exec', 'strategy']) k.inject(to, { marketTrust: { market: m, state: kmm.v1.TrustState.TRUSTED } }, 'ingest');
   }
   await k.runUntil(clock.monoNs() + 1e9);
+  // both markets quoted before the generated steps, so that fills have something to hit
+  for (const m of MARKETS) k.inject('strategy', { bookFeatures: features(m, 50, 2) }, 'book.0');
+  await k.runUntil(clock.monoNs() + 200e6);
   let fills = 0;
   for (const s of steps) {
     if (s.t === 'book') k.inject('strategy', { bookFeatures: features(MARKETS[s.m], s.mid, s.spread) }, 'book.0');

@@ -70,6 +70,11 @@ export class OrderBookkeeping {
   readonly markets = new Map<string, MarketOrders>();
   readonly positions = new Map<string, PositionState>();
   private readonly seenTrades = new Map<string, number>();
+  /**
+   * Orders whose reported filled count (an ack, a user_order update) ran ahead of the fills
+   * booked on them: those contracts are in the exchange position but not yet in ours.
+   */
+  private readonly fillsAhead = new Set<WorkingOrder>();
   liveCount = 0;
   duplicateFills = 0;
   readonly venueAnomalies: Record<VenueAnomalyKind, number> = { fill_count_shrank: 0, fill_exceeds_order: 0, amend_below_filled: 0 };
@@ -214,6 +219,7 @@ export class OrderBookkeeping {
         o.totalCenti = filled;
       }
       o.filledCenti = filled;
+      if (o.filledCenti > o.fillsBookedCenti) this.fillsAhead.add(o);
     }
     // 0 = not reported; a smaller positive count is a stale or wrong report: keep ours
     else if (filled > 0 && filled < o.filledCenti) this.anomaly('fill_count_shrank', o, o.filledCenti, filled);
@@ -385,9 +391,27 @@ export class OrderBookkeeping {
     for (const [coid, o] of this.byCoid) {
       if (o.status === OrderStatus.DONE && nowMs - o.doneAtMs > DONE_RETAIN_MS) {
         this.byCoid.delete(coid);
+        this.fillsAhead.delete(o);
         if (o.orderId) this.coidByOid.delete(o.orderId);
       }
     }
+  }
+
+  /**
+   * Fills the venue reported on our orders on one side of a market that no fill has booked yet
+   * (1/100 contract, >= 0): the exchange position already moved by them, ours not yet, and the
+   * orders no longer count them as resting. The pre-flight adds them (found by the
+   * position-truth property: a user_order update before its fill shrank the resting size while
+   * the position stood still, and an amend restored the size past the cap).
+   */
+  unbookedFillsCenti(market: string, side: number): number {
+    let sum = 0;
+    for (const o of this.fillsAhead) {
+      const ahead = o.filledCenti - o.fillsBookedCenti;
+      if (ahead <= 0) this.fillsAhead.delete(o);
+      else if (o.market === market && o.side === side) sum += ahead;
+    }
+    return sum;
   }
 
   /**
