@@ -234,6 +234,7 @@ class FakeVenue implements OrderGateway {
     );
   }
   positions() {
+    if (process.env.PT_TRACE) console.log(`t=${(this.nowNs() / 1e9).toFixed(3)} REST positions read`);
     return this.call(() => this.ok<VenuePosition[]>([...this.pos].filter(([, p]) => p !== 0).map(([market, positionCenti]) => ({ market, positionCenti, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0 }))));
   }
   fills(minTsMs: number) {
@@ -325,8 +326,10 @@ async function run(steps: readonly Step[], delaysMs: readonly number[]): Promise
   const trace = process.env.PT_TRACE
     ? {
         deliver: (actor: string, env: kmm.v1.Envelope, from: string) => {
-          if (env.body !== 'timer') console.log(`t=${(clock.monoNs() / 1e9).toFixed(3)} ${from} -> ${actor} ${env.body} ${JSON.stringify(env[env.body!]).slice(0, 400)}`);
+          const ex = k.get('exec')?.state as ExecActorState | undefined;
+          if (env.body !== 'timer') console.log(`t=${(clock.monoNs() / 1e9).toFixed(3)} [execA=${ex?.core.bk.position(MARKETS[0]).positionCenti}] ${from} -> ${actor} ${env.body} ${JSON.stringify(env[env.body!]).slice(0, 400)}`);
         },
+        ops: (actor: string, event: string, market: string, _l: string, fields: Record<string, unknown>) => console.log(`t=${(clock.monoNs() / 1e9).toFixed(3)} OPS ${actor} ${event} ${market} ${JSON.stringify(fields).slice(0, 300)}`),
       }
     : undefined;
   const k = new LocalKernel({ clock, config, onCrash: 'throw', hooks: trace });
