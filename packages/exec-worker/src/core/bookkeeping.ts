@@ -70,6 +70,11 @@ export class OrderBookkeeping {
   readonly markets = new Map<string, MarketOrders>();
   readonly positions = new Map<string, PositionState>();
   private readonly seenTrades = new Map<string, number>();
+  /**
+   * Orders whose reported filled count (an ack, a user_order update) ran ahead of the fills
+   * booked on them: those contracts are in the exchange position but not yet in ours.
+   */
+  private readonly fillsAhead = new Set<WorkingOrder>();
   liveCount = 0;
   duplicateFills = 0;
   readonly venueAnomalies: Record<VenueAnomalyKind, number> = { fill_count_shrank: 0, fill_exceeds_order: 0, amend_below_filled: 0 };
@@ -214,6 +219,7 @@ export class OrderBookkeeping {
         o.totalCenti = filled;
       }
       o.filledCenti = filled;
+      if (o.filledCenti > o.fillsBookedCenti) this.fillsAhead.add(o);
     }
     // 0 = not reported; a smaller positive count is a stale or wrong report: keep ours
     else if (filled > 0 && filled < o.filledCenti) this.anomaly('fill_count_shrank', o, o.filledCenti, filled);
@@ -243,7 +249,16 @@ export class OrderBookkeeping {
       if (kind === 0 && o.pendingKind === CK.PLACE) this.clearPending(o);
     }
     if (kind === 0 && a.price && o.pendingKind === 0) o.price = a.price;
-    if (hasRemaining) o.totalCenti = o.filledCenti + remaining;
+    if (hasRemaining) {
+      // The order's size is the report's own filled + remaining: both are the venue's at the
+      // moment it answered. Fills booked since (a REST answer overtaken by the websocket) must not
+      // be added to that remaining (found by the position-truth property: the create's answer
+      // came after a partial fill, exec took the order for 3.75 instead of 3, and an amend it
+      // judged "no larger" raised the venue's remaining past the cap). A decrease answer reports
+      // no fill count: there, as before, our own filled count stands in for it.
+      const reportsFilled = kind === 0 || kind === CK.PLACE || kind === CK.AMEND;
+      o.totalCenti = Math.max(o.filledCenti, (reportsFilled ? filled : o.filledCenti) + remaining);
+    }
     const status = a.status ?? 0;
     if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || (hasRemaining && remaining <= 0)) {
       this.markDone(o, nowMs);
@@ -309,13 +324,18 @@ export class OrderBookkeeping {
     const count = f.countCenti ?? 0;
     const o = this.find(f.clientOrderId, f.orderId);
     if (o) {
+      // Acks, user_order updates and snapshots report the cumulative filled count, a fill its own
+      // size: a cumulative report that ran ahead of this fill already includes it, so the filled
+      // count is the larger of the two, never their sum.
+      o.fillsBookedCenti += count;
+      const filled = Math.max(o.filledCenti, o.fillsBookedCenti);
       const ordered = Math.max(o.totalCenti, o.pendingTotalCenti);
-      if (o.filledCenti + count > ordered) {
+      if (filled > ordered) {
         // the venue filled more than we ordered: the fill happened, so book it and widen the order
-        this.anomaly('fill_exceeds_order', o, ordered, o.filledCenti + count);
-        o.totalCenti = o.filledCenti + count;
+        this.anomaly('fill_exceeds_order', o, ordered, filled);
+        o.totalCenti = filled;
       }
-      o.filledCenti += count;
+      o.filledCenti = filled;
       if (o.filledCenti >= o.totalCenti && o.status !== OrderStatus.DONE && o.pendingKind !== CK.AMEND) this.markDone(o, nowMs);
       assertFilledWithinOrdered(o);
     }
@@ -371,9 +391,27 @@ export class OrderBookkeeping {
     for (const [coid, o] of this.byCoid) {
       if (o.status === OrderStatus.DONE && nowMs - o.doneAtMs > DONE_RETAIN_MS) {
         this.byCoid.delete(coid);
+        this.fillsAhead.delete(o);
         if (o.orderId) this.coidByOid.delete(o.orderId);
       }
     }
+  }
+
+  /**
+   * Fills the venue reported on our orders on one side of a market that no fill has booked yet
+   * (1/100 contract, >= 0): the exchange position already moved by them, ours not yet, and the
+   * orders no longer count them as resting. The pre-flight adds them (found by the
+   * position-truth property: a user_order update before its fill shrank the resting size while
+   * the position stood still, and an amend restored the size past the cap).
+   */
+  unbookedFillsCenti(market: string, side: number): number {
+    let sum = 0;
+    for (const o of this.fillsAhead) {
+      const ahead = o.filledCenti - o.fillsBookedCenti;
+      if (ahead <= 0) this.fillsAhead.delete(o);
+      else if (o.market === market && o.side === side) sum += ahead;
+    }
+    return sum;
   }
 
   /**

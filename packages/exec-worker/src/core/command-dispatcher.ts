@@ -54,11 +54,13 @@ export class CommandDispatcher {
 
   /**
    * The position the pre-flight cap check must assume for a new order on `side`: the position
-   * plus everything our other live orders on that side could still fill, plus creates queued in
+   * plus everything our other live orders on that side could still fill, plus fills reported on
+   * them but not booked yet, plus creates queued in
    * this pump (seed 000: |exchange position + resting same-direction size + order| <= cap).
    */
   gatingPosition(market: string, side: number, positionCenti: number, exclude?: WorkingOrder): number {
-    let same = this.s.bk.restingCenti(market, side, exclude);
+    // fills the venue reported on our orders but not yet booked are in the exchange position only
+    let same = this.s.bk.restingCenti(market, side, exclude) + this.s.bk.unbookedFillsCenti(market, side);
     for (let i = 0; i < this.creates.length; i++) {
       const c = this.creates[i];
       if (c.m.market === market && c.side === side) same += c.countCenti;
@@ -224,6 +226,7 @@ export class CommandDispatcher {
       adopted: false,
       wantCancel: false,
       lastSkipPrice: 0,
+      fillsBookedCenti: 0,
     };
     const worstBefore = this.worstCenti(c.m.market, c.side);
     this.s.bk.add(o);

@@ -568,7 +568,7 @@ export class ExecCore {
         o = {
           clientOrderId: v.clientOrderId || `venue-${v.orderId}`, orderId: v.orderId, market: v.market, side: v.side, level: -1, taker: false, postOnly: true,
           price: v.price, totalCenti: v.filledCenti + v.remainingCenti, filledCenti: v.filledCenti, status: OrderStatus.RESTING, pendingKind: 0, pendingCmdId: 0,
-          pendingSinceMs: 0, pendingPrice: 0, pendingTotalCenti: 0, placedAtMs: nowMs, lastChangeMs: nowMs, doneAtMs: 0, edgeBpsMilli: 0, adopted: false, wantCancel: true, lastSkipPrice: 0,
+          pendingSinceMs: 0, pendingPrice: 0, pendingTotalCenti: 0, placedAtMs: nowMs, lastChangeMs: nowMs, doneAtMs: 0, edgeBpsMilli: 0, adopted: false, wantCancel: true, lastSkipPrice: 0, fillsBookedCenti: 0,
         };
         this.s.bk.add(o);
       } else {

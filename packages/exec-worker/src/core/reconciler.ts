@@ -110,6 +110,7 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
       adopted: adopt,
       wantCancel: !adopt,
       lastSkipPrice: 0,
+      fillsBookedCenti: 0,
     };
     if (adopt) {
       const slots = bk.marketOrders(v.market);
@@ -143,7 +144,7 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
 
 /** Position part: run after the new fills were applied, so the venue's value has the last word. */
 export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, graceMs: number, res: ReconcileResult): void {
-  const cutoff = snap.requestedAtMs - graceMs;
+  void graceMs; // positions are judged against the request time itself (see below)
   const venue = new Map<string, (typeof snap.positions)[number]>();
   for (const p of snap.positions) venue.set(p.market, p);
   const markets = new Set<string>(venue.keys());
@@ -152,7 +153,12 @@ export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, gr
     const v = venue.get(m);
     const p = bk.position(m);
     const venuePos = v ? v.positionCenti : 0;
-    if (p.lastFillMs > cutoff && p.positionCenti !== venuePos) continue; // fills in flight: judge next round
+    // Fills in flight: judge next round. Only a fill booked after the read was requested may be
+    // missing from the venue's position; one booked before it is in it. (With the grace cutoff
+    // any recent fill skipped the correction, and a REST-backfilled fill added on top of a
+    // position message that already held it stayed double-counted until the next periodic
+    // reconcile: found by the position-truth property.)
+    if (p.lastFillMs > 0 && p.lastFillMs >= snap.requestedAtMs && p.positionCenti !== venuePos) continue;
     if (p.positionCenti !== venuePos) {
       res.divergences.push({ what: 'position_mismatch', market: m, fields: { localCenti: p.positionCenti, venueCenti: venuePos } });
     }

@@ -27,7 +27,14 @@ export interface WorkingOrder {
   postOnly: boolean;
   price: number;
   totalCenti: number; // max fillable = filled + remaining
+  /** max of the venue's cumulative filled count (acks, user_order updates, snapshots) and fillsBookedCenti */
   filledCenti: number;
+  /**
+   * sum of the fills booked on this order (websocket fills, REST backfills). A cumulative report
+   * may run ahead of the fill messages it includes: adding each fill on top of it counted those
+   * twice (found by the position-truth property: a user_order update before its fill).
+   */
+  fillsBookedCenti: number;
   status: number; // OrderStatus
   pendingKind: PendingKind;
   pendingCmdId: number;
