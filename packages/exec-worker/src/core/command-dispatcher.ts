@@ -247,7 +247,7 @@ export class CommandDispatcher {
       level: c.level < 0 ? 0 : c.level,
       orderGroupId: this.s.orderGroupId,
       taker: c.taker,
-      expiresInS,
+      ...(expiresInS > 0 ? { expiresInS } : {}),
     };
   }
 
