@@ -211,6 +211,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
           log[level]({ event: 'config_reload', ...fields }, r.message);
           monitor.onOps({ actor: 'supervisor', event: 'config_reload', level, json: JSON.stringify(fields) });
           print(r.message);
+          // a refusal never reached applyConfigChange: 'config' still reports the attempt
+          if (!r.ok) events.emit('config', { ok: false, message: r.message });
           events.emit('config_reload', r);
         },
       })
