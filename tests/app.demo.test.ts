@@ -4,10 +4,12 @@
  *    and a request without the token is refused;
  *  - a config file change during the run takes effect without a restart (strategy reports the
  *    new value), and a bad change is rejected with a message naming the variable while the run
- *    goes on and ends cleanly (nothing of ours resting, run folder complete, tape has the seed's columns).
+ *    goes on and ends cleanly (nothing of ours resting, run folder complete, tape has the seed's columns);
+ *  - an editor's atomic save (temp file renamed over the config) raising MM_MAX_POS is held until
+ *    the dashboard's ack_config control applies it (issue 14 item 8).
  * Waits are on events with deadlines, never on fixed sleeps.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +42,8 @@ describe.skipIf(!haveChromium)('kmm demo end to end (dashboard in Chromium, live
     let goodChange: { ok: boolean; message: string } | null = null;
     let badChange: { ok: boolean; message: string } | null = null;
     let strategyUpdated = false;
+    let heldRaise: { pending: { key: string }[]; message: string } | null = null;
+    let ackAnswer: { ok: boolean; result?: string } | null = null;
 
     const result = await runDemo({
       markets: 5,
@@ -61,6 +65,17 @@ describe.skipIf(!haveChromium)('kmm demo end to end (dashboard in Chromium, live
         const rejected = next<{ ok: boolean; message: string }>(sys.events, 'config', 15_000);
         writeFileSync(configFile, 'MM_SPREAD_MULTIPLIER: lots\n');
         badChange = await rejected;
+        // an atomic save raising a risk limit: held, then applied by the dashboard's acknowledgement
+        const held = next<{ pending: { key: string }[]; message: string }>(sys.events, 'config_reload', 15_000, (r) => r.pending.length > 0);
+        writeFileSync(join(dir, 'kmm.yaml.tmp'), 'MM_SPREAD_MULTIPLIER: 0.3\nMM_MAX_POS: 6\n');
+        renameSync(join(dir, 'kmm.yaml.tmp'), configFile);
+        heldRaise = await held;
+        const res = await fetch(new URL('/api/control', sys.dashboard!.url), {
+          method: 'POST',
+          headers: { authorization: `Bearer ${sys.dashboard!.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ kind: 'ack_config' }),
+        });
+        ackAnswer = (await res.json()) as { ok: boolean; result?: string };
       },
     });
 
@@ -79,6 +94,10 @@ describe.skipIf(!haveChromium)('kmm demo end to end (dashboard in Chromium, live
     expect(badChange!.ok).toBe(false);
     expect(badChange!.message).toMatch(/MM_SPREAD_MULTIPLIER/);
     expect(badChange!.message).toMatch(/lots/);
+    expect(heldRaise!.pending.map((c) => c.key)).toEqual(['MM_MAX_POS']);
+    expect(heldRaise!.message).toMatch(/NOT applied, raises a risk limit: MM_MAX_POS \d+ -> 6/);
+    expect(ackAnswer).toMatchObject({ ok: true });
+    expect(ackAnswer!.result).toMatch(/^ack-config: applied MM_MAX_POS \d+ -> 6$/);
 
     // the run ended cleanly with its folder
     expect(result.restingAfterShutdown).toBe(0);

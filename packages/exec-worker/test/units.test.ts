@@ -157,7 +157,7 @@ function wo(over: Partial<WorkingOrder> = {}): WorkingOrder {
   return {
     clientOrderId: 'c', orderId: 'o', market: 'M', side: BID, level: 0, taker: false, postOnly: true, price: 5000, totalCenti: 500, filledCenti: 0,
     status: OrderStatus.RESTING, pendingKind: 0, pendingCmdId: 0, pendingSinceMs: 0, pendingPrice: 0, pendingTotalCenti: 0, placedAtMs: 0,
-    lastChangeMs: 0, doneAtMs: 0, edgeBpsMilli: 0, adopted: false, wantCancel: false, lastSkipPrice: 0, fillsBookedCenti: 0, ...over,
+    lastChangeMs: 0, doneAtMs: 0, edgeBpsMilli: 0, adopted: false, wantCancel: false, lastSkipPrice: 0, fillsBookedCenti: 0, renewAtMs: 0, ...over,
   };
 }
 

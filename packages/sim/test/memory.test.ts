@@ -382,6 +382,37 @@ function session(seed: number): { hash: string; frames: number; replies: number 
   return { hash: h.digest('hex'), frames, replies };
 }
 
+describe('MemoryExchange order expiry', () => {
+  it('expires a resting order at its expiration_time (virtual), removes it and sends the user_order update', () => {
+    const r = rig({ flow: false });
+    const T = r.ex.markets()[0].spec.ticker;
+    const c = wsClient(r);
+    r.run(20);
+    c.conn.send(JSON.stringify({ id: 1, cmd: 'subscribe', params: { channels: ['user_orders'] } }));
+    r.run(20);
+    const expS = Math.floor(r.clock.wallMs() / 1000) + 5;
+    const exp = r.req('POST', '/portfolio/events/orders', order(T, { client_order_id: 'exp-1', expiration_time: expS }));
+    const keep = r.req('POST', '/portfolio/events/orders', order(T, { client_order_id: 'keep-1' }));
+    expect(exp).toMatchObject({ status: 201 });
+    expect(keep).toMatchObject({ status: 201 });
+    const id = JSON.parse((exp as { bodyText: string }).bodyText).order_id;
+    // Kalshi's rules: an expiration in the past, or on an order that cannot rest, is refused
+    expect(r.req('POST', '/portfolio/events/orders', order(T, { client_order_id: 'exp-past', expiration_time: expS - 60 }))).toMatchObject({ status: 400 });
+    expect(r.req('POST', '/portfolio/events/orders', order(T, { client_order_id: 'exp-ioc', expiration_time: expS, time_in_force: 'immediate_or_cancel' }))).toMatchObject({ status: 400 });
+    const status = (): string => JSON.parse((r.req('GET', `/portfolio/orders/${id}`) as { bodyText: string }).bodyText).order.status;
+    const updates = (): any[] => c.json().filter((m) => m.type === 'user_order' && m.msg.order_id === id);
+    r.run(expS * 1000 - r.clock.wallMs() - 60);
+    expect(status()).toBe('resting');
+    expect(updates().map((m) => m.msg.status)).toEqual(['resting']);
+    r.run(120);
+    expect(status()).toBe('canceled');
+    expect(updates().map((m) => m.msg.status)).toEqual(['resting', 'canceled']);
+    expect(updates()[1].msg).toMatchObject({ remaining_count_fp: '0.00', last_update_reason: 'Expired' });
+    const resting = JSON.parse((r.req('GET', '/portfolio/orders?status=resting') as { bodyText: string }).bodyText).orders.map((o: any) => o.client_order_id);
+    expect(resting).toEqual(['keep-1']);
+  });
+});
+
 describe('MemoryExchange determinism', () => {
   it('the same seed and script give the same frames and replies; another seed differs', () => {
     const a = session(11);

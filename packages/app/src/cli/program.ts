@@ -12,6 +12,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '@kmm/shared';
 import { UsageError } from '../commands/run.js';
 import { ackBreachCommand } from './ack-breach.js';
+import { ackConfigCommand } from './ack-config.js';
 import { backtestCommand } from './backtest.js';
 import { benchCommand } from './bench.js';
 import { chaosCommand } from './chaos.js';
@@ -38,6 +39,7 @@ export const COMMANDS: ReadonlyArray<(cli: CliContext) => Command> = [
   reportCommand,
   probeCommand,
   ackBreachCommand,
+  ackConfigCommand,
   benchCommand,
   chaosCommand,
   dstCommand,

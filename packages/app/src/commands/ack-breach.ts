@@ -15,8 +15,12 @@ function latestRunDir(base: string): string | null {
   return dirs[0] ?? null;
 }
 
-export async function ackBreach(opts: { run?: string; market?: string }): Promise<string> {
-  const dir = opts.run ? resolve(opts.run) : latestRunDir(resolve('runs'));
+/**
+ * Sends one control to the running system of `run` (default: the newest run folder under runs/
+ * with a dashboard) through its dashboard's control endpoint; returns the system's answer.
+ */
+export async function sendControl(run: string | undefined, body: { kind: string; market?: string }, what: string): Promise<string> {
+  const dir = run ? resolve(run) : latestRunDir(resolve('runs'));
   if (!dir) throw new UsageError('no running system found: pass --run RUN_DIR (the run must have its dashboard on)');
   const file = join(dir, 'dashboard.json');
   if (!existsSync(file)) throw new UsageError(`${file} not found: is the run going, with its dashboard on?`);
@@ -24,11 +28,15 @@ export async function ackBreach(opts: { run?: string; market?: string }): Promis
   const res = await fetch(new URL('/api/control', url), {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ kind: 'ack_breach', ...(opts.market ? { market: opts.market } : {}) }),
+    body: JSON.stringify(body),
   }).catch((err: Error) => {
     throw new UsageError(`cannot reach the running system at ${url}: ${err.message}`);
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`acknowledgement refused (HTTP ${res.status}): ${text}`);
+  if (!res.ok) throw new Error(`${what} refused (HTTP ${res.status}): ${text}`);
   return text;
+}
+
+export async function ackBreach(opts: { run?: string; market?: string }): Promise<string> {
+  return sendControl(opts.run, { kind: 'ack_breach', ...(opts.market ? { market: opts.market } : {}) }, 'acknowledgement');
 }

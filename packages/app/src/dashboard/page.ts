@@ -14,7 +14,7 @@
  *   [data-testid=ladder]          its book table; data-book-sig / data-quote-sig change when
  *                                 the book levels / our quotes change
  *   [data-testid=control-result]  text of the last control answer; data-kind = its kind
- *   button[data-control=pause|resume|flatten|ack_breach][data-market?]
+ *   button[data-control=pause|resume|flatten|ack_breach|ack_config][data-market?]
  */
 
 /** Levels shown per side of each ladder. */
@@ -251,7 +251,9 @@ const SCRIPT = `
     button('pause quoting', 'pause', undefined, false),
     button('resume quoting', 'resume', undefined, false),
     button('flatten all', 'flatten', undefined, true),
-    button('ack all breaches', 'ack_breach', undefined, false));
+    button('ack all breaches', 'ack_breach', undefined, false),
+    // applies the risk-limit raises a config reload holds back (two clicks: it raises risk)
+    button('ack config', 'ack_config', undefined, true));
   connect();
 })();
 `;

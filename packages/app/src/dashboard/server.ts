@@ -9,7 +9,7 @@
  * and a refused request never sees the state):
  *   GET  /              the page. `?token=` on first load sets an HttpOnly SameSite=Strict cookie.
  *   GET  /api/state     the snapshot as JSON.
- *   POST /api/control   {kind:"pause"|"resume"|"flatten"|"ack_breach", market?} -> {ok, result|error}.
+ *   POST /api/control   {kind:"pause"|"resume"|"flatten"|"ack_breach"|"ack_config", market?} -> {ok, result|error}.
  *                       Needs `Authorization: Bearer <token>`: the cookie alone is refused so a
  *                       cross-site form cannot press a button.
  *   GET  /ws            websocket upgrade (token by header, query or cookie; Origin must be ours).
@@ -72,7 +72,7 @@ export interface DashboardHandle {
   close(): Promise<void>;
 }
 
-const CONTROL_KINDS: ReadonlySet<string> = new Set<ControlKind>(['pause', 'resume', 'flatten', 'ack_breach']);
+const CONTROL_KINDS: ReadonlySet<string> = new Set<ControlKind>(['pause', 'resume', 'flatten', 'ack_breach', 'ack_config']);
 
 /** Validates a control body at the edge: the only shapes that reach onControl. */
 export function parseControl(body: unknown): { ok: true; cmd: ControlCommand } | { ok: false; error: string } {

@@ -102,7 +102,8 @@ export interface DashboardSource {
   counters?(): MetricsCounters;
 }
 
-export type ControlKind = 'pause' | 'resume' | 'flatten' | 'ack_breach';
+/** ack_config: apply the risk-limit raises a config reload holds back (system/config-reload.ts) */
+export type ControlKind = 'pause' | 'resume' | 'flatten' | 'ack_breach' | 'ack_config';
 
 export interface ControlCommand {
   kind: ControlKind;

@@ -82,6 +82,11 @@ export interface DstOptions {
   before?: (exchange: MemoryExchange) => void;
   /** keep the decoded journal in the result (scenario tests) */
   keepJournal?: boolean;
+  /**
+   * the KMM process dies at this virtual time and is not restarted (scenario tests of order
+   * expiry): no shutdown, nothing cancels; the exchange runs on to `simMinutes`
+   */
+  dieAtS?: number;
 }
 
 /** What a scenario test may look at while the world runs (read only by convention). */
@@ -486,6 +491,17 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     kern.at(atNs, () => {
       const s = exec.state as ExecActorState | undefined;
       if (s) exec.external(() => corruptPosition(s));
+    });
+  }
+
+  // ---- a death without restart: every actor and its sockets gone at once, nothing cancelled
+  if (o.dieAtS !== undefined) {
+    kern.at(Math.round(o.dieAtS * 1e9), () => {
+      o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} KMM DIES (no restart)`);
+      ingestEnvAlive.alive = false;
+      ingestEnvAlive.conn?.terminate();
+      execAlive.alive = false;
+      for (const name of kern.actorNames) kern.get(name)!.crashed();
     });
   }
 

@@ -1,10 +1,10 @@
 /**
  * Starts and stops the whole actor system against an exchange (the sim, Kalshi demo or prod):
  * run folder, logger, market discovery, supervisor with the topology, monitor, health and
- * decision files, config hot reload, optional dashboard. Used by `demo`, `run`, `chaos`, `bench`.
+ * decision files, config hot reload (config-reload.ts), optional dashboard. Used by `demo`, `run`, `chaos`, `bench`.
  */
 import { EventEmitter } from 'node:events';
-import { createWriteStream, mkdirSync, watch, writeFileSync, type FSWatcher, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
@@ -19,6 +19,7 @@ import {
 import type { Logger } from 'pino';
 import { startDashboard } from '../dashboard/index.js';
 import { createMetrics } from '../metrics/index.js';
+import { ConfigReloader } from './config-reload.js';
 import { buildTopology } from './topology.js';
 import { Monitor, type RunSummary } from './monitor.js';
 import { WarningAggregator } from './warnings.js';
@@ -61,8 +62,13 @@ export interface RunningSystem {
   /** Apply a live-safe config change (as the file watcher does). Returns the message shown. */
   applyConfigChange(changed: Record<string, unknown>, source: string): { ok: boolean; message: string };
   control(kind: 'pause' | 'resume' | 'flatten' | 'ack_breach', market?: string): string;
-  /** 'config' ({ok, message}) after every live config change attempt (file watcher or API) */
+  /**
+   * 'config' ({ok, message}) after every live config change attempt (file watcher or API);
+   * 'config_reload' (ReloadReport) after every reload of the config file and every ack-config
+   */
   events: EventEmitter;
+  /** applies the risk increases a config reload holds back (`kmm ack-config`, dashboard "ack config") */
+  ackConfig(): { ok: boolean; message: string };
   /** The run's summary now: figures from the journal so far (the same definitions as summary.json). */
   summary(): RunSummary;
   /** Warn/error lines aggregated since the last call (one per event, market and reason, with a count). */
@@ -191,31 +197,32 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     return { ok: true, message };
   };
 
-  let watcher: FSWatcher | null = null;
-  if (opts.configFile) {
-    const file = resolve(opts.configFile);
-    let pending: NodeJS.Timeout | null = null;
-    watcher = watch(file, () => {
-      // Editors write in several steps: settle briefly, then re-read the whole file.
-      if (pending) clearTimeout(pending);
-      pending = setTimeout(() => {
-        pending = null;
-        let next: LoadedConfig;
-        try {
-          next = opts.reloadConfig ? opts.reloadConfig() : loadConfig({ file, env: process.env });
-        } catch (err) {
-          const message = `config file ${file} rejected, keeping the running config: ${(err as Error).message}`;
-          log.error({ event: 'config_change_rejected', file, error: (err as Error).message }, message);
-          print(message);
-          events.emit('config', { ok: false, message });
-          return;
-        }
-        const changed: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(next.values)) if ((loaded.values as any)[k] !== v) changed[k] = v;
-        if (Object.keys(changed).length) print(applyConfigChange(changed, `file ${file}`).message);
-      }, 150);
-    });
-  }
+  // live reload of the config file (config-reload.ts): survives atomic saves, reports every
+  // reload, holds risk increases until `kmm ack-config` / the dashboard acknowledges them
+  const reloader = opts.configFile
+    ? new ConfigReloader({
+        file: opts.configFile,
+        read: () => (opts.reloadConfig ? opts.reloadConfig() : loadConfig({ file: resolve(opts.configFile!), env: process.env })),
+        current: () => loaded,
+        apply: applyConfigChange,
+        report: (r) => {
+          const level = !r.ok ? 'error' : r.pending.length > 0 ? 'warn' : 'info';
+          const fields = { ok: r.ok, applied: r.applied, pending: r.pending, message: r.message };
+          log[level]({ event: 'config_reload', ...fields }, r.message);
+          monitor.onOps({ actor: 'supervisor', event: 'config_reload', level, json: JSON.stringify(fields) });
+          print(r.message);
+          // a refusal never reached applyConfigChange: 'config' still reports the attempt
+          if (!r.ok) events.emit('config', { ok: false, message: r.message });
+          events.emit('config_reload', r);
+        },
+      })
+    : null;
+  reloader?.start();
+  const ackConfig = (): { ok: boolean; message: string } => {
+    if (!reloader) return { ok: false, message: 'ack-config: this run watches no config file' };
+    const r = reloader.ack();
+    return { ok: r.ok, message: r.message };
+  };
 
   let dashboard: RunningSystem['dashboard'] = null;
   if (opts.dashboard) {
@@ -224,7 +231,12 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       port: opts.dashboardPort ?? 0,
       source: { snapshot: () => monitor.snapshot(), counters: () => monitor.counters() },
       metrics,
-      onControl: (cmd) => control(cmd.kind, cmd.market),
+      onControl: (cmd) => {
+        if (cmd.kind !== 'ack_config') return control(cmd.kind, cmd.market);
+        const r = ackConfig();
+        if (!r.ok) throw new Error(r.message);
+        return r.message;
+      },
     });
     dashboard = d;
     writeFileSync(join(runDir, 'dashboard.json'), JSON.stringify({ url: d.url, token: d.token, pid: process.pid }), { mode: 0o600 });
@@ -233,7 +245,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   let stopped: Promise<RunSummary> | null = null;
   const stop = (): Promise<RunSummary> => {
     stopped ??= (async () => {
-      watcher?.close();
+      reloader?.close();
       log.info({ event: 'system_stop' }, 'graceful shutdown: ingest, books, strategy, exec (cancel all + verify)');
       await supervisor.stop();
       await dashboard?.close();
@@ -248,7 +260,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     return stopped;
   };
 
-  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, control, events, summary, drainWarnings: () => warnings.flush(), stop };
+  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, ackConfig, control, events, summary, drainWarnings: () => warnings.flush(), stop };
 }
 
 function endStream(s: WriteStream): Promise<void> {

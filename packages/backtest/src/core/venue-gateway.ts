@@ -12,6 +12,9 @@
  * user_orders. Order entry latency: a call reaches the venue after `latencyMs` and its answer
  * comes back `latencyMs` later, on the driver's clock (`defer`): real timers in paper mode,
  * virtual time in the backtest, which runs this same gateway inside LocalKernel.
+ * Order expiry: a create's `expiresInS` is accepted (refused with an expiration on anything but
+ * good_till_canceled, as Kalshi does) and not enforced: a running exec re-places its orders
+ * before they expire, and a paper venue has no dead KMM to outlive.
  */
 import { kmm, type EnvelopeBody } from '@kmm/shared';
 import type { OrderGateway, RestResult, BatchItem, OrderSummary, QueuePosition, VenueOrder as ExecVenueOrder, VenuePosition } from '@kmm/exec-worker/actor';
@@ -83,14 +86,14 @@ export class PaperVenueGateway implements OrderGateway {
   }
 
   place(o: kmm.v1.IOrderCommand, w?: Wire) {
-    return this.later(() => this.venue.place(o, this.o.wallMs()), w);
+    return this.later(() => expiryRefusal(o) ?? this.venue.place(o, this.o.wallMs()), w);
   }
   batchPlace(orders: kmm.v1.IOrderCommand[], w?: Wire) {
     return this.later<BatchItem[]>(() => {
       const out: BatchItem[] = [];
       const fills: VenueFill[] = [];
       for (const o of orders) {
-        const r = this.venue.place(o, this.o.wallMs());
+        const r = expiryRefusal(o) ?? this.venue.place(o, this.o.wallMs());
         for (const f of this.venue.fills) fills.push(f);
         out.push(r.ok ? { ok: true, ...r.value } : { ok: false, clientOrderId: o.clientOrderId ?? '', orderId: '', error: { code: r.code, http: 400, venueCode: 'paper', message: r.message } });
       }
@@ -147,4 +150,10 @@ export class PaperVenueGateway implements OrderGateway {
 
 export function createPaperGateway(o: PaperGatewayOptions): PaperVenueGateway {
   return new PaperVenueGateway(o);
+}
+
+/** Kalshi refuses an expiration on an order that cannot rest (kalshi-api.md 2.4: IOC + expiration). */
+function expiryRefusal(o: kmm.v1.IOrderCommand): VenueResult<never> | null {
+  if (!o.expiresInS || (o.tif ?? kmm.v1.TimeInForce.GOOD_TILL_CANCELED) === kmm.v1.TimeInForce.GOOD_TILL_CANCELED) return null;
+  return { ok: false, code: kmm.v1.RejectCode.BAD_REQUEST, message: 'expiration_time is only allowed with good_till_canceled' };
 }

@@ -227,7 +227,11 @@ export class CommandDispatcher {
       wantCancel: false,
       lastSkipPrice: 0,
       fillsBookedCenti: 0,
+      renewAtMs: 0,
     };
+    // a resting (GTC) order carries an exchange expiration and is re-placed before it passes
+    const expiresInS = c.tif === kmm.v1.TimeInForce.GOOD_TILL_CANCELED ? Math.round(this.s.params.orderExpiryMs / 1000) : 0;
+    if (expiresInS > 0) o.renewAtMs = nowMs + this.s.params.orderRenewAfterMs;
     const worstBefore = this.worstCenti(c.m.market, c.side);
     this.s.bk.add(o);
     if (!c.reduceOnly) this.assertWithinCap(c.m.market, c.side, worstBefore);
@@ -246,6 +250,7 @@ export class CommandDispatcher {
       level: c.level < 0 ? 0 : c.level,
       orderGroupId: this.s.orderGroupId,
       taker: c.taker,
+      ...(expiresInS > 0 ? { expiresInS } : {}),
     };
   }
 

@@ -568,7 +568,7 @@ export class ExecCore {
         o = {
           clientOrderId: v.clientOrderId || `venue-${v.orderId}`, orderId: v.orderId, market: v.market, side: v.side, level: -1, taker: false, postOnly: true,
           price: v.price, totalCenti: v.filledCenti + v.remainingCenti, filledCenti: v.filledCenti, status: OrderStatus.RESTING, pendingKind: 0, pendingCmdId: 0,
-          pendingSinceMs: 0, pendingPrice: 0, pendingTotalCenti: 0, placedAtMs: nowMs, lastChangeMs: nowMs, doneAtMs: 0, edgeBpsMilli: 0, adopted: false, wantCancel: true, lastSkipPrice: 0, fillsBookedCenti: 0,
+          pendingSinceMs: 0, pendingPrice: 0, pendingTotalCenti: 0, placedAtMs: nowMs, lastChangeMs: nowMs, doneAtMs: 0, edgeBpsMilli: 0, adopted: false, wantCancel: true, lastSkipPrice: 0, fillsBookedCenti: 0, renewAtMs: 0,
         };
         this.s.bk.add(o);
       } else {
@@ -674,6 +674,24 @@ export class ExecCore {
     this.s.pumpSeq++;
   }
 
+  /**
+   * Order expiry (kmm_order_expiry_s): true when `o` is due for renewal. A slot order is then
+   * cancelled here and its slot re-placed (with a fresh expiration) once the cancel is answered:
+   * an amend cannot move an expiration. Not due yet: the market is looked at again when it is.
+   * A taker leftover is only cancelled (the caller does it).
+   */
+  private renewDue(o: WorkingOrder, m: MarketRef, nowMs: number): boolean {
+    if (o.renewAtMs <= 0 || o.status !== OrderStatus.RESTING || o.pendingKind !== 0) return false;
+    if (nowMs < o.renewAtMs) {
+      m.retryAtMs = minPos(m.retryAtMs, o.renewAtMs);
+      return false;
+    }
+    // (a cancel held back for tokens is pushed again on the next look: the order is still due)
+    this.s.stats.renewals++;
+    if (!o.taker) this.cmd.cancels.push({ o, m, kind: CK.CANCEL, price: o.price, countCenti: 0, edgeBpsMilli: 0 });
+    return true;
+  }
+
   private diffMarket(m: MarketRef, nowMs: number): void {
     const mo = this.s.bk.marketOrders(m.market);
     const block = this.reg.blockReason(m, nowMs);
@@ -695,6 +713,7 @@ export class ExecCore {
       const pofCooling = this.s.pof.inCooldown(m.market, side, nowMs);
       for (let level = 0; level < L; level++) {
         const o = slots[level];
+        if (o && !cancel && this.renewDue(o, m, nowMs)) continue;
         const t = cancel ? this.emptyTarget : m.slotTargets[s][level];
         const d = this.s.differ.decide(o, t, side, m.grid, fair, m.lastRepriceMs, nowMs, this.decision);
         switch (d.action) {
@@ -786,7 +805,8 @@ export class ExecCore {
     // orders outside the slots: taker leftovers, adopted-unslotted, displaced or unwanted ones
     for (const o of mo.others) {
       if (o.status !== OrderStatus.RESTING || o.pendingKind !== 0) continue;
-      if (o.taker && !o.wantCancel && !cancel) continue;
+      // a resting taker leftover stays until strategy or safety says otherwise, or until its expiration nears
+      if (o.taker && !o.wantCancel && !cancel && !this.renewDue(o, m, nowMs)) continue;
       this.cmd.cancels.push({ o, m, kind: CK.CANCEL, price: o.price, countCenti: 0, edgeBpsMilli: 0 });
     }
     if (block !== BlockReason.NONE && block !== BlockReason.STARTING) {

@@ -33,6 +33,8 @@ export interface ExecStats {
   decreases: number;
   cancels: number;
   skips: number;
+  /** orders cancelled to be re-placed before their exchange expiration (kmm_order_expiry_s) */
+  renewals: number;
   rateHeld: number;
   preflightRejects: number;
   /** pre-flight refusals identical to the previous one of the same market and side (not re-sent) */
@@ -65,6 +67,7 @@ export class ExecState {
     decreases: 0,
     cancels: 0,
     skips: 0,
+    renewals: 0,
     rateHeld: 0,
     preflightRejects: 0,
     repeatedRejects: 0,

@@ -53,6 +53,8 @@ export interface ExecParams {
   cancelOrderOnPause: boolean; // kmm_cancel_order_on_pause
   adoptOrdersOnStart: boolean; // kmm_adopt_orders_on_start
   clientOrderIdPrefix: string; // kmm_client_order_id_prefix
+  orderExpiryMs: number; // kmm_order_expiry_s: lifetime of a resting order on the exchange
+  orderRenewAfterMs: number; // an order is re-placed (cancel + place) this long after placement: 80% of its lifetime
   // --- reconciliation, polling, bounds
   reconcileIntervalMs: number; // kmm_reconcile_interval_s
   reconcileGraceMs: number; // kmm_reconcile_grace_ms: recent local changes are not judged by a snapshot
@@ -111,6 +113,10 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     cancelOrderOnPause: cfg.kmm_cancel_order_on_pause,
     adoptOrdersOnStart: cfg.kmm_adopt_orders_on_start,
     clientOrderIdPrefix: cfg.kmm_client_order_id_prefix,
+    orderExpiryMs: s2ms(cfg.kmm_order_expiry_s),
+    // the last 20% (at least 6 s at the 30 s minimum) covers the expiration's rounding down to a
+    // whole second, the cancel's round trip and a rate-limit hold
+    orderRenewAfterMs: s2ms(cfg.kmm_order_expiry_s) - Math.floor(s2ms(cfg.kmm_order_expiry_s) / 5),
     reconcileIntervalMs: s2ms(cfg.kmm_reconcile_interval_s),
     reconcileGraceMs: cfg.kmm_reconcile_grace_ms,
     inflightTimeoutMs: cfg.kmm_inflight_timeout_ms,

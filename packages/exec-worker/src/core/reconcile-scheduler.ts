@@ -99,6 +99,7 @@ export class ReconcileScheduler {
       coidPrefix: this.s.params.clientOrderIdPrefix,
       nowMs,
       levelsPerSide: this.s.params.maxLevelsPerSide,
+      renewAfterMs: this.s.params.orderRenewAfterMs,
     });
     for (const f of res.newFills) {
       venue.applyFill(f, nowMs, 'rest', !startup);

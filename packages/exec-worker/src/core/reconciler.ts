@@ -40,6 +40,8 @@ export interface ReconcileOptions {
   coidPrefix: string;
   nowMs: number;
   levelsPerSide: number;
+  /** an adopted order is re-placed this long after adoption (its expiration is not known; 0 = never) */
+  renewAfterMs?: number;
 }
 
 export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: ReconcileOptions): ReconcileResult {
@@ -111,6 +113,7 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
       wantCancel: !adopt,
       lastSkipPrice: 0,
       fillsBookedCenti: 0,
+      renewAtMs: adopt && opt.renewAfterMs ? opt.nowMs + opt.renewAfterMs : 0,
     };
     if (adopt) {
       const slots = bk.marketOrders(v.market);

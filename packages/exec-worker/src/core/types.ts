@@ -50,6 +50,12 @@ export interface WorkingOrder {
   wantCancel: boolean;
   /** target price of the last skip_same_quote event (events are emitted once per new price) */
   lastSkipPrice: number;
+  /**
+   * when (core ms) to re-place this order before its exchange expiration passes (0 = never: an
+   * order without expiry, or one we only cancel). Set at placement and at adoption; an amend
+   * keeps it (the exchange keeps the expiration across amends).
+   */
+  renewAtMs: number;
 }
 
 export type CommandOp = 'create' | 'batch_create' | 'amend' | 'decrease' | 'cancel' | 'batch_cancel';

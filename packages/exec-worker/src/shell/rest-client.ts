@@ -317,6 +317,11 @@ export class RestClient {
 
   // ---------------------------------------------------------------- orders (V2)
 
+  /** the wall clock of signatures and order expirations */
+  private wallMs(): number {
+    return (this.opts.wallMs ?? Date.now)();
+  }
+
   orderBody(o: kmm.v1.IOrderCommand): Record<string, unknown> {
     const b: Record<string, unknown> = {
       ticker: o.market,
@@ -331,6 +336,9 @@ export class RestClient {
     if (o.reduceOnly) b.reduce_only = true;
     if (this.opts.cancelOrderOnPause ?? true) b.cancel_order_on_pause = true;
     if (o.orderGroupId) b.order_group_id = o.orderGroupId;
+    // V2 create: expiration_time in Unix seconds, GTC only (kalshi-api.md 2.4). Rounded down: the
+    // order expires at most a second early, which the core's renewal lead covers.
+    if (o.expiresInS && (o.tif ?? 1) === kmm.v1.TimeInForce.GOOD_TILL_CANCELED) b.expiration_time = Math.floor(this.wallMs() / 1000) + o.expiresInS;
     return b;
   }
 

@@ -22,5 +22,5 @@ export {
 export type { BindingLimit, LimitRule } from './limits.js';
 export { explainConfig, explainConfigJson } from './explain.js';
 export type { ExplainedValue, ExplainedConfig } from './explain.js';
-export { validateLiveUpdate, validateLiveChange } from './live.js';
+export { validateLiveUpdate, validateLiveChange, RISK_LIMIT_KEYS, raisesRisk } from './live.js';
 export type { ConfigChange, LiveUpdateResult } from './live.js';

@@ -75,3 +75,22 @@ export function validateLiveChange(current: Readonly<KmmConfig>, changed: Record
   }
   return { ok: true, values: next as unknown as KmmConfig, changes, warnings };
 }
+
+/**
+ * Live-safe limits where a higher value means more risk: position caps, notional caps, order
+ * sizes and counts. A live reload applies a change that lowers one at once and holds a change
+ * that raises one until the operator acknowledges it (`kmm ack-config`, the dashboard). The kill
+ * switch (kmm_order_group_contracts_limit) and kmm_max_order_contracts are not live-safe: a
+ * change to them is refused until restart anyway.
+ */
+export const RISK_LIMIT_KEYS: readonly string[] = [
+  'MM_MAX_POS', 'MM_MAX_LONG_POS', 'MM_MAX_SHORT_POS', 'MM_MAX_POSITION_SIZE',
+  'MM_MAX_ORDER_NOTIONAL_USD', 'MM_MAX_POSITION_NOTIONAL_USD', 'MM_ORDER_SIZE_MULTIPLIER', 'MM_NUM_PRICE_LEVELS',
+  'max_inventory', 'max_position_size', 'quote_size', 'fat_finger_max_contracts', 'max_markets',
+];
+const RISK_LIMITS = new Set(RISK_LIMIT_KEYS);
+
+/** True when `c` raises a risk limit (see RISK_LIMIT_KEYS): it needs the operator's acknowledgement. */
+export function raisesRisk(c: ConfigChange): boolean {
+  return RISK_LIMITS.has(c.key) && typeof c.from === 'number' && typeof c.to === 'number' && c.to > c.from;
+}

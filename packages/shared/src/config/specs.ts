@@ -409,6 +409,8 @@ export const CONFIG_SPECS = [
   int('sys', 'exec', 'kmm_fill_dedup_max', 100_000, 1000, 100_000_000, 'count', 'trade ids remembered for fill de-duplication'),
   int('sys', 'exec', 'kmm_max_orders_tracked', 2000, 10, 1_000_000, 'count', 'most working orders exec tracks'),
   int('sys', 'exec', 'kmm_max_levels_per_side', 5, 1, 100, 'levels', 'most quote levels per side exec will keep resting'),
+  int('sys', 'exec', 'kmm_order_expiry_s', 300, 30, 86_400, 's',
+    'every resting order carries an exchange expiration this far ahead; exec re-places it (cancel + place: amend cannot move an expiration) once 80% has passed, so only the orders of a dead or cut-off KMM expire', { live: true }),
   int('sys', 'exec', 'kmm_max_order_contracts', 100, 1, 1_000_000, 'contracts', 'pre-flight fat-finger cap on one order'),
   enm('sys', 'logging', 'kmm_log_level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info',
     'ops.log level (nothing per tick at info)', { live: true }),
