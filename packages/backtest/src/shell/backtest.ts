@@ -129,7 +129,7 @@ export function readCapture(path: string): { lines: CaptureLine[]; lineCount: nu
   // file): refuse it rather than replay nothing and report success.
   if (out.length > 0 && out.every((c) => c.frame.kind === 'invalid')) {
     const first = out[0].frame;
-    throw new Error(`${path} is not a capture: none of its ${lineCount} lines is a websocket frame (first: ${first.kind === 'invalid' ? first.reason.slice(0, 120) : ''})`);
+    throw new Error(`${path} is not a capture: none of its ${lineCount} lines is a websocket frame (first: ${first.kind === 'invalid' ? first.reason.slice(0, 120).replace(/[^\x20-\x7e]/g, '?') : ''})`);
   }
   return { lines: out, lineCount };
 }
