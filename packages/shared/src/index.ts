@@ -6,6 +6,7 @@ export { kmm } from './gen/proto.js';
 export * from './units/index.js';
 export * from './clock/index.js';
 export * from './auth/sign.js';
+export * from './io/bounded-file.js';
 export * from './routing/shard.js';
 export * from './runtime/index.js';
 export * from './transport/index.js';

@@ -4,6 +4,7 @@
  * behaviour: `--help` on every command and sub-command, no stray arguments, errors in one
  * format (`error: ...` then "(kmm <command> --help lists the options)") and exit codes
  *   0 done, 1 the command ran and failed, 2 bad usage (arguments, config, refused request).
+ * Operating errors print their message, never a stack trace (`kmm --debug <command>` shows it).
  *
  * Adding a command is one line in COMMANDS.
  */
@@ -53,7 +54,10 @@ export function allCommands(root: Command): Command[] {
 }
 
 export function buildProgram(cli: CliContext = stdioContext()): Command {
-  const program = new Command('kmm').description('KMM: an actor-model market maker for the Kalshi exchange').version(version, '-V, --version');
+  const program = new Command('kmm')
+    .description('KMM: an actor-model market maker for the Kalshi exchange')
+    .version(version, '-V, --version')
+    .option('--debug', 'print stack traces of operating errors');
   for (const make of COMMANDS) program.addCommand(make(cli));
   // Settings every command gets (addCommand does not copy them from the parent).
   for (const c of allCommands(program)) {
@@ -68,6 +72,10 @@ export function buildProgram(cli: CliContext = stdioContext()): Command {
 /** Parses `argv` (the arguments after `kmm`), runs the command and returns its exit code. */
 export async function runCli(argv: readonly string[], cli: CliContext = stdioContext()): Promise<number> {
   const program = buildProgram(cli);
+  let debug = false;
+  program.hook('preAction', (root) => {
+    debug = root.opts().debug === true;
+  });
   let active: Command = program;
   program.hook('preAction', (_program, actionCommand) => {
     active = actionCommand;
@@ -83,7 +91,12 @@ export async function runCli(argv: readonly string[], cli: CliContext = stdioCon
       cli.err(`(${commandPath(active)} --help lists the options)`);
       return 2;
     }
-    cli.err(`error: ${(err as Error).stack ?? String(err)}`);
+    // An operating error (bad key file, unwritable folder, port taken, exchange refused...):
+    // its message only; the stack with --debug.
+    const e = err as Error;
+    cli.err(`error: ${e instanceof Error ? e.message : String(err)}`);
+    if (debug && e instanceof Error && e.stack) cli.err(e.stack);
+    else cli.err('(run again with --debug for the stack trace)');
     return 1;
   }
 }

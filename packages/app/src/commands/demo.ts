@@ -3,13 +3,13 @@
  * with a live terminal summary, a clean shutdown (cancel all, verify nothing of ours rests),
  * a run folder (ops.log, tape.csv, journal, capture, report.html) and a short summary.
  */
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeKillSwitch, KALSHI_TUNING, loadWithTuning } from './tuning.js';
 import { startSimThread, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
+import { openRunDir } from '../system/run-dir.js';
 import type { RunSummary } from '../system/monitor.js';
 import { renderLive } from './live.js';
 
@@ -41,9 +41,8 @@ export interface DemoResult {
 
 export function newRunDir(base: string | undefined, label: string): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
-  const dir = resolve(base ?? join(process.cwd(), 'runs', `${label}-${stamp}`));
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  // private (0700) and locked: one owner per run folder (system/run-dir.ts)
+  return openRunDir(resolve(base ?? join(process.cwd(), 'runs', `${label}-${stamp}`))).dir;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {

@@ -2,8 +2,9 @@
  * `kmm run --env demo|prod --config FILE`: the same system against real Kalshi (or any
  * Kalshi-compatible endpoint given by kmm_rest_base_url / kmm_ws_url, e.g. a standalone
  * `kmm sim`). The API key id and PEM path come from config or environment; the key is never
- * printed or logged; a key file readable by others gets a warning. `prod` needs an explicit
- * confirmation flag.
+ * printed or logged; a key file readable by others gets a warning. Any run whose REST or
+ * websocket URL is a Kalshi production host needs --confirm-prod, whatever --env says
+ * (system/prod-guard.ts).
  */
 import { loadPrivateKeyPem, Signer } from '@kmm/shared';
 import { describeKillSwitch, KALSHI_TUNING, loadWithTuning } from './tuning.js';
@@ -12,6 +13,9 @@ import { startSystem, type ExchangeEndpoints } from '../system/system.js';
 import { generateReport } from '../report/index.js';
 import { newRunDir, printSummary } from './demo.js';
 import { renderLive } from './live.js';
+import { productionRefusal } from '../system/prod-guard.js';
+import { checkCredentials, withStartupRetry } from '../system/preflight.js';
+import { UsageError } from './errors.js';
 
 export const KALSHI_ENDPOINTS = {
   demo: { rest: 'https://external-api.demo.kalshi.co/trade-api/v2', ws: 'wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2' },
@@ -32,7 +36,7 @@ export interface RunOptions {
   recordInputs?: boolean;
 }
 
-export class UsageError extends Error {}
+export { UsageError } from './errors.js';
 
 export async function runLive(opts: RunOptions): Promise<number> {
   if (opts.env !== 'demo' && opts.env !== 'prod' && opts.env !== 'sim') throw new UsageError(`--env must be demo, prod or sim (got '${opts.env}')`);
@@ -46,14 +50,21 @@ export async function runLive(opts: RunOptions): Promise<number> {
   const rest = String(v.kmm_rest_base_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].rest));
   const ws = String(v.kmm_ws_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].ws));
   if (!rest || !ws) throw new UsageError('--env sim needs kmm_rest_base_url and kmm_ws_url (start one with `kmm sim`)');
+  // The URLs decide, not --env: a demo/sim run pointed at a production URL needs the flag too.
+  const refusal = opts.paper ? null : productionRefusal([rest, ws], opts.confirmProd);
+  if (refusal) throw new UsageError(`${refusal} (or use --paper)`);
   const keyId = String(v.kmm_api_key_id);
   const keyPath = String(v.kmm_private_key_path);
   if (!keyId || !keyPath) throw new UsageError('set kmm_api_key_id and kmm_private_key_path (config file or KMM_API_KEY_ID / KMM_PRIVATE_KEY_PATH)');
   const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
   // Validate the key now (clear error) without ever printing it.
-  new Signer(keyId, loadPrivateKeyPem(keyPath, warn));
+  const signer = new Signer(keyId, loadPrivateKeyPem(keyPath, warn));
+  // Before any folder or worker: a key the exchange rejects fails here at once (paper runs need
+  // it too: the market data websocket is signed); transient 5xx/network failures are retried.
+  const say = (m: string) => process.stderr.write(`${m}\n`);
+  await checkCredentials(rest, signer, { say });
+  const markets = await withStartupRetry('market discovery', () => fetchMarkets(rest, Number(v.kmm_markets)), { say });
   const runDir = newRunDir(opts.out, `run-${opts.env}`);
-  const markets = await fetchMarkets(rest, Number(v.kmm_markets));
   if (markets.length === 0) throw new UsageError(`no open markets returned by ${rest}/markets`);
   const exchange: ExchangeEndpoints = { env: opts.env as ExchangeEndpoints['env'], restBaseUrl: rest, wsUrl: ws, keyId, privateKeyPath: keyPath };
   const print = (l: string) => process.stdout.write(l + '\n');

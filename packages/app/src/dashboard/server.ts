@@ -72,6 +72,9 @@ export interface DashboardHandle {
   close(): Promise<void>;
 }
 
+/** Thrown by a ControlHandler that refuses a well-formed control (e.g. an unknown market): HTTP 400. */
+export class ControlRefused extends Error {}
+
 const CONTROL_KINDS: ReadonlySet<string> = new Set<ControlKind>(['pause', 'resume', 'flatten', 'ack_breach', 'ack_config']);
 
 /** Validates a control body at the edge: the only shapes that reach onControl. */
@@ -191,7 +194,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<DashboardH
     try {
       result = String(await opts.onControl(c.cmd));
     } catch (err) {
-      return json(res, 500, { ok: false, error: (err as Error).message });
+      // a refused control (unknown market) is the caller's mistake: 400; anything else is ours
+      return json(res, err instanceof ControlRefused ? 400 : 500, { ok: false, error: (err as Error).message });
     }
     json(res, 200, { ok: true, result });
     push();

@@ -1,9 +1,14 @@
 /**
  * Market discovery over public REST (start-up and refresh only, never on the hot path):
  * GET /markets (cursor pagination) and GET /series/{ticker} for fee_type / fee_multiplier,
- * converted once into kmm.v1.IMarketInfo with exact integer units.
+ * converted once into kmm.v1.IMarketInfo with exact integer units. 5xx and connection failures
+ * throw TransientStartupError so start-up can retry them (preflight.ts withStartupRetry).
  */
 import { kmm, parseCount, parsePrice, bandsFromVenue, parseMoney } from '@kmm/shared';
+import { TransientStartupError } from './preflight.js';
+
+/** Per-request timeout of market discovery. */
+const GET_TIMEOUT_MS = 15_000;
 
 interface VenueMarket {
   ticker: string;
@@ -32,9 +37,18 @@ export function seriesOf(eventTicker: string): string {
   return i < 0 ? eventTicker : eventTicker.slice(0, i);
 }
 
+/** Public GET as JSON. A 5xx or a connection failure is a TransientStartupError (callers retry it). */
 async function getJson(url: string): Promise<any> {
-  const res = await fetch(url, { headers: { accept: 'application/json' } });
-  const text = await res.text();
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(GET_TIMEOUT_MS) });
+    text = await res.text();
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
+    throw new TransientStartupError(`GET ${url} failed (${cause})`);
+  }
+  if (res.status >= 500) throw new TransientStartupError(`GET ${url} -> HTTP ${res.status}: ${text.slice(0, 200)}`);
   if (!res.ok) throw new Error(`GET ${url} -> HTTP ${res.status}: ${text.slice(0, 200)}`);
   try {
     return JSON.parse(text);

@@ -17,7 +17,7 @@ import {
   type LoadedConfig,
 } from '@kmm/shared';
 import type { Logger } from 'pino';
-import { startDashboard } from '../dashboard/index.js';
+import { ControlRefused, startDashboard } from '../dashboard/index.js';
 import { createMetrics } from '../metrics/index.js';
 import { ConfigReloader } from './config-reload.js';
 import { buildTopology } from './topology.js';
@@ -61,6 +61,7 @@ export interface RunningSystem {
   dashboard: { url: string; loginUrl: string; token: string; close(): Promise<void> } | null;
   /** Apply a live-safe config change (as the file watcher does). Returns the message shown. */
   applyConfigChange(changed: Record<string, unknown>, source: string): { ok: boolean; message: string };
+  /** Sends an operator control; throws ControlRefused for a market this run does not trade. */
   control(kind: 'pause' | 'resume' | 'flatten' | 'ack_breach', market?: string): string;
   /**
    * 'config' ({ok, message}) after every live config change attempt (file watcher or API);
@@ -160,6 +161,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   log.info({ event: 'system_start', mode: opts.mode, env: opts.exchange.env, markets: opts.markets.length, shards, runDir }, 'starting actors');
   await supervisor.start();
 
+  const knownMarkets = new Set(opts.markets.map((m) => m.market ?? '').filter((m) => m !== ''));
   const control = (kind: 'pause' | 'resume' | 'flatten' | 'ack_breach', market?: string): string => {
     const map = {
       pause: kmm.v1.ControlKind.PAUSE_QUOTING,
@@ -167,13 +169,16 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       flatten: kmm.v1.ControlKind.FLATTEN,
       ack_breach: kmm.v1.ControlKind.ACK_BREACH,
     } as const;
+    // an unknown market is refused (it would otherwise read as done, or pause everything)
+    if (market !== undefined && !knownMarkets.has(market)) throw new ControlRefused(`unknown market '${market}': this run trades ${knownMarkets.size} markets`);
     const markets = market ? [market] : [];
     // Strategy owns quoting decisions and the start-up breach; exec owns the exchange-side kill
     // switch (an acknowledged breach also resets a triggered order group).
     supervisor.send('strategy', { control: { kind: map[kind], markets, reason: 'operator' } });
     if (kind !== 'flatten') supervisor.send('exec', { control: { kind: map[kind], markets, reason: 'operator' } });
-    if (kind === 'pause') monitor.quotingPaused = true;
-    if (kind === 'resume') monitor.quotingPaused = false;
+    // the global "quoting paused" flag follows global pause/resume only, not a one-market control
+    if (kind === 'pause' && !market) monitor.quotingPaused = true;
+    if (kind === 'resume' && !market) monitor.quotingPaused = false;
     log.warn({ event: 'operator_control', kind, market: market ?? 'all' }, 'operator control');
     return `${kind} sent for ${market ?? 'all markets'}`;
   };

@@ -91,7 +91,10 @@ export function readCaptureLines(path: string): CaptureLine[] {
   return readCapture(path).lines;
 }
 
-/** Reads a capture: its parsed frames and how many text lines it had (blank ones included). */
+/**
+ * Reads a capture: its parsed frames and how many text lines it had (blank ones included).
+ * Throws when the file cannot be read, is over CAPTURE_BYTES_MAX, or has lines but no valid frame.
+ */
 export function readCapture(path: string): { lines: CaptureLine[]; lineCount: number } {
   const fd = openSync(path, 'r');
   const out: CaptureLine[] = [];
@@ -121,6 +124,12 @@ export function readCapture(path: string): { lines: CaptureLine[]; lineCount: nu
     if (rest) add(rest);
   } finally {
     closeSync(fd);
+  }
+  // A file with lines but not one websocket frame is not a capture (binary garbage, a wrong
+  // file): refuse it rather than replay nothing and report success.
+  if (out.length > 0 && out.every((c) => c.frame.kind === 'invalid')) {
+    const first = out[0].frame;
+    throw new Error(`${path} is not a capture: none of its ${lineCount} lines is a websocket frame (first: ${first.kind === 'invalid' ? first.reason.slice(0, 120).replace(/[^\x20-\x7e]/g, '?') : ''})`);
   }
   return { lines: out, lineCount };
 }

@@ -12,11 +12,14 @@
  * disk cannot keep up, and the supervisor restarts exec, which reconciles from the exchange).
  * Lines are encoded and decoded by core/journal-record.ts (the typed schema). `readJournal`
  * tolerates a torn last line (crash mid-write) and reports bad lines and sequence errors.
+ * Before the first append the writer repairs a torn tail (repairJournalTail): a partial last
+ * line is cut back to the last complete line, so the next run's first record (its `start`)
+ * begins on a line of its own instead of being glued to the fragment and lost.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { decodeJournalText, encodeJournalLine, type JournalReadResult, type JournalRecord } from '../core/journal-record.js';
+import { decodeJournalLine, decodeJournalText, encodeJournalLine, type JournalReadResult, type JournalRecord } from '../core/journal-record.js';
 
 export const JOURNAL_BACKLOG_MAX = 1_000_000;
 
@@ -25,6 +28,53 @@ export interface JournalOptions {
   flushRecords?: number;
   fsyncEveryMs?: number;
   wallMs?: () => number;
+  /** told when a torn tail was repaired before appending (the message says what was cut) */
+  onRepair?: (message: string) => void;
+}
+
+export interface TailRepair {
+  /** bytes cut from the end (the partial line); 0 when a complete record only lacked its newline */
+  truncatedBytes: number;
+  /** a newline was added after a complete last record */
+  newlineAdded: boolean;
+  message: string;
+}
+
+/** Longest tail examined for the last newline (a journal line is far shorter). */
+const TAIL_SCAN_BYTES = 1 << 20;
+
+/**
+ * Makes `path` end at a line boundary before appending: when the file does not end with '\n',
+ * the last line is either a complete record that lost only its newline (a newline is added) or
+ * a fragment of a record cut by a crash (it is truncated away). Complete lines are never touched.
+ * Returns what was done, or null when the file is missing, empty or already ends with a newline.
+ */
+export function repairJournalTail(path: string): TailRepair | null {
+  if (!existsSync(path)) return null;
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return null;
+    const scan = Math.min(size, TAIL_SCAN_BYTES);
+    const buf = Buffer.alloc(scan);
+    readSync(fd, buf, 0, scan, size - scan);
+    if (buf[scan - 1] === 0x0a) return null;
+    const nl = buf.lastIndexOf(0x0a);
+    if (nl < 0 && scan < size) throw new Error(`journal ${path}: no line end in its last ${scan} bytes; not a journal`);
+    const keep = nl < 0 ? 0 : size - scan + nl + 1;
+    const tail = buf.subarray(nl + 1).toString('utf8');
+    if (decodeJournalLine(tail).ok) {
+      writeSync(fd, '\n', size);
+      fsyncSync(fd);
+      return { truncatedBytes: 0, newlineAdded: true, message: `journal ${path}: the last record had no line end; added one` };
+    }
+    ftruncateSync(fd, keep);
+    fsyncSync(fd);
+    const shown = tail.length > 80 ? `${tail.slice(0, 80)}...` : tail;
+    return { truncatedBytes: size - keep, newlineAdded: false, message: `journal ${path}: cut a torn last line of ${size - keep} bytes (a crash mid-write): ${JSON.stringify(shown)}` };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class Journal {
@@ -42,6 +92,8 @@ export class Journal {
   records = 0;
   bytes = 0;
   writeErrors = 0;
+  /** what the constructor repaired at the file's end (repairJournalTail), or null */
+  readonly repaired: TailRepair | null;
 
   constructor(
     readonly path: string,
@@ -50,6 +102,9 @@ export class Journal {
     this.flushRecords = opts.flushRecords ?? 256;
     this.wallMs = opts.wallMs ?? Date.now;
     mkdirSync(dirname(path), { recursive: true });
+    // sync, before the file is opened for appending: the first record must start a new line
+    this.repaired = repairJournalTail(path);
+    if (this.repaired) opts.onRepair?.(this.repaired.message);
     this.opening = open(path, 'a').then((fh) => {
       this.fh = fh;
     });

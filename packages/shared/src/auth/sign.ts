@@ -5,7 +5,8 @@
  * The private key is parsed once; it is never logged (see the logger's redact paths).
  */
 import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { KEY_FILE_MAX_BYTES, readBoundedFile } from '../io/bounded-file.js';
 
 export interface AuthHeaders {
   'KALSHI-ACCESS-KEY': string;
@@ -23,6 +24,11 @@ export class Signer {
       this.key = createPrivateKey(privateKeyPem);
     } catch (err) {
       throw new Error(`private key for key id ${keyId} is not a valid PEM RSA key (${(err as Error).message})`);
+    }
+    // Kalshi signs with RSA-PSS only: an EC or Ed25519 key would sign (padding is ignored) and
+    // every request would then be refused with 401; say so here instead.
+    if (this.key.asymmetricKeyType !== 'rsa' && this.key.asymmetricKeyType !== 'rsa-pss') {
+      throw new Error(`private key for key id ${keyId} is a${this.key.asymmetricKeyType === 'ec' ? 'n' : ''} ${String(this.key.asymmetricKeyType).toUpperCase()} key; Kalshi API keys are RSA (PEM "RSA PRIVATE KEY" or PKCS#8)`);
     }
   }
   /** Signs `tsMs + METHOD + path`; `path` must include /trade-api/v2 and no query string. */
@@ -44,14 +50,13 @@ export class Signer {
   }
 }
 
-/** Loads a PEM key file; `warn` is called when the file is readable by group/others. */
+/**
+ * Loads a PEM key file: a regular file of at most KEY_FILE_MAX_BYTES (BoundedFileError otherwise);
+ * `warn` is called when the file is readable by group/others.
+ */
 export function loadPrivateKeyPem(path: string, warn?: (msg: string) => void): string {
-  let mode: number;
-  try {
-    mode = statSync(path).mode;
-  } catch {
-    throw new Error(`private key file not found: ${path}`);
-  }
+  const pem = readBoundedFile(path, KEY_FILE_MAX_BYTES, 'private key file');
+  const mode = statSync(path).mode;
   if (warn && (mode & 0o077) !== 0) warn(`private key file ${path} is readable by other users (mode ${(mode & 0o777).toString(8)}); run chmod 600`);
-  return readFileSync(path, 'utf8');
+  return pem;
 }

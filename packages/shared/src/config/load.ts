@@ -17,7 +17,6 @@
  * - Alias keys mirror their canonical key; setting both to different values in one layer is an error.
  * - Values outside the 004 safe range but inside hard bounds load with a warning.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import { ConfigError, closest } from './errors.js';
@@ -25,7 +24,8 @@ import {
   CONFIG_PRESETS, CONFIG_SPECS, SPEC_BY_ENV, SPEC_BY_KEY,
   type ConfigSource, type ConfigSpec, type ConfigValue, type KmmConfig,
 } from './specs.js';
-import { CONFIG_SCHEMA, parseValue, showRaw, unsafeReason } from './values.js';
+import { CONFIG_SCHEMA, clipForMessage, parseValue, showRaw, unsafeReason } from './values.js';
+import { BoundedFileError, CONFIG_FILE_MAX_BYTES, readBoundedFile } from '../io/bounded-file.js';
 import { limitViolations } from './limits.js';
 
 export interface LoadConfigOptions {
@@ -76,9 +76,10 @@ export function resolveConfigName(name: string, loose: boolean): ConfigSpec | un
 }
 
 function unknownError(name: string, raw: unknown, source: string, candidates: readonly string[], what: string): ConfigError {
-  const guess = closest(name, candidates);
+  // no "did you mean" for a name far longer than any key (the edit distance would cost its length squared)
+  const guess = name.length <= 64 ? closest(name, candidates) : undefined;
   const allowed = `a known ${what}` + (guess ? `; did you mean ${guess}?` : ' (see `kmm config explain`)');
-  return new ConfigError(name, showRaw(raw), allowed, source);
+  return new ConfigError(clipForMessage(name), showRaw(raw), allowed, source);
 }
 
 /** One layer: canonical key -> { value, written name }. */
@@ -101,8 +102,11 @@ function addToLayer(layer: Layer, spec: ConfigSpec, name: string, raw: unknown, 
 
 // ---------------------------------------------------------------- file
 
+/** Alias expansions allowed in a YAML config file (the yaml library's resource-exhaustion guard). */
+export const YAML_MAX_ALIAS_COUNT = 100;
+
 function lineText(text: string, line: number): string {
-  return (text.split(/\r?\n/)[line - 1] ?? '').trim();
+  return clipForMessage((text.split(/\r?\n/)[line - 1] ?? '').trim());
 }
 
 function fileParseError(file: string, kind: 'YAML' | 'JSON', line: number, col: number, reason: string, text: string): ConfigError {
@@ -121,10 +125,11 @@ export function readConfigFile(file: string): Record<string, unknown> {
   }
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readBoundedFile(file, CONFIG_FILE_MAX_BYTES, 'config file');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError(file, code, 'a readable file', source, `${file}: cannot read config file (${code})`);
+    if (!(e instanceof BoundedFileError)) throw e;
+    if (e.reason === 'missing') throw new ConfigError(file, 'ENOENT', 'a readable file', source, `${file}: cannot read config file (ENOENT)`);
+    throw new ConfigError(file, e.reason, `a regular file of at most ${CONFIG_FILE_MAX_BYTES} bytes`, source, e.message);
   }
   let data: unknown;
   if (ext === '.json') {
@@ -153,7 +158,13 @@ export function readConfigFile(file: string): Record<string, unknown> {
       const pos = lines.linePos(err.pos[0]);
       throw fileParseError(file, 'YAML', pos.line, pos.col, err.message, text);
     }
-    data = doc.toJS();
+    try {
+      // maxAliasCount bounds alias expansion (a "billion laughs" file); a flat config needs none
+      data = doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT });
+    } catch (e) {
+      throw new ConfigError(file, 'aliases', `at most ${YAML_MAX_ALIAS_COUNT} alias expansions`, source,
+        `${file}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+    }
   }
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
@@ -255,7 +266,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
       errors.push(unknownError(name, raw, 'env', MM_ENV_NAMES, 'MM_ variable'));
     } else if (name.startsWith('KMM_')) {
       const guess = closest(name, KMM_ENV_NAMES);
-      warnings.push(`${name}=${raw} (from env): unknown KMM_ variable, ignored${guess ? `; did you mean ${guess}?` : ''}`);
+      warnings.push(`${clipForMessage(name)}=${showRaw(raw)} (from env): unknown KMM_ variable, ignored${guess ? `; did you mean ${guess}?` : ''}`);
     }
   }
 

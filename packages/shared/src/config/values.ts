@@ -25,14 +25,22 @@ export function allowedText(spec: ConfigSpec): string {
   }
 }
 
-/** How a raw value is shown in messages. */
+/** Longest value text quoted in a message; longer ones are cut (a huge value is never echoed whole). */
+export const MESSAGE_VALUE_MAX_CHARS = 120;
+
+/** `text` cut to MESSAGE_VALUE_MAX_CHARS, saying how long it was. */
+export function clipForMessage(text: string): string {
+  return text.length <= MESSAGE_VALUE_MAX_CHARS ? text : `${text.slice(0, MESSAGE_VALUE_MAX_CHARS)}... (${text.length} characters)`;
+}
+
+/** How a raw value is shown in messages (clipped: see clipForMessage). */
 export function showRaw(raw: unknown): string {
-  if (typeof raw === 'string') return raw;
+  if (typeof raw === 'string') return clipForMessage(raw);
   if (raw === undefined) return 'undefined';
   try {
-    return JSON.stringify(raw) ?? String(raw);
+    return clipForMessage(JSON.stringify(raw) ?? String(raw));
   } catch {
-    return String(raw);
+    return clipForMessage(String(raw));
   }
 }
 
