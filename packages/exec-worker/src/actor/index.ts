@@ -92,7 +92,7 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
     const params = execParamsOf({ ...init.config, kmm_shards: init.shardCount } as KmmConfig);
     const paper = init.extra.paper === true;
     const t0 = init.startTime;
-    const core = new ExecCore(params, { runId: (t0.wallMs % 2_176_782_336).toString(36) + init.restartCount, markets: init.markets, nowMs: t0.monoMs, paper, allowFaultInjection: init.extra.allowFaultInjection === true });
+    const core = new ExecCore(params, { runId: (t0.wallMs % 2_176_782_336).toString(36) + init.restartCount, markets: init.markets, nowMs: t0.monoMs, paper, allowFaultInjection: init.extra.allowFaultInjection === true, fillSeqBase: Math.floor(t0.wallMs) * 1000 });
     const seeded = core.seedFromJournal(env.priorJournal);
     io.log('info', 'journal_replayed', { tradeIds: seeded.tradeIds });
     const runner = new ExecRunner({

@@ -25,6 +25,8 @@ export interface CreateIntent {
   taker: boolean;
   tif: number;
   reduceOnly: boolean;
+  /** the order would reduce the position (a bid when short, an ask when long): sent before amends */
+  reducesPosition: boolean;
   cause: Cause;
 }
 
@@ -41,6 +43,8 @@ export class CommandDispatcher {
   readonly inflight = new Map<number, ExecCommand>();
   // intents of the current pump (scratch, reused)
   readonly creates: CreateIntent[] = [];
+  /** scratch of flush: the position-reducing creates, sent before amends */
+  private readonly reducing: CreateIntent[] = [];
   readonly cancels: ModifyIntent[] = [];
   readonly decreases: ModifyIntent[] = [];
   readonly amends: ModifyIntent[] = [];
@@ -118,6 +122,21 @@ export class CommandDispatcher {
     }
     this.decreases.length = 0;
 
+    // creates that work a position off go first: under a tight rate limit, reprices of other
+    // markets must not starve the quote that reduces risk (issue 13: reducing side dark at the cap)
+    let r = 0;
+    for (let k = 0; k < this.creates.length; k++) if (this.creates[k].reducesPosition) this.reducing[r++] = this.creates[k];
+    this.reducing.length = r;
+    if (r > 0) {
+      let w = 0;
+      for (let k = 0; k < this.creates.length; k++) if (!this.creates[k].reducesPosition) this.creates[w++] = this.creates[k];
+      this.creates.length = w;
+      this.sendCreates(this.reducing, nowMs);
+      // unsent ones wait for their market's retry (set by sendCreates); takers among them go back to the caller
+      for (let k = 0; k < this.reducing.length; k++) this.creates.push(this.reducing[k]);
+      this.reducing.length = 0;
+    }
+
     for (const a of this.amends) {
       if (!this.s.limiter.tryCreate(ENDPOINT_COST.amend, nowMs)) {
         this.holdForTokens(a.m, ENDPOINT_COST.amend, nowMs);
@@ -142,31 +161,38 @@ export class CommandDispatcher {
     }
     this.amends.length = 0;
 
-    // creates: batched; the whole batch's tokens must fit at once (section 5)
-    i = 0;
-    while (i < this.creates.length) {
-      const n = Math.min(p.batchMaxOrders, this.creates.length - i);
+    this.sendCreates(this.creates, nowMs);
+  }
+
+  /**
+   * Sends `list`'s creates, batched; the whole batch's tokens must fit at once (section 5). What
+   * does not fit waits for its market's retry time; `list` keeps only the unsent taker creates
+   * (the caller refuses them; maker ones are re-derived later).
+   */
+  private sendCreates(list: CreateIntent[], nowMs: number): void {
+    let i = 0;
+    while (i < list.length) {
+      const n = Math.min(this.s.params.batchMaxOrders, list.length - i);
       let take = n;
       // a batch led by a risk-reducing taker may use the tokens kept for it (takers come alone: onTakerIntent)
-      const reducing = this.creates[i].taker && this.creates[i].reduceOnly;
+      const reducing = list[i].taker && list[i].reduceOnly;
       while (take > 0 && !this.s.limiter.tryCreate(take * ENDPOINT_COST.batchCreatePerOrder, nowMs, reducing)) take = Math.floor(take / 2);
       if (take === 0) {
-        this.holdForTokens(this.creates[i].m, ENDPOINT_COST.create, nowMs);
+        this.holdForTokens(list[i].m, ENDPOINT_COST.create, nowMs);
         break;
       }
       const cmdId = ++this.cmdSeq;
       const orders: kmm.v1.IOrderCommand[] = [];
-      for (let k = 0; k < take; k++) orders.push(this.newOrder(this.creates[i + k], cmdId, nowMs));
-      this.emitCommand(cmdId, take === 1 ? 'create' : 'batch_create', orders, this.creates[i].cause, take * ENDPOINT_COST.create, nowMs);
+      for (let k = 0; k < take; k++) orders.push(this.newOrder(list[i + k], cmdId, nowMs));
+      this.emitCommand(cmdId, take === 1 ? 'create' : 'batch_create', orders, list[i].cause, take * ENDPOINT_COST.create, nowMs);
       i += take;
     }
-    if (i < this.creates.length) {
-      for (let k = i; k < this.creates.length; k++) this.creates[k].m.retryAtMs = minPos(this.creates[k].m.retryAtMs, nowMs + 1);
-      // leave unsent taker creates for the caller to refuse; maker ones are re-derived later
+    if (i < list.length) {
+      for (let k = i; k < list.length; k++) list[k].m.retryAtMs = minPos(list[k].m.retryAtMs, nowMs + 1);
       let w = 0;
-      for (let k = i; k < this.creates.length; k++) if (this.creates[k].taker) this.creates[w++] = this.creates[k];
-      this.creates.length = w;
-    } else this.creates.length = 0;
+      for (let k = i; k < list.length; k++) if (list[k].taker) list[w++] = list[k];
+      list.length = w;
+    } else list.length = 0;
   }
 
   /** Worst-case position if every live order on `side` filled: position + (BID) or - (ASK) their remaining size. */

@@ -89,6 +89,11 @@ export interface ExecCoreOptions {
   paper?: boolean;
   /** tests only: enables debugCorrupt (deliberately breaking an invariant) */
   allowFaultInjection?: boolean;
+  /**
+   * first value of every market's fill sequence (default 0); the actor uses its start wall time
+   * x 1000, so a restarted exec's sequence is above anything the running strategy has seen
+   */
+  fillSeqBase?: number;
 }
 
 /** The invariant debugCorrupt breaks (see OrderBookkeeping's header). */
@@ -114,7 +119,7 @@ export class ExecCore {
   constructor(params: ExecParams, opts: ExecCoreOptions) {
     this.allowFaultInjection = opts.allowFaultInjection ?? false;
     this.s = new ExecState(params, opts.runId, opts.paper ?? false, opts.nowMs);
-    this.reg = new MarketRegistry(this.s);
+    this.reg = new MarketRegistry(this.s, opts.fillSeqBase ?? 0);
     this.cmd = new CommandDispatcher(this.s, this.reg);
     this.recon = new ReconcileScheduler(this.s, this.reg, opts.nowMs);
     this.venue = new VenueEvents(this.s, this.reg, this.recon);
@@ -225,6 +230,7 @@ export class ExecCore {
     }
     m.target = t;
     m.targetAtMs = nowMs;
+    m.targetFillSeq = Number(t.afterFillSeq ?? 0);
     m.cause = { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq };
     this.reg.buildSlotTargets(m, nowMs);
     this.reg.markDirty(m);
@@ -265,7 +271,7 @@ export class ExecCore {
       this.venue.rejectIntent(market, side, price, pf.code, pf.reason);
       return this.s.fx;
     }
-    this.cmd.creates.push({ m, side, level: -1, price, countCenti: count, edgeBpsMilli: 0, taker: true, tif: ti.tif ?? kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly, cause: { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq } });
+    this.cmd.creates.push({ m, side, level: -1, price, countCenti: count, edgeBpsMilli: 0, taker: true, tif: ti.tif ?? kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly, reducesPosition: reduceOnly, cause: { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq } });
     this.cmd.flush(nowMs);
     if (this.cmd.creates.length > 0) {
       // no tokens for it now: a taker decision is stale by the next tick, so it is refused, not queued
@@ -704,8 +710,10 @@ export class ExecCore {
     // added or re-placed from it (that was the source of bursts of cap refusals: the filled
     // order re-placed from the pre-fill target) until strategy, which decides on every fill,
     // sends a newer one; cancels and decreases go on.
+    // Ordered by exec's fill sequence, which strategy echoes; a target without one (a driver that
+    // does not send it) falls back to arrival time, which cannot order events of one instant
     const lastFillMs = this.s.bk.position(m.market).lastFillMs;
-    const staleTarget = lastFillMs > 0 && m.targetAtMs <= lastFillMs;
+    const staleTarget = m.targetFillSeq > 0 ? m.targetFillSeq < m.fillSeq : lastFillMs > 0 && m.targetAtMs <= lastFillMs;
     if (holdAdopted) m.retryAtMs = minPos(m.retryAtMs, this.s.startupReconciledAtMs + ADOPT_TARGET_WAIT_MS);
     for (let s = 0; s < 2; s++) {
       const side = s === 0 ? BID : ASK;
@@ -732,7 +740,9 @@ export class ExecCore {
               this.venue.preflightReject(m, side, d.price, pf.code, pf.reason);
               break;
             }
-            this.cmd.creates.push({ m, side, level, price: d.price, countCenti: d.countCenti, edgeBpsMilli: t.edgeBpsMilli, taker: false, tif: kmm.v1.TimeInForce.GOOD_TILL_CANCELED, reduceOnly: false, cause: m.cause });
+            const posCenti = this.s.bk.position(m.market).positionCenti;
+            const reducesPosition = side === BID ? posCenti < 0 : posCenti > 0;
+            this.cmd.creates.push({ m, side, level, price: d.price, countCenti: d.countCenti, edgeBpsMilli: t.edgeBpsMilli, taker: false, tif: kmm.v1.TimeInForce.GOOD_TILL_CANCELED, reduceOnly: false, reducesPosition, cause: m.cause });
             break;
           }
           case Action.AMEND: {

@@ -41,6 +41,10 @@ export interface MarketRef {
   wasTrusted: boolean;
   /** when the current target arrived (exec's monotonic ms; 0 = none) */
   targetAtMs: number;
+  /** the fill sequence the current target was decided after (TargetQuotes.after_fill_seq; 0 = not sent) */
+  targetFillSeq: number;
+  /** this market's fill sequence: fillSeqBase + fills forwarded to strategy */
+  fillSeq: number;
   /** the last local reject of this market per side (side 0 bid, 1 ask), so an identical one is not sent again */
   lastRejectKey: [string, string];
   paused: boolean;
@@ -110,7 +114,10 @@ export class MarketRegistry {
   private dirtySpare: MarketRef[] = [];
   private readonly grids = new GridCache();
 
-  constructor(private readonly s: ExecState) {}
+  constructor(
+    private readonly s: ExecState,
+    private readonly fillSeqBase = 0,
+  ) {}
 
   get(market: string): MarketRef | undefined {
     return this.markets.get(market);
@@ -154,6 +161,8 @@ export class MarketRegistry {
       resyncHoldSinceMs: 0,
       wasTrusted: false,
       targetAtMs: 0,
+      targetFillSeq: 0,
+      fillSeq: this.fillSeqBase,
       lastRejectKey: ['', ''],
       paused: false,
       dirty: false,

@@ -52,6 +52,7 @@ export class Reports {
         positionKnown: pos.exchangeKnown,
         roomBidCenti: Math.max(0, capCenti - (pos.positionCenti + this.bidCenti)),
         roomAskCenti: Math.max(0, capCenti + (pos.positionCenti - this.askCenti)),
+        fillSeq: m.fillSeq,
       };
       this.s.send('strategy', { workingOrders: wo });
       this.s.send(this.s.bookPeer(m.market), { workingOrders: wo });

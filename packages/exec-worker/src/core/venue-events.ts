@@ -127,12 +127,13 @@ export class VenueEvents {
       postPositionCenti: source === 'ws' ? fill.postPositionCenti ?? 0 : null,
       tsMs: ts,
     });
+    const m = this.reg.get(market);
     if (forward) {
+      if (m) fill.execFillSeq = ++m.fillSeq;
       this.s.send('strategy', { fill });
       this.s.send(this.s.bookPeer(market), { fill });
       if (source === 'ws') this.s.send('strategy', { position: { market, positionCenti: pos.positionCenti, fromExchange: true } });
     }
-    const m = this.reg.get(market);
     if (m) {
       this.reg.markDirty(m);
       this.reg.markWo(m);

@@ -367,9 +367,12 @@ export function computeQuotes(p: PricingParams, inp: QuoteInputs, out: QuoteResu
   if (trace) trace.push(['grid', { bid, ask }]);
 
   // ---- side gates
+  // At or over a cap the reducing side is how the position gets worked off: the discretionary
+  // pauses (book imbalance here, queue yield in queueOptimise) leave it quoted (issue 13; the
+  // seeds pause a side on imbalance whatever the position)
   const imb = f.imbalanceEma ?? 0;
-  if (p.MM_IMBALANCE_PAUSE_THRESHOLD > 0 && imb >= p.MM_IMBALANCE_PAUSE_THRESHOLD) pauseSide(out, false, 'imbalance_pause_ask');
-  else if (p.MM_IMBALANCE_PAUSE_THRESHOLD > 0 && imb <= -p.MM_IMBALANCE_PAUSE_THRESHOLD) pauseSide(out, true, 'imbalance_pause_bid');
+  if (p.MM_IMBALANCE_PAUSE_THRESHOLD > 0 && imb >= p.MM_IMBALANCE_PAUSE_THRESHOLD && !reducingAtCap(inp, false)) pauseSide(out, false, 'imbalance_pause_ask');
+  else if (p.MM_IMBALANCE_PAUSE_THRESHOLD > 0 && imb <= -p.MM_IMBALANCE_PAUSE_THRESHOLD && !reducingAtCap(inp, true)) pauseSide(out, true, 'imbalance_pause_bid');
   let bidSizeMult = 1;
   let askSizeMult = 1;
   if (crypto && q !== 0) {
@@ -438,6 +441,12 @@ function fillLevels(
   return n;
 }
 
+/** The side reduces a position that is at or over its cap (the bid when short, the ask when long). */
+export function reducingAtCap(inp: QuoteInputs, isBid: boolean): boolean {
+  const q = inp.positionCenti;
+  return isBid ? q < 0 && -q >= inp.shortCapCenti : q > 0 && q >= inp.longCapCenti;
+}
+
 function pauseSide(out: QuoteResult, bid: boolean, reason: string): void {
   if (bid) {
     if (!out.bidPaused) {
@@ -488,7 +497,7 @@ export interface QueueOutcome {
  * not against alpha: step one tick inside to be first at a new level (cancel-replace to
  * the front), if that stays below the opposite touch. At the front (ahead <=
  * kmm_queue_front_contracts) with OFI against us beyond kmm_toxic_ofi_contracts: yield (the
- * side keeps no levels). Moves qr's touch prices in place, appends each move to `actions`
+ * side keeps no levels), except on the side that reduces a position at or over its cap. Moves qr's touch prices in place, appends each move to `actions`
  * and writes the kept level counts to `out`.
  */
 export function queueOptimise(p: QueueParams, inp: QuoteInputs, qr: QuoteResult, nBid: number, nAsk: number, actions: QueueAction[], out: QueueOutcome): void {
@@ -511,7 +520,7 @@ export function queueOptimise(p: QueueParams, inp: QuoteInputs, qr: QuoteResult,
       const ahead = exAhead >= 0 ? exAhead : Number(e.aheadCenti ?? 0);
       if (ahead <= p.queueFrontCenti) {
         const toxic = isBid ? ofi <= -p.toxicOfiContracts : ofi >= p.toxicOfiContracts;
-        if (toxic && p.toxicOfiContracts > 0) {
+        if (toxic && p.toxicOfiContracts > 0 && !reducingAtCap(inp, isBid)) {
           if (isBid) nBid = 0;
           else nAsk = 0;
           actions.push(isBid ? 'yield_bid' : 'yield_ask');

@@ -108,8 +108,14 @@ export function gateSide(inp: SideGateInput, prices: Int32Array, sizes: Float64A
     out.reason = `${what} (pos=${contracts(pos)}, max=${contracts(cap)})`;
     return 0;
   }
-  const roomRaw = Math.min(cap - dirPos - unrelated, inp.execAcceptsCenti);
-  const room = roomRaw > 0 ? Math.floor(roomRaw / CENTI) * CENTI : 0;
+  // The reducing side (dirPos < 0) answers to the bailout cap only for what it would add past
+  // flat, and in centi: resting orders being replaced must not block the quote that works the
+  // position off, and a fractional position (0.37) gets a fractional reducing quote
+  const reducing = dirPos < 0;
+  const roomRaw = reducing
+    ? Math.min(hardCap - dirPos - unrelated, cap - dirPos, inp.execAcceptsCenti)
+    : Math.min(cap - dirPos - unrelated, inp.execAcceptsCenti);
+  const room = roomRaw <= 0 ? 0 : reducing && roomRaw < intended ? Math.floor(roomRaw) : Math.floor(roomRaw / CENTI) * CENTI;
   if (intended <= room) {
     out.allowedCenti = intended;
     return n;

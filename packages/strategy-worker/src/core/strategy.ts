@@ -89,6 +89,8 @@ class MarketState {
   execPosCenti = 0;
   execRoomBidCenti = 0;
   execRoomAskCenti = 0;
+  /** exec's fill sequence of this market as last told (Fill.exec_fill_seq, WorkingOrders.fill_seq); echoed in targets */
+  fillSeq = 0;
   alphaFair = 0;
   alphaAtMs = -1;
   alphaRef = 0;
@@ -220,6 +222,8 @@ export class StrategyCore {
     if (m === undefined) return this.fx;
     const count = Number(fill.countCenti ?? 0);
     const before = m.localPosCenti;
+    const seq = Number(fill.execFillSeq ?? 0);
+    if (seq > 0) m.fillSeq = seq;
     if (fill.hasPostPosition) {
       // the websocket fill carries the exchange's position right after it: the decision this
       // fill triggers uses that truth, not the previous exchange value plus a guess
@@ -268,6 +272,8 @@ export class StrategyCore {
     m.execPosCenti = Number(wo.positionCenti ?? 0);
     m.execRoomBidCenti = Number(wo.roomBidCenti ?? 0);
     m.execRoomAskCenti = Number(wo.roomAskCenti ?? 0);
+    const seq = Number(wo.fillSeq ?? 0);
+    if (seq > 0) m.fillSeq = seq;
     this.decide(m, nowMs, 'working_orders');
     return this.fx;
   }
@@ -658,7 +664,7 @@ export class StrategyCore {
         else fields.ask_intended_delta = -out.intendedCenti / CENTI;
         // the bailout threshold stopping the maker is the plan working, not a warning
         this.ops(isBid ? 'risk_block_bid_side' : 'risk_block_ask_side', m.market, out.bailoutCap ? 'info' : 'warn', fields);
-        if (out.hardBlock && Math.abs(m.exchPosCenti) >= out.effectiveCapCenti) {
+        if (out.hardBlock && !out.bailoutCap && Math.abs(m.exchPosCenti) >= out.effectiveCapCenti) {
           this.ops('risk_hard_block_exchange_pos', m.market, 'warn', {
             market: m.market,
             exchange_position: m.exchPosCenti / CENTI,
@@ -841,6 +847,7 @@ export class StrategyCore {
     const action = emitAction(m.last, this.cand, this.qr, nBid, nAsk, bestBid, bestAsk, p, nowMs);
     if (action === 'hold') return;
     const target = buildTarget(m.market, this.cand, this.qr, nBid, nAsk, action === 'refresh', this.nextDecisionId++, bestBid, bestAsk);
+    if (m.fillSeq > 0) target.afterFillSeq = m.fillSeq;
     this.fx.targets.push(target);
     recordEmitted(m.last, this.cand, this.qr, nBid, nAsk, nowMs);
     if (p.MM_JOURNAL_REPRICE_DECISIONS) this.journal(m, target, nowMs, trigger);
