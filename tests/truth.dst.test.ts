@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import { kmm, parseCount } from '@kmm/shared';
 import { OrderStatus } from '@kmm/exec-worker';
 import { runDst, type DstOptions, type DstResult, type DstView } from '@kmm/app';
-import type { MemoryExchange } from '@kmm/sim';
+import { DEMO_USER, type MemoryExchange } from '@kmm/sim';
 
 const BID = kmm.v1.BookSide.BID;
 const CAP = 5;
@@ -131,5 +131,70 @@ describe('never trade on a position you could not confirm (deterministic simulat
     expect(r.problems, `seed ${r.seed}: ${r.problems.join('; ')}`).toEqual([]);
     expect(r.violations.cap).toBe(0);
     expect(r.ok).toBe(true);
+  });
+
+  it('start-up position reads failing for 25 s over a breached position: no order before every position is read, it says it is waiting, no trade without the acknowledgement', async () => {
+    const readsFailUntilS = 25; // past strategy's old 10 s wait, after which its check passed with markets_checked 0
+    let nowS = 0;
+    let ticker = '';
+    let held = 0;
+    let positionsOkAtS: number | null = null;
+    let failedReads = 0;
+    const orderPosts: string[] = [];
+    const { r, ops } = await run({
+      seed: 41,
+      simMinutes: 1,
+      // the bailout would work off a position past Q_critical: only the read-only state stops it
+      set: { MM_MAX_POS: CAP, MM_MAX_LONG_POS: CAP, MM_MAX_SHORT_POS: CAP, Q_critical: CAP, Q_target: 1, quote_size: 1, IMPULSE_CONTROL_ENABLED: true, kmm_startup_settle_ms: 500 },
+      observeEveryMs: 50,
+      before: (ex) => {
+        // hold 8 (cap 5) in the most liquid market before KMM starts
+        for (const m of ex.markets()) {
+          if (m.status !== 'active' || ticker) continue;
+          const b = ex.book(m.spec.ticker);
+          if (!b || b.no_dollars.length === 0) continue;
+          const res = ex.engine.createOrder(DEMO_USER, { ticker: m.spec.ticker, side: 'bid', price: 9900, countCenti: 8 * 100, tif: 'immediate_or_cancel', stp: 'maker', clientOrderId: `test-${m.spec.ticker}` } as never) as { ok: boolean };
+          if (res.ok && exchangePosition(ex, m.spec.ticker) >= 8 * 100) ticker = m.spec.ticker;
+        }
+        held = ticker ? exchangePosition(ex, ticker) : 0;
+        const serve = ex.request.bind(ex);
+        ex.request = (method, path, headers, body) => {
+          if (method === 'GET' && path.includes('/portfolio/positions')) {
+            if (nowS < readsFailUntilS) {
+              failedReads++;
+              return { kind: 'reply', status: 503, bodyText: '{"error":{"code":"service_unavailable","message":"positions unavailable"}}', delayMs: 0 } as ReturnType<MemoryExchange['request']>;
+            }
+            if (positionsOkAtS === null) positionsOkAtS = nowS;
+          }
+          if (orderTickers(method, path, body, ex).length > 0) orderPosts.push(`${nowS.toFixed(3)} s ${method} ${path.split('?')[0]} ${orderTickers(method, path, body, ex).join(',')}`);
+          return serve(method, path, headers, body);
+        };
+      },
+      observe: (v) => {
+        nowS = v.nowS;
+      },
+    });
+    console.log(`[truth.dst] start-up: held ${held / 100} in ${ticker}; ${failedReads} failed position reads; positions read at ${positionsOkAtS} s; order requests ${orderPosts.length}`);
+    expect(ticker, 'could not build a position over the cap before start').not.toBe('');
+    expect(failedReads).toBeGreaterThan(2);
+    expect(positionsOkAtS).not.toBeNull();
+    expect(positionsOkAtS!).toBeGreaterThanOrEqual(readsFailUntilS);
+    // it said so: every failed start-up read, with its attempt number and error, backing off
+    const waiting = ops.filter((e) => e.actor === 'exec' && e.event === 'startup_positions_waiting');
+    expect(waiting.length).toBeGreaterThanOrEqual(3);
+    expect(String(waiting[0].fields.message)).toMatch(/^start-up cap check: waiting for positions \(attempt 1\): .*503|unavailable/);
+    expect(waiting.map((e) => Number(e.fields.attempt))).toEqual(waiting.map((_, i) => i + 1));
+    expect(Number(waiting[waiting.length - 1].fields.retry_in_ms)).toBeGreaterThan(Number(waiting[0].fields.retry_in_ms));
+    expect(ops.some((e) => e.actor === 'strategy' && e.event === 'startup_check_waiting' && e.tS < positionsOkAtS!)).toBe(true);
+    // never passed without positions; the breach is reported once the positions are read
+    expect(ops.some((e) => e.event === 'startup_position_check_ok')).toBe(false);
+    const breach = ops.find((e) => e.actor === 'strategy' && e.event === 'startup_position_cap_breach');
+    expect(breach, 'no startup_position_cap_breach').toBeDefined();
+    expect(breach!.tS).toBeGreaterThanOrEqual(positionsOkAtS!);
+    expect(breach!.fields.breached_markets).toEqual([{ ticker, position: held / 100 }]);
+    // no order of ours at all: nothing before the positions were read, nothing after without the acknowledgement
+    expect(orderPosts).toEqual([]);
+    // runDst's checks: only the test's own over-cap position
+    for (const [check, n] of Object.entries(r.violations)) if (check !== 'cap') expect(n, check).toBe(0);
   });
 });

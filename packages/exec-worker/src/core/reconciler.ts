@@ -156,8 +156,10 @@ export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, gr
   for (const p of snap.positions) venue.set(p.market, p);
   const listed = new Set<string>();
   for (const f of snap.fills) if (f.tradeId) listed.add(f.tradeId);
+  // every market we have booked anything in gets the venue's word, flat ones too (fills that
+  // net to zero while the websocket was silent left a position never confirmed)
   const markets = new Set<string>(venue.keys());
-  for (const [m, p] of bk.positions) if (p.positionCenti !== 0 || p.exchangeKnown) markets.add(m);
+  for (const m of bk.positions.keys()) markets.add(m);
   for (const m of markets) {
     const v = venue.get(m);
     const p = bk.position(m);
