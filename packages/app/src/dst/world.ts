@@ -471,12 +471,20 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   } else if (o.faults !== false) {
     let tNs = 20e9 + rng.int(0, 10_000) * 1e6;
     // the last fault ends early enough for its recovery to be observed before the shutdown
-    while (tNs < endNs - (Math.max(MAX_FAULT_S, DST_WS_SILENCE_S) + RECOVERY_BOUND_S) * 1e9) {
+    const lastStartNs = endNs - (Math.max(MAX_FAULT_S, DST_WS_SILENCE_S) + RECOVERY_BOUND_S) * 1e9;
+    let prevEndNs = 0;
+    while (tNs < lastStartNs) {
       const kind = rng.pick(DST_FAULT_KINDS as DstFaultKind[]);
       const drawnS = 2 + rng.int(0, MAX_FAULT_S - 2);
       const durS = kind === 'ws_silence' ? DST_WS_SILENCE_S : drawnS;
-      inject(kind, durS, tNs);
-      tNs += (durS + RECOVERY_BOUND_S / 3 + rng.int(0, 20)) * 1e9;
+      // a whole-websocket silence holds back every market's recovery: it starts only once the
+      // fault before it has had its whole recovery bound (seed 72: a silence cut into the resync
+      // cool-down of a market silence and that fault counted as not recovered)
+      const startNs = kind === 'ws_silence' ? Math.max(tNs, prevEndNs + RECOVERY_BOUND_S * 1e9) : tNs;
+      if (startNs >= lastStartNs) break;
+      inject(kind, durS, startNs);
+      prevEndNs = startNs + durS * 1e9;
+      tNs = startNs + (durS + RECOVERY_BOUND_S / 3 + rng.int(0, 20)) * 1e9;
     }
   }
   if (o.observe) {
