@@ -70,8 +70,11 @@ describe('position truth after a gap (issue 14)', () => {
     expect(fx.ops.some((e) => e.event === 'market_held_for_reconcile')).toBe(true);
     expect(fx.out.find((o) => o.body.workingOrders)?.body.workingOrders?.blockReason).toBe(BlockReason.AWAIT_RECONCILE);
     expect(core.bk.get(coid)?.status).toBe(OrderStatus.UNCERTAIN);
-    // a new target: nothing goes out
+    // a new target: nothing goes out; nor does a taker
     expect(core.onTargets(target(4700, 5300), 2100).commands).toHaveLength(0);
+    const ti = core.onTakerIntent({ market: MKT, side: kmm.v1.BookSide.ASK, limitPrice: 4700, countCenti: 100, reduceOnly: true }, 2110);
+    expect(ti.commands).toHaveLength(0);
+    expect(ti.out.find((o) => o.body.orderReject)?.body.orderReject?.message).toBe('await_reconcile');
     // the answer to the read requested before the not_found does not lift the hold; it asks again
     const early = core.onSnapshot({ requestedAtMs: 1500, orders: [{ orderId, clientOrderId: coid, market: MKT, side: BID, price: 4800, remainingCenti: 500, filledCenti: 0, status: 'resting', orderGroupId: '' }], positions: [], fills: [] }, 2200);
     expect(early.commands.flatMap((c) => c.orders).some((o) => o.kind === CK.PLACE)).toBe(false);

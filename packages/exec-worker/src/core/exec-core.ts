@@ -254,6 +254,8 @@ export class ExecCore {
     else if (!this.s.tradingEnabled && !reduceOnly) why = 'trading_disabled';
     else if (this.s.breakers.isOpen(nowMs)) why = 'breaker_open';
     else if (this.s.limiter.isPaused(nowMs)) why = 'rate_limited';
+    // the market's position is not confirmed since a gap or a not_found: no taker either
+    else if (m.resyncHoldSinceMs > 0) why = BlockReason.AWAIT_RECONCILE;
     if (why || !m) {
       this.venue.rejectIntent(market, side, price, why === 'breaker_open' ? RC.BREAKER_OPEN : why === 'rate_limited' ? RC.RATE_LIMITED : RC.RISK, why);
       return this.s.fx;
