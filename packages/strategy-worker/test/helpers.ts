@@ -81,6 +81,8 @@ export const NEUTRAL: Record<string, unknown> = {
 export function readyCore(config: Record<string, unknown>, markets: kmm.v1.IMarketInfo[], positions: Record<string, number> = {}): StrategyCore {
   const core = new StrategyCore(strategyParamsOf(resolveConfig({ ...NEUTRAL, ...config })), markets, { startMs: T0 });
   for (const [m, c] of Object.entries(positions)) core.onPosition({ market: m, positionCenti: c * 100, fromExchange: true }, T0);
+  // exec has read the exchange (every position sent): the start-up check may run
+  core.onControl({ kind: kmm.v1.ControlKind.RECONCILE, reason: 'exec_started' }, T0);
   core.onTimer(T0 + 100_000);
   return core;
 }

@@ -7,7 +7,8 @@
  *   every actor is its live descriptor, driven by LocalKernel on a SimClock.
  *
  * A seeded schedule injects every fault kind `kmm chaos` knows (websocket drops, seq gaps and
- * duplicates, malformed frames, market silence, 429 storms, REST 5xx and timeouts, exchange
+ * duplicates, malformed frames, market silence, silence of the whole websocket with fills going
+ * on (ws_silence), 429 storms, REST 5xx and timeouts, exchange
  * pause), plus actor crashes (the actor restarts through its cold-start path; exec from its
  * journal) and process crashes (every actor restarts; journal records not yet fsynced are
  * lost). After the run the system stops as `kmm run` does (exec cancels everything and
@@ -43,8 +44,13 @@ export const DST_STOP_MAX_MS = 120_000;
 export const DST_FSYNC_MS = 100;
 /** Recovery probe period (virtual). */
 const PROBE_MS = 250;
-/** Longest fault (virtual seconds). */
+/** Longest fault (virtual seconds) but ws_silence. */
 const MAX_FAULT_S = 10;
+/**
+ * How long a seeded ws_silence lasts (virtual s): every market and the user data silent while
+ * orders rest and fill (issue 14 item 3: 15 s of silence took the exchange past the cap).
+ */
+export const DST_WS_SILENCE_S = 15;
 const BOOKS = ['book.0', 'book.1'];
 const SHUTDOWN_ORDER = ['ingest', ...BOOKS, 'strategy', 'exec'];
 
@@ -417,6 +423,9 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
         f.set({ silenceMarkets: silent });
         return { detail: `${silent.length} markets silent`, end: () => f.set({ silenceMarkets: [] }) };
       }
+      case 'ws_silence':
+        f.set({ wsSilent: true });
+        return { detail: 'every market and the user data silent, connection open', end: () => f.set({ wsSilent: false }) };
       case 'rate_429_storm':
         f.set({ rate429Storm: true });
         return { detail: 'every REST call 429', end: () => f.set({ rate429Storm: false }) };
@@ -467,11 +476,20 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   } else if (o.faults !== false) {
     let tNs = 20e9 + rng.int(0, 10_000) * 1e6;
     // the last fault ends early enough for its recovery to be observed before the shutdown
-    while (tNs < endNs - (MAX_FAULT_S + RECOVERY_BOUND_S) * 1e9) {
+    const lastStartNs = endNs - (Math.max(MAX_FAULT_S, DST_WS_SILENCE_S) + RECOVERY_BOUND_S) * 1e9;
+    let prevEndNs = 0;
+    while (tNs < lastStartNs) {
       const kind = rng.pick(DST_FAULT_KINDS as DstFaultKind[]);
-      const durS = 2 + rng.int(0, MAX_FAULT_S - 2);
-      inject(kind, durS, tNs);
-      tNs += (durS + RECOVERY_BOUND_S / 3 + rng.int(0, 20)) * 1e9;
+      const drawnS = 2 + rng.int(0, MAX_FAULT_S - 2);
+      const durS = kind === 'ws_silence' ? DST_WS_SILENCE_S : drawnS;
+      // a whole-websocket silence holds back every market's recovery: it starts only once the
+      // fault before it has had its whole recovery bound (seed 72: a silence cut into the resync
+      // cool-down of a market silence and that fault counted as not recovered)
+      const startNs = kind === 'ws_silence' ? Math.max(tNs, prevEndNs + RECOVERY_BOUND_S * 1e9) : tNs;
+      if (startNs >= lastStartNs) break;
+      inject(kind, durS, startNs);
+      prevEndNs = startNs + durS * 1e9;
+      tNs = startNs + (durS + RECOVERY_BOUND_S / 3 + rng.int(0, 20)) * 1e9;
     }
   }
   if (o.observe) {

@@ -50,6 +50,7 @@ export const FAULT_KINDS = [
   'seq_duplicate',
   'malformed_frames',
   'market_silence',
+  'ws_silence',
   'rate_429_storm',
   'rest_5xx',
   'rest_timeout',
@@ -57,6 +58,8 @@ export const FAULT_KINDS = [
   'actor_kill',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill';
+/** How long `kmm chaos` keeps the whole websocket silent (past the stale window, so orders get pulled). */
+export const CHAOS_WS_SILENCE_S = 6;
 
 /** Config of the soak: quote on sim books, follow the book closely enough to show recovery. */
 export const CHAOS_SET: Record<string, string | number> = {
@@ -374,6 +377,12 @@ async function applyFault(kind: FaultKind, durS: number, sim: SimThreadHandle, s
       await sim.faults.set({ silenceMarkets: [] });
       return `${silent.length} markets silent`;
     }
+    case 'ws_silence':
+      // long enough for every market to go stale while orders rest and fills go unseen
+      await sim.faults.set({ wsSilent: true });
+      await sleep(Math.max(durS, CHAOS_WS_SILENCE_S) * 1000);
+      await sim.faults.set({ wsSilent: false });
+      return 'every market and the user data silent, connection open';
     case 'rate_429_storm':
       await sim.faults.set({ rate429Storm: true });
       await hold();

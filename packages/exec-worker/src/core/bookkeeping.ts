@@ -26,6 +26,19 @@ const BID = kmm.v1.BookSide.BID;
 
 /** How long a finished order stays known (late acks/fills on it are then still attributed). */
 export const DONE_RETAIN_MS = 120_000;
+/** Fills remembered per market for matching a venue snapshot by trade id (PositionState.recentFills). */
+export const RECENT_FILLS_MAX = 256;
+/** ... and for at most this long (past any reconcile grace worth having). */
+export const RECENT_FILLS_MS = 600_000;
+
+/** One fill as booked into a position (for matching against a venue snapshot by trade id). */
+export interface BookedFill {
+  tradeId: string;
+  /** signed: + bought YES, - sold */
+  deltaCenti: number;
+  /** when we booked it (exec's monotonic ms) */
+  atMs: number;
+}
 
 export interface PositionState {
   market: string;
@@ -41,6 +54,8 @@ export interface PositionState {
   basisCenti: number;
   /** signed sum of fills booked since that truth */
   bookedSinceBasisCenti: number;
+  /** the last fills booked (oldest first, bounded): which of them a venue snapshot already includes is told by trade id */
+  recentFills: BookedFill[];
 }
 
 /** Venue input that would break one of our invariants; handled, counted and reported, never asserted. */
@@ -102,7 +117,7 @@ export class OrderBookkeeping {
   position(market: string): PositionState {
     let p = this.positions.get(market);
     if (!p) {
-      p = { market, positionCenti: 0, costPriceCenti: 0, realizedPriceCenti: 0, feesMoney: 0, exchangePositionCenti: 0, exchangeKnown: false, lastFillMs: 0, basisCenti: 0, bookedSinceBasisCenti: 0 };
+      p = { market, positionCenti: 0, costPriceCenti: 0, realizedPriceCenti: 0, feesMoney: 0, exchangePositionCenti: 0, exchangeKnown: false, lastFillMs: 0, basisCenti: 0, bookedSinceBasisCenti: 0, recentFills: [] };
       this.positions.set(market, p);
     }
     return p;
@@ -342,8 +357,16 @@ export class OrderBookkeeping {
     const side = f.side ?? (o ? o.side : BID);
     const p = this.position(market);
     applyTrade(p, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0);
-    p.bookedSinceBasisCenti += side === BID ? count : -count;
+    const delta = side === BID ? count : -count;
+    p.bookedSinceBasisCenti += delta;
     assertPositionBooked(p);
+    if (tradeId) {
+      const rf = p.recentFills;
+      rf.push({ tradeId, deltaCenti: delta, atMs: nowMs });
+      let drop = 0;
+      while (drop < rf.length && (rf.length - drop > RECENT_FILLS_MAX || nowMs - rf[drop].atMs > RECENT_FILLS_MS)) drop++;
+      if (drop > 0) rf.splice(0, drop);
+    }
     if (hasPostPosition) this.setBasis(p, f.postPositionCenti ?? 0);
     p.lastFillMs = nowMs;
     return true;
@@ -374,14 +397,23 @@ export class OrderBookkeeping {
     }
   }
 
-  /** Exchange truth for a position (REST positions, WS market_positions). Returns the previous local value. */
-  setExchangePosition(market: string, positionCenti: number, exposureMoney: number): number {
+  /**
+   * Exchange truth for a position (REST positions, WS market_positions). Returns the previous
+   * local value. `pendingCenti`: our own fills booked that the truth does not include yet (a
+   * snapshot read before they happened, matched by trade id): the position is the truth plus
+   * them, and they stay counted as booked since the truth.
+   */
+  setExchangePosition(market: string, positionCenti: number, exposureMoney: number, pendingCenti = 0): number {
     const p = this.position(market);
     const prev = p.positionCenti;
     this.setBasis(p, positionCenti);
-    if (prev !== positionCenti) {
+    if (pendingCenti !== 0) {
+      p.positionCenti = positionCenti + pendingCenti;
+      p.bookedSinceBasisCenti = pendingCenti;
+    }
+    if (prev !== p.positionCenti) {
       // cost basis from the venue's exposure (cost of the aggregate position) when it is known
-      p.costPriceCenti = positionCenti === 0 ? 0 : Math.abs(exposureMoney) * 100;
+      p.costPriceCenti = p.positionCenti === 0 ? 0 : Math.abs(exposureMoney) * 100;
     }
     return prev;
   }

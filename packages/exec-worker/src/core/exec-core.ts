@@ -260,6 +260,8 @@ export class ExecCore {
     else if (!this.s.tradingEnabled && !reduceOnly) why = 'trading_disabled';
     else if (this.s.breakers.isOpen(nowMs)) why = 'breaker_open';
     else if (this.s.limiter.isPaused(nowMs)) why = 'rate_limited';
+    // the market's position is not confirmed since a gap or a not_found: no taker either
+    else if (m.resyncHoldSinceMs > 0) why = BlockReason.AWAIT_RECONCILE;
     if (why || !m) {
       this.venue.rejectIntent(market, side, price, why === 'breaker_open' ? RC.BREAKER_OPEN : why === 'rate_limited' ? RC.RATE_LIMITED : RC.RISK, why);
       return this.s.fx;
@@ -454,6 +456,15 @@ export class ExecCore {
       this.beginShutdownInner(nowMs);
     } else if (kind === CKIND.RECONCILE) {
       this.recon.request('control', nowMs, 0, false);
+      // a (re)started strategy waits for every market's position before its start-up cap check;
+      // before exec's own start-up reconcile it gets them (and the word) from that
+      if (c.reason === 'strategy_started' && this.s.startupReconciled) {
+        for (const market of this.reg.markets.keys()) {
+          const p = this.s.bk.position(market);
+          this.s.send('strategy', { position: { market, positionCenti: p.positionCenti, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0, fromExchange: true } });
+        }
+        this.s.send('strategy', { control: { kind: CKIND.RECONCILE, markets: [], reason: 'exec_positions' } });
+      }
     } else if (kind === CKIND.CONFIG_UPDATE) {
       // The registry's liveSafe flags and bounds decide, as for every actor (validateLiveChange).
       let changed: unknown;
@@ -490,7 +501,7 @@ export class ExecCore {
   /** A read failed (network, 5xx, 429 after retries): try again later. */
   onReadFailed(kind: ReadRequest['kind'], nowMs: number, error: string): Effects {
     clearEffects(this.s.fx);
-    if (kind === 'reconcile') this.recon.onReadFailed(nowMs);
+    if (kind === 'reconcile') this.recon.onReadFailed(nowMs, error);
     this.s.ops('read_failed', '', 'warn', { kind, error });
     return this.s.fx;
   }

@@ -32,9 +32,10 @@ export interface MarketRef {
   retryAtMs: number;
   holdUntilMs: number;
   /**
-   * > 0: the market's feed came back after being untrusted at this time; fills may have been
-   * missed meanwhile (a silent websocket never replays them), so no new orders or amends until a
-   * reconcile requested at or after it has been applied.
+   * > 0: the market's feed came back after being untrusted or stale at this time, or a cancel,
+   * amend or decrease of an order we thought live got not_found; fills may have been missed
+   * meanwhile (a silent websocket never replays them), so no new orders or amends until a
+   * reconcile requested at or after it (orders, fills and positions) has been applied.
    */
   resyncHoldSinceMs: number;
   /** the feed of this market has been trusted since this exec started (a later return to trusted is a resync) */

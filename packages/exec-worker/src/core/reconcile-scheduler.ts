@@ -4,7 +4,8 @@
  * two at once (a request while one is in flight is remembered and made after it), at most one
  * surprise-driven request per RECONCILE_MIN_GAP_MS, retries after failures; and applying a
  * snapshot: reconcile orders and positions, backfill fills, journal divergences, the start-up
- * position-cap check (000 fix 3).
+ * position-cap check (000 fix 3). Nothing trades before the start-up reconcile has read every
+ * position: its failed reads are retried with backoff and reported (startup_positions_waiting).
  */
 import { snakeKeys } from './journal-record.js';
 import { type ExecState, minPos } from './exec-state.js';
@@ -16,6 +17,8 @@ import type { VenueEvents } from './venue-events.js';
 
 /** Minimum time between two reconcile requests caused by surprises (unknown acks, uncertain orders). */
 export const RECONCILE_MIN_GAP_MS = 1000;
+/** Longest wait between two failed start-up reconcile reads (they back off from RECONCILE_MIN_GAP_MS). */
+export const STARTUP_RETRY_MAX_MS = 10_000;
 /** Cost of one reconcile (orders + positions + fills; first pages). */
 const RECONCILE_READ_TOKENS = 3 * ENDPOINT_COST.read;
 
@@ -25,6 +28,8 @@ export class ReconcileScheduler {
   private lastReconcileMs: number;
   private retryAtMs = 0;
   private readSeq = 0;
+  /** failed start-up reconcile reads so far */
+  private startupAttempts = 0;
 
   constructor(
     private readonly s: ExecState,
@@ -34,10 +39,27 @@ export class ReconcileScheduler {
     this.lastReconcileMs = nowMs;
   }
 
-  /** A reconcile read failed: try again after the minimum gap. */
-  onReadFailed(nowMs: number): void {
+  /**
+   * A reconcile read failed: try again after the minimum gap. Before the start-up reconcile,
+   * nothing trades (the start-up cap check has no positions): retries back off up to
+   * STARTUP_RETRY_MAX_MS and every failure says so.
+   */
+  onReadFailed(nowMs: number, error: string): void {
     this.inFlight = 0;
-    this.retryAtMs = nowMs + RECONCILE_MIN_GAP_MS;
+    if (this.s.startupReconciled) {
+      this.retryAtMs = nowMs + RECONCILE_MIN_GAP_MS;
+      return;
+    }
+    this.startupAttempts++;
+    const waitMs = Math.min(STARTUP_RETRY_MAX_MS, RECONCILE_MIN_GAP_MS * 2 ** Math.min(10, this.startupAttempts - 1));
+    this.retryAtMs = nowMs + waitMs;
+    this.s.ops('startup_positions_waiting', '', 'error', {
+      message: `start-up cap check: waiting for positions (attempt ${this.startupAttempts}): ${error}`,
+      attempt: this.startupAttempts,
+      error,
+      retry_in_ms: waitMs,
+      status: 'TRADING_BLOCKED',
+    });
   }
 
   /** Timer: the periodic reconcile and due retries. */
@@ -126,6 +148,7 @@ export class ReconcileScheduler {
       this.s.journal({ k: 'pos', market: pc.market, positionCenti: pc.positionCenti, src: 'rest' });
     }
     if (startup) {
+      if (this.startupAttempts > 0) this.s.ops('startup_positions_read', '', 'warn', { message: `start-up cap check: positions read after ${this.startupAttempts} failed attempts`, attempts: this.startupAttempts + 1 });
       // The exchange reported every position we hold; say "flat" for the rest of our markets
       // so strategy's start-up cap check runs now instead of waiting out its timeout.
       const reported = new Set(res.positionChanges.map((pc) => pc.market));

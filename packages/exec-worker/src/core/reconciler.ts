@@ -8,7 +8,8 @@
  *    kmm_adopt_orders_on_start and our client-order-id prefix) or mark it unwanted;
  *  - a local live order absent from the venue: finished (its fills come from the fill backfill);
  *  - fills we have not seen (by trade id): returned for the caller to apply as fills;
- *  - positions: the venue's value replaces ours.
+ *  - positions: the venue's value replaces ours, plus our fills newer than the read that the
+ *    snapshot does not list (by trade id); a back-filled fill is never added on top of it.
  * Anything that changed locally after the snapshot was requested (minus a grace for the venue's
  * read lag) is left alone this round; the next round judges it.
  */
@@ -145,30 +146,38 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
   return res;
 }
 
-/** Position part: run after the new fills were applied, so the venue's value has the last word. */
+/**
+ * Position part: run after the new fills were applied. The venue's position includes every fill
+ * of the snapshot, the back-filled ones too, so those are never added on top of it (a position
+ * that already held fills the websocket missed got them twice: local +9, exchange -1). Our own
+ * fills booked since the snapshot was requested (minus the grace for the venue's read lag) that
+ * the snapshot does not list, by trade id, may be newer than the read: they are kept on top of
+ * the venue's value until the next truth.
+ */
 export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, graceMs: number, res: ReconcileResult): void {
-  void graceMs; // positions are judged against the request time itself (see below)
+  const cutoff = snap.requestedAtMs - graceMs;
   const venue = new Map<string, (typeof snap.positions)[number]>();
   for (const p of snap.positions) venue.set(p.market, p);
+  const listed = new Set<string>();
+  for (const f of snap.fills) if (f.tradeId) listed.add(f.tradeId);
+  // every market we have booked anything in gets the venue's word, flat ones too (fills that
+  // net to zero while the websocket was silent left a position never confirmed)
   const markets = new Set<string>(venue.keys());
-  for (const [m, p] of bk.positions) if (p.positionCenti !== 0 || p.exchangeKnown) markets.add(m);
+  for (const m of bk.positions.keys()) markets.add(m);
   for (const m of markets) {
     const v = venue.get(m);
     const p = bk.position(m);
     const venuePos = v ? v.positionCenti : 0;
-    // Fills in flight: judge next round. Only a fill booked after the read was requested may be
-    // missing from the venue's position; one booked before it is in it. (With the grace cutoff
-    // any recent fill skipped the correction, and a REST-backfilled fill added on top of a
-    // position message that already held it stayed double-counted until the next periodic
-    // reconcile: found by the position-truth property.)
-    if (p.lastFillMs > 0 && p.lastFillMs >= snap.requestedAtMs && p.positionCenti !== venuePos) continue;
-    if (p.positionCenti !== venuePos) {
+    let pendingCenti = 0;
+    for (const f of p.recentFills) if (f.atMs > cutoff && !listed.has(f.tradeId)) pendingCenti += f.deltaCenti;
+    const next = venuePos + pendingCenti;
+    if (p.positionCenti !== next) {
       res.divergences.push({ what: 'position_mismatch', market: m, fields: { localCenti: p.positionCenti, venueCenti: venuePos } });
     }
-    bk.setExchangePosition(m, venuePos, v ? v.exposureMoney : 0);
+    bk.setExchangePosition(m, venuePos, v ? v.exposureMoney : 0, pendingCenti);
     res.positionChanges.push({
       market: m,
-      positionCenti: venuePos,
+      positionCenti: next,
       exposureMoney: v ? v.exposureMoney : 0,
       realizedPnlMoney: v ? v.realizedPnlMoney : 0,
       feesPaidMoney: v ? v.feesPaidMoney : 0,

@@ -1,6 +1,7 @@
 /**
  * Venue events on top of OrderBookkeeping: acks (REST results and websocket user_order updates),
- * rejects (holds, post-only widening, order-group trigger, uncertain orders -> reconcile) and our
+ * rejects (holds, post-only widening, order-group trigger, uncertain orders -> reconcile; a
+ * not_found on an order we thought live holds its market until that reconcile) and our
  * fills (de-duplicated by trade id, journaled, forwarded to strategy and the book shard, counted
  * against the order group's rolling window: `order_group_near_limit` at 80 % of its limit), plus
  * the rejects exec itself gives to intents it refuses.
@@ -77,6 +78,13 @@ export class VenueEvents {
     } else if (code === RC.ORDER_GROUP_TRIGGERED) {
       if (!this.s.orderGroupTriggered) this.s.ops('order_group_triggered', market, 'error', { order_group_id: this.s.orderGroupId });
       this.s.orderGroupTriggered = true;
+    }
+    if (uncertain && code === RC.NOT_FOUND && m) {
+      // an order we thought resting is gone (cancelled or filled, Kalshi does not say which) and
+      // its fills may never reach us (a silent websocket): nothing new in this market until a
+      // reconcile requested from now on has read the venue's orders, fills and position
+      if (m.resyncHoldSinceMs === 0) this.s.ops('market_held_for_reconcile', market, 'warn', { why: 'not_found', client_order_id: r.clientOrderId ?? '', order_id: r.orderId || (o ? o.orderId : '') });
+      m.resyncHoldSinceMs = Math.max(1, nowMs);
     }
     if (uncertain) this.reconcile.request('uncertain_order', nowMs, 0, false);
     this.s.journal({ k: 'rej', kind: r.kind ?? 0, market, coid: r.clientOrderId ?? '', oid: r.orderId || (o ? o.orderId : ''), code, message: r.message ?? '', side, price: r.price ?? 0, uncertain });

@@ -398,7 +398,7 @@ export const CONFIG_SPECS = [
   num('sys', 'strategy', 'kmm_alpha_weight', 1, 0, 10, 'x', 'weight of the external fair-value skew (alpha engine)', { live: true }),
   int('sys', 'strategy', 'kmm_alpha_max_age_ms', 60_000, 100, 86_400_000, 'ms', 'external fair values older than this are ignored', { live: true }),
   int('sys', 'strategy', 'kmm_startup_settle_ms', 1500, 0, 600_000, 'ms', 'wait after the first exchange positions before the start-up cap check'),
-  int('sys', 'strategy', 'kmm_startup_wait_max_ms', 10_000, 0, 600_000, 'ms', 'longest wait for exchange positions before the start-up cap check runs anyway'),
+  int('sys', 'strategy', 'kmm_startup_wait_max_ms', 10_000, 0, 600_000, 'ms', 'wait for exchange positions before the start-up cap check says it is still waiting (it never runs without them)'),
   // exec
   int('sys', 'exec', 'kmm_batch_max_orders', 20, 1, 1000, 'orders', 'most orders per batched create/cancel request'),
   bool('sys', 'exec', 'kmm_cancel_order_on_pause', true, 'set cancel_order_on_pause on every order (exchange pauses cancel our quotes)'),

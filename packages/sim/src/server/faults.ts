@@ -12,6 +12,12 @@ export interface FaultConfig {
   seqDupProb: number;
   /** markets whose websocket messages are withheld (the book keeps changing) */
   silenceMarkets: string[];
+  /**
+   * every websocket data frame of every market, user data included (fills, order updates,
+   * positions), is withheld while the connection stays open and heartbeat pings go on; the
+   * exchange keeps matching. What is withheld is lost, as on a real stalled feed.
+   */
+  wsSilent: boolean;
   /** every REST call answers 429 */
   rate429Storm: boolean;
   /** probability per REST call of a 500/503 answer */
@@ -36,6 +42,7 @@ export function defaultFaults(): FaultConfig {
     seqSkipProb: 0,
     seqDupProb: 0,
     silenceMarkets: [],
+    wsSilent: false,
     rate429Storm: false,
     rest5xxProb: 0,
     restTimeoutProb: 0,
@@ -48,7 +55,7 @@ export function defaultFaults(): FaultConfig {
 }
 
 const NUM_KEYS = ['wsDropProb', 'seqSkipProb', 'seqDupProb', 'rest5xxProb', 'restTimeoutProb', 'restTimeoutMs', 'restLatencyMs', 'wsLatencyMs', 'malformedFrameProb'] as const;
-const BOOL_KEYS = ['rate429Storm', 'exchangePaused'] as const;
+const BOOL_KEYS = ['rate429Storm', 'exchangePaused', 'wsSilent'] as const;
 
 /** Validates an untrusted partial config; returns an error string naming the bad key. */
 export function checkFaults(input: unknown): Partial<FaultConfig> | string {

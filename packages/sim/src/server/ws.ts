@@ -119,7 +119,7 @@ export class WsHub implements EngineListener {
   setFaults(f: FaultConfig): void {
     this.faults = f;
     this.faultsActive =
-      f.wsDropProb > 0 || f.seqSkipProb > 0 || f.seqDupProb > 0 || f.silenceMarkets.length > 0 || f.wsLatencyMs > 0 || f.malformedFrameProb > 0;
+      f.wsDropProb > 0 || f.seqSkipProb > 0 || f.seqDupProb > 0 || f.silenceMarkets.length > 0 || f.wsSilent || f.wsLatencyMs > 0 || f.malformedFrameProb > 0;
   }
 
   private iso(ms: number): string {
@@ -170,6 +170,7 @@ export class WsHub implements EngineListener {
       return;
     }
     const f = this.faults;
+    if (f.wsSilent) return;
     if (ticker !== null && f.silenceMarkets.length > 0 && f.silenceMarkets.includes(ticker)) return;
     if (f.malformedFrameProb > 0 && this.rng.chance(f.malformedFrameProb)) this.out(c, '{"type":"orderbook_delta","sid":' + frame.slice(0, 17));
     this.out(c, frame);

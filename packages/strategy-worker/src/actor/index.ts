@@ -96,6 +96,8 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
     init.io.log('info', 'strategy_started', { markets: init.markets.length, feed: init.env.feed?.source ?? 'none', model: p.kmm_pricing_model, profile: p.MM_MARKET_PROFILE });
     // trust and connection events are sent on change: a (re)started strategy asks ingest for them
     if (init.io.hasPeer('ingest')) init.io.send('ingest', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'strategy_started' } });
+    // ... and exec for every market's exchange position (the start-up cap check waits for them)
+    if (init.io.hasPeer('exec')) init.io.send('exec', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'strategy_started' } });
     return { core, params: p, env: init.env, lastFeedError: '', stopped: false };
   },
   handlers: {

@@ -152,6 +152,11 @@ export class StrategyCore {
   private startedAtMs = -1;
   private firstExchPosMs = -1;
   private startupChecked = false;
+  /** exec said it has read the exchange (Control RECONCILE): it has sent every market's position */
+  private execReconciledMs = -1;
+  /** when the start-up check last said it is still waiting (ops event), -1 never */
+  private startupWaitWarnMs = -1;
+  private startupWaitWarnings = 0;
   private readOnly = false;
   private breached: BreachedMarket[] = [];
   private pausedAll = false;
@@ -401,6 +406,9 @@ export class StrategyCore {
         this.configUpdate(c.json ?? '', nowMs);
         break;
       case C.RECONCILE:
+        // exec has read the exchange (start-up reconcile, or it answers a restarted strategy) and
+        // sent every market's position before this message: the start-up check may run.
+        if (this.execReconciledMs < 0) this.execReconciledMs = nowMs;
         // exec (re)started and reconciled with the exchange: it holds no targets, and those sent
         // to its previous life are lost. Forget what was emitted so every market's target goes out again.
         for (const m of this.markets.values()) m.last.emitted = false;
@@ -420,11 +428,29 @@ export class StrategyCore {
     // the start-up check changes every market's state: decide them all in this tick
     let all = false;
     if (!this.startupChecked) {
-      const settled = this.firstExchPosMs >= 0 && nowMs - this.firstExchPosMs >= p.kmm_startup_settle_ms;
-      const waitedOut = nowMs - this.startedAtMs >= p.kmm_startup_wait_max_ms;
-      if (settled || waitedOut) {
+      // The check needs every position read from the exchange: exec's word that its start-up
+      // reconcile sent them all, or a position for each market. It never runs on a timeout
+      // (a check of 0 markets passed while position reads failed, and a breached position was
+      // then traded without the operator's acknowledgement); past kmm_startup_wait_max_ms it
+      // says what it is waiting for, and keeps waiting.
+      let read = 0;
+      for (const m of this.markets.values()) if (m.haveExchPos) read++;
+      const allRead = this.execReconciledMs >= 0 || (read === this.markets.size && read > 0);
+      const since = Math.max(this.firstExchPosMs, this.execReconciledMs);
+      const settled = allRead && nowMs - since >= p.kmm_startup_settle_ms;
+      if (settled) {
         this.startupCheck(nowMs);
         all = true;
+      } else if (nowMs - this.startedAtMs >= p.kmm_startup_wait_max_ms && (this.startupWaitWarnMs < 0 || nowMs - this.startupWaitWarnMs >= Math.max(1000, p.kmm_startup_wait_max_ms))) {
+        this.startupWaitWarnMs = nowMs;
+        this.startupWaitWarnings++;
+        this.ops('startup_check_waiting', '', 'warn', {
+          message: `start-up cap check: waiting for positions (${read} of ${this.markets.size} markets read${this.execReconciledMs < 0 ? ', exec has not read the exchange yet' : ''}); no trading until then`,
+          markets_read: read,
+          markets: this.markets.size,
+          waited_ms: nowMs - this.startedAtMs,
+          warning: this.startupWaitWarnings,
+        });
       }
     }
     if (nowMs - this.lastSelectionMs >= p.scanIntervalMs) this.select(nowMs);

@@ -1,0 +1,89 @@
+/**
+ * Never trade on a position exec could not confirm (issue 14): a back-filled fill is matched by
+ * trade id against the venue's position (never added on top of a position that includes it),
+ * our own fills newer than a snapshot stay counted on top of it, and a not_found on an order we
+ * thought live holds its market until a reconcile has read the venue.
+ */
+import { describe, expect, it } from 'vitest';
+import { kmm } from '@kmm/shared';
+import { BlockReason, OrderStatus } from '../src/index.js';
+import { ackAll, cmds, MKT, readyCore, rejectAll, target } from './helpers.js';
+
+const BID = kmm.v1.BookSide.BID;
+const CK = kmm.v1.CommandKind;
+const RC = kmm.v1.RejectCode;
+
+function pos(positionCenti: number) {
+  return { market: MKT, positionCenti, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0 };
+}
+
+/** A resting bid of 500 at 48 (order id from the ack). */
+function withRestingBid() {
+  const r = readyCore({ reconcileGraceMs: 3000 });
+  const c = cmds(r.core.onTargets(target(4800, 0), 10));
+  r.core.onCommandResult(ackAll(c[0]), 11);
+  const coid = c[0].orders[0].clientOrderId!;
+  const orderId = r.core.bk.get(coid)!.orderId;
+  return { ...r, coid, orderId };
+}
+
+describe('position truth after a gap (issue 14)', () => {
+  it('a back-filled fill the position already includes is not added again (a websocket fill after the gap carried the post-fill position)', () => {
+    const { core, orderId } = withRestingBid();
+    const x = { tradeId: 'X', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 200, tsMs: 1000 };
+    const y = { tradeId: 'Y', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 100, tsMs: 1100, postPositionCenti: 300 };
+    // X was lost in the silence; Y arrives with the exchange's position after both
+    core.onFill(y, 1150, 'ws');
+    expect(core.bk.position(MKT).positionCenti).toBe(300);
+    // the reconcile, inside the grace of Y, lists both fills and the position that includes them
+    const fx = core.onSnapshot({ requestedAtMs: 1200, orders: [], positions: [pos(300)], fills: [x, y] }, 1210);
+    expect(core.stats.fills).toBe(2);
+    expect(core.bk.position(MKT).positionCenti).toBe(300);
+    expect(fx.journal.filter((j) => j.k === 'fill').map((j) => (j as { tradeId: string }).tradeId)).toEqual(['X']);
+    // strategy gets the back-filled fill and then the position that includes it
+    const toStrategy = fx.out.filter((o) => o.peer === 'strategy' && o.body.position).map((o) => o.body.position!.positionCenti);
+    expect(toStrategy[toStrategy.length - 1]).toBe(300);
+    core.bk.checkInvariants();
+  });
+
+  it('our fill newer than the snapshot (not listed in it) stays counted on top of the venue position', () => {
+    const { core, orderId } = withRestingBid();
+    core.onFill({ tradeId: 'A', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 100, tsMs: 900, postPositionCenti: 100 }, 1000);
+    // Z happened after the venue answered the read: the snapshot has neither Z nor its effect
+    core.onFill({ tradeId: 'Z', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 200, tsMs: 1250, postPositionCenti: 300 }, 1260);
+    core.onSnapshot({ requestedAtMs: 1200, orders: [], positions: [pos(100)], fills: [{ tradeId: 'A', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 100, tsMs: 900 }] }, 1270);
+    expect(core.bk.position(MKT).positionCenti).toBe(300);
+    core.bk.checkInvariants();
+    // the next snapshot lists Z: the venue's value alone
+    core.onSnapshot({ requestedAtMs: 9000, orders: [], positions: [pos(300)], fills: [] }, 9010);
+    expect(core.bk.position(MKT).positionCenti).toBe(300);
+  });
+
+  it('a cancel answered not_found holds the market (no new order, no amend) until a reconcile requested after it is applied', () => {
+    const { core, coid, orderId } = withRestingBid();
+    // a reconcile is in flight already (requested before what follows)
+    expect(core.onControl({ kind: kmm.v1.ControlKind.RECONCILE }, 1500).reads.filter((r) => r.kind === 'reconcile')).toHaveLength(1);
+    // strategy pulls the bid: the cancel meets not_found (it had filled during a silence)
+    const cancel = cmds(core.onTargets(target(0, 0), 2000));
+    expect(cancel.flatMap((c) => c.orders).map((o) => o.kind)).toEqual([CK.CANCEL]);
+    const fx = core.onCommandResult(rejectAll(cancel[0], RC.NOT_FOUND), 2010);
+    expect(fx.ops.some((e) => e.event === 'market_held_for_reconcile')).toBe(true);
+    expect(fx.out.find((o) => o.body.workingOrders)?.body.workingOrders?.blockReason).toBe(BlockReason.AWAIT_RECONCILE);
+    expect(core.bk.get(coid)?.status).toBe(OrderStatus.UNCERTAIN);
+    // a new target: nothing goes out; nor does a taker
+    expect(core.onTargets(target(4700, 5300), 2100).commands).toHaveLength(0);
+    const ti = core.onTakerIntent({ market: MKT, side: kmm.v1.BookSide.ASK, limitPrice: 4700, countCenti: 100, reduceOnly: true }, 2110);
+    expect(ti.commands).toHaveLength(0);
+    expect(ti.out.find((o) => o.body.orderReject)?.body.orderReject?.message).toBe('await_reconcile');
+    // the answer to the read requested before the not_found does not lift the hold; it asks again
+    const early = core.onSnapshot({ requestedAtMs: 1500, orders: [{ orderId, clientOrderId: coid, market: MKT, side: BID, price: 4800, remainingCenti: 500, filledCenti: 0, status: 'resting', orderGroupId: '' }], positions: [], fills: [] }, 2200);
+    expect(early.commands.flatMap((c) => c.orders).some((o) => o.kind === CK.PLACE)).toBe(false);
+    expect(core.onTimer(2500).commands).toHaveLength(0);
+    expect(core.onTimer(3200).reads.filter((r) => r.kind === 'reconcile')).toHaveLength(1);
+    // its answer: the order filled; the position is read; trading resumes
+    const fill = { tradeId: 'F', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 500, tsMs: 1500 };
+    const after = core.onSnapshot({ requestedAtMs: 3200, orders: [], positions: [pos(500)], fills: [fill] }, 3300);
+    expect(core.bk.position(MKT).positionCenti).toBe(500);
+    expect(after.commands.flatMap((c) => c.orders).some((o) => o.kind === CK.PLACE)).toBe(true);
+  });
+});
