@@ -22,7 +22,7 @@ import type { JournalRecord } from '../core/journal-record.js';
 import type { OrderGateway } from './gateway.js';
 import { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
 
-export { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
+export { ExecRunner, type JournalSink, type TapeSink, type ShutdownReport, type RestingOrderLeft } from './runner.js';
 
 export const EXEC_TICK_MS = 100;
 export const EXEC_TICK = 'exec.tick';
