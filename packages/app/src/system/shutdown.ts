@@ -48,6 +48,12 @@ export class SignalPolicy {
   }
 }
 
+/** Where signals and uncaught errors come from: the process, or an EventEmitter. */
+export interface SignalSource {
+  on(event: string, fn: (...args: any[]) => void): unknown;
+  off(event: string, fn: (...args: any[]) => void): unknown;
+}
+
 export interface ShutdownControllerOptions {
   print: (line: string) => void;
   /** our orders resting now as far as this process knows (null: unknown) */
@@ -57,8 +63,8 @@ export interface ShutdownControllerOptions {
   /** ends the process (process.exit) */
   exit: (code: number) => void;
   nowMs?: () => number;
-  /** the process to listen on (tests pass an EventEmitter) */
-  proc?: Pick<NodeJS.Process, 'on' | 'off'>;
+  /** the process to listen on (the simulation and tests pass an EventEmitter) */
+  proc?: SignalSource;
 }
 
 export class ShutdownController {
@@ -71,14 +77,14 @@ export class ShutdownController {
   failed = false;
   private resolveRequested!: (reason: string) => void;
   private readonly handlers = new Map<string, (...args: unknown[]) => void>();
-  private readonly proc: Pick<NodeJS.Process, 'on' | 'off'>;
+  private readonly proc: SignalSource;
   private readonly nowMs: () => number;
 
   constructor(private readonly o: ShutdownControllerOptions) {
     this.requested = new Promise((resolve) => {
       this.resolveRequested = resolve;
     });
-    this.proc = o.proc ?? process;
+    this.proc = o.proc ?? (process as unknown as SignalSource);
     this.nowMs = o.nowMs ?? Date.now;
   }
 
@@ -91,7 +97,7 @@ export class ShutdownController {
   }
 
   uninstall(): void {
-    for (const [ev, fn] of this.handlers) this.proc.off(ev as 'SIGINT', fn);
+    for (const [ev, fn] of this.handlers) this.proc.off(ev, fn);
     this.handlers.clear();
   }
 
@@ -137,7 +143,7 @@ export class ShutdownController {
 
   private listen(ev: string, fn: (...args: unknown[]) => void): void {
     this.handlers.set(ev, fn);
-    this.proc.on(ev as 'SIGINT', fn);
+    this.proc.on(ev, fn);
   }
 
   private safePrint(line: string): void {

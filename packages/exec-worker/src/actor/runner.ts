@@ -16,7 +16,7 @@ import type { ExecCore } from '../core/exec-core.js';
 import type { Effects, ExecCommand, ReadRequest, TapeRow, VenueOrder } from '../core/types.js';
 import { ENDPOINT_COST } from '../core/rate-limiter.js';
 import type { JournalRecord } from '../core/journal-record.js';
-import { readSnapshot, runCommand, type OrderGateway, type RestError } from './gateway.js';
+import { readSnapshot, runCommand, type OrderGateway, type RestError, type RestResult } from './gateway.js';
 
 /** Where journal records go (live: the journal file; kernel: memory). */
 export interface JournalSink {
@@ -91,8 +91,8 @@ export interface ShutdownReport {
   fillsRead: boolean;
   /** fills first learnt during shutdown (journaled) */
   fillsAtShutdown: number;
-  /** the exchange's Cancel All: done, failed (every attempt), or not offered by the gateway */
-  cancelAll: 'done' | 'failed' | 'unsupported';
+  /** the exchange's Cancel All: done; failed (every attempt); not_sent (no tokens before nothing rested); unsupported by the gateway */
+  cancelAll: 'done' | 'failed' | 'not_sent' | 'unsupported';
   elapsedMs: number;
   error?: string;
 }
@@ -317,21 +317,32 @@ export class ExecRunner {
       this.tick();
     };
     const fillsBefore = this.core.stats.fills;
-    this.handle(this.core.beginShutdown(this.nowMs()));
-    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1, resting: [], fillsRead: false, fillsAtShutdown: 0, cancelAll: this.gw.cancelAll ? 'failed' : 'unsupported', elapsedMs: 0 };
+    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1, resting: [], fillsRead: false, fillsAtShutdown: 0, cancelAll: this.gw.cancelAll ? 'not_sent' : 'unsupported', elapsedMs: 0 };
     const errors: string[] = [];
+    /** one Cancel All when the bucket allows (first, before the per-order cancels take the tokens) */
+    const cancelAll = (): Promise<RestResult<number>> | null => {
+      if (!this.gw.cancelAll || report.cancelAll === 'done' || !limiter.tryCancel(ENDPOINT_COST.cancelAll, this.nowMs())) return null;
+      return this.gw.cancelAll();
+    };
+    const cancelAllDone = async (p: Promise<RestResult<number>> | null): Promise<boolean> => {
+      if (!p) return true;
+      const c = await before(p, verifyDeadline);
+      if (c === 'timeout') return false;
+      if (c.ok) report.cancelAll = 'done';
+      else {
+        report.cancelAll = 'failed';
+        errors.push(`cancel all: ${c.error.message}`);
+        if (c.error.code === kmm.v1.RejectCode.RATE_LIMITED) limiter.on429(this.nowMs(), true);
+      }
+      return true;
+    };
+    let pendingCancelAll = cancelAll();
+    this.handle(this.core.beginShutdown(this.nowMs()));
     let nothingRests = false;
     while (leftMs(verifyDeadline) > 0) {
       report.rounds++;
-      if (report.cancelAll === 'failed' && limiter.tryCancel(ENDPOINT_COST.cancelAll, this.nowMs())) {
-        const c = await before(this.gw.cancelAll!(), verifyDeadline);
-        if (c === 'timeout') break;
-        if (c.ok) report.cancelAll = 'done';
-        else {
-          errors.push(`cancel all: ${c.error.message}`);
-          if (c.error.code === kmm.v1.RejectCode.RATE_LIMITED) limiter.on429(this.nowMs(), true);
-        }
-      }
+      if (!(await cancelAllDone(pendingCancelAll ?? (report.rounds > 1 ? cancelAll() : null)))) break;
+      pendingCancelAll = null;
       if ((await before(this.idle(), verifyDeadline)) === 'timeout') {
         errors.push('timeout waiting for cancels');
         break;
