@@ -612,9 +612,12 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     problems.push('exec did not report its shutdown');
   } else if (!rep.verified) {
     shutdownViolations++;
-    const left = records.orders.filter((x) => x.status === 'resting').map((x) => x.order_id).sort();
-    const named = rep.resting.map((x) => x.orderId).sort();
-    problems.push(`shutdown not verified (${rep.error ?? 'no reason'}); named ${named.length} resting, the exchange has ${left.length}${JSON.stringify(named) === JSON.stringify(left) ? ' (the same orders)' : ' (NOT the same orders)'}`);
+    // an unverified stop must at least name every order the exchange still holds (exec's own
+    // list, when the exchange was never read, may also name orders that filled meanwhile)
+    const left = records.orders.filter((x) => x.status === 'resting').map((x) => String(x.order_id));
+    const named = new Set(rep.resting.map((x) => x.orderId));
+    const unnamed = left.filter((id) => !named.has(id));
+    problems.push(`shutdown not verified (${rep.error ?? 'no reason'}); named ${named.size} (${rep.restingSource}), the exchange has ${left.length} resting${unnamed.length === 0 ? ', every one named' : `, ${unnamed.length} NOT named`}`);
   }
   const unexpectedCrashes = problems.filter((p) => p.includes('crashed (not injected)')).length;
   const violations: Record<DstCheck, number> = {

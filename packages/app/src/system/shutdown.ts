@@ -164,7 +164,10 @@ export function describeShutdown(rep: ShutdownReportView | null): { ok: boolean;
     return { ok: true, lines: [`shutdown verified: nothing of ours rests on the exchange (cancel all: ${rep.cancelAll}; ${rep.rounds} round(s), ${(rep.elapsedMs / 1000).toFixed(1)} s; ${rep.fillsAtShutdown} fill(s) first learnt during shutdown, journaled)`] };
   }
   const lines = [`error: shutdown NOT verified within kmm_shutdown_timeout_s: ${rep.error ?? 'unknown reason'}`];
-  if (rep.restingLeft < 0) lines.push('  the exchange never answered what rests: check it and cancel our orders by hand');
+  if (rep.restingLeft < 0) {
+    lines.push(`  the exchange never answered what rests: check it and cancel our orders by hand; KMM last knew of ${rep.resting.length} order(s):`);
+    for (const o of rep.resting) lines.push(`    ${o.market} ${o.side} ${o.price} x ${(o.remainingCenti / 100).toFixed(2)} order ${o.orderId} (${o.clientOrderId})`);
+  }
   else if (rep.restingLeft > 0) {
     lines.push(`  ${rep.restingLeft} order(s) of ours still rest at the last read:`);
     for (const o of rep.resting) lines.push(`    ${o.market} ${o.side} ${o.price} x ${(o.remainingCenti / 100).toFixed(2)} order ${o.orderId} (${o.clientOrderId})`);

@@ -86,8 +86,10 @@ export interface ShutdownReport {
   rounds: number;
   /** orders resting at the last successful read (-1: never read) */
   restingLeft: number;
-  /** those orders (at most SHUTDOWN_LIST_MAX) */
+  /** those orders (at most SHUTDOWN_LIST_MAX); when the exchange was never read, what exec believes may rest */
   resting: RestingOrderLeft[];
+  /** where `resting` comes from: the exchange's answer, or exec's own book (never read) */
+  restingSource: 'exchange' | 'kmm';
   fillsRead: boolean;
   /** fills first learnt during shutdown (journaled) */
   fillsAtShutdown: number;
@@ -317,7 +319,7 @@ export class ExecRunner {
       this.tick();
     };
     const fillsBefore = this.core.stats.fills;
-    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1, resting: [], fillsRead: false, fillsAtShutdown: 0, cancelAll: this.gw.cancelAll ? 'not_sent' : 'unsupported', elapsedMs: 0 };
+    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1, resting: [], restingSource: 'exchange', fillsRead: false, fillsAtShutdown: 0, cancelAll: this.gw.cancelAll ? 'not_sent' : 'unsupported', elapsedMs: 0 };
     const errors: string[] = [];
     /** one Cancel All when the bucket allows (first, before the per-order cancels take the tokens) */
     const cancelAll = (): Promise<RestResult<number>> | null => {
@@ -387,6 +389,12 @@ export class ExecRunner {
     }
     if (!report.fillsRead) errors.push('the final fills read did not succeed');
     if (!nothingRests) errors.push(report.restingLeft < 0 ? 'the exchange never answered what rests' : `${report.restingLeft} orders still rest`);
+    if (report.restingLeft < 0) {
+      // never read: name what exec itself believes may still rest (sent, not known gone)
+      const mine = this.core.bk.live().filter((o) => o.orderId !== '');
+      report.restingSource = 'kmm';
+      report.resting = mine.slice(0, SHUTDOWN_LIST_MAX).map((o) => ({ market: o.market, orderId: o.orderId, clientOrderId: o.clientOrderId, side: o.side === kmm.v1.BookSide.BID ? 'bid' : 'ask', price: o.price, remainingCenti: Math.max(0, o.totalCenti - o.filledCenti) }));
+    }
     report.verified = nothingRests && report.fillsRead;
     report.fillsAtShutdown = this.core.stats.fills - fillsBefore;
     report.elapsedMs = Math.round(leftMs(startNs) * -1);
