@@ -171,9 +171,9 @@ describe('stopping kmm run / kmm demo (real processes)', () => {
   it('consecutive graceful stops by --duration: each exits 0 with a verified shutdown', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kmm-dur-'));
     const s = await newSim(35, dir);
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       const runDir = join(dir, `run${i}`);
-      const p = launch(runArgs(s, runDir, ['--duration', '3']));
+      const p = launch(runArgs(s, runDir, ['--duration', '1']));
       children.push(p.child);
       const code = await p.exit;
       expect(code, p.out()).toBe(0);
