@@ -95,6 +95,13 @@ export async function runLive(opts: RunOptions): Promise<number> {
     for (const l of outcome.lines) (outcome.ok ? print : (x: string) => process.stderr.write(x + '\n'))(l);
     // 0 exactly when the shutdown was verified and nothing failed
     return outcome.ok && !ctl.failed ? 0 : 1;
+  } catch (err) {
+    // an error after the actors started still goes through the stop (idempotent: once)
+    if (sys) {
+      print(`error: ${(err as Error).message}; stopping through the graceful shutdown`);
+      await sys.stop().catch(() => {});
+    }
+    throw err;
   } finally {
     ctl.uninstall();
   }
