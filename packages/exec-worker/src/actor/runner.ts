@@ -96,7 +96,10 @@ export interface ShutdownReport {
   /** the exchange's Cancel All: done; failed (every attempt); not_sent (no tokens before nothing rested); unsupported by the gateway */
   cancelAll: 'done' | 'failed' | 'not_sent' | 'unsupported';
   elapsedMs: number;
+  /** why the stop could not confirm (unverified only) */
   error?: string;
+  /** calls that failed and were retried (verified stops) */
+  retried?: number;
 }
 
 function restingEntry(o: VenueOrder): RestingOrderLeft {
@@ -398,7 +401,9 @@ export class ExecRunner {
     report.verified = nothingRests && report.fillsRead;
     report.fillsAtShutdown = this.core.stats.fills - fillsBefore;
     report.elapsedMs = Math.round(leftMs(startNs) * -1);
-    if (errors.length > 0) report.error = [...new Set(errors)].slice(-SHUTDOWN_ERRORS_MAX).join('; ');
+    // failures the stop recovered from are history; name them only when it could not confirm
+    if (!report.verified && errors.length > 0) report.error = [...new Set(errors)].slice(-SHUTDOWN_ERRORS_MAX).join('; ');
+    else if (errors.length > 0) report.retried = errors.length;
     this.journal?.append({ k: 'shutdown', verified: report.verified, restingLeft: report.restingLeft, rounds: report.rounds });
     this.opsFn(report.verified ? 'shutdown_verified' : 'shutdown_unverified', '', report.verified ? 'info' : 'error', { ...report });
     await this.journal?.close();
