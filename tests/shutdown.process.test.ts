@@ -60,8 +60,8 @@ afterEach(async () => {
   sim = null;
 });
 
-async function newSim(seed: number, dir: string): Promise<SimThreadHandle> {
-  sim = await startSimThread({ port: 0, seed, markets: 3, speed: 2, tier: 'basic', keyDir: dir });
+async function newSim(seed: number, dir: string, speed = 2): Promise<SimThreadHandle> {
+  sim = await startSimThread({ port: 0, seed, markets: 3, speed, tier: 'basic', keyDir: dir });
   return sim;
 }
 
@@ -92,19 +92,22 @@ function expectRunFolder(dir: string): void {
   expect(journal.filter((r) => r.k === 'shutdown').map((r) => (r as { verified?: boolean }).verified)).toEqual([true]);
 }
 
-/** A `kmm run` that quotes: started, and the exchange shows our orders resting. */
-async function quotingRun(seed: number): Promise<{ s: SimThreadHandle; dir: string; p: Proc }> {
+/** A `kmm run` that quotes: started, and the exchange shows our orders resting (and, with `filled`, a fill of ours). */
+async function quotingRun(seed: number, filled = false): Promise<{ s: SimThreadHandle; dir: string; p: Proc }> {
   const dir = mkdtempSync(join(tmpdir(), 'kmm-stop-'));
-  const s = await newSim(seed, dir);
+  const s = await newSim(seed, dir, filled ? 8 : 2);
   const p = launch(runArgs(s, join(dir, 'run')));
   children.push(p.child);
-  await until('our orders resting on the exchange', async () => (await restingCount(s)) > 0, p);
+  await until(`our orders resting on the exchange${filled ? ' and a fill' : ''}`, async () => {
+    const r = await s.records();
+    return r.orders.some((o) => o.status === 'resting') && (!filled || r.fills.length > 0);
+  }, p);
   return { s, dir: join(dir, 'run'), p };
 }
 
 describe('stopping kmm run / kmm demo (real processes)', () => {
   it('SIGINT, then SIGINT again during the stop: reported, ignored; exit 0, nothing rests, every fill journaled once', async () => {
-    const { s, dir, p } = await quotingRun(31);
+    const { s, dir, p } = await quotingRun(31, true);
     p.child.kill('SIGINT');
     await until('the stop to begin', () => p.out().includes('stopping (SIGINT)'), p);
     p.child.kill('SIGINT');
@@ -115,6 +118,7 @@ describe('stopping kmm run / kmm demo (real processes)', () => {
     expect(await restingCount(s)).toBe(0);
     const fills = await expectFillsJournaledOnce(s, dir);
     expectRunFolder(dir);
+    expect(fills).toBeGreaterThan(0);
     console.log(`[shutdown.process] SIGINT x2: exit ${code}, ${fills} exchange fills, second signal ${out.includes('shutdown in progress') ? 'reported' : 'arrived after the stop'}`);
   });
 
