@@ -50,6 +50,14 @@ describe('TokenBucket / RateLimiter', () => {
     expect(r.isPaused(2099)).toBe(true);
     expect(r.isPaused(2100)).toBe(false);
   });
+  it('a 429 on a cancel holds cancels too, for the pause time (no retry every tick)', () => {
+    const r = new RateLimiter('basic', 1000, 2000, 0);
+    r.on429(100, true);
+    expect(r.tryCancel(2, 200)).toBe(false);
+    expect(r.tryCancel(2, 2099)).toBe(false);
+    expect(r.cancelWaitMs(2, 200)).toBe(1900);
+    expect(r.tryCancel(2, 2100)).toBe(true);
+  });
   it('keeps a reserve for cancels', () => {
     const r = new RateLimiter('basic', 1000, 2000, 0);
     let creates = 0;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
 import { createLogger, flushLogger, scrubString, REDACTED } from '../src/log/index.js';
 
 let tmp: string;
@@ -106,6 +107,25 @@ describe('logger transport (own thread)', () => {
     expect(lines[0]).toMatchObject({ name: 'sup', msg: 'line', i: 0, level: 30 });
     expect(lines[99].i).toBe(99);
     expect(lines[100]).toMatchObject({ msg: 'signed', signature: REDACTED });
+  });
+
+  it('a top-level await of flushLogger keeps the process alive until ops.log is closed (exit 0, not 13)', () => {
+    // issue 14 item 10: the transport thread is unref'd; awaiting it with nothing else pending
+    // let the event loop empty and Node exited with code 13 before the summary was printed
+    const dist = path.resolve(__dirname, '../dist/index.js');
+    const script = path.join(tmp, 'flush-exit.mjs');
+    const file = path.join(tmp, 'exit', 'ops.log');
+    fs.writeFileSync(script, `import { createLogger, flushLogger } from ${JSON.stringify(dist)};
+const log = createLogger({ name: 'x', file: ${JSON.stringify(file)} });
+for (let i = 0; i < 50; i++) log.info({ i }, 'line');
+await flushLogger(log);
+process.stdout.write('after flush\\n');
+`);
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('after flush\n');
+    expect(fs.readFileSync(file, 'utf8').trim().split('\n').length).toBe(50);
   });
 
   it('honours the level', async () => {

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
 import { runDemo, printSummary } from '../commands/demo.js';
+import { describeShutdown } from '../system/shutdown.js';
 import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
 
 export function demoCommand(cli: CliContext): Command {
@@ -33,9 +34,10 @@ export function demoCommand(cli: CliContext): Command {
         recordInputs: o.recordInputs,
       });
       printSummary(result, cli.out);
-      if (result.restingAfterShutdown > 0) {
-        cli.err(`error: ${result.restingAfterShutdown} of our orders still rest on the exchange after shutdown`);
-        cli.exitCode = 1;
-      }
+      const outcome = describeShutdown(result.shutdown ?? null);
+      for (const l of outcome.lines) (outcome.ok ? cli.out : cli.err)(l);
+      if (result.restingAfterShutdown > 0) cli.err(`error: ${result.restingAfterShutdown} of our orders still rest on the exchange after shutdown`);
+      // 0 exactly when the shutdown was verified (and the simulator agrees) and nothing failed
+      cli.exitCode = outcome.ok && result.restingAfterShutdown === 0 && !result.stoppedByError ? 0 : 1;
     });
 }

@@ -57,7 +57,7 @@ export async function runDstSeeds(o: DstRunOptions, onSeed: (r: DstResult) => vo
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const invariants = Object.fromEntries(DST_CHECKS.map((c) => [c, { checked: results.length, violated: results.filter((r) => r.violations[c] > 0).length }])) as DstSummary['invariants'];
   const faults: Record<string, number> = {};
-  for (const r of results) for (const f of r.faults) faults[f.kind] = (faults[f.kind] ?? 0) + 1;
+  for (const r of results) for (const f of [...r.faults, ...r.shutdownFaults]) faults[f.kind] = (faults[f.kind] ?? 0) + 1;
   const simMinutes = results.reduce((a, r) => a + r.simMinutes, 0);
   return {
     seeds: results.length,
@@ -94,7 +94,7 @@ export function dstCommand(cli: CliContext): Command {
       const o: DstRunOptions = { seeds, minutes: opts.minutes, markets: opts.markets, speed: opts.speed, faults: opts.faults !== false, bug: opts.injectBug as DstBug, set: cliFromAssignments(opts.set ?? []), trace: opts.trace ? cli.err : undefined };
       const s = await runDstSeeds(o, (r) => {
         if (opts.json) return;
-        const faults = r.faults.map((f) => f.kind).join(',') || 'none';
+        const faults = [...r.faults, ...r.shutdownFaults].map((f) => f.kind).join(',') || 'none';
         cli.out(`seed ${r.seed}: ${r.ok ? 'ok    ' : 'FAILED'} hash ${r.hash.slice(0, 16)}  ${r.simMinutes.toFixed(1)} sim-min  ${r.events} events  fills ${r.fillsExchange}  orders ${r.ordersExchange}  faults ${faults}`);
         if (!r.ok) {
           for (const p of r.problems) cli.out(`  problem: ${p}`);

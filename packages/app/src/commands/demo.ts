@@ -12,6 +12,8 @@ import { startSystem, type RunningSystem } from '../system/system.js';
 import { openRunDir } from '../system/run-dir.js';
 import type { RunSummary } from '../system/monitor.js';
 import { renderLive } from './live.js';
+import type { ShutdownReport } from '@kmm/exec-worker';
+import { describeWorking, ShutdownController, waitForStop } from '../system/shutdown.js';
 
 export interface DemoOptions {
   markets: number;
@@ -37,6 +39,12 @@ export interface DemoResult {
   restingAfterShutdown: number;
   reportPath: string | null;
   dashboardUrl: string | null;
+  /** exec's shutdown report (null: exec never reported; absent: not a demo run) */
+  shutdown?: ShutdownReport | null;
+  /** why the run stopped (duration, a signal, an error) */
+  stopReason?: string;
+  /** the run was stopped by an error (the command exits non-zero) */
+  stoppedByError?: boolean;
 }
 
 export function newRunDir(base: string | undefined, label: string): string {
@@ -71,6 +79,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   });
   print(`simulator: ${sim.restBaseUrl}  ${sim.wsUrl}`);
   let sys: RunningSystem | null = null;
+  // One shutdown path (issue 14): signals, the duration, an actor giving up and uncaught errors
+  // only request it; the stop below runs once.
+  const ctl = new ShutdownController({
+    print: (l) => process.stdout.write(l + '\n'),
+    restingNow: () => (sys ? sys.monitor.workingOrders().length : null),
+    describeLeft: () => (sys ? describeWorking(sys.monitor.workingOrders()) : ['the actors had not started: nothing of ours was placed by this run']),
+    exit: (code) => process.exit(code),
+  });
+  ctl.install();
   try {
     const markets = await fetchMarkets(sim.restBaseUrl, opts.markets);
     sys = await startSystem({
@@ -86,12 +103,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       shards: opts.shards,
       recordInputs: opts.recordInputs,
       print,
+      onFatal: (r) => ctl.request(r, true),
     });
-    if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);
-    await opts.onRunning?.(sys, sim);
-    await waitForEnd(opts.durationS, sys, opts.quiet ? null : print);
-    print('stopping: cancel all, verify with the exchange, flush journal');
-    const summary = await sys.stop();
+    const running = sys;
+    if (running.dashboard) print(`dashboard: ${running.dashboard.loginUrl}`);
+    try {
+      await opts.onRunning?.(running, sim);
+    } catch (err) {
+      ctl.request(`error: ${(err as Error).message}`, true);
+    }
+    const started = Date.now();
+    const live = opts.quiet ? null : () => print(renderLive(running.monitor.snapshot(), running.summary(), (Date.now() - started) / 1000, opts.durationS, running.drainWarnings()));
+    const reason = await waitForStop(ctl, opts.durationS, live, 2000);
+    print(`stopping (${reason}): cancel all, verify with the exchange, read the last fills, flush the journal`);
+    const summary = await running.stop();
     const records = await sim.records();
     const resting = records.orders.filter((o) => o.status === 'resting').length;
     let reportPath: string | null = null;
@@ -100,33 +125,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     } catch (err) {
       print(`report failed: ${(err as Error).message}`);
     }
-    return { runDir, summary, restingAfterShutdown: resting, reportPath, dashboardUrl: sys.dashboard?.url ?? null };
+    return { runDir, summary, restingAfterShutdown: resting, reportPath, dashboardUrl: running.dashboard?.url ?? null, shutdown: running.shutdownReport(), stopReason: reason, stoppedByError: ctl.failed };
   } catch (err) {
     await sys?.stop().catch(() => {});
     throw err;
   } finally {
+    ctl.uninstall();
     await sim.close();
   }
-}
-
-/** Waits for the duration or Ctrl-C, redrawing the live summary every 2 s. */
-function waitForEnd(durationS: number, sys: RunningSystem, print: ((l: string) => void) | null): Promise<void> {
-  return new Promise((resolveWait) => {
-    const started = Date.now();
-    const tick = setInterval(() => {
-      if (print) print(renderLive(sys.monitor.snapshot(), sys.summary(), (Date.now() - started) / 1000, durationS, sys.drainWarnings()));
-    }, 2000);
-    const done = () => {
-      clearInterval(tick);
-      clearTimeout(timer);
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolveWait();
-    };
-    const timer = setTimeout(done, durationS * 1000);
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }
 
 export function printSummary(r: DemoResult, print: (l: string) => void): void {
@@ -141,7 +147,7 @@ export function printSummary(r: DemoResult, print: (l: string) => void): void {
   print(`takers: ${s.takerFired} sent, ${s.takerExecuted} filled; max |position| in one market: ${s.maxAbsPosition} contracts`);
   print(`at the cap: ${pct(s.atCapPct)} of market-time; reducing side quoted ${pct(s.atCapReducingQuotedPct)} of that`);
   print(`tick-to-order latency: p50 ${fmtUs(s.tickToOrderUs.p50)}, p99 ${fmtUs(s.tickToOrderUs.p99)} (${s.tickToOrderUs.samples} orders)`);
-  print(`orders of ours resting after shutdown: ${r.restingAfterShutdown}; actor restarts: ${s.restarts}`);
+  print(`orders of ours resting after shutdown: ${r.restingAfterShutdown < 0 ? 'unknown (the exchange could not be asked)' : r.restingAfterShutdown}; actor restarts: ${s.restarts}`);
 }
 
 function money(v: number): string {

@@ -9,13 +9,14 @@
 import { loadPrivateKeyPem, Signer } from '@kmm/shared';
 import { describeKillSwitch, KALSHI_TUNING, loadWithTuning } from './tuning.js';
 import { fetchMarkets } from '../system/markets.js';
-import { startSystem, type ExchangeEndpoints } from '../system/system.js';
+import { startSystem, type ExchangeEndpoints, type RunningSystem } from '../system/system.js';
+import { describeShutdown, describeWorking, ShutdownController, waitForStop } from '../system/shutdown.js';
+import { UsageError } from './errors.js';
 import { generateReport } from '../report/index.js';
 import { newRunDir, printSummary } from './demo.js';
 import { renderLive } from './live.js';
 import { productionRefusal } from '../system/prod-guard.js';
 import { checkCredentials, withStartupRetry } from '../system/preflight.js';
-import { UsageError } from './errors.js';
 
 export const KALSHI_ENDPOINTS = {
   demo: { rest: 'https://external-api.demo.kalshi.co/trade-api/v2', ws: 'wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2' },
@@ -63,34 +64,55 @@ export async function runLive(opts: RunOptions): Promise<number> {
   // it too: the market data websocket is signed); transient 5xx/network failures are retried.
   const say = (m: string) => process.stderr.write(`${m}\n`);
   await checkCredentials(rest, signer, { say });
-  const markets = await withStartupRetry('market discovery', () => fetchMarkets(rest, Number(v.kmm_markets)), { say });
-  const runDir = newRunDir(opts.out, `run-${opts.env}`);
-  if (markets.length === 0) throw new UsageError(`no open markets returned by ${rest}/markets`);
-  const exchange: ExchangeEndpoints = { env: opts.env as ExchangeEndpoints['env'], restBaseUrl: rest, wsUrl: ws, keyId, privateKeyPath: keyPath };
   const print = (l: string) => process.stdout.write(l + '\n');
-  print(`kmm run: env ${opts.env}${opts.paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
-  const sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, reloadConfig: () => load().loaded, recordInputs: opts.recordInputs, print });
-  if (!opts.paper) print(describeKillSwitch(v));
-  if (sys.dashboard) print(`dashboard: ${sys.dashboard.loginUrl}`);
-  const started = Date.now();
-  await new Promise<void>((resolve) => {
-    const live = setInterval(() => print(renderLive(sys.monitor.snapshot(), sys.summary(), (Date.now() - started) / 1000, opts.durationS ?? 0, sys.drainWarnings())), 5000);
-    const done = () => {
-      clearInterval(live);
-      if (timer) clearTimeout(timer);
-      resolve();
-    };
-    const timer = opts.durationS ? setTimeout(done, opts.durationS * 1000) : null;
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
+  // One shutdown path (issue 14): from here on every signal, the duration, an actor giving up or an
+  // uncaught error only requests it; the stop below then runs once.
+  let sys: RunningSystem | null = null;
+  const ctl = new ShutdownController({
+    print,
+    restingNow: () => (sys ? sys.monitor.workingOrders().length : null),
+    describeLeft: () => (sys ? describeWorking(sys.monitor.workingOrders()) : ['the actors had not started: nothing of ours was placed by this run']),
+    exit: (code) => process.exit(code),
   });
-  const summary = await sys.stop();
-  let reportPath: string | null = null;
+  ctl.install();
   try {
-    reportPath = (await generateReport(runDir)).path;
-  } catch {
-    reportPath = null;
+    const markets = await withStartupRetry('market discovery', () => fetchMarkets(rest, Number(v.kmm_markets)), { say });
+    const runDir = newRunDir(opts.out, `run-${opts.env}`);
+    if (markets.length === 0) throw new UsageError(`no open markets returned by ${rest}/markets`);
+    if (ctl.reason !== null) {
+      print(`stopped before start-up (${ctl.reason}): nothing was started`);
+      return 1;
+    }
+    const exchange: ExchangeEndpoints = { env: opts.env as ExchangeEndpoints['env'], restBaseUrl: rest, wsUrl: ws, keyId, privateKeyPath: keyPath };
+    print(`kmm run: env ${opts.env}${opts.paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
+    sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, reloadConfig: () => load().loaded, recordInputs: opts.recordInputs, print, onFatal: (r) => ctl.request(r, true) });
+    const running = sys;
+    if (!opts.paper) print(describeKillSwitch(v));
+    if (running.dashboard) print(`dashboard: ${running.dashboard.loginUrl}`);
+    const started = Date.now();
+    const reason = await waitForStop(ctl, opts.durationS ?? 0, () => print(renderLive(running.monitor.snapshot(), running.summary(), (Date.now() - started) / 1000, opts.durationS ?? 0, running.drainWarnings())), 5000);
+    print(`stopping (${reason}): cancel all, verify with the exchange, read the last fills, flush the journal`);
+    const summary = await running.stop();
+    let reportPath: string | null = null;
+    try {
+      reportPath = (await generateReport(runDir)).path;
+    } catch (err) {
+      print(`report failed: ${(err as Error).message}`);
+    }
+    const rep = running.shutdownReport();
+    printSummary({ runDir, summary, restingAfterShutdown: rep ? rep.restingLeft : -1, reportPath, dashboardUrl: null }, print);
+    const outcome = describeShutdown(rep);
+    for (const l of outcome.lines) (outcome.ok ? print : (x: string) => process.stderr.write(x + '\n'))(l);
+    // 0 exactly when the shutdown was verified and nothing failed
+    return outcome.ok && !ctl.failed ? 0 : 1;
+  } catch (err) {
+    // an error after the actors started still goes through the stop (idempotent: once)
+    if (sys) {
+      print(`error: ${(err as Error).message}; stopping through the graceful shutdown`);
+      await sys.stop().catch(() => {});
+    }
+    throw err;
+  } finally {
+    ctl.uninstall();
   }
-  printSummary({ runDir, summary, restingAfterShutdown: -1, reportPath, dashboardUrl: null }, print);
-  return 0;
 }

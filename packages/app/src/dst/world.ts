@@ -21,6 +21,11 @@
  *   recovery       every fault recovered (all markets trusted, a new order reached the exchange)
  *                  within RECOVERY_BOUND_S
  *   assertions     no actor crashed other than by an injected crash (a broken invariant crashes)
+ *   shutdown       exec verified its shutdown (nothing rests, last fills read) despite the faults
+ *                  and signals of the shutdown window, and no signal forced an exit
+ * The stop is requested through the commands' ShutdownController (virtual clock, a signal bus in
+ * place of the process); the exchange keeps trading during the stop, so fills made while the
+ * cancels are in flight must reach the journal too.
  * The result carries a hash of the journal: the same seed gives the same hash.
  *
  * Nothing here reads a real clock or Math.random: every draw comes from the seed.
@@ -35,6 +40,9 @@ import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/a
 import { decodeJournalText, encodeJournalLine, execParamsOf, RestClient, RestGateway, type JournalRecord } from '@kmm/exec-worker';
 import { CHAOS_SET, checkChaosInvariants, FAULT_KINDS, RECOVERY_BOUND_S, type FaultRecord } from '../proof/chaos.js';
 import { marketInfoFromVenue, seriesOf } from '../system/markets.js';
+import { ShutdownController } from '../system/shutdown.js';
+import { EventEmitter } from 'node:events';
+import type { ShutdownReport } from '@kmm/exec-worker';
 
 /** 2026-01-01T00:00:00Z: virtual wall time at t = 0 */
 export const DST_START_WALL_MS = 1_767_225_600_000;
@@ -56,6 +64,23 @@ const SHUTDOWN_ORDER = ['ingest', ...BOOKS, 'strategy', 'exec'];
 
 export type DstFaultKind = (typeof FAULT_KINDS)[number] | 'process_crash';
 export const DST_FAULT_KINDS: readonly DstFaultKind[] = [...FAULT_KINDS, 'process_crash'];
+
+/**
+ * Faults of the shutdown window (issue 14), timed from the stop request: a 429 storm, a REST
+ * outage (every call 5xx, or every call hanging until the client's timeout), and stop signals
+ * (SIGINT, SIGHUP, SIGINT again, spaced so they are reported, not forcing) delivered to the
+ * commands' ShutdownController while exec cancels and verifies.
+ */
+export const SHUTDOWN_FAULT_KINDS = ['shutdown_429_storm', 'shutdown_rest_5xx', 'shutdown_rest_timeout', 'shutdown_signals'] as const;
+export type ShutdownFaultKind = (typeof SHUTDOWN_FAULT_KINDS)[number];
+export interface ShutdownFault {
+  kind: ShutdownFaultKind;
+  /** seconds after the stop request */
+  atS: number;
+  durS: number;
+}
+/** Signals of 'shutdown_signals', seconds after its start: never FORCE_AFTER within FORCE_WINDOW_MS. */
+const SHUTDOWN_SIGNAL_TIMES: ReadonlyArray<[number, string]> = [[0, 'SIGINT'], [1, 'SIGHUP'], [3.5, 'SIGINT']];
 
 /** A deliberately broken invariant (tests prove the checks catch it and the seed reproduces it). */
 export type DstBug = 'none' | 'journal_duplicate_fill' | 'exec_assertion';
@@ -93,6 +118,13 @@ export interface DstOptions {
    * expiry): no shutdown, nothing cancels; the exchange runs on to `simMinutes`
    */
   dieAtS?: number;
+  /**
+   * faults of the shutdown window (scenario tests); default: with seeded faults, a seeded choice
+   * of one REST fault (or none) and, half the time, stop signals
+   */
+  shutdownFaults?: readonly ShutdownFault[];
+  /** signals the ShutdownController receives during the stop, [seconds after the stop request, signal] (scenario tests) */
+  shutdownSignals?: ReadonlyArray<[number, string]>;
 }
 
 /** What a scenario test may look at while the world runs (read only by convention). */
@@ -108,7 +140,7 @@ export interface DstView {
   faults: readonly FaultRecord[];
 }
 
-export const DST_CHECKS = ['cap', 'resting', 'fills', 'client_ids', 'positions', 'recovery', 'assertions'] as const;
+export const DST_CHECKS = ['cap', 'resting', 'fills', 'client_ids', 'positions', 'recovery', 'assertions', 'shutdown'] as const;
 export type DstCheck = (typeof DST_CHECKS)[number];
 
 export interface DstResult {
@@ -121,6 +153,14 @@ export interface DstResult {
   events: number;
   simMinutes: number;
   faults: FaultRecord[];
+  /** the faults of the shutdown window */
+  shutdownFaults: ShutdownFault[];
+  /** exec's shutdown report (null: exec never reported) */
+  shutdown: ShutdownReport | null;
+  /** a forced exit (exit code) the ShutdownController asked for during the stop (null: none) */
+  forcedExit: number | null;
+  /** what the ShutdownController printed (signals reported during the stop) */
+  shutdownLines: string[];
   crashes: string[];
   fillsExchange: number;
   ordersExchange: number;
@@ -228,6 +268,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   let injectedCrash = false;
   let processCrash = false;
   const journal = new MemoryJournal(() => clock.wallMs());
+  let shutdownReport: ShutdownReport | null = null;
   // the kernel is created before the exchange (whose scheduler it is); config comes after discovery
   let kernel: LocalKernel | null = null;
   const k = (): LocalKernel => kernel!;
@@ -254,6 +295,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     hooks: {
       ops: (actor, event, market, level, fields, t) => {
         o.hooks?.ops?.(actor, event, market, level, fields, t);
+        if (actor === 'exec' && (event === 'shutdown_verified' || event === 'shutdown_unverified')) shutdownReport = fields as unknown as ShutdownReport;
         if (o.trace && (level !== 'info' || process.env.KMM_DST_TRACE_INFO)) o.trace(`${(t.monoNs / 1e9).toFixed(3)} ${actor} ${level} ${event} ${market} ${JSON.stringify(fields).slice(0, 300)}`);
       },
       log: (actor, level, event, fields, t) => {
@@ -524,10 +566,56 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   }
 
   // ---- run, stop, check
+  // ---- the stop, as `kmm run` does it: one ShutdownController; signals and faults during it
+  const signalBus = new EventEmitter();
+  const shutdownLines: string[] = [];
+  let forcedExit: number | null = null;
+  const ctl = new ShutdownController({
+    print: (l) => {
+      shutdownLines.push(l);
+      o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} SHUTDOWN ${l}`);
+    },
+    restingNow: () => (exec.started ? (exec.state as ExecActorState).core.bk.liveCount : null),
+    describeLeft: () => ex.records().orders.filter((x) => x.status === 'resting').map((x) => `${x.ticker} ${x.order_id}`),
+    exit: (code) => {
+      forcedExit ??= code;
+    },
+    nowMs: () => clock.monoNs() / 1e6,
+    proc: signalBus,
+  });
+  ctl.install();
+  const shutdownFaults = [...(o.shutdownFaults ?? (o.faults !== false && !o.schedule ? seededShutdownFaults(new SeededRng(seed).fork('dst.shutdown')) : []))];
+  const scheduleShutdownFaults = (stopNs: number): void => {
+    for (const f of shutdownFaults) {
+      const startNs = stopNs + Math.round(f.atS * 1e9);
+      if (f.kind === 'shutdown_signals') {
+        for (const [dt, sig] of SHUTDOWN_SIGNAL_TIMES) kern.at(startNs + Math.round(dt * 1e9), () => void signalBus.emit(sig));
+        continue;
+      }
+      kern.at(startNs, () => {
+        o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} FAULT ${f.kind} for ${f.durS} s (shutdown window)`);
+        if (f.kind === 'shutdown_429_storm') ex.faults.set({ rate429Storm: true });
+        else if (f.kind === 'shutdown_rest_5xx') ex.faults.set({ rest5xxProb: 1 });
+        else ex.faults.set({ restTimeoutProb: 1, restTimeoutMs: 3000 });
+      });
+      kern.at(startNs + Math.round(f.durS * 1e9), () => {
+        o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} FAULT ${f.kind} ends`);
+        ex.faults.set({ rate429Storm: false, rest5xxProb: 0, restTimeoutProb: 0 });
+      });
+    }
+    for (const [dt, sig] of o.shutdownSignals ?? []) kern.at(stopNs + Math.round(dt * 1e9), () => void signalBus.emit(sig));
+  };
+
+  // ---- run, stop, check
   await kern.runWhile(exec.ready, 120e9, 'exec start-up');
   await kern.runUntil(endNs);
-  running = false;
+  ctl.request(`end of the run (${o.simMinutes} simulated minutes)`);
+  await ctl.requested;
+  scheduleShutdownFaults(clock.monoNs());
+  // the exchange keeps trading while exec cancels: fills of the shutdown window must be journaled too
   await kern.stopAll(SHUTDOWN_ORDER, endNs + DST_STOP_MAX_MS * 1e6);
+  running = false;
+  ctl.uninstall();
   journal.fsync();
   const records: SimRecords = ex.records();
   const lines = journal.lines();
@@ -546,6 +634,25 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
       }
     }
   }
+  // shutdown: verified, and never forced; an unverified one must at least name exactly what rests
+  let shutdownViolations = 0;
+  const rep = shutdownReport as ShutdownReport | null;
+  if (forcedExit !== null) {
+    shutdownViolations++;
+    problems.push(`a signal during the shutdown forced an exit (code ${forcedExit})`);
+  }
+  if (!rep) {
+    shutdownViolations++;
+    problems.push('exec did not report its shutdown');
+  } else if (!rep.verified) {
+    shutdownViolations++;
+    // an unverified stop must at least name every order the exchange still holds (exec's own
+    // list, when the exchange was never read, may also name orders that filled meanwhile)
+    const left = records.orders.filter((x) => x.status === 'resting').map((x) => String(x.order_id));
+    const named = new Set(rep.resting.map((x) => x.orderId));
+    const unnamed = left.filter((id) => !named.has(id));
+    problems.push(`shutdown not verified (${rep.error ?? 'no reason'}); named ${named.size} (${rep.restingSource}), the exchange has ${left.length} resting${unnamed.length === 0 ? ', every one named' : `, ${unnamed.length} NOT named`}`);
+  }
   const unexpectedCrashes = problems.filter((p) => p.includes('crashed (not injected)')).length;
   const violations: Record<DstCheck, number> = {
     cap: report.cap_breaches,
@@ -555,6 +662,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     positions: positionMismatches,
     recovery: report.unrecovered_faults,
     assertions: unexpectedCrashes,
+    shutdown: shutdownViolations,
   };
   const h = createHash('sha256');
   for (const l of lines) h.update(l + '\n');
@@ -567,12 +675,25 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     events: kern.counters.events,
     simMinutes: clock.monoNs() / 60e9,
     faults,
+    shutdownFaults,
+    shutdown: rep,
+    forcedExit,
+    shutdownLines,
     crashes,
     fillsExchange: report.fills_exchange,
     ordersExchange: records.orders.length,
     journalRecords: lines.length,
     ...(o.keepJournal ? { journal: recs } : {}),
   };
+}
+
+/** The seeded shutdown-window faults: one REST fault (or none) and, half the time, stop signals. */
+function seededShutdownFaults(rng: Rng): ShutdownFault[] {
+  const out: ShutdownFault[] = [];
+  const rest = rng.pick(['none', 'shutdown_429_storm', 'shutdown_rest_5xx', 'shutdown_rest_timeout'] as const);
+  if (rest !== 'none') out.push({ kind: rest, atS: rng.int(0, 500) / 1000, durS: 2 + rng.int(0, 6) });
+  if (rng.next() < 0.5) out.push({ kind: 'shutdown_signals', atS: rng.int(0, 2000) / 1000, durS: 4 });
+  return out;
 }
 
 /** The injected bug 'exec_assertion': exec's position drifts from the sum of its fills (its own state, not the venue's); its assertions must catch it. */

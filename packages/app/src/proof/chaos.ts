@@ -11,7 +11,10 @@
  *      exchange pause, a worker actor killed (Supervisor.kill: crash -> cold-start restart).
  *      After each fault ends, recovery is timed: every market TRUSTED again (ingest's view, via
  *      the monitor) and the exchange has received a new order from us since the fault ended.
- *   Then a graceful stop, and the checks against the exchange's own records (sim.records()):
+ *   Then a graceful stop through the commands' ShutdownController, with a seeded REST fault (429
+ *   storm, 5xx, timeouts) of the shutdown window and two more signals (SIGHUP, SIGINT) during it:
+ *   the stop must verify, both signals be reported and none force an exit. Then the checks
+ *   against the exchange's own records (sim.records()):
  *   - the exchange position (rebuilt fill by fill, and the final one) never exceeds MM_MAX_POS;
  *   - after shutdown nothing of ours rests;
  *   - every exchange fill (trade id) is in the journal exactly once;
@@ -32,6 +35,8 @@ import { startSimThread, type SimRecords, type SimThreadHandle } from '@kmm/sim'
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
 import { execJournalPath, readJournalRecords, round1 } from './common.js';
+import { describeShutdown, describeWorking, ShutdownController } from '../system/shutdown.js';
+import { EventEmitter } from 'node:events';
 
 /**
  * A fault not recovered from within this many seconds fails the soak. It must exceed the
@@ -319,13 +324,47 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       say(`  ${startS} s: ${kind} (${detail}) for ${rec.durationS} s -> recovered in ${rec.recoveryS ?? '>' + RECOVERY_BOUND_S} s`);
       await sleep(200 + rng.int(0, 300));
     }
-    say('  graceful stop: cancel all, verify, flush journal');
-    await sys.stop();
+    // ---- the stop, as `kmm run` does it (one ShutdownController), with a seeded REST fault of
+    // the shutdown window and two more stop signals (SIGHUP, SIGINT) while exec cancels
+    const stopFault = rng.pick(['rate_429_storm', 'rest_5xx', 'rest_timeout'] as const);
+    const stopFaultS = round1(1 + rng.next() * 2);
+    const running = sys;
+    const signals = new EventEmitter();
+    const printed: string[] = [];
+    let forcedExit: number | null = null;
+    const ctl = new ShutdownController({
+      print: (l) => printed.push(l),
+      restingNow: () => running.monitor.workingOrders().length,
+      describeLeft: () => describeWorking(running.monitor.workingOrders()),
+      exit: (code) => {
+        forcedExit ??= code;
+      },
+      proc: signals,
+    });
+    ctl.install();
+    signals.emit('SIGINT');
+    await ctl.requested;
+    say(`  graceful stop (SIGINT) under ${stopFault} for ${stopFaultS} s, then SIGHUP and SIGINT during it: cancel all, verify, flush journal`);
+    await sim.faults.set(stopFault === 'rate_429_storm' ? { rate429Storm: true } : stopFault === 'rest_5xx' ? { rest5xxProb: 1 } : { restTimeoutProb: 1, restTimeoutMs: 3000 });
+    const stopping = running.stop();
+    signals.emit('SIGHUP');
+    signals.emit('SIGINT');
+    await sleep(stopFaultS * 1000);
+    await sim.faults.set({ rate429Storm: false, rest5xxProb: 0, restTimeoutProb: 0 });
+    await stopping;
+    ctl.uninstall();
+    const shutdown = running.shutdownReport();
     sys = null;
     clearInterval(watch);
+    faults.push({ kind: stopFault, detail: 'during the shutdown (signals SIGHUP, SIGINT too)', startS: elapsedS(), durationS: stopFaultS, recoveryS: 0 });
     const records = await sim.records();
     const journal = readJournalRecords(execJournalPath(runDir));
     const rep = checkChaosInvariants({ capCenti, records, polledMaxAbsCenti: polledMaxAbs, journal, faults, recoveryBoundS: RECOVERY_BOUND_S });
+    const reported = printed.filter((l) => l.includes('shutdown in progress')).length;
+    if (!shutdown?.verified) rep.problems.push(`shutdown not verified: ${describeShutdown(shutdown).lines.join(' ')}`);
+    if (forcedExit !== null) rep.problems.push(`a signal during the shutdown forced an exit (code ${forcedExit})`);
+    if (reported !== 2) rep.problems.push(`${reported} of 2 signals during the shutdown were reported`);
+    rep.ok = rep.ok && !!shutdown?.verified && forcedExit === null && reported === 2;
     const counts: Record<string, number> = {};
     for (const f of faults) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
     return {

@@ -154,6 +154,17 @@ export class Monitor {
     }
   }
 
+  /** Our working orders as exec last reported them (what a forced exit leaves behind, as far as we know). */
+  workingOrders(): Array<{ market: string; side: 'bid' | 'ask'; price: string; size: string }> {
+    const out: Array<{ market: string; side: 'bid' | 'ask'; price: string; size: string }> = [];
+    for (const m of this.markets.values()) {
+      for (const o of m.working?.orders ?? []) {
+        out.push({ market: m.ticker, side: o.side === kmm.v1.BookSide.ASK ? 'ask' : 'bid', price: formatPrice(Number(o.price ?? 0)), size: formatCount(Number(o.levelTotalCenti ?? 0)) });
+      }
+    }
+    return out;
+  }
+
   snapshot(): DashboardState {
     const markets: DashboardMarket[] = [];
     for (const m of this.markets.values()) {

@@ -24,6 +24,11 @@ import { buildTopology } from './topology.js';
 import { Monitor, type RunSummary } from './monitor.js';
 import { WarningAggregator } from './warnings.js';
 import { JournalTail } from '../report/figures.js';
+import type { ShutdownReport } from '@kmm/exec-worker';
+import { UsageError } from '../commands/errors.js';
+
+/** The supervisor waits this much longer than kmm_shutdown_timeout_s for exec to stop. */
+const EXEC_STOP_MARGIN_MS = 10_000;
 
 export interface ExchangeEndpoints {
   env: 'sim' | 'demo' | 'prod';
@@ -51,6 +56,8 @@ export interface SystemOptions {
   /** record every actor's inputs and outputs to runDir/inputs/ (replay-parity checks) */
   recordInputs?: boolean;
   print?: (line: string) => void;
+  /** an actor exceeded its restart budget: the command should stop (through its one shutdown path) */
+  onFatal?: (reason: string) => void;
 }
 
 export interface RunningSystem {
@@ -74,8 +81,17 @@ export interface RunningSystem {
   summary(): RunSummary;
   /** Warn/error lines aggregated since the last call (one per event, market and reason, with a count). */
   drainWarnings(): string[];
+  /**
+   * Graceful stop (once; later calls return the same promise): every actor in order, exec last
+   * (cancel all, verify, last fills); then summary.json, always, even when a step failed.
+   */
   stop(): Promise<RunSummary>;
+  /** exec's shutdown report once it stopped (null: exec never reported, e.g. it was killed) */
+  shutdownReport(): ShutdownReport | null;
 }
+
+/** A listener (dashboard) could not be bound: nothing was started (reported as a refused request). */
+export class ListenerError extends UsageError {}
 
 export function defaultShards(): number {
   // One core for ingest, strategy and exec each is the ideal; books share what is left.
@@ -120,6 +136,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     mailboxCapacity: Number(loaded.values.kmm_mailbox_capacity),
     heartbeatMs: opts.heartbeatMs ?? 1000,
     shutdownOrder: topo.shutdownOrder,
+    // exec's stop is bounded by kmm_shutdown_timeout_s: never terminate it before
+    stopTimeoutMs: Math.max(15_000, Number(loaded.values.kmm_shutdown_timeout_s) * 1000 + EXEC_STOP_MARGIN_MS),
   });
   supervisor.on('health', (h: kmm.v1.IHealth) => {
     monitor.onHealth(h);
@@ -139,8 +157,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       }) + '\n',
     );
   });
+  let shutdownReport: ShutdownReport | null = null;
   supervisor.on('ops', (ev: { actor: string; event: string; market: string; level: string; json: string }) => {
     monitor.onOps(ev);
+    if (ev.actor === 'exec' && (ev.event === 'shutdown_verified' || ev.event === 'shutdown_unverified')) shutdownReport = safeJson(ev.json) as unknown as ShutdownReport;
     if (ev.event === 'reprice_decision') return;
     const level = ev.level === 'error' ? 'error' : ev.level === 'warn' ? 'warn' : 'info';
     log[level]({ actor: ev.actor, event: ev.event, market: ev.market || undefined, ...safeJson(ev.json) }, ev.event);
@@ -156,10 +176,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   supervisor.on('fatal', (f: { actor: string; reason: string }) => {
     log.error({ event: 'actor_fatal', ...f }, 'actor gave up');
     print(`FATAL: actor ${f.actor}: ${f.reason}`);
+    opts.onFatal?.(`actor ${f.actor} gave up: ${f.reason}`);
   });
-
-  log.info({ event: 'system_start', mode: opts.mode, env: opts.exchange.env, markets: opts.markets.length, shards, runDir }, 'starting actors');
-  await supervisor.start();
 
   const knownMarkets = new Set(opts.markets.map((m) => m.market ?? '').filter((m) => m !== ''));
   const control = (kind: 'pause' | 'resume' | 'flatten' | 'ack_breach', market?: string): string => {
@@ -222,38 +240,69 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         },
       })
     : null;
-  reloader?.start();
   const ackConfig = (): { ok: boolean; message: string } => {
     if (!reloader) return { ok: false, message: 'ack-config: this run watches no config file' };
     const r = reloader.ack();
     return { ok: r.ok, message: r.message };
   };
 
+  // Every listener is bound BEFORE any actor can trade: a taken port fails here, with nothing
+  // started and nothing on the exchange (issue 14: it used to fail after the actors were quoting).
   let dashboard: RunningSystem['dashboard'] = null;
   if (opts.dashboard) {
     const metrics = createMetrics();
-    const d = await startDashboard({
-      port: opts.dashboardPort ?? 0,
-      source: { snapshot: () => monitor.snapshot(), counters: () => monitor.counters() },
-      metrics,
-      onControl: (cmd) => {
-        if (cmd.kind !== 'ack_config') return control(cmd.kind, cmd.market);
-        const r = ackConfig();
-        if (!r.ok) throw new Error(r.message);
-        return r.message;
-      },
-    });
-    dashboard = d;
-    writeFileSync(join(runDir, 'dashboard.json'), JSON.stringify({ url: d.url, token: d.token, pid: process.pid }), { mode: 0o600 });
+    try {
+      const d = await startDashboard({
+        port: opts.dashboardPort ?? 0,
+        source: { snapshot: () => monitor.snapshot(), counters: () => monitor.counters() },
+        metrics,
+        onControl: (cmd) => {
+          if (cmd.kind !== 'ack_config') return control(cmd.kind, cmd.market);
+          const r = ackConfig();
+          if (!r.ok) throw new Error(r.message);
+          return r.message;
+        },
+      });
+      dashboard = d;
+      writeFileSync(join(runDir, 'dashboard.json'), JSON.stringify({ url: d.url, token: d.token, pid: process.pid }), { mode: 0o600 });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'EADDRINUSE' ? `port ${opts.dashboardPort} on 127.0.0.1 is already in use` : e.message;
+      log.error({ event: 'dashboard_listen_failed', port: opts.dashboardPort, error: e.message }, 'dashboard could not listen');
+      await Promise.all([endStream(decisions), endStream(healthOut)]);
+      await flushLogger(log);
+      throw new ListenerError(`dashboard: ${why}; nothing was started (choose another --dashboard-port, 0 for any free port, or --no-dashboard)`);
+    }
   }
+
+  log.info({ event: 'system_start', mode: opts.mode, env: opts.exchange.env, markets: opts.markets.length, shards, runDir }, 'starting actors');
+  try {
+    await supervisor.start();
+  } catch (err) {
+    // some actors may be up (and exec may have reconciled): stop what started, through the same path
+    log.error({ event: 'system_start_failed', error: (err as Error).message }, 'start-up failed');
+    await supervisor.stop().catch(() => {});
+    await dashboard?.close();
+    await Promise.all([endStream(decisions), endStream(healthOut)]);
+    await flushLogger(log);
+    throw err;
+  }
+
+  // the config watcher starts once the actors can take a change
+  reloader?.start();
 
   let stopped: Promise<RunSummary> | null = null;
   const stop = (): Promise<RunSummary> => {
     stopped ??= (async () => {
       reloader?.close();
       log.info({ event: 'system_stop' }, 'graceful shutdown: ingest, books, strategy, exec (cancel all + verify)');
-      await supervisor.stop();
-      await dashboard?.close();
+      try {
+        await supervisor.stop();
+      } catch (err) {
+        log.error({ event: 'system_stop_failed', error: (err as Error).message }, 'stopping the actors failed');
+        print(`error while stopping the actors: ${(err as Error).message}`);
+      }
+      await dashboard?.close().catch(() => {});
       for (const l of warnings.flush()) print(l);
       const final = summary();
       writeFileSync(join(runDir, 'summary.json'), JSON.stringify(final, null, 2) + '\n');
@@ -265,7 +314,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     return stopped;
   };
 
-  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, ackConfig, control, events, summary, drainWarnings: () => warnings.flush(), stop };
+  return { supervisor, monitor, log, runDir, dashboard, applyConfigChange, ackConfig, control, events, summary, drainWarnings: () => warnings.flush(), stop, shutdownReport: () => shutdownReport };
 }
 
 function endStream(s: WriteStream): Promise<void> {

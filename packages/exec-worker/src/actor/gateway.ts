@@ -25,6 +25,8 @@ export interface OrderGateway {
   decrease(o: kmm.v1.IOrderCommand, onWire?: Wire): Promise<RestResult<OrderSummary>>;
   cancel(o: kmm.v1.IOrderCommand, onWire?: Wire): Promise<RestResult<{ orderId: string; reducedCenti: number }>>;
   batchCancel(orders: kmm.v1.IOrderCommand[], onWire?: Wire): Promise<RestResult<BatchItem[]>>;
+  /** the exchange's Cancel All (every resting order of the account), where the gateway has one */
+  cancelAll?(): Promise<RestResult<number>>;
   restingOrders(): Promise<RestResult<VenueOrder[]>>;
   positions(): Promise<RestResult<VenuePosition[]>>;
   fills(minTsMs: number): Promise<RestResult<kmm.v1.IFill[]>>;
@@ -59,6 +61,9 @@ export class RestGateway implements OrderGateway {
   }
   batchCancel(orders: kmm.v1.IOrderCommand[], w?: Wire) {
     return this.rest.batchCancel(orders, w);
+  }
+  cancelAll() {
+    return this.rest.cancelAll();
   }
   restingOrders() {
     return this.rest.getOrders('resting');

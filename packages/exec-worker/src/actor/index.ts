@@ -22,7 +22,7 @@ import type { JournalRecord } from '../core/journal-record.js';
 import type { OrderGateway } from './gateway.js';
 import { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
 
-export { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
+export { ExecRunner, type JournalSink, type TapeSink, type ShutdownReport, type RestingOrderLeft } from './runner.js';
 
 export const EXEC_TICK_MS = 100;
 export const EXEC_TICK = 'exec.tick';
@@ -56,6 +56,8 @@ export interface ExecActorState {
   /** targets arrived in this drain: pump once at its end */
   targetsPending: boolean;
   ticks: number;
+  /** kmm_shutdown_timeout_s in ms: the bound of the stop (cancel all, verify, last fills) */
+  shutdownTimeoutMs: number;
 }
 
 function cause(t: { monoNs: number }, h: kmm.v1.IHeader | undefined): { recvMonoNs: number; arrivalMonoNs: number } {
@@ -114,7 +116,8 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
       },
       ops: (event, market, level, fields) => io.ops(event, market, level, fields),
     });
-    const state: ExecActorState = { runner, core, env, targetsPending: false, ticks: 0 };
+    const shutdownTimeoutMs = Math.round(Number(init.config.kmm_shutdown_timeout_s ?? 30) * 1000);
+    const state: ExecActorState = { runner, core, env, targetsPending: false, ticks: 0, shutdownTimeoutMs };
     await runner.startup(seeded.maxFillTsMs > 0 ? seeded.maxFillTsMs - 60_000 : 0);
     // a (re)started exec knows neither the feed's state nor any target: ask ingest for the
     // connection and trust state, and strategy for every target, again
@@ -162,7 +165,7 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
     },
   ],
   async stop(s, _t, io) {
-    const rep = await s.runner.shutdown();
+    const rep = await s.runner.shutdown(s.shutdownTimeoutMs);
     io.log(rep.verified ? 'info' : 'error', 'exec_shutdown', { ...rep });
     s.runner.gw.close();
   },

@@ -7,15 +7,16 @@
  *
  * Nothing here blocks message handling: every I/O is a promise whose result is fed back through
  * a synchronous core call. `pending` counts outstanding I/O; `idle()` waits for zero (tests,
- * shutdown). Shutdown cancels everything, waits, then asks the exchange what still rests and
- * cancels that too, up to SHUTDOWN_VERIFY_ROUNDS times.
+ * shutdown). Shutdown (bounded): Cancel All plus per-order cancels, then asks the exchange what
+ * still rests and cancels that too until nothing does, then reads the last fills (see shutdown()).
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { kmm, type EnvelopeBody } from '@kmm/shared';
 import type { ExecCore } from '../core/exec-core.js';
-import type { Effects, ExecCommand, ReadRequest, TapeRow } from '../core/types.js';
+import type { Effects, ExecCommand, ReadRequest, TapeRow, VenueOrder } from '../core/types.js';
+import { ENDPOINT_COST } from '../core/rate-limiter.js';
 import type { JournalRecord } from '../core/journal-record.js';
-import { readSnapshot, runCommand, type OrderGateway } from './gateway.js';
+import { readSnapshot, runCommand, type OrderGateway, type RestError, type RestResult } from './gateway.js';
 
 /** Where journal records go (live: the journal file; kernel: memory). */
 export interface JournalSink {
@@ -28,7 +29,18 @@ export interface TapeSink {
   close(): Promise<void>;
 }
 
-export const SHUTDOWN_VERIFY_ROUNDS = 5;
+/** Shutdown bound when the config gives none (kmm_shutdown_timeout_s default). */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
+/** The end of the shutdown window kept for the final fills read (at most a fifth of it). */
+export const SHUTDOWN_FILLS_RESERVE_MS = 5_000;
+/** Backoff of failed shutdown reads: doubling from base to max (a 429 waits the pause). */
+export const SHUTDOWN_RETRY_BASE_MS = 250;
+export const SHUTDOWN_RETRY_MAX_MS = 2_000;
+/** Shortest wait between verification rounds. */
+export const SHUTDOWN_ROUND_MIN_MS = 50;
+/** Orders named in the shutdown report at most. */
+export const SHUTDOWN_LIST_MAX = 50;
+const SHUTDOWN_ERRORS_MAX = 4;
 /** Without a journal, a start-up reconcile backfills fills this far back. */
 export const DEFAULT_FILL_BACKFILL_MS = 24 * 3600 * 1000;
 /** The final fills read at shutdown looks back this far before the runner started (clock skew, restarts). */
@@ -58,11 +70,40 @@ export interface ExecRunnerOptions {
   onWire?: (cmd: ExecCommand, wireMonoNs: number) => void;
 }
 
+/** One order still resting at shutdown (what the operator must see). */
+export interface RestingOrderLeft {
+  market: string;
+  orderId: string;
+  clientOrderId: string;
+  side: 'bid' | 'ask';
+  price: number;
+  remainingCenti: number;
+}
+
 export interface ShutdownReport {
+  /** the exchange showed nothing of ours resting AND the final fills read succeeded */
   verified: boolean;
   rounds: number;
+  /** orders resting at the last successful read (-1: never read) */
   restingLeft: number;
+  /** those orders (at most SHUTDOWN_LIST_MAX); when the exchange was never read, what exec believes may rest */
+  resting: RestingOrderLeft[];
+  /** where `resting` comes from: the exchange's answer, or exec's own book (never read) */
+  restingSource: 'exchange' | 'kmm';
+  fillsRead: boolean;
+  /** fills first learnt during shutdown (journaled) */
+  fillsAtShutdown: number;
+  /** the exchange's Cancel All: done; failed (every attempt); not_sent (no tokens before nothing rested); unsupported by the gateway */
+  cancelAll: 'done' | 'failed' | 'not_sent' | 'unsupported';
+  elapsedMs: number;
+  /** why the stop could not confirm (unverified only) */
   error?: string;
+  /** calls that failed and were retried (verified stops) */
+  retried?: number;
+}
+
+function restingEntry(o: VenueOrder): RestingOrderLeft {
+  return { market: o.market, orderId: o.orderId, clientOrderId: o.clientOrderId, side: o.side === kmm.v1.BookSide.BID ? 'bid' : 'ask', price: o.price, remainingCenti: o.remainingCenti };
 }
 
 export class ExecRunner {
@@ -250,52 +291,119 @@ export class ExecRunner {
     this.handle(this.core.onTimer(this.nowMs()));
   }
 
-  /** Cancel all, wait, verify with the exchange that nothing rests, repeat; then flush journal and tape. */
-  async shutdown(timeoutMs = 10_000): Promise<ShutdownReport> {
-    const deadline = this.monoNs() + timeoutMs * 1e6;
-    const beforeDeadline = <T>(p: Promise<T>): Promise<T | 'timeout'> => {
-      const left = Math.max(1, (deadline - this.monoNs()) / 1e6);
+  /**
+   * Shutdown, bounded by `timeoutMs` (kmm_shutdown_timeout_s): stop placing; the exchange's
+   * Cancel All (where the gateway has one) plus per-order cancels of everything we track, both
+   * through the rate limiter (a 429 holds cancels for the pause: no retry every tick); then, round
+   * after round, read what still rests and cancel it, until the exchange shows nothing. Then read
+   * the fills once more (retrying) so every fill, including those made while the cancels were in
+   * flight, is journaled exactly once. Failed reads back off (doubling, or the 429 pause).
+   * `verified` only when the exchange showed nothing resting AND the final fills were read; else
+   * the report lists what was left at the last read. Flushes journal and tape either way.
+   */
+  async shutdown(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<ShutdownReport> {
+    const startNs = this.monoNs();
+    const deadline = startNs + timeoutMs * 1e6;
+    // the last part of the window is kept for the final fills read
+    const verifyDeadline = deadline - Math.min(SHUTDOWN_FILLS_RESERVE_MS, timeoutMs / 5) * 1e6;
+    const leftMs = (until: number): number => (until - this.monoNs()) / 1e6;
+    const before = <T>(p: Promise<T>, until: number): Promise<T | 'timeout'> => {
+      const left = Math.max(1, leftMs(until));
       return Promise.race([p, this.sleep(left).then(() => 'timeout' as const)]);
     };
+    const limiter = this.core.limiter;
+    let backoffMs = SHUTDOWN_RETRY_BASE_MS;
+    /** after a failed call: the 429 pause (cancels held too) or a doubling backoff */
+    const waitAfterFailure = async (err: RestError, until: number): Promise<void> => {
+      if (err.code === kmm.v1.RejectCode.RATE_LIMITED) limiter.on429(this.nowMs(), true);
+      const waitMs = Math.max(backoffMs, limiter.cancelWaitMs(0, this.nowMs()));
+      backoffMs = Math.min(SHUTDOWN_RETRY_MAX_MS, backoffMs * 2);
+      await before(this.sleep(Math.min(waitMs, Math.max(1, leftMs(until)))), until);
+      this.tick();
+    };
+    const fillsBefore = this.core.stats.fills;
+    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1, resting: [], restingSource: 'exchange', fillsRead: false, fillsAtShutdown: 0, cancelAll: this.gw.cancelAll ? 'not_sent' : 'unsupported', elapsedMs: 0 };
+    const errors: string[] = [];
+    /** one Cancel All when the bucket allows (first, before the per-order cancels take the tokens) */
+    const cancelAll = (): Promise<RestResult<number>> | null => {
+      if (!this.gw.cancelAll || report.cancelAll === 'done' || !limiter.tryCancel(ENDPOINT_COST.cancelAll, this.nowMs())) return null;
+      return this.gw.cancelAll();
+    };
+    const cancelAllDone = async (p: Promise<RestResult<number>> | null): Promise<boolean> => {
+      if (!p) return true;
+      const c = await before(p, verifyDeadline);
+      if (c === 'timeout') return false;
+      if (c.ok) report.cancelAll = 'done';
+      else {
+        report.cancelAll = 'failed';
+        errors.push(`cancel all: ${c.error.message}`);
+        if (c.error.code === kmm.v1.RejectCode.RATE_LIMITED) limiter.on429(this.nowMs(), true);
+      }
+      return true;
+    };
+    let pendingCancelAll = cancelAll();
     this.handle(this.core.beginShutdown(this.nowMs()));
-    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1 };
-    for (let round = 1; round <= SHUTDOWN_VERIFY_ROUNDS; round++) {
-      report.rounds = round;
-      if ((await beforeDeadline(this.idle())) === 'timeout') {
-        report.error = 'timeout waiting for cancels';
+    let nothingRests = false;
+    while (leftMs(verifyDeadline) > 0) {
+      report.rounds++;
+      if (!(await cancelAllDone(pendingCancelAll ?? (report.rounds > 1 ? cancelAll() : null)))) break;
+      pendingCancelAll = null;
+      if ((await before(this.idle(), verifyDeadline)) === 'timeout') {
+        errors.push('timeout waiting for cancels');
         break;
       }
-      const r = await beforeDeadline(this.gw.restingOrders());
+      const r = await before(this.gw.restingOrders(), verifyDeadline);
       if (r === 'timeout') {
-        report.error = 'timeout reading resting orders';
+        errors.push('timeout reading resting orders');
         break;
       }
       if (!r.ok) {
-        report.error = r.error.message;
-        // rate limited or failing: give the next round a moment
-        await beforeDeadline(this.sleep(250));
+        errors.push(`resting orders read: ${r.error.message}`);
+        await waitAfterFailure(r.error, verifyDeadline);
         continue;
       }
+      backoffMs = SHUTDOWN_RETRY_BASE_MS;
       report.restingLeft = r.value.length;
+      report.resting = r.value.slice(0, SHUTDOWN_LIST_MAX).map(restingEntry);
       if (r.value.length === 0) {
-        report.verified = true;
+        nothingRests = true;
         break;
       }
       this.handle(this.core.cancelVenueOrders(r.value, this.nowMs()));
-      // cancels may be held by the rate limiter: let the timer release them
-      const wait = Math.max(50, this.core.limiter.write.waitMs(2 * r.value.length, this.nowMs()));
-      await beforeDeadline(this.sleep(Math.min(wait, 2000)));
+      // cancels may be held by the rate limiter (tokens, the 429 pause): let the timer release them
+      const wait = Math.max(SHUTDOWN_ROUND_MIN_MS, limiter.cancelWaitMs(ENDPOINT_COST.batchCancelPerOrder * r.value.length, this.nowMs()));
+      await before(this.sleep(Math.min(wait, SHUTDOWN_RETRY_MAX_MS)), verifyDeadline);
       this.tick();
     }
     // Ingest stops first, so a fill that lands while the last cancels are in flight never arrives
-    // over the websocket: read the venue's fills once more so every confirmed fill is journaled
+    // over the websocket: read the venue's fills (retrying) so every confirmed fill is journaled
     // (exactly once: the core drops trade ids it has already seen, including those of the journal).
-    const fills = await beforeDeadline(this.gw.fills(this.startedWallMs - SHUTDOWN_FILL_LOOKBACK_MS));
-    if (fills !== 'timeout' && fills.ok) {
-      for (const f of fills.value) this.handle(this.core.onFill(f, this.nowMs(), 'rest'));
-    } else {
-      report.error = (report.error ? report.error + '; ' : '') + 'final fills read failed';
+    backoffMs = SHUTDOWN_RETRY_BASE_MS;
+    while (!report.fillsRead && leftMs(deadline) > 0) {
+      const f = await before(this.gw.fills(this.startedWallMs - SHUTDOWN_FILL_LOOKBACK_MS), deadline);
+      if (f === 'timeout') break;
+      if (f.ok) {
+        for (const x of f.value) this.handle(this.core.onFill(x, this.nowMs(), 'rest'));
+        report.fillsRead = true;
+      } else {
+        errors.push(`fills read: ${f.error.message}`);
+        await waitAfterFailure(f.error, deadline);
+      }
     }
+    if (!report.fillsRead) errors.push('the final fills read did not succeed');
+    if (!nothingRests) errors.push(report.restingLeft < 0 ? 'the exchange never answered what rests' : `${report.restingLeft} orders still rest`);
+    if (report.restingLeft < 0) {
+      // never read: name what exec itself believes may still rest (sent, not known gone)
+      const mine = this.core.bk.live().filter((o) => o.orderId !== '');
+      report.restingSource = 'kmm';
+      report.resting = mine.slice(0, SHUTDOWN_LIST_MAX).map((o) => ({ market: o.market, orderId: o.orderId, clientOrderId: o.clientOrderId, side: o.side === kmm.v1.BookSide.BID ? 'bid' : 'ask', price: o.price, remainingCenti: Math.max(0, o.totalCenti - o.filledCenti) }));
+    }
+    report.verified = nothingRests && report.fillsRead;
+    report.fillsAtShutdown = this.core.stats.fills - fillsBefore;
+    report.elapsedMs = Math.round(leftMs(startNs) * -1);
+    // failures the stop recovered from are history; name them only when it could not confirm
+    if (!report.verified && errors.length > 0) report.error = [...new Set(errors)].slice(-SHUTDOWN_ERRORS_MAX).join('; ');
+    else if (errors.length > 0) report.retried = errors.length;
     this.journal?.append({ k: 'shutdown', verified: report.verified, restingLeft: report.restingLeft, rounds: report.rounds });
     this.opsFn(report.verified ? 'shutdown_verified' : 'shutdown_unverified', '', report.verified ? 'info' : 'error', { ...report });
     await this.journal?.close();

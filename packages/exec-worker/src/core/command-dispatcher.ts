@@ -87,7 +87,7 @@ export class CommandDispatcher {
       let take = n;
       while (take > 0 && !this.s.limiter.tryCancel(take * ENDPOINT_COST.batchCancelPerOrder, nowMs)) take = Math.floor(take / 2);
       if (take === 0) {
-        this.holdForTokens(this.cancels[i].m, ENDPOINT_COST.batchCancelPerOrder, nowMs);
+        this.holdForTokens(this.cancels[i].m, ENDPOINT_COST.batchCancelPerOrder, nowMs, true);
         break;
       }
       const orders: kmm.v1.IOrderCommand[] = [];
@@ -111,7 +111,7 @@ export class CommandDispatcher {
 
     for (const d of this.decreases) {
       if (!this.s.limiter.tryCancel(ENDPOINT_COST.decrease, nowMs)) {
-        this.holdForTokens(d.m, ENDPOINT_COST.decrease, nowMs);
+        this.holdForTokens(d.m, ENDPOINT_COST.decrease, nowMs, true);
         continue;
       }
       const cmdId = ++this.cmdSeq;
@@ -221,9 +221,10 @@ export class CommandDispatcher {
     }));
   }
 
-  private holdForTokens(m: MarketRef, cost: number, nowMs: number): void {
+  private holdForTokens(m: MarketRef, cost: number, nowMs: number, cancel = false): void {
     this.s.stats.rateHeld++;
-    m.retryAtMs = minPos(m.retryAtMs, nowMs + Math.max(1, this.s.limiter.write.waitMs(cost, nowMs)));
+    const waitMs = cancel ? this.s.limiter.cancelWaitMs(cost, nowMs) : this.s.limiter.write.waitMs(cost, nowMs);
+    m.retryAtMs = minPos(m.retryAtMs, nowMs + Math.max(1, waitMs));
   }
 
   private newOrder(c: CreateIntent, cmdId: number, nowMs: number): kmm.v1.IOrderCommand {

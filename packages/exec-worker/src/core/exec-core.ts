@@ -290,7 +290,7 @@ export class ExecCore {
     if (cmd) this.cmd.inflight.delete(r.cmdId);
     if (r.latencyUs >= 0) this.s.lastLatencyUs = r.latencyUs;
     if (r.rateLimited) {
-      this.s.limiter.on429(nowMs);
+      this.s.limiter.on429(nowMs, cmd !== undefined && (cmd.op === 'cancel' || cmd.op === 'batch_cancel' || cmd.op === 'decrease'));
       this.s.ops('rate_limited_429', '', 'warn', { pause_ms: this.s.params.rateLimitPauseMs, cmd_id: r.cmdId });
     }
     let failed = false;

@@ -41,6 +41,8 @@ export const ENDPOINT_COST = {
   getOrder: 2,
   read: 10,
   orderGroup: 10,
+  /** Cancel All: as much as a maximum-size batch cancel (20 orders) */
+  cancelAll: 40,
 } as const;
 
 /** A continuously refilling token bucket. Tokens are kept in milli-tokens so the math is integer. */
@@ -97,6 +99,8 @@ export class RateLimiter {
   readonly write: TokenBucket;
   /** New orders (create, amend up) are refused until this time after a 429. */
   pausedUntilMs = 0;
+  /** Cancels are held until this time after a 429 on a cancel. */
+  cancelPausedUntilMs = 0;
   /** Tokens kept back from creates so cancels always find room (one batch cancel of 20). */
   readonly cancelReserve: number;
   /** tokens maker creates leave for a risk-reducing taker */
@@ -121,9 +125,18 @@ export class RateLimiter {
   isPaused(nowMs: number): boolean {
     return nowMs < this.pausedUntilMs;
   }
-  /** Cancels and decreases: never paused, may use the reserve. */
+  /**
+   * Cancels and decreases: not paused by a 429 on a create (they reduce risk), may use the
+   * reserve; held only after a 429 on a cancel itself (the exchange refuses cancels too, and
+   * retrying them every tick would keep its bucket empty: issue 14, a 429 storm at shutdown).
+   */
   tryCancel(cost: number, nowMs: number): boolean {
+    if (nowMs < this.cancelPausedUntilMs) return false;
     return this.write.tryTake(cost, nowMs, 0);
+  }
+  /** ms until a cancel of `cost` tokens may go (the cancel pause, then the bucket). */
+  cancelWaitMs(cost: number, nowMs: number): number {
+    return Math.max(0, this.cancelPausedUntilMs - nowMs, this.write.waitMs(cost, nowMs));
   }
   /** Creates and amends: refused while paused, and must leave the cancel reserve in the bucket. */
   /**
@@ -138,10 +151,14 @@ export class RateLimiter {
   tryRead(cost: number, nowMs: number): boolean {
     return this.read.tryTake(cost, nowMs, 0);
   }
-  /** The exchange said 429: our mirror is ahead of reality. Pause new orders and start from empty. */
-  on429(nowMs: number): void {
+  /**
+   * The exchange said 429: our mirror is ahead of reality. Pause new orders and start from empty;
+   * a 429 on a cancel (`cancel`) also holds cancels for the pause.
+   */
+  on429(nowMs: number, cancel = false): void {
     this.rateLimited429++;
     this.pausedUntilMs = Math.max(this.pausedUntilMs, nowMs + this.pauseMs);
+    if (cancel) this.cancelPausedUntilMs = Math.max(this.cancelPausedUntilMs, nowMs + this.pauseMs);
     this.write.drain(nowMs);
   }
 }

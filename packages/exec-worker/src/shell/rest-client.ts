@@ -382,6 +382,19 @@ export class RestClient {
     return this.map(r, (v) => batchItems(v, orders, 'cancel'));
   }
 
+  /**
+   * Cancel All (kalshi-api.md: `DELETE /portfolio/events/orders`): every resting order of the
+   * account in one call. Returns how many the exchange reported cancelled (-1: not reported);
+   * callers verify with a resting-orders read, never with this count.
+   */
+  async cancelAll(): Promise<RestResult<number>> {
+    const r = await this.call('DELETE', '/portfolio/events/orders', '', undefined, 'cancel');
+    return this.map(r, (v) => {
+      const orders = obj(v).orders;
+      return Array.isArray(orders) ? orders.length : -1;
+    });
+  }
+
   // ---------------------------------------------------------------- reads
 
   private async paged<T>(path: string, query: URLSearchParams, key: string, parse: (x: unknown) => T): Promise<RestResult<T[]>> {

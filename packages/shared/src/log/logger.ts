@@ -146,6 +146,27 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
   return logger;
 }
 
+/** Longest wait for the log thread to write and close at shutdown. */
+export const FLUSH_LOGGER_MAX_MS = 10_000;
+
+/**
+ * Waits for `p` while a ref'd timer keeps the event loop alive. The transport's thread is unref'd:
+ * awaiting its 'close' with nothing else pending let the loop empty, and Node ended a top-level
+ * await with exit code 13 before the summary was printed (issue 14 item 10). Bounded, so a stuck
+ * log thread cannot hold the shutdown.
+ */
+async function keepAliveUntil(p: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | null = null;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, FLUSH_LOGGER_MAX_MS);
+  });
+  try {
+    await Promise.race([p, limit]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
 /**
  * Flush everything written so far and close the logger's own destination (shutdown).
  * For the transport this waits until its thread has written and exited. Safe to call twice.
@@ -161,17 +182,17 @@ export async function flushLogger(logger: Logger): Promise<void> {
   rec.closed = true;
   const s = rec.stream;
   if (rec.kind === 'transport') {
-    await new Promise<void>((resolve) => {
+    await keepAliveUntil(new Promise<void>((resolve) => {
       s.once!('close', () => resolve());
       s.end!();
-    });
+    }));
   } else if (rec.kind === 'sync') {
     s.flushSync?.();
     if (rec.ownsFd) {
-      await new Promise<void>((resolve) => {
+      await keepAliveUntil(new Promise<void>((resolve) => {
         s.once!('close', () => resolve());
         s.end!();
-      });
+      }));
     }
   } else {
     await new Promise<void>((resolve) => logger.flush(() => resolve()));

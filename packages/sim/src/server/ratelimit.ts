@@ -31,6 +31,8 @@ export const ENDPOINT_COSTS: Array<{ method: string; path: string; cost: number;
   { method: 'POST', path: '/trade-api/v2/portfolio/events/orders/{order_id}/decrease', cost: 10, bucket: 'write' },
   { method: 'POST', path: '/trade-api/v2/portfolio/events/orders/batched', cost: 10, bucket: 'write', perOrder: true },
   { method: 'DELETE', path: '/trade-api/v2/portfolio/events/orders/batched', cost: 2, bucket: 'write', perOrder: true },
+  // Cancel All costs as much as a maximum-size batch cancel (20 orders x 2)
+  { method: 'DELETE', path: '/trade-api/v2/portfolio/events/orders', cost: 40, bucket: 'write' },
   { method: 'GET', path: '/trade-api/v2/portfolio/orders/{order_id}', cost: 2, bucket: 'read' },
   { method: 'POST', path: '/trade-api/v2/portfolio/order_groups/create', cost: 10, bucket: 'write' },
   { method: 'DELETE', path: '/trade-api/v2/portfolio/order_groups/{order_group_id}', cost: 10, bucket: 'write' },

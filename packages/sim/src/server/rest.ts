@@ -362,6 +362,15 @@ export class RestApi {
       }
       return { status: 201, body: { orders: out } };
     });
+    // Cancel All (kalshi-api.md, OpenAPI 3.29): every resting order of the account, one call
+    this.r('DELETE', '/portfolio/events/orders', true, (c) => {
+      const out = [];
+      for (const o of e.restingOrders(c.userId)) {
+        const r = e.cancelOrder(c.userId, o.orderId);
+        if (r.ok) out.push({ client_order_id: r.order.clientOrderId, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
+      }
+      return { status: 200, body: { orders: out } };
+    });
     this.r('DELETE', '/portfolio/events/orders/batched', true, (c) => {
       const b = obj(c.body);
       if (!Array.isArray(b.orders)) return flatBad('json: orders must be an array');
