@@ -4,6 +4,16 @@
  * user_order updates and fills, positions (exchange truth when told, local estimate between),
  * local cost basis for P&L, and fill de-duplication by trade id.
  *
+ * Position order (issue 13): the websocket market_position carries the user's cumulative traded
+ * volume in the market, which grows by each fill's count; it places the message among our fills.
+ * A message with volume V is the position after exactly the fills up to V: the position becomes
+ * it plus the fills we booked beyond V, and a message older than the newest truth applied (lower
+ * V) is stale and changes nothing: a position never rolls back past a fill it does not include.
+ * A fill whose volume the applied truth already holds (the message overtook it) moves nothing.
+ * Until the first such message the volume offset of our fills is unknown; the first one is
+ * matched against the positions after each fill booked since the last volume-less truth (REST);
+ * REST positions (no volume) set the position as before.
+ *
  * Invariants (asserted, on in production; `checkInvariants` scans them all):
  *  - position = start position (last exchange truth) + sum of fills booked since;
  *  - per order: filled <= ordered (max of total and a pending amend's total); filled never shrinks;
@@ -41,7 +51,37 @@ export interface PositionState {
   basisCenti: number;
   /** signed sum of fills booked since that truth */
   bookedSinceBasisCenti: number;
+  /**
+   * True once a market_position's volume placed our fills on the exchange's volume scale; then
+   * the volumes below are the exchange's cumulative traded contracts (1/100 contract), before
+   * that they count from the last volume-less truth.
+   */
+  volumeKnown: boolean;
+  /** volume through the last fill we booked */
+  fillVolumeCenti: number;
+  /** volume of the basis, the newest exchange truth applied (volumeKnown only) */
+  basisVolumeCenti: number;
+  /** fills booked beyond the basis (known) or since the last volume-less truth (unknown), oldest first */
+  fillLog: FillMark[];
+  /** volume and position where fillLog starts (the log covers fills beyond this volume) */
+  logStartVolumeCenti: number;
+  logStartPositionCenti: number;
 }
+
+/** One booked fill on the volume scale. */
+export interface FillMark {
+  volumeAfterCenti: number;
+  deltaCenti: number;
+  positionAfterCenti: number;
+  /** the position after it is the exchange's (a websocket fill's post_position) */
+  withPost: boolean;
+}
+
+/** Fills a market's log keeps (fills beyond the newest truth: a websocket fill or market_position empties it). */
+export const FILL_LOG_MAX = 256;
+
+/** What a market_position with a volume did (see applyVolumePosition). */
+export type VolumePositionResult = 'applied' | 'stale' | 'ambiguous';
 
 /** Venue input that would break one of our invariants; handled, counted and reported, never asserted. */
 export type VenueAnomalyKind = 'fill_count_shrank' | 'fill_exceeds_order' | 'amend_below_filled';
@@ -77,6 +117,10 @@ export class OrderBookkeeping {
   private readonly fillsAhead = new Set<WorkingOrder>();
   liveCount = 0;
   duplicateFills = 0;
+  /** market_position messages older than the truth already applied (ignored) */
+  stalePositions = 0;
+  /** fills a newer market_position already held when they arrived (position not moved again) */
+  fillsInTruth = 0;
   readonly venueAnomalies: Record<VenueAnomalyKind, number> = { fill_count_shrank: 0, fill_exceeds_order: 0, amend_below_filled: 0 };
 
   constructor(
@@ -102,7 +146,24 @@ export class OrderBookkeeping {
   position(market: string): PositionState {
     let p = this.positions.get(market);
     if (!p) {
-      p = { market, positionCenti: 0, costPriceCenti: 0, realizedPriceCenti: 0, feesMoney: 0, exchangePositionCenti: 0, exchangeKnown: false, lastFillMs: 0, basisCenti: 0, bookedSinceBasisCenti: 0 };
+      p = {
+        market,
+        positionCenti: 0,
+        costPriceCenti: 0,
+        realizedPriceCenti: 0,
+        feesMoney: 0,
+        exchangePositionCenti: 0,
+        exchangeKnown: false,
+        lastFillMs: 0,
+        basisCenti: 0,
+        bookedSinceBasisCenti: 0,
+        volumeKnown: false,
+        fillVolumeCenti: 0,
+        basisVolumeCenti: 0,
+        fillLog: [],
+        logStartVolumeCenti: 0,
+        logStartPositionCenti: 0,
+      };
       this.positions.set(market, p);
     }
     return p;
@@ -341,12 +402,51 @@ export class OrderBookkeeping {
     }
     const side = f.side ?? (o ? o.side : BID);
     const p = this.position(market);
-    applyTrade(p, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0);
-    p.bookedSinceBasisCenti += side === BID ? count : -count;
-    assertPositionBooked(p);
-    if (hasPostPosition) this.setBasis(p, f.postPositionCenti ?? 0);
+    this.bookFillPosition(p, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0, hasPostPosition ? f.postPositionCenti ?? 0 : null);
     p.lastFillMs = nowMs;
     return true;
+  }
+
+  /** The position part of a fill, on the volume scale (see the header). `postCenti`: the exchange's position after it, if told. */
+  private bookFillPosition(p: PositionState, side: number, price: number, countCenti: number, feeMoney: number, postCenti: number | null): void {
+    const delta = side === BID ? countCenti : -countCenti;
+    const volumeAfter = p.fillVolumeCenti + countCenti;
+    p.fillVolumeCenti = volumeAfter;
+    if (p.volumeKnown && volumeAfter <= p.basisVolumeCenti) {
+      // a market_position that overtook this fill already holds it (and its cost, in the
+      // exposure): the position stays; only the fee is ours to add
+      this.fillsInTruth++;
+      p.feesMoney += feeMoney;
+      p.realizedPriceCenti -= feeMoney * 100;
+      return;
+    }
+    applyTrade(p, side, price, countCenti, feeMoney);
+    p.bookedSinceBasisCenti += delta;
+    assertPositionBooked(p);
+    if (p.volumeKnown && postCenti !== null) {
+      // the exchange's position after this fill: the newest truth, at this fill's volume
+      this.setBasis(p, postCenti);
+      this.startLog(p, volumeAfter);
+      return;
+    }
+    // unknown volume: the log keeps every fill since the last volume-less truth, so that the
+    // first market_position can be placed among them (a websocket fill's post_position sets the
+    // position but keeps the log)
+    if (postCenti !== null) this.setBasis(p, postCenti);
+    p.fillLog.push({ volumeAfterCenti: volumeAfter, deltaCenti: delta, positionAfterCenti: p.positionCenti, withPost: postCenti !== null });
+    if (p.fillLog.length > FILL_LOG_MAX) {
+      // a market_position older than the dropped fill can no longer be placed: it is then stale
+      const first = p.fillLog.shift()!;
+      p.logStartVolumeCenti = first.volumeAfterCenti;
+      p.logStartPositionCenti = first.positionAfterCenti;
+    }
+  }
+
+  private startLog(p: PositionState, basisVolumeCenti: number): void {
+    p.basisVolumeCenti = basisVolumeCenti;
+    p.fillLog = [];
+    p.logStartVolumeCenti = basisVolumeCenti;
+    p.logStartPositionCenti = p.basisCenti;
   }
 
   /** Exchange truth: the position is what the venue says; booking starts again from it. */
@@ -374,16 +474,101 @@ export class OrderBookkeeping {
     }
   }
 
-  /** Exchange truth for a position (REST positions, WS market_positions). Returns the previous local value. */
+  /**
+   * Exchange truth for a position without an order key (REST positions, a market_position
+   * without volume). Returns the previous local value. The REST read is applied only when no
+   * fill was booked after it was requested (reconcilePositions): it holds every fill booked.
+   */
   setExchangePosition(market: string, positionCenti: number, exposureMoney: number): number {
     const p = this.position(market);
     const prev = p.positionCenti;
     this.setBasis(p, positionCenti);
-    if (prev !== positionCenti) {
-      // cost basis from the venue's exposure (cost of the aggregate position) when it is known
-      p.costPriceCenti = positionCenti === 0 ? 0 : Math.abs(exposureMoney) * 100;
+    this.repriceJump(p, prev, exposureMoney);
+    if (p.volumeKnown) this.startLog(p, Math.max(p.basisVolumeCenti, p.fillVolumeCenti));
+    else {
+      // volumes count again from here
+      p.fillVolumeCenti = 0;
+      this.startLog(p, 0);
     }
     return prev;
+  }
+
+  /**
+   * A websocket market_position with its volume (the exchange's cumulative traded contracts in
+   * the market, 1/100): the position after exactly the fills up to that volume. 'applied': the
+   * position is now that value plus the fills booked beyond it; 'stale': older than the truth
+   * already applied, nothing changed; 'ambiguous': the first message of a market matched more
+   * than one point of our fills (each gives the same position, which stays; the volume stays
+   * unknown).
+   */
+  applyVolumePosition(market: string, positionCenti: number, volumeCenti: number, exposureMoney: number): VolumePositionResult {
+    const p = this.position(market);
+    const prev = p.positionCenti;
+    if (p.volumeKnown) {
+      if (volumeCenti < p.basisVolumeCenti || volumeCenti < p.logStartVolumeCenti) {
+        this.stalePositions++;
+        return 'stale';
+      }
+      this.rebase(p, positionCenti, volumeCenti, p.fillLog);
+    } else {
+      // place the message among the fills booked since the last volume-less truth: the points
+      // whose position equals the message's (the log's start included)
+      let match = -2;
+      let matches = 0;
+      if (p.logStartPositionCenti === positionCenti) {
+        match = -1;
+        matches++;
+      }
+      for (let i = 0; i < p.fillLog.length; i++) {
+        if (p.fillLog[i].positionAfterCenti === positionCenti) {
+          match = i;
+          matches++;
+        }
+      }
+      if (matches > 1) {
+        // every matching point gives the same position (the message's plus the fills after it
+        // = our position now): nothing to change, and the volume scale is still unknown
+        p.exchangePositionCenti = positionCenti;
+        p.exchangeKnown = true;
+        return 'ambiguous';
+      }
+      p.volumeKnown = true;
+      if (matches === 0) {
+        // no point of ours has this position: our fills disagree with the exchange; its word
+        // wins (as without volume) and it is taken to hold every fill booked
+        p.fillVolumeCenti = volumeCenti;
+        this.rebase(p, positionCenti, volumeCenti, []);
+      } else {
+        const offset = volumeCenti - (match < 0 ? p.logStartVolumeCenti : p.fillLog[match].volumeAfterCenti);
+        p.fillVolumeCenti += offset;
+        const after = p.fillLog.slice(match + 1).map((e) => ({ ...e, volumeAfterCenti: e.volumeAfterCenti + offset }));
+        // a websocket fill after the matched point is a newer truth of its own
+        let k = after.length - 1;
+        while (k >= 0 && !after[k].withPost) k--;
+        if (k >= 0) this.rebase(p, after[k].positionAfterCenti, after[k].volumeAfterCenti, after.slice(k + 1));
+        else this.rebase(p, positionCenti, volumeCenti, after);
+      }
+    }
+    this.repriceJump(p, prev, exposureMoney);
+    return 'applied';
+  }
+
+  /** The position becomes `positionCenti` at `volumeCenti` plus the logged fills beyond that volume. */
+  private rebase(p: PositionState, positionCenti: number, volumeCenti: number, log: FillMark[]): void {
+    this.setBasis(p, positionCenti);
+    this.startLog(p, volumeCenti);
+    for (const e of log) {
+      if (e.volumeAfterCenti <= volumeCenti) continue;
+      p.fillLog.push(e);
+      p.bookedSinceBasisCenti += e.deltaCenti;
+    }
+    p.positionCenti = positionCenti + p.bookedSinceBasisCenti;
+    assertPositionBooked(p);
+  }
+
+  /** After a jump to the exchange's value: cost basis from the venue's exposure (cost of the aggregate position). */
+  private repriceJump(p: PositionState, prevCenti: number, exposureMoney: number): void {
+    if (prevCenti !== p.positionCenti) p.costPriceCenti = p.positionCenti === 0 ? 0 : Math.abs(exposureMoney) * 100;
   }
 
   /** Forgets DONE orders older than the retain window. */
