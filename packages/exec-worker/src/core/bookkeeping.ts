@@ -10,8 +10,11 @@
  * it plus the fills we booked beyond V, and a message older than the newest truth applied (lower
  * V) is stale and changes nothing: a position never rolls back past a fill it does not include.
  * A fill whose volume the applied truth already holds (the message overtook it) moves nothing.
- * Until the first such message the volume offset of our fills is unknown; the first one is
- * matched against the positions after each fill booked since the last volume-less truth (REST);
+ * Until then the volume offset of our fills is unknown: a message is placed by matching its
+ * position against the positions after each fill booked since the last volume-less truth (REST,
+ * or a message no point matched, taken as is); exactly one match fixes the offset. Positions
+ * that repeat can make a wrong unique match: the offset is then too high, later messages look
+ * stale and the position follows the fills' post_position alone (never rolled back).
  * REST positions (no volume) set the position as before.
  *
  * Invariants (asserted, on in production; `checkInvariants` scans them all):
@@ -532,22 +535,24 @@ export class OrderBookkeeping {
         p.exchangeKnown = true;
         return 'ambiguous';
       }
-      p.volumeKnown = true;
       if (matches === 0) {
-        // no point of ours has this position: our fills disagree with the exchange; its word
-        // wins (as without volume) and it is taken to hold every fill booked
-        p.fillVolumeCenti = volumeCenti;
-        this.rebase(p, positionCenti, volumeCenti, []);
-      } else {
-        const offset = volumeCenti - (match < 0 ? p.logStartVolumeCenti : p.fillLog[match].volumeAfterCenti);
-        p.fillVolumeCenti += offset;
-        const after = p.fillLog.slice(match + 1).map((e) => ({ ...e, volumeAfterCenti: e.volumeAfterCenti + offset }));
-        // a websocket fill after the matched point is a newer truth of its own
-        let k = after.length - 1;
-        while (k >= 0 && !after[k].withPost) k--;
-        if (k >= 0) this.rebase(p, after[k].positionAfterCenti, after[k].volumeAfterCenti, after.slice(k + 1));
-        else this.rebase(p, positionCenti, volumeCenti, after);
+        // no point of ours has this position: the message is ahead of fills still on their way
+        // (or our fills disagree with the exchange). Its word wins, as without volume; the
+        // volume scale stays unknown (taking this volume for our fills' would count the ones on
+        // their way twice) and the log starts again from here.
+        this.setExchangePosition(market, positionCenti, exposureMoney);
+        return 'applied';
       }
+      // one point: our fills now sit on the exchange's volume scale
+      p.volumeKnown = true;
+      const offset = volumeCenti - (match < 0 ? p.logStartVolumeCenti : p.fillLog[match].volumeAfterCenti);
+      p.fillVolumeCenti += offset;
+      const after = p.fillLog.slice(match + 1).map((e) => ({ ...e, volumeAfterCenti: e.volumeAfterCenti + offset }));
+      // a websocket fill after the matched point is a newer truth of its own
+      let k = after.length - 1;
+      while (k >= 0 && !after[k].withPost) k--;
+      if (k >= 0) this.rebase(p, after[k].positionAfterCenti, after[k].volumeAfterCenti, after.slice(k + 1));
+      else this.rebase(p, positionCenti, volumeCenti, after);
     }
     this.repriceJump(p, prev, exposureMoney);
     return 'applied';
