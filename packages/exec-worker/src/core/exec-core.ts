@@ -336,7 +336,9 @@ export class ExecCore {
       if (hasVolume) res = this.s.bk.applyVolumePosition(market, raw, volume, p.exposureMoney ?? 0);
       else this.s.bk.setExchangePosition(market, raw, p.exposureMoney ?? 0);
       const pos = this.s.bk.position(market).positionCenti;
-      this.s.journal({ k: 'pos', market, positionCenti: pos, src: 'ws', exchangePositionCenti: raw, volumeCenti: volume, hasVolume, stale: res === 'stale' });
+      // a message without volume journals as before (journal format unchanged for old data)
+      if (hasVolume) this.s.journal({ k: 'pos', market, positionCenti: pos, src: 'ws', exchangePositionCenti: raw, volumeCenti: volume, hasVolume, stale: res === 'stale' });
+      else this.s.journal({ k: 'pos', market, positionCenti: pos, src: 'ws' });
       if (res === 'stale') return this.s.fx;
       // strategy decides on exec's position (the gating one), never on a message it corrected
       this.s.send('strategy', { position: { ...p, positionCenti: pos } });
