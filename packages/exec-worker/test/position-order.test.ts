@@ -68,6 +68,17 @@ describe('market_position with volume: ordered against our fills', () => {
     expect(bk.position(M).volumeKnown).toBe(false);
   });
 
+  it('an unmatched first message (ahead of its fill) is fixed on the scale by the websocket fill reaching its position (property failure seed -2125937749)', () => {
+    const bk = new OrderBookkeeping(2, 1000);
+    expect(bk.applyVolumePosition(M, 300, 300, 0)).toBe('applied'); // ahead of T1
+    fill(bk, BID, 300, 300); // T1: post 3 = the message's point
+    expect(bk.position(M).volumeKnown).toBe(true);
+    fill(bk, ASK, 75, 225); // T2
+    expect(bk.applyVolumePosition(M, 169, 431, 0)).toBe('applied'); // ahead of T3 (0.56)
+    fill(bk, ASK, 56, null); // T3 from a REST backfill: already held
+    expect(bk.position(M).positionCenti).toBe(169);
+  });
+
   it('a message that overtook its fill: the fill arrives already held and moves nothing, its post_position rolls nothing back', () => {
     const bk = new OrderBookkeeping(2, 1000);
     bk.applyVolumePosition(M, 0, 0, 0);

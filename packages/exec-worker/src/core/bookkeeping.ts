@@ -12,7 +12,8 @@
  * A fill whose volume the applied truth already holds (the message overtook it) moves nothing.
  * Until then the volume offset of our fills is unknown: a message is placed by matching its
  * position against the positions after each fill booked since the last volume-less truth (REST,
- * or a message no point matched, taken as is); exactly one match fixes the offset. Positions
+ * or a message no point matched, taken as is); exactly one match fixes the offset, and so does
+ * the websocket fill whose post_position equals an unmatched message's (the message was ahead). Positions
  * that repeat can make a wrong unique match: the offset is then too high, later messages look
  * stale and the position follows the fills' post_position alone (never rolled back).
  * REST positions (no volume) set the position as before.
@@ -69,6 +70,11 @@ export interface PositionState {
   /** volume and position where fillLog starts (the log covers fills beyond this volume) */
   logStartVolumeCenti: number;
   logStartPositionCenti: number;
+  /**
+   * Unknown scale: the last market_position no point of ours matched (ahead of fills still on
+   * their way); the websocket fill whose post_position equals it is its point and fixes the scale.
+   */
+  anchor: { positionCenti: number; volumeCenti: number } | null;
 }
 
 /** One booked fill on the volume scale. */
@@ -166,6 +172,7 @@ export class OrderBookkeeping {
         fillLog: [],
         logStartVolumeCenti: 0,
         logStartPositionCenti: 0,
+        anchor: null,
       };
       this.positions.set(market, p);
     }
@@ -436,6 +443,16 @@ export class OrderBookkeeping {
     // first market_position can be placed among them (a websocket fill's post_position sets the
     // position but keeps the log)
     if (postCenti !== null) this.setBasis(p, postCenti);
+    const a = p.anchor;
+    if (a !== null && postCenti === a.positionCenti) {
+      // the fill that brings the exchange to the earlier message's point: the scale is known
+      p.anchor = null;
+      p.volumeKnown = true;
+      p.fillVolumeCenti = a.volumeCenti;
+      this.setBasis(p, postCenti);
+      this.startLog(p, a.volumeCenti);
+      return;
+    }
     p.fillLog.push({ volumeAfterCenti: volumeAfter, deltaCenti: delta, positionAfterCenti: p.positionCenti, withPost: postCenti !== null });
     if (p.fillLog.length > FILL_LOG_MAX) {
       // a market_position older than the dropped fill can no longer be placed: it is then stale
@@ -485,6 +502,7 @@ export class OrderBookkeeping {
   setExchangePosition(market: string, positionCenti: number, exposureMoney: number): number {
     const p = this.position(market);
     const prev = p.positionCenti;
+    p.anchor = null;
     this.setBasis(p, positionCenti);
     this.repriceJump(p, prev, exposureMoney);
     if (p.volumeKnown) this.startLog(p, Math.max(p.basisVolumeCenti, p.fillVolumeCenti));
@@ -541,10 +559,12 @@ export class OrderBookkeeping {
         // volume scale stays unknown (taking this volume for our fills' would count the ones on
         // their way twice) and the log starts again from here.
         this.setExchangePosition(market, positionCenti, exposureMoney);
+        p.anchor = { positionCenti, volumeCenti };
         return 'applied';
       }
       // one point: our fills now sit on the exchange's volume scale
       p.volumeKnown = true;
+      p.anchor = null;
       const offset = volumeCenti - (match < 0 ? p.logStartVolumeCenti : p.fillLog[match].volumeAfterCenti);
       p.fillVolumeCenti += offset;
       const after = p.fillLog.slice(match + 1).map((e) => ({ ...e, volumeAfterCenti: e.volumeAfterCenti + offset }));
