@@ -4,7 +4,9 @@
  * in-memory exchange this test controls. fast-check generates the sequence AND the relative
  * timing of everything that reaches the cores: book features (strategy's targets follow from
  * them), fills of our resting orders, the exchange's `market_position` after each fill, the
- * `user_orders` update, and the latency of every REST call (command acks, reads).
+ * `user_orders` update, and the latency of every REST call (command acks, reads). The position
+ * update carries the exchange's order key, our cumulative traded volume in the market (Kalshi's
+ * `volume_fp`).
  *
  * The venue's three websocket channels are each FIFO (fill, market_positions, user_orders) but
  * independent of each other, as on Kalshi: a position update may arrive before its fill, after
@@ -65,6 +67,7 @@ const CONFIG = {
   QUEUE_OPTIMIZATION_ENABLED: false,
   rebalance_threshold: 0,
   kmm_startup_wait_max_ms: 0,
+  kmm_startup_settle_ms: 0, // the start-up cap check runs as soon as exec has read every position
   kmm_log_level: 'warn',
 };
 
@@ -103,6 +106,8 @@ class FakeVenue implements OrderGateway {
   readonly paper = false;
   readonly orders = new Map<string, VOrder>();
   readonly pos = new Map<string, number>();
+  /** our cumulative traded contracts per market (the market_position's volume_fp, 1/100) */
+  readonly volume = new Map<string, number>();
   readonly fillLog: kmm.v1.IFill[] = [];
   readonly violations: string[] = [];
   /** REST calls and websocket messages not yet delivered */
@@ -281,12 +286,14 @@ class FakeVenue implements OrderGateway {
     if (o.remainingCenti === 0) this.orders.delete(o.orderId);
     const post = this.position(market) + (o.side === BID ? count : -count);
     this.pos.set(market, post);
+    const volume = (this.volume.get(market) ?? 0) + count;
+    this.volume.set(market, volume);
     // (c)
     if (Math.abs(post) > CAP_CENTI) this.violations.push(`t=${(this.nowNs() / 1e9).toFixed(3)} exchange position ${market} ${post / 100} past the cap ${CAP_CONTRACTS}`);
     const f: kmm.v1.IFill = { tradeId: `T${++this.trade}`, orderId: o.orderId, clientOrderId: o.clientOrderId, market, side: o.side, yesPrice: o.price, countCenti: count, isTaker: false, feeMoney: 0, postPositionCenti: post, hasPostPosition: true, tsMs: this.k.clock.wallMs() };
     this.fillLog.push(f);
     this.push('fill', d.fillMs, { fill: f });
-    this.push('pos', d.posMs, { position: { market, positionCenti: post, fromExchange: true } });
+    this.push('pos', d.posMs, { position: { market, positionCenti: post, fromExchange: true, volumeCenti: volume, hasVolume: true } });
     const done = o.remainingCenti === 0;
     this.push('order', d.orderMs, {
       orderAck: { kind: 0, market, clientOrderId: o.clientOrderId, orderId: o.orderId, side: o.side, price: o.price, filledCenti: o.filledCenti, remainingCenti: o.remainingCenti, status: done ? kmm.v1.OrderStatus.EXECUTED : kmm.v1.OrderStatus.RESTING },

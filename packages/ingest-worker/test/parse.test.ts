@@ -70,6 +70,15 @@ describe('parseFrame on the recorded Kalshi session', () => {
     expect(u.kind === 'user_order' && u.body).toMatchObject({ status: kmm.v1.OrderStatus.RESTING, side: kmm.v1.BookSide.BID, price: 4100, remainingCenti: 400, filledCenti: 100 });
     const p = parseFrame('{"type":"market_position","sid":4,"msg":{"market_ticker":"M","position_fp":"-3.00","realized_pnl_dollars":"1.234567"}}');
     expect(p.kind === 'market_position' && p.body).toMatchObject({ positionCenti: -300, realizedPnlMoney: 12346, fromExchange: true });
+    expect(p.kind === 'market_position' && p.body.hasVolume).toBeFalsy(); // old data: no order key
+    // volume_fp, the cumulative traded contracts, orders the message against our fills
+    const pv = parseFrame('{"type":"market_position","sid":4,"msg":{"market_ticker":"M","position_fp":"-3.00","volume_fp":"12.75"}}');
+    expect(pv.kind === 'market_position' && pv.body).toMatchObject({ positionCenti: -300, volumeCenti: 1275, hasVolume: true });
+    for (const bad of ['"-1.00"', '"lots"', '{}']) {
+      const f = parseFrame(`{"type":"market_position","sid":4,"msg":{"market_ticker":"M","position_fp":"1.00","volume_fp":${bad}}}`);
+      expect(f.kind).toBe('invalid');
+      expect(f.kind === 'invalid' && f.reason).toMatch(/volume_fp/);
+    }
     const t = parseFrame('{"type":"trade","sid":2,"msg":{"trade_id":"t","market_ticker":"M","yes_price_dollars":"0.5500","count_fp":"7.00","taker_book_side":"ask","ts_ms":9}}');
     expect(t.kind === 'trade' && t.body).toMatchObject({ yesPrice: 5500, countCenti: 700, takerBookSide: kmm.v1.BookSide.ASK, tsMs: 9 });
     const l = parseFrame(

@@ -4,6 +4,20 @@
  * user_order updates and fills, positions (exchange truth when told, local estimate between),
  * local cost basis for P&L, and fill de-duplication by trade id.
  *
+ * Position order (issue 13): the websocket market_position carries the user's cumulative traded
+ * volume in the market, which grows by each fill's count; it places the message among our fills.
+ * A message with volume V is the position after exactly the fills up to V: the position becomes
+ * it plus the fills we booked beyond V, and a message older than the newest truth applied (lower
+ * V) is stale and changes nothing: a position never rolls back past a fill it does not include.
+ * A fill whose volume the applied truth already holds (the message overtook it) moves nothing.
+ * Until then the volume offset of our fills is unknown: a message is placed by matching its
+ * position against the positions after each fill booked since the last volume-less truth (REST,
+ * or a message no point matched, taken as is); exactly one match fixes the offset, and so does
+ * the websocket fill whose post_position equals an unmatched message's (the message was ahead). Positions
+ * that repeat can make a wrong unique match: the offset is then too high, later messages look
+ * stale and the position follows the fills' post_position alone (never rolled back).
+ * REST positions (no volume) set the position as before.
+ *
  * Invariants (asserted, on in production; `checkInvariants` scans them all):
  *  - position = start position (last exchange truth) + sum of fills booked since;
  *  - per order: filled <= ordered (max of total and a pending amend's total); filled never shrinks;
@@ -56,7 +70,42 @@ export interface PositionState {
   bookedSinceBasisCenti: number;
   /** the last fills booked (oldest first, bounded): which of them a venue snapshot already includes is told by trade id */
   recentFills: BookedFill[];
+  /**
+   * True once a market_position's volume placed our fills on the exchange's volume scale; then
+   * the volumes below are the exchange's cumulative traded contracts (1/100 contract), before
+   * that they count from the last volume-less truth.
+   */
+  volumeKnown: boolean;
+  /** volume through the last fill we booked */
+  fillVolumeCenti: number;
+  /** volume of the basis, the newest exchange truth applied (volumeKnown only) */
+  basisVolumeCenti: number;
+  /** fills booked beyond the basis (known) or since the last volume-less truth (unknown), oldest first */
+  fillLog: FillMark[];
+  /** volume and position where fillLog starts (the log covers fills beyond this volume) */
+  logStartVolumeCenti: number;
+  logStartPositionCenti: number;
+  /**
+   * Unknown scale: the last market_position no point of ours matched (ahead of fills still on
+   * their way); the websocket fill whose post_position equals it is its point and fixes the scale.
+   */
+  anchor: { positionCenti: number; volumeCenti: number } | null;
 }
+
+/** One booked fill on the volume scale. */
+export interface FillMark {
+  volumeAfterCenti: number;
+  deltaCenti: number;
+  positionAfterCenti: number;
+  /** the position after it is the exchange's (a websocket fill's post_position) */
+  withPost: boolean;
+}
+
+/** Fills a market's log keeps (fills beyond the newest truth: a websocket fill or market_position empties it). */
+export const FILL_LOG_MAX = 256;
+
+/** What a market_position with a volume did (see applyVolumePosition). */
+export type VolumePositionResult = 'applied' | 'stale' | 'ambiguous';
 
 /** Venue input that would break one of our invariants; handled, counted and reported, never asserted. */
 export type VenueAnomalyKind = 'fill_count_shrank' | 'fill_exceeds_order' | 'amend_below_filled';
@@ -92,6 +141,10 @@ export class OrderBookkeeping {
   private readonly fillsAhead = new Set<WorkingOrder>();
   liveCount = 0;
   duplicateFills = 0;
+  /** market_position messages older than the truth already applied (ignored) */
+  stalePositions = 0;
+  /** fills a newer market_position already held when they arrived (position not moved again) */
+  fillsInTruth = 0;
   readonly venueAnomalies: Record<VenueAnomalyKind, number> = { fill_count_shrank: 0, fill_exceeds_order: 0, amend_below_filled: 0 };
 
   constructor(
@@ -117,7 +170,26 @@ export class OrderBookkeeping {
   position(market: string): PositionState {
     let p = this.positions.get(market);
     if (!p) {
-      p = { market, positionCenti: 0, costPriceCenti: 0, realizedPriceCenti: 0, feesMoney: 0, exchangePositionCenti: 0, exchangeKnown: false, lastFillMs: 0, basisCenti: 0, bookedSinceBasisCenti: 0, recentFills: [] };
+      p = {
+        market,
+        positionCenti: 0,
+        costPriceCenti: 0,
+        realizedPriceCenti: 0,
+        feesMoney: 0,
+        exchangePositionCenti: 0,
+        exchangeKnown: false,
+        lastFillMs: 0,
+        basisCenti: 0,
+        bookedSinceBasisCenti: 0,
+        volumeKnown: false,
+        fillVolumeCenti: 0,
+        basisVolumeCenti: 0,
+        fillLog: [],
+        logStartVolumeCenti: 0,
+        logStartPositionCenti: 0,
+        anchor: null,
+        recentFills: [],
+      };
       this.positions.set(market, p);
     }
     return p;
@@ -356,20 +428,69 @@ export class OrderBookkeeping {
     }
     const side = f.side ?? (o ? o.side : BID);
     const p = this.position(market);
-    applyTrade(p, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0);
-    const delta = side === BID ? count : -count;
-    p.bookedSinceBasisCenti += delta;
-    assertPositionBooked(p);
+    this.bookFillPosition(p, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0, hasPostPosition ? f.postPositionCenti ?? 0 : null);
     if (tradeId) {
+      // by trade id, a venue snapshot tells which of these it already includes (reconcilePositions)
       const rf = p.recentFills;
-      rf.push({ tradeId, deltaCenti: delta, atMs: nowMs });
+      rf.push({ tradeId, deltaCenti: side === BID ? count : -count, atMs: nowMs });
       let drop = 0;
       while (drop < rf.length && (rf.length - drop > RECENT_FILLS_MAX || nowMs - rf[drop].atMs > RECENT_FILLS_MS)) drop++;
       if (drop > 0) rf.splice(0, drop);
     }
-    if (hasPostPosition) this.setBasis(p, f.postPositionCenti ?? 0);
     p.lastFillMs = nowMs;
     return true;
+  }
+
+  /** The position part of a fill, on the volume scale (see the header). `postCenti`: the exchange's position after it, if told. */
+  private bookFillPosition(p: PositionState, side: number, price: number, countCenti: number, feeMoney: number, postCenti: number | null): void {
+    const delta = side === BID ? countCenti : -countCenti;
+    const volumeAfter = p.fillVolumeCenti + countCenti;
+    p.fillVolumeCenti = volumeAfter;
+    if (p.volumeKnown && volumeAfter <= p.basisVolumeCenti) {
+      // a market_position that overtook this fill already holds it (and its cost, in the
+      // exposure): the position stays; only the fee is ours to add
+      this.fillsInTruth++;
+      p.feesMoney += feeMoney;
+      p.realizedPriceCenti -= feeMoney * 100;
+      return;
+    }
+    applyTrade(p, side, price, countCenti, feeMoney);
+    p.bookedSinceBasisCenti += delta;
+    assertPositionBooked(p);
+    if (p.volumeKnown && postCenti !== null) {
+      // the exchange's position after this fill: the newest truth, at this fill's volume
+      this.setBasis(p, postCenti);
+      this.startLog(p, volumeAfter);
+      return;
+    }
+    // unknown volume: the log keeps every fill since the last volume-less truth, so that the
+    // first market_position can be placed among them (a websocket fill's post_position sets the
+    // position but keeps the log)
+    if (postCenti !== null) this.setBasis(p, postCenti);
+    const a = p.anchor;
+    if (a !== null && postCenti === a.positionCenti) {
+      // the fill that brings the exchange to the earlier message's point: the scale is known
+      p.anchor = null;
+      p.volumeKnown = true;
+      p.fillVolumeCenti = a.volumeCenti;
+      this.setBasis(p, postCenti);
+      this.startLog(p, a.volumeCenti);
+      return;
+    }
+    p.fillLog.push({ volumeAfterCenti: volumeAfter, deltaCenti: delta, positionAfterCenti: p.positionCenti, withPost: postCenti !== null });
+    if (p.fillLog.length > FILL_LOG_MAX) {
+      // a market_position older than the dropped fill can no longer be placed: it is then stale
+      const first = p.fillLog.shift()!;
+      p.logStartVolumeCenti = first.volumeAfterCenti;
+      p.logStartPositionCenti = first.positionAfterCenti;
+    }
+  }
+
+  private startLog(p: PositionState, basisVolumeCenti: number): void {
+    p.basisVolumeCenti = basisVolumeCenti;
+    p.fillLog = [];
+    p.logStartVolumeCenti = basisVolumeCenti;
+    p.logStartPositionCenti = p.basisCenti;
   }
 
   /** Exchange truth: the position is what the venue says; booking starts again from it. */
@@ -398,24 +519,111 @@ export class OrderBookkeeping {
   }
 
   /**
-   * Exchange truth for a position (REST positions, WS market_positions). Returns the previous
-   * local value. `pendingCenti`: our own fills booked that the truth does not include yet (a
-   * snapshot read before they happened, matched by trade id): the position is the truth plus
-   * them, and they stay counted as booked since the truth.
+   * Exchange truth for a position without an order key (REST positions, a market_position
+   * without volume). Returns the previous local value. `pendingCenti`: our own fills booked that
+   * the truth does not include yet (a REST snapshot read before they happened, matched by trade
+   * id in reconcilePositions): the position is the truth plus them, and they stay counted as
+   * booked since the truth.
    */
   setExchangePosition(market: string, positionCenti: number, exposureMoney: number, pendingCenti = 0): number {
     const p = this.position(market);
     const prev = p.positionCenti;
+    p.anchor = null;
     this.setBasis(p, positionCenti);
     if (pendingCenti !== 0) {
       p.positionCenti = positionCenti + pendingCenti;
       p.bookedSinceBasisCenti = pendingCenti;
     }
-    if (prev !== p.positionCenti) {
-      // cost basis from the venue's exposure (cost of the aggregate position) when it is known
-      p.costPriceCenti = p.positionCenti === 0 ? 0 : Math.abs(exposureMoney) * 100;
+    this.repriceJump(p, prev, exposureMoney);
+    if (p.volumeKnown) this.startLog(p, Math.max(p.basisVolumeCenti, p.fillVolumeCenti));
+    else {
+      // volumes count again from here
+      p.fillVolumeCenti = 0;
+      this.startLog(p, 0);
     }
     return prev;
+  }
+
+  /**
+   * A websocket market_position with its volume (the exchange's cumulative traded contracts in
+   * the market, 1/100): the position after exactly the fills up to that volume. 'applied': the
+   * position is now that value plus the fills booked beyond it; 'stale': older than the truth
+   * already applied, nothing changed; 'ambiguous': the first message of a market matched more
+   * than one point of our fills (each gives the same position, which stays; the volume stays
+   * unknown).
+   */
+  applyVolumePosition(market: string, positionCenti: number, volumeCenti: number, exposureMoney: number): VolumePositionResult {
+    const p = this.position(market);
+    const prev = p.positionCenti;
+    if (p.volumeKnown) {
+      if (volumeCenti < p.basisVolumeCenti || volumeCenti < p.logStartVolumeCenti) {
+        this.stalePositions++;
+        return 'stale';
+      }
+      this.rebase(p, positionCenti, volumeCenti, p.fillLog);
+    } else {
+      // place the message among the fills booked since the last volume-less truth: the points
+      // whose position equals the message's (the log's start included)
+      let match = -2;
+      let matches = 0;
+      if (p.logStartPositionCenti === positionCenti) {
+        match = -1;
+        matches++;
+      }
+      for (let i = 0; i < p.fillLog.length; i++) {
+        if (p.fillLog[i].positionAfterCenti === positionCenti) {
+          match = i;
+          matches++;
+        }
+      }
+      if (matches > 1) {
+        // every matching point gives the same position (the message's plus the fills after it
+        // = our position now): nothing to change, and the volume scale is still unknown
+        p.exchangePositionCenti = positionCenti;
+        p.exchangeKnown = true;
+        return 'ambiguous';
+      }
+      if (matches === 0) {
+        // no point of ours has this position: the message is ahead of fills still on their way
+        // (or our fills disagree with the exchange). Its word wins, as without volume; the
+        // volume scale stays unknown (taking this volume for our fills' would count the ones on
+        // their way twice) and the log starts again from here.
+        this.setExchangePosition(market, positionCenti, exposureMoney);
+        p.anchor = { positionCenti, volumeCenti };
+        return 'applied';
+      }
+      // one point: our fills now sit on the exchange's volume scale
+      p.volumeKnown = true;
+      p.anchor = null;
+      const offset = volumeCenti - (match < 0 ? p.logStartVolumeCenti : p.fillLog[match].volumeAfterCenti);
+      p.fillVolumeCenti += offset;
+      const after = p.fillLog.slice(match + 1).map((e) => ({ ...e, volumeAfterCenti: e.volumeAfterCenti + offset }));
+      // a websocket fill after the matched point is a newer truth of its own
+      let k = after.length - 1;
+      while (k >= 0 && !after[k].withPost) k--;
+      if (k >= 0) this.rebase(p, after[k].positionAfterCenti, after[k].volumeAfterCenti, after.slice(k + 1));
+      else this.rebase(p, positionCenti, volumeCenti, after);
+    }
+    this.repriceJump(p, prev, exposureMoney);
+    return 'applied';
+  }
+
+  /** The position becomes `positionCenti` at `volumeCenti` plus the logged fills beyond that volume. */
+  private rebase(p: PositionState, positionCenti: number, volumeCenti: number, log: FillMark[]): void {
+    this.setBasis(p, positionCenti);
+    this.startLog(p, volumeCenti);
+    for (const e of log) {
+      if (e.volumeAfterCenti <= volumeCenti) continue;
+      p.fillLog.push(e);
+      p.bookedSinceBasisCenti += e.deltaCenti;
+    }
+    p.positionCenti = positionCenti + p.bookedSinceBasisCenti;
+    assertPositionBooked(p);
+  }
+
+  /** After a jump to the exchange's value: cost basis from the venue's exposure (cost of the aggregate position). */
+  private repriceJump(p: PositionState, prevCenti: number, exposureMoney: number): void {
+    if (prevCenti !== p.positionCenti) p.costPriceCenti = p.positionCenti === 0 ? 0 : Math.abs(exposureMoney) * 100;
   }
 
   /** Forgets DONE orders older than the retain window. */

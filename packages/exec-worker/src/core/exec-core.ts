@@ -38,7 +38,7 @@ import { ReconcileScheduler } from './reconcile-scheduler.js';
 import { Reports } from './reports.js';
 import { clearEffects, OrderStatus, type Effects, type ExecCommand, type ReadRequest, type VenueSnapshot, type WorkingOrder } from './types.js';
 import { VenueEvents } from './venue-events.js';
-import type { OrderBookkeeping } from './bookkeeping.js';
+import type { OrderBookkeeping, VolumePositionResult } from './bookkeeping.js';
 import type { Breakers } from './breakers.js';
 import type { OrderDiffer } from './differ.js';
 import type { PostOnlyAdaptor } from './post-only.js';
@@ -335,9 +335,21 @@ export class ExecCore {
     clearEffects(this.s.fx);
     const market = p.market ?? '';
     if (p.fromExchange) {
-      this.s.bk.setExchangePosition(market, p.positionCenti ?? 0, p.exposureMoney ?? 0);
-      this.s.journal({ k: 'pos', market, positionCenti: p.positionCenti ?? 0, src: 'ws' });
-      this.s.send('strategy', { position: p });
+      const raw = p.positionCenti ?? 0;
+      const hasVolume = p.hasVolume === true;
+      const volume = p.volumeCenti ?? 0;
+      // with its volume the message is placed among our fills (issue 13): one older than the
+      // truth already applied changes nothing, and fills booked beyond it stay on top of it
+      let res: VolumePositionResult = 'applied';
+      if (hasVolume) res = this.s.bk.applyVolumePosition(market, raw, volume, p.exposureMoney ?? 0);
+      else this.s.bk.setExchangePosition(market, raw, p.exposureMoney ?? 0);
+      const pos = this.s.bk.position(market).positionCenti;
+      // a message without volume journals as before (journal format unchanged for old data)
+      if (hasVolume) this.s.journal({ k: 'pos', market, positionCenti: pos, src: 'ws', exchangePositionCenti: raw, volumeCenti: volume, hasVolume, stale: res === 'stale' });
+      else this.s.journal({ k: 'pos', market, positionCenti: pos, src: 'ws' });
+      if (res === 'stale') return this.s.fx;
+      // strategy decides on exec's position (the gating one), never on a message it corrected
+      this.s.send('strategy', { position: { ...p, positionCenti: pos } });
       const m = this.reg.get(market);
       if (m) {
         this.reg.markDirty(m);

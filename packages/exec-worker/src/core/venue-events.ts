@@ -119,7 +119,10 @@ export class VenueEvents {
     const ts = f.tsMs ?? 0;
     if (ts > this.s.maxFillTsMs) this.s.maxFillTsMs = ts;
     const o = this.s.bk.find(f.clientOrderId, f.orderId);
-    const fill: kmm.v1.IFill = { ...f, clientOrderId: f.clientOrderId || (o ? o.clientOrderId : ''), side: f.side || (o ? o.side : 0), hasPostPosition: source === 'ws' };
+    // the position after a websocket fill is exec's (the gating one): equal to the fill's own
+    // post_position unless a market_position that overtook the fill already moved past it, where
+    // the fill's value would roll strategy (and the figures) back
+    const fill: kmm.v1.IFill = { ...f, clientOrderId: f.clientOrderId || (o ? o.clientOrderId : ''), side: f.side || (o ? o.side : 0), hasPostPosition: source === 'ws', postPositionCenti: source === 'ws' ? pos.positionCenti : f.postPositionCenti ?? 0 };
     this.s.journal({
       k: 'fill',
       src: source,

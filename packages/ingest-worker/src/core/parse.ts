@@ -445,6 +445,12 @@ function position(m: Record<string, unknown>, sid: number): PositionFrame {
     feesPaidMoney: money(m.fees_paid_dollars, 'msg.fees_paid_dollars'),
     fromExchange: true,
   };
+  // the cumulative traded volume orders the message against our fills (exec): absent in old
+  // data, then the position is taken as is; present but not a count: the frame is invalid
+  if (m.volume_fp !== undefined && m.volume_fp !== null) {
+    body.volumeCenti = parseCount(m.volume_fp, 'msg.volume_fp', false);
+    body.hasVolume = true;
+  }
   return { kind: 'market_position', sid, tsMs: optTsMs(m), market, body };
 }
 
