@@ -272,6 +272,47 @@ describe('MemoryExchange websocket', () => {
     expect(c.closed?.code).toBe(1006);
   });
 
+  it('reorders fills against position updates (userDataReorderMs), each channel in order, also after the fault ends', () => {
+    const r = rig({ flow: false, netLatencyMs: { minMs: 0, maxMs: 2 } });
+    const T = r.ex.markets()[0].spec.ticker;
+    const c = wsClient(r);
+    r.run(10);
+    c.conn.send(JSON.stringify({ id: 1, cmd: 'subscribe', params: { channels: ['fill', 'market_positions'] } }));
+    r.run(10);
+    r.ex.engine.createAccount('mm', 1e12);
+    expect(r.ex.engine.createOrder('mm', { ticker: T, side: 'ask', price: 6000, countCenti: 100_000, tif: 'good_till_canceled', stp: 'maker' })).toMatchObject({ ok: true });
+    const buy = () => expect(r.ex.engine.createOrder(r.ex.userId, { ticker: T, side: 'bid', price: 6000, countCenti: 100, tif: 'immediate_or_cancel', stp: 'taker_at_cross' })).toMatchObject({ ok: true, fillCenti: 100 });
+    r.ex.faults.set({ userDataReorderMs: 300 });
+    for (let i = 0; i < 40; i++) {
+      buy();
+      r.run(20);
+    }
+    // the fault ends with frames still held: later frames queue behind them
+    r.ex.faults.clear();
+    buy();
+    buy();
+    r.run(1000);
+    const msgs = c.json().filter((m) => m.type === 'fill' || m.type === 'market_position');
+    const fills = msgs.filter((m) => m.type === 'fill');
+    const positions = msgs.filter((m) => m.type === 'market_position');
+    // every frame arrives, each channel in order: fill k leaves a position of k contracts, whose volume is k
+    expect(fills.map((m) => m.msg.post_position_fp)).toEqual(Array.from({ length: 42 }, (_, k) => `${k + 1}.00`));
+    expect(positions.map((m) => m.msg.volume_fp)).toEqual(Array.from({ length: 42 }, (_, k) => `${k + 1}.00`));
+    // across the channels: a position before its fill, one right after it, one after a later fill
+    const at = (type: string, k: number) => msgs.findIndex((m) => m.type === type && (type === 'fill' ? m.msg.post_position_fp : m.msg.volume_fp) === `${k}.00`);
+    let before = 0;
+    let after = 0;
+    let between = 0;
+    for (let k = 1; k < 42; k++) {
+      if (at('market_position', k) < at('fill', k)) before++;
+      else if (at('fill', k + 1) < at('market_position', k)) between++;
+      else after++;
+    }
+    expect(before).toBeGreaterThan(0);
+    expect(after).toBeGreaterThan(0);
+    expect(between).toBeGreaterThan(0);
+  });
+
   it('sends the same frame text as the socket sim for the same seed and calls', async () => {
     // socket sim on its own SimClock at the same time, no flow: only our calls move the books
     const sockClock = new SimClock(START_MS);

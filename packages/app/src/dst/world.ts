@@ -8,7 +8,8 @@
  *
  * A seeded schedule injects every fault kind `kmm chaos` knows (websocket drops, seq gaps and
  * duplicates, malformed frames, market silence, silence of the whole websocket with fills going
- * on (ws_silence), 429 storms, REST 5xx and timeouts, exchange
+ * on (ws_silence), fills and position updates reordered against each other (reorder_user_data),
+ * 429 storms, REST 5xx and timeouts, exchange
  * pause), plus actor crashes (the actor restarts through its cold-start path; exec from its
  * journal) and process crashes (every actor restarts; journal records not yet fsynced are
  * lost). After the run the system stops as `kmm run` does (exec cancels everything and
@@ -38,7 +39,7 @@ import { bookActor } from '@kmm/book-worker/actor';
 import { strategyActor } from '@kmm/strategy-worker/actor';
 import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/actor';
 import { decodeJournalText, encodeJournalLine, execParamsOf, RestClient, RestGateway, type JournalRecord } from '@kmm/exec-worker';
-import { CHAOS_SET, checkChaosInvariants, FAULT_KINDS, RECOVERY_BOUND_S, type FaultRecord } from '../proof/chaos.js';
+import { CHAOS_SET, checkChaosInvariants, FAULT_KINDS, RECOVERY_BOUND_S, USER_DATA_REORDER_MS, type FaultRecord } from '../proof/chaos.js';
 import { marketInfoFromVenue, seriesOf } from '../system/markets.js';
 import { ShutdownController } from '../system/shutdown.js';
 import { EventEmitter } from 'node:events';
@@ -468,6 +469,9 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
       case 'ws_silence':
         f.set({ wsSilent: true });
         return { detail: 'every market and the user data silent, connection open', end: () => f.set({ wsSilent: false }) };
+      case 'reorder_user_data':
+        f.set({ userDataReorderMs: USER_DATA_REORDER_MS });
+        return { detail: `fills and positions each held 0..${USER_DATA_REORDER_MS} ms`, end: () => f.set({ userDataReorderMs: 0 }) };
       case 'rate_429_storm':
         f.set({ rate429Storm: true });
         return { detail: 'every REST call 429', end: () => f.set({ rate429Storm: false }) };

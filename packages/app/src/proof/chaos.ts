@@ -56,6 +56,7 @@ export const FAULT_KINDS = [
   'malformed_frames',
   'market_silence',
   'ws_silence',
+  'reorder_user_data',
   'rate_429_storm',
   'rest_5xx',
   'rest_timeout',
@@ -63,6 +64,12 @@ export const FAULT_KINDS = [
   'actor_kill',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill';
+/**
+ * Longest hold of one fill or market_position frame under 'reorder_user_data' (ms, seeded per
+ * frame): long enough for a position update to land before its fill, after it, or after later
+ * fills of the market.
+ */
+export const USER_DATA_REORDER_MS = 1500;
 /** How long `kmm chaos` keeps the whole websocket silent (past the stale window, so orders get pulled). */
 export const CHAOS_WS_SILENCE_S = 6;
 
@@ -422,6 +429,11 @@ async function applyFault(kind: FaultKind, durS: number, sim: SimThreadHandle, s
       await sleep(Math.max(durS, CHAOS_WS_SILENCE_S) * 1000);
       await sim.faults.set({ wsSilent: false });
       return 'every market and the user data silent, connection open';
+    case 'reorder_user_data':
+      await sim.faults.set({ userDataReorderMs: USER_DATA_REORDER_MS });
+      await hold();
+      await sim.faults.set({ userDataReorderMs: 0 });
+      return `fills and positions each held 0..${USER_DATA_REORDER_MS} ms`;
     case 'rate_429_storm':
       await sim.faults.set({ rate429Storm: true });
       await hold();

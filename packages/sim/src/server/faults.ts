@@ -32,6 +32,13 @@ export interface FaultConfig {
   wsLatencyMs: number;
   /** probability per websocket data frame of a malformed (non-JSON) frame sent before it */
   malformedFrameProb: number;
+  /**
+   * user data reordered across channels (ms): every `fill` and every `market_position` frame is
+   * held back by its own seeded delay drawn uniformly in [0, userDataReorderMs], each channel
+   * kept in order within itself (as Kalshi orders each channel, not across them). So a position
+   * update can arrive before its fill, after it, or after later fills of the same market.
+   */
+  userDataReorderMs: number;
   /** exchange paused (no trading, no cancels) */
   exchangePaused: boolean;
 }
@@ -50,11 +57,12 @@ export function defaultFaults(): FaultConfig {
     restLatencyMs: 0,
     wsLatencyMs: 0,
     malformedFrameProb: 0,
+    userDataReorderMs: 0,
     exchangePaused: false,
   };
 }
 
-const NUM_KEYS = ['wsDropProb', 'seqSkipProb', 'seqDupProb', 'rest5xxProb', 'restTimeoutProb', 'restTimeoutMs', 'restLatencyMs', 'wsLatencyMs', 'malformedFrameProb'] as const;
+const NUM_KEYS = ['wsDropProb', 'seqSkipProb', 'seqDupProb', 'rest5xxProb', 'restTimeoutProb', 'restTimeoutMs', 'restLatencyMs', 'wsLatencyMs', 'malformedFrameProb', 'userDataReorderMs'] as const;
 const BOOL_KEYS = ['rate429Storm', 'exchangePaused', 'wsSilent'] as const;
 
 /** Validates an untrusted partial config; returns an error string naming the bad key. */

@@ -7,7 +7,8 @@
  *
  * It is the engine's listener: engine events become frames for the subscribed connections.
  * Orderbook deltas are built by string concatenation (hot path). Faults (drops, seq gaps and
- * duplicates, silence per market, latency, malformed frames) are applied at the send point.
+ * duplicates, silence per market, latency, malformed frames, user data reordered across the fill
+ * and market_positions channels) are applied at the send point.
  * Limit: a connection whose send buffer passes wsBufferLimitBytes gets error 25 and is closed.
  * Deferred work (latency fault, drop after a frame) goes through the injected `After`, so the
  * hub runs on real timers behind a socket or in virtual time behind a MemoryExchange; a
@@ -64,6 +65,8 @@ export class Conn {
   /** frames waiting for the added-latency fault, in order */
   readonly delayed: string[] = [];
   delayPending = false;
+  /** per channel, frames held by the user-data reorder fault, in order (`ready`: its delay is over) */
+  readonly held = new Map<Channel, Array<{ frame: string; ready: boolean }>>();
   constructor(
     readonly ws: WsSocket,
     readonly userId: string,
@@ -105,6 +108,8 @@ export class WsHub implements EngineListener {
   private readonly lastTicker = new Map<string, string>();
   private tickerSubs = 0;
   framesSent = 0;
+  /** frames held by the user-data reorder fault on any connection (they outlive the fault) */
+  private heldFrames = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -119,7 +124,7 @@ export class WsHub implements EngineListener {
   setFaults(f: FaultConfig): void {
     this.faults = f;
     this.faultsActive =
-      f.wsDropProb > 0 || f.seqSkipProb > 0 || f.seqDupProb > 0 || f.silenceMarkets.length > 0 || f.wsSilent || f.wsLatencyMs > 0 || f.malformedFrameProb > 0;
+      f.wsDropProb > 0 || f.seqSkipProb > 0 || f.seqDupProb > 0 || f.silenceMarkets.length > 0 || f.wsSilent || f.wsLatencyMs > 0 || f.malformedFrameProb > 0 || f.userDataReorderMs > 0;
   }
 
   private iso(ms: number): string {
@@ -163,9 +168,9 @@ export class WsHub implements EngineListener {
     this.framesSent++;
   }
 
-  /** Data frame with faults; `ticker` is used by the silence fault. */
-  private send(c: Conn, frame: string, ticker: string | null): void {
-    if (!this.faultsActive) {
+  /** Data frame with faults; `ticker` is used by the silence fault, `channel` by the reorder fault. */
+  private send(c: Conn, frame: string, ticker: string | null, channel: Channel | null = null): void {
+    if (!this.faultsActive && this.heldFrames === 0) {
       this.raw(c, frame);
       return;
     }
@@ -173,7 +178,8 @@ export class WsHub implements EngineListener {
     if (f.wsSilent) return;
     if (ticker !== null && f.silenceMarkets.length > 0 && f.silenceMarkets.includes(ticker)) return;
     if (f.malformedFrameProb > 0 && this.rng.chance(f.malformedFrameProb)) this.out(c, '{"type":"orderbook_delta","sid":' + frame.slice(0, 17));
-    this.out(c, frame);
+    if (channel === 'fill' || channel === 'market_positions') this.hold(c, channel, frame);
+    else this.out(c, frame);
     if (f.wsDropProb > 0 && this.rng.chance(f.wsDropProb)) {
       this.opts.after(0, () => {
         if (c.closed) return;
@@ -198,6 +204,37 @@ export class WsHub implements EngineListener {
         for (const fr of frames) this.raw(c, fr);
       });
     }
+  }
+
+  /**
+   * User-data reorder fault: the frame waits its own seeded delay in [0, userDataReorderMs] ms,
+   * then goes out once every earlier frame of its channel on this connection has (a channel
+   * stays in order; fills and positions overtake each other). After the fault ends, frames of a
+   * channel with frames still held queue behind them with no delay of their own.
+   */
+  private hold(c: Conn, channel: Channel, frame: string): void {
+    let q = c.held.get(channel);
+    const maxMs = this.faults.userDataReorderMs;
+    if (maxMs <= 0 && (q === undefined || q.length === 0)) {
+      this.out(c, frame);
+      return;
+    }
+    if (q === undefined) {
+      q = [];
+      c.held.set(channel, q);
+    }
+    const item = { frame, ready: false };
+    q.push(item);
+    this.heldFrames++;
+    const queue = q;
+    this.opts.after(maxMs > 0 ? this.rng.int(0, Math.round(maxMs)) : 0, () => {
+      item.ready = true;
+      while (queue.length > 0 && queue[0].ready) {
+        const next = queue.shift()!;
+        this.heldFrames--;
+        if (!c.closed) this.out(c, next.frame);
+      }
+    });
   }
 
   /** Next seq for a sequenced sub, applying skip faults. */
@@ -414,7 +451,7 @@ export class WsHub implements EngineListener {
       for (const s of c.subs.values()) {
         if (s.channel !== channel) continue;
         if (ticker !== null && s.tickers !== null && !s.tickers.has(ticker)) continue;
-        this.send(c, build(s), ticker);
+        this.send(c, build(s), ticker, channel);
       }
     }
   }
