@@ -182,8 +182,12 @@ describe('exec under faults (deterministic simulation)', () => {
     expect(r.fillsExchange).toBeGreaterThan(0);
     // the old wall-clock test drove exec with a synthetic stream (every market re-targeted every
     // 50 ms with 0-3 ticks of random jitter) and asked for > 3x; strategy's own stream is
-    // already free of no-op updates, so the saving here is the differ's alone
-    expect(ratio).toBeGreaterThan(2);
+    // already free of no-op updates, so the saving here is the differ's alone. Since issue 13 the
+    // strategy also re-sizes a side to exec's gating state and below the bailout threshold: more,
+    // smaller target changes, each one amend where the naive exec pays two calls, so the saving
+    // sits near the amend's 2x (1.8x at seed 11; 2.4x before, when exec sat out targets of the
+    // fill's instant); the token budget below is the hard bound
+    expect(ratio).toBeGreaterThan(1.5);
     expect(end.tokens).toBeLessThanOrEqual(budget);
     expect(end.http429).toBe(0);
     expect(end.limiter429).toBe(0);

@@ -33,7 +33,7 @@ import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, queueOptimise
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
 import { isTradable, liquidityMoney, selectMarkets } from './selection.js';
-import { ASK, BID, chooseTaker, conservativeReducePosition, makerBailoutCapCenti, reduceSize, takerLimit, type BailoutResult, type TakerContext } from './taker.js';
+import { ASK, BID, chooseTaker, conservativeReducePosition, latchMakerCap, makerBailoutCapCenti, reduceSize, takerLimit, type BailoutResult, type TakerContext } from './taker.js';
 
 export const MARKETS_MAX = 5000;
 const CENTI = 100;
@@ -89,6 +89,9 @@ class MarketState {
   execPosCenti = 0;
   execRoomBidCenti = 0;
   execRoomAskCenti = 0;
+  /** maker caps from the bailout threshold in force (latchMakerCap), long / short direction */
+  makerCapLongCenti = Infinity;
+  makerCapShortCenti = Infinity;
   /** exec's fill sequence of this market as last told (Fill.exec_fill_seq, WorkingOrders.fill_seq); echoed in targets */
   fillSeq = 0;
   alphaFair = 0;
@@ -715,7 +718,9 @@ export class StrategyCore {
   private makerBailoutCap(m: MarketState, isBid: boolean, nowMs: number): number {
     const f = m.features;
     if (f === null) return Infinity;
-    return makerBailoutCapCenti(this.p, m, f, nowMs, this.alphaSkewTicks(m, nowMs), isBid, this.boMaker);
+    const raw = makerBailoutCapCenti(this.p, m, f, nowMs, this.alphaSkewTicks(m, nowMs), isBid, this.boMaker);
+    if (isBid) return (m.makerCapLongCenti = latchMakerCap(raw, m.makerCapLongCenti));
+    return (m.makerCapShortCenti = latchMakerCap(raw, m.makerCapShortCenti));
   }
 
   /** Taker decisions for one market (taker.ts chooseTaker; at most one in flight). */

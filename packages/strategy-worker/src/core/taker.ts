@@ -139,8 +139,8 @@ export function bailoutFor(p: StrategyParams, m: TakerMarket, f: kmm.v1.IBookFea
 
 /**
  * The maker's cap in one direction (long for the bid, short for the ask) under impulse control:
- * (1 - kmm_bailout_hysteresis) x the bailout threshold q* in that direction, whole contracts
- * (centi). q* is judged at the larger of the position in that direction and one quote, the size
+ * (1 - kmm_bailout_hysteresis) x the bailout threshold q* in that direction, centi, fractional
+ * (latchMakerCap makes it whole contracts, with hysteresis). q* is judged at the larger of the position in that direction and one quote, the size
  * the next maker fill would bring. Infinity when the bailout is off or has no threshold (no
  * volatility, no touch). The bailout fires above q* and sells down to ceil(q*): the band between
  * the two is the hysteresis that keeps taker and maker from trading against each other.
@@ -154,7 +154,20 @@ export function makerBailoutCapCenti(p: StrategyParams, m: TakerMarket, f: kmm.v
   const qAbs = Math.max(pos, p.quoteSizeCenti, CENTI);
   bailoutFor(p, m, f, nowMs, alphaSkewTicks, isLong ? qAbs : -qAbs, bo);
   if (!Number.isFinite(bo.qStarContracts)) return Infinity;
-  return Math.floor(bo.qStarContracts * (1 - p.kmm_bailout_hysteresis)) * CENTI;
+  return bo.qStarContracts * (1 - p.kmm_bailout_hysteresis) * CENTI;
+}
+
+/**
+ * The maker cap actually used, from the raw cap (makerBailoutCapCenti, fractional) and the one
+ * in force: it falls at once (whole contracts below the raw cap), but rises only when the raw cap
+ * clears the next whole contract by half a contract, so a q* that hovers around a boundary does
+ * not toggle the side on and off (each toggle is a cancel and a create). Infinity: no cap.
+ */
+export function latchMakerCap(rawCenti: number, inForceCenti: number): number {
+  if (!Number.isFinite(rawCenti)) return Infinity;
+  const down = Math.floor(rawCenti / CENTI) * CENTI;
+  if (!Number.isFinite(inForceCenti) || down <= inForceCenti) return Math.max(0, down);
+  return rawCenti >= inForceCenti + 1.5 * CENTI ? Math.max(0, Math.floor((rawCenti - CENTI / 2) / CENTI) * CENTI) : inForceCenti;
 }
 
 /**
