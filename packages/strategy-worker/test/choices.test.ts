@@ -1,7 +1,7 @@
 /** chooseTaker (taker.ts) and queueOptimise (pricing.ts) as functions, worked by hand. */
 import { describe, expect, it } from 'vitest';
 import { kmm, PriceGrid, resolveConfig } from '@kmm/shared';
-import { chooseTaker, strategyParamsOf, queueOptimise, QuoteResult, type BailoutResult, type QueueAction, type QueueParams, type QuoteInputs, type TakerContext, type TakerMarket } from '../src/index.js';
+import { chooseTaker, latchMakerCap, strategyParamsOf, queueOptimise, QuoteResult, type BailoutResult, type QueueAction, type QueueParams, type QuoteInputs, type TakerContext, type TakerMarket } from '../src/index.js';
 import { features, HOUR, NEUTRAL, T0 } from './helpers.js';
 
 const CENT_GRID = new PriceGrid();
@@ -99,5 +99,17 @@ describe('queueOptimise', () => {
     // OFI +40 < 50: keep; a queue entry at another price than our quote: ignored
     expect(run(features('M', 4800, 5200, { ofi: 40, queue: [ASKQ(0)] })).nAsk).toBe(1);
     expect(run(features('M', 4800, 5200, { ofi: 60, queue: [{ ...ASKQ(0), price: 5300 }] })).actions).toEqual([]);
+  });
+});
+
+describe('latchMakerCap (bailout maker cap hysteresis)', () => {
+  it('falls at once to whole contracts, rises only half a contract past the next whole one', () => {
+    expect(latchMakerCap(375, Infinity)).toBe(300); // first value: floor
+    expect(latchMakerCap(290, 300)).toBe(200); // falls at once
+    expect(latchMakerCap(340, 200)).toBe(200); // 3.4 < 2 + 1.5: stays
+    expect(latchMakerCap(350, 200)).toBe(300); // 3.5: rises to floor(3.5 - 0.5) = 3
+    expect(latchMakerCap(510, 200)).toBe(400); // a big rise: floor(5.1 - 0.5) = 4
+    expect(latchMakerCap(Infinity, 300)).toBe(Infinity); // no threshold (no volatility): no cap
+    expect(latchMakerCap(-10, 300)).toBe(0);
   });
 });
