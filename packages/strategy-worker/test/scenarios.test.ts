@@ -345,3 +345,25 @@ describe('issue 13: the maker stays under the bailout threshold; targets fit exe
     expect(side(t2, 'ask')).toEqual([[5100, 200]]);
   });
 });
+
+describe('issue 13: a one-sided book at the cap', () => {
+  const CAPS = { MM_MAX_POS: 5, MM_MAX_LONG_POS: 5, MM_MAX_SHORT_POS: 5, quote_size: 2, base_spread: 0.02, min_spread: 0.02 };
+  it('long at the cap, the bid side of the book empties: the reducing ask keeps its level, the bid stays off', () => {
+    const core = readyCore(CAPS, [marketInfo('M')]);
+    core.onPosition({ market: 'M', positionCenti: 500, fromExchange: true }, T0 + 150_000);
+    const t1 = snap(core.onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0];
+    const ask = side(t1, 'ask');
+    expect(ask.length).toBe(1);
+    const fx = snap(core.onBookFeatures(features('M', 0, 5100), T0 + 201_000));
+    const t2 = fx.targets.length > 0 ? fx.targets[0] : t1; // unchanged levels need no new target
+    expect(side(t2, 'ask')).toEqual(ask);
+    expect(side(t2, 'bid')).toEqual([]);
+    // not at the cap: a one-sided book stops both sides, as before
+    const flat = readyCore(CAPS, [marketInfo('M')]);
+    flat.onPosition({ market: 'M', positionCenti: 200, fromExchange: true }, T0 + 150_000);
+    flat.onBookFeatures(features('M', 4900, 5100), T0 + 200_000);
+    const t3 = snap(flat.onBookFeatures(features('M', 0, 5100), T0 + 201_000)).targets[0];
+    expect(t3.levels ?? []).toEqual([]);
+    expect(t3.reason).toBe('one_sided_book');
+  });
+});

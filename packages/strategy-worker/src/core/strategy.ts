@@ -29,7 +29,7 @@
  */
 import { kmm, LINEAR_CENT, PriceGrid, SPEC_BY_KEY, validateLiveChange, type FeeParams, type PriceBand } from '@kmm/shared';
 import { strategyParamsOf, type StrategyParams } from './params.js';
-import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, queueOptimise, QuoteResult, sigmaCentsPerSqrtS, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
+import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, queueOptimise, QuoteResult, reducingAtCap, sigmaCentsPerSqrtS, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
 import { isTradable, liquidityMoney, selectMarkets } from './selection.js';
@@ -602,6 +602,7 @@ export class StrategyCore {
       else {
         this.fillInputs(m, f, nowMs);
         computeQuotes(p, this.inp, qr, null);
+        if (!qr.ok && qr.reason === 'one_sided_book') this.reducingOnOneSidedBook(m, f);
         if (!qr.ok) cand.reset(qr.reason);
         else {
           nBid = qr.nBid;
@@ -652,6 +653,48 @@ export class StrategyCore {
     inp.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
     inp.fundingBps = this.alphaFresh(m, nowMs) || m.alphaAtMs >= 0 ? m.fundingBps : 0;
     inp.liquidityMoney = liquidityMoney(m.info, f);
+  }
+
+  /**
+   * A one-sided book stops quoting (no mid, no fair value), except the side that reduces a
+   * position at or over its cap: it keeps its last levels, or joins its own side's touch, so the
+   * position can still be worked off (issue 13: a thin market's bid side flickering empty kept the
+   * reducing ask dark a quarter of the time at the cap). The other side stays paused.
+   */
+  private reducingOnOneSidedBook(m: MarketState, f: kmm.v1.IBookFeatures): void {
+    const qr = this.qr;
+    const q = m.localPosCenti;
+    const reduceWithAsk = reducingAtCap(this.inp, false);
+    const reduceWithBid = reducingAtCap(this.inp, true);
+    if (!reduceWithAsk && !reduceWithBid) return;
+    const isBid = reduceWithBid;
+    const last = m.last;
+    const prices = isBid ? qr.bidPrices : qr.askPrices;
+    const sizes = isBid ? qr.bidSizes : qr.askSizes;
+    let n = isBid ? last.nBid : last.nAsk;
+    if (n > 0) {
+      const lp = isBid ? last.bidPrices : last.askPrices;
+      const ls = isBid ? last.bidSizes : last.askSizes;
+      for (let i = 0; i < n; i++) {
+        prices[i] = lp[i];
+        sizes[i] = ls[i];
+      }
+    } else {
+      const touch = isBid ? f.bestBid ?? 0 : f.bestAsk ?? 0;
+      if (touch <= 0) return;
+      prices[0] = touch;
+      sizes[0] = Math.min(this.p.quoteSizeCenti, Math.abs(q));
+      n = 1;
+    }
+    qr.ok = true;
+    // no fair value without both sides: the level itself stands in (edge 0 in the target)
+    qr.mid = qr.fair = qr.reservation = prices[0];
+    qr.nBid = isBid ? n : 0;
+    qr.nAsk = isBid ? 0 : n;
+    qr.bidPaused = !isBid;
+    qr.askPaused = isBid;
+    qr.bidReason = isBid ? '' : 'one_sided_book';
+    qr.askReason = isBid ? 'one_sided_book' : '';
   }
 
   /** Risk-gates one side of this.qr in place; returns the level count kept. */
