@@ -77,7 +77,8 @@ interface Case {
   cfg: Record<string, unknown>;
 }
 
-const BASE = { MM_MAX_POS: 50, MM_MAX_LONG_POS: 50, MM_MAX_SHORT_POS: 50, max_markets: 10_000, min_liquidity: 0, max_time_to_resolution_hours: 0, MM_NUM_PRICE_LEVELS: 3, kmm_startup_wait_max_ms: 0 };
+// coherent limits (shared limits.ts): no rebalance exit below the cap, breach threshold above it
+const BASE = { MM_MAX_POS: 50, MM_MAX_LONG_POS: 50, MM_MAX_SHORT_POS: 50, rebalance_threshold: 0, Q_critical: 100, Q_target: 10, kmm_startup_settle_ms: 0, max_markets: 10_000, min_liquidity: 0, max_time_to_resolution_hours: 0, MM_NUM_PRICE_LEVELS: 3, kmm_startup_wait_max_ms: 0 };
 const CASES: Case[] = [
   { name: 'v1 (v2 flags off), journal off', cfg: { ...BASE, IMPULSE_CONTROL_ENABLED: false, QUEUE_OPTIMIZATION_ENABLED: false, MM_JOURNAL_REPRICE_DECISIONS: false } },
   { name: 'v2 on, journal off', cfg: { ...BASE, MM_JOURNAL_REPRICE_DECISIONS: false } },
@@ -86,8 +87,11 @@ const CASES: Case[] = [
 ];
 
 function runCase(c: Case, nMarkets: number, feats: kmm.v1.IBookFeatures[], timed: boolean) {
-  const core = new StrategyCore(strategyParamsOf(resolveConfig(c.cfg)), markets(nMarkets), { startMs: T0 });
+  const ms = markets(nMarkets);
+  const core = new StrategyCore(strategyParamsOf(resolveConfig(c.cfg)), ms, { startMs: T0 });
   let now = T0;
+  // the start-up cap check runs on positions read from the exchange: every market flat
+  for (const m of ms) core.onPosition({ market: m.market, positionCenti: 0, fromExchange: true }, now);
   core.onTimer(now);
   const h = createHistogram();
   let targets = 0;
