@@ -63,7 +63,7 @@ export const FAULT_KINDS = [
   'exchange_pause',
   'actor_kill',
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill';
+export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill' | 'startup_read_failures' | 'second_instance';
 /**
  * Longest hold of one fill or market_position frame under 'reorder_user_data' (ms, seeded per
  * frame): long enough for a position update to land before its fill, after it, or after later
