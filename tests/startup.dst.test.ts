@@ -17,12 +17,15 @@ describe('start-up read failures (deterministic simulation)', () => {
   ])('seed %i, account reads failing for the first %i s: no order before a positions read, then trading, every invariant held', async (seed, failS) => {
     const r = await runDst({ seed, simMinutes: 1.5, markets: 2, faults: false, startupReadFailS: failS });
     const fault = r.faults.find((f) => f.kind === 'startup_read_failures');
-    console.log(`[startup.dst] seed ${seed}: reads failed ${failS} s; positions first read at ${r.positionsFirstReadS?.toFixed(2)} s; recovered ${fault?.recoveryS} s after; ${r.ordersExchange} orders`);
+    console.log(`[startup.dst] seed ${seed}: reads failed ${failS} s; positions first read at ${r.positionsFirstReadS?.toFixed(2)} s, first order request at ${r.firstOrderRequestS?.toFixed(2)} s; recovered ${fault?.recoveryS} s after; ${r.ordersExchange} orders`);
     expect(fault, 'the fault is recorded').toBeDefined();
     expect(r.positionsFirstReadS).not.toBeNull();
     expect(r.positionsFirstReadS!).toBeGreaterThanOrEqual(failS);
     expect(fault!.recoveryS).not.toBeNull();
     expect(r.ordersExchange).toBeGreaterThan(0);
+    // the check watches the right requests: it saw our first order, after the first positions read
+    expect(r.firstOrderRequestS).not.toBeNull();
+    expect(r.firstOrderRequestS!).toBeGreaterThanOrEqual(r.positionsFirstReadS!);
     expect(r.violations.startup).toBe(0);
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);

@@ -73,6 +73,8 @@ export const DST_FAULT_KINDS: readonly DstFaultKind[] = [...FAULT_KINDS, 'proces
 
 /** Longest seeded start-up read failure window (virtual s from t = 0, before exec starts). */
 export const DST_STARTUP_READ_FAIL_MAX_S = 20;
+/** Order requests that can add exposure: create, batch create, amend (current and legacy paths). */
+const ORDER_REQUEST_RE = /\/portfolio\/(events\/)?orders(\/batched|\/[^/]+\/amend)?$/;
 /** Seeded in-run faults start at least this long after a start-up read failure ends (its recovery). */
 const STARTUP_RECOVERY_GAP_S = 25;
 
@@ -177,6 +179,8 @@ export interface DstResult {
   startupReadFailS: number;
   /** virtual s at which the exchange first answered a positions read of ours (null: never) */
   positionsFirstReadS: number | null;
+  /** virtual s of our first order request (create, batch, amend) at the exchange (null: none) */
+  firstOrderRequestS: number | null;
   /** exec's shutdown report (null: exec never reported) */
   shutdown: ShutdownReport | null;
   /** a forced exit (exit code) the ShutdownController asked for during the stop (null: none) */
@@ -422,15 +426,18 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   // the 'startup' check, at the exchange's REST door: order requests before the exchange first
   // answered a positions read of ours (wraps whatever `before` installed)
   let positionsFirstReadNs: number | null = null;
+  let firstOrderRequestNs: number | null = null;
   const ordersBeforePositions: string[] = [];
   {
     const serve = ex.request.bind(ex);
     ex.request = (method, pathWithQuery, headers, bodyText) => {
       const out = serve(method, pathWithQuery, headers, bodyText);
       const path = pathWithQuery.split('?')[0];
+      const isOrder = method === 'POST' && ORDER_REQUEST_RE.test(path);
+      if (isOrder) firstOrderRequestNs ??= clock.monoNs();
       if (positionsFirstReadNs === null) {
         if (method === 'GET' && path.endsWith('/portfolio/positions') && out.kind === 'reply' && out.status === 200) positionsFirstReadNs = clock.monoNs();
-        else if (method === 'POST' && /\/portfolio\/orders(\/batched|\/[^/]+\/amend)?$/.test(path)) ordersBeforePositions.push(`${(clock.monoNs() / 1e9).toFixed(3)} s POST ${path} (${out.kind === 'reply' ? out.status : out.kind})`);
+        else if (isOrder) ordersBeforePositions.push(`${(clock.monoNs() / 1e9).toFixed(3)} s POST ${path} (${out.kind === 'reply' ? out.status : out.kind})`);
       }
       return out;
     };
@@ -736,6 +743,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     shutdownFaults,
     startupReadFailS,
     positionsFirstReadS: positionsFirstReadNs === null ? null : positionsFirstReadNs / 1e9,
+    firstOrderRequestS: firstOrderRequestNs === null ? null : firstOrderRequestNs / 1e9,
     shutdown: rep,
     forcedExit,
     shutdownLines,
