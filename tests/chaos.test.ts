@@ -42,6 +42,9 @@ describe('kmm chaos', () => {
     const j = r.json;
     for (const k of ['faults', 'cap_breaches', 'orders_resting_after_shutdown', 'fills_exchange', 'fills_journal', 'fills_missing', 'fills_duplicated', 'duplicate_client_order_ids', 'max_recovery_s', 'ok']) expect(j).toHaveProperty(k);
     expect(j.faults.process_sigkill).toBe(1);
+    // start-up read failures and a second instance on the run folder (issue 14): checked in `problems`
+    expect(j.faults.startup_read_failures).toBe(1);
+    expect(j.faults.second_instance).toBe(1);
     expect(Object.keys(j.faults).length).toBeGreaterThanOrEqual(3);
     expect(j.problems, r.stderr.slice(-2000)).toEqual([]);
     expect(j.cap_breaches).toBe(0);

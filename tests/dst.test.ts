@@ -134,7 +134,7 @@ describe('kmm dst', () => {
     for (const f of JSON_FIELDS) expect(j).toHaveProperty(f);
     expect(j.seeds).toBe(2);
     expect(j.failed).toEqual([]);
-    expect(Object.keys(j.invariants).sort()).toEqual(['assertions', 'cap', 'client_ids', 'fills', 'positions', 'recovery', 'resting', 'shutdown']);
+    expect(Object.keys(j.invariants).sort()).toEqual(['assertions', 'cap', 'client_ids', 'fills', 'positions', 'recovery', 'resting', 'shutdown', 'startup']);
     for (const v of Object.values(j.invariants) as Array<{ checked: number; violated: number }>) expect(v).toEqual({ checked: 2, violated: 0 });
     expect(j.sim_minutes).toBeGreaterThanOrEqual(2);
     expect(j.events).toBeGreaterThan(0);

@@ -139,7 +139,12 @@ describe('MemoryExchange REST', () => {
     r.ex.faults.set({ rate429Storm: false, rest5xxProb: 1 });
     const s5 = r.req('GET', '/exchange/status');
     expect(s5.kind === 'reply' && s5.status >= 500).toBe(true);
-    r.ex.faults.set({ rest5xxProb: 0, restTimeoutProb: 1, restTimeoutMs: 1234 });
+    // accountReadsFail: the account's reads answer 503, everything else is served
+    r.ex.faults.set({ rest5xxProb: 0, accountReadsFail: true });
+    for (const path of ['/portfolio/positions', '/portfolio/orders?status=resting', '/portfolio/fills']) expect(r.req('GET', path), path).toMatchObject({ status: 503 });
+    expect(r.req('GET', '/exchange/status')).toMatchObject({ status: 200 });
+    expect(r.req('GET', '/portfolio/balance')).toMatchObject({ status: 200 });
+    r.ex.faults.set({ accountReadsFail: false, restTimeoutProb: 1, restTimeoutMs: 1234 });
     expect(r.req('GET', '/exchange/status')).toEqual({ kind: 'no_reply', resetAfterMs: 1234 });
     r.ex.faults.set({ restTimeoutProb: 0, restLatencyMs: 40 });
     expect(r.req('GET', '/exchange/status')).toMatchObject({ kind: 'reply', status: 200, delayMs: 40 });

@@ -10,7 +10,8 @@
  * duplicates, malformed frames, market silence, silence of the whole websocket with fills going
  * on (ws_silence), fills and position updates reordered against each other (reorder_user_data),
  * 429 storms, REST 5xx and timeouts, exchange
- * pause), plus actor crashes (the actor restarts through its cold-start path; exec from its
+ * pause), start-up read failures (every read of the account's positions, orders and fills
+ * answers 503 from before exec starts until a seeded moment), plus actor crashes (the actor restarts through its cold-start path; exec from its
  * journal) and process crashes (every actor restarts; journal records not yet fsynced are
  * lost). After the run the system stops as `kmm run` does (exec cancels everything and
  * verifies), and the checks run against the exchange's own records:
@@ -24,6 +25,10 @@
  *   assertions     no actor crashed other than by an injected crash (a broken invariant crashes)
  *   shutdown       exec verified its shutdown (nothing rests, last fills read) despite the faults
  *                  and signals of the shutdown window, and no signal forced an exit
+ *   startup        no order request (create, batch, amend) reached the exchange before it had
+ *                  answered a positions read of ours (seen at the exchange's REST door)
+ * A second KMM on the same run folder is not modelled: the world is one process by
+ * construction and has no run folder; `kmm chaos` starts a real second instance instead.
  * The stop is requested through the commands' ShutdownController (virtual clock, a signal bus in
  * place of the process); the exchange keeps trading during the stop, so fills made while the
  * cancels are in flight must reach the journal too.
@@ -65,6 +70,13 @@ const SHUTDOWN_ORDER = ['ingest', ...BOOKS, 'strategy', 'exec'];
 
 export type DstFaultKind = (typeof FAULT_KINDS)[number] | 'process_crash';
 export const DST_FAULT_KINDS: readonly DstFaultKind[] = [...FAULT_KINDS, 'process_crash'];
+
+/** Longest seeded start-up read failure window (virtual s from t = 0, before exec starts). */
+export const DST_STARTUP_READ_FAIL_MAX_S = 20;
+/** Order requests that can add exposure: create, batch create, amend (current and legacy paths). */
+const ORDER_REQUEST_RE = /\/portfolio\/(events\/)?orders(\/batched|\/[^/]+\/amend)?$/;
+/** Seeded in-run faults start at least this long after a start-up read failure ends (its recovery). */
+const STARTUP_RECOVERY_GAP_S = 25;
 
 /**
  * Faults of the shutdown window (issue 14), timed from the stop request: a 429 storm, a REST
@@ -126,6 +138,13 @@ export interface DstOptions {
   shutdownFaults?: readonly ShutdownFault[];
   /** signals the ShutdownController receives during the stop, [seconds after the stop request, signal] (scenario tests) */
   shutdownSignals?: ReadonlyArray<[number, string]>;
+  /**
+   * every read of the account (positions, orders, fills) answers 503 from t = 0 (before exec
+   * starts) for this many virtual seconds; 0 = none. Default: with seeded faults and no
+   * scripted schedule, a seeded window (none in half the seeds, else 3..20 s) when the run is
+   * long enough for its recovery to be observed
+   */
+  startupReadFailS?: number;
 }
 
 /** What a scenario test may look at while the world runs (read only by convention). */
@@ -141,7 +160,7 @@ export interface DstView {
   faults: readonly FaultRecord[];
 }
 
-export const DST_CHECKS = ['cap', 'resting', 'fills', 'client_ids', 'positions', 'recovery', 'assertions', 'shutdown'] as const;
+export const DST_CHECKS = ['cap', 'resting', 'fills', 'client_ids', 'positions', 'recovery', 'assertions', 'shutdown', 'startup'] as const;
 export type DstCheck = (typeof DST_CHECKS)[number];
 
 export interface DstResult {
@@ -156,6 +175,12 @@ export interface DstResult {
   faults: FaultRecord[];
   /** the faults of the shutdown window */
   shutdownFaults: ShutdownFault[];
+  /** the start-up read failure window (virtual s from t = 0; 0 = none) */
+  startupReadFailS: number;
+  /** virtual s at which the exchange first answered a positions read of ours (null: never) */
+  positionsFirstReadS: number | null;
+  /** virtual s of our first order request (create, batch, amend) at the exchange (null: none) */
+  firstOrderRequestS: number | null;
   /** exec's shutdown report (null: exec never reported) */
   shutdown: ShutdownReport | null;
   /** a forced exit (exit code) the ShutdownController asked for during the stop (null: none) */
@@ -398,6 +423,25 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   };
 
   o.before?.(ex);
+  // the 'startup' check, at the exchange's REST door: order requests before the exchange first
+  // answered a positions read of ours (wraps whatever `before` installed)
+  let positionsFirstReadNs: number | null = null;
+  let firstOrderRequestNs: number | null = null;
+  const ordersBeforePositions: string[] = [];
+  {
+    const serve = ex.request.bind(ex);
+    ex.request = (method, pathWithQuery, headers, bodyText) => {
+      const out = serve(method, pathWithQuery, headers, bodyText);
+      const path = pathWithQuery.split('?')[0];
+      const isOrder = method === 'POST' && ORDER_REQUEST_RE.test(path);
+      if (isOrder) firstOrderRequestNs ??= clock.monoNs();
+      if (positionsFirstReadNs === null) {
+        if (method === 'GET' && path.endsWith('/portfolio/positions') && out.kind === 'reply' && out.status === 200) positionsFirstReadNs = clock.monoNs();
+        else if (isOrder) ordersBeforePositions.push(`${(clock.monoNs() / 1e9).toFixed(3)} s POST ${path} (${out.kind === 'reply' ? out.status : out.kind})`);
+      }
+      return out;
+    };
+  }
   kern.add({ name: 'ingest', descriptor: ingestActor, markets, shardCount: BOOKS.length, makeEnv: ingestEnv });
   BOOKS.forEach((name, i) => kern.add({ name, descriptor: bookActor, markets, shard: i, shardCount: BOOKS.length, makeEnv: () => null }));
   kern.add({ name: 'strategy', descriptor: strategyActor, markets, shardCount: BOOKS.length, makeEnv: () => ({ feed: null }) });
@@ -427,6 +471,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
 
   // ---- the fault schedule
   const faults: FaultRecord[] = [];
+  const startupReadFailS = o.startupReadFailS ?? (o.faults !== false && !o.schedule ? seededStartupReadFailS(new SeededRng(seed).fork('dst.startup'), endNs / 1e9) : 0);
   const ordersNow = (): number => ex.records().orders.length;
   const trusted = (): boolean => {
     const ing = kern.get('ingest') as KernelActor<IngestActorState> | undefined;
@@ -520,7 +565,9 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   if (o.schedule) {
     for (const f of o.schedule) inject(f.kind, f.durS, Math.round(f.atS * 1e9));
   } else if (o.faults !== false) {
-    let tNs = 20e9 + rng.int(0, 10_000) * 1e6;
+    // after a start-up read failure, the first fault waits for its recovery (exec's read backoff
+    // reaches 10 s; seed 36: a market silence right after it held every market untrusted)
+    let tNs = Math.max(20e9 + rng.int(0, 10_000) * 1e6, startupReadFailS > 0 ? (startupReadFailS + STARTUP_RECOVERY_GAP_S) * 1e9 : 0);
     // the last fault ends early enough for its recovery to be observed before the shutdown
     const lastStartNs = endNs - (Math.max(MAX_FAULT_S, DST_WS_SILENCE_S) + RECOVERY_BOUND_S) * 1e9;
     let prevEndNs = 0;
@@ -537,6 +584,18 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
       prevEndNs = startNs + durS * 1e9;
       tNs = startNs + (durS + RECOVERY_BOUND_S / 3 + rng.int(0, 20)) * 1e9;
     }
+  }
+  // ---- start-up read failures: from t = 0, before exec's start-up reconcile, until a seeded moment
+  if (startupReadFailS > 0) {
+    ex.faults.set({ accountReadsFail: true });
+    o.trace?.(`0.000 FAULT startup_read_failures for ${startupReadFailS} s: positions, orders and fills reads 503`);
+    const rec: FaultRecord = { kind: 'startup_read_failures', detail: 'positions, orders and fills reads 503 from before start-up', startS: 0, durationS: startupReadFailS, recoveryS: null };
+    faults.push(rec);
+    kern.at(Math.round(startupReadFailS * 1e9), () => {
+      o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} FAULT startup_read_failures ends`);
+      ex.faults.set({ accountReadsFail: false });
+      probeRecovery(rec, clock.monoNs(), ordersNow());
+    });
   }
   if (o.observe) {
     const view = (): DstView => ({ nowS: clock.monoNs() / 1e9, exchange: ex, kernel: kern, exec: exec.started ? (exec.state as ExecActorState) : undefined, trusted: trusted(), faults });
@@ -657,6 +716,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     const unnamed = left.filter((id) => !named.has(id));
     problems.push(`shutdown not verified (${rep.error ?? 'no reason'}); named ${named.size} (${rep.restingSource}), the exchange has ${left.length} resting${unnamed.length === 0 ? ', every one named' : `, ${unnamed.length} NOT named`}`);
   }
+  for (const l of ordersBeforePositions.slice(0, 3)) problems.push(`order request before the exchange answered a positions read: ${l}`);
   const unexpectedCrashes = problems.filter((p) => p.includes('crashed (not injected)')).length;
   const violations: Record<DstCheck, number> = {
     cap: report.cap_breaches,
@@ -667,6 +727,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     recovery: report.unrecovered_faults,
     assertions: unexpectedCrashes,
     shutdown: shutdownViolations,
+    startup: ordersBeforePositions.length,
   };
   const h = createHash('sha256');
   for (const l of lines) h.update(l + '\n');
@@ -680,6 +741,9 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     simMinutes: clock.monoNs() / 60e9,
     faults,
     shutdownFaults,
+    startupReadFailS,
+    positionsFirstReadS: positionsFirstReadNs === null ? null : positionsFirstReadNs / 1e9,
+    firstOrderRequestS: firstOrderRequestNs === null ? null : firstOrderRequestNs / 1e9,
     shutdown: rep,
     forcedExit,
     shutdownLines,
@@ -698,6 +762,17 @@ function seededShutdownFaults(rng: Rng): ShutdownFault[] {
   if (rest !== 'none') out.push({ kind: rest, atS: rng.int(0, 500) / 1000, durS: 2 + rng.int(0, 6) });
   if (rng.next() < 0.5) out.push({ kind: 'shutdown_signals', atS: rng.int(0, 2000) / 1000, durS: 4 });
   return out;
+}
+
+/**
+ * The seeded start-up read failure window (virtual s): none in half the seeds, else 3..20 s; none
+ * when the run is too short to see the system recover from it (a new order placed after it)
+ * within RECOVERY_BOUND_S.
+ */
+function seededStartupReadFailS(rng: Rng, runS: number): number {
+  if (rng.next() < 0.5) return 0;
+  const s = 3 + rng.int(0, DST_STARTUP_READ_FAIL_MAX_S - 3);
+  return s + RECOVERY_BOUND_S + 15 <= runS ? s : 0;
 }
 
 /** The injected bug 'exec_assertion': exec's position drifts from the sum of its fills (its own state, not the venue's); its assertions must catch it. */

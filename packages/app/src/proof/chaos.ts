@@ -5,8 +5,14 @@
  * system under test. Two segments share one run folder (and so exec's journal):
  *   A. `kmm run --env sim` as a child process (the real CLI) against the sim; once our orders
  *      rest on the exchange, the child is killed with SIGKILL (no shutdown, orders left resting).
- *   B. The system restarted on the same run folder (startSystem, as `kmm run` does) in this
- *      process, then a seeded random schedule of faults, one at a time: websocket drops, seq gaps
+ *   B. The system restarted on the same run folder (startSystem, as `kmm run` does: it takes over
+ *      the run folder's lock of the killed child) in this process, with start-up read failures:
+ *      every read of the account's positions, orders and fills answers 503 for a seeded
+ *      STARTUP_READ_FAIL_S window from before the restart; no new order may reach the exchange
+ *      while they fail (no order before the positions were read). Then a second instance: a
+ *      second `kmm run` child on the same run folder must exit 2 with the lock message naming
+ *      this process's pid (the run goes on: the end checks cover it). Then a seeded random schedule of faults,
+ *      one at a time: websocket drops, seq gaps
  *      and duplicates, malformed frames, market silence, 429 storms, REST 5xx and timeouts,
  *      exchange pause, a worker actor killed (Supervisor.kill: crash -> cold-start restart).
  *      After each fault ends, recovery is timed: every market TRUSTED again (ingest's view, via
@@ -33,6 +39,7 @@ import { kmm, loadConfig, SeededRng, type Rng } from '@kmm/shared';
 import type { JournalRecord } from '@kmm/exec-worker';
 import { startSimThread, type SimRecords, type SimThreadHandle } from '@kmm/sim';
 import { fetchMarkets } from '../system/markets.js';
+import { acquireRunLock, type RunLock } from '../system/run-lock.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
 import { execJournalPath, readJournalRecords, round1 } from './common.js';
 import { describeShutdown, describeWorking, ShutdownController } from '../system/shutdown.js';
@@ -48,6 +55,10 @@ export const RECOVERY_BOUND_S = 45;
 const PROBE_MS = 200;
 /** Segment A: kill the child once our orders rest, at most this long after start. */
 const SEGMENT_A_MAX_S = 30;
+/** Seeded length of the start-up read failure window of segment B: [min, max] seconds. */
+export const STARTUP_READ_FAIL_S: readonly [number, number] = [2, 6];
+/** A second instance must be refused within this long (it exits before contacting the exchange). */
+const SECOND_INSTANCE_MAX_S = 30;
 
 export const FAULT_KINDS = [
   'ws_drop',
@@ -63,7 +74,7 @@ export const FAULT_KINDS = [
   'exchange_pause',
   'actor_kill',
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill';
+export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill' | 'startup_read_failures' | 'second_instance';
 /**
  * Longest hold of one fill or market_position frame under 'reorder_user_data' (ms, seeded per
  * frame): long enough for a position update to land before its fill, after it, or after later
@@ -263,6 +274,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const polledMaxAbs: Record<string, number> = {};
   let child: ChildProcess | null = null;
   let sys: RunningSystem | null = null;
+  let lock: RunLock | null = null;
   let restarts = 0;
   const watch = setInterval(() => {
     void sim.records().then((r) => {
@@ -299,9 +311,14 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     faults.push(killFault);
     const ordersBefore = (await sim.records()).orders.length;
 
-    // ---- segment B: restart on the same run folder, then the fault schedule
+    // ---- segment B: restart on the same run folder (its lock first, as `kmm run` takes it) with
+    // the account's reads failing from before the start, then a second instance, then the schedule
     const markets = await fetchMarkets(sim.restBaseUrl, o.markets);
-    sys = await startSystem({
+    lock = acquireRunLock(runDir, (l) => say(`  ${l}`));
+    const readFailS = round1(STARTUP_READ_FAIL_S[0] + rng.next() * (STARTUP_READ_FAIL_S[1] - STARTUP_READ_FAIL_S[0]));
+    await sim.faults.set({ accountReadsFail: true });
+    const readFailFromS = elapsedS();
+    const starting = startSystem({
       loaded,
       exchange: { env: 'sim', restBaseUrl: sim.restBaseUrl, wsUrl: sim.wsUrl, keyId: sim.keyId, privateKeyPath: sim.privateKeyPath },
       markets,
@@ -309,10 +326,37 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       mode: 'sim',
       dashboard: false,
     });
+    // the window runs from before the start; startSystem cannot return within it (exec reports
+    // Ready only once it has read the positions)
+    starting.catch(() => {}); // awaited below; no unhandled rejection meanwhile
+    await sleep(readFailS * 1000);
+    const ordersWhileReadsFailed = (await sim.records()).orders.length - ordersBefore;
+    await sim.faults.set({ accountReadsFail: false });
+    const readFailEndS = elapsedS();
+    sys = await starting;
     sys.supervisor.on('restart', () => restarts++);
     const tickers = markets.map((m) => m.market!);
+    const readFault: FaultRecord = { kind: 'startup_read_failures', detail: `positions, orders and fills reads 503 from before the restart; ${ordersWhileReadsFailed} orders placed meanwhile`, startS: readFailFromS, durationS: round1(readFailEndS - readFailFromS), recoveryS: null };
+    faults.push(readFault);
     killFault.recoveryS = await waitRecovered(sim, sys, ordersBefore, killAtS, elapsedS);
-    say(`  recovered from SIGKILL in ${killFault.recoveryS ?? '>' + RECOVERY_BOUND_S} s`);
+    readFault.recoveryS = killFault.recoveryS === null ? null : round1(Math.max(0, killAtS + killFault.recoveryS - readFailEndS));
+    say(`  recovered from SIGKILL in ${killFault.recoveryS ?? '>' + RECOVERY_BOUND_S} s (account reads failed for the first ${readFault.durationS} s of the restart: ${ordersWhileReadsFailed} orders placed meanwhile)`);
+    const secondProblems: string[] = [];
+    if (ordersWhileReadsFailed !== 0) secondProblems.push(`${ordersWhileReadsFailed} orders reached the exchange while the start-up position reads failed`);
+
+    // a second instance on the same run folder: refused at once, naming this process (the holder)
+    {
+      const ordersAt = (await sim.records()).orders.length;
+      const startS = elapsedS();
+      const second = await runSecondInstance(cli, args);
+      const expected = `in use by another kmm (pid ${process.pid}`;
+      const rec: FaultRecord = { kind: 'second_instance', detail: `second kmm run on the run folder exited ${second.code}`, startS, durationS: round1(elapsedS() - startS), recoveryS: null };
+      faults.push(rec);
+      if (second.code !== 2) secondProblems.push(`a second kmm run on the run folder exited ${second.code} (expected 2): ${second.out.slice(-400)}`);
+      else if (!second.out.includes(expected)) secondProblems.push(`a second kmm run was refused without naming the holder ('${expected}'): ${second.out.slice(-400)}`);
+      rec.recoveryS = await waitRecovered(sim, sys, ordersAt, elapsedS(), elapsedS);
+      say(`  ${startS} s: second kmm run on the run folder: exit ${second.code}${second.out.includes(expected) ? ` (lock held by pid ${process.pid})` : ''}`);
+    }
 
     const schedule = shuffle([...FAULT_KINDS], rng);
     let i = 0;
@@ -371,7 +415,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     if (!shutdown?.verified) rep.problems.push(`shutdown not verified: ${describeShutdown(shutdown).lines.join(' ')}`);
     if (forcedExit !== null) rep.problems.push(`a signal during the shutdown forced an exit (code ${forcedExit})`);
     if (reported !== 2) rep.problems.push(`${reported} of 2 signals during the shutdown were reported`);
-    rep.ok = rep.ok && !!shutdown?.verified && forcedExit === null && reported === 2;
+    rep.problems.push(...secondProblems);
+    rep.ok = rep.ok && !!shutdown?.verified && forcedExit === null && reported === 2 && secondProblems.length === 0;
     const counts: Record<string, number> = {};
     for (const f of faults) counts[f.kind] = (counts[f.kind] ?? 0) + 1;
     return {
@@ -390,8 +435,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     clearInterval(watch);
     if (child && child.exitCode === null) child.kill('SIGKILL');
     if (sys) await sys.stop().catch(() => {});
+    lock?.release();
     await sim.close();
   }
+}
+
+/** Runs `kmm <args>` to its exit (bounded: killed past SECOND_INSTANCE_MAX_S); its code and output. */
+async function runSecondInstance(cli: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  const c = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const timer = setTimeout(() => c.kill('SIGKILL'), SECOND_INSTANCE_MAX_S * 1000);
+  const code = await new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
+  clearTimeout(timer);
+  return { code, out };
 }
 
 async function applyFault(kind: FaultKind, durS: number, sim: SimThreadHandle, sys: RunningSystem, tickers: string[], rng: Rng): Promise<string> {

@@ -22,6 +22,11 @@ export interface FaultConfig {
   rate429Storm: boolean;
   /** probability per REST call of a 500/503 answer */
   rest5xxProb: number;
+  /**
+   * every read of the account (GET of /portfolio/positions, /portfolio/orders, /portfolio/fills)
+   * answers 503; everything else is served. Set before a start to fail KMM's start-up reads.
+   */
+  accountReadsFail: boolean;
   /** probability per REST call that it never answers (socket closed after restTimeoutMs) */
   restTimeoutProb: number;
   /** how long a "timed out" REST call hangs before the socket is destroyed */
@@ -52,6 +57,7 @@ export function defaultFaults(): FaultConfig {
     wsSilent: false,
     rate429Storm: false,
     rest5xxProb: 0,
+    accountReadsFail: false,
     restTimeoutProb: 0,
     restTimeoutMs: 30_000,
     restLatencyMs: 0,
@@ -63,7 +69,7 @@ export function defaultFaults(): FaultConfig {
 }
 
 const NUM_KEYS = ['wsDropProb', 'seqSkipProb', 'seqDupProb', 'rest5xxProb', 'restTimeoutProb', 'restTimeoutMs', 'restLatencyMs', 'wsLatencyMs', 'malformedFrameProb', 'userDataReorderMs'] as const;
-const BOOL_KEYS = ['rate429Storm', 'exchangePaused', 'wsSilent'] as const;
+const BOOL_KEYS = ['rate429Storm', 'exchangePaused', 'wsSilent', 'accountReadsFail'] as const;
 
 /** Validates an untrusted partial config; returns an error string naming the bad key. */
 export function checkFaults(input: unknown): Partial<FaultConfig> | string {

@@ -40,6 +40,8 @@ export const REST_LIMITS = {
 };
 
 const BASE = '/trade-api/v2';
+/** The account reads failed by the accountReadsFail fault: positions, orders (list and one), fills. */
+const ACCOUNT_READ_RE = /\/portfolio\/(positions|orders|fills)(\/|$)/;
 
 export interface Reply {
   status: number;
@@ -657,6 +659,7 @@ export class RestApi {
     if (f.rest5xxProb > 0 && this.rng.chance(f.rest5xxProb)) {
       return this.outcome(this.rng.chance(0.5) ? E(500, 'internal_server_error', 'internal server error') : E(503, 'service_unavailable', 'service unavailable'));
     }
+    if (f.accountReadsFail && method === 'GET' && ACCOUNT_READ_RE.test(path)) return this.outcome(E(503, 'service_unavailable', 'account reads unavailable'));
     let route: Route | undefined;
     let m: RegExpExecArray | null = null;
     let pathMatched = false;
