@@ -59,6 +59,24 @@ describe('position truth after a gap (issue 14)', () => {
     expect(core.bk.position(MKT).positionCenti).toBe(300);
   });
 
+  it('a fill listed after the positions read but not before it leaves the venue position undecided: our own count stands this round', () => {
+    const { core, orderId } = withRestingBid();
+    const a = { tradeId: 'A', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 100, tsMs: 900, postPositionCenti: 100 };
+    const b = { tradeId: 'B', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 200, tsMs: 1205, postPositionCenti: 300 };
+    core.onFill(a, 1000, 'ws');
+    core.onFill(b, 1206, 'ws');
+    // B happened around the positions read: the venue answered 300 (with B) — or could have
+    // answered 100; neither may be combined with B on top of it
+    core.onSnapshot({ requestedAtMs: 1200, orders: [], positions: [pos(100)], fills: [a, b], fillsBeforePositions: ['A'] }, 1210);
+    expect(core.bk.position(MKT).positionCenti).toBe(300);
+    core.onSnapshot({ requestedAtMs: 1200, orders: [], positions: [pos(300)], fills: [a, b], fillsBeforePositions: ['A'] }, 1211);
+    expect(core.bk.position(MKT).positionCenti).toBe(300);
+    // both lists agree: the venue's word again
+    core.onSnapshot({ requestedAtMs: 9000, orders: [], positions: [pos(300)], fills: [a, b], fillsBeforePositions: ['A', 'B'] }, 9010);
+    expect(core.bk.position(MKT).positionCenti).toBe(300);
+    core.bk.checkInvariants();
+  });
+
   it('a cancel answered not_found holds the market (no new order, no amend) until a reconcile requested after it is applied', () => {
     const { core, coid, orderId } = withRestingBid();
     // a reconcile is in flight already (requested before what follows)

@@ -97,13 +97,24 @@ export class RestGateway implements OrderGateway {
   }
 }
 
-/** Reads a venue snapshot (resting orders, positions, fills since minFillTsMs). */
+/**
+ * Reads a venue snapshot (resting orders, positions, fills since minFillTsMs). Kalshi's REST
+ * positions carry no order key against fills, so the fills are read before and after the
+ * positions: a fill in the first list is in the position, one missing from the second is not,
+ * one only in the second is undecided (reconcilePositions then keeps its own count for that
+ * market this round). Found by the position-truth property: positions read after a fill the
+ * concurrent fills read had missed made exec count that fill twice.
+ */
 export async function readSnapshot(gw: OrderGateway, minFillTsMs: number, requestedAtMs: number): Promise<RestResult<VenueSnapshot>> {
-  const [orders, positions, fills] = await Promise.all([gw.restingOrders(), gw.positions(), gw.fills(minFillTsMs)]);
+  const before = await gw.fills(minFillTsMs);
+  if (!before.ok) return before;
+  const [orders, positions] = await Promise.all([gw.restingOrders(), gw.positions()]);
   if (!orders.ok) return orders;
   if (!positions.ok) return positions;
+  const fills = await gw.fills(minFillTsMs);
   if (!fills.ok) return fills;
-  return { ok: true, status: 200, latencyUs: orders.latencyUs, wireMonoNs: orders.wireMonoNs, value: { requestedAtMs, orders: orders.value, positions: positions.value, fills: fills.value } };
+  const fillsBeforePositions = before.value.map((f) => f.tradeId ?? '').filter((id) => id !== '');
+  return { ok: true, status: 200, latencyUs: orders.latencyUs, wireMonoNs: orders.wireMonoNs, value: { requestedAtMs, orders: orders.value, positions: positions.value, fills: fills.value, fillsBeforePositions } };
 }
 
 function ackFromSummary(kind: number, o: kmm.v1.IOrderCommand, s: OrderSummary): kmm.v1.IOrderAck {

@@ -342,9 +342,15 @@ export class OrderBookkeeping {
       // be added to that remaining (found by the position-truth property: the create's answer
       // came after a partial fill, exec took the order for 3.75 instead of 3, and an amend it
       // judged "no larger" raised the venue's remaining past the cap). A decrease answer reports
-      // no fill count: there, as before, our own filled count stands in for it.
-      const reportsFilled = kind === 0 || kind === CK.PLACE || kind === CK.AMEND;
-      o.totalCenti = Math.max(o.filledCenti, (reportsFilled ? filled : o.filledCenti) + remaining);
+      // no fill count: there, as before, our own filled count stands in for it. An amend's answer
+      // is neither: its count is the new total by definition (V2 amend `count` = filled + desired
+      // remaining, set above from the command) and its fill_count is the amend's own crossing
+      // fills, not the order's (taking it as the order's made exec see 0.98 resting where the
+      // exchange had 2 and re-amend in a loop; the worst case passed the cap: DST seed 122).
+      if (kind !== CK.AMEND) {
+        const reportsFilled = kind === 0 || kind === CK.PLACE;
+        o.totalCenti = Math.max(o.filledCenti, (reportsFilled ? filled : o.filledCenti) + remaining);
+      }
     }
     const status = a.status ?? 0;
     if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || (hasRemaining && remaining <= 0)) {

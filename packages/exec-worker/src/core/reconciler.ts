@@ -160,11 +160,19 @@ export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, gr
   for (const p of snap.positions) venue.set(p.market, p);
   const listed = new Set<string>();
   for (const f of snap.fills) if (f.tradeId) listed.add(f.tradeId);
+  // markets with a fill listed after the positions read but not before it: the position may or
+  // may not hold it; our own count (every listed fill is booked by now) stands until next round
+  const undecided = new Set<string>();
+  if (snap.fillsBeforePositions) {
+    const before = new Set(snap.fillsBeforePositions);
+    for (const f of snap.fills) if (f.tradeId && !before.has(f.tradeId)) undecided.add(f.market ?? '');
+  }
   // every market we have booked anything in gets the venue's word, flat ones too (fills that
   // net to zero while the websocket was silent left a position never confirmed)
   const markets = new Set<string>(venue.keys());
   for (const m of bk.positions.keys()) markets.add(m);
   for (const m of markets) {
+    if (undecided.has(m)) continue;
     const v = venue.get(m);
     const p = bk.position(m);
     const venuePos = v ? v.positionCenti : 0;

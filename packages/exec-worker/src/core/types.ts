@@ -105,7 +105,14 @@ export interface VenueSnapshot {
   requestedAtMs: number;
   orders: VenueOrder[];
   positions: VenuePosition[];
+  /** our fills, read after the positions: every fill a position includes is listed here */
   fills: kmm.v1.IFill[];
+  /**
+   * trade ids of a fills read made before the positions read (absent: not read): a fill listed
+   * in `fills` but not here happened around the positions read, so the position may or may not
+   * include it
+   */
+  fillsBeforePositions?: string[];
 }
 
 /** A message to another actor. */
