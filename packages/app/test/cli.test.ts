@@ -43,7 +43,7 @@ describe.concurrent('kmm --help', () => {
   const commands = allCommands(buildProgram(capture()));
   it('the program has every command the README lists', () => {
     const paths = commands.map((c) => commandPath(c));
-    for (const p of ['kmm demo', 'kmm run', 'kmm sim', 'kmm probe', 'kmm config explain', 'kmm replay', 'kmm report', 'kmm ack-breach', 'kmm backtest', 'kmm sweep', 'kmm bench latency', 'kmm bench scale', 'kmm chaos']) expect(paths).toContain(p);
+    for (const p of ['kmm demo', 'kmm run', 'kmm sim', 'kmm probe', 'kmm config explain', 'kmm config check', 'kmm replay', 'kmm report', 'kmm ack-breach', 'kmm backtest', 'kmm sweep', 'kmm bench latency', 'kmm bench scale', 'kmm chaos']) expect(paths).toContain(p);
   });
 
   it.each(commands.map((c) => [commandPath(c), c] as const))('%s --help: exit 0, lists its options and sub-commands', async (path, c) => {

@@ -63,12 +63,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     // The exchange-side kill switch is left at 0: sized to risk from the caps and kmm_markets (limits.ts).
     { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
   );
-  const { loaded, applied } = load();
+  const { loaded, applied, warnings } = load();
 
   const runDir = newRunDir(opts.out, 'demo');
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (applied.length) print(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}`);
   print(describeKillSwitch(loaded.values));
+  for (const w of warnings) print(w); // the `kmm config check` warnings of this configuration
   const sim = await startSimThread({
     port: 0,
     seed: opts.seed,

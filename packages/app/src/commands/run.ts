@@ -45,8 +45,9 @@ export async function runLive(opts: RunOptions): Promise<number> {
     throw new UsageError('refusing to trade on Kalshi production without --confirm-prod (or use --paper, or --env demo)');
   }
   const load = () => loadWithTuning({ file: opts.config, env: process.env, cli: { kmm_env: opts.env, ...(opts.set ?? {}) } }, KALSHI_TUNING);
-  const { loaded, applied } = load();
+  const { loaded, applied, warnings } = load();
   if (applied.length) process.stdout.write(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}\n`);
+  for (const w of warnings) process.stderr.write(`${w}\n`); // the `kmm config check` warnings of this configuration
   const v = loaded.values;
   const rest = String(v.kmm_rest_base_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].rest));
   const ws = String(v.kmm_ws_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].ws));

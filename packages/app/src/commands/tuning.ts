@@ -10,7 +10,7 @@
  * left at its default (file, env and CLI always win), and print what they applied.
  */
 import {
-  effectiveOrderGroupLimit, loadConfig, ORDER_GROUP_SWINGS_PER_WINDOW, sideCaps, type KmmConfig, type LoadedConfig, type LoadConfigOptions,
+  checkLoaded, effectiveOrderGroupLimit, loadConfig, ORDER_GROUP_SWINGS_PER_WINDOW, sideCaps, type KmmConfig, type LoadedConfig, type LoadConfigOptions,
 } from '@kmm/shared';
 
 export const KALSHI_TUNING: Record<string, number> = {
@@ -22,14 +22,22 @@ export const KALSHI_TUNING: Record<string, number> = {
   risk_aversion: 0.01,
 };
 
-/** Loads the config, then layers `tuning` under everything the user set explicitly. */
-export function loadWithTuning(opts: LoadConfigOptions, tuning: Record<string, number | string | boolean>): { loaded: LoadedConfig; applied: string[] } {
+/**
+ * Loads the config, then layers `tuning` under everything the user set explicitly. `warnings`
+ * are `kmm config check`'s warnings of the result (safe ranges, unreachable features, unknown
+ * KMM_ variables), one line each, for the command to print at start; contradictions already
+ * threw (loadConfig refuses them with the same rules).
+ */
+export function loadWithTuning(
+  opts: LoadConfigOptions, tuning: Record<string, number | string | boolean>,
+): { loaded: LoadedConfig; applied: string[]; warnings: string[] } {
   const first = loadConfig(opts);
   const extra: Record<string, number | string | boolean> = {};
   for (const [k, v] of Object.entries(tuning)) if (first.sources[k] === 'default' || first.sources[k] === 'preset') extra[k] = v;
-  if (Object.keys(extra).length === 0) return { loaded: first, applied: [] };
-  const loaded = loadConfig({ ...opts, cli: { ...extra, ...(opts.cli ?? {}) } });
-  return { loaded, applied: Object.entries(extra).map(([k, v]) => `${k}=${v}`) };
+  const loaded = Object.keys(extra).length === 0 ? first : loadConfig({ ...opts, cli: { ...extra, ...(opts.cli ?? {}) } });
+  const label = (k: string): string => (k in extra ? 'Kalshi tuning' : loaded.sources[k] === 'file' && loaded.file ? `file ${loaded.file}` : loaded.sources[k]);
+  const warnings = checkLoaded(loaded, label).map((p) => `warning: ${p.message} [${p.kind}: ${p.keys.join(', ')}]`);
+  return { loaded, applied: Object.entries(extra).map(([k, v]) => `${k}=${v}`), warnings };
 }
 
 /** One start-up line: the exchange kill switch the run will use and where the figure comes from. */

@@ -14,6 +14,10 @@ export class ConfigError extends Error {
   readonly source: string;
   /** every problem found (this one first); length 1 for a single error */
   readonly errors: readonly ConfigError[];
+  /** every registry key involved (a contradiction names both sides); [variable] unless set */
+  keys: readonly string[];
+  /** for an unknown name: the nearest known one, if close enough to be a typo */
+  suggestion?: string;
 
   constructor(variable: string, value: string, allowed: string, source: string, message?: string) {
     super(message ?? `${variable}=${value} (from ${source}): expected ${allowed}`);
@@ -23,6 +27,7 @@ export class ConfigError extends Error {
     this.allowed = allowed;
     this.source = source;
     this.errors = [this];
+    this.keys = [variable];
   }
 
   /** One error carrying all problems; its message lists every one, one per line. */

@@ -12,9 +12,12 @@ export type {
 export { ConfigError } from './errors.js';
 export { CONFIG_SCHEMA, parseValue, allowedText } from './values.js';
 export {
-  loadConfig, resolveConfig, readConfigFile, resolveConfigName, cliFromAssignments, CONFIG_RELATIONS,
+  loadConfig, loadConfigReport, resolveConfig, readConfigFile, resolveConfigName, cliFromAssignments, CONFIG_RELATIONS,
+  safeRangeWarnings,
 } from './load.js';
-export type { LoadConfigOptions, LoadedConfig } from './load.js';
+export type { LoadConfigOptions, LoadedConfig, ConfigLoadReport } from './load.js';
+export { checkConfig, checkLoaded, configWarnings, unreachableFeatures, formatConfigProblems } from './check.js';
+export type { ConfigProblem, ConfigProblemKind, ConfigCheckResult } from './check.js';
 export {
   CONFIG_LIMIT_RULES, ORDER_GROUP_WINDOW_MS, ORDER_GROUP_SWINGS_PER_WINDOW, ORDER_GROUP_ALERT_FRACTION,
   sideCaps, quoteSize, orderGroupContractsLimitFor, effectiveOrderGroupLimit, limitViolations,

@@ -79,7 +79,9 @@ function unknownError(name: string, raw: unknown, source: string, candidates: re
   // no "did you mean" for a name far longer than any key (the edit distance would cost its length squared)
   const guess = name.length <= 64 ? closest(name, candidates) : undefined;
   const allowed = `a known ${what}` + (guess ? `; did you mean ${guess}?` : ' (see `kmm config explain`)');
-  return new ConfigError(clipForMessage(name), showRaw(raw), allowed, source);
+  const e = new ConfigError(clipForMessage(name), showRaw(raw), allowed, source);
+  if (guess) e.suggestion = guess;
+  return e;
 }
 
 /** One layer: canonical key -> { value, written name }. */
@@ -214,17 +216,45 @@ export function checkRelations(
     const blameHi = rank(hi) > rank(lo);
     const [bad, other] = blameHi ? [hi, lo] : [lo, hi];
     const rel = blameHi ? (strict ? 'greater than' : 'at least') : (strict ? 'less than' : 'at most');
-    errors.push(new ConfigError(bad, showRaw(values[bad]),
-      `${rel} ${other} (${showRaw(values[other])}, from ${sourceOf(other)})`, sourceOf(bad)));
+    const e = new ConfigError(bad, showRaw(values[bad]),
+      `${rel} ${other} (${showRaw(values[other])}, from ${sourceOf(other)})`, sourceOf(bad));
+    e.keys = [lo, hi];
+    errors.push(e);
   }
   for (const { rule, message } of limitViolations(values)) {
     // blame the highest-precedence key the rule reads (what the user most likely just set)
     let bad = rule.keys[0];
     for (const k of rule.keys) if (rank(k) > rank(bad)) bad = k;
-    errors.push(new ConfigError(bad, showRaw(values[bad]), `limits that agree (${rule.id})`, sourceOf(bad),
-      `${message} (${bad} from ${sourceOf(bad)})`));
+    const e = new ConfigError(bad, showRaw(values[bad]), `limits that agree (${rule.id})`, sourceOf(bad),
+      `${message} (${bad} from ${sourceOf(bad)})`);
+    e.keys = keysNamedIn(message, rule.keys);
+    errors.push(e);
   }
   return errors;
+}
+
+/** The keys of `candidates` a message names (in the message's order), for a problem's key list. */
+function keysNamedIn(message: string, candidates: readonly string[]): string[] {
+  const words = message.split(/[^A-Za-z0-9_]+/);
+  const named = words.filter((w, i) => candidates.includes(w) && words.indexOf(w) === i);
+  return named.length > 0 ? named : [...candidates];
+}
+
+/**
+ * The values outside their seed's safe range (004) or not the safe boolean, as (key, message);
+ * `sourceOf` labels where each value came from. Aliases are skipped (their canonical key speaks).
+ * Loading turns these into warnings; `kmm config check` lists them with their key.
+ */
+export function safeRangeWarnings(
+  values: Readonly<Record<string, ConfigValue>>, sourceOf: (key: string) => string,
+): Array<{ key: string; message: string }> {
+  const out: Array<{ key: string; message: string }> = [];
+  for (const s of CONFIG_SPECS) {
+    if (s.aliasOf) continue;
+    const why = unsafeReason(s as ConfigSpec, values[s.key]);
+    if (why) out.push({ key: s.key, message: `${s.key}=${showRaw(values[s.key])} (from ${sourceOf(s.key)}) is ${why}` });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- load
@@ -239,13 +269,42 @@ function presetLayer(name: string): Layer {
 
 /** Build the effective configuration. Throws ConfigError on any invalid input. */
 export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
+  const r = loadConfigReport(opts);
+  // invalid input first (as before): contradictions among values that were not all read are noise
+  if (r.inputErrors.length > 0) throw ConfigError.aggregate(r.inputErrors);
+  if (r.relationErrors.length > 0) throw ConfigError.aggregate(r.relationErrors);
+  return r.loaded!;
+}
+
+/** Everything loading finds, without throwing (`kmm config check`). */
+export interface ConfigLoadReport {
+  /** the configuration built from every valid entry (contradictions included); null when the file cannot be read */
+  loaded: LoadedConfig | null;
+  /** unreadable file, unknown names, values of the wrong type or out of their hard bounds */
+  inputErrors: ConfigError[];
+  /** contradictions among the values (CONFIG_RELATIONS and limits.ts CONFIG_LIMIT_RULES, via checkRelations) */
+  relationErrors: ConfigError[];
+}
+
+/**
+ * loadConfig's every step, collecting instead of throwing: an invalid entry is left out (its key
+ * keeps the lower layer's value) and the relations are checked on what remains, so one call
+ * reports every problem. loadConfig is this plus a throw.
+ */
+export function loadConfigReport(opts: LoadConfigOptions = {}): ConfigLoadReport {
   const errors: ConfigError[] = [];
   const warnings: string[] = [];
 
   // file layer
   const fileLayer: Layer = new Map();
   if (opts.file !== undefined) {
-    const data = readConfigFile(opts.file);
+    let data: Record<string, unknown>;
+    try {
+      data = readConfigFile(opts.file);
+    } catch (e) {
+      if (e instanceof ConfigError) return { loaded: null, inputErrors: [...e.errors], relationErrors: [] };
+      throw e;
+    }
     const src = `file ${opts.file}`;
     for (const [name, raw] of Object.entries(data)) {
       const spec = resolveConfigName(name, false);
@@ -278,21 +337,22 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     addToLayer(cliLayer, spec, name, raw, 'cli', errors);
   }
 
-  if (errors.length > 0) throw ConfigError.aggregate(errors);
-
+  const relationErrors: ConfigError[] = [];
   const layers: Array<[ConfigSource, Layer]> = [['file', fileLayer], ['env', envLayer], ['cli', cliLayer]];
-  const { values, sources, preset } = assemble(layers, (src) => sourceLabel(src, opts.file), warnings);
+  const { values, sources, preset } = assemble(layers, (src) => sourceLabel(src, opts.file), warnings, relationErrors);
   const loaded: LoadedConfig = { values, sources, preset, warnings };
   if (opts.file !== undefined) loaded.file = opts.file;
-  return loaded;
+  return { loaded, inputErrors: errors, relationErrors };
 }
 
 /**
  * Defaults < preset < the given layers (lowest first), then the cross-field relations, the 004
  * safe-range warnings and the alias mirrors. The one path by which any `KmmConfig` is built.
+ * Contradictions throw, or go to `relationSink` when given (the result then holds them).
  */
 function assemble(
   given: ReadonlyArray<readonly [ConfigSource, Layer]>, labelOf: (source: ConfigSource) => string, warnings: string[],
+  relationSink?: ConfigError[],
 ): { values: KmmConfig; sources: Record<string, ConfigSource>; preset: string } {
   // preset: chosen by the highest layer that names it
   let preset = 'none';
@@ -318,16 +378,16 @@ function assemble(
 
   const srcLabel = (k: string): string => labelOf(sources[k]);
   const relErrors = checkRelations(values, srcLabel, (k) => SOURCE_RANK[sources[k]]);
-  if (relErrors.length > 0) throw ConfigError.aggregate(relErrors);
+  if (relErrors.length > 0) {
+    if (!relationSink) throw ConfigError.aggregate(relErrors);
+    relationSink.push(...relErrors);
+  }
 
+  for (const w of safeRangeWarnings(values, srcLabel)) warnings.push(w.message);
   for (const s of CONFIG_SPECS) {
-    if (s.aliasOf) {
-      values[s.key] = values[s.aliasOf];
-      sources[s.key] = sources[s.aliasOf];
-      continue;
-    }
-    const why = unsafeReason(s as ConfigSpec, values[s.key]);
-    if (why) warnings.push(`${s.key}=${showRaw(values[s.key])} (from ${srcLabel(s.key)}) is ${why}`);
+    if (!s.aliasOf) continue;
+    values[s.key] = values[s.aliasOf];
+    sources[s.key] = sources[s.aliasOf];
   }
 
   // Ordered like the registry, so the JSON form is stable.

@@ -45,6 +45,12 @@ interface SpecBase<K extends string> {
   readonly liveSafe: boolean;
   /** for alias keys: the canonical key whose value this one mirrors */
   readonly aliasOf?: string;
+  /**
+   * Set only for a key that changes no output of KMM's cores or commands, as
+   * `informational: <reason>`; the one list of such keys (tests/config.effect.test.ts checks that
+   * every other key has an observable effect).
+   */
+  readonly effect?: string;
 }
 
 export interface NumberSpec<K extends string = string> extends SpecBase<K> {
@@ -84,6 +90,7 @@ export type ConfigSpec = NumberSpec | BoolSpec | StringSpec | EnumSpec;
 interface Extra {
   safe?: readonly [number, number];
   live?: boolean;
+  effect?: string;
 }
 
 function envNameOf(key: string): string {
@@ -104,6 +111,7 @@ function numeric<const K extends string>(
     key, env: envNameOf(key), type, group, unit, meaning, seed, default: def, min, max,
     liveSafe: extra?.live ?? liveDefault(seed),
     ...(extra?.safe ? { safeMin: extra.safe[0], safeMax: extra.safe[1] } : {}),
+    ...(extra?.effect ? { effect: extra.effect } : {}),
   };
   return spec;
 }
@@ -141,11 +149,12 @@ function str<const K extends string>(
 }
 
 function enm<const K extends string, const V extends string>(
-  seed: SeedRef, group: string, key: K, values: readonly V[], def: NoInfer<V>, meaning: string, extra?: { live?: boolean },
+  seed: SeedRef, group: string, key: K, values: readonly V[], def: NoInfer<V>, meaning: string, extra?: { live?: boolean; effect?: string },
 ): EnumSpec<K, V> {
   return {
     key, env: envNameOf(key), type: 'enum', group, unit: 'enum', meaning, seed, default: def, values,
     liveSafe: extra?.live ?? liveDefault(seed),
+    ...(extra?.effect ? { effect: extra.effect } : {}),
   };
 }
 
@@ -338,7 +347,8 @@ export const CONFIG_SPECS = [
   num('001', 'v2_001', 'bailout_max_slippage_cents', 5, 0, 99, 'cents', 'taker limit price at most this beyond the touch (001: 5c slippage = failure)'),
 
   // ======================= system keys (kmm_*) =======================
-  enm('sys', 'system', 'kmm_env', ['sim', 'demo', 'prod'], 'sim', 'exchange: embedded simulator, Kalshi demo or production'),
+  enm('sys', 'system', 'kmm_env', ['sim', 'demo', 'prod'], 'sim', 'exchange: embedded simulator, Kalshi demo or production',
+    { effect: 'informational: each command sets it from what it runs against (run --env, demo/dst/bench: sim) and records it in the run configuration; nothing reads it back' }),
   int('sys', 'system', 'kmm_markets', 10, 1, 10000, 'count', 'number of markets to select in sim/demo runs'),
   int('sys', 'system', 'kmm_shards', defaultShardCount(), 1, 256, 'count', 'book worker shards; default = available cores - 4 (1..16) on this machine'),
   enm('sys', 'system', 'kmm_preset', ['none', 'conservative', 'aggressive', 'high_frequency'], 'none',
@@ -349,7 +359,8 @@ export const CONFIG_SPECS = [
   str('sys', 'system', 'kmm_external_fair_values', '', 'path|url', 'alpha engine source: JSON file path or http(s) URL; empty = none (skew 0)',
     NO_NEWLINE, 'a file path or http(s) URL without newlines (empty = none)'),
   str('sys', 'system', 'kmm_run_dir', 'runs', 'path', 'folder for journal, tape, capture and ops.log', NO_NEWLINE, 'a folder path without newlines'),
-  int('sys', 'system', 'kmm_seed', 1, 0, 2_147_483_647, 'int', 'seed of the simulator and of every SeededRng (same seed, same run)'),
+  int('sys', 'system', 'kmm_seed', 1, 0, 2_147_483_647, 'int', 'seed of the simulator and of every SeededRng (same seed, same run)',
+    { effect: 'informational: demo, dst, bench and backtest set it from their --seed option, seed their RNGs from that option and record it here; nothing reads it back' }),
   enm('sys', 'connection', 'kmm_rate_tier', ['basic', 'advanced', 'expert', 'premier', 'paragon', 'prime', 'prestige'], 'basic',
     'Kalshi API usage tier: sizes the read/write token buckets'),
   num('sys', 'connection', 'kmm_rate_budget_fraction', 0.8, 0.05, 1, 'fraction', 'use at most this fraction of the tier token refill (headroom for cancels and reads)'),
