@@ -303,7 +303,7 @@ export const CONFIG_SPECS = [
   num('002', 'protection_002', 'price_change_requote_threshold', 0.02, 0, 1, 'USD', 'price move larger than this cancels stale quotes and requotes (scenario 4: 0.02)'),
   num('002', 'protection_002', 'volume_spike_multiplier', 3.0, 1, 1000, 'x', 'volume above this x average pauses quoting and cancels (scenario 4: 3.0)'),
   num('002', 'protection_002', 'scan_interval_seconds', 30, 0.1, 86400, 's', 'market scan/selection loop period (pattern 1: refresh every 30s)'),
-  bool('002', 'protection_002', 'paper_mode', false, 'paper trading: decisions run, no order reaches the exchange', { live: false }),
+  bool('002', 'protection_002', 'paper_mode', false, 'paper trading in kmm run (the same setting as --paper): live data, simulated fills on the paper venue, no order reaches the exchange', { live: false }),
   num('002', 'backtest_002', 'backtest_fill_rate', 0.20, 0, 1, 'fraction', 'naive backtest: probability a signal fills (002 backtest: 20%)'),
   num('002', 'backtest_002', 'backtest_exit_horizon_hours', 1, 0, 8760, 'h', 'naive backtest: exit mark taken this long after entry (002 backtest: 1 hour)'),
 
