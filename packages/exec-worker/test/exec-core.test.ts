@@ -32,7 +32,7 @@ describe('ExecCore start-up', () => {
       positions: [{ market: MKT, positionCenti: 900, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0 }],
       fills: [],
     };
-    const core = new ExecCore(params({ adoptOrdersOnStart: true, maxPosCenti: 500 }), { runId: 'r', markets: [marketInfo()], nowMs: 0 });
+    const core = new ExecCore(params({ adoptOrdersOnStart: true, longCapCenti: 500, shortCapCenti: 500 }), { runId: 'r', markets: [marketInfo()], nowMs: 0 });
     core.start(0);
     const fx = core.onSnapshot(venue, 1);
     expect(fx.ops.map((o) => o.event)).toContain('startup_position_cap_breach');

@@ -8,7 +8,7 @@
  * permille) and the order-group switch are done. The core only ever sees this object, so it is
  * testable without the config module.
  */
-import { effectiveOrderGroupLimit, type KmmConfig } from '@kmm/shared';
+import { effectiveOrderGroupLimit, positionCapsOf, type KmmConfig } from '@kmm/shared';
 
 export type Tier = 'basic' | 'advanced' | 'expert' | 'premier' | 'paragon' | 'prime' | 'prestige';
 
@@ -38,7 +38,8 @@ export interface ExecParams {
   // --- pre-flight / risk (000 + 004)
   maxOrderNotionalMoney: number; // MM_MAX_ORDER_NOTIONAL_USD in 1/10,000 $
   maxPositionNotionalMoney: number; // MM_MAX_POSITION_NOTIONAL_USD
-  maxPosCenti: number; // MM_MAX_POS (contracts) in centi
+  longCapCenti: number; // positionCapsOf(cfg).longCenti: MM_MAX_POS unless MM_MAX_LONG_POS is set (centi)
+  shortCapCenti: number; // positionCapsOf(cfg).shortCenti: MM_MAX_POS unless MM_MAX_SHORT_POS is set (centi)
   maxOrderCenti: number; // kmm_max_order_contracts
   // --- stale book (004)
   cancelOnStaleBook: boolean;
@@ -99,7 +100,8 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     minAttemptsForBreaker: cfg.MM_MIN_ATTEMPTS_FOR_BREAKER,
     maxOrderNotionalMoney: Math.round(cfg.MM_MAX_ORDER_NOTIONAL_USD * USD_TO_MONEY),
     maxPositionNotionalMoney: Math.round(cfg.MM_MAX_POSITION_NOTIONAL_USD * USD_TO_MONEY),
-    maxPosCenti: cfg.MM_MAX_POS * CENTI_PER_CONTRACT,
+    longCapCenti: positionCapsOf(cfg).longCenti,
+    shortCapCenti: positionCapsOf(cfg).shortCenti,
     maxOrderCenti: cfg.kmm_max_order_contracts * CENTI_PER_CONTRACT,
     cancelOnStaleBook: cfg.MM_CANCEL_ON_STALE_BOOK,
     staleCancelGraceMs: s2ms(cfg.MM_STALE_CANCEL_GRACE_S),

@@ -270,9 +270,9 @@ export const CONFIG_SPECS = [
   int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 0, 3_600_000, 'ms', 'min interval between quote refreshes of a market (000 raised 1000 -> 5000; 0 = no minimum)'),
   int('000', 'churn_risk_000', 'MM_MIN_REPRICE_TICKS', 2, 0, 100, 'ticks',
     'exec diff: reprice only if price moved >= this many ticks (size change always reprices); same gate as MM_MIN_REPRICE_MOVE_TICKS, max of both applies'),
-  int('000', 'churn_risk_000', 'MM_MAX_POS', 5, 1, 100000, 'contracts', 'hard cap on |exchange position| and |position + intended delta| per market; startup over it -> read-only'),
-  int('000', 'churn_risk_000', 'MM_MAX_LONG_POS', 5, 0, 100000, 'contracts', 'cap on a long YES position per market'),
-  int('000', 'churn_risk_000', 'MM_MAX_SHORT_POS', 5, 0, 100000, 'contracts', 'cap on a short YES (long NO) position per market'),
+  int('000', 'churn_risk_000', 'MM_MAX_POS', 5, 1, 100000, 'contracts', 'hard cap on |exchange position| and |position + intended delta| per market, both directions (unless a side cap tightens one); startup over it -> read-only'),
+  int('000', 'churn_risk_000', 'MM_MAX_LONG_POS', -1, -1, 100000, 'contracts', 'cap on a long YES position per market; -1 (default) = MM_MAX_POS; a set value tightens the long side (0 = only reduce), it cannot exceed MM_MAX_POS'),
+  int('000', 'churn_risk_000', 'MM_MAX_SHORT_POS', -1, -1, 100000, 'contracts', 'cap on a short YES (long NO) position per market; -1 (default) = MM_MAX_POS; a set value tightens the short side (0 = only reduce), it cannot exceed MM_MAX_POS'),
 
   // ======================= 002: MarketMakingConfig + scenarios =======================
   // Spreads are fractions of the $1 payout, i.e. dollars per contract (0.04 = 4c, the seed's "4%").
@@ -434,7 +434,7 @@ export const SPEC_BY_ENV: ReadonlyMap<string, ConfigSpec> = new Map(CONFIG_SPECS
 
 /**
  * The 002 presets (conservative, aggressive, high_frequency) as the seed writes them, plus the 000
- * contract caps each needs for its quote size to be at most half the cap (limits.ts): the seed's
+ * contract cap (MM_MAX_POS, both sides) each needs for its quote size to be at most half the cap (limits.ts): the seed's
  * presets predate 000's MM_MAX_POS 5, which would contradict their quote sizes. Deliberate
  * differences: the caps (twice the quote size, within the preset's own max_inventory), and the
  * aggressive preset's quote_size 15 instead of 20 (its rebalance_threshold 30 bounds the cap at 30).
@@ -444,21 +444,21 @@ export const CONFIG_PRESETS: Readonly<Record<'conservative' | 'aggressive' | 'hi
     min_spread: 0.03, base_spread: 0.06, max_spread: 0.15,
     max_inventory: 30, inventory_skew_threshold: 8, rebalance_threshold: 15,
     quote_size: 5, max_position_size: 50,
-    MM_MAX_POS: 10, MM_MAX_LONG_POS: 10, MM_MAX_SHORT_POS: 10,
+    MM_MAX_POS: 10,
     max_markets: 5, min_liquidity: 10000, max_time_to_resolution_hours: 72,
   },
   aggressive: {
     min_spread: 0.015, base_spread: 0.03, max_spread: 0.08,
     max_inventory: 75, inventory_skew_threshold: 15, rebalance_threshold: 30,
     quote_size: 15, max_position_size: 150,
-    MM_MAX_POS: 30, MM_MAX_LONG_POS: 30, MM_MAX_SHORT_POS: 30,
+    MM_MAX_POS: 30,
     max_markets: 15, min_liquidity: 3000, max_time_to_resolution_hours: 168,
   },
   high_frequency: {
     min_spread: 0.01, base_spread: 0.02,
     max_quote_age_seconds: 5, price_change_requote_threshold: 0.01,
     quote_size: 3, max_markets: 25,
-    MM_MAX_POS: 6, MM_MAX_LONG_POS: 6, MM_MAX_SHORT_POS: 6,
+    MM_MAX_POS: 6,
     max_inventory: 20, inventory_skew_threshold: 5,
   },
 };
