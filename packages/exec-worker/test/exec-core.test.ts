@@ -284,3 +284,22 @@ describe('ExecCore outputs', () => {
     expect(kinds).toEqual(expect.arrayContaining(['cmd', 'ack', 'rej', 'fill']));
   });
 });
+
+describe('ExecCore high latency (high_latency_warn_ms, 003 "High latency detected")', () => {
+  it('warns once per period when a round trip exceeds the threshold, with the count and worst of the slow ones', () => {
+    const { core } = readyCore({ highLatencyWarnUs: 150_000 });
+    const warnings = (fx: { ops: Array<{ event: string; level?: string; fields: Record<string, unknown> }> }) => fx.ops.filter((o) => o.event === 'high_latency');
+    const round = (bid: number, latencyUs: number, nowMs: number) => {
+      const c = cmds(core.onTargets(target(bid, 5200), nowMs));
+      return warnings(core.onCommandResult({ ...ackAll(c[0]), latencyUs }, nowMs + 1));
+    };
+    expect(round(4800, 150_000, 10)).toEqual([]); // at the threshold: not above it
+    const first = round(4600, 400_000, 20_000);
+    expect(first).toHaveLength(1);
+    expect(first[0].fields).toMatchObject({ latency_ms: 400, threshold_ms: 150, slow_requests: 1, worst_ms: 400, op: 'amend' });
+    expect(round(4400, 900_000, 29_000)).toEqual([]); // within the 10 s period: counted, not logged
+    const next = round(4200, 200_000, 31_000);
+    expect(next).toHaveLength(1);
+    expect(next[0].fields).toMatchObject({ latency_ms: 200, slow_requests: 2, worst_ms: 900 });
+  });
+});

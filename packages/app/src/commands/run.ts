@@ -13,7 +13,7 @@ import { startSystem, type ExchangeEndpoints, type RunningSystem } from '../syst
 import { describeShutdown, describeWorking, ShutdownController, waitForStop } from '../system/shutdown.js';
 import { UsageError } from './errors.js';
 import { generateReport } from '../report/index.js';
-import { newRunDir, printSummary } from './demo.js';
+import { dashboardChoice, newRunDir, printSummary } from './demo.js';
 import { renderLive } from './live.js';
 import { productionRefusal } from '../system/prod-guard.js';
 import { checkCredentials, withStartupRetry } from '../system/preflight.js';
@@ -32,7 +32,9 @@ export interface RunOptions {
   paper: boolean;
   durationS?: number;
   out?: string;
-  dashboard: boolean;
+  /** --dashboard / --no-dashboard; undefined = kmm_dashboard */
+  dashboard?: boolean;
+  /** --dashboard-port; undefined = kmm_dashboard_port */
   dashboardPort?: number;
   /** record every actor's inputs and outputs to <run>/inputs/ (replay-parity: `replayRecording`) */
   recordInputs?: boolean;
@@ -82,7 +84,8 @@ export async function runLive(opts: RunOptions): Promise<number> {
   ctl.install();
   try {
     const markets = await withStartupRetry('market discovery', () => fetchMarkets(rest, Number(v.kmm_markets)), { say });
-    const runDir = newRunDir(opts.out, `run-${opts.env}`);
+    const runDir = newRunDir(opts.out, `run-${opts.env}`, v.kmm_run_dir);
+    const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort);
     if (markets.length === 0) throw new UsageError(`no open markets returned by ${rest}/markets`);
     if (ctl.reason !== null) {
       print(`stopped before start-up (${ctl.reason}): nothing was started`);
@@ -90,7 +93,7 @@ export async function runLive(opts: RunOptions): Promise<number> {
     }
     const exchange: ExchangeEndpoints = { env: opts.env as ExchangeEndpoints['env'], restBaseUrl: rest, wsUrl: ws, keyId, privateKeyPath: keyPath };
     print(`kmm run: env ${opts.env}${paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
-    sys = await startSystem({ loaded, exchange, markets, runDir, mode: paper ? 'paper' : opts.env, paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, reloadConfig: () => load().loaded, recordInputs: opts.recordInputs, print, onFatal: (r) => ctl.request(r, true) });
+    sys = await startSystem({ loaded, exchange, markets, runDir, mode: paper ? 'paper' : opts.env, paper, dashboard: dash.dashboard, dashboardPort: dash.dashboardPort, shards: v.kmm_shards, configFile: opts.config, reloadConfig: () => load().loaded, recordInputs: opts.recordInputs, print, onFatal: (r) => ctl.request(r, true) });
     const running = sys;
     if (!paper) print(describeKillSwitch(v));
     if (running.dashboard) print(`dashboard: ${running.dashboard.loginUrl}`);

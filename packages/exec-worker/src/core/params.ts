@@ -48,6 +48,7 @@ export interface ExecParams {
   tier: Tier;
   rateBudgetPermille: number; // kmm_rate_budget_fraction: share of the tier's refill we allow ourselves
   rateLimitPauseMs: number; // rate_limit_pause_s (003: 2 s)
+  highLatencyWarnUs: number; // high_latency_warn_ms: a request round trip above this -> ops warn high_latency
   batchMaxOrders: number; // kmm_batch_max_orders
   // --- venue order flags
   orderGroupContractsLimit: number; // kmm_order_group_contracts_limit, or its risk sizing when 0 (contracts, rolling 15 s); 0 here = no group (kmm_order_group_enabled=false)
@@ -108,6 +109,7 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     tier: cfg.kmm_rate_tier,
     rateBudgetPermille: permille(cfg.kmm_rate_budget_fraction),
     rateLimitPauseMs: s2ms(cfg.rate_limit_pause_s),
+    highLatencyWarnUs: Math.round(cfg.high_latency_warn_ms * 1000),
     batchMaxOrders: cfg.kmm_batch_max_orders,
     // kmm_order_group_enabled=false: no group at all (0), whatever the limit says
     // the configured limit, or (0) the risk sizing of limits.ts
