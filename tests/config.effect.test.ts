@@ -32,10 +32,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * window). After merging it, the lead empties this list: each key then passes one of the checks
  * above (most through APP_READ_KEYS), or gets removed from the registry.
  */
-const PENDING_DEAD_KEYS: readonly string[] = [
-  'paper_mode', 'backtest_fill_rate', 'backtest_exit_horizon_hours', 'volatility_window_s', 'high_latency_warn_ms',
-  'kmm_run_dir', 'kmm_capture_enabled', 'kmm_dashboard', 'kmm_dashboard_port',
-];
+const PENDING_DEAD_KEYS: readonly string[] = [];
 
 /** Keys only the app (supervisor, commands) or an actor's shell reads: key -> the file that reads it. */
 const APP_READ_KEYS: Readonly<Record<string, string>> = {
@@ -46,6 +43,11 @@ const APP_READ_KEYS: Readonly<Record<string, string>> = {
   kmm_mailbox_capacity: 'packages/app/src/system/system.ts',
   kmm_log_level: 'packages/app/src/system/system.ts',
   kmm_shutdown_timeout_s: 'packages/exec-worker/src/actor/index.ts',
+  paper_mode: 'packages/app/src/commands/run.ts',
+  kmm_run_dir: 'packages/app/src/commands/demo.ts',
+  kmm_capture_enabled: 'packages/ingest-worker/src/shell/main.ts',
+  kmm_dashboard: 'packages/app/src/commands/demo.ts',
+  kmm_dashboard_port: 'packages/app/src/commands/demo.ts',
   kmm_journal_fsync_ms: 'packages/exec-worker/src/shell/env.ts',
 };
 

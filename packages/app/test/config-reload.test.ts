@@ -122,8 +122,9 @@ describe('live config reload', () => {
     const low = await saveAndReload(h, { MM_MAX_POS: 4 });
     expect(low).toMatchObject({ ok: true, pending: [], applied: [{ key: 'MM_MAX_POS', from: 5, to: 4 }] });
     expect(h.running().MM_MAX_POS).toBe(4);
-    const up = await saveAndReload(h, { MM_MAX_POS: 9, MM_MAX_LONG_POS: 9 });
-    expect(up.pending.map((c) => c.key).sort()).toEqual(['MM_MAX_LONG_POS', 'MM_MAX_POS']);
+    // (a side cap set from unset only tightens its side, so it would apply at once: see config.caps.test)
+    const up = await saveAndReload(h, { MM_MAX_POS: 9, MM_MAX_POSITION_SIZE: 120 });
+    expect(up.pending.map((c) => c.key).sort()).toEqual(['MM_MAX_POS', 'MM_MAX_POSITION_SIZE']);
     const back = await saveAndReload(h, { MM_MAX_POS: 4 });
     expect(back.message).toBe('config reload: no change (pending risk increases withdrawn)');
     expect(h.reloader.pending).toEqual([]);

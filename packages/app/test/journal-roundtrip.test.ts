@@ -24,7 +24,7 @@ const FIXTURE = resolve(__dirname, '../../exec-worker/test/fixtures/journal-v1.j
 async function writeRun(dir: string): Promise<{ tradeIds: string[]; cmdIds: number[] }> {
   let wall = 1_790_000_000_000;
   const j = new Journal(join(dir, 'journal.jsonl'), { flushEveryMs: 0, fsyncEveryMs: 0, wallMs: () => (wall += 10) });
-  const p = { ...EXEC_DEFAULTS(), maxPosCenti: 1000_00, quoteRefreshMs: 0, minRepriceIntervalMs: 0, reconcileIntervalMs: 0, queuePositionPollMs: 0, marketsPollMs: 0, tapeIntervalMs: 0 };
+  const p = { ...EXEC_DEFAULTS(), longCapCenti: 1000_00, shortCapCenti: 1000_00, quoteRefreshMs: 0, minRepriceIntervalMs: 0, reconcileIntervalMs: 0, queuePositionPollMs: 0, marketsPollMs: 0, tapeIntervalMs: 0 };
   const core = new ExecCore(p, { runId: 'rt', markets: [{ market: MKT, status: kmm.v1.MarketStatus.MARKET_ACTIVE, priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }], nowMs: 0 });
   const cmdIds: number[] = [];
   const take = (fx: Effects) => {

@@ -83,7 +83,7 @@ async function setup(name: Mode['name'], baseUrl: string, signer: Signer): Promi
     minRepriceMoveTicks: 0,
     repriceTolerancePermille: 0,
     minRepriceEdgeDeltaBpsMilli: 0,
-    maxPosCenti: 1_000_000,
+    longCapCenti: 1_000_000, shortCapCenti: 1_000_000,
     reconcileIntervalMs: 0,
     queuePositionPollMs: 0,
     marketsPollMs: 0,

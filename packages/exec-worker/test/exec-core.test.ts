@@ -32,7 +32,7 @@ describe('ExecCore start-up', () => {
       positions: [{ market: MKT, positionCenti: 900, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0 }],
       fills: [],
     };
-    const core = new ExecCore(params({ adoptOrdersOnStart: true, maxPosCenti: 500 }), { runId: 'r', markets: [marketInfo()], nowMs: 0 });
+    const core = new ExecCore(params({ adoptOrdersOnStart: true, longCapCenti: 500, shortCapCenti: 500 }), { runId: 'r', markets: [marketInfo()], nowMs: 0 });
     core.start(0);
     const fx = core.onSnapshot(venue, 1);
     expect(fx.ops.map((o) => o.event)).toContain('startup_position_cap_breach');
@@ -282,5 +282,24 @@ describe('ExecCore outputs', () => {
     take(core.onCommandResult({ ...ackAll(c[0]), acks: ackAll(c[0]).acks.slice(0, 1), rejects: rejectAll(c[0], RC.INSUFFICIENT_BALANCE).rejects.slice(1) }, 11));
     take(core.onFill({ tradeId: 'T9', market: MKT, side: BID, yesPrice: 4800, countCenti: 100 }, 12, 'ws'));
     expect(kinds).toEqual(expect.arrayContaining(['cmd', 'ack', 'rej', 'fill']));
+  });
+});
+
+describe('ExecCore high latency (high_latency_warn_ms, 003 "High latency detected")', () => {
+  it('warns once per period when a round trip exceeds the threshold, with the count and worst of the slow ones', () => {
+    const { core } = readyCore({ highLatencyWarnUs: 150_000 });
+    const warnings = (fx: { ops: Array<{ event: string; level?: string; fields: Record<string, unknown> }> }) => fx.ops.filter((o) => o.event === 'high_latency');
+    const round = (bid: number, latencyUs: number, nowMs: number) => {
+      const c = cmds(core.onTargets(target(bid, 5200), nowMs));
+      return warnings(core.onCommandResult({ ...ackAll(c[0]), latencyUs }, nowMs + 1));
+    };
+    expect(round(4800, 150_000, 10)).toEqual([]); // at the threshold: not above it
+    const first = round(4600, 400_000, 20_000);
+    expect(first).toHaveLength(1);
+    expect(first[0].fields).toMatchObject({ latency_ms: 400, threshold_ms: 150, slow_requests: 1, worst_ms: 400, op: 'amend' });
+    expect(round(4400, 900_000, 29_000)).toEqual([]); // within the 10 s period: counted, not logged
+    const next = round(4200, 200_000, 31_000);
+    expect(next).toHaveLength(1);
+    expect(next[0].fields).toMatchObject({ latency_ms: 200, slow_requests: 2, worst_ms: 900 });
   });
 });

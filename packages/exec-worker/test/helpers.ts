@@ -11,7 +11,7 @@ export function marketInfo(market = MKT): kmm.v1.IMarketInfo {
 export function params(over: Partial<ExecParams> = {}): ExecParams {
   return {
     ...execParamsOf(resolveConfig({ kmm_shards: 1 })),
-    maxPosCenti: 1000_00,
+    longCapCenti: 1000_00, shortCapCenti: 1000_00,
     quoteRefreshMs: 0,
     minRepriceIntervalMs: 0,
     repriceTolerancePermille: 0,

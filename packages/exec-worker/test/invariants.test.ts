@@ -16,7 +16,7 @@ const CK = kmm.v1.CommandKind;
 const CAP = 2000; // 20 contracts
 
 function core(over = {}, allowFaultInjection = false): ExecCore {
-  const c = new ExecCore(params({ maxPosCenti: CAP, maxLevelsPerSide: 2, ...over }), { runId: 'p', markets: [marketInfo()], nowMs: 0, allowFaultInjection });
+  const c = new ExecCore(params({ longCapCenti: CAP, shortCapCenti: CAP, maxLevelsPerSide: 2, ...over }), { runId: 'p', markets: [marketInfo()], nowMs: 0, allowFaultInjection });
   c.start(0);
   c.onSnapshot({ requestedAtMs: 0, orders: [], positions: [], fills: [] }, 0);
   c.onOrderGroup('og', 0);

@@ -15,11 +15,11 @@ describe('params', () => {
     const p = execParamsOf(resolveConfig({ MM_MIN_REPRICE_INTERVAL_S: 1.5, MM_MAX_ORDER_NOTIONAL_USD: 100, MM_MAX_POS: 7, kmm_rate_tier: 'Premier' }));
     expect(p.minRepriceIntervalMs).toBe(1500);
     expect(p.maxOrderNotionalMoney).toBe(1_000_000);
-    expect(p.maxPosCenti).toBe(700);
+    expect([p.longCapCenti, p.shortCapCenti]).toEqual([700, 700]); // MM_MAX_POS alone is the cap both ways (issue 15)
     expect(p.tier).toBe('premier');
     expect(p.quoteRefreshMs).toBe(5000);
-    // limit 0 (default): sized to risk, kmm_markets 10 x 2 swings x (long cap 5 + short cap 5)
-    expect(p.orderGroupContractsLimit).toBe(200);
+    // limit 0 (default): sized to risk, kmm_markets 10 x 2 swings x (long cap 7 + short cap 7)
+    expect(p.orderGroupContractsLimit).toBe(280);
     expect(execParamsOf(resolveConfig({ kmm_order_group_contracts_limit: 120 })).orderGroupContractsLimit).toBe(120);
     expect(execParamsOf(resolveConfig({ kmm_order_group_enabled: false })).orderGroupContractsLimit).toBe(0);
     expect(() => resolveConfig({ MM_FAILURE_RATE_TRIP: 'lots' })).toThrow(ConfigError);
@@ -133,7 +133,7 @@ describe('PostOnlyAdaptor', () => {
 });
 
 describe('preflight', () => {
-  const p = { maxOrderCenti: 1000, maxOrderNotionalMoney: 50 * 10_000, maxPosCenti: 500, maxPositionNotionalMoney: 1e9 };
+  const p = { maxOrderCenti: 1000, maxOrderNotionalMoney: 50 * 10_000, longCapCenti: 500, shortCapCenti: 500, maxPositionNotionalMoney: 1e9 };
   const m = { grid, status: kmm.v1.MarketStatus.MARKET_ACTIVE };
   it('accepts a sane order and rejects each bad field with a typed code', () => {
     expect(preflight(p, m, BID, 4700, 300, 300, 0, false).ok).toBe(true);
@@ -152,9 +152,21 @@ describe('preflight', () => {
     // ...but not the worst case with our resting same-side orders: gating +5 (e.g. +1 and 4 resting bids) plus 1 more
     expect(preflight(p, m, BID, 4700, 100, 100, 500, true).reason).toMatch(/^TAKER_WOULD_EXCEED_CAP/); // reduce-only taker
   });
+  it("judges a long exposure by the long cap and a short one by the short cap", () => {
+    const sides = { ...p, longCapCenti: 300, shortCapCenti: 800 };
+    expect(preflight(sides, m, BID, 4700, 100, 100, 300, false).reason).toMatch(/AT_OR_OVER_CAP .*max=3\)/);
+    expect(preflight(sides, m, BID, 4700, 200, 200, 200, false).reason).toMatch(/WOULD_EXCEED_CAP .*max=3\)/);
+    expect(preflight(sides, m, ASK, 4700, 500, 500, -300, false).ok).toBe(true); // short 8 is within the short cap
+    expect(preflight(sides, m, ASK, 4700, 100, 100, -800, false).reason).toMatch(/AT_OR_OVER_CAP .*max=8\)/);
+    // a sell from long 2 to short 6: judged by the short cap it ends in (6 <= 8), not the long one
+    expect(preflight(sides, m, ASK, 4700, 800, 800, 200, false).ok).toBe(true);
+    expect(preflight(sides, m, ASK, 4700, 1000, 1000, 100, false).reason).toMatch(/WOULD_EXCEED_CAP .*max=8\)/);
+    // a zero long cap: the long side only ever reduces
+    expect(preflight({ ...sides, longCapCenti: 0 }, m, BID, 4700, 100, 100, 0, false).reason).toMatch(/AT_OR_OVER_CAP/);
+  });
   it('caps notional using the leg price (an ask risks 1 - p)', () => {
     // 900 centi x $0.95 = $8.55 ok; ask at 0.05 risks 0.95 too
-    const small = { ...p, maxPosCenti: 100_000, maxOrderNotionalMoney: 8 * 10_000 };
+    const small = { ...p, longCapCenti: 100_000, shortCapCenti: 100_000, maxOrderNotionalMoney: 8 * 10_000 };
     expect(preflight(small, m, BID, 9500, 900, 900, 0, false).reason).toBe('order_notional_over_cap');
     expect(preflight(small, m, ASK, 500, 900, 900, 0, false).reason).toBe('order_notional_over_cap');
     expect(preflight(small, m, ASK, 9500, 900, 900, 0, false).ok).toBe(true);

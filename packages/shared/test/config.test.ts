@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  CONFIG_LIMIT_RULES, CONFIG_PRESETS, CONFIG_RELATIONS, CONFIG_SCHEMA, CONFIG_SPECS, ConfigError, cliFromAssignments, defaultConfig,
+  CONFIG_LIMIT_RULES, CONFIG_PRESETS, CONFIG_RELATIONS, CONFIG_SCHEMA, CONFIG_SPECS, ConfigError, cliFromAssignments, defaultConfig, positionCapsOf,
   explainConfig, explainConfigJson, loadConfig, parseValue, validateLiveUpdate,
   type ConfigSpec, type ConfigValue, type LoadedConfig,
 } from '../src/config/index.js';
@@ -132,6 +132,12 @@ describe('config registry', () => {
     expect(lines.length).toBeGreaterThan(25);
     for (const [, name, v] of lines) {
       if (name === 'MM_MARKET_PROFILE') continue; // the baseline switches it to crypto; default stays legacy
+      if (name === 'MM_MAX_LONG_POS' || name === 'MM_MAX_SHORT_POS') {
+        // default -1 = unset: the side follows MM_MAX_POS (issue 15), which gives the seed's 5
+        const c = positionCapsOf(defaultConfig());
+        expect(name === 'MM_MAX_LONG_POS' ? c.long.contracts : c.short.contracts, name).toBe(Number(v));
+        continue;
+      }
       const s = byKey.get(name)!;
       expect(s.default, name).toBe(v === 'true' ? true : v === 'false' ? false : Number(v));
     }
@@ -147,10 +153,10 @@ describe('config registry', () => {
       for (const f of m[1].matchAll(/(\w+)=(?:Decimal\("([\d.]+)"\)|(\d+))/g)) out[f[1]] = Number(f[2] ?? f[3]);
       return out;
     };
-    // Deliberate differences (README, Configuration): each preset adds the 000 caps at twice its
-    // quote size (the seed's presets predate MM_MAX_POS 5, which contradicts their quote sizes),
+    // Deliberate differences (README, Configuration): each preset adds the 000 cap (MM_MAX_POS, both
+    // sides follow it) at twice its quote size (the seed's presets predate MM_MAX_POS 5, which contradicts their quote sizes),
     // and aggressive quotes 15, not 20, because its rebalance_threshold 30 bounds its cap at 30.
-    const caps = (c: number) => ({ MM_MAX_POS: c, MM_MAX_LONG_POS: c, MM_MAX_SHORT_POS: c });
+    const caps = (c: number) => ({ MM_MAX_POS: c });
     expect(CONFIG_PRESETS.conservative).toEqual({ ...block('conservative_config'), ...caps(10) });
     expect(CONFIG_PRESETS.aggressive).toEqual({ ...block('aggressive_config'), quote_size: 15, ...caps(30) });
     expect(block('aggressive_config').quote_size).toBe(20);

@@ -11,14 +11,15 @@ export function demoCommand(cli: CliContext): Command {
     .option('--markets <n>', 'number of markets', wholeNumber('--markets', 1, 5000), 20)
     .option('--duration <s>', 'seconds to run (Ctrl-C stops early)', decimal('--duration', 1, 86400), 30)
     .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2147483647), 1)
-    .option('--out <dir>', 'run folder (default runs/demo-<time>)')
+    .option('--out <dir>', 'run folder (default <kmm_run_dir>/demo-<time>, kmm_run_dir = runs)')
     .option('--config <file>', 'YAML/JSON config file (watched: live-safe changes apply without restart)')
     .option('--set <key=value>', 'config override, repeatable', assignment)
     .option('--speed <x>', 'simulator flow intensity', decimal('--speed', 0.01, 100), 1)
-    .option('--shards <k>', 'book shards', wholeNumber('--shards', 1, 64))
+    .option('--shards <k>', 'book shards (default: kmm_shards)', wholeNumber('--shards', 1, 64))
     .option('--record-inputs', "record every actor's inputs and outputs to <run>/inputs/ (replay parity check)", false)
+    .option('--dashboard', 'serve the dashboard (default: kmm_dashboard, true)')
     .option('--no-dashboard', 'do not serve the dashboard')
-    .option('--dashboard-port <p>', 'dashboard port on 127.0.0.1 (0 = any)', wholeNumber('--dashboard-port', 0, 65535), 0)
+    .option('--dashboard-port <p>', 'dashboard port on 127.0.0.1, 0 = any (default: kmm_dashboard_port when set, else any)', wholeNumber('--dashboard-port', 0, 65535))
     .action(async (o) => {
       const result = await runDemo({
         markets: o.markets,

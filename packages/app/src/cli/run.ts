@@ -15,8 +15,9 @@ export function runCommand(cli: CliContext): Command {
     .option('--duration <s>', 'stop after this many seconds (default: until Ctrl-C)', decimal('--duration', 1, 31_536_000))
     .option('--out <dir>', 'run folder')
     .option('--record-inputs', "record every actor's inputs and outputs to <run>/inputs/ (replay parity check)", false)
+    .option('--dashboard', 'serve the dashboard (default: kmm_dashboard, true)')
     .option('--no-dashboard', 'do not serve the dashboard')
-    .option('--dashboard-port <p>', 'dashboard port on 127.0.0.1 (0 = any)', wholeNumber('--dashboard-port', 0, 65535), 8787)
+    .option('--dashboard-port <p>', 'dashboard port on 127.0.0.1, 0 = any (default: kmm_dashboard_port, 8787)', wholeNumber('--dashboard-port', 0, 65535))
     .action(async (o) => {
       cli.exitCode = await runLive({ env: o.env, config: o.config, set: cliFromAssignments(o.set ?? []), confirmProd: o.confirmProd, paper: o.paper, durationS: o.duration, out: o.out, dashboard: o.dashboard, dashboardPort: o.dashboardPort, recordInputs: o.recordInputs });
     });

@@ -11,6 +11,7 @@ import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
 import { openRunDir } from '../system/run-dir.js';
 import type { RunSummary } from '../system/monitor.js';
+import type { LoadedConfig } from '@kmm/shared';
 import { renderLive } from './live.js';
 import type { ShutdownReport } from '@kmm/exec-worker';
 import { describeWorking, ShutdownController, waitForStop } from '../system/shutdown.js';
@@ -22,7 +23,9 @@ export interface DemoOptions {
   out?: string;
   config?: string;
   set?: Record<string, string>;
-  dashboard: boolean;
+  /** --dashboard / --no-dashboard; undefined = kmm_dashboard */
+  dashboard?: boolean;
+  /** --dashboard-port; undefined = kmm_dashboard_port if set (file/env/--set), else any free port */
   dashboardPort?: number;
   speed?: number;
   shards?: number;
@@ -47,10 +50,27 @@ export interface DemoResult {
   stoppedByError?: boolean;
 }
 
-export function newRunDir(base: string | undefined, label: string): string {
+/**
+ * The run folder: `--out` when given, else `<parent>/<label>-<time>` with parent = kmm_run_dir
+ * (relative to the working directory).
+ */
+export function newRunDir(base: string | undefined, label: string, parent = 'runs'): string {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
   // private (0700) and locked: one owner per run folder (system/run-dir.ts)
-  return openRunDir(resolve(base ?? join(process.cwd(), 'runs', `${label}-${stamp}`))).dir;
+  return openRunDir(resolve(base ?? join(resolve(parent), `${label}-${stamp}`))).dir;
+}
+
+/**
+ * Dashboard on/off and port: the CLI flag wins, else the config keys kmm_dashboard and
+ * kmm_dashboard_port. `portWhenDefault` is the command's own port when the key is at its
+ * registry default (demo: 0, any free port, so parallel demos never collide).
+ */
+export function dashboardChoice(
+  loaded: LoadedConfig, flag: boolean | undefined, portFlag: number | undefined, portWhenDefault?: number,
+): { dashboard: boolean; dashboardPort: number } {
+  const v = loaded.values;
+  const keyPort = portWhenDefault !== undefined && loaded.sources.kmm_dashboard_port === 'default' ? portWhenDefault : v.kmm_dashboard_port;
+  return { dashboard: flag ?? v.kmm_dashboard, dashboardPort: portFlag ?? keyPort };
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
@@ -65,7 +85,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   );
   const { loaded, applied, warnings } = load();
 
-  const runDir = newRunDir(opts.out, 'demo');
+  const runDir = newRunDir(opts.out, 'demo', loaded.values.kmm_run_dir);
+  const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort, 0);
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (applied.length) print(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}`);
   print(describeKillSwitch(loaded.values));
@@ -97,11 +118,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       markets,
       runDir,
       mode: 'sim',
-      dashboard: opts.dashboard,
-      dashboardPort: opts.dashboardPort,
+      dashboard: dash.dashboard,
+      dashboardPort: dash.dashboardPort,
       configFile: opts.config,
       reloadConfig: () => load().loaded,
-      shards: opts.shards,
+      shards: opts.shards ?? loaded.values.kmm_shards,
       recordInputs: opts.recordInputs,
       print,
       onFatal: (r) => ctl.request(r, true),

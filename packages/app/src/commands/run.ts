@@ -13,7 +13,7 @@ import { startSystem, type ExchangeEndpoints, type RunningSystem } from '../syst
 import { describeShutdown, describeWorking, ShutdownController, waitForStop } from '../system/shutdown.js';
 import { UsageError } from './errors.js';
 import { generateReport } from '../report/index.js';
-import { newRunDir, printSummary } from './demo.js';
+import { dashboardChoice, newRunDir, printSummary } from './demo.js';
 import { renderLive } from './live.js';
 import { productionRefusal } from '../system/prod-guard.js';
 import { checkCredentials, withStartupRetry } from '../system/preflight.js';
@@ -28,10 +28,13 @@ export interface RunOptions {
   config?: string;
   set?: Record<string, string>;
   confirmProd: boolean;
+  /** --paper; `paper_mode: true` (config file) or KMM_PAPER_MODE=true paper-trade the same way */
   paper: boolean;
   durationS?: number;
   out?: string;
-  dashboard: boolean;
+  /** --dashboard / --no-dashboard; undefined = kmm_dashboard */
+  dashboard?: boolean;
+  /** --dashboard-port; undefined = kmm_dashboard_port */
   dashboardPort?: number;
   /** record every actor's inputs and outputs to <run>/inputs/ (replay-parity: `replayRecording`) */
   recordInputs?: boolean;
@@ -41,19 +44,23 @@ export { UsageError } from './errors.js';
 
 export async function runLive(opts: RunOptions): Promise<number> {
   if (opts.env !== 'demo' && opts.env !== 'prod' && opts.env !== 'sim') throw new UsageError(`--env must be demo, prod or sim (got '${opts.env}')`);
-  if (opts.env === 'prod' && !opts.confirmProd && !opts.paper) {
+  // --paper is the CLI layer of paper_mode, so the flag, a config file's `paper_mode: true` and
+  // KMM_PAPER_MODE=true are one setting, decided (and shown by `config explain`) by the registry.
+  const cliLayer = { kmm_env: opts.env, ...(opts.set ?? {}), ...(opts.paper ? { paper_mode: true } : {}) };
+  const load = () => loadWithTuning({ file: opts.config, env: process.env, cli: cliLayer }, KALSHI_TUNING);
+  const { loaded, applied, warnings } = load();
+  const v = loaded.values;
+  const paper = v.paper_mode;
+  if (opts.env === 'prod' && !opts.confirmProd && !paper) {
     throw new UsageError('refusing to trade on Kalshi production without --confirm-prod (or use --paper, or --env demo)');
   }
-  const load = () => loadWithTuning({ file: opts.config, env: process.env, cli: { kmm_env: opts.env, ...(opts.set ?? {}) } }, KALSHI_TUNING);
-  const { loaded, applied, warnings } = load();
   if (applied.length) process.stdout.write(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}\n`);
   for (const w of warnings) process.stderr.write(`${w}\n`); // the `kmm config check` warnings of this configuration
-  const v = loaded.values;
   const rest = String(v.kmm_rest_base_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].rest));
   const ws = String(v.kmm_ws_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].ws));
   if (!rest || !ws) throw new UsageError('--env sim needs kmm_rest_base_url and kmm_ws_url (start one with `kmm sim`)');
   // The URLs decide, not --env: a demo/sim run pointed at a production URL needs the flag too.
-  const refusal = opts.paper ? null : productionRefusal([rest, ws], opts.confirmProd);
+  const refusal = paper ? null : productionRefusal([rest, ws], opts.confirmProd);
   if (refusal) throw new UsageError(`${refusal} (or use --paper)`);
   const keyId = String(v.kmm_api_key_id);
   const keyPath = String(v.kmm_private_key_path);
@@ -78,17 +85,18 @@ export async function runLive(opts: RunOptions): Promise<number> {
   ctl.install();
   try {
     const markets = await withStartupRetry('market discovery', () => fetchMarkets(rest, Number(v.kmm_markets)), { say });
-    const runDir = newRunDir(opts.out, `run-${opts.env}`);
+    const runDir = newRunDir(opts.out, `run-${opts.env}`, v.kmm_run_dir);
+    const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort);
     if (markets.length === 0) throw new UsageError(`no open markets returned by ${rest}/markets`);
     if (ctl.reason !== null) {
       print(`stopped before start-up (${ctl.reason}): nothing was started`);
       return 1;
     }
     const exchange: ExchangeEndpoints = { env: opts.env as ExchangeEndpoints['env'], restBaseUrl: rest, wsUrl: ws, keyId, privateKeyPath: keyPath };
-    print(`kmm run: env ${opts.env}${opts.paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
-    sys = await startSystem({ loaded, exchange, markets, runDir, mode: opts.paper ? 'paper' : opts.env, paper: opts.paper, dashboard: opts.dashboard, dashboardPort: opts.dashboardPort, configFile: opts.config, reloadConfig: () => load().loaded, recordInputs: opts.recordInputs, print, onFatal: (r) => ctl.request(r, true) });
+    print(`kmm run: env ${opts.env}${paper ? ' (paper: no order reaches the exchange)' : ''}, ${markets.length} markets; run folder ${runDir}`);
+    sys = await startSystem({ loaded, exchange, markets, runDir, mode: paper ? 'paper' : opts.env, paper, dashboard: dash.dashboard, dashboardPort: dash.dashboardPort, shards: v.kmm_shards, configFile: opts.config, reloadConfig: () => load().loaded, recordInputs: opts.recordInputs, print, onFatal: (r) => ctl.request(r, true) });
     const running = sys;
-    if (!opts.paper) print(describeKillSwitch(v));
+    if (!paper) print(describeKillSwitch(v));
     if (running.dashboard) print(`dashboard: ${running.dashboard.loginUrl}`);
     const started = Date.now();
     const reason = await waitForStop(ctl, opts.durationS ?? 0, () => print(renderLive(running.monitor.snapshot(), running.summary(), (Date.now() - started) / 1000, opts.durationS ?? 0, running.drainWarnings())), 5000);

@@ -5,7 +5,6 @@
  */
 import { EventEmitter } from 'node:events';
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   createLogger,
@@ -14,6 +13,7 @@ import {
   Supervisor,
   validateLiveUpdate,
   loadConfig,
+  defaultShardCount,
   type LoadedConfig,
 } from '@kmm/shared';
 import type { Logger } from 'pino';
@@ -93,9 +93,9 @@ export interface RunningSystem {
 /** A listener (dashboard) could not be bound: nothing was started (reported as a refused request). */
 export class ListenerError extends UsageError {}
 
+/** The registry default of kmm_shards (one definition: @kmm/shared defaultShardCount). */
 export function defaultShards(): number {
-  // One core for ingest, strategy and exec each is the ideal; books share what is left.
-  return Math.max(1, Math.min(16, availableParallelism() - 2));
+  return defaultShardCount();
 }
 
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
@@ -104,7 +104,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const print = opts.print ?? (() => {});
   const log = createLogger({ name: 'supervisor', file: join(runDir, 'ops.log'), level: String(opts.loaded.values.kmm_log_level) });
   let loaded = opts.loaded;
-  const shards = opts.shards ?? defaultShards();
+  const shards = opts.shards ?? opts.loaded.values.kmm_shards;
   const decisions = createWriteStream(join(runDir, 'decisions.jsonl'), { flags: 'a' });
   const healthOut = createWriteStream(join(runDir, 'health.jsonl'), { flags: 'a' });
   const monitor = new Monitor(opts.mode, (record) => decisions.write(JSON.stringify(record) + '\n'));

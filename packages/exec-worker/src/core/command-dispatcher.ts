@@ -10,6 +10,7 @@ import { assert, kmm } from '@kmm/shared';
 import { type ExecState, type Cause, NO_CAUSE, minPos } from './exec-state.js';
 import type { MarketRef, MarketRegistry } from './market-registry.js';
 import { ENDPOINT_COST } from './rate-limiter.js';
+import { capForCenti } from './preflight.js';
 import { OrderStatus, type ExecCommand, type WorkingOrder } from './types.js';
 
 const CK = kmm.v1.CommandKind;
@@ -210,14 +211,14 @@ export class CommandDispatcher {
    */
   private assertWithinCap(market: string, side: number, worstBeforeCenti: number): void {
     const worst = this.worstCenti(market, side);
-    const cap = this.s.params.maxPosCenti;
+    const cap = capForCenti(this.s.params, worst);
     assert(Math.abs(worst) <= cap || Math.abs(worst) <= Math.abs(worstBeforeCenti), 'an order that passed pre-flight never makes the worst-case position exceed the cap', () => ({
       market,
       side,
       positionCenti: this.s.bk.position(market).positionCenti,
       worstBeforeCenti,
       worstCenti: worst,
-      maxPosCenti: cap,
+      capCenti: cap,
     }));
   }
 

@@ -60,6 +60,8 @@ const ACTIVE = kmm.v1.MarketStatus.MARKET_ACTIVE;
 export const ADOPT_TARGET_WAIT_MS = 10_000;
 /** DONE orders are purged this often. */
 const PURGE_EVERY_MS = 10_000;
+/** at most one high_latency ops warning per this period */
+export const HIGH_LATENCY_WARN_EVERY_MS = 10_000;
 
 /** Rejects that count as a failed call for the breakers (transport and server trouble, bad requests). */
 const BREAKER_FAILURE_CODES = new Set<number>([RC.SERVER_ERROR, RC.TIMEOUT, RC.AUTH, RC.BAD_REQUEST, RC.OTHER, RC.INVALID_PRICE, RC.INSUFFICIENT_BALANCE]);
@@ -112,6 +114,10 @@ export class ExecCore {
   private lastTapeMs: number;
   private lastPurgeMs: number;
   private wasBlockedGlobal = false;
+  // high_latency_warn_ms: slow requests since the last warning (-1: never warned)
+  private lastHighLatencyWarnMs = -1;
+  private slowRequests = 0;
+  private slowestUs = 0;
   // scratch of diffMarket (reused every call)
   private readonly decision = newDecision();
   private readonly emptyTarget: SlotTarget = { price: 0, countCenti: 0, edgeBpsMilli: 0 };
@@ -289,6 +295,7 @@ export class ExecCore {
     const cmd = this.cmd.inflight.get(r.cmdId);
     if (cmd) this.cmd.inflight.delete(r.cmdId);
     if (r.latencyUs >= 0) this.s.lastLatencyUs = r.latencyUs;
+    if (r.latencyUs > this.s.params.highLatencyWarnUs) this.noteHighLatency(r.latencyUs, cmd?.op ?? '', nowMs);
     if (r.rateLimited) {
       this.s.limiter.on429(nowMs, cmd !== undefined && (cmd.op === 'cancel' || cmd.op === 'batch_cancel' || cmd.op === 'decrease'));
       this.s.ops('rate_limited_429', '', 'warn', { pause_ms: this.s.params.rateLimitPauseMs, cmd_id: r.cmdId });
@@ -525,6 +532,24 @@ export class ExecCore {
     this.reg.markAllDirty();
     this.pump(nowMs);
     return this.s.fx;
+  }
+
+  /**
+   * 003 "High latency detected": a request whose round trip exceeds high_latency_warn_ms. One
+   * ops warn per HIGH_LATENCY_WARN_EVERY_MS at most (a slow exchange must not flood ops.log), with
+   * the number of slow requests since the previous warning and the worst of them.
+   */
+  private noteHighLatency(latencyUs: number, op: string, nowMs: number): void {
+    this.slowRequests++;
+    this.slowestUs = Math.max(this.slowestUs, latencyUs);
+    if (this.lastHighLatencyWarnMs >= 0 && nowMs - this.lastHighLatencyWarnMs < HIGH_LATENCY_WARN_EVERY_MS) return;
+    this.s.ops('high_latency', '', 'warn', {
+      latency_ms: latencyUs / 1000, threshold_ms: this.s.params.highLatencyWarnUs / 1000, op,
+      slow_requests: this.slowRequests, worst_ms: this.slowestUs / 1000,
+    });
+    this.lastHighLatencyWarnMs = nowMs;
+    this.slowRequests = 0;
+    this.slowestUs = 0;
   }
 
   /** The shell measured a command's request-written time: latency for the tape. */

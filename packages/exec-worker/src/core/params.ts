@@ -8,7 +8,7 @@
  * permille) and the order-group switch are done. The core only ever sees this object, so it is
  * testable without the config module.
  */
-import { effectiveOrderGroupLimit, type KmmConfig } from '@kmm/shared';
+import { effectiveOrderGroupLimit, positionCapsOf, type KmmConfig } from '@kmm/shared';
 
 export type Tier = 'basic' | 'advanced' | 'expert' | 'premier' | 'paragon' | 'prime' | 'prestige';
 
@@ -38,7 +38,8 @@ export interface ExecParams {
   // --- pre-flight / risk (000 + 004)
   maxOrderNotionalMoney: number; // MM_MAX_ORDER_NOTIONAL_USD in 1/10,000 $
   maxPositionNotionalMoney: number; // MM_MAX_POSITION_NOTIONAL_USD
-  maxPosCenti: number; // MM_MAX_POS (contracts) in centi
+  longCapCenti: number; // positionCapsOf(cfg).longCenti: MM_MAX_POS unless MM_MAX_LONG_POS is set (centi)
+  shortCapCenti: number; // positionCapsOf(cfg).shortCenti: MM_MAX_POS unless MM_MAX_SHORT_POS is set (centi)
   maxOrderCenti: number; // kmm_max_order_contracts
   // --- stale book (004)
   cancelOnStaleBook: boolean;
@@ -47,6 +48,7 @@ export interface ExecParams {
   tier: Tier;
   rateBudgetPermille: number; // kmm_rate_budget_fraction: share of the tier's refill we allow ourselves
   rateLimitPauseMs: number; // rate_limit_pause_s (003: 2 s)
+  highLatencyWarnUs: number; // high_latency_warn_ms: a request round trip above this -> ops warn high_latency
   batchMaxOrders: number; // kmm_batch_max_orders
   // --- venue order flags
   orderGroupContractsLimit: number; // kmm_order_group_contracts_limit, or its risk sizing when 0 (contracts, rolling 15 s); 0 here = no group (kmm_order_group_enabled=false)
@@ -99,13 +101,15 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     minAttemptsForBreaker: cfg.MM_MIN_ATTEMPTS_FOR_BREAKER,
     maxOrderNotionalMoney: Math.round(cfg.MM_MAX_ORDER_NOTIONAL_USD * USD_TO_MONEY),
     maxPositionNotionalMoney: Math.round(cfg.MM_MAX_POSITION_NOTIONAL_USD * USD_TO_MONEY),
-    maxPosCenti: cfg.MM_MAX_POS * CENTI_PER_CONTRACT,
+    longCapCenti: positionCapsOf(cfg).longCenti,
+    shortCapCenti: positionCapsOf(cfg).shortCenti,
     maxOrderCenti: cfg.kmm_max_order_contracts * CENTI_PER_CONTRACT,
     cancelOnStaleBook: cfg.MM_CANCEL_ON_STALE_BOOK,
     staleCancelGraceMs: s2ms(cfg.MM_STALE_CANCEL_GRACE_S),
     tier: cfg.kmm_rate_tier,
     rateBudgetPermille: permille(cfg.kmm_rate_budget_fraction),
     rateLimitPauseMs: s2ms(cfg.rate_limit_pause_s),
+    highLatencyWarnUs: Math.round(cfg.high_latency_warn_ms * 1000),
     batchMaxOrders: cfg.kmm_batch_max_orders,
     // kmm_order_group_enabled=false: no group at all (0), whatever the limit says
     // the configured limit, or (0) the risk sizing of limits.ts

@@ -6,9 +6,11 @@
  *
  * Checks: market known and tradable (status ACTIVE); price an integer on the market's grid and
  * inside its range; count a positive integer number of 1/100 contracts and <= the size cap;
- * notional <= MM_MAX_ORDER_NOTIONAL_USD; projected position against MM_MAX_POS with the exchange
- * position (000 fixes 1 and 2: BID adds +size, ASK adds -size; hard block when already at the
- * cap and the order would not reduce) and against MM_MAX_POSITION_NOTIONAL_USD.
+ * notional <= MM_MAX_ORDER_NOTIONAL_USD; projected position against the side's cap with the
+ * exchange position (000 fixes 1 and 2: BID adds +size, ASK adds -size; hard block when already at
+ * the cap and the order would not reduce) and against MM_MAX_POSITION_NOTIONAL_USD. The side's cap
+ * is the long cap for a long (positive) exposure and the short cap for a short one (both from
+ * `positionCapsOf`, @kmm/shared config/caps.ts: MM_MAX_POS unless a side cap is set).
  */
 import { kmm, type PriceGrid } from '@kmm/shared';
 
@@ -18,8 +20,16 @@ const BID = kmm.v1.BookSide.BID;
 export interface PreflightParams {
   maxOrderCenti: number;
   maxOrderNotionalMoney: number;
-  maxPosCenti: number;
+  /** cap on a long (positive) position, centi-contracts */
+  longCapCenti: number;
+  /** cap on |a short (negative) position|, centi-contracts */
+  shortCapCenti: number;
   maxPositionNotionalMoney: number;
+}
+
+/** The cap that bounds a signed position: long cap above zero, short cap below (0: either, both bound 0). */
+export function capForCenti(p: Pick<PreflightParams, 'longCapCenti' | 'shortCapCenti'>, signedCenti: number): number {
+  return signedCenti >= 0 ? p.longCapCenti : p.shortCapCenti;
 }
 
 export interface PreflightMarket {
@@ -65,8 +75,8 @@ export function preflight(
   exchangePositionCenti: number = positionCenti,
 ): PreflightResult {
   const c = (centi: number): number => centi / 100;
-  const held = (projectedCenti: number): string =>
-    `position=${c(exchangePositionCenti)}, resting=${c(positionCenti - exchangePositionCenti)}, projected=${c(projectedCenti)}, max=${c(p.maxPosCenti)}`;
+  const held = (projectedCenti: number, capCenti: number): string =>
+    `position=${c(exchangePositionCenti)}, resting=${c(positionCenti - exchangePositionCenti)}, projected=${c(projectedCenti)}, max=${c(capCenti)}`;
   if (!m) return fail(RC.PREFLIGHT, 'unknown_market');
   if (m.status !== kmm.v1.MarketStatus.MARKET_ACTIVE) return fail(RC.MARKET_INACTIVE, 'market_not_active');
   if (!Number.isInteger(price) || !m.grid.isValid(price)) return fail(RC.PREFLIGHT, `price_off_grid(${price})`);
@@ -86,15 +96,19 @@ export function preflight(
     const worst = positionCenti + delta;
     const worstAbs = worst < 0 ? -worst : worst;
     const nowAbs = positionCenti < 0 ? -positionCenti : positionCenti;
-    if (worstAbs > p.maxPosCenti && worstAbs > nowAbs) return fail(RC.RISK, `TAKER_WOULD_EXCEED_CAP (${held(worst)})`);
+    const worstCap = capForCenti(p, worst);
+    if (worstAbs > worstCap && worstAbs > nowAbs) return fail(RC.RISK, `TAKER_WOULD_EXCEED_CAP (${held(worst, worstCap)})`);
     return OK;
   }
   const abs = positionCenti < 0 ? -positionCenti : positionCenti;
   const reduces = (positionCenti > 0 && delta < 0) || (positionCenti < 0 && delta > 0);
-  if (abs >= p.maxPosCenti && !reduces) return fail(RC.RISK, `AT_OR_OVER_CAP (${held(positionCenti + delta)})`);
+  // not reducing: the exposure grows in the order's direction, so that side's cap applies
+  const addCap = capForCenti(p, delta);
+  if (abs >= addCap && !reduces) return fail(RC.RISK, `AT_OR_OVER_CAP (${held(positionCenti + delta, addCap)})`);
   const projected = positionCenti + delta;
   const projAbs = projected < 0 ? -projected : projected;
-  if (projAbs > p.maxPosCenti) return fail(RC.RISK, `WOULD_EXCEED_CAP (${held(projected)})`);
+  const projCap = capForCenti(p, projected);
+  if (projAbs > projCap) return fail(RC.RISK, `WOULD_EXCEED_CAP (${held(projected, projCap)})`);
   const projLeg = projected > 0 ? price : 10_000 - price;
   if (!reduces && notionalMoney(projLeg, projAbs) > p.maxPositionNotionalMoney) return fail(RC.RISK, 'position_notional_over_cap');
   return OK;

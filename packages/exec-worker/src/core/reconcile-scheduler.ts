@@ -11,6 +11,7 @@ import { snakeKeys } from './journal-record.js';
 import { type ExecState, minPos } from './exec-state.js';
 import type { MarketRegistry } from './market-registry.js';
 import { ENDPOINT_COST } from './rate-limiter.js';
+import { capForCenti } from './preflight.js';
 import { reconcile, reconcilePositions } from './reconciler.js';
 import { OrderStatus, type VenueSnapshot } from './types.js';
 import type { VenueEvents } from './venue-events.js';
@@ -95,14 +96,16 @@ export class ReconcileScheduler {
   private startupCapCheck(): void {
     const breached: { ticker: string; position: number }[] = [];
     for (const p of this.s.bk.positions.values()) {
-      if (Math.abs(p.positionCenti) > this.s.params.maxPosCenti) breached.push({ ticker: p.market, position: p.positionCenti / 100 });
+      if (Math.abs(p.positionCenti) > capForCenti(this.s.params, p.positionCenti)) breached.push({ ticker: p.market, position: p.positionCenti / 100 });
     }
     if (breached.length > 0) {
       this.s.tradingEnabled = false;
       this.s.ops('startup_position_cap_breach', '', 'error', {
         status: 'TRADING_DISABLED',
         reason: 'Already holding positions over max_pos cap at startup',
-        max_pos: this.s.params.maxPosCenti / 100,
+        max_pos: this.s.params.config.MM_MAX_POS,
+        max_long_pos: this.s.params.longCapCenti / 100,
+        max_short_pos: this.s.params.shortCapCenti / 100,
         breached_markets: breached,
         action_required: 'Manually review positions and acknowledge (ACK_BREACH) to re-enable trading',
       });

@@ -40,7 +40,6 @@ export class Reports {
       const block = this.reg.blockReason(m, nowMs);
       // the gating state: what pre-flight (preflight.ts, gatingPosition) accepts for new orders
       const pos = this.s.bk.position(m.market);
-      const capCenti = this.s.params.maxPosCenti;
       const wo: kmm.v1.IWorkingOrders = {
         market: m.market,
         restingBidCenti: this.bidCenti,
@@ -50,8 +49,8 @@ export class Reports {
         blockReason: block,
         positionCenti: pos.positionCenti,
         positionKnown: pos.exchangeKnown,
-        roomBidCenti: Math.max(0, capCenti - (pos.positionCenti + this.bidCenti)),
-        roomAskCenti: Math.max(0, capCenti + (pos.positionCenti - this.askCenti)),
+        roomBidCenti: Math.max(0, this.s.params.longCapCenti - (pos.positionCenti + this.bidCenti)),
+        roomAskCenti: Math.max(0, this.s.params.shortCapCenti + (pos.positionCenti - this.askCenti)),
         fillSeq: m.fillSeq,
       };
       this.s.send('strategy', { workingOrders: wo });

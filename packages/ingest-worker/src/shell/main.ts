@@ -22,7 +22,8 @@ function liveEnv(ctx: WorkerEnvContext): IngestEnv {
   if (keyId !== '' && keyPath !== '') signer = new Signer(keyId, loadPrivateKeyPem(keyPath, (msg) => ctx.log.warn({ event: 'key_file_mode' }, msg)));
   else if (extra.env === 'demo' || extra.env === 'prod') throw new Error(`ingest: env ${extra.env} needs extra.keyId and extra.privateKeyPath`);
   const runDir = String(extra.runDir ?? ctx.startup.runDir ?? '');
-  const capture = runDir !== '' ? new CaptureWriter(join(runDir, 'capture.jsonl'), CAPTURE_BUFFER_MAX_BYTES_DEFAULT, (event, fields) => ctx.io.ops(event, '', 'warn', fields)) : null;
+  // kmm_capture_enabled=false: no capture file (the run cannot be replayed or backtested)
+  const capture = runDir !== '' && ctx.config.kmm_capture_enabled ? new CaptureWriter(join(runDir, 'capture.jsonl'), CAPTURE_BUFFER_MAX_BYTES_DEFAULT, (event, fields) => ctx.io.ops(event, '', 'warn', fields)) : null;
   return {
     capture,
     connect(events: WsEvents): IngestSocket {

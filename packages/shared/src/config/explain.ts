@@ -6,6 +6,7 @@
  */
 import { CONFIG_SPECS, type ConfigSource, type ConfigSpec, type ConfigValue, type SeedRef } from './specs.js';
 import type { LoadedConfig } from './load.js';
+import { positionCapsOf } from './caps.js';
 
 export interface ExplainedValue {
   key: string;
@@ -25,6 +26,12 @@ export interface ExplainedValue {
   safeMax?: number;
   values?: readonly string[];
   aliasOf?: string;
+  /**
+   * For a derived cap (MM_MAX_LONG_POS / MM_MAX_SHORT_POS): the cap in force (caps.ts
+   * positionCapsOf), the key that binds it and that key's source; e.g. an unset long cap
+   * (value -1) with MM_MAX_POS=8 from env is { contracts: 8, boundBy: 'MM_MAX_POS', source: 'env' }.
+   */
+  effective?: { contracts: number; boundBy: string; source: ConfigSource };
 }
 
 export interface ExplainedConfig {
@@ -42,6 +49,8 @@ function showValue(v: ConfigValue): string {
 /** Machine-readable explain output (JSON-serialisable). */
 export function explainConfigJson(loaded: LoadedConfig): ExplainedConfig {
   const entries: ExplainedValue[] = [];
+  const caps = positionCapsOf(loaded.values);
+  const capOf: Record<string, { contracts: number; key: string }> = { MM_MAX_LONG_POS: caps.long, MM_MAX_SHORT_POS: caps.short };
   for (const raw of CONFIG_SPECS) {
     const s = raw as ConfigSpec;
     const e: ExplainedValue = {
@@ -58,6 +67,8 @@ export function explainConfigJson(loaded: LoadedConfig): ExplainedConfig {
     }
     if (s.type === 'enum') e.values = s.values;
     if (s.aliasOf) e.aliasOf = s.aliasOf;
+    const cap = capOf[s.key];
+    if (cap) e.effective = { contracts: cap.contracts, boundBy: cap.key, source: loaded.sources[cap.key] };
     entries.push(e);
   }
   return { file: loaded.file ?? null, preset: loaded.preset, warnings: loaded.warnings.slice(), entries };
@@ -66,8 +77,12 @@ export function explainConfigJson(loaded: LoadedConfig): ExplainedConfig {
 /** Aligned text table, one section per group in registry order. */
 export function explainConfig(loaded: LoadedConfig): string {
   const data = explainConfigJson(loaded);
+  // a derived cap shows the cap in force and which key (and source) set it: `5  = MM_MAX_POS (default)`
   const rows = data.entries.map((e) => [
-    e.key, showValue(e.value), e.source, e.unit,
+    e.key,
+    e.effective ? String(e.effective.contracts) : showValue(e.value),
+    e.effective && e.effective.boundBy !== e.key ? `= ${e.effective.boundBy} (${e.effective.source})` : e.source,
+    e.unit,
     (e.liveSafe ? '' : '[restart] ') + e.meaning,
   ]);
   const head = ['KEY', 'VALUE', 'SOURCE', 'UNIT', 'MEANING'];

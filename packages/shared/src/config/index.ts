@@ -23,6 +23,8 @@ export {
   sideCaps, quoteSize, orderGroupContractsLimitFor, effectiveOrderGroupLimit, limitViolations,
 } from './limits.js';
 export type { BindingLimit, LimitRule } from './limits.js';
+export { positionCapsOf, sideCapIsSet, SIDE_CAP_UNSET, POSITION_CAP_KEYS } from './caps.js';
+export type { PositionCaps } from './caps.js';
 export { explainConfig, explainConfigJson } from './explain.js';
 export type { ExplainedValue, ExplainedConfig } from './explain.js';
 export { validateLiveUpdate, validateLiveChange, RISK_LIMIT_KEYS, raisesRisk } from './live.js';

@@ -14,6 +14,9 @@
  * run-time quantity; only the static thresholds (Q_critical, rebalance_threshold) are checked.
  */
 import type { ConfigValue } from './specs.js';
+import { POSITION_CAP_KEYS, positionCapsOf, type BindingLimit } from './caps.js';
+
+export type { BindingLimit } from './caps.js';
 
 type Values = Readonly<Record<string, ConfigValue>>;
 
@@ -26,32 +29,13 @@ export const ORDER_GROUP_ALERT_FRACTION = 0.8;
 /** Kalshi's bounds on contracts_limit */
 const ORDER_GROUP_LIMIT_MAX = 1_000_000;
 
-/** A contract cap and the key that sets it (the tightest one; the first listed wins ties). */
-export interface BindingLimit {
-  contracts: number;
-  /** how to name it in a message, e.g. `MM_MAX_POS 5` */
-  text: string;
-}
-
-function tightest(v: Values, keys: readonly string[]): BindingLimit {
-  let best: BindingLimit = { contracts: Infinity, text: '' };
-  for (const k of keys) {
-    const c = Number(v[k]);
-    if (c < best.contracts) best = { contracts: c, text: `${k} ${c}` };
-  }
-  return best;
-}
-
 /**
- * The strategy's per-side contract caps: the tightest of MM_MAX_POS, the side cap,
- * MM_MAX_POSITION_SIZE, max_position_size and max_inventory (strategy params use the same keys).
+ * The per-side contract caps (caps.ts positionCapsOf: MM_MAX_POS unless a side cap is set, then
+ * the tightest with MM_MAX_POSITION_SIZE, max_position_size and max_inventory).
  */
 export function sideCaps(v: Values): { long: BindingLimit; short: BindingLimit } {
-  const common = ['MM_MAX_POSITION_SIZE', 'max_position_size', 'max_inventory'];
-  return {
-    long: tightest(v, ['MM_MAX_POS', 'MM_MAX_LONG_POS', ...common]),
-    short: tightest(v, ['MM_MAX_POS', 'MM_MAX_SHORT_POS', ...common]),
-  };
+  const { long, short } = positionCapsOf(v);
+  return { long, short };
 }
 
 /** The level-0 quote size in whole contracts as the strategy computes it (params.ts quoteSizeCenti). */
@@ -60,8 +44,8 @@ export function quoteSize(v: Values): BindingLimit {
   const q = Number(v.quote_size);
   const sized = Math.floor(mult * q);
   const ff = Math.floor(Number(v.fat_finger_max_contracts));
-  if (ff < sized) return { contracts: ff, text: `fat_finger_max_contracts ${ff}` };
-  return { contracts: sized, text: mult === 1 ? `quote_size ${q}` : `MM_ORDER_SIZE_MULTIPLIER ${mult} x quote_size ${q}` };
+  if (ff < sized) return { contracts: ff, text: `fat_finger_max_contracts ${ff}`, key: 'fat_finger_max_contracts' };
+  return { contracts: sized, text: mult === 1 ? `quote_size ${q}` : `MM_ORDER_SIZE_MULTIPLIER ${mult} x quote_size ${q}`, key: mult === 1 ? 'quote_size' : 'MM_ORDER_SIZE_MULTIPLIER' };
 }
 
 /**
@@ -99,7 +83,7 @@ export interface LimitRule {
   check(v: Values): string | null;
 }
 
-const CAP_KEYS = ['MM_MAX_POS', 'MM_MAX_LONG_POS', 'MM_MAX_SHORT_POS', 'MM_MAX_POSITION_SIZE', 'max_position_size', 'max_inventory'] as const;
+const CAP_KEYS = POSITION_CAP_KEYS;
 const QUOTE_KEYS = ['quote_size', 'MM_ORDER_SIZE_MULTIPLIER', 'fat_finger_max_contracts'] as const;
 
 /** The larger of the two side caps (the most position the maker may build on either side). */

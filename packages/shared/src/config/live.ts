@@ -10,6 +10,7 @@ import { ConfigError } from './errors.js';
 import { checkRelations, resolveConfigName, type LoadedConfig } from './load.js';
 import { CONFIG_SPECS, type ConfigSpec, type ConfigValue, type KmmConfig } from './specs.js';
 import { parseValue, showRaw, unsafeReason } from './values.js';
+import { SIDE_CAP_UNSET } from './caps.js';
 
 export interface ConfigChange {
   key: string;
@@ -89,8 +90,12 @@ export const RISK_LIMIT_KEYS: readonly string[] = [
   'max_inventory', 'max_position_size', 'quote_size', 'fat_finger_max_contracts', 'max_markets',
 ];
 const RISK_LIMITS = new Set(RISK_LIMIT_KEYS);
+const SIDE_CAP_KEYS = new Set(['MM_MAX_LONG_POS', 'MM_MAX_SHORT_POS']);
 
 /** True when `c` raises a risk limit (see RISK_LIMIT_KEYS): it needs the operator's acknowledgement. */
 export function raisesRisk(c: ConfigChange): boolean {
-  return RISK_LIMITS.has(c.key) && typeof c.from === 'number' && typeof c.to === 'number' && c.to > c.from;
+  if (!RISK_LIMITS.has(c.key) || typeof c.from !== 'number' || typeof c.to !== 'number') return false;
+  // an unset side cap (SIDE_CAP_UNSET) does not tighten its side: it is the loosest value
+  const loose = (x: number): number => (SIDE_CAP_KEYS.has(c.key) && x === SIDE_CAP_UNSET ? Infinity : x);
+  return loose(c.to) > loose(c.from);
 }

@@ -279,9 +279,9 @@ export const CONFIG_SPECS = [
   int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 0, 3_600_000, 'ms', 'min interval between quote refreshes of a market (000 raised 1000 -> 5000; 0 = no minimum)'),
   int('000', 'churn_risk_000', 'MM_MIN_REPRICE_TICKS', 2, 0, 100, 'ticks',
     'exec diff: reprice only if price moved >= this many ticks (size change always reprices); same gate as MM_MIN_REPRICE_MOVE_TICKS, max of both applies'),
-  int('000', 'churn_risk_000', 'MM_MAX_POS', 5, 1, 100000, 'contracts', 'hard cap on |exchange position| and |position + intended delta| per market; startup over it -> read-only'),
-  int('000', 'churn_risk_000', 'MM_MAX_LONG_POS', 5, 0, 100000, 'contracts', 'cap on a long YES position per market'),
-  int('000', 'churn_risk_000', 'MM_MAX_SHORT_POS', 5, 0, 100000, 'contracts', 'cap on a short YES (long NO) position per market'),
+  int('000', 'churn_risk_000', 'MM_MAX_POS', 5, 1, 100000, 'contracts', 'hard cap on |exchange position| and |position + intended delta| per market, both directions (unless a side cap tightens one); startup over it -> read-only'),
+  int('000', 'churn_risk_000', 'MM_MAX_LONG_POS', -1, -1, 100000, 'contracts', 'cap on a long YES position per market; -1 (default) = MM_MAX_POS; a set value tightens the long side (0 = only reduce), it cannot exceed MM_MAX_POS'),
+  int('000', 'churn_risk_000', 'MM_MAX_SHORT_POS', -1, -1, 100000, 'contracts', 'cap on a short YES (long NO) position per market; -1 (default) = MM_MAX_POS; a set value tightens the short side (0 = only reduce), it cannot exceed MM_MAX_POS'),
 
   // ======================= 002: MarketMakingConfig + scenarios =======================
   // Spreads are fractions of the $1 payout, i.e. dollars per contract (0.04 = 4c, the seed's "4%").
@@ -312,17 +312,21 @@ export const CONFIG_SPECS = [
   num('002', 'protection_002', 'price_change_requote_threshold', 0.02, 0, 1, 'USD', 'price move larger than this cancels stale quotes and requotes (scenario 4: 0.02)'),
   num('002', 'protection_002', 'volume_spike_multiplier', 3.0, 1, 1000, 'x', 'volume above this x average pauses quoting and cancels (scenario 4: 3.0)'),
   num('002', 'protection_002', 'scan_interval_seconds', 30, 0.1, 86400, 's', 'market scan/selection loop period (pattern 1: refresh every 30s)'),
-  bool('002', 'protection_002', 'paper_mode', false, 'paper trading: decisions run, no order reaches the exchange', { live: false }),
-  num('002', 'backtest_002', 'backtest_fill_rate', 0.20, 0, 1, 'fraction', 'naive backtest: probability a signal fills (002 backtest: 20%)'),
-  num('002', 'backtest_002', 'backtest_exit_horizon_hours', 1, 0, 8760, 'h', 'naive backtest: exit mark taken this long after entry (002 backtest: 1 hour)'),
+  bool('002', 'protection_002', 'paper_mode', false, 'paper trading in kmm run (the same setting as --paper): live data, simulated fills on the paper venue, no order reaches the exchange', { live: false }),
+
+  // Removed (issue 15: registered, never read, no honest meaning here): backtest_fill_rate and
+  // backtest_exit_horizon_hours (002's naive backtest: KMM has no such mode; `kmm backtest` replays
+  // a capture through the queue model, and a coin-flip fill rate would be a second, weaker model).
 
   // ======================= 003: KMM-v1 (Avellaneda-Stoikov) =======================
+  // Removed (issue 15): volatility_window_s. sigma is the book's realised volatility over
+  // MM_VOL_REGIME_MEDIUM_WINDOW_S (pricing.ts sigmaCentsPerSqrtS); a second window would need a
+  // second estimator in the book, i.e. a different meaning than the one explain stated.
   num('003', 'model_003', 'risk_aversion', 0.1, 0, 100, '1/contract',
     'gamma in r = S - q*gamma*sigma^2*(T-t) (S in cents, sigma in c/sqrt(s), T-t in s); seed gives no value, chosen 0.1'),
   num('003', 'model_003', 'horizon_s', 3600, 1, 31_536_000, 's', 'T-t = min(this, time to close); seed names T without a value, chosen 3600'),
   num('003', 'model_003', 'order_arrival_k', 1.5, 0.001, 1000, '1/cent',
     'k of the A-S optimal spread delta = gamma*sigma^2*(T-t) + (2/gamma)*ln(1+gamma/k); seed gives none, chosen 1.5'),
-  num('003', 'model_003', 'volatility_window_s', 300, 1, 86400, 's', 'window of the sigma estimate from mid changes; seed gives none, chosen 300'),
   num('003', 'model_003', 'volatility_prior', 0.05, 0, 100, 'c/sqrt(s)', 'sigma used until the window has data; seed gives none, chosen 0.05'),
   num('003', 'model_003', 'volatility_floor', 0.005, 0, 100, 'c/sqrt(s)', 'lower bound on the sigma estimate; seed gives none, chosen 0.005'),
   int('003', 'model_003', 'quote_min_price_cents', 1, 1, 99, 'cents', 'sanity check: no quote below this (003 bounds [1, 99])'),
@@ -332,7 +336,7 @@ export const CONFIG_SPECS = [
   num('003', 'ops_003', 'rate_limit_pause_s', 2, 0, 300, 's', 'after HTTP 429: pause new orders this long, cancels still allowed (003)'),
   STALE_DATA_S,
   HEARTBEAT_THRESHOLD_S,
-  num('003', 'ops_003', 'high_latency_warn_ms', 150, 1, 60000, 'ms', 'internal latency above this logs "High latency detected" (003 ops.log example: 150ms)'),
+  num('003', 'ops_003', 'high_latency_warn_ms', 150, 1, 60000, 'ms', 'an exchange request whose round trip (request written to answer read, as tape latency_ms) exceeds this -> exec ops warn high_latency, at most one per 10 s with the count of slow requests (003 ops.log "High latency detected": 150ms)'),
   int('003', 'ops_003', 'fat_finger_max_contracts', 100, 1, 1_000_000, 'contracts', 'pre-flight reject of any order larger than this (003 "Size > max"); chosen 100'),
 
   // ======================= 001: KMM-v2 (queue + impulse control) =======================
@@ -350,7 +354,7 @@ export const CONFIG_SPECS = [
   enm('sys', 'system', 'kmm_env', ['sim', 'demo', 'prod'], 'sim', 'exchange: embedded simulator, Kalshi demo or production',
     { effect: 'informational: each command sets it from what it runs against (run --env, demo/dst/bench: sim) and records it in the run configuration; nothing reads it back' }),
   int('sys', 'system', 'kmm_markets', 10, 1, 10000, 'count', 'number of markets to select in sim/demo runs'),
-  int('sys', 'system', 'kmm_shards', defaultShardCount(), 1, 256, 'count', 'book worker shards; default = available cores - 4 (1..16) on this machine'),
+  int('sys', 'system', 'kmm_shards', defaultShardCount(), 1, 256, 'count', 'book worker shards of demo and run (--shards wins); default = available cores - 4 (1..16) on this machine'),
   enm('sys', 'system', 'kmm_preset', ['none', 'conservative', 'aggressive', 'high_frequency'], 'none',
     '002 preset applied as a layer between defaults and the config file'),
   enm('sys', 'system', 'kmm_pricing_model', ['stoikov', 'logodds'], 'stoikov', 'fair value / quote model: A-S in price space or in log-odds space'),
@@ -358,7 +362,7 @@ export const CONFIG_SPECS = [
   bool('sys', 'system', 'kmm_adopt_orders_on_start', false, 'own resting orders unknown to the journal at start: true = adopt, false = cancel'),
   str('sys', 'system', 'kmm_external_fair_values', '', 'path|url', 'alpha engine source: JSON file path or http(s) URL; empty = none (skew 0)',
     NO_NEWLINE, 'a file path or http(s) URL without newlines (empty = none)'),
-  str('sys', 'system', 'kmm_run_dir', 'runs', 'path', 'folder for journal, tape, capture and ops.log', NO_NEWLINE, 'a folder path without newlines'),
+  str('sys', 'system', 'kmm_run_dir', 'runs', 'path', 'parent folder of run folders: each demo/run writes journal, tape, capture and ops.log to <this>/<kind>-<time>/ (relative = to the working directory); --out names the run folder itself and wins', NO_NEWLINE, 'a folder path without newlines'),
   int('sys', 'system', 'kmm_seed', 1, 0, 2_147_483_647, 'int', 'seed of the simulator and of every SeededRng (same seed, same run)',
     { effect: 'informational: demo, dst, bench and backtest set it from their --seed option, seed their RNGs from that option and record it here; nothing reads it back' }),
   enm('sys', 'connection', 'kmm_rate_tier', ['basic', 'advanced', 'expert', 'premier', 'paragon', 'prime', 'prestige'], 'basic',
@@ -382,9 +386,9 @@ export const CONFIG_SPECS = [
   num('sys', 'exec', 'kmm_queue_position_poll_s', 5, 0.5, 3600, 's', 'period of GET queue_positions for our resting orders (queue estimator calibration)'),
   int('sys', 'runtime', 'kmm_mailbox_capacity', 65536, 16, 16_777_216, 'messages', 'per-actor mailbox limit; market data conflates, commands are rejected when full'),
   int('sys', 'runtime', 'kmm_journal_fsync_ms', 100, 0, 60000, 'ms', 'journal fsync period (0 = fsync every write)'),
-  bool('sys', 'runtime', 'kmm_capture_enabled', true, 'write every raw websocket frame with its receive time to the capture file'),
-  bool('sys', 'dashboard', 'kmm_dashboard', false, 'serve the local dashboard and metrics endpoint'),
-  int('sys', 'dashboard', 'kmm_dashboard_port', 8787, 0, 65535, 'port', 'dashboard port on 127.0.0.1 (0 = ephemeral)'),
+  bool('sys', 'runtime', 'kmm_capture_enabled', true, 'write every raw websocket frame with its receive time to <run folder>/capture.jsonl (false = no capture: the run cannot be replayed or backtested)'),
+  bool('sys', 'dashboard', 'kmm_dashboard', true, 'serve the local dashboard and metrics endpoint in demo and run (--dashboard / --no-dashboard win)'),
+  int('sys', 'dashboard', 'kmm_dashboard_port', 8787, 0, 65535, 'port', 'dashboard port on 127.0.0.1 in run (0 = any free port; --dashboard-port wins; demo uses any free port unless the flag or this key is set)'),
   // ---- settings the actors need beyond the seeds (each one named by the actor that reads it) ----
   // ingest (connection, resync) and book (features)
   int('sys', 'connection', 'kmm_resync_timeout_ms', 3000, 100, 600_000, 'ms', 'wait for get_snapshot before falling back to delete+add / resubscribe'),
@@ -445,7 +449,7 @@ export const SPEC_BY_ENV: ReadonlyMap<string, ConfigSpec> = new Map(CONFIG_SPECS
 
 /**
  * The 002 presets (conservative, aggressive, high_frequency) as the seed writes them, plus the 000
- * contract caps each needs for its quote size to be at most half the cap (limits.ts): the seed's
+ * contract cap (MM_MAX_POS, both sides) each needs for its quote size to be at most half the cap (limits.ts): the seed's
  * presets predate 000's MM_MAX_POS 5, which would contradict their quote sizes. Deliberate
  * differences: the caps (twice the quote size, within the preset's own max_inventory), and the
  * aggressive preset's quote_size 15 instead of 20 (its rebalance_threshold 30 bounds the cap at 30).
@@ -455,21 +459,21 @@ export const CONFIG_PRESETS: Readonly<Record<'conservative' | 'aggressive' | 'hi
     min_spread: 0.03, base_spread: 0.06, max_spread: 0.15,
     max_inventory: 30, inventory_skew_threshold: 8, rebalance_threshold: 15,
     quote_size: 5, max_position_size: 50,
-    MM_MAX_POS: 10, MM_MAX_LONG_POS: 10, MM_MAX_SHORT_POS: 10,
+    MM_MAX_POS: 10,
     max_markets: 5, min_liquidity: 10000, max_time_to_resolution_hours: 72,
   },
   aggressive: {
     min_spread: 0.015, base_spread: 0.03, max_spread: 0.08,
     max_inventory: 75, inventory_skew_threshold: 15, rebalance_threshold: 30,
     quote_size: 15, max_position_size: 150,
-    MM_MAX_POS: 30, MM_MAX_LONG_POS: 30, MM_MAX_SHORT_POS: 30,
+    MM_MAX_POS: 30,
     max_markets: 15, min_liquidity: 3000, max_time_to_resolution_hours: 168,
   },
   high_frequency: {
     min_spread: 0.01, base_spread: 0.02,
     max_quote_age_seconds: 5, price_change_requote_threshold: 0.01,
     quote_size: 3, max_markets: 25,
-    MM_MAX_POS: 6, MM_MAX_LONG_POS: 6, MM_MAX_SHORT_POS: 6,
+    MM_MAX_POS: 6,
     max_inventory: 20, inventory_skew_threshold: 5,
   },
 };

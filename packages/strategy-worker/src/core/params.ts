@@ -11,10 +11,12 @@
  * 001) in the seeds' units; the derived fields below convert them once into the integer units of
  * the wire (price 1/10,000 $, count 1/100 contract, ms), never per message.
  *
- * Invariant: the derived position caps are the tightest of MM_MAX_POS, MM_MAX_POSITION_SIZE,
- * max_position_size, max_inventory and the side cap (MM_MAX_LONG_POS / MM_MAX_SHORT_POS).
+ * Invariant: the derived position caps are `positionCapsOf` (@kmm/shared config/caps.ts), the one
+ * derivation exec and the limit rules use too: MM_MAX_POS both ways unless a side cap
+ * (MM_MAX_LONG_POS / MM_MAX_SHORT_POS) is set, then the tightest with MM_MAX_POSITION_SIZE,
+ * max_position_size and max_inventory.
  */
-import type { ConfigKey, KmmConfig } from '@kmm/shared';
+import { positionCapsOf, type ConfigKey, type KmmConfig } from '@kmm/shared';
 
 /** The registry keys the strategy reads (names only: type, default, range and live flag are the registry's). */
 const STRATEGY_CONFIG_KEYS = [
@@ -110,12 +112,12 @@ export function strategyParamsOf(cfg: Readonly<KmmConfig>): StrategyParams {
   const raw: Record<string, unknown> = {};
   for (const key of STRATEGY_CONFIG_KEYS) raw[key] = cfg[key];
   const r = raw as Raw;
-  const contractCapCommon = Math.min(r.MM_MAX_POS, r.MM_MAX_POSITION_SIZE, r.max_position_size, r.max_inventory);
+  const caps = positionCapsOf(cfg);
   const params: StrategyParams = {
     ...r,
     source: cfg,
-    longCapCenti: contractsToCenti(Math.min(contractCapCommon, r.MM_MAX_LONG_POS)),
-    shortCapCenti: contractsToCenti(Math.min(contractCapCommon, r.MM_MAX_SHORT_POS)),
+    longCapCenti: caps.longCenti,
+    shortCapCenti: caps.shortCenti,
     quoteSizeCenti: Math.min(Math.floor(r.MM_ORDER_SIZE_MULTIPLIER * r.quote_size), Math.floor(r.fat_finger_max_contracts)) * CENTI_PER_CONTRACT,
     orderNotionalMoney: Math.round(r.MM_MAX_ORDER_NOTIONAL_USD * USD_TO_MONEY),
     positionNotionalMoney: Math.round(r.MM_MAX_POSITION_NOTIONAL_USD * USD_TO_MONEY),
