@@ -256,7 +256,7 @@ describe('loadConfig', () => {
       ['MM_IMBALANCE_PAUSE_THRESHOLD', 'NaN', 'a number between 0 and 1'],
       ['MM_POF_COOLDOWN_S', '', 'a number between 0 and 300'],
       ['MM_CANCEL_ON_STALE_BOOK', 'maybe', 'true or false'],
-      ['MM_MARKET_PROFILE', 'stocks', 'one of legacy, crypto'],
+      ['MM_MARKET_PROFILE', 'stocks', 'one of legacy, crypto, kalshi'],
       ['KMM_ENV', 'live', 'one of sim, demo, prod'],
       ['KMM_REST_BASE_URL', 'ftp://x', 'empty or an http(s):// URL'],
     ] as const) {

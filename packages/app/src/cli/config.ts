@@ -8,6 +8,7 @@ import {
   checkConfig, cliFromAssignments, explainConfig, explainConfigJson, formatConfigProblems, loadConfig,
 } from '@kmm/shared';
 import { assignment, type CliContext } from './options.js';
+import { startupWarnings } from '../commands/startup-config.js';
 
 export function configCommand(cli: CliContext): Command {
   const config = new Command('config').description('configuration tools');
@@ -20,7 +21,7 @@ export function configCommand(cli: CliContext): Command {
     .action((o) => {
       const loaded = loadConfig({ file: o.config, env: process.env, cli: cliFromAssignments(o.set ?? []) });
       cli.out(o.json ? JSON.stringify(explainConfigJson(loaded), null, 2) : explainConfig(loaded));
-      for (const w of loaded.warnings) cli.err(`warning: ${w}`);
+      for (const w of startupWarnings(loaded)) cli.err(w);
     });
   config
     .command('check')

@@ -12,6 +12,7 @@ import { PROBE_BASE_URLS, runProbe, type ProbeEnv } from '../commands/probe.js';
 import { UsageError } from '../commands/errors.js';
 import { productionRefusal } from '../system/prod-guard.js';
 import { assignment, wholeNumber, type CliContext } from './options.js';
+import { startupWarnings } from '../commands/startup-config.js';
 
 export function probeCommand(cli: CliContext): Command {
   return new Command('probe')
@@ -32,7 +33,9 @@ export function probeCommand(cli: CliContext): Command {
       let keyFile: string | undefined = o.keyFile;
       let baseUrl: string | undefined = o.baseUrl;
       if (o.config !== undefined || (o.set ?? []).length > 0) {
-        const v = loadConfig({ file: o.config, env: process.env, cli: cliFromAssignments(o.set ?? []) }).values;
+        const loaded = loadConfig({ file: o.config, env: process.env, cli: cliFromAssignments(o.set ?? []) });
+        for (const w of startupWarnings(loaded)) cli.err(w);
+        const v = loaded.values;
         keyId ??= v.kmm_api_key_id ? String(v.kmm_api_key_id) : undefined;
         keyFile ??= v.kmm_private_key_path ? String(v.kmm_private_key_path) : undefined;
         baseUrl ??= v.kmm_rest_base_url ? String(v.kmm_rest_base_url) : undefined;

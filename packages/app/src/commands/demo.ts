@@ -4,7 +4,7 @@
  * a run folder (ops.log, tape.csv, journal, capture, report.html) and a short summary.
  */
 import { join, resolve } from 'node:path';
-import { describeKillSwitch, KALSHI_TUNING, loadWithTuning } from './tuning.js';
+import { COMMAND_PROFILE, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
 import { startSimThread, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
@@ -76,19 +76,24 @@ export function dashboardChoice(
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const print = opts.quiet ? () => {} : (l: string) => process.stdout.write(l + '\n');
   const load = () =>
-    loadWithTuning(
-    { file: opts.config, env: process.env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
-    // The simulator's markets resolve weeks out: let market selection keep all N of them.
-    // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
-    // The exchange-side kill switch is left at 0: sized to risk from the caps and kmm_markets (limits.ts).
-    { ...KALSHI_TUNING, max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
-  );
-  const { loaded, applied, warnings } = load();
+    loadForCommand(
+      { file: opts.config, env: process.env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
+      {
+        name: 'demo',
+        profile: COMMAND_PROFILE.demo,
+        // The simulator's markets resolve weeks out: let market selection keep all N of them.
+        // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
+        // The exchange-side kill switch is left at 0: sized to risk from the caps and kmm_markets (limits.ts).
+        values: { max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
+      },
+    );
+  const { loaded, warnings } = load();
+  const profileLine = describeProfile(loaded);
 
   const runDir = newRunDir(opts.out, 'demo', loaded.values.kmm_run_dir);
   const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort, 0);
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
-  if (applied.length) print(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}`);
+  if (profileLine) print(profileLine);
   print(describeKillSwitch(loaded.values));
   for (const w of warnings) print(w); // the `kmm config check` warnings of this configuration
   const sim = await startSimThread({

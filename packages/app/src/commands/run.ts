@@ -7,7 +7,7 @@
  * (system/prod-guard.ts).
  */
 import { loadPrivateKeyPem, Signer } from '@kmm/shared';
-import { describeKillSwitch, KALSHI_TUNING, loadWithTuning } from './tuning.js';
+import { COMMAND_PROFILE, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type ExchangeEndpoints, type RunningSystem } from '../system/system.js';
 import { describeShutdown, describeWorking, ShutdownController, waitForStop } from '../system/shutdown.js';
@@ -47,14 +47,15 @@ export async function runLive(opts: RunOptions): Promise<number> {
   // --paper is the CLI layer of paper_mode, so the flag, a config file's `paper_mode: true` and
   // KMM_PAPER_MODE=true are one setting, decided (and shown by `config explain`) by the registry.
   const cliLayer = { kmm_env: opts.env, ...(opts.set ?? {}), ...(opts.paper ? { paper_mode: true } : {}) };
-  const load = () => loadWithTuning({ file: opts.config, env: process.env, cli: cliLayer }, KALSHI_TUNING);
-  const { loaded, applied, warnings } = load();
+  const load = () => loadForCommand({ file: opts.config, env: process.env, cli: cliLayer }, { name: 'run', profile: COMMAND_PROFILE.run });
+  const { loaded, warnings } = load();
+  const profileLine = describeProfile(loaded);
   const v = loaded.values;
   const paper = v.paper_mode;
   if (opts.env === 'prod' && !opts.confirmProd && !paper) {
     throw new UsageError('refusing to trade on Kalshi production without --confirm-prod (or use --paper, or --env demo)');
   }
-  if (applied.length) process.stdout.write(`defaults for Kalshi books (override with --set/--config): ${applied.join(' ')}\n`);
+  if (profileLine) process.stdout.write(`${profileLine}\n`);
   for (const w of warnings) process.stderr.write(`${w}\n`); // the `kmm config check` warnings of this configuration
   const rest = String(v.kmm_rest_base_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].rest));
   const ws = String(v.kmm_ws_url || (opts.env === 'sim' ? '' : KALSHI_ENDPOINTS[opts.env as 'demo' | 'prod'].ws));

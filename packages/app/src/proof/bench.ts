@@ -23,6 +23,7 @@ import { loadConfig } from '@kmm/shared';
 import { startSimThread } from '@kmm/sim';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem } from '../system/system.js';
+import { startupWarnings } from '../commands/startup-config.js';
 import {
   LoadProfile,
   pct,
@@ -113,6 +114,7 @@ export async function runLatencyBench(o: LatencyOptions): Promise<LatencyResult>
     env: process.env,
     cli: { kmm_env: 'sim', kmm_seed: seed, kmm_markets: o.markets, max_markets: o.markets, max_time_to_resolution_hours: 8760, ...BENCH_SET, ...(o.set ?? {}) },
   });
+  for (const w of startupWarnings(loaded)) say(w);
   const sim = await startSimThread({ port: 0, seed, markets: o.markets, speed, tier: 'unlimited', keyDir: runDir, stepMs: SIM_STEP_MS });
   const profile = new LoadProfile();
   let orders = 0;

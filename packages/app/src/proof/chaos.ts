@@ -29,7 +29,6 @@
  *   - every fault recovered within RECOVERY_BOUND_S.
  *   `ok` is true only if all hold. The pure check is `checkChaosInvariants` (tested on its own).
  */
-import { KALSHI_TUNING } from '../commands/tuning.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,6 +41,7 @@ import { fetchMarkets } from '../system/markets.js';
 import { acquireRunLock, type RunLock } from '../system/run-lock.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
 import { execJournalPath, readJournalRecords, round1 } from './common.js';
+import { startupWarnings } from '../commands/startup-config.js';
 import { describeShutdown, describeWorking, ShutdownController } from '../system/shutdown.js';
 import { EventEmitter } from 'node:events';
 
@@ -86,7 +86,8 @@ export const CHAOS_WS_SILENCE_S = 6;
 
 /** Config of the soak: quote on sim books, follow the book closely enough to show recovery. */
 export const CHAOS_SET: Record<string, string | number> = {
-  ...KALSHI_TUNING,
+  // the demo's market profile (its values: shared CONFIG_PROFILES.kalshi)
+  MM_MARKET_PROFILE: 'kalshi',
   // the bottom of the seed's safe range (15-120 s): a REST failure storm that trips the breaker
   // still recovers within a short soak, so the schedule reaches every fault kind
   MM_CIRCUIT_BREAKER_COOLDOWN_S: 15,
@@ -266,6 +267,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   // 15 s): a triggered group waits for an operator, which a soak cannot provide.
   const set: Record<string, string | number> = { kmm_env: 'sim', kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, ...CHAOS_SET, ...(o.set ?? {}) };
   const loaded = loadConfig({ env: process.env, cli: set });
+  for (const w of startupWarnings(loaded)) say(w);
   const capCenti = Math.round(Number(loaded.values.MM_MAX_POS) * 100);
   const started = Date.now();
   const elapsedS = () => round1((Date.now() - started) / 1000);

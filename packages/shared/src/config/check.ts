@@ -14,7 +14,7 @@
  * Inputs: LoadConfigOptions (file, env, cli) or an effective configuration. Outputs: ConfigProblem
  * lists and their text. Pure apart from reading the config file; no printing.
  */
-import { type LoadConfigOptions, type LoadedConfig, loadConfigReport, safeRangeWarnings } from './load.js';
+import { describeSource, type LoadConfigOptions, type LoadedConfig, loadConfigReport, safeRangeWarnings } from './load.js';
 import { sideCaps, type BindingLimit } from './limits.js';
 import type { ConfigValue, KmmConfig } from './specs.js';
 import type { ConfigError } from './errors.js';
@@ -126,10 +126,7 @@ export function configWarnings(values: Readonly<KmmConfig>, sourceOf: (key: stri
  * `sourceOf` labels where a value came from (default: its LoadedConfig source).
  */
 export function checkLoaded(loaded: LoadedConfig, sourceOf?: (key: string) => string): ConfigProblem[] {
-  const label = sourceOf ?? ((k: string): string => {
-    const s = loaded.sources[k];
-    return s === 'file' && loaded.file ? `file ${loaded.file}` : s;
-  });
+  const label = sourceOf ?? ((k: string): string => describeSource(loaded, k));
   const warnings = configWarnings(loaded.values, label);
   const safeKeys = warnings.filter((w) => w.kind === 'safe_range').map((w) => `${w.keys[0]}=`);
   const out: ConfigProblem[] = [];

@@ -5,7 +5,7 @@
  * LoadedConfig. Pure functions of their input; no I/O.
  */
 import { CONFIG_SPECS, type ConfigSource, type ConfigSpec, type ConfigValue, type SeedRef } from './specs.js';
-import type { LoadedConfig } from './load.js';
+import { describeSource, type LoadedConfig } from './load.js';
 import { positionCapsOf } from './caps.js';
 
 export interface ExplainedValue {
@@ -13,6 +13,8 @@ export interface ExplainedValue {
   env: string;
   value: ConfigValue;
   source: ConfigSource;
+  /** the source as people read it: `profile kalshi`, `preset aggressive`, `file x.yaml`, `command demo`, `env` */
+  sourceLabel: string;
   default: ConfigValue;
   type: ConfigSpec['type'];
   unit: string;
@@ -31,12 +33,16 @@ export interface ExplainedValue {
    * positionCapsOf), the key that binds it and that key's source; e.g. an unset long cap
    * (value -1) with MM_MAX_POS=8 from env is { contracts: 8, boundBy: 'MM_MAX_POS', source: 'env' }.
    */
-  effective?: { contracts: number; boundBy: string; source: ConfigSource };
+  effective?: { contracts: number; boundBy: string; source: ConfigSource; sourceLabel: string };
 }
 
 export interface ExplainedConfig {
   file: string | null;
   preset: string;
+  /** the market profile applied (MM_MARKET_PROFILE) */
+  profile: string;
+  /** the command whose defaults were applied, or null */
+  command: string | null;
   warnings: string[];
   entries: ExplainedValue[];
 }
@@ -57,6 +63,7 @@ export function explainConfigJson(loaded: LoadedConfig): ExplainedConfig {
       key: s.key, env: s.env,
       value: (loaded.values as unknown as Record<string, ConfigValue>)[s.key],
       source: loaded.sources[s.key],
+      sourceLabel: describeSource(loaded, s.key),
       default: s.default, type: s.type, unit: s.unit, group: s.group, seed: s.seed,
       liveSafe: s.liveSafe, meaning: s.meaning,
     };
@@ -68,10 +75,10 @@ export function explainConfigJson(loaded: LoadedConfig): ExplainedConfig {
     if (s.type === 'enum') e.values = s.values;
     if (s.aliasOf) e.aliasOf = s.aliasOf;
     const cap = capOf[s.key];
-    if (cap) e.effective = { contracts: cap.contracts, boundBy: cap.key, source: loaded.sources[cap.key] };
+    if (cap) e.effective = { contracts: cap.contracts, boundBy: cap.key, source: loaded.sources[cap.key], sourceLabel: describeSource(loaded, cap.key) };
     entries.push(e);
   }
-  return { file: loaded.file ?? null, preset: loaded.preset, warnings: loaded.warnings.slice(), entries };
+  return { file: loaded.file ?? null, preset: loaded.preset, profile: loaded.profile, command: loaded.command ?? null, warnings: loaded.warnings.slice(), entries };
 }
 
 /** Aligned text table, one section per group in registry order. */
@@ -81,7 +88,7 @@ export function explainConfig(loaded: LoadedConfig): string {
   const rows = data.entries.map((e) => [
     e.key,
     e.effective ? String(e.effective.contracts) : showValue(e.value),
-    e.effective && e.effective.boundBy !== e.key ? `= ${e.effective.boundBy} (${e.effective.source})` : e.source,
+    e.effective && e.effective.boundBy !== e.key ? `= ${e.effective.boundBy} (${e.effective.sourceLabel})` : e.sourceLabel,
     e.unit,
     (e.liveSafe ? '' : '[restart] ') + e.meaning,
   ]);
@@ -90,8 +97,9 @@ export function explainConfig(loaded: LoadedConfig): string {
   const line = (r: string[]): string => r.map((c, i) => (i < 4 ? c.padEnd(width[i]) : c)).join('  ').trimEnd();
 
   const out: string[] = [];
-  out.push(`# KMM effective configuration (file: ${data.file ?? 'none'}, preset: ${data.preset}, ${rows.length} keys)`);
-  out.push('# precedence: default < preset < file < env < cli; [restart] = not changeable while running');
+  const cmd = data.command ? `, command: ${data.command}` : '';
+  out.push(`# KMM effective configuration (file: ${data.file ?? 'none'}, profile: ${data.profile}, preset: ${data.preset}${cmd}, ${rows.length} keys)`);
+  out.push('# precedence: default < profile < preset < command < file < env < cli; [restart] = not changeable while running');
   let group = '';
   for (let i = 0; i < rows.length; i++) {
     const e = data.entries[i];

@@ -1,9 +1,9 @@
 /**
  * Configuration: the registry of every variable (CONFIG_SPECS), loading with precedence
- * defaults < preset < file < env < cli, explain output and live-update validation.
+ * defaults < profile < preset < command < file < env < cli, explain output and live-update validation.
  */
 export {
-  CONFIG_SPECS, CONFIG_PRESETS, SPEC_BY_KEY, SPEC_BY_ENV, defaultConfig, defaultShardCount,
+  CONFIG_SPECS, CONFIG_PRESETS, CONFIG_PROFILES, SPEC_BY_KEY, SPEC_BY_ENV, defaultConfig, defaultShardCount,
 } from './specs.js';
 export type {
   ConfigType, ConfigSource, SeedRef, ConfigSpec, NumberSpec, BoolSpec, StringSpec, EnumSpec,
@@ -13,9 +13,9 @@ export { ConfigError } from './errors.js';
 export { CONFIG_SCHEMA, parseValue, allowedText } from './values.js';
 export {
   loadConfig, loadConfigReport, resolveConfig, readConfigFile, resolveConfigName, cliFromAssignments, CONFIG_RELATIONS,
-  safeRangeWarnings,
+  safeRangeWarnings, describeSource,
 } from './load.js';
-export type { LoadConfigOptions, LoadedConfig, ConfigLoadReport } from './load.js';
+export type { LoadConfigOptions, LoadedConfig, ConfigLoadReport, CommandDefaults } from './load.js';
 export { checkConfig, checkLoaded, configWarnings, unreachableFeatures, formatConfigProblems } from './check.js';
 export type { ConfigProblem, ConfigProblemKind, ConfigCheckResult } from './check.js';
 export {

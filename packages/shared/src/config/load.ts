@@ -1,5 +1,6 @@
 /**
- * Loading the effective configuration: defaults < preset < file < environment < CLI flags.
+ * Loading the effective configuration:
+ * defaults < profile < preset < command defaults < file < environment < CLI flags.
  *
  * Role: the edge where untrusted configuration enters. Everything is checked here against
  * `CONFIG_SPECS`; the result is a plain, JSON-serialisable `KmmConfig` (it travels in
@@ -8,8 +9,13 @@
  * and listed in `errors`).
  *
  * Rules:
+ * - The market profile (`MM_MARKET_PROFILE`) is chosen by cli > env > file > the command's default
+ *   profile > the registry default (legacy), then its values (CONFIG_PROFILES) are applied as a
+ *   layer just above the defaults: a preset, a command default and any value the user set win.
  * - The preset (`kmm_preset`) is itself chosen by cli > env > file > default, then applied as a
- *   layer between the defaults and the file.
+ *   layer above the profile and below the command defaults.
+ * - A command's defaults (`command`: e.g. the demo's simulator facts and its default profile) are
+ *   a visible layer of their own between the preset and the file.
  * - File keys may be the registry key or its env name; CLI keys may also use '-' for '_' and any
  *   letter case. Unknown keys in the file or on the CLI are errors ("did you mean").
  * - Environment: unknown `MM_*` variables are errors; unknown `KMM_*` variables are warnings;
@@ -21,7 +27,7 @@ import * as path from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import { ConfigError, closest } from './errors.js';
 import {
-  CONFIG_PRESETS, CONFIG_SPECS, SPEC_BY_ENV, SPEC_BY_KEY,
+  CONFIG_PRESETS, CONFIG_PROFILES, CONFIG_SPECS, SPEC_BY_ENV, SPEC_BY_KEY,
   type ConfigSource, type ConfigSpec, type ConfigValue, type KmmConfig,
 } from './specs.js';
 import { CONFIG_SCHEMA, clipForMessage, parseValue, showRaw, unsafeReason } from './values.js';
@@ -35,6 +41,18 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** CLI overrides: key (or env name) -> value */
   cli?: Record<string, string | number | boolean>;
+  /** the running command's own defaults, below the file (e.g. demo: profile kalshi, the simulator's market facts) */
+  command?: CommandDefaults;
+}
+
+/** A command's defaults: a layer of their own, shown by `config explain` as `command <name>`. */
+export interface CommandDefaults {
+  /** the command (`demo`, `run`) */
+  name: string;
+  /** MM_MARKET_PROFILE when neither the file, the environment nor the CLI names one */
+  profile?: string;
+  /** key (or env name) -> value, overridden by the file, the environment and the CLI */
+  values?: Record<string, string | number | boolean>;
 }
 
 export interface LoadedConfig {
@@ -43,11 +61,15 @@ export interface LoadedConfig {
   file?: string;
   /** the 002 preset that was applied ('none' if none) */
   preset: string;
+  /** the market profile whose values were applied (MM_MARKET_PROFILE) */
+  profile: string;
+  /** the command whose defaults were applied, if any */
+  command?: string;
   /** accepted but noteworthy: values outside the 004 safe range, unknown KMM_* variables */
   warnings: string[];
 }
 
-const SOURCE_RANK: Record<string, number> = { default: 0, preset: 1, file: 2, env: 3, cli: 4 };
+const SOURCE_RANK: Record<ConfigSource, number> = { default: 0, profile: 1, preset: 2, command: 3, file: 4, env: 5, cli: 6 };
 
 /** Lower-case, '-' -> '_' name -> spec, over keys and env names (unique: checked by tests). */
 const SPEC_BY_LOOSE: ReadonlyMap<string, ConfigSpec> = (() => {
@@ -197,8 +219,18 @@ export const CONFIG_RELATIONS: ReadonlyArray<readonly [string, string, boolean]>
   ['kmm_reconnect_base_ms', 'kmm_reconnect_max_ms', false],
 ];
 
-function sourceLabel(source: ConfigSource, file: string | undefined): string {
-  return source === 'file' && file ? `file ${file}` : source;
+/** A source as people read it: `file x.yaml`, `profile kalshi`, `preset aggressive`, `command demo`, `env`. */
+function sourceLabel(source: ConfigSource, ctx: { file?: string; profile: string; preset: string; command?: string }): string {
+  if (source === 'file' && ctx.file) return `file ${ctx.file}`;
+  if (source === 'profile') return `profile ${ctx.profile}`;
+  if (source === 'preset') return `preset ${ctx.preset}`;
+  if (source === 'command' && ctx.command) return `command ${ctx.command}`;
+  return source;
+}
+
+/** Where a loaded key's value came from, as `config explain` and the warnings name it (`profile kalshi`). */
+export function describeSource(loaded: LoadedConfig, key: string): string {
+  return sourceLabel(loaded.sources[key], loaded);
 }
 
 /**
@@ -258,6 +290,13 @@ export function safeRangeWarnings(
 }
 
 // ---------------------------------------------------------------- load
+
+function profileLayer(name: string): Layer {
+  const layer: Layer = new Map();
+  const p = CONFIG_PROFILES[name as keyof typeof CONFIG_PROFILES];
+  for (const [k, v] of Object.entries(p)) layer.set(k, { value: v as ConfigValue, name: k });
+  return layer;
+}
 
 function presetLayer(name: string): Layer {
   const layer: Layer = new Map();
@@ -337,28 +376,48 @@ export function loadConfigReport(opts: LoadConfigOptions = {}): ConfigLoadReport
     addToLayer(cliLayer, spec, name, raw, 'cli', errors);
   }
 
+  // command layer: the command's default profile and values
+  const commandLayer: Layer = new Map();
+  const cmd = opts.command;
+  if (cmd) {
+    const src = `command ${cmd.name}`;
+    if (cmd.profile !== undefined) addToLayer(commandLayer, SPEC_BY_KEY.get('MM_MARKET_PROFILE')!, 'MM_MARKET_PROFILE', cmd.profile, src, errors);
+    for (const [name, raw] of Object.entries(cmd.values ?? {})) {
+      const spec = resolveConfigName(name, true);
+      if (!spec) { errors.push(unknownError(name, raw, src, ALL_NAMES, 'configuration key')); continue; }
+      addToLayer(commandLayer, spec, name, raw, src, errors);
+    }
+  }
+
   const relationErrors: ConfigError[] = [];
-  const layers: Array<[ConfigSource, Layer]> = [['file', fileLayer], ['env', envLayer], ['cli', cliLayer]];
-  const { values, sources, preset } = assemble(layers, (src) => sourceLabel(src, opts.file), warnings, relationErrors);
-  const loaded: LoadedConfig = { values, sources, preset, warnings };
+  const layers: Array<[ConfigSource, Layer]> = [['command', commandLayer], ['file', fileLayer], ['env', envLayer], ['cli', cliLayer]];
+  const label = (src: ConfigSource, picked: { profile: string; preset: string }): string =>
+    sourceLabel(src, { file: opts.file, command: cmd?.name, ...picked });
+  const { values, sources, preset, profile } = assemble(layers, label, warnings, relationErrors);
+  const loaded: LoadedConfig = { values, sources, preset, profile, warnings };
   if (opts.file !== undefined) loaded.file = opts.file;
+  if (cmd) loaded.command = cmd.name;
   return { loaded, inputErrors: errors, relationErrors };
 }
 
 /**
- * Defaults < preset < the given layers (lowest first), then the cross-field relations, the 004
+ * Defaults < profile < preset < the given layers (lowest first), then the cross-field relations, the 004
  * safe-range warnings and the alias mirrors. The one path by which any `KmmConfig` is built.
  * Contradictions throw, or go to `relationSink` when given (the result then holds them).
  */
 function assemble(
-  given: ReadonlyArray<readonly [ConfigSource, Layer]>, labelOf: (source: ConfigSource) => string, warnings: string[],
+  given: ReadonlyArray<readonly [ConfigSource, Layer]>,
+  labelOf: (source: ConfigSource, picked: { profile: string; preset: string }) => string, warnings: string[],
   relationSink?: ConfigError[],
-): { values: KmmConfig; sources: Record<string, ConfigSource>; preset: string } {
-  // preset: chosen by the highest layer that names it
+): { values: KmmConfig; sources: Record<string, ConfigSource>; preset: string; profile: string } {
+  // profile and preset: each chosen by the highest layer that names it
   let preset = 'none';
+  let profile = String(SPEC_BY_KEY.get('MM_MARKET_PROFILE')!.default);
   for (const [, layer] of given) {
     const named = layer.get('kmm_preset');
     if (named) preset = String(named.value);
+    const prof = layer.get('MM_MARKET_PROFILE');
+    if (prof) profile = String(prof.value);
   }
 
   const values: Record<string, ConfigValue> = {};
@@ -368,7 +427,7 @@ function assemble(
     values[s.key] = s.default;
     sources[s.key] = 'default';
   }
-  const layers: Array<readonly [ConfigSource, Layer]> = [['preset', presetLayer(preset)], ...given];
+  const layers: Array<readonly [ConfigSource, Layer]> = [['profile', profileLayer(profile)], ['preset', presetLayer(preset)], ...given];
   for (const [source, layer] of layers) {
     for (const [key, { value }] of layer) {
       values[key] = value;
@@ -376,7 +435,7 @@ function assemble(
     }
   }
 
-  const srcLabel = (k: string): string => labelOf(sources[k]);
+  const srcLabel = (k: string): string => labelOf(sources[k], { profile, preset });
   const relErrors = checkRelations(values, srcLabel, (k) => SOURCE_RANK[sources[k]]);
   if (relErrors.length > 0) {
     if (!relationSink) throw ConfigError.aggregate(relErrors);
@@ -400,13 +459,14 @@ function assemble(
   // Assertion (stays on): the registry, parser and relations together must yield a valid config.
   const check = CONFIG_SCHEMA.safeParse(ordered);
   if (!check.success) throw new Error(`config invariant broken: ${check.error.message}`);
-  return { values: ordered as KmmConfig, sources: orderedSources, preset };
+  return { values: ordered as KmmConfig, sources: orderedSources, preset, profile };
 }
 
 /**
  * The effective configuration from a partial record (registry key or env name -> value), for
  * tests and tools that hold a record rather than a file and an environment. Absent keys take
- * the registry default (or the preset's value when `kmm_preset` is named); every value is checked
+ * the registry default (or the profile's and the preset's value when `MM_MARKET_PROFILE` or
+ * `kmm_preset` is named); every value is checked
  * exactly as `loadConfig` checks it. `process.env` is not read. Throws one ConfigError naming
  * each bad key, its value and what is allowed (source: 'record').
  */
@@ -421,7 +481,7 @@ export function resolveConfig(partial: Readonly<Record<string, unknown>> = {}): 
   }
   if (errors.length > 0) throw ConfigError.aggregate(errors);
   // 'cli' ranks the record above the defaults and the preset; messages say 'record'.
-  return assemble([['cli', layer]], (src) => (src === 'cli' ? 'record' : src), []).values;
+  return assemble([['cli', layer]], (src, picked) => (src === 'cli' ? 'record' : sourceLabel(src, picked)), []).values;
 }
 
 /**

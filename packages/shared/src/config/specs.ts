@@ -27,8 +27,12 @@
 import * as os from 'node:os';
 
 export type ConfigType = 'number' | 'int' | 'bool' | 'string' | 'enum';
-/** Where an effective value came from, lowest precedence first. */
-export type ConfigSource = 'default' | 'preset' | 'file' | 'env' | 'cli';
+/**
+ * Where an effective value came from, lowest precedence first: the registry default, the market
+ * profile (MM_MARKET_PROFILE, CONFIG_PROFILES), the 002 preset (kmm_preset), the command's own
+ * defaults (e.g. the demo's simulator facts), the config file, the environment, CLI flags.
+ */
+export type ConfigSource = 'default' | 'profile' | 'preset' | 'command' | 'file' | 'env' | 'cli';
 /** The seed file that names the variable ('sys' = KMM system key). */
 export type SeedRef = '000' | '001' | '002' | '003' | '004' | 'sys';
 
@@ -173,8 +177,8 @@ export function defaultShardCount(): number {
 }
 
 // ---- seed keys that system aliases point at (declared first so the aliases can copy them) ----
-const MM_MARKET_PROFILE = enm('004', 'profile', 'MM_MARKET_PROFILE', ['legacy', 'crypto'], 'legacy',
-  'legacy = prior static guard/skew behaviour; crypto = vol regimes, trend bias, inventory bands, funding bias', { live: false });
+const MM_MARKET_PROFILE = enm('004', 'profile', 'MM_MARKET_PROFILE', ['legacy', 'crypto', 'kalshi'], 'legacy',
+  'legacy = the seed values, static guard/skew behaviour; crypto = vol regimes, trend bias, inventory bands, funding bias; kalshi = legacy behaviour with the values of CONFIG_PROFILES.kalshi for 1c binary books (the default of demo and run); a profile never overrides a preset or a value you set', { live: false });
 const STALE_DATA_S = num('003', 'ops_003', 'stale_data_s', 5, 0.5, 300, 's',
   'no book data for this long -> market STALE: cancel all its quotes until data resumes (003 "No ticks 5s")', { live: false });
 const HEARTBEAT_THRESHOLD_S = num('003', 'ops_003', 'heartbeat_threshold_s', 30, 11, 600, 's',
@@ -475,6 +479,34 @@ export const CONFIG_PRESETS: Readonly<Record<'conservative' | 'aggressive' | 'hi
     quote_size: 3, max_markets: 25,
     MM_MAX_POS: 6,
     max_inventory: 20, inventory_skew_threshold: 5,
+  },
+};
+
+/**
+ * The market profiles (MM_MARKET_PROFILE): values layered just above the registry defaults, so a
+ * preset, a command's defaults, the file, the environment and the CLI all override them
+ * (`config explain` shows `profile <name>` as their source). legacy and crypto keep the seed
+ * values (crypto switches behaviour in the strategy, not values).
+ *
+ * kalshi: the 004 guide was written for crypto books where 8 bps is many ticks; on Kalshi one
+ * 1-cent tick at a 50-cent mid is 200 bps of the mid, so the seed's MM_MICRO_VOL_MAX_BPS 8 and
+ * MM_MICRO_DRIFT_MAX_BPS 6 pause every book on its first tick, and a placement offset of 100 bps
+ * plus the spread EMA puts our quotes behind the touch where small prints never reach. The A-S
+ * parameters of 003 (gamma 0.1, a one-hour horizon) with the per-second volatility of a thin
+ * binary book shift the reservation price by dollars per contract, so one fill pins quoting to
+ * one side. Measured on the demo (bench/RESULTS.md): with these values 19 of 20 markets trade in
+ * 30 s instead of 7.
+ */
+export const CONFIG_PROFILES: Readonly<Record<'legacy' | 'crypto' | 'kalshi', Readonly<Partial<KmmConfig>>>> = {
+  legacy: {},
+  crypto: {},
+  kalshi: {
+    MM_MICRO_VOL_MAX_BPS: 2000,
+    MM_MICRO_DRIFT_MAX_BPS: 1500,
+    MM_MIN_OFFSET_BPS: 0,
+    MM_SPREAD_MULTIPLIER: 0.2,
+    horizon_s: 60,
+    risk_aversion: 0.01,
   },
 };
 
