@@ -50,9 +50,9 @@ describe('position caps', () => {
   it('config explain shows the cap in force and which source won', () => {
     const loaded = loadConfig({ env: { MM_MAX_POS: '8', MM_MAX_SHORT_POS: '4' } });
     const byKey = new Map(explainConfigJson(loaded).entries.map((e) => [e.key, e]));
-    expect(byKey.get('MM_MAX_LONG_POS')?.effective).toEqual({ contracts: 8, boundBy: 'MM_MAX_POS', source: 'env' });
+    expect(byKey.get('MM_MAX_LONG_POS')?.effective).toEqual({ contracts: 8, boundBy: 'MM_MAX_POS', source: 'env', sourceLabel: 'env' });
     expect(byKey.get('MM_MAX_LONG_POS')?.value).toBe(-1);
-    expect(byKey.get('MM_MAX_SHORT_POS')?.effective).toEqual({ contracts: 4, boundBy: 'MM_MAX_SHORT_POS', source: 'env' });
+    expect(byKey.get('MM_MAX_SHORT_POS')?.effective).toEqual({ contracts: 4, boundBy: 'MM_MAX_SHORT_POS', source: 'env', sourceLabel: 'env' });
     const text = explainConfig(loaded);
     expect(text).toMatch(/^MM_MAX_LONG_POS +8 += MM_MAX_POS \(env\) +contracts/m);
     expect(text).toMatch(/^MM_MAX_SHORT_POS +4 +env +contracts/m);

@@ -6,7 +6,7 @@ export { startSystem, defaultShards, type RunningSystem, type SystemOptions, typ
 export { Monitor, type RunSummary } from './system/monitor.js';
 export { buildTopology, shellScript } from './system/topology.js';
 export { fetchMarkets, marketInfoFromVenue } from './system/markets.js';
-export { runDemo, type DemoOptions, type DemoResult } from './commands/demo.js';
+export { runDemo, loadDemoConfig, type DemoOptions, type DemoResult } from './commands/demo.js';
 export { runChaos, checkChaosInvariants, RECOVERY_BOUND_S, type ChaosResult, type ChaosOptions, type InvariantInput } from './proof/chaos.js';
 export { runLatencyBench, runScaleBench, measureFloor, type LatencyResult } from './proof/bench.js';
 export { runDst, dstConfig, DST_CHECKS, DST_FAULT_KINDS, DST_START_WALL_MS, SHUTDOWN_FAULT_KINDS, type DstOptions, type DstResult, type DstView, type DstCheck, type DstBug, type DstFaultKind, type ShutdownFault, type ShutdownFaultKind } from './dst/world.js';

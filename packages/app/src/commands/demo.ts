@@ -73,20 +73,30 @@ export function dashboardChoice(
   return { dashboard: flag ?? v.kmm_dashboard, dashboardPort: portFlag ?? keyPort };
 }
 
+/**
+ * The demo's configuration: its flags (--seed, --markets, --set) over the file and the
+ * environment, over the demo's own defaults (profile kalshi, the simulator's market facts).
+ * `warnings` are `kmm config check`'s, printed at start.
+ */
+export function loadDemoConfig(
+  opts: Pick<DemoOptions, 'config' | 'set' | 'seed' | 'markets'>, env: Record<string, string | undefined> = process.env,
+): { loaded: LoadedConfig; warnings: string[] } {
+  return loadForCommand(
+    { file: opts.config, env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
+    {
+      name: 'demo',
+      profile: COMMAND_PROFILE.demo,
+      // The simulator's markets resolve weeks out: let market selection keep all N of them.
+      // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
+      // The exchange-side kill switch is left at 0: sized to risk from the caps and kmm_markets (limits.ts).
+      values: { max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
+    },
+  );
+}
+
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const print = opts.quiet ? () => {} : (l: string) => process.stdout.write(l + '\n');
-  const load = () =>
-    loadForCommand(
-      { file: opts.config, env: process.env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
-      {
-        name: 'demo',
-        profile: COMMAND_PROFILE.demo,
-        // The simulator's markets resolve weeks out: let market selection keep all N of them.
-        // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
-        // The exchange-side kill switch is left at 0: sized to risk from the caps and kmm_markets (limits.ts).
-        values: { max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
-      },
-    );
+  const load = () => loadDemoConfig(opts);
   const { loaded, warnings } = load();
   const profileLine = describeProfile(loaded);
 
