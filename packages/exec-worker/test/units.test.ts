@@ -251,3 +251,11 @@ describe('OrderBookkeeping', () => {
   });
 });
 
+
+describe('one size for a fat finger', () => {
+  it("exec's pre-flight cap is fat_finger_max_contracts, the strategy's clip; kmm_max_order_contracts is its alias", () => {
+    expect(execParamsOf(resolveConfig({ fat_finger_max_contracts: 7 })).maxOrderCenti).toBe(700);
+    expect(execParamsOf(resolveConfig({ kmm_max_order_contracts: 7 })).maxOrderCenti).toBe(700);
+    expect(resolveConfig({ kmm_max_order_contracts: 7 }).fat_finger_max_contracts).toBe(7);
+  });
+});

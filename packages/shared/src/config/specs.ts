@@ -187,6 +187,14 @@ const NO_SPACE = /^\S*$/;
 
 const S004_CORE = 'core_004';
 
+/**
+ * The one fat-finger size (003 "Size > max"): strategy never sizes an order above it (quotes and
+ * takers are clipped to it) and exec's pre-flight refuses any order above it. kmm_max_order_contracts
+ * is an alias of it, not a second limit.
+ */
+const FAT_FINGER_MAX_CONTRACTS = int('003', 'ops_003', 'fat_finger_max_contracts', 100, 1, 1_000_000, 'contracts',
+  'largest order in contracts, one limit for both actors: strategy clips every quote and taker to it, exec pre-flight refuses any order above it (003 "Size > max"); chosen 100');
+
 export const CONFIG_SPECS = [
   // ======================= 004: Market Maker Config Guide =======================
   MM_MARKET_PROFILE,
@@ -339,7 +347,7 @@ export const CONFIG_SPECS = [
   STALE_DATA_S,
   HEARTBEAT_THRESHOLD_S,
   num('003', 'ops_003', 'high_latency_warn_ms', 150, 1, 60000, 'ms', 'an exchange request whose round trip (request written to answer read, as tape latency_ms) exceeds this -> exec ops warn high_latency, at most one per 10 s with the count of slow requests (003 ops.log "High latency detected": 150ms)'),
-  int('003', 'ops_003', 'fat_finger_max_contracts', 100, 1, 1_000_000, 'contracts', 'pre-flight reject of any order larger than this (003 "Size > max"); chosen 100'),
+  FAT_FINGER_MAX_CONTRACTS,
 
   // ======================= 001: KMM-v2 (queue + impulse control) =======================
   bool('001', 'v2_001', 'IMPULSE_CONTROL_ENABLED', true, 'taker path (bailout, toxicity close, arb); false = v1 behaviour'),
@@ -429,7 +437,8 @@ export const CONFIG_SPECS = [
   int('sys', 'exec', 'kmm_max_levels_per_side', 5, 1, 100, 'levels', 'most quote levels per side exec will keep resting'),
   int('sys', 'exec', 'kmm_order_expiry_s', 300, 30, 86_400, 's',
     'every resting order carries an exchange expiration this far ahead; exec re-places it (cancel + place: amend cannot move an expiration) once 80% has passed, so only the orders of a dead or cut-off KMM expire', { live: true }),
-  int('sys', 'exec', 'kmm_max_order_contracts', 100, 1, 1_000_000, 'contracts', 'pre-flight fat-finger cap on one order'),
+  // one size for a fat finger (issue 15): exec's pre-flight cap is fat_finger_max_contracts
+  alias('kmm_max_order_contracts', 'exec', FAT_FINGER_MAX_CONTRACTS),
   enm('sys', 'logging', 'kmm_log_level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info',
     'ops.log level (nothing per tick at info)', { live: true }),
 ] as const;
