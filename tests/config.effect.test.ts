@@ -56,7 +56,7 @@ const DERIVED: Record<string, (cfg: KmmConfig) => unknown> = {
   strategy: (cfg) => { const { source: _s, ...p } = strategyParamsOf(cfg); return p; },
   exec: (cfg) => { const { config: _c, ...p } = execParamsOf(cfg); return p; },
   ingest: ingestParamsOf,
-  book: bookParamsOf,
+  book: (cfg) => { const { config: _c, ...p } = bookParamsOf(cfg); return p; },
 };
 
 /** Values other than the default to try, in order (the first valid ones are used). */

@@ -32,7 +32,6 @@ describe('kmm config check', () => {
       [['--set', 'quote_size=3'], 'error [contradiction] (quote_size, MM_MAX_POS): quote_size 3 > MM_MAX_POS 5 / 2'],
       [['--set', 'Q_critical=4', '--set', 'Q_target=2'], 'error [contradiction] (Q_critical, MM_MAX_POS): Q_critical 4 < MM_MAX_POS 5'],
       [['--set', 'rebalance_threshold=3'], 'error [contradiction] (rebalance_threshold, MM_MAX_POS): rebalance_threshold 3 < MM_MAX_POS 5'],
-      [['--set', 'kmm_max_order_contracts=1'], 'error [contradiction] (quote_size, kmm_max_order_contracts): quote_size 2 > kmm_max_order_contracts 1'],
       [['--set', 'kmm_order_group_contracts_limit=6'], 'error [contradiction] (kmm_order_group_contracts_limit, MM_MAX_POS): kmm_order_group_contracts_limit 6 < MM_MAX_POS 5 + MM_MAX_POS 5'],
       [['--set', 'min_spread=0.05'], 'error [contradiction] (min_spread, base_spread): min_spread=0.05'],
     ];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kmm, resolveConfig, type EnvelopeBody } from '@kmm/shared';
 import { BookShardCore, bookParamsOf, type BookSink } from '../src/core/shard.js';
+import { bookRouter } from '../src/actor/index.js';
 
 const T = kmm.v1.TrustState;
 
@@ -76,5 +77,49 @@ describe('BookShardCore', () => {
     expect(core.entry('M')!.queue.orders.get('c1')!.aheadCenti).toBe(550); // calibrated
     core.onWorkingOrders({ market: 'M', orders: [] });
     expect(core.entry('M')!.queue.orders.size).toBe(0);
+  });
+});
+
+describe('BookShardCore live config (CONFIG_UPDATE through the actor)', () => {
+  function live() {
+    const logs: { event: string; fields: Record<string, unknown> }[] = [];
+    const sent: EnvelopeBody[] = [];
+    const sink: BookSink = { send: (_p, body) => sent.push(body), log: (_l, event, fields) => logs.push({ event, fields }), stat: () => {}, setStat: () => {} };
+    const core = new BookShardCore(bookParamsOf(resolveConfig({})), sink, [{ market: 'M', priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] }]);
+    const route = bookRouter(core);
+    const S = 1_000_000_000;
+    core.onSnapshot(snapshot, 1 * S); // mid 4250
+    core.onDelta({ market: 'M', leg: kmm.v1.LegSide.YES, price: 4100, deltaCenti: 100 }, 2 * S); // mid 4300: r ~ 118 bps
+    core.flush();
+    const last = () => sent.filter((b) => b.bookFeatures).pop()!.bookFeatures!;
+    const config = (json: Record<string, unknown>) =>
+      route({ control: { kind: kmm.v1.ControlKind.CONFIG_UPDATE, json: JSON.stringify(json), reason: 'test' } }, 3 * S);
+    return { core, logs, last, config };
+  }
+
+  it('a live edit of a book key changes the features at once: thresholds re-classify, window sums rescale', () => {
+    const { core, logs, last, config } = live();
+    const before = last();
+    expect(before.volRegime).toBe(kmm.v1.VolRegime.EXTREME); // 118 bps >= 45
+    expect(before.volMediumWindowS).toBe(60);
+    expect(config({ MM_VOL_REGIME_EXTREME_BPS: 500, MM_VOL_REGIME_ELEVATED_BPS: 200, MM_VOL_REGIME_MEDIUM_WINDOW_S: 240, MM_VOL_REGIME_LONG_WINDOW_S: 480 })).toBe(true);
+    expect(logs.find((l) => l.event === 'book_config_rejected')).toBeUndefined();
+    expect(core.flush()).toBe(1); // every market re-sent, without waiting for the next book change
+    const after = last();
+    expect(after.volRegime).toBe(kmm.v1.VolRegime.NORMAL);
+    expect(after.volMediumWindowS).toBe(240);
+    // sum over a 4x longer window reads 2x in sqrt(sum r^2); per sqrt(s) it is unchanged
+    expect(after.volMediumBps!).toBeCloseTo(before.volMediumBps! * 2, 6);
+    expect(after.volMediumBps! / Math.sqrt(240)).toBeCloseTo(before.volMediumBps! / Math.sqrt(60), 9);
+    expect(core.currentParams.config.MM_VOL_REGIME_EXTREME_BPS).toBe(500);
+  });
+
+  it('a restart-only book key is refused with that reason and changes nothing', () => {
+    const { core, logs, config } = live();
+    const windowBefore = core.currentParams.features.spreadEmaWindowS;
+    config({ kmm_spread_ema_window_s: 99 });
+    expect(core.currentParams.features.spreadEmaWindowS).toBe(windowBefore);
+    const refusal = logs.find((l) => l.event === 'book_config_rejected');
+    expect(String(refusal?.fields.error)).toMatch(/kmm_spread_ema_window_s takes effect only at restart/);
   });
 });

@@ -10,7 +10,8 @@ import { RestClient } from '../src/index.js';
 import { ackAll, cmds, MKT, readyCore, target } from './helpers.js';
 
 const CK = kmm.v1.CommandKind;
-const EXPIRY = { orderExpiryMs: 300_000, orderRenewAfterMs: 240_000 };
+// max-age refresh off: these tests are about the expiry schedule alone
+const EXPIRY = { orderExpiryMs: 300_000, orderRenewAfterMs: 240_000, maxOrderAgeMs: 0 };
 
 describe('order expiry', () => {
   it('creates carry expiresInS; orders are re-placed once 80% of the lifetime has passed, amends keep the schedule', () => {
@@ -52,6 +53,24 @@ describe('order expiry', () => {
     expect(replaced[0].orders[0].clientOrderId).not.toBe(o.clientOrderId);
     expect(core.bk.find(o.clientOrderId, o.orderId)?.status).toBe(4 /* DONE */);
     expect(core.bk.liveCount).toBe(1);
+  });
+
+  it('MM_MAX_ORDER_AGE_S re-places an unchanged order once it is that old (cancel, then the same quote placed again)', () => {
+    const { core } = readyCore({ ...EXPIRY, maxOrderAgeMs: 60_000 });
+    const placed = cmds(core.onTargets(target(4800, 0), 0));
+    core.onCommandResult(ackAll(placed[0]), 10);
+    const first = [...core.bk.live()][0];
+    // the same target again before the age: nothing; the core asks to be looked at again at 60 s
+    expect(cmds(core.onTargets(target(4800, 0), 30_000))).toHaveLength(0);
+    expect(cmds(core.onTimer(59_999))).toHaveLength(0);
+    const refresh = cmds(core.onTimer(60_000));
+    expect(refresh.map((c) => c.op)).toEqual(['batch_cancel']);
+    expect(refresh[0].orders[0].clientOrderId).toBe(first.clientOrderId);
+    expect(core.stats.ageRefreshes).toBe(1);
+    const again = cmds(core.onCommandResult(ackAll(refresh[0]), 60_020));
+    expect(again.map((c) => c.op)).toEqual(['create']);
+    expect(again[0].orders.map((o) => [o.price, o.countCenti])).toEqual([[4800, 500]]);
+    expect(again[0].orders[0].clientOrderId).not.toBe(first.clientOrderId);
   });
 
   it('immediate-or-cancel takers carry no expiration (Kalshi refuses IOC with one)', () => {

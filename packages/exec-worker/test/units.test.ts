@@ -207,6 +207,13 @@ describe('OrderDiffer', () => {
     expect(tol.decide(wo(), { price: 5300, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 6300, 0, 10_000, d).reason).toBe('reprice_tolerance');
     expect(differ.decide(wo({ placedAtMs: 0 }), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 300_000, d)).toMatchObject({ action: Action.AMEND, forced: true });
   });
+  it('max age refreshes an unchanged order (REPLACE); a younger one says when it will be due; 0 = off', () => {
+    const same = { price: 5000, countCenti: 500, edgeBpsMilli: 0 };
+    expect(differ.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 0, 300_999, d)).toMatchObject({ action: Action.NONE, retryAtMs: 301_000 });
+    expect(differ.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 0, 301_000, d)).toMatchObject({ action: Action.REPLACE, forced: true, reason: 'max_order_age' });
+    const off = new OrderDiffer({ ...dp, maxOrderAgeMs: 0 });
+    expect(off.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 0, 1e9, d)).toMatchObject({ action: Action.NONE, retryAtMs: 0 });
+  });
   it('never acts on an order with something in flight (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 99 }), fc.integer({ min: 0, max: 5000 }), fc.constantFrom(1, 2, 3, 4), (c, n, k) => {
@@ -244,3 +251,11 @@ describe('OrderBookkeeping', () => {
   });
 });
 
+
+describe('one size for a fat finger', () => {
+  it("exec's pre-flight cap is fat_finger_max_contracts, the strategy's clip; kmm_max_order_contracts is its alias", () => {
+    expect(execParamsOf(resolveConfig({ fat_finger_max_contracts: 7 })).maxOrderCenti).toBe(700);
+    expect(execParamsOf(resolveConfig({ kmm_max_order_contracts: 7 })).maxOrderCenti).toBe(700);
+    expect(resolveConfig({ kmm_max_order_contracts: 7 }).fat_finger_max_contracts).toBe(7);
+  });
+});

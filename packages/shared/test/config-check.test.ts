@@ -23,7 +23,6 @@ const BREAKS: Record<string, Record<string, number | boolean>> = {
   quote_size_vs_cap: { quote_size: 3 },
   q_critical_vs_cap: { Q_critical: 4, Q_target: 2 },
   rebalance_threshold_vs_cap: { rebalance_threshold: 3 },
-  order_size_vs_exec_max: { kmm_max_order_contracts: 1, quote_size: 2 },
   order_group_limit_vs_caps: { kmm_order_group_contracts_limit: 6 },
 };
 

@@ -91,7 +91,7 @@ describe('config registry', () => {
 
   it('aliases mirror their canonical key', () => {
     const aliases = SPECS.filter((s) => s.aliasOf);
-    expect(aliases.map((s) => s.key).sort()).toEqual(['kmm_heartbeat_timeout_s', 'kmm_market_profile', 'kmm_stale_window_s']);
+    expect(aliases.map((s) => s.key).sort()).toEqual(['kmm_heartbeat_timeout_s', 'kmm_market_profile', 'kmm_max_order_contracts', 'kmm_stale_window_s']);
     for (const a of aliases) {
       const c = byKey.get(a.aliasOf!)!;
       expect(a.type).toBe(c.type);

@@ -1,7 +1,7 @@
 /** chooseTaker (taker.ts) and queueOptimise (pricing.ts) as functions, worked by hand. */
 import { describe, expect, it } from 'vitest';
 import { kmm, PriceGrid, resolveConfig } from '@kmm/shared';
-import { chooseTaker, latchMakerCap, strategyParamsOf, queueOptimise, QuoteResult, type BailoutResult, type QueueAction, type QueueParams, type QuoteInputs, type TakerContext, type TakerMarket } from '../src/index.js';
+import { chooseTaker, latchMakerCap, sigmaCentsPerSqrtS, strategyParamsOf, queueOptimise, QuoteResult, type BailoutResult, type QueueAction, type QueueParams, type QuoteInputs, type TakerContext, type TakerMarket } from '../src/index.js';
 import { features, HOUR, NEUTRAL, T0 } from './helpers.js';
 
 const CENT_GRID = new PriceGrid();
@@ -111,5 +111,17 @@ describe('latchMakerCap (bailout maker cap hysteresis)', () => {
     expect(latchMakerCap(510, 200)).toBe(400); // a big rise: floor(5.1 - 0.5) = 4
     expect(latchMakerCap(Infinity, 300)).toBe(Infinity); // no threshold (no volatility): no cap
     expect(latchMakerCap(-10, 300)).toBe(0);
+  });
+});
+
+describe('sigmaCentsPerSqrtS (A-S sigma from the book medium-window vol)', () => {
+  it("divides by the window the book says it summed over, so a live window change cannot mis-scale sigma", () => {
+    const p = strategyParamsOf(resolveConfig({ MM_VOL_REGIME_MEDIUM_WINDOW_S: 60, volatility_floor: 0 }));
+    const mid = 5000;
+    // 20 bps over 240 s (the book already on a new window) vs the strategy's own 60 s
+    const f = { ...features('M', 4990, 5010), volMediumBps: 20, volMediumWindowS: 240 };
+    expect(sigmaCentsPerSqrtS(p, f, mid)).toBeCloseTo((20 * mid) / 10_000 / 100 / Math.sqrt(240), 12);
+    // a sender that omits the window: the strategy's configured window
+    expect(sigmaCentsPerSqrtS(p, { ...f, volMediumWindowS: 0 }, mid)).toBeCloseTo((20 * mid) / 10_000 / 100 / Math.sqrt(60), 12);
   });
 });

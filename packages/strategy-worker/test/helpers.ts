@@ -62,8 +62,7 @@ export const NEUTRAL: Record<string, unknown> = {
   max_time_to_resolution_hours: 0,
   rebalance_threshold: 0,
   fat_finger_max_contracts: 100_000,
-  // coherent limits (shared limits.ts): exec's order cap and the breach threshold above the caps
-  kmm_max_order_contracts: 1_000_000,
+  // coherent limits (shared limits.ts): the breach threshold above the caps (fat_finger_max_contracts above is exec's order cap too)
   Q_critical: 1_000_000,
   bailout_max_slippage_cents: 0,
   order_arrival_k: 1000,

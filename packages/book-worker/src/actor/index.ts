@@ -5,7 +5,8 @@
  * (backtest, replay, deterministic simulation): the same routing and batching in both.
  *
  * In:  ingest: BookSnapshot, BookDelta, PublicTrade, MarketTrust, Lifecycle, MarketInfo,
- *      Control REMOVE_MARKETS; exec: OrderAck, Fill, WorkingOrders.
+ *      Control REMOVE_MARKETS; supervisor: Control CONFIG_UPDATE (live feature windows and
+ *      thresholds); exec: OrderAck, Fill, WorkingOrders.
  * Out: strategy: BookFeatures (carrying the header of the last venue-driven message, so
  *      tick-to-order latency is measured from the frame that produced them), MarketTrust;
  *      ingest: MarketTrust UNTRUSTED (resync request); sup: BookFeatures at most every 250 ms
@@ -13,6 +14,9 @@
  * Time: a market-data message is applied at its frame's receive time (header.recv_mono_ns),
  * so replays give the same features.
  * Env: none (a book shard needs nothing from the outside world).
+ * Config: the feature windows and thresholds change live (CONFIG_UPDATE, BookShardCore.onConfigUpdate);
+ * the book-only sys keys (kmm_spread_ema_window_s, kmm_volume_*window_s, top levels, queue
+ * calibration, markets max) are restart-only and refused live by the registry.
  */
 import { dispatch, kmm, shardOf, type ActorDescriptor, type ActorIo, type ActorTime, type Causation, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import { BookShardCore, bookParamsOf, type BookSink } from '../core/shard.js';
@@ -91,6 +95,7 @@ export const bookActor: ActorDescriptor<BookActorState, null> = {
     control: (s, c, t, io) => {
       at(s, t, io);
       if (c.kind === kmm.v1.ControlKind.REMOVE_MARKETS) s.core.onRemove(c.markets ?? []);
+      else if (c.kind === kmm.v1.ControlKind.CONFIG_UPDATE) s.core.onConfigUpdate(c.json ?? '');
       else io.stat('ignored_control');
     },
   },

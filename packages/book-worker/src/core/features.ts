@@ -11,7 +11,7 @@
  *  - mid, microprice, spread in price units (1/10,000 $); 0 when a side is empty.
  *  - returns r = (mid - prevMid) / prevMid * 1e4 bps, taken whenever the mid changes.
  *  - realised vol over window W: sqrt(S) with S <- S * exp(-dt/W) + r^2 (micro, short, medium,
- *    long windows); micro drift: D <- D * exp(-dt/W_drift) + r (signed bps).
+ *    long windows; vol_medium_window_s says which medium window, for sigma per sqrt(s)); micro drift: D <- D * exp(-dt/W_drift) + r (signed bps).
  *  - volatility regime from the short-window vol against MM_VOL_REGIME_{CALM,ELEVATED,EXTREME}_BPS
  *    (004): >= extreme EXTREME, >= elevated ELEVATED, <= calm CALM, otherwise NORMAL.
  *  - OFI (Cont, Kukanov & Stoikov) on the best levels, in contracts, decayed over MM_IMBALANCE_WINDOW_S.
@@ -113,7 +113,50 @@ export class FeatureEngine {
   private vLong = 0;
   private vShort = 0;
 
-  constructor(private readonly p: FeatureParams) {}
+  constructor(private p: FeatureParams) {}
+
+  /** The windows and thresholds in force (a live config change replaces them, `setParams`). */
+  get params(): Readonly<FeatureParams> {
+    return this.p;
+  }
+
+  /**
+   * A live configuration change. Thresholds (regime bps, spike multiplier, top levels) act from
+   * the next update. A decayed SUM over a window (realised-vol sums, drift, OFI, volumes) holds
+   * about rate x window, so it is rescaled by newWindow / oldWindow: the per-second rate it
+   * estimates stays continuous and the sum reads on the new window's scale at once (the
+   * strategy divides vol_medium_bps by the window it is told, vol_medium_window_s). An EMA of a
+   * level (spread, imbalance, trend) keeps its value and only changes its time constant.
+   * The regime and trend strength are recomputed on the next book update.
+   */
+  setParams(next: FeatureParams): void {
+    const old = this.p;
+    this.ofi *= next.imbalanceWindowS / old.imbalanceWindowS;
+    this.sMicro *= next.microVolWindowS / old.microVolWindowS;
+    this.sShort *= next.volShortWindowS / old.volShortWindowS;
+    this.sMedium *= next.volMediumWindowS / old.volMediumWindowS;
+    this.sLong *= next.volLongWindowS / old.volLongWindowS;
+    this.dDrift *= next.microDriftWindowS / old.microDriftWindowS;
+    this.vLong *= next.volumeWindowS / old.volumeWindowS;
+    this.vShort *= next.volumeSpikeWindowS / old.volumeSpikeWindowS;
+    this.p = next;
+    this.microVolBps = Math.sqrt(this.sMicro);
+    this.volShortBps = Math.sqrt(this.sShort);
+    this.volMediumBps = Math.sqrt(this.sMedium);
+    this.volLongBps = Math.sqrt(this.sLong);
+    this.microDriftBps = this.dDrift;
+    this.regime = this.regimeOf(this.volShortBps);
+  }
+
+  private regimeOf(v: number): kmm.v1.VolRegime {
+    return v >= this.p.volExtremeBps
+      ? kmm.v1.VolRegime.EXTREME
+      : v >= this.p.volElevatedBps
+        ? kmm.v1.VolRegime.ELEVATED
+        : v <= this.p.volCalmBps
+          ? kmm.v1.VolRegime.CALM
+          : kmm.v1.VolRegime.NORMAL;
+  }
 
   /**
    * After a book change: the others' best bid / ask (YES prices, 0 = none) and their sizes
@@ -182,15 +225,7 @@ export class FeatureEngine {
     this.volMediumBps = Math.sqrt(this.sMedium);
     this.volLongBps = Math.sqrt(this.sLong);
     this.microDriftBps = this.dDrift;
-    const v = this.volShortBps;
-    this.regime =
-      v >= this.p.volExtremeBps
-        ? kmm.v1.VolRegime.EXTREME
-        : v >= this.p.volElevatedBps
-          ? kmm.v1.VolRegime.ELEVATED
-          : v <= this.p.volCalmBps
-            ? kmm.v1.VolRegime.CALM
-            : kmm.v1.VolRegime.NORMAL;
+    this.regime = this.regimeOf(this.volShortBps);
     this.trendStrength = this.trendSlow > 0 ? Math.tanh(((this.trendFast - this.trendSlow) / this.trendSlow) * 1e4 / Math.max(1, this.volMediumBps)) : 0;
   }
 
@@ -244,6 +279,7 @@ export class FeatureEngine {
     out.volRegime = this.regime;
     out.volShortBps = this.volShortBps;
     out.volMediumBps = this.volMediumBps;
+    out.volMediumWindowS = this.p.volMediumWindowS;
     out.volLongBps = this.volLongBps;
     out.trendFast = this.trendFast;
     out.trendSlow = this.trendSlow;

@@ -20,7 +20,7 @@
  * (UNTRUSTED until ingest says TRUSTED). Deltas are not applied to an invalid book; the next
  * snapshot makes it valid again.
  */
-import { kmm, type EnvelopeBody, type KmmConfig, type PriceBand } from '@kmm/shared';
+import { kmm, validateLiveChange, type EnvelopeBody, type KmmConfig, type PriceBand } from '@kmm/shared';
 import { MarketBook, type ApplyStatus } from './book.js';
 import { FeatureEngine, featureParamsOf, type FeatureParams } from './features.js';
 import { OwnLevels } from './own.js';
@@ -46,11 +46,13 @@ export interface BookParams {
   queueCalibrate: boolean;
   /** limit on books per shard; a new market beyond it is refused with an error event */
   marketsMax: number;
+  /** the effective configuration these params were derived from (CONFIG_UPDATE merges into it) */
+  config: Readonly<KmmConfig>;
 }
 
 /** A shard's parameters from a validated configuration (no checks: the registry did them). */
 export function bookParamsOf(cfg: Readonly<KmmConfig>): BookParams {
-  return { features: featureParamsOf(cfg), queueCalibrate: cfg.kmm_queue_calibrate, marketsMax: cfg.kmm_book_markets_max };
+  return { features: featureParamsOf(cfg), queueCalibrate: cfg.kmm_queue_calibrate, marketsMax: cfg.kmm_book_markets_max, config: cfg };
 }
 
 export interface MarketEntry {
@@ -93,7 +95,7 @@ export class BookShardCore {
   readonly queueErrors: QueueErrorStats = { samples: 0, absErrorSumCenti: 0, maxAbsErrorCenti: 0, lastErrorCenti: 0 };
 
   constructor(
-    private readonly params: BookParams,
+    private params: BookParams,
     private readonly sink: BookSink,
     markets: readonly kmm.v1.IMarketInfo[] = [],
   ) {
@@ -241,6 +243,45 @@ export class BookShardCore {
       if (e !== undefined) e.dirty = false; // flush skips it
       this.entries.delete(m);
     }
+  }
+
+  /** The params in force (a live CONFIG_UPDATE replaces them). */
+  get currentParams(): Readonly<BookParams> {
+    return this.params;
+  }
+
+  /**
+   * Control CONFIG_UPDATE (`json`: key -> value): the registry's liveSafe flags and bounds decide,
+   * as in every actor (validateLiveChange); a refused update changes nothing and is logged. An
+   * accepted one re-derives the params and hands the feature windows and thresholds to every
+   * running market (FeatureEngine.setParams rescales the running sums); every market is flushed
+   * so strategy sees the new regime at once. Returns the keys applied, or null when refused.
+   */
+  onConfigUpdate(json: string): string[] | null {
+    let changed: unknown;
+    try {
+      changed = JSON.parse(json || '{}');
+    } catch (err) {
+      this.sink.log('error', 'book_config_rejected', { error: `invalid JSON: ${(err as Error).message}` });
+      return null;
+    }
+    if (changed === null || typeof changed !== 'object' || Array.isArray(changed)) {
+      this.sink.log('error', 'book_config_rejected', { error: 'expected a JSON object of key -> value' });
+      return null;
+    }
+    const r = validateLiveChange(this.params.config, changed as Record<string, unknown>, 'control');
+    if (!r.ok) {
+      this.sink.log('error', 'book_config_rejected', { error: r.errors.map((e) => e.message).join('; ') });
+      return null;
+    }
+    this.params = bookParamsOf(r.values);
+    for (const e of this.entries.values()) {
+      e.features.setParams(this.params.features);
+      this.markDirty(e);
+    }
+    const keys = r.changes.map((c) => c.key);
+    this.sink.log('info', 'book_config_updated', { keys });
+    return keys;
   }
 
   onOrderAck(a: kmm.v1.IOrderAck): void {

@@ -12,7 +12,11 @@
  *   market's last reprice round - the latter only for moves towards the touch; a protective move
  *   (our order now more aggressive than the target) waits only for the interval.
  * Overrides: a whole-contract size change always reprices (000 "size changed: always"); an order
- * older than MM_MAX_ORDER_AGE_S is repriced regardless of the gates (forced refresh).
+ * older than MM_MAX_ORDER_AGE_S (age = since placed or last amended; 0 = off) is refreshed
+ * regardless of the gates (004 "forces reprice regardless"): amended to the target when its
+ * price differs, REPLACEd (cancel, then the slot is placed again from the target) when the
+ * target is the order itself - an amend cannot be a no-op, and a re-placed order is a fresh
+ * quote with a fresh exchange expiration. A younger unchanged order gets retryAtMs = its due time.
  * Pure and allocation-free: writes into a caller-owned SlotDecision.
  */
 import type { PriceGrid } from '@kmm/shared';
@@ -26,6 +30,7 @@ export const Action = {
   CANCEL: 4,
   SKIP: 5, // magnitude gates say no: keep the order (skip_same_quote)
   WAIT: 6, // something is in flight, or a time gate: look again later
+  REPLACE: 7, // MM_MAX_ORDER_AGE_S on an unchanged order: cancel it, the slot is placed again
 } as const;
 
 export interface SlotDecision {
@@ -35,7 +40,7 @@ export interface SlotDecision {
   countCenti: number;
   reason: string;
   forced: boolean;
-  /** for WAIT on a time gate: when to look again (ms) */
+  /** for WAIT on a time gate, or NONE on an unchanged order that will age out: when to look again (ms) */
   retryAtMs: number;
 }
 
@@ -110,8 +115,16 @@ export class OrderDiffer {
     const remaining = o.totalCenti - o.filledCenti;
     // 000 compares whole contracts: int(wo.size) != int(target.size)
     const sizeChanged = Math.trunc(remaining / 100) !== Math.trunc(t.countCenti / 100);
+    const ageDueMs = this.p.maxOrderAgeMs > 0 ? o.placedAtMs + this.p.maxOrderAgeMs : 0;
     if (t.price === o.price) {
-      if (!sizeChanged) return d;
+      if (!sizeChanged) {
+        if (ageDueMs > 0 && nowMs >= ageDueMs) {
+          d.action = Action.REPLACE;
+          d.forced = true;
+          d.reason = 'max_order_age';
+        } else d.retryAtMs = ageDueMs;
+        return d;
+      }
       if (t.countCenti < remaining) {
         d.action = Action.DECREASE;
         d.countCenti = t.countCenti;
@@ -124,7 +137,7 @@ export class OrderDiffer {
       return d;
     }
     d.countCenti = o.filledCenti + t.countCenti;
-    if (this.p.maxOrderAgeMs > 0 && nowMs - o.placedAtMs >= this.p.maxOrderAgeMs) {
+    if (ageDueMs > 0 && nowMs >= ageDueMs) {
       d.action = Action.AMEND;
       d.forced = true;
       d.reason = 'max_order_age';

@@ -855,6 +855,22 @@ export class ExecCore {
           case Action.WAIT:
             if (d.retryAtMs > 0) m.retryAtMs = minPos(m.retryAtMs, d.retryAtMs);
             break;
+          case Action.NONE:
+            // an unchanged order that will pass MM_MAX_ORDER_AGE_S: look again when it does
+            if (d.retryAtMs > 0) m.retryAtMs = minPos(m.retryAtMs, d.retryAtMs);
+            break;
+          case Action.REPLACE:
+            // Max-age refresh of an unchanged order: cancelled here, its slot placed again from
+            // the target once the cancel is answered (as for an expiry renewal). Only when that
+            // placement could go out: a blocked market, a stale target or a post-only cooldown
+            // keeps the resting order rather than leave the slot empty.
+            if (!o || block !== BlockReason.NONE || staleTarget || pofCooling) break;
+            this.s.stats.ageRefreshes++;
+            if (this.s.params.journalRepriceDecisions) {
+              this.s.journal({ k: 'reprice', market: m.market, side, level, oldPrice: o.price, newPrice: d.price, countCenti: d.countCenti, reason: d.reason, forced: true });
+            }
+            this.cmd.cancels.push({ o, m, kind: CK.CANCEL, price: o.price, countCenti: 0, edgeBpsMilli: 0 });
+            break;
           default:
             break;
         }

@@ -35,6 +35,8 @@ export interface ExecStats {
   skips: number;
   /** orders cancelled to be re-placed before their exchange expiration (kmm_order_expiry_s) */
   renewals: number;
+  /** unchanged orders cancelled to be re-placed because they passed MM_MAX_ORDER_AGE_S */
+  ageRefreshes: number;
   rateHeld: number;
   preflightRejects: number;
   /** pre-flight refusals identical to the previous one of the same market and side (not re-sent) */
@@ -68,6 +70,7 @@ export class ExecState {
     cancels: 0,
     skips: 0,
     renewals: 0,
+    ageRefreshes: 0,
     rateHeld: 0,
     preflightRejects: 0,
     repeatedRejects: 0,

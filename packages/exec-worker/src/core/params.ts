@@ -40,7 +40,7 @@ export interface ExecParams {
   maxPositionNotionalMoney: number; // MM_MAX_POSITION_NOTIONAL_USD
   longCapCenti: number; // positionCapsOf(cfg).longCenti: MM_MAX_POS unless MM_MAX_LONG_POS is set (centi)
   shortCapCenti: number; // positionCapsOf(cfg).shortCenti: MM_MAX_POS unless MM_MAX_SHORT_POS is set (centi)
-  maxOrderCenti: number; // kmm_max_order_contracts
+  maxOrderCenti: number; // fat_finger_max_contracts (kmm_max_order_contracts is its alias): the strategy's size clip too
   // --- stale book (004)
   cancelOnStaleBook: boolean;
   staleCancelGraceMs: number;
@@ -103,7 +103,7 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     maxPositionNotionalMoney: Math.round(cfg.MM_MAX_POSITION_NOTIONAL_USD * USD_TO_MONEY),
     longCapCenti: positionCapsOf(cfg).longCenti,
     shortCapCenti: positionCapsOf(cfg).shortCenti,
-    maxOrderCenti: cfg.kmm_max_order_contracts * CENTI_PER_CONTRACT,
+    maxOrderCenti: Math.floor(cfg.fat_finger_max_contracts) * CENTI_PER_CONTRACT,
     cancelOnStaleBook: cfg.MM_CANCEL_ON_STALE_BOOK,
     staleCancelGraceMs: s2ms(cfg.MM_STALE_CANCEL_GRACE_S),
     tier: cfg.kmm_rate_tier,

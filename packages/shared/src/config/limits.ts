@@ -135,24 +135,6 @@ export const CONFIG_LIMIT_RULES: readonly LimitRule[] = [
     },
   },
   {
-    // exec's pre-flight refuses any order above kmm_max_order_contracts: a quote larger than it is
-    // refused every time it is sent, and so is a taker flattening a position at the cap.
-    id: 'order_size_vs_exec_max',
-    keys: ['kmm_max_order_contracts', ...QUOTE_KEYS, ...CAP_KEYS],
-    check(v) {
-      const max = Number(v.kmm_max_order_contracts);
-      const q = quoteSize(v);
-      if (q.contracts > max) return `${q.text} > kmm_max_order_contracts ${max}: exec's pre-flight would refuse every quote`;
-      const cap = widerCap(v);
-      const ff = Math.floor(Number(v.fat_finger_max_contracts));
-      const taker = Math.min(cap.contracts, ff);
-      if (taker > max) {
-        return `${taker === ff ? `fat_finger_max_contracts ${ff}` : cap.text} > kmm_max_order_contracts ${max}: exec's pre-flight would refuse a taker flattening a position at the cap`;
-      }
-      return null;
-    },
-  },
-  {
     // An explicit kill switch below one market's cap-to-cap swing trips on ordinary trading.
     id: 'order_group_limit_vs_caps',
     keys: ['kmm_order_group_contracts_limit', 'kmm_order_group_enabled', ...CAP_KEYS],

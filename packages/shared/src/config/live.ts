@@ -81,8 +81,8 @@ export function validateLiveChange(current: Readonly<KmmConfig>, changed: Record
  * Live-safe limits where a higher value means more risk: position caps, notional caps, order
  * sizes and counts. A live reload applies a change that lowers one at once and holds a change
  * that raises one until the operator acknowledges it (`kmm ack-config`, the dashboard). The kill
- * switch (kmm_order_group_contracts_limit) and kmm_max_order_contracts are not live-safe: a
- * change to them is refused until restart anyway.
+ * switch (kmm_order_group_contracts_limit) is not live-safe: a change to it is refused until
+ * restart anyway. kmm_max_order_contracts is an alias of fat_finger_max_contracts (one size).
  */
 export const RISK_LIMIT_KEYS: readonly string[] = [
   'MM_MAX_POS', 'MM_MAX_LONG_POS', 'MM_MAX_SHORT_POS', 'MM_MAX_POSITION_SIZE',

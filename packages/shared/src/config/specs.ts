@@ -191,6 +191,14 @@ const NO_SPACE = /^\S*$/;
 
 const S004_CORE = 'core_004';
 
+/**
+ * The one fat-finger size (003 "Size > max"): strategy never sizes an order above it (quotes and
+ * takers are clipped to it) and exec's pre-flight refuses any order above it. kmm_max_order_contracts
+ * is an alias of it, not a second limit.
+ */
+const FAT_FINGER_MAX_CONTRACTS = int('003', 'ops_003', 'fat_finger_max_contracts', 100, 1, 1_000_000, 'contracts',
+  'largest order in contracts, one limit for both actors: strategy clips every quote and taker to it, exec pre-flight refuses any order above it (003 "Size > max"); chosen 100');
+
 export const CONFIG_SPECS = [
   // ======================= 004: Market Maker Config Guide =======================
   MM_MARKET_PROFILE,
@@ -273,7 +281,8 @@ export const CONFIG_SPECS = [
   num('004', S004_CORE, 'MM_MAX_OFFSET_BPS', 1000, 0, 10000, 'bps', 'maximum placement distance from the best price; seed gives no default, chosen 1000 (10c)'),
   num('004', S004_CORE, 'MM_MIN_SPREAD_BPS', 100, 0, 10000, 'bps', 'book spread below this pauses quoting and cancels resting orders; seed gives no default, chosen 100 (1c)'),
   num('004', S004_CORE, 'MM_REPRICE_TOLERANCE_PERCENT', 0.25, 0, 1, 'fraction', 'reprice gate: deviation must exceed this fraction of the target offset; seed gives no default, chosen 0.25'),
-  num('004', S004_CORE, 'MM_MAX_ORDER_AGE_S', 60, 1, 86400, 's', 'forces a reprice of an order this old regardless of the gates; seed gives no default, chosen 60'),
+  num('004', S004_CORE, 'MM_MAX_ORDER_AGE_S', 60, 0, 86400, 's',
+    'the quote-age refresh (exec): a resting order this long since placed or amended is refreshed regardless of the reprice gates - amended to the target, or cancelled and placed again (new queue place, new expiration) when the target is unchanged; 0 = off; seed gives no default, chosen 60'),
   num('004', S004_CORE, 'MM_ORDER_SIZE_MULTIPLIER', 1.0, 0, 100000, 'x', 'order size = this x quote_size contracts (then capped by fat_finger_max_contracts and MM_MAX_ORDER_NOTIONAL_USD/price); chosen 1.0'),
   int('004', S004_CORE, 'MM_MAX_POSITION_SIZE', 100, 1, 1_000_000, 'contracts', 'position cap in contracts (tighter of this, MM_MAX_POS and notional wins); seed gives no default, chosen 100'),
   num('004', S004_CORE, 'MM_SIZE_SCALE_PER_LEVEL', 1.0, 0, 10, 'x', 'size of level n+1 = size of level n x this; seed gives no default, chosen 1.0'),
@@ -312,7 +321,8 @@ export const CONFIG_SPECS = [
   int('002', 'selection_002', 'max_markets', 10, 1, 10000, 'count', 'markets quoted at once; seed gives no default (presets 5/15/25, example 8), chosen 10'),
   num('002', 'selection_002', 'min_liquidity', 5000, 0, 1e9, 'USD', 'skip markets with less liquidity (unknown liquidity passes; 0 = off); seed gives no default (presets 10000/3000), chosen 5000'),
   num('002', 'selection_002', 'max_time_to_resolution_hours', 120, 0, 87600, 'h', 'skip markets resolving later than this (0 = no limit); seed gives no default (presets 72/168), chosen 120'),
-  num('002', 'protection_002', 'max_quote_age_seconds', 30, 0, 86400, 's', 'force-refresh a quote older than this (scenario 4: 30; 0 = off)'),
+  num('002', 'protection_002', 'max_quote_age_seconds', 30, 0, 86400, 's',
+    'strategy re-sends an unchanged target this old to exec (scenario 4: 30; 0 = off); it does not touch resting orders: re-placing an unchanged order is MM_MAX_ORDER_AGE_S (exec)'),
   num('002', 'protection_002', 'price_change_requote_threshold', 0.02, 0, 1, 'USD', 'price move larger than this cancels stale quotes and requotes (scenario 4: 0.02)'),
   num('002', 'protection_002', 'volume_spike_multiplier', 3.0, 1, 1000, 'x', 'volume above this x average pauses quoting and cancels (scenario 4: 3.0)'),
   num('002', 'protection_002', 'scan_interval_seconds', 30, 0.1, 86400, 's', 'market scan/selection loop period (pattern 1: refresh every 30s)'),
@@ -341,7 +351,7 @@ export const CONFIG_SPECS = [
   STALE_DATA_S,
   HEARTBEAT_THRESHOLD_S,
   num('003', 'ops_003', 'high_latency_warn_ms', 150, 1, 60000, 'ms', 'an exchange request whose round trip (request written to answer read, as tape latency_ms) exceeds this -> exec ops warn high_latency, at most one per 10 s with the count of slow requests (003 ops.log "High latency detected": 150ms)'),
-  int('003', 'ops_003', 'fat_finger_max_contracts', 100, 1, 1_000_000, 'contracts', 'pre-flight reject of any order larger than this (003 "Size > max"); chosen 100'),
+  FAT_FINGER_MAX_CONTRACTS,
 
   // ======================= 001: KMM-v2 (queue + impulse control) =======================
   bool('001', 'v2_001', 'IMPULSE_CONTROL_ENABLED', true, 'taker path (bailout, toxicity close, arb); false = v1 behaviour'),
@@ -431,7 +441,8 @@ export const CONFIG_SPECS = [
   int('sys', 'exec', 'kmm_max_levels_per_side', 5, 1, 100, 'levels', 'most quote levels per side exec will keep resting'),
   int('sys', 'exec', 'kmm_order_expiry_s', 300, 30, 86_400, 's',
     'every resting order carries an exchange expiration this far ahead; exec re-places it (cancel + place: amend cannot move an expiration) once 80% has passed, so only the orders of a dead or cut-off KMM expire', { live: true }),
-  int('sys', 'exec', 'kmm_max_order_contracts', 100, 1, 1_000_000, 'contracts', 'pre-flight fat-finger cap on one order'),
+  // one size for a fat finger (issue 15): exec's pre-flight cap is fat_finger_max_contracts
+  alias('kmm_max_order_contracts', 'exec', FAT_FINGER_MAX_CONTRACTS),
   enm('sys', 'logging', 'kmm_log_level', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info',
     'ops.log level (nothing per tick at info)', { live: true }),
 ] as const;

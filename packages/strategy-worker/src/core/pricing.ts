@@ -178,11 +178,15 @@ export function inventorySkewBps(p: PricingParams, positionCenti: number, longCa
 /**
  * A-S model in the registry's units (003): S in cents, sigma in cents/sqrt(s), T-t in s.
  * sigma from the book's realised vol over the medium window: vol_medium_bps is
- * sqrt(sum r^2) over MM_VOL_REGIME_MEDIUM_WINDOW_S, so per sqrt(s) it is that / sqrt(window).
+ * sqrt(sum r^2) over the book's medium window, so per sqrt(s) it is that / sqrt(window). The
+ * window is the one the book says it used (vol_medium_window_s), so a live change of
+ * MM_VOL_REGIME_MEDIUM_WINDOW_S cannot mis-scale sigma while features summed over the old
+ * window are in flight; our own copy is only the fallback for a sender that omits it.
  */
 export function sigmaCentsPerSqrtS(p: PricingParams, f: kmm.v1.IBookFeatures, mid: number): number {
   const v = f.volMediumBps ?? 0;
-  const s = v > 0 ? (v * mid) / 10_000 / CENTI / Math.sqrt(p.MM_VOL_REGIME_MEDIUM_WINDOW_S) : p.volatility_prior;
+  const windowS = (f.volMediumWindowS ?? 0) > 0 ? f.volMediumWindowS! : p.MM_VOL_REGIME_MEDIUM_WINDOW_S;
+  const s = v > 0 ? (v * mid) / 10_000 / CENTI / Math.sqrt(windowS) : p.volatility_prior;
   return Math.max(s, p.volatility_floor);
 }
 
