@@ -140,6 +140,11 @@ export class FeatureEngine {
     this.vLong *= next.volumeWindowS / old.volumeWindowS;
     this.vShort *= next.volumeSpikeWindowS / old.volumeSpikeWindowS;
     this.p = next;
+    this.refreshDerived();
+  }
+
+  /** The per-update figures read off the running sums (after an update or a live window change). */
+  private refreshDerived(): void {
     this.microVolBps = Math.sqrt(this.sMicro);
     this.volShortBps = Math.sqrt(this.sShort);
     this.volMediumBps = Math.sqrt(this.sMedium);
@@ -220,12 +225,7 @@ export class FeatureEngine {
       this.microprice = 0;
       this.spread = 0;
     }
-    this.microVolBps = Math.sqrt(this.sMicro);
-    this.volShortBps = Math.sqrt(this.sShort);
-    this.volMediumBps = Math.sqrt(this.sMedium);
-    this.volLongBps = Math.sqrt(this.sLong);
-    this.microDriftBps = this.dDrift;
-    this.regime = this.regimeOf(this.volShortBps);
+    this.refreshDerived();
     this.trendStrength = this.trendSlow > 0 ? Math.tanh(((this.trendFast - this.trendSlow) / this.trendSlow) * 1e4 / Math.max(1, this.volMediumBps)) : 0;
   }
 
