@@ -124,19 +124,25 @@ async function quotingRun(seed: number, filled = false): Promise<{ s: SimThreadH
   return { s, dir: join(dir, 'run'), p };
 }
 
+/** A graceful stop's outcome: exit 0, nothing of ours resting, every fill journaled once, the run folder complete. */
+async function expectGracefulStop(s: SimThreadHandle, dir: string, p: Proc): Promise<{ code: number | null; out: string; fills: number }> {
+  const code = await p.exit;
+  const out = p.out();
+  expect(code, out).toBe(0);
+  expect(await restingCount(s)).toBe(0);
+  const fills = await expectFillsJournaledOnce(s, dir);
+  expectRunFolder(dir);
+  return { code, out, fills };
+}
+
 describe('stopping kmm run / kmm demo (real processes)', () => {
   it('SIGINT, then SIGINT again during the stop: reported, ignored; exit 0, nothing rests, every fill journaled once', async () => {
     const { s, dir, p } = await quotingRun(31, true);
     p.child.kill('SIGINT');
     await printed(p, 'stopping (SIGINT)');
     p.child.kill('SIGINT');
-    const code = await p.exit;
-    const out = p.out();
-    expect(code, out).toBe(0);
+    const { code, out, fills } = await expectGracefulStop(s, dir, p);
     expect(out).toContain('shutdown verified');
-    expect(await restingCount(s)).toBe(0);
-    const fills = await expectFillsJournaledOnce(s, dir);
-    expectRunFolder(dir);
     expect(fills).toBeGreaterThan(0);
     console.log(`[shutdown.process] SIGINT x2: exit ${code}, ${fills} exchange fills, second signal ${out.includes('shutdown in progress') ? 'reported' : 'arrived after the stop'}`);
   });
@@ -144,12 +150,8 @@ describe('stopping kmm run / kmm demo (real processes)', () => {
   it('SIGHUP (terminal closed): the same graceful stop, exit 0', async () => {
     const { s, dir, p } = await quotingRun(32);
     p.child.kill('SIGHUP');
-    const code = await p.exit;
-    expect(code, p.out()).toBe(0);
-    expect(p.out()).toContain('stopping (SIGHUP)');
-    expect(await restingCount(s)).toBe(0);
-    await expectFillsJournaledOnce(s, dir);
-    expectRunFolder(dir);
+    const { out } = await expectGracefulStop(s, dir, p);
+    expect(out).toContain('stopping (SIGHUP)');
   });
 
   it('SIGTERM, then three SIGINTs within 2 s during a stop held by a 429 storm: a forced exit (130) that first names what is left', async () => {

@@ -21,6 +21,17 @@ function fill(bk: OrderBookkeeping, side: number, countCenti: number, post: numb
   bk.checkInvariants();
 }
 
+/** The exchange's position and our cumulative volume after each trade (index 0 = before any). */
+function exchangeTruth(trades: ReadonlyArray<{ bid: boolean; countCenti: number }>): { truthPos: number[]; truthVol: number[] } {
+  const truthPos = [0];
+  const truthVol = [0];
+  for (const t of trades) {
+    truthPos.push(truthPos[truthPos.length - 1] + (t.bid ? t.countCenti : -t.countCenti));
+    truthVol.push(truthVol[truthVol.length - 1] + t.countCenti);
+  }
+  return { truthPos, truthVol };
+}
+
 describe('market_position with volume: ordered against our fills', () => {
   it('a message older than a fill already booked never rolls the position back (the replayed property failure)', () => {
     const bk = new OrderBookkeeping(2, 1000);
@@ -122,13 +133,7 @@ describe('market_position with volume: ordered against our fills', () => {
       fc.property(fc.array(trade, { minLength: 1, maxLength: 30 }), fc.array(fc.boolean(), { maxLength: 70 }), fc.boolean(), (trades, order, scaleFirst) => {
         const bk = new OrderBookkeeping(2, 1000);
         if (scaleFirst) bk.applyVolumePosition(M, 0, 0, 0);
-        // the exchange: position and volume after each trade (index 0 = before any)
-        const truthPos = [0];
-        const truthVol = [0];
-        for (const t of trades) {
-          truthPos.push(truthPos[truthPos.length - 1] + (t.bid ? t.countCenti : -t.countCenti));
-          truthVol.push(truthVol[truthVol.length - 1] + t.countCenti);
-        }
+        const { truthPos, truthVol } = exchangeTruth(trades);
         let fillsIn = 0;
         let posIn = 0;
         const n = trades.length;
@@ -159,12 +164,7 @@ describe('market_position with volume: ordered against our fills', () => {
       fc.property(fc.array(trade, { minLength: 1, maxLength: 30 }), fc.array(fc.boolean(), { maxLength: 70 }), (trades, order) => {
         const bk = new OrderBookkeeping(2, 1000);
         bk.applyVolumePosition(M, 0, 0, 0);
-        const truthPos = [0];
-        const truthVol = [0];
-        for (const t of trades) {
-          truthPos.push(truthPos[truthPos.length - 1] + (t.bid ? t.countCenti : -t.countCenti));
-          truthVol.push(truthVol[truthVol.length - 1] + t.countCenti);
-        }
+        const { truthPos, truthVol } = exchangeTruth(trades);
         let fillsIn = 0;
         let posIn = 0;
         const n = trades.length;
