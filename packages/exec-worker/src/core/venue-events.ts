@@ -119,10 +119,12 @@ export class VenueEvents {
     const ts = f.tsMs ?? 0;
     if (ts > this.s.maxFillTsMs) this.s.maxFillTsMs = ts;
     const o = this.s.bk.find(f.clientOrderId, f.orderId);
-    // the position after a websocket fill is exec's (the gating one): equal to the fill's own
-    // post_position unless a market_position that overtook the fill already moved past it, where
-    // the fill's value would roll strategy (and the figures) back
-    const fill: kmm.v1.IFill = { ...f, clientOrderId: f.clientOrderId || (o ? o.clientOrderId : ''), side: f.side || (o ? o.side : 0), hasPostPosition: source === 'ws', postPositionCenti: source === 'ws' ? pos.positionCenti : f.postPositionCenti ?? 0 };
+    // strategy gets exec's position (the gating one) after every fill it is told of: for a
+    // websocket fill it equals the fill's own post_position unless a market_position that
+    // overtook the fill already moved past it (the fill's value would roll strategy back); a REST
+    // back-fill has none, and strategy adding its count to a position that may already hold it
+    // counted it twice (position-truth property)
+    const fill: kmm.v1.IFill = { ...f, clientOrderId: f.clientOrderId || (o ? o.clientOrderId : ''), side: f.side || (o ? o.side : 0), hasPostPosition: true, postPositionCenti: pos.positionCenti };
     this.s.journal({
       k: 'fill',
       src: source,
