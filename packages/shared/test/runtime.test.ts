@@ -104,9 +104,12 @@ describe('actor runtime', () => {
     await done;
     const h = await new Promise<kmm.v1.IHealth>((resolve) => {
       const on = (x: kmm.v1.IHealth) => {
-        if (x.actor === 'sink' && Number(x.msgsIn) >= 500) {
+        // Each actor reports on its own timer: wait for the sink's report
+        // after the run and for the relay's first one (order not fixed).
+        const sink = sup!.health().get('sink');
+        if (sink && Number(sink.msgsIn) >= 500 && sup!.health().has('relay')) {
           sup!.off('health', on);
-          resolve(x);
+          resolve(sink);
         }
       };
       sup!.on('health', on);
