@@ -31,7 +31,7 @@ describe('market profiles', () => {
     }
     expect(byKey.get('MM_MARKET_PROFILE')).toMatchObject({ value: 'kalshi', source: 'env' });
     const text = explainConfig(loaded);
-    expect(text).toMatch(/^MM_MICRO_VOL_MAX_BPS\s+2000\s+profile kalshi\s/m);
+    expect(text).toMatch(/^MM_MICRO_VOL_MAX_BPS\s+1000\s+profile kalshi\s+bps of mid\s/m);
     expect(text).toContain('profile: kalshi');
   });
 
@@ -74,8 +74,29 @@ describe('market profiles', () => {
     // the demo's simulator facts are its own visible layer
     expect([loaded.values.min_liquidity, loaded.sources.min_liquidity]).toEqual([0, 'command']);
     expect(explainConfig(loaded)).toMatch(/^min_liquidity\s+0\s+command demo\s/m);
-    // 2000 bps is outside the seed's safe range (4-15): the check's warning names the profile
-    expect(warnings.some((w) => w.startsWith('warning: MM_MICRO_VOL_MAX_BPS=2000 (from profile kalshi)') && w.includes('[safe_range'))).toBe(true);
+    // the profile's own values lie inside its own safe ranges: a default demo prints no safe-range warning
+    expect(warnings.filter((w) => w.includes('[safe_range'))).toEqual([]);
+  });
+
+  it("under the kalshi profile its own safe ranges replace the seed's (bps of a crypto mid), and explain shows them", () => {
+    // 8 bps is the seed's value: sensible on a crypto mid, far below a tick on a 1c grid
+    const seedValue = demo({ MM_MICRO_VOL_MAX_BPS: '8' });
+    expect(seedValue.warnings.some((w) => w.startsWith('warning: MM_MICRO_VOL_MAX_BPS=8 (from cli)') && w.includes('kalshi profile safe range 500–2500'))).toBe(true);
+    const inRange = demo({ MM_MICRO_VOL_MAX_BPS: '1500' });
+    expect(inRange.warnings.filter((w) => w.includes('[safe_range'))).toEqual([]);
+    const byKey = new Map(explainConfigJson(inRange.loaded).entries.map((e) => [e.key, e]));
+    expect([byKey.get('MM_MICRO_VOL_MAX_BPS')!.safeMin, byKey.get('MM_MICRO_VOL_MAX_BPS')!.safeMax]).toEqual([500, 2500]);
+    // the legacy profile keeps the seed's range: 1500 bps is outside 4-15 there
+    const legacy = loadConfig({ env: { MM_MICRO_VOL_MAX_BPS: '1500' } });
+    const legacyKey = explainConfigJson(legacy).entries.find((e) => e.key === 'MM_MICRO_VOL_MAX_BPS')!;
+    expect([legacyKey.safeMin, legacyKey.safeMax]).toEqual([4, 15]);
+    expect(legacy.warnings.some((w) => w.startsWith('MM_MICRO_VOL_MAX_BPS=1500') && w.includes('004 safe range 4–15'))).toBe(true);
+  });
+
+  it('every *_BPS key states its unit as bps of the mid', () => {
+    const bpsKeys = CONFIG_SPECS.filter((s) => /_BPS$/.test(s.key));
+    expect(bpsKeys.length).toBeGreaterThan(10);
+    for (const s of bpsKeys) expect([s.key, s.unit]).toEqual([s.key, 'bps of mid']);
   });
 
   it('--set MM_MARKET_PROFILE=legacy gives the seed values', () => {

@@ -51,6 +51,29 @@ describe('kmm config check', () => {
     expect(c.lines.at(-1)).toMatch(/^0 error\(s\), [1-9]\d* warning\(s\)$/);
   });
 
+  it('--for demo|run checks and explains the configuration that command runs with (its profile and defaults layer)', async () => {
+    // 8 bps of micro-vol: inside the seed's safe range (plain loading, legacy profile), outside
+    // the kalshi profile's own range (demo and run choose the kalshi profile)
+    const plain = capture();
+    expect(await runCli(['config', 'check', '--set', 'MM_MICRO_VOL_MAX_BPS=8'], plain)).toBe(0);
+    expect(plain.lines.some((l) => l.includes('(MM_MICRO_VOL_MAX_BPS)'))).toBe(false);
+    for (const cmd of ['demo', 'run']) {
+      const c = capture();
+      expect(await runCli(['config', 'check', '--for', cmd, '--set', 'MM_MICRO_VOL_MAX_BPS=8'], c)).toBe(0);
+      expect(c.lines.some((l) => l.startsWith('warning [safe_range] (MM_MICRO_VOL_MAX_BPS): MM_MICRO_VOL_MAX_BPS=8 (from cli) is outside the kalshi profile safe range')), c.lines.join('\n')).toBe(true);
+      const e = capture();
+      expect(await runCli(['config', 'explain', '--for', cmd], e)).toBe(0);
+      const text = e.lines.join('\n');
+      expect(text).toContain(`profile: kalshi, preset: none, command: ${cmd}`);
+      expect(text).toMatch(/^MM_SKEW_MAX_BPS\s+400\s+profile kalshi\s+bps of mid\s/m);
+    }
+    // the demo's own layer: its market facts, and its flag defaults (20 markets)
+    const d = capture();
+    await runCli(['config', 'explain', '--for', 'demo'], d);
+    expect(d.lines.join('\n')).toMatch(/^min_liquidity\s+0\s+command demo\s/m);
+    expect(d.lines.join('\n')).toMatch(/^kmm_markets\s+20\s+cli\s/m);
+  });
+
   it('an unknown key in the file gets the nearest known name; --json lists the problems', async () => {
     const file = configFile('MM_MAX_PSO: 3\n');
     const c = capture();

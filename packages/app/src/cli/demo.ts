@@ -3,14 +3,15 @@ import { Command } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
 import { runDemo, printSummary } from '../commands/demo.js';
 import { describeShutdown } from '../system/shutdown.js';
+import { DEMO_DEFAULTS } from '../commands/startup-config.js';
 import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
 
 export function demoCommand(cli: CliContext): Command {
   return new Command('demo')
     .description('run the built-in simulator and the full system making markets; writes a run folder and report')
-    .option('--markets <n>', 'number of markets', wholeNumber('--markets', 1, 5000), 20)
+    .option('--markets <n>', 'number of markets', wholeNumber('--markets', 1, 5000), DEMO_DEFAULTS.markets)
     .option('--duration <s>', 'seconds to run (Ctrl-C stops early)', decimal('--duration', 1, 86400), 30)
-    .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2147483647), 1)
+    .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2147483647), DEMO_DEFAULTS.seed)
     .option('--out <dir>', 'run folder (default <kmm_run_dir>/demo-<time>, kmm_run_dir = runs)')
     .option('--config <file>', 'YAML/JSON config file (watched: live-safe changes apply without restart)')
     .option('--set <key=value>', 'config override, repeatable', assignment)

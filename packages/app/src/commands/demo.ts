@@ -4,7 +4,7 @@
  * a run folder (ops.log, tape.csv, journal, capture, report.html) and a short summary.
  */
 import { join, resolve } from 'node:path';
-import { COMMAND_PROFILE, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
+import { demoLoadOptions, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
 import { startSimThread, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
@@ -74,24 +74,14 @@ export function dashboardChoice(
 }
 
 /**
- * The demo's configuration: its flags (--seed, --markets, --set) over the file and the
- * environment, over the demo's own defaults (profile kalshi, the simulator's market facts).
- * `warnings` are `kmm config check`'s, printed at start.
+ * The demo's configuration (startup-config.ts demoLoadOptions: its flags over the file and the
+ * environment over the demo's own defaults). `warnings` are `kmm config check`'s, printed at start.
  */
 export function loadDemoConfig(
   opts: Pick<DemoOptions, 'config' | 'set' | 'seed' | 'markets'>, env: Record<string, string | undefined> = process.env,
 ): { loaded: LoadedConfig; warnings: string[] } {
-  return loadForCommand(
-    { file: opts.config, env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
-    {
-      name: 'demo',
-      profile: COMMAND_PROFILE.demo,
-      // The simulator's markets resolve weeks out: let market selection keep all N of them.
-      // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
-      // The exchange-side kill switch is left at 0: sized to risk from the caps and kmm_markets (limits.ts).
-      values: { max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
-    },
-  );
+  const { options, command } = demoLoadOptions(opts, env);
+  return loadForCommand(options, command);
 }
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {

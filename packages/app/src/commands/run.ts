@@ -7,7 +7,7 @@
  * (system/prod-guard.ts).
  */
 import { loadPrivateKeyPem, Signer } from '@kmm/shared';
-import { COMMAND_PROFILE, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
+import { describeKillSwitch, describeProfile, loadForCommand, runLoadOptions } from './startup-config.js';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type ExchangeEndpoints, type RunningSystem } from '../system/system.js';
 import { describeShutdown, describeWorking, ShutdownController, waitForStop } from '../system/shutdown.js';
@@ -44,10 +44,8 @@ export { UsageError } from './errors.js';
 
 export async function runLive(opts: RunOptions): Promise<number> {
   if (opts.env !== 'demo' && opts.env !== 'prod' && opts.env !== 'sim') throw new UsageError(`--env must be demo, prod or sim (got '${opts.env}')`);
-  // --paper is the CLI layer of paper_mode, so the flag, a config file's `paper_mode: true` and
-  // KMM_PAPER_MODE=true are one setting, decided (and shown by `config explain`) by the registry.
-  const cliLayer = { kmm_env: opts.env, ...(opts.set ?? {}), ...(opts.paper ? { paper_mode: true } : {}) };
-  const load = () => loadForCommand({ file: opts.config, env: process.env, cli: cliLayer }, { name: 'run', profile: COMMAND_PROFILE.run });
+  const layers = runLoadOptions(opts, process.env);
+  const load = () => loadForCommand(layers.options, layers.command);
   const { loaded, warnings } = load();
   const profileLine = describeProfile(loaded);
   const v = loaded.values;

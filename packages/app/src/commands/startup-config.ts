@@ -8,6 +8,7 @@
  * the environment and --set), and it is a layer of its own, so `kmm config explain` shows
  * `profile kalshi` as the source of each value it sets; a preset and every value the user set win.
  */
+import { UsageError } from './errors.js';
 import {
   checkLoaded, describeSource, effectiveOrderGroupLimit, loadConfig, ORDER_GROUP_SWINGS_PER_WINDOW, sideCaps,
   type CommandDefaults, type KmmConfig, type LoadedConfig, type LoadConfigOptions,
@@ -15,6 +16,63 @@ import {
 
 /** The market profile of each command that trades (the registry default, legacy, elsewhere). */
 export const COMMAND_PROFILE = { demo: 'kalshi', run: 'kalshi' } as const;
+
+/** The demo's flag defaults (`kmm demo --help`), also what `config explain --for demo` assumes. */
+export const DEMO_DEFAULTS = { markets: 20, seed: 1 } as const;
+
+/**
+ * The demo's configuration layers: its flags (--seed, --markets, --set) over the file and the
+ * environment, over the demo's own defaults (profile kalshi, the simulator's market facts).
+ */
+export function demoLoadOptions(
+  opts: { config?: string; set?: Record<string, string>; seed: number; markets: number }, env: Record<string, string | undefined>,
+): { options: LoadConfigOptions; command: CommandDefaults } {
+  return {
+    options: { file: opts.config, env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
+    command: {
+      name: 'demo',
+      profile: COMMAND_PROFILE.demo,
+      // The simulator's markets resolve weeks out: let market selection keep all N of them.
+      // The simulator reports no liquidity figure, like Kalshi (liquidity_dollars is deprecated).
+      // The exchange-side kill switch is left at 0: sized to risk from the caps and kmm_markets (limits.ts).
+      values: { max_time_to_resolution_hours: 8760, max_markets: opts.markets, min_liquidity: 0 },
+    },
+  };
+}
+
+/**
+ * `kmm run`'s configuration layers. --paper is the CLI layer of paper_mode, so the flag, a config
+ * file's `paper_mode: true` and KMM_PAPER_MODE=true are one setting, decided (and shown by
+ * `config explain`) by the registry.
+ */
+export function runLoadOptions(
+  opts: { config?: string; set?: Record<string, string>; env: string; paper?: boolean }, env: Record<string, string | undefined>,
+): { options: LoadConfigOptions; command: CommandDefaults } {
+  const cli = { kmm_env: opts.env, ...(opts.set ?? {}), ...(opts.paper ? { paper_mode: true } : {}) };
+  return { options: { file: opts.config, env, cli }, command: { name: 'run', profile: COMMAND_PROFILE.run } };
+}
+
+/** The commands `config explain|check --for` can show: the configuration they would run with. */
+export const CONFIG_FOR_COMMANDS = ['demo', 'run'] as const;
+
+/**
+ * `kmm config explain|check [--for demo|run]`: the load options of that command with its default
+ * flags (demo: --markets 20 --seed 1; run: --env demo, no --paper), or plain loading without it.
+ */
+export function configOptionsFor(
+  forCommand: string | undefined, file: string | undefined, set: Record<string, string>, env: Record<string, string | undefined>,
+): LoadConfigOptions {
+  if (forCommand === undefined) return { file, env, cli: set };
+  if (forCommand === 'demo') {
+    const d = demoLoadOptions({ config: file, set, ...DEMO_DEFAULTS }, env);
+    return { ...d.options, command: d.command };
+  }
+  if (forCommand === 'run') {
+    const r = runLoadOptions({ config: file, set, env: 'demo' }, env);
+    return { ...r.options, command: r.command };
+  }
+  throw new UsageError(`--for must be one of ${CONFIG_FOR_COMMANDS.join(', ')} (got '${forCommand}')`);
+}
 
 /**
  * `kmm config check`'s warnings of a loaded configuration (unknown KMM_ variables, safe ranges,

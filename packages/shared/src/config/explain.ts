@@ -4,7 +4,7 @@
  * Role: human (aligned table, grouped as in the registry) and machine (JSON) views of a
  * LoadedConfig. Pure functions of their input; no I/O.
  */
-import { CONFIG_SPECS, type ConfigSource, type ConfigSpec, type ConfigValue, type SeedRef } from './specs.js';
+import { CONFIG_SPECS, safeRangeOf, type ConfigSource, type ConfigSpec, type ConfigValue, type SeedRef } from './specs.js';
 import { describeSource, type LoadedConfig } from './load.js';
 import { positionCapsOf } from './caps.js';
 
@@ -69,8 +69,10 @@ export function explainConfigJson(loaded: LoadedConfig): ExplainedConfig {
     };
     if (s.type === 'number' || s.type === 'int') {
       e.min = s.min; e.max = s.max;
-      if (s.safeMin !== undefined) e.safeMin = s.safeMin;
-      if (s.safeMax !== undefined) e.safeMax = s.safeMax;
+      // the safe range in force: the profile's own where it has one (PROFILE_SAFE_RANGES), else the seed's
+      const safe = safeRangeOf(s, loaded.profile);
+      if (safe && Number.isFinite(safe.min)) e.safeMin = safe.min;
+      if (safe && Number.isFinite(safe.max)) e.safeMax = safe.max;
     }
     if (s.type === 'enum') e.values = s.values;
     if (s.aliasOf) e.aliasOf = s.aliasOf;

@@ -3,7 +3,7 @@
  * defaults < profile < preset < command < file < env < cli, explain output and live-update validation.
  */
 export {
-  CONFIG_SPECS, CONFIG_PRESETS, CONFIG_PROFILES, SPEC_BY_KEY, SPEC_BY_ENV, defaultConfig, defaultShardCount,
+  CONFIG_SPECS, CONFIG_PRESETS, CONFIG_PROFILES, PROFILE_SAFE_RANGES, safeRangeOf, SPEC_BY_KEY, SPEC_BY_ENV, defaultConfig, defaultShardCount,
 } from './specs.js';
 export type {
   ConfigType, ConfigSource, SeedRef, ConfigSpec, NumberSpec, BoolSpec, StringSpec, EnumSpec,

@@ -70,7 +70,7 @@ export function validateLiveChange(current: Readonly<KmmConfig>, changed: Record
     if (s.aliasOf) next[s.key] = next[s.aliasOf];
     if (next[s.key] !== cur[s.key]) changes.push({ key: s.key, from: cur[s.key], to: next[s.key] });
     if (!s.aliasOf && touched.has(s.key)) {
-      const why = unsafeReason(s, next[s.key]);
+      const why = unsafeReason(s, next[s.key], String(next.MM_MARKET_PROFILE));
       if (why) warnings.push(`${s.key}=${showRaw(next[s.key])} (from ${source}) is ${why}`);
     }
   }

@@ -283,7 +283,7 @@ export function safeRangeWarnings(
   const out: Array<{ key: string; message: string }> = [];
   for (const s of CONFIG_SPECS) {
     if (s.aliasOf) continue;
-    const why = unsafeReason(s as ConfigSpec, values[s.key]);
+    const why = unsafeReason(s as ConfigSpec, values[s.key], String(values.MM_MARKET_PROFILE));
     if (why) out.push({ key: s.key, message: `${s.key}=${showRaw(values[s.key])} (from ${sourceOf(s.key)}) is ${why}` });
   }
   return out;

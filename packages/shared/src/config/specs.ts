@@ -15,9 +15,18 @@
  * - Values are in the seed's own units (seconds, ms, bps, USD, contracts, cents, fractions), not
  *   in the integer price/count units of the wire protocol.
  *
- * bps: one basis point of the $1 payout, i.e. 1/10,000 dollar, the same size as one unit of the
- * integer price (1 cent = 100 bps). "ticks" are steps of the market's price grid (1 cent on a
- * linear-cent market).
+ * Units, one meaning each (the UNIT column of `kmm config explain`):
+ * - `bps of mid`: every *_BPS key. One basis point OF THE MARKET'S MID PRICE (mid / 10,000), the
+ *   unit of the 004 guide, which was written for crypto books: a move, a spread or an offset of
+ *   x bps is x / 10,000 of the mid at that moment. On Kalshi's 1-cent grid one tick is 200 bps
+ *   at a 50c mid, 100 bps at 99c and 1,000 bps at 10c; the seed's numbers therefore keep their
+ *   seed meaning (8 bps of micro-vol is 8/10,000 of the price) and are far below a tick here,
+ *   which is why the `kalshi` profile (CONFIG_PROFILES) sets grid-sized values, each with the
+ *   real-data figure behind it, and its own safe ranges (PROFILE_SAFE_RANGES).
+ * - `ticks`: steps of the market's price grid (1 cent on a linear-cent market).
+ * - `$` (USD) for 002's prices and spreads (0.04 = 4 cents) and notional caps; `contracts`
+ *   (fractional contracts allowed where stated); `s`, `ms`, `h`, `days` for time; `x` for a
+ *   multiplier; `fraction` for 0..1 ratios.
  *
  * Aliases: a few system keys the brief asks for name the same setting as a seed key
  * (`kmm_market_profile` = `MM_MARKET_PROFILE`, `kmm_stale_window_s` = `stale_data_s`,
@@ -209,9 +218,9 @@ export const CONFIG_SPECS = [
   num('004', 'vol_regime', 'MM_VOL_REGIME_SHORT_WINDOW_S', 15, 1, 3600, 's', 'short realised-vol window of the regime classifier (baseline 15)'),
   num('004', 'vol_regime', 'MM_VOL_REGIME_MEDIUM_WINDOW_S', 60, 1, 7200, 's', 'medium realised-vol window (baseline 60)'),
   num('004', 'vol_regime', 'MM_VOL_REGIME_LONG_WINDOW_S', 120, 1, 86400, 's', 'long realised-vol window (baseline 120)'),
-  num('004', 'vol_regime', 'MM_VOL_REGIME_CALM_BPS', 8, 0, 10000, 'bps', 'realised vol at or below this = calm regime (baseline 8)'),
-  num('004', 'vol_regime', 'MM_VOL_REGIME_ELEVATED_BPS', 20, 0, 10000, 'bps', 'realised vol at or above this = elevated regime (baseline 20)'),
-  num('004', 'vol_regime', 'MM_VOL_REGIME_EXTREME_BPS', 45, 0, 10000, 'bps', 'realised vol at or above this = extreme regime (baseline 45)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_CALM_BPS', 8, 0, 10000, 'bps of mid', 'realised vol at or below this = calm regime (baseline 8)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_ELEVATED_BPS', 20, 0, 10000, 'bps of mid', 'realised vol at or above this = elevated regime (baseline 20)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_EXTREME_BPS', 45, 0, 10000, 'bps of mid', 'realised vol at or above this = extreme regime (baseline 45)'),
   num('004', 'vol_regime', 'MM_VOL_OFFSET_SCALE_CALM', 0.8, 0, 10, 'x', 'placement offset multiplier in the calm regime (baseline 0.8)'),
   num('004', 'vol_regime', 'MM_VOL_OFFSET_SCALE_ELEVATED', 1.5, 0, 10, 'x', 'placement offset multiplier in the elevated regime (baseline 1.5)'),
   num('004', 'vol_regime', 'MM_VOL_OFFSET_SCALE_EXTREME', 2.2, 0, 10, 'x', 'placement offset multiplier in the extreme regime (baseline 2.2)'),
@@ -228,12 +237,12 @@ export const CONFIG_SPECS = [
   num('004', 'trend_funding', 'MM_INVENTORY_HARD_PCT', 0.95, 0, 1, 'fraction', 'inventory band: hard band, only position-reducing quotes (baseline 0.95)'),
   bool('004', 'trend_funding', 'MM_FUNDING_BIAS_ENABLED', true, 'inventory funding (carry) bias on the fair value (acts only with crypto profile); seed baseline true'),
   num('004', 'trend_funding', 'MM_FUNDING_INVENTORY_WEIGHT', 1.0, 0, 10, 'x', 'weight of inventory in the funding bias (baseline 1.0)'),
-  num('004', 'trend_funding', 'MM_FUNDING_BIAS_CAP_BPS', 5, 0, 10000, 'bps', 'cap on the funding bias shift of the fair value (baseline 5)'),
+  num('004', 'trend_funding', 'MM_FUNDING_BIAS_CAP_BPS', 5, 0, 10000, 'bps of mid', 'cap on the funding bias shift of the fair value (baseline 5)'),
 
   // -- reprice hysteresis
   int('004', 'reprice', 'MM_MIN_REPRICE_MOVE_TICKS', 2, 0, 100, 'ticks',
     'hysteresis gate: min target move (ticks) to cancel+replace; the move must also reach MM_MIN_REPRICE_TICKS (000), i.e. max of both', { safe: [1, 5] }),
-  num('004', 'reprice', 'MM_MIN_REPRICE_EDGE_DELTA_BPS', 0.5, 0, 10000, 'bps', 'hysteresis gate: min change of theoretical edge to reprice', { safe: [0.3, 2.0] }),
+  num('004', 'reprice', 'MM_MIN_REPRICE_EDGE_DELTA_BPS', 0.5, 0, 10000, 'bps of mid', 'hysteresis gate: min change of theoretical edge to reprice', { safe: [0.3, 2.0] }),
   num('004', 'reprice', 'MM_MIN_REPRICE_INTERVAL_S', 0.5, 0, 60, 's', 'min time between reprices of one slot (market, side, level)', { safe: [0.2, 2.0] }),
 
   // -- adaptive POST_ONLY handling
@@ -252,15 +261,15 @@ export const CONFIG_SPECS = [
   num('004', 'skew', 'MM_INVENTORY_SKEW_FACTOR', 0.5, 0, 5, 'x', 'overall skew intensity; effective max skew = MM_SKEW_MAX_BPS x this', { safe: [0.05, 1.0] }),
   num('004', 'skew', 'MM_INVENTORY_DEADBAND_PCT', 0.10, 0, 1, 'fraction', 'fraction of max position around flat with zero skew', { safe: [0.05, 0.25] }),
   num('004', 'skew', 'MM_SKEW_SHAPE_K', 2.0, 0, 20, 'x', 'tanh curvature of the skew curve (0 = linear)', { safe: [1.0, 4.0] }),
-  num('004', 'skew', 'MM_SKEW_MAX_BPS', 20, 0, 10000, 'bps', 'max raw skew at the position limit, before MM_INVENTORY_SKEW_FACTOR', { safe: [10, 50] }),
+  num('004', 'skew', 'MM_SKEW_MAX_BPS', 20, 0, 10000, 'bps of mid', 'max raw skew at the position limit, before MM_INVENTORY_SKEW_FACTOR', { safe: [10, 50] }),
 
   // -- imbalance & toxicity filter
   num('004', 'toxicity', 'MM_IMBALANCE_WINDOW_S', 2.0, 0.1, 600, 's', 'EMA window of top-of-book imbalance', { safe: [1.0, 5.0] }),
   num('004', 'toxicity', 'MM_IMBALANCE_PAUSE_THRESHOLD', 0.70, 0, 1, 'fraction', 'pause the side facing the flow when |signed imbalance| reaches this (0 = off)', { safe: [0.5, 0.85] }),
   num('004', 'toxicity', 'MM_MICRO_VOL_WINDOW_S', 5.0, 0.1, 600, 's', 'window of the mid micro-volatility guard', { safe: [2.0, 10.0] }),
-  num('004', 'toxicity', 'MM_MICRO_VOL_MAX_BPS', 8, 0, 10000, 'bps', 'micro-vol above this widens; above 1.25x this pauses (0 = off)', { safe: [4, 15] }),
+  num('004', 'toxicity', 'MM_MICRO_VOL_MAX_BPS', 8, 0, 10000, 'bps of mid', 'micro-vol above this widens; above 1.25x this pauses (0 = off)', { safe: [4, 15] }),
   num('004', 'toxicity', 'MM_MICRO_DRIFT_WINDOW_S', 3.0, 0.1, 600, 's', 'window of the directional drift guard', { safe: [1.0, 5.0] }),
-  num('004', 'toxicity', 'MM_MICRO_DRIFT_MAX_BPS', 6, 0, 10000, 'bps', 'drift above this widens; above 1.25x this pauses (0 = off)', { safe: [3, 10] }),
+  num('004', 'toxicity', 'MM_MICRO_DRIFT_MAX_BPS', 6, 0, 10000, 'bps of mid', 'drift above this widens; above 1.25x this pauses (0 = off)', { safe: [3, 10] }),
   num('004', 'toxicity', 'MM_VOLATILITY_OFFSET_MULTIPLIER', 0.35, 0, 10, 'fraction', 'extra offset in moderate stress, as a fraction of the excess vol/drift', { safe: [0.1, 0.7] }),
 
   // -- circuit breaker
@@ -277,9 +286,9 @@ export const CONFIG_SPECS = [
 
   // -- 004 "existing core knobs": the guide gives no defaults; the values below are chosen
   num('004', S004_CORE, 'MM_SPREAD_MULTIPLIER', 1.0, 0, 20, 'x', 'placement distance = this x spread EMA, clamped to [MIN,MAX]_OFFSET_BPS; seed gives no default, chosen 1.0'),
-  num('004', S004_CORE, 'MM_MIN_OFFSET_BPS', 100, 0, 10000, 'bps', 'minimum distance of a quote from the best price (the real floor); seed gives no default, chosen 100 (1c)'),
-  num('004', S004_CORE, 'MM_MAX_OFFSET_BPS', 1000, 0, 10000, 'bps', 'maximum placement distance from the best price; seed gives no default, chosen 1000 (10c)'),
-  num('004', S004_CORE, 'MM_MIN_SPREAD_BPS', 100, 0, 10000, 'bps', 'book spread below this pauses quoting and cancels resting orders; seed gives no default, chosen 100 (1c)'),
+  num('004', S004_CORE, 'MM_MIN_OFFSET_BPS', 100, 0, 10000, 'bps of mid', 'minimum placement distance (the 004 real floor), measured from the reservation price; seed gives no default, chosen 100 (1 % of the mid: 0.5c at 50c)'),
+  num('004', S004_CORE, 'MM_MAX_OFFSET_BPS', 1000, 0, 10000, 'bps of mid', 'maximum placement distance, measured from the reservation price; seed gives no default, chosen 1000 (10 % of the mid: 5c at 50c)'),
+  num('004', S004_CORE, 'MM_MIN_SPREAD_BPS', 100, 0, 10000, 'bps of mid', 'book spread below this pauses quoting and cancels resting orders (0 = off); seed gives no default, chosen 100 (1 % of the mid; on a 1c grid every book is at least 100 bps wide, so it never fires there: the kalshi profile turns it off explicitly)'),
   num('004', S004_CORE, 'MM_REPRICE_TOLERANCE_PERCENT', 0.25, 0, 1, 'fraction', 'reprice gate: deviation must exceed this fraction of the target offset; seed gives no default, chosen 0.25'),
   num('004', S004_CORE, 'MM_MAX_ORDER_AGE_S', 60, 0, 86400, 's',
     'the quote-age refresh (exec): a resting order this long since placed or amended is refreshed regardless of the reprice gates - amended to the target, or cancelled and placed again (new queue place, new expiration) when the target is unchanged; 0 = off; seed gives no default, chosen 60'),
@@ -499,27 +508,74 @@ export const CONFIG_PRESETS: Readonly<Record<'conservative' | 'aggressive' | 'hi
  * (`config explain` shows `profile <name>` as their source). legacy and crypto keep the seed
  * values (crypto switches behaviour in the strategy, not values).
  *
- * kalshi: the 004 guide was written for crypto books where 8 bps is many ticks; on Kalshi one
- * 1-cent tick at a 50-cent mid is 200 bps of the mid, so the seed's MM_MICRO_VOL_MAX_BPS 8 and
- * MM_MICRO_DRIFT_MAX_BPS 6 pause every book on its first tick, and a placement offset of 100 bps
- * plus the spread EMA puts our quotes behind the touch where small prints never reach. The A-S
- * parameters of 003 (gamma 0.1, a one-hour horizon) with the per-second volatility of a thin
- * binary book shift the reservation price by dollars per contract, so one fill pins quoting to
- * one side. Measured on the demo (bench/RESULTS.md): with these values 19 of 20 markets trade in
- * 30 s instead of 7.
+ * kalshi: values for 1-cent binary books. All bps are of the mid (see Units above); the figures
+ * behind them come from the real recordings in ../shared/data (NCAA playoff futures prints,
+ * 17,713 price moves, `node scripts/kalshi-moves.mjs`): half of all moves are a single 1c tick,
+ * the median move is 513 bps of mid, the 75th percentile 1,429 bps, and 91 % of the price
+ * variance comes from moves of 5c or more (news). The demo capture's books move less still
+ * (no mid change in 5 minutes on the three NBA markets).
+ * - MM_MICRO_VOL_MAX_BPS 1000 / MM_MICRO_DRIFT_MAX_BPS 750: widen past 1000 bps of micro-vol
+ *   (a 5c move at 50c), pause past 1.25x (1250: above three quarters of all real moves); the
+ *   seed's 8/6 pause a book on its first tick.
+ * - MM_VOL_REGIME_CALM/ELEVATED/EXTREME_BPS 200/500/1400: calm = at most one tick at 50c in the
+ *   short window, elevated = the median real move, extreme = the 75th percentile move (the seed's
+ *   8/20/45 put every Kalshi book in EXTREME after one tick). Act only with the crypto behaviour;
+ *   set here so that switching it on starts from grid-sized thresholds.
+ * - MM_SKEW_MAX_BPS 400: the effective max skew (x MM_INVENTORY_SKEW_FACTOR 0.5) is 200 bps,
+ *   one tick at 50c at the position limit; the seed's 20 x 0.5 = 10 bps is 0.05c, below a tick.
+ * - MM_MIN_REPRICE_EDGE_DELTA_BPS 50: a quarter tick at 50c; the seed's 0.5 always passes.
+ * - MM_MIN_SPREAD_BPS 0: the gate is off. A 1c book is the tightest the grid allows (at least
+ *   100 bps at any price), so the 004 danger of being the only liquidity inside a sub-tick book
+ *   cannot arise; the seed's 100 never fires here anyway, and 0 says so.
+ * - MM_MIN_OFFSET_BPS 0 and MM_SPREAD_MULTIPLIER 0.2: the 002 spread (base_spread, min_spread)
+ *   is the real floor on Kalshi; a 004 offset of 1 % of the mid plus the spread EMA puts quotes
+ *   behind the touch where small prints never reach.
+ * - horizon_s 60, risk_aversion 0.01: the A-S parameters of 003 (gamma 0.1, a one-hour horizon)
+ *   with the per-second volatility of a thin binary book shift the reservation price by dollars
+ *   per contract, so one fill pins quoting to one side.
+ * MM_FUNDING_BIAS_CAP_BPS is not set: Kalshi has no funding (crypto behaviour only).
  */
 export const CONFIG_PROFILES: Readonly<Record<'legacy' | 'crypto' | 'kalshi', Readonly<Partial<KmmConfig>>>> = {
   legacy: {},
   crypto: {},
   kalshi: {
-    MM_MICRO_VOL_MAX_BPS: 2000,
-    MM_MICRO_DRIFT_MAX_BPS: 1500,
+    MM_MICRO_VOL_MAX_BPS: 1000,
+    MM_MICRO_DRIFT_MAX_BPS: 750,
+    MM_VOL_REGIME_CALM_BPS: 200,
+    MM_VOL_REGIME_ELEVATED_BPS: 500,
+    MM_VOL_REGIME_EXTREME_BPS: 1400,
+    MM_SKEW_MAX_BPS: 400,
+    MM_MIN_REPRICE_EDGE_DELTA_BPS: 50,
+    MM_MIN_SPREAD_BPS: 0,
     MM_MIN_OFFSET_BPS: 0,
     MM_SPREAD_MULTIPLIER: 0.2,
     horizon_s: 60,
     risk_aversion: 0.01,
   },
 };
+
+/**
+ * A profile's own safe ranges, replacing the seed's for the keys it lists while that profile is
+ * in force (the 004 safe ranges are in bps of a crypto mid; on a 1c grid they would flag every
+ * sensible value). Outside them a value loads with a warning, as with the seed's ranges.
+ */
+export const PROFILE_SAFE_RANGES: Readonly<Record<string, Readonly<Record<string, readonly [number, number]>>>> = {
+  kalshi: {
+    MM_MICRO_VOL_MAX_BPS: [500, 2500],
+    MM_MICRO_DRIFT_MAX_BPS: [400, 2000],
+    MM_SKEW_MAX_BPS: [200, 1000],
+    MM_MIN_REPRICE_EDGE_DELTA_BPS: [20, 200],
+  },
+};
+
+/** The safe range of a key under a profile: the profile's own if it lists the key, else the seed's. */
+export function safeRangeOf(spec: { key: string; seed: SeedRef; safeMin?: number; safeMax?: number }, profile: string):
+  { min: number; max: number; from: string } | undefined {
+  const own = PROFILE_SAFE_RANGES[profile]?.[spec.key];
+  if (own) return { min: own[0], max: own[1], from: `${profile} profile` };
+  if (spec.safeMin === undefined && spec.safeMax === undefined) return undefined;
+  return { min: spec.safeMin ?? -Infinity, max: spec.safeMax ?? Infinity, from: spec.seed };
+}
 
 /** A fresh object with every default (aliases carry their canonical key's default). */
 export function defaultConfig(): KmmConfig {

@@ -7,7 +7,7 @@
  * built from the same spec, so the bounds live in one place.
  */
 import { z } from 'zod';
-import { CONFIG_SPECS, type ConfigSpec, type ConfigValue, type KmmConfig } from './specs.js';
+import { CONFIG_SPECS, safeRangeOf, type ConfigSpec, type ConfigValue, type KmmConfig } from './specs.js';
 
 const INT_RE = /^[+-]?\d+$/;
 const NUM_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
@@ -106,14 +106,17 @@ export function parseValue(spec: ConfigSpec, raw: unknown): ParseResult {
   return { ok: true, value: v };
 }
 
-/** Is a (valid) value outside the seed's safe range? Returns the reason, or undefined. */
-export function unsafeReason(spec: ConfigSpec, value: ConfigValue): string | undefined {
+/**
+ * Is a (valid) value outside its safe range? Returns the reason, or undefined. The range is the
+ * profile's own where it lists the key (PROFILE_SAFE_RANGES), else the seed's.
+ */
+export function unsafeReason(spec: ConfigSpec, value: ConfigValue, profile = 'legacy'): string | undefined {
   if (spec.type === 'number' || spec.type === 'int') {
     const n = value as number;
-    const lo = spec.safeMin ?? -Infinity;
-    const hi = spec.safeMax ?? Infinity;
-    if (n < lo || n > hi) {
-      return `outside the ${spec.seed} safe range ${spec.safeMin}–${spec.safeMax} (hard limits ${spec.min}–${spec.max})`;
+    const range = safeRangeOf(spec, profile);
+    if (range && (n < range.min || n > range.max)) {
+      const show = (x: number): string => (Number.isFinite(x) ? String(x) : '');
+      return `outside the ${range.from} safe range ${show(range.min)}–${show(range.max)} (hard limits ${spec.min}–${spec.max})`;
     }
   } else if (spec.type === 'bool' && spec.safeValue !== undefined && value !== spec.safeValue) {
     return `not the ${spec.seed} safe value ${spec.safeValue} (the guide says always ${spec.safeValue})`;
