@@ -6,7 +6,7 @@
  * that side + everything queued in this pump); an assertion re-checks the worst case on send.
  * Also owns the in-flight command table and the client order id sequence.
  */
-import { assert, kmm } from '@kmm/shared';
+import { assert, kmm, ONE_DOLLAR } from '@kmm/shared';
 import { type ExecState, type Cause, NO_CAUSE, minPos } from './exec-state.js';
 import type { MarketRef, MarketRegistry } from './market-registry.js';
 import { ENDPOINT_COST } from './rate-limiter.js';
@@ -63,6 +63,17 @@ export class CommandDispatcher {
    * them but not booked yet, plus creates queued in
    * this pump (seed 000: |exchange position + resting same-direction size + order| <= cap).
    */
+  /** Money at risk of the creates queued in this pump (not yet in the bookkeeping), for the portfolio cap. */
+  queuedCreatesMoney(): number {
+    let money = 0;
+    for (let i = 0; i < this.creates.length; i++) {
+      const c = this.creates[i];
+      if (c.reducesPosition) continue;
+      money += ((c.side === BID ? c.price : ONE_DOLLAR - c.price) * c.countCenti) / 100;
+    }
+    return money;
+  }
+
   gatingPosition(market: string, side: number, positionCenti: number, exclude?: WorkingOrder): number {
     // fills the venue reported on our orders but not yet booked are in the exchange position only
     let same = this.s.bk.restingCenti(market, side, exclude) + this.s.bk.unbookedFillsCenti(market, side);

@@ -33,6 +33,7 @@ import type { JournalRecord, JournalRecordOf } from './journal-record.js';
 import { BlockReason, MarketRegistry, type MarketRef } from './market-registry.js';
 import { execParamsOf, type ExecParams } from './params.js';
 import { preflight } from './preflight.js';
+import { totalExposureMoney } from './portfolio.js';
 import { ENDPOINT_COST } from './rate-limiter.js';
 import { ReconcileScheduler } from './reconcile-scheduler.js';
 import { Reports } from './reports.js';
@@ -204,6 +205,16 @@ export class ExecCore {
   // ------------------------------------------------------------------ inputs
 
   /** Start-up: ask for the first reconcile (orders, positions, fills). */
+  /**
+   * The worst case of all markets before the order being checked (MM_MAX_TOTAL_NOTIONAL_USD):
+   * the bookkeeping's orders and positions plus the creates queued in this pump. O(markets +
+   * orders), computed only when the cap is on.
+   */
+  private portfolioMoney(): number {
+    if (this.s.params.maxTotalNotionalMoney <= 0) return 0;
+    return totalExposureMoney(this.s.bk) + this.cmd.queuedCreatesMoney();
+  }
+
   start(nowMs: number, minFillTsMs = 0): Effects {
     clearEffects(this.s.fx);
     this.s.journal({ k: 'start', runId: this.s.runId, paper: this.s.paper });
@@ -273,7 +284,7 @@ export class ExecCore {
       return this.s.fx;
     }
     const pos = this.s.bk.position(market);
-    const pf = preflight(this.s.params, m, side, price, count, count, this.cmd.gatingPosition(market, side, pos.positionCenti), reduceOnly, pos.positionCenti);
+    const pf = preflight(this.s.params, m, side, price, count, count, this.cmd.gatingPosition(market, side, pos.positionCenti), reduceOnly, pos.positionCenti, this.portfolioMoney());
     if (!pf.ok) {
       this.s.stats.preflightRejects++;
       this.venue.rejectIntent(market, side, price, pf.code, pf.reason);
@@ -783,7 +794,7 @@ export class ExecCore {
               this.s.ops('orders_tracked_limit', m.market, 'error', { limit: this.s.params.maxOrdersTracked });
               break;
             }
-            const pf = preflight(this.s.params, m, side, d.price, d.countCenti, d.countCenti, this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti), false, this.s.bk.position(m.market).positionCenti);
+            const pf = preflight(this.s.params, m, side, d.price, d.countCenti, d.countCenti, this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti), false, this.s.bk.position(m.market).positionCenti, this.portfolioMoney());
             if (!pf.ok) {
               this.venue.preflightReject(m, side, d.price, pf.code, pf.reason);
               break;
@@ -801,7 +812,7 @@ export class ExecCore {
             }
             const oldRemaining = o.totalCenti - o.filledCenti;
             const newRemaining = d.countCenti - o.filledCenti;
-            const pf = preflight(this.s.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti, o) + (side === BID ? oldRemaining : -oldRemaining), false, this.s.bk.position(m.market).positionCenti);
+            const pf = preflight(this.s.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti, o) + (side === BID ? oldRemaining : -oldRemaining), false, this.s.bk.position(m.market).positionCenti, this.portfolioMoney());
             if (!pf.ok) {
               this.venue.preflightReject(m, side, d.price, pf.code, pf.reason);
               // A refused size increase keeps the resting order (it passed pre-flight when it

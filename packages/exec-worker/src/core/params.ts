@@ -38,6 +38,7 @@ export interface ExecParams {
   // --- pre-flight / risk (000 + 004)
   maxOrderNotionalMoney: number; // MM_MAX_ORDER_NOTIONAL_USD in 1/10,000 $
   maxPositionNotionalMoney: number; // MM_MAX_POSITION_NOTIONAL_USD
+  maxTotalNotionalMoney: number; // MM_MAX_TOTAL_NOTIONAL_USD (all markets together; 0 = off)
   longCapCenti: number; // positionCapsOf(cfg).longCenti: MM_MAX_POS unless MM_MAX_LONG_POS is set (centi)
   shortCapCenti: number; // positionCapsOf(cfg).shortCenti: MM_MAX_POS unless MM_MAX_SHORT_POS is set (centi)
   maxOrderCenti: number; // fat_finger_max_contracts (kmm_max_order_contracts is its alias): the strategy's size clip too
@@ -101,6 +102,7 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     minAttemptsForBreaker: cfg.MM_MIN_ATTEMPTS_FOR_BREAKER,
     maxOrderNotionalMoney: Math.round(cfg.MM_MAX_ORDER_NOTIONAL_USD * USD_TO_MONEY),
     maxPositionNotionalMoney: Math.round(cfg.MM_MAX_POSITION_NOTIONAL_USD * USD_TO_MONEY),
+    maxTotalNotionalMoney: Math.round(cfg.MM_MAX_TOTAL_NOTIONAL_USD * USD_TO_MONEY),
     longCapCenti: positionCapsOf(cfg).longCenti,
     shortCapCenti: positionCapsOf(cfg).shortCenti,
     maxOrderCenti: Math.floor(cfg.fat_finger_max_contracts) * CENTI_PER_CONTRACT,

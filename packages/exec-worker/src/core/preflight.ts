@@ -10,7 +10,9 @@
  * exchange position (000 fixes 1 and 2: BID adds +size, ASK adds -size; hard block when already at
  * the cap and the order would not reduce) and against MM_MAX_POSITION_NOTIONAL_USD. The side's cap
  * is the long cap for a long (positive) exposure and the short cap for a short one (both from
- * `positionCapsOf`, @kmm/shared config/caps.ts: MM_MAX_POS unless a side cap is set).
+ * `positionCapsOf`, @kmm/shared config/caps.ts: MM_MAX_POS unless a side cap is set). Last, the
+ * portfolio: the worst case of all markets together (portfolio.ts) plus this order's notional
+ * against MM_MAX_TOTAL_NOTIONAL_USD. Orders that reduce a position pass every exposure cap.
  */
 import { kmm, type PriceGrid } from '@kmm/shared';
 
@@ -25,6 +27,8 @@ export interface PreflightParams {
   /** cap on |a short (negative) position|, centi-contracts */
   shortCapCenti: number;
   maxPositionNotionalMoney: number;
+  /** all markets together, money (1/10,000 $); 0 = off */
+  maxTotalNotionalMoney: number;
 }
 
 /** The cap that bounds a signed position: long cap above zero, short cap below (0: either, both bound 0). */
@@ -62,6 +66,8 @@ export function notionalMoney(price: number, countCenti: number): number {
  * @param exchangePositionCenti the exchange position alone, when `positionCenti` also counts
  *   resting orders (gating position): the refusal message then shows position, resting and
  *   projected separately, so a log line never passes resting orders off as the position
+ * @param portfolioMoney the worst case of all markets before this order (portfolio.ts
+ *   totalExposureMoney plus orders queued to go out), for MM_MAX_TOTAL_NOTIONAL_USD
  */
 export function preflight(
   p: PreflightParams,
@@ -73,6 +79,7 @@ export function preflight(
   positionCenti: number,
   reduceOnly: boolean,
   exchangePositionCenti: number = positionCenti,
+  portfolioMoney = 0,
 ): PreflightResult {
   const c = (centi: number): number => centi / 100;
   const held = (projectedCenti: number, capCenti: number): string =>
@@ -111,5 +118,11 @@ export function preflight(
   if (projAbs > projCap) return fail(RC.RISK, `WOULD_EXCEED_CAP (${held(projected, projCap)})`);
   const projLeg = projected > 0 ? price : 10_000 - price;
   if (!reduces && notionalMoney(projLeg, projAbs) > p.maxPositionNotionalMoney) return fail(RC.RISK, 'position_notional_over_cap');
+  if (!reduces && p.maxTotalNotionalMoney > 0) {
+    const totalMoney = portfolioMoney + notionalMoney(legPrice, addCenti);
+    if (totalMoney > p.maxTotalNotionalMoney) {
+      return fail(RC.RISK, `TOTAL_NOTIONAL_OVER_CAP (all markets $${(totalMoney / 10_000).toFixed(2)} > max $${(p.maxTotalNotionalMoney / 10_000).toFixed(2)})`);
+    }
+  }
   return OK;
 }

@@ -5,7 +5,8 @@
  * leaves, sent whenever any of them changes) and tape rows (mid, our top quotes, inventory, P&L, last latency) for the
  * active markets. No allocation per order beyond the message itself.
  */
-import { kmm } from '@kmm/shared';
+import { kmm, ONE_DOLLAR } from '@kmm/shared';
+import { totalExposureMoney } from './portfolio.js';
 import { unrealizedMoney } from './bookkeeping.js';
 import type { ExecState } from './exec-state.js';
 import { BlockReason, type MarketRef, type MarketRegistry } from './market-registry.js';
@@ -26,6 +27,9 @@ export class Reports {
   /** WorkingOrders for every market marked since the last call. */
   emitWorkingOrders(nowMs: number): void {
     const list = this.reg.woList;
+    // MM_MAX_TOTAL_NOTIONAL_USD: the money all markets may still add (Infinity when the cap is off)
+    const totalCap = this.s.params.maxTotalNotionalMoney;
+    const headroomMoney = totalCap > 0 && list.length > 0 ? Math.max(0, totalCap - totalExposureMoney(this.s.bk)) : Infinity;
     for (let i = 0; i < list.length; i++) {
       const m = list[i];
       m.woDirty = false;
@@ -49,14 +53,28 @@ export class Reports {
         blockReason: block,
         positionCenti: pos.positionCenti,
         positionKnown: pos.exchangeKnown,
-        roomBidCenti: Math.max(0, this.s.params.longCapCenti - (pos.positionCenti + this.bidCenti)),
-        roomAskCenti: Math.max(0, this.s.params.shortCapCenti + (pos.positionCenti - this.askCenti)),
+        roomBidCenti: Math.min(Math.max(0, this.s.params.longCapCenti - (pos.positionCenti + this.bidCenti)), this.portfolioRoomCenti(m, BID, pos.positionCenti, headroomMoney)),
+        roomAskCenti: Math.min(Math.max(0, this.s.params.shortCapCenti + (pos.positionCenti - this.askCenti)), this.portfolioRoomCenti(m, kmm.v1.BookSide.ASK, pos.positionCenti, headroomMoney)),
         fillSeq: m.fillSeq,
       };
       this.s.send('strategy', { workingOrders: wo });
       this.s.send(this.s.bookPeer(m.market), { workingOrders: wo });
     }
     list.length = 0;
+  }
+
+  /**
+   * What the portfolio cap still accepts on one side, in contracts at the side's price (the
+   * target's touch, $1 when unknown: conservative). A side that reduces the position is not
+   * limited by it (pre-flight exempts reducing orders), up to the position itself.
+   */
+  private portfolioRoomCenti(m: MarketRef, side: number, positionCenti: number, headroomMoney: number): number {
+    if (headroomMoney === Infinity) return Infinity;
+    const reducesCenti = side === BID ? Math.max(0, -positionCenti) : Math.max(0, positionCenti);
+    const t = m.target;
+    const touch = t ? (side === BID ? t.bestBid : t.bestAsk) : 0;
+    const legPrice = touch ? (side === BID ? touch : ONE_DOLLAR - touch) : ONE_DOLLAR;
+    return reducesCenti + Math.floor((headroomMoney * 100) / Math.max(1, legPrice));
   }
 
   private addOrder(m: MarketRef, o: WorkingOrder | null, orders: kmm.v1.IQueueEstimate[]): void {
