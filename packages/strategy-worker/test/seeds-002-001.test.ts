@@ -302,9 +302,10 @@ describe('001 panic button: Inventory=1000 -> Market_Sell(500)', () => {
 describe('001 toxicity spike -> Market_Close_All', () => {
   const CFG = { MM_MAX_POS: 20, Q_critical: 20, Q_target: 0, quote_size: 1, IMPULSE_CONTROL_ENABLED: true };
 
-  it('alpha moves 6c (> 5%) against the long in A: A, B and D are closed by takers, flat C is left alone, E without a book is named', () => {
-    const core = readyCore(CFG, ['A', 'B', 'C', 'D', 'E'].map((m) => marketInfo(m)), { A: 10, B: -5, D: 3, E: 2 });
+  it('alpha moves 6c (> 5%) against the long in A: A, B and D are closed by takers, flat C is left alone, E without a book and F with a stale one are named', () => {
+    const core = readyCore(CFG, ['A', 'B', 'C', 'D', 'E', 'F'].map((m) => marketInfo(m)), { A: 10, B: -5, D: 3, E: 2, F: 4 });
     for (const m of ['A', 'B', 'C', 'D']) core.onBookFeatures(features(m, 4900, 5100), NOW - 5000);
+    core.onBookFeatures(features('F', 4900, 5100, { trust: kmm.v1.TrustState.STALE }), NOW - 5000);
     core.onExternalFairValues([{ market: 'A', fairPrice: 5000, fundingBps: 0 }], NOW - 4000); // reference
     const fx = snap(core.onExternalFairValues([{ market: 'A', fairPrice: 4400, fundingBps: 0 }], NOW));
     const takers = fx.takers.map((x) => [x.market, x.side, x.countCenti, x.reason, x.reduceOnly]).sort();
@@ -314,7 +315,7 @@ describe('001 toxicity spike -> Market_Close_All', () => {
       ['D', ASK, 300, TR.TOXICITY, true],
     ]);
     const ev = fx.opsEvents.find((e) => e.event === 'toxicity_close_all');
-    expect(ev?.fields).toEqual({ trigger_market: 'A', closing: ['A', 'B', 'D'], not_closed: [{ market: 'E', position: 2, reason: 'no_two_sided_book' }] });
+    expect(ev?.fields).toEqual({ trigger_market: 'A', closing: ['A', 'B', 'D'], not_closed: [{ market: 'E', position: 2, reason: 'no_two_sided_book' }, { market: 'F', position: 4, reason: 'book_not_trusted' }] });
     // each closed market's adding side rests while its taker is in flight (B is short: its ask)
     expect(side(target(fx, 'B'), 'ask')).toEqual([]);
     expect(target(fx, 'B').reason).toContain('ask:taker_in_flight');

@@ -816,6 +816,8 @@ export class StrategyCore {
       let why = '';
       if (!isTradable(o.status) || (o.closeTimeMs > 0 && nowMs >= o.closeTimeMs)) why = 'market_not_active';
       else if (bb <= 0 || ba <= 0 || bb >= ba) why = 'no_two_sided_book';
+      // the limit comes from the touch: never from a book we do not trust
+      else if (o.trust === UNTRUSTED || o.trust === STALE || f?.trust === UNTRUSTED || f?.trust === STALE) why = 'book_not_trusted';
       const size = reduceSize(q, 0, this.p.orderMaxCenti);
       if (why === '' && size <= 0) why = 'size_zero';
       if (why !== '') {
