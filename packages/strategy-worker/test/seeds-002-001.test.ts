@@ -176,7 +176,7 @@ describe('002 scenario 3: election market, 2 h to close, +15 YES, fair 0.55', ()
     expect(at(2 * HOUR, { force_exit_hours: 1 })).toEqual([]);
   });
 
-  it('the seed\'s +15 <= 5 rule: |q| 5 does not force an exit', () => {
+  it('the seed\'s abs(net_position) > 5 condition: |q| 5 does not force an exit', () => {
     const core = readyCoreAt(CAPS, [info], { ELECTION: 5 });
     expect(snap(core.onBookFeatures(depthBook('ELECTION', 15, 5400, 5600), NOW)).takers).toEqual([]);
   });
