@@ -140,6 +140,8 @@ describe('config check: features the caps make unreachable (warnings)', () => {
   it('a feature turned off is not reported: multiplier 1, skew 0, force_exit_hours 0, impulse control off', () => {
     const u = unreachable({ inventory_spread_multiplier: 1, skew_price_adjustment_per_10: 0, rebalance_threshold: 0, force_exit_hours: 0, IMPULSE_CONTROL_ENABLED: false });
     expect(u).toEqual([]);
+    // the 002 exits are takers: impulse control off turns them off too
+    expect(unreachable({ inventory_spread_multiplier: 1, skew_price_adjustment_per_10: 0, IMPULSE_CONTROL_ENABLED: false })).toEqual([]);
   });
 
   it('the text form: one line per problem with its keys, then the totals', () => {

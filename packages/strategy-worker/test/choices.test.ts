@@ -14,8 +14,8 @@ const idle: TakerContext = { alphaFresh: false, alphaSkewTicks: 0, makerPaused: 
 const bo = (): BailoutResult => ({ sizeCenti: 0, crossCost: 0, qStarContracts: 0, holdCostMoney: 0 });
 
 describe('chooseTaker', () => {
-  it('002 forced exit: +15 YES, 2 h to close, force_exit_hours 12 -> sell 15 at the bid, reduce-only', () => {
-    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12 }));
+  it('002 forced exit: +15 YES, 2 h to close, force_exit_hours 12 -> sell 15 at the bid, reduce-only (a taker: only with IMPULSE_CONTROL_ENABLED)', () => {
+    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12, IMPULSE_CONTROL_ENABLED: true }));
     const m = market({ exchPosCenti: 1500, localPosCenti: 1500, closeTimeMs: T0 + 2 * HOUR });
     expect(chooseTaker(p, m, features('M', 5490, 5510), T0, idle, bo())).toEqual({
       side: kmm.v1.BookSide.ASK,
@@ -29,15 +29,17 @@ describe('chooseTaker', () => {
     // a crossed or one-sided touch: no taker
     expect(chooseTaker(p, m, features('M', 5510, 5490), T0, idle, bo())).toBeNull();
     expect(chooseTaker(p, m, features('M', 0, 5510), T0, idle, bo())).toBeNull();
+    // 001: IMPULSE_CONTROL_ENABLED false disables every taker, the 002 exits included
+    expect(chooseTaker(strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12, rebalance_threshold: 10, IMPULSE_CONTROL_ENABLED: false })), m, features('M', 5490, 5510), T0, idle, bo())).toBeNull();
   });
 
   it('fractional leftovers are flattened: +0.05 near close sells 0.05; +15.05 sells 15.05; a size capped by fat_finger_max_contracts stays whole', () => {
-    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12, force_exit_min_inventory: 0 }));
+    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12, force_exit_min_inventory: 0, IMPULSE_CONTROL_ENABLED: true }));
     const near = { closeTimeMs: T0 + 2 * HOUR };
     const sell = (q: number, pp = p) => chooseTaker(pp, market({ exchPosCenti: q, localPosCenti: q, ...near }), features('M', 5490, 5510), T0, idle, bo())?.sizeCenti;
     expect(sell(1505)).toBe(1505);
     expect(sell(-5)).toBe(5);
-    expect(sell(1505, strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12, force_exit_min_inventory: 0, fat_finger_max_contracts: 10 })))).toBe(1000);
+    expect(sell(1505, strategyParamsOf(resolveConfig({ ...NEUTRAL, force_exit_hours: 12, force_exit_min_inventory: 0, fat_finger_max_contracts: 10, IMPULSE_CONTROL_ENABLED: true })))).toBe(1000);
   });
 
   it('v2 inventory breach: +25 with Q_critical 20, Q_target 10 -> sell 15 (only with IMPULSE_CONTROL_ENABLED)', () => {

@@ -76,9 +76,14 @@ export const NEUTRAL: Record<string, unknown> = {
   MM_JOURNAL_REPRICE_DECISIONS: false,
 };
 
-/** A core past its start-up check (no positions) at T0. */
+/** A core past its start-up check at T0, from NEUTRAL overlaid with `config`; `positions` in contracts are read before the check. */
 export function readyCore(config: Record<string, unknown>, markets: kmm.v1.IMarketInfo[], positions: Record<string, number> = {}): StrategyCore {
-  const core = new StrategyCore(strategyParamsOf(resolveConfig({ ...NEUTRAL, ...config })), markets, { startMs: T0 });
+  return readyCoreAt({ ...NEUTRAL, ...config }, markets, positions);
+}
+
+/** As readyCore, but from the registry defaults overlaid with exactly `config` (no NEUTRAL). */
+export function readyCoreAt(config: Record<string, unknown>, markets: kmm.v1.IMarketInfo[], positions: Record<string, number> = {}): StrategyCore {
+  const core = new StrategyCore(strategyParamsOf(resolveConfig(config)), markets, { startMs: T0 });
   for (const [m, c] of Object.entries(positions)) core.onPosition({ market: m, positionCenti: c * 100, fromExchange: true }, T0);
   // exec has read the exchange (every position sent): the start-up check may run
   core.onControl({ kind: kmm.v1.ControlKind.RECONCILE, reason: 'exec_started' }, T0);
@@ -94,4 +99,10 @@ export function snap(fx: Effects): Effects {
 export function side(t: kmm.v1.ITargetQuotes, s: 'bid' | 'ask'): Array<[number, number]> {
   const want = s === 'bid' ? kmm.v1.BookSide.BID : kmm.v1.BookSide.ASK;
   return (t.levels ?? []).filter((l) => l.side === want).map((l) => [l.price ?? 0, Number(l.countCenti ?? 0)]);
+}
+
+/** The step `name` of the journal record (MM_JOURNAL_REPRICE_DECISIONS) of `market` in `fx`. */
+export function journalStep(fx: Effects, market: string, name: string): Record<string, unknown> | undefined {
+  const rec = fx.journal.find((j) => j.market === market) as { steps?: Array<{ step: string; value: unknown }> } | undefined;
+  return rec?.steps?.find((st) => st.step === name)?.value as Record<string, unknown> | undefined;
 }

@@ -1,154 +1,11 @@
 /**
- * The seeds' worked examples: 002 scenarios and unit tests, 004 effective skew, 001 panic
- * button, 000 cap examples and start-up breach.
+ * The seeds' worked examples: 004 effective skew, 000 cap examples and start-up breach, issue 13's
+ * cap and bailout examples. Seeds 002 and 001 are in seeds-002-001.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { kmm, PriceGrid, resolveConfig } from '@kmm/shared';
-import {
-  breachSize,
-  computeQuotes,
-  inventorySkewBps,
-  strategyParamsOf,
-  perTenAdjustment,
-  QuoteResult,
-  StrategyCore,
-  type QuoteInputs,
-} from '../src/index.js';
-import { features, HOUR, marketInfo, NEUTRAL, readyCore, side, snap, T0 } from './helpers.js';
-
-// A sub-penny grid (0.001 steps) so the seed's 0.454 / 0.506 are representable exactly.
-const MILLI_GRID = new PriceGrid([{ startPrice: 10, endPrice: 9990, stepPrice: 10 }]);
-
-function quote(config: Record<string, unknown>, inp: Partial<QuoteInputs>): QuoteResult {
-  const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, ...config }));
-  const out = new QuoteResult();
-  computeQuotes(
-    p,
-    {
-      grid: MILLI_GRID,
-      f: features('M', 4990, 5010),
-      positionCenti: 0,
-      longCapCenti: p.longCapCenti,
-      shortCapCenti: p.shortCapCenti,
-      timeToCloseMs: 48 * HOUR,
-      alphaSkewTicks: 0,
-      fundingBps: 0,
-      liquidityMoney: 150_000_000,
-      ...inp,
-    },
-    out,
-    null,
-  );
-  return out;
-}
-
-const SEED_002 = {
-  base_spread: 0.04,
-  min_spread: 0.02,
-  max_spread: 0.1,
-  inventory_skew_threshold: 10,
-  skew_price_adjustment_per_10: 0.01,
-  inventory_spread_multiplier: 1.3,
-  low_liquidity_threshold: 10_000,
-  low_liquidity_spread_add: 0.02,
-  time_to_close_urgent_hours: 6,
-  time_to_close_urgent_multiplier: 2.0,
-  quote_size: 10,
-};
-
-describe('002 scenarios', () => {
-  it('scenario 1: flat, liquid, 48 h out -> bid 0.48 / ask 0.52, 10 contracts', () => {
-    const r = quote(SEED_002, {});
-    expect(r.ok).toBe(true);
-    expect(r.halfSpread * 2).toBe(400);
-    expect(r.bidPrices[0]).toBe(4800);
-    expect(r.askPrices[0]).toBe(5200);
-    expect(r.bidSizes[0]).toBe(1000);
-    expect(r.askSizes[0]).toBe(1000);
-    // guaranteed profit if both fill: (1 - 0.48 - 0.48) x 10 = $0.40
-    expect((10_000 - r.bidPrices[0] - (10_000 - r.askPrices[0])) * 10).toBe(4000);
-  });
-
-  it('scenario 2: +25 YES -> spread 0.052, both sides shifted 2c: bid 0.454 / ask 0.506 (BUY NO @ 0.494)', () => {
-    const r = quote(SEED_002, { positionCenti: 2500 });
-    expect(r.halfSpread * 2).toBeCloseTo(520, 9);
-    expect(r.shift).toBe(200);
-    expect(r.bidPrices[0]).toBe(4540);
-    expect(r.askPrices[0]).toBe(5060);
-    expect(10_000 - r.askPrices[0]).toBe(4940);
-  });
-
-  it('scenario 2 on the cent grid: bid floors to 0.45, ask ceils to 0.51', () => {
-    const r = quote(SEED_002, { positionCenti: 2500, grid: new PriceGrid() });
-    expect(r.bidPrices[0]).toBe(4500);
-    expect(r.askPrices[0]).toBe(5100);
-  });
-
-  it('scenario 3: 2 h to close -> spread x2 = 0.08; +15 YES -> forced exit: buy 15 NO (force_exit_hours read as 0.5 day)', () => {
-    const r = quote(SEED_002, { timeToCloseMs: 2 * HOUR, f: features('M', 5490, 5510) });
-    expect(r.halfSpread * 2).toBe(800);
-    expect(r.bidPrices[0]).toBe(5100);
-    expect(r.askPrices[0]).toBe(5900);
-    // the forced exit through the core (time_to_close 2 h < 0.5 days, |q| 15 > 5)
-    const info = marketInfo('ELECTION', { closeTimeMs: T0 + 100_000 + 2 * HOUR, priceRanges: [{ startPrice: 10, endPrice: 9990, stepPrice: 10 }] });
-    // the seed's `time_to_close < 0.5` fires at 2 h only when 0.5 is in days; the default
-    // force_exit_hours 0.5 (hours) would wait until 30 min before the close
-    const core = readyCore({ ...SEED_002, force_exit_hours: 12 }, [info], { ELECTION: 15 });
-    const fx = snap(core.onBookFeatures(features('ELECTION', 5490, 5510), T0 + 100_000));
-    expect(fx.takers).toHaveLength(1);
-    expect(fx.takers[0]).toMatchObject({ market: 'ELECTION', side: kmm.v1.BookSide.ASK, countCenti: 1500, reason: kmm.v1.TakerReason.FORCED_EXIT, reduceOnly: true, tif: kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, limitPrice: 5490 });
-    // a buy of NO at 1 - 0.549 = 0.451 ... i.e. a YES sell at the bid
-    // while the exit is in flight the side that would add back to the long rests; the reducing
-    // side keeps quoting (issue 13: a reducing quote is never pulled; exec bounds taker + resting by the cap)
-    const t = fx.targets[0]!;
-    const levels = t.levels ?? [];
-    expect(levels.filter((l) => l.side === kmm.v1.BookSide.BID)).toEqual([]);
-    expect(levels.filter((l) => l.side === kmm.v1.BookSide.ASK).length).toBeGreaterThan(0);
-    expect(t.reason).toContain('bid:taker_in_flight');
-  });
-
-  it('unit test: spread 0.04 in a normal market, 0.06 with $6k liquidity (+2%)', () => {
-    expect(quote(SEED_002, { liquidityMoney: 100_000_000 }).halfSpread * 2).toBe(400);
-    expect(quote(SEED_002, { liquidityMoney: 60_000_000 }).halfSpread * 2).toBe(600);
-  });
-
-  it('unit test: long +20 -> bid_adj < 0 and ask_adj < 0', () => {
-    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, ...SEED_002 }));
-    expect(perTenAdjustment(p, 2000)).toBe(200);
-    const flat = quote(SEED_002, {});
-    const long = quote(SEED_002, { positionCenti: 2000 });
-    expect(long.bidPrices[0]).toBeLessThan(flat.bidPrices[0]);
-    expect(long.reservation).toBeLessThan(flat.reservation);
-  });
-
-  it('scenario 4 protections: volume spike pauses and cancels; a 2c move requotes at once; quote age 30 s refreshes', () => {
-    const core = readyCore({ ...SEED_002, MM_QUOTE_REFRESH_MS: 5000, max_quote_age_seconds: 30 }, [marketInfo('FED')]);
-    let fx = snap(core.onBookFeatures(features('FED', 4900, 5100), T0 + 200_000));
-    expect(side(fx.targets[0], 'bid')).toEqual([[4800, 1000]]);
-    // 1c move inside MM_QUOTE_REFRESH_MS: not urgent, held
-    fx = snap(core.onBookFeatures(features('FED', 5000, 5200), T0 + 201_000));
-    expect(fx.targets).toHaveLength(0);
-    // 2c move from the last emitted mid: urgent
-    fx = snap(core.onBookFeatures(features('FED', 5100, 5300), T0 + 201_500));
-    expect(side(fx.targets[0], 'bid')).toEqual([[5000, 1000]]);
-    // quote age: unchanged target re-emitted after 30 s
-    fx = snap(core.onTimer(T0 + 231_600));
-    expect(fx.targets).toHaveLength(1);
-    expect(fx.targets[0].reason).toContain('quote_age_refresh');
-    // volume spike: both sides paused
-    fx = snap(core.onBookFeatures(features('FED', 5100, 5300, { volumeSpike: true }), T0 + 232_000));
-    expect(fx.targets[0]).toMatchObject({ bidPaused: true, askPaused: true, reason: 'volume_spike_pause' });
-    expect(fx.targets[0].levels).toHaveLength(0);
-  });
-
-  it('presets: conservative widens, record keys win over the preset', () => {
-    const p = strategyParamsOf(resolveConfig({ kmm_preset: 'conservative' }));
-    expect(p.base_spread).toBe(0.06);
-    expect(p.max_markets).toBe(5);
-    expect(strategyParamsOf(resolveConfig({ kmm_preset: 'aggressive', base_spread: 0.05 })).base_spread).toBe(0.05);
-    expect(strategyParamsOf(resolveConfig({ kmm_preset: 'high_frequency' })).max_quote_age_seconds).toBe(5);
-  });
-});
+import { kmm, resolveConfig } from '@kmm/shared';
+import { inventorySkewBps, strategyParamsOf, StrategyCore } from '../src/index.js';
+import { features, marketInfo, NEUTRAL, readyCore, side, snap, T0 } from './helpers.js';
 
 describe('004 effective skew', () => {
   const at = (factor: number, u: number) => {
@@ -167,28 +24,6 @@ describe('004 effective skew', () => {
     expect(mid).toBeCloseTo((10 * Math.tanh(1)) / Math.tanh(2), 12);
     const p = strategyParamsOf(resolveConfig({ MM_INVENTORY_SKEW_FACTOR: 1, MM_SKEW_MAX_BPS: 20, MM_SKEW_SHAPE_K: 0, MM_INVENTORY_DEADBAND_PCT: 0 }));
     expect(inventorySkewBps(p, 5000, 10_000, 10_000)).toBeCloseTo(10, 12);
-  });
-});
-
-describe('001 panic button', () => {
-  it('Inventory=1000 -> Market_Sell(500) (Q_critical 600, Q_target 500)', () => {
-    expect(breachSize(100_000, 60_000, 50_000, 1e9)).toBe(50_000);
-    // The seed's numbers hold 1000 contracts under a breach threshold of 600: the registry refuses
-    // Q_critical below the maker's cap (limits.ts), so the example's threshold is set on the params.
-    const p = strategyParamsOf(resolveConfig({ ...NEUTRAL, IMPULSE_CONTROL_ENABLED: true, MM_MAX_POS: 2000, MM_MAX_LONG_POS: 2000, MM_MAX_SHORT_POS: 2000, MM_MAX_POSITION_SIZE: 2000, max_position_size: 2000, max_inventory: 2000, Q_critical: 2000, Q_target: 500 }));
-    const core = new StrategyCore({ ...p, Q_critical: 600, qCriticalCenti: 60_000 }, [marketInfo('M')], { startMs: T0 });
-    core.onPosition({ market: 'M', positionCenti: 100_000, fromExchange: true }, T0);
-    core.onTimer(T0 + 100_000);
-    const fx = snap(core.onBookFeatures(features('M', 2100, 2200), T0 + 200_000));
-    expect(fx.takers).toEqual([
-      { market: 'M', side: kmm.v1.BookSide.ASK, limitPrice: 2100, countCenti: 50_000, tif: kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reason: kmm.v1.TakerReason.INVENTORY_BREACH, reduceOnly: true, decisionId: expect.any(Number) },
-    ]);
-    expect(fx.opsEvents.find((e) => e.event === 'taker_intent')?.fields).toMatchObject({ reason: 'INVENTORY_BREACH', count: 500 });
-    // one in flight: no second intent until the position changes or the cooldown ends
-    expect(snap(core.onBookFeatures(features('M', 2100, 2200), T0 + 200_100)).takers).toHaveLength(0);
-    // with impulse control off: v1 behaviour, no taker
-    const v1 = readyCore({ MM_MAX_POS: 2000, MM_MAX_LONG_POS: 2000, MM_MAX_POSITION_SIZE: 2000, max_position_size: 2000, max_inventory: 2000 }, [marketInfo('M')], { M: 1000 });
-    expect(snap(v1.onBookFeatures(features('M', 2100, 2200), T0 + 200_000)).takers).toHaveLength(0);
   });
 });
 

@@ -91,21 +91,23 @@ export function unreachableFeatures(v: Values): ConfigProblem[] {
     warn(['skew_price_adjustment_per_10', 'inventory_skew_threshold'],
       `skew_price_adjustment_per_10 ${v.skew_price_adjustment_per_10} never applies: it needs |position| >= ${skewFrom} (a whole 10 contracts, above inventory_skew_threshold ${thr}), above ${cap.text}`);
   }
-  // 002 check_exit: |q| > rebalance_threshold exits the whole position (0 = off)
+  // 002 check_exit: |q| > rebalance_threshold exits the whole position by a taker (0 = off; a
+  // taker needs IMPULSE_CONTROL_ENABLED, so without it the exit is off, not unreachable)
+  const takers = v.IMPULSE_CONTROL_ENABLED === true;
   const rt = Number(v.rebalance_threshold);
-  if (rt > 0 && cap.contracts <= rt) {
+  if (takers && rt > 0 && cap.contracts <= rt) {
     warn(['rebalance_threshold'],
       `rebalance_threshold ${rt} is unreachable within ${cap.text}: the 002 rebalance exit only fires on a position beyond the caps; set 0 to turn it off`);
   }
   // 002 scenario 3: near close, |q| > force_exit_min_inventory exits
   const fe = Number(v.force_exit_min_inventory);
-  if (Number(v.force_exit_hours) > 0 && cap.contracts <= fe) {
+  if (takers && Number(v.force_exit_hours) > 0 && cap.contracts <= fe) {
     warn(['force_exit_min_inventory', 'force_exit_hours'],
       `force_exit_min_inventory ${fe} is unreachable within ${cap.text}: the 002 forced exit near close never fires; lower it below the cap or set force_exit_hours 0`);
   }
   // 001: |q| > Q_critical sells down to Q_target (limits.ts requires Q_critical >= the cap, so this is a backstop)
   const qc = Number(v.Q_critical);
-  if (v.IMPULSE_CONTROL_ENABLED === true && cap.contracts <= qc) {
+  if (takers && cap.contracts <= qc) {
     warn(['Q_critical', 'IMPULSE_CONTROL_ENABLED'],
       `Q_critical ${qc} is unreachable within ${cap.text}: the 001 inventory breach taker only acts as a backstop for a position beyond the caps`);
   }

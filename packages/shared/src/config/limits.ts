@@ -124,10 +124,12 @@ export const CONFIG_LIMIT_RULES: readonly LimitRule[] = [
     },
   },
   {
-    // 002's rebalance exit closes the whole position when |q| > rebalance_threshold (0 = off).
+    // 002's rebalance exit closes the whole position by a taker when |q| > rebalance_threshold
+    // (0 = off); a taker needs IMPULSE_CONTROL_ENABLED (001), so without it nothing churns.
     id: 'rebalance_threshold_vs_cap',
-    keys: ['rebalance_threshold', ...CAP_KEYS],
+    keys: ['rebalance_threshold', 'IMPULSE_CONTROL_ENABLED', ...CAP_KEYS],
     check(v) {
+      if (v.IMPULSE_CONTROL_ENABLED !== true) return null;
       const rt = Number(v.rebalance_threshold);
       const cap = widerCap(v);
       if (rt <= 0 || rt >= cap.contracts) return null;

@@ -14,7 +14,8 @@
  *   shift D     = A-S q*gamma*sigma^2*tau + tanh skew (004) + 002 per-10 adjustment   (>= 0 when long)
  *   reservation = fair - D (stoikov) | sigmoid(logit(fair) - 4D) (logodds: bounded, self-limiting near 1c/99c)
  *   half        = clamp(spread_ema x MM_SPREAD_MULTIPLIER, MIN/MAX_OFFSET_BPS) + stress offset, x regime scale,
- *                 then 002: full = max(2 half, base_spread) + thin-book add, x inventory mult, x near-close mult,
+ *                 then 002: full = max(2 half, base_spread, A-S spread) + thin-book add (liquidity below
+ *                 low_liquidity_threshold), x the larger of the inventory and near-close multipliers,
  *                 clamp [min_spread, max_spread]
  *   quotes      = bid floor(r - half), ask ceil(r + half) on the grid, inside [grid.min, grid.max],
  *                 bid < ask, bid < best ask, ask > best bid
@@ -45,7 +46,7 @@ export interface QuoteInputs {
   alphaSkewTicks: number;
   /** external funding rate, bps (crypto profile) */
   fundingBps: number;
-  /** best estimate of the market's resting notional, 1/10,000 $ */
+  /** the market's liquidity figure, 1/10,000 $ (selection.ts liquidityMoney: dollar depth of the book near the touch) */
   liquidityMoney: number;
 }
 
@@ -336,13 +337,16 @@ export function computeQuotes(p: PricingParams, inp: QuoteInputs, out: QuoteResu
   const asSpread = stoikovSpread(p.risk_aversion, sigma, tau, p.order_arrival_k);
   let full = Math.max(2 * half, p.baseSpreadPrice, asSpread);
   if (p.lowLiquidityMoney > 0 && inp.liquidityMoney < p.lowLiquidityMoney) full += p.lowLiquidityAddPrice;
-  if (Math.abs(q) > p.inventoryThresholdCenti) full *= p.inventory_spread_multiplier;
-  if (inp.timeToCloseMs < p.urgentCloseMs) full *= p.time_to_close_urgent_multiplier;
-  else if (inp.timeToCloseMs < p.nearCloseMs) full *= p.time_to_close_near_multiplier;
+  // 002's inventory and time-to-close multipliers: the larger one applies, they do not compound.
+  // That is the seed's own arithmetic: scenario 3 (+15 YES, beyond inventory_skew_threshold 10,
+  // 2 h out) is 0.04 x 2.0 = 0.08, not 0.04 x 1.3 x 2.0 = 0.104.
+  const invMult = Math.abs(q) > p.inventoryThresholdCenti ? p.inventory_spread_multiplier : 1;
+  const timeMult = inp.timeToCloseMs < p.urgentCloseMs ? p.time_to_close_urgent_multiplier : inp.timeToCloseMs < p.nearCloseMs ? p.time_to_close_near_multiplier : 1;
+  full *= Math.max(invMult, timeMult);
   full = clamp(full, p.minSpreadPrice, Math.max(p.maxSpreadPrice, p.minSpreadPrice));
   half = full / 2;
   out.halfSpread = half;
-  if (trace) trace.push(['spread_002', { asSpread, fullSpread: full, halfSpread: half }]);
+  if (trace) trace.push(['spread_002', { asSpread, invMult, timeMult, fullSpread: full, halfSpread: half }]);
 
   if (!Number.isFinite(r) || !Number.isFinite(half)) {
     if (trace) trace.push(['model_error', { reservation: r, halfSpread: half }]);

@@ -63,7 +63,18 @@ export function isTradable(status: number): boolean {
   return status === 0 || status === kmm.v1.MarketStatus.MARKET_ACTIVE;
 }
 
-/** Resting notional near the top (1/10,000 $): the larger of the venue's figure and our book's. */
+/**
+ * The market's liquidity figure (1/10,000 $), what 002's min_liquidity and low_liquidity_threshold
+ * compare with: the dollar depth of the book near the touch, i.e. what the contracts resting in the
+ * top kmm_features_top_levels levels of each side cost (YES bids at their price, YES asks as NO
+ * bids at 1 - price), from the book features. Kalshi's own figure (liquidity_dollars, the value of
+ * the resting offers) is deprecated and reads 0; when a venue does report one, the larger wins.
+ * Near the touch rather than the whole book: it is the depth a position can be worked off into,
+ * and a deep 1c lot (common on Kalshi) says nothing about that. The recorded demo books hold
+ * $70k-$270k in their top 5 levels (scenario 1's "$15,000" liquid market clears $10k easily); the
+ * simulator's synthetic ladders hold a few hundred dollars, so `kmm demo` on them widens by
+ * low_liquidity_spread_add, as 002 says a thin book should.
+ */
 export function liquidityMoney(info: kmm.v1.IMarketInfo, f: kmm.v1.IBookFeatures | null): number {
   let book = 0;
   if (f) {

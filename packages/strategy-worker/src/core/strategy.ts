@@ -10,8 +10,9 @@
  *
  * Per market the decision is: stop gates (read-only, start-up check pending, paused, not
  * selected, market not active, disconnected/untrusted/stale book) -> takers (taker.ts
- * chooseTaker: 002 forced exit; v2 impulse engine: inventory breach, toxicity, bailout,
- * arbitrage) -> v1 pricing (pricing.ts computeQuotes) -> v2 queue optimisation (pricing.ts
+ * chooseTaker, all behind IMPULSE_CONTROL_ENABLED: 002 forced and rebalance exits; v2 impulse
+ * engine: inventory breach, toxicity (which closes every market's position: toxicityCloseAll),
+ * bailout, arbitrage) -> v1 pricing (pricing.ts computeQuotes) -> v2 queue optimisation (pricing.ts
  * queueOptimise) -> risk gates (risk.ts) -> emit if changed (emission.ts, which also builds
  * the journal record). Which markets are selected at all is selection.ts (every
  * scan_interval_seconds). This class holds the per-market state and wires the stages.
@@ -167,6 +168,9 @@ export class StrategyCore {
   private lastSelectionMs = -Infinity;
   private readonly subscribed = new Set<string>();
   private selectionEmptyWarned = false;
+  /** markets to decide again after the current decision (a close-all sent them a taker) */
+  private readonly deferred: MarketState[] = [];
+  private draining = false;
 
   constructor(params: StrategyParams, markets: readonly kmm.v1.IMarketInfo[], opts: StrategyCoreOptions = {}) {
     this.p = params;
@@ -639,6 +643,15 @@ export class StrategyCore {
       cand.stopAll(cand.stop);
     }
     this.maybeEmit(m, nBid, nAsk, nowMs, trigger);
+    this.decideDeferred(nowMs);
+  }
+
+  /** Decides the markets a decision queued (decide's scratch state is shared: never nested). */
+  private decideDeferred(nowMs: number): void {
+    if (this.draining || this.deferred.length === 0) return;
+    this.draining = true;
+    for (let o = this.deferred.shift(); o !== undefined; o = this.deferred.shift()) this.decide(o, nowMs, 'toxicity_close_all');
+    this.draining = false;
   }
 
   private fillInputs(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number): void {
@@ -774,7 +787,49 @@ export class StrategyCore {
     ctx.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
     ctx.makerPaused = makerPaused;
     const t = chooseTaker(this.p, m, f, nowMs, ctx, this.bo);
-    if (t !== null) this.emitTaker(m, t.side, t.sizeCenti, t.reason, t.reduceOnly, f.bestBid ?? 0, f.bestAsk ?? 0, nowMs, t.why);
+    if (t === null) return;
+    this.emitTaker(m, t.side, t.sizeCenti, t.reason, t.reduceOnly, f.bestBid ?? 0, f.bestAsk ?? 0, nowMs, t.why);
+    if (t.reason === kmm.v1.TakerReason.TOXICITY) this.toxicityCloseAll(m, nowMs);
+  }
+
+  /**
+   * 001 toxicity spike -> Market_Close_All: the spike in `src` (its own taker is already out)
+   * closes every other market's position too, by reduce-only IOC takers at the touch. A market
+   * whose reducing taker is already in flight keeps it; one without a two-sided book, or not
+   * trading, is named in the ops event as not closed. The markets closed are decided again once
+   * this decision is done (decideDeferred), so their adding side rests while their taker is in flight.
+   */
+  private toxicityCloseAll(src: MarketState, nowMs: number): void {
+    const closing: string[] = [src.market];
+    const notClosed: Array<{ market: string; position: number; reason: string }> = [];
+    for (const o of this.markets.values()) {
+      if (o === src) continue;
+      const q = conservativeReducePosition(o.exchPosCenti, o.localPosCenti);
+      if (q === 0) continue;
+      if (o.takerUntilMs >= 0 && o.takerReducing) {
+        closing.push(o.market);
+        continue;
+      }
+      const f = o.features;
+      const bb = f?.bestBid ?? 0;
+      const ba = f?.bestAsk ?? 0;
+      let why = '';
+      if (!isTradable(o.status) || (o.closeTimeMs > 0 && nowMs >= o.closeTimeMs)) why = 'market_not_active';
+      else if (bb <= 0 || ba <= 0 || bb >= ba) why = 'no_two_sided_book';
+      // the limit comes from the touch: never from a book we do not trust
+      else if (o.trust === UNTRUSTED || o.trust === STALE || f?.trust === UNTRUSTED || f?.trust === STALE) why = 'book_not_trusted';
+      const size = reduceSize(q, 0, this.p.orderMaxCenti);
+      if (why === '' && size <= 0) why = 'size_zero';
+      if (why !== '') {
+        notClosed.push({ market: o.market, position: q / CENTI, reason: why });
+        continue;
+      }
+      o.takerUntilMs = -1;
+      this.emitTaker(o, q > 0 ? ASK : BID, size, kmm.v1.TakerReason.TOXICITY, true, bb, ba, nowMs, { position: q / CENTI, trigger_market: src.market, close_all: true });
+      closing.push(o.market);
+      this.deferred.push(o);
+    }
+    this.ops('toxicity_close_all', src.market, 'warn', { trigger_market: src.market, closing, not_closed: notClosed });
   }
 
   private emitTaker(

@@ -20,9 +20,11 @@
  * fills stop short of the threshold and the bailout does not churn against our own quotes.
  *
  * chooseTaker applies the rules in priority order (the first that fires wins): 002 forced
- * exit near resolution, 002 rebalance exit, then with IMPULSE_CONTROL_ENABLED the inventory
- * breach, toxicity, bailout and (risk-increasing, capped, not while makers are paused)
- * arbitrage.
+ * exit near resolution, 002 rebalance exit, the 001 inventory breach, toxicity, bailout and
+ * (risk-increasing, capped, not while makers are paused) arbitrage. Every one of them crosses the
+ * spread, so all of them need IMPULSE_CONTROL_ENABLED: 001 "set IMPULSE_CONTROL_ENABLED = False to
+ * disable taker logic" (V1: "high inventory -> lower bid -> wait for fill or hold to expiry"). With
+ * it off the 002 exits do not take; the inventory skew and spread keep working the position off.
  */
 import { kmm, orderFeeCents, type FeeParams, type PriceGrid } from '@kmm/shared';
 import type { StrategyParams } from './params.js';
@@ -239,7 +241,9 @@ export function chooseTaker(p: StrategyParams, m: TakerMarket, f: kmm.v1.IBookFe
   const exitSide = qRed > 0 ? ASK : BID;
   const ttc = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
   const reduce = (sizeCenti: number, reason: kmm.v1.TakerReason, why: Record<string, unknown>): TakerChoice => ({ side: exitSide, sizeCenti, reason, reduceOnly: true, why });
-  // 002 forced exit near resolution (not a v2 feature: stays on with v2 flags off)
+  // 001: with impulse control off nothing crosses the spread, the 002 exits included
+  if (!p.IMPULSE_CONTROL_ENABLED) return null;
+  // 002 forced exit near resolution
   if (ttc < p.forceExitMs && Math.abs(qRed) > p.forceExitMinCenti) {
     const size = reduceSize(qRed, 0, p.orderMaxCenti);
     if (size > 0) return reduce(size, kmm.v1.TakerReason.FORCED_EXIT, { trigger: 'force_exit_hours', time_to_close_ms: ttc, position: qRed / CENTI });
@@ -249,11 +253,11 @@ export function chooseTaker(p: StrategyParams, m: TakerMarket, f: kmm.v1.IBookFe
     const size = reduceSize(qRed, 0, p.orderMaxCenti);
     if (size > 0) return reduce(size, kmm.v1.TakerReason.FORCED_EXIT, { trigger: 'rebalance_threshold', position: qRed / CENTI, rebalance_threshold: p.rebalance_threshold });
   }
-  if (!p.IMPULSE_CONTROL_ENABLED) return null;
   // hard inventory breach: |q| > Q_critical -> Q_target
   const bsz = breachSize(qRed, p.qCriticalCenti, p.qTargetCenti, p.orderMaxCenti);
   if (bsz > 0) return reduce(bsz, kmm.v1.TakerReason.INVENTORY_BREACH, { position: qRed / CENTI, q_critical: p.Q_critical, q_target: p.Q_target });
-  // toxicity spike: alpha moved against the position -> close all
+  // toxicity spike: alpha moved against the position -> close all (this market here; the core
+  // closes every other market's position too: 001 Market_Close_All)
   if (ctx.alphaFresh && toxicitySpike(qRed, m.alphaRef, m.alphaFair, p.toxicityPrice)) {
     const size = reduceSize(qRed, 0, p.orderMaxCenti);
     if (size > 0) return reduce(size, kmm.v1.TakerReason.TOXICITY, { position: qRed / CENTI, alpha_ref: m.alphaRef, alpha_now: m.alphaFair });
