@@ -119,22 +119,26 @@ describe('config check: features the caps make unreachable (warnings)', () => {
     return ofKind(r.problems, 'unreachable');
   };
 
-  it('at the default caps (5) the 002 inventory features and the 001 breach cannot fire', () => {
+  it('at the default caps (5) the 002 inventory features cannot fire (the 001 breach is a backstop by rule: not warned)', () => {
     const u = unreachable({});
     const first = u.map((p) => p.keys[0]);
-    expect(first).toEqual(['inventory_spread_multiplier', 'skew_price_adjustment_per_10', 'rebalance_threshold', 'force_exit_min_inventory', 'Q_critical']);
+    expect(first).toEqual(['inventory_spread_multiplier', 'skew_price_adjustment_per_10', 'rebalance_threshold', 'force_exit_min_inventory']);
     for (const p of u) expect(p.keys).toContain('MM_MAX_POS');
     expect(u[0].message).toContain('inventory_skew_threshold 10, above MM_MAX_POS 5');
   });
 
-  it('caps of 30 make them reachable; rebalance 0 is off, not dead; Q_critical stays a backstop above the cap', () => {
+  it('caps of 30 make them reachable; rebalance 0 is off, not dead; Q_critical (>= the cap by rule) is never warned', () => {
     const u = unreachable({ ...WIDE, rebalance_threshold: 0 });
-    expect(u.map((p) => p.keys[0])).toEqual(['Q_critical']);
+    expect(u.map((p) => p.keys[0])).toEqual([]);
+  });
+
+  it('the kalshi profile makes the 002 inventory features act within the default caps, or turns them off: no warning', () => {
+    expect(unreachable({ MM_MARKET_PROFILE: 'kalshi' } as unknown as Record<string, number>)).toEqual([]);
   });
 
   it('the per-10 skew needs a whole 10 contracts: a cap of 9 above the threshold reaches the 1.3x spread but not the skew', () => {
     const u = unreachable({ MM_MAX_POS: 9, MM_MAX_LONG_POS: 9, MM_MAX_SHORT_POS: 9, inventory_skew_threshold: 5, rebalance_threshold: 0, force_exit_min_inventory: 3 });
-    expect(u.map((p) => p.keys[0])).toEqual(['skew_price_adjustment_per_10', 'Q_critical']);
+    expect(u.map((p) => p.keys[0])).toEqual(['skew_price_adjustment_per_10']);
   });
 
   it('a feature turned off is not reported: multiplier 1, skew 0, force_exit_hours 0, impulse control off', () => {

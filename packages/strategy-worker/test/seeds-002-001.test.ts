@@ -123,17 +123,19 @@ describe('002 scenario 2: +25 YES -> spread 0.052, both sides shifted 2c', () =>
 
   it('deliberate: the default stack adds the 003 A-S shift and the 004 tanh skew to the 002 per-10 shift', () => {
     // kalshi profile (demo/run): A-S 0.01 x 25 x 0.05^2 x 60 s = 0.0375c; 004 skew: 25/50 of the cap,
-    // past the 10% deadband -> 20 bps x 0.5 x tanh(2 x 0.444)/tanh(2) = 7.374 bps of the 0.50 mid = 0.037c;
-    // per-10: 2c. Shift 2.074c: r = 0.47926, spread 0.052 -> bid floor(0.45326) = 0.453, ask ceil(0.50526) = 0.506
+    // past the 10% deadband -> 400 bps (the profile's grid-sized cap) x 0.5 x tanh(2 x 0.444)/tanh(2)
+    // = 147.48 bps of the 0.50 mid = 0.737c; the per-10 shift is off under the profile (0: the 004
+    // skew does its job on Kalshi). Shift 0.775c: r = 0.49225, spread 0.052 (1.3x beyond the
+    // profile's threshold of 2) -> bid floor(0.46625) = 0.466, ask ceil(0.51825) = 0.519
     const k = readyCoreAt({ ...CAPS, MM_MARKET_PROFILE: 'kalshi' }, [info], { BTC: 25 });
     const fk = snap(k.onBookFeatures(depthBook('BTC', 15), NOW));
     expect(spreadUsd(fk, 'BTC')).toBe(0.052);
     const rk = journalStep(fk, 'BTC', 'reservation') as { asShift: number; skewBps: number; adj002: number };
     expect(rk.asShift).toBeCloseTo(3.75, 9);
-    expect(rk.skewBps).toBeCloseTo(7.374, 3);
-    expect(rk.adj002).toBe(200);
-    expect(side(target(fk, 'BTC'), 'bid')).toEqual([[4530, 1000]]);
-    expect(side(target(fk, 'BTC'), 'ask')).toEqual([[5060, 1000]]);
+    expect(rk.skewBps).toBeCloseTo(147.474, 3);
+    expect(rk.adj002).toBe(0);
+    expect(side(target(fk, 'BTC'), 'bid')).toEqual([[4660, 1000]]);
+    expect(side(target(fk, 'BTC'), 'ask')).toEqual([[5190, 1000]]);
     // legacy registry defaults (gamma 0.1, horizon 3600 s): A-S 0.1 x 25 x 0.05^2 x 3600 = 22.5c dominates:
     // the bid drops to 0.228 and the ask joins one tick above the best bid (it never crosses the book)
     const l = readyCoreAt(CAPS, [info], { BTC: 25 });

@@ -105,12 +105,9 @@ export function unreachableFeatures(v: Values): ConfigProblem[] {
     warn(['force_exit_min_inventory', 'force_exit_hours'],
       `force_exit_min_inventory ${fe} is unreachable within ${cap.text}: the 002 forced exit near close never fires; lower it below the cap or set force_exit_hours 0`);
   }
-  // 001: |q| > Q_critical sells down to Q_target (limits.ts requires Q_critical >= the cap, so this is a backstop)
-  const qc = Number(v.Q_critical);
-  if (takers && cap.contracts <= qc) {
-    warn(['Q_critical', 'IMPULSE_CONTROL_ENABLED'],
-      `Q_critical ${qc} is unreachable within ${cap.text}: the 001 inventory breach taker only acts as a backstop for a position beyond the caps`);
-  }
+  // 001: |q| > Q_critical sells down to Q_target. Not warned: limits.ts requires Q_critical >= the
+  // cap, so every valid configuration makes it a backstop for a position beyond the caps (start-up
+  // breach, a taker overshoot); the bailout (003 q*) is the exit within them.
   return out;
 }
 

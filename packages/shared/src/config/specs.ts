@@ -536,6 +536,13 @@ export const CONFIG_PRESETS: Readonly<Record<'conservative' | 'aggressive' | 'hi
  * - horizon_s 60, risk_aversion 0.01: the A-S parameters of 003 (gamma 0.1, a one-hour horizon)
  *   with the per-second volatility of a thin binary book shift the reservation price by dollars
  *   per contract, so one fill pins quoting to one side.
+ * - Inventory features of 002 made to act within the default caps (MM_MAX_POS 5, quote_size 2):
+ *   inventory_skew_threshold 2 (the 1.3x spread beyond 2 contracts; the seed's 10 lies above the
+ *   cap), force_exit_min_inventory 2 (the forced exit near close; the seed's 5 equals the cap and
+ *   never fires), rebalance_threshold 0 (off: the limit rules keep a rebalance exit at or above
+ *   the cap, so it could only act beyond it; the 001/003 bailout owns exits), and
+ *   skew_price_adjustment_per_10 0 (off: it moves quotes per whole 10 contracts, which no position
+ *   within a cap of 5 reaches; the 004 skew, one tick at the cap, does this job here).
  * MM_FUNDING_BIAS_CAP_BPS is not set: Kalshi has no funding (crypto behaviour only).
  */
 export const CONFIG_PROFILES: Readonly<Record<'legacy' | 'crypto' | 'kalshi', Readonly<Partial<KmmConfig>>>> = {
@@ -554,6 +561,10 @@ export const CONFIG_PROFILES: Readonly<Record<'legacy' | 'crypto' | 'kalshi', Re
     MM_SPREAD_MULTIPLIER: 0.2,
     horizon_s: 60,
     risk_aversion: 0.01,
+    inventory_skew_threshold: 2,
+    force_exit_min_inventory: 2,
+    rebalance_threshold: 0,
+    skew_price_adjustment_per_10: 0,
   },
 };
 
