@@ -12,6 +12,7 @@
  */
 import { ONE_DOLLAR, PriceGrid, tradeFee, type Clock, type FeeParams, type Rng } from '@kmm/shared';
 import { Book } from './book.js';
+import { shardOfSeries } from './shards.js';
 import { uuidFrom } from './ids.js';
 import {
   err,
@@ -74,6 +75,8 @@ export interface NewOrder {
   orderGroupId?: string | null;
   expirationMs?: number | null;
   subaccount?: number;
+  /** explicit shard (>= 0 must be the market's; -1 or undefined = auto-route by ticker) */
+  exchangeIndex?: number;
 }
 
 export interface OrderResult {
@@ -94,6 +97,8 @@ export interface MarketState {
   lastPrice: number;
   lastTradeCenti: number;
   volumeCenti: number;
+  /** traded value at YES prices (micro $): the ticker's dollar_volume */
+  notionalMicro: number;
   openInterestCenti: number;
   trades: TradeRec[];
   determinedMs: number | null;
@@ -145,6 +150,8 @@ export class Engine {
   addMarket(spec: MarketSpec, status: MarketStatus = 'active'): MarketState {
     const series = this.series.get(spec.seriesTicker);
     if (!series) throw new Error(`addMarket: unknown series ${spec.seriesTicker}`);
+    // the venue, not the catalogue, decides a market's shard: by its series, as Kalshi does
+    spec.exchangeIndex = shardOfSeries(series);
     const m: MarketState = {
       spec,
       series,
@@ -155,6 +162,7 @@ export class Engine {
       lastPrice: 0,
       lastTradeCenti: 0,
       volumeCenti: 0,
+      notionalMicro: 0,
       openInterestCenti: 0,
       trades: [],
       determinedMs: null,
@@ -222,6 +230,9 @@ export class Engine {
     const mm = this.marketForOrders(req.ticker, false);
     if ('ok' in mm) return mm;
     const m = mm;
+    if (req.exchangeIndex !== undefined && req.exchangeIndex >= 0 && req.exchangeIndex !== m.spec.exchangeIndex) {
+      return err(400, 'invalid_parameters', "exchange_index does not match the market's exchange", `${req.ticker} is on exchange ${m.spec.exchangeIndex}`);
+    }
     if (!m.book.grid.isValid(req.price)) return err(400, 'invalid_price', 'price is not on the market price grid', String(req.price));
     if (!(req.countCenti > 0) || req.countCenti > LIMITS.maxOrderCenti || !Number.isInteger(req.countCenti)) {
       return err(400, 'invalid_order_size', 'invalid order size');
@@ -259,13 +270,15 @@ export class Engine {
     const need = unit * count + tradeFee(true, req.price, count, m.fees) * MICRO_PER_MONEY;
     if (need > acct.cashMicro - acct.reservedMicro) return err(400, 'insufficient_balance', 'insufficient balance');
 
-    const cid = req.clientOrderId || (acct.keepHistory ? this.newId() : '');
-    if (cid && acct.keepHistory) cids.add(cid);
-    else if (req.clientOrderId) cids.add(req.clientOrderId);
+    // Kalshi never invents a client order id: fills, order updates and cancel replies of an
+    // order sent without one carry none (kalshi-api.md section 0)
+    const cid = req.clientOrderId ?? '';
+    if (cid) cids.add(cid);
     const o: OrderRec = {
       orderId: this.newId(),
       userId,
       clientOrderId: cid,
+      exchangeIndex: m.spec.exchangeIndex,
       ticker: req.ticker,
       side: req.side,
       price: req.price,
@@ -456,6 +469,7 @@ export class Engine {
     m.lastPrice = price;
     m.lastTradeCenti = qty;
     m.volumeCenti += qty;
+    m.notionalMicro += price * qty;
     m.updatedMs = now;
     const trade: TradeRec = { tradeId, ticker, price, countCenti: qty, takerSide: taker.side, tsMs: now };
     m.trades.push(trade);
@@ -496,6 +510,7 @@ export class Engine {
       orderId: o.orderId,
       userId: a.userId,
       clientOrderId: o.clientOrderId,
+      exchangeIndex: o.exchangeIndex,
       ticker: o.ticker,
       side: o.side,
       price,
@@ -514,7 +529,7 @@ export class Engine {
   posOf(a: Account, ticker: string): PositionRec {
     let p = a.positions.get(ticker);
     if (!p) {
-      p = { ticker, positionCenti: 0, costMicro: 0, realizedPnlMicro: 0, feesPaidMoney: 0, totalTradedMicro: 0, volumeCenti: 0, lastUpdatedMs: 0 };
+      p = { ticker, exchangeIndex: this.markets.get(ticker)?.spec.exchangeIndex ?? 0, positionCenti: 0, costMicro: 0, realizedPnlMicro: 0, feesPaidMoney: 0, totalTradedMicro: 0, volumeCenti: 0, lastUpdatedMs: 0 };
       a.positions.set(ticker, p);
     }
     return p;
@@ -583,9 +598,15 @@ export class Engine {
     return p.positionCenti;
   }
 
-  cancelOrder(userId: string, orderId: string, reason = 'Canceled'): { ok: true; order: OrderRec; reducedCenti: number } | EngineError {
+  /**
+   * Cancels a resting order. Every failure to find it answers the same 404 (unknown, already
+   * canceled, executed, or on another shard than `exchangeIndex`): Kalshi does not say which.
+   */
+  cancelOrder(userId: string, orderId: string, reason = 'Canceled', exchangeIndex?: number): { ok: true; order: OrderRec; reducedCenti: number } | EngineError {
     const o = this.orders.get(orderId);
-    if (!o || o.userId !== userId || o.status !== 'resting') return err(404, 'not_found', 'order not found', orderId);
+    if (!o || o.userId !== userId || o.status !== 'resting' || (exchangeIndex !== undefined && exchangeIndex !== o.exchangeIndex)) {
+      return err(404, 'not_found', 'order not found', orderId);
+    }
     const mm = this.marketForOrders(o.ticker, true);
     if ('ok' in mm) return mm;
     const reduced = o.remainingCenti;
@@ -942,6 +963,7 @@ export class Engine {
       if (a.keepHistory) {
         a.settlements.push({
           ticker,
+          exchangeIndex: m.spec.exchangeIndex,
           eventTicker: m.spec.eventTicker,
           result: res,
           yesCountCenti: pos > 0 ? pos : 0,

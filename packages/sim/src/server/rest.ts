@@ -185,13 +185,42 @@ function parseOrder(body: unknown): NewOrder {
     orderGroupId: str(b, 'order_group_id', S, false) ?? null,
     expirationMs: exp !== undefined ? exp * 1000 : null,
     subaccount: int(b, 'subaccount', S) ?? 0,
+    exchangeIndex: int(b, 'exchange_index', S),
   };
+}
+
+/** Single-order writes whose explicit exchange_index >= 1 spend that shard's own write bucket. */
+const SHARD_BUCKET_TEMPLATES = new Set([
+  'POST /trade-api/v2/portfolio/events/orders',
+  'DELETE /trade-api/v2/portfolio/events/orders/{order_id}',
+  'POST /trade-api/v2/portfolio/events/orders/{order_id}/amend',
+  'POST /trade-api/v2/portfolio/events/orders/{order_id}/decrease',
+]);
+
+/**
+ * The write bucket a request spends (kalshi-api.md section 5): a single REST order write with
+ * exchange_index >= 1 uses that shard's bucket; batches, shard 0 and auto-routed writes
+ * (-1 or omitted) the unscoped one. Returns 0 for the unscoped bucket.
+ */
+function bucketShard(method: string, template: string, body: unknown, q: URLSearchParams): number {
+  if (!SHARD_BUCKET_TEMPLATES.has(method + ' ' + template)) return 0;
+  const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>).exchange_index : undefined;
+  const v = typeof fromBody === 'number' ? fromBody : q.has('exchange_index') ? Number(q.get('exchange_index')) : 0;
+  return Number.isInteger(v) && v >= 1 ? v : 0;
+}
+
+/** An explicit exchange_index (>= 0) on a cancel must name the order's shard: elsewhere the order is not found. */
+function shardArg(v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n)) throw new BadInput(E(400, 'bad_request', 'bad request', 'exchange_index must be an integer'));
+  return n >= 0 ? n : undefined;
 }
 
 function orderSummary(r: OrderResult, nowMs: number): Record<string, unknown> {
   const out: Record<string, unknown> = {
     order_id: r.order.orderId,
-    client_order_id: r.order.clientOrderId,
+    client_order_id: r.order.clientOrderId || undefined,
     fill_count: formatCount(r.fillCenti),
     remaining_count: formatCount(r.order.remainingCenti),
     ts_ms: nowMs,
@@ -369,7 +398,7 @@ export class RestApi {
       const out = [];
       for (const o of e.restingOrders(c.userId)) {
         const r = e.cancelOrder(c.userId, o.orderId);
-        if (r.ok) out.push({ client_order_id: r.order.clientOrderId, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
+        if (r.ok) out.push({ client_order_id: r.order.clientOrderId || undefined, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
       }
       return { status: 200, body: { orders: out } };
     });
@@ -379,16 +408,17 @@ export class RestApi {
       const out = [];
       for (const item of b.orders as Array<Record<string, unknown>>) {
         const id = item && typeof item.order_id === 'string' ? item.order_id : '';
-        const r = e.cancelOrder(c.userId, id);
+        const r = e.cancelOrder(c.userId, id, 'Canceled', shardArg(item?.exchange_index));
         if (!r.ok) out.push({ error: errorBody(r), order_id: id, reduced_by: '0.00', ts_ms: null });
-        else out.push({ client_order_id: r.order.clientOrderId, order_id: id, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
+        else out.push({ client_order_id: r.order.clientOrderId || undefined, order_id: id, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
       }
       return { status: 200, body: { orders: out } };
     });
     this.r('DELETE', '/portfolio/events/orders/{order_id}', true, (c) => {
-      const r = e.cancelOrder(c.userId, c.p[0]);
+      const shard = shardArg(c.q.get('exchange_index'));
+      const r = e.cancelOrder(c.userId, c.p[0], 'Canceled', shard);
       if (!r.ok) return fromErr(r);
-      return { status: 200, body: { client_order_id: r.order.clientOrderId, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs } };
+      return { status: 200, body: { client_order_id: r.order.clientOrderId || undefined, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs } };
     });
     this.r('POST', '/portfolio/events/orders/{order_id}/amend', true, (c) => {
       const b = obj(c.body);
@@ -405,7 +435,7 @@ export class RestApi {
       });
       if (!r.ok) return fromErr(r);
       const body: Record<string, unknown> = {
-        client_order_id: r.order.clientOrderId,
+        client_order_id: r.order.clientOrderId || undefined,
         fill_count: formatCount(r.fillCenti),
         order_id: r.order.orderId,
         remaining_count: formatCount(r.order.remainingCenti),
@@ -427,7 +457,7 @@ export class RestApi {
         reduceToCenti: to !== undefined ? countArg(to, 'reduce_to') : undefined,
       });
       if (!r.ok) return fromErr(r);
-      return { status: 200, body: { client_order_id: r.order.clientOrderId, order_id: r.order.orderId, remaining_count: formatCount(r.order.remainingCenti), ts_ms: c.nowMs } };
+      return { status: 200, body: { client_order_id: r.order.clientOrderId || undefined, order_id: r.order.orderId, remaining_count: formatCount(r.order.remainingCenti), ts_ms: c.nowMs } };
     });
     // ---- order reads
     this.r('GET', '/portfolio/orders', true, (c) => {
@@ -692,7 +722,8 @@ export class RestApi {
     if (userId) {
       const n = Array.isArray((body as { orders?: unknown[] } | undefined)?.orders) ? (body as { orders: unknown[] }).orders.length : 1;
       const c = costOf(method, route.template, n);
-      if (!this.limiter.take(userId, c.bucket, c.cost, nowMs)) {
+      const shard = c.bucket === 'write' ? bucketShard(method, route.template, body, q) : 0;
+      if (!this.limiter.take(shard > 0 ? `${userId}@shard${shard}` : userId, c.bucket, c.cost, nowMs)) {
         this.stats.rejected429++;
         return this.outcome({ status: 429, body: { error: 'too many requests' } });
       }
