@@ -18,6 +18,7 @@ import { FlowDriver } from '../flow/flow.js';
 import { KeyRegistry } from './auth.js';
 import { defaultFaults, type FaultConfig } from './faults.js';
 import { RateLimiter } from './ratelimit.js';
+import { checkReadLag, ReadLag, ReadLagListener, type ReadLagOptions } from './readlag.js';
 import { RestApi } from './rest.js';
 import type { After } from './timers.js';
 import { fillJson, orderJson, positionJson } from './wire.js';
@@ -51,6 +52,11 @@ export interface VenueOptions {
   resubscribeMode?: 'add' | 'error';
   /** demo user's balance precision: 'cent' (default, normal member) or 'centicent' (direct member) */
   balancePrecision?: 'cent' | 'centicent';
+  /**
+   * read-after-write lag of GET orders / positions (default DEFAULT_READ_LAG: 360 ms / 1,000 ms,
+   * as recorded on demo; NO_READ_LAG for current reads)
+   */
+  readLag?: Partial<ReadLagOptions>;
 }
 
 export interface SimRecords {
@@ -114,7 +120,8 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
 
   let faults: FaultConfig = { ...defaultFaults(), ...(opts.faults ?? {}) };
   const hub = new WsHub(engine, root.fork('faults-ws'), faults, { resubscribeMode: opts.resubscribeMode, after });
-  engine.listener = hub;
+  const reads = new ReadLag(checkReadLag(opts.readLag), clock);
+  engine.listener = reads.active ? new ReadLagListener(hub, reads) : hub;
   const limiter = new RateLimiter(opts.tier ?? 'basic');
 
   const applyPause = (paused: boolean) => {
@@ -185,6 +192,7 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
       burst: (ops, t) => flow?.burst(ops, t),
     },
     after,
+    reads,
   );
 
   return {

@@ -13,10 +13,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { formatCount, formatPrice, parseCount, parsePrice, type Rng } from '@kmm/shared';
 import type { Engine, NewOrder, OrderResult } from '../engine/engine.js';
-import type { BookSide, EngineError, OrderRec, StpType, TimeInForce } from '../engine/types.js';
+import type { BookSide, EngineError, OrderRec, PositionRec, StpType, TimeInForce } from '../engine/types.js';
 import type { KeyRegistry } from './auth.js';
 import { checkFaults, type FaultConfig } from './faults.js';
 import { costOf, DEFAULT_COST, ENDPOINT_COSTS, type RateLimiter } from './ratelimit.js';
+import type { ReadLag } from './readlag.js';
 import type { After } from './timers.js';
 import {
   avgFee,
@@ -261,6 +262,8 @@ export class RestApi {
     private readonly nowMs: () => number,
     private readonly admin: AdminHooks,
     private readonly after: After,
+    /** the read-after-write lag of order and position reads */
+    private readonly reads: ReadLag,
   ) {
     this.build();
   }
@@ -461,7 +464,12 @@ export class RestApi {
     });
     // ---- order reads
     this.r('GET', '/portfolio/orders', true, (c) => {
-      let list = [...e.orders.values()].filter((o) => o.userId === c.userId);
+      let list: OrderRec[] = [];
+      for (const o of e.orders.values()) {
+        if (o.userId !== c.userId) continue;
+        const seen = this.reads.order(o);
+        if (seen) list.push(seen);
+      }
       const t = c.q.get('ticker');
       const ev = c.q.get('event_ticker');
       const st = c.q.get('status');
@@ -490,8 +498,9 @@ export class RestApi {
       return { status: 200, body: { queue_positions: out } };
     });
     this.r('GET', '/portfolio/orders/{order_id}', true, (c) => {
-      const o = e.orders.get(c.p[0]);
-      if (!o || o.userId !== c.userId) return E(404, 'not_found', 'order not found', c.p[0]);
+      const cur = e.orders.get(c.p[0]);
+      const o = cur && cur.userId === c.userId ? this.reads.order(cur) : null;
+      if (!o) return E(404, 'not_found', 'order not found', c.p[0]);
       return { status: 200, body: { order: orderJson(o) } };
     });
     this.r('GET', '/portfolio/orders/{order_id}/queue_position', true, (c) => {
@@ -524,7 +533,11 @@ export class RestApi {
     });
     this.r('GET', '/portfolio/positions', true, (c) => {
       const a = e.accounts.get(c.userId)!;
-      let list = [...a.positions.values()];
+      let list: PositionRec[] = [];
+      for (const p of a.positions.values()) {
+        const seen = this.reads.position(c.userId, p);
+        if (seen) list.push(seen);
+      }
       const t = c.q.get('ticker');
       const ev = c.q.get('event_ticker');
       const cf = c.q.get('count_filter');
