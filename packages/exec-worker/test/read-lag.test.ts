@@ -94,3 +94,15 @@ describe('reconciliation under read lag', () => {
     expect(core.bk.position(MKT).positionCenti).toBe(300);
   });
 });
+
+describe('orders route to their shard', () => {
+  it("a create carries the market's exchange_index once known; unknown markets are auto-routed (none sent)", async () => {
+    const { RestClient } = await import('../src/index.js');
+    const rest = new RestClient({ baseUrl: 'http://127.0.0.1:9/trade-api/v2', wallMs: () => 1_767_225_600_000, transport: () => new Promise(() => {}) });
+    const cmd = { market: MKT, side: BID, price: 4800, countCenti: 100, tif: kmm.v1.TimeInForce.GOOD_TILL_CANCELED, clientOrderId: 'c1' };
+    expect(rest.orderBody(cmd).exchange_index).toBeUndefined();
+    rest.setShard(MKT, 2);
+    expect(rest.orderBody(cmd).exchange_index).toBe(2);
+    expect(() => rest.setShard(MKT, -1)).toThrow(/exchange_index/);
+  });
+});
