@@ -33,6 +33,9 @@ import {
   type TradeRec,
 } from './types.js';
 
+/** Statuses past close_time: every order operation, cancels too, answers MARKET_INACTIVE. */
+const PAST_CLOSE: ReadonlySet<MarketStatus> = new Set(['closed', 'determined', 'disputed', 'amended', 'finalized']);
+
 /** Named limits (style rule 7): what happens when each fills up is stated next to it. */
 export const LIMITS = {
   /** finished orders kept for reads per engine; oldest finished are forgotten first */
@@ -117,6 +120,8 @@ export class Engine {
   readonly groups = new Map<string, OrderGroupRec>();
   /** every client_order_id ever used per user: ids are never reusable */
   readonly clientIds = new Map<string, Set<string>>();
+  /** told of every newly used client_order_id (the socket sim persists them across restarts) */
+  onClientIdUsed: ((userId: string, clientOrderId: string) => void) | null = null;
   exchangeActive = true;
   tradingActive = true;
   feesCollectedMoney = 0;
@@ -188,8 +193,20 @@ export class Engine {
     };
     this.depositedMicro += cashMicro;
     this.accounts.set(userId, a);
-    this.clientIds.set(userId, new Set());
+    if (!this.clientIds.has(userId)) this.clientIds.set(userId, new Set());
     return a;
+  }
+
+  private useClientId(userId: string, cids: Set<string>, cid: string): void {
+    cids.add(cid);
+    this.onClientIdUsed?.(userId, cid);
+  }
+
+  /** Marks ids as used before any order (a restart reading back the persisted ids). */
+  restoreClientIds(userId: string, ids: Iterable<string>): void {
+    let set = this.clientIds.get(userId);
+    if (!set) this.clientIds.set(userId, (set = new Set()));
+    for (const id of ids) set.add(id);
   }
 
   availableMicro(userId: string): number {
@@ -204,7 +221,7 @@ export class Engine {
     if (!m) return err(404, 'not_found', 'market not found', ticker);
     if (!this.exchangeActive) return err(400, 'exchange_closed', 'exchange is closed');
     if (!isCancel && !this.tradingActive) return err(400, 'trading_is_paused', 'trading is paused');
-    if (m.status === 'closed' || m.status === 'determined' || m.status === 'finalized') {
+    if (PAST_CLOSE.has(m.status)) {
       return err(400, 'MARKET_INACTIVE', 'market is not open for trading', ticker);
     }
     if (!isCancel && m.status !== 'active') return err(400, 'MARKET_INACTIVE', 'market is not active', ticker);
@@ -273,7 +290,7 @@ export class Engine {
     // Kalshi never invents a client order id: fills, order updates and cancel replies of an
     // order sent without one carry none (kalshi-api.md section 0)
     const cid = req.clientOrderId ?? '';
-    if (cid) cids.add(cid);
+    if (cid) this.useClientId(userId, cids, cid);
     const o: OrderRec = {
       orderId: this.newId(),
       userId,
@@ -685,7 +702,7 @@ export class Engine {
     const acct = this.accounts.get(userId)!;
     if (req.price === o.price && newRemaining <= o.remainingCenti) {
       if (req.updatedClientOrderId) {
-        cids.add(req.updatedClientOrderId);
+        this.useClientId(userId, cids, req.updatedClientOrderId);
         o.clientOrderId = req.updatedClientOrderId;
       }
       if (newRemaining < o.remainingCenti) {
@@ -718,7 +735,7 @@ export class Engine {
       else this.listener.onBookDelta(m.spec.ticker, 'no', ONE_DOLLAR - o.price, -o.remainingCenti, now, c);
     }
     if (req.updatedClientOrderId) {
-      cids.add(req.updatedClientOrderId);
+      this.useClientId(userId, cids, req.updatedClientOrderId);
       o.clientOrderId = req.updatedClientOrderId;
     }
     o.price = req.price;
@@ -863,20 +880,36 @@ export class Engine {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Exchange pause: no trading and no cancels; cancel_order_on_pause orders are cancelled first. */
+  /** Trading-pause reasons in force ('maintenance': the weekly window; 'admin': a fault or an operator). */
+  private readonly tradingPauses = new Set<string>();
+  /** when the current trading pause is expected to end (wall ms; 0 unknown) */
+  tradingResumeMs = 0;
+
+  /** Exchange pause (rare): no trading and no cancels; cancel_order_on_pause orders are cancelled first. */
   pauseExchange(): void {
     this.cancelOnPause();
     this.exchangeActive = false;
     this.tradingActive = false;
   }
-  /** Trading pause (maintenance): cancels allowed, no placement. */
-  pauseTrading(): void {
-    this.cancelOnPause();
+  /**
+   * Trading pause (the weekly maintenance, or `reason`): no place or amend; cancels and
+   * decreases allowed; resting orders stay, except those placed with cancel_order_on_pause.
+   */
+  pauseTrading(reason = 'admin', resumeMs = 0): void {
+    if (this.tradingPauses.has(reason)) return;
+    if (this.tradingActive) this.cancelOnPause();
+    this.tradingPauses.add(reason);
     this.tradingActive = false;
+    if (resumeMs > 0) this.tradingResumeMs = resumeMs;
+  }
+  resumeTrading(reason = 'admin'): void {
+    this.tradingPauses.delete(reason);
+    this.tradingActive = this.exchangeActive && this.tradingPauses.size === 0;
+    if (this.tradingActive) this.tradingResumeMs = 0;
   }
   resumeExchange(): void {
     this.exchangeActive = true;
-    this.tradingActive = true;
+    this.tradingActive = this.tradingPauses.size === 0;
   }
 
   private cancelOnPause(): void {
@@ -915,7 +948,7 @@ export class Engine {
 
   closeMarket(ticker: string): void {
     const m = this.markets.get(ticker);
-    if (!m || m.status === 'closed' || m.status === 'determined' || m.status === 'finalized') return;
+    if (!m || PAST_CLOSE.has(m.status)) return;
     this.cancelAllIn(m, 'MarketClosed');
     m.status = 'closed';
     m.spec.closeTimeMs = Math.min(m.spec.closeTimeMs, this.clock.wallMs());
@@ -924,7 +957,7 @@ export class Engine {
   determineMarket(ticker: string, result: 'yes' | 'no'): EngineError | { ok: true } {
     const m = this.markets.get(ticker);
     if (!m) return err(404, 'not_found', 'market not found', ticker);
-    if (m.status === 'determined' || m.status === 'finalized') return err(400, 'bad_request', 'market already determined', ticker);
+    if (m.status !== 'active' && m.status !== 'inactive' && m.status !== 'closed' && m.status !== 'initialized') return err(400, 'bad_request', `market already determined (${m.status})`, ticker);
     this.closeMarket(ticker);
     const now = this.clock.wallMs();
     m.status = 'determined';
@@ -939,16 +972,61 @@ export class Engine {
     return { ok: true };
   }
 
-  /** Pays $1 per winning contract on net positions; the market becomes finalized. */
+  /**
+   * Admin shortcut: determine (if not yet) and pay out now, skipping the settlement timer.
+   * The venue's own path is determineMarket, then finalization by tick() once
+   * settlement_timer_seconds have passed (a dispute stops that clock).
+   */
   settleMarket(ticker: string, result?: 'yes' | 'no'): EngineError | { ok: true } {
     const m = this.markets.get(ticker);
     if (!m) return err(404, 'not_found', 'market not found', ticker);
     if (m.status === 'finalized') return err(400, 'bad_request', 'market already settled', ticker);
-    if (m.status !== 'determined') {
+    if (m.status === 'disputed') return err(400, 'bad_request', 'market is disputed: resolve the dispute first', ticker);
+    if (m.status !== 'determined' && m.status !== 'amended') {
       if (!result) return err(400, 'bad_request', 'result required');
       const r = this.determineMarket(ticker, result);
       if ('http' in r) return r;
     }
+    return this.finalizeMarket(m);
+  }
+
+  /**
+   * A determined market's result is disputed: the settlement clock stops, the market reports
+   * status `disputed` (REST; the websocket lifecycle has no event for it).
+   */
+  disputeMarket(ticker: string): EngineError | { ok: true } {
+    const m = this.markets.get(ticker);
+    if (!m) return err(404, 'not_found', 'market not found', ticker);
+    if (m.status !== 'determined' && m.status !== 'amended') return err(400, 'bad_request', `only a determined market can be disputed (${m.status})`, ticker);
+    m.status = 'disputed';
+    m.updatedMs = this.clock.wallMs();
+    return { ok: true };
+  }
+
+  /**
+   * Ends a dispute: the same result goes back to `determined`; a different one makes the market
+   * `amended` with a new `determined` lifecycle event. Either way the settlement timer restarts.
+   */
+  resolveDispute(ticker: string, result: 'yes' | 'no'): EngineError | { ok: true } {
+    const m = this.markets.get(ticker);
+    if (!m) return err(404, 'not_found', 'market not found', ticker);
+    if (m.status !== 'disputed') return err(400, 'bad_request', `market is not disputed (${m.status})`, ticker);
+    const now = this.clock.wallMs();
+    m.determinedMs = now;
+    m.updatedMs = now;
+    if (result === m.result) {
+      m.status = 'determined';
+      return { ok: true };
+    }
+    m.status = 'amended';
+    m.result = result;
+    this.listener.onLifecycle(ticker, 'determined', { result, determination_ts: Math.floor(now / 1000), settlement_value: result === 'yes' ? '1.0000' : '0.0000' }, now);
+    return { ok: true };
+  }
+
+  /** Pays $1 per winning contract on net positions; the market becomes finalized. */
+  private finalizeMarket(m: MarketState): { ok: true } {
+    const ticker = m.spec.ticker;
     const now = this.clock.wallMs();
     const res = m.result as 'yes' | 'no';
     for (const a of this.accounts.values()) {
@@ -1008,6 +1086,8 @@ export class Engine {
     for (const m of this.markets.values()) {
       if ((m.status === 'active' || m.status === 'inactive') && m.spec.closeTimeMs <= now) this.closeMarket(m.spec.ticker);
       if (m.status === 'initialized' && m.spec.openTimeMs <= now) m.status = 'active';
+      // settlement_timer_seconds after determination (a dispute stops the clock)
+      if ((m.status === 'determined' || m.status === 'amended') && m.determinedMs !== null && m.determinedMs + m.spec.settlementTimerS * 1000 <= now) this.finalizeMarket(m);
     }
   }
 

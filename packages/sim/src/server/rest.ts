@@ -278,7 +278,11 @@ export class RestApi {
     // ---- exchange
     this.r('GET', '/exchange/status', false, () => ({
       status: 200,
-      body: { exchange_active: e.exchangeActive, exchange_estimated_resume_time: null, trading_active: e.tradingActive },
+      body: {
+        exchange_active: e.exchangeActive,
+        exchange_estimated_resume_time: !e.tradingActive && e.tradingResumeMs > 0 ? new Date(e.tradingResumeMs).toISOString() : null,
+        trading_active: e.tradingActive,
+      },
     }));
     this.r('GET', '/exchange/schedule', false, () => ({ status: 200, body: { schedule: SCHEDULE } }));
     this.r('GET', '/exchange/user_data_timestamp', false, (c) => ({ status: 200, body: { as_of_time: new Date(c.nowMs).toISOString() } }));
@@ -793,7 +797,7 @@ export class RestApi {
       a.burst(ops, typeof body.ticker === 'string' ? body.ticker : undefined);
       return { status: 200, body: { ops }, raw: true };
     }
-    const mm = /^\/sim\/admin\/markets\/([^/]+)\/(settle|book|deactivate|activate)$/.exec(path);
+    const mm = /^\/sim\/admin\/markets\/([^/]+)\/(settle|book|deactivate|activate|close|determine|dispute|resolve)$/.exec(path);
     if (mm) {
       const ticker = decodeURIComponent(mm[1]);
       const m = this.engine.markets.get(ticker);
@@ -804,6 +808,16 @@ export class RestApi {
         const r = a.settleMarket(ticker, body.result);
         return 'http' in r ? { status: r.http, body: { error: r.message }, raw: true } : { status: 200, body: { settled: ticker }, raw: true };
       }
+      const asReply = (r: EngineError | { ok: true }) => ('http' in r ? { status: r.http, body: { error: r.message }, raw: true } : { status: 200, body: { status: m.status }, raw: true });
+      if (mm[2] === 'close' && method === 'POST') {
+        this.engine.closeMarket(ticker);
+        return { status: 200, body: { status: m.status }, raw: true };
+      }
+      if ((mm[2] === 'determine' || mm[2] === 'resolve') && method === 'POST') {
+        if (body.result !== 'yes' && body.result !== 'no') return { status: 400, body: { error: "result must be 'yes' or 'no'" }, raw: true };
+        return asReply(mm[2] === 'determine' ? this.engine.determineMarket(ticker, body.result) : this.engine.resolveDispute(ticker, body.result));
+      }
+      if (mm[2] === 'dispute' && method === 'POST') return asReply(this.engine.disputeMarket(ticker));
       if (mm[2] === 'deactivate' && method === 'POST') {
         const r = this.engine.deactivateMarket(ticker);
         return 'http' in r ? { status: r.http, body: { error: r.message }, raw: true } : { status: 200, body: { status: 'inactive' }, raw: true };
