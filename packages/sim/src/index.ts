@@ -32,3 +32,4 @@ export { buildCatalog, SERIES, priceStructureBands, type CatalogMarket } from '.
 export { DEFAULT_READ_LAG, NO_READ_LAG, ReadLag, checkReadLag, type ReadLagOptions } from './server/readlag.js';
 export { shardOfSeries, SHARD_COUNT } from './engine/shards.js';
 export { CLIENT_ID_LOG, readClientIdLog, openClientIdLog } from './server/clientids.js';
+export { weeklyMaintenanceAt, MAINTENANCE } from './engine/schedule.js';
