@@ -260,6 +260,24 @@ describe('venue realism', () => {
     expect(r.req('POST', '/portfolio/events/orders', bid(crypto, '0.0500', '1.00', { exchange_index: 2 })).status).toBe(201);
   });
 
+  it('balances are per shard: an order reserves on its market\'s shard; a transfer between shards moves cash', () => {
+    const r = rig({ startingBalanceMoney: 40 * 10_000 }); // $40: $10 on each of the 4 shards
+    const crypto = r.ex.markets().find((m) => m.spec.exchangeIndex === 2)!.spec.ticker;
+    const bal = r.req('GET', '/portfolio/balance').json;
+    expect(bal.balance_breakdown).toEqual([0, 1, 2, 3].map((i) => ({ balance: '10.0000', exchange_index: i })));
+    expect(bal.balance_dollars).toBe('40.0000');
+    // $15 of collateral: more than shard 2 holds, less than the account
+    const big = bid(crypto, '0.5000', '30.00');
+    const refused = r.req('POST', '/portfolio/events/orders', big);
+    expect(refused.json.error).toMatchObject({ code: 'insufficient_balance', details: 'on exchange 2' });
+    expect(r.req('POST', '/portfolio/intra_exchange_instance_transfer', { from_exchange_index: 0, to_exchange_index: 2, amount_dollars: '8.0000' }).status).toBe(200);
+    expect(r.req('POST', '/portfolio/events/orders', big).status).toBe(201);
+    const after = r.req('GET', '/portfolio/balance').json.balance_breakdown;
+    expect(after[0].balance).toBe('2.0000');
+    expect(Number(after[2].balance)).toBeLessThan(3); // $18 less $15 and the worst-case fee reserved
+    expect(r.ex.engine.moneyImbalanceMicro()).toBe(0);
+  });
+
   it('trading pause: no place or amend, cancels and decreases allowed, only cancel_order_on_pause orders go; the exchange pause blocks cancels', () => {
     const r = rig();
     const T = shardOf(r, 0);

@@ -12,7 +12,7 @@
  */
 import { ONE_DOLLAR, PriceGrid, tradeFee, type Clock, type FeeParams, type Rng } from '@kmm/shared';
 import { Book } from './book.js';
-import { shardOfSeries } from './shards.js';
+import { SHARD_COUNT, shardOfSeries, splitAcrossShards } from './shards.js';
 import { uuidFrom } from './ids.js';
 import {
   err,
@@ -184,6 +184,8 @@ export class Engine {
       userId,
       cashMicro,
       reservedMicro: 0,
+      shardCashMicro: splitAcrossShards(cashMicro),
+      shardReservedMicro: new Array<number>(SHARD_COUNT).fill(0),
       precisionMicro: opts.precisionMicro ?? 1,
       keepHistory: opts.keepHistory ?? false,
       positions: new Map(),
@@ -207,6 +209,23 @@ export class Engine {
     let set = this.clientIds.get(userId);
     if (!set) this.clientIds.set(userId, (set = new Set()));
     for (const id of ids) set.add(id);
+  }
+
+  /**
+   * Moves available cash between two shards of one account (POST
+   * /portfolio/intra_exchange_instance_transfer).
+   */
+  transferBetweenShards(userId: string, fromShard: number, toShard: number, amountMicro: number): EngineError | { ok: true } {
+    const a = this.accounts.get(userId);
+    if (!a) return err(401, 'authentication_error', 'unknown user');
+    const ok = (i: number) => Number.isInteger(i) && i >= 0 && i < SHARD_COUNT;
+    if (!ok(fromShard) || !ok(toShard) || fromShard === toShard) return err(400, 'bad_request', 'bad request', `exchange indexes must differ and lie in 0..${SHARD_COUNT - 1}`);
+    if (!(Number.isInteger(amountMicro) && amountMicro > 0)) return err(400, 'bad_request', 'bad request', 'amount must be positive');
+    if (amountMicro > a.shardCashMicro[fromShard] - a.shardReservedMicro[fromShard]) return err(400, 'insufficient_balance', 'insufficient balance', `on exchange ${fromShard}`);
+    a.shardCashMicro[fromShard] -= amountMicro;
+    a.shardCashMicro[toShard] += amountMicro;
+    a.updatedMs = this.clock.wallMs();
+    return { ok: true };
   }
 
   availableMicro(userId: string): number {
@@ -236,9 +255,10 @@ export class Engine {
 
   private rereserve(o: OrderRec, m: MarketState): void {
     const a = this.accounts.get(o.userId)!;
-    a.reservedMicro -= o.reservedMicro;
+    const before = o.reservedMicro;
     o.reservedMicro = this.reserveFor(o, m);
-    a.reservedMicro += o.reservedMicro;
+    a.reservedMicro += o.reservedMicro - before;
+    a.shardReservedMicro[o.exchangeIndex] += o.reservedMicro - before;
   }
 
   createOrder(userId: string, req: NewOrder): OrderResult | EngineError {
@@ -285,7 +305,8 @@ export class Engine {
     // Collateral: the full cost of the order at its limit price plus the worst-case taker fee.
     const unit = req.side === 'bid' ? req.price : ONE_DOLLAR - req.price;
     const need = unit * count + tradeFee(true, req.price, count, m.fees) * MICRO_PER_MONEY;
-    if (need > acct.cashMicro - acct.reservedMicro) return err(400, 'insufficient_balance', 'insufficient balance');
+    const shard = m.spec.exchangeIndex;
+    if (need > acct.shardCashMicro[shard] - acct.shardReservedMicro[shard]) return err(400, 'insufficient_balance', 'insufficient balance', `on exchange ${shard}`);
 
     // Kalshi never invents a client order id: fills, order updates and cancel replies of an
     // order sent without one carry none (kalshi-api.md section 0)
@@ -611,6 +632,7 @@ export class Engine {
       this.roundingCollectedMicro += exact - applied;
     }
     a.cashMicro += applied;
+    a.shardCashMicro[m.spec.exchangeIndex] += applied;
     a.updatedMs = now;
     return p.positionCenti;
   }
@@ -725,7 +747,8 @@ export class Engine {
     // Loses priority: check collateral for the new resting amount, then pull and re-enter.
     const unit = req.side === 'bid' ? req.price : ONE_DOLLAR - req.price;
     const need = unit * newRemaining + tradeFee(true, req.price, newRemaining, m.fees) * MICRO_PER_MONEY;
-    if (need > acct.cashMicro - acct.reservedMicro + o.reservedMicro) return err(400, 'insufficient_balance', 'insufficient balance');
+    const shard = o.exchangeIndex;
+    if (need > acct.shardCashMicro[shard] - acct.shardReservedMicro[shard] + o.reservedMicro) return err(400, 'insufficient_balance', 'insufficient balance', `on exchange ${shard}`);
     const now = this.clock.wallMs();
     if (o.remainingCenti > 0) {
       m.book.remove(o);
@@ -758,6 +781,7 @@ export class Engine {
     }
     // temporarily take it out of the reservation while it matches as a taker
     acct.reservedMicro -= o.reservedMicro;
+    acct.shardReservedMicro[o.exchangeIndex] -= o.reservedMicro;
     o.reservedMicro = 0;
     this.match(o, m);
     if (o.status === 'resting') {
@@ -1037,6 +1061,7 @@ export class Engine {
       const wins = (res === 'yes' && pos > 0) || (res === 'no' && pos < 0);
       const payout = wins ? Math.abs(pos) * ONE_DOLLAR : 0;
       a.cashMicro += payout;
+      a.shardCashMicro[m.spec.exchangeIndex] += payout;
       p.realizedPnlMicro += payout - p.costMicro;
       if (a.keepHistory) {
         a.settlements.push({

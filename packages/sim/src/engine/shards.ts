@@ -18,3 +18,15 @@ export function shardOfSeries(s: Pick<SeriesSpec, 'ticker' | 'category'>): numbe
   if (TENNIS_BASEBALL.test(s.ticker)) return 3;
   return 0;
 }
+
+/**
+ * A new account's cash spread over the shards: equal parts, the remainder (whole micro-dollars)
+ * on shard 0. The venue moves cash only on a member's transfer; a sim account starts able to
+ * trade on every shard.
+ */
+export function splitAcrossShards(cashMicro: number): number[] {
+  const part = Math.floor(cashMicro / SHARD_COUNT);
+  const out = new Array<number>(SHARD_COUNT).fill(part);
+  out[0] += cashMicro - part * SHARD_COUNT;
+  return out;
+}

@@ -130,8 +130,12 @@ export interface SettlementRec {
 
 export interface Account {
   userId: string;
+  /** total over the shards (micro $) */
   cashMicro: number;
   reservedMicro: number;
+  /** per exchange shard (index = exchange_index): balances are per shard, orders reserve on their market's */
+  shardCashMicro: number[];
+  shardReservedMicro: number[];
   /** balance granularity in micro $: 10,000 = whole cents (normal members), 1 = exact */
   precisionMicro: number;
   /** whether fills, orders and settlements are kept for reads (the API user) or dropped (synthetic flow) */

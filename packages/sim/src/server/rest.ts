@@ -524,11 +524,12 @@ export class RestApi {
         value += Math.abs(p.positionCenti) * (m.book.bestBidIdx < 0 && p.positionCenti > 0 ? 0 : mark);
       }
       const availMoney = Math.floor(avail / 100);
+      const breakdown = a.shardCashMicro.map((cash, i) => ({ balance: formatPrice(Math.floor((cash - a.shardReservedMicro[i]) / 100)), exchange_index: i }));
       return {
         status: 200,
         body: {
           balance: Math.floor(avail / 10_000),
-          balance_breakdown: [{ balance: formatPrice(availMoney), exchange_index: 0 }],
+          balance_breakdown: breakdown,
           balance_dollars: formatPrice(availMoney),
           portfolio_value: Math.floor(value / 10_000),
           updated_ts: Math.floor(a.updatedMs / 1000),
@@ -573,6 +574,24 @@ export class RestApi {
       const a = e.accounts.get(c.userId)!;
       const pg = page(a.settlements.slice().reverse(), c.q);
       return { status: 200, body: { cursor: pg.cursor, settlements: pg.items.map(settlementJson) } };
+    });
+    // Cash between shards. The request's field names are not documented where we looked
+    // (kalshi-api.md section 9 names only the endpoint): from/to exchange index and a dollar amount.
+    this.r('POST', '/portfolio/intra_exchange_instance_transfer', true, (c) => {
+      const b = obj(c.body);
+      const S = 'IntraExchangeInstanceTransferRequest';
+      const from = int(b, 'from_exchange_index', S);
+      const to = int(b, 'to_exchange_index', S);
+      const amount = str(b, 'amount_dollars', S, true)!;
+      if (from === undefined || to === undefined) return E(400, 'bad_request', 'bad request', 'from_exchange_index and to_exchange_index are required');
+      let micro: number;
+      try {
+        micro = parsePrice(amount, 'amount_dollars') * 100;
+      } catch (x) {
+        return E(400, 'bad_request', 'bad request', (x as Error).message);
+      }
+      const r = e.transferBetweenShards(c.userId, from, to, micro);
+      return 'http' in r ? fromErr(r) : { status: 200, body: {} };
     });
     this.r('GET', '/portfolio/summary/total_resting_order_value', true, (c) => {
       const a = e.accounts.get(c.userId)!;
