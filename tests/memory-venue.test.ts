@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { kmm, resolveConfig, SeededRng, Signer, SimClock, type EnvelopeBody } from '@kmm/shared';
-import { ManualScheduler, MemoryExchange, type MemoryExchangeOptions, type MemoryWsConn } from '@kmm/sim';
+import { ManualScheduler, MemoryExchange, NO_READ_LAG, type MemoryExchangeOptions, type MemoryWsConn } from '@kmm/sim';
 import { RestClient, RestGateway, runCommand } from '@kmm/exec-worker';
 import { IngestCore, ingestParamsOf, type IngestSink, type WsCommand } from '@kmm/ingest-worker';
 
@@ -28,7 +28,7 @@ const settle = () => new Promise<void>((r) => setImmediate(r));
 function world(over: Partial<MemoryExchangeOptions> = {}) {
   const clock = new SimClock(Date.UTC(2026, 6, 1));
   const sched = new ManualScheduler(clock);
-  const ex = new MemoryExchange({ clock, scheduler: sched, seed: 3, markets: 4, tier: 'unlimited', publicKeyPem: publicKey, keyId: KEY_ID, ...over });
+  const ex = new MemoryExchange({ clock, scheduler: sched, seed: 3, markets: 4, tier: 'unlimited', publicKeyPem: publicKey, keyId: KEY_ID, readLag: NO_READ_LAG, ...over });
   let nextStepNs = clock.monoNs() + ex.stepPeriodMs * MS;
   /** runs the exchange's steps and every scheduled event for ms of virtual time */
   const run = async (ms: number) => {

@@ -29,3 +29,7 @@ export { Book } from './engine/book.js';
 export type * from './engine/types.js';
 export { FlowDriver, FLOW_RATES, FLOW_USERS } from './flow/flow.js';
 export { buildCatalog, SERIES, priceStructureBands, type CatalogMarket } from './flow/catalog.js';
+export { DEFAULT_READ_LAG, NO_READ_LAG, ReadLag, checkReadLag, type ReadLagOptions } from './server/readlag.js';
+export { shardOfSeries, SHARD_COUNT } from './engine/shards.js';
+export { CLIENT_ID_LOG, readClientIdLog, openClientIdLog } from './server/clientids.js';
+export { weeklyMaintenanceAt, MAINTENANCE } from './engine/schedule.js';

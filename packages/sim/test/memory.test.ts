@@ -7,7 +7,7 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Signer, SimClock } from '@kmm/shared';
-import { ManualScheduler, MemoryExchange, startSim, type MemoryExchangeOptions, type MemoryWsConn, type FaultConfig } from '../src/index.js';
+import { ManualScheduler, MemoryExchange, NO_READ_LAG, startSim, type MemoryExchangeOptions, type MemoryWsConn, type FaultConfig } from '../src/index.js';
 import WebSocket from 'ws';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', {
@@ -34,7 +34,7 @@ interface Rig {
 function rig(over: Partial<MemoryExchangeOptions> = {}): Rig {
   const clock = new SimClock(START_MS);
   const sched = new ManualScheduler(clock);
-  const ex = new MemoryExchange({ clock, scheduler: sched, seed: 7, markets: 4, tier: 'unlimited', publicKeyPem: publicKey, keyId: KEY_ID, ...over });
+  const ex = new MemoryExchange({ clock, scheduler: sched, seed: 7, markets: 4, tier: 'unlimited', publicKeyPem: publicKey, keyId: KEY_ID, readLag: NO_READ_LAG, ...over });
   const signer = new Signer(KEY_ID, privateKey);
   let nextStepNs = clock.monoNs() + ex.stepPeriodMs * MS;
   return {
@@ -321,7 +321,7 @@ describe('MemoryExchange websocket', () => {
   it('sends the same frame text as the socket sim for the same seed and calls', async () => {
     // socket sim on its own SimClock at the same time, no flow: only our calls move the books
     const sockClock = new SimClock(START_MS);
-    const sim = await startSim({ seed: 7, markets: 4, flow: false, tier: 'unlimited', clock: sockClock, publicKeyPem: publicKey, keyId: KEY_ID });
+    const sim = await startSim({ seed: 7, markets: 4, flow: false, tier: 'unlimited', clock: sockClock, publicKeyPem: publicKey, keyId: KEY_ID, readLag: NO_READ_LAG });
     const r = rig({ flow: false });
     try {
       const T = r.ex.markets()[0].spec.ticker;

@@ -4,14 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Configuration, MarketApi, OrderGroupsApi, OrdersApi, PortfolioApi, ExchangeApi } from 'kalshi-typescript';
-import { startSim, type SimHandle } from '../src/index.js';
+import { NO_READ_LAG, startSim, type SimHandle } from '../src/index.js';
 
 let sim: SimHandle;
 let cfg: Configuration;
 let T: string;
 
 beforeAll(async () => {
-  sim = await startSim({ seed: 11, markets: 5, flow: false, tier: 'unlimited', keyDir: '/tmp/kmm-sim-test' });
+  sim = await startSim({ seed: 11, markets: 5, flow: false, tier: 'unlimited', keyDir: '/tmp/kmm-sim-test', readLag: NO_READ_LAG });
   cfg = new Configuration({ apiKey: sim.keyId, privateKeyPem: sim.privateKeyPem, basePath: sim.restBaseUrl });
   T = sim.markets()[0].spec.ticker;
 });

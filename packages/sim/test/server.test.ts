@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
 import { Signer, SimClock } from '@kmm/shared';
-import { startSim, type SimHandle } from '../src/index.js';
+import { NO_READ_LAG, startSim, type SimHandle } from '../src/index.js';
 import { call, WsClient } from './helpers.js';
 
 const DATA = resolve(__dirname, '../../../../shared/data');
@@ -19,7 +19,7 @@ let T: string;
 
 beforeAll(async () => {
   clock = new SimClock(Date.UTC(2026, 6, 1));
-  sim = await startSim({ seed: 5, markets: 6, flow: true, clock, tier: 'unlimited', keyDir: '/tmp/kmm-sim-test' });
+  sim = await startSim({ seed: 5, markets: 6, flow: true, clock, tier: 'unlimited', keyDir: '/tmp/kmm-sim-test', readLag: NO_READ_LAG });
   T = sim.markets()[0].spec.ticker;
 });
 afterAll(async () => {
@@ -112,7 +112,7 @@ describe('rate limits', () => {
   it('basic write bucket (100 tokens) allows 10 creates at cost 10, then 429 with the documented body; cancels cost 2', async () => {
     // fresh simulator so the bucket is full
     const c2 = new SimClock(Date.UTC(2026, 6, 1));
-    const s = await startSim({ seed: 9, markets: 2, flow: true, clock: c2, keyDir: '/tmp/kmm-sim-test' });
+    const s = await startSim({ seed: 9, markets: 2, flow: true, clock: c2, keyDir: '/tmp/kmm-sim-test', readLag: NO_READ_LAG });
     try {
       const t = s.markets()[0].spec.ticker;
       const ids: string[] = [];

@@ -16,8 +16,10 @@ export function simCommand(cli: CliContext): Command {
     .addOption(new Option('--tier <tier>', 'rate-limit tier').choices(Object.keys(TIERS)).default('basic'))
     .option('--key-dir <dir>', 'folder for the generated API key (default: a temp folder)')
     .option('--no-flow', 'no synthetic order flow (only our orders trade)')
+    .option('--no-weekly-pause', 'no weekly maintenance trading pause (Thursday 03:00-05:00 New York time)')
+    .option('--data-dir <dir>', 'state kept across restarts: used client order ids, refused (409) forever as Kalshi does', '.kmm-sim')
     .action(async (o) => {
-      const sim = await startSim({ port: o.port, seed: o.seed, markets: o.markets, speed: o.speed, tier: o.tier, keyDir: o.keyDir, flow: o.flow });
+      const sim = await startSim({ port: o.port, seed: o.seed, markets: o.markets, speed: o.speed, tier: o.tier, keyDir: o.keyDir, flow: o.flow, dataDir: o.dataDir, weeklyMaintenance: o.weeklyPause });
       cli.out(
         [
           `kmm sim listening on 127.0.0.1:${sim.port} (${sim.markets().length} markets, seed ${o.seed}, speed ${o.speed})`,
@@ -25,6 +27,7 @@ export function simCommand(cli: CliContext): Command {
           `  WS:       ${sim.wsUrl}`,
           `  key id:   ${sim.keyId}`,
           `  key PEM:  ${sim.privateKeyPath}`,
+          `  state:    ${o.dataDir} (used client order ids)`,
           `  admin:    http://127.0.0.1:${sim.port}/sim/admin/faults (GET/POST/DELETE), /sim/admin/records, /sim/admin/pause, /sim/admin/resume`,
         ].join('\n'),
       );

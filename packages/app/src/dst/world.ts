@@ -38,7 +38,7 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { kmm, LocalKernel, resolveConfig, SeededRng, Signer, SimClock, type KernelActor, type KernelHooks, type KmmConfig, type Rng } from '@kmm/shared';
-import { MemoryExchange, type SimRecords } from '@kmm/sim';
+import { MemoryExchange, NO_READ_LAG, type SimRecords } from '@kmm/sim';
 import { ingestActor, type IngestActorState, type IngestEnv, type IngestSocket, type WsEvents } from '@kmm/ingest-worker/actor';
 import { bookActor } from '@kmm/book-worker/actor';
 import { strategyActor } from '@kmm/strategy-worker/actor';
@@ -145,6 +145,11 @@ export interface DstOptions {
    * long enough for its recovery to be observed
    */
   startupReadFailS?: number;
+  /**
+   * the venue's read-after-write lag of GET orders / positions (ms). Default none (current
+   * reads); DEFAULT_READ_LAG of @kmm/sim is what was recorded on demo (360 / 1,000 ms)
+   */
+  readLag?: { ordersMs: number; positionsMs: number };
 }
 
 /** What a scenario test may look at while the world runs (read only by convention). */
@@ -306,6 +311,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     flow: true,
     publicKeyPem,
     keyId: 'dst-key',
+    readLag: o.readLag ?? NO_READ_LAG,
     clock,
     scheduler: { at: (tNs, fn) => k().atAsync(tNs, fn) },
   });

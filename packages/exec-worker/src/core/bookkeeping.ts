@@ -379,6 +379,7 @@ export class OrderBookkeeping {
       this.markDone(o, nowMs);
       return { order: o, uncertain: false };
     }
+    if (code === RC.NOT_FOUND) o.notFoundAtMs = nowMs;
     if (kind === CK.CANCEL) {
       if (code === RC.NOT_FOUND) {
         // Gone from the venue: cancelled, or filled. Kalshi's 404 is the same for both, and the

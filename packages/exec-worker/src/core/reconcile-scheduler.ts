@@ -172,7 +172,7 @@ export class ReconcileScheduler {
     this.reg.markAllDirty();
     let uncertainLeft = 0;
     for (const o of this.s.bk.byCoid.values()) if (o.status === OrderStatus.UNCERTAIN) uncertainLeft++;
-    if (uncertainLeft > 0) this.retryAtMs = minPos(this.retryAtMs, nowMs + Math.max(RECONCILE_MIN_GAP_MS, this.s.params.reconcileGraceMs));
+    if (uncertainLeft > 0 || res.awaitingSecondRead > 0) this.retryAtMs = minPos(this.retryAtMs, nowMs + Math.max(RECONCILE_MIN_GAP_MS, this.s.params.reconcileGraceMs));
     if (this.again) {
       const why = this.again;
       this.again = '';

@@ -6,7 +6,8 @@
  *  - a venue resting order we thought finished: revive it and mark it unwanted (it gets cancelled);
  *  - a venue resting order we do not know: adopt it into a free slot (start-up with
  *    kmm_adopt_orders_on_start and our client-order-id prefix) or mark it unwanted;
- *  - a local live order absent from the venue: finished (its fills come from the fill backfill);
+ *  - a local live order absent from the venue: finished (its fills come from the fill backfill),
+ *    once two snapshots requested at least the grace apart both miss it (reads lag);
  *  - fills we have not seen (by trade id): returned for the caller to apply as fills;
  *  - positions: the venue's value replaces ours, plus our fills newer than the read that the
  *    snapshot does not list (by trade id); a back-filled fill is never added on top of it.
@@ -32,6 +33,8 @@ export interface ReconcileResult {
   positionChanges: { market: string; positionCenti: number; exposureMoney: number; realizedPnlMoney: number; feesPaidMoney: number }[];
   adopted: number;
   unknownCancelled: number;
+  /** live orders missing from this snapshot whose loss waits for a second read */
+  awaitingSecondRead: number;
 }
 
 export interface ReconcileOptions {
@@ -46,7 +49,7 @@ export interface ReconcileOptions {
 }
 
 export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: ReconcileOptions): ReconcileResult {
-  const res: ReconcileResult = { divergences: [], newFills: [], positionChanges: [], adopted: 0, unknownCancelled: 0 };
+  const res: ReconcileResult = { divergences: [], newFills: [], positionChanges: [], adopted: 0, unknownCancelled: 0, awaitingSecondRead: 0 };
   const cutoff = snap.requestedAtMs - opt.graceMs;
   const seenCoids = new Set<string>();
   const seenOids = new Set<string>();
@@ -67,8 +70,13 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
         o.wantCancel = true;
         continue;
       }
+      o.missingSinceMs = 0;
       // positive evidence resolves an uncertain order at once; other local changes get the grace
       const uncertain = o.status === OrderStatus.UNCERTAIN && o.pendingKind === 0;
+      // ... except a 'resting' read soon after a not_found: the venue's order reads lag its
+      // engine (a GET shows `resting` ~360 ms after a cancel), the 404 is the newer word; the
+      // fills and a later order list decide (resolving it here re-armed the cancel: 404 again)
+      if (uncertain && o.notFoundAtMs && o.notFoundAtMs > cutoff) continue;
       if (!uncertain && (o.pendingKind !== 0 || o.lastChangeMs > cutoff)) continue;
       const remaining = o.totalCenti - o.filledCenti;
       if (o.status === OrderStatus.UNCERTAIN || o.status === OrderStatus.PENDING_NEW) {
@@ -138,6 +146,16 @@ export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: Reconc
   for (const o of bk.live()) {
     if (o.status === OrderStatus.PENDING_NEW || o.pendingKind !== 0 || o.lastChangeMs > cutoff) continue;
     if (seenCoids.has(o.clientOrderId) || (o.orderId && seenOids.has(o.orderId))) continue;
+    if (!opt.startup) {
+      // one stale read never declares an order lost (its slot would be re-placed while the
+      // order may still rest): a second snapshot requested at least the grace later decides
+      const first = o.missingSinceMs ?? 0;
+      if (first === 0 || snap.requestedAtMs - first < Math.max(1, opt.graceMs)) {
+        if (first === 0) o.missingSinceMs = snap.requestedAtMs;
+        res.awaitingSecondRead++;
+        continue;
+      }
+    }
     res.divergences.push({ what: 'order_missing_on_venue', market: o.market, fields: { clientOrderId: o.clientOrderId, orderId: o.orderId, status: o.status } });
     bk.markDone(o, opt.nowMs);
   }
@@ -167,6 +185,30 @@ export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, gr
     const before = new Set(snap.fillsBeforePositions);
     for (const f of snap.fills) if (f.tradeId && !before.has(f.tradeId)) undecided.add(f.market ?? '');
   }
+  // Kalshi's positions read lags its fills (~1 s recorded on demo). A listed fill with an
+  // exchange time after the position's own last_updated_ts is not in that position yet: it is
+  // counted on top of it, like our fills newer than the read (taking the stale position as the
+  // truth dropped the fill until the next round, room the cap did not have).
+  const notYetIn = new Map<string, number>();
+  for (const f of snap.fills) {
+    const v = venue.get(f.market ?? '');
+    if (!f.tradeId || !v || !v.lastUpdatedMs || !f.tsMs || f.tsMs <= v.lastUpdatedMs) continue;
+    const delta = (f.side ?? 0) === BID ? (f.countCenti ?? 0) : -(f.countCenti ?? 0);
+    notYetIn.set(v.market, (notYetIn.get(v.market) ?? 0) + delta);
+  }
+  // a market with no position row but a listed fill booked within the grace: the row may not be
+  // visible yet (its first fill is younger than the read's lag); our own count stands this round
+  if (graceMs > 0) {
+    for (const [m, p] of bk.positions) {
+      if (venue.has(m)) continue;
+      for (const f of p.recentFills) {
+        if (f.atMs > cutoff && listed.has(f.tradeId)) {
+          undecided.add(m);
+          break;
+        }
+      }
+    }
+  }
   // every market we have booked anything in gets the venue's word, flat ones too (fills that
   // net to zero while the websocket was silent left a position never confirmed)
   const markets = new Set<string>(venue.keys());
@@ -176,7 +218,7 @@ export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, gr
     const v = venue.get(m);
     const p = bk.position(m);
     const venuePos = v ? v.positionCenti : 0;
-    let pendingCenti = 0;
+    let pendingCenti = notYetIn.get(m) ?? 0;
     for (const f of p.recentFills) if (f.atMs > cutoff && !listed.has(f.tradeId)) pendingCenti += f.deltaCenti;
     const next = venuePos + pendingCenti;
     if (p.positionCenti !== next) {

@@ -56,6 +56,19 @@ export interface WorkingOrder {
    * keeps it (the exchange keeps the expiration across amends).
    */
   renewAtMs: number;
+  /**
+   * when (core ms) a cancel, amend or decrease of this order answered not_found (0/undefined:
+   * never). Kalshi's 404 is the same for cancelled, executed and unknown orders, and its order
+   * reads lag: a snapshot requested within the reconcile grace after it may still list the order
+   * resting, so only the fills and a later order list decide.
+   */
+  notFoundAtMs?: number;
+  /**
+   * requestedAtMs of the first snapshot that did not list this live order (0/undefined: listed
+   * or not judged). One stale read never declares an order lost: a second snapshot, requested
+   * at least the grace later, must miss it too.
+   */
+  missingSinceMs?: number;
 }
 
 export type CommandOp = 'create' | 'batch_create' | 'amend' | 'decrease' | 'cancel' | 'batch_cancel';
@@ -97,6 +110,12 @@ export interface VenuePosition {
   exposureMoney: number;
   realizedPnlMoney: number;
   feesPaidMoney: number;
+  /**
+   * the venue's last_updated_ts of this position (exchange wall ms; 0/undefined: not sent).
+   * Kalshi's positions read lags its fills (~1 s): a listed fill with a later exchange time is
+   * not in this position yet.
+   */
+  lastUpdatedMs?: number;
 }
 
 /** What the exchange said at one moment: resting orders, positions, recent fills. */

@@ -121,6 +121,8 @@ const realTimer = (ms: number, fn: () => void): (() => void) => {
 
 export class RestClient {
   readonly basePath: string;
+  /** market -> exchange shard, learned from market reads */
+  private readonly shards = new Map<string, number>();
   private readonly origin: string;
   private readonly secure: boolean;
   private readonly hostname: string;
@@ -336,6 +338,10 @@ export class RestClient {
     if (o.reduceOnly) b.reduce_only = true;
     if (this.opts.cancelOrderOnPause ?? true) b.cancel_order_on_pause = true;
     if (o.orderGroupId) b.order_group_id = o.orderGroupId;
+    // route to the market's shard when known (auto-routing by ticker, the fallback, adds latency
+    // and spends the unscoped write bucket; kalshi-api.md sections 5 and 9)
+    const shard = this.shards.get(o.market ?? '');
+    if (shard !== undefined) b.exchange_index = shard;
     // V2 create: expiration_time in Unix seconds, GTC only (kalshi-api.md 2.4). Rounded down: the
     // order expires at most a second early, which the core's renewal lead covers.
     if (o.expiresInS && (o.tif ?? 1) === kmm.v1.TimeInForce.GOOD_TILL_CANCELED) b.expiration_time = Math.floor(this.wallMs() / 1000) + o.expiresInS;
@@ -444,7 +450,18 @@ export class RestClient {
     const q = new URLSearchParams();
     if (status) q.set('status', status);
     if (tickers.length > 0) q.set('tickers', tickers.join(','));
-    return this.paged('/markets', q, 'markets', parseVenueMarket);
+    return this.paged('/markets', q, 'markets', (raw) => {
+      const m = parseVenueMarket(raw);
+      const idx = (raw as { exchange_index?: unknown }).exchange_index;
+      if (typeof idx === 'number' && Number.isInteger(idx) && idx >= 0) this.shards.set(m.market ?? '', idx);
+      return m;
+    });
+  }
+
+  /** The exchange shard of a market (from the market object's exchange_index); orders to it carry it. */
+  setShard(market: string, exchangeIndex: number): void {
+    if (!Number.isInteger(exchangeIndex) || exchangeIndex < 0) throw new Error(`setShard: exchange_index must be a non-negative integer (got ${exchangeIndex} for ${market})`);
+    this.shards.set(market, exchangeIndex);
   }
 
   async getQueuePositions(markets: string[]): Promise<RestResult<QueuePosition[]>> {

@@ -96,6 +96,7 @@ export function parseVenuePosition(o: unknown): VenuePosition {
     exposureMoney: parseMoneyTrunc(o.market_exposure_dollars, 'market_exposure_dollars'),
     realizedPnlMoney: parseMoneyTrunc(o.realized_pnl_dollars, 'realized_pnl_dollars'),
     feesPaidMoney: parseMoneyTrunc(o.fees_paid_dollars, 'fees_paid_dollars'),
+    lastUpdatedMs: typeof o.last_updated_ts === 'string' ? Date.parse(o.last_updated_ts) || 0 : 0,
   }));
 }
 
@@ -105,7 +106,9 @@ export function parseVenueFill(o: unknown): kmm.v1.IFill {
   return wrap(what, () => {
     const tradeId = s(o, 'trade_id', what, false) || s(o, 'fill_id', what);
     const ts = o.ts;
-    const tsMs = typeof o.ts_ms === 'number' ? o.ts_ms : typeof ts === 'number' ? ts * 1000 : typeof o.created_time === 'string' ? Date.parse(o.created_time) : 0;
+    // ms precision first: REST fills carry `ts` in whole seconds, `created_time` to the microsecond
+    const created = typeof o.created_time === 'string' ? Date.parse(o.created_time) : NaN;
+    const tsMs = typeof o.ts_ms === 'number' ? o.ts_ms : Number.isFinite(created) ? created : typeof ts === 'number' ? ts * 1000 : 0;
     return {
       tradeId,
       orderId: s(o, 'order_id', what),

@@ -12,6 +12,7 @@
  */
 import { ONE_DOLLAR, PriceGrid, tradeFee, type Clock, type FeeParams, type Rng } from '@kmm/shared';
 import { Book } from './book.js';
+import { SHARD_COUNT, shardOfSeries, splitAcrossShards } from './shards.js';
 import { uuidFrom } from './ids.js';
 import {
   err,
@@ -31,6 +32,9 @@ import {
   type TimeInForce,
   type TradeRec,
 } from './types.js';
+
+/** Statuses past close_time: every order operation, cancels too, answers MARKET_INACTIVE. */
+const PAST_CLOSE: ReadonlySet<MarketStatus> = new Set(['closed', 'determined', 'disputed', 'amended', 'finalized']);
 
 /** Named limits (style rule 7): what happens when each fills up is stated next to it. */
 export const LIMITS = {
@@ -74,6 +78,8 @@ export interface NewOrder {
   orderGroupId?: string | null;
   expirationMs?: number | null;
   subaccount?: number;
+  /** explicit shard (>= 0 must be the market's; -1 or undefined = auto-route by ticker) */
+  exchangeIndex?: number;
 }
 
 export interface OrderResult {
@@ -94,6 +100,8 @@ export interface MarketState {
   lastPrice: number;
   lastTradeCenti: number;
   volumeCenti: number;
+  /** traded value at YES prices (micro $): the ticker's dollar_volume */
+  notionalMicro: number;
   openInterestCenti: number;
   trades: TradeRec[];
   determinedMs: number | null;
@@ -112,6 +120,8 @@ export class Engine {
   readonly groups = new Map<string, OrderGroupRec>();
   /** every client_order_id ever used per user: ids are never reusable */
   readonly clientIds = new Map<string, Set<string>>();
+  /** told of every newly used client_order_id (the socket sim persists them across restarts) */
+  onClientIdUsed: ((userId: string, clientOrderId: string) => void) | null = null;
   exchangeActive = true;
   tradingActive = true;
   feesCollectedMoney = 0;
@@ -145,6 +155,8 @@ export class Engine {
   addMarket(spec: MarketSpec, status: MarketStatus = 'active'): MarketState {
     const series = this.series.get(spec.seriesTicker);
     if (!series) throw new Error(`addMarket: unknown series ${spec.seriesTicker}`);
+    // the venue, not the catalogue, decides a market's shard: by its series, as Kalshi does
+    spec.exchangeIndex = shardOfSeries(series);
     const m: MarketState = {
       spec,
       series,
@@ -155,6 +167,7 @@ export class Engine {
       lastPrice: 0,
       lastTradeCenti: 0,
       volumeCenti: 0,
+      notionalMicro: 0,
       openInterestCenti: 0,
       trades: [],
       determinedMs: null,
@@ -171,6 +184,8 @@ export class Engine {
       userId,
       cashMicro,
       reservedMicro: 0,
+      shardCashMicro: splitAcrossShards(cashMicro),
+      shardReservedMicro: new Array<number>(SHARD_COUNT).fill(0),
       precisionMicro: opts.precisionMicro ?? 1,
       keepHistory: opts.keepHistory ?? false,
       positions: new Map(),
@@ -180,8 +195,37 @@ export class Engine {
     };
     this.depositedMicro += cashMicro;
     this.accounts.set(userId, a);
-    this.clientIds.set(userId, new Set());
+    if (!this.clientIds.has(userId)) this.clientIds.set(userId, new Set());
     return a;
+  }
+
+  private useClientId(userId: string, cids: Set<string>, cid: string): void {
+    cids.add(cid);
+    this.onClientIdUsed?.(userId, cid);
+  }
+
+  /** Marks ids as used before any order (a restart reading back the persisted ids). */
+  restoreClientIds(userId: string, ids: Iterable<string>): void {
+    let set = this.clientIds.get(userId);
+    if (!set) this.clientIds.set(userId, (set = new Set()));
+    for (const id of ids) set.add(id);
+  }
+
+  /**
+   * Moves available cash between two shards of one account (POST
+   * /portfolio/intra_exchange_instance_transfer).
+   */
+  transferBetweenShards(userId: string, fromShard: number, toShard: number, amountMicro: number): EngineError | { ok: true } {
+    const a = this.accounts.get(userId);
+    if (!a) return err(401, 'authentication_error', 'unknown user');
+    const ok = (i: number) => Number.isInteger(i) && i >= 0 && i < SHARD_COUNT;
+    if (!ok(fromShard) || !ok(toShard) || fromShard === toShard) return err(400, 'bad_request', 'bad request', `exchange indexes must differ and lie in 0..${SHARD_COUNT - 1}`);
+    if (!(Number.isInteger(amountMicro) && amountMicro > 0)) return err(400, 'bad_request', 'bad request', 'amount must be positive');
+    if (amountMicro > a.shardCashMicro[fromShard] - a.shardReservedMicro[fromShard]) return err(400, 'insufficient_balance', 'insufficient balance', `on exchange ${fromShard}`);
+    a.shardCashMicro[fromShard] -= amountMicro;
+    a.shardCashMicro[toShard] += amountMicro;
+    a.updatedMs = this.clock.wallMs();
+    return { ok: true };
   }
 
   availableMicro(userId: string): number {
@@ -196,7 +240,7 @@ export class Engine {
     if (!m) return err(404, 'not_found', 'market not found', ticker);
     if (!this.exchangeActive) return err(400, 'exchange_closed', 'exchange is closed');
     if (!isCancel && !this.tradingActive) return err(400, 'trading_is_paused', 'trading is paused');
-    if (m.status === 'closed' || m.status === 'determined' || m.status === 'finalized') {
+    if (PAST_CLOSE.has(m.status)) {
       return err(400, 'MARKET_INACTIVE', 'market is not open for trading', ticker);
     }
     if (!isCancel && m.status !== 'active') return err(400, 'MARKET_INACTIVE', 'market is not active', ticker);
@@ -211,9 +255,10 @@ export class Engine {
 
   private rereserve(o: OrderRec, m: MarketState): void {
     const a = this.accounts.get(o.userId)!;
-    a.reservedMicro -= o.reservedMicro;
+    const before = o.reservedMicro;
     o.reservedMicro = this.reserveFor(o, m);
-    a.reservedMicro += o.reservedMicro;
+    a.reservedMicro += o.reservedMicro - before;
+    a.shardReservedMicro[o.exchangeIndex] += o.reservedMicro - before;
   }
 
   createOrder(userId: string, req: NewOrder): OrderResult | EngineError {
@@ -222,6 +267,9 @@ export class Engine {
     const mm = this.marketForOrders(req.ticker, false);
     if ('ok' in mm) return mm;
     const m = mm;
+    if (req.exchangeIndex !== undefined && req.exchangeIndex >= 0 && req.exchangeIndex !== m.spec.exchangeIndex) {
+      return err(400, 'invalid_parameters', "exchange_index does not match the market's exchange", `${req.ticker} is on exchange ${m.spec.exchangeIndex}`);
+    }
     if (!m.book.grid.isValid(req.price)) return err(400, 'invalid_price', 'price is not on the market price grid', String(req.price));
     if (!(req.countCenti > 0) || req.countCenti > LIMITS.maxOrderCenti || !Number.isInteger(req.countCenti)) {
       return err(400, 'invalid_order_size', 'invalid order size');
@@ -257,15 +305,18 @@ export class Engine {
     // Collateral: the full cost of the order at its limit price plus the worst-case taker fee.
     const unit = req.side === 'bid' ? req.price : ONE_DOLLAR - req.price;
     const need = unit * count + tradeFee(true, req.price, count, m.fees) * MICRO_PER_MONEY;
-    if (need > acct.cashMicro - acct.reservedMicro) return err(400, 'insufficient_balance', 'insufficient balance');
+    const shard = m.spec.exchangeIndex;
+    if (need > acct.shardCashMicro[shard] - acct.shardReservedMicro[shard]) return err(400, 'insufficient_balance', 'insufficient balance', `on exchange ${shard}`);
 
-    const cid = req.clientOrderId || (acct.keepHistory ? this.newId() : '');
-    if (cid && acct.keepHistory) cids.add(cid);
-    else if (req.clientOrderId) cids.add(req.clientOrderId);
+    // Kalshi never invents a client order id: fills, order updates and cancel replies of an
+    // order sent without one carry none (kalshi-api.md section 0)
+    const cid = req.clientOrderId ?? '';
+    if (cid) this.useClientId(userId, cids, cid);
     const o: OrderRec = {
       orderId: this.newId(),
       userId,
       clientOrderId: cid,
+      exchangeIndex: m.spec.exchangeIndex,
       ticker: req.ticker,
       side: req.side,
       price: req.price,
@@ -456,6 +507,7 @@ export class Engine {
     m.lastPrice = price;
     m.lastTradeCenti = qty;
     m.volumeCenti += qty;
+    m.notionalMicro += price * qty;
     m.updatedMs = now;
     const trade: TradeRec = { tradeId, ticker, price, countCenti: qty, takerSide: taker.side, tsMs: now };
     m.trades.push(trade);
@@ -496,6 +548,7 @@ export class Engine {
       orderId: o.orderId,
       userId: a.userId,
       clientOrderId: o.clientOrderId,
+      exchangeIndex: o.exchangeIndex,
       ticker: o.ticker,
       side: o.side,
       price,
@@ -514,7 +567,7 @@ export class Engine {
   posOf(a: Account, ticker: string): PositionRec {
     let p = a.positions.get(ticker);
     if (!p) {
-      p = { ticker, positionCenti: 0, costMicro: 0, realizedPnlMicro: 0, feesPaidMoney: 0, totalTradedMicro: 0, volumeCenti: 0, lastUpdatedMs: 0 };
+      p = { ticker, exchangeIndex: this.markets.get(ticker)?.spec.exchangeIndex ?? 0, positionCenti: 0, costMicro: 0, realizedPnlMicro: 0, feesPaidMoney: 0, totalTradedMicro: 0, volumeCenti: 0, lastUpdatedMs: 0 };
       a.positions.set(ticker, p);
     }
     return p;
@@ -579,13 +632,20 @@ export class Engine {
       this.roundingCollectedMicro += exact - applied;
     }
     a.cashMicro += applied;
+    a.shardCashMicro[m.spec.exchangeIndex] += applied;
     a.updatedMs = now;
     return p.positionCenti;
   }
 
-  cancelOrder(userId: string, orderId: string, reason = 'Canceled'): { ok: true; order: OrderRec; reducedCenti: number } | EngineError {
+  /**
+   * Cancels a resting order. Every failure to find it answers the same 404 (unknown, already
+   * canceled, executed, or on another shard than `exchangeIndex`): Kalshi does not say which.
+   */
+  cancelOrder(userId: string, orderId: string, reason = 'Canceled', exchangeIndex?: number): { ok: true; order: OrderRec; reducedCenti: number } | EngineError {
     const o = this.orders.get(orderId);
-    if (!o || o.userId !== userId || o.status !== 'resting') return err(404, 'not_found', 'order not found', orderId);
+    if (!o || o.userId !== userId || o.status !== 'resting' || (exchangeIndex !== undefined && exchangeIndex !== o.exchangeIndex)) {
+      return err(404, 'not_found', 'order not found', orderId);
+    }
     const mm = this.marketForOrders(o.ticker, true);
     if ('ok' in mm) return mm;
     const reduced = o.remainingCenti;
@@ -664,7 +724,7 @@ export class Engine {
     const acct = this.accounts.get(userId)!;
     if (req.price === o.price && newRemaining <= o.remainingCenti) {
       if (req.updatedClientOrderId) {
-        cids.add(req.updatedClientOrderId);
+        this.useClientId(userId, cids, req.updatedClientOrderId);
         o.clientOrderId = req.updatedClientOrderId;
       }
       if (newRemaining < o.remainingCenti) {
@@ -687,7 +747,8 @@ export class Engine {
     // Loses priority: check collateral for the new resting amount, then pull and re-enter.
     const unit = req.side === 'bid' ? req.price : ONE_DOLLAR - req.price;
     const need = unit * newRemaining + tradeFee(true, req.price, newRemaining, m.fees) * MICRO_PER_MONEY;
-    if (need > acct.cashMicro - acct.reservedMicro + o.reservedMicro) return err(400, 'insufficient_balance', 'insufficient balance');
+    const shard = o.exchangeIndex;
+    if (need > acct.shardCashMicro[shard] - acct.shardReservedMicro[shard] + o.reservedMicro) return err(400, 'insufficient_balance', 'insufficient balance', `on exchange ${shard}`);
     const now = this.clock.wallMs();
     if (o.remainingCenti > 0) {
       m.book.remove(o);
@@ -697,7 +758,7 @@ export class Engine {
       else this.listener.onBookDelta(m.spec.ticker, 'no', ONE_DOLLAR - o.price, -o.remainingCenti, now, c);
     }
     if (req.updatedClientOrderId) {
-      cids.add(req.updatedClientOrderId);
+      this.useClientId(userId, cids, req.updatedClientOrderId);
       o.clientOrderId = req.updatedClientOrderId;
     }
     o.price = req.price;
@@ -720,6 +781,7 @@ export class Engine {
     }
     // temporarily take it out of the reservation while it matches as a taker
     acct.reservedMicro -= o.reservedMicro;
+    acct.shardReservedMicro[o.exchangeIndex] -= o.reservedMicro;
     o.reservedMicro = 0;
     this.match(o, m);
     if (o.status === 'resting') {
@@ -842,20 +904,36 @@ export class Engine {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Exchange pause: no trading and no cancels; cancel_order_on_pause orders are cancelled first. */
+  /** Trading-pause reasons in force ('maintenance': the weekly window; 'admin': a fault or an operator). */
+  private readonly tradingPauses = new Set<string>();
+  /** when the current trading pause is expected to end (wall ms; 0 unknown) */
+  tradingResumeMs = 0;
+
+  /** Exchange pause (rare): no trading and no cancels; cancel_order_on_pause orders are cancelled first. */
   pauseExchange(): void {
     this.cancelOnPause();
     this.exchangeActive = false;
     this.tradingActive = false;
   }
-  /** Trading pause (maintenance): cancels allowed, no placement. */
-  pauseTrading(): void {
-    this.cancelOnPause();
+  /**
+   * Trading pause (the weekly maintenance, or `reason`): no place or amend; cancels and
+   * decreases allowed; resting orders stay, except those placed with cancel_order_on_pause.
+   */
+  pauseTrading(reason = 'admin', resumeMs = 0): void {
+    if (this.tradingPauses.has(reason)) return;
+    if (this.tradingActive) this.cancelOnPause();
+    this.tradingPauses.add(reason);
     this.tradingActive = false;
+    if (resumeMs > 0) this.tradingResumeMs = resumeMs;
+  }
+  resumeTrading(reason = 'admin'): void {
+    this.tradingPauses.delete(reason);
+    this.tradingActive = this.exchangeActive && this.tradingPauses.size === 0;
+    if (this.tradingActive) this.tradingResumeMs = 0;
   }
   resumeExchange(): void {
     this.exchangeActive = true;
-    this.tradingActive = true;
+    this.tradingActive = this.tradingPauses.size === 0;
   }
 
   private cancelOnPause(): void {
@@ -894,7 +972,7 @@ export class Engine {
 
   closeMarket(ticker: string): void {
     const m = this.markets.get(ticker);
-    if (!m || m.status === 'closed' || m.status === 'determined' || m.status === 'finalized') return;
+    if (!m || PAST_CLOSE.has(m.status)) return;
     this.cancelAllIn(m, 'MarketClosed');
     m.status = 'closed';
     m.spec.closeTimeMs = Math.min(m.spec.closeTimeMs, this.clock.wallMs());
@@ -903,7 +981,7 @@ export class Engine {
   determineMarket(ticker: string, result: 'yes' | 'no'): EngineError | { ok: true } {
     const m = this.markets.get(ticker);
     if (!m) return err(404, 'not_found', 'market not found', ticker);
-    if (m.status === 'determined' || m.status === 'finalized') return err(400, 'bad_request', 'market already determined', ticker);
+    if (m.status !== 'active' && m.status !== 'inactive' && m.status !== 'closed' && m.status !== 'initialized') return err(400, 'bad_request', `market already determined (${m.status})`, ticker);
     this.closeMarket(ticker);
     const now = this.clock.wallMs();
     m.status = 'determined';
@@ -918,16 +996,61 @@ export class Engine {
     return { ok: true };
   }
 
-  /** Pays $1 per winning contract on net positions; the market becomes finalized. */
+  /**
+   * Admin shortcut: determine (if not yet) and pay out now, skipping the settlement timer.
+   * The venue's own path is determineMarket, then finalization by tick() once
+   * settlement_timer_seconds have passed (a dispute stops that clock).
+   */
   settleMarket(ticker: string, result?: 'yes' | 'no'): EngineError | { ok: true } {
     const m = this.markets.get(ticker);
     if (!m) return err(404, 'not_found', 'market not found', ticker);
     if (m.status === 'finalized') return err(400, 'bad_request', 'market already settled', ticker);
-    if (m.status !== 'determined') {
+    if (m.status === 'disputed') return err(400, 'bad_request', 'market is disputed: resolve the dispute first', ticker);
+    if (m.status !== 'determined' && m.status !== 'amended') {
       if (!result) return err(400, 'bad_request', 'result required');
       const r = this.determineMarket(ticker, result);
       if ('http' in r) return r;
     }
+    return this.finalizeMarket(m);
+  }
+
+  /**
+   * A determined market's result is disputed: the settlement clock stops, the market reports
+   * status `disputed` (REST; the websocket lifecycle has no event for it).
+   */
+  disputeMarket(ticker: string): EngineError | { ok: true } {
+    const m = this.markets.get(ticker);
+    if (!m) return err(404, 'not_found', 'market not found', ticker);
+    if (m.status !== 'determined' && m.status !== 'amended') return err(400, 'bad_request', `only a determined market can be disputed (${m.status})`, ticker);
+    m.status = 'disputed';
+    m.updatedMs = this.clock.wallMs();
+    return { ok: true };
+  }
+
+  /**
+   * Ends a dispute: the same result goes back to `determined`; a different one makes the market
+   * `amended` with a new `determined` lifecycle event. Either way the settlement timer restarts.
+   */
+  resolveDispute(ticker: string, result: 'yes' | 'no'): EngineError | { ok: true } {
+    const m = this.markets.get(ticker);
+    if (!m) return err(404, 'not_found', 'market not found', ticker);
+    if (m.status !== 'disputed') return err(400, 'bad_request', `market is not disputed (${m.status})`, ticker);
+    const now = this.clock.wallMs();
+    m.determinedMs = now;
+    m.updatedMs = now;
+    if (result === m.result) {
+      m.status = 'determined';
+      return { ok: true };
+    }
+    m.status = 'amended';
+    m.result = result;
+    this.listener.onLifecycle(ticker, 'determined', { result, determination_ts: Math.floor(now / 1000), settlement_value: result === 'yes' ? '1.0000' : '0.0000' }, now);
+    return { ok: true };
+  }
+
+  /** Pays $1 per winning contract on net positions; the market becomes finalized. */
+  private finalizeMarket(m: MarketState): { ok: true } {
+    const ticker = m.spec.ticker;
     const now = this.clock.wallMs();
     const res = m.result as 'yes' | 'no';
     for (const a of this.accounts.values()) {
@@ -938,10 +1061,12 @@ export class Engine {
       const wins = (res === 'yes' && pos > 0) || (res === 'no' && pos < 0);
       const payout = wins ? Math.abs(pos) * ONE_DOLLAR : 0;
       a.cashMicro += payout;
+      a.shardCashMicro[m.spec.exchangeIndex] += payout;
       p.realizedPnlMicro += payout - p.costMicro;
       if (a.keepHistory) {
         a.settlements.push({
           ticker,
+          exchangeIndex: m.spec.exchangeIndex,
           eventTicker: m.spec.eventTicker,
           result: res,
           yesCountCenti: pos > 0 ? pos : 0,
@@ -986,6 +1111,8 @@ export class Engine {
     for (const m of this.markets.values()) {
       if ((m.status === 'active' || m.status === 'inactive') && m.spec.closeTimeMs <= now) this.closeMarket(m.spec.ticker);
       if (m.status === 'initialized' && m.spec.openTimeMs <= now) m.status = 'active';
+      // settlement_timer_seconds after determination (a dispute stops the clock)
+      if ((m.status === 'determined' || m.status === 'amended') && m.determinedMs !== null && m.determinedMs + m.spec.settlementTimerS * 1000 <= now) this.finalizeMarket(m);
     }
   }
 

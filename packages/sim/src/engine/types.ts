@@ -10,7 +10,7 @@ export type BookSide = 'bid' | 'ask';
 export type TimeInForce = 'good_till_canceled' | 'immediate_or_cancel' | 'fill_or_kill';
 export type StpType = 'taker_at_cross' | 'maker';
 export type OrderStatus = 'resting' | 'canceled' | 'executed';
-export type MarketStatus = 'initialized' | 'active' | 'inactive' | 'closed' | 'determined' | 'finalized';
+export type MarketStatus = 'initialized' | 'active' | 'inactive' | 'closed' | 'determined' | 'disputed' | 'amended' | 'finalized';
 
 export interface SeriesSpec {
   ticker: string;
@@ -40,7 +40,10 @@ export interface MarketSpec {
 export interface OrderRec {
   orderId: string;
   userId: string;
+  /** '' when the member sent none (the venue never invents one) */
   clientOrderId: string;
+  /** the market's exchange shard */
+  exchangeIndex: number;
   ticker: string;
   side: BookSide;
   price: number;
@@ -75,7 +78,9 @@ export interface FillRec {
   tradeId: string;
   orderId: string;
   userId: string;
+  /** '' when the order was sent without one */
   clientOrderId: string;
+  exchangeIndex: number;
   ticker: string;
   side: BookSide;
   price: number;
@@ -98,6 +103,7 @@ export interface TradeRec {
 
 export interface PositionRec {
   ticker: string;
+  exchangeIndex: number;
   positionCenti: number;
   /** cost basis of the open position (micro $) */
   costMicro: number;
@@ -110,6 +116,7 @@ export interface PositionRec {
 
 export interface SettlementRec {
   ticker: string;
+  exchangeIndex: number;
   eventTicker: string;
   result: 'yes' | 'no';
   yesCountCenti: number;
@@ -123,8 +130,12 @@ export interface SettlementRec {
 
 export interface Account {
   userId: string;
+  /** total over the shards (micro $) */
   cashMicro: number;
   reservedMicro: number;
+  /** per exchange shard (index = exchange_index): balances are per shard, orders reserve on their market's */
+  shardCashMicro: number[];
+  shardReservedMicro: number[];
   /** balance granularity in micro $: 10,000 = whole cents (normal members), 1 = exact */
   precisionMicro: number;
   /** whether fills, orders and settlements are kept for reads (the API user) or dropped (synthetic flow) */

@@ -12,12 +12,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { SeededRng, type Clock } from '@kmm/shared';
 import { Engine } from '../engine/engine.js';
 import { uuidFrom } from '../engine/ids.js';
+import { weeklyMaintenanceAt } from '../engine/schedule.js';
 import type { FillRec, OrderRec, PositionRec } from '../engine/types.js';
 import { buildCatalog, SERIES } from '../flow/catalog.js';
 import { FlowDriver } from '../flow/flow.js';
 import { KeyRegistry } from './auth.js';
 import { defaultFaults, type FaultConfig } from './faults.js';
 import { RateLimiter } from './ratelimit.js';
+import { checkReadLag, ReadLag, ReadLagListener, type ReadLagOptions } from './readlag.js';
 import { RestApi } from './rest.js';
 import type { After } from './timers.js';
 import { fillJson, orderJson, positionJson } from './wire.js';
@@ -51,6 +53,16 @@ export interface VenueOptions {
   resubscribeMode?: 'add' | 'error';
   /** demo user's balance precision: 'cent' (default, normal member) or 'centicent' (direct member) */
   balancePrecision?: 'cent' | 'centicent';
+  /**
+   * read-after-write lag of GET orders / positions (default DEFAULT_READ_LAG: 360 ms / 1,000 ms,
+   * as recorded on demo; NO_READ_LAG for current reads)
+   */
+  readLag?: Partial<ReadLagOptions>;
+  /**
+   * the weekly maintenance trading pause, Thursday 03:00-05:00 New York time, by the venue's
+   * clock (default false: a run's outcome must not depend on the day it runs; `kmm sim` turns it on)
+   */
+  weeklyMaintenance?: boolean;
 }
 
 export interface SimRecords {
@@ -114,24 +126,27 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
 
   let faults: FaultConfig = { ...defaultFaults(), ...(opts.faults ?? {}) };
   const hub = new WsHub(engine, root.fork('faults-ws'), faults, { resubscribeMode: opts.resubscribeMode, after });
-  engine.listener = hub;
+  const reads = new ReadLag(checkReadLag(opts.readLag), clock);
+  engine.listener = reads.active ? new ReadLagListener(hub, reads) : hub;
   const limiter = new RateLimiter(opts.tier ?? 'basic');
 
-  const applyPause = (paused: boolean) => {
-    if (paused && engine.exchangeActive) engine.pauseExchange();
-    if (!paused && !engine.exchangeActive) engine.resumeExchange();
+  const applyPause = (f: FaultConfig) => {
+    if (f.exchangePaused && engine.exchangeActive) engine.pauseExchange();
+    if (!f.exchangePaused && !engine.exchangeActive) engine.resumeExchange();
+    if (f.tradingPaused) engine.pauseTrading('admin');
+    else engine.resumeTrading('admin');
   };
-  applyPause(faults.exchangePaused);
+  applyPause(faults);
   const faultApi: SimFaults = {
     set(p) {
       faults = { ...faults, ...p };
       hub.setFaults(faults);
-      applyPause(faults.exchangePaused);
+      applyPause(faults);
     },
     clear() {
       faults = defaultFaults();
       hub.setFaults(faults);
-      applyPause(false);
+      applyPause(faults);
     },
     get: () => ({ ...faults, silenceMarkets: [...faults.silenceMarkets] }),
   };
@@ -185,6 +200,7 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
       burst: (ops, t) => flow?.burst(ops, t),
     },
     after,
+    reads,
   );
 
   return {
@@ -198,6 +214,11 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
     faults: faultApi,
     records,
     step: () => {
+      if (opts.weeklyMaintenance) {
+        const w = weeklyMaintenanceAt(clock.wallMs());
+        if (w.paused) engine.pauseTrading('maintenance', w.endsAtMs);
+        else engine.resumeTrading('maintenance');
+      }
       engine.tick();
       flow?.step(clock.wallMs());
     },

@@ -44,8 +44,13 @@ export interface FaultConfig {
    * update can arrive before its fill, after it, or after later fills of the same market.
    */
   userDataReorderMs: number;
-  /** exchange paused (no trading, no cancels) */
+  /** exchange paused (the rare exchange pause: no trading, no cancels) */
   exchangePaused: boolean;
+  /**
+   * trading paused as in the weekly maintenance: no place or amend, cancels and decreases
+   * allowed, resting orders stay except those placed with cancel_order_on_pause
+   */
+  tradingPaused: boolean;
 }
 
 export function defaultFaults(): FaultConfig {
@@ -65,11 +70,12 @@ export function defaultFaults(): FaultConfig {
     malformedFrameProb: 0,
     userDataReorderMs: 0,
     exchangePaused: false,
+    tradingPaused: false,
   };
 }
 
 const NUM_KEYS = ['wsDropProb', 'seqSkipProb', 'seqDupProb', 'rest5xxProb', 'restTimeoutProb', 'restTimeoutMs', 'restLatencyMs', 'wsLatencyMs', 'malformedFrameProb', 'userDataReorderMs'] as const;
-const BOOL_KEYS = ['rate429Storm', 'exchangePaused', 'wsSilent', 'accountReadsFail'] as const;
+const BOOL_KEYS = ['rate429Storm', 'exchangePaused', 'tradingPaused', 'wsSilent', 'accountReadsFail'] as const;
 
 /** Validates an untrusted partial config; returns an error string naming the bad key. */
 export function checkFaults(input: unknown): Partial<FaultConfig> | string {

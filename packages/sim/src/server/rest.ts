@@ -13,10 +13,11 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { formatCount, formatPrice, parseCount, parsePrice, type Rng } from '@kmm/shared';
 import type { Engine, NewOrder, OrderResult } from '../engine/engine.js';
-import type { BookSide, EngineError, OrderRec, StpType, TimeInForce } from '../engine/types.js';
+import type { BookSide, EngineError, OrderRec, PositionRec, StpType, TimeInForce } from '../engine/types.js';
 import type { KeyRegistry } from './auth.js';
 import { checkFaults, type FaultConfig } from './faults.js';
 import { costOf, DEFAULT_COST, ENDPOINT_COSTS, type RateLimiter } from './ratelimit.js';
+import type { ReadLag } from './readlag.js';
 import type { After } from './timers.js';
 import {
   avgFee,
@@ -185,13 +186,42 @@ function parseOrder(body: unknown): NewOrder {
     orderGroupId: str(b, 'order_group_id', S, false) ?? null,
     expirationMs: exp !== undefined ? exp * 1000 : null,
     subaccount: int(b, 'subaccount', S) ?? 0,
+    exchangeIndex: int(b, 'exchange_index', S),
   };
+}
+
+/** Single-order writes whose explicit exchange_index >= 1 spend that shard's own write bucket. */
+const SHARD_BUCKET_TEMPLATES = new Set([
+  'POST /trade-api/v2/portfolio/events/orders',
+  'DELETE /trade-api/v2/portfolio/events/orders/{order_id}',
+  'POST /trade-api/v2/portfolio/events/orders/{order_id}/amend',
+  'POST /trade-api/v2/portfolio/events/orders/{order_id}/decrease',
+]);
+
+/**
+ * The write bucket a request spends (kalshi-api.md section 5): a single REST order write with
+ * exchange_index >= 1 uses that shard's bucket; batches, shard 0 and auto-routed writes
+ * (-1 or omitted) the unscoped one. Returns 0 for the unscoped bucket.
+ */
+function bucketShard(method: string, template: string, body: unknown, q: URLSearchParams): number {
+  if (!SHARD_BUCKET_TEMPLATES.has(method + ' ' + template)) return 0;
+  const fromBody = body && typeof body === 'object' ? (body as Record<string, unknown>).exchange_index : undefined;
+  const v = typeof fromBody === 'number' ? fromBody : q.has('exchange_index') ? Number(q.get('exchange_index')) : 0;
+  return Number.isInteger(v) && v >= 1 ? v : 0;
+}
+
+/** An explicit exchange_index (>= 0) on a cancel must name the order's shard: elsewhere the order is not found. */
+function shardArg(v: unknown): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isInteger(n)) throw new BadInput(E(400, 'bad_request', 'bad request', 'exchange_index must be an integer'));
+  return n >= 0 ? n : undefined;
 }
 
 function orderSummary(r: OrderResult, nowMs: number): Record<string, unknown> {
   const out: Record<string, unknown> = {
     order_id: r.order.orderId,
-    client_order_id: r.order.clientOrderId,
+    client_order_id: r.order.clientOrderId || undefined,
     fill_count: formatCount(r.fillCenti),
     remaining_count: formatCount(r.order.remainingCenti),
     ts_ms: nowMs,
@@ -232,6 +262,8 @@ export class RestApi {
     private readonly nowMs: () => number,
     private readonly admin: AdminHooks,
     private readonly after: After,
+    /** the read-after-write lag of order and position reads */
+    private readonly reads: ReadLag,
   ) {
     this.build();
   }
@@ -246,7 +278,11 @@ export class RestApi {
     // ---- exchange
     this.r('GET', '/exchange/status', false, () => ({
       status: 200,
-      body: { exchange_active: e.exchangeActive, exchange_estimated_resume_time: null, trading_active: e.tradingActive },
+      body: {
+        exchange_active: e.exchangeActive,
+        exchange_estimated_resume_time: !e.tradingActive && e.tradingResumeMs > 0 ? new Date(e.tradingResumeMs).toISOString() : null,
+        trading_active: e.tradingActive,
+      },
     }));
     this.r('GET', '/exchange/schedule', false, () => ({ status: 200, body: { schedule: SCHEDULE } }));
     this.r('GET', '/exchange/user_data_timestamp', false, (c) => ({ status: 200, body: { as_of_time: new Date(c.nowMs).toISOString() } }));
@@ -369,7 +405,7 @@ export class RestApi {
       const out = [];
       for (const o of e.restingOrders(c.userId)) {
         const r = e.cancelOrder(c.userId, o.orderId);
-        if (r.ok) out.push({ client_order_id: r.order.clientOrderId, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
+        if (r.ok) out.push({ client_order_id: r.order.clientOrderId || undefined, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
       }
       return { status: 200, body: { orders: out } };
     });
@@ -379,16 +415,17 @@ export class RestApi {
       const out = [];
       for (const item of b.orders as Array<Record<string, unknown>>) {
         const id = item && typeof item.order_id === 'string' ? item.order_id : '';
-        const r = e.cancelOrder(c.userId, id);
+        const r = e.cancelOrder(c.userId, id, 'Canceled', shardArg(item?.exchange_index));
         if (!r.ok) out.push({ error: errorBody(r), order_id: id, reduced_by: '0.00', ts_ms: null });
-        else out.push({ client_order_id: r.order.clientOrderId, order_id: id, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
+        else out.push({ client_order_id: r.order.clientOrderId || undefined, order_id: id, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs });
       }
       return { status: 200, body: { orders: out } };
     });
     this.r('DELETE', '/portfolio/events/orders/{order_id}', true, (c) => {
-      const r = e.cancelOrder(c.userId, c.p[0]);
+      const shard = shardArg(c.q.get('exchange_index'));
+      const r = e.cancelOrder(c.userId, c.p[0], 'Canceled', shard);
       if (!r.ok) return fromErr(r);
-      return { status: 200, body: { client_order_id: r.order.clientOrderId, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs } };
+      return { status: 200, body: { client_order_id: r.order.clientOrderId || undefined, order_id: r.order.orderId, reduced_by: formatCount(r.reducedCenti), ts_ms: c.nowMs } };
     });
     this.r('POST', '/portfolio/events/orders/{order_id}/amend', true, (c) => {
       const b = obj(c.body);
@@ -405,7 +442,7 @@ export class RestApi {
       });
       if (!r.ok) return fromErr(r);
       const body: Record<string, unknown> = {
-        client_order_id: r.order.clientOrderId,
+        client_order_id: r.order.clientOrderId || undefined,
         fill_count: formatCount(r.fillCenti),
         order_id: r.order.orderId,
         remaining_count: formatCount(r.order.remainingCenti),
@@ -427,11 +464,16 @@ export class RestApi {
         reduceToCenti: to !== undefined ? countArg(to, 'reduce_to') : undefined,
       });
       if (!r.ok) return fromErr(r);
-      return { status: 200, body: { client_order_id: r.order.clientOrderId, order_id: r.order.orderId, remaining_count: formatCount(r.order.remainingCenti), ts_ms: c.nowMs } };
+      return { status: 200, body: { client_order_id: r.order.clientOrderId || undefined, order_id: r.order.orderId, remaining_count: formatCount(r.order.remainingCenti), ts_ms: c.nowMs } };
     });
     // ---- order reads
     this.r('GET', '/portfolio/orders', true, (c) => {
-      let list = [...e.orders.values()].filter((o) => o.userId === c.userId);
+      let list: OrderRec[] = [];
+      for (const o of e.orders.values()) {
+        if (o.userId !== c.userId) continue;
+        const seen = this.reads.order(o);
+        if (seen) list.push(seen);
+      }
       const t = c.q.get('ticker');
       const ev = c.q.get('event_ticker');
       const st = c.q.get('status');
@@ -460,8 +502,9 @@ export class RestApi {
       return { status: 200, body: { queue_positions: out } };
     });
     this.r('GET', '/portfolio/orders/{order_id}', true, (c) => {
-      const o = e.orders.get(c.p[0]);
-      if (!o || o.userId !== c.userId) return E(404, 'not_found', 'order not found', c.p[0]);
+      const cur = e.orders.get(c.p[0]);
+      const o = cur && cur.userId === c.userId ? this.reads.order(cur) : null;
+      if (!o) return E(404, 'not_found', 'order not found', c.p[0]);
       return { status: 200, body: { order: orderJson(o) } };
     });
     this.r('GET', '/portfolio/orders/{order_id}/queue_position', true, (c) => {
@@ -481,11 +524,12 @@ export class RestApi {
         value += Math.abs(p.positionCenti) * (m.book.bestBidIdx < 0 && p.positionCenti > 0 ? 0 : mark);
       }
       const availMoney = Math.floor(avail / 100);
+      const breakdown = a.shardCashMicro.map((cash, i) => ({ balance: formatPrice(Math.floor((cash - a.shardReservedMicro[i]) / 100)), exchange_index: i }));
       return {
         status: 200,
         body: {
           balance: Math.floor(avail / 10_000),
-          balance_breakdown: [{ balance: formatPrice(availMoney), exchange_index: 0 }],
+          balance_breakdown: breakdown,
           balance_dollars: formatPrice(availMoney),
           portfolio_value: Math.floor(value / 10_000),
           updated_ts: Math.floor(a.updatedMs / 1000),
@@ -494,7 +538,11 @@ export class RestApi {
     });
     this.r('GET', '/portfolio/positions', true, (c) => {
       const a = e.accounts.get(c.userId)!;
-      let list = [...a.positions.values()];
+      let list: PositionRec[] = [];
+      for (const p of a.positions.values()) {
+        const seen = this.reads.position(c.userId, p);
+        if (seen) list.push(seen);
+      }
       const t = c.q.get('ticker');
       const ev = c.q.get('event_ticker');
       const cf = c.q.get('count_filter');
@@ -526,6 +574,24 @@ export class RestApi {
       const a = e.accounts.get(c.userId)!;
       const pg = page(a.settlements.slice().reverse(), c.q);
       return { status: 200, body: { cursor: pg.cursor, settlements: pg.items.map(settlementJson) } };
+    });
+    // Cash between shards. The request's field names are not documented where we looked
+    // (kalshi-api.md section 9 names only the endpoint): from/to exchange index and a dollar amount.
+    this.r('POST', '/portfolio/intra_exchange_instance_transfer', true, (c) => {
+      const b = obj(c.body);
+      const S = 'IntraExchangeInstanceTransferRequest';
+      const from = int(b, 'from_exchange_index', S);
+      const to = int(b, 'to_exchange_index', S);
+      const amount = str(b, 'amount_dollars', S, true)!;
+      if (from === undefined || to === undefined) return E(400, 'bad_request', 'bad request', 'from_exchange_index and to_exchange_index are required');
+      let micro: number;
+      try {
+        micro = parsePrice(amount, 'amount_dollars') * 100;
+      } catch (x) {
+        return E(400, 'bad_request', 'bad request', (x as Error).message);
+      }
+      const r = e.transferBetweenShards(c.userId, from, to, micro);
+      return 'http' in r ? fromErr(r) : { status: 200, body: {} };
     });
     this.r('GET', '/portfolio/summary/total_resting_order_value', true, (c) => {
       const a = e.accounts.get(c.userId)!;
@@ -692,7 +758,8 @@ export class RestApi {
     if (userId) {
       const n = Array.isArray((body as { orders?: unknown[] } | undefined)?.orders) ? (body as { orders: unknown[] }).orders.length : 1;
       const c = costOf(method, route.template, n);
-      if (!this.limiter.take(userId, c.bucket, c.cost, nowMs)) {
+      const shard = c.bucket === 'write' ? bucketShard(method, route.template, body, q) : 0;
+      if (!this.limiter.take(shard > 0 ? `${userId}@shard${shard}` : userId, c.bucket, c.cost, nowMs)) {
         this.stats.rejected429++;
         return this.outcome({ status: 429, body: { error: 'too many requests' } });
       }
@@ -749,7 +816,7 @@ export class RestApi {
       a.burst(ops, typeof body.ticker === 'string' ? body.ticker : undefined);
       return { status: 200, body: { ops }, raw: true };
     }
-    const mm = /^\/sim\/admin\/markets\/([^/]+)\/(settle|book|deactivate|activate)$/.exec(path);
+    const mm = /^\/sim\/admin\/markets\/([^/]+)\/(settle|book|deactivate|activate|close|determine|dispute|resolve)$/.exec(path);
     if (mm) {
       const ticker = decodeURIComponent(mm[1]);
       const m = this.engine.markets.get(ticker);
@@ -760,6 +827,16 @@ export class RestApi {
         const r = a.settleMarket(ticker, body.result);
         return 'http' in r ? { status: r.http, body: { error: r.message }, raw: true } : { status: 200, body: { settled: ticker }, raw: true };
       }
+      const asReply = (r: EngineError | { ok: true }) => ('http' in r ? { status: r.http, body: { error: r.message }, raw: true } : { status: 200, body: { status: m.status }, raw: true });
+      if (mm[2] === 'close' && method === 'POST') {
+        this.engine.closeMarket(ticker);
+        return { status: 200, body: { status: m.status }, raw: true };
+      }
+      if ((mm[2] === 'determine' || mm[2] === 'resolve') && method === 'POST') {
+        if (body.result !== 'yes' && body.result !== 'no') return { status: 400, body: { error: "result must be 'yes' or 'no'" }, raw: true };
+        return asReply(mm[2] === 'determine' ? this.engine.determineMarket(ticker, body.result) : this.engine.resolveDispute(ticker, body.result));
+      }
+      if (mm[2] === 'dispute' && method === 'POST') return asReply(this.engine.disputeMarket(ticker));
       if (mm[2] === 'deactivate' && method === 'POST') {
         const r = this.engine.deactivateMarket(ticker);
         return 'http' in r ? { status: r.http, body: { error: r.message }, raw: true } : { status: 200, body: { status: 'inactive' }, raw: true };

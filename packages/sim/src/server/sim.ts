@@ -14,6 +14,7 @@ import type { Engine, MarketState } from '../engine/engine.js';
 import type { EngineError } from '../engine/types.js';
 import type { FlowDriver } from '../flow/flow.js';
 import { assembleVenue, DEMO_USER, type SimFaults, type SimRecords, type VenueOptions } from './assemble.js';
+import { openClientIdLog } from './clientids.js';
 import { realAfter } from './timers.js';
 import { orderbookFp } from './wire.js';
 import { Conn } from './ws.js';
@@ -29,6 +30,11 @@ export interface SimOptions extends VenueOptions {
   stepMs?: number;
   /** injected clock (default LiveClock: wall time on the wire) */
   clock?: Clock;
+  /**
+   * folder of the sim's state across restarts: the used client order ids
+   * (client-order-ids.log), refused with 409 forever as Kalshi does. Default: none (forgotten)
+   */
+  dataDir?: string;
 }
 
 export type { SimRecords, SimFaults };
@@ -70,6 +76,17 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   const clock = opts.clock ?? new LiveClock();
   const venue = assembleVenue(opts, clock, realAfter);
   const { engine, flow, keys, keyId, privateKeyPem, hub, rest, records } = venue;
+  if (opts.dataDir) {
+    const log = openClientIdLog(opts.dataDir);
+    const byUser = new Map<string, string[]>();
+    for (const [u, id] of log.used) {
+      const l = byUser.get(u);
+      if (l) l.push(id);
+      else byUser.set(u, [id]);
+    }
+    for (const [u, ids] of byUser) engine.restoreClientIds(u, ids);
+    engine.onClientIdUsed = log.append;
+  }
   const faultApi = venue.faults;
   let privateKeyPath = '';
   if (privateKeyPem) {

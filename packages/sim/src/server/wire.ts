@@ -46,11 +46,33 @@ export function statusMatches(filter: string, status: string): boolean {
   return (STATUS_FILTER[filter] ?? [filter]).includes(status);
 }
 
+/**
+ * Top of book as the venue reports it (REST market object and WS ticker), with Kalshi's
+ * missing-side sentinels (kalshi-api.md section 0): no asks -> yes_ask 1.0000 (so no_bid
+ * 0.0000); no bids -> yes_bid 0.0000 (so no_ask 1.0000). A book empty on both sides reports
+ * yes_bid = yes_ask = 0.0000 and no_bid = no_ask = 1.0000, as recorded on an initialized market.
+ */
+export function topOfBook(m: MarketState): { yesBid: number; yesAsk: number; noBid: number; noAsk: number } {
+  const b = m.book;
+  const yesBid = b.bestBid();
+  const empty = b.bestBidIdx < 0 && b.bestAskIdx < 0;
+  const yesAsk = b.bestAskIdx >= 0 ? b.bestAsk() : empty ? 0 : ONE_DOLLAR;
+  return { yesBid, yesAsk, noBid: empty ? ONE_DOLLAR : ONE_DOLLAR - yesAsk, noAsk: ONE_DOLLAR - yesBid };
+}
+
+/** The ticker's dollar_volume: whole dollars traded at YES prices. */
+export function dollarVolume(m: MarketState): number {
+  return Math.floor(m.notionalMicro / 1_000_000);
+}
+/** The ticker's dollar_open_interest: open interest valued at the last price, whole dollars. */
+export function dollarOpenInterest(m: MarketState): number {
+  return Math.floor((m.openInterestCenti * m.lastPrice) / 1_000_000);
+}
+
 export function marketJson(m: MarketState): Record<string, unknown> {
   const s = m.spec;
   const b = m.book;
-  const yesBid = b.bestBid();
-  const yesAsk = b.bestAsk();
+  const { yesBid, yesAsk, noBid, noAsk } = topOfBook(m);
   return {
     can_close_early: true,
     close_time: iso(s.closeTimeMs),
@@ -66,8 +88,8 @@ export function marketJson(m: MarketState): Record<string, unknown> {
     latest_expiration_time: iso(s.closeTimeMs + 7 * 86_400_000),
     liquidity_dollars: '0.0000',
     market_type: 'binary',
-    no_ask_dollars: formatPrice(ONE_DOLLAR - yesBid),
-    no_bid_dollars: formatPrice(ONE_DOLLAR - yesAsk),
+    no_ask_dollars: formatPrice(noAsk),
+    no_bid_dollars: formatPrice(noBid),
     no_sub_title: s.yesSubTitle,
     notional_value_dollars: '1.0000',
     open_interest_fp: formatCount(m.openInterestCenti),
@@ -123,9 +145,9 @@ export function orderJson(o: OrderRec): Record<string, unknown> {
     action: 'buy',
     book_side: o.side,
     cancel_order_on_pause: o.cancelOnPause,
-    client_order_id: o.clientOrderId,
+    client_order_id: o.clientOrderId || undefined,
     created_time: iso(o.createdMs),
-    exchange_index: 0,
+    exchange_index: o.exchangeIndex,
     expiration_time: o.expirationMs != null ? iso(o.expirationMs) : null,
     fill_count_fp: formatCount(o.filledCenti),
     initial_count_fp: formatCount(o.initialCenti),
@@ -157,7 +179,7 @@ export function fillJson(f: FillRec): Record<string, unknown> {
     book_side: f.side,
     count_fp: formatCount(f.countCenti),
     created_time: iso(f.tsMs),
-    exchange_index: 0,
+    exchange_index: f.exchangeIndex,
     fee_cost: money6(f.feeMoney),
     fill_id: f.tradeId,
     is_taker: f.isTaker,
@@ -191,7 +213,7 @@ export function tradeJson(t: TradeRec): Record<string, unknown> {
 
 export function positionJson(p: PositionRec): Record<string, unknown> {
   return {
-    exchange_index: 0,
+    exchange_index: p.exchangeIndex,
     fees_paid_dollars: money6(p.feesPaidMoney),
     last_updated_ts: iso(p.lastUpdatedMs),
     market_exposure_dollars: micro6(p.costMicro),
@@ -232,7 +254,7 @@ export function eventPositions(engine: Engine, a: Account): Array<Record<string,
 export function settlementJson(s: SettlementRec): Record<string, unknown> {
   return {
     event_ticker: s.eventTicker,
-    exchange_index: 0,
+    exchange_index: s.exchangeIndex,
     fee_cost: money6(s.feeCostMoney),
     market_result: s.result,
     no_count_fp: formatCount(s.noCountCenti),

@@ -19,7 +19,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Caused, EngineListener, FillRec, OrderRec, PositionRec, TradeRec } from '../engine/types.js';
 import type { FaultConfig } from './faults.js';
 import type { After } from './timers.js';
-import { micro6, money6, orderbookFp } from './wire.js';
+import { dollarOpenInterest, dollarVolume, micro6, money6, orderbookFp, topOfBook } from './wire.js';
 
 export const WS_LIMITS = {
   wsBufferLimitBytes: 64 * 1024 * 1024,
@@ -503,7 +503,9 @@ export class WsHub implements EngineListener {
           outcome_side: outcome,
           book_side: f.side,
           subaccount: f.subaccount,
-          client_order_id: f.clientOrderId,
+          // only when the order was sent with one (kalshi-api.md section 0)
+          ...(f.clientOrderId ? { client_order_id: f.clientOrderId } : {}),
+          exchange_index: f.exchangeIndex,
         },
       }),
     );
@@ -532,12 +534,17 @@ export class WsHub implements EngineListener {
           maker_fill_cost_dollars: micro6(o.makerFillCostMicro),
           taker_fees_dollars: money6(o.takerFeesMoney),
           maker_fees_dollars: money6(o.makerFeesMoney),
-          client_order_id: o.clientOrderId,
+          ...(o.clientOrderId ? { client_order_id: o.clientOrderId } : {}),
           ...(o.orderGroupId ? { order_group_id: o.orderGroupId } : {}),
           self_trade_prevention_type: o.stp,
           created_ts_ms: o.createdMs,
           last_updated_ts_ms: o.updatedMs,
           ...(o.expirationMs != null ? { expiration_ts_ms: o.expirationMs } : {}),
+          // the deprecated RFC3339 twins; created_time is always sent (AsyncAPI required field)
+          created_time: this.iso(o.createdMs),
+          last_update_time: this.iso(o.updatedMs),
+          ...(o.expirationMs != null ? { expiration_time: this.iso(o.expirationMs) } : {}),
+          exchange_index: o.exchangeIndex,
           subaccount_number: o.subaccount,
           last_update_reason: o.lastUpdateReason,
         },
@@ -591,7 +598,8 @@ export class WsHub implements EngineListener {
     if (this.tickerSubs <= 0 || this.conns.size === 0) return;
     const m = this.engine.markets.get(ticker)!;
     const b = m.book;
-    const key = `${b.bestBid()}|${b.bestAsk()}|${b.bestBidSize()}|${b.bestAskSize()}|${m.lastPrice}|${m.volumeCenti}|${m.openInterestCenti}`;
+    const top = topOfBook(m);
+    const key = `${top.yesBid}|${top.yesAsk}|${b.bestBidSize()}|${b.bestAskSize()}|${m.lastPrice}|${m.volumeCenti}|${m.openInterestCenti}`;
     if (this.lastTicker.get(ticker) === key) return;
     this.lastTicker.set(ticker, key);
     this.each('ticker', ticker, null, (s) =>
@@ -602,15 +610,15 @@ export class WsHub implements EngineListener {
           market_ticker: ticker,
           market_id: m.spec.marketId,
           price_dollars: formatPrice(m.lastPrice),
-          yes_bid_dollars: formatPrice(b.bestBid()),
-          yes_ask_dollars: formatPrice(b.bestAsk()),
+          yes_bid_dollars: formatPrice(top.yesBid),
+          yes_ask_dollars: formatPrice(top.yesAsk),
           yes_bid_size_fp: formatCount(b.bestBidSize()),
           yes_ask_size_fp: formatCount(b.bestAskSize()),
           last_trade_size_fp: formatCount(m.lastTradeCenti),
           volume_fp: formatCount(m.volumeCenti),
           open_interest_fp: formatCount(m.openInterestCenti),
-          dollar_volume: Math.floor(m.volumeCenti / 100),
-          dollar_open_interest: Math.floor(m.openInterestCenti / 100),
+          dollar_volume: dollarVolume(m),
+          dollar_open_interest: dollarOpenInterest(m),
           ts: Math.floor(tsMs / 1000),
           ts_ms: tsMs,
           time: this.iso(tsMs),
