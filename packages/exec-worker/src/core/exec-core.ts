@@ -637,6 +637,10 @@ export class ExecCore {
         };
         this.s.bk.add(o);
       } else {
+        // Reads lag writes (a GET still shows `resting` ~360 ms after a 200 cancel): an order we
+        // saw end within the reconcile grace is not cancelled again (that only earns a 404); the
+        // caller's next read, after the lag, decides. Older than the grace, the read wins.
+        if (o.status === OrderStatus.DONE && nowMs - o.doneAtMs < this.s.params.reconcileGraceMs) continue;
         if (o.status === OrderStatus.DONE) this.s.bk.revive(o);
         o.status = OrderStatus.RESTING;
         if (o.pendingKind !== CK.CANCEL) this.s.bk.clearPending(o);
