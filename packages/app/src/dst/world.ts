@@ -126,6 +126,8 @@ export interface DstOptions {
   before?: (exchange: MemoryExchange) => void;
   /** keep the decoded journal in the result (scenario tests) */
   keepJournal?: boolean;
+  /** ingest's capture of every websocket frame (as a run's capture.jsonl; backtest parity tests) */
+  capture?: IngestEnv['capture'];
   /**
    * the KMM process dies at this virtual time and is not restarted (scenario tests of order
    * expiry): no shutdown, nothing cancels; the exchange runs on to `simMinutes`
@@ -349,7 +351,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     const me = { alive: true, conn: null as null | { terminate(): void } };
     ingestEnvAlive = me;
     return {
-      capture: null,
+      capture: o.capture ?? null,
       connect(events: WsEvents): IngestSocket {
         const actor = kern.get('ingest')!;
         const run = (fn: () => void): void => {

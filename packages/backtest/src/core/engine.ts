@@ -29,6 +29,7 @@ import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/a
 import type { JournalRecord, TapeRow } from '@kmm/exec-worker/core';
 import type { SimVenue } from './venue.js';
 import { PaperVenueGateway } from './venue-gateway.js';
+import { OthersBook } from './others-book.js';
 import type { QueueModel } from './queue-models.js';
 
 export { EVENTS_PENDING_MAX } from '@kmm/shared';
@@ -104,6 +105,8 @@ export class BacktestEngine {
   readonly gateway: PaperVenueGateway;
   readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0 };
   readonly equity: EquityPoint[] = [];
+  /** the recorded book without the recorded run's own orders */
+  readonly others = new OthersBook();
   private readonly feedNs: number;
   private readonly sinks: EngineSinks;
   private stopping = false;
@@ -206,9 +209,15 @@ export class BacktestEngine {
   }
 
   /** One recorded frame received at tNs (relative to the run start). Events due before it run first. */
-  async frame(f: Frame, tNs: number): Promise<void> {
+  async frame(recorded: Frame, tNs: number): Promise<void> {
     await this.kernel.runUntil(tNs);
     this.counters.frames++;
+    if (recorded.kind === 'fill' || recorded.kind === 'user_order' || recorded.kind === 'market_position') this.counters.ownFramesSkipped++;
+    for (const f of this.others.process(recorded)) this.market(f, tNs);
+  }
+
+  /** One frame of the others' market: to the venue, then (after the feed latency) to ingest. */
+  private market(f: Frame, tNs: number): void {
     let body: EnvelopeBody | null = null;
     switch (f.kind) {
       case 'snapshot':
@@ -224,13 +233,9 @@ export class BacktestEngine {
         body = { lifecycle: f.body };
         break;
       case 'user_order':
-        this.venue.onRecordedOrder(f.body);
-        this.counters.ownFramesSkipped++;
-        return;
       case 'fill':
       case 'market_position':
-        this.counters.ownFramesSkipped++;
-        return;
+        return; // never out of OthersBook; the recorded run's account is not ours
       default:
         break;
     }

@@ -3,7 +3,7 @@
  * recorded market (L2 books from the capture's snapshots/deltas, public prints) and holds our
  * orders in it; a queue model (queue-models.ts) decides when prints reach them.
  *
- * In:  recorded frames (onSnapshot/onDelta/onTrade/onLifecycle/onRecordedOrder), our order
+ * In:  recorded frames (onSnapshot/onDelta/onTrade/onLifecycle), our order
  *      commands (place/amend/decrease/cancel), all at venue time `nowMs`.
  * Out: fills (with Kalshi's fee: tradeFee, maker fees only where the fee type charges them),
  *      order summaries for the command results, settlement cash when a market resolves.
@@ -13,8 +13,9 @@
  * fills us at our price (the other side would have traded with us). Our takers (IOC) walk the
  * visible opposite levels up to their limit; the recorded book is not depleted by our own
  * trades (no market impact: a stated limit of any replay). Post-only orders that would cross
- * are rejected (Kalshi's observed behaviour). Orders of the recorded run itself (user_order
- * frames in our own captures) are subtracted from the visible size.
+ * are rejected (Kalshi's observed behaviour). The book it is given is the other participants'
+ * only: a backtest of one of our own captures takes the recorded run's orders out first
+ * (others-book.ts), so the venue and the strategy see the same book.
  *
  * Accounting in integers: cash in price x centi units (1/10,000 $ x 1/100 contract), positions
  * in centi-contracts, fees in money (1/10,000 $). No clock, randomness or I/O.
@@ -30,8 +31,6 @@ const RC = kmm.v1.RejectCode;
 
 /** Our resting orders across all markets; overflow: new orders are rejected (BAD_REQUEST). */
 export const VENUE_ORDERS_MAX = 100_000;
-/** Orders of the recorded run tracked per market; overflow: oldest forgotten. */
-export const GHOSTS_PER_MARKET_MAX = 1000;
 
 export interface VenueOrder extends QueuedOrder {
   readonly id: string;
@@ -87,7 +86,6 @@ export interface MarketAccount {
 class VenueMarket {
   readonly book: MarketBook;
   readonly levels = new Map<number, LevelQueue>();
-  readonly ghosts = new Map<string, { side: number; price: number; remainingCenti: number }>();
   readonly acct: MarketAccount = { positionCenti: 0, cashPxC: 0, feesMoney: 0, boughtCenti: 0, soldCenti: 0, settled: false, settlementPxC: 0, settlementPrice: 0 };
   active = true;
   constructor(
@@ -150,24 +148,16 @@ export class SimVenue {
 
   // ------------------------------------------------------------------ recorded market
 
-  /** Others' size at a YES price on a book side: recorded minus the recorded run's own orders. */
+  /** Others' size at a YES price on a book side (the book given is others' only). */
   visible(vm: VenueMarket, side: number, price: number): number {
-    let s = vm.book.sizeAt(side, price);
-    if (vm.ghosts.size > 0) for (const g of vm.ghosts.values()) if (g.side === side && g.price === price) s -= g.remainingCenti;
+    const s = vm.book.sizeAt(side, price);
     return s > 0 ? s : 0;
   }
 
   private bestVisible(vm: VenueMarket, side: number): number {
-    // walk from the touch past levels that are only the recorded run's own orders
     const b = vm.book;
-    const prices = b.grid.prices;
-    if (side === BID) {
-      for (let i = b.bestBidIdx; i >= 0; i--) if (b.bidCenti[i] > 0 && this.visible(vm, BID, prices[i]) > 0) return prices[i];
-      return 0;
-    }
-    if (b.bestAskIdx < 0) return 0;
-    for (let i = b.bestAskIdx; i < prices.length; i++) if (b.askCenti[i] > 0 && this.visible(vm, ASK, prices[i]) > 0) return prices[i];
-    return 0;
+    if (side === BID) return b.bestBidIdx >= 0 ? b.grid.prices[b.bestBidIdx] : 0;
+    return b.bestAskIdx >= 0 ? b.grid.prices[b.bestAskIdx] : 0;
   }
 
   onSnapshot(s: kmm.v1.IBookSnapshot, nowMs: number): void {
@@ -183,18 +173,6 @@ export class SimVenue {
     const prev = this.levelSizes(vm);
     vm.book.applyDelta(d.leg ?? YES, d.price ?? 0, d.deltaCenti ?? 0);
     this.afterDepth(vm, prev, nowMs);
-  }
-
-  /** Orders of the recorded run (user_order frames): not liquidity we could trade with. */
-  onRecordedOrder(a: kmm.v1.IOrderAck): void {
-    const vm = this.mkt(a.market ?? '');
-    const id = a.orderId ?? '';
-    if (!id) return;
-    const rem = a.remainingCenti ?? 0;
-    if (a.status === kmm.v1.OrderStatus.RESTING && rem > 0) {
-      if (!vm.ghosts.has(id) && vm.ghosts.size >= GHOSTS_PER_MARKET_MAX) vm.ghosts.delete(vm.ghosts.keys().next().value as string);
-      vm.ghosts.set(id, { side: a.side ?? 0, price: a.price ?? 0, remainingCenti: rem });
-    } else vm.ghosts.delete(id);
   }
 
   private levelSizes(vm: VenueMarket): number[] {

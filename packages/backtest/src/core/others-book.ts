@@ -1,0 +1,278 @@
+/**
+ * OthersBook: turns a recorded capture's public book into the book of the *other* participants,
+ * by taking the recorded run's own resting orders out of it. A capture of one of our runs shows
+ * our own orders in the public book; a backtest that replays it must not let its strategy (or its
+ * simulated venue) see them: it places its own orders instead.
+ *
+ * In:  the recorded frames in order (parsed: snapshot, delta, trade, fill, user_order, ...).
+ * Out: for each one, the frames the backtest's market sees, in order:
+ *   - a snapshot: the snapshot of others' levels (recorded level minus our size, clipped at 0);
+ *   - a delta: the change of others' size at that level (none when the change was ours alone),
+ *     never tagged with a client order id (the backtest's cores must not take it for theirs);
+ *   - our own frames (fill, user_order, market_position) are consumed here and may yield
+ *     deltas: our size at a level changed while the recorded level did not (a fill or a cancel
+ *     learnt after the book's decrease);
+ *   - every other frame passes unchanged.
+ * Sequence numbers of each book subscription are renumbered so that the frames out are gapless
+ * exactly where the frames in were (dropped and added deltas shift the later ones).
+ *
+ * What counts as ours, with the live book worker's rules (OwnLevels, packages/book-worker):
+ *   - deltas the venue tagged with a client order id (Kalshi tags deltas our account caused):
+ *     OwnLevels.onTaggedDelta; our maker fills shrink the order (OwnLevels.onFill); a terminal
+ *     user_order ends it (OwnLevels.remove); a snapshot clips (OwnLevels.clipTo);
+ *   - orders never seen in a tagged delta (a venue that does not tag): their size is the
+ *     remaining count of their latest user_order frame, reduced by maker fills in between. If a
+ *     tagged delta of such an order arrives later, the tag rules take it over (counted once).
+ * Between the book's decrease for one of our fills and the fill frame (either order) our size is
+ * off by that fill, as it is live.
+ *
+ * Pure and deterministic. Allocation: per frame out; per market the level maps (<= the price grid).
+ */
+import { kmm, ONE_DOLLAR } from '@kmm/shared';
+import type { DeltaFrame, Frame, SnapshotFrame } from '@kmm/ingest-worker/core';
+import { OwnLevels } from '@kmm/book-worker/core';
+
+const BID = kmm.v1.BookSide.BID;
+const ASK = kmm.v1.BookSide.ASK;
+const YES = kmm.v1.LegSide.YES;
+const NO = kmm.v1.LegSide.NO;
+const RESTING = kmm.v1.OrderStatus.RESTING;
+
+/** level key in leg terms: leg * 100,000 + leg price */
+const legKey = (leg: number, legPrice: number): number => leg * 100_000 + legPrice;
+const legOf = (k: number): number => Math.floor(k / 100_000);
+const priceOf = (k: number): number => k % 100_000;
+/** our order's level (book side, YES price) as the book's leg key */
+const keyOfOrder = (side: number, yesPrice: number): number => (side === BID ? legKey(YES, yesPrice) : legKey(NO, ONE_DOLLAR - yesPrice));
+
+interface UntaggedOrder {
+  side: number;
+  price: number;
+  centi: number;
+}
+
+class MarketOwn {
+  /** recorded level sizes (leg key -> centi) */
+  readonly recorded = new Map<number, number>();
+  /** others' sizes as last sent out (leg key -> centi) */
+  readonly sent = new Map<number, number>();
+  readonly tagged = new OwnLevels();
+  /** client order ids seen in tagged deltas (their size is OwnLevels') */
+  readonly taggedIds = new Set<string>();
+  /** orders known only from user_order frames, by client order id (else order id) */
+  readonly untagged = new Map<string, UntaggedOrder>();
+  sid = -1;
+
+  ownAt(k: number): number {
+    const leg = legOf(k);
+    const p = priceOf(k);
+    const side = leg === YES ? BID : ASK;
+    const yes = leg === YES ? p : ONE_DOLLAR - p;
+    let s = this.tagged.levelCenti(side, yes);
+    for (const o of this.untagged.values()) if (o.side === side && o.price === yes) s += o.centi;
+    return s;
+  }
+
+  get hasOwn(): boolean {
+    return !this.tagged.empty || this.untagged.size > 0;
+  }
+
+  othersAt(k: number): number {
+    const r = this.recorded.get(k) ?? 0;
+    if (!this.hasOwn) return r;
+    const v = r - this.ownAt(k);
+    return v > 0 ? v : 0;
+  }
+}
+
+export interface OthersBookStats {
+  /** recorded deltas that were our own size only (not sent) */
+  ownDeltasDropped: number;
+  /** deltas sent for a change of our size alone */
+  deltasAdded: number;
+  /** own frames (fill, user_order, market_position) consumed */
+  ownFrames: number;
+}
+
+export class OthersBook {
+  private readonly markets = new Map<string, MarketOwn>();
+  /** per book sid: seq out - seq in (deltas dropped and added so far) */
+  private readonly shift = new Map<number, number>();
+  /** per book sid: the last seq sent */
+  private readonly lastSeq = new Map<number, number>();
+  readonly stats: OthersBookStats = { ownDeltasDropped: 0, deltasAdded: 0, ownFrames: 0 };
+
+  private mkt(market: string): MarketOwn {
+    let m = this.markets.get(market);
+    if (!m) {
+      m = new MarketOwn();
+      this.markets.set(market, m);
+    }
+    return m;
+  }
+
+  /** Our size (recorded run) at a level, in book terms; for tests and reports. */
+  ownCenti(market: string, side: number, yesPrice: number): number {
+    return this.markets.get(market)?.ownAt(keyOfOrder(side, yesPrice)) ?? 0;
+  }
+
+  /** One recorded frame -> the frames of the others' market (see the module comment). */
+  process(f: Frame): Frame[] {
+    switch (f.kind) {
+      case 'snapshot':
+        return [this.snapshot(f)];
+      case 'delta':
+        return this.delta(f);
+      case 'fill':
+      case 'user_order':
+      case 'market_position':
+        this.stats.ownFrames++;
+        return this.own(f);
+      case 'subscribed':
+        // a new subscription numbers its frames from the start
+        this.shift.delete(f.sid);
+        this.lastSeq.delete(f.sid);
+        return [f];
+      default:
+        return [this.renumbered(f)];
+    }
+  }
+
+  /** A frame on a book sid keeps its place in the renumbered sequence. */
+  private renumbered(f: Frame): Frame {
+    const fs = f as { sid?: number; seq?: number };
+    if (typeof fs.sid !== 'number' || typeof fs.seq !== 'number' || fs.seq < 0) return f;
+    const sh = this.shift.get(fs.sid);
+    if (sh === undefined) return f;
+    const seq = fs.seq + sh;
+    this.lastSeq.set(fs.sid, seq);
+    if (sh === 0) return f;
+    const body = (f as { body?: { seq?: unknown } }).body;
+    return (body && body.seq !== undefined ? { ...f, seq, body: { ...body, seq } } : { ...f, seq }) as Frame;
+  }
+
+  private snapshot(f: SnapshotFrame): Frame {
+    const m = this.mkt(f.market);
+    m.sid = f.sid;
+    if (!this.shift.has(f.sid)) this.shift.set(f.sid, 0);
+    m.recorded.clear();
+    for (const l of f.body.yesBids ?? []) if ((l.countCenti ?? 0) > 0) m.recorded.set(legKey(YES, l.price ?? 0), Number(l.countCenti));
+    for (const l of f.body.noBids ?? []) if ((l.countCenti ?? 0) > 0) m.recorded.set(legKey(NO, l.price ?? 0), Number(l.countCenti));
+    const levelSize = (side: number, yes: number): number => m.recorded.get(keyOfOrder(side, yes)) ?? 0;
+    m.tagged.clipTo(levelSize);
+    for (const o of m.untagged.values()) o.centi = Math.min(o.centi, levelSize(o.side, o.price));
+    m.sent.clear();
+    const yesBids: kmm.v1.IPriceLevel[] = [];
+    const noBids: kmm.v1.IPriceLevel[] = [];
+    for (const k of [...m.recorded.keys()].sort((a, b) => a - b)) {
+      const v = m.othersAt(k);
+      if (v <= 0) continue;
+      m.sent.set(k, v);
+      (legOf(k) === YES ? yesBids : noBids).push({ price: priceOf(k), countCenti: v });
+    }
+    const out = this.renumbered(f) as SnapshotFrame;
+    if (!m.hasOwn) return out;
+    return { ...out, body: { ...out.body, yesBids, noBids, seq: out.seq } };
+  }
+
+  private delta(f: DeltaFrame): Frame[] {
+    const m = this.mkt(f.market);
+    if (m.sid < 0) m.sid = f.sid;
+    if (!this.shift.has(f.sid)) this.shift.set(f.sid, 0);
+    const b = f.body;
+    const leg = b.leg ?? YES;
+    const legPrice = b.price ?? 0;
+    const d = Number(b.deltaCenti ?? 0);
+    const k = legKey(leg, legPrice);
+    const r = (m.recorded.get(k) ?? 0) + d;
+    if (r > 0) m.recorded.set(k, r);
+    else m.recorded.delete(k);
+    const coid = b.clientOrderId ?? '';
+    const hadOwn = m.hasOwn;
+    if (coid !== '') {
+      const side = leg === YES ? BID : ASK;
+      const yes = leg === YES ? legPrice : ONE_DOLLAR - legPrice;
+      // an order first known from its user_order frame: the tag rules take it over
+      if (d > 0) {
+        m.untagged.delete(coid);
+        m.taggedIds.add(coid);
+      }
+      m.tagged.onTaggedDelta(coid, side, yes, d);
+    }
+    if (!hadOwn && !m.hasOwn) {
+      // nothing of ours in this market: others' book is the recorded one
+      if (r > 0) m.sent.set(k, r);
+      else m.sent.delete(k);
+      const out = this.renumbered(f) as DeltaFrame;
+      return [coid === '' ? out : { ...out, body: { ...out.body, clientOrderId: '' } }];
+    }
+    // the frame's own slot in the sequence is taken by the first change sent, if any
+    return this.diff(m, f, f.seq, 1);
+  }
+
+  /** Our own frames: they change our size, so maybe others' visible size. */
+  private own(f: Frame): Frame[] {
+    const m = this.markets.get((f as { market?: string }).market ?? '');
+    if (!m) return [];
+    if (f.kind === 'fill') {
+      const b = f.body;
+      if (b.isTaker) return [];
+      const count = Number(b.countCenti ?? 0);
+      const coid = b.clientOrderId ?? '';
+      if (coid !== '' && m.taggedIds.has(coid)) m.tagged.onFill(coid, b.side ?? BID, b.yesPrice ?? 0, count);
+      else {
+        const o = m.untagged.get(coid || (b.orderId ?? '')) ?? m.untagged.get(b.orderId ?? '');
+        if (o && o.side === b.side && o.price === b.yesPrice) o.centi = Math.max(0, o.centi - count);
+      }
+    } else if (f.kind === 'user_order') {
+      const a = f.body;
+      const coid = a.clientOrderId ?? '';
+      const key = coid || (a.orderId ?? '');
+      if (key === '') return [];
+      const resting = a.status === RESTING && Number(a.remainingCenti ?? 0) > 0;
+      if (coid !== '' && m.taggedIds.has(coid)) {
+        if (!resting) {
+          m.tagged.remove(coid);
+          m.taggedIds.delete(coid);
+        }
+      } else if (resting) m.untagged.set(key, { side: a.side ?? 0, price: a.price ?? 0, centi: Number(a.remainingCenti) });
+      else m.untagged.delete(key);
+    } else return [];
+    if (m.sid < 0) return [];
+    return this.diff(m, f, -1, 0);
+  }
+
+  /**
+   * Deltas for every level whose others' size differs from what was last sent. `inSeq` >= 0: the
+   * recorded delta whose place in the sequence the first of them takes (`slots` = 1); -1: added.
+   */
+  private diff(m: MarketOwn, f: Frame, inSeq: number, slots: number): Frame[] {
+    const keys = new Set<number>([...m.recorded.keys(), ...m.sent.keys()]);
+    const changes: Array<[number, number]> = [];
+    for (const k of [...keys].sort((a, b) => a - b)) {
+      const v = m.othersAt(k);
+      const was = m.sent.get(k) ?? 0;
+      if (v !== was) changes.push([k, v - was]);
+      if (v > 0) m.sent.set(k, v);
+      else m.sent.delete(k);
+    }
+    const sid = m.sid;
+    let shift = this.shift.get(sid) ?? 0;
+    let seq = inSeq >= 0 ? inSeq + shift - 1 : (this.lastSeq.get(sid) ?? -1);
+    if (seq < 0) return []; // no book frame sent yet on this sid: the snapshot will carry it
+    shift += changes.length - slots;
+    this.shift.set(sid, shift);
+    if (changes.length < slots) this.stats.ownDeltasDropped += slots - changes.length;
+    if (changes.length > slots) this.stats.deltasAdded += changes.length - slots;
+    const market = (f as { market: string }).market;
+    const tsMs = (f as { tsMs?: number }).tsMs ?? 0;
+    const out: Frame[] = [];
+    for (const [k, dc] of changes) {
+      seq++;
+      out.push({ kind: 'delta', sid, seq, tsMs, market, body: { market, leg: legOf(k), price: priceOf(k), deltaCenti: dc, sid, seq } });
+    }
+    if (out.length > 0) this.lastSeq.set(sid, seq);
+    else if (inSeq >= 0) this.lastSeq.set(sid, inSeq + shift);
+    return out;
+  }
+}
