@@ -28,14 +28,14 @@ export function backtestCommand(cli: CliContext): Command {
     .option('--set <key=value>', 'config override, repeatable (with --like: over the run\'s configuration)', assignment)
     .addOption(new Option('--queue-model <model>', 'queue position model of the simulated venue').choices(QUEUE_MODELS).default('risk-averse'))
     .option('--queue-power <x>', 'prob-power exponent', decimal('--queue-power', 0, 1000), 2)
-    .option('--latency-ms <ms>', 'order latency to the simulated venue', decimal('--latency-ms', 0, 3_600_000), 0)
+    .option('--latency-ms <ms>', 'one-way order latency to the simulated venue (default: with --like the recorded run\'s, half its median ack round trip; else 0)', decimal('--latency-ms', 0, 3_600_000))
     .option('--feed-latency-ms <ms>', 'market-data latency from the capture to the cores', decimal('--feed-latency-ms', 0, 3_600_000), 0)
     .option('--seed <n>', 'seed of the simulated venue and strategy (default: the run\'s kmm_seed with --like, else 1)', wholeNumber('--seed', 0, 2 ** 32 - 1))
     .option('--markets <file>', 'market list (JSON array of MarketInfo; default: inferred from the capture; not with --like)')
     .option('--out <dir>', 'run folder (default runs/backtest-<model>-<latency>ms-<time>)')
     .action(async (o) => {
       const qm = o.queueModel as QueueModelName;
-      const outDir = o.out ?? join(process.cwd(), 'runs', `backtest-${qm}-${o.latencyMs}ms-${Date.now().toString(36)}`);
+      const outDir = o.out ?? join(process.cwd(), 'runs', `backtest-${qm}-${o.latencyMs ?? (o.like ? 'like' : 0)}ms-${Date.now().toString(36)}`);
       const set = cliFromAssignments(o.set ?? []);
       const fail = (m: string): void => {
         cli.err(`error: kmm backtest: ${m}`);
@@ -46,10 +46,10 @@ export function backtestCommand(cli: CliContext): Command {
       let r: BacktestResult;
       let recorded: RunFigures | null = null;
       let recordedSummary: Record<string, unknown> | null = null;
-      const common = { set, queueModel: qm, queuePower: o.queuePower, latencyMs: o.latencyMs, feedLatencyMs: o.feedLatencyMs, seed: o.seed, out: outDir };
+      const common = { set, queueModel: qm, queuePower: o.queuePower, feedLatencyMs: o.feedLatencyMs, seed: o.seed, out: outDir };
       try {
         if (o.like) {
-          const l = await backtestLike({ ...common, like: o.like });
+          const l = await backtestLike({ ...common, latencyMs: o.latencyMs, like: o.like });
           r = l.result;
           recorded = l.recorded;
           recordedSummary = l.run.summary;
@@ -58,6 +58,7 @@ export function backtestCommand(cli: CliContext): Command {
           const warnings: string[] = [];
           r = await runBacktest({
             ...common,
+            latencyMs: o.latencyMs ?? 0,
             capture: o.capture,
             marketsFile: o.markets,
             config: (markets) => {

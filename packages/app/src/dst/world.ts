@@ -195,6 +195,8 @@ export interface DstResult {
   journalRecords: number;
   /** the decoded journal, with `keepJournal` */
   journal?: JournalRecord[];
+  /** the markets traded, as exec and strategy got them (a run folder's markets.json) */
+  markets: kmm.v1.IMarketInfo[];
 }
 
 /**
@@ -754,6 +756,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     ordersExchange: records.orders.length,
     journalRecords: lines.length,
     ...(o.keepJournal ? { journal: recs } : {}),
+    markets,
   };
 }
 

@@ -122,11 +122,26 @@ export function likeConfig(values: Readonly<Record<string, unknown>>, set: Reado
   return { ...out, ...set };
 }
 
-export interface LikeOptions extends Omit<BacktestOptions, 'capture' | 'config' | 'configFile' | 'markets' | 'marketsFile' | 'seed'> {
+export interface LikeOptions extends Omit<BacktestOptions, 'capture' | 'config' | 'configFile' | 'markets' | 'marketsFile' | 'seed' | 'latencyMs'> {
   /** the run folder to reproduce */
   like: string;
   /** default: the run's kmm_seed */
   seed?: number;
+  /** default: the recorded run's own (recordedOrderLatencyMs), else 0 */
+  latencyMs?: number;
+}
+
+/**
+ * The one-way order-entry latency of a recorded run (ms): half the median round trip of its
+ * acknowledged commands (the journal's ack latency_us); null when it has none. The capture's
+ * receive times already carry the market-data latency, so the feed latency stays 0.
+ */
+export function recordedOrderLatencyMs(journal: readonly JournalRecord[]): number | null {
+  const us: number[] = [];
+  for (const r of journal) if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) us.push(Number(r.latencyUs));
+  if (us.length === 0) return null;
+  us.sort((a, b) => a - b);
+  return Math.round(us[Math.floor(us.length / 2)] / 2) / 1000;
 }
 
 export interface LikeResult {
@@ -145,7 +160,8 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const config = likeConfig(run.config.values, o.set);
   const seedOfRun = Number(run.config.values.kmm_seed);
   const seed = o.seed ?? (Number.isInteger(seedOfRun) && seedOfRun >= 0 ? seedOfRun : 1);
-  const result = await runBacktest({ ...o, capture: run.capture, config, markets: run.markets, seed });
+  const latencyMs = o.latencyMs ?? (run.journal ? recordedOrderLatencyMs(run.journal) : null) ?? 0;
+  const result = await runBacktest({ ...o, capture: run.capture, config, markets: run.markets, seed, latencyMs });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);
