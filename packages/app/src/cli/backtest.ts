@@ -7,6 +7,7 @@
  *                    details (markets.json), capture and seed; the run's own orders are taken
  *                    out of the recorded book; prints the recorded run's figures beside the
  *                    backtest's (same definitions, same end marks)
+ * Neither or both of --capture / --like, or --like with --config / --markets: a usage error (exit 2).
  * A backtest that cannot run (unreadable capture, incomplete run folder, bad config) exits 1
  * with the reason.
  */
@@ -17,6 +18,7 @@ import { backtestLike, runBacktest, QUEUE_MODELS, type BacktestResult, type Queu
 import type { RunFigures } from '@kmm/exec-worker/core';
 import { generateReport } from '../report/index.js';
 import { loadBacktestCommandConfig } from '../commands/backtest.js';
+import { UsageError } from '../commands/errors.js';
 import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
 
 export function backtestCommand(cli: CliContext): Command {
@@ -41,8 +43,8 @@ export function backtestCommand(cli: CliContext): Command {
         cli.err(`error: kmm backtest: ${m}`);
         cli.exitCode = 1;
       };
-      if (!o.capture === !o.like) return fail('give one of --capture FILE or --like RUN_DIR');
-      if (o.like && (o.config || o.markets)) return fail('--like takes the run\'s own configuration and markets: change a value with --set, not --config / --markets');
+      if (!o.capture === !o.like) throw new UsageError('give one of --capture FILE or --like RUN_DIR');
+      if (o.like && (o.config || o.markets)) throw new UsageError('--like takes the run\'s own configuration and markets: change a value with --set, not --config / --markets');
       let r: BacktestResult;
       let recorded: RunFigures | null = null;
       let recordedSummary: Record<string, unknown> | null = null;
@@ -68,6 +70,7 @@ export function backtestCommand(cli: CliContext): Command {
             },
           });
           for (const w of warnings) cli.err(w);
+          if (!o.markets) cli.out('markets inferred from the capture: Kalshi\'s default fee type (quadratic: no maker fees), closing 24 h after it; --markets FILE (a run folder\'s markets.json) or --like RUN_DIR give the real details');
         }
       } catch (e) {
         return fail((e as Error).message);

@@ -12,7 +12,7 @@
 import { closeSync, mkdirSync, openSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { kmm, loadConfig, cliFromAssignments, formatMoney } from '@kmm/shared';
+import { kmm, loadConfig, cliFromAssignments, formatMoney, type CommandDefaults } from '@kmm/shared';
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
 import { FiguresBuilder, type RunFigures } from '@kmm/exec-worker/core';
@@ -210,9 +210,29 @@ export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; st
   return { tNs, startWallMs: baseMs > 0 ? baseMs : 1_767_225_600_000, endNs: last };
 }
 
-export function loadBacktestConfig(file: string | undefined, set: Record<string, string | number | boolean> | undefined): Record<string, unknown> {
-  // no process.env: a backtest depends only on its files and arguments (determinism)
-  return { ...(loadConfig({ file, env: {}, cli: set ?? {} }).values as unknown as Record<string, unknown>) };
+/** The market profile of a backtest: that of demo and run (the app's COMMAND_PROFILE). */
+export const BACKTEST_PROFILE = 'kalshi';
+
+/**
+ * The backtest's command defaults (a layer of loadConfig, below the file and --set): the Kalshi
+ * profile of demo and run, and every market of the capture selected (someone chose to record
+ * them; a capture carries no liquidity or resolution-time facts unless --markets gives them).
+ */
+export function backtestCommandDefaults(marketCount: number): CommandDefaults {
+  return {
+    name: 'backtest',
+    profile: BACKTEST_PROFILE,
+    values: { max_markets: Math.max(1, Math.min(10_000, Math.round(marketCount))), max_time_to_resolution_hours: 0, min_liquidity: 0 },
+  };
+}
+
+/**
+ * A backtest's configuration: registry defaults < profile < preset < the backtest's command
+ * defaults < file < `set`; never the environment (a backtest depends only on its files and
+ * arguments). Used by sweeps; `kmm backtest` loads the same through the app's loadForCommand.
+ */
+export function loadBacktestConfig(file: string | undefined, set: Record<string, string | number | boolean> | undefined, marketCount = 10_000): Record<string, unknown> {
+  return { ...(loadConfig({ file, env: {}, cli: set ?? {}, command: backtestCommandDefaults(marketCount) }).values as unknown as Record<string, unknown>) };
 }
 
 interface Writers {
@@ -238,7 +258,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   }
   markets ??= inferMarkets(lines, tl.startWallMs + tl.endNs / 1e6);
   const given = o.config;
-  const config = preloaded?.config ?? (typeof given === 'function' ? given(markets) : given) ?? loadBacktestConfig(o.configFile, o.set);
+  const config = preloaded?.config ?? (typeof given === 'function' ? given(markets) : given) ?? loadBacktestConfig(o.configFile, o.set, markets.length);
   let w: Writers | null = null;
   let runDir: string | null = null;
   if (o.out !== null) {
