@@ -267,7 +267,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     // a run folder is written fresh: appending to an old one would break determinism
     for (const f of ['journal.jsonl', 'tape.csv', 'decisions.jsonl', 'ops.log']) writeFileSync(join(runDir, f), '');
   }
-  const clockRef: { wall: () => number } = { wall: () => 0 };
+  // the simulated clock starts at the first frame; records written while the engine is built (exec's start) carry that time
+  const clockRef: { wall: () => number } = { wall: () => tl.startWallMs };
   if (runDir) {
     // Loaded only when writing a run folder: sweep workers (out null) then load no exec shell code.
     const { Journal, Tape } = await import('@kmm/exec-worker');
