@@ -16,4 +16,4 @@ export { ReplayEngine, type ReplayEngineOptions, type ReplayCounters } from './c
 export { CaptureReplay, replayCapture, replayCaptureBooks, type VenueBook, type VenueBooks, type ReplayStats, type ReplayOptions } from './shell/replay.js';
 export { replayRecording, replayRecordingLines, type ActorReplayResult, type RecordedMessage, type ReplayMismatch } from './shell/replay-actor.js';
 export { RUN_FOLDER, runConfigRecord, writeRunRecord, readRunFolder, likeConfig, backtestLike, recordedOrderLatencyMs, type RunConfigRecord, type RecordedRun, type LikeOptions, type LikeResult } from './shell/like.js';
-export { OthersBook, type OthersBookStats } from './core/others-book.js';
+export { OthersBook, attributeOwnFills, FILL_AFTER_DELTA_MS, type OthersBookStats, type OwnFills, type OwnFillPart } from './core/others-book.js';

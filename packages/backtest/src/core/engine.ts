@@ -29,7 +29,7 @@ import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/a
 import type { JournalRecord, TapeRow } from '@kmm/exec-worker/core';
 import type { SimVenue } from './venue.js';
 import { PaperVenueGateway } from './venue-gateway.js';
-import { OthersBook } from './others-book.js';
+import { OthersBook, type OwnFills } from './others-book.js';
 import type { QueueModel } from './queue-models.js';
 
 export { EVENTS_PENDING_MAX } from '@kmm/shared';
@@ -55,6 +55,8 @@ export interface EngineOptions {
   /** market data and fills reach our cores this long after the venue saw them (ms) */
   feedLatencyMs: number;
   seed: number;
+  /** the recorded run's maker fills found in the capture beforehand (attributeOwnFills) */
+  ownFills?: OwnFills;
   /** wall time of the first frame (ms) */
   startWallMs: number;
   sinks: EngineSinks;
@@ -106,13 +108,14 @@ export class BacktestEngine {
   readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0 };
   readonly equity: EquityPoint[] = [];
   /** the recorded book without the recorded run's own orders */
-  readonly others = new OthersBook();
+  readonly others: OthersBook;
   private readonly feedNs: number;
   private readonly sinks: EngineSinks;
   private stopping = false;
 
   constructor(private readonly o: EngineOptions) {
     this.sinks = o.sinks;
+    this.others = new OthersBook(o.ownFills);
     this.feedNs = Math.round(o.feedLatencyMs * 1e6);
     this.clock = new SimClock(o.startWallMs, 0);
     const config = resolveConfig({ ...o.config, kmm_shards: 1, kmm_seed: o.seed });

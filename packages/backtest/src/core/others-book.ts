@@ -23,8 +23,13 @@
  *   - orders never seen in a tagged delta (a venue that does not tag): their size is the
  *     remaining count of their latest user_order frame, reduced by maker fills in between. If a
  *     tagged delta of such an order arrives later, the tag rules take it over (counted once).
- * Between the book's decrease for one of our fills and the fill frame (either order) our size is
- * off by that fill, as it is live.
+ * Our maker fills: the venue sends the book's (untagged) decrease at our order's level before
+ * the fill frame. Live, the book worker's figure is off by the fill between the two; here the
+ * whole capture is known, so `attributeOwnFills` (a pass over the capture before the replay)
+ * finds the decrease each fill came with (the latest decrease at the fill's level, at most
+ * FILL_AFTER_DELTA_MS before it) and that decrease takes our size off at once: others' size
+ * never flickers by our fills (a strategy that saw it would pause a book, e.g. as one-sided, that
+ * the live one never saw that way). The fill frame then takes off only what is left.
  *
  * Pure and deterministic. Allocation: per frame out; per market the level maps (<= the price grid).
  */
@@ -37,6 +42,26 @@ const ASK = kmm.v1.BookSide.ASK;
 const YES = kmm.v1.LegSide.YES;
 const NO = kmm.v1.LegSide.NO;
 const RESTING = kmm.v1.OrderStatus.RESTING;
+
+/** A fill frame of the recorded run this long after a decrease at its level took the decrease (ms). */
+export const FILL_AFTER_DELTA_MS = 50;
+
+/** The recorded run's maker fills found in a capture beforehand (attributeOwnFills). */
+export interface OwnFills {
+  /** recorded deltas that were (in part) our fills */
+  deltas: Map<Frame, OwnFillPart[]>;
+  /** fill frames -> the part of them their delta took already (centi) */
+  taken: Map<Frame, number>;
+}
+
+/** Part of a recorded delta that was one of the recorded run's maker fills. */
+export interface OwnFillPart {
+  /** client order id, else order id, of the filled order */
+  order: string;
+  side: number;
+  yesPrice: number;
+  centi: number;
+}
 
 /** level key in leg terms: leg * 100,000 + leg price */
 const legKey = (leg: number, legPrice: number): number => leg * 100_000 + legPrice;
@@ -96,6 +121,9 @@ export interface OthersBookStats {
 
 export class OthersBook {
   private readonly markets = new Map<string, MarketOwn>();
+  /** fills of ours found in advance (attributeOwnFills); empty: each fill counts at its frame */
+  constructor(private readonly ownFills: OwnFills = { deltas: new Map(), taken: new Map() }) {}
+
   /** per book sid: seq out - seq in (deltas dropped and added so far) */
   private readonly shift = new Map<number, number>();
   /** per book sid: the last seq sent */
@@ -199,6 +227,8 @@ export class OthersBook {
       }
       m.tagged.onTaggedDelta(coid, side, yes, d);
     }
+    const parts = this.ownFills.deltas.get(f);
+    if (parts) for (const x of parts) this.ownFill(m, x.order, x.side, x.yesPrice, x.centi);
     if (!hadOwn && !m.hasOwn) {
       // nothing of ours in this market: others' book is the recorded one
       if (r > 0) m.sent.set(k, r);
@@ -217,13 +247,11 @@ export class OthersBook {
     if (f.kind === 'fill') {
       const b = f.body;
       if (b.isTaker) return [];
-      const count = Number(b.countCenti ?? 0);
-      const coid = b.clientOrderId ?? '';
-      if (coid !== '' && m.taggedIds.has(coid)) m.tagged.onFill(coid, b.side ?? BID, b.yesPrice ?? 0, count);
-      else {
-        const o = m.untagged.get(coid || (b.orderId ?? '')) ?? m.untagged.get(b.orderId ?? '');
-        if (o && o.side === b.side && o.price === b.yesPrice) o.centi = Math.max(0, o.centi - count);
-      }
+      // what its book decrease took already (attributeOwnFills) is not taken twice
+      const taken = this.ownFills.taken.get(f) ?? 0;
+      const count = Number(b.countCenti ?? 0) - taken;
+      if (count <= 0) return [];
+      this.ownFill(m, (b.clientOrderId ?? '') || (b.orderId ?? ''), b.side ?? BID, b.yesPrice ?? 0, count, b.orderId ?? '');
     } else if (f.kind === 'user_order') {
       const a = f.body;
       const coid = a.clientOrderId ?? '';
@@ -240,6 +268,16 @@ export class OthersBook {
     } else return [];
     if (m.sid < 0) return [];
     return this.diff(m, f, -1, 0);
+  }
+
+  /** One of our maker fills takes `centi` off the order's size at its level. */
+  private ownFill(m: MarketOwn, order: string, side: number, yesPrice: number, centi: number, orderId = ''): void {
+    if (m.taggedIds.has(order)) {
+      m.tagged.onFill(order, side, yesPrice, centi);
+      return;
+    }
+    const o = m.untagged.get(order) ?? (orderId ? m.untagged.get(orderId) : undefined);
+    if (o && o.side === side && o.price === yesPrice) o.centi = Math.max(0, o.centi - centi);
   }
 
   /**
@@ -275,4 +313,41 @@ export class OthersBook {
     else if (inSeq >= 0) this.lastSeq.set(sid, inSeq + shift);
     return out;
   }
+}
+
+/**
+ * Which recorded deltas were the recorded run's own maker fills (see the module comment): for
+ * each maker fill frame, the latest decrease at its level in its market, at most
+ * FILL_AFTER_DELTA_MS before it, takes up to the fill's count. Keyed by the delta frame object.
+ */
+export function attributeOwnFills(frames: ReadonlyArray<{ frame: Frame; recvMs: number }>): OwnFills {
+  const out: OwnFills = { deltas: new Map(), taken: new Map() };
+  /** market -> level key -> the latest decrease: frame, time, size not yet attributed */
+  const last = new Map<string, Map<number, { frame: Frame; atMs: number; leftCenti: number }>>();
+  for (const { frame: f, recvMs } of frames) {
+    if (f.kind === 'delta') {
+      const d = Number(f.body.deltaCenti ?? 0);
+      if (d >= 0 || (f.body.clientOrderId ?? '') !== '') continue;
+      let m = last.get(f.market);
+      if (!m) {
+        m = new Map();
+        last.set(f.market, m);
+      }
+      m.set(legKey(f.body.leg ?? YES, f.body.price ?? 0), { frame: f, atMs: recvMs, leftCenti: -d });
+    } else if (f.kind === 'fill' && !f.body.isTaker) {
+      const b = f.body;
+      const side = b.side ?? BID;
+      const yes = b.yesPrice ?? 0;
+      const dec = last.get(f.market)?.get(keyOfOrder(side, yes));
+      if (!dec || recvMs - dec.atMs > FILL_AFTER_DELTA_MS || dec.leftCenti <= 0) continue;
+      const centi = Math.min(dec.leftCenti, Number(b.countCenti ?? 0));
+      if (centi <= 0) continue;
+      dec.leftCenti -= centi;
+      const parts = out.deltas.get(dec.frame) ?? [];
+      parts.push({ order: (b.clientOrderId ?? '') || (b.orderId ?? ''), side, yesPrice: yes, centi });
+      out.deltas.set(dec.frame, parts);
+      out.taken.set(f, centi);
+    }
+  }
+  return out;
 }

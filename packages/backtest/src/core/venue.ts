@@ -99,6 +99,18 @@ class VenueMarket {
 
 const levelKey = (side: number, price: number): number => side * 100_000 + price;
 
+interface ShrunkLevel {
+  vm: VenueMarket;
+  key: number;
+  lvl: LevelQueue;
+  prevCenti: number;
+  nextCenti: number;
+  atMs: number;
+}
+
+/** A print this soon after a decrease of its level, and at least as large, explains it (ms). */
+export const PRINT_AFTER_DELTA_MS = 5;
+
 export interface VenueStats {
   fills: number;
   makerFills: number;
@@ -123,6 +135,8 @@ export class SimVenue {
   private seq = 0;
   private tradeSeq = 0;
   private readonly scratch: FillOut[] = [];
+  /** decreases of our levels not yet handed to the queue model (afterDepth) */
+  private readonly shrunk: ShrunkLevel[] = [];
 
   constructor(
     readonly model: QueueModel,
@@ -161,6 +175,7 @@ export class SimVenue {
   }
 
   onSnapshot(s: kmm.v1.IBookSnapshot, nowMs: number): void {
+    this.releaseAll();
     const vm = this.mkt(s.market ?? '');
     const prev = this.levelSizes(vm);
     vm.book.applySnapshot(s.yesBids ?? [], s.noBids ?? []);
@@ -168,6 +183,7 @@ export class SimVenue {
   }
 
   onDelta(d: kmm.v1.IBookDelta, nowMs: number): void {
+    this.releaseAll();
     const vm = this.mkt(d.market ?? '');
     if (!vm.book.valid) return;
     const prev = this.levelSizes(vm);
@@ -181,6 +197,14 @@ export class SimVenue {
     return out;
   }
 
+  /**
+   * A level of ours shrank: the queue model hears of it only at the next event. When that event
+   * is a print at that level, at least as large and within PRINT_AFTER_DELTA_MS (a venue that
+   * sends the book's decrease before the trade, as the simulator does), the print goes to the
+   * model first and explains the decrease, so a trade
+   * does not advance our queue twice (once as a cancel, once as a print). Any other event
+   * hands the decrease to the model first, as it came.
+   */
   private afterDepth(vm: VenueMarket, prev: number[], nowMs: number): void {
     this.fills.length = 0;
     for (let i = 0; i < prev.length; i += 2) {
@@ -188,9 +212,27 @@ export class SimVenue {
       const lvl = vm.levels.get(k);
       if (!lvl) continue;
       const next = this.visible(vm, Math.floor(k / 100_000), k % 100_000);
-      if (next !== prev[i + 1]) this.model.depth(lvl, prev[i + 1], next);
+      if (next === prev[i + 1]) continue;
+      const held = this.shrunk.find((x) => x.lvl === lvl);
+      if (next < prev[i + 1] && held) held.nextCenti = next;
+      else if (next < prev[i + 1]) this.shrunk.push({ vm, key: k, lvl, prevCenti: prev[i + 1], nextCenti: next, atMs: nowMs });
+      else {
+        if (held) this.releaseShrunk(held);
+        this.model.depth(lvl, prev[i + 1], next);
+      }
     }
     this.crossFills(vm, nowMs);
+  }
+
+  /** Hands every held decrease to the queue model (see afterDepth). */
+  private releaseAll(): void {
+    while (this.shrunk.length > 0) this.releaseShrunk(this.shrunk[0]);
+  }
+
+  private releaseShrunk(x: ShrunkLevel): void {
+    const i = this.shrunk.indexOf(x);
+    if (i >= 0) this.shrunk.splice(i, 1);
+    this.model.depth(x.lvl, x.prevCenti, x.nextCenti);
   }
 
   /** The recorded opposite side at or through our price: that flow would have traded with us. */
@@ -209,11 +251,17 @@ export class SimVenue {
   onTrade(t: kmm.v1.IPublicTrade, nowMs: number): void {
     this.fills.length = 0;
     const vm = this.markets.get(t.market ?? '');
-    if (!vm || vm.levels.size === 0) return;
     const p = t.yesPrice ?? 0;
     const qty = t.countCenti ?? 0;
     // taker bought YES: resting asks at or below p were hit; taker sold: bids at or above p
     const restingSide = t.takerBookSide === BID ? ASK : BID;
+    // a held decrease is this print's when the print covers it and came right after it
+    const atPrint = vm ? this.shrunk.find((x) => x.vm === vm && x.key === levelKey(restingSide, p) && x.prevCenti - x.nextCenti <= qty && nowMs - x.atMs <= PRINT_AFTER_DELTA_MS) : undefined;
+    for (const x of [...this.shrunk]) if (x !== atPrint) this.releaseShrunk(x);
+    if (!vm || vm.levels.size === 0) {
+      if (atPrint) this.releaseShrunk(atPrint);
+      return;
+    }
     for (const [k, lvl] of [...vm.levels]) {
       const side = Math.floor(k / 100_000);
       const price = k % 100_000;
@@ -229,13 +277,17 @@ export class SimVenue {
       } else if (price === p) {
         this.scratch.length = 0;
         this.model.trade(lvl, qty, this.scratch);
+        // the decrease this print caused, held since its delta, is now explained by it
+        if (atPrint) this.releaseShrunk(atPrint);
         for (const f of this.scratch) this.fill(vm, f.order as VenueOrder, price, Math.min(f.countCenti, f.order.remainingCenti), false, nowMs);
       }
     }
+    if (atPrint && this.shrunk.includes(atPrint)) this.releaseShrunk(atPrint);
   }
 
   /** determined / settled with a result: positions pay out, resting orders are cancelled. */
   onLifecycle(l: kmm.v1.ILifecycle, _nowMs: number): void {
+    this.releaseAll();
     const vm = this.markets.get(l.market ?? '');
     if (!vm) return;
     const ev = l.eventType ?? '';
@@ -263,6 +315,7 @@ export class SimVenue {
   // ------------------------------------------------------------------ our orders
 
   place(o: kmm.v1.IOrderCommand, nowMs: number): VenueResult<OrderSummary> {
+    this.releaseAll();
     this.fills.length = 0;
     const market = o.market ?? '';
     const vm = this.markets.get(market);
@@ -294,6 +347,7 @@ export class SimVenue {
   }
 
   amend(o: kmm.v1.IOrderCommand, nowMs: number): VenueResult<OrderSummary> {
+    this.releaseAll();
     this.fills.length = 0;
     const ord = this.orders.get(o.orderId ?? '');
     if (!ord) return this.reject(RC.NOT_FOUND, 'order not found');
@@ -320,6 +374,7 @@ export class SimVenue {
   }
 
   decrease(o: kmm.v1.IOrderCommand): VenueResult<OrderSummary> {
+    this.releaseAll();
     this.fills.length = 0;
     const ord = this.orders.get(o.orderId ?? '');
     if (!ord) return this.reject(RC.NOT_FOUND, 'order not found');
@@ -330,6 +385,7 @@ export class SimVenue {
   }
 
   cancel(orderId: string): VenueResult<{ orderId: string; reducedCenti: number }> {
+    this.releaseAll();
     this.fills.length = 0;
     const ord = this.orders.get(orderId);
     if (!ord) return this.reject(RC.NOT_FOUND, 'order not found');

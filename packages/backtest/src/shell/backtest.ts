@@ -17,6 +17,7 @@ import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
 import { FiguresBuilder, type RunFigures } from '@kmm/exec-worker/core';
 import { BacktestEngine, type EquityPoint } from '../core/engine.js';
+import { attributeOwnFills } from '../core/others-book.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 
 /** Largest capture read (bytes); larger files are refused with an error rather than exhausting memory. */
@@ -292,6 +293,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     latencyMs: o.latencyMs,
     feedLatencyMs: o.feedLatencyMs ?? 0,
     seed: o.seed ?? 1,
+    ownFills: attributeOwnFills(lines),
     startWallMs: tl.startWallMs,
     sinks: {
       journal: (rec, wallMs) => {
