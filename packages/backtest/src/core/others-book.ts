@@ -86,6 +86,8 @@ class MarketOwn {
   readonly taggedIds = new Set<string>();
   /** orders known only from user_order frames, by client order id (else order id) */
   readonly untagged = new Map<string, UntaggedOrder>();
+  /** the backtest's own resting size per level (inject), on top of others' in the frames out */
+  readonly injected = new Map<number, number>();
   sid = -1;
 
   ownAt(k: number): number {
@@ -199,7 +201,15 @@ export class OthersBook {
       (legOf(k) === YES ? yesBids : noBids).push({ price: priceOf(k), countCenti: v });
     }
     const out = this.renumbered(f) as SnapshotFrame;
-    if (!m.hasOwn) return out;
+    if (!m.hasOwn && m.injected.size === 0) return out;
+    if (m.injected.size > 0) {
+      // the backtest's own orders rest in the book it shows, as a venue's book shows ours
+      const all = new Map(m.sent);
+      for (const [k, c] of m.injected) all.set(k, (all.get(k) ?? 0) + c);
+      yesBids.length = 0;
+      noBids.length = 0;
+      for (const k of [...all.keys()].sort((a, b) => a - b)) (legOf(k) === YES ? yesBids : noBids).push({ price: priceOf(k), countCenti: all.get(k)! });
+    }
     return { ...out, body: { ...out.body, yesBids, noBids, seq: out.seq } };
   }
 
@@ -268,6 +278,27 @@ export class OthersBook {
     } else return [];
     if (m.sid < 0) return [];
     return this.diff(m, f, -1, 0);
+  }
+
+  /**
+   * The backtest's own order changed size at a level (book side, YES price): the delta its venue
+   * would send, tagged with our client order id when our own command caused it (placement,
+   * amend, decrease, cancel) and untagged when a fill did (the taker's). Null while the market has
+   * no book yet (its snapshot will hold the size).
+   */
+  inject(market: string, side: number, yesPrice: number, deltaCenti: number, clientOrderId: string, tsMs: number): Frame | null {
+    const m = this.mkt(market);
+    const k = keyOfOrder(side, yesPrice);
+    const v = (m.injected.get(k) ?? 0) + deltaCenti;
+    if (v > 0) m.injected.set(k, v);
+    else m.injected.delete(k);
+    const last = m.sid >= 0 ? this.lastSeq.get(m.sid) : undefined;
+    if (last === undefined || deltaCenti === 0) return null;
+    const seq = last + 1;
+    this.lastSeq.set(m.sid, seq);
+    this.shift.set(m.sid, (this.shift.get(m.sid) ?? 0) + 1);
+    const sid = m.sid;
+    return { kind: 'delta', sid, seq, tsMs, market, body: { market, leg: legOf(k), price: priceOf(k), deltaCenti, clientOrderId, sid, seq } };
   }
 
   /** One of our maker fills takes `centi` off the order's size at its level. */
