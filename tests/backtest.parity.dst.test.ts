@@ -5,12 +5,13 @@
  * the simulator's in-memory exchange, virtual time, no faults) whose ingest writes a capture as
  * `kmm demo` does; its run folder gets what a demo's has: capture.jsonl, journal.jsonl,
  * config.json (the effective configuration) and markets.json (close times, fee parameters).
- * `backtestLike` then replays it: the run's configuration, markets and seed, its own orders taken
- * out of the recorded book, Kalshi's fees with per-order rounding (the figures module of live).
+ * `backtestLike` then replays it: the run's configuration, markets, seed and order latency, its
+ * own orders taken out of the recorded book (and the backtest's put in, as a venue shows them),
+ * Kalshi's fees with per-order rounding (the figures module of live).
  * Done when: fill count and fees within 10 % of the recorded run's, net P&L within 10 % or
  * $0.50, whichever is larger, both sets of figures by the same definitions and the same end marks.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,7 +51,11 @@ describe('backtest --like reproduces a recorded run', () => {
   it('fills and fees within 10 %, net P&L within 10 % or $0.50, the recorded run\'s own orders out of the book', async () => {
     const dir = await recordedRun();
     // the order latency is the recorded run's own (half its median ack round trip)
-    const { result, recorded } = await backtestLike({ like: dir, queueModel: 'risk-averse', out: null });
+    const out = join(dir, 'bt');
+    const { result, recorded } = await backtestLike({ like: dir, queueModel: 'risk-averse', out });
+    // the book the cores saw (others' orders, plus the backtest's own as a venue shows them) was
+    // a gapless sequence: ingest never distrusted a book
+    expect(readFileSync(join(out, 'ops.log'), 'utf8')).not.toMatch(/seq_gap|seq_out_of_order|seq_duplicate|unknown_sid/);
     expect(result.metrics.latencyMs).toBeGreaterThan(0);
     expect(recorded).not.toBeNull();
     const rec = recorded!;
