@@ -1,38 +1,79 @@
 /**
  * `kmm backtest`: replays a capture through the live cores with a simulated venue
  * (@kmm/backtest runBacktest), writes a run folder plus report.html and prints the metrics.
- * A backtest that cannot run (unreadable capture, bad config) exits 1 with the reason.
+ *   --capture FILE   a capture, with the backtest's configuration (commands/backtest.ts: the
+ *                    loading of demo and run, every market of the capture selected)
+ *   --like RUN_DIR   reproduces a recorded run: its effective configuration (config.json), market
+ *                    details (markets.json), capture and seed; the run's own orders are taken
+ *                    out of the recorded book; prints the recorded run's figures beside the
+ *                    backtest's (same definitions, same end marks)
+ * Neither or both of --capture / --like, or --like with --config / --markets: a usage error (exit 2).
+ * A backtest that cannot run (unreadable capture, incomplete run folder, bad config) exits 1
+ * with the reason.
  */
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
-import { runBacktest, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
+import { backtestLike, runBacktest, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
+import type { RunFigures } from '@kmm/exec-worker/core';
 import { generateReport } from '../report/index.js';
+import { loadBacktestCommandConfig } from '../commands/backtest.js';
+import { UsageError } from '../commands/errors.js';
 import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
 
 export function backtestCommand(cli: CliContext): Command {
   return new Command('backtest')
-    .description('replay a capture through the live cores with a simulated venue (queue model, latency, fees, settlement); writes a run folder and report')
-    .requiredOption('--capture <file>', 'capture file (our capture.jsonl or a Kalshi session.jsonl)')
-    .option('--config <file>', 'YAML/JSON config file')
-    .option('--set <key=value>', 'config override, repeatable', assignment)
+    .description('replay a capture (or reproduce a recorded run with --like) through the live cores with a simulated venue (queue model, latency, fees, settlement); writes a run folder and report')
+    .option('--capture <file>', 'capture file (our capture.jsonl or a Kalshi session.jsonl)')
+    .option('--like <run_dir>', "reproduce a run: its configuration, market details, capture and seed, its own orders taken out of the book")
+    .option('--config <file>', 'YAML/JSON config file (not with --like)')
+    .option('--set <key=value>', 'config override, repeatable (with --like: over the run\'s configuration)', assignment)
     .addOption(new Option('--queue-model <model>', 'queue position model of the simulated venue').choices(QUEUE_MODELS).default('risk-averse'))
     .option('--queue-power <x>', 'prob-power exponent', decimal('--queue-power', 0, 1000), 2)
-    .option('--latency-ms <ms>', 'order latency to the simulated venue', decimal('--latency-ms', 0, 3_600_000), 0)
+    .option('--latency-ms <ms>', 'one-way order latency to the simulated venue (default: with --like the recorded run\'s, half its median ack round trip; else 0)', decimal('--latency-ms', 0, 3_600_000))
     .option('--feed-latency-ms <ms>', 'market-data latency from the capture to the cores', decimal('--feed-latency-ms', 0, 3_600_000), 0)
-    .option('--seed <n>', 'seed of the simulated venue and strategy', wholeNumber('--seed', 0, 2 ** 32 - 1), 1)
-    .option('--markets <file>', 'market list (JSON array of MarketInfo; default: inferred from the capture)')
+    .option('--seed <n>', 'seed of the simulated venue and strategy (default: the run\'s kmm_seed with --like, else 1)', wholeNumber('--seed', 0, 2 ** 32 - 1))
+    .option('--markets <file>', 'market list (JSON array of MarketInfo; default: inferred from the capture; not with --like)')
     .option('--out <dir>', 'run folder (default runs/backtest-<model>-<latency>ms-<time>)')
     .action(async (o) => {
       const qm = o.queueModel as QueueModelName;
-      const outDir = o.out ?? join(process.cwd(), 'runs', `backtest-${qm}-${o.latencyMs}ms-${Date.now().toString(36)}`);
-      let r: BacktestResult;
-      try {
-        r = await runBacktest({ capture: o.capture, configFile: o.config, set: cliFromAssignments(o.set ?? []), queueModel: qm, queuePower: o.queuePower, latencyMs: o.latencyMs, feedLatencyMs: o.feedLatencyMs, seed: o.seed, marketsFile: o.markets, out: outDir });
-      } catch (e) {
-        cli.err(`error: kmm backtest: ${(e as Error).message}`);
+      const outDir = o.out ?? join(process.cwd(), 'runs', `backtest-${qm}-${o.latencyMs ?? (o.like ? 'like' : 0)}ms-${Date.now().toString(36)}`);
+      const set = cliFromAssignments(o.set ?? []);
+      const fail = (m: string): void => {
+        cli.err(`error: kmm backtest: ${m}`);
         cli.exitCode = 1;
-        return;
+      };
+      if (!o.capture === !o.like) throw new UsageError('give one of --capture FILE or --like RUN_DIR');
+      if (o.like && (o.config || o.markets)) throw new UsageError('--like takes the run\'s own configuration and markets: change a value with --set, not --config / --markets');
+      let r: BacktestResult;
+      let recorded: RunFigures | null = null;
+      let recordedSummary: Record<string, unknown> | null = null;
+      const common = { set, queueModel: qm, queuePower: o.queuePower, feedLatencyMs: o.feedLatencyMs, seed: o.seed, out: outDir };
+      try {
+        if (o.like) {
+          const l = await backtestLike({ ...common, latencyMs: o.latencyMs, like: o.like });
+          r = l.result;
+          recorded = l.recorded;
+          recordedSummary = l.run.summary;
+          cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
+        } else {
+          const warnings: string[] = [];
+          r = await runBacktest({
+            ...common,
+            latencyMs: o.latencyMs ?? 0,
+            capture: o.capture,
+            marketsFile: o.markets,
+            config: (markets) => {
+              const c = loadBacktestCommandConfig({ config: o.config, set }, markets);
+              warnings.push(...c.warnings);
+              return c.values;
+            },
+          });
+          for (const w of warnings) cli.err(w);
+          if (!o.markets) cli.out('markets inferred from the capture: Kalshi\'s default fee type (quadratic: no maker fees), closing 24 h after it; --markets FILE (a run folder\'s markets.json) or --like RUN_DIR give the real details');
+        }
+      } catch (e) {
+        return fail((e as Error).message);
       }
       if (r.runDir) {
         try {
@@ -44,9 +85,19 @@ export function backtestCommand(cli: CliContext): Command {
       const m = r.metrics;
       cli.out(`run folder: ${r.runDir}`);
       cli.out(`queue model ${m.queueModel}, latency ${m.latencyMs} ms: ${m.frames} frames over ${m.durationS} s, ${m.events} events in ${m.wallMs} ms (${m.eventsPerSec} events/s)`);
+      if (r.counters.ownFramesSkipped > 0) cli.out(`the recorded run's own orders taken out of the book: ${r.counters.ownFramesSkipped} own frames, ${r.others.ownDeltasDropped} book changes that were its own only`);
       const f = r.figures;
       cli.out(`fills ${f.fills} (${m.makerFills} maker, ${m.takerFills} taker; ${f.contractsFilled} contracts); commands ${f.commands} (orders created ${f.ordersCreated}, amends ${f.amends}, cancels ${f.cancels}); rejects ${f.rejectsLocal} local, ${f.rejectsVenue} by the venue`);
       cli.out(`P&L net ${f.netPnl.toFixed(2)} $ (gross ${f.grossPnl.toFixed(2)} $, fees ${f.feesPaid.toFixed(2)} $), Sharpe ${m.sharpe}, max drawdown ${m.maxDrawdown.toFixed(4)} $, fill rate ${m.fillRate}, churn ${m.churnPerMin}/min`);
       cli.out(`takers ${f.takerFired} sent, ${f.takerExecuted} filled; max |position| in one market ${f.maxAbsPosition}; at the cap ${f.atCapPct ?? 'n/a'}% of market-time, reducing side quoted ${f.atCapReducingQuotedPct ?? 'n/a'}% of that`);
+      if (recorded) {
+        cli.out(`recorded run (its journal, marked at the backtest's end marks): ${line(recorded)}`);
+        cli.out(`backtest:                                                       ${line(f)}`);
+      }
+      if (recordedSummary) cli.out(`recorded run's summary.json (its own marks): fills ${String(recordedSummary.fills)}, fees ${String(recordedSummary.feesPaid)} $, net ${String(recordedSummary.netPnl)} $`);
     });
+}
+
+function line(f: RunFigures): string {
+  return `fills ${f.fills} (${f.contractsFilled} contracts), fees ${f.feesPaid.toFixed(2)} $, gross ${f.grossPnl.toFixed(2)} $, net ${f.netPnl.toFixed(2)} $`;
 }

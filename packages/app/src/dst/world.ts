@@ -126,6 +126,8 @@ export interface DstOptions {
   before?: (exchange: MemoryExchange) => void;
   /** keep the decoded journal in the result (scenario tests) */
   keepJournal?: boolean;
+  /** ingest's capture of every websocket frame (as a run's capture.jsonl; backtest parity tests) */
+  capture?: IngestEnv['capture'];
   /**
    * the KMM process dies at this virtual time and is not restarted (scenario tests of order
    * expiry): no shutdown, nothing cancels; the exchange runs on to `simMinutes`
@@ -198,6 +200,8 @@ export interface DstResult {
   journalRecords: number;
   /** the decoded journal, with `keepJournal` */
   journal?: JournalRecord[];
+  /** the markets traded, as exec and strategy got them (a run folder's markets.json) */
+  markets: kmm.v1.IMarketInfo[];
 }
 
 /**
@@ -355,7 +359,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     const me = { alive: true, conn: null as null | { terminate(): void } };
     ingestEnvAlive = me;
     return {
-      capture: null,
+      capture: o.capture ?? null,
       connect(events: WsEvents): IngestSocket {
         const actor = kern.get('ingest')!;
         const run = (fn: () => void): void => {
@@ -758,6 +762,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     ordersExchange: records.orders.length,
     journalRecords: lines.length,
     ...(o.keepJournal ? { journal: recs } : {}),
+    markets,
   };
 }
 

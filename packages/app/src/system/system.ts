@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { writeRunRecord } from '@kmm/backtest';
 import { join, resolve } from 'node:path';
 import {
   createLogger,
@@ -103,6 +104,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   mkdirSync(runDir, { recursive: true });
   const print = opts.print ?? (() => {});
   const log = createLogger({ name: 'supervisor', file: join(runDir, 'ops.log'), level: String(opts.loaded.values.kmm_log_level) });
+  // what `kmm backtest --like <run>` reproduces the run from: the effective configuration at the
+  // start and the markets' details (close times, fee parameters, price grid)
+  writeRunRecord(runDir, opts.loaded, opts.markets);
   let loaded = opts.loaded;
   const shards = opts.shards ?? opts.loaded.values.kmm_shards;
   const decisions = createWriteStream(join(runDir, 'decisions.jsonl'), { flags: 'a' });

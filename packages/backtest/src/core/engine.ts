@@ -27,8 +27,9 @@ import { bookActor } from '@kmm/book-worker/actor';
 import { strategyActor } from '@kmm/strategy-worker/actor';
 import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/actor';
 import type { JournalRecord, TapeRow } from '@kmm/exec-worker/core';
-import type { SimVenue } from './venue.js';
+import type { SimVenue, VenueFill } from './venue.js';
 import { PaperVenueGateway } from './venue-gateway.js';
+import { OthersBook, type OwnFills } from './others-book.js';
 import type { QueueModel } from './queue-models.js';
 
 export { EVENTS_PENDING_MAX } from '@kmm/shared';
@@ -54,6 +55,8 @@ export interface EngineOptions {
   /** market data and fills reach our cores this long after the venue saw them (ms) */
   feedLatencyMs: number;
   seed: number;
+  /** the recorded run's maker fills found in the capture beforehand (attributeOwnFills) */
+  ownFills?: OwnFills;
   /** wall time of the first frame (ms) */
   startWallMs: number;
   sinks: EngineSinks;
@@ -69,6 +72,14 @@ export interface EngineCounters {
   commands: number;
   opsEvents: number;
   peakPositionCenti: number;
+}
+
+interface PublishedOrder {
+  market: string;
+  side: number;
+  price: number;
+  centi: number;
+  coid: string;
 }
 
 export interface EquityPoint {
@@ -104,12 +115,17 @@ export class BacktestEngine {
   readonly gateway: PaperVenueGateway;
   readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0 };
   readonly equity: EquityPoint[] = [];
+  /** the recorded book without the recorded run's own orders (and with ours: publishOwn) */
+  readonly others: OthersBook;
+  /** our resting orders as last shown in the book (venue order id -> level and size) */
+  private readonly published = new Map<string, PublishedOrder>();
   private readonly feedNs: number;
   private readonly sinks: EngineSinks;
   private stopping = false;
 
   constructor(private readonly o: EngineOptions) {
     this.sinks = o.sinks;
+    this.others = new OthersBook(o.ownFills);
     this.feedNs = Math.round(o.feedLatencyMs * 1e6);
     this.clock = new SimClock(o.startWallMs, 0);
     const config = resolveConfig({ ...o.config, kmm_shards: 1, kmm_seed: o.seed });
@@ -147,6 +163,7 @@ export class BacktestEngine {
       monoNs: () => this.clock.monoNs(),
       wallMs: wall,
       defer: (ms, fn) => k.atAsync(this.clock.monoNs() + Math.round(ms * 1e6), fn),
+      onVenueChange: (fills) => this.publishOwn(fills),
       onFill: (fill, position, doneAck) => {
         // fills travel on the websocket: fill, then market_positions, then user_orders when done
         k.at(this.clock.monoNs() + this.feedNs, () => {
@@ -179,6 +196,53 @@ export class BacktestEngine {
     k.add({ name: 'exec', descriptor: execActor, markets, extra: { paper: true }, makeEnv: () => execEnv });
   }
 
+  /**
+   * Our resting orders in the book the cores see, as a venue's book shows them: each change of
+   * our resting size since the last call becomes a delta (tagged with the order's client id when
+   * our command caused it, untagged when a fill did), so the book worker learns our size exactly
+   * as live (OwnLevels) and the strategy's touch includes our quotes as live. The venue itself
+   * never sees these: its queues hold others' size only.
+   */
+  private publishOwn(fills: readonly VenueFill[]): void {
+    const filled = new Map<string, number>();
+    for (const f of fills) filled.set(f.order.id, (filled.get(f.order.id) ?? 0) + f.countCenti);
+    const orders = this.venue.orders;
+    const send = (market: string, side: number, price: number, d: number, coid: string): void => {
+      const f = this.others.inject(market, side, price, d, coid, this.clock.wallMs());
+      if (f) this.toIngest(f, this.clock.monoNs());
+    };
+    const out = (p: PublishedOrder, centi: number, byFill: number): void => {
+      const viaFill = Math.min(byFill, centi);
+      if (viaFill > 0) send(p.market, p.side, p.price, -viaFill, '');
+      if (centi - viaFill > 0) send(p.market, p.side, p.price, -(centi - viaFill), p.coid);
+    };
+    for (const [id, p] of this.published) {
+      const o = orders.get(id);
+      const byFill = filled.get(id) ?? 0;
+      if (!o) {
+        out(p, p.centi, byFill);
+        this.published.delete(id);
+      } else if (o.side !== p.side || o.price !== p.price) {
+        send(o.market, o.side, o.price, o.remainingCenti, p.coid);
+        out(p, p.centi, byFill);
+        p.side = o.side;
+        p.price = o.price;
+        p.centi = o.remainingCenti;
+      } else if (o.remainingCenti < p.centi) {
+        out(p, p.centi - o.remainingCenti, byFill);
+        p.centi = o.remainingCenti;
+      } else if (o.remainingCenti > p.centi) {
+        send(o.market, o.side, o.price, o.remainingCenti - p.centi, p.coid);
+        p.centi = o.remainingCenti;
+      }
+    }
+    for (const [id, o] of orders) {
+      if (this.published.has(id) || o.remainingCenti <= 0) continue;
+      this.published.set(id, { market: o.market, side: o.side, price: o.price, centi: o.remainingCenti, coid: o.clientOrderId });
+      send(o.market, o.side, o.price, o.remainingCenti, o.clientOrderId);
+    }
+  }
+
   private stopped(name: string): boolean {
     const a = this.kernel.get(name);
     return !a || a.stopped;
@@ -206,9 +270,15 @@ export class BacktestEngine {
   }
 
   /** One recorded frame received at tNs (relative to the run start). Events due before it run first. */
-  async frame(f: Frame, tNs: number): Promise<void> {
+  async frame(recorded: Frame, tNs: number): Promise<void> {
     await this.kernel.runUntil(tNs);
     this.counters.frames++;
+    if (recorded.kind === 'fill' || recorded.kind === 'user_order' || recorded.kind === 'market_position') this.counters.ownFramesSkipped++;
+    for (const f of this.others.process(recorded)) this.market(f, tNs);
+  }
+
+  /** One frame of the others' market: to the venue, then (after the feed latency) to ingest. */
+  private market(f: Frame, tNs: number): void {
     let body: EnvelopeBody | null = null;
     switch (f.kind) {
       case 'snapshot':
@@ -224,22 +294,24 @@ export class BacktestEngine {
         body = { lifecycle: f.body };
         break;
       case 'user_order':
-        this.venue.onRecordedOrder(f.body);
-        this.counters.ownFramesSkipped++;
-        return;
       case 'fill':
       case 'market_position':
-        this.counters.ownFramesSkipped++;
-        return;
+        return; // never out of OthersBook; the recorded run's account is not ours
       default:
         break;
     }
+    // to ingest first: the venue's reaction (our orders' deltas, publishOwn) follows it in the book's sequence
+    this.toIngest(f, tNs);
     if (body) this.gateway.onMarketData(body);
     if (f.kind === 'lifecycle' && (f.body.eventType === 'determined' || f.body.eventType === 'settled')) {
       // the exchange's position after settlement is zero
       const m = f.body.market ?? '';
       if (this.venue.account(m)?.settled) this.kernel.at(tNs + this.feedNs, () => this.stopped('exec') || this.kernel.inject('exec', { position: { market: m, positionCenti: 0, fromExchange: true } }, 'ingest'));
     }
+  }
+
+  /** A frame of the venue at tNs reaches ingest after the feed latency. */
+  private toIngest(f: Frame, tNs: number): void {
     const deliver = (): void => feedIngest(this.kernel, f);
     if (this.feedNs === 0) deliver();
     else this.kernel.at(tNs + this.feedNs, deliver);

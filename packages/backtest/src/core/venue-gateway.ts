@@ -36,6 +36,8 @@ export interface PaperGatewayOptions {
   onFill: (fill: kmm.v1.IFill, position: kmm.v1.IPosition, doneAck: kmm.v1.IOrderAck | null) => void;
   /** runs fn after ms on the driver's clock (live: a timer; LocalKernel: a virtual-time event) */
   defer: (ms: number, fn: () => void) => void;
+  /** after every change at the venue (market data, a command): the fills it made (the backtest publishes our orders into the book) */
+  onVenueChange?: (fills: readonly VenueFill[]) => void;
 }
 
 export class PaperVenueGateway implements OrderGateway {
@@ -58,6 +60,7 @@ export class PaperVenueGateway implements OrderGateway {
     else if (body.lifecycle) this.venue.onLifecycle(body.lifecycle, now);
     else return;
     this.emit(this.venue.fills);
+    this.o.onVenueChange?.(this.venue.fills);
   }
 
   private emit(fills: readonly VenueFill[]): void {
@@ -78,6 +81,7 @@ export class PaperVenueGateway implements OrderGateway {
       this.o.defer(this.o.latencyMs, () => {
         const r = fn();
         this.emit(this.venue.fills);
+        this.o.onVenueChange?.(this.venue.fills);
         const latencyUs = Math.round(this.o.latencyMs * 2000);
         const res: RestResult<T> = r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire };
         this.o.defer(this.o.latencyMs, () => resolve(res));

@@ -3,7 +3,7 @@
  * recorded market (L2 books from the capture's snapshots/deltas, public prints) and holds our
  * orders in it; a queue model (queue-models.ts) decides when prints reach them.
  *
- * In:  recorded frames (onSnapshot/onDelta/onTrade/onLifecycle/onRecordedOrder), our order
+ * In:  recorded frames (onSnapshot/onDelta/onTrade/onLifecycle), our order
  *      commands (place/amend/decrease/cancel), all at venue time `nowMs`.
  * Out: fills (with Kalshi's fee: tradeFee, maker fees only where the fee type charges them),
  *      order summaries for the command results, settlement cash when a market resolves.
@@ -13,8 +13,9 @@
  * fills us at our price (the other side would have traded with us). Our takers (IOC) walk the
  * visible opposite levels up to their limit; the recorded book is not depleted by our own
  * trades (no market impact: a stated limit of any replay). Post-only orders that would cross
- * are rejected (Kalshi's observed behaviour). Orders of the recorded run itself (user_order
- * frames in our own captures) are subtracted from the visible size.
+ * are rejected (Kalshi's observed behaviour). The book it is given is the other participants'
+ * only: a backtest of one of our own captures takes the recorded run's orders out first
+ * (others-book.ts), so the venue and the strategy see the same book.
  *
  * Accounting in integers: cash in price x centi units (1/10,000 $ x 1/100 contract), positions
  * in centi-contracts, fees in money (1/10,000 $). No clock, randomness or I/O.
@@ -30,8 +31,6 @@ const RC = kmm.v1.RejectCode;
 
 /** Our resting orders across all markets; overflow: new orders are rejected (BAD_REQUEST). */
 export const VENUE_ORDERS_MAX = 100_000;
-/** Orders of the recorded run tracked per market; overflow: oldest forgotten. */
-export const GHOSTS_PER_MARKET_MAX = 1000;
 
 export interface VenueOrder extends QueuedOrder {
   readonly id: string;
@@ -87,7 +86,6 @@ export interface MarketAccount {
 class VenueMarket {
   readonly book: MarketBook;
   readonly levels = new Map<number, LevelQueue>();
-  readonly ghosts = new Map<string, { side: number; price: number; remainingCenti: number }>();
   readonly acct: MarketAccount = { positionCenti: 0, cashPxC: 0, feesMoney: 0, boughtCenti: 0, soldCenti: 0, settled: false, settlementPxC: 0, settlementPrice: 0 };
   active = true;
   constructor(
@@ -100,6 +98,18 @@ class VenueMarket {
 }
 
 const levelKey = (side: number, price: number): number => side * 100_000 + price;
+
+interface ShrunkLevel {
+  vm: VenueMarket;
+  key: number;
+  lvl: LevelQueue;
+  prevCenti: number;
+  nextCenti: number;
+  atMs: number;
+}
+
+/** A print this soon after a decrease of its level, and at least as large, explains it (ms). */
+export const PRINT_AFTER_DELTA_MS = 5;
 
 export interface VenueStats {
   fills: number;
@@ -125,6 +135,8 @@ export class SimVenue {
   private seq = 0;
   private tradeSeq = 0;
   private readonly scratch: FillOut[] = [];
+  /** decreases of our levels not yet handed to the queue model (afterDepth) */
+  private readonly shrunk: ShrunkLevel[] = [];
 
   constructor(
     readonly model: QueueModel,
@@ -150,27 +162,20 @@ export class SimVenue {
 
   // ------------------------------------------------------------------ recorded market
 
-  /** Others' size at a YES price on a book side: recorded minus the recorded run's own orders. */
+  /** Others' size at a YES price on a book side (the book given is others' only). */
   visible(vm: VenueMarket, side: number, price: number): number {
-    let s = vm.book.sizeAt(side, price);
-    if (vm.ghosts.size > 0) for (const g of vm.ghosts.values()) if (g.side === side && g.price === price) s -= g.remainingCenti;
+    const s = vm.book.sizeAt(side, price);
     return s > 0 ? s : 0;
   }
 
   private bestVisible(vm: VenueMarket, side: number): number {
-    // walk from the touch past levels that are only the recorded run's own orders
     const b = vm.book;
-    const prices = b.grid.prices;
-    if (side === BID) {
-      for (let i = b.bestBidIdx; i >= 0; i--) if (b.bidCenti[i] > 0 && this.visible(vm, BID, prices[i]) > 0) return prices[i];
-      return 0;
-    }
-    if (b.bestAskIdx < 0) return 0;
-    for (let i = b.bestAskIdx; i < prices.length; i++) if (b.askCenti[i] > 0 && this.visible(vm, ASK, prices[i]) > 0) return prices[i];
-    return 0;
+    if (side === BID) return b.bestBidIdx >= 0 ? b.grid.prices[b.bestBidIdx] : 0;
+    return b.bestAskIdx >= 0 ? b.grid.prices[b.bestAskIdx] : 0;
   }
 
   onSnapshot(s: kmm.v1.IBookSnapshot, nowMs: number): void {
+    this.releaseAll();
     const vm = this.mkt(s.market ?? '');
     const prev = this.levelSizes(vm);
     vm.book.applySnapshot(s.yesBids ?? [], s.noBids ?? []);
@@ -178,23 +183,12 @@ export class SimVenue {
   }
 
   onDelta(d: kmm.v1.IBookDelta, nowMs: number): void {
+    this.releaseAll();
     const vm = this.mkt(d.market ?? '');
     if (!vm.book.valid) return;
     const prev = this.levelSizes(vm);
     vm.book.applyDelta(d.leg ?? YES, d.price ?? 0, d.deltaCenti ?? 0);
     this.afterDepth(vm, prev, nowMs);
-  }
-
-  /** Orders of the recorded run (user_order frames): not liquidity we could trade with. */
-  onRecordedOrder(a: kmm.v1.IOrderAck): void {
-    const vm = this.mkt(a.market ?? '');
-    const id = a.orderId ?? '';
-    if (!id) return;
-    const rem = a.remainingCenti ?? 0;
-    if (a.status === kmm.v1.OrderStatus.RESTING && rem > 0) {
-      if (!vm.ghosts.has(id) && vm.ghosts.size >= GHOSTS_PER_MARKET_MAX) vm.ghosts.delete(vm.ghosts.keys().next().value as string);
-      vm.ghosts.set(id, { side: a.side ?? 0, price: a.price ?? 0, remainingCenti: rem });
-    } else vm.ghosts.delete(id);
   }
 
   private levelSizes(vm: VenueMarket): number[] {
@@ -203,6 +197,14 @@ export class SimVenue {
     return out;
   }
 
+  /**
+   * A level of ours shrank: the queue model hears of it only at the next event. When that event
+   * is a print at that level, at least as large and within PRINT_AFTER_DELTA_MS (a venue that
+   * sends the book's decrease before the trade, as the simulator does), the print goes to the
+   * model first and explains the decrease, so a trade
+   * does not advance our queue twice (once as a cancel, once as a print). Any other event
+   * hands the decrease to the model first, as it came.
+   */
   private afterDepth(vm: VenueMarket, prev: number[], nowMs: number): void {
     this.fills.length = 0;
     for (let i = 0; i < prev.length; i += 2) {
@@ -210,9 +212,27 @@ export class SimVenue {
       const lvl = vm.levels.get(k);
       if (!lvl) continue;
       const next = this.visible(vm, Math.floor(k / 100_000), k % 100_000);
-      if (next !== prev[i + 1]) this.model.depth(lvl, prev[i + 1], next);
+      if (next === prev[i + 1]) continue;
+      const held = this.shrunk.find((x) => x.lvl === lvl);
+      if (next < prev[i + 1] && held) held.nextCenti = next;
+      else if (next < prev[i + 1]) this.shrunk.push({ vm, key: k, lvl, prevCenti: prev[i + 1], nextCenti: next, atMs: nowMs });
+      else {
+        if (held) this.releaseShrunk(held);
+        this.model.depth(lvl, prev[i + 1], next);
+      }
     }
     this.crossFills(vm, nowMs);
+  }
+
+  /** Hands every held decrease to the queue model (see afterDepth). */
+  private releaseAll(): void {
+    while (this.shrunk.length > 0) this.releaseShrunk(this.shrunk[0]);
+  }
+
+  private releaseShrunk(x: ShrunkLevel): void {
+    const i = this.shrunk.indexOf(x);
+    if (i >= 0) this.shrunk.splice(i, 1);
+    this.model.depth(x.lvl, x.prevCenti, x.nextCenti);
   }
 
   /** The recorded opposite side at or through our price: that flow would have traded with us. */
@@ -231,11 +251,17 @@ export class SimVenue {
   onTrade(t: kmm.v1.IPublicTrade, nowMs: number): void {
     this.fills.length = 0;
     const vm = this.markets.get(t.market ?? '');
-    if (!vm || vm.levels.size === 0) return;
     const p = t.yesPrice ?? 0;
     const qty = t.countCenti ?? 0;
     // taker bought YES: resting asks at or below p were hit; taker sold: bids at or above p
     const restingSide = t.takerBookSide === BID ? ASK : BID;
+    // a held decrease is this print's when the print covers it and came right after it
+    const atPrint = vm ? this.shrunk.find((x) => x.vm === vm && x.key === levelKey(restingSide, p) && x.prevCenti - x.nextCenti <= qty && nowMs - x.atMs <= PRINT_AFTER_DELTA_MS) : undefined;
+    for (const x of [...this.shrunk]) if (x !== atPrint) this.releaseShrunk(x);
+    if (!vm || vm.levels.size === 0) {
+      if (atPrint) this.releaseShrunk(atPrint);
+      return;
+    }
     for (const [k, lvl] of [...vm.levels]) {
       const side = Math.floor(k / 100_000);
       const price = k % 100_000;
@@ -251,13 +277,17 @@ export class SimVenue {
       } else if (price === p) {
         this.scratch.length = 0;
         this.model.trade(lvl, qty, this.scratch);
+        // the decrease this print caused, held since its delta, is now explained by it
+        if (atPrint) this.releaseShrunk(atPrint);
         for (const f of this.scratch) this.fill(vm, f.order as VenueOrder, price, Math.min(f.countCenti, f.order.remainingCenti), false, nowMs);
       }
     }
+    if (atPrint && this.shrunk.includes(atPrint)) this.releaseShrunk(atPrint);
   }
 
   /** determined / settled with a result: positions pay out, resting orders are cancelled. */
   onLifecycle(l: kmm.v1.ILifecycle, _nowMs: number): void {
+    this.releaseAll();
     const vm = this.markets.get(l.market ?? '');
     if (!vm) return;
     const ev = l.eventType ?? '';
@@ -285,6 +315,7 @@ export class SimVenue {
   // ------------------------------------------------------------------ our orders
 
   place(o: kmm.v1.IOrderCommand, nowMs: number): VenueResult<OrderSummary> {
+    this.releaseAll();
     this.fills.length = 0;
     const market = o.market ?? '';
     const vm = this.markets.get(market);
@@ -316,6 +347,7 @@ export class SimVenue {
   }
 
   amend(o: kmm.v1.IOrderCommand, nowMs: number): VenueResult<OrderSummary> {
+    this.releaseAll();
     this.fills.length = 0;
     const ord = this.orders.get(o.orderId ?? '');
     if (!ord) return this.reject(RC.NOT_FOUND, 'order not found');
@@ -342,6 +374,7 @@ export class SimVenue {
   }
 
   decrease(o: kmm.v1.IOrderCommand): VenueResult<OrderSummary> {
+    this.releaseAll();
     this.fills.length = 0;
     const ord = this.orders.get(o.orderId ?? '');
     if (!ord) return this.reject(RC.NOT_FOUND, 'order not found');
@@ -352,6 +385,7 @@ export class SimVenue {
   }
 
   cancel(orderId: string): VenueResult<{ orderId: string; reducedCenti: number }> {
+    this.releaseAll();
     this.fills.length = 0;
     const ord = this.orders.get(orderId);
     if (!ord) return this.reject(RC.NOT_FOUND, 'order not found');

@@ -12,11 +12,12 @@
 import { closeSync, mkdirSync, openSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { kmm, loadConfig, cliFromAssignments, formatMoney } from '@kmm/shared';
+import { kmm, loadConfig, cliFromAssignments, formatMoney, type CommandDefaults } from '@kmm/shared';
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
 import { FiguresBuilder, type RunFigures } from '@kmm/exec-worker/core';
 import { BacktestEngine, type EquityPoint } from '../core/engine.js';
+import { attributeOwnFills } from '../core/others-book.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 
 /** Largest capture read (bytes); larger files are refused with an error rather than exhausting memory. */
@@ -25,6 +26,11 @@ const READ_CHUNK = 1 << 20;
 
 export interface BacktestOptions {
   capture: string;
+  /**
+   * the configuration's values, already loaded (the app: `loadForCommand`, or a recorded run's
+   * config.json); or a function of the markets backtested. When set, configFile and set are not read.
+   */
+  config?: Record<string, unknown> | ((markets: readonly kmm.v1.IMarketInfo[]) => Record<string, unknown>);
   /** config file (YAML/JSON) */
   configFile?: string;
   /** config overrides (key -> value), applied after the file */
@@ -84,6 +90,14 @@ export interface BacktestResult {
   /** the run's figures (the definitions live and paper runs use; also in summary.json) */
   figures: RunFigures;
   equity: EquityPoint[];
+  /** each market's end mark behind the figures (settlement price, else the last mid of others' book) */
+  marks: Map<string, number>;
+  /** wall time of the end of the capture (ms): the figures' end */
+  endWallMs: number;
+  /** the engine's counters (frames, own frames of the recorded run, events) */
+  counters: BacktestEngine['counters'];
+  /** what was taken out of the recorded book as the recorded run's own */
+  others: BacktestEngine['others']['stats'];
 }
 
 /** Reads all lines of a capture (sync, chunked): the parsed frames (blank lines skipped). */
@@ -134,7 +148,18 @@ export function readCapture(path: string): { lines: CaptureLine[]; lineCount: nu
   return { lines: out, lineCount };
 }
 
-/** Markets seen in a capture, with Kalshi defaults (linear cent grid, quadratic fees, closing in 7 days). */
+/**
+ * A capture's markets closing this long after its end when nothing says when (a plain Kalshi
+ * capture has no market details): inside the registry's max_time_to_resolution_hours (120 h), so
+ * market selection keeps them, and far beyond the force-exit window (force_exit_hours).
+ */
+export const INFERRED_CLOSE_AFTER_MS = 24 * 3_600_000;
+
+/**
+ * Markets seen in a capture, with Kalshi defaults (linear cent grid, quadratic fees, closing
+ * INFERRED_CLOSE_AFTER_MS after the capture). A run folder's markets.json (--like, --markets) has
+ * the real details: fee type (maker fees) and close time.
+ */
 export function inferMarkets(lines: readonly CaptureLine[], endWallMs: number): kmm.v1.IMarketInfo[] {
   const seen = new Set<string>();
   for (const c of lines) {
@@ -147,7 +172,7 @@ export function inferMarkets(lines: readonly CaptureLine[], endWallMs: number): 
     seriesTicker: m.split('-')[0],
     status: kmm.v1.MarketStatus.MARKET_ACTIVE,
     priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }],
-    closeTimeMs: endWallMs + 7 * 86_400_000,
+    closeTimeMs: endWallMs + INFERRED_CLOSE_AFTER_MS,
     feeType: 'quadratic',
     feeMultiplierMilli: 1000,
   }));
@@ -186,9 +211,29 @@ export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; st
   return { tNs, startWallMs: baseMs > 0 ? baseMs : 1_767_225_600_000, endNs: last };
 }
 
-export function loadBacktestConfig(file: string | undefined, set: Record<string, string | number | boolean> | undefined): Record<string, unknown> {
-  // no process.env: a backtest depends only on its files and arguments (determinism)
-  return { ...(loadConfig({ file, env: {}, cli: set ?? {} }).values as unknown as Record<string, unknown>) };
+/** The market profile of a backtest: that of demo and run (the app's COMMAND_PROFILE). */
+export const BACKTEST_PROFILE = 'kalshi';
+
+/**
+ * The backtest's command defaults (a layer of loadConfig, below the file and --set): the Kalshi
+ * profile of demo and run, and every market of the capture selected (someone chose to record
+ * them; a capture carries no liquidity or resolution-time facts unless --markets gives them).
+ */
+export function backtestCommandDefaults(marketCount: number): CommandDefaults {
+  return {
+    name: 'backtest',
+    profile: BACKTEST_PROFILE,
+    values: { max_markets: Math.max(1, Math.min(10_000, Math.round(marketCount))), max_time_to_resolution_hours: 0, min_liquidity: 0 },
+  };
+}
+
+/**
+ * A backtest's configuration: registry defaults < profile < preset < the backtest's command
+ * defaults < file < `set`; never the environment (a backtest depends only on its files and
+ * arguments). Used by sweeps; `kmm backtest` loads the same through the app's loadForCommand.
+ */
+export function loadBacktestConfig(file: string | undefined, set: Record<string, string | number | boolean> | undefined, marketCount = 10_000): Record<string, unknown> {
+  return { ...(loadConfig({ file, env: {}, cli: set ?? {}, command: backtestCommandDefaults(marketCount) }).values as unknown as Record<string, unknown>) };
 }
 
 interface Writers {
@@ -204,7 +249,6 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   if (!(o.latencyMs >= 0)) throw new Error(`--latency-ms must be >= 0, got ${o.latencyMs}`);
   const lines = preloaded?.lines ?? readCaptureLines(o.capture);
   if (lines.length === 0) throw new Error(`capture ${o.capture} has no frames`);
-  const config = preloaded?.config ?? loadBacktestConfig(o.configFile, o.set);
   const tl = timeline(lines);
   let markets = o.markets;
   if (!markets && o.marketsFile) {
@@ -214,6 +258,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     markets = v as kmm.v1.IMarketInfo[];
   }
   markets ??= inferMarkets(lines, tl.startWallMs + tl.endNs / 1e6);
+  const given = o.config;
+  const config = preloaded?.config ?? (typeof given === 'function' ? given(markets) : given) ?? loadBacktestConfig(o.configFile, o.set, markets.length);
   let w: Writers | null = null;
   let runDir: string | null = null;
   if (o.out !== null) {
@@ -222,7 +268,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     // a run folder is written fresh: appending to an old one would break determinism
     for (const f of ['journal.jsonl', 'tape.csv', 'decisions.jsonl', 'ops.log']) writeFileSync(join(runDir, f), '');
   }
-  const clockRef: { wall: () => number } = { wall: () => 0 };
+  // the simulated clock starts at the first frame; records written while the engine is built (exec's start) carry that time
+  const clockRef: { wall: () => number } = { wall: () => tl.startWallMs };
   if (runDir) {
     // Loaded only when writing a run folder: sweep workers (out null) then load no exec shell code.
     const { Journal, Tape } = await import('@kmm/exec-worker');
@@ -246,6 +293,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     latencyMs: o.latencyMs,
     feedLatencyMs: o.feedLatencyMs ?? 0,
     seed: o.seed ?? 1,
+    ownFills: attributeOwnFills(lines),
     startWallMs: tl.startWallMs,
     sinks: {
       journal: (rec, wallMs) => {
@@ -264,7 +312,9 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   for (let i = 0; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i]);
   await engine.finish(tl.endNs);
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const figs = figures.figures(marksOf(engine, markets), tl.startWallMs + tl.endNs / 1e6);
+  const marks = marksOf(engine, markets);
+  const endWallMs = tl.startWallMs + tl.endNs / 1e6;
+  const figs = figures.figures(marks, endWallMs);
   const metrics = computeMetrics(engine, o, tl.endNs, wallMs, figs);
   if (runDir && w) {
     w.journal.append({ k: 'backtest_end', ...engineTotals(engine) });
@@ -276,7 +326,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     writeFileSync(join(runDir, 'equity.csv'), 'ts,equity\n' + engine.equity.map((p) => `${new Date(p.wallMs).toISOString()},${formatMoney(p.equityMoney)}`).join('\n') + '\n');
     writeFileSync(join(runDir, 'markets.json'), JSON.stringify(markets, null, 2) + '\n');
   }
-  return { runDir, metrics, figures: figs, equity: engine.equity };
+  return { runDir, metrics, figures: figs, equity: engine.equity, marks, endWallMs, counters: engine.counters, others: engine.others.stats };
 }
 
 function end(s: WriteStream): Promise<void> {

@@ -1,0 +1,171 @@
+/**
+ * The run folder as a record of a run that `kmm backtest --like RUN_DIR` can reproduce.
+ *
+ * Written by every trading run (`kmm demo`, `kmm run`, through the app's startSystem):
+ *   config.json    the effective configuration at the start: every value (credential keys left
+ *                  out), its source, the market profile and the preset
+ *   markets.json   the markets' details as the system got them (MarketInfo: close time, fee type
+ *                  and multiplier, price grid)
+ * and, by the actors: capture.jsonl (every websocket frame with its receive time, our own orders
+ * in the public book and our user_order / fill frames included), journal.jsonl (exec's record),
+ * summary.json (the run's figures).
+ *
+ * Read here with clear errors: a folder that does not exist, or lacks one of the files needed
+ * (named, with what writes it), or whose file does not parse. The journal and summary are
+ * optional (the comparison with the recorded run uses them when present).
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
+import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
+import { runBacktest, type BacktestOptions, type BacktestResult } from './backtest.js';
+
+export const RUN_FOLDER = {
+  config: 'config.json',
+  markets: 'markets.json',
+  capture: 'capture.jsonl',
+  journal: 'journal.jsonl',
+  summary: 'summary.json',
+} as const;
+
+/** Keys left out of config.json: where the run's credentials are (replaying a run needs neither). */
+const OMITTED = new Set(['kmm_api_key_id', 'kmm_private_key_path']);
+
+export interface RunConfigRecord {
+  profile: string;
+  preset: string;
+  values: Record<string, unknown>;
+  sources: Record<string, string>;
+}
+
+export function runConfigRecord(loaded: LoadedConfig): RunConfigRecord {
+  const values: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(loaded.values as unknown as Record<string, unknown>)) if (!OMITTED.has(k)) values[k] = v;
+  const sources: Record<string, string> = {};
+  for (const [k, v] of Object.entries(loaded.sources)) if (!OMITTED.has(k)) sources[k] = v;
+  return { profile: loaded.profile, preset: loaded.preset, values, sources };
+}
+
+/** Writes config.json and markets.json into a run folder (private, like the rest of it). */
+export function writeRunRecord(runDir: string, loaded: LoadedConfig, markets: readonly kmm.v1.IMarketInfo[]): void {
+  writeFileSync(join(runDir, RUN_FOLDER.config), JSON.stringify(runConfigRecord(loaded), null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(join(runDir, RUN_FOLDER.markets), JSON.stringify(markets, null, 2) + '\n', { mode: 0o600 });
+}
+
+export interface RecordedRun {
+  dir: string;
+  capture: string;
+  config: RunConfigRecord;
+  markets: kmm.v1.IMarketInfo[];
+  /** the run's journal, when the folder has one */
+  journal: JournalRecord[] | null;
+  /** summary.json, when the folder has one */
+  summary: Record<string, unknown> | null;
+}
+
+const WRITTEN_BY = 'written at the start of every `kmm demo` / `kmm run` (a run folder from an older KMM lacks it: backtest its capture with --capture, --config and --markets instead)';
+
+/** Reads a run folder for `--like`; throws an error naming the folder and the missing or bad file. */
+export function readRunFolder(dirIn: string): RecordedRun {
+  const dir = resolve(dirIn);
+  if (!existsSync(dir)) throw new Error(`--like: run folder ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new Error(`--like: ${dir} is not a run folder (not a directory)`);
+  const need = (file: string, what: string): string => {
+    const p = join(dir, file);
+    if (!existsSync(p)) throw new Error(`--like: run folder ${dir} is incomplete: no ${file} (${what})`);
+    return p;
+  };
+  const json = (file: string, what: string): unknown => {
+    const p = need(file, what);
+    try {
+      return JSON.parse(readFileSync(p, 'utf8'));
+    } catch (e) {
+      throw new Error(`--like: ${p} is not valid JSON: ${(e as Error).message}`);
+    }
+  };
+  const cfg = json(RUN_FOLDER.config, `the run's effective configuration, ${WRITTEN_BY}`) as Partial<RunConfigRecord> | null;
+  if (!cfg || typeof cfg !== 'object' || !cfg.values || typeof cfg.values !== 'object') throw new Error(`--like: ${join(dir, RUN_FOLDER.config)} has no "values" object`);
+  const markets = json(RUN_FOLDER.markets, `the run's market details, ${WRITTEN_BY}`);
+  if (!Array.isArray(markets) || markets.length === 0 || markets.some((m) => typeof m !== 'object' || m === null || typeof (m as { market?: unknown }).market !== 'string')) {
+    throw new Error(`--like: ${join(dir, RUN_FOLDER.markets)} must be a non-empty JSON array of market infos with a "market" ticker`);
+  }
+  const capture = need(RUN_FOLDER.capture, 'the websocket capture, written by ingest unless kmm_capture_enabled=false');
+  if (statSync(capture).size === 0) throw new Error(`--like: run folder ${dir} is incomplete: ${RUN_FOLDER.capture} is empty`);
+  let journal: JournalRecord[] | null = null;
+  const jp = join(dir, RUN_FOLDER.journal);
+  if (existsSync(jp)) {
+    const r = decodeJournalText(readFileSync(jp, 'utf8'));
+    journal = r.records;
+  }
+  let summary: Record<string, unknown> | null = null;
+  const sp = join(dir, RUN_FOLDER.summary);
+  if (existsSync(sp)) {
+    try {
+      summary = JSON.parse(readFileSync(sp, 'utf8')) as Record<string, unknown>;
+    } catch {
+      summary = null; // a run stopped hard may leave none or a torn one; the comparison is optional
+    }
+  }
+  return { dir, capture, config: { profile: String(cfg.profile ?? ''), preset: String(cfg.preset ?? ''), values: cfg.values as Record<string, unknown>, sources: (cfg.sources ?? {}) as Record<string, string> }, markets: markets as kmm.v1.IMarketInfo[], journal, summary };
+}
+
+/** A recorded run's values with --set overrides on top (an override replaces the key and its aliases). */
+export function likeConfig(values: Readonly<Record<string, unknown>>, set: Readonly<Record<string, string | number | boolean>> = {}): Record<string, unknown> {
+  const canon = (name: string): string => {
+    const spec = SPEC_BY_KEY.get(name) ?? SPEC_BY_ENV.get(name);
+    return spec ? (spec.aliasOf ?? spec.key) : name;
+  };
+  const overridden = new Set(Object.keys(set).map(canon));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) if (!overridden.has(canon(k))) out[k] = v;
+  // validated as a whole (types, ranges, relations) by the engine's resolveConfig
+  return { ...out, ...set };
+}
+
+export interface LikeOptions extends Omit<BacktestOptions, 'capture' | 'config' | 'configFile' | 'markets' | 'marketsFile' | 'seed' | 'latencyMs'> {
+  /** the run folder to reproduce */
+  like: string;
+  /** default: the run's kmm_seed */
+  seed?: number;
+  /** default: the recorded run's own (recordedOrderLatencyMs), else 0 */
+  latencyMs?: number;
+}
+
+/**
+ * The one-way order-entry latency of a recorded run (ms): half the median round trip of its
+ * acknowledged commands (the journal's ack latency_us); null when it has none. The capture's
+ * receive times already carry the market-data latency, so the feed latency stays 0.
+ */
+export function recordedOrderLatencyMs(journal: readonly JournalRecord[]): number | null {
+  const us: number[] = [];
+  for (const r of journal) if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) us.push(Number(r.latencyUs));
+  if (us.length === 0) return null;
+  us.sort((a, b) => a - b);
+  return Math.round(us[Math.floor(us.length / 2)] / 2) / 1000;
+}
+
+export interface LikeResult {
+  run: RecordedRun;
+  result: BacktestResult;
+  /**
+   * the recorded run's figures from its journal, marked at the backtest's end marks (the same
+   * definitions and marks as the backtest's: the like-for-like comparison); null without a journal
+   */
+  recorded: RunFigures | null;
+}
+
+/** `kmm backtest --like RUN_DIR`: the run's configuration, markets and capture, its own orders taken out of the book. */
+export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
+  const run = readRunFolder(o.like);
+  const config = likeConfig(run.config.values, o.set);
+  const seedOfRun = Number(run.config.values.kmm_seed);
+  const seed = o.seed ?? (Number.isInteger(seedOfRun) && seedOfRun >= 0 ? seedOfRun : 1);
+  const latencyMs = o.latencyMs ?? (run.journal ? recordedOrderLatencyMs(run.journal) : null) ?? 0;
+  const result = await runBacktest({ ...o, capture: run.capture, config, markets: run.markets, seed, latencyMs });
+  let recorded: RunFigures | null = null;
+  if (run.journal) {
+    const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);
+    recorded = figuresOf(run.journal, { capCenti, markets: run.markets.map((m) => m.market ?? '') }, result.marks);
+  }
+  return { run, result, recorded };
+}
