@@ -28,4 +28,5 @@ export { Engine, LIMITS, type EngineOptions, type NewOrder, type OrderResult, ty
 export { Book } from './engine/book.js';
 export type * from './engine/types.js';
 export { FlowDriver, FLOW_RATES, FLOW_USERS } from './flow/flow.js';
+export * from './replay/index.js';
 export { buildCatalog, SERIES, priceStructureBands, type CatalogMarket } from './flow/catalog.js';
