@@ -13,7 +13,7 @@ import { Engine } from '../src/engine/engine.js';
 import { SERIES } from '../src/flow/catalog.js';
 import { ManualScheduler } from '../src/memory/scheduler.js';
 import { MemoryExchange } from '../src/memory/exchange.js';
-import { addReplayMarkets, parseReplayCapture, ReplayDriver, REPLAY_USERS, type QueueModelName } from '../src/replay/index.js';
+import { addReplayMarkets, parseReplayCapture, ReplayDriver, REPLAY_CLOSE_AFTER_MS, REPLAY_USERS, type QueueModelName } from '../src/replay/index.js';
 
 const T = 'KXTEST-26JAN01-A';
 const T0 = 1_782_873_105_000;
@@ -209,7 +209,7 @@ describe.skipIf(!haveDemo)('the demo capture through the engine', () => {
       'KXNEXTTEAMNBA-26LJAM-GSW',
       'KXNEXTTEAMNBA-26LJAM-MIA',
     ]);
-    expect(ex.markets().every((m) => m.status === 'active' && m.spec.priceLevelStructure === 'linear_cent' && m.spec.closeTimeMs > T0 + 300 * 86_400_000)).toBe(true);
+    expect(ex.markets().every((m) => m.status === 'active' && m.spec.priceLevelStructure === 'linear_cent' && m.spec.closeTimeMs === T0 + REPLAY_CLOSE_AFTER_MS)).toBe(true);
     let steps = 0;
     while (!replay.finished) {
       clock.advanceMs(ex.stepPeriodMs);

@@ -44,8 +44,12 @@ export const QUEUE_MODEL_NAMES: readonly QueueModelName[] = ['pessimistic', 'pro
 
 export const REPLAY_USERS = { book: 'replay-book', trades: 'replay-trades' } as const;
 const REPLAY_CASH_MICRO = 1e9 * 1e6; // $1bn each: the recorded participants never run out
-/** a replay market closes this long after the start (the recording has no close time) */
-export const REPLAY_CLOSE_AFTER_MS = 365 * 86_400_000;
+/**
+ * A replay market closes this long after the start (the recording has no close time): far
+ * beyond any replay run, and inside the default market selection limit
+ * (max_time_to_resolution_hours = 120), so `kmm run --env sim` trades it too.
+ */
+export const REPLAY_CLOSE_AFTER_MS = 96 * 3_600_000;
 
 export interface ReplayDriverOptions {
   /** wall time (ms) at which the recording starts playing */
