@@ -53,7 +53,8 @@ function rig(text: string, model: QueueModelName = 'pessimistic', speed = 1) {
   const filled = () => engine.accounts.get(ME)!.fills.reduce((s, f) => s + f.countCenti, 0);
   const replayAt = (price: number) => {
     const book = engine.markets.get(T)!.book;
-    return book.bids[book.grid.indexOf(price)].filter((o) => o.userId === REPLAY_USERS.book).reduce((s, o) => s + o.remainingCenti, 0);
+    const i = book.grid.indexOf(price);
+    return [...book.bids[i], ...book.asks[i]].filter((o) => o.userId === REPLAY_USERS.book).reduce((s, o) => s + o.remainingCenti, 0);
   };
   return { engine, driver, clock, to, bid, filled, replayAt };
 }
@@ -153,6 +154,40 @@ describe('replay queue', () => {
       // the rest of the recorded ask rests: 30 - our 10
       expect(r.engine.markets.get(T)!.book.askTotal[r.engine.markets.get(T)!.book.grid.indexOf(4000)]).toBe(2000);
     }
+  });
+
+  it('optimistic: a decrease below the touch is a cancel ahead of us, never a fill', () => {
+    const r = rig([snap([['0.4000', '100.00'], ['0.3900', '80.00']], []), delta(1000, 'yes', '0.3900', '-50.00', 2)].join('\n'), 'optimistic');
+    const o = r.bid(3900, 10);
+    r.to(1000);
+    expect(r.engine.queuePositionCenti(ME, o.orderId)).toBe(3000);
+    expect(r.filled()).toBe(0);
+  });
+
+  it('a new snapshot sets every level to its recorded size, removing from the back; our place is kept', () => {
+    const again = JSON.stringify({ type: 'orderbook_snapshot', sid: 1, seq: 9, msg: { market_ticker: T, yes_dollars_fp: [['0.4000', '60.00']], no_dollars_fp: [], ts_ms: T0 + 2000 } });
+    const r = rig([snap([['0.4000', '100.00'], ['0.3800', '5.00']], [['0.5500', '40.00']]), delta(1000, 'yes', '0.4000', '30.00', 2), again].join('\n'), 'optimistic');
+    const o = r.bid(4000, 10);
+    r.to(1000);
+    r.to(2000);
+    // 100 ahead + 30 behind -> 60: from the back, the 30 behind us and 40 of those ahead go
+    expect(r.engine.queuePositionCenti(ME, o.orderId)).toBe(6000);
+    expect(r.replayAt(4000)).toBe(6000);
+    expect(r.replayAt(3800)).toBe(0);
+    expect(r.engine.markets.get(T)!.book.bestAsk()).toBe(0); // no asks in the new snapshot
+    expect(r.filled()).toBe(0);
+  });
+
+  it('changes refused during an exchange pause are caught up from the recording at the first step after it', () => {
+    const r = rig([snap([['0.4000', '100.00']], []), delta(1000, 'yes', '0.4000', '-40.00', 2), delta(2000, 'yes', '0.4100', '7.00', 3)].join('\n'));
+    r.engine.pauseExchange();
+    r.to(2000);
+    expect(r.driver.stats.refused).toBe(2);
+    expect(r.replayAt(4000)).toBe(10000);
+    r.engine.resumeExchange();
+    r.to(2050);
+    expect(r.replayAt(4000)).toBe(6000);
+    expect(r.replayAt(4100)).toBe(700);
   });
 
   it('speed scales time; the book stays as it is after the recording ends', () => {

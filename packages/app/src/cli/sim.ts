@@ -28,7 +28,7 @@ export function simCommand(cli: CliContext): Command {
       cli.out(
         [
           r
-            ? `kmm sim listening on 127.0.0.1:${sim.port} (replay market: ${sim.markets().length} markets from ${o.replay}, ${describeSpan(r.endMs - sim.engine.clock.wallMs(), o.speed)}, queue model ${r.queueModel}; when the recording ends the books stay as they are)`
+            ? `kmm sim listening on 127.0.0.1:${sim.port} (replay market: ${sim.markets().length} markets from ${o.replay}, ${describeSpan(r.recordingMs, o.speed)}, queue model ${r.queueModel}; when the recording ends the books stay as they are)`
             : `kmm sim listening on 127.0.0.1:${sim.port} (${sim.markets().length} markets, seed ${o.seed}, speed ${o.speed})`,
           `  REST:     ${sim.restBaseUrl}`,
           `  WS:       ${sim.wsUrl}`,
@@ -46,7 +46,7 @@ export function simCommand(cli: CliContext): Command {
     });
 }
 
-function describeSpan(playMs: number, speed: number): string {
-  const s = Math.max(0, playMs) / 1000;
-  return `${(s * speed).toFixed(0)} s of recording at speed ${speed} = ${s.toFixed(0)} s`;
+function describeSpan(recordingMs: number, speed: number): string {
+  const s = recordingMs / 1000;
+  return `${s.toFixed(0)} s of recording at speed ${speed}, playing in ${(s / speed).toFixed(0)} s`;
 }

@@ -30,7 +30,8 @@
  * Time: step(nowMs) applies every event whose time (start + offset / speed) has come, in capture
  * order; nothing here reads a clock, does I/O or draws random numbers. When the recording ends
  * the book stays as it was (`finished`), trading on it goes on.
- * Engine refusals (e.g. while the exchange is paused) are counted in stats.refused, not retried.
+ * Engine refusals (while the exchange or trading is paused) are counted in stats.refused; at the
+ * first step after the pause every level is set to its recorded size again (as by a snapshot).
  */
 import { ONE_CENT, ONE_DOLLAR, type PriceBand } from '@kmm/shared';
 import type { Engine } from '../engine/engine.js';
@@ -123,6 +124,8 @@ export class ReplayDriver {
   readonly speed: number;
   private readonly startMs: number;
   private next = 0;
+  /** an operation was refused: set every level to the recording once the engine accepts again */
+  private resyncDue = false;
   /** the recording's own book so far, per market: YES bids and YES asks by price */
   private readonly recorded = new Map<string, { bid: Levels; ask: Levels }>();
 
@@ -150,6 +153,11 @@ export class ReplayDriver {
     return this.next >= this.capture.events.length;
   }
 
+  /** length of the recording (ms, first to last event, at speed 1) */
+  get recordingMs(): number {
+    return this.capture.spanMs;
+  }
+
   /** wall time (ms) at which the last recorded event plays */
   get endMs(): number {
     return this.startMs + this.capture.spanMs / this.speed;
@@ -159,6 +167,10 @@ export class ReplayDriver {
   step(nowMs: number): number {
     const evs = this.capture.events;
     let n = 0;
+    if (this.resyncDue && this.engine.exchangeActive && this.engine.tradingActive) {
+      this.resyncDue = false;
+      for (const [ticker, rec] of this.recorded) this.setLevels(ticker, new Map(rec.bid), new Map(rec.ask));
+    }
     while (this.next < evs.length && this.startMs + evs[this.next].tMs / this.speed <= nowMs) {
       const e = evs[this.next++];
       n++;
@@ -183,27 +195,32 @@ export class ReplayDriver {
   private snapshot(e: ReplaySnapshot): void {
     this.stats.snapshots++;
     const rec = this.recorded.get(e.ticker)!;
-    const target = { bid: new Map(e.bids), ask: new Map(e.asks) };
+    rec.bid = new Map(e.bids);
+    rec.ask = new Map(e.asks);
+    this.setLevels(e.ticker, new Map(e.bids), new Map(e.asks));
+  }
+
+  /** Sets the replay's size at every level of a market to the target (removals from the back). */
+  private setLevels(ticker: string, bid: Levels, ask: Levels): void {
+    const target = { bid, ask };
     // removals first (both sides), then additions: a moved book never crosses its stale levels
     for (const side of ['bid', 'ask'] as const) {
-      const book = this.bookOf(e.ticker);
+      const book = this.bookOf(ticker);
       const tot = side === 'bid' ? book.bidTotal : book.askTotal;
       for (let i = 0; i < tot.length; i++) {
         if (tot[i] <= 0) continue;
         const price = book.grid.prices[i];
-        const have = this.replaySize(e.ticker, side, price);
+        const have = this.replaySize(ticker, side, price);
         const want = target[side].get(price) ?? 0;
-        if (have > want) this.cancelFrom('back', e.ticker, side, price, have - want);
+        if (have > want) this.cancelFrom('back', ticker, side, price, have - want);
       }
     }
     for (const side of ['bid', 'ask'] as const) {
       for (const [price, want] of target[side]) {
-        const have = this.replaySize(e.ticker, side, price);
-        if (want > have) this.add(e.ticker, side, price, want - have);
+        const have = this.replaySize(ticker, side, price);
+        if (want > have) this.add(ticker, side, price, want - have);
       }
     }
-    rec.bid = target.bid;
-    rec.ask = target.ask;
   }
 
   private delta(e: ReplayDelta): void {
@@ -281,7 +298,7 @@ export class ReplayDriver {
       // cancelled rather than traded with
       stp: 'maker',
     });
-    if (!r.ok) this.stats.refused++;
+    if (!r.ok) this.refused();
   }
 
   /** Removes up to `countCenti` of the replay's size at a level, newest ('back') or oldest ('front') first. */
@@ -294,7 +311,7 @@ export class ReplayDriver {
       const take = Math.min(left, o.remainingCenti);
       const r = this.engine.decreaseOrder(REPLAY_USERS.book, o.orderId, { reduceByCenti: take });
       if (!r.ok) {
-        this.stats.refused++;
+        this.refused();
         break;
       }
       left -= take;
@@ -317,11 +334,16 @@ export class ReplayDriver {
       stp: 'taker_at_cross',
     });
     if (!r.ok) {
-      this.stats.refused++;
+      this.refused();
       return;
     }
     if (inferred) this.stats.inferredTrades++;
     this.stats.ourFillCenti += ours - this.ourResting(ticker, makerSide);
+  }
+
+  private refused(): void {
+    this.stats.refused++;
+    this.resyncDue = true;
   }
 
   private ourResting(ticker: string, side: BookSide): number {
