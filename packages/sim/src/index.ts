@@ -28,6 +28,7 @@ export { Engine, LIMITS, type EngineOptions, type NewOrder, type OrderResult, ty
 export { Book } from './engine/book.js';
 export type * from './engine/types.js';
 export { FlowDriver, FLOW_RATES, FLOW_USERS } from './flow/flow.js';
+export * from './replay/index.js';
 export { buildCatalog, SERIES, priceStructureBands, type CatalogMarket } from './flow/catalog.js';
 export { DEFAULT_READ_LAG, NO_READ_LAG, ReadLag, checkReadLag, type ReadLagOptions } from './server/readlag.js';
 export { shardOfSeries, SHARD_COUNT } from './engine/shards.js';

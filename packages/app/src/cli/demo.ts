@@ -1,5 +1,6 @@
 /** `kmm demo`: the built-in simulator and the full system making markets (commands/demo.ts). */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { QUEUE_MODEL_NAMES } from '@kmm/sim';
 import { cliFromAssignments } from '@kmm/shared';
 import { runDemo, printSummary } from '../commands/demo.js';
 import { describeShutdown } from '../system/shutdown.js';
@@ -15,7 +16,9 @@ export function demoCommand(cli: CliContext): Command {
     .option('--out <dir>', 'run folder (default <kmm_run_dir>/demo-<time>, kmm_run_dir = runs)')
     .option('--config <file>', 'YAML/JSON config file (watched: live-safe changes apply without restart)')
     .option('--set <key=value>', 'config override, repeatable', assignment)
-    .option('--speed <x>', 'simulator flow intensity', decimal('--speed', 0.01, 100), 1)
+    .option('--speed <x>', 'simulator flow intensity; with --replay: the recording\'s time scale (2 = twice as fast)', decimal('--speed', 0.01, 100), 1)
+    .option('--replay <capture>', 'replay market: the simulator\'s books come from a recorded websocket capture (Kalshi session.jsonl or a run\'s capture.jsonl); --markets is then the capture\'s')
+    .addOption(new Option('--queue-model <m>', 'replay market: what a recorded level decrease without a print is (README "Replay market")').choices([...QUEUE_MODEL_NAMES]).default('pessimistic'))
     .option('--shards <k>', 'book shards (default: kmm_shards)', wholeNumber('--shards', 1, 64))
     .option('--record-inputs', "record every actor's inputs and outputs to <run>/inputs/ (replay parity check)", false)
     .option('--dashboard', 'serve the dashboard (default: kmm_dashboard, true)')
@@ -32,6 +35,7 @@ export function demoCommand(cli: CliContext): Command {
         dashboard: o.dashboard,
         dashboardPort: o.dashboardPort,
         speed: o.speed,
+        replay: o.replay === undefined ? undefined : { capturePath: o.replay, queueModel: o.queueModel },
         shards: o.shards,
         recordInputs: o.recordInputs,
       });

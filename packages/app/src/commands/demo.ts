@@ -5,7 +5,8 @@
  */
 import { join, resolve } from 'node:path';
 import { demoLoadOptions, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
-import { startSimThread, type SimThreadHandle } from '@kmm/sim';
+import { readFileSync } from 'node:fs';
+import { parseReplayCapture, startSimThread, type QueueModelName, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
@@ -28,6 +29,8 @@ export interface DemoOptions {
   /** --dashboard-port; undefined = kmm_dashboard_port if set (file/env/--set), else any free port */
   dashboardPort?: number;
   speed?: number;
+  /** replay market (`--replay`): the simulator's books come from this capture; `speed` is then its time scale */
+  replay?: { capturePath: string; queueModel?: QueueModelName };
   shards?: number;
   /** record every actor's inputs and outputs to <run>/inputs/ (replay-parity: `replayRecording`) */
   recordInputs?: boolean;
@@ -86,6 +89,7 @@ export function loadDemoConfig(
 
 export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const print = opts.quiet ? () => {} : (l: string) => process.stdout.write(l + '\n');
+  const replayLine = opts.replay ? describeReplay(opts) : null; // also sets opts.markets to the capture's
   const load = () => loadDemoConfig(opts);
   const { loaded, warnings } = load();
   const profileLine = describeProfile(loaded);
@@ -94,6 +98,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort, 0);
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (profileLine) print(profileLine);
+  if (replayLine) print(replayLine);
   print(describeKillSwitch(loaded.values));
   for (const w of warnings) print(w); // the `kmm config check` warnings of this configuration
   const sim = await startSimThread({
@@ -103,6 +108,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     speed: opts.speed ?? 1,
     tier: String(loaded.values.kmm_rate_tier),
     keyDir: runDir,
+    replay: opts.replay ? { capturePath: opts.replay.capturePath, speed: opts.speed ?? 1, queueModel: opts.replay.queueModel } : undefined,
   });
   print(`simulator: ${sim.restBaseUrl}  ${sim.wsUrl}`);
   let sys: RunningSystem | null = null;
@@ -160,6 +166,31 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     ctl.uninstall();
     await sim.close();
   }
+}
+
+/**
+ * The replay market's line (markets, recording length, time scale, queue model). Reads the
+ * capture once here so the configuration (kmm_markets, market selection) covers exactly its markets.
+ */
+function describeReplay(opts: DemoOptions): string {
+  const path = opts.replay!.capturePath;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`--replay: cannot read ${path}: ${(err as Error).message}`);
+  }
+  const cap = parseReplayCapture(text);
+  if (cap.markets.length === 0) throw new Error(`--replay: ${path} has no orderbook_snapshot, orderbook_delta or trade frame`);
+  opts.markets = cap.markets.length;
+  const speed = opts.speed ?? 1;
+  const playS = cap.spanMs / 1000 / speed;
+  const prints = cap.events.filter((e) => e.kind === 'trade').length;
+  return (
+    `replay market: ${cap.markets.length} markets from ${path}: ${(cap.spanMs / 1000).toFixed(0)} s of recording at speed ${speed} (plays in ${playS.toFixed(0)} s), ` +
+    `${prints} prints, queue model ${opts.replay!.queueModel ?? 'pessimistic'}; ` +
+    (playS < opts.durationS ? `the recording ends before the run: its books then stay as they are` : `the run ends before the recording`)
+  );
 }
 
 export function printSummary(r: DemoResult, print: (l: string) => void): void {

@@ -38,7 +38,7 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { kmm, LocalKernel, resolveConfig, SeededRng, Signer, SimClock, type KernelActor, type KernelHooks, type KmmConfig, type Rng } from '@kmm/shared';
-import { MemoryExchange, NO_READ_LAG, type SimRecords } from '@kmm/sim';
+import { MemoryExchange, NO_READ_LAG, type ReplaySource, type SimRecords } from '@kmm/sim';
 import { ingestActor, type IngestActorState, type IngestEnv, type IngestSocket, type WsEvents } from '@kmm/ingest-worker/actor';
 import { bookActor } from '@kmm/book-worker/actor';
 import { strategyActor } from '@kmm/strategy-worker/actor';
@@ -105,6 +105,8 @@ export interface DstOptions {
   markets?: number;
   /** flow intensity of the simulator */
   speed?: number;
+  /** replay market instead of synthetic flow (the capture's markets; `markets` should be their count) */
+  replay?: ReplaySource;
   /** inject the seeded fault schedule (default true) */
   faults?: boolean;
   bug?: DstBug;
@@ -313,6 +315,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     markets: nMarkets,
     speed: o.speed ?? 0.5,
     flow: true,
+    replay: o.replay,
     publicKeyPem,
     keyId: 'dst-key',
     readLag: o.readLag ?? NO_READ_LAG,

@@ -29,6 +29,7 @@ import { SeededRng, type Clock, type Rng } from '@kmm/shared';
 import type { Engine, MarketState } from '../engine/engine.js';
 import type { EngineError } from '../engine/types.js';
 import type { FlowDriver } from '../flow/flow.js';
+import type { ReplayDriver } from '../replay/replay.js';
 import { assembleVenue, DEMO_USER, type SimFaults, type SimRecords, type Venue, type VenueOptions } from '../server/assemble.js';
 import type { RestOutcome } from '../server/rest.js';
 import { afterOn, type Scheduler } from '../server/timers.js';
@@ -127,6 +128,8 @@ export class MemoryExchange {
   readonly wsPath = MEMORY_WS_PATH;
   readonly engine: Engine;
   readonly flow: FlowDriver | null;
+  /** the replay market's driver (opts.replay), else null */
+  readonly replay: ReplayDriver | null;
   readonly faults: SimFaults;
   private readonly venue: Venue;
   private readonly clock: Clock;
@@ -158,6 +161,7 @@ export class MemoryExchange {
     this.privateKeyPem = this.venue.privateKeyPem;
     this.engine = this.venue.engine;
     this.flow = this.venue.flow;
+    this.replay = this.venue.replay;
     this.faults = this.venue.faults;
   }
 

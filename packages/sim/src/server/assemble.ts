@@ -16,6 +16,8 @@ import { weeklyMaintenanceAt } from '../engine/schedule.js';
 import type { FillRec, OrderRec, PositionRec } from '../engine/types.js';
 import { buildCatalog, SERIES } from '../flow/catalog.js';
 import { FlowDriver } from '../flow/flow.js';
+import { loadReplay, type ReplaySource } from '../replay/load.js';
+import type { ReplayDriver } from '../replay/replay.js';
 import { KeyRegistry } from './auth.js';
 import { defaultFaults, type FaultConfig } from './faults.js';
 import { RateLimiter } from './ratelimit.js';
@@ -45,6 +47,8 @@ export interface VenueOptions {
   startingBalanceMoney?: number;
   /** synthetic order flow on (default true) */
   flow?: boolean;
+  /** replay market: the capture's markets and recorded books instead of the catalogue and synthetic flow */
+  replay?: ReplaySource;
   /** accepted auth timestamp skew (default 5,000 ms) */
   authWindowMs?: number;
   /** post-only crossing: 'reject' (default, observed) or 'cancel' (documented) */
@@ -87,6 +91,8 @@ export interface SimFaults {
 export interface Venue {
   engine: Engine;
   flow: FlowDriver | null;
+  /** the replay market's driver (opts.replay), else null */
+  replay: ReplayDriver | null;
   keys: KeyRegistry;
   keyId: string;
   /** empty when the caller passed a publicKeyPem */
@@ -103,11 +109,13 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
   const root = new SeededRng(opts.seed ?? 1);
   const engine = new Engine({ clock, rng: root.fork('engine'), postOnlyCrossMode: opts.postOnlyCrossMode });
   for (const s of SERIES) engine.addSeries(s);
-  const catalog = buildCatalog(root.fork('catalog'), opts.markets ?? 20, clock.wallMs());
+  // the market driver: synthetic flow over a seeded catalogue, or a recording (replay market)
+  const catalog = opts.replay ? [] : buildCatalog(root.fork('catalog'), opts.markets ?? 20, clock.wallMs());
   for (const c of catalog) engine.addMarket(c.spec);
   const balanceMicro = (opts.startingBalanceMoney ?? 10_000 * 10_000) * 100;
   engine.createAccount(DEMO_USER, balanceMicro, { precisionMicro: opts.balancePrecision === 'centicent' ? 100 : 10_000, keepHistory: true });
-  const flow = opts.flow === false ? null : new FlowDriver(engine, root.fork('flow'), catalog, clock.wallMs(), opts.speed ?? 1);
+  const replay = opts.replay ? loadReplay(engine, opts.replay, clock.wallMs()) : null;
+  const flow = opts.flow === false || replay ? null : new FlowDriver(engine, root.fork('flow'), catalog, clock.wallMs(), opts.speed ?? 1);
 
   const keys = new KeyRegistry(opts.authWindowMs ?? 5_000);
   const keyId = opts.keyId ?? uuidFrom(root.fork('key'));
@@ -206,6 +214,7 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
   return {
     engine,
     flow,
+    replay,
     keys,
     keyId,
     privateKeyPem,
@@ -221,6 +230,7 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
       }
       engine.tick();
       flow?.step(clock.wallMs());
+      replay?.step(clock.wallMs());
     },
   };
 }

@@ -13,6 +13,7 @@ import { WebSocketServer } from 'ws';
 import type { Engine, MarketState } from '../engine/engine.js';
 import type { EngineError } from '../engine/types.js';
 import type { FlowDriver } from '../flow/flow.js';
+import type { ReplayDriver } from '../replay/replay.js';
 import { assembleVenue, DEMO_USER, type SimFaults, type SimRecords, type VenueOptions } from './assemble.js';
 import { openClientIdLog } from './clientids.js';
 import { realAfter } from './timers.js';
@@ -53,6 +54,8 @@ export interface SimHandle {
   /** the matching engine (verification only: call it on the sim's thread) */
   engine: Engine;
   flow: FlowDriver | null;
+  /** the replay market's driver (opts.replay), else null */
+  replay: ReplayDriver | null;
   /** every market's state */
   markets(): MarketState[];
   /** a market's book in Kalshi orderbook_fp format */
@@ -142,6 +145,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
     faults: faultApi,
     engine,
     flow,
+    replay: venue.replay,
     markets: () => [...engine.markets.values()],
     book: (t) => {
       const m = engine.markets.get(t);
