@@ -108,6 +108,15 @@ describe('004 reprice controls: the interval and max order age', () => {
   });
 });
 
+describe('004 spread controls, exec\'s half', () => {
+  it('the min-spread gate\'s target (no levels, both sides paused) cancels the resting quotes at once', () => {
+    const core = resting();
+    const c = cmds(core.onTargets({ market: MKT, levels: [], bidPaused: true, askPaused: true, reason: 'min_spread_gate' }, 2000));
+    expect(c.map((x) => x.op)).toEqual(['batch_cancel']);
+    expect(c[0].orders.map((o) => o.kind)).toEqual([CK.CANCEL]);
+  });
+});
+
 describe('000 skip_same_quote and 002 scenario 4 requote', () => {
   it('skip_same_quote carries 000\'s fields, in cents: 0.48 -> 0.49 is 1c under the 2c minimum', () => {
     const fx = resting().onTargets(bid(4900, 40, 5000), 2000);
