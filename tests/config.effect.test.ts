@@ -158,11 +158,13 @@ function strategyProbe(cfg: KmmConfig): string {
     { microVolBps: 11, microDriftBps: 8, volShortBps: 35, volMediumBps: 100, volLongBps: 60, trendStrength: -0.8, imbalance: -0.75, imbalanceEma: -0.75, ofi: -40 },
     { microVolBps: 30, microDriftBps: 12, volShortBps: 60, volMediumBps: 400, volLongBps: 200, trendStrength: 0.95, imbalance: 0.9, imbalanceEma: 0.9, ofi: 80 },
     { microVolBps: 480, microDriftBps: 450, volShortBps: 30, volMediumBps: 50, volLongBps: 40, trendStrength: -0.9 },
+    { microVolBps: 1, microDriftBps: 0.5, volShortBps: 25, volMediumBps: 30, volLongBps: 25, trendStrength: 0.9 },
+    { microVolBps: 1, microDriftBps: 0.5, volShortBps: 60, volMediumBps: 80, volLongBps: 70, trendStrength: -0.9 },
     { microVolBps: 1, microDriftBps: 0.5, volShortBps: 2, volMediumBps: 3, volLongBps: 3, volumeSpike: true },
     { microVolBps: 1, volMediumBps: 3 },
   ];
   for (const [i, st] of stress.entries()) {
-    step(core.onBookFeatures(bookFeatures('A', 4800 + 100 * i, 5200 + 100 * i, { spreadEma: 300 + 50 * i, ...st }), t));
+    step(core.onBookFeatures(bookFeatures('A', 4800 + 100 * i, 5200 + 100 * i, { spreadEma: 200, ...st }), t));
     step(core.onBookFeatures(bookFeatures('B', 3000 - 100 * i, 3600 - 100 * i, { spreadEma: 500, ...st }), t));
   }
   // tight and wide books; a near-the-edge price; a crossed-book neighbour
@@ -240,8 +242,9 @@ function execProbe(cfg: KmmConfig): string {
   const markets = [EXEC_MKT, EXEC_MKT2].map((market) => ({ market, status: kmm.v1.MarketStatus.MARKET_ACTIVE, priceRanges: CENT_GRID }));
   const core = new ExecCore(p, { runId: 'probe', markets, nowMs: 0 });
   const rec = (fx: Effects): void => {
-    out.push(JSON.parse(JSON.stringify(fx)));
-    inflight.push(...fx.commands);
+    const copy = JSON.parse(JSON.stringify(fx)) as Effects; // the core reuses its objects
+    out.push(copy);
+    inflight.push(...copy.commands);
   };
   /** answer what is in flight: ok, or a reject code for all of it */
   const settle = (now: number, reject: number | null = null, rateLimited = false, latencyUs = 2000): void => {
@@ -262,6 +265,7 @@ function execProbe(cfg: KmmConfig): string {
     settle(t + 1);
     t += 2000;
   }
+  out.push({ phase: 'reprice' });
   // re-pricing: one tick, two ticks, three, with edge changes and fair values; fast and slow
   const moves: Array<[number, number, number, number]> = [[4900, 5300, 30.2, 5100], [4700, 5100, 31, 5000], [4600, 5000, 30.6, 5400], [4900, 5300, 33, 5100], [5100, 5500, 40, 5300], [4800, 5200, 40.4, 5000]];
   for (const [gap, [b, a, e, f]] of moves.entries()) {
@@ -272,6 +276,7 @@ function execProbe(cfg: KmmConfig): string {
   for (const dt of [200, 500, 1000, 2500]) rec(core.onTimer(t + dt));
   settle(t + 2600);
   t += 3000;
+  out.push({ phase: 'pof' });
   // post-only rejections, in a streak (every placement refused for a while), then quiet
   for (let i = 0; i < 4; i++) {
     rec(core.onTargets(execTarget(EXEC_MKT2, 4900 - 300 * (i % 2), 5300 + 300 * (i % 2), 500, 1, 30 + 5 * i), t));
@@ -286,19 +291,27 @@ function execProbe(cfg: KmmConfig): string {
   rec(core.onTargets(execTarget(EXEC_MKT2, 4800, 5300, 500, 1), t));
   settle(t + 1, kmm.v1.RejectCode.POST_ONLY_CROSS);
   t += 1000;
-  // venue failures: a burst of server errors, then successes, then a 429
-  for (let i = 0; i < 24; i++) {
+  out.push({ phase: 'failures' });
+  // venue failures: a run of server errors (the consecutive breaker), then two failures in
+  // three for a while (the rate breaker); each round is a new 3-tick target, answered at once
+  const round = (i: number, fail: boolean): void => {
     rec(core.onTargets(execTarget(EXEC_MKT2, 4000 + 300 * (i % 3), 6000 - 300 * (i % 2), 500, 1, 30 + i), t));
-    settle(t + 1, i % 3 === 2 ? null : kmm.v1.RejectCode.SERVER_ERROR, false, i === 4 ? 900_000 : 2000);
-    for (const dt of [1200, 2400, 4000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1, i % 2 === 0 ? null : kmm.v1.RejectCode.SERVER_ERROR); }
-    t += i < 12 ? 4100 : 9000;
-  }
+    settle(t + 1, fail ? kmm.v1.RejectCode.SERVER_ERROR : null, false, i === 4 ? 900_000 : 2000);
+    rec(core.onTimer(t + 1100));
+    settle(t + 1101, fail ? kmm.v1.RejectCode.SERVER_ERROR : null);
+    t += 1500;
+  };
+  for (let i = 0; i < 7; i++) round(i, true);
+  for (const dt of [10_000, 20_000, 31_000, 46_000, 61_000, 91_000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1); }
+  t += 92_000;
+  for (let i = 0; i < 30; i++) round(i, i % 3 !== 2);
   for (const dt of [1000, 5000, 10_000, 20_000, 31_000, 46_000, 61_000, 91_000, 121_000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1); }
   t += 122_000;
   rec(core.onTargets(execTarget(EXEC_MKT2, 4500, 5500, 500, 1), t));
   settle(t + 1, null, true);
   for (const dt of [500, 1500, 2500, 4000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1); }
   t += 5000;
+  out.push({ phase: 'burst' });
   // a burst of re-pricing on both markets, many levels (the rate limiter, the order group window)
   for (let i = 0; i < 30; i++) {
     rec(core.onTargets(execTarget(EXEC_MKT, 4500 + 300 * (i % 3), 5600 + 300 * (i % 2), 300, 5, 30 + i), t + 20 * i));
@@ -312,12 +325,14 @@ function execProbe(cfg: KmmConfig): string {
   }
   for (const dt of [2000, 5000, 16_000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1); }
   t += 17_000;
+  out.push({ phase: 'fills' });
   // fills (one repeated), a position report, a taker
   rec(core.onFill({ tradeId: 'F1', market: EXEC_MKT, side: kmm.v1.BookSide.BID, yesPrice: 4800, countCenti: 300, postPositionCenti: 500 }, t, 'ws'));
   rec(core.onFill({ tradeId: 'F1', market: EXEC_MKT, side: kmm.v1.BookSide.BID, yesPrice: 4800, countCenti: 300, postPositionCenti: 500 }, t + 1, 'ws'));
   rec(core.onTakerIntent({ market: EXEC_MKT, side: kmm.v1.BookSide.ASK, limitPrice: 4700, countCenti: 700, tif: kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly: true }, t + 2));
   settle(t + 3);
   t += 1000;
+  out.push({ phase: 'stale' });
   // stale and untrusted books, the connection dropping, a pause
   rec(core.onTargets(execTarget(EXEC_MKT, 4800, 5200, 500, 1), t));
   settle(t + 1);
@@ -331,6 +346,7 @@ function execProbe(cfg: KmmConfig): string {
   rec(core.onControl({ kind: kmm.v1.ControlKind.RESUME, reason: 'probe' }, t + 3));
   rec(core.onTargets(execTarget(EXEC_MKT, 4800, 5200, 500, 2), t + 4));
   settle(t + 5);
+  out.push({ phase: 'quiet' });
   // long quiet: reconcile, queue polls, tape, order age and expiry, market refresh, shutdown
   for (let dt = 1000; dt <= 1_800_000; dt += dt < 60_000 ? 1000 : 15_000) {
     rec(core.onTimer(t + dt));
@@ -514,7 +530,9 @@ describe('every registry key has an observable effect', () => {
     let i = 0;
     while (i < a.length && a[i] === b[i]) i++;
     console.log(a.length, b.length, i, a.slice(Math.max(0, i - 300), i + 200), '\n---\n', b.slice(Math.max(0, i - 300), i + 200));
-    console.log((a.match(/"reason":\d+/g) ?? []).join(' '));
+    console.log([...new Set(a.match(/"event":"[a-z_]+"/g) ?? [])].join(' '));
+    for (const part of a.split('{"phase"')) console.log(part.slice(0, 20), (part.match(/"op":"[a-z_]+"/g) ?? []).join(' ').slice(0, 300), (part.match(/"event":"[a-z_]+"/g) ?? []).join(' ').slice(0, 300));
+    console.log((a.match(/"op":"[a-z_]+"/g) ?? []).length, 'commands', (a.match(/"reason":\d+/g) ?? []).join(' '));
   });
 
   it('the probes are deterministic', () => {
