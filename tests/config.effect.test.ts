@@ -180,6 +180,12 @@ function strategyProbe(cfg: KmmConfig): string {
   for (const ahead of [0, 4, 9, 15, 30, 400, 900, 1500, 3000, 20_000]) {
     for (const ofi of [-150, -250, -450, 150, 450]) step(core.onBookFeatures(bookFeatures('A', 4800, 5200, { queue: queueAt(ahead), ofi }), t));
   }
+  // a 3c jump of the mid and back (price_change_requote_threshold), a very tight spread EMA
+  step(core.onBookFeatures(bookFeatures('A', 5100, 5500), t));
+  step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
+  step(core.onBookFeatures(bookFeatures('A', 4900, 5100, { spreadEma: 50 }), t));
+  step(core.onPosition({ market: 'E', positionCenti: 400, fromExchange: true }, t));
+  step(core.onBookFeatures(bookFeatures('E', 4800, 5200), t));
   // positions grow: skew, per-10 adjustment, inventory bands, rebalance, caps, breach, bailout
   for (const q of [800, 1200, 2000, 3500, 6000, 12_000, 30_000, 120_000, -2500, -12_000]) {
     step(core.onPosition({ market: 'A', positionCenti: q, fromExchange: true }, t));
@@ -189,15 +195,18 @@ function strategyProbe(cfg: KmmConfig): string {
   // an external fair value away from the mid (alpha skew, toxicity, arbitrage, funding)
   step(core.onExternalFairValues([{ market: 'A', fairPrice: 6500, fundingBps: 8 }, { market: 'E', fairPrice: 9500, fundingBps: -8 }], t));
   step(core.onBookFeatures(bookFeatures('E', 4800, 5200), t));
+  // short 10 with the alpha at the mid, then the alpha moves 8% against the short (toxicity)
   step(core.onPosition({ market: 'A', positionCenti: 0, fromExchange: true }, t));
-  step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
-  step(core.onExternalFairValues([{ market: 'A', fairPrice: 5800, fundingBps: 2 }], t));
-  step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
+  step(core.onExternalFairValues([{ market: 'A', fairPrice: 5000, fundingBps: 0 }], t));
   step(core.onPosition({ market: 'A', positionCenti: -1000, fromExchange: true }, t));
+  step(core.onExternalFairValues([{ market: 'A', fairPrice: 5000, fundingBps: 0 }], t));
+  step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
+  step(core.onExternalFairValues([{ market: 'A', fairPrice: 5400, fundingBps: 2 }], t));
+  step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
   step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
   step(core.onExternalFairValues([{ market: 'A', fairPrice: 2000, fundingBps: 3 }], t));
   step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
-  step(core.onMarketInfo({ ...strategyMarkets()[3], volumeDayCenti: 9_000_000 }, t));
+  step(core.onMarketInfo({ ...strategyMarkets()[3], volumeDayCenti: 9_000_000, liquidityMoney: 150_000_000 }, t));
   // time: quote age, cool-downs, scans, the markets' close approaching, alpha ageing
   for (const dt of [1000, 2000, 5000, 10_000, 16_000, 20_000, 31_000, 45_000, 61_000, 91_000, 121_000, 181_000, 301_000, 601_000, 1_200_000, 3_600_000, 2 * HOUR, 3 * HOUR, 4 * HOUR, 4.5 * HOUR, 4.9 * HOUR, 5.5 * HOUR, 7.8 * HOUR]) {
     rec(core.onTimer(t + dt));
@@ -238,6 +247,7 @@ function execProbe(cfg: KmmConfig): string {
   const out: unknown[] = [];
   const seq = { n: 0 };
   const inflight: ExecCommand[] = [];
+  let reconciles = 0;
   const p = execParamsOf(cfg);
   const markets = [EXEC_MKT, EXEC_MKT2].map((market) => ({ market, status: kmm.v1.MarketStatus.MARKET_ACTIVE, priceRanges: CENT_GRID }));
   const core = new ExecCore(p, { runId: 'probe', markets, nowMs: 0 });
@@ -245,11 +255,14 @@ function execProbe(cfg: KmmConfig): string {
     const copy = JSON.parse(JSON.stringify(fx)) as Effects; // the core reuses its objects
     out.push(copy);
     inflight.push(...copy.commands);
+    reconciles += copy.reads.filter((r) => r.kind === 'reconcile').length;
   };
   /** answer what is in flight: ok, or a reject code for all of it */
   const settle = (now: number, reject: number | null = null, rateLimited = false, latencyUs = 2000): void => {
     const cmds = inflight.splice(0);
     for (const c of cmds) rec(core.onCommandResult(answer(c, seq, reject, rateLimited, latencyUs), now));
+    // a reconcile read finds nothing resting at the venue (orders younger than the grace are spared)
+    for (; reconciles > 0; reconciles--) rec(core.onSnapshot({ requestedAtMs: now, orders: [], positions: [], fills: [] }, now));
   };
   rec(core.start(0));
   const ours = (orderId: string, price: number) => ({ orderId, clientOrderId: `${p.clientOrderIdPrefix}old-${orderId}`, market: EXEC_MKT, side: kmm.v1.BookSide.BID, price, remainingCenti: 100, filledCenti: 0, status: 'resting' as const, orderGroupId: '' });
@@ -307,8 +320,10 @@ function execProbe(cfg: KmmConfig): string {
   for (let i = 0; i < 30; i++) round(i, i % 3 !== 2);
   for (const dt of [1000, 5000, 10_000, 20_000, 31_000, 46_000, 61_000, 91_000, 121_000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1); }
   t += 122_000;
-  rec(core.onTargets(execTarget(EXEC_MKT2, 4500, 5500, 500, 1), t));
+  rec(core.onTargets(execTarget(EXEC_MKT, 4300, 5700, 500, 1, 45), t));
   settle(t + 1, null, true);
+  rec(core.onTargets(execTarget(EXEC_MKT, 4000, 6000, 500, 1, 50), t + 300));
+  settle(t + 301);
   for (const dt of [500, 1500, 2500, 4000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1); }
   t += 5000;
   out.push({ phase: 'burst' });
@@ -326,6 +341,9 @@ function execProbe(cfg: KmmConfig): string {
   for (const dt of [2000, 5000, 16_000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1); }
   t += 17_000;
   out.push({ phase: 'fills' });
+  for (let i = 0; i < 1100; i++) core.onFill({ tradeId: `D${i}`, market: EXEC_MKT2, side: i % 2 === 0 ? kmm.v1.BookSide.BID : kmm.v1.BookSide.ASK, yesPrice: 4700, countCenti: 1, postPositionCenti: i % 2 === 0 ? 1 : 0 }, t, 'ws');
+  rec(core.onFill({ tradeId: 'D0', market: EXEC_MKT2, side: kmm.v1.BookSide.BID, yesPrice: 4700, countCenti: 1, postPositionCenti: 1 }, t + 1, 'ws'));
+  out.push({ stats: core.stats });
   // fills (one repeated), a position report, a taker
   rec(core.onFill({ tradeId: 'F1', market: EXEC_MKT, side: kmm.v1.BookSide.BID, yesPrice: 4800, countCenti: 300, postPositionCenti: 500 }, t, 'ws'));
   rec(core.onFill({ tradeId: 'F1', market: EXEC_MKT, side: kmm.v1.BookSide.BID, yesPrice: 4800, countCenti: 300, postPositionCenti: 500 }, t + 1, 'ws'));
@@ -361,7 +379,7 @@ function execProbe(cfg: KmmConfig): string {
 /** Book shard: a snapshot and a stream of deltas and trades over minutes; the features it sends. */
 function bookProbe(cfg: KmmConfig): string {
   const sent: unknown[] = [];
-  const sink: BookSink = { send: (peer, body) => sent.push([peer, body]), log: (l, e, f) => sent.push([l, e, f]), stat: () => {}, setStat: () => {} };
+  const sink: BookSink = { send: (peer, body) => sent.push([peer, body]), log: (l, e, f) => sent.push([l, e, f]), stat: (n) => sent.push(['stat', n]), setStat: (n, v) => sent.push(['stat', n, v]) };
   const markets = ['M0', 'M1', 'M2'].map((market) => ({ market, priceRanges: CENT_GRID }));
   const core = new BookShardCore(bookParamsOf(cfg), sink, markets);
   const S = 1e9;
@@ -369,7 +387,8 @@ function bookProbe(cfg: KmmConfig): string {
     core.onSnapshot({ market: m, yesBids: [4800, 4700, 4600, 4500, 4400, 4300].map((price, i) => ({ price, countCenti: 10_000 * (i + 1) })), noBids: [4800, 4700, 4600, 4500, 4400, 4300].map((price, i) => ({ price, countCenti: 8_000 * (i + 1) })) }, 1);
     core.onTrust({ market: m, state: kmm.v1.TrustState.TRUSTED });
   }
-  core.onWorkingOrders({ market: 'M0', restingBidCenti: 500, orders: [{ clientOrderId: 'c1', orderId: 'o1', side: kmm.v1.BookSide.BID, price: 4700, aheadCenti: -1, levelTotalCenti: 0, exchangeAheadCenti: 20_000 }] } as kmm.v1.IWorkingOrders);
+  core.onOrderAck({ kind: kmm.v1.CommandKind.PLACE, market: 'M0', clientOrderId: 'c1', orderId: 'o1', side: kmm.v1.BookSide.BID, price: 4700, remainingCenti: 500, filledCenti: 0, status: kmm.v1.OrderStatus.RESTING });
+  core.onWorkingOrders({ market: 'M0', restingBidCenti: 500, orders: [{ clientOrderId: 'c1', orderId: 'o1', side: kmm.v1.BookSide.BID, price: 4700, aheadCenti: -1, levelTotalCenti: 0, exchangeAheadCenti: 3_000 }] } as kmm.v1.IWorkingOrders);
   let x = 7;
   for (let i = 1; i <= 600; i++) {
     x = (x * 1103515245 + 12345) % 2147483648;
@@ -394,7 +413,7 @@ function ingestProbe(cfg: KmmConfig): string {
     wsSend: (c) => out.push(['ws', c]),
     dropConnection: (r) => out.push(['drop', r]),
     log: (l, e, f) => out.push(['log', l, e, f]),
-    stat: () => {},
+    stat: (n, d) => out.push(['stat', n, d ?? 1]),
   } as IngestSink;
   const markets = Array.from({ length: 6 }, (_, i) => ({ market: `I${i}` }));
   const core = new IngestCore(ingestParamsOf(cfg), 2, new SeededRng(3), sink, markets);
@@ -437,6 +456,7 @@ function ingestProbe(cfg: KmmConfig): string {
     now += 60 * S;
   }
   core.onConnected(now);
+  core.addMarkets(Array.from({ length: 6 }, (_, i) => ({ market: `J${i}` })), now);
   for (let i = 0; i < 30; i++) core.onFrame(JSON.stringify({ type: 'ok', id: 1000 + i }), now, 0);
   core.onTick(now + S);
   return JSON.stringify(out);
@@ -479,7 +499,7 @@ const CONTEXT: Readonly<Record<string, Record<string, unknown>>> = {
   MM_SIZE_SCALE_PER_LEVEL: LEVELS,
   kmm_level_spacing_ticks: LEVELS,
   MM_VOLATILITY_OFFSET_MULTIPLIER: { MM_MICRO_VOL_MAX_BPS: 400, MM_MICRO_DRIFT_MAX_BPS: 400 },
-  min_spread: { base_spread: 0.01 },
+  min_spread: { base_spread: 0.01, min_spread: 0.01 },
 };
 
 const SPECS = CONFIG_SPECS as readonly ConfigSpec[];
