@@ -151,13 +151,13 @@ function strategyProbe(cfg: KmmConfig): string {
   // calm books, then stress: vol, drift, imbalance, trend, regimes, spike, a tight book, a queue
   let t = T0 + 140_000;
   const step = (fx: unknown): void => { rec(fx); t += 700; };
-  for (const m of ['A', 'B', 'C', 'D', 'E']) step(core.onBookFeatures(bookFeatures(m, 4800, 5200, { spreadEma: 350 }), t));
+  for (const m of ['A', 'B', 'C', 'D', 'E']) step(core.onBookFeatures(bookFeatures(m, 4800, 5200, { spreadEma: 200 }), t));
   const stress: Array<Partial<kmm.v1.IBookFeatures>> = [
     { microVolBps: 6, microDriftBps: 4, volShortBps: 5, volMediumBps: 6, volLongBps: 6, volRegime: kmm.v1.VolRegime.CALM },
     { microVolBps: 9, microDriftBps: 7, volShortBps: 15, volMediumBps: 30, volLongBps: 25, trendStrength: 0.5, imbalance: 0.6, imbalanceEma: 0.6 },
     { microVolBps: 11, microDriftBps: 8, volShortBps: 35, volMediumBps: 100, volLongBps: 60, trendStrength: -0.8, imbalance: -0.75, imbalanceEma: -0.75, ofi: -40 },
     { microVolBps: 30, microDriftBps: 12, volShortBps: 60, volMediumBps: 400, volLongBps: 200, trendStrength: 0.95, imbalance: 0.9, imbalanceEma: 0.9, ofi: 80 },
-    { microVolBps: 480, microDriftBps: 450, volShortBps: 30, volMediumBps: 50, volLongBps: 40, trendStrength: -0.9 },
+    { microVolBps: 2950, microDriftBps: 2950, volShortBps: 30, volMediumBps: 50, volLongBps: 40, trendStrength: -0.9 },
     { microVolBps: 1, microDriftBps: 0.5, volShortBps: 25, volMediumBps: 30, volLongBps: 25, trendStrength: 0.9 },
     { microVolBps: 1, microDriftBps: 0.5, volShortBps: 60, volMediumBps: 80, volLongBps: 70, trendStrength: -0.9 },
     { microVolBps: 1, microDriftBps: 0.5, volShortBps: 2, volMediumBps: 3, volLongBps: 3, volumeSpike: true },
@@ -265,7 +265,7 @@ function execProbe(cfg: KmmConfig): string {
     for (; reconciles > 0; reconciles--) rec(core.onSnapshot({ requestedAtMs: now, orders: [], positions: [], fills: [] }, now));
   };
   rec(core.start(0));
-  const ours = (orderId: string, price: number) => ({ orderId, clientOrderId: `${p.clientOrderIdPrefix}old-${orderId}`, market: EXEC_MKT, side: kmm.v1.BookSide.BID, price, remainingCenti: 100, filledCenti: 0, status: 'resting' as const, orderGroupId: '' });
+  const ours = (orderId: string, price: number) => ({ orderId, clientOrderId: `${p.clientOrderIdPrefix}-old-${orderId}`, market: EXEC_MKT, side: kmm.v1.BookSide.BID, price, remainingCenti: 100, filledCenti: 0, status: 'resting' as const, orderGroupId: '' });
   rec(core.onSnapshot({ requestedAtMs: 0, orders: [ours('v1', 4700), ours('v2', 4600)], positions: [{ market: EXEC_MKT, positionCenti: 200, exposureMoney: 980, realizedPnlMoney: 0, feesPaidMoney: 0 }], fills: [] }, 5));
   settle(6);
   rec(core.onOrderGroup('og-1', 6));
@@ -328,11 +328,16 @@ function execProbe(cfg: KmmConfig): string {
   t += 5000;
   out.push({ phase: 'burst' });
   // a burst of re-pricing on both markets, many levels (the rate limiter, the order group window)
-  for (let i = 0; i < 30; i++) {
-    rec(core.onTargets(execTarget(EXEC_MKT, 4500 + 300 * (i % 3), 5600 + 300 * (i % 2), 300, 5, 30 + i), t + 20 * i));
-    rec(core.onTargets(execTarget(EXEC_MKT2, 4400 + 300 * (i % 2), 5700 + 300 * (i % 3), 300, 5, 30 + i), t + 20 * i + 5));
+  // (quotes on, quotes off, every 20 ms: creates and cancels, which no reprice gate holds)
+  for (let i = 0; i < 50; i++) {
+    const on = i % 2 === 0;
+    rec(core.onTargets(on ? execTarget(EXEC_MKT, 4500, 5600, 100, 5) : { market: EXEC_MKT, levels: [] }, t + 20 * i));
+    rec(core.onTargets(on ? execTarget(EXEC_MKT2, 4400, 5700, 100, 5) : { market: EXEC_MKT2, levels: [] }, t + 20 * i + 5));
     settle(t + 20 * i + 10);
   }
+  rec(core.onTargets(execTarget(EXEC_MKT, 4500, 5600, 100, 5), t + 1000));
+  rec(core.onTargets(execTarget(EXEC_MKT2, 4400, 5700, 100, 5), t + 1005));
+  settle(t + 1010);
   t += 1000;
   for (let i = 0; i < 12; i++) {
     rec(core.onFill({ tradeId: `B${i}`, market: EXEC_MKT2, side: i % 2 === 0 ? kmm.v1.BookSide.BID : kmm.v1.BookSide.ASK, yesPrice: 4700, countCenti: 4000, postPositionCenti: i % 2 === 0 ? 4000 : 0 }, t + 100 * i, 'ws'));
@@ -473,6 +478,8 @@ const PROBES: Record<Actor, (cfg: KmmConfig) => string> = { strategy: strategyPr
 const CRYPTO = { MM_MARKET_PROFILE: 'crypto' };
 // the 001 takers without the 002 rebalance exit, which comes first and would take every time
 const TAKERS = { rebalance_threshold: 0 };
+// the bailout cap below the contract caps: caps and the breach threshold far above the positions
+const BAILOUT = { rebalance_threshold: 0, MM_MAX_POS: 1000, MM_MAX_LONG_POS: 1000, MM_MAX_SHORT_POS: 1000, MM_MAX_POSITION_SIZE: 1000, max_position_size: 1000, max_inventory: 1000, Q_critical: 1000, MM_MAX_POSITION_NOTIONAL_USD: 100_000 };
 // more than one quote level
 const LEVELS = { MM_NUM_PRICE_LEVELS: 3 };
 const CONTEXT: Readonly<Record<string, Record<string, unknown>>> = {
@@ -495,11 +502,10 @@ const CONTEXT: Readonly<Record<string, Record<string, unknown>>> = {
   Q_target: TAKERS,
   toxicity_threshold: TAKERS,
   arb_min_edge_cents: TAKERS,
-  kmm_bailout_hysteresis: TAKERS,
+  kmm_bailout_hysteresis: BAILOUT,
   MM_SIZE_SCALE_PER_LEVEL: LEVELS,
   kmm_level_spacing_ticks: LEVELS,
-  MM_VOLATILITY_OFFSET_MULTIPLIER: { MM_MICRO_VOL_MAX_BPS: 400, MM_MICRO_DRIFT_MAX_BPS: 400 },
-  min_spread: { base_spread: 0.01, min_spread: 0.01 },
+  MM_VOLATILITY_OFFSET_MULTIPLIER: { MM_MICRO_VOL_MAX_BPS: 2400, MM_MICRO_DRIFT_MAX_BPS: 2400 },
 };
 
 const SPECS = CONFIG_SPECS as readonly ConfigSpec[];
@@ -551,6 +557,7 @@ describe('every registry key has an observable effect', () => {
     while (i < a.length && a[i] === b[i]) i++;
     console.log(a.length, b.length, i, a.slice(Math.max(0, i - 300), i + 200), '\n---\n', b.slice(Math.max(0, i - 300), i + 200));
     console.log([...new Set(a.match(/"event":"[a-z_]+"/g) ?? [])].join(' '));
+    if (process.env.KMM_PROBE_GREP) console.log((a.match(new RegExp(process.env.KMM_PROBE_GREP, 'g')) ?? []).join(' ').slice(0, 3000));
     for (const part of a.split('{"phase"')) console.log(part.slice(0, 20), (part.match(/"op":"[a-z_]+"/g) ?? []).join(' ').slice(0, 300), (part.match(/"event":"[a-z_]+"/g) ?? []).join(' ').slice(0, 300));
     console.log((a.match(/"op":"[a-z_]+"/g) ?? []).length, 'commands', (a.match(/"reason":\d+/g) ?? []).join(' '));
   });
