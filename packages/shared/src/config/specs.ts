@@ -299,7 +299,8 @@ export const CONFIG_SPECS = [
 
   // ======================= 002: MarketMakingConfig + scenarios =======================
   // Spreads are fractions of the $1 payout, i.e. dollars per contract (0.04 = 4c, the seed's "4%").
-  num('002', 'spread_002', 'min_spread', 0.02, 0, 1, 'USD', 'floor of the dynamic spread (troubleshooting: "down from 0.02")'),
+  num('002', 'spread_002', 'min_spread', 0.02, 0, 1, 'USD', 'floor of the dynamic spread (troubleshooting: "down from 0.02")',
+    { effect: 'informational: the spread starts at max(base_spread, ...) and every 002 multiplier is >= 1, and the configuration refuses base_spread below min_spread, so the floor never binds; it bounds base_spread (config check) and keeps 002 configurations loading' }),
   num('002', 'spread_002', 'base_spread', 0.04, 0, 1, 'USD', 'spread before adjustments; bid/ask = fair -/+ spread/2 (scenario 1: 0.04)'),
   num('002', 'spread_002', 'max_spread', 0.10, 0, 1, 'USD', 'cap of the dynamic spread; seed gives no default (presets 0.15/0.08), chosen 0.10'),
   num('002', 'spread_002', 'low_liquidity_threshold', 10000, 0, 1e9, 'USD', 'market liquidity below this widens the spread (unit test: 10000 normal, 6000 low)'),
