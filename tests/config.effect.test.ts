@@ -375,9 +375,9 @@ function execProbe(cfg: KmmConfig): string {
   for (const dt of [500, 1100, 2100, 3100, 4100, 6000, 9000, 16_000, 31_000]) { rec(core.onTimer(t + dt)); settle(t + dt + 1); }
   t += 32_000;
   for (const m of [EXEC_MKT, EXEC_MKT2]) rec(core.onTrust({ market: m, state: kmm.v1.TrustState.TRUSTED }, t));
-  rec(core.onControl({ kind: kmm.v1.ControlKind.PAUSE, reason: 'probe' }, t + 1));
+  rec(core.onControl({ kind: kmm.v1.ControlKind.PAUSE_QUOTING, reason: 'probe' }, t + 1));
   settle(t + 2);
-  rec(core.onControl({ kind: kmm.v1.ControlKind.RESUME, reason: 'probe' }, t + 3));
+  rec(core.onControl({ kind: kmm.v1.ControlKind.RESUME_QUOTING, reason: 'probe' }, t + 3));
   rec(core.onTargets(execTarget(EXEC_MKT, 4800, 5200, 500, 2), t + 4));
   settle(t + 5);
   out.push({ phase: 'quiet' });
