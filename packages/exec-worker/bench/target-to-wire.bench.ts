@@ -77,7 +77,6 @@ async function setup(name: Mode['name'], baseUrl: string, signer: Signer): Promi
     ...execParamsOf(resolveConfig({ kmm_shards: 1 })),
     tier: 'prestige',
     rateBudgetPermille: 1000,
-    quoteRefreshMs: 0,
     minRepriceIntervalMs: 0,
     minRepriceTicks: 0,
     minRepriceMoveTicks: 0,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { kmm } from '@kmm/shared';
-import { ExecCore, OrderStatus } from '../src/index.js';
+import { kmm, resolveConfig } from '@kmm/shared';
+import { ExecCore, execParamsOf, OrderStatus } from '../src/index.js';
 import { MKT, ackAll, cmds, marketInfo, params, readyCore, rejectAll, target } from './helpers.js';
 
 const CK = kmm.v1.CommandKind;
@@ -82,19 +82,19 @@ describe('ExecCore diffing', () => {
     const fx = core.onTargets(target(4900, 5200), 20);
     expect(fx.commands).toHaveLength(0);
     const ev = fx.ops.find((o) => o.event === 'skip_same_quote');
-    expect(ev?.fields).toMatchObject({ old_price_cents: 4800, new_price_cents: 4900, min_reprice_cents: 200 });
+    expect(ev?.fields).toMatchObject({ old_price_cents: 48, new_price_cents: 49, price_diff_cents: 1, min_reprice_cents: 2 });
     expect(core.onTargets(target(4900, 5200), 21).ops.filter((o) => o.event === 'skip_same_quote')).toHaveLength(0);
   });
-  it('quote refresh gate defers towards-the-touch reprices and the timer releases them', () => {
-    const { core } = readyCore({ quoteRefreshMs: 5000 });
+  it('a new target re-prices at once (MM_QUOTE_REFRESH_MS is strategy\'s); only the per-slot interval defers, and the timer releases it', () => {
+    const { core } = readyCore({ minRepriceIntervalMs: 5000 });
     let c = cmds(core.onTargets(target(4500, 5500), 10));
     core.onCommandResult(ackAll(c[0]), 11);
-    c = cmds(core.onTargets(target(4700, 5500), 100));
-    expect(c).toHaveLength(1); // first reprice round of the market is not gated
-    core.onCommandResult(ackAll(c[0]), 101);
-    expect(core.onTargets(target(4900, 5500), 200).commands).toHaveLength(0);
-    expect(core.onTimer(4000).commands).toHaveLength(0);
-    c = cmds(core.onTimer(5100));
+    c = cmds(core.onTargets(target(4700, 5500), 5100));
+    expect(c.map((x) => x.op)).toEqual(['amend']); // 5 s after placing: the interval has passed
+    core.onCommandResult(ackAll(c[0]), 5101);
+    expect(core.onTargets(target(4900, 5500), 5200).commands).toHaveLength(0); // 0.1 s after the last change
+    expect(core.onTimer(10_000).commands).toHaveLength(0);
+    c = cmds(core.onTimer(10_101));
     expect(c.map((x) => x.op)).toEqual(['amend']);
     expect(c[0].orders[0].price).toBe(4900);
   });
@@ -190,11 +190,30 @@ describe('ExecCore faults', () => {
     expect(back.reads.some((r) => r.kind === 'reconcile' && r.reason === 'market_resynced')).toBe(true);
     expect(core.onSnapshot({ requestedAtMs: 60, orders: [], positions: [], fills: [] }, 70).commands).toHaveLength(1);
   });
-  it('stale book: quotes stay through the grace period, then are cancelled', () => {
-    const { core } = readyCore({ staleCancelGraceMs: 3000 });
+  it('stale book (no ticks for stale_data_s 5 s): pulled at once with the default 3 s grace, which counts from the last tick (003 "No ticks 5s")', () => {
+    const { core } = readyCore({ staleCancelGraceMs: 3000, staleBookCancelAfterMs: 0 });
+    const c = cmds(core.onTargets(target(4800, 5200), 10));
+    core.onCommandResult(ackAll(c[0]), 11);
+    const fx = core.onTrust({ market: MKT, state: kmm.v1.TrustState.STALE }, 5010);
+    expect(fx.commands.flatMap((x) => x.orders).map((o) => o.kind)).toEqual([CK.CANCEL, CK.CANCEL]);
+  });
+  it('stale book with a grace longer than stale_data_s: the rest of the grace after the STALE report, then cancelled', () => {
+    const p = execParamsOf(resolveConfig({ MM_STALE_CANCEL_GRACE_S: 8, stale_data_s: 5 }));
+    expect([p.staleCancelGraceMs, p.staleBookCancelAfterMs]).toEqual([8000, 3000]);
+    expect(execParamsOf(resolveConfig({})).staleBookCancelAfterMs).toBe(0);
+    const { core } = readyCore({ staleCancelGraceMs: 8000, staleBookCancelAfterMs: 3000 });
     const c = cmds(core.onTargets(target(4800, 5200), 10));
     core.onCommandResult(ackAll(c[0]), 11);
     expect(core.onTrust({ market: MKT, state: kmm.v1.TrustState.STALE }, 100).commands).toHaveLength(0);
+    expect(core.onTimer(3000).commands).toHaveLength(0);
+    const fx = core.onTimer(3100);
+    expect(fx.commands.flatMap((x) => x.orders).map((o) => o.kind)).toEqual([CK.CANCEL, CK.CANCEL]);
+  });
+  it('untrusted book (gap, resync): quotes stay through MM_STALE_CANCEL_GRACE_S from the report, then are cancelled', () => {
+    const { core } = readyCore({ staleCancelGraceMs: 3000, staleBookCancelAfterMs: 0 });
+    const c = cmds(core.onTargets(target(4800, 5200), 10));
+    core.onCommandResult(ackAll(c[0]), 11);
+    expect(core.onTrust({ market: MKT, state: kmm.v1.TrustState.UNTRUSTED }, 100).commands).toHaveLength(0);
     expect(core.onTimer(3000).commands).toHaveLength(0);
     const fx = core.onTimer(3100);
     expect(fx.commands.flatMap((x) => x.orders).map((o) => o.kind)).toEqual([CK.CANCEL, CK.CANCEL]);
@@ -271,6 +290,14 @@ describe('ExecCore outputs', () => {
     core.onFill({ tradeId: 'T', orderId: core.bk.get(c[0].orders[0].clientOrderId!)!.orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 100, postPositionCenti: 100 }, 12, 'ws');
     const fx = core.onTimer(1100);
     expect(fx.tape[0]).toMatchObject({ ticker: MKT, midPrice: 5000, myBid: 4800, myAsk: 5200, inventoryCenti: 100, unrealizedPnlMoney: 200 });
+  });
+  it('the tape\'s latency_ms is processing latency (003): tick-to-wire, not the REST round trip', () => {
+    const { core } = readyCore({ tapeIntervalMs: 1000 });
+    const c = cmds(core.onTargets(target(4800, 5200, 500, MKT, 4900, 5100), 10));
+    expect(core.onTimer(1010).tape[0].processingLatencyUs).toBe(-1); // nothing written yet
+    core.noteWireLatency(850); // the shell: request written 0.85 ms after the venue frame that caused it
+    core.onCommandResult({ ...ackAll(c[0]), latencyUs: 120_000 }, 1020); // a 120 ms round trip
+    expect(core.onTimer(2100).tape[0].processingLatencyUs).toBe(850);
   });
   it('journal records every command, ack, reject and fill', () => {
     const { core } = readyCore();

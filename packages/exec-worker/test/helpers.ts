@@ -12,7 +12,6 @@ export function params(over: Partial<ExecParams> = {}): ExecParams {
   return {
     ...execParamsOf(resolveConfig({ kmm_shards: 1 })),
     longCapCenti: 1000_00, shortCapCenti: 1000_00,
-    quoteRefreshMs: 0,
     minRepriceIntervalMs: 0,
     repriceTolerancePermille: 0,
     minRepriceEdgeDeltaBpsMilli: 0,

@@ -65,13 +65,13 @@ describe('Tape', () => {
   it('writes exactly the 003 columns', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'kmm-t-')), 'tape.csv');
     const t = new Tape(path, () => Date.UTC(2026, 0, 1));
-    t.write([{ ticker: 'T', midPrice: 4750, myBid: 4700, myAsk: 4800, inventoryCenti: -300, unrealizedPnlMoney: 150, realizedPnlMoney: -25, latencyUs: 1234 }]);
+    t.write([{ ticker: 'T', midPrice: 4750, myBid: 4700, myAsk: 4800, inventoryCenti: -300, unrealizedPnlMoney: 150, realizedPnlMoney: -25, processingLatencyUs: 1234 }]);
     await t.close();
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('ts,ticker,mid,my_bid,my_ask,inventory,unrealized_pnl,realized_pnl,latency_ms');
     expect(TAPE_COLUMNS.length).toBe(9);
     expect(lines[1]).toBe('2026-01-01T00:00:00.000Z,T,0.4750,0.4700,0.4800,-3.00,0.0150,-0.0025,1.234');
-    expect(tapeLine(0, { ticker: 'T', midPrice: 0, myBid: 0, myAsk: 0, inventoryCenti: 0, unrealizedPnlMoney: 0, realizedPnlMoney: 0, latencyUs: -1 }).split(',').length).toBe(9);
+    expect(tapeLine(0, { ticker: 'T', midPrice: 0, myBid: 0, myAsk: 0, inventoryCenti: 0, unrealizedPnlMoney: 0, realizedPnlMoney: 0, processingLatencyUs: -1 }).split(',').length).toBe(9);
   });
 });
 

@@ -17,7 +17,6 @@ describe('params', () => {
     expect(p.maxOrderNotionalMoney).toBe(1_000_000);
     expect([p.longCapCenti, p.shortCapCenti]).toEqual([700, 700]); // MM_MAX_POS alone is the cap both ways (issue 15)
     expect(p.tier).toBe('premier');
-    expect(p.quoteRefreshMs).toBe(5000);
     // limit 0 (default): sized to risk, kmm_markets 10 x 2 swings x (long cap 7 + short cap 7)
     expect(p.orderGroupContractsLimit).toBe(280);
     expect(execParamsOf(resolveConfig({ kmm_order_group_contracts_limit: 120 })).orderGroupContractsLimit).toBe(120);
@@ -182,42 +181,43 @@ function wo(over: Partial<WorkingOrder> = {}): WorkingOrder {
 }
 
 describe('OrderDiffer', () => {
-  const dp = { quoteRefreshMs: 5000, minRepriceTicks: 2, minRepriceMoveTicks: 2, minRepriceEdgeDeltaBpsMilli: 500, minRepriceIntervalMs: 500, repriceTolerancePermille: 0, maxOrderAgeMs: 300_000 };
+  const dp = { minRepriceTicks: 2, minRepriceMoveTicks: 2, minRepriceEdgeDeltaBpsMilli: 500, minRepriceIntervalMs: 500, repriceTolerancePermille: 0, maxOrderAgeMs: 300_000 };
   const d = newDecision();
   const differ = new OrderDiffer(dp);
   it('places, cancels, skips small moves, decreases size, amends big moves', () => {
-    expect(differ.decide(null, { price: 5000, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d).action).toBe(Action.PLACE);
-    expect(differ.decide(wo(), { price: 0, countCenti: 0, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d).action).toBe(Action.CANCEL);
-    expect(differ.decide(wo(), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d)).toMatchObject({ action: Action.SKIP, reason: 'min_reprice_ticks' });
-    expect(differ.decide(wo(), { price: 5000, countCenti: 300, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d)).toMatchObject({ action: Action.DECREASE, countCenti: 300 });
-    expect(differ.decide(wo(), { price: 5200, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d)).toMatchObject({ action: Action.AMEND, price: 5200, countCenti: 500 });
+    expect(differ.decide(null, { price: 5000, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d).action).toBe(Action.PLACE);
+    expect(differ.decide(wo(), { price: 0, countCenti: 0, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d).action).toBe(Action.CANCEL);
+    expect(differ.decide(wo(), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d)).toMatchObject({ action: Action.SKIP, reason: 'min_reprice_ticks' });
+    expect(differ.decide(wo(), { price: 5000, countCenti: 300, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d)).toMatchObject({ action: Action.DECREASE, countCenti: 300 });
+    expect(differ.decide(wo(), { price: 5200, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d)).toMatchObject({ action: Action.AMEND, price: 5200, countCenti: 500 });
   });
   it('size change always reprices (000), amend count is filled + desired', () => {
-    expect(differ.decide(wo({ filledCenti: 200 }), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 10_000, d)).toMatchObject({ action: Action.AMEND, countCenti: 700, reason: 'size_changed' });
+    expect(differ.decide(wo({ filledCenti: 200 }), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d)).toMatchObject({ action: Action.AMEND, countCenti: 700, reason: 'size_changed' });
   });
-  it('time gates defer towards-the-touch moves; protective moves wait only for the interval', () => {
-    expect(differ.decide(wo({ lastChangeMs: 9800 }), { price: 5300, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 9000, 10_000, d)).toMatchObject({ action: Action.WAIT, retryAtMs: 14_000 });
-    expect(differ.decide(wo({ lastChangeMs: 9800 }), { price: 4700, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 9000, 10_000, d)).toMatchObject({ action: Action.WAIT, retryAtMs: 10_300 });
-    expect(differ.decide(wo({ lastChangeMs: 9000 }), { price: 4700, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 9000, 10_000, d).action).toBe(Action.AMEND);
+  it('the interval gate defers any move, towards the touch or protective; MM_QUOTE_REFRESH_MS is strategy\'s (an urgent target goes at once)', () => {
+    expect(differ.decide(wo({ lastChangeMs: 9800 }), { price: 5300, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d)).toMatchObject({ action: Action.WAIT, retryAtMs: 10_300, reason: 'min_reprice_interval' });
+    expect(differ.decide(wo({ lastChangeMs: 9000 }), { price: 5300, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d)).toMatchObject({ action: Action.AMEND, reason: 'reprice' });
+    expect(differ.decide(wo({ lastChangeMs: 9800 }), { price: 4700, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d)).toMatchObject({ action: Action.WAIT, retryAtMs: 10_300 });
+    expect(differ.decide(wo({ lastChangeMs: 9000 }), { price: 4700, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 10_000, d).action).toBe(Action.AMEND);
   });
   it('edge and tolerance gates; forced refresh at max age bypasses them', () => {
-    expect(differ.decide(wo({ edgeBpsMilli: 1000 }), { price: 5300, countCenti: 500, edgeBpsMilli: 1200 }, BID, grid, 0, 0, 10_000, d).reason).toBe('edge_delta');
+    expect(differ.decide(wo({ edgeBpsMilli: 1000 }), { price: 5300, countCenti: 500, edgeBpsMilli: 1200 }, BID, grid, 0, 10_000, d).reason).toBe('edge_delta');
     const tol = new OrderDiffer({ ...dp, repriceTolerancePermille: 500 });
     // target 5300 vs fair 6300: offset 1000, move 300 <= 50% x 1000
-    expect(tol.decide(wo(), { price: 5300, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 6300, 0, 10_000, d).reason).toBe('reprice_tolerance');
-    expect(differ.decide(wo({ placedAtMs: 0 }), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 0, 300_000, d)).toMatchObject({ action: Action.AMEND, forced: true });
+    expect(tol.decide(wo(), { price: 5300, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 6300, 10_000, d).reason).toBe('reprice_tolerance');
+    expect(differ.decide(wo({ placedAtMs: 0 }), { price: 5100, countCenti: 500, edgeBpsMilli: 0 }, BID, grid, 0, 300_000, d)).toMatchObject({ action: Action.AMEND, forced: true });
   });
   it('max age refreshes an unchanged order (REPLACE); a younger one says when it will be due; 0 = off', () => {
     const same = { price: 5000, countCenti: 500, edgeBpsMilli: 0 };
-    expect(differ.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 0, 300_999, d)).toMatchObject({ action: Action.NONE, retryAtMs: 301_000 });
-    expect(differ.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 0, 301_000, d)).toMatchObject({ action: Action.REPLACE, forced: true, reason: 'max_order_age' });
+    expect(differ.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 300_999, d)).toMatchObject({ action: Action.NONE, retryAtMs: 301_000 });
+    expect(differ.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 301_000, d)).toMatchObject({ action: Action.REPLACE, forced: true, reason: 'max_order_age' });
     const off = new OrderDiffer({ ...dp, maxOrderAgeMs: 0 });
-    expect(off.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 0, 1e9, d)).toMatchObject({ action: Action.NONE, retryAtMs: 0 });
+    expect(off.decide(wo({ placedAtMs: 1000 }), same, BID, grid, 0, 1e9, d)).toMatchObject({ action: Action.NONE, retryAtMs: 0 });
   });
   it('never acts on an order with something in flight (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 99 }), fc.integer({ min: 0, max: 5000 }), fc.constantFrom(1, 2, 3, 4), (c, n, k) => {
-        const r = differ.decide(wo({ pendingKind: k as 1 | 2 | 3 | 4 }), { price: c * 100, countCenti: n, edgeBpsMilli: 0 }, BID, grid, 0, 0, 1e9, d);
+        const r = differ.decide(wo({ pendingKind: k as 1 | 2 | 3 | 4 }), { price: c * 100, countCenti: n, edgeBpsMilli: 0 }, BID, grid, 0, 1e9, d);
         expect(r.action).toBe(Action.WAIT);
       }),
     );

@@ -31,12 +31,16 @@ describe('inventory and pricing through the core', () => {
     expect(side(f2.targets[0], 'bid')).toEqual([]);
   });
 
-  it('untrusted or disconnected: empty target at once; stale: after MM_STALE_CANCEL_GRACE_S', () => {
-    const core = readyCore({}, [marketInfo('M')]);
+  it('untrusted or disconnected: empty target at once; stale: at once at the defaults (003 "No ticks 5s"), after the rest of a longer MM_STALE_CANCEL_GRACE_S', () => {
+    // STALE comes stale_data_s (5 s) after the last tick; the 3 s grace counts from that tick
+    const slow = readyCore({ MM_STALE_CANCEL_GRACE_S: 8, stale_data_s: 5 }, [marketInfo('M')]);
+    slow.onBookFeatures(features('M', 4900, 5100), T);
+    expect(snap(slow.onMarketTrust({ market: 'M', state: kmm.v1.TrustState.STALE }, T + 1)).targets).toHaveLength(0);
+    expect(snap(slow.onTimer(T + 2000)).targets).toHaveLength(0); // (the timer decides a market at most once a second)
+    expect(snap(slow.onTimer(T + 3001)).targets[0]).toMatchObject({ reason: 'stale_book', levels: [] });
+    const core = readyCore({ MM_STALE_CANCEL_GRACE_S: 3, stale_data_s: 5 }, [marketInfo('M')]);
     expect(side(snap(core.onBookFeatures(features('M', 4900, 5100), T)).targets[0], 'bid').length).toBe(1);
     let fx = snap(core.onMarketTrust({ market: 'M', state: kmm.v1.TrustState.STALE }, T + 1));
-    expect(fx.targets).toHaveLength(0);
-    fx = snap(core.onTimer(T + 3100));
     expect(fx.targets[0]).toMatchObject({ reason: 'stale_book', levels: [] });
     // trusted again: the last book is quoted at once
     expect(side(snap(core.onMarketTrust({ market: 'M', state: kmm.v1.TrustState.TRUSTED }, T + 4000)).targets[0], 'bid').length).toBe(1);

@@ -47,7 +47,7 @@ function emitted(q: QuoteLevels, atMs: number): LastTarget {
 }
 
 describe('emitAction: seed 002 scenario 4 protections', () => {
-  it('walks the scenario: first quote, 1c move held, 2c move urgent, 30 s age refresh, volume spike stop', () => {
+  it('walks the scenario: first quote, 1c and 2c moves held, 3c move urgent, 30 s age refresh, volume spike stop', () => {
     const cand = quoting();
     const last = new LastTarget();
     // t=0: never emitted -> emit. Quote 0.48 / 0.52 around mid 0.50 (bid 0.49 / ask 0.51 touch)
@@ -60,21 +60,24 @@ describe('emitAction: seed 002 scenario 4 protections', () => {
     expect(emitAction(last, cand, levels(4900, 5300), 1, 1, 5000, 5200, P, T0 + 1000)).toBe('hold');
     // ... the same change after the 5 s throttle -> emit
     expect(emitAction(last, cand, levels(4900, 5300), 1, 1, 5000, 5200, P, T0 + 5000)).toBe('emit');
-    // t=1.5 s: up 2c, quotes 0.50 / 0.54, mid 0.52: |0.52 - 0.50| = 0.02 >= 0.02 -> urgent -> emit
-    const q2 = levels(5000, 5400);
-    expect(emitAction(last, cand, q2, 1, 1, 5100, 5300, P, T0 + 1500)).toBe('emit');
+    // t=1.5 s: up 2c, quotes 0.50 / 0.54, mid 0.52: |0.52 - 0.50| = 0.02, not > 0.02 (002's
+    // `abs(current_price - last_price) > 0.02`) -> not urgent -> held by the 5 s throttle
+    expect(emitAction(last, cand, levels(5000, 5400), 1, 1, 5100, 5300, P, T0 + 1500)).toBe('hold');
+    // up 3c, quotes 0.51 / 0.55, mid 0.53: 0.03 > 0.02 -> urgent -> emit
+    const q2 = levels(5100, 5500);
+    expect(emitAction(last, cand, q2, 1, 1, 5200, 5400, P, T0 + 1500)).toBe('emit');
     recordEmitted(last, cand, q2, 1, 1, T0 + 1500);
     // unchanged: hold until the quote is 30 s old, then refresh (re-emit the same levels)
-    expect(emitAction(last, cand, q2, 1, 1, 5100, 5300, P, T0 + 1500 + 29_999)).toBe('hold');
-    expect(emitAction(last, cand, q2, 1, 1, 5100, 5300, P, T0 + 1500 + 30_000)).toBe('refresh');
+    expect(emitAction(last, cand, q2, 1, 1, 5200, 5400, P, T0 + 1500 + 29_999)).toBe('hold');
+    expect(emitAction(last, cand, q2, 1, 1, 5200, 5400, P, T0 + 1500 + 30_000)).toBe('refresh');
     // volume spike: pricing stops the market (no levels, both sides paused) -> urgent at once
     const spike = stopped('volume_spike_pause');
-    expect(emitAction(last, spike, q2, 0, 0, 5100, 5300, P, T0 + 1600)).toBe('emit');
+    expect(emitAction(last, spike, q2, 0, 0, 5200, 5400, P, T0 + 1600)).toBe('emit');
     recordEmitted(last, spike, q2, 0, 0, T0 + 1600);
     // a stop is never refreshed: the same stop an hour later is held
-    expect(emitAction(last, spike, q2, 0, 0, 5100, 5300, P, T0 + 3_600_000)).toBe('hold');
+    expect(emitAction(last, spike, q2, 0, 0, 5200, 5400, P, T0 + 3_600_000)).toBe('hold');
     // quoting again after a stop is urgent, even 1 ms later and at the same prices
-    expect(emitAction(last, cand, q2, 1, 1, 5100, 5300, P, T0 + 1601)).toBe('emit');
+    expect(emitAction(last, cand, q2, 1, 1, 5200, 5400, P, T0 + 1601)).toBe('emit');
   });
 
   it('the other urgent changes: a size cut, a newly paused side, the last quote at/through the touch', () => {

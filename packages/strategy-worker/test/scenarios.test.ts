@@ -27,6 +27,70 @@ describe('004 effective skew', () => {
   });
 });
 
+describe('004 interaction groups through the core (explicit seed values; bps = bps of the mid)', () => {
+  it('spread controls: MIN_SPREAD_BPS is a separate gate: a book tighter than it pauses both sides and empties the target (exec cancels)', () => {
+    // book 0.49 / 0.51: spread 2c on mid 0.50 = 400 bps
+    const wide = readyCore({ MM_MIN_SPREAD_BPS: 399, base_spread: 0.02, min_spread: 0.02 }, [marketInfo('M')]);
+    const t1 = snap(wide.onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0];
+    expect(side(t1, 'bid').length + side(t1, 'ask').length).toBe(2);
+    const core = readyCore({ MM_MIN_SPREAD_BPS: 401, base_spread: 0.02, min_spread: 0.02 }, [marketInfo('M')]);
+    // quoting on a wider book first, then the book tightens: the resting quotes are pulled at once
+    expect(side(snap(core.onBookFeatures(features('M', 4800, 5200), T0 + 200_000)).targets[0], 'bid').length).toBe(1);
+    const t = snap(core.onBookFeatures(features('M', 4900, 5100), T0 + 200_100)).targets[0];
+    expect(t).toMatchObject({ reason: 'min_spread_gate', bidPaused: true, askPaused: true, levels: [] });
+  });
+
+  it('spread controls: SPREAD_MULTIPLIER x spread_ema clamped by [MIN_OFFSET_BPS, MAX_OFFSET_BPS] is the placement distance', () => {
+    // spread_ema 2c x 1.5 = 3c half-spread; on mid 0.50: 600 bps. MIN_OFFSET 800 bps = 4c floors it, MAX_OFFSET 400 bps = 2c caps it
+    const at = (over: Record<string, unknown>) => side(snap(readyCore({ MM_SPREAD_MULTIPLIER: 1.5, MM_MAX_OFFSET_BPS: 10_000, quote_size: 1, ...over }, [marketInfo('M')]).onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0], 'bid');
+    expect(at({})).toEqual([[4700, 100]]);
+    expect(at({ MM_MIN_OFFSET_BPS: 800 })).toEqual([[4600, 100]]);
+    expect(at({ MM_MAX_OFFSET_BPS: 400 })).toEqual([[4800, 100]]);
+  });
+
+  it('size controls: ORDER_SIZE_MULTIPLIER x size, capped by MAX_ORDER_NOTIONAL_USD / price', () => {
+    const sizes = (over: Record<string, unknown>) => {
+      const t = snap(readyCore({ quote_size: 10, base_spread: 0.02, min_spread: 0.02, ...over }, [marketInfo('M')]).onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0];
+      return [side(t, 'bid')[0][1] / 100, side(t, 'ask')[0][1] / 100];
+    };
+    expect(sizes({})).toEqual([10, 10]);
+    expect(sizes({ MM_ORDER_SIZE_MULTIPLIER: 2 })).toEqual([20, 20]);
+    // $5 per order at 0.49 (YES bid; NO leg of the 0.51 ask is also 0.49): floor(5 / 0.49) = 10
+    expect(sizes({ MM_ORDER_SIZE_MULTIPLIER: 2, MM_MAX_ORDER_NOTIONAL_USD: 5 })).toEqual([10, 10]);
+  });
+
+  it('size controls: position capped by BOTH contracts and USD, the tighter wins', () => {
+    const bidSize = (cap: number, quoteSize: number, posContracts: number) =>
+      side(snap(readyCore({ quote_size: quoteSize, base_spread: 0.02, min_spread: 0.02, MM_MAX_POS: cap, MM_MAX_LONG_POS: cap, MM_MAX_SHORT_POS: cap, MM_MAX_POSITION_SIZE: cap, MM_MAX_POSITION_NOTIONAL_USD: 3 }, [marketInfo('M')], { M: posContracts }).onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0], 'bid')[0][1] / 100;
+    // $3 at the 0.49 bid holds floor(3 / 0.49) = 6 contracts.
+    // long 3, cap 4 contracts: room 1 by contracts, 3 by dollars -> the contract cap wins: 1
+    expect(bidSize(4, 2, 3)).toBe(1);
+    // long 4, cap 10 contracts: room 6 by contracts, 2 by dollars -> the dollar cap wins: 2
+    expect(bidSize(10, 4, 4)).toBe(2);
+  });
+
+  describe('skew controls: the reservation (target fair_value) moves by the tanh skew, in bps of the mid', () => {
+    // max position 10, mid 0.50 (5000 price units: 1 bps = 0.5 units)
+    const fairAt = (positionContracts: number, factor: number, over: Record<string, unknown> = {}) => {
+      const cfg = { MM_MAX_POS: 10, MM_MAX_LONG_POS: 10, MM_MAX_SHORT_POS: 10, MM_MAX_POSITION_SIZE: 10, quote_size: 1, base_spread: 0.04, min_spread: 0.04, MM_INVENTORY_SKEW_FACTOR: factor, MM_SKEW_MAX_BPS: 20, MM_SKEW_SHAPE_K: 2, MM_INVENTORY_DEADBAND_PCT: 0.1, ...over };
+      const core = readyCore(cfg, [marketInfo('M')], { M: positionContracts });
+      return snap(core.onBookFeatures(features('M', 4900, 5100), T0 + 200_000)).targets[0].fairValue ?? 0;
+    };
+    it('effective max skew = SKEW_MAX_BPS x INVENTORY_SKEW_FACTOR at the limit: XCU 20 x 0.15 = 3 bps, ZRO 20 x 0.6 = 12 bps', () => {
+      expect(fairAt(10, 0.15)).toBeCloseTo(5000 - 3 * 0.5, 9);
+      expect(fairAt(10, 0.6)).toBeCloseTo(5000 - 12 * 0.5, 9);
+      expect(fairAt(-10, 0.6)).toBeCloseTo(5000 + 12 * 0.5, 9);
+    });
+    it('zero inside the deadband (1 of 10 = 10%), tanh beyond it; SKEW_SHAPE_K changes the curve, not the cap', () => {
+      expect(fairAt(1, 0.6)).toBe(5000);
+      // 5.5 of 10: u' = (0.55 - 0.1) / 0.9 = 0.5 -> 20 x tanh(1) / tanh(2) x 0.5
+      expect(fairAt(5.5, 0.5)).toBeCloseTo(5000 - 0.5 * ((10 * Math.tanh(1)) / Math.tanh(2)), 9);
+      expect(fairAt(5.5, 0.5, { MM_SKEW_SHAPE_K: 4 })).toBeCloseTo(5000 - 0.5 * ((10 * Math.tanh(2)) / Math.tanh(4)), 9);
+      expect(fairAt(10, 0.5, { MM_SKEW_SHAPE_K: 4 })).toBeCloseTo(5000 - 10 * 0.5, 9);
+    });
+  });
+});
+
 describe('000 caps and start-up', () => {
   const CAPS = { MM_MAX_POS: 5, MM_MAX_LONG_POS: 5, MM_MAX_SHORT_POS: 5, quote_size: 1, base_spread: 0.02, min_spread: 0.02 };
 

@@ -185,22 +185,25 @@ describe('002 scenario 3: election market, 2 h to close, +15 YES, fair 0.55', ()
 });
 
 describe('002 scenario 4: adverse selection protections', () => {
-  it('volume spike pauses and cancels; a 2c move requotes at once; quote age 30 s refreshes', () => {
+  it('volume spike pauses and cancels; a move of more than 2c requotes at once (exactly 2c does not); quote age 30 s refreshes', () => {
     const core = readyCore({ base_spread: 0.04, min_spread: 0.02, quote_size: 10, MM_QUOTE_REFRESH_MS: 5000, max_quote_age_seconds: 30 }, [marketInfo('FED')]);
     let fx = snap(core.onBookFeatures(features('FED', 4900, 5100), T0 + 200_000));
     expect(side(fx.targets[0], 'bid')).toEqual([[4800, 1000]]);
     // 1c move inside MM_QUOTE_REFRESH_MS: not urgent, held
     fx = snap(core.onBookFeatures(features('FED', 5000, 5200), T0 + 201_000));
     expect(fx.targets).toHaveLength(0);
-    // 2c move from the last emitted mid: urgent
+    // exactly 2c from the last emitted mid: not more than 0.02 (002: `> Decimal("0.02")`), held
     fx = snap(core.onBookFeatures(features('FED', 5100, 5300), T0 + 201_500));
-    expect(side(fx.targets[0], 'bid')).toEqual([[5000, 1000]]);
+    expect(fx.targets).toHaveLength(0);
+    // 3c from the last emitted mid: urgent, out at once
+    fx = snap(core.onBookFeatures(features('FED', 5200, 5400), T0 + 201_600));
+    expect(side(fx.targets[0], 'bid')).toEqual([[5100, 1000]]);
     // quote age: unchanged target re-emitted after 30 s
-    fx = snap(core.onTimer(T0 + 231_600));
+    fx = snap(core.onTimer(T0 + 231_700));
     expect(fx.targets).toHaveLength(1);
     expect(fx.targets[0].reason).toContain('quote_age_refresh');
     // volume spike: both sides paused
-    fx = snap(core.onBookFeatures(features('FED', 5100, 5300, { volumeSpike: true }), T0 + 232_000));
+    fx = snap(core.onBookFeatures(features('FED', 5200, 5400, { volumeSpike: true }), T0 + 232_000));
     expect(fx.targets[0]).toMatchObject({ bidPaused: true, askPaused: true, reason: 'volume_spike_pause' });
     expect(fx.targets[0].levels).toHaveLength(0);
   });

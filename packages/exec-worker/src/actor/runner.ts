@@ -178,7 +178,10 @@ export class ExecRunner {
     this.counters.commands++;
     const onWire = (wire: number): void => {
       if (cmd.arrivalMonoNs > 0 && wire > cmd.arrivalMonoNs) this.targetToWire.record(wire - cmd.arrivalMonoNs);
-      if (cmd.causeRecvMonoNs > 0 && wire > cmd.causeRecvMonoNs) this.tickToWire.record(wire - cmd.causeRecvMonoNs);
+      if (cmd.causeRecvMonoNs > 0 && wire > cmd.causeRecvMonoNs) {
+        this.tickToWire.record(wire - cmd.causeRecvMonoNs);
+        this.core.noteWireLatency(Math.round((wire - cmd.causeRecvMonoNs) / 1000));
+      }
       if (this.o.onWire) this.o.onWire(cmd, wire);
       if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wireMonoNs: wire, targetToWireUs: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1 });
     };

@@ -159,7 +159,6 @@ export class CommandDispatcher {
       this.s.bk.setPending(a.o, CK.AMEND, cmdId, nowMs, a.price, a.countCenti);
       this.assertWithinCap(a.o.market, a.o.side, worstBefore);
       a.o.edgeBpsMilli = a.edgeBpsMilli;
-      a.m.lastRepriceMs = nowMs;
       this.reg.markWo(a.m);
       this.s.stats.amends++;
       this.emitCommand(

@@ -7,10 +7,11 @@
  *   1. MM_MIN_REPRICE_TICKS (000) and MM_MIN_REPRICE_MOVE_TICKS (004): |move| >= max of both, in grid ticks;
  *   2. MM_REPRICE_TOLERANCE_PERCENT: |move| > tolerance x |target - fair value| (skipped when fair is unknown);
  *   3. MM_MIN_REPRICE_EDGE_DELTA_BPS: |edge change| >= threshold (skipped when neither edge is known);
- * failing one is a skip (the skip_same_quote event of 000). Time gates then defer (WAIT):
- *   MM_MIN_REPRICE_INTERVAL_S since the order last changed, and MM_QUOTE_REFRESH_MS since the
- *   market's last reprice round - the latter only for moves towards the touch; a protective move
- *   (our order now more aggressive than the target) waits only for the interval.
+ * failing one is a skip (the skip_same_quote event of 000). The time gate then defers (WAIT):
+ *   MM_MIN_REPRICE_INTERVAL_S since the order last changed (004 "rate-limit reprices per slot").
+ *   MM_QUOTE_REFRESH_MS is not applied here: strategy applies it to the targets it emits and
+ *   knows which are urgent (002 scenario 4: a move of more than 2c requotes at once); gating
+ *   again here held such a requote up to 5 s.
  * Overrides: a whole-contract size change always reprices (000 "size changed: always"); an order
  * older than MM_MAX_ORDER_AGE_S (age = since placed or last amended; 0 = off) is refreshed
  * regardless of the gates (004 "forces reprice regardless"): amended to the target when its
@@ -49,7 +50,6 @@ export function newDecision(): SlotDecision {
 }
 
 export interface DifferParams {
-  quoteRefreshMs: number;
   minRepriceTicks: number;
   minRepriceMoveTicks: number;
   minRepriceEdgeDeltaBpsMilli: number;
@@ -79,7 +79,6 @@ export class OrderDiffer {
 
   /**
    * @param fair reservation price (price units, 0 = unknown) for the tolerance gate
-   * @param marketLastRepriceMs when this market last had a reprice round (quote refresh gate)
    */
   decide(
     o: WorkingOrder | null,
@@ -87,7 +86,6 @@ export class OrderDiffer {
     side: number,
     grid: PriceGrid,
     fair: number,
-    marketLastRepriceMs: number,
     nowMs: number,
     d: SlotDecision,
   ): SlotDecision {
@@ -172,12 +170,10 @@ export class OrderDiffer {
     const intervalAt = o.lastChangeMs + this.p.minRepriceIntervalMs;
     // protective: our bid above the target bid (or ask below the target ask) is adverse exposure
     const protective = side === BID ? move < 0 : move > 0;
-    const refreshAt = protective ? 0 : marketLastRepriceMs + this.p.quoteRefreshMs;
-    const at = intervalAt > refreshAt ? intervalAt : refreshAt;
-    if (nowMs < at) {
+    if (nowMs < intervalAt) {
       d.action = Action.WAIT;
-      d.reason = nowMs < intervalAt ? 'min_reprice_interval' : 'quote_refresh';
-      d.retryAtMs = at;
+      d.reason = 'min_reprice_interval';
+      d.retryAtMs = intervalAt;
       return d;
     }
     d.action = Action.AMEND;

@@ -56,6 +56,8 @@ const BID = kmm.v1.BookSide.BID;
 const ASK = kmm.v1.BookSide.ASK;
 const TRUSTED = kmm.v1.TrustState.TRUSTED;
 const ACTIVE = kmm.v1.MarketStatus.MARKET_ACTIVE;
+/** price units (1/10,000 $) per cent: the skip_same_quote event speaks cents */
+const PRICE_PER_CENT = 100;
 
 /** Adopted orders wait this long after start-up for a first target before they are pulled. */
 export const ADOPT_TARGET_WAIT_MS = 10_000;
@@ -187,8 +189,8 @@ export class ExecCore {
   get shuttingDown(): boolean {
     return this.s.shuttingDown;
   }
-  get lastLatencyUs(): number {
-    return this.s.lastLatencyUs;
+  get lastProcessingLatencyUs(): number {
+    return this.s.lastProcessingLatencyUs;
   }
   get ready(): boolean {
     return this.s.ready;
@@ -305,7 +307,6 @@ export class ExecCore {
     clearEffects(this.s.fx);
     const cmd = this.cmd.inflight.get(r.cmdId);
     if (cmd) this.cmd.inflight.delete(r.cmdId);
-    if (r.latencyUs >= 0) this.s.lastLatencyUs = r.latencyUs;
     if (r.latencyUs > this.s.params.highLatencyWarnUs) this.noteHighLatency(r.latencyUs, cmd?.op ?? '', nowMs);
     if (r.rateLimited) {
       this.s.limiter.on429(nowMs, cmd !== undefined && (cmd.op === 'cancel' || cmd.op === 'batch_cancel' || cmd.op === 'decrease'));
@@ -395,7 +396,7 @@ export class ExecCore {
         m.trustSinceMs = nowMs;
         this.reg.markDirty(m);
         this.reg.markWo(m);
-        if (state !== TRUSTED) m.retryAtMs = minPos(m.retryAtMs, nowMs + this.s.params.staleCancelGraceMs);
+        if (state !== TRUSTED) m.retryAtMs = minPos(m.retryAtMs, nowMs + this.reg.untrustedGraceMs(m));
       }
     }
     this.pump(nowMs);
@@ -563,9 +564,12 @@ export class ExecCore {
     this.slowestUs = 0;
   }
 
-  /** The shell measured a command's request-written time: latency for the tape. */
-  noteWireLatency(latencyUs: number): void {
-    this.s.lastLatencyUs = latencyUs;
+  /**
+   * The shell wrote a command's request: tickToWireUs = write time - receive time of the venue
+   * frame that caused it. This processing latency (003) is the tape's latency_ms.
+   */
+  noteWireLatency(tickToWireUs: number): void {
+    this.s.lastProcessingLatencyUs = tickToWireUs;
   }
 
   onTimer(nowMs: number): Effects {
@@ -786,7 +790,7 @@ export class ExecCore {
         const o = slots[level];
         if (o && !cancel && this.renewDue(o, m, nowMs)) continue;
         const t = cancel ? this.emptyTarget : m.slotTargets[s][level];
-        const d = this.s.differ.decide(o, t, side, m.grid, fair, m.lastRepriceMs, nowMs, this.decision);
+        const d = this.s.differ.decide(o, t, side, m.grid, fair, nowMs, this.decision);
         switch (d.action) {
           case Action.PLACE: {
             if (block !== BlockReason.NONE || staleTarget) break;
@@ -854,13 +858,15 @@ export class ExecCore {
                   minRepriceCents: this.s.differ.minTicks * m.grid.tickAt(o.price),
                   reason: d.reason,
                 };
+                // 000's field names, in cents as they say (000's own example writes 1/10,000 $
+                // values there: 5200 for $0.52); the journal record keeps price units (1/10,000 $)
                 this.s.ops('skip_same_quote', m.market, 'info', {
                   market: skip.market,
                   side: skip.side,
-                  old_price_cents: skip.oldPriceCents,
-                  new_price_cents: skip.newPriceCents,
-                  price_diff_cents: skip.priceDiffCents,
-                  min_reprice_cents: skip.minRepriceCents,
+                  old_price_cents: o.price / PRICE_PER_CENT,
+                  new_price_cents: d.price / PRICE_PER_CENT,
+                  price_diff_cents: Math.abs(d.price - o.price) / PRICE_PER_CENT,
+                  min_reprice_cents: (this.s.differ.minTicks * m.grid.tickAt(o.price)) / PRICE_PER_CENT,
                   reason: skip.reason,
                 });
                 if (this.s.params.journalRepriceDecisions) this.s.journal(skip);
@@ -904,7 +910,7 @@ export class ExecCore {
       else if (block === BlockReason.RATE_LIMIT_PAUSE) m.retryAtMs = minPos(m.retryAtMs, this.s.limiter.pausedUntilMs);
       else if (block === BlockReason.MARKET_HOLD) m.retryAtMs = minPos(m.retryAtMs, m.holdUntilMs);
     }
-    if (!cancel && m.trust !== TRUSTED && this.s.startupReconciled) m.retryAtMs = minPos(m.retryAtMs, m.trustSinceMs + this.s.params.staleCancelGraceMs);
+    if (!cancel && m.trust !== TRUSTED && this.s.startupReconciled) m.retryAtMs = minPos(m.retryAtMs, m.trustSinceMs + this.reg.untrustedGraceMs(m));
   }
 }
 

@@ -93,7 +93,8 @@ export class ExecState {
   tradingEnabled = true;
   globalPaused = false;
   shuttingDown = false;
-  lastLatencyUs = -1;
+  /** last tick-to-wire time (us, -1 unknown): the tape's latency_ms (TapeRow.processingLatencyUs) */
+  lastProcessingLatencyUs = -1;
   /** newest fill time seen (ms), for the next reconcile's fill window */
   maxFillTsMs = 0;
   /** incremented at the end of every pump: tells fresh commands from deferred ones */

@@ -28,7 +28,6 @@ export interface MarketRef {
   target: kmm.v1.ITargetQuotes | null;
   cause: Cause;
   slotTargets: SlotTarget[][]; // [0]=bid, [1]=ask, by level
-  lastRepriceMs: number;
   retryAtMs: number;
   holdUntilMs: number;
   /**
@@ -156,7 +155,6 @@ export class MarketRegistry {
       target: null,
       cause: NO_CAUSE,
       slotTargets: [mk(), mk()],
-      lastRepriceMs: -1e15,
       retryAtMs: 0,
       holdUntilMs: 0,
       resyncHoldSinceMs: 0,
@@ -272,8 +270,14 @@ export class MarketRegistry {
     if (s.shuttingDown || !s.connected || !s.tradingEnabled || s.globalPaused || m.paused) return true;
     if (m.status !== ACTIVE && m.status !== kmm.v1.MarketStatus.MARKET_STATUS_UNSPECIFIED) return true;
     if (m.trust !== TRUSTED && s.params.cancelOnStaleBook && s.startupReconciled) {
-      return nowMs - m.trustSinceMs >= s.params.staleCancelGraceMs;
+      return nowMs - m.trustSinceMs >= this.untrustedGraceMs(m);
     }
     return false;
+  }
+
+  /** How long after an untrusted report the market's resting orders are pulled (STALE: see params). */
+  untrustedGraceMs(m: MarketRef): number {
+    const p = this.s.params;
+    return m.trust === kmm.v1.TrustState.STALE ? p.staleBookCancelAfterMs : p.staleCancelGraceMs;
   }
 }

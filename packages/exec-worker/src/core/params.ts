@@ -14,7 +14,6 @@ export type Tier = 'basic' | 'advanced' | 'expert' | 'premier' | 'paragon' | 'pr
 
 export interface ExecParams {
   // --- reprice gates (000 + 004)
-  quoteRefreshMs: number; // MM_QUOTE_REFRESH_MS: min time between reprice rounds of one market
   minRepriceTicks: number; // MM_MIN_REPRICE_TICKS (000)
   minRepriceMoveTicks: number; // MM_MIN_REPRICE_MOVE_TICKS (004)
   minRepriceEdgeDeltaBpsMilli: number; // MM_MIN_REPRICE_EDGE_DELTA_BPS x 1000
@@ -44,7 +43,14 @@ export interface ExecParams {
   maxOrderCenti: number; // fat_finger_max_contracts (kmm_max_order_contracts is its alias): the strategy's size clip too
   // --- stale book (004)
   cancelOnStaleBook: boolean;
+  /** UNTRUSTED (gap, reconnect): resting orders are pulled this long after the report (MM_STALE_CANCEL_GRACE_S) */
   staleCancelGraceMs: number;
+  /**
+   * STALE (no data for stale_data_s): pulled this long after the report. The 004 grace counts from
+   * the last data, which was stale_data_s before the report: max(0, grace - stale_data_s), so at
+   * the defaults a quiet book is pulled 5 s after its last tick (003 "No ticks 5s").
+   */
+  staleBookCancelAfterMs: number;
   // --- rate limits (kalshi-api.md section 5)
   tier: Tier;
   rateBudgetPermille: number; // kmm_rate_budget_fraction: share of the tier's refill we allow ourselves
@@ -81,7 +87,6 @@ const permille = (f: number): number => Math.round(f * 1000);
 /** Exec's parameters from a validated configuration (no checks: the registry did them). */
 export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
   return {
-    quoteRefreshMs: cfg.MM_QUOTE_REFRESH_MS,
     minRepriceTicks: cfg.MM_MIN_REPRICE_TICKS,
     minRepriceMoveTicks: cfg.MM_MIN_REPRICE_MOVE_TICKS,
     minRepriceEdgeDeltaBpsMilli: permille(cfg.MM_MIN_REPRICE_EDGE_DELTA_BPS),
@@ -108,6 +113,7 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     maxOrderCenti: Math.floor(cfg.fat_finger_max_contracts) * CENTI_PER_CONTRACT,
     cancelOnStaleBook: cfg.MM_CANCEL_ON_STALE_BOOK,
     staleCancelGraceMs: s2ms(cfg.MM_STALE_CANCEL_GRACE_S),
+    staleBookCancelAfterMs: Math.max(0, s2ms(cfg.MM_STALE_CANCEL_GRACE_S) - s2ms(cfg.stale_data_s)),
     tier: cfg.kmm_rate_tier,
     rateBudgetPermille: permille(cfg.kmm_rate_budget_fraction),
     rateLimitPauseMs: s2ms(cfg.rate_limit_pause_s),

@@ -104,7 +104,7 @@ export class Reports {
         inventoryCenti: pos ? pos.positionCenti : 0,
         unrealizedPnlMoney: pos ? unrealizedMoney(pos, mid) : 0,
         realizedPnlMoney: pos ? Math.round(pos.realizedPriceCenti / 100) : 0,
-        latencyUs: this.s.lastLatencyUs,
+        processingLatencyUs: this.s.lastProcessingLatencyUs,
       });
     }
   }

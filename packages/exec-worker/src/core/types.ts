@@ -156,7 +156,12 @@ export interface TapeRow {
   inventoryCenti: number;
   unrealizedPnlMoney: number;
   realizedPnlMoney: number;
-  latencyUs: number; // last target-to-wire latency, -1 unknown
+  /**
+   * the tape's latency_ms (003: "processing latency"): the last tick-to-wire time, from the venue
+   * frame that caused a command to the command's request being written (us, -1 unknown). Not
+   * the REST round trip: that is the venue's and the network's time (high_latency warns on it).
+   */
+  processingLatencyUs: number;
 }
 
 /** Everything one core call wants done. Reused between calls: read it, then call the core again. */

@@ -1,7 +1,9 @@
 /**
  * tape.csv (003 "Data Tape"): exactly the columns ts, ticker, mid, my_bid, my_ask, inventory,
  * unrealized_pnl, realized_pnl, latency_ms. Prices in dollars (4 dp), inventory in contracts
- * (2 dp, signed), P&L in dollars (4 dp), latency in ms (3 dp; empty when unknown), ts ISO-8601 UTC.
+ * (2 dp, signed), P&L in dollars (4 dp), ts ISO-8601 UTC. latency_ms is 003's "processing latency":
+ * the last tick-to-wire time (venue frame received -> order request written; 3 dp; empty when no
+ * command has gone out yet), not the REST round trip.
  * Buffered append stream, fire-and-forget (the hot path never waits on it); no fsync: the tape is
  * for analysis, the journal is the durable record.
  */
@@ -25,7 +27,7 @@ export function tapeLine(wallMs: number, r: TapeRow): string {
     formatCount(r.inventoryCenti),
     formatMoney(r.unrealizedPnlMoney),
     formatMoney(r.realizedPnlMoney),
-    r.latencyUs >= 0 ? (r.latencyUs / 1000).toFixed(3) : '',
+    r.processingLatencyUs >= 0 ? (r.processingLatencyUs / 1000).toFixed(3) : '',
   ].join(',');
 }
 

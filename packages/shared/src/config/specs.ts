@@ -283,7 +283,8 @@ export const CONFIG_SPECS = [
 
   // -- stale book safety, telemetry
   bool('004', 'stale', 'MM_CANCEL_ON_STALE_BOOK', true, 'cancel resting orders of a market whose book is stale (004: always true)', { safeValue: true }),
-  num('004', 'stale', 'MM_STALE_CANCEL_GRACE_S', 3.0, 0, 60, 's', 'grace after a book turns stale before its orders are cancelled', { safe: [1.0, 5.0] }),
+  num('004', 'stale', 'MM_STALE_CANCEL_GRACE_S', 3.0, 0, 60, 's',
+    'grace before a market\'s orders are cancelled: for a stale book (no data for stale_data_s) counted from its last data, so they go at max(stale_data_s, this) after it (5 s at the defaults); for an untrusted book (gap, reconnect) counted from the report', { safe: [1.0, 5.0] }),
   bool('004', 'stale', 'MM_JOURNAL_REPRICE_DECISIONS', true, 'journal every reprice skip/trigger with its reason (per-decision "why")'),
 
   // -- 004 "existing core knobs": the guide gives no defaults; the values below are chosen
@@ -300,7 +301,7 @@ export const CONFIG_SPECS = [
   int('004', S004_CORE, 'MM_NUM_PRICE_LEVELS', 1, 1, 20, 'count', 'quote levels per side; seed gives no default, chosen 1'),
 
   // ======================= 000: MM engine fixes =======================
-  int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 0, 3_600_000, 'ms', 'min interval between quote refreshes of a market (000 raised 1000 -> 5000; 0 = no minimum)'),
+  int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 0, 3_600_000, 'ms', 'min interval between non-urgent target changes strategy sends for a market (000 raised 1000 -> 5000; 0 = no minimum); urgent ones (a move of more than price_change_requote_threshold, a size cut, a pause) go at once, and exec re-prices each target as it comes'),
   int('000', 'churn_risk_000', 'MM_MIN_REPRICE_TICKS', 2, 0, 100, 'ticks',
     'exec diff: reprice only if price moved >= this many ticks (size change always reprices); same gate as MM_MIN_REPRICE_MOVE_TICKS, max of both applies'),
   int('000', 'churn_risk_000', 'MM_MAX_POS', 5, 1, 100000, 'contracts', 'hard cap on |exchange position| and |position + intended delta| per market, both directions (unless a side cap tightens one); startup over it -> read-only'),
@@ -309,7 +310,8 @@ export const CONFIG_SPECS = [
 
   // ======================= 002: MarketMakingConfig + scenarios =======================
   // Spreads are fractions of the $1 payout, i.e. dollars per contract (0.04 = 4c, the seed's "4%").
-  num('002', 'spread_002', 'min_spread', 0.02, 0, 1, 'USD', 'floor of the dynamic spread (troubleshooting: "down from 0.02")'),
+  num('002', 'spread_002', 'min_spread', 0.02, 0, 1, 'USD', 'floor of the dynamic spread (troubleshooting: "down from 0.02")',
+    { effect: 'informational: the spread starts at max(base_spread, ...) and every 002 multiplier is >= 1, and the configuration refuses base_spread below min_spread, so the floor never binds; it bounds base_spread (config check) and keeps 002 configurations loading' }),
   num('002', 'spread_002', 'base_spread', 0.04, 0, 1, 'USD', 'spread before adjustments; bid/ask = fair -/+ spread/2 (scenario 1: 0.04)'),
   num('002', 'spread_002', 'max_spread', 0.10, 0, 1, 'USD', 'cap of the dynamic spread; seed gives no default (presets 0.15/0.08), chosen 0.10'),
   num('002', 'spread_002', 'low_liquidity_threshold', 10000, 0, 1e9, 'USD', 'market liquidity below this widens the spread by low_liquidity_spread_add (unit test: 10000 normal, 6000 low); the liquidity figure is the dollar depth of the book near the touch (what the contracts in the top kmm_features_top_levels levels of each side cost), since Kalshi\'s liquidity_dollars is deprecated and reads 0'),

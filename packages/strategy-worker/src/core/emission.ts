@@ -12,9 +12,13 @@
  *    same levels re-emitted, reason + ';quote_age_refresh').
  *  - changed, and urgent: emit at once. Urgent = a side's total size fell, a side newly paused,
  *    no levels at all, the last bid at/through the current ask or the last ask at/through the
- *    current bid, the mid moved >= price_change_requote_threshold from the last emitted mid,
+ *    current bid, the mid moved more than price_change_requote_threshold from the last emitted
+ *    mid (002: `abs(current_price - last_price) > 0.02`; exactly 2c is not urgent),
  *    or the last target was not quoting.
  *  - changed, not urgent: emit only once MM_QUOTE_REFRESH_MS has passed since the last emit.
+ *    This is the one place MM_QUOTE_REFRESH_MS applies: exec re-prices a target when it arrives
+ *    (its own gates are the 004 magnitude gates and MM_MIN_REPRICE_INTERVAL_S), so an urgent
+ *    target goes to the venue at once.
  *  - never emitted: emit.
  *
  * The reason on the wire is text: the stop reason, or 'quote' followed by ';bid:<why>' /
@@ -135,7 +139,7 @@ export function emitAction(
     !quoting ||
     (last.nBid > 0 && bestAsk > 0 && last.bidPrices[0] >= bestAsk) ||
     (last.nAsk > 0 && bestBid > 0 && last.askPrices[0] <= bestBid) ||
-    (p.requoteMovePrice > 0 && q.mid > 0 && last.mid > 0 && Math.abs(q.mid - last.mid) >= p.requoteMovePrice) ||
+    (p.requoteMovePrice > 0 && q.mid > 0 && last.mid > 0 && Math.abs(q.mid - last.mid) > p.requoteMovePrice) ||
     last.stop !== '';
   return urgent || nowMs - last.atMs >= p.MM_QUOTE_REFRESH_MS ? 'emit' : 'hold';
 }

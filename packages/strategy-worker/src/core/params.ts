@@ -46,7 +46,7 @@ const STRATEGY_CONFIG_KEYS = [
   'external_skew_max_cents', 'alpha_poll_s', 'kmm_pricing_model', 'kmm_preset', 'kmm_bailout_horizon_s', 'kmm_bailout_hysteresis',
   'kmm_level_spacing_ticks', 'kmm_queue_front_contracts', 'kmm_toxic_ofi_contracts', 'kmm_taker_cooldown_ms',
   'kmm_alpha_weight', 'kmm_alpha_max_age_ms', 'kmm_external_fair_values', 'kmm_startup_settle_ms',
-  'kmm_startup_wait_max_ms',
+  'kmm_startup_wait_max_ms', 'stale_data_s',
 ] as const satisfies readonly ConfigKey[];
 
 type StrategyConfigKey = (typeof STRATEGY_CONFIG_KEYS)[number];
@@ -92,6 +92,7 @@ export interface StrategyParams extends Raw {
   readonly minLiquidityMoney: number;
   readonly minVolumeCenti: number;
   readonly maxTimeToResolutionMs: number;
+  /** after a STALE report, how long before the market stops (MM_STALE_CANCEL_GRACE_S beyond stale_data_s) */
   readonly staleGraceMs: number;
   readonly maxQuoteAgeMs: number;
 }
@@ -151,7 +152,10 @@ export function strategyParamsOf(cfg: Readonly<KmmConfig>): StrategyParams {
     minLiquidityMoney: Math.round(r.min_liquidity * USD_TO_MONEY),
     minVolumeCenti: contractsToCenti(r.min_volume_24h),
     maxTimeToResolutionMs: Math.round(r.max_time_to_resolution_hours * 3_600_000),
-    staleGraceMs: Math.round(r.MM_STALE_CANCEL_GRACE_S * 1000),
+    // 003 "No ticks 5s -> pull" and 004's grace before cancelling on stale data: the grace counts
+    // from the last data, and a STALE report already comes stale_data_s after it, so only the
+    // part of the grace beyond stale_data_s is left (0 at the defaults 3 s and 5 s)
+    staleGraceMs: Math.max(0, Math.round((r.MM_STALE_CANCEL_GRACE_S - r.stale_data_s) * 1000)),
     maxQuoteAgeMs: Math.round(r.max_quote_age_seconds * 1000),
   };
   return params;
