@@ -257,7 +257,7 @@ export const CONFIG_SPECS = [
   num('004', 'exposure', 'MM_MAX_ORDER_NOTIONAL_USD', 250, 1, 10_000_000, 'USD', 'max USD cost of a single order (size capped to this / price)', { safe: [50, 1000] }),
   num('004', 'exposure', 'MM_MAX_POSITION_NOTIONAL_USD', 2500, 1, 100_000_000, 'USD', 'max USD cost of a market position; the tighter of this and the contract caps wins', { safe: [500, 10000] }),
   num('sys', 'exposure', 'MM_MAX_TOTAL_NOTIONAL_USD', 10_000, 0, 1_000_000_000, 'USD',
-    'max USD all markets together can lose: every market\'s worst case (position cost + resting orders of its larger direction) summed; exec refuses an order that would pass it (reducing orders always pass); 0 = off. Chosen 10000 (4 markets at the per-market MM_MAX_POSITION_NOTIONAL_USD); 004 says scale it with account equity'),
+    'max USD all markets together can lose: every market\'s worst case (position cost + resting orders of its larger direction) summed; exec refuses an order that would pass it (reducing orders always pass); 0 = off. Chosen 10000 (4 markets at the per-market MM_MAX_POSITION_NOTIONAL_USD); 004 says scale it with account equity', { live: true }),
 
   // -- inventory skew shaping
   num('004', 'skew', 'MM_INVENTORY_SKEW_FACTOR', 0.5, 0, 5, 'x', 'overall skew intensity; effective max skew = MM_SKEW_MAX_BPS x this', { safe: [0.05, 1.0] }),
