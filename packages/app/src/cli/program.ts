@@ -20,6 +20,7 @@ import { chaosCommand } from './chaos.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { dstCommand } from './dst.js';
+import { marketStatsCommand } from './market-stats.js';
 import { probeCommand } from './probe.js';
 import { replayCommand } from './replay.js';
 import { reportCommand } from './report.js';
@@ -44,6 +45,7 @@ export const COMMANDS: ReadonlyArray<(cli: CliContext) => Command> = [
   benchCommand,
   chaosCommand,
   dstCommand,
+  marketStatsCommand,
 ];
 
 const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;

@@ -1,0 +1,114 @@
+/**
+ * Statistics of recording files and their text form, shared by `kmm market-stats` and
+ * `kmm calibrate`: read the files (market/read.ts), compute (core/market-stats.ts), keep the
+ * chosen markets (one ticker, or the N busiest), and print one table or two side by side.
+ */
+import { computeStatsOfRecordings, statRows, type CaptureStats, type MarketStats } from '../core/market-stats.js';
+import { readRecording, type Recording } from './read.js';
+
+export interface Selection {
+  /** only this market */
+  market?: string;
+  /** only the N busiest markets (book deltas per second, then trades per minute) */
+  top?: number;
+}
+
+export interface FileStats {
+  files: string[];
+  kinds: Recording['kind'][];
+  stats: CaptureStats;
+  /** markets kept by the selection (all when none) */
+  selected: string[];
+}
+
+/** Busiest first: book deltas per second, then trades per minute, then name. */
+function busiest(a: MarketStats, b: MarketStats): number {
+  return (b.deltasPerS ?? 0) - (a.deltasPerS ?? 0) || (b.tradesPerMin ?? 0) - (a.tradesPerMin ?? 0) || (a.market < b.market ? -1 : 1);
+}
+
+/** Reads the files and computes their statistics; the pooled row covers the selected markets. */
+export function statsOfFiles(paths: readonly string[], sel: Selection = {}): FileStats {
+  const recs = paths.map(readRecording);
+  const all = computeStatsOfRecordings(recs);
+  let keep = all.markets.map((m) => m.market);
+  if (sel.market !== undefined) {
+    if (!keep.includes(sel.market)) throw new Error(`market ${sel.market} is not in ${paths.join(', ')} (markets: ${keep.slice(0, 10).join(', ')}${keep.length > 10 ? ', ...' : ''})`);
+    keep = [sel.market];
+  } else if (sel.top !== undefined) {
+    keep = [...all.markets].sort(busiest).slice(0, sel.top).map((m) => m.market);
+  }
+  if (keep.length === all.markets.length) return { files: [...paths], kinds: recs.map((r) => r.kind), stats: all, selected: keep };
+  const kept = new Set(keep);
+  const stats = computeStatsOfRecordings(recs.map((r) => ({ events: r.events.filter((e) => kept.has(e.market)), opts: r.opts })));
+  return { files: [...paths], kinds: recs.map((r) => r.kind), stats, selected: keep };
+}
+
+/** 3 significant digits, small numbers in full ("0.00125"), n/a for null. */
+export function fmt(v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return 'n/a';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1000) return String(Math.round(v));
+  return String(Number(v.toPrecision(3)));
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+function padL(s: string, n: number): string {
+  return s.length >= n ? s : ' '.repeat(n - s.length) + s;
+}
+
+/** A per-market summary table (the main figures) then every statistic of the pooled row. */
+export function formatStats(fs: FileStats): string[] {
+  const out: string[] = [];
+  out.push(`recording: ${fs.files.map((f, i) => `${f} (${fs.kinds[i]})`).join(', ')}`);
+  const shown = fs.stats.markets.filter((m) => fs.selected.includes(m.market));
+  out.push(`${shown.length} market(s)${shown.length < fs.stats.markets.length ? ` of ${fs.stats.markets.length}` : ''}`);
+  out.push(
+    [pad('market', 34), padL('span s', 9), padL('touch med', 10), padL('spread', 7), padL('deltas/s', 9), padL('trades/min', 11), padL('size med', 9), padL('var>=5c', 8)].join(' '),
+  );
+  for (const m of shown) {
+    out.push(
+      [
+        pad(m.market, 34),
+        padL(fmt(m.spanS), 9),
+        padL(fmt(m.touchSizeContracts?.median ?? null), 10),
+        padL(fmt(m.spreadTicks?.median ?? null), 7),
+        padL(fmt(m.deltasPerS), 9),
+        padL(fmt(m.tradesPerMin), 11),
+        padL(fmt(m.tradeSizeContracts?.median ?? null), 9),
+        padL(fmt(m.varShareGe5c), 8),
+      ].join(' '),
+    );
+  }
+  out.push('');
+  out.push(`pooled over ${shown.length} market(s), ${fmt(fs.stats.pooled.spanS)} market-seconds, ${fs.stats.pooled.trades} trades, ${fs.stats.pooled.passiveFills} passive fills of ours:`);
+  for (const [label, v] of statRows(fs.stats.pooled)) out.push(`  ${pad(label, 44)} ${fmt(v)}`);
+  return out;
+}
+
+/** Two pooled rows side by side with the ratio this/other per statistic. */
+export function formatCompare(a: FileStats, b: FileStats): string[] {
+  const ra = statRows(a.stats.pooled);
+  const rb = statRows(b.stats.pooled);
+  const out: string[] = [];
+  out.push(`A: ${a.files.join(', ')} (${a.selected.length} market(s))`);
+  out.push(`B: ${b.files.join(', ')} (${b.selected.length} market(s))`);
+  out.push([pad('statistic', 46), padL('A', 10), padL('B', 10), padL('A/B', 8)].join(' '));
+  ra.forEach(([label, va], i) => {
+    const vb = rb[i][1];
+    const ratio = va !== null && vb !== null && vb !== 0 ? va / vb : null;
+    out.push([pad(label.replace(/ \((mid|trades)\)$/, '').replace(/, (mid|trades)\)$/, ')'), 46), padL(fmt(va), 10), padL(fmt(vb), 10), padL(ratio === null ? 'n/a' : fmt(ratio) + 'x', 8)].join(' '));
+  });
+  return out;
+}
+
+/** Compare rows as data (for --json). */
+export function compareRows(a: FileStats, b: FileStats): Array<{ statistic: string; a: number | null; b: number | null; ratio: number | null }> {
+  const rb = statRows(b.stats.pooled);
+  return statRows(a.stats.pooled).map(([statistic, va], i) => {
+    const vb = rb[i][1];
+    return { statistic, a: va, b: vb, ratio: va !== null && vb !== null && vb !== 0 ? va / vb : null };
+  });
+}
