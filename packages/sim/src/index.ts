@@ -29,3 +29,7 @@ export { Book } from './engine/book.js';
 export type * from './engine/types.js';
 export { FlowDriver, FLOW_RATES, FLOW_USERS } from './flow/flow.js';
 export { buildCatalog, SERIES, priceStructureBands, type CatalogMarket } from './flow/catalog.js';
+export { type MarketFlow } from './flow/flow.js';
+export { validateProfile, ProfileError, type MarketProfile, type ProfileSpec } from './profiles/profile.js';
+export { BUILTIN_PROFILES } from './profiles/builtin.js';
+export { resolveProfile, PROFILE_NAMES } from './profiles/load.js';

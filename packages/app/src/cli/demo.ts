@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
 import { runDemo, printSummary } from '../commands/demo.js';
 import { describeShutdown } from '../system/shutdown.js';
-import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
+import { resolveProfile } from '@kmm/sim';
+import { assignment, decimal, usageError, wholeNumber, type CliContext } from './options.js';
 
 export function demoCommand(cli: CliContext): Command {
   return new Command('demo')
@@ -14,13 +15,19 @@ export function demoCommand(cli: CliContext): Command {
     .option('--out <dir>', 'run folder (default <kmm_run_dir>/demo-<time>, kmm_run_dir = runs)')
     .option('--config <file>', 'YAML/JSON config file (watched: live-safe changes apply without restart)')
     .option('--set <key=value>', 'config override, repeatable', assignment)
-    .option('--speed <x>', 'simulator flow intensity', decimal('--speed', 0.01, 100), 1)
+    .option('--profile <name|file>', 'market profile of the simulator: active (default), quiet, synthetic or a JSON file (kmm calibrate --out)', 'active')
+    .option('--speed <x>', 'time scale of the simulated market: every flow rate x this (the summary states it)', decimal('--speed', 0.01, 100), 1)
     .option('--shards <k>', 'book shards (default: kmm_shards)', wholeNumber('--shards', 1, 64))
     .option('--record-inputs', "record every actor's inputs and outputs to <run>/inputs/ (replay parity check)", false)
     .option('--dashboard', 'serve the dashboard (default: kmm_dashboard, true)')
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--dashboard-port <p>', 'dashboard port on 127.0.0.1, 0 = any (default: kmm_dashboard_port when set, else any)', wholeNumber('--dashboard-port', 0, 65535))
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
+      try {
+        resolveProfile(o.profile);
+      } catch (err) {
+        usageError(cmd, (err as Error).message);
+      }
       const result = await runDemo({
         markets: o.markets,
         durationS: o.duration,
@@ -31,6 +38,7 @@ export function demoCommand(cli: CliContext): Command {
         dashboard: o.dashboard,
         dashboardPort: o.dashboardPort,
         speed: o.speed,
+        profile: o.profile,
         shards: o.shards,
         recordInputs: o.recordInputs,
       });

@@ -15,7 +15,7 @@ export function marketStatsCommand(cli: CliContext): Command {
     .argument('<capture...>', 'capture.jsonl, Kalshi session.jsonl, trade-print CSV or book-snapshot CSV (several are pooled)')
     .option('--json', 'print JSON instead of tables', false)
     .option('--market <ticker>', 'only this market')
-    .option('--top <n>', 'only the N busiest markets (by book deltas per second, then trades per minute)', wholeNumber('--top', 1, 100_000))
+    .option('--top <n>', 'only the N busiest markets (by book deltas per second, then number of trades)', wholeNumber('--top', 1, 100_000))
     .option('--compare <other...>', 'recordings to compare with (pooled the same way)')
     .option('--compare-top <n>', 'only the N busiest markets of the --compare recordings', wholeNumber('--compare-top', 1, 100_000))
     .action((captures: string[], o) => {

@@ -16,6 +16,7 @@ import { ackBreachCommand } from './ack-breach.js';
 import { ackConfigCommand } from './ack-config.js';
 import { backtestCommand } from './backtest.js';
 import { benchCommand } from './bench.js';
+import { calibrateCommand } from './calibrate.js';
 import { chaosCommand } from './chaos.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
@@ -46,6 +47,7 @@ export const COMMANDS: ReadonlyArray<(cli: CliContext) => Command> = [
   chaosCommand,
   dstCommand,
   marketStatsCommand,
+  calibrateCommand,
 ];
 
 const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;

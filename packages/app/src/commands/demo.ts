@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { COMMAND_PROFILE, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
-import { startSimThread, type SimThreadHandle } from '@kmm/sim';
+import { resolveProfile, startSimThread, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
@@ -27,7 +27,10 @@ export interface DemoOptions {
   dashboard?: boolean;
   /** --dashboard-port; undefined = kmm_dashboard_port if set (file/env/--set), else any free port */
   dashboardPort?: number;
+  /** time scale of the simulator's flow: every rate x this (default 1, real time) */
   speed?: number;
+  /** market profile of the simulator's flow: a built-in name or a JSON file (default 'active') */
+  profile?: string;
   shards?: number;
   /** record every actor's inputs and outputs to <run>/inputs/ (replay-parity: `replayRecording`) */
   recordInputs?: boolean;
@@ -48,6 +51,16 @@ export interface DemoResult {
   stopReason?: string;
   /** the run was stopped by an error (the command exits non-zero) */
   stoppedByError?: boolean;
+  /** the simulator's market profile and time scale (demo runs) */
+  profile?: string;
+  timeScale?: number;
+}
+
+/** One line saying which market the demo trades in and how fast its time runs. */
+export function describeMarket(profile: string, timeScale: number): string {
+  const calibrated = profile === 'synthetic' ? 'the uncalibrated synthetic flow' : `calibrated to real Kalshi recordings (README "Market profiles")`;
+  const scale = timeScale === 1 ? 'time scale 1x (real time)' : `time scale ${timeScale}x: every flow rate x${timeScale}, so ${timeScale} s of market happen in each second of the run`;
+  return `simulated market: profile ${profile}, ${calibrated}; ${scale}`;
 }
 
 /**
@@ -100,6 +113,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const { loaded, warnings } = load();
   const profileLine = describeProfile(loaded);
 
+  const profile = resolveProfile(opts.profile ?? 'active');
+  const profileName = profile === 'synthetic' ? 'synthetic' : profile.name;
+  const timeScale = opts.speed ?? 1;
   const runDir = newRunDir(opts.out, 'demo', loaded.values.kmm_run_dir);
   const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort, 0);
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
@@ -110,11 +126,13 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     port: 0,
     seed: opts.seed,
     markets: opts.markets,
-    speed: opts.speed ?? 1,
+    speed: timeScale,
+    profile,
     tier: String(loaded.values.kmm_rate_tier),
     keyDir: runDir,
   });
   print(`simulator: ${sim.restBaseUrl}  ${sim.wsUrl}`);
+  print(describeMarket(profileName, timeScale));
   let sys: RunningSystem | null = null;
   // One shutdown path (issue 14): signals, the duration, an actor giving up and uncaught errors
   // only request it; the stop below runs once.
@@ -162,7 +180,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     } catch (err) {
       print(`report failed: ${(err as Error).message}`);
     }
-    return { runDir, summary, restingAfterShutdown: resting, reportPath, dashboardUrl: running.dashboard?.url ?? null, shutdown: running.shutdownReport(), stopReason: reason, stoppedByError: ctl.failed };
+    return { runDir, summary, restingAfterShutdown: resting, reportPath, dashboardUrl: running.dashboard?.url ?? null, shutdown: running.shutdownReport(), stopReason: reason, stoppedByError: ctl.failed, profile: profileName, timeScale };
   } catch (err) {
     await sys?.stop().catch(() => {});
     throw err;
@@ -177,6 +195,7 @@ export function printSummary(r: DemoResult, print: (l: string) => void): void {
   const pct = (v: number | null): string => (v === null ? 'n/a' : `${v}%`);
   print('');
   print(`run folder: ${r.runDir}`);
+  if (r.profile) print(describeMarket(r.profile, r.timeScale ?? 1));
   print(`  ops.log, tape.csv, journal.jsonl, capture.jsonl, decisions.jsonl, health.jsonl, summary.json${r.reportPath ? ', report.html' : ''}`);
   print(`fills: ${s.fills} (${s.contractsFilled} contracts) on ${s.marketsWithFills}/${s.markets} markets`);
   print(`P&L: net ${money(s.netPnl)} $ (gross ${money(s.grossPnl)} $ marked to the last mid, fees ${money(s.feesPaid)} $)${s.marketsUnmarked ? `; ${s.marketsUnmarked} market(s) without a mid, marked at their last fill` : ''}`);

@@ -52,19 +52,38 @@ export interface MarketStats {
   spanS: number;
   touchSizeContracts: Quantiles | null;
   spreadTicks: { median: number; mean: number } | null;
+  /** share of samples at each spread (ticks, ascending) */
+  spreadShares: Array<{ ticks: number; share: number }>;
   depth10Contracts: number | null;
   gapShare10: number | null;
   deltasPerS: number | null;
   tradesPerMin: number | null;
   trades: number;
-  tradeSizeContracts: { median: number; mean: number } | null;
+  tradeSizeContracts: { median: number; mean: number; p99: number } | null;
+  /** trades by New York hour (UTC-5, no daylight saving), 24 counts */
+  tradesByNyHour: number[];
+  /**
+   * trades in the last 24 h of each market's span over its average per 24 h (markets recorded
+   * for at least 2 days): the activity ramp before close when a recording runs to the close
+   */
+  lastDayRateRatio: number | null;
   volCentsPerSqrtHour: number | null;
   volSource: 'mid' | 'trades' | null;
   varShareGe5c: number | null;
   varShareSource: 'trades' | 'mid' | null;
   markouts: Markout[];
   passiveFills: number;
+  /**
+   * Clustering of trades: a burst is a run of trades less than BURST_GAP_S apart. Per hour of
+   * the trade-recorded span: bursts and isolated trades; per burst: trades and the mean gap.
+   */
+  tradeClusters: { burstsPerHour: number; isolatedPerHour: number; tradesPerBurst: number; burstGapS: number } | null;
+  /** price moves of 5c or more (trade to trade, else mid changes) per hour, and their median size in cents */
+  bigMoves: { perHour: number; medianCents: number } | null;
 }
+
+/** trades closer than this belong to one burst */
+export const BURST_GAP_S = 60;
 
 export interface StatsOptions {
   /** whether the recording could contain public trades at all (else trade figures are null) */
@@ -117,6 +136,7 @@ interface Acc {
   deltas: number;
   hasBook: boolean;
   tradeSizes: number[];
+  tradeTimes: number[];
   tradeMoves: number[];
   midSampleMoves: number[];
   midEventMoves: number[];
@@ -157,6 +177,7 @@ class MarketState {
       deltas: 0,
       hasBook: false,
       tradeSizes: [],
+      tradeTimes: [],
       tradeMoves: [],
       midSampleMoves: [],
       midEventMoves: [],
@@ -299,6 +320,7 @@ function accumulate(events: readonly MarketEvent[], opts: StatsOptions, horizons
         break;
       case 'trade':
         st.acc.tradeSizes.push(e.countCenti / 100);
+        st.acc.tradeTimes.push(nowMs);
         if (st.lastTradePrice !== null) st.acc.tradeMoves.push(e.yesPrice - st.lastTradePrice);
         st.lastTradePrice = e.yesPrice;
         break;
@@ -382,6 +404,62 @@ function finish(accs: readonly Acc[], market: string, horizons: readonly number[
   if (tv.total > 0) ((share = tv.big / tv.total), (shareSource = 'trades'));
   else if (mv.total > 0) ((share = mv.big / mv.total), (shareSource = 'mid'));
 
+  // bursts of trades, per market (a burst never spans two markets)
+  let bursts = 0;
+  let isolated = 0;
+  let burstTrades = 0;
+  let burstGapSumMs = 0;
+  let burstGaps = 0;
+  for (const a of accs) {
+    let run = 1;
+    const close = () => {
+      if (run === 1) isolated++;
+      else ((bursts++), (burstTrades += run));
+    };
+    for (let i = 1; i < a.tradeTimes.length; i++) {
+      const gap = a.tradeTimes[i] - a.tradeTimes[i - 1];
+      if (gap < BURST_GAP_S * 1000) ((run++), (burstGapSumMs += gap), burstGaps++);
+      else (close(), (run = 1));
+    }
+    if (a.tradeTimes.length > 0) close();
+  }
+  const tradeClusters =
+    tradeSpanS > 0 && trades > 0
+      ? { burstsPerHour: bursts / (tradeSpanS / 3600), isolatedPerHour: isolated / (tradeSpanS / 3600), tradesPerBurst: bursts ? burstTrades / bursts : 0, burstGapS: burstGaps ? burstGapSumMs / burstGaps / 1000 : 0 }
+      : null;
+  const bigOf = (moves: number[]) => moves.filter((m) => Math.abs(m) >= BIG_MOVE).map((m) => Math.abs(m) / ONE_CENT).sort((x, y) => x - y);
+  let bigMoves: MarketStats['bigMoves'] = null;
+  if (shareSource === 'trades' && tradeMoveSpanS > 0) {
+    const b = bigOf(tradeMoves);
+    bigMoves = { perHour: b.length / (tradeMoveSpanS / 3600), medianCents: b.length ? quantile(b, 0.5) : 0 };
+  } else if (shareSource === 'mid' && deltaSpanS > 0) {
+    const b = bigOf(accs.flatMap((a) => a.midEventMoves));
+    bigMoves = { perHour: b.length / (deltaSpanS / 3600), medianCents: b.length ? quantile(b, 0.5) : 0 };
+  }
+  const tradesByNyHour = new Array(24).fill(0);
+  let lastDayTrades = 0;
+  let lastDayMarkets = 0;
+  let lastDayAll = 0;
+  let lastDaySpanDays = 0;
+  for (const a of accs) {
+    for (const t of a.tradeTimes) tradesByNyHour[(((Math.floor(t / 3_600_000) - 5) % 24) + 24) % 24]++;
+    const n = a.tradeTimes.length;
+    if (n === 0) continue;
+    const spanMs = a.tradeTimes[n - 1] - a.tradeTimes[0];
+    if (spanMs < 2 * 86_400_000) continue;
+    lastDayMarkets++;
+    lastDayAll += n;
+    lastDaySpanDays += spanMs / 86_400_000;
+    for (const t of a.tradeTimes) if (t > a.tradeTimes[n - 1] - 86_400_000) lastDayTrades++;
+  }
+  const spreadShares: MarketStats['spreadShares'] = [];
+  for (const t of spread) {
+    const last = spreadShares[spreadShares.length - 1];
+    if (last && last.ticks === t) last.share++;
+    else spreadShares.push({ ticks: t, share: 1 });
+  }
+  for (const x of spreadShares) x.share /= spread.length;
+
   const markouts: Markout[] = [];
   horizons.forEach((h, i) => {
     const w = accs.reduce((s, a) => s + a.markoutWeight[i], 0);
@@ -394,18 +472,23 @@ function finish(accs: readonly Acc[], market: string, horizons: readonly number[
     spanS,
     touchSizeContracts: touch.length ? { median: quantile(touch, 0.5), p10: quantile(touch, 0.1), p90: quantile(touch, 0.9) } : null,
     spreadTicks: spread.length ? { median: quantile(spread, 0.5), mean: mean(spread) } : null,
+    spreadShares,
     depth10Contracts: depth.length ? quantile(depth, 0.5) : null,
     gapShare10: gaps.length ? mean(gaps) : null,
     deltasPerS: deltaSpanS > 0 ? deltas / deltaSpanS : null,
     tradesPerMin: tradeSpanS > 0 ? trades / (tradeSpanS / 60) : null,
     trades,
-    tradeSizeContracts: sizes.length ? { median: quantile(sizes, 0.5), mean: mean(sizes) } : null,
+    tradeSizeContracts: sizes.length ? { median: quantile(sizes, 0.5), mean: mean(sizes), p99: quantile(sizes, 0.99) } : null,
+    tradesByNyHour,
+    lastDayRateRatio: lastDaySpanDays > 0 && lastDayTrades > 0 ? lastDayTrades / lastDayMarkets / (lastDayAll / lastDaySpanDays) : null,
     volCentsPerSqrtHour: vol,
     volSource,
     varShareGe5c: share,
     varShareSource: shareSource,
     markouts,
     passiveFills: accs.reduce((s, a) => s + a.passiveFills, 0),
+    tradeClusters,
+    bigMoves,
   };
 }
 

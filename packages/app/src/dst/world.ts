@@ -105,6 +105,11 @@ export interface DstOptions {
   markets?: number;
   /** flow intensity of the simulator */
   speed?: number;
+  /**
+   * the simulator's market profile (default 'synthetic': the original uncalibrated flow, whose
+   * fills within minutes the DST scenarios rely on; 'active' / 'quiet' are calibrated to Kalshi)
+   */
+  profile?: string;
   /** inject the seeded fault schedule (default true) */
   faults?: boolean;
   bug?: DstBug;
@@ -304,6 +309,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     markets: nMarkets,
     speed: o.speed ?? 0.5,
     flow: true,
+    profile: o.profile ?? 'synthetic',
     publicKeyPem,
     keyId: 'dst-key',
     clock,

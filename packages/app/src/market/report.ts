@@ -9,7 +9,7 @@ import { readRecording, type Recording } from './read.js';
 export interface Selection {
   /** only this market */
   market?: string;
-  /** only the N busiest markets (book deltas per second, then trades per minute) */
+  /** only the N busiest markets of each file (book deltas per second, then number of trades) */
   top?: number;
 }
 
@@ -19,11 +19,13 @@ export interface FileStats {
   stats: CaptureStats;
   /** markets kept by the selection (all when none) */
   selected: string[];
+  /** markets in the files before the selection */
+  marketsInFiles: number;
 }
 
-/** Busiest first: book deltas per second, then trades per minute, then name. */
+/** Busiest first: book deltas per second, then number of trades, then name. */
 function busiest(a: MarketStats, b: MarketStats): number {
-  return (b.deltasPerS ?? 0) - (a.deltasPerS ?? 0) || (b.tradesPerMin ?? 0) - (a.tradesPerMin ?? 0) || (a.market < b.market ? -1 : 1);
+  return (b.deltasPerS ?? 0) - (a.deltasPerS ?? 0) || b.trades - a.trades || (a.market < b.market ? -1 : 1);
 }
 
 /** Reads the files and computes their statistics; the pooled row covers the selected markets. */
@@ -35,12 +37,16 @@ export function statsOfFiles(paths: readonly string[], sel: Selection = {}): Fil
     if (!keep.includes(sel.market)) throw new Error(`market ${sel.market} is not in ${paths.join(', ')} (markets: ${keep.slice(0, 10).join(', ')}${keep.length > 10 ? ', ...' : ''})`);
     keep = [sel.market];
   } else if (sel.top !== undefined) {
-    keep = [...all.markets].sort(busiest).slice(0, sel.top).map((m) => m.market);
+    // the N busiest of each file: a capture's books and a CSV's prints are not ranked together
+    keep = recs.flatMap((r) => {
+      const mine = new Set(r.events.map((e) => e.market));
+      return computeStatsOfRecordings([r]).markets.filter((m) => mine.has(m.market)).sort(busiest).slice(0, sel.top).map((m) => m.market);
+    });
   }
-  if (keep.length === all.markets.length) return { files: [...paths], kinds: recs.map((r) => r.kind), stats: all, selected: keep };
+  if (keep.length === all.markets.length) return { files: [...paths], kinds: recs.map((r) => r.kind), stats: all, selected: keep, marketsInFiles: keep.length };
   const kept = new Set(keep);
   const stats = computeStatsOfRecordings(recs.map((r) => ({ events: r.events.filter((e) => kept.has(e.market)), opts: r.opts })));
-  return { files: [...paths], kinds: recs.map((r) => r.kind), stats, selected: keep };
+  return { files: [...paths], kinds: recs.map((r) => r.kind), stats, selected: keep, marketsInFiles: all.markets.length };
 }
 
 /** 3 significant digits, small numbers in full ("0.00125"), n/a for null. */
@@ -64,7 +70,7 @@ export function formatStats(fs: FileStats): string[] {
   const out: string[] = [];
   out.push(`recording: ${fs.files.map((f, i) => `${f} (${fs.kinds[i]})`).join(', ')}`);
   const shown = fs.stats.markets.filter((m) => fs.selected.includes(m.market));
-  out.push(`${shown.length} market(s)${shown.length < fs.stats.markets.length ? ` of ${fs.stats.markets.length}` : ''}`);
+  out.push(`${shown.length} market(s)${shown.length < fs.marketsInFiles ? ` of ${fs.marketsInFiles}` : ''}`);
   out.push(
     [pad('market', 34), padL('span s', 9), padL('touch med', 10), padL('spread', 7), padL('deltas/s', 9), padL('trades/min', 11), padL('size med', 9), padL('var>=5c', 8)].join(' '),
   );

@@ -15,6 +15,8 @@ import { uuidFrom } from '../engine/ids.js';
 import type { FillRec, OrderRec, PositionRec } from '../engine/types.js';
 import { buildCatalog, SERIES } from '../flow/catalog.js';
 import { FlowDriver } from '../flow/flow.js';
+import { resolveProfile } from '../profiles/load.js';
+import type { MarketProfile } from '../profiles/profile.js';
 import { KeyRegistry } from './auth.js';
 import { defaultFaults, type FaultConfig } from './faults.js';
 import { RateLimiter } from './ratelimit.js';
@@ -43,6 +45,12 @@ export interface VenueOptions {
   startingBalanceMoney?: number;
   /** synthetic order flow on (default true) */
   flow?: boolean;
+  /**
+   * the market profile driving the flow: 'active', 'quiet' (calibrated to real recordings),
+   * 'synthetic' (the original uncalibrated flow; the default here, used by the deterministic
+   * simulation tests), a JSON file path or a profile object (profiles/)
+   */
+  profile?: string | MarketProfile;
   /** accepted auth timestamp skew (default 5,000 ms) */
   authWindowMs?: number;
   /** post-only crossing: 'reject' (default, observed) or 'cancel' (documented) */
@@ -95,7 +103,8 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
   for (const c of catalog) engine.addMarket(c.spec);
   const balanceMicro = (opts.startingBalanceMoney ?? 10_000 * 10_000) * 100;
   engine.createAccount(DEMO_USER, balanceMicro, { precisionMicro: opts.balancePrecision === 'centicent' ? 100 : 10_000, keepHistory: true });
-  const flow = opts.flow === false ? null : new FlowDriver(engine, root.fork('flow'), catalog, clock.wallMs(), opts.speed ?? 1);
+  const profile = resolveProfile(opts.profile);
+  const flow = opts.flow === false ? null : new FlowDriver(engine, root.fork('flow'), catalog, clock.wallMs(), opts.speed ?? 1, profile);
 
   const keys = new KeyRegistry(opts.authWindowMs ?? 5_000);
   const keyId = opts.keyId ?? uuidFrom(root.fork('key'));
