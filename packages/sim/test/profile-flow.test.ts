@@ -49,8 +49,8 @@ describe('profile validation', () => {
     bad2.activity.hourOfDay = [1, 2];
     expect(() => validateProfile(bad2)).toThrow(/activity\.hourOfDay must be a list of 24 numbers, got 2 entries/);
     const bad3 = JSON.parse(JSON.stringify(ACTIVE_PROFILE));
-    bad3.news.sweepShare = 3;
-    expect(() => validateProfile(bad3)).toThrow(/news\.sweepShare must be between 0 and 1, got 3/);
+    bad3.news.sweepTrades = -3;
+    expect(() => validateProfile(bad3)).toThrow(/news\.sweepTrades must be between 0 and 1000, got -3/);
     expect(validateProfile(JSON.parse(JSON.stringify(ACTIVE_PROFILE))).name).toBe('active');
   });
 

@@ -3,6 +3,7 @@
  * with a live terminal summary, a clean shutdown (cancel all, verify nothing of ours rests),
  * a run folder (ops.log, tape.csv, journal, capture, report.html) and a short summary.
  */
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { COMMAND_PROFILE, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
 import { resolveProfile, startSimThread, type SimThreadHandle } from '@kmm/sim';
@@ -117,6 +118,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const profileName = profile === 'synthetic' ? 'synthetic' : profile.name;
   const timeScale = opts.speed ?? 1;
   const runDir = newRunDir(opts.out, 'demo', loaded.values.kmm_run_dir);
+  // the simulated market of this run: `kmm market-stats <run>/capture.jsonl` reads the time scale here
+  writeFileSync(join(runDir, 'market.json'), JSON.stringify({ profile: profileName, timeScale, note: 'timeScale = market seconds per second of the run (every flow rate x timeScale)' }, null, 2) + '\n');
   const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort, 0);
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (profileLine) print(profileLine);
@@ -196,7 +199,7 @@ export function printSummary(r: DemoResult, print: (l: string) => void): void {
   print('');
   print(`run folder: ${r.runDir}`);
   if (r.profile) print(describeMarket(r.profile, r.timeScale ?? 1));
-  print(`  ops.log, tape.csv, journal.jsonl, capture.jsonl, decisions.jsonl, health.jsonl, summary.json${r.reportPath ? ', report.html' : ''}`);
+  print(`  ops.log, tape.csv, journal.jsonl, capture.jsonl, market.json, decisions.jsonl, health.jsonl, summary.json${r.reportPath ? ', report.html' : ''}`);
   print(`fills: ${s.fills} (${s.contractsFilled} contracts) on ${s.marketsWithFills}/${s.markets} markets`);
   print(`P&L: net ${money(s.netPnl)} $ (gross ${money(s.grossPnl)} $ marked to the last mid, fees ${money(s.feesPaid)} $)${s.marketsUnmarked ? `; ${s.marketsUnmarked} market(s) without a mid, marked at their last fill` : ''}`);
   print(`commands: ${s.commands} (orders created ${s.ordersCreated}, amends ${s.amends}, cancels ${s.cancels}); rejects: ${s.rejectsLocal} local, ${s.rejectsVenue} by the exchange`);

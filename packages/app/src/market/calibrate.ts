@@ -13,7 +13,7 @@
  *             trades' New York hours; the close ramp from the trades in the last day of markets
  *             recorded up to their close.
  *   Assumed (no recording shows them: public prints carry no taker side, no recording shows who
- *   traded before a jump): impact per trade, informed lead time and count, sweep share, quiet
+ *   traded before a jump): impact per trade, informed lead time and count, sweep size, quiet
  *   periods. Their values are the CALIBRATION_ASSUMPTIONS below.
  */
 import type { MarketProfile } from '@kmm/sim';
@@ -26,8 +26,8 @@ export const CALIBRATION_ASSUMPTIONS = {
   informedLeadS: 30,
   /** ...with 3 trades on average */
   informedTrades: 3,
-  /** the jump itself takes half the resting size between the old touch and the new fair value */
-  sweepShare: 0.5,
+  /** at the jump the liquidity providers pull their stale quotes and an informed sweep of 3 trade sizes takes what is left up to the new fair value */
+  sweepTrades: 3,
   /** a quarter of the time a market is quiet (every rate x0.2), for 10 minutes on average */
   quiet: { share: 0.25, meanS: 600, rateMultiplier: 0.2 },
   /** levels kept per side */
@@ -113,7 +113,7 @@ export function fitProfile(inp: CalibrationInput): MarketProfile {
     description: inp.description ?? `fitted by kmm calibrate from ${inp.sources.length} recording(s)`,
     sources: [
       ...inp.sources,
-      `assumed (no recording shows them): trades.impactTicksPerTouch ${A.impactTicksPerTouch}, news.informedLeadS ${A.informedLeadS}, news.informedTrades ${A.informedTrades}, news.sweepShare ${A.sweepShare}, activity.quiet ${JSON.stringify(A.quiet)}, book.depthLevels ${A.depthLevels}${logs.length < 2 ? `, activity.marketSd ${A.marketSd}` : ''}`,
+      `assumed (no recording shows them): trades.impactTicksPerTouch ${A.impactTicksPerTouch}, news.informedLeadS ${A.informedLeadS}, news.informedTrades ${A.informedTrades}, news.sweepTrades ${A.sweepTrades}, activity.quiet ${JSON.stringify(A.quiet)}, book.depthLevels ${A.depthLevels}${logs.length < 2 ? `, activity.marketSd ${A.marketSd}` : ''}`,
     ],
     matches,
     book: {
@@ -137,7 +137,7 @@ export function fitProfile(inp: CalibrationInput): MarketProfile {
       jumpMedianCents: r3(big?.medianCents ?? 0),
       informedLeadS: A.informedLeadS,
       informedTrades: A.informedTrades,
-      sweepShare: A.sweepShare,
+      sweepTrades: A.sweepTrades,
     },
     diffusion: { centsPerSqrtHour: r3(vol * Math.sqrt(Math.max(0, 1 - bigShare))) },
     activity: {

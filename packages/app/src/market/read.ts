@@ -12,7 +12,8 @@
  *     no_prices, no_sizes (lists of cents and contracts; bids of each leg).
  * Errors name the file and what is wrong with it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { kmm, ONE_CENT, ONE_CONTRACT } from '@kmm/shared';
 import { readCapture } from '@kmm/backtest';
 import type { MarketEvent, StatsOptions } from '../core/market-stats.js';
@@ -22,10 +23,37 @@ export interface Recording {
   kind: 'capture' | 'trades-csv' | 'book-csv';
   events: MarketEvent[];
   opts: StatsOptions;
+  /** market seconds per recorded second (a simulator run at a time scale); 1 for real recordings */
+  timeScale: number;
 }
 
-/** Reads one recording of any supported kind. */
-export function readRecording(path: string): Recording {
+/**
+ * The time scale a simulator run folder declares in its market.json (`kmm demo` writes it next
+ * to capture.jsonl), else 1.
+ */
+export function declaredTimeScale(capturePath: string): number {
+  const f = join(dirname(capturePath), 'market.json');
+  if (!existsSync(f)) return 1;
+  const v = (JSON.parse(readFileSync(f, 'utf8')) as { timeScale?: unknown }).timeScale;
+  if (typeof v !== 'number' || !(v > 0)) throw new Error(`${f}: timeScale must be a positive number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/**
+ * Reads one recording of any supported kind. `timeScale` (default: the run folder's market.json,
+ * else 1) stretches its times so rates come out per second of market time.
+ */
+export function readRecording(path: string, timeScale?: number): Recording {
+  const rec = readUnscaled(path);
+  const scale = timeScale ?? declaredTimeScale(path);
+  if (scale !== 1 && rec.events.length > 0) {
+    const t0 = rec.events[0].tMs;
+    for (const e of rec.events) e.tMs = t0 + (e.tMs - t0) * scale;
+  }
+  return { ...rec, timeScale: scale };
+}
+
+function readUnscaled(path: string): Omit<Recording, 'timeScale'> {
   let head: string;
   try {
     head = readFileSync(path, { encoding: 'utf8', flag: 'r' }).slice(0, 4096);
@@ -38,7 +66,7 @@ export function readRecording(path: string): Recording {
   return readWsCapture(path);
 }
 
-function readWsCapture(path: string): Recording {
+function readWsCapture(path: string): Omit<Recording, 'timeScale'> {
   let lines;
   try {
     lines = readCapture(path).lines;
@@ -125,7 +153,7 @@ function csvRows(path: string, required: string[]): { col: (row: string[], name:
   return { col: (row, name) => row[idx.get(name)!] ?? '', rows: lines.slice(1).map(splitCsvLine) };
 }
 
-function readTradesCsv(path: string): Recording {
+function readTradesCsv(path: string): Omit<Recording, 'timeScale'> {
   const { col, rows } = csvRows(path, ['ticker_name', 'create_ts', 'contracts_traded', 'price']);
   const events: MarketEvent[] = [];
   rows.forEach((row, i) => {
@@ -150,7 +178,7 @@ function numberList(where: string, s: string): number[] {
   return t.slice(1, -1).split(',').map((x) => Number(x.trim()));
 }
 
-function readBookCsv(path: string): Recording {
+function readBookCsv(path: string): Omit<Recording, 'timeScale'> {
   const { col, rows } = csvRows(path, ['market_ticker', 'snapshot_time', 'yes_prices', 'yes_sizes', 'no_prices', 'no_sizes']);
   const events: MarketEvent[] = [];
   rows.forEach((row, i) => {

@@ -11,11 +11,14 @@ export interface Selection {
   market?: string;
   /** only the N busiest markets of each file (book deltas per second, then number of trades) */
   top?: number;
+  /** market seconds per recorded second (default: each run folder's market.json, else 1) */
+  timeScale?: number;
 }
 
 export interface FileStats {
   files: string[];
   kinds: Recording['kind'][];
+  timeScales: number[];
   stats: CaptureStats;
   /** markets kept by the selection (all when none) */
   selected: string[];
@@ -30,7 +33,8 @@ function busiest(a: MarketStats, b: MarketStats): number {
 
 /** Reads the files and computes their statistics; the pooled row covers the selected markets. */
 export function statsOfFiles(paths: readonly string[], sel: Selection = {}): FileStats {
-  const recs = paths.map(readRecording);
+  const recs = paths.map((p) => readRecording(p, sel.timeScale));
+  const timeScales = recs.map((r) => r.timeScale);
   const all = computeStatsOfRecordings(recs);
   let keep = all.markets.map((m) => m.market);
   if (sel.market !== undefined) {
@@ -43,10 +47,10 @@ export function statsOfFiles(paths: readonly string[], sel: Selection = {}): Fil
       return computeStatsOfRecordings([r]).markets.filter((m) => mine.has(m.market)).sort(busiest).slice(0, sel.top).map((m) => m.market);
     });
   }
-  if (keep.length === all.markets.length) return { files: [...paths], kinds: recs.map((r) => r.kind), stats: all, selected: keep, marketsInFiles: keep.length };
+  if (keep.length === all.markets.length) return { files: [...paths], kinds: recs.map((r) => r.kind), timeScales, stats: all, selected: keep, marketsInFiles: keep.length };
   const kept = new Set(keep);
   const stats = computeStatsOfRecordings(recs.map((r) => ({ events: r.events.filter((e) => kept.has(e.market)), opts: r.opts })));
-  return { files: [...paths], kinds: recs.map((r) => r.kind), stats, selected: keep, marketsInFiles: all.markets.length };
+  return { files: [...paths], kinds: recs.map((r) => r.kind), timeScales, stats, selected: keep, marketsInFiles: all.markets.length };
 }
 
 /** 3 significant digits, small numbers in full ("0.00125"), n/a for null. */
@@ -68,7 +72,7 @@ function padL(s: string, n: number): string {
 /** A per-market summary table (the main figures) then every statistic of the pooled row. */
 export function formatStats(fs: FileStats): string[] {
   const out: string[] = [];
-  out.push(`recording: ${fs.files.map((f, i) => `${f} (${fs.kinds[i]})`).join(', ')}`);
+  out.push(`recording: ${fs.files.map((f, i) => `${f} (${fs.kinds[i]}${fs.timeScales[i] !== 1 ? `, time scale ${fs.timeScales[i]}x: figures per second of market time` : ''})`).join(', ')}`);
   const shown = fs.stats.markets.filter((m) => fs.selected.includes(m.market));
   out.push(`${shown.length} market(s)${shown.length < fs.marketsInFiles ? ` of ${fs.marketsInFiles}` : ''}`);
   out.push(
@@ -99,8 +103,9 @@ export function formatCompare(a: FileStats, b: FileStats): string[] {
   const ra = statRows(a.stats.pooled);
   const rb = statRows(b.stats.pooled);
   const out: string[] = [];
-  out.push(`A: ${a.files.join(', ')} (${a.selected.length} market(s))`);
-  out.push(`B: ${b.files.join(', ')} (${b.selected.length} market(s))`);
+  const scale = (fs: FileStats) => (fs.timeScales.some((x) => x !== 1) ? `, time scale ${fs.timeScales.join('/')}x` : '');
+  out.push(`A: ${a.files.join(', ')} (${a.selected.length} market(s)${scale(a)})`);
+  out.push(`B: ${b.files.join(', ')} (${b.selected.length} market(s)${scale(b)})`);
   out.push([pad('statistic', 46), padL('A', 10), padL('B', 10), padL('A/B', 8)].join(' '));
   ra.forEach(([label, va], i) => {
     const vb = rb[i][1];

@@ -6,14 +6,13 @@
  * levels around it (touch sizes and spread as the profile says, deeper levels with gaps) and
  * change it `deltasPerS` times a second, one order added or cancelled per change; public trades
  * that take the touch, isolated or in bursts; and before each jump informed traders taking the
- * touch in the jump's direction, then a sweep through the book when the fair value jumps. The
- * LPs re-centre on the new fair value at their next change, so a passive order left on the
- * wrong side of a jump is filled by the informed flow: adverse selection, as on Kalshi.
+ * touch in the jump's direction. At the jump the LPs pull their stale quotes and an informed
+ * sweep takes what is left between the old touch and the new fair value: a passive order left
+ * on the wrong side of a jump is filled by the informed flow (adverse selection, as on Kalshi).
  *
  * Activity: each market has its own multiplier (lognormal, mean 1); quiet periods cut every
  * rate; trades and news follow the hour of day (New York, UTC-5) and ramp up before close.
- * `speed` multiplies every rate (a time scale: a minute of flow in speed-1 minutes... of real time
- * divided by speed).
+ * `speed` is a time scale: every rate is multiplied by it (speed 30: 30 s of market a second).
  *
  * Driven only by step(nowMs): every random draw comes from the seeded Rng, events are processed
  * in time order, so a seed and the same calls give the same orders. No clock, no I/O.
@@ -264,10 +263,11 @@ export class ProfileFlow {
         const j = m.jump!;
         m.jump = null;
         m.nextInformed = Infinity;
-        const oldFair = m.fairCents;
         m.fairCents = clampFair(m.fairCents + j.dir * j.cents);
-        if (live) this.sweep(m, j.dir, oldFair);
+        // the LPs pull their stale quotes first; the informed sweep then takes what is left
+        // between the old touch and the new fair value: the slow quoters' orders
         this.recentre(m);
+        if (live) this.sweep(m, j.dir);
         m.nextJump = t + this.wait(this.p.news.jumpsPerHour * this.base(m) * this.timeMult(m, t));
       }
     }
@@ -363,7 +363,11 @@ export class ProfileFlow {
     }
   }
 
-  /** One LP change: an order added to or cancelled from one level, keeping it near its target. */
+  /**
+   * One LP change: an order added to or cancelled from one level, pulling its size back to the
+   * level's target (below it: add, above it: cancel). The last order of the touch is never
+   * pulled: the recorded books kept their touch (and mid) for minutes.
+   */
   private lpChange(m: PMarket): void {
     this.recentre(m);
     const side: BookSide = this.rng.chance(0.5) ? 'bid' : 'ask';
@@ -377,10 +381,10 @@ export class ProfileFlow {
     const target = this.levelTarget(m, side, cents, k);
     const { ids, totalCenti } = this.restingOf(m, side, cents);
     const add = (frac: number) => this.place(m, side, cents, Math.max(ONE_CONTRACT, Math.round(target * frac * Math.exp(0.5 * this.rng.normal()))));
-    if (totalCenti < 0.6 * target) add(0.4);
-    else if (totalCenti > 1.6 * target && ids.length > 0) this.engine.cancelOrder(FLOW_USERS.lp, ids[0]);
-    else if (this.rng.chance(0.5) || ids.length === 0) add(0.25);
-    else this.engine.cancelOrder(FLOW_USERS.lp, ids[this.rng.int(0, ids.length - 1)]);
+    const cancelable = k === 0 ? ids.length - 1 : ids.length;
+    if (totalCenti < 0.6 * target || cancelable <= 0) add(0.4);
+    else if (totalCenti < target) add(0.25);
+    else this.engine.cancelOrder(FLOW_USERS.lp, ids[this.rng.int(ids.length - cancelable, ids.length - 1)]);
   }
 
   // ------------------------------------------------------------------ trades
@@ -407,19 +411,13 @@ export class ProfileFlow {
     m.fairCents = clampFair(m.fairCents + dir * impact);
   }
 
-  /** At a jump: take sweepShare of the resting size between the old touch and the new fair value. */
-  private sweep(m: PMarket, dir: 1 | -1, oldFairCents: number): void {
+  /** At a jump: an informed IOC of sweepTrades trade sizes, up to the new fair value. */
+  private sweep(m: PMarket, dir: 1 | -1): void {
     const book = this.engine.markets.get(m.ticker)!.book;
-    const grid = book.grid;
+    if (dir > 0 ? book.bestAskIdx < 0 : book.bestBidIdx < 0) return;
     const limit = dir > 0 ? Math.floor(m.fairCents) * ONE_CENT : Math.ceil(m.fairCents) * ONE_CENT;
-    if (Math.abs(m.fairCents - oldFairCents) < 1) return;
-    let totalCenti = 0;
-    if (dir > 0) {
-      for (let i = Math.max(0, book.bestAskIdx); book.bestAskIdx >= 0 && i < grid.size && grid.prices[i] <= limit; i++) totalCenti += book.askTotal[i];
-    } else {
-      for (let i = book.bestBidIdx; i >= 0 && grid.prices[i] >= limit; i--) totalCenti += book.bidTotal[i];
-    }
-    const countCenti = Math.round((totalCenti * this.p.news.sweepShare) / ONE_CONTRACT) * ONE_CONTRACT;
+    let countCenti = 0;
+    for (let i = 0; i < this.p.news.sweepTrades; i++) countCenti += this.tradeCenti();
     if (countCenti <= 0) return;
     this.engine.createOrder(FLOW_USERS.informed, { ticker: m.ticker, side: dir > 0 ? 'bid' : 'ask', price: limit, countCenti, tif: 'immediate_or_cancel', stp: 'taker_at_cross' });
   }

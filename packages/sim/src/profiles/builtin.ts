@@ -27,7 +27,7 @@ export const ACTIVE_PROFILE: MarketProfile = {
     "book deltas per second: ../shared/data/kalshi-ws-capture-2026-07-01/session.jsonl (markets: KXNEXTTEAMNBA-26LJAM-GSW, KXNEXTTEAMNBA-26LJAM-MIA)",
     "book shape: ../shared/data/kalshi-ws-capture-2026-07-01/session.jsonl (markets: KXNEXTTEAMNBA-26LJAM-GSW, KXNEXTTEAMNBA-26LJAM-MIA)",
     "trades, jumps, hour of day, close ramp: ../shared/data/kalshi-trades-kxncaafplayoff-2025/NCAA_trade25.csv (markets: KXNCAAFPLAYOFF-25-MIA)",
-    "assumed (no recording shows them): trades.impactTicksPerTouch 0.5, news.informedLeadS 30, news.informedTrades 3, news.sweepShare 0.5, activity.quiet {\"share\":0.25,\"meanS\":600,\"rateMultiplier\":0.2}, book.depthLevels 10"
+    "assumed (no recording shows them): trades.impactTicksPerTouch 0.5, news.informedLeadS 30, news.informedTrades 3, news.sweepTrades 3, activity.quiet {\"share\":0.25,\"meanS\":600,\"rateMultiplier\":0.2}, book.depthLevels 10"
   ],
   "matches": {
     "touch size median (contracts)": 24600,
@@ -78,7 +78,7 @@ export const ACTIVE_PROFILE: MarketProfile = {
     "jumpMedianCents": 7,
     "informedLeadS": 30,
     "informedTrades": 3,
-    "sweepShare": 0.5
+    "sweepTrades": 3
   },
   "diffusion": {
     "centsPerSqrtHour": 2.29
@@ -128,7 +128,7 @@ export const QUIET_PROFILE: MarketProfile = {
     "book deltas per second: ../shared/data/kalshi-ws-capture-2026-07-01/session.jsonl (markets: KXNEXTTEAMNBA-26LJAM-CLE)",
     "book shape: ../shared/data/kalshi-trades-kxncaafplayoff-2025/orderbook_snapshots_KXINXY-25DEC31.csv",
     "trades, jumps, hour of day, close ramp: ../shared/data/kalshi-trades-kxncaafplayoff-2025/NCAA_trade25.csv",
-    "assumed (no recording shows them): trades.impactTicksPerTouch 0.5, news.informedLeadS 30, news.informedTrades 3, news.sweepShare 0.5, activity.quiet {\"share\":0.25,\"meanS\":600,\"rateMultiplier\":0.2}, book.depthLevels 10, activity.marketSd 0.5"
+    "assumed (no recording shows them): trades.impactTicksPerTouch 0.5, news.informedLeadS 30, news.informedTrades 3, news.sweepTrades 3, activity.quiet {\"share\":0.25,\"meanS\":600,\"rateMultiplier\":0.2}, book.depthLevels 10, activity.marketSd 0.5"
   ],
   "matches": {
     "touch size median (contracts)": 4330,
@@ -183,7 +183,7 @@ export const QUIET_PROFILE: MarketProfile = {
     "jumpMedianCents": 8,
     "informedLeadS": 30,
     "informedTrades": 3,
-    "sweepShare": 0.5
+    "sweepTrades": 3
   },
   "diffusion": {
     "centsPerSqrtHour": 0.739

@@ -58,8 +58,8 @@ export interface MarketProfile {
     informedLeadS: number;
     /** informed trades in that lead time (each of a trade's size) */
     informedTrades: number;
-    /** share of the resting size between the old and the new fair taken by the sweep at the jump */
-    sweepShare: number;
+    /** size of the informed sweep at the jump, in trade sizes (it takes the quotes left stale between the old touch and the new fair value) */
+    sweepTrades: number;
   };
   diffusion: { centsPerSqrtHour: number };
   activity: {
@@ -143,7 +143,7 @@ export function validateProfile(value: unknown): MarketProfile {
   num(n, 'jumpMedianCents', 'news', 0, 99);
   num(n, 'informedLeadS', 'news', 0, 3600);
   num(n, 'informedTrades', 'news', 0, 1e4);
-  num(n, 'sweepShare', 'news', 0, 1);
+  num(n, 'sweepTrades', 'news', 0, 1000);
 
   num(obj(p.diffusion, 'diffusion'), 'centsPerSqrtHour', 'diffusion', 0, 100);
 
