@@ -92,8 +92,10 @@ export class ProfileFlow {
     // p10..p90 spans 2 x 1.2816 sd of a lognormal; most of it is between markets
     this.touchSigma = (Math.log(t.p90 / t.p10) / 2.5631) * 0.8;
     const spreadTotal = p.book.spreadTicks.reduce((a, x) => a + x.weight, 0);
-    for (const c of catalog) {
-      let u = rng.next() * spreadTotal;
+    // spreads by stratified draw: the run's share of each spread matches the weights closely
+    const spreadOffset = rng.next();
+    catalog.forEach((c, i) => {
+      let u = (((i + spreadOffset) / catalog.length) % 1) * spreadTotal;
       let spreadTicks = p.book.spreadTicks[0].ticks;
       for (const x of p.book.spreadTicks) {
         if (u < x.weight) {
@@ -129,7 +131,7 @@ export class ProfileFlow {
       this.drawQuietToggle(m, nowMs);
       this.redraw(m, nowMs);
       this.seedLadder(m);
-    }
+    });
   }
 
   setSpeed(speed: number): void {
@@ -382,9 +384,12 @@ export class ProfileFlow {
     const { ids, totalCenti } = this.restingOf(m, side, cents);
     const add = (frac: number) => this.place(m, side, cents, Math.max(ONE_CONTRACT, Math.round(target * frac * Math.exp(0.5 * this.rng.normal()))));
     const cancelable = k === 0 ? ids.length - 1 : ids.length;
+    const cancel = () => this.engine.cancelOrder(FLOW_USERS.lp, ids[this.rng.int(ids.length - cancelable, ids.length - 1)]);
     if (totalCenti < 0.6 * target || cancelable <= 0) add(0.4);
-    else if (totalCenti < target) add(0.25);
-    else this.engine.cancelOrder(FLOW_USERS.lp, ids[this.rng.int(ids.length - cancelable, ids.length - 1)]);
+    else if (totalCenti < 0.9 * target) add(0.25);
+    else if (totalCenti > 1.3 * target) cancel();
+    else if (this.rng.chance(0.5)) add(0.25);
+    else cancel();
   }
 
   // ------------------------------------------------------------------ trades
