@@ -41,7 +41,7 @@ describe('market statistics', () => {
     expect(s.spanS).toBe(4);
     expect(s.deltasPerS).toBe(0.5);
     expect(s.tradesPerMin).toBe(30);
-    expect(s.tradeSizeContracts).toEqual({ median: 6, mean: 6 });
+    expect(s.tradeSizeContracts).toEqual({ median: 6, mean: 6, p99: 7.96 });
     // one trade-to-trade move of 2c: none of the variance from moves >= 5c
     expect(s.varShareGe5c).toBe(0);
     expect(s.varShareSource).toBe('trades');
