@@ -59,7 +59,7 @@ export interface DemoResult {
 
 /** One line saying which market the demo trades in and how fast its time runs. */
 export function describeMarket(profile: string, timeScale: number): string {
-  const calibrated = profile === 'synthetic' ? 'the uncalibrated synthetic flow' : `calibrated to real Kalshi recordings (README "Market profiles")`;
+  const calibrated = profile === 'synthetic' ? 'the uncalibrated synthetic flow' : `calibrated to real Kalshi recordings (README "Simulator market profiles")`;
   const scale = timeScale === 1 ? 'time scale 1x (real time)' : `time scale ${timeScale}x: every flow rate x${timeScale}, so ${timeScale} s of market happen in each second of the run`;
   return `simulated market: profile ${profile}, ${calibrated}; ${scale}`;
 }
