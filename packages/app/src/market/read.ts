@@ -34,7 +34,12 @@ export interface Recording {
 export function declaredTimeScale(capturePath: string): number {
   const f = join(dirname(capturePath), 'market.json');
   if (!existsSync(f)) return 1;
-  const v = (JSON.parse(readFileSync(f, 'utf8')) as { timeScale?: unknown }).timeScale;
+  let v: unknown;
+  try {
+    v = (JSON.parse(readFileSync(f, 'utf8')) as { timeScale?: unknown }).timeScale;
+  } catch (err) {
+    throw new Error(`${f} is not the run's market description (${(err as Error).message}); pass --time-scale`);
+  }
   if (typeof v !== 'number' || !(v > 0)) throw new Error(`${f}: timeScale must be a positive number, got ${JSON.stringify(v)}`);
   return v;
 }
