@@ -6,7 +6,9 @@
  *   - a deliberately broken invariant (exec assertion, duplicated journal fill) is caught by the
  *     expected check, and the printed reproduce command fails again identically;
  *   - `--help` and `--json` show the documented fields.
- * Everything runs in virtual time: no sleeps.
+ * Everything runs in virtual time: no sleeps. The simulator runs its `synthetic` market profile
+ * (runDst's default, DstOptions.profile): the original uncalibrated flow whose fills within
+ * minutes these and the other *.dst.test.ts scenarios rely on (README, Simulator market profiles).
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';

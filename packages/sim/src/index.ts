@@ -34,3 +34,7 @@ export { DEFAULT_READ_LAG, NO_READ_LAG, ReadLag, checkReadLag, type ReadLagOptio
 export { shardOfSeries, SHARD_COUNT } from './engine/shards.js';
 export { CLIENT_ID_LOG, readClientIdLog, openClientIdLog } from './server/clientids.js';
 export { weeklyMaintenanceAt, MAINTENANCE } from './engine/schedule.js';
+export { type MarketFlow } from './flow/flow.js';
+export { validateProfile, ProfileError, type MarketProfile, type ProfileSpec } from './profiles/profile.js';
+export { BUILTIN_PROFILES } from './profiles/builtin.js';
+export { resolveProfile, PROFILE_NAMES } from './profiles/load.js';

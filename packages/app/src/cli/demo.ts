@@ -1,11 +1,11 @@
 /** `kmm demo`: the built-in simulator and the full system making markets (commands/demo.ts). */
 import { Command, Option } from 'commander';
-import { QUEUE_MODEL_NAMES } from '@kmm/sim';
+import { QUEUE_MODEL_NAMES, resolveProfile } from '@kmm/sim';
 import { cliFromAssignments } from '@kmm/shared';
 import { runDemo, printSummary } from '../commands/demo.js';
 import { describeShutdown } from '../system/shutdown.js';
 import { DEMO_DEFAULTS } from '../commands/startup-config.js';
-import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
+import { assignment, decimal, usageError, wholeNumber, type CliContext } from './options.js';
 
 export function demoCommand(cli: CliContext): Command {
   return new Command('demo')
@@ -16,7 +16,8 @@ export function demoCommand(cli: CliContext): Command {
     .option('--out <dir>', 'run folder (default <kmm_run_dir>/demo-<time>, kmm_run_dir = runs)')
     .option('--config <file>', 'YAML/JSON config file (watched: live-safe changes apply without restart)')
     .option('--set <key=value>', 'config override, repeatable', assignment)
-    .option('--speed <x>', 'simulator flow intensity; with --replay: the recording\'s time scale (2 = twice as fast)', decimal('--speed', 0.01, 100), 1)
+    .option('--profile <name|file>', 'market profile of the simulator: active (default), quiet, synthetic or a JSON file (kmm calibrate --out)', 'active')
+    .option('--speed <x>', 'time scale of the simulated market: every flow rate x this (the summary states it); with --replay: the recording\'s time scale', decimal('--speed', 0.01, 100), 1)
     .option('--replay <capture>', 'replay market: the simulator\'s books come from a recorded websocket capture (Kalshi session.jsonl or a run\'s capture.jsonl); --markets is then the capture\'s')
     .addOption(new Option('--queue-model <m>', 'replay market: what a recorded level decrease without a print is (README "Replay market")').choices([...QUEUE_MODEL_NAMES]).default('pessimistic'))
     .option('--shards <k>', 'book shards (default: kmm_shards)', wholeNumber('--shards', 1, 64))
@@ -24,7 +25,12 @@ export function demoCommand(cli: CliContext): Command {
     .option('--dashboard', 'serve the dashboard (default: kmm_dashboard, true)')
     .option('--no-dashboard', 'do not serve the dashboard')
     .option('--dashboard-port <p>', 'dashboard port on 127.0.0.1, 0 = any (default: kmm_dashboard_port when set, else any)', wholeNumber('--dashboard-port', 0, 65535))
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
+      try {
+        resolveProfile(o.profile);
+      } catch (err) {
+        usageError(cmd, (err as Error).message);
+      }
       const result = await runDemo({
         markets: o.markets,
         durationS: o.duration,
@@ -36,6 +42,7 @@ export function demoCommand(cli: CliContext): Command {
         dashboardPort: o.dashboardPort,
         speed: o.speed,
         replay: o.replay === undefined ? undefined : { capturePath: o.replay, queueModel: o.queueModel },
+        profile: o.profile,
         shards: o.shards,
         recordInputs: o.recordInputs,
       });

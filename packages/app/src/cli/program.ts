@@ -16,10 +16,12 @@ import { ackBreachCommand } from './ack-breach.js';
 import { ackConfigCommand } from './ack-config.js';
 import { backtestCommand } from './backtest.js';
 import { benchCommand } from './bench.js';
+import { calibrateCommand } from './calibrate.js';
 import { chaosCommand } from './chaos.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { dstCommand } from './dst.js';
+import { marketStatsCommand } from './market-stats.js';
 import { probeCommand } from './probe.js';
 import { replayCommand } from './replay.js';
 import { reportCommand } from './report.js';
@@ -44,6 +46,8 @@ export const COMMANDS: ReadonlyArray<(cli: CliContext) => Command> = [
   benchCommand,
   chaosCommand,
   dstCommand,
+  marketStatsCommand,
+  calibrateCommand,
 ];
 
 const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;

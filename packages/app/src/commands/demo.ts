@@ -3,10 +3,11 @@
  * with a live terminal summary, a clean shutdown (cancel all, verify nothing of ours rests),
  * a run folder (ops.log, tape.csv, journal, capture, report.html) and a short summary.
  */
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { demoLoadOptions, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
 import { readFileSync } from 'node:fs';
-import { parseReplayCapture, startSimThread, type QueueModelName, type SimThreadHandle } from '@kmm/sim';
+import { parseReplayCapture, resolveProfile, startSimThread, type QueueModelName, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
 import { startSystem, type RunningSystem } from '../system/system.js';
@@ -28,9 +29,12 @@ export interface DemoOptions {
   dashboard?: boolean;
   /** --dashboard-port; undefined = kmm_dashboard_port if set (file/env/--set), else any free port */
   dashboardPort?: number;
+  /** time scale of the simulator's flow: every rate x this (default 1, real time) */
   speed?: number;
   /** replay market (`--replay`): the simulator's books come from this capture; `speed` is then its time scale */
   replay?: { capturePath: string; queueModel?: QueueModelName };
+  /** market profile of the simulator's flow: a built-in name or a JSON file (default 'active') */
+  profile?: string;
   shards?: number;
   /** record every actor's inputs and outputs to <run>/inputs/ (replay-parity: `replayRecording`) */
   recordInputs?: boolean;
@@ -51,6 +55,20 @@ export interface DemoResult {
   stopReason?: string;
   /** the run was stopped by an error (the command exits non-zero) */
   stoppedByError?: boolean;
+  /** the simulator's market profile and time scale (demo runs) */
+  profile?: string;
+  timeScale?: number;
+}
+
+/** One line saying which market the demo trades in and how fast its time runs. */
+export function describeMarket(profile: string, timeScale: number): string {
+  if (profile === 'replay') {
+    const pace = timeScale === 1 ? 'real time' : `${timeScale}x the recording's pace`;
+    return `simulated market: replay of a recording (README "Replay market"); ${pace}`;
+  }
+  const calibrated = profile === 'synthetic' ? 'the uncalibrated synthetic flow' : `calibrated to real Kalshi recordings (README "Simulator market profiles")`;
+  const scale = timeScale === 1 ? 'time scale 1x (real time)' : `time scale ${timeScale}x: every flow rate x${timeScale}, so ${timeScale} s of market happen in each second of the run`;
+  return `simulated market: profile ${profile}, ${calibrated}; ${scale}`;
 }
 
 /**
@@ -94,7 +112,12 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const { loaded, warnings } = load();
   const profileLine = describeProfile(loaded);
 
+  const profile = resolveProfile(opts.profile ?? 'active');
+  const profileName = opts.replay ? 'replay' : profile === 'synthetic' ? 'synthetic' : profile.name;
+  const timeScale = opts.speed ?? 1;
   const runDir = newRunDir(opts.out, 'demo', loaded.values.kmm_run_dir);
+  // the simulated market of this run: `kmm market-stats <run>/capture.jsonl` reads the time scale here
+  writeFileSync(join(runDir, 'market.json'), JSON.stringify({ profile: profileName, timeScale, note: 'timeScale = market seconds per second of the run (every flow rate x timeScale)' }, null, 2) + '\n');
   const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort, 0);
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (profileLine) print(profileLine);
@@ -105,12 +128,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     port: 0,
     seed: opts.seed,
     markets: opts.markets,
-    speed: opts.speed ?? 1,
+    speed: timeScale,
+    profile,
     tier: String(loaded.values.kmm_rate_tier),
     keyDir: runDir,
     replay: opts.replay ? { capturePath: opts.replay.capturePath, speed: opts.speed ?? 1, queueModel: opts.replay.queueModel } : undefined,
   });
   print(`simulator: ${sim.restBaseUrl}  ${sim.wsUrl}`);
+  print(describeMarket(profileName, timeScale));
   let sys: RunningSystem | null = null;
   // One shutdown path (issue 14): signals, the duration, an actor giving up and uncaught errors
   // only request it; the stop below runs once.
@@ -158,7 +183,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     } catch (err) {
       print(`report failed: ${(err as Error).message}`);
     }
-    return { runDir, summary, restingAfterShutdown: resting, reportPath, dashboardUrl: running.dashboard?.url ?? null, shutdown: running.shutdownReport(), stopReason: reason, stoppedByError: ctl.failed };
+    return { runDir, summary, restingAfterShutdown: resting, reportPath, dashboardUrl: running.dashboard?.url ?? null, shutdown: running.shutdownReport(), stopReason: reason, stoppedByError: ctl.failed, profile: profileName, timeScale };
   } catch (err) {
     await sys?.stop().catch(() => {});
     throw err;
@@ -198,7 +223,8 @@ export function printSummary(r: DemoResult, print: (l: string) => void): void {
   const pct = (v: number | null): string => (v === null ? 'n/a' : `${v}%`);
   print('');
   print(`run folder: ${r.runDir}`);
-  print(`  ops.log, tape.csv, journal.jsonl, capture.jsonl, decisions.jsonl, health.jsonl, summary.json${r.reportPath ? ', report.html' : ''}`);
+  if (r.profile) print(describeMarket(r.profile, r.timeScale ?? 1));
+  print(`  ops.log, tape.csv, journal.jsonl, capture.jsonl, market.json, decisions.jsonl, health.jsonl, summary.json${r.reportPath ? ', report.html' : ''}`);
   print(`fills: ${s.fills} (${s.contractsFilled} contracts) on ${s.marketsWithFills}/${s.markets} markets`);
   print(`P&L: net ${money(s.netPnl)} $ (gross ${money(s.grossPnl)} $ marked to the last mid, fees ${money(s.feesPaid)} $)${s.marketsUnmarked ? `; ${s.marketsUnmarked} market(s) without a mid, marked at their last fill` : ''}`);
   print(`commands: ${s.commands} (orders created ${s.ordersCreated}, amends ${s.amends}, cancels ${s.cancels}); rejects: ${s.rejectsLocal} local, ${s.rejectsVenue} by the exchange`);

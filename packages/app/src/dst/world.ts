@@ -107,6 +107,11 @@ export interface DstOptions {
   speed?: number;
   /** replay market instead of synthetic flow (the capture's markets; `markets` should be their count) */
   replay?: ReplaySource;
+  /**
+   * the simulator's market profile (default 'synthetic': the original uncalibrated flow, whose
+   * fills within minutes the DST scenarios rely on; 'active' / 'quiet' are calibrated to Kalshi)
+   */
+  profile?: string;
   /** inject the seeded fault schedule (default true) */
   faults?: boolean;
   bug?: DstBug;
@@ -316,6 +321,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     speed: o.speed ?? 0.5,
     flow: true,
     replay: o.replay,
+    profile: o.profile ?? 'synthetic',
     publicKeyPem,
     keyId: 'dst-key',
     readLag: o.readLag ?? NO_READ_LAG,

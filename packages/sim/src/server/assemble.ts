@@ -18,6 +18,8 @@ import { buildCatalog, SERIES } from '../flow/catalog.js';
 import { FlowDriver } from '../flow/flow.js';
 import { loadReplay, type ReplaySource } from '../replay/load.js';
 import type { ReplayDriver } from '../replay/replay.js';
+import { resolveProfile } from '../profiles/load.js';
+import type { MarketProfile } from '../profiles/profile.js';
 import { KeyRegistry } from './auth.js';
 import { defaultFaults, type FaultConfig } from './faults.js';
 import { RateLimiter } from './ratelimit.js';
@@ -49,6 +51,12 @@ export interface VenueOptions {
   flow?: boolean;
   /** replay market: the capture's markets and recorded books instead of the catalogue and synthetic flow */
   replay?: ReplaySource;
+  /**
+   * the market profile driving the flow: 'active', 'quiet' (calibrated to real recordings),
+   * 'synthetic' (the original uncalibrated flow; the default here, used by the deterministic
+   * simulation tests), a JSON file path or a profile object (profiles/)
+   */
+  profile?: string | MarketProfile;
   /** accepted auth timestamp skew (default 5,000 ms) */
   authWindowMs?: number;
   /** post-only crossing: 'reject' (default, observed) or 'cancel' (documented) */
@@ -115,7 +123,8 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
   const balanceMicro = (opts.startingBalanceMoney ?? 10_000 * 10_000) * 100;
   engine.createAccount(DEMO_USER, balanceMicro, { precisionMicro: opts.balancePrecision === 'centicent' ? 100 : 10_000, keepHistory: true });
   const replay = opts.replay ? loadReplay(engine, opts.replay, clock.wallMs()) : null;
-  const flow = opts.flow === false || replay ? null : new FlowDriver(engine, root.fork('flow'), catalog, clock.wallMs(), opts.speed ?? 1);
+  const profile = resolveProfile(opts.profile);
+  const flow = opts.flow === false || replay ? null : new FlowDriver(engine, root.fork('flow'), catalog, clock.wallMs(), opts.speed ?? 1, profile);
 
   const keys = new KeyRegistry(opts.authWindowMs ?? 5_000);
   const keyId = opts.keyId ?? uuidFrom(root.fork('key'));
