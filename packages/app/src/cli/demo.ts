@@ -17,7 +17,7 @@ export function demoCommand(cli: CliContext): Command {
     .option('--config <file>', 'YAML/JSON config file (watched: live-safe changes apply without restart)')
     .option('--set <key=value>', 'config override, repeatable', assignment)
     .option('--profile <name|file>', 'market profile of the simulator: active (default), quiet, synthetic or a JSON file (kmm calibrate --out)', 'active')
-    .option('--speed <x>', 'time scale of the simulated market: every flow rate x this (the summary states it); with --replay: the recording\'s time scale', decimal('--speed', 0.01, 100), 1)
+    .option('--speed <x>', `time scale of the simulated market: every flow rate x this (default ${DEMO_DEFAULTS.timeScale}; the summary states it); with --replay: the recording's time scale (default 1)`, decimal('--speed', 0.01, 100))
     .option('--replay <capture>', 'replay market: the simulator\'s books come from a recorded websocket capture (Kalshi session.jsonl or a run\'s capture.jsonl); --markets is then the capture\'s')
     .addOption(new Option('--queue-model <m>', 'replay market: what a recorded level decrease without a print is (README "Replay market")').choices([...QUEUE_MODEL_NAMES]).default('pessimistic'))
     .option('--shards <k>', 'book shards (default: kmm_shards)', wholeNumber('--shards', 1, 64))
@@ -40,7 +40,7 @@ export function demoCommand(cli: CliContext): Command {
         set: cliFromAssignments(o.set ?? []),
         dashboard: o.dashboard,
         dashboardPort: o.dashboardPort,
-        speed: o.speed,
+        speed: o.speed ?? (o.replay === undefined ? DEMO_DEFAULTS.timeScale : 1),
         replay: o.replay === undefined ? undefined : { capturePath: o.replay, queueModel: o.queueModel },
         profile: o.profile,
         shards: o.shards,

@@ -17,8 +17,14 @@ import {
 /** The market profile of each command that trades (the registry default, legacy, elsewhere). */
 export const COMMAND_PROFILE = { demo: 'kalshi', run: 'kalshi' } as const;
 
-/** The demo's flag defaults (`kmm demo --help`), also what `config explain --for demo` assumes. */
-export const DEMO_DEFAULTS = { markets: 20, seed: 1 } as const;
+/**
+ * The demo's flag defaults (`kmm demo --help`), also what `config explain --for demo` assumes.
+ * timeScale: the calibrated `active` market trades as rarely as Kalshi's busiest books (about one
+ * print every 20 minutes per market), so a real-time demo of a minute shows no trade at all; the
+ * demo compresses time 30x by default (every flow rate x30) and says so at start and in the
+ * summary. `--speed 1` runs it in real time.
+ */
+export const DEMO_DEFAULTS = { markets: 20, seed: 1, timeScale: 30 } as const;
 
 /**
  * The demo's configuration layers: its flags (--seed, --markets, --set) over the file and the
