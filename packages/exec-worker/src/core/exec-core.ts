@@ -852,10 +852,10 @@ export class ExecCore {
                   k: 'skip',
                   market: m.market,
                   side: side === BID ? 'BID' : 'ASK',
-                  oldPriceCents: o.price,
-                  newPriceCents: d.price,
-                  priceDiffCents: Math.abs(d.price - o.price),
-                  minRepriceCents: this.s.differ.minTicks * m.grid.tickAt(o.price),
+                  oldPrice: o.price,
+                  newPrice: d.price,
+                  priceDiff: Math.abs(d.price - o.price),
+                  minReprice: this.s.differ.minTicks * m.grid.tickAt(o.price),
                   reason: d.reason,
                 };
                 // 000's field names, in cents as they say (000's own example writes 1/10,000 $

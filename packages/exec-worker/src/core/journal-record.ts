@@ -137,6 +137,15 @@ function typeOk(want: FieldType, v: unknown): boolean {
   return typeof v === want;
 }
 
+/**
+ * Fields renamed since journals were first written, per record kind: old JSON key -> new one
+ * (same value). The skip record's prices were named *_cents but always held price units
+ * (1/10,000 $); they are read under either name and written under the new one.
+ */
+const LEGACY_FIELD_NAMES: Partial<Record<string, Record<string, string>>> = {
+  skip: { old_price_cents: 'old_price', new_price_cents: 'new_price', price_diff_cents: 'price_diff', min_reprice_cents: 'min_reprice' },
+};
+
 /** Parses and checks one journal line against the schema. */
 export function decodeJournalLine(line: string): JournalDecodeResult {
   let o: unknown;
@@ -154,6 +163,15 @@ export function decodeJournalLine(line: string): JournalDecodeResult {
   }
   const fields = FIELDS.get(k)!;
   const body: Record<string, unknown> = {};
+  const legacy = LEGACY_FIELD_NAMES[k];
+  if (legacy) {
+    for (const [old, now] of Object.entries(legacy)) {
+      if (obj[old] === undefined) continue;
+      if (obj[now] !== undefined) return { ok: false, error: `${k}: both '${old}' and '${now}' (the same field under its old and new name)` };
+      obj[now] = obj[old];
+      delete obj[old];
+    }
+  }
   for (const key of Object.keys(obj)) {
     if (key === 'k' || key === 't' || key === 'seq') continue;
     const v = obj[key];
