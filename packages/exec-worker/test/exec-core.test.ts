@@ -330,3 +330,18 @@ describe('ExecCore high latency (high_latency_warn_ms, 003 "High latency detecte
     expect(next[0].fields).toMatchObject({ latency_ms: 200, slow_requests: 2, worst_ms: 900 });
   });
 });
+
+describe('ExecCore tracked-orders limit (kmm_max_orders_tracked)', () => {
+  it('counts the creates queued in the same pump: a 2-level target on both sides places at most the limit', () => {
+    const { core } = readyCore({ maxOrdersTracked: 3 });
+    const levels: kmm.v1.IQuoteLevel[] = [];
+    for (let i = 0; i < 2; i++) {
+      levels.push({ side: BID, level: i, price: 4800 - 100 * i, countCenti: 100 });
+      levels.push({ side: kmm.v1.BookSide.ASK, level: i, price: 5200 + 100 * i, countCenti: 100 });
+    }
+    const fx = core.onTargets({ market: MKT, levels, bestBid: 4900, bestAsk: 5100 }, 10);
+    const creates = cmds(fx).flatMap((c) => c.orders).filter((o) => o.kind === kmm.v1.CommandKind.PLACE);
+    expect(creates).toHaveLength(3);
+    expect(fx.ops.some((e) => e.event === 'orders_tracked_limit')).toBe(true);
+  });
+});

@@ -798,7 +798,8 @@ export class ExecCore {
               m.retryAtMs = minPos(m.retryAtMs, this.s.pof.cooldownUntil(m.market, side));
               break;
             }
-            if (this.s.bk.liveCount >= this.s.params.maxOrdersTracked) {
+            // the creates queued in this pump are not in the bookkeeping yet: count them too
+            if (this.s.bk.liveCount + this.cmd.creates.length >= this.s.params.maxOrdersTracked) {
               this.s.ops('orders_tracked_limit', m.market, 'error', { limit: this.s.params.maxOrdersTracked });
               break;
             }
