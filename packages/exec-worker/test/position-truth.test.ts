@@ -1,8 +1,9 @@
 /**
  * Never trade on a position exec could not confirm (issue 14): a back-filled fill is matched by
  * trade id against the venue's position (never added on top of a position that includes it),
- * our own fills newer than a snapshot stay counted on top of it, and a not_found on an order we
- * thought live holds its market until a reconcile has read the venue.
+ * our own fills newer than a snapshot stay counted on top of it, a not_found on an order we
+ * thought live holds its market until a reconcile has read the venue, and a reconcile that
+ * back-fills fills but cannot decide the position (read lag) holds the market until one does.
  */
 import { describe, expect, it } from 'vitest';
 import { kmm } from '@kmm/shared';
@@ -103,5 +104,56 @@ describe('position truth after a gap (issue 14)', () => {
     const after = core.onSnapshot({ requestedAtMs: 3200, orders: [], positions: [pos(500)], fills: [fill] }, 3300);
     expect(core.bk.position(MKT).positionCenti).toBe(500);
     expect(after.commands.flatMap((c) => c.orders).some((o) => o.kind === CK.PLACE)).toBe(true);
+  });
+
+  // found by truth.dst (websocket silence, a sweep at 32 s): a reconcile 0.75 s later listed the
+  // missed fills but no position row yet (younger than the read lag grace); exec traded the
+  // market again at once on its own count of a stream that had just shown a gap
+  it('a reconcile that back-fills a fill the websocket missed but cannot decide the position holds the market until a second read decides it', () => {
+    const { core, orderId } = withRestingBid();
+    // the bid filled during a silence: the snapshot lists the fill, the positions read has no row yet
+    const fill = { tradeId: 'S', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 500, tsMs: 1900 };
+    const fx = core.onSnapshot({ requestedAtMs: 2000, orders: [], positions: [], fills: [fill] }, 2010);
+    expect(core.bk.position(MKT).positionCenti).toBe(500);
+    expect(fx.ops.find((e) => e.event === 'market_held_for_reconcile')?.fields).toMatchObject({ why: 'position_undecided', trade_id: 'S' });
+    expect(fx.out.some((o) => o.peer === 'strategy' && o.body.position?.fromExchange)).toBe(false);
+    expect(fx.out.filter((o) => o.body.workingOrders).pop()?.body.workingOrders?.blockReason).toBe(BlockReason.AWAIT_RECONCILE);
+    // strategy requotes on the back-filled fill: nothing goes out, nor a taker
+    expect(core.onTargets(target(4700, 5300), 2100).commands).toHaveLength(0);
+    expect(core.onTakerIntent({ market: MKT, side: kmm.v1.BookSide.ASK, limitPrice: 4700, countCenti: 100, reduceOnly: true }, 2110).commands).toHaveLength(0);
+    // the second read, a grace (3 s) after the first, is asked for by itself
+    expect(core.onTimer(4000).reads.filter((r) => r.kind === 'reconcile')).toHaveLength(0);
+    expect(core.onTimer(5010).reads.filter((r) => r.kind === 'reconcile')).toHaveLength(1);
+    // its answer has the row: the venue's word, strategy told, trading resumes
+    const after = core.onSnapshot({ requestedAtMs: 5010, orders: [], positions: [pos(500)], fills: [fill] }, 5020);
+    expect(after.out.find((o) => o.peer === 'strategy' && o.body.position)?.body.position).toMatchObject({ positionCenti: 500, fromExchange: true });
+    expect(after.commands.flatMap((c) => c.orders).some((o) => o.kind === CK.PLACE)).toBe(true);
+    core.bk.checkInvariants();
+  });
+
+  it('a not_found hold is not lifted by a reconcile that leaves the market position undecided', () => {
+    const { core, coid, orderId } = withRestingBid();
+    const cancel = cmds(core.onTargets(target(0, 0), 2000));
+    core.onCommandResult(rejectAll(cancel[0], RC.NOT_FOUND), 2010);
+    // a read requested after the not_found: the fill is listed, the position row not yet
+    const fill = { tradeId: 'F', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 500, tsMs: 1990 };
+    const first = core.onSnapshot({ requestedAtMs: 2020, orders: [], positions: [], fills: [fill] }, 2030);
+    expect(core.bk.get(coid)?.status).not.toBe(OrderStatus.RESTING);
+    expect(first.commands.flatMap((c) => c.orders).some((o) => o.kind === CK.PLACE)).toBe(false);
+    expect(core.onTargets(target(4700, 5300), 2100).commands).toHaveLength(0);
+    // the second read decides: the hold ends
+    expect(core.onTimer(5030).reads.filter((r) => r.kind === 'reconcile')).toHaveLength(1);
+    const after = core.onSnapshot({ requestedAtMs: 5030, orders: [], positions: [pos(500)], fills: [fill] }, 5040);
+    expect(after.commands.flatMap((c) => c.orders).some((o) => o.kind === CK.PLACE)).toBe(true);
+  });
+
+  it('an undecided position with no fill missed by the websocket (read lag alone) does not hold the market', () => {
+    const { core, orderId } = withRestingBid();
+    // the websocket delivered the fill with the exchange's position; the positions read has no row yet
+    const fill = { tradeId: 'W', orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 200, tsMs: 1900, postPositionCenti: 200 };
+    core.onFill(fill, 1950, 'ws');
+    const fx = core.onSnapshot({ requestedAtMs: 2000, orders: [{ orderId, clientOrderId: core.bk.live()[0].clientOrderId, market: MKT, side: BID, price: 4800, remainingCenti: 300, filledCenti: 200, status: 'resting', orderGroupId: '' }], positions: [], fills: [fill] }, 2010);
+    expect(fx.ops.some((e) => e.event === 'market_held_for_reconcile')).toBe(false);
+    expect(core.onTargets(target(4700, 5300), 2100).commands.flatMap((c) => c.orders).length).toBeGreaterThan(0);
   });
 });

@@ -7,6 +7,7 @@
  * position-cap check (000 fix 3). Nothing trades before the start-up reconcile has read every
  * position: its failed reads are retried with backoff and reported (startup_positions_waiting).
  */
+import type { kmm } from '@kmm/shared';
 import { snakeKeys } from './journal-record.js';
 import { type ExecState, minPos } from './exec-state.js';
 import type { MarketRegistry } from './market-registry.js';
@@ -112,6 +113,33 @@ export class ReconcileScheduler {
     }
   }
 
+  /**
+   * The holds after a snapshot (MarketRef.resyncHoldSinceMs: no new orders or amends). A hold
+   * (the market's feed came back after a gap, a not_found) ends with a reconcile requested at or
+   * after it that decided the market's position; one that left the position undecided (read lag)
+   * keeps it. A market where this snapshot back-filled fills (the user-data stream missed them,
+   * e.g. a websocket silent before the feed could be called stale) and whose position it could
+   * not decide is held from now: its position would rest on our own count of a stream that has
+   * just shown a gap (DST truth.dst: an order went out 0.75 s after a sweep on such a count).
+   * Returns how many markets are held with an undecided position (the caller asks for a second
+   * read a grace later, which decides them).
+   */
+  private updateHolds(snap: VenueSnapshot, newFills: readonly kmm.v1.IFill[], undecidedMarkets: readonly string[], nowMs: number): number {
+    const undecided = new Set(undecidedMarkets);
+    for (const m of this.reg.markets.values()) {
+      if (m.resyncHoldSinceMs > 0 && snap.requestedAtMs >= m.resyncHoldSinceMs && !undecided.has(m.market)) m.resyncHoldSinceMs = 0;
+    }
+    for (const f of newFills) {
+      const m = this.reg.get(f.market ?? '');
+      if (!m || !undecided.has(m.market) || m.resyncHoldSinceMs > 0) continue;
+      this.s.ops('market_held_for_reconcile', m.market, 'warn', { why: 'position_undecided', trade_id: f.tradeId ?? '' });
+      m.resyncHoldSinceMs = Math.max(1, nowMs);
+    }
+    let held = 0;
+    for (const market of undecided) if ((this.reg.get(market)?.resyncHoldSinceMs ?? 0) > 0) held++;
+    return held;
+  }
+
   /** The result of a reconcile read (see ReadRequest 'reconcile'): apply it (the caller pumps). */
   applySnapshot(snap: VenueSnapshot, nowMs: number, venue: VenueEvents): void {
     this.inFlight = 0;
@@ -167,12 +195,11 @@ export class ReconcileScheduler {
       this.s.journal({ k: 'startup_reconciled', adopted: res.adopted, unknownCancelled: res.unknownCancelled, divergences: res.divergences.length });
     }
     this.s.journal({ k: 'reconcile', orders: snap.orders.length, positions: snap.positions.length, fills: snap.fills.length, divergences: res.divergences.length });
-    // markets that waited for a reconcile after their feed came back may trade again
-    for (const m of this.reg.markets.values()) if (m.resyncHoldSinceMs > 0 && snap.requestedAtMs >= m.resyncHoldSinceMs) m.resyncHoldSinceMs = 0;
+    const heldUndecided = this.updateHolds(snap, res.newFills, res.positionsUndecided, nowMs);
     this.reg.markAllDirty();
     let uncertainLeft = 0;
     for (const o of this.s.bk.byCoid.values()) if (o.status === OrderStatus.UNCERTAIN) uncertainLeft++;
-    if (uncertainLeft > 0 || res.awaitingSecondRead > 0) this.retryAtMs = minPos(this.retryAtMs, nowMs + Math.max(RECONCILE_MIN_GAP_MS, this.s.params.reconcileGraceMs));
+    if (uncertainLeft > 0 || res.awaitingSecondRead > 0 || heldUndecided > 0) this.retryAtMs = minPos(this.retryAtMs, nowMs + Math.max(RECONCILE_MIN_GAP_MS, this.s.params.reconcileGraceMs));
     if (this.again) {
       const why = this.again;
       this.again = '';

@@ -35,6 +35,12 @@ export interface ReconcileResult {
   unknownCancelled: number;
   /** live orders missing from this snapshot whose loss waits for a second read */
   awaitingSecondRead: number;
+  /**
+   * markets whose position this snapshot could not decide (read lag: a fill listed after the
+   * positions read, or no position row yet for a fill booked within the grace); our own count
+   * stands for them and no positionChanges entry is made: the next round decides
+   */
+  positionsUndecided: string[];
 }
 
 export interface ReconcileOptions {
@@ -49,7 +55,7 @@ export interface ReconcileOptions {
 }
 
 export function reconcile(bk: OrderBookkeeping, snap: VenueSnapshot, opt: ReconcileOptions): ReconcileResult {
-  const res: ReconcileResult = { divergences: [], newFills: [], positionChanges: [], adopted: 0, unknownCancelled: 0, awaitingSecondRead: 0 };
+  const res: ReconcileResult = { divergences: [], newFills: [], positionChanges: [], adopted: 0, unknownCancelled: 0, awaitingSecondRead: 0, positionsUndecided: [] };
   const cutoff = snap.requestedAtMs - opt.graceMs;
   const seenCoids = new Set<string>();
   const seenOids = new Set<string>();
@@ -214,7 +220,10 @@ export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, gr
   const markets = new Set<string>(venue.keys());
   for (const m of bk.positions.keys()) markets.add(m);
   for (const m of markets) {
-    if (undecided.has(m)) continue;
+    if (undecided.has(m)) {
+      res.positionsUndecided.push(m);
+      continue;
+    }
     const v = venue.get(m);
     const p = bk.position(m);
     const venuePos = v ? v.positionCenti : 0;
