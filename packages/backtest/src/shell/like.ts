@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
 import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
 import { runBacktest, type BacktestOptions, type BacktestResult } from './backtest.js';
+import type { QueueModelName } from '../core/queue-models.js';
 
 export const RUN_FOLDER = {
   config: 'config.json',
@@ -122,9 +123,11 @@ export function likeConfig(values: Readonly<Record<string, unknown>>, set: Reado
   return { ...out, ...set };
 }
 
-export interface LikeOptions extends Omit<BacktestOptions, 'capture' | 'config' | 'configFile' | 'markets' | 'marketsFile' | 'seed' | 'latencyMs'> {
+export interface LikeOptions extends Omit<BacktestOptions, 'capture' | 'config' | 'configFile' | 'markets' | 'marketsFile' | 'seed' | 'latencyMs' | 'queueModel'> {
   /** the run folder to reproduce */
   like: string;
+  /** default: the recorded venue's own queue discipline (recordedQueueModel) */
+  queueModel?: QueueModelName;
   /** default: the run's kmm_seed */
   seed?: number;
   /** default: the recorded run's own (recordedOrderLatencyMs), else 0 */
@@ -144,6 +147,16 @@ export function recordedOrderLatencyMs(journal: readonly JournalRecord[]): numbe
   return Math.round(us[Math.floor(us.length / 2)] / 2) / 1000;
 }
 
+/**
+ * The queue model that is the recorded run's venue: 'exchange' when the run traded against
+ * KMM's simulator (kmm_env sim: strict price-time FIFO, its feed one order per delta, so the
+ * exchange model rebuilds its queue from the capture), else 'risk-averse' (a real venue's queue
+ * is unknown: the conservative model).
+ */
+export function recordedQueueModel(values: Readonly<Record<string, unknown>>): QueueModelName {
+  return values.kmm_env === 'sim' ? 'exchange' : 'risk-averse';
+}
+
 export interface LikeResult {
   run: RecordedRun;
   result: BacktestResult;
@@ -161,7 +174,8 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const seedOfRun = Number(run.config.values.kmm_seed);
   const seed = o.seed ?? (Number.isInteger(seedOfRun) && seedOfRun >= 0 ? seedOfRun : 1);
   const latencyMs = o.latencyMs ?? (run.journal ? recordedOrderLatencyMs(run.journal) : null) ?? 0;
-  const result = await runBacktest({ ...o, capture: run.capture, config, markets: run.markets, seed, latencyMs });
+  const queueModel = o.queueModel ?? recordedQueueModel(run.config.values);
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);
