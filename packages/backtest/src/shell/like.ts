@@ -18,7 +18,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
 import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
-import { runBacktest, type BacktestOptions, type BacktestResult } from './backtest.js';
+import { readCaptureLines, runBacktest, timeline, type BacktestOptions, type BacktestResult } from './backtest.js';
 import type { QueueModelName } from '../core/queue-models.js';
 
 export const RUN_FOLDER = {
@@ -157,6 +157,17 @@ export function recordedQueueModel(values: Readonly<Record<string, unknown>>): Q
   return values.kmm_env === 'sim' ? 'exchange' : 'risk-averse';
 }
 
+/**
+ * When the recorded run's exec started, relative to the capture's first frame (ms): its
+ * journal's start record (written as exec's start-up begins; a worker boots after ingest is
+ * already receiving). 0 without a journal or when exec started first.
+ */
+export function recordedExecStartDelayMs(journal: readonly JournalRecord[] | null, firstFrameWallMs: number): number {
+  const start = journal?.find((r) => r.k === 'start');
+  const t = Number(start?.t ?? NaN);
+  return Number.isFinite(t) && firstFrameWallMs > 0 ? Math.max(0, t - firstFrameWallMs) : 0;
+}
+
 export interface LikeResult {
   run: RecordedRun;
   result: BacktestResult;
@@ -175,7 +186,9 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const seed = o.seed ?? (Number.isInteger(seedOfRun) && seedOfRun >= 0 ? seedOfRun : 1);
   const latencyMs = o.latencyMs ?? (run.journal ? recordedOrderLatencyMs(run.journal) : null) ?? 0;
   const queueModel = o.queueModel ?? recordedQueueModel(run.config.values);
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs });
+  const lines = readCaptureLines(run.capture);
+  const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);
