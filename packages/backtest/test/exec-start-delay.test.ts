@@ -4,8 +4,10 @@
  * frame, its first quotes 3.3 s after), and the backtest started it at the first frame, so its
  * quotes, exec's timer phase and its queue-position polls all ran earlier than the run's.
  * Checked: the engine's exec begins (journal start record) execStartDelayMs after the first
- * frame, the frames before it still reach ingest, and recordedExecStartDelayMs reads the delay
- * from a journal.
+ * frame, the frames before it still reach ingest, the strategy's start-up RECONCILE reaches
+ * exec (the strategy was added before exec, so it had no exec peer and the recorded run's
+ * second reconcile and re-sent targets were missing), and recordedExecStartDelayMs reads the
+ * delay from a journal.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,14 +26,15 @@ function capture(path: string): void {
   writeFileSync(path, lines.join('\n') + '\n');
 }
 
-async function startOffsetMs(delayMs: number): Promise<{ startMs: number; frames: number }> {
+async function startOffsetMs(delayMs: number): Promise<{ startMs: number; frames: number; strategyStartedToExec: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'kmm-bt-delay-'));
   const cap = join(dir, 'capture.jsonl');
   capture(cap);
   const out = join(dir, 'run');
   const r = await runBacktest({ capture: cap, set: { max_time_to_resolution_hours: 8760 }, queueModel: 'exchange', latencyMs: 1, seed: 1, out, execStartDelayMs: delayMs });
-  const start = readFileSync(join(out, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as { k: string; t: number }).find((x) => x.k === 'start');
-  return { startMs: (start?.t ?? NaN) - T0, frames: r.counters.frames };
+  const recs = readFileSync(join(out, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as { k: string; t: number; reason?: string });
+  const start = recs.find((x) => x.k === 'start');
+  return { startMs: (start?.t ?? NaN) - T0, frames: r.counters.frames, strategyStartedToExec: recs.some((x) => x.k === 'control' && x.reason === 'strategy_started') };
 }
 
 describe('backtest: exec starts when the recorded run’s did', () => {
@@ -41,6 +44,9 @@ describe('backtest: exec starts when the recorded run’s did', () => {
     expect(now.startMs).toBe(0);
     expect(later.startMs).toBe(1500);
     expect(later.frames).toBe(now.frames);
+    // the strategy's start-up RECONCILE reaches exec (live: its channel exists before either starts), whenever exec starts
+    expect(now.strategyStartedToExec).toBe(true);
+    expect(later.strategyStartedToExec).toBe(true);
   });
 
   it('recordedExecStartDelayMs: the journal start record after the first frame, 0 without one', () => {

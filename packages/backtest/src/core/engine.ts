@@ -190,7 +190,6 @@ export class BacktestEngine {
       makeEnv: () => captureOnlyIngestEnv((reason) => this.sinks.ops('ingest', 'drop_connection_ignored', '', 'warn', { reason }, wall())),
     });
     k.add({ name: BOOK_PEER, descriptor: bookActor, markets, makeEnv: () => null });
-    k.add({ name: 'strategy', descriptor: strategyActor, markets, makeEnv: () => ({ feed: null }) });
     const execEnv: ExecEnv = {
       gateway: this.gateway,
       journal: { append: (rec) => this.sinks.journal(rec, wall()), close: async () => {} },
@@ -205,6 +204,10 @@ export class BacktestEngine {
     // the same descriptor, its start after the delay (virtual time): handlers, timers and their phase are exec's own from then on
     const descriptor: typeof execActor = delayMs > 0 ? { ...execActor, start: async (init) => { await k.sleep(delayMs); return execActor.start({ ...init, startTime: k.now() }); } } : execActor;
     k.add({ name: 'exec', descriptor, markets, extra: { paper: true }, makeEnv: () => execEnv });
+    // the strategy last: at its start exec is already its peer (live: every channel exists before
+    // any actor starts), so its start-up RECONCILE to exec waits in exec's mailbox as live, and
+    // exec's second reconcile re-sends the targets as in the recorded run
+    k.add({ name: 'strategy', descriptor: strategyActor, markets, makeEnv: () => ({ feed: null }) });
   }
 
   /**
