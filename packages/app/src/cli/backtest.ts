@@ -28,7 +28,7 @@ export function backtestCommand(cli: CliContext): Command {
     .option('--like <run_dir>', "reproduce a run: its configuration, market details, capture and seed, its own orders taken out of the book")
     .option('--config <file>', 'YAML/JSON config file (not with --like)')
     .option('--set <key=value>', 'config override, repeatable (with --like: over the run\'s configuration)', assignment)
-    .addOption(new Option('--queue-model <model>', 'queue position model of the simulated venue').choices(QUEUE_MODELS).default('risk-averse'))
+    .addOption(new Option('--queue-model <model>', 'queue position model of the simulated venue (default risk-averse; with --like the recorded venue\'s: exchange for a run against the simulator)').choices(QUEUE_MODELS))
     .option('--queue-power <x>', 'prob-power exponent', decimal('--queue-power', 0, 1000), 2)
     .option('--latency-ms <ms>', 'one-way order latency to the simulated venue (default: with --like the recorded run\'s, half its median ack round trip; else 0)', decimal('--latency-ms', 0, 3_600_000))
     .option('--feed-latency-ms <ms>', 'market-data latency from the capture to the cores', decimal('--feed-latency-ms', 0, 3_600_000), 0)
@@ -36,8 +36,8 @@ export function backtestCommand(cli: CliContext): Command {
     .option('--markets <file>', 'market list (JSON array of MarketInfo; default: inferred from the capture; not with --like)')
     .option('--out <dir>', 'run folder (default runs/backtest-<model>-<latency>ms-<time>)')
     .action(async (o) => {
-      const qm = o.queueModel as QueueModelName;
-      const outDir = o.out ?? join(process.cwd(), 'runs', `backtest-${qm}-${o.latencyMs ?? (o.like ? 'like' : 0)}ms-${Date.now().toString(36)}`);
+      const qm = o.queueModel as QueueModelName | undefined;
+      const outDir = o.out ?? join(process.cwd(), 'runs', `backtest-${qm ?? (o.like ? 'like' : 'risk-averse')}-${o.latencyMs ?? (o.like ? 'like' : 0)}ms-${Date.now().toString(36)}`);
       const set = cliFromAssignments(o.set ?? []);
       const fail = (m: string): void => {
         cli.err(`error: kmm backtest: ${m}`);
@@ -60,6 +60,7 @@ export function backtestCommand(cli: CliContext): Command {
           const warnings: string[] = [];
           r = await runBacktest({
             ...common,
+            queueModel: qm ?? 'risk-averse',
             latencyMs: o.latencyMs ?? 0,
             capture: o.capture,
             marketsFile: o.markets,

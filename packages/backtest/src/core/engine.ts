@@ -59,6 +59,12 @@ export interface EngineOptions {
   ownFills?: OwnFills;
   /** wall time of the first frame (ms) */
   startWallMs: number;
+  /**
+   * exec starts this long after the first frame (ms; default 0): a recorded run's exec started
+   * when its worker had booted, after ingest was already receiving (--like: its journal's start
+   * record). Until then what is sent to exec waits in its mailbox, as in a live run's channel.
+   */
+  execStartDelayMs?: number;
   sinks: EngineSinks;
 }
 
@@ -122,6 +128,7 @@ export class BacktestEngine {
   private readonly feedNs: number;
   private readonly sinks: EngineSinks;
   private stopping = false;
+  private readonly execDelayed: boolean;
 
   constructor(private readonly o: EngineOptions) {
     this.sinks = o.sinks;
@@ -183,7 +190,6 @@ export class BacktestEngine {
       makeEnv: () => captureOnlyIngestEnv((reason) => this.sinks.ops('ingest', 'drop_connection_ignored', '', 'warn', { reason }, wall())),
     });
     k.add({ name: BOOK_PEER, descriptor: bookActor, markets, makeEnv: () => null });
-    k.add({ name: 'strategy', descriptor: strategyActor, markets, makeEnv: () => ({ feed: null }) });
     const execEnv: ExecEnv = {
       gateway: this.gateway,
       journal: { append: (rec) => this.sinks.journal(rec, wall()), close: async () => {} },
@@ -193,7 +199,15 @@ export class BacktestEngine {
       paperVenue: null,
       journalWire: false,
     };
-    k.add({ name: 'exec', descriptor: execActor, markets, extra: { paper: true }, makeEnv: () => execEnv });
+    const delayMs = Math.max(0, o.execStartDelayMs ?? 0);
+    this.execDelayed = delayMs > 0;
+    // the same descriptor, its start after the delay (virtual time): handlers, timers and their phase are exec's own from then on
+    const descriptor: typeof execActor = delayMs > 0 ? { ...execActor, start: async (init) => { await k.sleep(delayMs); return execActor.start({ ...init, startTime: k.now() }); } } : execActor;
+    k.add({ name: 'exec', descriptor, markets, extra: { paper: true }, makeEnv: () => execEnv });
+    // the strategy last: at its start exec is already its peer (live: every channel exists before
+    // any actor starts), so its start-up RECONCILE to exec waits in exec's mailbox as live, and
+    // exec's second reconcile re-sends the targets as in the recorded run
+    k.add({ name: 'strategy', descriptor: strategyActor, markets, makeEnv: () => ({ feed: null }) });
   }
 
   /**
@@ -255,10 +269,11 @@ export class BacktestEngine {
     return this.kernel.get('exec')?.state as ExecActorState | undefined;
   }
 
-  /** Start-up at t=0: ingest connected, exec reconciles against the (empty) venue, timers armed. */
+  /** Start-up at t=0: ingest connected, exec reconciles against the (empty) venue (after execStartDelayMs), timers armed. */
   async start(): Promise<void> {
     this.kernel.get('ingest')!.external((s: IngestActorState, t: ActorTime) => s.core.onConnected(t.monoNs));
-    await this.kernel.runWhile(this.kernel.get('exec')!.ready, 60e9, 'exec start-up');
+    // a delayed exec starts while the frames play (frame() runs the kernel up to each one)
+    if (!this.execDelayed) await this.kernel.runWhile(this.kernel.get('exec')!.ready, 60e9, 'exec start-up');
     this.sampleLoop(this.clock.monoNs());
   }
 

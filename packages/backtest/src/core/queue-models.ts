@@ -9,11 +9,15 @@
  *  - prob-power: as risk-averse for trades; a size decrease that trades do not explain is a
  *    cancel, split between ahead and behind with P(behind) = f(behind) / (f(behind) + f(ahead)),
  *    f(x) = x^n (hftbacktest's PowerProbQueueFunc; n = 2 by default).
- *  - exchange: the level is rebuilt as a FIFO of orders: an increase is a new order at the
- *    tail, a decrease that trades do not explain cancels the order of exactly that size (else
- *    it is taken from the tail), prints consume from the head. The simulator's liquidity
- *    providers post one order per level and always cancel it whole, and its matching is strict
- *    price-time, so for a capture of the simulator this is the simulator's exact queue.
+ *  - exchange: the level is rebuilt as a FIFO of orders, from the capture's first snapshot on
+ *    (the venue tracks every level for it, tracksAllLevels, not only those holding our orders):
+ *    an increase is a new order at the tail, a decrease that trades do not explain cancels the
+ *    order of exactly that size, else it comes out of the size whose orders were never seen one
+ *    by one (a snapshot's level: the oldest, at the head), else from the tail; prints consume
+ *    from the head. The simulator's feed shows one order per delta (its liquidity providers add
+ *    and cancel whole orders, anywhere in the queue) and its matching is strict price-time, so
+ *    for a capture of the simulator this is the simulator's queue (exact once the snapshot's
+ *    orders are gone).
  *
  * Sizes are the *visible* size of other participants (the recorded level minus orders of the
  * recorded run itself). All sizes are integer centi-contracts; only prob-power's split uses
@@ -38,6 +42,8 @@ export interface QueuedOrder {
 interface Chunk {
   sizeCenti: number;
   own: QueuedOrder | null;
+  /** others' size whose orders were never seen one by one (a snapshot's level, a reconcile): may be several orders */
+  lump: boolean;
 }
 
 /** Per (market, side, price) state, created when one of our orders joins the level. */
@@ -57,7 +63,11 @@ export interface FillOut {
 
 export interface QueueModel {
   readonly name: QueueModelName;
+  /** the venue feeds this model every level's depth changes from the first snapshot on, not only those of levels holding our orders */
+  readonly tracksAllLevels?: boolean;
   newLevel(): LevelQueue;
+  /** tracksAllLevels models: a snapshot shows the level at visibleCenti, its orders unseen */
+  seed?(level: LevelQueue, visibleCenti: number): void;
   /** our order joins the level's tail; visibleCenti = others' size at the level now */
   join(level: LevelQueue, o: QueuedOrder, visibleCenti: number): void;
   leave(level: LevelQueue, o: QueuedOrder): void;
@@ -164,16 +174,21 @@ export class ProbPowerQueue extends VisibleDepthQueue {
 
 export class ExchangeFifoQueue implements QueueModel {
   readonly name = 'exchange' as const;
+  readonly tracksAllLevels = true;
   newLevel(): LevelQueue {
     return newLevel();
   }
   join(level: LevelQueue, o: QueuedOrder, visibleCenti: number): void {
     // the level's others are known only by total when we arrive first: one chunk
-    if (level.orders.length === 0 && level.chunks.length === 0 && visibleCenti > 0) level.chunks.push({ sizeCenti: visibleCenti, own: null });
+    if (level.orders.length === 0 && level.chunks.length === 0 && visibleCenti > 0) level.chunks.push({ sizeCenti: visibleCenti, own: null, lump: true });
     else this.reconcile(level, visibleCenti);
-    level.chunks.push({ sizeCenti: o.remainingCenti, own: o });
+    level.chunks.push({ sizeCenti: o.remainingCenti, own: o, lump: false });
     level.orders.push(o);
     o.aheadCenti = this.aheadOf(level, o);
+  }
+  seed(level: LevelQueue, visibleCenti: number): void {
+    this.reconcile(level, visibleCenti);
+    this.refreshAhead(level);
   }
   leave(level: LevelQueue, o: QueuedOrder): void {
     removeOrder(level, o);
@@ -220,19 +235,24 @@ export class ExchangeFifoQueue implements QueueModel {
     this.refreshAhead(level);
   }
 
-  private push(level: LevelQueue, sizeCenti: number): void {
+  private push(level: LevelQueue, sizeCenti: number, lump = false): void {
     if (level.chunks.length >= LEVEL_CHUNKS_MAX) {
       // overflow: merge the newest two others' chunks (tail order is what matters for us least)
       const a = level.chunks[level.chunks.length - 1];
       if (a.own === null) {
         a.sizeCenti += sizeCenti;
+        a.lump = true;
         return;
       }
     }
-    level.chunks.push({ sizeCenti, own: null });
+    level.chunks.push({ sizeCenti, own: null, lump });
   }
 
-  /** An unexplained decrease: the order of exactly that size, else taken from the tail. */
+  /**
+   * An unexplained decrease: the order of exactly that size; else it is (part of) an order
+   * never seen one by one, inside a lump (head first: a snapshot's orders are the oldest);
+   * else (a partial decrease of a seen order) taken from the tail.
+   */
   private cancel(level: LevelQueue, dec: number): void {
     for (let i = 0; i < level.chunks.length; i++) {
       const c = level.chunks[i];
@@ -241,7 +261,15 @@ export class ExchangeFifoQueue implements QueueModel {
         return;
       }
     }
-    this.trimTail(level, dec);
+    for (let i = 0; i < level.chunks.length && dec > 0; i++) {
+      const c = level.chunks[i];
+      if (c.own !== null || !c.lump) continue;
+      const take = Math.min(dec, c.sizeCenti);
+      c.sizeCenti -= take;
+      dec -= take;
+      if (c.sizeCenti === 0) level.chunks.splice(i--, 1);
+    }
+    if (dec > 0) this.trimTail(level, dec);
   }
 
   private trimTail(level: LevelQueue, dec: number): void {
@@ -260,7 +288,7 @@ export class ExchangeFifoQueue implements QueueModel {
     let others = 0;
     for (const c of level.chunks) if (c.own === null) others += c.sizeCenti;
     if (others > visibleCenti) this.trimTail(level, others - visibleCenti);
-    else if (others < visibleCenti) this.push(level, visibleCenti - others);
+    else if (others < visibleCenti) this.push(level, visibleCenti - others, true);
   }
 
   private aheadOf(level: LevelQueue, o: QueuedOrder): number {

@@ -180,12 +180,30 @@ export class SimVenue {
     const prev = this.levelSizes(vm);
     vm.book.applySnapshot(s.yesBids ?? [], s.noBids ?? []);
     this.afterDepth(vm, prev, nowMs);
+    if (this.model.tracksAllLevels && vm.book.valid) {
+      // every level of the snapshot is followed from now on; its orders are unseen (a lump)
+      for (const l of s.yesBids ?? []) this.tracked(vm, BID, l.price ?? 0);
+      for (const l of s.noBids ?? []) this.tracked(vm, ASK, ONE_DOLLAR - (l.price ?? 0));
+    }
+  }
+
+  /**
+   * The level a tracksAllLevels model follows (queue-models.ts, exchange): created at its
+   * current size as a lump of unseen orders the first time the venue sees it.
+   */
+  private tracked(vm: VenueMarket, side: number, price: number): void {
+    const k = levelKey(side, price);
+    if (price <= 0 || price >= ONE_DOLLAR || vm.levels.has(k)) return;
+    const lvl = this.model.newLevel();
+    vm.levels.set(k, lvl);
+    this.model.seed?.(lvl, this.visible(vm, side, price));
   }
 
   onDelta(d: kmm.v1.IBookDelta, nowMs: number): void {
     this.releaseAll();
     const vm = this.mkt(d.market ?? '');
     if (!vm.book.valid) return;
+    if (this.model.tracksAllLevels) this.tracked(vm, d.leg === kmm.v1.LegSide.NO ? ASK : BID, d.leg === kmm.v1.LegSide.NO ? ONE_DOLLAR - (d.price ?? 0) : (d.price ?? 0));
     const prev = this.levelSizes(vm);
     vm.book.applyDelta(d.leg ?? YES, d.price ?? 0, d.deltaCenti ?? 0);
     this.afterDepth(vm, prev, nowMs);
@@ -481,7 +499,8 @@ export class SimVenue {
     if (!lvl) return;
     this.model.leave(lvl, ord);
     ord.level = null;
-    if (lvl.orders.length === 0) vm.levels.delete(levelKey(ord.side, ord.price));
+    // a model that follows every level keeps it (its FIFO of others' orders) when ours leave
+    if (lvl.orders.length === 0 && !this.model.tracksAllLevels) vm.levels.delete(levelKey(ord.side, ord.price));
   }
 
   private remove(ord: VenueOrder): void {

@@ -46,6 +46,8 @@ export interface BacktestOptions {
   markets?: kmm.v1.IMarketInfo[];
   /** run folder; null = write nothing (sweeps, benchmarks) */
   out: string | null;
+  /** exec starts this long after the capture's first frame (ms; default 0; --like: the recorded run's) */
+  execStartDelayMs?: number;
 }
 
 export interface BacktestMetrics {
@@ -295,6 +297,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     seed: o.seed ?? 1,
     ownFills: attributeOwnFills(lines),
     startWallMs: tl.startWallMs,
+    execStartDelayMs: o.execStartDelayMs ?? 0,
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);

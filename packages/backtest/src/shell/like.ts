@@ -18,7 +18,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
 import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
-import { runBacktest, type BacktestOptions, type BacktestResult } from './backtest.js';
+import { readCaptureLines, runBacktest, timeline, type BacktestOptions, type BacktestResult } from './backtest.js';
+import type { QueueModelName } from '../core/queue-models.js';
 
 export const RUN_FOLDER = {
   config: 'config.json',
@@ -122,9 +123,11 @@ export function likeConfig(values: Readonly<Record<string, unknown>>, set: Reado
   return { ...out, ...set };
 }
 
-export interface LikeOptions extends Omit<BacktestOptions, 'capture' | 'config' | 'configFile' | 'markets' | 'marketsFile' | 'seed' | 'latencyMs'> {
+export interface LikeOptions extends Omit<BacktestOptions, 'capture' | 'config' | 'configFile' | 'markets' | 'marketsFile' | 'seed' | 'latencyMs' | 'queueModel'> {
   /** the run folder to reproduce */
   like: string;
+  /** default: the recorded venue's own queue discipline (recordedQueueModel) */
+  queueModel?: QueueModelName;
   /** default: the run's kmm_seed */
   seed?: number;
   /** default: the recorded run's own (recordedOrderLatencyMs), else 0 */
@@ -144,6 +147,27 @@ export function recordedOrderLatencyMs(journal: readonly JournalRecord[]): numbe
   return Math.round(us[Math.floor(us.length / 2)] / 2) / 1000;
 }
 
+/**
+ * The queue model that is the recorded run's venue: 'exchange' when the run traded against
+ * KMM's simulator (kmm_env sim: strict price-time FIFO, its feed one order per delta, so the
+ * exchange model rebuilds its queue from the capture), else 'risk-averse' (a real venue's queue
+ * is unknown: the conservative model).
+ */
+export function recordedQueueModel(values: Readonly<Record<string, unknown>>): QueueModelName {
+  return values.kmm_env === 'sim' ? 'exchange' : 'risk-averse';
+}
+
+/**
+ * When the recorded run's exec started, relative to the capture's first frame (ms): its
+ * journal's start record (written as exec's start-up begins; a worker boots after ingest is
+ * already receiving). 0 without a journal or when exec started first.
+ */
+export function recordedExecStartDelayMs(journal: readonly JournalRecord[] | null, firstFrameWallMs: number): number {
+  const start = journal?.find((r) => r.k === 'start');
+  const t = Number(start?.t ?? NaN);
+  return Number.isFinite(t) && firstFrameWallMs > 0 ? Math.max(0, t - firstFrameWallMs) : 0;
+}
+
 export interface LikeResult {
   run: RecordedRun;
   result: BacktestResult;
@@ -161,7 +185,10 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const seedOfRun = Number(run.config.values.kmm_seed);
   const seed = o.seed ?? (Number.isInteger(seedOfRun) && seedOfRun >= 0 ? seedOfRun : 1);
   const latencyMs = o.latencyMs ?? (run.journal ? recordedOrderLatencyMs(run.journal) : null) ?? 0;
-  const result = await runBacktest({ ...o, capture: run.capture, config, markets: run.markets, seed, latencyMs });
+  const queueModel = o.queueModel ?? recordedQueueModel(run.config.values);
+  const lines = readCaptureLines(run.capture);
+  const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);

@@ -586,13 +586,16 @@ export class ExecCore {
     const p = this.s.params;
     this.recon.onTimer(nowMs);
     if (this.s.ready && p.queuePositionPollMs > 0 && nowMs - this.lastQueuePollMs >= p.queuePositionPollMs) {
-      this.lastQueuePollMs = nowMs;
+      // on the grid start + k x period (the first tick at or after it): a live timer's lateness
+      // must not shift every later poll (nowMs would drift ~half a tick per poll), so a backtest's
+      // exact ticks poll when the live run did
+      this.lastQueuePollMs = nowMs - ((nowMs - this.lastQueuePollMs) % p.queuePositionPollMs);
       const markets: string[] = [];
       for (const [mk, mo] of this.s.bk.markets) if (hasResting(mo.bids) || hasResting(mo.asks)) markets.push(mk);
       if (markets.length > 0 && this.s.limiter.tryRead(ENDPOINT_COST.read, nowMs)) this.s.fx.reads.push({ kind: 'queue_positions', markets });
     }
     if (p.marketsPollMs > 0 && nowMs - this.lastMarketsPollMs >= p.marketsPollMs) {
-      this.lastMarketsPollMs = nowMs;
+      this.lastMarketsPollMs = nowMs - ((nowMs - this.lastMarketsPollMs) % p.marketsPollMs); // on its grid, as the queue poll
       if (this.s.limiter.tryRead(ENDPOINT_COST.read, nowMs)) this.s.fx.reads.push({ kind: 'markets' });
     }
     // every invariant of the bookkeeping, once per tick (per-operation checks catch most at once)
