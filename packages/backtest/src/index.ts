@@ -17,3 +17,5 @@ export { CaptureReplay, replayCapture, replayCaptureBooks, type VenueBook, type 
 export { replayRecording, replayRecordingLines, type ActorReplayResult, type RecordedMessage, type ReplayMismatch } from './shell/replay-actor.js';
 export { RUN_FOLDER, runConfigRecord, writeRunRecord, readRunFolder, likeConfig, backtestLike, recordedOrderLatencyMs, recordedQueueModel, recordedExecStartDelayMs, type RunConfigRecord, type RecordedRun, type LikeOptions, type LikeResult } from './shell/like.js';
 export { OthersBook, attributeOwnFills, FILL_AFTER_DELTA_MS, type OthersBookStats, type OwnFills, type OwnFillPart } from './core/others-book.js';
+export { marketEventsOf } from './core/market-events.js';
+export { scorecardOfCapture, scorecardOfRunFolder } from './shell/scorecard.js';

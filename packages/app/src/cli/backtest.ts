@@ -15,14 +15,14 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
 import { backtestLike, runBacktest, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
-import type { RunFigures } from '@kmm/exec-worker/core';
-import { generateReport } from '../report/index.js';
+import type { RunFigures, Scorecard } from '@kmm/exec-worker/core';
+import { generateReport, scorecardText } from '../report/index.js';
 import { loadBacktestCommandConfig } from '../commands/backtest.js';
 import { UsageError } from '../commands/errors.js';
 import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
 
 export function backtestCommand(cli: CliContext): Command {
-  return new Command('backtest')
+  const cmd = new Command('backtest')
     .description('replay a capture (or reproduce a recorded run with --like) through the live cores with a simulated venue (queue model, latency, fees, settlement); writes a run folder and report')
     .option('--capture <file>', 'capture file (our capture.jsonl or a Kalshi session.jsonl)')
     .option('--like <run_dir>', "reproduce a run: its configuration, market details, capture and seed, its own orders taken out of the book")
@@ -34,14 +34,37 @@ export function backtestCommand(cli: CliContext): Command {
     .option('--feed-latency-ms <ms>', 'market-data latency from the capture to the cores', decimal('--feed-latency-ms', 0, 3_600_000), 0)
     .option('--seed <n>', 'seed of the simulated venue and strategy (default: the run\'s kmm_seed with --like, else 1)', wholeNumber('--seed', 0, 2 ** 32 - 1))
     .option('--markets <file>', 'market list (JSON array of MarketInfo; default: inferred from the capture; not with --like)')
+    .addOption(new Option('--strategy <name>', 'quoting strategy (kmm_strategy): default, naive (the baseline: mid -/+ 1c), or both: the two on the same capture, scorecards side by side (run folders <out>/default and <out>/naive)').choices(['default', 'naive', 'both']))
     .option('--out <dir>', 'run folder (default runs/backtest-<model>-<latency>ms-<time>)')
     .action(async (o) => {
+      if (o.strategy === 'both') {
+        const base = o.out ?? join(process.cwd(), 'runs', `backtest-compare-${Date.now().toString(36)}`);
+        const cards: Scorecard[] = [];
+        for (const strategy of ['default', 'naive']) {
+          cli.out(`== --strategy ${strategy}`);
+          const r = await runOne({ ...o, strategy, out: join(base, strategy) });
+          if (!r) return;
+          cards.push(r.scorecard);
+        }
+        cli.out('scorecards side by side (same capture, same configuration but kmm_strategy):');
+        for (const l of scorecardText(['default', 'naive'], cards)) cli.out(l);
+        return;
+      }
+      await runOne(o);
+    });
+  return cmd;
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander's parsed options
+  async function runOne(o: Record<string, any>): Promise<BacktestResult | null> {
+    {
       const qm = o.queueModel as QueueModelName | undefined;
       const outDir = o.out ?? join(process.cwd(), 'runs', `backtest-${qm ?? (o.like ? 'like' : 'risk-averse')}-${o.latencyMs ?? (o.like ? 'like' : 0)}ms-${Date.now().toString(36)}`);
-      const set = cliFromAssignments(o.set ?? []);
-      const fail = (m: string): void => {
+      const set: Record<string, string | number | boolean> = cliFromAssignments(o.set ?? []);
+      if (o.strategy) set.kmm_strategy = o.strategy;
+      const fail = (m: string): null => {
         cli.err(`error: kmm backtest: ${m}`);
         cli.exitCode = 1;
+        return null;
       };
       if (!o.capture === !o.like) throw new UsageError('give one of --capture FILE or --like RUN_DIR');
       if (o.like && (o.config || o.markets)) throw new UsageError('--like takes the run\'s own configuration and markets: change a value with --set, not --config / --markets');
@@ -96,7 +119,10 @@ export function backtestCommand(cli: CliContext): Command {
         cli.out(`backtest:                                                       ${line(f)}`);
       }
       if (recordedSummary) cli.out(`recorded run's summary.json (its own marks): fills ${String(recordedSummary.fills)}, fees ${String(recordedSummary.feesPaid)} $, net ${String(recordedSummary.netPnl)} $`);
-    });
+      for (const l of scorecardText([`strategy ${String(set.kmm_strategy ?? (o.like ? 'of the run' : 'default'))}`], [r.scorecard])) cli.out(l);
+      return r;
+    }
+  }
 }
 
 function line(f: RunFigures): string {

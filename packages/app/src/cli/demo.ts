@@ -20,6 +20,7 @@ export function demoCommand(cli: CliContext): Command {
     .option('--speed <x>', `time scale of the simulated market: every flow rate x this (default ${DEMO_DEFAULTS.timeScale}; the summary states it); with --replay: the recording's time scale (default 1)`, decimal('--speed', 0.01, 100))
     .option('--replay <capture>', 'replay market: the simulator\'s books come from a recorded websocket capture (Kalshi session.jsonl or a run\'s capture.jsonl); --markets is then the capture\'s')
     .addOption(new Option('--queue-model <m>', 'replay market: what a recorded level decrease without a print is (README "Replay market")').choices([...QUEUE_MODEL_NAMES]).default('pessimistic'))
+    .addOption(new Option('--strategy <name>', 'quoting strategy (kmm_strategy): default, or naive (the baseline to beat: mid -/+ 1c, same sizes and caps)').choices(['default', 'naive']))
     .option('--shards <k>', 'book shards (default: kmm_shards)', wholeNumber('--shards', 1, 64))
     .option('--record-inputs', "record every actor's inputs and outputs to <run>/inputs/ (replay parity check)", false)
     .option('--dashboard', 'serve the dashboard (default: kmm_dashboard, true)')
@@ -37,7 +38,7 @@ export function demoCommand(cli: CliContext): Command {
         seed: o.seed,
         out: o.out,
         config: o.config,
-        set: cliFromAssignments(o.set ?? []),
+        set: { ...cliFromAssignments(o.set ?? []), ...(o.strategy ? { kmm_strategy: o.strategy } : {}) },
         dashboard: o.dashboard,
         dashboardPort: o.dashboardPort,
         speed: o.speed ?? (o.replay === undefined ? DEMO_DEFAULTS.timeScale : 1),

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { parseGrid, runSweep, type SweepOptions } from '@kmm/backtest';
 import { usageError, wholeNumber, type CliContext } from './options.js';
 
@@ -18,6 +18,7 @@ export function sweepCommand(cli: CliContext): Command {
     .option('--config <file>', 'YAML/JSON config file')
     .option('--markets <file>', 'market list (JSON array of MarketInfo; default: inferred from the capture)')
     .option('--threads <n>', 'worker threads (0 = run on this thread; default: one per core)', wholeNumber('--threads', 0, 1024))
+    .addOption(new Option('--strategy <name>', 'quoting strategy of every run (kmm_strategy: default or naive; a grid may also vary kmm_strategy)').choices(['default', 'naive']))
     .option('--out <dir>', 'output folder (default runs/sweep-<time>)')
     .action(async (o, cmd: Command) => {
       let grid: SweepOptions['grid'];
@@ -26,6 +27,7 @@ export function sweepCommand(cli: CliContext): Command {
       } catch (e) {
         usageError(cmd, (e as Error).message);
       }
+      if (o.strategy) grid = { ...grid, base: { ...(grid.base ?? {}), kmm_strategy: o.strategy } };
       const outDir = resolve(o.out ?? join(process.cwd(), 'runs', `sweep-${Date.now().toString(36)}`));
       try {
         const r = await runSweep({ capture: o.capture, grid, configFile: o.config, marketsFile: o.markets, threads: o.threads ?? availableParallelism(), out: outDir, progress: true });

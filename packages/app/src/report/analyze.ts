@@ -18,7 +18,15 @@
  *   markout(h)       = sum s * (m(t + h) - p) * q / sum q    per contract, fills with m(t + h) on the path
  *   markout vs mid   = sum s * (m(t + h) - m(t)) * q / sum q (adverse selection alone)
  */
+import type { Scorecard } from '@kmm/exec-worker/core';
 import type { FillRecord, HealthRecord, RunData, RunFile, TapeRow } from './runfolder.js';
+
+/** summary.json's scorecard when it has the scorecard's shape (the file is input: checked, not trusted). */
+function scorecardOfSummary(summary: Record<string, unknown> | null): Scorecard | null {
+  const c = summary?.scorecard as Partial<Scorecard> | undefined;
+  if (!c || typeof c !== 'object' || !Array.isArray(c.adverseSelection) || typeof c.queueAheadAtFill !== 'object' || c.queueAheadAtFill === null) return null;
+  return c as Scorecard;
+}
 
 export const REPORT_MAX_CHART_POINTS = 2000;
 export const REPORT_MAX_FILL_MARKERS = 5000;
@@ -130,6 +138,8 @@ export interface ReportModel {
   /** Human sentences about missing inputs and what they cost the page. */
   notices: string[];
   summary: Array<[string, string]>;
+  /** summary.json's strategy scorecard (issue 17), when the run wrote one */
+  scorecard: Scorecard | null;
   markets: string[];
   /** x unix seconds; total and per-market equity in dollars (carried forward). */
   equity: { x: number[]; total: (number | null)[]; perMarket: Record<string, (number | null)[]> };
@@ -614,7 +624,8 @@ export function analyzeRun(data: RunData, opts: AnalyzeOptions): ReportModel {
     durationS: hasSpan ? (endMs - startMs) / 1000 : null,
     files: Object.values(f).map((st) => ({ ...st, examples: st.examples.slice() })),
     notices,
-    summary: data.summary === null ? [] : Object.entries(data.summary).map(([k, v]) => [k, fmtNum(v)]),
+    summary: data.summary === null ? [] : Object.entries(data.summary).filter(([k]) => k !== 'scorecard').map(([k, v]) => [k, fmtNum(v)]),
+    scorecard: scorecardOfSummary(data.summary),
     markets,
     equity: { x: b.x, total, perMarket: equityPer },
     inventory: { x: b.x, perMarket: invPer },

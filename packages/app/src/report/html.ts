@@ -9,6 +9,7 @@
  * sets `body[data-charts-drawn]` to the number drawn (tests look at both).
  */
 import { readFile } from 'node:fs/promises';
+import { scorecardRows } from './scorecard-table.js';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Attribution, ReportModel } from './analyze.js';
@@ -190,6 +191,10 @@ export function renderReportHtml(model: ReportModel, assets: { js: string; css: 
       escapeHtml(f.examples.map((e) => `line ${e.line}: ${e.why}`).join('; ') + (f.truncated ? ' (truncated)' : '')),
     ]),
   );
+  const scorecard = m.scorecard === null
+    ? '<p class="empty">no scorecard in summary.json</p>'
+    : table(['figure', `strategy ${escapeHtml(String(m.summary.find(([k]) => k === 'strategy')?.[1] ?? 'default'))}`], scorecardRows([m.scorecard]).map(([k, v]) => [escapeHtml(k), escapeHtml(v[0])])) +
+      '<p>Definitions: README "Strategy scorecard" (cents per contract; markout loss > 0 = the mid moved against the fill).</p>';
   const summary = m.summary.length === 0 ? '<p class="empty">no summary.json</p>' : table(['figure', 'value'], m.summary.map(([k, v]) => [escapeHtml(k), escapeHtml(v)]));
   const markets = m.marketViews
     .map(
@@ -273,6 +278,7 @@ export function renderReportHtml(model: ReportModel, assets: { js: string; css: 
 ${notices}
 <h2>Inputs</h2>${files}
 <h2>Run summary</h2>${summary}
+<h2>Strategy scorecard</h2>${scorecard}
 <h2>Equity</h2>${chart('equity', 'Equity curve: realized + unrealized P&L (total and per market)')}
 <h2>Inventory</h2>${chart('inventory', 'Inventory per market (contracts, + long YES)')}
 <h2>Fills on the price path</h2>${markets || '<p class="empty">no markets</p>'}

@@ -7,3 +7,4 @@ export { analyzeRun, DEFAULT_MARKOUT_HORIZONS_S, REPORT_MAX_CHART_POINTS } from 
 export type { ReportModel, Attribution, MarkoutRow, ChurnStats, ActorLatency, MarketView } from './analyze.js';
 export { writeSyntheticRun } from './synth.js';
 export type { SyntheticRunOptions, SyntheticRunInfo, SyntheticFile } from './synth.js';
+export { scorecardRows, scorecardText } from './scorecard-table.js';

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
-import { writeRunRecord } from '@kmm/backtest';
+import { scorecardOfRunFolder, writeRunRecord } from '@kmm/backtest';
 import { join, resolve } from 'node:path';
 import {
   createLogger,
@@ -310,6 +310,13 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       for (const l of warnings.flush()) print(l);
       const final = summary();
       writeFileSync(join(runDir, 'summary.json'), JSON.stringify(final, null, 2) + '\n');
+      // the strategy scorecard (issue 17): journal + capture, the backtest's definitions; needs the figures above
+      try {
+        const scorecard = scorecardOfRunFolder(runDir);
+        writeFileSync(join(runDir, 'summary.json'), JSON.stringify({ ...final, strategy: String((loaded.values as unknown as Record<string, unknown>).kmm_strategy ?? 'default'), scorecard }, null, 2) + '\n');
+      } catch (err) {
+        log.warn({ event: 'scorecard_failed', error: (err as Error).message }, 'no scorecard in summary.json');
+      }
       await Promise.all([endStream(decisions), endStream(healthOut)]);
       log.info({ event: 'system_stopped', ...final }, 'stopped');
       await flushLogger(log);

@@ -15,10 +15,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { kmm, loadConfig, cliFromAssignments, formatMoney, type CommandDefaults } from '@kmm/shared';
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
-import { FiguresBuilder, type RunFigures } from '@kmm/exec-worker/core';
+import { FiguresBuilder, type JournalRecord, type RunFigures, type Scorecard } from '@kmm/exec-worker/core';
 import { BacktestEngine, type EquityPoint } from '../core/engine.js';
 import { attributeOwnFills } from '../core/others-book.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
+import { scorecardOfCapture } from './scorecard.js';
 
 /** Largest capture read (bytes); larger files are refused with an error rather than exhausting memory. */
 export const CAPTURE_BYTES_MAX = 4 * 1024 * 1024 * 1024;
@@ -91,6 +92,8 @@ export interface BacktestResult {
   metrics: BacktestMetrics;
   /** the run's figures (the definitions live and paper runs use; also in summary.json) */
   figures: RunFigures;
+  /** the strategy scorecard (scorecardOfCapture: this journal against the replayed capture's market; also in summary.json) */
+  scorecard: Scorecard;
   equity: EquityPoint[];
   /** each market's end mark behind the figures (settlement price, else the last mid of others' book) */
   marks: Map<string, number>;
@@ -283,6 +286,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     };
   }
   const ww = w;
+  const journalRecs: JournalRecord[] = [];
   const figures = new FiguresBuilder({
     capCenti: Math.round(Number(config.MM_MAX_POS) * 100),
     markets: markets.map((m) => m.market ?? '').filter((m) => m !== ''),
@@ -301,6 +305,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);
+        journalRecs.push({ ...rec, t: wallMs });
         ww?.journal.append(rec);
       },
       tape: (rows) => ww?.tape.write(rows),
@@ -319,17 +324,19 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   const endWallMs = tl.startWallMs + tl.endNs / 1e6;
   const figs = figures.figures(marks, endWallMs);
   const metrics = computeMetrics(engine, o, tl.endNs, wallMs, figs);
+  const marketNames = markets.map((m) => m.market ?? '').filter((m) => m !== '');
+  const scorecard = scorecardOfCapture(journalRecs, lines, figs, config, marketNames, endWallMs);
   if (runDir && w) {
     w.journal.append({ k: 'backtest_end', ...engineTotals(engine) });
     await w.journal.close();
     await w.tape.close();
     await Promise.all([end(w.decisions), end(w.ops)]);
-    writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summaryOf(metrics, figs, markets.length), null, 2) + '\n');
+    writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summaryOf(metrics, figs, markets.length, scorecard, String(config.kmm_strategy ?? 'default')), null, 2) + '\n');
     writeFileSync(join(runDir, 'backtest.json'), JSON.stringify({ capture: resolve(o.capture), queue_model: o.queueModel, latency_ms: o.latencyMs, feed_latency_ms: o.feedLatencyMs ?? 0, seed: o.seed ?? 1, metrics: { ...metrics, wallMs: undefined, eventsPerSec: undefined } }, null, 2) + '\n');
     writeFileSync(join(runDir, 'equity.csv'), 'ts,equity\n' + engine.equity.map((p) => `${new Date(p.wallMs).toISOString()},${formatMoney(p.equityMoney)}`).join('\n') + '\n');
     writeFileSync(join(runDir, 'markets.json'), JSON.stringify(markets, null, 2) + '\n');
   }
-  return { runDir, metrics, figures: figs, equity: engine.equity, marks, endWallMs, counters: engine.counters, others: engine.others.stats };
+  return { runDir, metrics, figures: figs, scorecard, equity: engine.equity, marks, endWallMs, counters: engine.counters, others: engine.others.stats };
 }
 
 function end(s: WriteStream): Promise<void> {
@@ -408,9 +415,10 @@ function round(x: number, dp: number): number {
 }
 
 /** summary.json in the live run's shape (the same figures, RunSummary's keys), plus the backtest's own. */
-function summaryOf(m: BacktestMetrics, f: RunFigures, markets: number): Record<string, unknown> {
+function summaryOf(m: BacktestMetrics, f: RunFigures, markets: number, scorecard: Scorecard, strategy: string): Record<string, unknown> {
   return {
     mode: 'backtest',
+    strategy,
     markets,
     ...f,
     durationS: m.durationS,
@@ -420,5 +428,6 @@ function summaryOf(m: BacktestMetrics, f: RunFigures, markets: number): Record<s
     max_drawdown: m.maxDrawdown,
     fill_rate: m.fillRate,
     churn_per_min: m.churnPerMin,
+    scorecard,
   };
 }

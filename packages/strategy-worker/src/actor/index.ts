@@ -15,7 +15,8 @@
  */
 import { kmm, type ActorDescriptor, type ActorIo, type KmmConfig } from '@kmm/shared';
 import { strategyParamsOf, type StrategyParams } from '../core/params.js';
-import { StrategyCore, type Effects, type ExternalValue } from '../core/strategy.js';
+import { type Effects, type ExternalValue } from '../core/strategy.js';
+import { quotingCoreOf, type QuotingCore } from '../core/naive.js';
 
 export const STRATEGY_TICK_MS = 250;
 export const STRATEGY_TICK = 'strategy_tick';
@@ -29,7 +30,8 @@ export interface StrategyEnv {
 }
 
 export interface StrategyActorState {
-  readonly core: StrategyCore;
+  /** the default StrategyCore, or the naive baseline wrapping it (kmm_strategy) */
+  readonly core: QuotingCore;
   readonly params: StrategyParams;
   readonly env: StrategyEnv;
   lastFeedError: string;
@@ -92,8 +94,9 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
   kind: kmm.v1.ActorKind.STRATEGY,
   start(init) {
     const p = strategyParamsOf(init.config);
-    const core = new StrategyCore(p, init.markets, { startMs: init.startTime.wallMs });
-    init.io.log('info', 'strategy_started', { markets: init.markets.length, feed: init.env.feed?.source ?? 'none', model: p.kmm_pricing_model, profile: p.MM_MARKET_PROFILE });
+    const strategy = (init.config as unknown as { kmm_strategy?: string }).kmm_strategy ?? 'default';
+    const core = quotingCoreOf(strategy, p, init.markets, { startMs: init.startTime.wallMs });
+    init.io.log('info', 'strategy_started', { strategy, markets: init.markets.length, feed: init.env.feed?.source ?? 'none', model: p.kmm_pricing_model, profile: p.MM_MARKET_PROFILE });
     // trust and connection events are sent on change: a (re)started strategy asks ingest for them
     if (init.io.hasPeer('ingest')) init.io.send('ingest', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'strategy_started' } });
     // ... and exec for every market's exchange position (the start-up cap check waits for them)

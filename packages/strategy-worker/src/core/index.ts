@@ -73,3 +73,4 @@ export {
   type DecisionContext,
 } from './emission.js';
 export { parseExternalFairValues, type FeedParseResult } from './feed.js';
+export { NaiveQuoter, naivePrice, quotingCoreOf, NAIVE_OFFSET, type QuotingCore } from './naive.js';

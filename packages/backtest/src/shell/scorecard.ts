@@ -1,0 +1,74 @@
+/**
+ * The scorecard of a run (@kmm/exec-worker/core scorecardOf) from what the run recorded: its
+ * journal and the capture of its market (our orders taken out by OthersBook, marketEventsOf).
+ * `scorecardOfCapture` is the one way both paths compute it: the backtest with its in-memory
+ * journal and the capture it replayed; a live, paper or backtest run folder with journal.jsonl and
+ * the capture (capture.jsonl, or for a backtest folder the capture named in backtest.json).
+ * Frame times are the backtest's timeline (receive times, never backwards), in both paths.
+ *
+ * Errors name the folder and the missing or bad file.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CaptureLine } from '@kmm/ingest-worker/core';
+import { decodeJournalText, scorecardOf, scorecardOptionsOf, type JournalRecord, type RunFigures, type Scorecard } from '@kmm/exec-worker/core';
+import { marketEventsOf } from '../core/market-events.js';
+import { readCaptureLines, timeline } from './backtest.js';
+
+/** The scorecard of a journal against a capture's market (others' book and trades). */
+export function scorecardOfCapture(
+  journal: readonly JournalRecord[],
+  lines: readonly CaptureLine[],
+  figures: Pick<RunFigures, 'netPnl' | 'feesPaid'>,
+  config: Readonly<Record<string, unknown>>,
+  markets: readonly string[],
+  endMs?: number,
+): Scorecard {
+  const tl = timeline(lines);
+  const wall = new Float64Array(lines.length);
+  for (let i = 0; i < lines.length; i++) wall[i] = tl.startWallMs + tl.tNs[i] / 1e6;
+  const events = marketEventsOf(lines, wall);
+  const end = endMs ?? tl.startWallMs + tl.endNs / 1e6;
+  return scorecardOf(journal, events, figures, scorecardOptionsOf(config, markets, tl.startWallMs, end));
+}
+
+function readJson(p: string, dir: string): Record<string, unknown> | null {
+  if (!existsSync(p)) return null;
+  try {
+    const v: unknown = JSON.parse(readFileSync(p, 'utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch (e) {
+    throw new Error(`scorecard: ${p} in ${dir} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * The scorecard of a run folder: journal.jsonl, the capture, summary.json's netPnl / feesPaid,
+ * config.json's scorecard keys (else summary.json's scorecard obligation, else the defaults),
+ * markets.json (else the journal's markets).
+ */
+export function scorecardOfRunFolder(dirIn: string): Scorecard {
+  const dir = resolve(dirIn);
+  const jp = join(dir, 'journal.jsonl');
+  if (!existsSync(jp)) throw new Error(`scorecard: run folder ${dir} has no journal.jsonl`);
+  const journal = decodeJournalText(readFileSync(jp, 'utf8')).records;
+  const bt = readJson(join(dir, 'backtest.json'), dir);
+  const capture = existsSync(join(dir, 'capture.jsonl')) ? join(dir, 'capture.jsonl') : typeof bt?.capture === 'string' ? bt.capture : '';
+  if (!capture || !existsSync(capture)) throw new Error(`scorecard: run folder ${dir} has no capture (capture.jsonl, or a backtest.json naming the replayed capture)`);
+  const summary = readJson(join(dir, 'summary.json'), dir) ?? {};
+  const cfg = readJson(join(dir, 'config.json'), dir);
+  const sc = (summary.scorecard ?? {}) as Record<string, unknown>;
+  const config: Record<string, unknown> = (cfg?.values as Record<string, unknown> | undefined) ?? {
+    kmm_scorecard_max_spread_cents: sc.twoSidedMaxSpreadCents,
+    kmm_scorecard_min_size: sc.twoSidedMinSize,
+  };
+  let markets: string[] = [];
+  const mp = join(dir, 'markets.json');
+  if (existsSync(mp)) {
+    const v: unknown = JSON.parse(readFileSync(mp, 'utf8'));
+    if (Array.isArray(v)) markets = v.map((m) => String((m as { market?: unknown }).market ?? '')).filter((m) => m !== '');
+  }
+  if (markets.length === 0) markets = [...new Set(journal.map((r) => ('market' in r ? String(r.market ?? '') : '')).filter((m) => m !== ''))];
+  const figures = { netPnl: Number(summary.netPnl ?? 0), feesPaid: Number(summary.feesPaid ?? 0) };
+  return scorecardOfCapture(journal, readCaptureLines(capture), figures, config, markets);
+}
