@@ -117,7 +117,8 @@ describe('LocalKernel', () => {
     });
     await k.runWhile(a.ready, 1e9, 'start-up');
     await k.runUntil(160e6);
-    expect(log).toEqual(['a ready', 'a f1 t50', 'a f2 t50', 'a drained t50', 'a tick t150', 'a drained t150']);
+    // armed once ready (t50), on the wall-clock grid: the next multiple of 100 ms is t100
+    expect(log).toEqual(['a ready', 'a f1 t50', 'a f2 t50', 'a drained t50', 'a tick t100', 'a drained t100']);
   });
 
   it('a crash fails the run with the actor named (onCrash throw)', async () => {
@@ -157,5 +158,23 @@ describe('LocalKernel', () => {
     const k = kernel();
     k.add({ name: 'a', descriptor: echo(null, []), makeEnv: () => null });
     await expect(k.runWhile(new Promise(() => {}), 1e9, 'a stop')).rejects.toThrow(/a stop did not finish by t=1.000 s/);
+  });
+});
+
+describe('periodic timers on the wall-clock grid', () => {
+  it('msToNextGridPoint: the next whole multiple of the period, a full period when on one', async () => {
+    const { msToNextGridPoint } = await import('../src/runtime/timer-grid.js');
+    expect(msToNextGridPoint(1_000_000_173, 250)).toBe(77);
+    expect(msToNextGridPoint(1_000_000_250, 250)).toBe(250);
+    expect(msToNextGridPoint(1_000_000_000, 1000)).toBe(1000);
+  });
+
+  it('an actor started between grid points fires at the wall-clock multiples of its period, not start + period', async () => {
+    const log: string[] = [];
+    // wall clock 1_767_225_600_030 at mono 0: 30 ms past a multiple of 100 ms
+    const k = new LocalKernel({ clock: new SimClock(1_767_225_600_030, 0), config: resolveConfig({}), onCrash: 'throw' });
+    k.add({ name: 'a', descriptor: echo(null, log), makeEnv: () => null });
+    await k.runUntil(300e6);
+    expect(log.filter((l) => l.includes('tick'))).toEqual(['a tick t70', 'a tick t170', 'a tick t270']);
   });
 });

@@ -22,6 +22,7 @@ import { Mailbox } from '../transport/mailbox.js';
 import type { Clock } from '../clock/clock.js';
 import type { KmmConfig } from '../config/specs.js';
 import type { Causation, EnvelopeBody } from './api.js';
+import { msToNextGridPoint } from './timer-grid.js';
 import { dispatch, drainMailbox, setMessageTime, stampHeader, timerPeriodMs, type ActorDescriptor, type ActorExtra, type ActorIo, type ActorTime, type LogLevel, type OpsLevel } from './descriptor.js';
 import { InputRecorder } from './recorder.js';
 import type { SupervisorToWorker, WorkerToSupervisor } from './protocol.js';
@@ -169,7 +170,7 @@ class ActorRuntime implements ActorIo {
     }
     for (const t of this.d.timers) {
       const period = timerPeriodMs(t, this.config);
-      if (period > 0) this.timers.set(t.name, setInterval(() => this.fireTimer(t.name), period));
+      if (period > 0) this.armGridTimer(t.name, period);
     }
     const hb = this.startup.limits?.heartbeatMs || 1000;
     this.timers.set('__health', setInterval(() => this.sendHealth(), hb));
@@ -177,6 +178,14 @@ class ActorRuntime implements ActorIo {
     this.flushAll();
     // messages that arrived during start-up waited in the mailbox, in order
     if (this.mailbox.depth > 0) this.scheduleDrain();
+  }
+
+  /** A declared periodic timer on the wall-clock grid (timer-grid.ts), re-armed after each firing. */
+  private armGridTimer(name: string, periodMs: number): void {
+    this.timers.set(name, setTimeout(() => {
+      this.fireTimer(name);
+      if (!this.stopping) this.armGridTimer(name, periodMs);
+    }, msToNextGridPoint(this.clock.wallMs(), periodMs)));
   }
 
   // ---- ActorIo ------------------------------------------------------------------------

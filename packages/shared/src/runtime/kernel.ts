@@ -32,6 +32,7 @@ import type { SimClock } from '../clock/clock.js';
 import type { KmmConfig } from '../config/specs.js';
 import { Mailbox } from '../transport/mailbox.js';
 import type { Causation, EnvelopeBody } from './api.js';
+import { msToNextGridPoint } from './timer-grid.js';
 import {
   dispatch,
   drainMailbox,
@@ -271,7 +272,8 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
       const startNs = this.k.clock.monoNs();
       for (const t of this.k.replay ? [] : d.timers) {
         const period = timerPeriodMs(t, this.k.config);
-        if (period > 0) this.armPeriodic(t.name, period, startNs + period * 1e6, gen);
+        // on the wall-clock grid, as the worker driver (timer-grid.ts)
+        if (period > 0) this.armPeriodic(t.name, period, startNs + msToNextGridPoint(this.k.clock.wallMs(), period) * 1e6, gen);
       }
       if (this.mailbox.depth > 0) this.scheduleDrain();
     };
