@@ -259,8 +259,10 @@ describe('strategy in the running system (deterministic simulation, issue 5)', (
     const r = await scenario({
       seed: 502,
       simMinutes: 1.5,
-      // impulse control off so the bailout does not trade the position away under the measurement
-      set: { MM_MAX_POS: 20, MM_MAX_LONG_POS: 20, MM_MAX_SHORT_POS: 20, IMPULSE_CONTROL_ENABLED: false },
+      // impulse control off so the bailout does not trade the position away under the measurement;
+      // the 002 model: its fair value is the mid, so only inventory moves the reservation (the grid
+      // model's fair value follows the microprice and OFI as well)
+      set: { MM_MAX_POS: 20, MM_MAX_LONG_POS: 20, MM_MAX_SHORT_POS: 20, IMPULSE_CONTROL_ENABLED: false, kmm_pricing_model: 'stoikov' },
       observe: (v) => {
         startup.check(v.nowS, 0, () => seen.ops.some((e) => e.event === 'startup_position_check_ok'));
         if (!startup.met) return;

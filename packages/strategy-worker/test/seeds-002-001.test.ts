@@ -79,8 +79,9 @@ describe('002 scenario 1: flat, liquid ($15,000), 48 h out -> bid 0.48 / ask 0.5
     expect(((10_000 - 4800 - (10_000 - 5200)) * 10) / 10_000).toBe(0.4);
   });
 
-  it('the same under the kalshi profile (the demo and run default)', () => {
-    const core = readyCoreAt({ MM_MARKET_PROFILE: 'kalshi' }, [kalshiMarket('BTC')]);
+  it('the same under the kalshi profile (the demo and run default) with the 002 model selected', () => {
+    // the kalshi profile prices with the grid model (issue 17); the 002 heuristics stay one setting away
+    const core = readyCoreAt({ MM_MARKET_PROFILE: 'kalshi', kmm_pricing_model: 'stoikov' }, [kalshiMarket('BTC')]);
     const fx = snap(core.onBookFeatures(depthBook('BTC', 15), NOW));
     expect(side(target(fx, 'BTC'), 'bid')).toEqual([[4800, 200]]);
     expect(side(target(fx, 'BTC'), 'ask')).toEqual([[5200, 200]]);
@@ -127,7 +128,7 @@ describe('002 scenario 2: +25 YES -> spread 0.052, both sides shifted 2c', () =>
     // = 147.48 bps of the 0.50 mid = 0.737c; the per-10 shift is off under the profile (0: the 004
     // skew does its job on Kalshi). Shift 0.775c: r = 0.49225, spread 0.052 (1.3x beyond the
     // profile's threshold of 2) -> bid floor(0.46625) = 0.466, ask ceil(0.51825) = 0.519
-    const k = readyCoreAt({ ...CAPS, MM_MARKET_PROFILE: 'kalshi' }, [info], { BTC: 25 });
+    const k = readyCoreAt({ ...CAPS, MM_MARKET_PROFILE: 'kalshi', kmm_pricing_model: 'stoikov' }, [info], { BTC: 25 });
     const fk = snap(k.onBookFeatures(depthBook('BTC', 15), NOW));
     expect(spreadUsd(fk, 'BTC')).toBe(0.052);
     const rk = journalStep(fk, 'BTC', 'reservation') as { asShift: number; skewBps: number; adj002: number };
@@ -338,7 +339,8 @@ describe('001 toxicity spike -> Market_Close_All', () => {
 describe('002 presets through the core', () => {
   // each preset as 002 states it; figures read from the core's decisions on a $15,000 0.49 / 0.51
   // book, 48 h out, under the kalshi profile (the demo and run default; the presets keep their own values over it)
-  const K = { MM_MARKET_PROFILE: 'kalshi' };
+  // with the 002 model selected (the profile's own model is the grid model, issue 17)
+  const K = { MM_MARKET_PROFILE: 'kalshi', kmm_pricing_model: 'stoikov' };
   const info = (m: string, over: Partial<kmm.v1.IMarketInfo> = {}) => kalshiMarket(m, { priceRanges: MILLI, ...over });
   const flat = (preset: string, extra: Record<string, unknown> = {}) => {
     const core = readyCoreAt({ ...K, kmm_preset: preset, ...extra }, [info('M')]);

@@ -98,6 +98,8 @@ export class FeatureEngine {
   private firstTradeNs = -1;
   lastTradePrice = 0;
   lastTradeCenti = 0;
+  /** public trades seen (BookFeatures.trade_count: a consumer tells a new trade from a repeated one) */
+  tradeCount = 0;
 
   private lastBookNs = -1;
   private hasSpreadEma = false;
@@ -237,6 +239,7 @@ export class FeatureEngine {
     this.vShort = this.vShort * Math.exp(-dtS / this.p.volumeSpikeWindowS) + countCenti;
     this.lastTradePrice = yesPrice;
     this.lastTradeCenti = countCenti;
+    this.tradeCount++;
     this.refreshVolume(nowNs);
   }
 
@@ -288,6 +291,7 @@ export class FeatureEngine {
     out.volumeSpike = this.volumeSpike;
     out.lastTradePrice = this.lastTradePrice;
     out.lastTradeCenti = this.lastTradeCenti;
+    out.tradeCount = this.tradeCount;
   }
 }
 

@@ -12,7 +12,10 @@
  *   MM_QUOTE_REFRESH_MS is not applied here: strategy applies it to the targets it emits and
  *   knows which are urgent (002 scenario 4: a move of more than 2c requotes at once); gating
  *   again here held such a requote up to 5 s.
- * Overrides: a whole-contract size change always reprices (000 "size changed: always"); an order
+ * Overrides: a queue move (strategy's join / step inside the touch, v2 move to the front: the
+ * target level's queue_move) is amended at once, without the magnitude gates and the interval
+ * (issue 17: MM_MIN_REPRICE_TICKS skipped a one-tick move to the front, so the v2 decision only
+ * reached the venue on the max-age reprice); a whole-contract size change always reprices (000 "size changed: always"); an order
  * older than MM_MAX_ORDER_AGE_S (age = since placed or last amended; 0 = off) is refreshed
  * regardless of the gates (004 "forces reprice regardless"): amended to the target when its
  * price differs, REPLACEd (cancel, then the slot is placed again from the target) when the
@@ -63,6 +66,8 @@ export interface SlotTarget {
   price: number;
   countCenti: number;
   edgeBpsMilli: number;
+  /** strategy's queue decision (QuoteLevel.queue_move): a price change goes out at once, no gates */
+  queueMove?: boolean;
 }
 
 const BID = 1;
@@ -148,6 +153,11 @@ export class OrderDiffer {
     }
     const move = t.price - o.price;
     const absMove = move < 0 ? -move : move;
+    if (t.queueMove) {
+      d.action = Action.AMEND;
+      d.reason = 'queue_move';
+      return d;
+    }
     const ticks = grid.isValid(o.price) && grid.isValid(t.price) ? Math.abs(grid.ticksBetween(o.price, t.price)) : Math.ceil(absMove / grid.tickAt(t.price));
     if (ticks < this.minTicks) {
       d.action = Action.SKIP;

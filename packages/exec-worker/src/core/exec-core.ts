@@ -123,7 +123,7 @@ export class ExecCore {
   private slowestUs = 0;
   // scratch of diffMarket (reused every call)
   private readonly decision = newDecision();
-  private readonly emptyTarget: SlotTarget = { price: 0, countCenti: 0, edgeBpsMilli: 0 };
+  private readonly emptyTarget: SlotTarget = { price: 0, countCenti: 0, edgeBpsMilli: 0, queueMove: false };
 
   constructor(params: ExecParams, opts: ExecCoreOptions) {
     this.allowFaultInjection = opts.allowFaultInjection ?? false;

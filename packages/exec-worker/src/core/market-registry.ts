@@ -141,7 +141,7 @@ export class MarketRegistry {
     const L = this.s.params.maxLevelsPerSide;
     const mk = (): SlotTarget[] => {
       const a: SlotTarget[] = [];
-      for (let i = 0; i < L; i++) a.push({ price: 0, countCenti: 0, edgeBpsMilli: 0 });
+      for (let i = 0; i < L; i++) a.push({ price: 0, countCenti: 0, edgeBpsMilli: 0, queueMove: false });
       return a;
     };
     this.markets.set(market, {
@@ -220,7 +220,7 @@ export class MarketRegistry {
   }
 
   clearSlotTargets(m: MarketRef): void {
-    for (let s = 0; s < 2; s++) for (const st of m.slotTargets[s]) { st.price = 0; st.countCenti = 0; st.edgeBpsMilli = 0; }
+    for (let s = 0; s < 2; s++) for (const st of m.slotTargets[s]) { st.price = 0; st.countCenti = 0; st.edgeBpsMilli = 0; st.queueMove = false; }
   }
 
   /** Target levels -> per-slot targets, with the post-only safety applied against the decision's book top. */
@@ -243,6 +243,8 @@ export class MarketRegistry {
       st.price = price;
       st.countCenti = price > 0 ? q.countCenti ?? 0 : 0;
       st.edgeBpsMilli = q.expectedEdgeBpsMilli ?? 0;
+      // a queue move the post-only safety pulled back is not the move strategy asked for: gated as usual
+      st.queueMove = q.queueMove === true && price === q.price;
     }
   }
 

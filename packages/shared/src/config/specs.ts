@@ -247,7 +247,7 @@ export const CONFIG_SPECS = [
 
   // -- adaptive POST_ONLY handling
   bool('004', 'post_only', 'MM_ADAPTIVE_POF_ENABLED', true, 'widen the safety buffer adaptively after POST_ONLY rejections'),
-  int('004', 'post_only', 'MM_POST_ONLY_SAFETY_TICKS', 2, 0, 50, 'ticks', 'base tick buffer kept from the opposite best price', { safe: [1, 4] }),
+  int('004', 'post_only', 'MM_POST_ONLY_SAFETY_TICKS', 2, 0, 50, 'ticks', 'base tick buffer kept from the opposite best price: a bid at most this many ticks below the best ask (1 = may join the touch of a 1-tick book, never cross it; the kalshi profile sets 1)', { safe: [1, 4] }),
   int('004', 'post_only', 'MM_POF_MAX_SAFETY_TICKS', 8, 0, 100, 'ticks', 'ceiling on the adaptive post-only buffer', { safe: [4, 12] }),
   num('004', 'post_only', 'MM_POF_BACKOFF_MULTIPLIER', 1.7, 1, 10, 'x', 'cooldown grows by this factor per consecutive post-only failure', { safe: [1.3, 2.5] }),
   num('004', 'post_only', 'MM_POF_STREAK_RESET_S', 45, 1, 3600, 's', 'post-only failure streak resets after this quiet period', { safe: [15, 90] }),
@@ -385,7 +385,8 @@ export const CONFIG_SPECS = [
   int('sys', 'system', 'kmm_shards', defaultShardCount(), 1, 256, 'count', 'book worker shards of demo and run (--shards wins); default = available cores - 4 (1..16) on this machine'),
   enm('sys', 'system', 'kmm_preset', ['none', 'conservative', 'aggressive', 'high_frequency'], 'none',
     '002 preset applied as a layer between defaults and the config file'),
-  enm('sys', 'system', 'kmm_pricing_model', ['stoikov', 'logodds'], 'stoikov', 'fair value / quote model: A-S in price space or in log-odds space'),
+  enm('sys', 'system', 'kmm_pricing_model', ['stoikov', 'logodds', 'grid'], 'stoikov',
+    'quote model: grid = fair value from microprice + OFI + alpha, A-S reservation, A-S half-spread with an online fill-intensity kappa, fee and markout floors, placed on the tick grid (join / step inside / behind the touch; README "How prices are made"; the kalshi profile\'s choice); stoikov / logodds = the 002/004 heuristic spread pipeline with the A-S reservation in price space or in log-odds space'),
   alias('kmm_market_profile', 'system', MM_MARKET_PROFILE),
   enm('sys', 'system', 'kmm_strategy', ['default', 'naive'], 'default',
     'quoting strategy: default = the strategy core (model-based prices, v2 queue logic); naive = the baseline to beat: every price fixed at the mid -/+ 1c (bid on the grid at or below mid - 1c, ask at or above mid + 1c), with the default core\'s sizes, caps, gates and exits (the same actors; exec, risk and the figures unchanged)', { live: false }),
@@ -443,6 +444,9 @@ export const CONFIG_SPECS = [
   int('sys', 'strategy', 'kmm_level_spacing_ticks', 1, 1, 100, 'ticks', 'distance between price levels (MM_NUM_PRICE_LEVELS > 1)', { live: true }),
   num('sys', 'strategy', 'kmm_queue_front_contracts', 10, 0, 1e9, 'contracts', 'queue estimate at or below this counts as the front (001 yield-priority rule)', { live: true }),
   num('sys', 'strategy', 'kmm_toxic_ofi_contracts', 200, 0, 1e12, 'contracts', 'order-flow imbalance against us beyond this counts as toxic flow (001)', { live: true }),
+  num('sys', 'strategy', 'kmm_ofi_fair_ticks', 0.5, 0, 10, 'ticks', 'grid model: largest fair-value shift from order-flow imbalance (tanh of OFI over the touch depth, x this)', { live: true }),
+  num('sys', 'strategy', 'kmm_kappa_window_s', 600, 1, 86_400, 's', 'grid model: decay window of the public-trade histogram behind the fill-intensity kappa (per tick from the mid)', { live: true }),
+  num('sys', 'strategy', 'kmm_markout_s', 10, 0.1, 3600, 's', 'grid model: markout horizon of our own fills; their average loss (EWMA) floors the half-spread', { live: true }),
   int('sys', 'strategy', 'kmm_taker_cooldown_ms', 2000, 0, 600_000, 'ms', 'after a taker intent, wait this long (or for the position to change) before another', { live: true }),
   num('sys', 'strategy', 'kmm_alpha_weight', 1, 0, 10, 'x', 'weight of the external fair-value skew (alpha engine)', { live: true }),
   int('sys', 'strategy', 'kmm_alpha_max_age_ms', 60_000, 100, 86_400_000, 'ms', 'external fair values older than this are ignored', { live: true }),
@@ -573,6 +577,10 @@ export const CONFIG_PROFILES: Readonly<Record<'legacy' | 'crypto' | 'kalshi', Re
     force_exit_min_inventory: 2,
     rebalance_threshold: 0,
     skew_price_adjustment_per_10: 0,
+    // the model-based quotes on the tick grid (issue 17): join the touch of a 1c book when the
+    // edge is there; post-only safety of 1 tick lets a bid sit at best ask - 1 (never crossing)
+    kmm_pricing_model: 'grid',
+    MM_POST_ONLY_SAFETY_TICKS: 1,
   },
 };
 

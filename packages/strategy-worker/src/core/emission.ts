@@ -14,7 +14,8 @@
  *    no levels at all, the last bid at/through the current ask or the last ask at/through the
  *    current bid, the mid moved more than price_change_requote_threshold from the last emitted
  *    mid (002: `abs(current_price - last_price) > 0.02`; exactly 2c is not urgent),
- *    or the last target was not quoting.
+ *    the last target was not quoting, or a queue move (a side's touch level flagged
+ *    queue_move at a new price: exec carries it out at once, so it must not wait here either).
  *  - changed, not urgent: emit only once MM_QUOTE_REFRESH_MS has passed since the last emit.
  *    This is the one place MM_QUOTE_REFRESH_MS applies: exec re-prices a target when it arrives
  *    (its own gates are the 004 magnitude gates and MM_MIN_REPRICE_INTERVAL_S), so an urgent
@@ -47,6 +48,9 @@ export class TargetReason {
   askReason = '';
   /** queue moves in the order they were made */
   readonly queue: QueueAction[] = [];
+  /** the side's touch level is a queue decision (grid join / step inside, v2 front move): queue_move on the wire */
+  bidQueueMove = false;
+  askQueueMove = false;
 
   get quoting(): boolean {
     return this.stop === '';
@@ -57,6 +61,7 @@ export class TargetReason {
     this.bidPaused = this.askPaused = false;
     this.bidReason = this.askReason = '';
     this.queue.length = 0;
+    this.bidQueueMove = this.askQueueMove = false;
   }
 
   /** Stops the whole market: no levels, both sides paused (a side's own reason is kept). */
@@ -140,6 +145,8 @@ export function emitAction(
     (last.nBid > 0 && bestAsk > 0 && last.bidPrices[0] >= bestAsk) ||
     (last.nAsk > 0 && bestBid > 0 && last.askPrices[0] <= bestBid) ||
     (p.requoteMovePrice > 0 && q.mid > 0 && last.mid > 0 && Math.abs(q.mid - last.mid) > p.requoteMovePrice) ||
+    (cand.bidQueueMove && nBid > 0 && (last.nBid === 0 || q.bidPrices[0] !== last.bidPrices[0])) ||
+    (cand.askQueueMove && nAsk > 0 && (last.nAsk === 0 || q.askPrices[0] !== last.askPrices[0])) ||
     last.stop !== '';
   return urgent || nowMs - last.atMs >= p.MM_QUOTE_REFRESH_MS ? 'emit' : 'hold';
 }
@@ -181,10 +188,14 @@ export function buildTarget(
   const fair = q.reservation;
   const mid = q.mid > 0 ? q.mid : 1;
   for (let i = 0; i < nBid; i++) {
-    levels.push({ side: BID, level: i, price: q.bidPrices[i], countCenti: q.bidSizes[i], expectedEdgeBpsMilli: Math.round(((fair - q.bidPrices[i]) / mid) * 1e7) });
+    const lv: kmm.v1.IQuoteLevel = { side: BID, level: i, price: q.bidPrices[i], countCenti: q.bidSizes[i], expectedEdgeBpsMilli: Math.round(((fair - q.bidPrices[i]) / mid) * 1e7) };
+    if (i === 0 && cand.bidQueueMove) lv.queueMove = true;
+    levels.push(lv);
   }
   for (let i = 0; i < nAsk; i++) {
-    levels.push({ side: ASK, level: i, price: q.askPrices[i], countCenti: q.askSizes[i], expectedEdgeBpsMilli: Math.round(((q.askPrices[i] - fair) / mid) * 1e7) });
+    const lv: kmm.v1.IQuoteLevel = { side: ASK, level: i, price: q.askPrices[i], countCenti: q.askSizes[i], expectedEdgeBpsMilli: Math.round(((q.askPrices[i] - fair) / mid) * 1e7) };
+    if (i === 0 && cand.askQueueMove) lv.queueMove = true;
+    levels.push(lv);
   }
   return {
     market,

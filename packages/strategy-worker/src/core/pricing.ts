@@ -25,7 +25,7 @@
  * queueOptimise (KMM-v2, after computeQuotes): moves the touch quote to the front of the
  * queue or yields it on toxic flow.
  */
-import type { kmm, PriceGrid } from '@kmm/shared';
+import { orderFeeCents, type FeeParams, type kmm, type PriceGrid } from '@kmm/shared';
 
 export const PRICE_ONE = 10_000;
 const CENTI = 100;
@@ -48,7 +48,20 @@ export interface QuoteInputs {
   fundingBps: number;
   /** the market's liquidity figure, 1/10,000 $ (selection.ts liquidityMoney: dollar depth of the book near the touch) */
   liquidityMoney: number;
+  /** grid model: fill intensity kappa per tick (intensity.ts KappaEstimator) */
+  kappaPerTick: number;
+  /** grid model: adverse-selection floor of the half-spread, price units (intensity.ts MarkoutEstimator) */
+  adverseFloorPrice: number;
+  /** the market's fee schedule (the maker-fee floor) */
+  fees: FeeParams;
 }
+
+/** Where the grid model put a side's touch quote (QuoteResult.bidPlace / askPlace). */
+export const PLACE_NONE = 0;
+export const PLACE_BEHIND = 1;
+export const PLACE_JOIN = 2;
+export const PLACE_STEP_IN = 3;
+export const PLACE_NAMES = ['none', 'behind', 'join', 'step_in'] as const;
 
 export type Regime = 'CALM' | 'NORMAL' | 'ELEVATED' | 'EXTREME';
 
@@ -70,6 +83,9 @@ export class QuoteResult {
   regime: Regime = 'NORMAL';
   /** 0 none, 1 warn, 2 critical, 3 hard (crypto inventory bands) */
   invBand = 0;
+  /** grid model: PLACE_* of each side's touch quote (PLACE_NONE under the 002 models) */
+  bidPlace = PLACE_NONE;
+  askPlace = PLACE_NONE;
   nBid = 0;
   nAsk = 0;
   readonly bidPrices = new Int32Array(LEVELS_MAX);
@@ -85,6 +101,7 @@ export class QuoteResult {
     this.mid = this.fair = this.reservation = this.halfSpread = this.skewBps = this.shift = 0;
     this.regime = 'NORMAL';
     this.invBand = 0;
+    this.bidPlace = this.askPlace = PLACE_NONE;
     this.nBid = this.nAsk = 0;
   }
 }
@@ -135,6 +152,10 @@ export interface PricingParams {
   MM_VOL_REGIME_MEDIUM_WINDOW_S: number;
   kmm_pricing_model: string;
   kmm_level_spacing_ticks: number;
+  kmm_ofi_fair_ticks: number;
+  MAX_QUEUE_DEPTH: number;
+  maxQueueDepthCenti: number;
+  desiredInventoryCenti: number;
   quoteSizeCenti: number;
   orderMaxCenti: number;
   quoteMinPrice: number;
@@ -289,9 +310,10 @@ export function computeQuotes(p: PricingParams, inp: QuoteInputs, out: QuoteResu
   if (p.MM_MICRO_DRIFT_MAX_BPS > 0 && microDrift > 1.25 * p.MM_MICRO_DRIFT_MAX_BPS) return stop(out, 'micro_drift_pause', trace);
   if (p.volume_spike_pause && f.volumeSpike) return stop(out, 'volume_spike_pause', trace);
 
-  // ---- fair value: mid + alpha ticks + funding bias
+  // ---- fair value: mid (grid model: microprice + OFI) + alpha ticks + funding bias
   const tick = grid.tickAt(mid);
-  let fair = mid + inp.alphaSkewTicks * tick;
+  const gridModel = p.kmm_pricing_model === 'grid';
+  let fair = (gridModel ? bookFair(p, f, mid, tick, trace) : mid) + inp.alphaSkewTicks * tick;
   if (trace && inp.alphaSkewTicks !== 0) trace.push(['alpha_skew', { ticks: inp.alphaSkewTicks, fair }]);
   const capForQ = q >= 0 ? inp.longCapCenti : inp.shortCapCenti;
   const qNorm = capForQ > 0 ? clamp(q / capForQ, -1, 1) : q === 0 ? 0 : Math.sign(q);
@@ -315,61 +337,73 @@ export function computeQuotes(p: PricingParams, inp: QuoteInputs, out: QuoteResu
   if (strongTrend && q !== 0 && Math.sign(trendStrength) !== Math.sign(q)) skewBps *= p.MM_TREND_SKEW_BOOST;
   const adj002 = perTenAdjustment(p, q);
   const shift = asShift + skewBps * bpsToPrice + adj002;
-  const r = reservationPrice(p.kmm_pricing_model, fair, shift);
+  const r = reservationPrice(gridModel ? 'stoikov' : p.kmm_pricing_model, fair, shift);
   out.skewBps = skewBps;
   out.shift = shift;
   out.reservation = r;
   if (trace) trace.push(['reservation', { model: p.kmm_pricing_model, sigmaCentsPerSqrtS: sigma, tauS: tau, asShift, skewBps, adj002, shift, reservation: r }]);
 
-  // ---- half spread: 004 placement distance, stress, regime; then 002 dynamics
-  const spreadEma = (f.spreadEma ?? 0) > 0 ? (f.spreadEma as number) : bestAsk - bestBid;
-  let half = clamp(spreadEma * p.MM_SPREAD_MULTIPLIER, p.MM_MIN_OFFSET_BPS * bpsToPrice, p.MM_MAX_OFFSET_BPS * bpsToPrice);
-  let stressBps = 0;
-  if (p.MM_MICRO_VOL_MAX_BPS > 0 && microVol > p.MM_MICRO_VOL_MAX_BPS) stressBps += microVol - p.MM_MICRO_VOL_MAX_BPS;
-  if (p.MM_MICRO_DRIFT_MAX_BPS > 0 && microDrift > p.MM_MICRO_DRIFT_MAX_BPS) stressBps += microDrift - p.MM_MICRO_DRIFT_MAX_BPS;
-  half += p.MM_VOLATILITY_OFFSET_MULTIPLIER * stressBps * bpsToPrice;
-  if (crypto && p.MM_VOL_REGIME_ENABLED) {
-    const reg = classifyRegime(p, f);
-    out.regime = reg;
-    half *= reg === 'CALM' ? p.MM_VOL_OFFSET_SCALE_CALM : reg === 'ELEVATED' ? p.MM_VOL_OFFSET_SCALE_ELEVATED : reg === 'EXTREME' ? p.MM_VOL_OFFSET_SCALE_EXTREME : 1;
-  }
-  if (trace) trace.push(['offset_004', { spreadEma, half, stressBps, regime: out.regime }]);
-  const asSpread = stoikovSpread(p.risk_aversion, sigma, tau, p.order_arrival_k);
-  let full = Math.max(2 * half, p.baseSpreadPrice, asSpread);
-  if (p.lowLiquidityMoney > 0 && inp.liquidityMoney < p.lowLiquidityMoney) full += p.lowLiquidityAddPrice;
-  // 002's inventory and time-to-close multipliers: the larger one applies, they do not compound.
-  // That is the seed's own arithmetic: scenario 3 (+15 YES, beyond inventory_skew_threshold 10,
-  // 2 h out) is 0.04 x 2.0 = 0.08, not 0.04 x 1.3 x 2.0 = 0.104.
-  const invMult = Math.abs(q) > p.inventoryThresholdCenti ? p.inventory_spread_multiplier : 1;
-  const timeMult = inp.timeToCloseMs < p.urgentCloseMs ? p.time_to_close_urgent_multiplier : inp.timeToCloseMs < p.nearCloseMs ? p.time_to_close_near_multiplier : 1;
-  full *= Math.max(invMult, timeMult);
-  full = clamp(full, p.minSpreadPrice, Math.max(p.maxSpreadPrice, p.minSpreadPrice));
-  half = full / 2;
-  out.halfSpread = half;
-  if (trace) trace.push(['spread_002', { asSpread, invMult, timeMult, fullSpread: full, halfSpread: half }]);
-
-  if (!Number.isFinite(r) || !Number.isFinite(half)) {
-    if (trace) trace.push(['model_error', { reservation: r, halfSpread: half }]);
-    return stop(out, 'model_error', trace);
-  }
-  // ---- touch prices on the grid
-  // 003 sanity bounds [quote_min_price_cents, quote_max_price_cents] on top of the grid's
   const lo = grid.ceil(Math.max(p.quoteMinPrice, grid.minPrice));
   const hi = grid.floor(Math.min(p.quoteMaxPrice, grid.maxPrice));
-  let bid = clamp(grid.floor(r - half), lo, hi);
-  let ask = clamp(grid.ceil(r + half), lo, hi);
-  if (bid >= bestAsk) bid = gridBelow(grid, bestAsk);
-  if (ask <= bestBid) ask = gridAbove(grid, bestBid);
-  if (bid < lo) bid = 0;
-  if (ask > hi) ask = 0;
-  if (bid > 0 && ask > 0 && bid >= ask) {
-    // Only at the grid edges or with a zero spread: keep the side nearer the reservation.
-    if (r >= ask) {
-      const b = gridBelow(grid, ask);
-      bid = b >= lo && b < bestAsk ? b : 0;
-    } else {
-      const a = gridAbove(grid, bid);
-      ask = a > bestBid && a <= hi && a > 0 ? a : 0;
+  let bid = 0;
+  let ask = 0;
+  if (gridModel) {
+    const placed = gridPlacement(p, inp, r, sigma, tau, lo, hi, trace);
+    if (placed === null) return stop(out, 'model_error', trace);
+    bid = placed.bid;
+    ask = placed.ask;
+    out.bidPlace = placed.bidPlace;
+    out.askPlace = placed.askPlace;
+    out.halfSpread = placed.halfSpread;
+  } else {
+    // ---- half spread: 004 placement distance, stress, regime; then 002 dynamics
+    const spreadEma = (f.spreadEma ?? 0) > 0 ? (f.spreadEma as number) : bestAsk - bestBid;
+    let half = clamp(spreadEma * p.MM_SPREAD_MULTIPLIER, p.MM_MIN_OFFSET_BPS * bpsToPrice, p.MM_MAX_OFFSET_BPS * bpsToPrice);
+    let stressBps = 0;
+    if (p.MM_MICRO_VOL_MAX_BPS > 0 && microVol > p.MM_MICRO_VOL_MAX_BPS) stressBps += microVol - p.MM_MICRO_VOL_MAX_BPS;
+    if (p.MM_MICRO_DRIFT_MAX_BPS > 0 && microDrift > p.MM_MICRO_DRIFT_MAX_BPS) stressBps += microDrift - p.MM_MICRO_DRIFT_MAX_BPS;
+    half += p.MM_VOLATILITY_OFFSET_MULTIPLIER * stressBps * bpsToPrice;
+    if (crypto && p.MM_VOL_REGIME_ENABLED) {
+      const reg = classifyRegime(p, f);
+      out.regime = reg;
+      half *= reg === 'CALM' ? p.MM_VOL_OFFSET_SCALE_CALM : reg === 'ELEVATED' ? p.MM_VOL_OFFSET_SCALE_ELEVATED : reg === 'EXTREME' ? p.MM_VOL_OFFSET_SCALE_EXTREME : 1;
+    }
+    if (trace) trace.push(['offset_004', { spreadEma, half, stressBps, regime: out.regime }]);
+    const asSpread = stoikovSpread(p.risk_aversion, sigma, tau, p.order_arrival_k);
+    let full = Math.max(2 * half, p.baseSpreadPrice, asSpread);
+    if (p.lowLiquidityMoney > 0 && inp.liquidityMoney < p.lowLiquidityMoney) full += p.lowLiquidityAddPrice;
+    // 002's inventory and time-to-close multipliers: the larger one applies, they do not compound.
+    // That is the seed's own arithmetic: scenario 3 (+15 YES, beyond inventory_skew_threshold 10,
+    // 2 h out) is 0.04 x 2.0 = 0.08, not 0.04 x 1.3 x 2.0 = 0.104.
+    const invMult = Math.abs(q) > p.inventoryThresholdCenti ? p.inventory_spread_multiplier : 1;
+    const timeMult = inp.timeToCloseMs < p.urgentCloseMs ? p.time_to_close_urgent_multiplier : inp.timeToCloseMs < p.nearCloseMs ? p.time_to_close_near_multiplier : 1;
+    full *= Math.max(invMult, timeMult);
+    full = clamp(full, p.minSpreadPrice, Math.max(p.maxSpreadPrice, p.minSpreadPrice));
+    half = full / 2;
+    out.halfSpread = half;
+    if (trace) trace.push(['spread_002', { asSpread, invMult, timeMult, fullSpread: full, halfSpread: half }]);
+
+    if (!Number.isFinite(r) || !Number.isFinite(half)) {
+      if (trace) trace.push(['model_error', { reservation: r, halfSpread: half }]);
+      return stop(out, 'model_error', trace);
+    }
+    // ---- touch prices on the grid
+    // 003 sanity bounds [quote_min_price_cents, quote_max_price_cents] on top of the grid's
+    bid = clamp(grid.floor(r - half), lo, hi);
+    ask = clamp(grid.ceil(r + half), lo, hi);
+    if (bid >= bestAsk) bid = gridBelow(grid, bestAsk);
+    if (ask <= bestBid) ask = gridAbove(grid, bestBid);
+    if (bid < lo) bid = 0;
+    if (ask > hi) ask = 0;
+    if (bid > 0 && ask > 0 && bid >= ask) {
+      // Only at the grid edges or with a zero spread: keep the side nearer the reservation.
+      if (r >= ask) {
+        const b = gridBelow(grid, ask);
+        bid = b >= lo && b < bestAsk ? b : 0;
+      } else {
+        const a = gridAbove(grid, bid);
+        ask = a > bestBid && a <= hi && a > 0 ? a : 0;
+      }
     }
   }
   if (trace) trace.push(['grid', { bid, ask }]);
@@ -411,6 +445,162 @@ export function computeQuotes(p: PricingParams, inp: QuoteInputs, out: QuoteResu
   if (!out.bidPaused) out.nBid = fillLevels(p, grid, bid, -spacing, levels, bidSizeMult, true, out.bidPrices, out.bidSizes);
   if (!out.askPaused) out.nAsk = fillLevels(p, grid, ask, spacing, levels, askSizeMult, false, out.askPrices, out.askSizes);
   if (trace) trace.push(['levels', { nBid: out.nBid, nAsk: out.nAsk, bidPaused: out.bidReason, askPaused: out.askReason, bidSizeMult, askSizeMult }]);
+}
+
+/**
+ * Grid model fair value from the others' book (the features exclude our own orders): the
+ * microprice (size-weighted touch; the mid when a side is empty) plus the OFI term
+ * kmm_ofi_fair_ticks x tick x tanh(OFI / touch depth), touch depth = mean of the others' best
+ * bid and ask sizes in contracts (OFI is in contracts): sustained buying raises the fair value
+ * by at most kmm_ofi_fair_ticks.
+ */
+export function bookFair(p: PricingParams, f: kmm.v1.IBookFeatures, mid: number, tick: number, trace: Trace | null): number {
+  const micro = (f.microprice ?? 0) > 0 ? (f.microprice as number) : mid;
+  const depthContracts = (Number(f.othersBestBidCenti ?? f.bestBidCenti ?? 0) + Number(f.othersBestAskCenti ?? f.bestAskCenti ?? 0)) / 2 / CENTI;
+  const ofi = f.ofi ?? 0;
+  const ofiTerm = p.kmm_ofi_fair_ticks > 0 && ofi !== 0 ? p.kmm_ofi_fair_ticks * tick * Math.tanh(ofi / Math.max(1, depthContracts)) : 0;
+  if (trace) trace.push(['fair', { microprice: micro, ofi, depthContracts, ofiTerm, fair: micro + ofiTerm }]);
+  return micro + ofiTerm;
+}
+
+/**
+ * Avellaneda-Stoikov optimal half-spread in ticks: gamma sigma^2 (T-t) / 2 + (1/gamma) ln(1 + gamma/kappa),
+ * sigma in ticks per sqrt(s), kappa per tick, gamma per contract-tick; the gamma -> 0 limit is 1/kappa.
+ */
+export function asHalfSpreadTicks(gamma: number, sigmaTicks: number, tauS: number, kappaPerTick: number): number {
+  const x = gamma / kappaPerTick;
+  const intensity = x > 1e-12 ? Math.log1p(x) / gamma : 1 / kappaPerTick;
+  return (gamma * sigmaTicks * sigmaTicks * tauS) / 2 + intensity;
+}
+
+/** The maker fee per contract of a quote of `countCenti` at `price`, price units (the schedule rounds per order to the cent). */
+export function makerFeePerContract(fees: FeeParams, price: number, countCenti: number): number {
+  if (countCenti <= 0 || price <= 0 || price >= PRICE_ONE) return 0;
+  return (orderFeeCents(false, price, countCenti, fees) * CENTI) / countCenti;
+}
+
+/** gridPlacement's reused output. */
+export interface GridPlacement {
+  bid: number;
+  ask: number;
+  bidPlace: number;
+  askPlace: number;
+  /** the A-S half-spread, price units */
+  halfSpread: number;
+}
+const placed: GridPlacement = { bid: 0, ask: 0, bidPlace: PLACE_NONE, askPlace: PLACE_NONE, halfSpread: 0 };
+
+/**
+ * The queue ahead of us if we are (or would be) at the others' touch on a side, centi: our
+ * resting order's estimate when it is at that price (exchange queue position first), else the
+ * others' size there (we would join its back).
+ */
+export function queueAheadAtTouch(f: kmm.v1.IBookFeatures, isBid: boolean, touch: number): number {
+  const queue = f.queue;
+  if (queue) {
+    for (let i = 0; i < queue.length; i++) {
+      const e = queue[i];
+      if ((e.side === BID) !== isBid || (e.price ?? 0) !== touch) continue;
+      const ex = Number(e.exchangeAheadCenti ?? -1);
+      return ex >= 0 ? ex : Number(e.aheadCenti ?? 0);
+    }
+  }
+  return Number(isBid ? f.othersBestBidCenti ?? f.bestBidCenti ?? 0 : f.othersBestAskCenti ?? f.bestAskCenti ?? 0);
+}
+
+/**
+ * The grid model's quotes (README "How prices are made"). Per side (the bid; the ask mirrors it):
+ *   delta = A-S half-spread (asHalfSpreadTicks x tick), floor = max(maker fee per contract, markout floor)
+ *   limit = r - max(delta - tick/2, floor)   the touch "has the required edge" when B <= limit: the
+ *                                            A-S bid r - delta rounds to B or better, and the floors hold
+ *   B = the others' best bid, A = the full book's best ask (never crossed)
+ *   step in (B + tick): B + tick <= r - max(delta, floor) (the full edge, not rounded), B + tick < A,
+ *                       the queue ahead at B > MAX_QUEUE_DEPTH, the side does not take the
+ *                       position past DESIRED_INVENTORY, and alpha does not point against it
+ *   join (B):           B <= limit
+ *   behind:             the nearest grid price to r - delta, at most r - floor (always below B)
+ * Returns null on a non-finite model value.
+ */
+export function gridPlacement(p: PricingParams, inp: QuoteInputs, r: number, sigmaCents: number, tauS: number, lo: number, hi: number, trace: Trace | null): GridPlacement | null {
+  const f = inp.f;
+  const grid = inp.grid;
+  const tick = grid.tickAt(r > grid.minPrice && r < grid.maxPrice ? r : (grid.minPrice + grid.maxPrice) / 2);
+  const sigmaTicks = (sigmaCents * CENTI) / tick;
+  const kappa = inp.kappaPerTick > 0 ? inp.kappaPerTick : p.order_arrival_k;
+  const deltaTicks = asHalfSpreadTicks(p.risk_aversion, sigmaTicks, tauS, kappa);
+  const delta = deltaTicks * tick;
+  const fee = makerFeePerContract(inp.fees, clamp(Math.round(r), 1, PRICE_ONE - 1), p.quoteSizeCenti);
+  const floor = Math.max(fee, inp.adverseFloorPrice);
+  if (!Number.isFinite(r) || !Number.isFinite(delta)) {
+    if (trace) trace.push(['model_error', { reservation: r, halfSpread: delta }]);
+    return null;
+  }
+  const fullBid = f.bestBid ?? 0;
+  const fullAsk = f.bestAsk ?? 0;
+  const othersBid = (f.othersBestBid ?? 0) > 0 ? (f.othersBestBid as number) : fullBid;
+  const othersAsk = (f.othersBestAsk ?? 0) > 0 ? (f.othersBestAsk as number) : fullAsk;
+  const q = inp.positionCenti;
+  const alpha = inp.alphaSkewTicks;
+  placed.halfSpread = delta;
+  // ---- bid
+  {
+    const joinLimit = r - Math.max(delta - tick / 2, floor);
+    const stepLimit = r - Math.max(delta, floor);
+    const ahead = othersBid > 0 ? queueAheadAtTouch(f, true, othersBid) : 0;
+    const inside = othersBid > 0 ? gridAbove(grid, othersBid) : 0;
+    let price = 0;
+    let place = PLACE_BEHIND;
+    if (othersBid > 0 && inside > 0 && inside <= stepLimit && inside < fullAsk && ahead > p.maxQueueDepthCenti && q <= p.desiredInventoryCenti && alpha >= 0) {
+      price = inside;
+      place = PLACE_STEP_IN;
+    } else if (othersBid > 0 && othersBid <= joinLimit) {
+      price = othersBid;
+      place = PLACE_JOIN;
+    } else {
+      const x = r - delta;
+      const near = x - grid.floor(x) <= tick / 2 ? grid.floor(x) : grid.ceil(x);
+      price = Math.min(near, grid.floor(r - floor));
+      if (othersBid > 0 && price >= othersBid) price = gridBelow(grid, othersBid);
+    }
+    if (price >= fullAsk && fullAsk > 0) price = gridBelow(grid, fullAsk);
+    if (price < lo || price > hi) price = 0;
+    placed.bid = price;
+    placed.bidPlace = price > 0 ? place : PLACE_NONE;
+    if (trace) trace.push(['place_bid', { touch: othersBid, aheadContracts: ahead / CENTI, joinLimit, stepLimit, price, place: PLACE_NAMES[placed.bidPlace] }]);
+  }
+  // ---- ask
+  {
+    const joinLimit = r + Math.max(delta - tick / 2, floor);
+    const stepLimit = r + Math.max(delta, floor);
+    const ahead = othersAsk > 0 ? queueAheadAtTouch(f, false, othersAsk) : 0;
+    const inside = othersAsk > 0 ? gridBelow(grid, othersAsk) : 0;
+    let price = 0;
+    let place = PLACE_BEHIND;
+    if (othersAsk > 0 && inside > 0 && inside >= stepLimit && inside > fullBid && ahead > p.maxQueueDepthCenti && q >= -p.desiredInventoryCenti && alpha <= 0) {
+      price = inside;
+      place = PLACE_STEP_IN;
+    } else if (othersAsk > 0 && othersAsk >= joinLimit) {
+      price = othersAsk;
+      place = PLACE_JOIN;
+    } else {
+      const x = r + delta;
+      const near = grid.ceil(x) - x <= tick / 2 ? grid.ceil(x) : grid.floor(x);
+      price = Math.max(near, grid.ceil(r + floor));
+      if (othersAsk > 0 && price <= othersAsk) price = gridAbove(grid, othersAsk);
+    }
+    if (price <= fullBid && price > 0) price = gridAbove(grid, fullBid);
+    if (price < lo || price > hi) price = 0;
+    placed.ask = price;
+    placed.askPlace = price > 0 ? place : PLACE_NONE;
+    if (trace) trace.push(['place_ask', { touch: othersAsk, aheadContracts: ahead / CENTI, joinLimit, stepLimit, price, place: PLACE_NAMES[placed.askPlace] }]);
+  }
+  if (placed.bid > 0 && placed.ask > 0 && placed.bid >= placed.ask) {
+    // only when our own quotes are the touch on both sides: keep the side nearer the reservation
+    if (r - placed.bid < placed.ask - r) placed.ask = 0;
+    else placed.bid = 0;
+  }
+  if (trace) trace.push(['half_spread', { model: 'grid', gamma: p.risk_aversion, sigmaTicksPerSqrtS: sigmaTicks, tauS, kappaPerTick: kappa, halfSpreadTicks: deltaTicks, makerFee: fee, adverseFloor: inp.adverseFloorPrice, floor }]);
+  return placed;
 }
 
 function fillLevels(
@@ -492,6 +682,19 @@ export interface QueueParams {
   desiredInventoryCenti: number;
 }
 
+/** The others' touch on a side (the full book's when the features do not say). */
+export function othersTouch(f: kmm.v1.IBookFeatures, isBid: boolean): number {
+  const o = isBid ? f.othersBestBid ?? 0 : f.othersBestAsk ?? 0;
+  return o > 0 ? o : isBid ? f.bestBid ?? 0 : f.bestAsk ?? 0;
+}
+
+/** OFI against a side beyond the toxic threshold (x `scale`: 1 to start a yield, 1/2 to keep one). */
+export function toxicAgainst(p: QueueParams, ofi: number, isBid: boolean, scale: number): boolean {
+  if (p.toxicOfiContracts <= 0) return false;
+  const t = p.toxicOfiContracts * scale;
+  return isBid ? ofi <= -t : ofi >= t;
+}
+
 /** Levels kept per side after queueOptimise (reused by the caller). */
 export interface QueueOutcome {
   nBid: number;
@@ -505,10 +708,15 @@ export interface QueueOutcome {
  * not against alpha: step one tick inside to be first at a new level (cancel-replace to
  * the front), if that stays below the opposite touch. At the front (ahead <=
  * kmm_queue_front_contracts) with OFI against us beyond kmm_toxic_ofi_contracts: yield (the
- * side keeps no levels), except on the side that reduces a position at or over its cap. Moves qr's touch prices in place, appends each move to `actions`
- * and writes the kept level counts to `out`.
+ * side keeps no levels), except on the side that reduces a position at or over its cap. Only
+ * the front of the market counts: an order alone at a level behind the others' touch has
+ * nothing ahead of it but is not at the front (yielding it made the side cancel and re-place
+ * every few seconds, issue 17). The yield then holds while the flow stays toxic (strategy.ts:
+ * without a resting order there is no queue estimate to decide on). Moves qr's touch prices in
+ * place (only with `frontMoves`: the grid model places on the queue itself), appends each move
+ * to `actions` and writes the kept level counts to `out`.
  */
-export function queueOptimise(p: QueueParams, inp: QuoteInputs, qr: QuoteResult, nBid: number, nAsk: number, actions: QueueAction[], out: QueueOutcome): void {
+export function queueOptimise(p: QueueParams, inp: QuoteInputs, qr: QuoteResult, nBid: number, nAsk: number, actions: QueueAction[], out: QueueOutcome, frontMoves = true): void {
   const f = inp.f;
   const queue = f.queue;
   if (queue && queue.length > 0) {
@@ -527,13 +735,14 @@ export function queueOptimise(p: QueueParams, inp: QuoteInputs, qr: QuoteResult,
       const exAhead = Number(e.exchangeAheadCenti ?? -1);
       const ahead = exAhead >= 0 ? exAhead : Number(e.aheadCenti ?? 0);
       if (ahead <= p.queueFrontCenti) {
-        const toxic = isBid ? ofi <= -p.toxicOfiContracts : ofi >= p.toxicOfiContracts;
-        if (toxic && p.toxicOfiContracts > 0 && !reducingAtCap(inp, isBid)) {
+        const touch = othersTouch(f, isBid);
+        const atFront = touch <= 0 || (isBid ? prices[0] >= touch : prices[0] <= touch);
+        if (atFront && toxicAgainst(p, ofi, isBid, 1) && !reducingAtCap(inp, isBid)) {
           if (isBid) nBid = 0;
           else nAsk = 0;
           actions.push(isBid ? 'yield_bid' : 'yield_ask');
         }
-      } else if (ahead > p.maxQueueDepthCenti) {
+      } else if (frontMoves && ahead > p.maxQueueDepthCenti) {
         const wantsInventory = isBid ? q < p.desiredInventoryCenti : q > -p.desiredInventoryCenti;
         const alphaOk = isBid ? alpha >= 0 : alpha <= 0;
         if (!wantsInventory || !alphaOk) continue;

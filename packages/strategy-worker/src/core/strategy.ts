@@ -30,7 +30,8 @@
  */
 import { kmm, LINEAR_CENT, PriceGrid, SPEC_BY_KEY, validateLiveChange, type FeeParams, type PriceBand } from '@kmm/shared';
 import { strategyParamsOf, type StrategyParams } from './params.js';
-import { computeQuotes, gridAbove, gridBelow, horizonS, PRICE_ONE, queueOptimise, QuoteResult, reducingAtCap, sigmaCentsPerSqrtS, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
+import { computeQuotes, gridAbove, gridBelow, horizonS, PLACE_JOIN, PLACE_STEP_IN, PRICE_ONE, queueOptimise, QuoteResult, reducingAtCap, sigmaCentsPerSqrtS, toxicAgainst, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
+import { KappaEstimator, MarkoutEstimator } from './intensity.js';
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
 import { isTradable, liquidityMoney, selectMarkets } from './selection.js';
@@ -115,12 +116,22 @@ class MarketState {
   askBlock = '';
   hardBand = false;
   readonly last = new LastTarget();
+  /** grid model: fill intensity from the public trades, adverse selection from our fills (intensity.ts) */
+  readonly kappa: KappaEstimator;
+  readonly markout = new MarkoutEstimator();
+  /** BookFeatures.trade_count last seen (-1: none yet) */
+  lastTradeCount = -1;
+  /** a side yielded on toxic flow stays pulled while the flow stays toxic (half the threshold) */
+  yieldBid = false;
+  yieldAsk = false;
 
   constructor(
     readonly market: string,
     info: kmm.v1.IMarketInfo,
     grid: PriceGrid,
+    kappaPrior: number,
   ) {
+    this.kappa = new KappaEstimator(kappaPrior);
     this.info = info;
     this.grid = grid;
     this.fees = { feeType: info.feeType || 'quadratic', multiplierMilli: info.feeMultiplierMilli ?? 1000 };
@@ -174,7 +185,7 @@ export class StrategyCore {
 
   constructor(params: StrategyParams, markets: readonly kmm.v1.IMarketInfo[], opts: StrategyCoreOptions = {}) {
     this.p = params;
-    this.inp = { grid: new PriceGrid(LINEAR_CENT), f: {}, positionCenti: 0, longCapCenti: 0, shortCapCenti: 0, timeToCloseMs: Infinity, alphaSkewTicks: 0, fundingBps: 0, liquidityMoney: 0 };
+    this.inp = { grid: new PriceGrid(LINEAR_CENT), f: {}, positionCenti: 0, longCapCenti: 0, shortCapCenti: 0, timeToCloseMs: Infinity, alphaSkewTicks: 0, fundingBps: 0, liquidityMoney: 0, kappaPerTick: 0, adverseFloorPrice: 0, fees: { feeType: 'quadratic', multiplierMilli: 1000 } };
     for (const info of markets) {
       if (this.markets.size >= MARKETS_MAX) break;
       this.upsertMarket(info);
@@ -224,6 +235,7 @@ export class StrategyCore {
     const m = f.market ? this.markets.get(f.market) : undefined;
     if (m === undefined) return this.fx;
     m.features = f;
+    this.observeTrade(m, f, nowMs);
     this.decide(m, nowMs, 'book');
     return this.fx;
   }
@@ -234,6 +246,7 @@ export class StrategyCore {
     if (m === undefined) return this.fx;
     const count = Number(fill.countCenti ?? 0);
     const before = m.localPosCenti;
+    if (!fill.isTaker && (fill.yesPrice ?? 0) > 0) m.markout.onFill(fill.side === BID, fill.yesPrice as number, nowMs, this.p.kmm_markout_s * 1000);
     const seq = Number(fill.execFillSeq ?? 0);
     if (seq > 0) m.fillSeq = seq;
     if (fill.hasPostPosition) {
@@ -526,7 +539,7 @@ export class StrategyCore {
         this.ops('market_list_overflow', t, 'warn', { limit: MARKETS_MAX });
         return undefined;
       }
-      m = new MarketState(t, info, this.gridFor(info.priceRanges ?? [], t));
+      m = new MarketState(t, info, this.gridFor(info.priceRanges ?? [], t), this.p.order_arrival_k);
       this.markets.set(t, m);
       return m;
     }
@@ -598,6 +611,7 @@ export class StrategyCore {
     let nBid = 0;
     let nAsk = 0;
     const f = m.features;
+    if (f !== null) m.markout.evaluate(nowMs, f.mid ?? 0);
     if (stop === '' && f !== null) {
       // operator pause stops making; risk-reducing takers still run
       const makerPaused = this.pausedAll || m.paused;
@@ -615,12 +629,18 @@ export class StrategyCore {
           cand.askPaused = qr.askPaused;
           cand.bidReason = qr.bidReason;
           cand.askReason = qr.askReason;
+          const gridModel = p.kmm_pricing_model === 'grid';
           if (p.QUEUE_OPTIMIZATION_ENABLED) {
-            queueOptimise(p, this.inp, qr, nBid, nAsk, cand.queue, this.queueOut);
+            queueOptimise(p, this.inp, qr, nBid, nAsk, cand.queue, this.queueOut, !gridModel);
             nBid = this.queueOut.nBid;
             nAsk = this.queueOut.nAsk;
-            for (const a of cand.queue) if (a === 'yield_bid' || a === 'yield_ask') cand.pauseSide(a === 'yield_bid', 'queue_yield');
-          }
+            if (this.holdYield(m, f, true, cand.queue)) nBid = 0;
+            if (this.holdYield(m, f, false, cand.queue)) nAsk = 0;
+          } else m.yieldBid = m.yieldAsk = false;
+          // queue decisions exec carries out at once (TargetQuotes level queue_move): the grid
+          // model's join / step inside, the 002 models' v2 move to the front
+          cand.bidQueueMove = nBid > 0 && (gridModel ? qr.bidPlace === PLACE_JOIN || qr.bidPlace === PLACE_STEP_IN : cand.queue.includes('front_bid'));
+          cand.askQueueMove = nAsk > 0 && (gridModel ? qr.askPlace === PLACE_JOIN || qr.askPlace === PLACE_STEP_IN : cand.queue.includes('front_ask'));
           // a reducing taker in flight: the side that would add back to the position rests,
           // the reducing side keeps working it off (issue 13: never pull the reducing quote)
           if (m.takerUntilMs >= 0 && m.takerReducing) {
@@ -646,12 +666,49 @@ export class StrategyCore {
     this.decideDeferred(nowMs);
   }
 
+  /**
+   * The v2 yield on one side: a yield this decision starts it; a side already yielded stays
+   * pulled while the OFI against it is at least half the toxic threshold (the hysteresis that
+   * keeps the yield from churning: with the order gone there is no queue estimate, so without
+   * it the next decision re-placed the quote and the one after yielded it again, issue 17).
+   * Never on the side that reduces a position at or over its cap. Returns true: pull the side.
+   */
+  private holdYield(m: MarketState, f: kmm.v1.IBookFeatures, isBid: boolean, actions: readonly string[]): boolean {
+    const started = actions.includes(isBid ? 'yield_bid' : 'yield_ask');
+    let on = isBid ? m.yieldBid : m.yieldAsk;
+    if (started) on = true;
+    else if (on && (!toxicAgainst(this.p, f.ofi ?? 0, isBid, 0.5) || reducingAtCap(this.inp, isBid))) on = false;
+    if (isBid) m.yieldBid = on;
+    else m.yieldAsk = on;
+    if (on) this.cand.pauseSide(isBid, 'queue_yield');
+    return on;
+  }
+
   /** Decides the markets a decision queued (decide's scratch state is shared: never nested). */
   private decideDeferred(nowMs: number): void {
     if (this.draining || this.deferred.length === 0) return;
     this.draining = true;
     for (let o = this.deferred.shift(); o !== undefined; o = this.deferred.shift()) this.decide(o, nowMs, 'toxicity_close_all');
     this.draining = false;
+  }
+
+  /**
+   * A new public trade in the features (trade_count grew) goes to the market's kappa estimate,
+   * at its distance from the others' mid in ticks. Trades the book coalesced into one message
+   * count as its last trade once (an approximation: the book sends features per change).
+   */
+  private observeTrade(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number): void {
+    const tc = Number(f.tradeCount ?? 0);
+    const seen = m.lastTradeCount;
+    m.lastTradeCount = tc;
+    if (seen < 0 || tc <= seen) return;
+    const price = f.lastTradePrice ?? 0;
+    const bb = f.othersBestBid || f.bestBid || 0;
+    const ba = f.othersBestAsk || f.bestAsk || 0;
+    const mid = f.mid && f.mid > 0 ? f.mid : bb > 0 && ba > 0 ? (bb + ba) / 2 : 0;
+    if (price <= 0 || mid <= 0) return;
+    const tick = m.grid.tickAt(mid);
+    m.kappa.onTrade(Math.abs(price - mid) / tick, Number(f.lastTradeCenti ?? 0) / CENTI, nowMs, this.p.kmm_kappa_window_s, this.p.order_arrival_k);
   }
 
   private fillInputs(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number): void {
@@ -666,6 +723,10 @@ export class StrategyCore {
     inp.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
     inp.fundingBps = this.alphaFresh(m, nowMs) || m.alphaAtMs >= 0 ? m.fundingBps : 0;
     inp.liquidityMoney = liquidityMoney(m.info, f);
+    m.kappa.setPrior(p.order_arrival_k);
+    inp.kappaPerTick = m.kappa.kappaPerTick;
+    inp.adverseFloorPrice = m.markout.floorPrice;
+    inp.fees = m.fees;
   }
 
   /**
