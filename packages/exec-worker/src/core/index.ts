@@ -15,3 +15,4 @@ export * from './bookkeeping.js';
 export * from './differ.js';
 export * from './reconciler.js';
 export * from './exec-core.js';
+export * from './event-risk.js';
