@@ -36,7 +36,9 @@ export class Reports {
     // the event caps: a market's room depends on its event's other markets, so they report too
     const p = this.s.params;
     const eventCaps = this.events && list.length > 0 && (p.maxEventLossMoney > 0 || p.maxTotalLossMoney > 0);
-    const groups = eventCaps ? this.events!.groups() : null;
+    // the event table is reported (dashboard) whether or not a cap is on
+    const allGroups = this.events && list.length > 0 ? this.events.groups() : null;
+    const groups = eventCaps ? allGroups : null;
     const totalLossPc = eventCaps ? this.events!.totalPc(groups!) : 0;
     if (groups) {
       const n = list.length;
@@ -81,6 +83,7 @@ export class Reports {
           groups ? this.eventRoomCenti(m, kmm.v1.BookSide.ASK, groups, totalLossPc) : Infinity,
         ),
         fillSeq: m.fillSeq,
+        ...this.eventReport(m.market, allGroups),
       };
       this.s.send('strategy', { workingOrders: wo });
       this.s.send(this.s.bookPeer(m.market), { workingOrders: wo });
@@ -112,6 +115,14 @@ export class Reports {
     const price = side === BID ? (t && t.bestAsk ? t.bestAsk : ONE_DOLLAR) : t && t.bestBid ? t.bestBid : 0;
     const p = this.s.params;
     return this.events!.room(p.maxEventLossMoney, p.maxTotalLossMoney, m.market, side, price, groups, totalLossPc);
+  }
+
+  /** The market's event key and the event's worst case (money, rounded up: never understated). */
+  private eventReport(market: string, groups: ReturnType<EventExposure['groups']> | null): { eventKey: string; eventWorstMoney: number } {
+    if (!this.events || !groups) return { eventKey: '', eventWorstMoney: 0 };
+    const g = groups.get(this.events.keyOf(market).key);
+    if (!g) return { eventKey: '', eventWorstMoney: 0 };
+    return { eventKey: g.key, eventWorstMoney: Math.ceil(this.events.worstPc(g) / 100) };
   }
 
   private addOrder(m: MarketRef, o: WorkingOrder | null, orders: kmm.v1.IQueueEstimate[]): void {
