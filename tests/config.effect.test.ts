@@ -132,7 +132,8 @@ const HOUR = 3_600_000;
 const CENT_GRID = [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }];
 
 function strategyMarkets(): kmm.v1.IMarketInfo[] {
-  const base = { eventTicker: 'EV', seriesTicker: 'SER', status: kmm.v1.MarketStatus.MARKET_ACTIVE, priceRanges: CENT_GRID, openTimeMs: T0 - 24 * HOUR, feeType: 'quadratic', feeMultiplierMilli: 1000 };
+  // one mutually exclusive event (the event skew, kmm_event_skew_ticks, shows with positions in it)
+  const base = { eventTicker: 'EV', mutuallyExclusive: true, seriesTicker: 'SER', status: kmm.v1.MarketStatus.MARKET_ACTIVE, priceRanges: CENT_GRID, openTimeMs: T0 - 24 * HOUR, feeType: 'quadratic', feeMultiplierMilli: 1000 };
   return [
     { ...base, market: 'A', closeTimeMs: T0 + 48 * HOUR, volumeDayCenti: 5_000_000, liquidityMoney: 150_000_000 }, // liquid, 2 days out
     { ...base, market: 'B', closeTimeMs: T0 + 300_000 + 20 * HOUR, volumeDayCenti: 2_000_000, liquidityMoney: 60_000_000 }, // thin, closes within a day

@@ -213,6 +213,17 @@ const SCRIPT = `
     ul.replaceChildren(frag);
   }
 
+  // event risk: one row per event (README "Event risk")
+  function renderEventRisk(list) {
+    var tb = document.querySelector('#event-risk tbody'), frag = document.createDocumentFragment();
+    list.forEach(function (e) {
+      var tr = el('tr');
+      tr.append(el('td', '', e.event), el('td', '', e.markets.join(', ')), el('td', '', e.worstLoss));
+      frag.append(tr);
+    });
+    tb.replaceChildren(frag);
+  }
+
   function render(s) {
     lastTs = s.ts;
     setText(document.getElementById('mode'), s.mode);
@@ -225,6 +236,7 @@ const SCRIPT = `
     s.markets.forEach(function (m) { seen.add(m.ticker); renderMarket(m, breached.has(m.ticker)); });
     cards.forEach(function (c, t) { if (!seen.has(t)) { c.root.remove(); cards.delete(t); } });
     renderActors(s.actors);
+    renderEventRisk(s.eventRisk || []);
     renderEvents(s.events);
     updates++; document.body.dataset.updates = String(updates);
     setText(document.getElementById('updated'), new Date(s.ts).toISOString().slice(11, 23));
@@ -271,6 +283,7 @@ export function dashboardPage(nonce: string): string {
 <main>
 <div id="markets"></div>
 <section><h3>Actors</h3><table id="actors"><thead><tr><th style="text-align:left">actor</th><th>ELU</th><th>mailbox</th><th>msgs in</th><th>msgs out</th><th>dropped</th><th>conflated</th><th>handler p50 µs</th><th>p99 µs</th></tr></thead><tbody></tbody></table></section>
+<section><h3>Event risk</h3><table id="event-risk" data-testid="event-risk"><thead><tr><th style="text-align:left">event</th><th style="text-align:left">markets</th><th>worst-case loss $</th></tr></thead><tbody></tbody></table></section>
 <section><h3>Ops events</h3><ul id="events"></ul></section>
 </main>
 <script nonce="${nonce}">${SCRIPT}</script>

@@ -72,6 +72,15 @@ export interface DashboardEvent {
   detail?: string;
 }
 
+/** One event's worst-case loss (exec event-risk.ts, README "Event risk"), as exec last reported it. */
+export interface DashboardEventRisk {
+  /** event ticker, or "market:<ticker>" for a market without one */
+  event: string;
+  markets: string[];
+  /** worst-case loss of our positions and resting orders in the event, dollars ("12.3400") */
+  worstLoss: string;
+}
+
 export interface DashboardState {
   /** Wall-clock ms when the snapshot was taken. */
   ts: number;
@@ -82,6 +91,8 @@ export interface DashboardState {
   risk: DashboardRisk;
   /** Most recent ops events, newest last. The page shows the last DASHBOARD_EVENTS_SHOWN. */
   events: DashboardEvent[];
+  /** Per event with two or more of our markets or a position: its worst-case loss. */
+  eventRisk?: DashboardEventRisk[];
 }
 
 /** Counters the metrics exporter needs beyond the snapshot (all optional, all cumulative). */

@@ -281,7 +281,9 @@ function marketsOf(ex: MemoryExchange, limit: number): kmm.v1.IMarketInfo[] {
       const sj = (JSON.parse(s.bodyText) as { series?: Record<string, unknown> }).series ?? {};
       fee = { feeType: String(sj.fee_type ?? 'quadratic'), multiplierMilli: Math.round(Number(String(sj.fee_multiplier ?? '1')) * 1000) };
     }
-    return marketInfoFromVenue(m as never, fee);
+    const ev = ex.request('GET', `/trade-api/v2/events/${encodeURIComponent(String(m.event_ticker ?? ''))}`, {}, '');
+    const exclusive = ev.kind === 'reply' && ev.status === 200 && (JSON.parse(ev.bodyText) as { event?: { mutually_exclusive?: boolean } }).event?.mutually_exclusive === true;
+    return marketInfoFromVenue(m as never, fee, exclusive);
   });
 }
 

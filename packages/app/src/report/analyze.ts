@@ -129,6 +129,8 @@ export interface FileNote {
 
 export interface ReportModel {
   title: string;
+  /** per event: worst-case loss of the position (report/event-risk.ts; set by generateReport) */
+  eventRisk?: import('./event-risk.js').EventRiskRow[];
   runDir: string;
   generatedAtIso: string;
   startIso: string | null;

@@ -221,6 +221,9 @@ export function renderReportHtml(model: ReportModel, assets: { js: string; css: 
     ['market', 'spread captured $', 'inventory drift $', 'fees $', 'net $', 'tape final P&L $', 'fills w/o mid'],
     [...m.marketViews.map((v) => attributionRow(v.ticker, v.attribution, v.tapePnl)), attributionRow('total', m.attribution, m.marketViews.some((v) => v.tapePnl !== null) ? m.marketViews.reduce((a, v) => a + (v.tapePnl ?? 0), 0) : null)],
   );
+  const eventRiskTable = m.eventRisk && m.eventRisk.length > 0
+    ? table(['event', 'exclusive', 'markets', 'worst-case loss at the end $', 'largest during the run $'], m.eventRisk.map((e) => [escapeHtml(e.event), e.exclusive ? 'yes' : 'no', escapeHtml(e.markets.join(', ')), num(e.finalWorstLoss), num(e.maxWorstLoss)]))
+    : '<p class="empty">no fills</p>';
   const c = m.churn;
   const churnTable = table(
     ['figure', 'value'],
@@ -284,6 +287,7 @@ ${notices}
 <h2>Fills on the price path</h2>${markets || '<p class="empty">no markets</p>'}
 <h2>Markouts</h2>${chart('markouts', 'Average markout per contract after each fill (positive = in our favour)')}${markoutTable}
 <h2>P&amp;L attribution</h2>${chart('attribution', 'Spread captured vs mid, inventory drift, fees')}${attrTable}
+<h2>Event risk</h2><p class="meta">worst-case loss of the position in each event (every outcome; an exclusive event's markets exclude each other, "none of them" counted), from the fills; README "Event risk"</p>${eventRiskTable}
 <h2>Rejects and churn</h2><div class="grid">${chart('rejects', 'Rejects by code', false)}${chart('commands', 'Commands by kind vs fills', false)}</div>${churnTable}
 <h2>Latency</h2>${latTable}<div class="grid">${latCharts}</div>
 ${tl === null ? '<p class="empty">no tape latency_ms values</p>' : `${chart('tape-latency', `Tape latency_ms per row (n=${tl.n}, p50 ${num(tl.p50Ms, 3)} ms, p99 ${num(tl.p99Ms, 3)} ms)`)}`}

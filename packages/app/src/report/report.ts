@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { analyzeRun, DEFAULT_MARKOUT_HORIZONS_S, type Attribution, type ChurnStats, type MarkoutRow } from './analyze.js';
 import { loadUplotAssets, renderReportHtml } from './html.js';
 import { readRunFolder, RUN_FILES, type RunFile } from './runfolder.js';
+import { eventRiskRows, readMembership } from './event-risk.js';
 
 export type ReportErrorCode = 'NOT_FOUND' | 'NOT_A_DIRECTORY' | 'EMPTY' | 'BAD_OPTION';
 
@@ -79,6 +80,7 @@ export async function generateReport(runDir: string, opts: ReportOptions = {}): 
     markoutHorizonsS: opts.markoutHorizonsS ?? DEFAULT_MARKOUT_HORIZONS_S,
     title: opts.title,
   });
+  model.eventRisk = eventRiskRows(data.journal.fills, await readMembership(dir));
   const html = renderReportHtml(model, await loadUplotAssets());
   const out = opts.outPath === undefined ? join(dir, 'report.html') : resolve(opts.outPath);
   await writeFile(out, html, 'utf8');

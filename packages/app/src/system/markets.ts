@@ -1,7 +1,8 @@
 /**
  * Market discovery over public REST (start-up and refresh only, never on the hot path):
- * GET /markets (cursor pagination) and GET /series/{ticker} for fee_type / fee_multiplier,
- * converted once into kmm.v1.IMarketInfo with exact integer units. 5xx and connection failures
+ * GET /markets (cursor pagination), GET /series/{ticker} for fee_type / fee_multiplier and
+ * GET /events/{event_ticker} for `mutually_exclusive` (an event that cannot be read counts as not
+ * exclusive: its markets' risks then add up, the larger measure, README "Event risk"), converted once into kmm.v1.IMarketInfo with exact integer units. 5xx and connection failures
  * throw TransientStartupError so start-up can retry them (preflight.ts withStartupRetry).
  */
 import { kmm, parseCount, parsePrice, bandsFromVenue, parseMoney } from '@kmm/shared';
@@ -57,7 +58,18 @@ async function getJson(url: string): Promise<any> {
   }
 }
 
-export function marketInfoFromVenue(m: VenueMarket, fee: { feeType: string; multiplierMilli: number }): kmm.v1.IMarketInfo {
+/** The event's `mutually_exclusive` (GET /events/{event_ticker}); false when it cannot be read. */
+export async function fetchEventExclusive(restBaseUrl: string, eventTicker: string): Promise<boolean> {
+  if (!eventTicker) return false;
+  try {
+    const body = await getJson(`${restBaseUrl}/events/${encodeURIComponent(eventTicker)}`);
+    return body?.event?.mutually_exclusive === true;
+  } catch {
+    return false;
+  }
+}
+
+export function marketInfoFromVenue(m: VenueMarket, fee: { feeType: string; multiplierMilli: number }, mutuallyExclusive = false): kmm.v1.IMarketInfo {
   if (typeof m.ticker !== 'string' || m.ticker.length === 0) throw new Error(`market without a ticker: ${JSON.stringify(m).slice(0, 120)}`);
   const bands = m.price_ranges?.length ? bandsFromVenue(m.price_ranges, parsePrice) : [];
   return {
@@ -73,6 +85,7 @@ export function marketInfoFromVenue(m: VenueMarket, fee: { feeType: string; mult
     volumeDayCenti: m.volume_24h_fp ? parseCount(m.volume_24h_fp, 'volume_24h_fp') : 0,
     liquidityMoney: m.liquidity_dollars ? parseMoney(m.liquidity_dollars, 'liquidity_dollars') : 0,
     result: m.result ?? '',
+    mutuallyExclusive,
   };
 }
 
@@ -102,5 +115,10 @@ export async function fetchMarkets(restBaseUrl: string, limit: number): Promise<
       fees.set(series, { feeType: 'quadratic', multiplierMilli: 1000 }); // documented default for most series
     }
   }
-  return chosen.map((m) => marketInfoFromVenue(m, fees.get(seriesOf(m.event_ticker ?? m.ticker))!));
+  const exclusive = new Map<string, boolean>();
+  for (const m of chosen) {
+    const ev = m.event_ticker ?? '';
+    if (ev && !exclusive.has(ev)) exclusive.set(ev, await fetchEventExclusive(restBaseUrl, ev));
+  }
+  return chosen.map((m) => marketInfoFromVenue(m, fees.get(seriesOf(m.event_ticker ?? m.ticker))!, exclusive.get(m.event_ticker ?? '') ?? false));
 }

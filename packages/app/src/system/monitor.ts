@@ -9,7 +9,7 @@
  */
 import { formatCount, formatMoney, formatPrice, kmm, ONE_DOLLAR } from '@kmm/shared';
 import type { RunFigures } from '@kmm/exec-worker/core';
-import type { DashboardEvent, DashboardMarket, DashboardState, MetricsCounters } from '../dashboard/types.js';
+import type { DashboardEvent, DashboardEventRisk, DashboardMarket, DashboardState, MetricsCounters } from '../dashboard/types.js';
 
 /** Bounded memory: most recent events kept, most markets tracked. */
 export const MONITOR_EVENTS_MAX = 500;
@@ -219,7 +219,25 @@ export class Monitor {
       actors,
       risk: { tradingEnabled: this.tradingEnabled, quotingPaused: this.quotingPaused, readOnlyReason: this.readOnlyReason, breachedMarkets: this.breached.length ? this.breached : undefined },
       events: this.events.slice(-100),
+      eventRisk: this.eventRisk(),
     };
+  }
+
+  /** Events as exec's WorkingOrders report them (event_key, event_worst_money): the shared ones and those at risk. */
+  private eventRisk(): DashboardEventRisk[] {
+    const by = new Map<string, { markets: string[]; worstMoney: number }>();
+    for (const m of this.markets.values()) {
+      const key = m.working?.eventKey ?? '';
+      if (!key) continue;
+      const e = by.get(key) ?? { markets: [], worstMoney: 0 };
+      e.markets.push(m.ticker);
+      // the markets of an event are reported together (their figures agree)
+      e.worstMoney = Math.max(e.worstMoney, Number(m.working?.eventWorstMoney ?? 0));
+      by.set(key, e);
+    }
+    const out: DashboardEventRisk[] = [];
+    for (const [event, e] of by) if (e.markets.length > 1 || e.worstMoney > 0) out.push({ event, markets: e.markets.sort(), worstLoss: formatMoney(e.worstMoney) });
+    return out.sort((a, b) => a.event.localeCompare(b.event));
   }
 
   counters(): MetricsCounters {

@@ -32,7 +32,8 @@ import { ExecState, minPos, NO_CAUSE, type Cause, type ExecStats } from './exec-
 import type { JournalRecord, JournalRecordOf } from './journal-record.js';
 import { BlockReason, MarketRegistry, type MarketRef } from './market-registry.js';
 import { execParamsOf, type ExecParams } from './params.js';
-import { preflight } from './preflight.js';
+import { EventExposure, type Queued, type QueuedOrder } from './event-risk.js';
+import { preflight, preflightEvent, type PreflightResult } from './preflight.js';
 import { totalExposureMoney } from './portfolio.js';
 import { ENDPOINT_COST } from './rate-limiter.js';
 import { ReconcileScheduler } from './reconcile-scheduler.js';
@@ -111,6 +112,8 @@ export class ExecCore {
   private readonly recon: ReconcileScheduler;
   private readonly venue: VenueEvents;
   private readonly reports: Reports;
+  /** event-level worst case (MM_MAX_EVENT_LOSS_USD, MM_MAX_TOTAL_LOSS_USD) */
+  private readonly events: EventExposure;
   private readonly allowFaultInjection: boolean;
   private lastQueuePollMs: number;
   private lastMarketsPollMs: number;
@@ -132,7 +135,8 @@ export class ExecCore {
     this.cmd = new CommandDispatcher(this.s, this.reg);
     this.recon = new ReconcileScheduler(this.s, this.reg, opts.nowMs);
     this.venue = new VenueEvents(this.s, this.reg, this.recon);
-    this.reports = new Reports(this.s, this.reg);
+    this.events = new EventExposure(this.s.bk, this.reg, () => this.queuedOrders());
+    this.reports = new Reports(this.s, this.reg, this.events);
     this.lastQueuePollMs = opts.nowMs;
     this.lastMarketsPollMs = opts.nowMs;
     this.lastTapeMs = opts.nowMs;
@@ -217,6 +221,21 @@ export class ExecCore {
     return totalExposureMoney(this.s.bk) + this.cmd.queuedCreatesMoney();
   }
 
+  /** The creates and amends queued in this pump, for the event caps (allocates: called only with an event cap on). */
+  private queuedOrders(): Queued {
+    const creates: QueuedOrder[] = [];
+    for (const c of this.cmd.creates) creates.push({ market: c.m.market, side: c.side, price: c.price, countCenti: c.countCenti });
+    const amends = new Map<WorkingOrder, { price: number; remCenti: number }>();
+    for (const a of this.cmd.amends) amends.set(a.o, { price: a.price, remCenti: Math.max(0, a.countCenti - a.o.filledCenti) });
+    return { creates, amends };
+  }
+
+  /** The event caps' pre-flight for one order (an amend of `exclude` to this price and remaining size). */
+  private eventPreflight(market: string, side: number, price: number, remainingCenti: number, exclude?: WorkingOrder): PreflightResult {
+    const p = this.s.params;
+    return preflightEvent(this.events.check(p.maxEventLossMoney, p.maxTotalLossMoney, { market, side, price, countCenti: remainingCenti }, exclude));
+  }
+
   start(nowMs: number, minFillTsMs = 0): Effects {
     clearEffects(this.s.fx);
     this.s.journal({ k: 'start', runId: this.s.runId, paper: this.s.paper });
@@ -286,7 +305,8 @@ export class ExecCore {
       return this.s.fx;
     }
     const pos = this.s.bk.position(market);
-    const pf = preflight(this.s.params, m, side, price, count, count, this.cmd.gatingPosition(market, side, pos.positionCenti), reduceOnly, pos.positionCenti, this.portfolioMoney());
+    let pf = preflight(this.s.params, m, side, price, count, count, this.cmd.gatingPosition(market, side, pos.positionCenti), reduceOnly, pos.positionCenti, this.portfolioMoney());
+    if (pf.ok) pf = this.eventPreflight(market, side, price, count);
     if (!pf.ok) {
       this.s.stats.preflightRejects++;
       this.venue.rejectIntent(market, side, price, pf.code, pf.reason);
@@ -806,7 +826,8 @@ export class ExecCore {
               this.s.ops('orders_tracked_limit', m.market, 'error', { limit: this.s.params.maxOrdersTracked });
               break;
             }
-            const pf = preflight(this.s.params, m, side, d.price, d.countCenti, d.countCenti, this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti), false, this.s.bk.position(m.market).positionCenti, this.portfolioMoney());
+            let pf = preflight(this.s.params, m, side, d.price, d.countCenti, d.countCenti, this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti), false, this.s.bk.position(m.market).positionCenti, this.portfolioMoney());
+            if (pf.ok) pf = this.eventPreflight(m.market, side, d.price, d.countCenti);
             if (!pf.ok) {
               this.venue.preflightReject(m, side, d.price, pf.code, pf.reason);
               break;
@@ -824,7 +845,8 @@ export class ExecCore {
             }
             const oldRemaining = o.totalCenti - o.filledCenti;
             const newRemaining = d.countCenti - o.filledCenti;
-            const pf = preflight(this.s.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti, o) + (side === BID ? oldRemaining : -oldRemaining), false, this.s.bk.position(m.market).positionCenti, this.portfolioMoney());
+            let pf = preflight(this.s.params, m, side, d.price, newRemaining, Math.max(0, newRemaining - oldRemaining), this.cmd.gatingPosition(m.market, side, this.s.bk.position(m.market).positionCenti, o) + (side === BID ? oldRemaining : -oldRemaining), false, this.s.bk.position(m.market).positionCenti, this.portfolioMoney());
+            if (pf.ok) pf = this.eventPreflight(m.market, side, d.price, newRemaining, o);
             if (!pf.ok) {
               this.venue.preflightReject(m, side, d.price, pf.code, pf.reason);
               // A refused size increase keeps the resting order (it passed pre-flight when it

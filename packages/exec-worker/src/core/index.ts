@@ -16,3 +16,4 @@ export * from './differ.js';
 export * from './reconciler.js';
 export * from './exec-core.js';
 export { scorecardOf, scorecardOptionsOf, SCORECARD_HORIZONS_S, TAKER_SPREAD_TARGET_CENTS, TAKER_SPREAD_FAILURE_CENTS, type Scorecard, type MarketEvent, type MarkoutRow as ScorecardMarkoutRow, type ScorecardOptions } from './scorecard.js';
+export * from './event-risk.js';

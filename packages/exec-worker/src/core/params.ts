@@ -38,6 +38,8 @@ export interface ExecParams {
   maxOrderNotionalMoney: number; // MM_MAX_ORDER_NOTIONAL_USD in 1/10,000 $
   maxPositionNotionalMoney: number; // MM_MAX_POSITION_NOTIONAL_USD
   maxTotalNotionalMoney: number; // MM_MAX_TOTAL_NOTIONAL_USD (all markets together; 0 = off)
+  maxEventLossMoney: number; // MM_MAX_EVENT_LOSS_USD (worst case of one event, event-risk.ts; 0 = off)
+  maxTotalLossMoney: number; // MM_MAX_TOTAL_LOSS_USD (the events' worst cases summed; 0 = off)
   longCapCenti: number; // positionCapsOf(cfg).longCenti: MM_MAX_POS unless MM_MAX_LONG_POS is set (centi)
   shortCapCenti: number; // positionCapsOf(cfg).shortCenti: MM_MAX_POS unless MM_MAX_SHORT_POS is set (centi)
   maxOrderCenti: number; // fat_finger_max_contracts (kmm_max_order_contracts is its alias): the strategy's size clip too
@@ -108,6 +110,8 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     maxOrderNotionalMoney: Math.round(cfg.MM_MAX_ORDER_NOTIONAL_USD * USD_TO_MONEY),
     maxPositionNotionalMoney: Math.round(cfg.MM_MAX_POSITION_NOTIONAL_USD * USD_TO_MONEY),
     maxTotalNotionalMoney: Math.round(cfg.MM_MAX_TOTAL_NOTIONAL_USD * USD_TO_MONEY),
+    maxEventLossMoney: Math.round(cfg.MM_MAX_EVENT_LOSS_USD * USD_TO_MONEY),
+    maxTotalLossMoney: Math.round(cfg.MM_MAX_TOTAL_LOSS_USD * USD_TO_MONEY),
     longCapCenti: positionCapsOf(cfg).longCenti,
     shortCapCenti: positionCapsOf(cfg).shortCenti,
     maxOrderCenti: Math.floor(cfg.fat_finger_max_contracts) * CENTI_PER_CONTRACT,

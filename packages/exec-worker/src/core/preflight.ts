@@ -13,6 +13,8 @@
  * `positionCapsOf`, @kmm/shared config/caps.ts: MM_MAX_POS unless a side cap is set). Last, the
  * portfolio: the worst case of all markets together (portfolio.ts) plus this order's notional
  * against MM_MAX_TOTAL_NOTIONAL_USD. Orders that reduce a position pass every exposure cap.
+ * After these, the event caps (event-risk.ts: MM_MAX_EVENT_LOSS_USD, MM_MAX_TOTAL_LOSS_USD): the
+ * worst-case loss of the order's whole event, refused (RISK) when the order raises it past a cap.
  */
 import { kmm, type PriceGrid } from '@kmm/shared';
 
@@ -51,6 +53,11 @@ const OK: PreflightResult = Object.freeze({ ok: true, code: 0, reason: '' }) as 
 
 function fail(code: number, reason: string): PreflightResult {
   return { ok: false, code, reason };
+}
+
+/** The event caps' verdict (event-risk.ts EventExposure.check) as a pre-flight result. */
+export function preflightEvent(c: { ok: boolean; reason: string }): PreflightResult {
+  return c.ok ? OK : fail(RC.RISK, c.reason);
 }
 
 /** Notional of an order in money units (1/10,000 $): price x contracts. */

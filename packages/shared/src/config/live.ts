@@ -86,11 +86,13 @@ export function validateLiveChange(current: Readonly<KmmConfig>, changed: Record
  */
 export const RISK_LIMIT_KEYS: readonly string[] = [
   'MM_MAX_POS', 'MM_MAX_LONG_POS', 'MM_MAX_SHORT_POS', 'MM_MAX_POSITION_SIZE',
-  'MM_MAX_ORDER_NOTIONAL_USD', 'MM_MAX_POSITION_NOTIONAL_USD', 'MM_MAX_TOTAL_NOTIONAL_USD', 'MM_ORDER_SIZE_MULTIPLIER', 'MM_NUM_PRICE_LEVELS',
+  'MM_MAX_ORDER_NOTIONAL_USD', 'MM_MAX_POSITION_NOTIONAL_USD', 'MM_MAX_TOTAL_NOTIONAL_USD', 'MM_MAX_EVENT_LOSS_USD', 'MM_MAX_TOTAL_LOSS_USD', 'MM_ORDER_SIZE_MULTIPLIER', 'MM_NUM_PRICE_LEVELS',
   'max_inventory', 'max_position_size', 'quote_size', 'fat_finger_max_contracts', 'max_markets',
 ];
 const RISK_LIMITS = new Set(RISK_LIMIT_KEYS);
 const SIDE_CAP_KEYS = new Set(['MM_MAX_LONG_POS', 'MM_MAX_SHORT_POS']);
+/** caps whose 0 means off (the loosest value) */
+const ZERO_IS_OFF_KEYS = new Set(['MM_MAX_TOTAL_NOTIONAL_USD', 'MM_MAX_EVENT_LOSS_USD', 'MM_MAX_TOTAL_LOSS_USD']);
 
 /** True when `c` raises a risk limit (see RISK_LIMIT_KEYS): it needs the operator's acknowledgement. */
 export function raisesRisk(c: ConfigChange): boolean {
@@ -98,6 +100,6 @@ export function raisesRisk(c: ConfigChange): boolean {
   // an unset side cap (SIDE_CAP_UNSET) does not tighten its side, nor does a total cap of 0 (off):
   // each is the loosest value
   const loose = (x: number): number =>
-    (SIDE_CAP_KEYS.has(c.key) && x === SIDE_CAP_UNSET) || (c.key === 'MM_MAX_TOTAL_NOTIONAL_USD' && x === 0) ? Infinity : x;
+    (SIDE_CAP_KEYS.has(c.key) && x === SIDE_CAP_UNSET) || (ZERO_IS_OFF_KEYS.has(c.key) && x === 0) ? Infinity : x;
   return loose(c.to) > loose(c.from);
 }

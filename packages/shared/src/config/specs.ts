@@ -258,6 +258,12 @@ export const CONFIG_SPECS = [
   num('004', 'exposure', 'MM_MAX_POSITION_NOTIONAL_USD', 2500, 1, 100_000_000, 'USD', 'max USD cost of a market position; the tighter of this and the contract caps wins', { safe: [500, 10000] }),
   num('sys', 'exposure', 'MM_MAX_TOTAL_NOTIONAL_USD', 10_000, 0, 1_000_000_000, 'USD',
     'max USD all markets together can lose: every market\'s worst case (position cost + resting orders of its larger direction) summed; exec refuses an order that would pass it (reducing orders always pass); 0 = off. Chosen 10000 (4 markets at the per-market MM_MAX_POSITION_NOTIONAL_USD); 004 says scale it with account equity', { live: true }),
+  num('sys', 'exposure', 'MM_MAX_EVENT_LOSS_USD', 2500, 0, 1_000_000_000, 'USD',
+    'max USD the whole position in one event can lose: the worst outcome of its payoff table (positions plus every resting order that would fill against us; an exclusive event\'s outcomes are each market winning and none of them), README "Event risk"; exec refuses an order that would raise it past this (orders that do not raise it always pass); 0 = off. Chosen 2500 (one market at MM_MAX_POSITION_NOTIONAL_USD)', { live: true }),
+  num('sys', 'exposure', 'MM_MAX_TOTAL_LOSS_USD', 10_000, 0, 1_000_000_000, 'USD',
+    'max USD all events together can lose: the events\' worst cases summed (events independent), README "Event risk"; never more than the MM_MAX_TOTAL_NOTIONAL_USD measure, lower when an exclusive event nets; exec refuses an order that would raise it past this (orders that do not raise it always pass); 0 = off. Chosen 10000 as MM_MAX_TOTAL_NOTIONAL_USD', { live: true }),
+  int('sys', 'skew', 'kmm_event_skew_ticks', 1, 0, 10, 'ticks',
+    'most ticks the event skew moves a market\'s fair value in an exclusive event with a position: up on the outcome that loses most, down on the others, scaled by the worst outcome\'s contracts over MM_MAX_POS (strategy event-skew.ts, README "Event risk"); 0 = off', { live: true }),
 
   // -- inventory skew shaping
   num('004', 'skew', 'MM_INVENTORY_SKEW_FACTOR', 0.5, 0, 5, 'x', 'overall skew intensity; effective max skew = MM_SKEW_MAX_BPS x this', { safe: [0.05, 1.0] }),

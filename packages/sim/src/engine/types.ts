@@ -35,6 +35,11 @@ export interface MarketSpec {
   createdTimeMs: number;
   settlementTimerS: number;
   exchangeIndex: number;
+  /**
+   * The market's event is mutually exclusive (at most one of its markets settles YES: a game's
+   * winner, a range of a value); the REST event object's `mutually_exclusive`. Absent = false.
+   */
+  mutuallyExclusive?: boolean;
 }
 
 export interface OrderRec {

@@ -2,6 +2,12 @@
  * Seeded market catalogue: realistic series (fee types and multipliers as documented), event
  * and market tickers in Kalshi's shapes, price grids (mostly linear_cent, a few sub-penny
  * structures), open/close times. Deterministic in (seed, count, start time).
+ *
+ * Events: markets share an event when their event tickers match (two S&P ranges of one year, two
+ * temperature bands of one day). The series in EXCLUSIVE_SERIES have mutually exclusive events (a
+ * game's winner, ranges of one value, a rate decision): at most one market of the event settles
+ * YES, and the flows keep their fair values consistent (flow/events.ts); thresholds ("above X")
+ * and qualifiers are not exclusive.
  */
 import { ONE_CENT, ONE_DOLLAR, type PriceBand, type Rng } from '@kmm/shared';
 import { uuidFrom } from '../engine/ids.js';
@@ -17,6 +23,9 @@ export const SERIES: SeriesSpec[] = [
   { ticker: 'KXFEDDECISION', title: 'Fed rate decision', category: 'Economics', feeType: 'quadratic_with_maker_fees', feeMultiplierMilli: 1000 },
   { ticker: 'KXNCAAFPLAYOFF', title: 'College football playoff qualifiers', category: 'Sports', feeType: 'quadratic', feeMultiplierMilli: 1000 },
 ];
+
+/** Series whose events are mutually exclusive (one winner, one range, one decision). */
+export const EXCLUSIVE_SERIES: ReadonlySet<string> = new Set(['KXNBAGAME', 'KXNEXTTEAMNBA', 'KXINXY', 'KXHIGHNY', 'KXFEDDECISION']);
 
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const NBA = ['LAL', 'BOS', 'GSW', 'MIA', 'CLE', 'NYK', 'DEN', 'PHX', 'MIL', 'DAL', 'OKC', 'MIN'];
@@ -137,6 +146,7 @@ export function buildCatalog(rng: Rng, count: number, nowMs: number): CatalogMar
         createdTimeMs: nowMs - 2 * 86_400_000,
         settlementTimerS: 600,
         exchangeIndex: 0,
+        mutuallyExclusive: EXCLUSIVE_SERIES.has(s.ticker),
       },
       fair0,
       intensity,

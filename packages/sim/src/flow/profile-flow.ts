@@ -10,6 +10,9 @@
  * sweep takes what is left between the old touch and the new fair value: a passive order left
  * on the wrong side of a jump is filled by the informed flow (adverse selection, as on Kalshi).
  *
+ * Events: the markets of a mutually exclusive event trade on fair values normalised across the
+ * event (flow/events.ts): `fairCents` is a market's latent value, `fair(m)` what it trades on.
+ *
  * Activity: each market has its own multiplier (lognormal, mean 1); quiet periods cut every
  * rate; trades and news follow the hour of day (New York, UTC-5) and ramp up before close.
  * `speed` is a time scale: every rate is multiplied by it (speed 30: 30 s of market a second).
@@ -22,6 +25,7 @@ import type { Engine } from '../engine/engine.js';
 import type { BookSide } from '../engine/types.js';
 import type { MarketProfile } from '../profiles/profile.js';
 import type { CatalogMarket } from './catalog.js';
+import { EventCoupling } from './events.js';
 import { FLOW_USERS } from './synthetic.js';
 
 const FLOW_CASH_MICRO = 1e9 * 1e6;
@@ -41,6 +45,8 @@ interface Jump {
 
 interface PMarket {
   ticker: string;
+  /** index in the catalogue (and in `markets`) */
+  idx: number;
   activity: number;
   fairCents: number;
   /** the fair value the LPs last centred their ladder on: they move only when the fair value leaves their spread */
@@ -74,6 +80,10 @@ export class ProfileFlow {
   private readonly sizeSigma: number;
   private readonly touchMu: number;
   private readonly touchSigma: number;
+  private readonly events: EventCoupling;
+  /** the initial latent values, for the markets not built yet while the constructor seeds ladders */
+  private readonly latent0: number[];
+  private readonly latent = (j: number): number => this.markets[j]?.fairCents ?? this.latent0[j];
 
   constructor(
     private readonly engine: Engine,
@@ -94,6 +104,8 @@ export class ProfileFlow {
     const spreadTotal = p.book.spreadTicks.reduce((a, x) => a + x.weight, 0);
     // spreads by stratified draw: the run's share of each spread matches the weights closely
     const spreadOffset = rng.next();
+    this.latent0 = catalog.map((c) => clampFair(c.fair0 / ONE_CENT));
+    this.events = new EventCoupling(catalog, this.latent0, 100);
     catalog.forEach((c, i) => {
       let u = (((i + spreadOffset) / catalog.length) % 1) * spreadTotal;
       let spreadTicks = p.book.spreadTicks[0].ticks;
@@ -107,6 +119,7 @@ export class ProfileFlow {
       const sd = p.activity.marketSd;
       const m: PMarket = {
         ticker: c.spec.ticker,
+        idx: i,
         activity: Math.exp(sd * rng.normal() - (sd * sd) / 2),
         fairCents: clampFair(c.fair0 / ONE_CENT),
         centreCents: clampFair(c.fair0 / ONE_CENT),
@@ -140,7 +153,12 @@ export class ProfileFlow {
 
   fairPrice(ticker: string): number {
     const m = this.markets.find((x) => x.ticker === ticker);
-    return m ? Math.round(m.fairCents * ONE_CENT) : 0;
+    return m ? Math.round(this.fair(m) * ONE_CENT) : 0;
+  }
+
+  /** The fair value (cents) market m trades on: its latent value, normalised across an exclusive event. */
+  private fair(m: PMarket): number {
+    return clampFair(this.events.fair(m.idx, this.latent));
   }
 
   burst(ops: number, ticker?: string): void {
@@ -334,7 +352,8 @@ export class ProfileFlow {
     // real books keep their touch while the fair value stays inside the spread (the recorded
     // active books kept one mid for minutes): move only when it leaves it
     const b0 = this.bidTop(m);
-    if (m.fairCents < b0 || m.fairCents > b0 + m.spreadTicks) m.centreCents = m.fairCents;
+    const fair = this.fair(m);
+    if (fair < b0 || fair > b0 + m.spreadTicks) m.centreCents = fair;
     const bid = this.bidTop(m);
     if (bid === m.lastBidTop) return;
     m.lastBidTop = bid;
@@ -420,7 +439,8 @@ export class ProfileFlow {
   private sweep(m: PMarket, dir: 1 | -1): void {
     const book = this.engine.markets.get(m.ticker)!.book;
     if (dir > 0 ? book.bestAskIdx < 0 : book.bestBidIdx < 0) return;
-    const limit = dir > 0 ? Math.floor(m.fairCents) * ONE_CENT : Math.ceil(m.fairCents) * ONE_CENT;
+    const fair = this.fair(m);
+    const limit = dir > 0 ? Math.floor(fair) * ONE_CENT : Math.ceil(fair) * ONE_CENT;
     let countCenti = 0;
     for (let i = 0; i < this.p.news.sweepTrades; i++) countCenti += this.tradeCenti();
     if (countCenti <= 0) return;

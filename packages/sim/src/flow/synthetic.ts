@@ -6,7 +6,8 @@
  * the tens near the touch to thousands deeper, with gaps like the recorded real books), noise
  * traders sending IOC orders of heavy-tailed size at the touch, and informed traders that take
  * liquidity when the book is stale against the fair value. Each market has its own intensity,
- * so a run has busy and quiet markets.
+ * so a run has busy and quiet markets. The markets of a mutually exclusive event trade on fair
+ * values normalised across the event (flow/events.ts).
  *
  * Driven only by step(nowMs): events are drawn as Poisson arrivals from the seeded Rng and
  * processed in time order, so a seed plus the same sequence of step/engine calls gives the same
@@ -15,6 +16,7 @@
 import { ONE_CENT, ONE_DOLLAR, type Rng } from '@kmm/shared';
 import type { Engine } from '../engine/engine.js';
 import type { CatalogMarket } from './catalog.js';
+import { EventCoupling } from './events.js';
 
 export const FLOW_USERS = { lp: 'flow-lp', noise: 'flow-noise', informed: 'flow-informed' } as const;
 const FLOW_CASH_MICRO = 1e9 * 1e6; // $1bn each: the synthetic traders never run out
@@ -34,6 +36,8 @@ export const FLOW_RATES = {
 
 interface MarketFlow {
   ticker: string;
+  /** index in the catalogue (and in `markets`) */
+  idx: number;
   intensity: number;
   fairLogit: number;
   halfSpreadTicks: number;
@@ -58,6 +62,10 @@ function sigmoid(x: number): number {
 export class SyntheticFlow {
   readonly markets: MarketFlow[] = [];
   private lastMs: number;
+  private readonly events: EventCoupling;
+  /** the initial latent values (probabilities), for the markets not built yet while the constructor seeds ladders */
+  private readonly latent0: number[];
+  private readonly latent = (j: number): number => (this.markets[j] ? sigmoid(this.markets[j].fairLogit) : this.latent0[j]);
 
   constructor(
     private readonly engine: Engine,
@@ -68,9 +76,12 @@ export class SyntheticFlow {
   ) {
     this.lastMs = nowMs;
     for (const u of Object.values(FLOW_USERS)) if (!engine.accounts.has(u)) engine.createAccount(u, FLOW_CASH_MICRO);
+    this.latent0 = catalog.map((c) => sigmoid(logit(c.fair0 / ONE_DOLLAR)));
+    this.events = new EventCoupling(catalog, this.latent0, 1);
     for (const c of catalog) {
       const mf: MarketFlow = {
         ticker: c.spec.ticker,
+        idx: this.markets.length,
         intensity: c.intensity,
         fairLogit: logit(c.fair0 / ONE_DOLLAR),
         halfSpreadTicks: rng.int(1, 3),
@@ -105,7 +116,7 @@ export class SyntheticFlow {
 
   fairPrice(ticker: string): number {
     const mf = this.markets.find((m) => m.ticker === ticker);
-    return mf ? Math.round(sigmoid(mf.fairLogit) * ONE_DOLLAR) : 0;
+    return mf ? Math.round(this.fairOf(mf)) : 0;
   }
 
   /** Processes every flow event due up to nowMs, in time order. Returns the number of events. */
@@ -162,8 +173,9 @@ export class SyntheticFlow {
     for (let i = 0; i < ops; i++) this.requote(mf);
   }
 
+  /** The fair value (price units) market mf trades on: its latent value, normalised across an exclusive event. */
   private fairOf(mf: MarketFlow): number {
-    return sigmoid(mf.fairLogit) * ONE_DOLLAR;
+    return this.events.fair(mf.idx, this.latent) * ONE_DOLLAR;
   }
 
   /** Grid targets: best LP bid / ask around fair, then depth levels outwards. */

@@ -12,7 +12,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { formatCount, formatPrice, parseCount, parsePrice, type Rng } from '@kmm/shared';
-import type { Engine, NewOrder, OrderResult } from '../engine/engine.js';
+import type { Engine, MarketState, NewOrder, OrderResult } from '../engine/engine.js';
 import type { BookSide, EngineError, OrderRec, PositionRec, StpType, TimeInForce } from '../engine/types.js';
 import type { KeyRegistry } from './auth.js';
 import { checkFaults, type FaultConfig } from './faults.js';
@@ -348,6 +348,24 @@ export class RestApi {
       const depth = d === null ? 0 : Number(d);
       if (!Number.isInteger(depth) || depth < 0 || depth > 100) return { status: 400, body: { msg: 'Parameter validation failed: depth must be 0..100' } };
       return { status: 200, body: { orderbook_fp: orderbookFp(m, depth) } };
+    });
+    // ---- events: grouped from the markets' event tickers (GET /events, GET /events/{event_ticker})
+    this.r('GET', '/events', false, (c) => {
+      let list = eventsOf(e);
+      const se = c.q.get('series_ticker');
+      if (se) list = list.filter((ev) => ev.markets[0].spec.seriesTicker === se);
+      const st = c.q.get('status');
+      if (st) {
+        const sts = st.split(',');
+        list = list.filter((ev) => ev.markets.some((m) => sts.some((s) => statusMatches(s, m.status))));
+      }
+      const nested = c.q.get('with_nested_markets') === 'true';
+      const pg = page(list, c.q, 200);
+      return { status: 200, body: { cursor: pg.cursor, events: pg.items.map((ev) => (nested ? { ...eventJson(ev), markets: ev.markets.map(marketJson) } : eventJson(ev))), milestones: [] } };
+    });
+    this.r('GET', '/events/{event_ticker}', false, (c) => {
+      const ev = eventsOf(e).find((x) => x.eventTicker === c.p[0]);
+      return ev ? { status: 200, body: { event: eventJson(ev), markets: ev.markets.map(marketJson) } } : E(404, 'not_found', 'event not found', c.p[0]);
     });
     // ---- series
     this.r('GET', '/series', false, () => ({ status: 200, body: { series: [...e.series.values()].map(seriesJson) } }));
@@ -848,6 +866,39 @@ export class RestApi {
     }
     return { status: 404, body: { error: `unknown admin route ${method} ${path}` }, raw: true };
   }
+}
+
+interface SimEvent {
+  eventTicker: string;
+  markets: MarketState[];
+}
+
+/** The venue's events, in market order: markets grouped by event ticker. */
+function eventsOf(e: Engine): SimEvent[] {
+  const byTicker = new Map<string, SimEvent>();
+  for (const m of e.markets.values()) {
+    const ev = byTicker.get(m.spec.eventTicker) ?? { eventTicker: m.spec.eventTicker, markets: [] };
+    ev.markets.push(m);
+    byTicker.set(m.spec.eventTicker, ev);
+  }
+  return [...byTicker.values()];
+}
+
+/** The event object (fields as the recorded GET /events/{event_ticker}); exclusive when its markets are. */
+function eventJson(ev: SimEvent): Record<string, unknown> {
+  const s = ev.markets[0].spec;
+  const exclusive = ev.markets.every((m) => m.spec.mutuallyExclusive === true);
+  return {
+    available_on_brokers: false,
+    category: ev.markets[0].series.category,
+    collateral_return_type: exclusive ? 'MECNET' : '',
+    event_ticker: ev.eventTicker,
+    mutually_exclusive: exclusive,
+    series_ticker: s.seriesTicker,
+    strike_period: '',
+    sub_title: s.yesSubTitle,
+    title: s.title,
+  };
 }
 
 function seriesJson(s: { ticker: string; title: string; category: string; feeType: string; feeMultiplierMilli: number }): Record<string, unknown> {

@@ -46,7 +46,7 @@ const STRATEGY_CONFIG_KEYS = [
   'external_skew_max_cents', 'alpha_poll_s', 'kmm_pricing_model', 'kmm_preset', 'kmm_bailout_horizon_s', 'kmm_bailout_hysteresis',
   'kmm_level_spacing_ticks', 'kmm_queue_front_contracts', 'kmm_toxic_ofi_contracts', 'kmm_ofi_fair_ticks', 'kmm_kappa_window_s', 'kmm_markout_s', 'kmm_taker_cooldown_ms',
   'kmm_alpha_weight', 'kmm_alpha_max_age_ms', 'kmm_external_fair_values', 'kmm_startup_settle_ms',
-  'kmm_startup_wait_max_ms', 'stale_data_s',
+  'kmm_startup_wait_max_ms', 'stale_data_s', 'kmm_event_skew_ticks',
 ] as const satisfies readonly ConfigKey[];
 
 type StrategyConfigKey = (typeof STRATEGY_CONFIG_KEYS)[number];

@@ -29,6 +29,7 @@
  * ignored with an ops event); one taker in flight per market (kmm_taker_cooldown_ms).
  */
 import { kmm, LINEAR_CENT, PriceGrid, SPEC_BY_KEY, validateLiveChange, type FeeParams, type PriceBand } from '@kmm/shared';
+import { eventSkewTicks, type EventPosition } from './event-skew.js';
 import { strategyParamsOf, type StrategyParams } from './params.js';
 import { computeQuotes, gridAbove, gridBelow, horizonS, PLACE_JOIN, PLACE_STEP_IN, PRICE_ONE, queueOptimise, QuoteResult, reducingAtCap, sigmaCentsPerSqrtS, toxicAgainst, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
 import { KappaEstimator, MarkoutEstimator } from './intensity.js';
@@ -575,6 +576,19 @@ export class StrategyCore {
     return ticks > cap ? cap : ticks < -cap ? -cap : ticks;
   }
 
+  /** Event skew of a market in a mutually exclusive event (event-skew.ts), ticks; 0 otherwise. */
+  private eventSkew(m: MarketState): number {
+    const ev = m.info.eventTicker ?? '';
+    if (this.p.kmm_event_skew_ticks <= 0 || !ev || m.info.mutuallyExclusive !== true) return 0;
+    const peers = this.eventScratch;
+    peers.length = 0;
+    for (const x of this.markets.values()) {
+      if (x.info.eventTicker === ev && x.info.mutuallyExclusive === true) peers.push({ market: x.info.market ?? '', positionCenti: x.localPosCenti });
+    }
+    return eventSkewTicks(m.info.market ?? '', peers, this.p.kmm_event_skew_ticks, this.p.longCapCenti);
+  }
+  private readonly eventScratch: EventPosition[] = [];
+
   /** '' when the market may trade; HOLD to keep the last target; otherwise the stop reason. */
   private stopReason(m: MarketState, nowMs: number): string {
     if (!this.startupChecked) return 'startup_check_pending';
@@ -720,7 +734,7 @@ export class StrategyCore {
     inp.longCapCenti = p.longCapCenti;
     inp.shortCapCenti = p.shortCapCenti;
     inp.timeToCloseMs = m.closeTimeMs > 0 ? m.closeTimeMs - nowMs : Infinity;
-    inp.alphaSkewTicks = this.alphaSkewTicks(m, nowMs);
+    inp.alphaSkewTicks = this.alphaSkewTicks(m, nowMs) + this.eventSkew(m);
     inp.fundingBps = this.alphaFresh(m, nowMs) || m.alphaAtMs >= 0 ? m.fundingBps : 0;
     inp.liquidityMoney = liquidityMoney(m.info, f);
     m.kappa.setPrior(p.order_arrival_k);

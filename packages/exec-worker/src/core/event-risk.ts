@@ -1,0 +1,301 @@
+/**
+ * Event-level risk (issue 17, README "Event risk"): the worst-case loss of our whole position in
+ * one Kalshi event, the caps on it (MM_MAX_EVENT_LOSS_USD per event, MM_MAX_TOTAL_LOSS_USD for
+ * all events together), the pre-flight gate and the room per side the WorkingOrders report.
+ *
+ * Payoff table. An event's legs are our markets in it: position q (1/100 contract, + long YES)
+ * with cost basis C (sum of entry YES price x centi, as bookkeeping keeps it) and the resting
+ * orders (side, price, remaining size). Under an outcome each market settles YES ($1) or NO (0);
+ * a position earns S x q - C x sign(q); a resting order is counted as filled exactly when its fill
+ * loses under that outcome (a bid at b loses b when its market settles NO, an ask at a loses
+ * $1 - a when it settles YES) and as not filled otherwise: the worst case over which orders fill.
+ * - Mutually exclusive event: the outcomes are "market k wins" for each of our markets and "none
+ *   of them" (always counted: Kalshi's outcomes need not be exhaustive, and the event may have
+ *   markets we do not trade). loss(none) = sum C x sign(q) + sum of all bids b x r;
+ *   loss(k) = loss(none) - q_k x $1 - (bids of k) + (asks of k at $1 - a).
+ * - Otherwise the markets are independent: the event's worst case is the sum of each market's
+ *   own worst case (its YES and NO outcomes, the same table with one market).
+ * A market without an event ticker is an event of its own. Fees are not counted (as in the
+ * portfolio notional measure). The worst case is max over outcomes of the loss.
+ *
+ * Relation to MM_MAX_TOTAL_NOTIONAL_USD (portfolio.ts): that measure sums every market's worst
+ * case on its own with no netting (a short and our bids in one market both count). The total
+ * loss here sums the events' worst cases; within an exclusive event the outcomes net (a short
+ * YES in one range and a long YES in another cannot both lose: only one range wins), so it is
+ * never more than the notional measure; with both set the tighter one binds.
+ *
+ * Gate: an order passes when the event's worst case after it (the order resting at its price
+ * and size, counted like the others) is at most the cap, or is not higher than before: orders
+ * that do not raise the worst case (those that reduce a position) always pass. Likewise for the
+ * total. Units: "pc" = price units x centi-contracts = money x 100 (exact integers).
+ */
+import { kmm, ONE_DOLLAR } from '@kmm/shared';
+import type { OrderBookkeeping } from './bookkeeping.js';
+import type { MarketRegistry } from './market-registry.js';
+import { OrderStatus, type WorkingOrder } from './types.js';
+
+const BID = kmm.v1.BookSide.BID;
+
+export interface RiskOrder {
+  side: number; // kmm.v1.BookSide
+  price: number;
+  remCenti: number;
+}
+
+export interface EventLeg {
+  market: string;
+  positionCenti: number;
+  /** cost basis of the open position, price x centi (>= 0; bookkeeping's costPriceCenti) */
+  costPriceCenti: number;
+  orders: RiskOrder[];
+}
+
+/**
+ * Loss (pc) of an exclusive event's legs under each outcome: index k = legs[k] wins, the last
+ * index = none of them. O(legs + orders).
+ */
+export function exclusiveLossesPc(legs: readonly EventLeg[]): number[] {
+  let none = 0;
+  const out: number[] = new Array(legs.length + 1);
+  for (const l of legs) {
+    none += l.positionCenti >= 0 ? l.costPriceCenti : -l.costPriceCenti;
+    for (const o of l.orders) if (o.side === BID) none += o.price * o.remCenti;
+  }
+  for (let k = 0; k < legs.length; k++) {
+    const l = legs[k];
+    let d = -l.positionCenti * ONE_DOLLAR;
+    for (const o of l.orders) d += o.side === BID ? -o.price * o.remCenti : (ONE_DOLLAR - o.price) * o.remCenti;
+    out[k] = none + d;
+  }
+  out[legs.length] = none;
+  return out;
+}
+
+function maxOf(xs: readonly number[]): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
+/** Worst-case loss (pc) of an event's legs; may be negative (a sure gain). */
+export function eventWorstPc(legs: readonly EventLeg[], exclusive: boolean): number {
+  if (legs.length === 0) return 0;
+  if (exclusive) return maxOf(exclusiveLossesPc(legs));
+  let sum = 0;
+  for (const l of legs) sum += maxOf(exclusiveLossesPc([l]));
+  return sum;
+}
+
+/**
+ * The most one new order (side, price) on leg `k` may add (centi) while the event's worst case
+ * stays at or below `limitPc`: each outcome's loss grows linearly with the size where the fill
+ * loses. Infinity when it loses under no outcome (price 0 bid, price $1 ask).
+ */
+export function roomCenti(legs: readonly EventLeg[], exclusive: boolean, k: number, side: number, price: number, limitPc: number): number {
+  let losses: number[];
+  let lim = limitPc;
+  let idx = k;
+  if (exclusive) {
+    losses = exclusiveLossesPc(legs);
+  } else {
+    // only leg k's own worst case moves
+    for (let j = 0; j < legs.length; j++) if (j !== k) lim -= maxOf(exclusiveLossesPc([legs[j]]));
+    losses = exclusiveLossesPc([legs[k]]);
+    idx = 0;
+  }
+  let room = Infinity;
+  for (let o = 0; o < losses.length; o++) {
+    const slope = side === BID ? (o === idx ? 0 : price) : o === idx ? ONE_DOLLAR - price : 0;
+    if (slope <= 0) continue;
+    room = Math.min(room, Math.max(0, Math.floor((lim - losses[o]) / slope)));
+  }
+  return room;
+}
+
+/** One event as exec sees it: its key (event ticker, or the market's ticker) and our markets in it. */
+export interface EventGroup {
+  key: string;
+  exclusive: boolean;
+  markets: string[];
+}
+
+/**
+ * The order that covers two states of one order (an amend in flight: the venue holds either, and
+ * may fill the old one before the new applies): the price that loses more per contract (higher
+ * for a bid, lower for an ask) at the larger remaining size.
+ */
+export function coverOf(side: number, price1: number, rem1: number, price2: number, rem2: number): RiskOrder {
+  const worse = side === BID ? Math.max(price1, price2) : Math.min(price1, price2);
+  return { side, price: worse, remCenti: Math.max(rem1, rem2) };
+}
+
+/** A live order as the event caps count it (an amend in flight: coverOf both states); null when DONE or empty. */
+export function riskOrderOf(o: WorkingOrder): RiskOrder | null {
+  if (o.status === OrderStatus.DONE) return null;
+  const rem = Math.max(0, o.totalCenti - o.filledCenti);
+  let r: RiskOrder = { side: o.side, price: o.price, remCenti: rem };
+  if (o.pendingPrice > 0 || o.pendingTotalCenti > 0) {
+    const p2 = o.pendingPrice > 0 ? o.pendingPrice : o.price;
+    const r2 = Math.max(0, (o.pendingTotalCenti > 0 ? o.pendingTotalCenti : o.totalCenti) - o.filledCenti);
+    r = coverOf(o.side, o.price, rem, p2, r2);
+  }
+  return r.remCenti > 0 ? r : null;
+}
+
+export interface EventCheck {
+  ok: boolean;
+  reason: string;
+}
+
+const PASS: EventCheck = Object.freeze({ ok: true, reason: '' }) as EventCheck;
+
+export interface QueuedOrder {
+  market: string;
+  side: number;
+  price: number;
+  countCenti: number;
+}
+
+/** What this pump has queued and the bookkeeping does not show yet. */
+export interface Queued {
+  creates: readonly QueuedOrder[];
+  /** amends of live orders: the new price and remaining size */
+  amends: ReadonlyMap<WorkingOrder, { price: number; remCenti: number }>;
+}
+
+const NOTHING_QUEUED: Queued = { creates: [], amends: new Map() };
+
+/**
+ * Reads the bookkeeping and the market registry into event legs. Event membership comes from
+ * MarketInfo (event_ticker, mutually_exclusive); markets only in the bookkeeping (adopted
+ * orders) are events of their own.
+ */
+export class EventExposure {
+  constructor(
+    private readonly bk: OrderBookkeeping,
+    private readonly reg: MarketRegistry,
+    /** orders queued to go out in this pump (not in the bookkeeping yet) */
+    private readonly queued: () => Queued = () => NOTHING_QUEUED,
+  ) {}
+
+  /** The event a market belongs to (key and exclusivity) without its member list. */
+  keyOf(market: string): { key: string; exclusive: boolean } {
+    const info = this.reg.get(market)?.info;
+    const ev = info?.eventTicker ?? '';
+    return ev ? { key: ev, exclusive: info?.mutuallyExclusive === true } : { key: `market:${market}`, exclusive: false };
+  }
+
+  /** Every event with a market we know or hold. */
+  groups(): Map<string, EventGroup> {
+    const out = new Map<string, EventGroup>();
+    const add = (market: string) => {
+      const { key, exclusive } = this.keyOf(market);
+      let g = out.get(key);
+      if (!g) out.set(key, (g = { key, exclusive, markets: [] }));
+      else g.exclusive = g.exclusive && exclusive;
+      if (!g.markets.includes(market)) g.markets.push(market);
+    };
+    for (const m of this.reg.markets.keys()) add(m);
+    for (const m of this.bk.markets.keys()) add(m);
+    for (const m of this.bk.positions.keys()) add(m);
+    return out;
+  }
+
+  /** The event of one market, with its members. */
+  groupOf(market: string): EventGroup {
+    const { key } = this.keyOf(market);
+    return this.groups().get(key)!;
+  }
+
+  /** Legs of an event: positions, live orders (but `exclude`), unbooked fills, queued orders, `extra`. */
+  legs(g: EventGroup, exclude?: WorkingOrder, extra?: QueuedOrder): EventLeg[] {
+    const legs: EventLeg[] = [];
+    const q = this.queued();
+    for (const market of g.markets) {
+      const pos = this.bk.positions.get(market);
+      const orders: RiskOrder[] = [];
+      const mo = this.bk.markets.get(market);
+      const addO = (o: WorkingOrder | null) => {
+        if (!o || o === exclude) return;
+        let r = riskOrderOf(o);
+        // an amend queued in this pump: the order as it will be counted once the amend is in flight
+        const a = q.amends.get(o);
+        if (r && a) r = coverOf(o.side, r.price, r.remCenti, a.price, a.remCenti);
+        if (r && r.remCenti > 0) orders.push(r);
+      };
+      if (mo) {
+        for (const o of mo.bids) addO(o);
+        for (const o of mo.asks) addO(o);
+        for (const o of mo.others) addO(o);
+      }
+      // fills reported but not booked: in neither the position nor the orders; counted as
+      // orders at the price that loses most (a bid at $1, an ask at 0)
+      const ub = this.bk.unbookedFillsCenti(market, BID);
+      if (ub > 0) orders.push({ side: BID, price: ONE_DOLLAR, remCenti: ub });
+      const ua = this.bk.unbookedFillsCenti(market, kmm.v1.BookSide.ASK);
+      if (ua > 0) orders.push({ side: kmm.v1.BookSide.ASK, price: 0, remCenti: ua });
+      for (const c of q.creates) if (c.market === market && c.countCenti > 0) orders.push({ side: c.side, price: c.price, remCenti: c.countCenti });
+      if (extra && extra.market === market && extra.countCenti > 0) orders.push({ side: extra.side, price: extra.price, remCenti: extra.countCenti });
+      legs.push({ market, positionCenti: pos?.positionCenti ?? 0, costPriceCenti: pos?.costPriceCenti ?? 0, orders });
+    }
+    return legs;
+  }
+
+  /** Worst case (pc) of one event now. */
+  worstPc(g: EventGroup): number {
+    return eventWorstPc(this.legs(g), g.exclusive);
+  }
+
+  /** Sum of every event's worst case (pc); an event with a sure gain counts 0 (it cannot fund another). */
+  totalPc(groups = this.groups()): number {
+    let sum = 0;
+    for (const g of groups.values()) sum += Math.max(0, this.worstPc(g));
+    return sum;
+  }
+
+  /**
+   * The gate for one new order (or an amend of `exclude` to this price and remaining size):
+   * refused when it raises the event's worst case above MM_MAX_EVENT_LOSS_USD or the total above
+   * MM_MAX_TOTAL_LOSS_USD. Caps in money; 0 = off.
+   */
+  check(maxEventMoney: number, maxTotalMoney: number, order: QueuedOrder, exclude?: WorkingOrder): EventCheck {
+    if (maxEventMoney <= 0 && maxTotalMoney <= 0) return PASS;
+    const groups = this.groups();
+    const g = groups.get(this.keyOf(order.market).key)!;
+    const before = eventWorstPc(this.legs(g), g.exclusive);
+    // an amend is counted as it will be while in flight: covering the old and the new state
+    const old = exclude ? riskOrderOf(exclude) : null;
+    const added = old ? { ...order, ...coverOf(order.side, old.price, old.remCenti, order.price, order.countCenti), countCenti: Math.max(old.remCenti, order.countCenti) } : order;
+    const after = eventWorstPc(this.legs(g, exclude, added), g.exclusive);
+    if (after <= before) return PASS;
+    const usd = (pc: number) => `$${(pc / 100 / 10_000).toFixed(2)}`;
+    if (maxEventMoney > 0 && after > maxEventMoney * 100) {
+      return { ok: false, reason: `EVENT_LOSS_OVER_CAP (event ${g.key} worst case ${usd(after)} > max ${usd(maxEventMoney * 100)})` };
+    }
+    if (maxTotalMoney > 0) {
+      const total = this.totalPc(groups) - Math.max(0, before) + Math.max(0, after);
+      if (total > maxTotalMoney * 100) return { ok: false, reason: `TOTAL_LOSS_OVER_CAP (all events ${usd(total)} > max ${usd(maxTotalMoney * 100)})` };
+    }
+    return PASS;
+  }
+
+  /**
+   * Room (centi) for a new order on one side of a market at `price` under both caps: what
+   * `check` would accept. Infinity when both caps are off.
+   */
+  room(maxEventMoney: number, maxTotalMoney: number, market: string, side: number, price: number, groups = this.groups(), totalPc?: number): number {
+    if (maxEventMoney <= 0 && maxTotalMoney <= 0) return Infinity;
+    const g = groups.get(this.keyOf(market).key);
+    if (!g) return Infinity;
+    const legs = this.legs(g);
+    const before = eventWorstPc(legs, g.exclusive);
+    let limit = Infinity;
+    if (maxEventMoney > 0) limit = Math.max(maxEventMoney * 100, before);
+    if (maxTotalMoney > 0) {
+      const total = totalPc ?? this.totalPc(groups);
+      // check: after <= before, or total - max(0, before) + max(0, after) <= cap
+      limit = Math.min(limit, Math.max(before, maxTotalMoney * 100 - total + Math.max(0, before)));
+    }
+    return roomCenti(legs, g.exclusive, g.markets.indexOf(market), side, price, limit);
+  }
+}
