@@ -417,7 +417,7 @@ export class OrderBookkeeping {
       // the same fill arrives over the websocket and again in REST backfills: expected, dropped
       if (this.seenTrades.has(tradeId)) {
         this.duplicateFills++;
-        if (hasPostPosition) this.applyLatePost(this.position(f.market ?? ''), tradeId, f.yesPrice ?? 0, f.postPositionCenti ?? 0);
+        if (hasPostPosition && f.postPositionCenti !== undefined && f.postPositionCenti !== null) this.applyLatePost(this.position(f.market ?? ''), tradeId, f.yesPrice ?? 0, Number(f.postPositionCenti));
         return false;
       }
       this.bookTrade(tradeId, nowMs);
