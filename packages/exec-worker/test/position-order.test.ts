@@ -117,6 +117,83 @@ describe('market_position with volume: ordered against our fills', () => {
     expect(bk.position(M).positionCenti).toBe(160);
   });
 
+  it('a REST backfill behind a message that already held it is set right by the websocket copy of the fill (its post_position; position-truth seed 796457913)', () => {
+    const bk = new OrderBookkeeping(2, 1000);
+    expect(bk.applyVolumePosition(M, 225, 225, 12_600)).toBe('applied'); // ahead of T1 (cost 2.25 x 56c): no point matches, the scale stays unknown
+    expect(bk.applyFill({ tradeId: 'T1', market: M, side: BID, yesPrice: 5600, countCenti: 225 }, false, 0)).toBe(true); // REST backfill
+    expect(bk.position(M).positionCenti).toBe(450); // counted on top: whether the message held it is not known yet
+    // the websocket fill: a duplicate by trade id, but its post_position is the truth at its point
+    expect(bk.applyFill({ tradeId: 'T1', market: M, side: BID, yesPrice: 5600, countCenti: 225, postPositionCenti: 225 }, true, 0)).toBe(false);
+    bk.checkInvariants();
+    const p = bk.position(M);
+    expect(p.positionCenti).toBe(225);
+    expect(p.volumeKnown).toBe(true); // the fill reached the unmatched message's position: its point
+    expect(bk.latePostsApplied).toBe(1);
+    expect(bk.duplicateFills).toBe(1);
+    expect(p.costPriceCenti).toBe(5600 * 225); // the average price stays
+    expect(bk.applyVolumePosition(M, 225, 225, 0)).toBe('applied'); // the same message again: nothing moves
+    expect(p.positionCenti).toBe(225);
+    fill(bk, ASK, 100, 125);
+    expect(bk.applyVolumePosition(M, 225, 225, 0)).toBe('stale');
+    expect(bk.position(M).positionCenti).toBe(125);
+  });
+
+  it('the websocket copy of a backfilled fill: fills beyond it stay on top; a newer truth already applied wins', () => {
+    const bk = new OrderBookkeeping(2, 1000);
+    bk.applyVolumePosition(M, 0, 0, 0);
+    bk.applyFill({ tradeId: 'R1', market: M, side: BID, yesPrice: 5000, countCenti: 100 }, false, 0);
+    bk.applyFill({ tradeId: 'R2', market: M, side: BID, yesPrice: 5000, countCenti: 50 }, false, 0);
+    expect(bk.position(M).positionCenti).toBe(150);
+    // the exchange says 0.8 after R1 (0.2 of ours it never had): 0.8 + R2
+    bk.applyFill({ tradeId: 'R1', market: M, side: BID, yesPrice: 5000, countCenti: 100, postPositionCenti: 80 }, true, 0);
+    bk.checkInvariants();
+    expect(bk.position(M).positionCenti).toBe(130);
+    // a market_position beyond both (volume 150) is newer: R2's copy is then no longer in the log
+    expect(bk.applyVolumePosition(M, 140, 150, 0)).toBe('applied');
+    bk.applyFill({ tradeId: 'R2', market: M, side: BID, yesPrice: 5000, countCenti: 50, postPositionCenti: 130 }, true, 0);
+    expect(bk.position(M).positionCenti).toBe(140);
+    // unknown scale: a websocket fill after the backfilled one is the newer truth
+    const bk2 = new OrderBookkeeping(2, 1000);
+    bk2.applyFill({ tradeId: 'R1', market: M, side: BID, yesPrice: 5000, countCenti: 100 }, false, 0);
+    bk2.applyFill({ tradeId: 'W2', market: M, side: BID, yesPrice: 5000, countCenti: 100, postPositionCenti: 300 }, true, 0);
+    bk2.applyFill({ tradeId: 'R1', market: M, side: BID, yesPrice: 5000, countCenti: 100, postPositionCenti: 100 }, true, 0);
+    expect(bk2.position(M).positionCenti).toBe(300);
+    expect(bk2.latePostsApplied).toBe(0);
+  });
+
+  it('property: fills booked from REST whose websocket copies come later end at the exchange position, scale known or not', () => {
+    const trade = fc.record({ bid: fc.boolean(), countCenti: fc.integer({ min: 1, max: 400 }), ws: fc.boolean() });
+    fc.assert(
+      fc.property(fc.array(trade, { minLength: 1, maxLength: 30 }), fc.array(fc.boolean(), { maxLength: 70 }), fc.boolean(), (trades, order, scaleFirst) => {
+        const bk = new OrderBookkeeping(2, 1000);
+        if (scaleFirst) bk.applyVolumePosition(M, 0, 0, 0);
+        const { truthPos, truthVol } = exchangeTruth(trades);
+        const ids = trades.map(() => `t${++tid}`);
+        const book = (i: number, withPost: boolean) => {
+          const t = trades[i];
+          bk.applyFill({ tradeId: ids[i], market: M, side: t.bid ? BID : ASK, yesPrice: 5000, countCenti: t.countCenti, postPositionCenti: truthPos[i + 1] }, withPost, 0);
+          bk.checkInvariants();
+        };
+        let fillsIn = 0;
+        let posIn = 0;
+        const n = trades.length;
+        const step = (takeFill: boolean) => {
+          if (takeFill && fillsIn < n) book(fillsIn, trades[fillsIn++].ws);
+          else if (posIn < n) {
+            posIn++;
+            bk.applyVolumePosition(M, truthPos[posIn], truthVol[posIn], 0);
+          }
+        };
+        for (const b of order) step(b);
+        while (fillsIn < n || posIn < n) step(fillsIn < n);
+        // the websocket copies of the REST-booked fills, in their channel's order
+        for (let i = 0; i < n; i++) if (!trades[i].ws) book(i, true);
+        expect(bk.position(M).positionCenti).toBe(truthPos[n]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('REST positions (no volume) set the position as before and keep the scale', () => {
     const bk = new OrderBookkeeping(2, 1000);
     bk.applyVolumePosition(M, 0, 0, 0);

@@ -16,7 +16,10 @@
  * the websocket fill whose post_position equals an unmatched message's (the message was ahead). Positions
  * that repeat can make a wrong unique match: the offset is then too high, later messages look
  * stale and the position follows the fills' post_position alone (never rolled back).
- * REST positions (no volume) set the position as before.
+ * REST positions (no volume) set the position as before. A REST-backfilled fill (no
+ * post_position) is booked on top of the position; when its websocket copy comes later, that
+ * copy's post_position is the truth at the fill's point (a backfill behind a message that
+ * already held it was otherwise counted twice until the next REST read).
  *
  * Invariants (asserted, on in production; `checkInvariants` scans them all):
  *  - position = start position (last exchange truth) + sum of fills booked since;
@@ -94,6 +97,8 @@ export interface PositionState {
 
 /** One booked fill on the volume scale. */
 export interface FillMark {
+  /** '' for a fill without one */
+  tradeId: string;
   volumeAfterCenti: number;
   deltaCenti: number;
   positionAfterCenti: number;
@@ -145,6 +150,8 @@ export class OrderBookkeeping {
   stalePositions = 0;
   /** fills a newer market_position already held when they arrived (position not moved again) */
   fillsInTruth = 0;
+  /** websocket fills that came after their REST backfill and set the position from their post_position */
+  latePostsApplied = 0;
   readonly venueAnomalies: Record<VenueAnomalyKind, number> = { fill_count_shrank: 0, fill_exceeds_order: 0, amend_below_filled: 0 };
 
   constructor(
@@ -410,6 +417,7 @@ export class OrderBookkeeping {
       // the same fill arrives over the websocket and again in REST backfills: expected, dropped
       if (this.seenTrades.has(tradeId)) {
         this.duplicateFills++;
+        if (hasPostPosition && f.postPositionCenti !== undefined && f.postPositionCenti !== null) this.applyLatePost(this.position(f.market ?? ''), tradeId, f.yesPrice ?? 0, Number(f.postPositionCenti));
         return false;
       }
       this.bookTrade(tradeId, nowMs);
@@ -435,7 +443,7 @@ export class OrderBookkeeping {
     }
     const side = f.side ?? (o ? o.side : BID);
     const p = this.position(market);
-    this.bookFillPosition(p, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0, hasPostPosition ? f.postPositionCenti ?? 0 : null);
+    this.bookFillPosition(p, tradeId, side, f.yesPrice ?? 0, count, f.feeMoney ?? 0, hasPostPosition ? f.postPositionCenti ?? 0 : null);
     if (tradeId) {
       // by trade id, a venue snapshot tells which of these it already includes (reconcilePositions)
       const rf = p.recentFills;
@@ -449,7 +457,7 @@ export class OrderBookkeeping {
   }
 
   /** The position part of a fill, on the volume scale (see the header). `postCenti`: the exchange's position after it, if told. */
-  private bookFillPosition(p: PositionState, side: number, price: number, countCenti: number, feeMoney: number, postCenti: number | null): void {
+  private bookFillPosition(p: PositionState, tradeId: string, side: number, price: number, countCenti: number, feeMoney: number, postCenti: number | null): void {
     const delta = side === BID ? countCenti : -countCenti;
     const volumeAfter = p.fillVolumeCenti + countCenti;
     p.fillVolumeCenti = volumeAfter;
@@ -484,12 +492,59 @@ export class OrderBookkeeping {
       this.startLog(p, a.volumeCenti);
       return;
     }
-    p.fillLog.push({ volumeAfterCenti: volumeAfter, deltaCenti: delta, positionAfterCenti: p.positionCenti, withPost: postCenti !== null });
+    p.fillLog.push({ tradeId, volumeAfterCenti: volumeAfter, deltaCenti: delta, positionAfterCenti: p.positionCenti, withPost: postCenti !== null });
     if (p.fillLog.length > FILL_LOG_MAX) {
       // a market_position older than the dropped fill can no longer be placed: it is then stale
       const first = p.fillLog.shift()!;
       p.logStartVolumeCenti = first.volumeAfterCenti;
       p.logStartPositionCenti = first.positionAfterCenti;
+    }
+  }
+
+  /**
+   * The websocket copy of a fill a REST backfill booked first (no post_position then): its
+   * post_position is the exchange's position right after that fill, a truth at the fill's point
+   * in our log, with the fills booked beyond it on top. Without it, a backfill behind a
+   * market_position that already held the fill (the message came ahead of it, the scale unknown)
+   * stayed counted twice until the next REST read decided the market (position-truth property,
+   * seed 796457913: exec 4.5, exchange 2.25). Nothing changes when the fill is no longer in the
+   * log (a newer truth replaced it) or a newer websocket fill's post_position is in it.
+   */
+  private applyLatePost(p: PositionState, tradeId: string, price: number, postCenti: number): void {
+    const i = p.fillLog.findIndex((e) => e.tradeId === tradeId);
+    if (i < 0 || p.fillLog[i].withPost) return;
+    let after = p.fillLog.slice(i + 1);
+    if (after.some((e) => e.withPost)) return;
+    let volumeAt = p.fillLog[i].volumeAfterCenti;
+    const a = p.anchor;
+    if (!p.volumeKnown && a !== null && postCenti === a.positionCenti) {
+      // the fill that brings the exchange to the unmatched message's point (as a fresh websocket
+      // fill reaching it): our fills now sit on the exchange's volume scale
+      const offset = a.volumeCenti - volumeAt;
+      p.anchor = null;
+      p.volumeKnown = true;
+      p.fillVolumeCenti += offset;
+      volumeAt += offset;
+      after = after.map((e) => ({ ...e, volumeAfterCenti: e.volumeAfterCenti + offset }));
+    }
+    const prev = p.positionCenti;
+    this.setBasis(p, postCenti);
+    this.startLog(p, volumeAt);
+    let pos = postCenti;
+    for (const e of after) {
+      pos += e.deltaCenti;
+      p.fillLog.push({ ...e, positionAfterCenti: pos });
+      p.bookedSinceBasisCenti += e.deltaCenti;
+    }
+    p.positionCenti = pos;
+    assertPositionBooked(p);
+    if (pos !== prev) {
+      this.latePostsApplied++;
+      // the cost basis keeps its average price per contract (the fill's price when the side flipped)
+      const abs = Math.abs(pos);
+      if (abs === 0) p.costPriceCenti = 0;
+      else if (prev !== 0 && Math.sign(prev) === Math.sign(pos)) p.costPriceCenti = Math.round((p.costPriceCenti / Math.abs(prev)) * abs);
+      else p.costPriceCenti = price * abs;
     }
   }
 

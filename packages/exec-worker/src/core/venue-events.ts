@@ -99,8 +99,20 @@ export class VenueEvents {
     const market = f.market ?? '';
     const pos = this.s.bk.position(market);
     const keepFillMs = pos.lastFillMs;
+    const before = pos.positionCenti;
     if (!this.s.bk.applyFill(f, source === 'ws', nowMs)) {
       this.s.stats.duplicateFills++;
+      // the websocket copy of a fill a REST backfill booked first: its post_position may have
+      // corrected the position (OrderBookkeeping.applyLatePost); strategy gates on exec's
+      if (pos.positionCenti !== before) {
+        this.s.journal({ k: 'pos', market, positionCenti: pos.positionCenti, src: 'ws' });
+        if (forward) this.s.send('strategy', { position: { market, positionCenti: pos.positionCenti, fromExchange: true } });
+        const m = this.reg.get(market);
+        if (m) {
+          this.reg.markDirty(m);
+          this.reg.markWo(m);
+        }
+      }
       return;
     }
     // a REST backfill must not hide the position check that follows it
