@@ -6,7 +6,7 @@
  * Before: demo and run re-loaded the config with the values as hidden CLI entries, which
  * overwrote preset values and showed as `cli` (or not at all) in explain.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -114,5 +114,13 @@ describe('market profiles', () => {
     expect(resolveConfig({ MM_MARKET_PROFILE: 'kalshi' }).risk_aversion).toBe(KALSHI.risk_aversion);
     expect(resolveConfig({ MM_MARKET_PROFILE: 'kalshi', risk_aversion: 0.2 }).risk_aversion).toBe(0.2);
     expect(resolveConfig({}).risk_aversion).toBe(defaultOf('risk_aversion'));
+  });
+
+  it("README's profile table lists exactly the kalshi profile's values (the registry is the one source; this keeps the copy honest)", () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `kalshi` |'));
+    expect(row, 'README has no `kalshi` row in its profile table').toBeDefined();
+    const listed = Object.fromEntries([...row!.matchAll(/(\w+)=(\S+?)(?=[ `])/g)].map((m) => [m[1], m[2]]));
+    expect(listed).toEqual(Object.fromEntries(Object.entries(KALSHI).map(([k, v]) => [k, String(v)])));
   });
 });
