@@ -334,6 +334,7 @@ export class OrderBookkeeping {
       o.lastChangeMs = nowMs;
     }
     if (kind === CK.CANCEL) {
+      if (a.hasReduced) this.fillsBeforeCancel(o, Number(a.reducedCenti ?? 0));
       this.markDone(o, nowMs);
       return;
     }
@@ -363,6 +364,23 @@ export class OrderBookkeeping {
     if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || (hasRemaining && remaining <= 0)) {
       this.markDone(o, nowMs);
     }
+  }
+
+  /**
+   * A cancel's answer says how much it removed (Kalshi's reduced_by): the rest of the order's
+   * size had filled at the venue when the cancel landed, whether or not those fills reached us.
+   * What is beyond our filled count (size - filled - reduced) becomes filled but not booked:
+   * counted by unbookedFillsCenti, so in the pre-flight's gating position, until the fills
+   * arrive (or the order is purged). Found by the position-truth property (seed 30): the order
+   * filled 0.18 more before the cancel, exec took the order as done with nothing on the way,
+   * and its next amend put the worst case at 6.05 against a cap of 6. The size is ours: a
+   * cancel goes out with no other operation pending on the order.
+   */
+  private fillsBeforeCancel(o: WorkingOrder, reducedCenti: number): void {
+    const venueFilled = o.totalCenti - reducedCenti;
+    if (venueFilled <= o.filledCenti) return;
+    o.filledCenti = venueFilled;
+    if (o.filledCenti > o.fillsBookedCenti) this.fillsAhead.add(o);
   }
 
   /**
