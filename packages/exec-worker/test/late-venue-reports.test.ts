@@ -71,6 +71,65 @@ describe("a cancel's reduced_by (seed 30)", () => {
   });
 });
 
+/** A resting bid of 3 at 48 filled 1.5, then amended to 47 at 4.5 in total (3 more): the amend's answer is in. */
+function amendedBid(amendTsMs: number) {
+  const r = restingBid();
+  r.core.onFill({ tradeId: 'F1', orderId: r.orderId, market: MKT, side: BID, yesPrice: 4800, countCenti: 150, postPositionCenti: 150, tsMs: 100 }, 100);
+  const c = cmds(r.core.onTargets(target(4700, 0, 300), 200));
+  expect(c.map((x) => x.op)).toEqual(['amend']);
+  expect(c[0].orders[0].countCenti).toBe(450);
+  const a = c[0].orders[0];
+  r.core.onCommandResult({ cmdId: c[0].id, acks: [{ kind: CK.AMEND, market: MKT, clientOrderId: a.clientOrderId, orderId: r.orderId, side: BID, price: 4700, remainingCenti: 300, filledCenti: 0, status: kmm.v1.OrderStatus.RESTING, venueTsMs: amendTsMs }], rejects: [], rateLimited: false, latencyUs: 100 }, 220);
+  expect(r.o.totalCenti).toBe(450);
+  return r;
+}
+
+/** A user_order update on the order. */
+function update(orderId: string, coid: string, price: number, filledCenti: number, remainingCenti: number, venueTsMs = 0, status: number = kmm.v1.OrderStatus.RESTING): kmm.v1.IOrderAck {
+  return { kind: 0, market: MKT, clientOrderId: coid, orderId, side: BID, price, filledCenti, remainingCenti, status, venueTsMs };
+}
+
+describe('a user_order update older than an amend (seed 49)', () => {
+  it('sent before the amend, delivered after its answer: the amend stands (no venue time: by the filled count)', () => {
+    const { core, o, coid, orderId } = amendedBid(0);
+    core.onAck(update(orderId, coid, 4800, 150, 150), 230);
+    expect(o.totalCenti).toBe(450);
+    expect(o.price).toBe(4700);
+    expect(core.bk.restingCenti(MKT, BID)).toBe(300);
+    // the next fill of 1.5 leaves 1.5 resting (the old total of 3 would have taken the order as executed)
+    core.onFill({ tradeId: 'F2', orderId, market: MKT, side: BID, yesPrice: 4700, countCenti: 150, postPositionCenti: 300, tsMs: 300 }, 300);
+    expect(o.status).toBe(2); // RESTING
+    expect(core.bk.restingCenti(MKT, BID)).toBe(150);
+    // a new bid of 3: position 3 + 1.5 resting + 3 passes the cap of 6
+    const n = cmds(core.onTargets({ market: MKT, levels: [{ side: BID, level: 0, price: 4700, countCenti: 300 }, { side: BID, level: 1, price: 4600, countCenti: 300 }] }, 400));
+    const created = n.filter((x) => x.op === 'create').reduce((s, x) => s + (x.orders[0].countCenti ?? 0), 0);
+    expect(300 + 150 + created).toBeLessThanOrEqual(600);
+    core.bk.checkInvariants();
+  });
+
+  it('an update after the amend with a new fill, or a terminal one, still applies', () => {
+    const { core, o, coid, orderId } = amendedBid(0);
+    core.onAck(update(orderId, coid, 4700, 250, 200), 230);
+    expect(o.filledCenti).toBe(250);
+    expect(o.totalCenti).toBe(450);
+    core.onAck(update(orderId, coid, 4700, 250, 0, 0, kmm.v1.OrderStatus.CANCELED), 240);
+    expect(o.status).toBe(4); // DONE
+  });
+
+  it("with the venue's times: an older update is stale even with more fills, a newer one applies even without", () => {
+    const { core, o, coid, orderId } = amendedBid(5000);
+    // older than the amend (a fill before it): its count adds, its size does not
+    core.onAck(update(orderId, coid, 4800, 200, 100, 4990), 230);
+    expect(o.filledCenti).toBe(200);
+    expect(o.totalCenti).toBe(450);
+    expect(o.price).toBe(4700);
+    // newer: the venue took 1 off without a fill
+    core.onAck(update(orderId, coid, 4700, 200, 150, 5010), 240);
+    expect(o.totalCenti).toBe(350);
+    core.bk.checkInvariants();
+  });
+});
+
 let server: Server | null = null;
 afterEach(() => {
   server?.close();

@@ -130,6 +130,7 @@ function ackFromSummary(kind: number, o: kmm.v1.IOrderCommand, s: OrderSummary):
     remainingCenti: hasRem ? s.remainingCenti : null,
     filledCenti: s.fillCenti,
     status,
+    venueTsMs: s.tsMs ?? 0,
   };
 }
 

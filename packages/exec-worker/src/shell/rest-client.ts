@@ -96,6 +96,8 @@ export interface OrderSummary {
    * What the order had filled when the cancel landed is its size minus this.
    */
   reducedCenti?: number;
+  /** the answer's `ts_ms` (exchange wall ms; 0 or absent: not sent) */
+  tsMs?: number;
 }
 
 export type BatchItem = ({ ok: true } & OrderSummary) | { ok: false; clientOrderId: string; orderId: string; error: RestError };
@@ -526,6 +528,7 @@ function summary(v: unknown, coid: string): OrderSummary {
     clientOrderId: typeof o.client_order_id === 'string' && o.client_order_id ? o.client_order_id : coid,
     fillCenti: o.fill_count === undefined ? 0 : parseCount(o.fill_count, 'fill_count', false),
     remainingCenti: o.remaining_count === undefined ? -1 : parseCount(o.remaining_count, 'remaining_count', false),
+    tsMs: typeof o.ts_ms === 'number' && Number.isFinite(o.ts_ms) ? o.ts_ms : 0,
   };
 }
 
