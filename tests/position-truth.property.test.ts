@@ -228,7 +228,8 @@ class FakeVenue implements OrderGateway {
           const v = this.orders.get(o.orderId ?? '');
           if (!v) return { ok: false as const, clientOrderId: o.clientOrderId ?? '', orderId: o.orderId ?? '', error: { code: RC.NOT_FOUND, http: 404, venueCode: 'not_found', message: 'order not found' } };
           this.orders.delete(v.orderId);
-          return { ok: true as const, orderId: v.orderId, clientOrderId: v.clientOrderId, fillCenti: v.filledCenti, remainingCenti: 0 };
+          // Kalshi's batch cancel answers reduced_by per order: what the cancel removed
+          return { ok: true as const, orderId: v.orderId, clientOrderId: v.clientOrderId, fillCenti: v.filledCenti, remainingCenti: 0, reducedCenti: v.remainingCenti };
         }),
       ),
     );

@@ -142,7 +142,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
       !(await step('cancel', async () => {
         const c = await r.cancel(orderId);
         if (!c.ok) throw new Error(`${c.error.venueCode || c.error.code}: ${c.error.message} (http ${c.error.http})`);
-        return `reduced_by ${c.value.reducedCenti / 100}`;
+        return c.value.reducedCenti < 0 ? 'reduced_by not reported' : `reduced_by ${c.value.reducedCenti / 100}`;
       }))
     )
       return { ok: false, steps };

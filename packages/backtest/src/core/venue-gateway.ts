@@ -119,7 +119,7 @@ export class PaperVenueGateway implements OrderGateway {
     return this.later<BatchItem[]>(() => {
       const out: BatchItem[] = orders.map((o) => {
         const r = this.venue.cancel(o.orderId ?? '');
-        return r.ok ? { ok: true as const, orderId: o.orderId ?? '', clientOrderId: o.clientOrderId ?? '', fillCenti: 0, remainingCenti: 0 } : { ok: false as const, clientOrderId: o.clientOrderId ?? '', orderId: o.orderId ?? '', error: { code: r.code, http: 404, venueCode: 'paper', message: r.message } };
+        return r.ok ? { ok: true as const, orderId: o.orderId ?? '', clientOrderId: o.clientOrderId ?? '', fillCenti: 0, remainingCenti: 0, reducedCenti: r.value.reducedCenti } : { ok: false as const, clientOrderId: o.clientOrderId ?? '', orderId: o.orderId ?? '', error: { code: r.code, http: 404, venueCode: 'paper', message: r.message } };
       });
       return { ok: true, value: out };
     }, w);

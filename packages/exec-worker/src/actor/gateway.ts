@@ -130,7 +130,18 @@ function ackFromSummary(kind: number, o: kmm.v1.IOrderCommand, s: OrderSummary):
     remainingCenti: hasRem ? s.remainingCenti : null,
     filledCenti: s.fillCenti,
     status,
+    venueTsMs: s.tsMs ?? 0,
   };
+}
+
+/**
+ * A cancel's answer: nothing remains, and the venue removed `reducedCenti` (Kalshi's reduced_by;
+ * < 0: not said). The core books the rest of the order's size beyond its known fills as fills
+ * still on their way (the order filled more before the cancel landed).
+ */
+function cancelAck(o: kmm.v1.IOrderCommand, reducedCenti: number): kmm.v1.IOrderAck {
+  const hasReduced = reducedCenti >= 0;
+  return { kind: CK.CANCEL, market: o.market, clientOrderId: o.clientOrderId, orderId: o.orderId, side: o.side, price: o.price, remainingCenti: 0, status: kmm.v1.OrderStatus.CANCELED, reducedCenti: hasReduced ? reducedCenti : 0, hasReduced };
 }
 
 function reject(kind: number, o: kmm.v1.IOrderCommand, e: RestError): kmm.v1.IOrderReject {
@@ -161,7 +172,7 @@ export async function runCommand(gw: OrderGateway, cmd: ExecCommand, onWire?: Wi
         const o = cmd.orders[0];
         const r = await gw.cancel(o, onWire);
         res.latencyUs = r.latencyUs;
-        if (r.ok) res.acks.push({ kind: CK.CANCEL, market: o.market, clientOrderId: o.clientOrderId, orderId: o.orderId, side: o.side, price: o.price, remainingCenti: 0, status: kmm.v1.OrderStatus.CANCELED });
+        if (r.ok) res.acks.push(cancelAck(o, r.value.reducedCenti));
         else whole(r.error);
         break;
       }
@@ -177,7 +188,7 @@ export async function runCommand(gw: OrderGateway, cmd: ExecCommand, onWire?: Wi
           const it = r.value[i];
           const o = cmd.orders[i];
           if (!it.ok) res.rejects.push(reject(kindOf(o), o, it.error));
-          else if (cmd.op === 'batch_cancel') res.acks.push({ kind: CK.CANCEL, market: o.market, clientOrderId: o.clientOrderId, orderId: o.orderId, side: o.side, price: o.price, remainingCenti: 0, status: kmm.v1.OrderStatus.CANCELED });
+          else if (cmd.op === 'batch_cancel') res.acks.push(cancelAck(o, it.reducedCenti ?? -1));
           else res.acks.push(ackFromSummary(CK.PLACE, o, it));
         }
         break;
@@ -248,7 +259,7 @@ export class PaperGateway implements OrderGateway {
       const v = this.orders.get(o.orderId ?? '');
       if (!v) return { ok: false as const, clientOrderId: o.clientOrderId ?? '', orderId: o.orderId ?? '', error: { code: RC.NOT_FOUND, http: 404, venueCode: 'not_found', message: 'order not found' } };
       this.orders.delete(v.orderId);
-      return { ok: true as const, orderId: v.orderId, clientOrderId: v.clientOrderId, fillCenti: 0, remainingCenti: 0 };
+      return { ok: true as const, orderId: v.orderId, clientOrderId: v.clientOrderId, fillCenti: 0, remainingCenti: 0, reducedCenti: v.remainingCenti };
     });
     return this.ok(out, w);
   }

@@ -306,6 +306,8 @@ export class OrderBookkeeping {
   private applyAckTo(o: WorkingOrder, a: kmm.v1.IOrderAck, nowMs: number): void {
     if (a.orderId) this.setOrderId(o, a.orderId);
     const filled = a.filledCenti ?? 0;
+    // judged before the filled count below takes the report's
+    const beforeAmend = (a.kind ?? 0) === 0 && this.olderThanAmend(o, a);
     if (filled > o.filledCenti) {
       const ordered = Math.max(o.totalCenti, o.pendingTotalCenti);
       if (filled > ordered) {
@@ -329,15 +331,19 @@ export class OrderBookkeeping {
           if (!hasRemaining) this.anomaly('amend_below_filled', o, o.filledCenti, o.totalCenti);
           o.totalCenti = o.filledCenti;
         }
+        o.amendAnswer = { filledCenti: o.filledCenti, venueTsMs: Number(a.venueTsMs ?? 0) };
       }
       this.clearPending(o);
       o.lastChangeMs = nowMs;
     }
     if (kind === CK.CANCEL) {
+      if (a.hasReduced) this.fillsBeforeCancel(o, Number(a.reducedCenti ?? 0));
       this.markDone(o, nowMs);
       return;
     }
     if (o.status === OrderStatus.DONE) return;
+    // an update from before the amend: its size and price are the old order's (its filled count, above, only adds)
+    if (beforeAmend) return;
     if (o.status === OrderStatus.PENDING_NEW || o.status === OrderStatus.UNCERTAIN) {
       o.status = OrderStatus.RESTING;
       if (kind === 0 && o.pendingKind === CK.PLACE) this.clearPending(o);
@@ -363,6 +369,52 @@ export class OrderBookkeeping {
     if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || (hasRemaining && remaining <= 0)) {
       this.markDone(o, nowMs);
     }
+  }
+
+  /**
+   * Whether a user_order update describes the order before its last answered amend (sent before
+   * the amend, delivered after its answer: the channels are independent). Its size and price
+   * would undo the amend: position-truth property seed 49, an update with filled 1.5 remaining
+   * 1.5 came after the answer of the amend to 4.5 in total; exec set the order back to 3, took it
+   * as executed after the next fill though 1.5 still rested, and a later create reached a worst
+   * case of 7 against a cap of 6. The rule:
+   *  - only a resting update can be older (a cancelled or executed order is never amended after);
+   *  - when both carry the venue's time (the amend answer's ts_ms, the update's
+   *    last_updated_ts_ms), an update older than the amend's answer is stale, a newer one is not;
+   *  - otherwise (a time missing, or equal): an update whose filled count is not higher than ours
+   *    when the amend's answer arrived, and whose size (filled + remaining) or price differs from
+   *    the amended order's, is stale: after the amend, only fills (or our own next command, which
+   *    has its own answer) change them. A venue-side change without a fill and without a time
+   *    (none is known while the order rests) waits for the next reconcile.
+   */
+  private olderThanAmend(o: WorkingOrder, a: kmm.v1.IOrderAck): boolean {
+    const amend = o.amendAnswer;
+    if (!amend || (a.status ?? 0) !== kmm.v1.OrderStatus.RESTING) return false;
+    const tsMs = Number(a.venueTsMs ?? 0);
+    if (tsMs > 0 && amend.venueTsMs > 0 && tsMs !== amend.venueTsMs) return tsMs < amend.venueTsMs;
+    const filled = a.filledCenti ?? 0;
+    if (filled > amend.filledCenti) return false;
+    const hasRemaining = a.remainingCenti !== null && a.remainingCenti !== undefined;
+    const sizeDiffers = hasRemaining && filled + (a.remainingCenti ?? 0) !== o.totalCenti;
+    const priceDiffers = !!a.price && a.price !== o.price;
+    return sizeDiffers || priceDiffers;
+  }
+
+  /**
+   * A cancel's answer says how much it removed (Kalshi's reduced_by): the rest of the order's
+   * size had filled at the venue when the cancel landed, whether or not those fills reached us.
+   * What is beyond our filled count (size - filled - reduced) becomes filled but not booked:
+   * counted by unbookedFillsCenti, so in the pre-flight's gating position, until the fills
+   * arrive (or the order is purged). Found by the position-truth property (seed 30): the order
+   * filled 0.18 more before the cancel, exec took the order as done with nothing on the way,
+   * and its next amend put the worst case at 6.05 against a cap of 6. The size is ours: a
+   * cancel goes out with no other operation pending on the order.
+   */
+  private fillsBeforeCancel(o: WorkingOrder, reducedCenti: number): void {
+    const venueFilled = o.totalCenti - reducedCenti;
+    if (venueFilled <= o.filledCenti) return;
+    o.filledCenti = venueFilled;
+    if (o.filledCenti > o.fillsBookedCenti) this.fillsAhead.add(o);
   }
 
   /**

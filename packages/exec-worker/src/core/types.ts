@@ -64,6 +64,12 @@ export interface WorkingOrder {
    */
   notFoundAtMs?: number;
   /**
+   * the last amend's answer: our filled count when it arrived and the venue's time in it (0: not
+   * sent). A user_order update sent before the amend but delivered after its answer is told by
+   * them (OrderBookkeeping.olderThanAmend).
+   */
+  amendAnswer?: { filledCenti: number; venueTsMs: number };
+  /**
    * requestedAtMs of the first snapshot that did not list this live order (0/undefined: listed
    * or not judged). One stale read never declares an order lost: a second snapshot, requested
    * at least the grace later, must miss it too.

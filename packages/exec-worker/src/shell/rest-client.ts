@@ -91,6 +91,13 @@ export interface OrderSummary {
   clientOrderId: string;
   fillCenti: number;
   remainingCenti: number;
+  /**
+   * cancels: the contracts the cancel removed (Kalshi's `reduced_by`; -1 or absent: not said).
+   * What the order had filled when the cancel landed is its size minus this.
+   */
+  reducedCenti?: number;
+  /** the answer's `ts_ms` (exchange wall ms; 0 or absent: not sent) */
+  tsMs?: number;
 }
 
 export type BatchItem = ({ ok: true } & OrderSummary) | { ok: false; clientOrderId: string; orderId: string; error: RestError };
@@ -377,9 +384,10 @@ export class RestClient {
     return this.map(r, (v) => summary(v, o.clientOrderId ?? ''));
   }
 
+  /** `reducedCenti`: Kalshi's `reduced_by`, the contracts the cancel removed (-1: the answer did not say). */
   async cancel(orderId: string, onWire?: WireCb): Promise<RestResult<{ orderId: string; reducedCenti: number }>> {
     const r = await this.call('DELETE', `/portfolio/events/orders/${encodeURIComponent(orderId)}`, '', undefined, 'cancel', onWire);
-    return this.map(r, (v) => ({ orderId, reducedCenti: parseCount(obj(v).reduced_by ?? '0', 'reduced_by', false) }));
+    return this.map(r, (v) => ({ orderId, reducedCenti: reducedBy(obj(v)) }));
   }
 
   async batchCancel(orders: kmm.v1.IOrderCommand[], onWire?: WireCb): Promise<RestResult<BatchItem[]>> {
@@ -520,7 +528,13 @@ function summary(v: unknown, coid: string): OrderSummary {
     clientOrderId: typeof o.client_order_id === 'string' && o.client_order_id ? o.client_order_id : coid,
     fillCenti: o.fill_count === undefined ? 0 : parseCount(o.fill_count, 'fill_count', false),
     remainingCenti: o.remaining_count === undefined ? -1 : parseCount(o.remaining_count, 'remaining_count', false),
+    tsMs: typeof o.ts_ms === 'number' && Number.isFinite(o.ts_ms) ? o.ts_ms : 0,
   };
+}
+
+/** A cancel answer's `reduced_by` (1/100 contract); -1 when absent. */
+function reducedBy(o: Record<string, unknown>): number {
+  return o.reduced_by === undefined || o.reduced_by === null ? -1 : parseCount(o.reduced_by, 'reduced_by', false);
 }
 
 function batchItems(v: unknown, orders: kmm.v1.IOrderCommand[], op: 'create' | 'cancel'): BatchItem[] {
@@ -540,7 +554,8 @@ function batchItems(v: unknown, orders: kmm.v1.IOrderCommand[], op: 'create' | '
       continue;
     }
     if (op === 'cancel') {
-      out.push({ ok: true, orderId: String(it.order_id ?? req.orderId ?? ''), clientOrderId: req.clientOrderId ?? '', fillCenti: 0, remainingCenti: 0 });
+      // reduced_by: what the cancel removed; the rest of the order had filled (fills maybe still on their way)
+      out.push({ ok: true, orderId: String(it.order_id ?? req.orderId ?? ''), clientOrderId: req.clientOrderId ?? '', fillCenti: 0, remainingCenti: 0, reducedCenti: reducedBy(it) });
     } else {
       const s = summary(it, req.clientOrderId ?? '');
       out.push({ ok: true, ...s, clientOrderId: req.clientOrderId ?? s.clientOrderId });

@@ -431,6 +431,8 @@ function userOrder(m: Record<string, unknown>, sid: number): UserOrderFrame {
     remainingCenti: m.remaining_count_fp !== undefined ? parseCount(m.remaining_count_fp, 'msg.remaining_count_fp', false) : 0,
     filledCenti: m.fill_count_fp !== undefined ? parseCount(m.fill_count_fp, 'msg.fill_count_fp', false) : 0,
     status,
+    // exec places a late update against an amend's answer by it (a creation time says nothing of later state)
+    venueTsMs: typeof m.last_updated_ts_ms === 'number' ? (m.last_updated_ts_ms as number) : 0,
   };
   return { kind: 'user_order', sid, tsMs, market, body };
 }
