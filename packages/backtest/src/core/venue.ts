@@ -9,8 +9,15 @@
  *      order summaries for the command results, settlement cash when a market resolves.
  *
  * Fill rules: a print at our price reaches us after the queue ahead (queue model); a print
- * through our price, or the opposite side of the recorded book moving to or through our price,
- * fills us at our price (the other side would have traded with us). Our takers (IOC) walk the
+ * through our price, or the opposite side of the recorded book moving through our price (a bid
+ * above our ask, an ask below our bid: the market passed our price, an order priced through us
+ * would have traded with us), fills us at our price. The opposite side moving *to* our price
+ * (a recorded order resting at the price of ours, no print) does not: a venue never shows a
+ * locked book, so that order was placed where the recorded market had nothing, and with ours
+ * there it would have been refused (post-only: the simulator's liquidity providers never rest
+ * at or through the other side, ours included) or would have printed, and there was no print.
+ * Quotes that join the touch meet this every time the recorded ladder moves a tick (the
+ * simulator's LPs re-centring): counted as fills it made a backtest fill ~15x a live run. Our takers (IOC) walk the
  * visible opposite levels up to their limit; the recorded book is not depleted by our own
  * trades (no market impact: a stated limit of any replay). Post-only orders that would cross
  * are rejected (Kalshi's observed behaviour). The book it is given is the other participants'
@@ -253,15 +260,18 @@ export class SimVenue {
     this.model.depth(x.lvl, x.prevCenti, x.nextCenti);
   }
 
-  /** The recorded opposite side at or through our price: that flow would have traded with us. */
+  /**
+   * The recorded opposite side strictly through our price: that flow would have traded with us.
+   * At our price only (a locked book) it would not have (module comment: no print, no fill).
+   */
   private crossFills(vm: VenueMarket, nowMs: number): void {
     if (vm.levels.size === 0 || !vm.book.valid) return;
     const bestBid = this.bestVisible(vm, BID);
     const bestAsk = this.bestVisible(vm, ASK);
     for (const lvl of [...vm.levels.values()]) {
       for (const o of [...lvl.orders] as VenueOrder[]) {
-        if (o.side === BID && bestAsk > 0 && bestAsk <= o.price) this.fill(vm, o, o.price, Math.min(o.remainingCenti, this.visible(vm, ASK, bestAsk)), false, nowMs);
-        else if (o.side === ASK && bestBid > 0 && bestBid >= o.price) this.fill(vm, o, o.price, Math.min(o.remainingCenti, this.visible(vm, BID, bestBid)), false, nowMs);
+        if (o.side === BID && bestAsk > 0 && bestAsk < o.price) this.fill(vm, o, o.price, Math.min(o.remainingCenti, this.visible(vm, ASK, bestAsk)), false, nowMs);
+        else if (o.side === ASK && bestBid > 0 && bestBid > o.price) this.fill(vm, o, o.price, Math.min(o.remainingCenti, this.visible(vm, BID, bestBid)), false, nowMs);
       }
     }
   }
