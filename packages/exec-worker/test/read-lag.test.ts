@@ -106,3 +106,17 @@ describe('orders route to their shard', () => {
     expect(() => rest.setShard(MKT, -1)).toThrow(/exchange_index/);
   });
 });
+
+describe('a REST positions read older than a websocket position', () => {
+  it('does not overwrite the newer websocket truth (the read was requested before it)', () => {
+    const { core } = readyCore({ reconcileGraceMs: 3000 });
+    // the websocket says 2.25 at t=1245 (volume 3.75); the REST read was requested at 1235 and says 3
+    core.onPosition({ market: MKT, positionCenti: 225, fromExchange: true, volumeCenti: 375, hasVolume: true }, 1245);
+    expect(core.bk.position(MKT).positionCenti).toBe(225);
+    core.onSnapshot({ requestedAtMs: 1235, orders: [], positions: [{ market: MKT, positionCenti: 300, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0 }], fills: [] }, 1250);
+    expect(core.bk.position(MKT).positionCenti).toBe(225);
+    // a read requested after that truth is the venue's word again
+    core.onSnapshot({ requestedAtMs: 1300, orders: [], positions: [{ market: MKT, positionCenti: 200, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0 }], fills: [] }, 1310);
+    expect(core.bk.position(MKT).positionCenti).toBe(200);
+  });
+});

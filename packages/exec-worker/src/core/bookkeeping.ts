@@ -93,6 +93,11 @@ export interface PositionState {
    * their way); the websocket fill whose post_position equals it is its point and fixes the scale.
    */
   anchor: { positionCenti: number; volumeCenti: number } | null;
+  /**
+   * When exec last applied a websocket market_position as the truth (0 = never): a REST positions
+   * read requested before it is older than that truth and must not overwrite it (reconcilePositions).
+   */
+  wsTruthAtMs: number;
 }
 
 /** One booked fill on the volume scale. */
@@ -195,6 +200,7 @@ export class OrderBookkeeping {
         logStartVolumeCenti: 0,
         logStartPositionCenti: 0,
         anchor: null,
+        wsTruthAtMs: 0,
         recentFills: [],
       };
       this.positions.set(market, p);

@@ -387,6 +387,7 @@ export class ExecCore {
       if (hasVolume) this.s.journal({ k: 'pos', market, positionCenti: pos, src: 'ws', exchangePositionCenti: raw, volumeCenti: volume, hasVolume, stale: res === 'stale' });
       else this.s.journal({ k: 'pos', market, positionCenti: pos, src: 'ws' });
       if (res === 'stale') return this.s.fx;
+      this.s.bk.position(market).wsTruthAtMs = nowMs;
       // strategy decides on exec's position (the gating one), never on a message it corrected
       this.s.send('strategy', { position: { ...p, positionCenti: pos } });
       const m = this.reg.get(market);

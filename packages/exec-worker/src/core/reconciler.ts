@@ -215,6 +215,11 @@ export function reconcilePositions(bk: OrderBookkeeping, snap: VenueSnapshot, gr
       }
     }
   }
+  // a websocket market_position applied after the read was requested is a newer truth than the
+  // read: our count (which holds it) stands this round (found by the position-truth property: a
+  // REST read from before a partial fill put back the pre-fill position over the websocket's
+  // post-fill one, and the fill then landed on top of it)
+  for (const [m, p] of bk.positions) if (p.wsTruthAtMs > snap.requestedAtMs) undecided.add(m);
   // every market we have booked anything in gets the venue's word, flat ones too (fills that
   // net to zero while the websocket was silent left a position never confirmed)
   const markets = new Set<string>(venue.keys());
