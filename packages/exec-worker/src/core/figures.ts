@@ -26,6 +26,7 @@
  */
 import { kmm } from '@kmm/shared';
 import type { JournalRecord } from './journal-record.js';
+import { JournalOrderKeys } from './journal-order-keys.js';
 
 const BID = kmm.v1.BookSide.BID;
 const ASK = kmm.v1.BookSide.ASK;
@@ -96,7 +97,7 @@ interface OrderState {
 export class FiguresBuilder {
   private readonly markets = new Map<string, MarketState>();
   private readonly orders = new Map<string, OrderState>();
-  private readonly oidToKey = new Map<string, string>();
+  private readonly ids = new JournalOrderKeys();
   private readonly feeByOrder = new Map<string, number>();
   private readonly seenFills = new Set<string>();
   private readonly takers = new Set<string>();
@@ -154,11 +155,6 @@ export class FiguresBuilder {
     } else this.orders.delete(key);
   }
 
-  private keyOf(coid: string, oid: string): string {
-    if (coid) return coid;
-    return this.oidToKey.get(oid) ?? oid;
-  }
-
   add(rec: JournalRecord, tMs: number = rec.t ?? 0): void {
     if (this.startMs === null) {
       this.startMs = tMs;
@@ -183,7 +179,7 @@ export class FiguresBuilder {
         const local = LOCAL_CODES.has(code) || ((rec.coid ?? '') === '' && (rec.oid ?? '') === '' && (rec.kind ?? 0) === CK.PLACE);
         if (local) this.rejectsLocal++;
         else this.rejectsVenue++;
-        const key = this.keyOf(rec.coid ?? '', rec.oid ?? '');
+        const key = this.ids.keyOf(rec.coid ?? '', rec.oid ?? '');
         // a refused placement, or an order the venue no longer knows, rests nowhere
         if (key && ((rec.kind ?? 0) === CK.PLACE || code === RC.NOT_FOUND) && !rec.uncertain) {
           const m = this.markets.get(this.orders.get(key)?.market ?? '');
@@ -194,9 +190,9 @@ export class FiguresBuilder {
       }
       case 'ack': {
         const market = rec.market ?? '';
-        const key = this.keyOf(rec.coid ?? '', rec.oid ?? '');
+        const key = this.ids.keyOf(rec.coid ?? '', rec.oid ?? '');
         if (!key || !market) return;
-        if (rec.oid && rec.coid) this.oidToKey.set(rec.oid, rec.coid);
+        this.ids.learn(rec.oid, rec.coid);
         this.accrue(this.market(market), tMs);
         const resting = rec.status === kmm.v1.OrderStatus.RESTING;
         this.rest(key, resting ? { market, side: rec.side ?? 0, remainingCenti: Number(rec.remainingCenti ?? 0) } : null);
@@ -225,7 +221,7 @@ export class FiguresBuilder {
         m.lastFillPrice = p;
         const orderKey = rec.oid || rec.coid || id;
         this.feeByOrder.set(orderKey, (this.feeByOrder.get(orderKey) ?? 0) + Number(rec.feeMoney ?? 0));
-        const key = this.keyOf(rec.coid ?? '', rec.oid ?? '');
+        const key = this.ids.keyOf(rec.coid ?? '', rec.oid ?? '');
         if (this.takers.has(key)) this.takersFilled.add(key);
         const o = this.orders.get(key);
         if (o) this.rest(key, { ...o, remainingCenti: o.remainingCenti - q });

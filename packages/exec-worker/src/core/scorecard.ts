@@ -38,6 +38,7 @@
 import { kmm } from '@kmm/shared';
 import type { JournalRecord } from './journal-record.js';
 import type { RunFigures } from './figures.js';
+import { JournalOrderKeys } from './journal-order-keys.js';
 
 const BID = kmm.v1.BookSide.BID;
 const ASK = kmm.v1.BookSide.ASK;
@@ -147,7 +148,7 @@ function sideIdx(side: number): 0 | 1 {
 class ScorecardBuilder {
   private readonly m = new Map<string, Mkt>();
   private readonly orders = new Map<string, OurOrder>();
-  private readonly oidToKey = new Map<string, string>();
+  private readonly ids = new JournalOrderKeys();
   private readonly makerKeys = new Set<string>();
   private readonly seenFills = new Set<string>();
   readonly fills: FillAt[] = [];
@@ -270,11 +271,6 @@ class ScorecardBuilder {
     if (tMs > this.lastMs) this.lastMs = tMs;
   }
 
-  private keyOf(coid: string, oid: string): string {
-    if (coid) return coid;
-    return this.oidToKey.get(oid) ?? oid;
-  }
-
   /** Our order `key` rests (or no longer does) with these facts; a new price starts a new queue. */
   private rest(key: string, market: string, side: number, price: number, remainingCenti: number): void {
     const old = this.orders.get(key);
@@ -303,16 +299,16 @@ class ScorecardBuilder {
         return;
       case 'ack': {
         const market = rec.market ?? '';
-        const key = this.keyOf(rec.coid ?? '', rec.oid ?? '');
+        const key = this.ids.keyOf(rec.coid ?? '', rec.oid ?? '');
         if (!key || !market) return;
-        if (rec.oid && rec.coid) this.oidToKey.set(rec.oid, rec.coid);
+        this.ids.learn(rec.oid, rec.coid);
         this.accrue(market, tMs);
         const resting = rec.status === RESTING;
         this.rest(key, market, rec.side ?? 0, rec.price ?? 0, resting ? Number(rec.remainingCenti ?? 0) : 0);
         return;
       }
       case 'rej': {
-        const key = this.keyOf(rec.coid ?? '', rec.oid ?? '');
+        const key = this.ids.keyOf(rec.coid ?? '', rec.oid ?? '');
         const o = this.orders.get(key);
         if (o && ((rec.kind ?? 0) === CK.PLACE || (rec.code ?? 0) === RC.NOT_FOUND) && !rec.uncertain) {
           this.accrue(o.market, tMs);
@@ -331,7 +327,7 @@ class ScorecardBuilder {
         const q = Number(rec.countCenti ?? 0);
         const taker = !!rec.isTaker;
         this.fills.push({ tMs, market, s, price: rec.yesPrice ?? 0, q, taker });
-        const key = this.keyOf(rec.coid ?? '', rec.oid ?? '');
+        const key = this.ids.keyOf(rec.coid ?? '', rec.oid ?? '');
         const o = this.orders.get(key);
         if (!taker && o) {
           this.queueSumCenti += o.aheadCenti;
