@@ -531,6 +531,7 @@ const CONTEXT: Readonly<Record<string, Record<string, unknown>>> = {
   kmm_level_spacing_ticks: LEVELS,
   MM_VOLATILITY_OFFSET_MULTIPLIER: { MM_MICRO_VOL_MAX_BPS: 2400, MM_MICRO_DRIFT_MAX_BPS: 2400 },
   kmm_ofi_fair_ticks: { kmm_pricing_model: 'grid' },
+  kmm_touch_hysteresis_ticks: { kmm_pricing_model: 'grid' },
 };
 
 const SPECS = CONFIG_SPECS as readonly ConfigSpec[];

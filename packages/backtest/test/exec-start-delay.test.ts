@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { recordedExecStartDelayMs, runBacktest } from '../src/index.js';
+import { recordedExecStartDelayMs, recordedExecStartupMs, runBacktest } from '../src/index.js';
 
 const T0 = 1_790_000_000_000;
 
@@ -26,15 +26,16 @@ function capture(path: string): void {
   writeFileSync(path, lines.join('\n') + '\n');
 }
 
-async function startOffsetMs(delayMs: number): Promise<{ startMs: number; frames: number; strategyStartedToExec: boolean }> {
+async function startOffsetMs(delayMs: number, startupMs = 0): Promise<{ startMs: number; reconciledMs: number; frames: number; strategyStartedToExec: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'kmm-bt-delay-'));
   const cap = join(dir, 'capture.jsonl');
   capture(cap);
   const out = join(dir, 'run');
-  const r = await runBacktest({ capture: cap, set: { max_time_to_resolution_hours: 8760 }, queueModel: 'exchange', latencyMs: 1, seed: 1, out, execStartDelayMs: delayMs });
+  const r = await runBacktest({ capture: cap, set: { max_time_to_resolution_hours: 8760 }, queueModel: 'exchange', latencyMs: 1, seed: 1, out, execStartDelayMs: delayMs, execStartupMs: startupMs });
   const recs = readFileSync(join(out, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as { k: string; t: number; reason?: string });
   const start = recs.find((x) => x.k === 'start');
-  return { startMs: (start?.t ?? NaN) - T0, frames: r.counters.frames, strategyStartedToExec: recs.some((x) => x.k === 'control' && x.reason === 'strategy_started') };
+  const reconciled = recs.find((x) => x.k === 'startup_reconciled');
+  return { startMs: (start?.t ?? NaN) - T0, reconciledMs: (reconciled?.t ?? NaN) - T0, frames: r.counters.frames, strategyStartedToExec: recs.some((x) => x.k === 'control' && x.reason === 'strategy_started') };
 }
 
 describe('backtest: exec starts when the recorded run’s did', () => {
@@ -53,5 +54,16 @@ describe('backtest: exec starts when the recorded run’s did', () => {
     expect(recordedExecStartDelayMs([{ k: 'start', t: T0 + 1101, runId: 'r', paper: false } as never], T0)).toBe(1101);
     expect(recordedExecStartDelayMs([{ k: 'start', t: T0 - 50, runId: 'r', paper: false } as never], T0)).toBe(0);
     expect(recordedExecStartDelayMs(null, T0)).toBe(0);
+  });
+
+  it('exec\'s start-up reads are answered when the recorded run\'s were (execStartupMs: journal start -> startup_reconciled)', async () => {
+    const quick = await startOffsetMs(1500);
+    const slow = await startOffsetMs(1500, 184);
+    expect(quick.reconciledMs - quick.startMs).toBeLessThan(20);
+    expect(slow.reconciledMs - slow.startMs).toBeGreaterThanOrEqual(184);
+    expect(slow.reconciledMs - slow.startMs).toBeLessThan(184 + 20);
+    expect(recordedExecStartupMs([{ k: 'start', t: T0 + 1000 } as never, { k: 'startup_reconciled', t: T0 + 1184 } as never])).toBe(184);
+    expect(recordedExecStartupMs([{ k: 'start', t: T0 + 1000 } as never])).toBe(0);
+    expect(recordedExecStartupMs(null)).toBe(0);
   });
 });

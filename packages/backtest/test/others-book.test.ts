@@ -100,4 +100,35 @@ describe('OthersBook', () => {
     const frames = [snap([[4000, 1000]], [[5500, 100]]), delta(YES, 4000, -500), delta(NO, 5600, 300)];
     for (const f of frames) expect(ob.process(f)).toEqual([f]);
   });
+
+  it('the backtest\'s own bid hides others\' ask at its price (a locked book no live venue shows) and shows it again when it goes', () => {
+    const ob = new OthersBook();
+    const r = new Replica();
+    // others: bid 0.40 x10, ask 0.42 x20 (NO 0.58)
+    r.apply(ob.process(snap([[4000, 1000]], [[5800, 2000]])));
+    // the backtest's bid of 2 at 0.41 (an inside bid): nothing hidden, our delta comes tagged
+    const placed = ob.inject(M, BID, 4100, 200, 'bt-1', 0);
+    expect(placed.map((f) => (f.kind === 'delta' ? [f.body.leg, f.body.price, f.body.deltaCenti, f.body.clientOrderId] : f.kind))).toEqual([[YES, 4100, 200, 'bt-1']]);
+    r.lastSeq = placed[0].seq as number;
+    // the recording's asks move to 0.41 (NO 0.59): at our bid, so the book shows nothing there
+    r.apply(ob.process(delta(NO, 5900, 1500)));
+    expect(r.levels.get('N5900')).toBeUndefined();
+    // ... nor when it grows, while our bid rests
+    r.apply(ob.process(delta(NO, 5900, 500)));
+    expect(r.levels.get('N5900')).toBeUndefined();
+    expect(r.levels.get('N5800')).toBe(2000);
+    // our bid goes (cancel): the 0.41 ask shows again, after our own delta
+    const gone = ob.inject(M, BID, 4100, -200, 'bt-1', 0);
+    expect(gone.map((f) => (f.kind === 'delta' ? [f.body.leg, f.body.price, f.body.deltaCenti] : f.kind))).toEqual([
+      [YES, 4100, -200],
+      [NO, 5900, 2000],
+    ]);
+    expect(gone.map((f) => f.seq)).toEqual([r.lastSeq + 1, r.lastSeq + 2]);
+    // a new bid at 0.41 hides it first, then rests: the book is never locked in between
+    const again = ob.inject(M, BID, 4100, 200, 'bt-2', 0);
+    expect(again.map((f) => (f.kind === 'delta' ? [f.body.leg, f.body.price, f.body.deltaCenti] : f.kind))).toEqual([
+      [NO, 5900, -2000],
+      [YES, 4100, 200],
+    ]);
+  });
 });

@@ -123,6 +123,25 @@ describe('grid placement on a 1-2c book', () => {
     expect(run(book(4800, 5000, 200_000, 22_222, { queue: [{ side: kmm.v1.BookSide.BID, price: 4800, aheadCenti: 1000, exchangeAheadCenti: -1 }] }))).toMatchObject({ bid: 4800, bidPlace: PLACE_JOIN });
   });
 
+  it('a bid resting at the touch stays while the touch lacks the edge by less than kmm_touch_hysteresis_ticks (no join/behind flapping)', () => {
+    // micro 4910: the join limit is 4910 - (66.5 - 50) = 4893.5 < 4900: a new bid goes behind
+    const thin = book(4900, 5000, 10_000, 90_000);
+    expect(run(thin)).toMatchObject({ bid: 4800, bidPlace: PLACE_BEHIND });
+    // our bid already rests at 4900: 4900 <= 4893.5 + 0.5 tick: it stays at the touch
+    const ours = { queue: [{ side: kmm.v1.BookSide.BID, price: 4900, aheadCenti: 500_000, exchangeAheadCenti: -1 }] };
+    expect(run(book(4900, 5000, 10_000, 90_000, ours))).toMatchObject({ bid: 4900, bidPlace: PLACE_JOIN });
+    // the ask mirrors it: ours resting at 5000 on a heavy bid side (micro 4990) stays
+    expect(run(book(4900, 5000, 90_000, 10_000))).toMatchObject({ ask: 5100, askPlace: PLACE_BEHIND });
+    expect(run(book(4900, 5000, 90_000, 10_000, { queue: [{ side: kmm.v1.BookSide.ASK, price: 5000, aheadCenti: 500_000, exchangeAheadCenti: -1 }] }))).toMatchObject({ ask: 5000, askPlace: PLACE_JOIN });
+    // hysteresis 0: the resting bid moves behind as a new one would
+    const p0 = { ...p, kmm_touch_hysteresis_ticks: 0 };
+    const out = new QuoteResult();
+    computeQuotes(p0, { grid, f: book(4900, 5000, 10_000, 90_000, ours), positionCenti: 0, longCapCenti: 500, shortCapCenti: 500, timeToCloseMs: Infinity, alphaSkewTicks: 0, fundingBps: 0, liquidityMoney: 1e9, kappaPerTick: 1.5, adverseFloorPrice: 0, fees: { feeType: 'quadratic', multiplierMilli: 1000 } }, out, null);
+    expect([out.bidPrices[0], out.bidPlace]).toEqual([4800, PLACE_BEHIND]);
+    // past the band (a low kappa widens the A-S spread to > 1.5 ticks): the resting bid leaves the touch
+    expect(run(book(4900, 5000, 10_000, 90_000, ours), { kappaPerTick: 0.5 })).toMatchObject({ bidPlace: PLACE_BEHIND });
+  });
+
   it('never crosses or locks the book: a 1c book has no inside price to step to', () => {
     const r = run(book(4900, 5000, 900_000, 10_000));
     expect(r.bid).toBe(4900);

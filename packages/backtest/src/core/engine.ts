@@ -65,6 +65,13 @@ export interface EngineOptions {
    * record). Until then what is sent to exec waits in its mailbox, as in a live run's channel.
    */
   execStartDelayMs?: number;
+  /**
+   * exec's start-up reads (orders, positions, fills, order group) are answered this long after
+   * exec started (ms; default 0: at the order-entry latency). A recorded run's start-up reads took
+   * what its REST round trips took (--like: its journal, start -> startup_reconciled); the strategy
+   * settles its start-up check from exec's word that they are done, so this sets when quoting begins.
+   */
+  execStartupMs?: number;
   sinks: EngineSinks;
 }
 
@@ -200,8 +207,12 @@ export class BacktestEngine {
       journalWire: false,
     };
     const delayMs = Math.max(0, o.execStartDelayMs ?? 0);
-    this.execDelayed = delayMs > 0;
+    // exec starting (or its start-up reads answered) after frames begin: its start runs while the frames play
+    this.execDelayed = delayMs > 0 || (o.execStartupMs ?? 0) > 0;
     // the same descriptor, its start after the delay (virtual time): handlers, timers and their phase are exec's own from then on
+    const startupMs = Math.max(0, o.execStartupMs ?? 0);
+    // exec's start-up reads are answered when the recorded run's were (virtual time)
+    this.gateway.readsNotBeforeMonoNs = this.clock.monoNs() + Math.round((delayMs + startupMs) * 1e6);
     const descriptor: typeof execActor = delayMs > 0 ? { ...execActor, start: async (init) => { await k.sleep(delayMs); return execActor.start({ ...init, startTime: k.now() }); } } : execActor;
     k.add({ name: 'exec', descriptor, markets, extra: { paper: true }, makeEnv: () => execEnv });
     // the strategy last: at its start exec is already its peer (live: every channel exists before
@@ -222,8 +233,7 @@ export class BacktestEngine {
     for (const f of fills) filled.set(f.order.id, (filled.get(f.order.id) ?? 0) + f.countCenti);
     const orders = this.venue.orders;
     const send = (market: string, side: number, price: number, d: number, coid: string): void => {
-      const f = this.others.inject(market, side, price, d, coid, this.clock.wallMs());
-      if (f) this.toIngest(f, this.clock.monoNs());
+      for (const f of this.others.inject(market, side, price, d, coid, this.clock.wallMs())) this.toIngest(f, this.clock.monoNs());
     };
     const out = (p: PublishedOrder, centi: number, byFill: number): void => {
       const viaFill = Math.min(byFill, centi);

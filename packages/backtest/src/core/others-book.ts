@@ -110,6 +110,36 @@ class MarketOwn {
     const v = r - this.ownAt(k);
     return v > 0 ? v : 0;
   }
+
+  /**
+   * Others' size as the backtest's book shows it: 0 at a level that would lock or cross one of
+   * the backtest's own resting orders (others' ask at or below our bid, others' bid at or above
+   * our ask). The recorded participants placed it where our order did not rest; against ours a
+   * post-only order is refused (the simulator's liquidity is post-only) and a crossing one fills
+   * us (the venue does that): either way no live book ever shows it next to our order.
+   */
+  visibleAt(k: number): number {
+    const v = this.othersAt(k);
+    if (v <= 0 || this.injected.size === 0) return v;
+    const p = priceOf(k);
+    if (legOf(k) === NO) return ONE_DOLLAR - p <= this.ourBestBid() ? 0 : v;
+    const ask = this.ourBestAsk();
+    return ask > 0 && p >= ask ? 0 : v;
+  }
+
+  /** the backtest's own best resting bid, YES price (0 = none) */
+  ourBestBid(): number {
+    let best = 0;
+    for (const [k, c] of this.injected) if (c > 0 && legOf(k) === YES && priceOf(k) > best) best = priceOf(k);
+    return best;
+  }
+
+  /** the backtest's own best resting ask, YES price (0 = none) */
+  ourBestAsk(): number {
+    let best = 0;
+    for (const [k, c] of this.injected) if (c > 0 && legOf(k) === NO && (best === 0 || ONE_DOLLAR - priceOf(k) < best)) best = ONE_DOLLAR - priceOf(k);
+    return best;
+  }
 }
 
 export interface OthersBookStats {
@@ -195,7 +225,7 @@ export class OthersBook {
     const yesBids: kmm.v1.IPriceLevel[] = [];
     const noBids: kmm.v1.IPriceLevel[] = [];
     for (const k of [...m.recorded.keys()].sort((a, b) => a - b)) {
-      const v = m.othersAt(k);
+      const v = m.visibleAt(k);
       if (v <= 0) continue;
       m.sent.set(k, v);
       (legOf(k) === YES ? yesBids : noBids).push({ price: priceOf(k), countCenti: v });
@@ -239,8 +269,8 @@ export class OthersBook {
     }
     const parts = this.ownFills.deltas.get(f);
     if (parts) for (const x of parts) this.ownFill(m, x.order, x.side, x.yesPrice, x.centi);
-    if (!hadOwn && !m.hasOwn) {
-      // nothing of ours in this market: others' book is the recorded one
+    if (!hadOwn && !m.hasOwn && m.injected.size === 0) {
+      // nothing of ours in this market (recorded or the backtest's): others' book is the recorded one
       if (r > 0) m.sent.set(k, r);
       else m.sent.delete(k);
       const out = this.renumbered(f) as DeltaFrame;
@@ -283,22 +313,33 @@ export class OthersBook {
   /**
    * The backtest's own order changed size at a level (book side, YES price): the delta its venue
    * would send, tagged with our client order id when our own command caused it (placement,
-   * amend, decrease, cancel) and untagged when a fill did (the taker's). Null while the market has
+   * amend, decrease, cancel) and untagged when a fill did (the taker's); then the changes of
+   * others' levels our order now hides or no longer hides (visibleAt). None while the market has
    * no book yet (its snapshot will hold the size).
    */
-  inject(market: string, side: number, yesPrice: number, deltaCenti: number, clientOrderId: string, tsMs: number): Frame | null {
+  inject(market: string, side: number, yesPrice: number, deltaCenti: number, clientOrderId: string, tsMs: number): Frame[] {
     const m = this.mkt(market);
     const k = keyOfOrder(side, yesPrice);
     const v = (m.injected.get(k) ?? 0) + deltaCenti;
     if (v > 0) m.injected.set(k, v);
     else m.injected.delete(k);
-    const last = m.sid >= 0 ? this.lastSeq.get(m.sid) : undefined;
-    if (last === undefined || deltaCenti === 0) return null;
-    const seq = last + 1;
-    this.lastSeq.set(m.sid, seq);
-    this.shift.set(m.sid, (this.shift.get(m.sid) ?? 0) + 1);
-    const sid = m.sid;
-    return { kind: 'delta', sid, seq, tsMs, market, body: { market, leg: legOf(k), price: priceOf(k), deltaCenti, clientOrderId, sid, seq } };
+    if (m.sid < 0 || this.lastSeq.get(m.sid) === undefined || deltaCenti === 0) return [];
+    const ownDelta = (): Frame => {
+      const sid = m.sid;
+      const seq = (this.lastSeq.get(sid) as number) + 1;
+      this.lastSeq.set(sid, seq);
+      this.shift.set(sid, (this.shift.get(sid) ?? 0) + 1);
+      return { kind: 'delta', sid, seq, tsMs, market, body: { market, leg: legOf(k), price: priceOf(k), deltaCenti, clientOrderId, sid, seq } };
+    };
+    // others' levels a new order of ours would lock go before it; those an order that goes no
+    // longer hides come after it: the book never shows ours locked with others'
+    const masked = (): Frame[] => this.diff(m, { kind: 'delta', market, tsMs } as Frame, -1, 0);
+    if (deltaCenti > 0) {
+      const hide = masked();
+      return [...hide, ownDelta()];
+    }
+    const own = ownDelta();
+    return [own, ...masked()];
   }
 
   /** One of our maker fills takes `centi` off the order's size at its level. */
@@ -319,7 +360,7 @@ export class OthersBook {
     const keys = new Set<number>([...m.recorded.keys(), ...m.sent.keys()]);
     const changes: Array<[number, number]> = [];
     for (const k of [...keys].sort((a, b) => a - b)) {
-      const v = m.othersAt(k);
+      const v = m.visibleAt(k);
       const was = m.sent.get(k) ?? 0;
       if (v !== was) changes.push([k, v - was]);
       if (v > 0) m.sent.set(k, v);

@@ -73,8 +73,26 @@ export class PaperVenueGateway implements OrderGateway {
     }
   }
 
-  /** Applies `fn` at the venue after the order-entry latency; fills it causes are reported. */
-  private later<T>(fn: () => VenueResult<T>, onWire?: Wire): Promise<RestResult<T>> {
+  /**
+   * Reads (orders, positions, fills, order group, markets) are answered no earlier than this
+   * (driver monotonic ns; 0 = no hold). `backtest --like` sets it to when the recorded run's exec
+   * had its start-up reads answered (its journal: start -> startup_reconciled), so the backtest's
+   * strategy starts quoting on the same timer tick as the run's (its start-up check settles from
+   * exec's word that it has read the exchange).
+   */
+  readsNotBeforeMonoNs = 0;
+
+  /** a read: as `later`, its answer held until readsNotBeforeMonoNs */
+  private read<T>(fn: () => VenueResult<T>): Promise<RestResult<T>> {
+    const holdMs = (this.readsNotBeforeMonoNs - this.o.monoNs()) / 1e6;
+    return this.later(fn, undefined, holdMs);
+  }
+
+  /**
+   * Applies `fn` at the venue after the order-entry latency; fills it causes are reported. The
+   * answer comes back after the latency again, or at `minRoundTripMs` after the call if later.
+   */
+  private later<T>(fn: () => VenueResult<T>, onWire?: Wire, minRoundTripMs = 0): Promise<RestResult<T>> {
     const wire = this.o.monoNs();
     if (onWire) onWire(wire);
     return new Promise((resolve) => {
@@ -84,7 +102,7 @@ export class PaperVenueGateway implements OrderGateway {
         this.o.onVenueChange?.(this.venue.fills);
         const latencyUs = Math.round(this.o.latencyMs * 2000);
         const res: RestResult<T> = r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire };
-        this.o.defer(this.o.latencyMs, () => resolve(res));
+        this.o.defer(Math.max(this.o.latencyMs, minRoundTripMs - this.o.latencyMs), () => resolve(res));
       });
     });
   }
@@ -125,29 +143,29 @@ export class PaperVenueGateway implements OrderGateway {
     }, w);
   }
   restingOrders() {
-    return this.later<ExecVenueOrder[]>(() => ({ ok: true, value: this.venue.resting().map((v) => ({ orderId: v.id, clientOrderId: v.clientOrderId, market: v.market, side: v.side, price: v.price, remainingCenti: v.remainingCenti, filledCenti: v.filledCenti, status: 'resting' as const, orderGroupId: '' })) }));
+    return this.read<ExecVenueOrder[]>(() => ({ ok: true, value: this.venue.resting().map((v) => ({ orderId: v.id, clientOrderId: v.clientOrderId, market: v.market, side: v.side, price: v.price, remainingCenti: v.remainingCenti, filledCenti: v.filledCenti, status: 'resting' as const, orderGroupId: '' })) }));
   }
   positions() {
-    return this.later<VenuePosition[]>(() => {
+    return this.read<VenuePosition[]>(() => {
       const out: VenuePosition[] = [];
       for (const [m, vm] of this.venue.markets) if (vm.acct.positionCenti !== 0) out.push({ market: m, positionCenti: vm.acct.positionCenti, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: vm.acct.feesMoney });
       return { ok: true, value: out };
     });
   }
   fills(minTsMs: number) {
-    return this.later<kmm.v1.IFill[]>(() => ({ ok: true, value: this.fillLog.filter((f) => (f.tsMs ?? 0) >= minTsMs) }));
+    return this.read<kmm.v1.IFill[]>(() => ({ ok: true, value: this.fillLog.filter((f) => (f.tsMs ?? 0) >= minTsMs) }));
   }
   createOrderGroup() {
-    return this.later(() => ({ ok: true as const, value: 'paper-group' }));
+    return this.read(() => ({ ok: true as const, value: 'paper-group' }));
   }
   resetOrderGroup() {
     return this.later(() => ({ ok: true as const, value: true as const }));
   }
   queuePositions(markets: string[]) {
-    return this.later<QueuePosition[]>(() => ({ ok: true, value: this.venue.resting().filter((v) => markets.includes(v.market)).map((v) => ({ market: v.market, orderId: v.id, aheadCenti: v.aheadCenti })) }));
+    return this.read<QueuePosition[]>(() => ({ ok: true, value: this.venue.resting().filter((v) => markets.includes(v.market)).map((v) => ({ market: v.market, orderId: v.id, aheadCenti: v.aheadCenti })) }));
   }
   markets() {
-    return this.later<kmm.v1.IMarketInfo[]>(() => ({ ok: true, value: this.o.markets }));
+    return this.read<kmm.v1.IMarketInfo[]>(() => ({ ok: true, value: this.o.markets }));
   }
   close(): void {}
 }

@@ -49,6 +49,8 @@ export interface BacktestOptions {
   out: string | null;
   /** exec starts this long after the capture's first frame (ms; default 0; --like: the recorded run's) */
   execStartDelayMs?: number;
+  /** exec's start-up reads answered this long after it started (ms; engine option of that name) */
+  execStartupMs?: number;
 }
 
 export interface BacktestMetrics {
@@ -302,6 +304,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     ownFills: attributeOwnFills(lines),
     startWallMs: tl.startWallMs,
     execStartDelayMs: o.execStartDelayMs ?? 0,
+    execStartupMs: o.execStartupMs ?? 0,
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);

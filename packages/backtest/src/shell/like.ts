@@ -168,6 +168,16 @@ export function recordedExecStartDelayMs(journal: readonly JournalRecord[] | nul
   return Number.isFinite(t) && firstFrameWallMs > 0 ? Math.max(0, t - firstFrameWallMs) : 0;
 }
 
+/**
+ * How long the recorded run's exec took over its start-up reads (ms): its journal's start ->
+ * startup_reconciled records (REST round trips to the venue). 0 without either record.
+ */
+export function recordedExecStartupMs(journal: readonly JournalRecord[] | null): number {
+  const start = Number(journal?.find((r) => r.k === 'start')?.t ?? NaN);
+  const done = Number(journal?.find((r) => r.k === 'startup_reconciled')?.t ?? NaN);
+  return Number.isFinite(start) && Number.isFinite(done) ? Math.max(0, done - start) : 0;
+}
+
 export interface LikeResult {
   run: RecordedRun;
   result: BacktestResult;
@@ -188,7 +198,8 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const queueModel = o.queueModel ?? recordedQueueModel(run.config.values);
   const lines = readCaptureLines(run.capture);
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs }, { lines, config });
+  const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);

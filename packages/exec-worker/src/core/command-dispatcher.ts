@@ -50,6 +50,10 @@ export class CommandDispatcher {
   readonly decreases: ModifyIntent[] = [];
   readonly amends: ModifyIntent[] = [];
   private cmdSeq = 0;
+  /** numbers the markets' places in the wait for tokens (MarketRef.tokenWaitSeq) */
+  private tokenWaitCounter = 0;
+  /** markets waiting for rate-limit tokens, in the order they started waiting */
+  readonly tokenWaiters = new Set<MarketRef>();
   private coidSeq = 0;
 
   constructor(
@@ -118,7 +122,7 @@ export class CommandDispatcher {
       this.emitCommand(cmdId, 'batch_cancel', orders, this.cancels[i].m.cause, take * ENDPOINT_COST.batchCancelPerOrder, nowMs);
       i += take;
     }
-    for (; i < this.cancels.length; i++) this.cancels[i].m.retryAtMs = minPos(this.cancels[i].m.retryAtMs, nowMs + 1);
+    for (; i < this.cancels.length; i++) this.holdForTokens(this.cancels[i].m, ENDPOINT_COST.batchCancelPerOrder, nowMs, true);
     this.cancels.length = 0;
 
     for (const d of this.decreases) {
@@ -188,10 +192,7 @@ export class CommandDispatcher {
       // a batch led by a risk-reducing taker may use the tokens kept for it (takers come alone: onTakerIntent)
       const reducing = list[i].taker && list[i].reduceOnly;
       while (take > 0 && !this.s.limiter.tryCreate(take * ENDPOINT_COST.batchCreatePerOrder, nowMs, reducing)) take = Math.floor(take / 2);
-      if (take === 0) {
-        this.holdForTokens(list[i].m, ENDPOINT_COST.create, nowMs);
-        break;
-      }
+      if (take === 0) break;
       const cmdId = ++this.cmdSeq;
       const orders: kmm.v1.IOrderCommand[] = [];
       for (let k = 0; k < take; k++) orders.push(this.newOrder(list[i + k], cmdId, nowMs));
@@ -199,7 +200,8 @@ export class CommandDispatcher {
       i += take;
     }
     if (i < list.length) {
-      for (let k = i; k < list.length; k++) list[k].m.retryAtMs = minPos(list[k].m.retryAtMs, nowMs + 1);
+      // every create left waits for the same tokens: the same retry time for all, served oldest first
+      for (let k = i; k < list.length; k++) this.holdForTokens(list[k].m, ENDPOINT_COST.create, nowMs);
       let w = 0;
       for (let k = i; k < list.length; k++) if (list[k].taker) list[w++] = list[k];
       list.length = w;
@@ -232,10 +234,28 @@ export class CommandDispatcher {
     }));
   }
 
+  /** true when a maker create's tokens are in the bucket now (the reserves left) */
+  createFits(nowMs: number): boolean {
+    const l = this.s.limiter;
+    return !l.isPaused(nowMs) && l.write.available(nowMs) >= ENDPOINT_COST.create + l.cancelReserve + l.takerReserve;
+  }
+
+  /** `m` got everything out: it waits no more. */
+  doneWaiting(m: MarketRef): void {
+    m.tokenWaitSeq = 0;
+    this.tokenWaiters.delete(m);
+  }
+
+  /** `m` found no tokens for `cost`: it is looked at again when they are there, before markets that came later. */
   private holdForTokens(m: MarketRef, cost: number, nowMs: number, cancel = false): void {
     this.s.stats.rateHeld++;
     const waitMs = cancel ? this.s.limiter.cancelWaitMs(cost, nowMs) : this.s.limiter.write.waitMs(cost, nowMs);
     m.retryAtMs = minPos(m.retryAtMs, nowMs + Math.max(1, waitMs));
+    if (m.tokenWaitSeq === 0) {
+      m.tokenWaitSeq = ++this.tokenWaitCounter;
+      this.tokenWaiters.add(m);
+    }
+    m.tokenHeldPump = this.s.pumpSeq;
   }
 
   private newOrder(c: CreateIntent, cmdId: number, nowMs: number): kmm.v1.IOrderCommand {

@@ -758,15 +758,24 @@ export class ExecCore {
   private pump(nowMs: number): void {
     if (!this.s.startupReconciled) return;
     // diffMarket may mark markets again (retry): take the list first, bounded by the market count
+    // tokens are back: the markets that wait for them are looked at now, before any event's market
+    // takes them (the first to wait is served first, not the one whose book happened to move)
+    if (this.cmd.tokenWaiters.size > 0 && this.cmd.createFits(nowMs)) for (const w of this.cmd.tokenWaiters) this.reg.markDirty(w);
     const list = this.reg.takeDirty();
+    // markets waiting for rate-limit tokens go first, oldest first (a stable sort keeps the rest in order)
+    let waiting = false;
+    for (let i = 0; i < list.length && !waiting; i++) waiting = list[i].tokenWaitSeq > 0;
+    if (waiting) list.sort(byTokenWait);
     for (let i = 0; i < list.length; i++) {
       const m = list[i];
       m.dirty = false;
       this.diffMarket(m, nowMs);
     }
-    this.reg.releaseDirty(list);
     // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
     this.cmd.flush(nowMs);
+    // a market that got everything out in this pump waits no more
+    for (let i = 0; i < list.length; i++) if (list[i].tokenWaitSeq > 0 && list[i].tokenHeldPump !== this.s.pumpSeq) this.cmd.doneWaiting(list[i]);
+    this.reg.releaseDirty(list);
     this.reports.emitWorkingOrders(nowMs);
     this.s.pumpSeq++;
   }
@@ -944,4 +953,11 @@ export class ExecCore {
 function hasResting(slots: (WorkingOrder | null)[]): boolean {
   for (const o of slots) if (o && o.status === OrderStatus.RESTING) return true;
   return false;
+}
+
+/** pump order: markets waiting for tokens first, oldest wait first; the others after, in their order */
+function byTokenWait(a: MarketRef, b: MarketRef): number {
+  const wa = a.tokenWaitSeq > 0 ? a.tokenWaitSeq : Infinity;
+  const wb = b.tokenWaitSeq > 0 ? b.tokenWaitSeq : Infinity;
+  return wa === wb ? 0 : wa < wb ? -1 : 1;
 }

@@ -29,6 +29,15 @@ export interface MarketRef {
   cause: Cause;
   slotTargets: SlotTarget[][]; // [0]=bid, [1]=ask, by level
   retryAtMs: number;
+  /**
+   * Place in the queue of markets waiting for rate-limit tokens (0 = not waiting; numbered in the
+   * order they first found none). Markets that wait are diffed first, in that order, so the first
+   * market to hit the limit is not overtaken by later ones (by number, not time: markets held in
+   * one pump keep their order, however the events that mark them dirty interleave).
+   */
+  tokenWaitSeq: number;
+  /** the pump in which this market last found no tokens (ExecState.pumpSeq) */
+  tokenHeldPump: number;
   holdUntilMs: number;
   /**
    * > 0: the market's feed came back after being untrusted or stale at this time, or a cancel,
@@ -156,6 +165,8 @@ export class MarketRegistry {
       cause: NO_CAUSE,
       slotTargets: [mk(), mk()],
       retryAtMs: 0,
+      tokenWaitSeq: 0,
+      tokenHeldPump: -1,
       holdUntilMs: 0,
       resyncHoldSinceMs: 0,
       wasTrusted: false,

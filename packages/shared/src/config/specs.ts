@@ -453,6 +453,7 @@ export const CONFIG_SPECS = [
   num('sys', 'strategy', 'kmm_ofi_fair_ticks', 0.5, 0, 10, 'ticks', 'grid model: largest fair-value shift from order-flow imbalance (tanh of OFI over the touch depth, x this)', { live: true }),
   num('sys', 'strategy', 'kmm_kappa_window_s', 600, 1, 86_400, 's', 'grid model: decay window of the public-trade histogram behind the fill-intensity kappa (per tick from the mid)', { live: true }),
   num('sys', 'strategy', 'kmm_markout_s', 10, 0.1, 3600, 's', 'grid model: markout horizon of our own fills; their average loss (EWMA) floors the half-spread', { live: true }),
+  num('sys', 'strategy', 'kmm_touch_hysteresis_ticks', 0.5, 0, 5, 'ticks', 'grid model: a quote already resting at the others\' touch stays there until the touch lacks the required edge by more than this (no flapping between join and one tick behind, which loses the queue place each time)', { live: true }),
   int('sys', 'strategy', 'kmm_taker_cooldown_ms', 2000, 0, 600_000, 'ms', 'after a taker intent, wait this long (or for the position to change) before another', { live: true }),
   num('sys', 'strategy', 'kmm_alpha_weight', 1, 0, 10, 'x', 'weight of the external fair-value skew (alpha engine)', { live: true }),
   int('sys', 'strategy', 'kmm_alpha_max_age_ms', 60_000, 100, 86_400_000, 'ms', 'external fair values older than this are ignored', { live: true }),

@@ -153,6 +153,7 @@ export interface PricingParams {
   kmm_pricing_model: string;
   kmm_level_spacing_ticks: number;
   kmm_ofi_fair_ticks: number;
+  kmm_touch_hysteresis_ticks: number;
   MAX_QUEUE_DEPTH: number;
   maxQueueDepthCenti: number;
   desiredInventoryCenti: number;
@@ -508,6 +509,14 @@ export function queueAheadAtTouch(f: kmm.v1.IBookFeatures, isBid: boolean, touch
   return Number(isBid ? f.othersBestBidCenti ?? f.bestBidCenti ?? 0 : f.othersBestAskCenti ?? f.bestAskCenti ?? 0);
 }
 
+/** true when one of our resting orders (the book's queue estimates) is on `isBid`'s side at `price`. */
+function restingAt(f: kmm.v1.IBookFeatures, isBid: boolean, price: number): boolean {
+  const queue = f.queue;
+  if (!queue || price <= 0) return false;
+  for (let i = 0; i < queue.length; i++) if ((queue[i].side === BID) === isBid && (queue[i].price ?? 0) === price) return true;
+  return false;
+}
+
 /**
  * The grid model's quotes (README "How prices are made"). Per side (the bid; the ask mirrors it):
  *   delta = A-S half-spread (asHalfSpreadTicks x tick), floor = max(maker fee per contract, markout floor)
@@ -517,7 +526,9 @@ export function queueAheadAtTouch(f: kmm.v1.IBookFeatures, isBid: boolean, touch
  *   step in (B + tick): B + tick <= r - max(delta, floor) (the full edge, not rounded), B + tick < A,
  *                       the queue ahead at B > MAX_QUEUE_DEPTH, the side does not take the
  *                       position past DESIRED_INVENTORY, and alpha does not point against it
- *   join (B):           B <= limit
+ *   join (B):           B <= limit; when our order already rests at B: B <= limit + hysteresis
+ *                       (kmm_touch_hysteresis_ticks x tick: a fair value jittering around the
+ *                       limit must not move us off the touch and back, losing the queue place)
  *   behind:             the nearest grid price to r - delta, at most r - floor (always below B)
  * Returns null on a non-finite model value.
  */
@@ -553,7 +564,7 @@ export function gridPlacement(p: PricingParams, inp: QuoteInputs, r: number, sig
     if (othersBid > 0 && inside > 0 && inside <= stepLimit && inside < fullAsk && ahead > p.maxQueueDepthCenti && q <= p.desiredInventoryCenti && alpha >= 0) {
       price = inside;
       place = PLACE_STEP_IN;
-    } else if (othersBid > 0 && othersBid <= joinLimit) {
+    } else if (othersBid > 0 && othersBid <= joinLimit + (restingAt(f, true, othersBid) ? p.kmm_touch_hysteresis_ticks * tick : 0)) {
       price = othersBid;
       place = PLACE_JOIN;
     } else {
@@ -579,7 +590,7 @@ export function gridPlacement(p: PricingParams, inp: QuoteInputs, r: number, sig
     if (othersAsk > 0 && inside > 0 && inside >= stepLimit && inside > fullBid && ahead > p.maxQueueDepthCenti && q >= -p.desiredInventoryCenti && alpha <= 0) {
       price = inside;
       place = PLACE_STEP_IN;
-    } else if (othersAsk > 0 && othersAsk >= joinLimit) {
+    } else if (othersAsk > 0 && othersAsk >= joinLimit - (restingAt(f, false, othersAsk) ? p.kmm_touch_hysteresis_ticks * tick : 0)) {
       price = othersAsk;
       place = PLACE_JOIN;
     } else {
