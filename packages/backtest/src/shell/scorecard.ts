@@ -43,11 +43,12 @@ function readJson(p: string, dir: string): Record<string, unknown> | null {
 }
 
 /**
- * The scorecard of a run folder: journal.jsonl, the capture, summary.json's netPnl / feesPaid,
+ * The scorecard of a run folder: journal.jsonl, the capture, summary.json's netPnl / feesPaid
+ * (or `figuresNow`: a running system's figures so far, before summary.json exists),
  * config.json's scorecard keys (else summary.json's scorecard obligation, else the defaults),
  * markets.json (else the journal's markets).
  */
-export function scorecardOfRunFolder(dirIn: string): Scorecard {
+export function scorecardOfRunFolder(dirIn: string, figuresNow?: Pick<RunFigures, 'netPnl' | 'feesPaid'>): Scorecard {
   const dir = resolve(dirIn);
   const jp = join(dir, 'journal.jsonl');
   if (!existsSync(jp)) throw new Error(`scorecard: run folder ${dir} has no journal.jsonl`);
@@ -69,6 +70,6 @@ export function scorecardOfRunFolder(dirIn: string): Scorecard {
     if (Array.isArray(v)) markets = v.map((m) => String((m as { market?: unknown }).market ?? '')).filter((m) => m !== '');
   }
   if (markets.length === 0) markets = [...new Set(journal.map((r) => ('market' in r ? String(r.market ?? '') : '')).filter((m) => m !== ''))];
-  const figures = { netPnl: Number(summary.netPnl ?? 0), feesPaid: Number(summary.feesPaid ?? 0) };
+  const figures = figuresNow ?? { netPnl: Number(summary.netPnl ?? 0), feesPaid: Number(summary.feesPaid ?? 0) };
   return scorecardOfCapture(journal, readCaptureLines(capture), figures, config, markets);
 }
