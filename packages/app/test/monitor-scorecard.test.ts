@@ -8,11 +8,11 @@ import type { Scorecard } from '@kmm/exec-worker/core';
 import { Monitor } from '../src/system/monitor.js';
 import { dashboardPage } from '../src/dashboard/page.js';
 
-const card = (actual: number | null): Scorecard => ({
+const card = (actual: number | null, actualFills = 0): Scorecard => ({
   fills: 3, makerFills: 2, takerFills: 1, contractsFilled: 5, netPnlPerContractCents: 0.4, feesPerContractCents: 0.7, spreadCapturedCents: 1.5,
   adverseSelection: [1, 10, 60].map((horizonS) => ({ horizonS, bid: 0.5, ask: null, all: 0.5, fills: 1, leftOut: 1 })),
   fillRate: 0.25, atTouchPct: 61.5, atTouchBidPct: 70, atTouchAskPct: 53, twoSidedUptimePct: 40, twoSidedMaxSpreadCents: 6, twoSidedMinSize: 1,
-  queueAheadAtFill: { estimated: 12.5, actual, fills: 2 }, takerEffectiveSpreadCents: 2, takerEffectiveSpreadStatus: 'between',
+  queueAheadAtFill: { estimated: 12.5, actual, fills: 2, actualFills }, takerEffectiveSpreadCents: 2, takerEffectiveSpreadStatus: 'between',
 });
 
 describe('dashboard scorecard', () => {
@@ -27,8 +27,8 @@ describe('dashboard scorecard', () => {
     expect(rows.get('quoting time at the touch')).toBe('61.5% (bid 70%, ask 53%)');
     expect(rows.get('queue ahead at fill, est / actual')).toBe('12.5 / n/a (2 fills)');
     expect(rows.get('markout loss 10s bid / ask')).toBe('0.5 / n/a c');
-    mon.setScorecard(card(9), 2000);
-    expect(new Map(mon.snapshot().scorecard!.rows).get('queue ahead at fill, est / actual')).toBe('12.5 / 9 (2 fills)');
+    mon.setScorecard(card(9, 1), 2000);
+    expect(new Map(mon.snapshot().scorecard!.rows).get('queue ahead at fill, est / actual')).toBe('12.5 / 9 (2 fills, 1 with actual)');
   });
 
   it('says why there is none', () => {
