@@ -525,6 +525,8 @@ const BAILOUT = { rebalance_threshold: 0, MM_MAX_POS: 1000, MM_MAX_LONG_POS: 100
 // more than one quote level
 const LEVELS = { MM_NUM_PRICE_LEVELS: 3 };
 const CONTEXT: Readonly<Record<string, Record<string, unknown>>> = {
+  // the pull needs a sweep rule on (both are off by default)
+  kmm_sweep_pull_ms: { kmm_sweep_levels: 3, kmm_jump_cents: 3 },
   MM_VOL_REGIME_ENABLED: CRYPTO,
   MM_VOL_OFFSET_SCALE_CALM: CRYPTO,
   MM_VOL_OFFSET_SCALE_ELEVATED: CRYPTO,

@@ -14,7 +14,8 @@ import { ExecCore, execParamsOf, type CommandResult, type ExecCommand } from '@k
 
 const M = 'KXTEST-26JAN01-T50';
 const T0 = 1_767_225_600_000;
-const CFG = { MM_IMBALANCE_PAUSE_THRESHOLD: 0, volume_spike_pause: false, min_liquidity: 0, kmm_shards: 1, MM_JOURNAL_REPRICE_DECISIONS: false };
+// the recommended settings (off by default: README "Jump and schedule protection")
+const CFG = { kmm_sweep_levels: 3, kmm_jump_cents: 3, MM_IMBALANCE_PAUSE_THRESHOLD: 0, volume_spike_pause: false, min_liquidity: 0, kmm_shards: 1, MM_JOURNAL_REPRICE_DECISIONS: false };
 
 const info: kmm.v1.IMarketInfo = {
   market: M,

@@ -9,7 +9,9 @@ import { closePhase, detectSweep, strategyParamsOf, widenSide } from '../src/ind
 import { features, marketInfo, readyCore, side, snap, T0 } from './helpers.js';
 
 const GRID = new PriceGrid();
-const P = strategyParamsOf(resolveConfig({}));
+/** the recommended settings (the registry default is off: README "Jump and schedule protection") */
+const ON = { kmm_sweep_levels: 3, kmm_jump_cents: 3 };
+const P = strategyParamsOf(resolveConfig(ON));
 const lv = (...prices: number[]): kmm.v1.IPriceLevel[] => prices.map((price) => ({ price, countCenti: 10_000 }));
 
 /** A 48 / 52c book with three levels a side and `trades` public trades so far. */
@@ -53,6 +55,7 @@ describe('detectSweep', () => {
 
 describe('closePhase and widenSide', () => {
   it('widen inside kmm_close_widen_s, stop inside kmm_close_stop_s (defaults 600 s and 60 s)', () => {
+    expect(strategyParamsOf(resolveConfig({})).kmm_sweep_levels).toBe(0); // the sweep rules are off by default, the close ones on
     const close = T0 + 3_600_000;
     expect(closePhase(close, close - 601_000, P)).toBe('');
     expect(closePhase(close, close - 600_000, P)).toBe('widen');
@@ -70,7 +73,7 @@ describe('closePhase and widenSide', () => {
 });
 
 describe('the strategy core pulls on a sweep (issue 17)', () => {
-  const CFG = { MM_JOURNAL_REPRICE_DECISIONS: true, volume_spike_pause: false };
+  const CFG = { ...ON, MM_JOURNAL_REPRICE_DECISIONS: true, volume_spike_pause: false };
 
   it('a sweep trade pulls both sides at once; the next book update does not re-quote before kmm_sweep_pull_ms', () => {
     const core = readyCore(CFG, [marketInfo('M')]);
