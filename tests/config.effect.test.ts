@@ -195,7 +195,9 @@ function strategyProbe(cfg: KmmConfig): string {
   for (const ahead of [0, 4, 9, 15, 30, 400, 900, 1500, 3000, 20_000]) {
     for (const ofi of [-150, -250, -450, 150, 450]) step(core.onBookFeatures(bookFeatures('A', 4800, 5200, { queue: queueAt(ahead), ofi }), t));
   }
-  // a 3c jump of the mid and back (price_change_requote_threshold), a very tight spread EMA
+  // a 3c move of the mid and back (price_change_requote_threshold), a very tight spread EMA; the
+  // move comes in two updates, so that no one update moves the touch kmm_jump_cents
+  step(core.onBookFeatures(bookFeatures('A', 4900, 5300), t));
   step(core.onBookFeatures(bookFeatures('A', 5100, 5500), t));
   step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
   step(core.onBookFeatures(bookFeatures('A', 4900, 5100, { spreadEma: 50 }), t));
@@ -222,6 +224,16 @@ function strategyProbe(cfg: KmmConfig): string {
   step(core.onExternalFairValues([{ market: 'A', fairPrice: 2000, fundingBps: 3 }], t));
   step(core.onBookFeatures(bookFeatures('A', 4800, 5200), t));
   step(core.onMarketInfo({ ...strategyMarkets().find((m) => m.market === 'D'), volumeDayCenti: 9_000_000, liquidityMoney: 150_000_000 }, t));
+  // jump protection: a buy through three ask levels (kmm_sweep_levels), then books every 0.7 s
+  // (kmm_sweep_pull_ms), then a 3c fall of the bid (kmm_jump_cents)
+  const lv = (...ps: number[]): kmm.v1.IPriceLevel[] => ps.map((price) => ({ price, countCenti: 10_000 }));
+  step(core.onPosition({ market: 'C', positionCenti: 0, fromExchange: true }, t));
+  step(core.onBookFeatures(bookFeatures('C', 4800, 5200, { bidsTop: lv(4800, 4700, 4600, 4500), asksTop: lv(5200, 5300, 5400, 5500), tradeCount: 1, lastTradePrice: 5000 }), t));
+  step(core.onBookFeatures(bookFeatures('C', 4800, 5500, { bidsTop: lv(4800, 4700), asksTop: lv(5500), tradeCount: 2, lastTradePrice: 5400 }), t));
+  for (let i = 0; i < 8; i++) step(core.onBookFeatures(bookFeatures('C', 4800 - 100 * (i % 2), 5500, { tradeCount: 2 }), t));
+  step(core.onBookFeatures(bookFeatures('C', 4500, 5500, { tradeCount: 2 }), t));
+  step(core.onBookFeatures(bookFeatures('C', 4000, 5500, { tradeCount: 2 }), t));
+  for (let i = 0; i < 8; i++) step(core.onBookFeatures(bookFeatures('C', 4000, 5500 + 100 * (i % 2), { tradeCount: 2 }), t));
   // time: quote age, cool-downs, scans, the markets' close approaching, alpha ageing
   for (const dt of [1000, 2000, 5000, 10_000, 16_000, 20_000, 31_000, 45_000, 61_000, 91_000, 121_000, 181_000, 301_000, 601_000, 1_200_000, 3_600_000, 2 * HOUR, 3 * HOUR, 4 * HOUR, 4.5 * HOUR, 4.9 * HOUR, 5.5 * HOUR, 7.8 * HOUR]) {
     rec(core.onTimer(t + dt));
@@ -230,6 +242,12 @@ function strategyProbe(cfg: KmmConfig): string {
   step(core.onBookFeatures(bookFeatures('B', 3000, 3600), t));
   step(core.onMarketTrust({ market: 'C', state: kmm.v1.TrustState.STALE }, t));
   for (const dt of [500, 1000, 2000, 3100, 4100, 6000, 9000, 16_000, 31_000]) rec(core.onTimer(t + dt));
+  // the close: E's close moves to 30 min from now; books 20, 12, 6 and 3 min, 90, 40 and 10 s
+  // before it (kmm_close_widen_s, kmm_close_widen_ticks, kmm_close_stop_s)
+  t += 32_000;
+  const closeE = t + 1_800_000;
+  rec(core.onLifecycle({ market: 'E', eventType: 'close_date_updated', closeTsMs: closeE }, t));
+  for (const leftS of [1200, 720, 360, 180, 90, 40, 10]) rec(core.onBookFeatures(bookFeatures('E', 4800, 5200), closeE - leftS * 1000));
   return JSON.stringify(out);
 }
 
@@ -507,6 +525,8 @@ const BAILOUT = { rebalance_threshold: 0, MM_MAX_POS: 1000, MM_MAX_LONG_POS: 100
 // more than one quote level
 const LEVELS = { MM_NUM_PRICE_LEVELS: 3 };
 const CONTEXT: Readonly<Record<string, Record<string, unknown>>> = {
+  // the pull needs a sweep rule on (both are off by default)
+  kmm_sweep_pull_ms: { kmm_sweep_levels: 3, kmm_jump_cents: 3 },
   MM_VOL_REGIME_ENABLED: CRYPTO,
   MM_VOL_OFFSET_SCALE_CALM: CRYPTO,
   MM_VOL_OFFSET_SCALE_ELEVATED: CRYPTO,

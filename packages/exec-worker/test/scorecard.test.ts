@@ -96,7 +96,10 @@ describe('scorecard definitions', () => {
     const journal = [ack(1000, 'b', BID, 4900, 100), fill(2600, 'b', BID, 4900, 10), fill(4000, 'b', BID, 4900, 10)];
     const s = scorecardOf(journal, market, fig, opts);
     // at the first fill: 1000 - 300 = 700 centi; at the second: min(700, 500) = 500: mean 6 contracts
-    expect(s.queueAheadAtFill).toEqual({ estimated: 6, actual: null, fills: 2 });
+    expect(s.queueAheadAtFill).toEqual({ estimated: 6, actual: null, fills: 2, actualFills: 0 });
+    // the simulator's truth for one of the two fills (by trade id): the mean of those that have it
+    const sim = scorecardOf(journal, market, fig, { ...opts, queueAheadActual: new Map([['tr2600b', 800]]) });
+    expect(sim.queueAheadAtFill).toEqual({ estimated: 6, actual: 8, fills: 2, actualFills: 1 });
   });
 
   it('effective spread paid on takers against the mid, with 001\'s target and failure', () => {

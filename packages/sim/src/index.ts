@@ -2,7 +2,7 @@
  * @kmm/sim: a local Kalshi exchange (REST + websocket + auth + rate limits + matching + fees +
  * seeded synthetic flow + fault injection). Public API for the app, tests and benchmarks.
  */
-export { startSim, DEMO_USER, type SimOptions, type SimHandle, type SimRecords, type SimFaults } from './server/sim.js';
+export { startSim, DEMO_USER, type SimOptions, type SimHandle, type SimRecords, type SimQueueAtFill, type SimFaults } from './server/sim.js';
 export {
   MemoryExchange,
   MEMORY_REST_BASE_URL,

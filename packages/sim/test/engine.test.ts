@@ -196,6 +196,25 @@ describe('order semantics', () => {
     expect(!mid.ok && mid.code).toBe('invalid_price');
   });
 
+  it('a maker fill records the contracts truly ahead of it when its taker arrived (sim-only truth, not on the wire)', () => {
+    const { e } = mkEngine();
+    e.createOrder('b', { ticker: T, side: 'ask', price: 5100, countCenti: 200, tif: 'good_till_canceled', stp: 'maker' }); // a better level: not ahead at 52c
+    e.createOrder('b', { ticker: T, side: 'ask', price: 5200, countCenti: 500, tif: 'good_till_canceled', stp: 'maker' });
+    e.createOrder('c', { ticker: T, side: 'ask', price: 5200, countCenti: 300, tif: 'good_till_canceled', stp: 'maker' });
+    const ours = e.createOrder('a', { ticker: T, side: 'ask', price: 5200, countCenti: 600, tif: 'good_till_canceled', stp: 'maker' });
+    if (!('order' in ours)) throw new Error('not placed');
+    e.createOrder('c', { ticker: T, side: 'bid', price: 5200, countCenti: 1_200, tif: 'immediate_or_cancel', stp: 'maker' });
+    const fills = e.accounts.get('a')!.fills.filter((f: FillRec) => f.orderId === ours.order.orderId);
+    // 1,200 takes 51c's 200, b's 500 at 52c, cancels c's own 300 (self-trade prevention): all 800 were ahead of ours, which fills 500
+    expect(fills.map((f) => [f.countCenti, f.queueAheadCenti])).toEqual([[500, 800]]);
+    // a second taker: what was left of ours is now at the front
+    e.createOrder('b', { ticker: T, side: 'bid', price: 5200, countCenti: 100, tif: 'immediate_or_cancel', stp: 'maker' });
+    const again = e.accounts.get('a')!.fills.filter((f: FillRec) => f.orderId === ours.order.orderId);
+    expect(again.map((f) => f.queueAheadCenti)).toEqual([800, 0]);
+    // the taker's own fill carries no queue figure
+    expect(e.accounts.get('c')!.fills.filter((f: FillRec) => f.isTaker).every((f) => f.queueAheadCenti === -1)).toBe(true);
+  });
+
   it('queue position counts contracts ahead at the same price; decrease keeps priority, amend up loses it', () => {
     const { e } = mkEngine();
     const o1 = e.createOrder('b', { ticker: T, side: 'bid', price: 4000, countCenti: 500, tif: 'good_till_canceled', stp: 'maker' });

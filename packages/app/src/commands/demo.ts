@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { demoLoadOptions, describeKillSwitch, describeProfile, loadForCommand } from './startup-config.js';
 import { readFileSync } from 'node:fs';
+import { scorecardOfRunFolder, SIM_QUEUE_FILE } from '@kmm/backtest';
 import { parseReplayCapture, resolveProfile, startSimThread, type QueueModelName, type SimThreadHandle } from '@kmm/sim';
 import { generateReport } from '../report/index.js';
 import { fetchMarkets } from '../system/markets.js';
@@ -177,6 +178,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const summary = await running.stop();
     const records = await sim.records();
     const resting = records.orders.filter((o) => o.status === 'resting').length;
+    // the simulator knows how many contracts were truly ahead of each maker fill of ours: keep it
+    // in the run folder (sim-only, never venue data) and score the queue estimate against it
+    writeFileSync(join(runDir, SIM_QUEUE_FILE), records.makerQueue.map((q) => JSON.stringify(q) + '\n').join(''));
+    try {
+      const sp = join(runDir, 'summary.json');
+      const written = JSON.parse(readFileSync(sp, 'utf8')) as Record<string, unknown>;
+      if (written.scorecard) writeFileSync(sp, JSON.stringify({ ...written, scorecard: scorecardOfRunFolder(runDir) }, null, 2) + '\n');
+    } catch (err) {
+      print(`scorecard with the simulator's queue truth failed: ${(err as Error).message}`);
+    }
     let reportPath: string | null = null;
     try {
       reportPath = (await generateReport(runDir)).path;

@@ -224,6 +224,19 @@ const SCRIPT = `
     tb.replaceChildren(frag);
   }
 
+  // the strategy scorecard so far (README "Strategy scorecard"): one row per figure, or why there is none
+  function renderScorecard(sc) {
+    var tb = document.querySelector('#scorecard tbody'), frag = document.createDocumentFragment();
+    if (sc && sc.note) { var tr0 = el('tr'); tr0.append(el('td', '', sc.note)); frag.append(tr0); }
+    ((sc && sc.rows) || []).forEach(function (r) {
+      var tr = el('tr');
+      tr.append(el('td', '', r[0]), el('td', '', r[1]));
+      frag.append(tr);
+    });
+    tb.replaceChildren(frag);
+    setText(document.getElementById('scorecard-at'), sc && sc.asOfMs ? 'as of ' + new Date(sc.asOfMs).toISOString().slice(11, 19) : '');
+  }
+
   function render(s) {
     lastTs = s.ts;
     setText(document.getElementById('mode'), s.mode);
@@ -237,6 +250,7 @@ const SCRIPT = `
     cards.forEach(function (c, t) { if (!seen.has(t)) { c.root.remove(); cards.delete(t); } });
     renderActors(s.actors);
     renderEventRisk(s.eventRisk || []);
+    renderScorecard(s.scorecard);
     renderEvents(s.events);
     updates++; document.body.dataset.updates = String(updates);
     setText(document.getElementById('updated'), new Date(s.ts).toISOString().slice(11, 23));
@@ -284,6 +298,7 @@ export function dashboardPage(nonce: string): string {
 <div id="markets"></div>
 <section><h3>Actors</h3><table id="actors"><thead><tr><th style="text-align:left">actor</th><th>ELU</th><th>mailbox</th><th>msgs in</th><th>msgs out</th><th>dropped</th><th>conflated</th><th>handler p50 µs</th><th>p99 µs</th></tr></thead><tbody></tbody></table></section>
 <section><h3>Event risk</h3><table id="event-risk" data-testid="event-risk"><thead><tr><th style="text-align:left">event</th><th style="text-align:left">markets</th><th>worst-case loss $</th></tr></thead><tbody></tbody></table></section>
+<section><h3>Strategy scorecard <small id="scorecard-at"></small></h3><table id="scorecard" data-testid="scorecard"><thead><tr><th style="text-align:left">figure</th><th style="text-align:left">value</th></tr></thead><tbody></tbody></table></section>
 <section><h3>Ops events</h3><ul id="events"></ul></section>
 </main>
 <script nonce="${nonce}">${SCRIPT}</script>

@@ -81,6 +81,19 @@ export interface DashboardEventRisk {
   worstLoss: string;
 }
 
+/**
+ * The strategy scorecard of the run so far (exec core/scorecard.ts, the same rows as the report's
+ * scorecard table; README "Strategy scorecard"), recomputed every DASHBOARD_SCORECARD_MS from the
+ * run folder. `note` instead of rows when there is none (yet, or no capture to measure against).
+ */
+export interface DashboardScorecard {
+  /** wall ms the scorecard was computed at */
+  asOfMs: number;
+  /** [label, value] */
+  rows: Array<[string, string]>;
+  note?: string;
+}
+
 export interface DashboardState {
   /** Wall-clock ms when the snapshot was taken. */
   ts: number;
@@ -93,6 +106,7 @@ export interface DashboardState {
   events: DashboardEvent[];
   /** Per event with two or more of our markets or a position: its worst-case loss. */
   eventRisk?: DashboardEventRisk[];
+  scorecard?: DashboardScorecard;
 }
 
 /** Counters the metrics exporter needs beyond the snapshot (all optional, all cumulative). */

@@ -24,7 +24,7 @@ export function scorecardRows(cards: readonly Scorecard[]): [string, string[]][]
     ['fill rate (maker)', cards.map((c) => v(c.fillRate))],
     ['quoting time at the touch', cards.map((c) => `${v(c.atTouchPct, '%')} (bid ${v(c.atTouchBidPct, '%')}, ask ${v(c.atTouchAskPct, '%')})`)],
     ['two-sided uptime', cards.map((c) => `${v(c.twoSidedUptimePct, '%')} (<= ${c.twoSidedMaxSpreadCents}c, >= ${c.twoSidedMinSize})`)],
-    ['queue ahead at fill, est / actual', cards.map((c) => `${v(c.queueAheadAtFill.estimated)} / ${v(c.queueAheadAtFill.actual)} (${c.queueAheadAtFill.fills} fills)`)],
+    ['queue ahead at fill, est / actual', cards.map((c) => `${v(c.queueAheadAtFill.estimated)} / ${v(c.queueAheadAtFill.actual)} (${c.queueAheadAtFill.fills} fills${c.queueAheadAtFill.actualFills ? `, ${c.queueAheadAtFill.actualFills} with actual` : ''})`)],
     ['taker effective spread', cards.map((c) => `${v(c.takerEffectiveSpreadCents, ' c')}${c.takerEffectiveSpreadStatus ? ` (${c.takerEffectiveSpreadStatus})` : ''}`)],
   );
   return rows;

@@ -8,8 +8,9 @@
  * the DashboardState it produces carries the venue's decimal strings.
  */
 import { formatCount, formatMoney, formatPrice, kmm, ONE_DOLLAR } from '@kmm/shared';
-import type { RunFigures } from '@kmm/exec-worker/core';
-import type { DashboardEvent, DashboardEventRisk, DashboardMarket, DashboardState, MetricsCounters } from '../dashboard/types.js';
+import type { RunFigures, Scorecard } from '@kmm/exec-worker/core';
+import type { DashboardEvent, DashboardEventRisk, DashboardMarket, DashboardScorecard, DashboardState, MetricsCounters } from '../dashboard/types.js';
+import { scorecardRows } from '../report/scorecard-table.js';
 
 /** Bounded memory: most recent events kept, most markets tracked. */
 export const MONITOR_EVENTS_MAX = 500;
@@ -220,7 +221,16 @@ export class Monitor {
       risk: { tradingEnabled: this.tradingEnabled, quotingPaused: this.quotingPaused, readOnlyReason: this.readOnlyReason, breachedMarkets: this.breached.length ? this.breached : undefined },
       events: this.events.slice(-100),
       eventRisk: this.eventRisk(),
+      scorecard: this.scorecardView,
     };
+  }
+
+  private scorecardView: DashboardScorecard = { asOfMs: 0, rows: [], note: 'no scorecard yet' };
+
+  /** The run's scorecard so far (system.ts recomputes it from the run folder), or why there is none. */
+  setScorecard(card: Scorecard | null, asOfMs: number, note = ''): void {
+    const rows: Array<[string, string]> = card ? scorecardRows([card]).map(([label, vals]) => [label, vals[0]]) : [];
+    this.scorecardView = note || !card ? { asOfMs, rows, note: note || 'no scorecard' } : { asOfMs, rows };
   }
 
   /** Events as exec's WorkingOrders report them (event_key, event_worst_money): the shared ones and those at risk. */

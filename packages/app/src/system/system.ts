@@ -99,6 +99,12 @@ export function defaultShards(): number {
   return defaultShardCount();
 }
 
+/**
+ * The dashboard's scorecard is recomputed this often (ms): from the whole run folder each time
+ * (journal + capture), so not on every snapshot; a long run's scorecard costs a read of both.
+ */
+export const DASHBOARD_SCORECARD_MS = 10_000;
+
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const runDir = resolve(opts.runDir);
   mkdirSync(runDir, { recursive: true });
@@ -253,6 +259,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   // Every listener is bound BEFORE any actor can trade: a taken port fails here, with nothing
   // started and nothing on the exchange (issue 14: it used to fail after the actors were quoting).
   let dashboard: RunningSystem['dashboard'] = null;
+  let scorecardTimer: NodeJS.Timeout | null = null;
   if (opts.dashboard) {
     const metrics = createMetrics();
     try {
@@ -268,6 +275,16 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         },
       });
       dashboard = d;
+      // the scorecard so far on the dashboard: the run folder's journal and capture, the figures now
+      const scoreNow = (): void => {
+        try {
+          monitor.setScorecard(scorecardOfRunFolder(runDir, summary()), Date.now());
+        } catch (err) {
+          monitor.setScorecard(null, Date.now(), (err as Error).message);
+        }
+      };
+      scorecardTimer = setInterval(scoreNow, DASHBOARD_SCORECARD_MS);
+      scorecardTimer.unref();
       writeFileSync(join(runDir, 'dashboard.json'), JSON.stringify({ url: d.url, token: d.token, pid: process.pid }), { mode: 0o600 });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
@@ -286,6 +303,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     // some actors may be up (and exec may have reconciled): stop what started, through the same path
     log.error({ event: 'system_start_failed', error: (err as Error).message }, 'start-up failed');
     await supervisor.stop().catch(() => {});
+    if (scorecardTimer) clearInterval(scorecardTimer);
     await dashboard?.close();
     await Promise.all([endStream(decisions), endStream(healthOut)]);
     await flushLogger(log);
@@ -306,6 +324,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         log.error({ event: 'system_stop_failed', error: (err as Error).message }, 'stopping the actors failed');
         print(`error while stopping the actors: ${(err as Error).message}`);
       }
+      if (scorecardTimer) clearInterval(scorecardTimer);
       await dashboard?.close().catch(() => {});
       for (const l of warnings.flush()) print(l);
       const final = summary();

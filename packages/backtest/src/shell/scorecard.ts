@@ -23,13 +23,41 @@ export function scorecardOfCapture(
   config: Readonly<Record<string, unknown>>,
   markets: readonly string[],
   endMs?: number,
+  queueAheadActual?: ReadonlyMap<string, number>,
 ): Scorecard {
   const tl = timeline(lines);
   const wall = new Float64Array(lines.length);
   for (let i = 0; i < lines.length; i++) wall[i] = tl.startWallMs + tl.tNs[i] / 1e6;
   const events = marketEventsOf(lines, wall);
   const end = endMs ?? tl.startWallMs + tl.endNs / 1e6;
-  return scorecardOf(journal, events, figures, scorecardOptionsOf(config, markets, tl.startWallMs, end));
+  return scorecardOf(journal, events, figures, scorecardOptionsOf(config, markets, tl.startWallMs, end, queueAheadActual));
+}
+
+/** The run folder's file of the simulator's queue truth at our maker fills (a demo on the simulator writes it). */
+export const SIM_QUEUE_FILE = 'sim-queue.jsonl';
+
+/**
+ * sim-queue.jsonl of a run folder (one SimQueueAtFill per line: trade_id, ahead_centi) as
+ * trade id -> centi; undefined without the file (a live run: the venue does not tell).
+ */
+export function readSimQueue(dir: string): Map<string, number> | undefined {
+  const p = join(dir, SIM_QUEUE_FILE);
+  if (!existsSync(p)) return undefined;
+  const out = new Map<string, number>();
+  const lines = readFileSync(p, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    let v: { trade_id?: unknown; ahead_centi?: unknown };
+    try {
+      v = JSON.parse(lines[i]) as typeof v;
+    } catch (e) {
+      throw new Error(`scorecard: ${p} line ${i + 1} is not valid JSON: ${(e as Error).message}`);
+    }
+    const ahead = Number(v.ahead_centi);
+    if (typeof v.trade_id !== 'string' || !Number.isFinite(ahead) || ahead < 0) throw new Error(`scorecard: ${p} line ${i + 1} needs trade_id (string) and ahead_centi (>= 0)`);
+    out.set(v.trade_id, ahead);
+  }
+  return out;
 }
 
 function readJson(p: string, dir: string): Record<string, unknown> | null {
@@ -43,11 +71,13 @@ function readJson(p: string, dir: string): Record<string, unknown> | null {
 }
 
 /**
- * The scorecard of a run folder: journal.jsonl, the capture, summary.json's netPnl / feesPaid,
+ * The scorecard of a run folder: journal.jsonl, the capture, summary.json's netPnl / feesPaid
+ * (or `figuresNow`: a running system's figures so far, before summary.json exists),
  * config.json's scorecard keys (else summary.json's scorecard obligation, else the defaults),
- * markets.json (else the journal's markets).
+ * markets.json (else the journal's markets), sim-queue.jsonl when the run traded on the
+ * simulator (the queue ahead at fill, actual).
  */
-export function scorecardOfRunFolder(dirIn: string): Scorecard {
+export function scorecardOfRunFolder(dirIn: string, figuresNow?: Pick<RunFigures, 'netPnl' | 'feesPaid'>): Scorecard {
   const dir = resolve(dirIn);
   const jp = join(dir, 'journal.jsonl');
   if (!existsSync(jp)) throw new Error(`scorecard: run folder ${dir} has no journal.jsonl`);
@@ -69,6 +99,6 @@ export function scorecardOfRunFolder(dirIn: string): Scorecard {
     if (Array.isArray(v)) markets = v.map((m) => String((m as { market?: unknown }).market ?? '')).filter((m) => m !== '');
   }
   if (markets.length === 0) markets = [...new Set(journal.map((r) => ('market' in r ? String(r.market ?? '') : '')).filter((m) => m !== ''))];
-  const figures = { netPnl: Number(summary.netPnl ?? 0), feesPaid: Number(summary.feesPaid ?? 0) };
-  return scorecardOfCapture(journal, readCaptureLines(capture), figures, config, markets);
+  const figures = figuresNow ?? { netPnl: Number(summary.netPnl ?? 0), feesPaid: Number(summary.feesPaid ?? 0) };
+  return scorecardOfCapture(journal, readCaptureLines(capture), figures, config, markets, undefined, readSimQueue(dir));
 }

@@ -30,7 +30,11 @@
  *                             filled: others' size at its price when it started resting there, less
  *                             public trades at that price on its side since, never above others'
  *                             current size there (cancels ahead); 0 = a fill was due. `actual`:
- *                             the venue's figure where known (not journaled yet: null)
+ *                             the simulator's truth (ScorecardOptions.queueAheadActual, from a run
+ *                             folder's sim-queue.jsonl): the contracts ahead of the order at its
+ *                             price when the order that filled it arrived, mean over the maker
+ *                             fills that have it (`actualFills`); null when none has (a live run:
+ *                             Kalshi does not say it)
  *   takerEffectiveSpreadCents taker fills: s * (p - m(t)): paid against the mid (001: target 1c,
  *                             failure 5c); `status` says which it meets
  * Exact integers inside (price units 1e-4 $, centi-contracts); rounding only at the end.
@@ -70,6 +74,8 @@ export interface ScorecardOptions {
   startMs?: number;
   /** end of the run (wall ms); default: the last record's or event's time */
   endMs?: number;
+  /** simulator only: trade id of a maker fill of ours -> contracts (centi) truly ahead of it when its taker arrived */
+  queueAheadActual?: ReadonlyMap<string, number>;
 }
 
 export interface MarkoutRow {
@@ -102,7 +108,7 @@ export interface Scorecard {
   twoSidedUptimePct: number | null;
   twoSidedMaxSpreadCents: number;
   twoSidedMinSize: number;
-  queueAheadAtFill: { estimated: number | null; actual: number | null; fills: number };
+  queueAheadAtFill: { estimated: number | null; actual: number | null; fills: number; actualFills: number };
   takerEffectiveSpreadCents: number | null;
   takerEffectiveSpreadStatus: 'target' | 'between' | 'failure' | null;
 }
@@ -155,6 +161,8 @@ class ScorecardBuilder {
   makerPlacedCenti = 0;
   queueSumCenti = 0;
   queueFills = 0;
+  queueActualSumCenti = 0;
+  queueActualFills = 0;
   startMs: number | null;
   lastMs = -Infinity;
 
@@ -333,6 +341,11 @@ class ScorecardBuilder {
           this.queueSumCenti += o.aheadCenti;
           this.queueFills++;
         }
+        const actual = !taker && rec.tradeId ? this.o.queueAheadActual?.get(rec.tradeId) : undefined;
+        if (actual !== undefined) {
+          this.queueActualSumCenti += actual;
+          this.queueActualFills++;
+        }
         if (o) {
           o.remainingCenti -= q;
           if (o.remainingCenti <= 0) this.orders.delete(key);
@@ -477,15 +490,20 @@ export function scorecardOf(journal: readonly JournalRecord[], market: readonly 
     twoSidedUptimePct: pct(uptime, Math.max(0, endMs - startMs) * b.markets.size),
     twoSidedMaxSpreadCents: o.maxSpreadPrice / 100,
     twoSidedMinSize: o.minSizeCenti / 100,
-    queueAheadAtFill: { estimated: b.queueFills > 0 ? Math.round(b.queueSumCenti / b.queueFills) / 100 : null, actual: null, fills: b.queueFills },
+    queueAheadAtFill: {
+      estimated: b.queueFills > 0 ? Math.round(b.queueSumCenti / b.queueFills) / 100 : null,
+      actual: b.queueActualFills > 0 ? Math.round(b.queueActualSumCenti / b.queueActualFills) / 100 : null,
+      fills: b.queueFills,
+      actualFills: b.queueActualFills,
+    },
     takerEffectiveSpreadCents: taker,
     takerEffectiveSpreadStatus: taker === null ? null : taker <= TAKER_SPREAD_TARGET_CENTS ? 'target' : taker >= TAKER_SPREAD_FAILURE_CENTS ? 'failure' : 'between',
   };
 }
 
 /** The scorecard's options from a configuration (kmm_scorecard_max_spread_cents, kmm_scorecard_min_size). */
-export function scorecardOptionsOf(config: Readonly<Record<string, unknown>>, markets: readonly string[], startMs?: number, endMs?: number): ScorecardOptions {
+export function scorecardOptionsOf(config: Readonly<Record<string, unknown>>, markets: readonly string[], startMs?: number, endMs?: number, queueAheadActual?: ReadonlyMap<string, number>): ScorecardOptions {
   const spreadCents = Number(config.kmm_scorecard_max_spread_cents ?? 6);
   const minSize = Number(config.kmm_scorecard_min_size ?? 1);
-  return { markets, maxSpreadPrice: Math.round(spreadCents * 100), minSizeCenti: Math.round(minSize * 100), startMs, endMs };
+  return { markets, maxSpreadPrice: Math.round(spreadCents * 100), minSizeCenti: Math.round(minSize * 100), startMs, endMs, ...(queueAheadActual ? { queueAheadActual } : {}) };
 }

@@ -433,6 +433,10 @@ export class Engine {
     let fillCostMicro = 0;
     let feeMoney = 0;
     const group = o.orderGroupId ? this.groups.get(o.orderGroupId) : undefined;
+    // contracts this taker found ahead at the level it is taking, before the maker it meets now
+    // (traded or self-trade-cancelled): the true queue ahead of that maker when the taker came
+    let levelIdx = -1;
+    let levelTakenCenti = 0;
     while (o.remainingCenti > 0) {
       let idx: number;
       let q: OrderRec[];
@@ -445,18 +449,24 @@ export class Engine {
         if (idx < 0 || prices[idx] < o.price) break;
         q = book.bids[idx];
       }
+      if (idx !== levelIdx) {
+        levelIdx = idx;
+        levelTakenCenti = 0;
+      }
       const maker = q[0];
       if (maker.userId === o.userId) {
         if (o.stp === 'taker_at_cross') {
           this.finish(o, 'canceled', 'SelfTradeCancel', m);
           break;
         }
+        levelTakenCenti += maker.remainingCenti;
         this.finish(maker, 'canceled', 'SelfTradeCancel', m, o);
         continue;
       }
       const qty = Math.min(o.remainingCenti, maker.remainingCenti);
       const price = prices[idx];
-      const takerFee = this.execute(o, maker, price, qty, m);
+      const takerFee = this.execute(o, maker, price, qty, m, levelTakenCenti);
+      levelTakenCenti += qty;
       fillCenti += qty;
       fillCostMicro += price * qty;
       feeMoney += takerFee;
@@ -468,8 +478,12 @@ export class Engine {
     return { ok: true, order: o, fillCenti, fillCostMicro, feeMoney };
   }
 
-  /** One maker/taker execution of qty at price. Returns the taker's fee (money). */
-  private execute(taker: OrderRec, maker: OrderRec, price: number, qty: number, m: MarketState): number {
+  /**
+   * One maker/taker execution of qty at price. Returns the taker's fee (money). `aheadCenti`:
+   * the contracts that were ahead of the maker at its price when the taker arrived (sim-only,
+   * kept on the maker's FillRec, never on the venue's wire).
+   */
+  private execute(taker: OrderRec, maker: OrderRec, price: number, qty: number, m: MarketState, aheadCenti: number): number {
     const now = this.clock.wallMs();
     const ticker = m.spec.ticker;
     const tradeId = this.newId();
@@ -513,8 +527,8 @@ export class Engine {
     m.trades.push(trade);
     if (m.trades.length > LIMITS.tradesKeptPerMarket) m.trades.splice(0, m.trades.length - LIMITS.tradesKeptPerMarket);
 
-    const tFill = this.recordFill(tAcct, tradeId, taker, price, qty, true, takerFee, tPost, now);
-    const mFill = this.recordFill(mAcct, tradeId, maker, price, qty, false, makerFee, mPost, now);
+    const tFill = this.recordFill(tAcct, tradeId, taker, price, qty, true, takerFee, tPost, now, -1);
+    const mFill = this.recordFill(mAcct, tradeId, maker, price, qty, false, makerFee, mPost, now, aheadCenti);
     this.listener.onTrade(trade);
     if (tFill) this.listener.onFill(tFill);
     if (mFill) this.listener.onFill(mFill);
@@ -541,6 +555,7 @@ export class Engine {
     fee: number,
     post: number,
     now: number,
+    queueAheadCenti: number,
   ): FillRec | null {
     if (!a.keepHistory) return null;
     const f: FillRec = {
@@ -558,6 +573,7 @@ export class Engine {
       tsMs: now,
       postPositionCenti: post,
       subaccount: o.subaccount,
+      queueAheadCenti,
     };
     a.fills.push(f);
     if (a.fills.length > LIMITS.fillsKeptPerAccount) a.fills.splice(0, a.fills.length - LIMITS.fillsKeptPerAccount);

@@ -95,6 +95,12 @@ export interface FillRec {
   tsMs: number;
   postPositionCenti: number;
   subaccount: number;
+  /**
+   * Sim-only truth, never on the venue's wire (fillJson leaves it out): for a maker fill, the
+   * contracts ahead of the order at its price when the taker that filled it arrived (FIFO: what
+   * that taker took or self-trade-cancelled at the level before reaching it); -1 for a taker fill.
+   */
+  queueAheadCenti: number;
 }
 
 export interface TradeRec {

@@ -88,6 +88,20 @@ export interface SimRecords {
   /** per market: signed position (contracts centi) and resting buy/sell size (centi) */
   caps: Array<{ ticker: string; positionCenti: number; restingBidCenti: number; restingAskCenti: number; openOrders: number }>;
   moneyImbalanceMicro: number;
+  /**
+   * Sim-only (not venue data): per maker fill of ours, the true contracts ahead of the order at
+   * its price when the taker that filled it arrived (FillRec.queueAheadCenti). A run folder keeps
+   * it as sim-queue.jsonl for the scorecard's "queue ahead at fill, actual".
+   */
+  makerQueue: SimQueueAtFill[];
+}
+
+/** One line of sim-queue.jsonl (SimRecords.makerQueue). */
+export interface SimQueueAtFill {
+  trade_id: string;
+  order_id: string;
+  client_order_id: string;
+  ahead_centi: number;
 }
 
 export interface SimFaults {
@@ -195,6 +209,7 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
       clientOrderIdsSeen: [...(engine.clientIds.get(DEMO_USER) ?? [])],
       caps: [...caps.values()],
       moneyImbalanceMicro: engine.moneyImbalanceMicro(),
+      makerQueue: a.fills.filter((f: FillRec) => !f.isTaker && f.queueAheadCenti >= 0).map((f: FillRec) => ({ trade_id: f.tradeId, order_id: f.orderId, client_order_id: f.clientOrderId, ahead_centi: f.queueAheadCenti })),
     };
   };
 

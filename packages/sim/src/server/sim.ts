@@ -14,7 +14,7 @@ import type { Engine, MarketState } from '../engine/engine.js';
 import type { EngineError } from '../engine/types.js';
 import type { FlowDriver } from '../flow/flow.js';
 import type { ReplayDriver } from '../replay/replay.js';
-import { assembleVenue, DEMO_USER, type SimFaults, type SimRecords, type VenueOptions } from './assemble.js';
+import { assembleVenue, DEMO_USER, type SimFaults, type SimQueueAtFill, type SimRecords, type VenueOptions } from './assemble.js';
 import { openClientIdLog } from './clientids.js';
 import { realAfter } from './timers.js';
 import { orderbookFp } from './wire.js';
@@ -38,7 +38,7 @@ export interface SimOptions extends VenueOptions {
   dataDir?: string;
 }
 
-export type { SimRecords, SimFaults };
+export type { SimRecords, SimQueueAtFill, SimFaults };
 
 export interface SimHandle {
   restBaseUrl: string;

@@ -23,8 +23,8 @@
  *  - never emitted: emit.
  *
  * The reason on the wire is text: the stop reason, or 'quote' followed by ';bid:<why>' /
- * ';ask:<why>' for a paused side, ';queue:<action>;...' for v2 queue moves and
- * ';quote_age_refresh'. Inside the core it stays a TargetReason; reasonText() writes the text.
+ * ';ask:<why>' for a paused side, ';queue:<action>;...' for v2 queue moves,
+ * ';close_widen:<ticks>' for quotes moved back before the close (jump.ts) and ';quote_age_refresh'. Inside the core it stays a TargetReason; reasonText() writes the text.
  *
  * Pure apart from recordEmitted(), which updates the LastTarget it is given.
  */
@@ -51,6 +51,8 @@ export class TargetReason {
   /** the side's touch level is a queue decision (grid join / step inside, v2 front move): queue_move on the wire */
   bidQueueMove = false;
   askQueueMove = false;
+  /** ticks both sides were moved back from the touch before the close (jump.ts widenSide; 0: none) */
+  closeWidenTicks = 0;
 
   get quoting(): boolean {
     return this.stop === '';
@@ -62,6 +64,7 @@ export class TargetReason {
     this.bidReason = this.askReason = '';
     this.queue.length = 0;
     this.bidQueueMove = this.askQueueMove = false;
+    this.closeWidenTicks = 0;
   }
 
   /** Stops the whole market: no levels, both sides paused (a side's own reason is kept). */
@@ -165,6 +168,7 @@ export function reasonText(cand: Readonly<TargetReason>, refresh: boolean): stri
   if (cand.bidPaused) s += `;bid:${cand.bidReason}`;
   if (cand.askPaused) s += `;ask:${cand.askReason}`;
   if (cand.queue.length > 0) s += `;queue:${queueText(cand.queue)}`;
+  if (cand.closeWidenTicks > 0) s += `;close_widen:${cand.closeWidenTicks}`;
   if (refresh) s += ';quote_age_refresh';
   return s;
 }

@@ -72,5 +72,6 @@ export {
   type EmitAction,
   type DecisionContext,
 } from './emission.js';
+export { detectSweep, closePhase, widenSide, type JumpParams, type Sweep, type ClosePhase } from './jump.js';
 export { parseExternalFairValues, type FeedParseResult } from './feed.js';
 export { NaiveQuoter, naivePrice, quotingCoreOf, NAIVE_OFFSET, type QuotingCore } from './naive.js';

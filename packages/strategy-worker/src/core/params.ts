@@ -47,6 +47,7 @@ const STRATEGY_CONFIG_KEYS = [
   'kmm_level_spacing_ticks', 'kmm_queue_front_contracts', 'kmm_toxic_ofi_contracts', 'kmm_ofi_fair_ticks', 'kmm_kappa_window_s', 'kmm_markout_s', 'kmm_touch_hysteresis_ticks', 'kmm_taker_cooldown_ms',
   'kmm_alpha_weight', 'kmm_alpha_max_age_ms', 'kmm_external_fair_values', 'kmm_startup_settle_ms',
   'kmm_startup_wait_max_ms', 'stale_data_s', 'kmm_event_skew_ticks',
+  'kmm_sweep_levels', 'kmm_jump_cents', 'kmm_sweep_pull_ms', 'kmm_close_widen_s', 'kmm_close_widen_ticks', 'kmm_close_stop_s',
 ] as const satisfies readonly ConfigKey[];
 
 type StrategyConfigKey = (typeof STRATEGY_CONFIG_KEYS)[number];

@@ -12,8 +12,10 @@
  * selected, market not active, disconnected/untrusted/stale book) -> takers (taker.ts
  * chooseTaker, all behind IMPULSE_CONTROL_ENABLED: 002 forced and rebalance exits; v2 impulse
  * engine: inventory breach, toxicity (which closes every market's position: toxicityCloseAll),
- * bailout, arbitrage) -> v1 pricing (pricing.ts computeQuotes) -> v2 queue optimisation (pricing.ts
- * queueOptimise) -> risk gates (risk.ts) -> emit if changed (emission.ts, which also builds
+ * bailout, arbitrage) -> jump and schedule protection (jump.ts: a sweep or jump pulls the maker
+ * for kmm_sweep_pull_ms, the last kmm_close_stop_s before close stop it) -> v1 pricing (pricing.ts
+ * computeQuotes) -> v2 queue optimisation (pricing.ts queueOptimise) -> the close widening
+ * (jump.ts widenSide, inside kmm_close_widen_s) -> risk gates (risk.ts) -> emit if changed (emission.ts, which also builds
  * the journal record). Which markets are selected at all is selection.ts (every
  * scan_interval_seconds). This class holds the per-market state and wires the stages.
  *
@@ -33,6 +35,7 @@ import { eventSkewTicks, type EventPosition } from './event-skew.js';
 import { strategyParamsOf, type StrategyParams } from './params.js';
 import { computeQuotes, gridAbove, gridBelow, horizonS, PLACE_JOIN, PLACE_STEP_IN, PRICE_ONE, queueOptimise, QuoteResult, reducingAtCap, sigmaCentsPerSqrtS, toxicAgainst, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
 import { KappaEstimator, MarkoutEstimator } from './intensity.js';
+import { closePhase, detectSweep, widenSide } from './jump.js';
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
 import { isTradable, liquidityMoney, selectMarkets } from './selection.js';
@@ -125,6 +128,8 @@ class MarketState {
   /** a side yielded on toxic flow stays pulled while the flow stays toxic (half the threshold) */
   yieldBid = false;
   yieldAsk = false;
+  /** a sweep or jump (jump.ts) pulled the quotes until this wall time (-1: none) */
+  sweepUntilMs = -1;
 
   constructor(
     readonly market: string,
@@ -235,8 +240,10 @@ export class StrategyCore {
     this.begin(nowMs);
     const m = f.market ? this.markets.get(f.market) : undefined;
     if (m === undefined) return this.fx;
+    const prev = m.features;
     m.features = f;
     this.observeTrade(m, f, nowMs);
+    this.observeSweep(m, prev, f, nowMs);
     this.decide(m, nowMs, 'book');
     return this.fx;
   }
@@ -630,7 +637,11 @@ export class StrategyCore {
       // operator pause stops making; risk-reducing takers still run
       const makerPaused = this.pausedAll || m.paused;
       this.takers(m, f, nowMs, makerPaused);
+      const close = closePhase(m.closeTimeMs, nowMs, p);
       if (makerPaused) cand.reset('paused');
+      // jump and schedule protection (jump.ts): after the takers, which still reduce
+      else if (nowMs < m.sweepUntilMs) cand.reset('sweep_pull');
+      else if (close === 'stop') cand.reset('close_stop');
       else {
         this.fillInputs(m, f, nowMs);
         computeQuotes(p, this.inp, qr, null);
@@ -655,6 +666,13 @@ export class StrategyCore {
           // model's join / step inside, the 002 models' v2 move to the front
           cand.bidQueueMove = nBid > 0 && (gridModel ? qr.bidPlace === PLACE_JOIN || qr.bidPlace === PLACE_STEP_IN : cand.queue.includes('front_bid'));
           cand.askQueueMove = nAsk > 0 && (gridModel ? qr.askPlace === PLACE_JOIN || qr.askPlace === PLACE_STEP_IN : cand.queue.includes('front_ask'));
+          if (close === 'widen') {
+            // before the close every level steps back from the touch: no queue decision is left
+            nBid = widenSide(m.grid, qr.bidPrices, nBid, p.kmm_close_widen_ticks, true);
+            nAsk = widenSide(m.grid, qr.askPrices, nAsk, p.kmm_close_widen_ticks, false);
+            cand.bidQueueMove = cand.askQueueMove = false;
+            cand.closeWidenTicks = p.kmm_close_widen_ticks;
+          }
           // a reducing taker in flight: the side that would add back to the position rests,
           // the reducing side keeps working it off (issue 13: never pull the reducing quote)
           if (m.takerUntilMs >= 0 && m.takerReducing) {
@@ -723,6 +741,27 @@ export class StrategyCore {
     if (price <= 0 || mid <= 0) return;
     const tick = m.grid.tickAt(mid);
     m.kappa.onTrade(Math.abs(price - mid) / tick, Number(f.lastTradeCenti ?? 0) / CENTI, nowMs, this.p.kmm_kappa_window_s, this.p.order_arrival_k);
+  }
+
+  /**
+   * A sweep or jump in this update (jump.ts detectSweep) pulls the market's quotes for
+   * kmm_sweep_pull_ms (a new one restarts the time); the ops event says what was seen.
+   */
+  private observeSweep(m: MarketState, prev: kmm.v1.IBookFeatures | null, f: kmm.v1.IBookFeatures, nowMs: number): void {
+    const pullMs = this.p.kmm_sweep_pull_ms;
+    if (pullMs <= 0) return;
+    const sw = detectSweep(prev, f, m.grid, this.p);
+    if (sw === null) return;
+    m.sweepUntilMs = nowMs + pullMs;
+    this.ops('sweep_pull', m.market, 'info', {
+      kind: sw.kind,
+      book_side: sw.bookSide,
+      [sw.kind === 'trade_through' ? 'levels' : 'cents']: sw.size,
+      price: sw.price,
+      from_price: sw.fromPrice,
+      pull_ms: pullMs,
+      until_ms: m.sweepUntilMs,
+    });
   }
 
   private fillInputs(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number): void {
