@@ -11,7 +11,7 @@ import { dashboardPage } from '../src/dashboard/page.js';
 const card = (actual: number | null, actualFills = 0): Scorecard => ({
   fills: 3, makerFills: 2, takerFills: 1, contractsFilled: 5, netPnlPerContractCents: 0.4, feesPerContractCents: 0.7, spreadCapturedCents: 1.5,
   adverseSelection: [1, 10, 60].map((horizonS) => ({ horizonS, bid: 0.5, ask: null, all: 0.5, fills: 1, leftOut: 1 })),
-  fillRate: 0.25, atTouchPct: 61.5, atTouchBidPct: 70, atTouchAskPct: 53, twoSidedUptimePct: 40, twoSidedMaxSpreadCents: 6, twoSidedMinSize: 1,
+  fillRate: 0.25, atTouchPct: 61.5, atTouchBidPct: 70, atTouchAskPct: 53, atTouchTightPct: 58, twoSidedUptimePct: 40, twoSidedMaxSpreadCents: 6, twoSidedMinSize: 1,
   queueAheadAtFill: { estimated: 12.5, actual, fills: 2, actualFills }, takerEffectiveSpreadCents: 2, takerEffectiveSpreadStatus: 'between',
 });
 

@@ -75,6 +75,18 @@ describe('scorecard definitions', () => {
     expect(s.atTouchBidPct).toBe(50);
     expect(s.atTouchAskPct).toBe(0);
     expect(s.atTouchPct).toBe(25);
+    // the book is 2c wide all along: every moment counts as a 1-2c book
+    expect(s.atTouchTightPct).toBe(25);
+  });
+
+  it('at the touch on 1-2c books only: time on a wider book is left out', () => {
+    // a 2c book (49/51) for 50 s, then a 4c book (48/52) for 50 s; our bid at the others' best all along
+    const market = [...book(0, 4900, 5100), ...book(50_000, 4800, 5200)];
+    const journal = [ack(0, 'b', BID, 4900, 100), ack(0, 'a', ASK, 5300, 100), ack(50_000, 'b', BID, 4800, 100)];
+    const s = scorecardOf(journal, market, fig, { ...opts, endMs: 100_000 });
+    // bid: at the touch all 100 s; ask (53c) never; on the 2c book (0-50 s): 50 s bid at the touch of 100 s quoting
+    expect(s.atTouchBidPct).toBe(100);
+    expect(s.atTouchTightPct).toBe(50);
   });
 
   it('two-sided uptime within the max spread and min size', () => {

@@ -23,6 +23,7 @@ export function scorecardRows(cards: readonly Scorecard[]): [string, string[]][]
     ['fees per contract', cards.map((c) => v(c.feesPerContractCents, ' c'))],
     ['fill rate (maker)', cards.map((c) => v(c.fillRate))],
     ['quoting time at the touch', cards.map((c) => `${v(c.atTouchPct, '%')} (bid ${v(c.atTouchBidPct, '%')}, ask ${v(c.atTouchAskPct, '%')})`)],
+    ['  of it on 1-2c books', cards.map((c) => v(c.atTouchTightPct ?? null, '%'))],
     ['two-sided uptime', cards.map((c) => `${v(c.twoSidedUptimePct, '%')} (<= ${c.twoSidedMaxSpreadCents}c, >= ${c.twoSidedMinSize})`)],
     ['queue ahead at fill, est / actual', cards.map((c) => `${v(c.queueAheadAtFill.estimated)} / ${v(c.queueAheadAtFill.actual)} (${c.queueAheadAtFill.fills} fills${c.queueAheadAtFill.actualFills ? `, ${c.queueAheadAtFill.actualFills} with actual` : ''})`)],
     ['taker effective spread', cards.map((c) => `${v(c.takerEffectiveSpreadCents, ' c')}${c.takerEffectiveSpreadStatus ? ` (${c.takerEffectiveSpreadStatus})` : ''}`)],

@@ -23,6 +23,8 @@
  *   atTouchPct                share of quoting time (time with an order of ours resting on a side,
  *                             summed over sides and markets) at the touch: our best bid >= others'
  *                             best bid (or others have none); our best ask <= others' best ask
+ *   atTouchTightPct           the same on 1-2c books only (others' best ask - best bid <= 2c:
+ *                             Kalshi's usual book, where issue 17 asks for at least half)
  *   twoSidedUptimePct         share of market-time (markets x run span) with a resting bid and ask,
  *                             best ask - best bid <= maxSpread, at least minSize at each best price
  *                             (Kalshi's Market Maker Program obligation)
@@ -50,6 +52,9 @@ const CK = kmm.v1.CommandKind;
 const RC = kmm.v1.RejectCode;
 const RESTING = kmm.v1.OrderStatus.RESTING;
 
+
+/** a "1-2c book" (atTouchTightPct): others' best ask - best bid at most this (price units: 2c) */
+export const TIGHT_BOOK_PRICE = 200;
 export const SCORECARD_HORIZONS_S = [1, 10, 60] as const;
 /** 001's effective spread on takers: target and failure (cents per contract). */
 export const TAKER_SPREAD_TARGET_CENTS = 1;
@@ -104,6 +109,8 @@ export interface Scorecard {
   atTouchPct: number | null;
   atTouchBidPct: number | null;
   atTouchAskPct: number | null;
+  /** percent of quoting time on 1-2c books (others' spread <= TIGHT_BOOK_PRICE); null without such time */
+  atTouchTightPct: number | null;
   /** percent of market-time; null without market-time */
   twoSidedUptimePct: number | null;
   twoSidedMaxSpreadCents: number;
@@ -135,6 +142,9 @@ interface Mkt {
   pathMid2: number[];
   quotingMs: [number, number];
   touchMs: [number, number];
+  /** quoting and at-touch time on 1-2c books (both sides summed) */
+  tightQuotingMs: number;
+  tightTouchMs: number;
   uptimeMs: number;
 }
 
@@ -174,7 +184,7 @@ class ScorecardBuilder {
   mkt(t: string): Mkt {
     let x = this.m.get(t);
     if (!x) {
-      x = { bids: new Map(), asks: new Map(), bestBid: 0, bestAsk: 0, dirty: false, lastMs: this.startMs ?? -Infinity, pathT: [], pathMid2: [], quotingMs: [0, 0], touchMs: [0, 0], uptimeMs: 0 };
+      x = { bids: new Map(), asks: new Map(), bestBid: 0, bestAsk: 0, dirty: false, lastMs: this.startMs ?? -Infinity, pathT: [], pathMid2: [], quotingMs: [0, 0], touchMs: [0, 0], tightQuotingMs: 0, tightTouchMs: 0, uptimeMs: 0 };
       this.m.set(t, x);
     }
     return x;
@@ -220,13 +230,24 @@ class ScorecardBuilder {
       this.best(x);
       const [bp, bs] = this.ours(t, BID);
       const [ap, as] = this.ours(t, ASK);
+      const tight = x.bestBid > 0 && x.bestAsk > 0 && x.bestAsk - x.bestBid <= TIGHT_BOOK_PRICE;
       if (bp > 0) {
         x.quotingMs[0] += dt;
-        if (x.bestBid === 0 || bp >= x.bestBid) x.touchMs[0] += dt;
+        const at = x.bestBid === 0 || bp >= x.bestBid;
+        if (at) x.touchMs[0] += dt;
+        if (tight) {
+          x.tightQuotingMs += dt;
+          if (at) x.tightTouchMs += dt;
+        }
       }
       if (ap > 0) {
         x.quotingMs[1] += dt;
-        if (x.bestAsk === 0 || ap <= x.bestAsk) x.touchMs[1] += dt;
+        const at = x.bestAsk === 0 || ap <= x.bestAsk;
+        if (at) x.touchMs[1] += dt;
+        if (tight) {
+          x.tightQuotingMs += dt;
+          if (at) x.tightTouchMs += dt;
+        }
       }
       if (bp > 0 && ap > 0 && ap - bp <= this.o.maxSpreadPrice && bs >= this.o.minSizeCenti && as >= this.o.minSizeCenti) x.uptimeMs += dt;
       x.lastMs = tMs;
@@ -409,9 +430,13 @@ export function scorecardOf(journal: readonly JournalRecord[], market: readonly 
   const qSide: [number, number] = [0, 0];
   const tSide: [number, number] = [0, 0];
   let uptime = 0;
+  let tightQuoting = 0;
+  let tightTouch = 0;
   for (const t of b.markets.keys()) {
     b.accrue(t, endMs);
     const x = b.markets.get(t)!;
+    tightQuoting += x.tightQuotingMs;
+    tightTouch += x.tightTouchMs;
     for (const s of [0, 1] as const) {
       qSide[s] += x.quotingMs[s];
       tSide[s] += x.touchMs[s];
@@ -487,6 +512,7 @@ export function scorecardOf(journal: readonly JournalRecord[], market: readonly 
     atTouchPct: pct(touch, quoting),
     atTouchBidPct: pct(tSide[0], qSide[0]),
     atTouchAskPct: pct(tSide[1], qSide[1]),
+    atTouchTightPct: pct(tightTouch, tightQuoting),
     twoSidedUptimePct: pct(uptime, Math.max(0, endMs - startMs) * b.markets.size),
     twoSidedMaxSpreadCents: o.maxSpreadPrice / 100,
     twoSidedMinSize: o.minSizeCenti / 100,
