@@ -40,6 +40,8 @@ const ALLOWED = {
     // the gateway interface paper.ts implements.
     'exec-worker',
   ],
+  // the NATS cluster library: the runtime and protocol from shared
+  cluster: ['shared'],
   app: '*',
   tests: '*',
 };
