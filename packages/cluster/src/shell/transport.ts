@@ -130,7 +130,7 @@ export class NatsTransport {
   publishMarket(env: IEnvelope): void {
     const kind = bodyOf(env);
     if (!MARKET_STATE_BODIES.has(kind)) throw new Error(`market-data subjects carry ${[...MARKET_STATE_BODIES].join('/')} (states a newer one replaces), not '${kind}'`);
-    const market = marketOf(env as Envelope);
+    const market = (env as Record<string, { market?: string | null }>)[kind].market ?? '';
     if (!market) throw new Error(`a ${kind} without a market cannot be published`);
     this.nc.publish(marketSubject(this.cluster, market), new Uint8Array(encodeBatch([env])));
     this.stats.published++;
