@@ -24,7 +24,10 @@ export type NodeRole = 'gateway' | 'strategy' | 'risk';
 
 export interface NodeInfo {
   id: string;
+  /** the role the assigner reads: 'strategy' nodes own events */
   role: NodeRole;
+  /** every role the node runs (a node may be a strategy node and a gateway/risk candidate) */
+  roles?: NodeRole[];
   /** gateway: the exchange shard it serves (or stands by for) */
   shard?: number;
   host: string;
