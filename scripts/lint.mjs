@@ -40,8 +40,9 @@ const ALLOWED = {
     // the gateway interface paper.ts implements.
     'exec-worker',
   ],
-  // the NATS cluster library: the runtime and protocol from shared
-  cluster: ['shared'],
+  // the NATS cluster library: the runtime and protocol from shared; the journal's record schema
+  // (exec-worker/core) for the JetStream journal
+  cluster: ['shared', 'exec-worker/core'],
   app: '*',
   tests: '*',
 };
