@@ -11,6 +11,7 @@
  *   shell/lease.ts     LeaseKeeper (gateway per exchange shard, risk aggregator, assigner)
  *   shell/nodes.ts     heartbeats, live nodes, the assigner, the assignment watch
  *   shell/kill.ts      the kill switch (KV key + broadcast)
+ *   shell/gateway.ts   GatewayController: one active order gateway per exchange shard (lease, journal-first activation, kill switch, cancel-before-stop)
  *   shell/journal-stream.ts  a shard's order journal as a JetStream stream (dedup by client order id / trade id)
  *   shell/nats-server.ts  start/stop a local nats-server (tests, `kmm cluster up`)
  */
@@ -24,5 +25,6 @@ export * from './shell/nodes.js';
 export * from './shell/kill.js';
 export * from './core/journal-ids.js';
 export * from './shell/journal-stream.js';
+export * from './shell/gateway.js';
 export * from './shell/nats-server.js';
 export { connect, type NatsConnection } from '@nats-io/transport-node';

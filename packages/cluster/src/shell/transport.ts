@@ -29,8 +29,11 @@ import { FROM_HEADER, actorSubject, checkClusterName, marketSubject } from '../c
 type Envelope = kmm.v1.Envelope;
 type IEnvelope = kmm.v1.IEnvelope;
 
-/** What a receiving actor said about a delivered envelope (Mailbox.push's answer, or void when it cannot tell). */
-export type Delivery = 'queued' | 'conflated' | 'rejected' | 'dropped' | void;
+/**
+ * What a receiving actor said about a delivered envelope: Mailbox.push's answer, void when it
+ * cannot tell, or the OrderReject envelope to answer a refused command with (its own reason).
+ */
+export type Delivery = 'queued' | 'conflated' | 'rejected' | 'dropped' | Envelope | void;
 
 export interface TransportOptions {
   /** a command not answered within this long is rejected with RejectCode.TIMEOUT (default 2000) */
@@ -106,7 +109,8 @@ export class NatsTransport {
 
   /**
    * Serves an actor's inbox: `deliver` gets every envelope addressed to `actor` with its sender.
-   * A command it answers 'rejected' is refused to the sender with MAILBOX_FULL.
+   * A command it answers 'rejected' is refused to the sender with MAILBOX_FULL; one it answers
+   * with an OrderReject envelope is refused with that.
    */
   serve(actor: string, deliver: (env: Envelope, from: string) => Delivery): Subscription {
     const sub = this.nc.subscribe(actorSubject(this.cluster, actor), {
@@ -117,9 +121,13 @@ export class NatsTransport {
         decodeBatch(msg.data, (env) => {
           this.stats.received++;
           const d = deliver(env, from);
-          if (d === 'rejected' && isCommand(env)) reject = commandReject(env, kmm.v1.RejectCode.MAILBOX_FULL, `${actor} mailbox full`);
+          if (!isCommand(env)) return;
+          if (d === 'rejected') reject = commandReject(env, kmm.v1.RejectCode.MAILBOX_FULL, `${actor} mailbox full`);
+          else if (typeof d === 'object' && d !== null) reject = d;
         });
         if (msg.reply) msg.respond(reject ? new Uint8Array(encodeBatch([reject])) : new Uint8Array(0));
+        // a command published without a reply subject still gets its reject, as a message
+        else if (reject && from) this.send(actor, from, [reject]);
       },
     });
     this.subs.push(sub);
