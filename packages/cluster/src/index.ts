@@ -12,6 +12,7 @@
  *   shell/nodes.ts     heartbeats, live nodes, the assigner, the assignment watch
  *   shell/kill.ts      the kill switch (KV key + broadcast)
  *   shell/gateway.ts   GatewayController: one active order gateway per exchange shard (lease, journal-first activation, kill switch, cancel-before-stop)
+ *   shell/exec-host.ts ExecGatewayHost: the exec actor (worker thread, gateway-worker.ts) as a shard's gateway
  *   shell/journal-stream.ts  a shard's order journal as a JetStream stream (dedup by client order id / trade id)
  *   shell/nats-server.ts  start/stop a local nats-server (tests, `kmm cluster up`)
  */
@@ -26,5 +27,6 @@ export * from './shell/kill.js';
 export * from './core/journal-ids.js';
 export * from './shell/journal-stream.js';
 export * from './shell/gateway.js';
+export * from './shell/exec-host.js';
 export * from './shell/nats-server.js';
 export { connect, type NatsConnection } from '@nats-io/transport-node';
