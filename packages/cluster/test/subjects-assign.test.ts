@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { actorSubject, bucketNames, fromSubjectToken, marketSubject, nodeKey, subjectToken } from '../src/core/subjects.js';
-import { EMPTY_ASSIGNMENT, loadsOf, rebalance, type EventLoad } from '../src/core/assign.js';
+import { EMPTY_ASSIGNMENT, allStrategyActors, loadsOf, rebalance, routeOfMarket, type EventLoad } from '../src/core/assign.js';
 
 describe('subjects', () => {
   it('maps actor names and tickers with dots to one reversible token', () => {
@@ -78,5 +78,25 @@ describe('rebalance', () => {
   it('refuses bad input with a clear error', () => {
     expect(() => rebalance(EMPTY_ASSIGNMENT, [{ event: 'E', markets: 0 }], ['n1'])).toThrow(/E: markets must be an integer >= 1/);
     expect(() => rebalance(EMPTY_ASSIGNMENT, [{ event: 'E', markets: 1 }, { event: 'E', markets: 2 }], ['n1'])).toThrow(/listed twice/);
+  });
+});
+
+describe('routing a gateway reply to the owner of its market', () => {
+  it('goes market -> event -> node -> strategy actor, null when unknown', () => {
+    const events: EventLoad[] = [
+      { event: 'EV-A', markets: 2 },
+      { event: 'EV-B', markets: 1 },
+    ];
+    const a = rebalance(EMPTY_ASSIGNMENT, events, ['n1', 'n2']);
+    const eventOf = new Map([
+      ['EV-A-M1', 'EV-A'],
+      ['EV-A-M2', 'EV-A'],
+      ['EV-B-M1', 'EV-B'],
+    ]);
+    // both markets of one event go to the same node
+    expect(routeOfMarket(a, eventOf, 'EV-A-M1')).toBe(routeOfMarket(a, eventOf, 'EV-A-M2'));
+    expect(routeOfMarket(a, eventOf, 'EV-A-M1')).toBe('strategy.' + a.byEvent['EV-A']);
+    expect(routeOfMarket(a, eventOf, 'NOPE')).toBeNull();
+    expect(allStrategyActors(a)).toEqual(['strategy.n1', 'strategy.n2']);
   });
 });

@@ -120,3 +120,24 @@ function sameMap(a: Record<string, string>, b: Record<string, string>): boolean 
   const ka = Object.keys(a);
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
+
+/** The actor name of a strategy node's strategy actor (the address exec's replies go to). */
+export function strategyActor(nodeId: string): string {
+  return `strategy.${nodeId}`;
+}
+
+/**
+ * Where a gateway sends what it learns about a market: the strategy actor of the node that owns
+ * the market's event under `a`, or null when the market's event is unknown or unassigned.
+ */
+export function routeOfMarket(a: Assignment, eventOfMarket: ReadonlyMap<string, string>, market: string): string | null {
+  const event = eventOfMarket.get(market);
+  if (event === undefined) return null;
+  const node = a.byEvent[event];
+  return node === undefined ? null : strategyActor(node);
+}
+
+/** Every strategy actor of an assignment's nodes (where market-less messages go). */
+export function allStrategyActors(a: Assignment): string[] {
+  return a.nodes.map(strategyActor);
+}
