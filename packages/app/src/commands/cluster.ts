@@ -109,6 +109,7 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
   if (o.roles.includes('gateway')) {
     for (const shard of o.shards) await lease(gatewayLeaseKey(shard)).start();
     const kill = new KillWatch(nc, buckets.control, o.cluster);
+    kill.on('error', (err: Error) => say('kill_switch_error', { error: err.message }));
     kill.on('kill', (s: KillState) => say('kill_switch', { reason: s.reason, by: s.byNode }));
     kill.on('clear', (s: KillState) => say('kill_cleared', { reason: s.reason, by: s.byNode }));
     await kill.start();

@@ -11,6 +11,8 @@
  *   lease lost --> stop serving --> host.cancelAll('lease lost') --> host.deactivate() --> standby
  *   stop()     --> the same, then the lease is released (a standby takes over on the delete)
  *
+ * Events: 'active' (epoch), 'killed' (KillState), 'standby' (reason), 'error' (must be handled:
+ * a NATS call, the host or a malformed kill message failed).
  * Only the leader subscribes the shard's subject, so a command reaches at most one gateway; in a
  * hand-over gap the sender gets a typed reject (no responder), never silence.
  * Every resting order carries an exchange expiration (exec's kmm_order_expiry_s, which it renews
@@ -80,6 +82,9 @@ export class GatewayController extends EventEmitter {
     this.orderExpiryS = orderExpiryForLease(buckets.timing.leaseMs);
     this.lease = new LeaseKeeper(buckets.leases, gatewayLeaseKey(shard), nodeId, { leaseMs: buckets.timing.leaseMs }, { role: 'gateway', shard });
     this.kill = new KillWatch(nc, buckets.control, transport.cluster);
+    // one place to listen: the owner must handle 'error' (an unhandled one ends the process)
+    this.lease.on('error', (err: Error) => this.emit('error', err));
+    this.kill.on('error', (err: Error) => this.emit('error', err));
   }
 
   async start(): Promise<void> {

@@ -6,7 +6,8 @@
  *                 -> publish kmm.<c>.kill with the same JSON                          (fast path)
  *   clear()       -> KV control/kill = {active: false, ...}
  *
- * KillWatch (every gateway runs one) reports each trip exactly once, by its id, from whichever
+ * KillWatch (every gateway runs one; its owner must handle 'error': a malformed message) reports
+ * each trip exactly once, by its id, from whichever
  * path delivers it first ('kill' event), and a clear ('clear'); the gateway cancels every order
  * on its shard and refuses new ones while the switch is active.
  */

@@ -194,6 +194,8 @@ export class Assigner extends EventEmitter {
     this.events = [...events];
     this.lease = new LeaseKeeper(buckets.leases, ASSIGNER_LEASE_KEY, nodeId, { leaseMs: buckets.timing.leaseMs }, { role: 'assigner' });
     this.live = new LiveNodes(buckets.nodes, buckets.timing.nodeMs);
+    // one place to listen: the owner must handle 'error' (an unhandled one ends the process)
+    this.lease.on('error', (err: Error) => this.emit('error', err));
   }
 
   async start(): Promise<void> {
