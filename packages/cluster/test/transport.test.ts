@@ -4,6 +4,7 @@
 import { expect, it } from 'vitest';
 import { BatchEncoder, decodeBatch, kmm } from '@kmm/shared';
 import { LocalInbox, MarketFeed, NatsTransport, type Delivery } from '../src/shell/transport.js';
+import { gatewayActor, gatewayRoute, isGatewayActor } from '../src/shell/gateway.js';
 import { describeNats, useNatsServer } from './nats.js';
 
 type Envelope = kmm.v1.Envelope;
@@ -142,5 +143,50 @@ describeNats('NATS transport', () => {
     for (const xs of seen.values()) for (let i = 1; i < xs.length; i++) expect(xs[i]).toBeGreaterThan(xs[i - 1]);
     expect(() => pub.publishMarket({ bookDelta: { market: 'MKT-A' } })).toThrow(/not 'bookDelta'/);
   });
-});
 
+  it("routes a strategy's 'exec' peer to the gateway of each market's shard, and brings every gateway's replies back", async () => {
+    const ts = new NatsTransport(await fx.connect(), 't5', { commandTimeoutMs: 5000 });
+    const g1 = new NatsTransport(await fx.connect(), 't5');
+    const g2 = new NatsTransport(await fx.connect(), 't5');
+    const at1 = collector();
+    const at2 = collector();
+    g1.serve(gatewayActor(1), (env, from) => void at1.push(env, from));
+    g2.serve(gatewayActor(2), (env, from) => void at2.push(env, from));
+    await Promise.all([g1.nc.flush(), g2.nc.flush()]);
+    const inbox = new LocalInbox(ts, 'strategy.n1');
+    const route = gatewayRoute(new Map([['MKT-A', 1], ['MKT-B', 2]]), [1, 2]);
+    const execPort = ts.groupBridge('strategy.n1', 'exec', route, isGatewayActor, inbox); // the strategy worker's peer 'exec'
+    await ts.nc.flush();
+    const back = collector();
+    execPort.on('message', (b: ArrayBuffer) => decodeBatch(b, (e) => back.push(e, 'exec')));
+
+    const enc = new BatchEncoder();
+    enc.add({ header: { senderSeq: 1 }, targetQuotes: { market: 'MKT-A', bestBid: 40 } });
+    enc.add({ header: { senderSeq: 2 }, targetQuotes: { market: 'MKT-B', bestBid: 50 } });
+    enc.add({ header: { senderSeq: 3 }, control: { kind: kmm.v1.ControlKind.RECONCILE } });
+    enc.add(place('c-7')); // MKT-A
+    enc.add({ header: { senderSeq: 5 }, targetQuotes: { market: 'MKT-Z', bestBid: 1 } }); // no shard known
+    const batch = enc.finish();
+    execPort.postMessage(batch, [batch]);
+    await at1.until(3);
+    await at2.until(2);
+    expect(at1.got.map((g) => g.env.body)).toEqual(['targetQuotes', 'control', 'orderCommand']);
+    expect(at2.got.map((g) => g.env.body)).toEqual(['targetQuotes', 'control']);
+    expect(at1.got[0].from).toBe('strategy.n1');
+    expect(ts.stats.unrouted).toBe(1);
+
+    // both gateways answer; the strategy worker sees both as its peer 'exec'
+    g1.send(gatewayActor(1), 'strategy.n1', [{ header: { senderSeq: 1 }, orderAck: { market: 'MKT-A', clientOrderId: 'c-7', orderId: 'o-7' } }]);
+    g2.send(gatewayActor(2), 'strategy.n1', [{ header: { senderSeq: 1 }, workingOrders: { market: 'MKT-B' } }]);
+    await back.until(2);
+    expect(back.got.map((g) => g.env.body).sort()).toEqual(['orderAck', 'workingOrders']);
+    // a command for a market no gateway serves is refused to the worker
+    const enc2 = new BatchEncoder();
+    enc2.add({ header: { senderSeq: 9 }, orderCommand: { kind: kmm.v1.CommandKind.PLACE, market: 'MKT-Z', clientOrderId: 'c-8' } });
+    const b2 = enc2.finish();
+    execPort.postMessage(b2, [b2]);
+    await back.until(3);
+    expect(back.got[2].env.orderReject).toMatchObject({ clientOrderId: 'c-8', message: "no exec serves market 'MKT-Z'" });
+    inbox.close();
+  });
+});

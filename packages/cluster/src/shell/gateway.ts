@@ -150,3 +150,24 @@ export class GatewayController extends EventEmitter {
     this.emit('standby', reason);
   }
 }
+
+/**
+ * A strategy node's route to the gateways: a message about a market goes to the gateway of the
+ * market's exchange shard (`shardOf`, from MarketInfo's exchange index), a message about no
+ * market to every shard's gateway; an unknown market goes nowhere (counted by the bridge).
+ */
+export function gatewayRoute(shardOf: ReadonlyMap<string, number>, allShards: readonly number[]): (env: Envelope) => string[] {
+  const all = allShards.map(gatewayActor);
+  return (env) => {
+    const body = env.body;
+    const market = body ? ((env[body] as { market?: string | null } | null)?.market ?? '') : '';
+    if (!market) return all;
+    const shard = shardOf.get(market);
+    return shard === undefined ? [] : [gatewayActor(shard)];
+  };
+}
+
+/** True for a gateway actor's name (exec.<shard>): the senders a strategy's 'exec' peer stands for. */
+export function isGatewayActor(name: string): boolean {
+  return /^exec\.\d+$/.test(name);
+}

@@ -16,6 +16,9 @@
  *   bridge(local, remote)     a MessagePort that a local worker uses as its peer `remote`
  *                             (runActor is unchanged: the worker cannot tell a NATS peer from a
  *                             local one)
+ *   groupBridge(local, peer, route, isMember)  the same for a peer that is a group of remote
+ *                             actors, routed per envelope (a strategy's 'exec' = the gateway of
+ *                             each market's exchange shard)
  *
  * Ordering: one connection publishes in order and NATS keeps per-publisher order on a subject,
  * so messages from one actor to another arrive in the order sent (commands included: a request
@@ -53,7 +56,7 @@ export class NatsTransport {
   private readonly commandTimeoutMs: number;
   private readonly subs: Subscription[] = [];
   /** counters for `kmm cluster status` and tests */
-  readonly stats = { published: 0, received: 0, commands: 0, commandRejects: 0, unknownSender: 0 };
+  readonly stats = { published: 0, received: 0, commands: 0, commandRejects: 0, unknownSender: 0, unrouted: 0 };
 
   constructor(
     readonly nc: NatsConnection,
@@ -186,6 +189,47 @@ export class NatsTransport {
     return ch.port1;
   }
 
+  /**
+   * A MessagePort for a local worker whose peer `peer` is a group of remote actors (a strategy
+   * node's 'exec' = the gateways of every exchange shard): each envelope the worker posts goes to
+   * the actors `route` names for it (by market: the gateway of the market's shard; a message
+   * about no market: all of them), commands as requests; what any member (`isMember`) sends to
+   * `local` comes back through the port as from `peer`. An envelope routed nowhere is counted
+   * (`stats.unrouted`); a command routed nowhere is refused to the worker (OTHER).
+   */
+  groupBridge(local: string, peer: string, route: (env: Envelope) => readonly string[], isMember: (sender: string) => boolean, inbound: LocalInbox): MessagePort {
+    const ch = new MessageChannel();
+    const mine = ch.port2;
+    mine.on('message', (batch: ArrayBuffer) => {
+      const byDest = new Map<string, Envelope[]>();
+      decodeBatch(batch, (env) => {
+        const dests = route(env);
+        if (dests.length === 0) {
+          this.stats.unrouted++;
+          if (isCommand(env)) post(mine, [commandReject(env, kmm.v1.RejectCode.OTHER, `no ${peer} serves market '${marketOf(env)}'`)]);
+          return;
+        }
+        for (const d of dests) {
+          if (isCommand(env)) {
+            // keep order per destination: flush what is queued for it, then the request
+            const queued = byDest.get(d);
+            if (queued && queued.length > 0) this.send(local, d, queued.splice(0));
+            void this.command(local, d, env).then((rej) => {
+              if (rej) post(mine, [rej]);
+            });
+          } else {
+            const list = byDest.get(d) ?? [];
+            list.push(env);
+            byDest.set(d, list);
+          }
+        }
+      });
+      for (const [d, envs] of byDest) this.send(local, d, envs);
+    });
+    inbound.attachGroup(peer, isMember, mine);
+    return ch.port1;
+  }
+
   /** Unsubscribes everything this transport subscribed (the connection stays open). */
   close(): void {
     for (const s of this.subs.splice(0)) s.unsubscribe();
@@ -200,6 +244,8 @@ export class NatsTransport {
  */
 export class LocalInbox {
   private readonly ports = new Map<string, MessagePort>();
+  /** ports that stand for a group of remote senders (a strategy's 'exec' = every exec.<shard>) */
+  private readonly groups = new Map<string, { isMember: (sender: string) => boolean; port: MessagePort }>();
   private readonly sub: Subscription;
   unknownSender = 0;
 
@@ -211,7 +257,7 @@ export class LocalInbox {
       callback: (err, msg) => {
         if (err) return;
         const from = msg.headers?.get(FROM_HEADER) ?? '';
-        const port = this.ports.get(from);
+        const port = this.ports.get(from) ?? this.groupPort(from);
         if (!port) {
           this.unknownSender++;
           if (msg.reply) {
@@ -236,10 +282,23 @@ export class LocalInbox {
     this.ports.set(peer, port);
   }
 
+  /** Batches from every sender `isMember` accepts go to `port` (the worker's peer `peer`). */
+  attachGroup(peer: string, isMember: (sender: string) => boolean, port: MessagePort): void {
+    this.groups.get(peer)?.port.close();
+    this.groups.set(peer, { isMember, port });
+  }
+
+  private groupPort(sender: string): MessagePort | undefined {
+    for (const g of this.groups.values()) if (g.isMember(sender)) return g.port;
+    return undefined;
+  }
+
   close(): void {
     this.sub.unsubscribe();
     for (const p of this.ports.values()) p.close();
+    for (const g of this.groups.values()) g.port.close();
     this.ports.clear();
+    this.groups.clear();
   }
 }
 
