@@ -40,6 +40,9 @@ const ALLOWED = {
     // the gateway interface paper.ts implements.
     'exec-worker',
   ],
+  // the NATS cluster library: the runtime and protocol from shared; exec (its journal schema for
+  // the JetStream journal, its descriptor and live environment for the shard gateway's worker)
+  cluster: ['shared', 'exec-worker'],
   app: '*',
   tests: '*',
 };

@@ -18,6 +18,7 @@ import { backtestCommand } from './backtest.js';
 import { benchCommand } from './bench.js';
 import { calibrateCommand } from './calibrate.js';
 import { chaosCommand } from './chaos.js';
+import { clusterCommand, nodeCommand } from './cluster.js';
 import { configCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { dstCommand } from './dst.js';
@@ -48,6 +49,8 @@ export const COMMANDS: ReadonlyArray<(cli: CliContext) => Command> = [
   dstCommand,
   marketStatsCommand,
   calibrateCommand,
+  clusterCommand,
+  nodeCommand,
 ];
 
 const version = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;

@@ -5,22 +5,35 @@
  */
 import { join } from 'node:path';
 import { loadPrivateKeyPem, Signer, type KmmConfig, type WorkerEnvContext } from '@kmm/shared';
-import type { ExecEnv, PaperVenue } from '../actor/index.js';
+import type { ExecEnv, JournalSink, PaperVenue } from '../actor/index.js';
+import type { JournalRecord } from '../core/journal-record.js';
 import { execParamsOf } from '../core/params.js';
 import { PaperGateway, RestGateway, type OrderGateway } from '../actor/gateway.js';
 import { Journal, readJournal } from './journal.js';
 import { RestClient, realSleep } from './rest-client.js';
 import { Tape } from './tape.js';
 
-export function liveExecEnv(ctx: WorkerEnvContext, paperVenue: (OrderGateway & PaperVenue) | null): ExecEnv {
+/**
+ * `journal` replaces the journal file (a cluster gateway journals to a JetStream stream the
+ * standby can read: @kmm/cluster), with what it held before this start.
+ */
+export function liveExecEnv(ctx: WorkerEnvContext, paperVenue: (OrderGateway & PaperVenue) | null, journalOverride?: { sink: JournalSink; prior: readonly JournalRecord[] }): ExecEnv {
   const extra = ctx.extra;
   const cfg = ctx.config as KmmConfig & Record<string, unknown>;
   const runDir = String(extra.runDir || ctx.startup.runDir || 'runs');
-  const journalPath = join(runDir, 'journal.jsonl');
-  const prior = readJournal(journalPath);
-  if (prior.badLines > 0 || prior.tornTail) ctx.log.warn({ bad: prior.badLines, torn: prior.tornTail }, 'journal had unreadable lines');
-  const fsyncMs = typeof cfg.kmm_journal_fsync_ms === 'number' ? cfg.kmm_journal_fsync_ms : 100;
-  const journal = new Journal(journalPath, { fsyncEveryMs: fsyncMs > 0 ? fsyncMs : 1, flushEveryMs: fsyncMs === 0 ? 1 : 20, onRepair: (m) => ctx.log.warn(m) });
+  let journal: JournalSink;
+  let priorRecords: readonly JournalRecord[];
+  if (journalOverride) {
+    journal = journalOverride.sink;
+    priorRecords = journalOverride.prior;
+  } else {
+    const journalPath = join(runDir, 'journal.jsonl');
+    const prior = readJournal(journalPath);
+    if (prior.badLines > 0 || prior.tornTail) ctx.log.warn({ bad: prior.badLines, torn: prior.tornTail }, 'journal had unreadable lines');
+    const fsyncMs = typeof cfg.kmm_journal_fsync_ms === 'number' ? cfg.kmm_journal_fsync_ms : 100;
+    journal = new Journal(journalPath, { fsyncEveryMs: fsyncMs > 0 ? fsyncMs : 1, flushEveryMs: fsyncMs === 0 ? 1 : 20, onRepair: (m) => ctx.log.warn(m) });
+    priorRecords = prior.records;
+  }
   let gateway: OrderGateway;
   if (paperVenue) gateway = paperVenue;
   else if (extra.paper === true) gateway = new PaperGateway(() => ctx.clock.monoNs());
@@ -40,7 +53,7 @@ export function liveExecEnv(ctx: WorkerEnvContext, paperVenue: (OrderGateway & P
   return {
     gateway,
     journal,
-    priorJournal: prior.records,
+    priorJournal: priorRecords,
     tape: new Tape(join(runDir, 'tape.csv')),
     sleep: realSleep,
     paperVenue,

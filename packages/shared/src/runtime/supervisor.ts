@@ -29,6 +29,12 @@ export interface SupervisorOptions {
   actors: ActorDef[];
   /** undirected edges between actor names; each gets one MessageChannel */
   edges: Array<[string, string]>;
+  /**
+   * Channels to peers outside this supervisor (another process, over NATS: @kmm/cluster's
+   * NatsTransport.bridge): called for an actor at every (re)start, returns peer name -> a fresh
+   * port the worker uses as that peer.
+   */
+  externalPorts?: (actor: string) => Record<string, MessagePort>;
   config: Record<string, unknown>;
   runDir?: string;
   mailboxCapacity?: number;
@@ -60,7 +66,7 @@ interface Slot {
 
 export class Supervisor extends EventEmitter {
   private readonly slots = new Map<string, Slot>();
-  private readonly opts: Required<Omit<SupervisorOptions, 'runDir'>> & { runDir: string };
+  private readonly opts: Required<Omit<SupervisorOptions, 'runDir' | 'externalPorts'>> & Pick<SupervisorOptions, 'externalPorts'> & { runDir: string };
   private hangTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private restartCount = 0;
@@ -156,7 +162,7 @@ export class Supervisor extends EventEmitter {
   private makeChannels(names: string[]): Map<string, Record<string, MessagePort>> {
     const wanted = new Set(names);
     const ports = new Map<string, Record<string, MessagePort>>();
-    for (const n of names) ports.set(n, {});
+    for (const n of names) ports.set(n, this.opts.externalPorts ? { ...this.opts.externalPorts(n) } : {});
     for (const [a, b] of this.opts.edges) {
       if (!wanted.has(a) && !wanted.has(b)) continue;
       const ch = new MessageChannel();

@@ -1,0 +1,269 @@
+/**
+ * The cluster's control plane as commands (issue 19): `kmm node`, `kmm cluster up`,
+ * `kmm cluster status`, `kmm cluster kill`. Everything they coordinate lives in @kmm/cluster
+ * (NATS subjects, KV buckets, leases, assignment, kill switch).
+ *
+ *   runNode     one node process: a heartbeat, then per role
+ *                 gateway  a candidate for the lease of each exchange shard it serves
+ *                          (gateway.<shard>) and a kill-switch watch
+ *                 risk     a candidate for the risk lease and the assigner lease (the assigner
+ *                          assigns the events of the market catalogue to strategy nodes)
+ *                 strategy watches its share of events (whole events) and reports its load
+ *               and logs every change (lease acquired/lost, assignment, kill) as one line.
+ *   clusterStatus  reads the KV buckets: nodes, leases, the assignment, the kill switch.
+ *   clusterUp   starts a loopback nats-server when no URL is given, then N node processes
+ *               (`kmm node` with every role: leases decide who is active), until stopped.
+ *
+ * What is not here yet: the nodes run the control plane only (leases, assignment, kill
+ * switch); the order gateway does not yet wrap the exec actor, and strategy nodes do not yet
+ * start strategy actors for their events.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import {
+  Assigner,
+  AssignmentWatch,
+  KillWatch,
+  LeaseKeeper,
+  NATS_INSTALL_HINT,
+  NodeHeartbeat,
+  RISK_LEASE_KEY,
+  ASSIGNER_LEASE_KEY,
+  clearKillSwitch,
+  connect,
+  findNatsServer,
+  gatewayLeaseKey,
+  loadsOf,
+  openBuckets,
+  readAssignment,
+  readKillSwitch,
+  startNatsServer,
+  tripKillSwitch,
+  type Assignment,
+  type ClusterTiming,
+  type EventLoad,
+  type KillState,
+  type LeaseValue,
+  type NatsConnection,
+  type NodeInfo,
+  type NodeRole,
+} from '@kmm/cluster';
+import { SeededRng } from '@kmm/shared';
+import { buildCatalog } from '@kmm/sim';
+import { UsageError } from './errors.js';
+
+export const NODE_ROLES: readonly NodeRole[] = ['gateway', 'strategy', 'risk'];
+
+export interface NodeOptions {
+  natsUrl: string;
+  cluster: string;
+  id: string;
+  roles: NodeRole[];
+  /** exchange shards this node's gateway role competes for */
+  shards: number[];
+  timing: ClusterTiming;
+  /** the market catalogue the assigner distributes (sim: seeded) */
+  markets: number;
+  seed: number;
+  log: (line: string) => void;
+}
+
+export interface RunningNode {
+  /** resolves when the node stops (stop() or a lost NATS connection) */
+  readonly done: Promise<void>;
+  /** graceful stop: releases leases, deletes the heartbeat, closes the connection */
+  stop(): Promise<void>;
+}
+
+/** The events of the seeded sim catalogue with their market counts (what the assigner distributes). */
+export function catalogEvents(markets: number, seed: number, nowMs: number): EventLoad[] {
+  const byEvent = new Map<string, number>();
+  for (const c of buildCatalog(new SeededRng(seed).fork('catalog'), markets, nowMs)) byEvent.set(c.spec.eventTicker, (byEvent.get(c.spec.eventTicker) ?? 0) + 1);
+  return [...byEvent].map(([event, n]) => ({ event, markets: n }));
+}
+
+/** A node id from the host name and pid, in the characters NATS KV keys allow. */
+export function defaultNodeId(): string {
+  return `${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${process.pid}`;
+}
+
+export async function runNode(o: NodeOptions): Promise<RunningNode> {
+  if (o.roles.length === 0) throw new UsageError(`a node needs at least one role (${NODE_ROLES.join(', ')})`);
+  if (o.roles.includes('gateway') && o.shards.length === 0) throw new UsageError('a gateway node needs at least one exchange shard (--shard)');
+  const nc = await connectOrExplain(o.natsUrl);
+  const buckets = await openBuckets(nc, o.cluster, o.timing);
+  const stops: Array<() => Promise<void> | void> = [];
+  const say = (event: string, fields: Record<string, unknown> = {}): void => o.log(`node ${o.id} ${event} ${JSON.stringify(fields)}`);
+  const role: NodeRole = o.roles.includes('strategy') ? 'strategy' : o.roles[0];
+  const heartbeat = new NodeHeartbeat(buckets.nodes, { id: o.id, role, roles: o.roles, host: hostname(), pid: process.pid, startedWallMs: Date.now(), shard: o.roles.includes('gateway') ? o.shards[0] : undefined }, o.timing.nodeMs);
+  await heartbeat.start();
+  const lease = (key: string): LeaseKeeper => {
+    const k = new LeaseKeeper(buckets.leases, key, o.id, { leaseMs: o.timing.leaseMs }, { host: hostname(), pid: process.pid });
+    k.on('acquired', (epoch: number) => say('lease_acquired', { key, epoch }));
+    k.on('lost', (reason: string) => say('lease_lost', { key, reason }));
+    k.on('error', (err: Error) => say('lease_error', { key, error: err.message }));
+    stops.push(() => k.release());
+    return k;
+  };
+  if (o.roles.includes('gateway')) {
+    for (const shard of o.shards) await lease(gatewayLeaseKey(shard)).start();
+    const kill = new KillWatch(nc, buckets.control, o.cluster);
+    kill.on('error', (err: Error) => say('kill_switch_error', { error: err.message }));
+    kill.on('kill', (s: KillState) => say('kill_switch', { reason: s.reason, by: s.byNode }));
+    kill.on('clear', (s: KillState) => say('kill_cleared', { reason: s.reason, by: s.byNode }));
+    await kill.start();
+    stops.push(() => kill.stop());
+  }
+  if (o.roles.includes('risk')) {
+    await lease(RISK_LEASE_KEY).start();
+    const events = catalogEvents(o.markets, o.seed, Date.now());
+    const assigner = new Assigner(buckets, o.id, events);
+    assigner.lease.on('acquired', (epoch: number) => say('lease_acquired', { key: ASSIGNER_LEASE_KEY, epoch }));
+    assigner.on('rebalanced', (a: Assignment, why: string) => say('rebalanced', { version: a.version, why, loads: loadsOf(a, events) }));
+    assigner.on('error', (err: Error) => say('assigner_error', { error: err.message }));
+    await assigner.start();
+    stops.push(() => assigner.stop());
+  }
+  if (o.roles.includes('strategy')) {
+    const watch = new AssignmentWatch(buckets.assign, o.id);
+    watch.on('assignment', (a: Assignment, mine: string[]) => {
+      say('assignment', { version: a.version, events: mine.length });
+      heartbeat.setLoad({ events: mine.length });
+    });
+    await watch.start();
+    stops.push(() => watch.stop());
+  }
+  say('started', { roles: o.roles, shards: o.shards, nats: o.natsUrl, cluster: o.cluster });
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const s of stops.reverse()) await s();
+      await heartbeat.stop().catch(() => undefined);
+      await nc.drain().catch(() => undefined);
+      say('stopped');
+    })());
+  return { done: nc.closed().then(() => undefined), stop };
+}
+
+export interface ClusterStatus {
+  cluster: string;
+  nats: string;
+  nodes: NodeInfo[];
+  leases: Array<{ key: string; holder: string; revision: number; ageMs: number }>;
+  assignment: { version: number; nodes: string[]; events: number; byNode: Record<string, number> };
+  kill: KillState | null;
+}
+
+export async function clusterStatus(natsUrl: string, cluster: string, timing: ClusterTiming): Promise<ClusterStatus> {
+  const nc = await connectOrExplain(natsUrl);
+  try {
+    const b = await openBuckets(nc, cluster, timing);
+    const nodes: NodeInfo[] = [];
+    for await (const key of await b.nodes.keys('node.*')) {
+      const e = await b.nodes.get(key);
+      if (e?.operation === 'PUT') nodes.push(e.json<NodeInfo>());
+    }
+    nodes.sort((x, y) => (x.id < y.id ? -1 : 1));
+    const leases: ClusterStatus['leases'] = [];
+    for await (const key of await b.leases.keys()) {
+      const e = await b.leases.get(key);
+      if (e?.operation !== 'PUT') continue;
+      const v = e.json<LeaseValue>();
+      leases.push({ key, holder: v.holder, revision: e.revision, ageMs: Math.max(0, Date.now() - e.created.getTime()) });
+    }
+    leases.sort((x, y) => (x.key < y.key ? -1 : 1));
+    const { assignment } = await readAssignment(b.assign);
+    const byNode: Record<string, number> = {};
+    for (const n of Object.values(assignment.byEvent)) byNode[n] = (byNode[n] ?? 0) + 1;
+    return { cluster, nats: natsUrl, nodes, leases, assignment: { version: assignment.version, nodes: assignment.nodes, events: Object.keys(assignment.byEvent).length, byNode }, kill: await readKillSwitch(b.control) };
+  } finally {
+    await nc.close();
+  }
+}
+
+/** The status as lines for a terminal. */
+export function formatStatus(s: ClusterStatus): string[] {
+  const lines = [`cluster ${s.cluster} on ${s.nats}`, `kill switch: ${s.kill?.active ? `ACTIVE (${s.kill.reason}, by ${s.kill.byNode})` : 'off'}`, `nodes (${s.nodes.length}):`];
+  for (const n of s.nodes) lines.push(`  ${n.id.padEnd(28)} ${(n.roles ?? [n.role]).join(',').padEnd(24)} ${n.host}:${n.pid}  load ${JSON.stringify(n.load ?? {})}  beat ${Math.max(0, Date.now() - n.wallMs)} ms ago`);
+  lines.push(`leases (${s.leases.length}):`);
+  for (const l of s.leases) lines.push(`  ${l.key.padEnd(12)} held by ${l.holder} (revision ${l.revision}, renewed ${l.ageMs} ms ago)`);
+  lines.push(`assignment v${s.assignment.version}: ${s.assignment.events} events over ${s.assignment.nodes.length} strategy nodes ${JSON.stringify(s.assignment.byNode)}`);
+  return lines;
+}
+
+export async function killCommand(natsUrl: string, cluster: string, timing: ClusterTiming, reason: string, clear: boolean): Promise<void> {
+  const nc = await connectOrExplain(natsUrl);
+  try {
+    const b = await openBuckets(nc, cluster, timing);
+    if (clear) await clearKillSwitch(b.control, `cli-${process.pid}`, reason);
+    else await tripKillSwitch(nc, b.control, cluster, `cli-${process.pid}`, reason);
+  } finally {
+    await nc.close();
+  }
+}
+
+export interface UpOptions {
+  nodes: number;
+  natsUrl?: string;
+  cluster: string;
+  shards: number;
+  markets: number;
+  seed: number;
+  timing: ClusterTiming;
+  /** stop after this many seconds (0 = until SIGINT/SIGTERM) */
+  durationS: number;
+  log: (line: string) => void;
+}
+
+/** Starts a loopback nats-server (unless a URL is given) and N node processes with every role; stops them all on exit. */
+export async function clusterUp(o: UpOptions): Promise<void> {
+  let server: Awaited<ReturnType<typeof startNatsServer>> | null = null;
+  let url = o.natsUrl;
+  if (!url) {
+    if (!findNatsServer()) throw new UsageError(`no --nats URL given and nats-server is not installed: ${NATS_INSTALL_HINT}`);
+    server = await startNatsServer({ name: `kmm-${o.cluster}` });
+    url = server.url;
+    o.log(`cluster ${o.cluster}: started nats-server on ${url} (pid ${server.pid})`);
+  }
+  const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
+  const children: ChildProcess[] = [];
+  const shards = Array.from({ length: o.shards }, (_, i) => String(i + 1)).join(',');
+  for (let i = 1; i <= o.nodes; i++) {
+    const args = [cli, 'node', '--role', 'gateway,strategy,risk', '--shard', shards, '--nats', url, '--cluster', o.cluster, '--id', `node-${i}`, '--markets', String(o.markets), '--seed', String(o.seed), '--lease-ms', String(o.timing.leaseMs)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const relay = (buf: Buffer): void => {
+      for (const line of buf.toString('utf8').split('\n')) if (line) o.log(line);
+    };
+    child.stdout!.on('data', relay);
+    child.stderr!.on('data', relay);
+    children.push(child);
+  }
+  o.log(`cluster ${o.cluster}: ${o.nodes} nodes started; \`kmm cluster status --nats ${url} --cluster ${o.cluster}\` shows them`);
+  await new Promise<void>((resolve) => {
+    const done = (): void => resolve();
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    if (o.durationS > 0) setTimeout(done, o.durationS * 1000);
+  });
+  o.log(`cluster ${o.cluster}: stopping`);
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+  await server?.stop();
+}
+
+async function connectOrExplain(url: string): Promise<NatsConnection> {
+  try {
+    return await connect({ servers: url, name: `kmm-${process.pid}`, maxReconnectAttempts: -1 });
+  } catch (err) {
+    throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * ExecGatewayHost: the exec actor as the GatewayHost of a shard (gateway.ts). While the
+ * controller holds the shard's lease, a Supervisor runs exec in a worker thread
+ * (gateway-worker.ts: its journal is the shard's JetStream stream).
+ *
+ *   activate   start the worker; exec replays the journal and reconciles with the exchange
+ *              before it reports Ready (Supervisor.start resolves then)
+ *   deliver    what strategy nodes sent to exec.<shard> goes to the worker as from peer
+ *              'strategy' (exec does not care which strategy node: it keys by market)
+ *   exec out   what exec sends to its peer 'strategy' is routed per market to the actor that
+ *              owns the market's event (`routeOf`); messages about no market go to every owner
+ *   cancelAll  Control CANCEL_ALL to exec (the kill switch; it keeps reconciling)
+ *   deactivate stop the worker: exec's own stop cancels everything, verifies with the exchange
+ *              and flushes the journal before it exits
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { BatchEncoder, Supervisor, decodeBatch, kmm, marketOf } from '@kmm/shared';
+import { gatewayActor, type GatewayHost } from './gateway.js';
+import type { Delivery, NatsTransport } from './transport.js';
+
+type Envelope = kmm.v1.Envelope;
+
+/** The compiled worker entry (from src/shell or dist/shell alike: both sit two levels below the package). */
+export const GATEWAY_WORKER_SCRIPT = fileURLToPath(new URL('../../dist/shell/gateway-worker.js', import.meta.url));
+
+export interface ExecHostOptions {
+  transport: NatsTransport;
+  natsUrl: string;
+  shard: number;
+  /** the actor that gets exec's messages about a market ('' / null: nobody, counted) */
+  routeOf(market: string): string | null;
+  /** every actor exec's market-less messages go to (all strategy owners) */
+  allRoutes(): string[];
+  /** exec's usual start-up extra (paper or REST settings, keys, the shard's markets, runDir) */
+  extra: Record<string, unknown>;
+  config: Record<string, unknown>;
+  /** Supervisor events (ops, health) for the node's log */
+  onOps?: (ev: { actor: string; event: string; level: string; json: string }) => void;
+}
+
+export class ExecGatewayHost implements GatewayHost {
+  private sup: Supervisor | null = null;
+  private strategyPort: MessagePort | null = null;
+  unrouted = 0;
+
+  constructor(private readonly o: ExecHostOptions) {}
+
+  get supervisor(): Supervisor | null {
+    return this.sup;
+  }
+
+  async activate(a: { shard: number; epoch: number; orderExpiryS: number }): Promise<void> {
+    const name = gatewayActor(a.shard);
+    const config = { ...this.o.config, kmm_order_expiry_s: Math.max(Number(this.o.config.kmm_order_expiry_s ?? 0), a.orderExpiryS) };
+    const sup = new Supervisor({
+      actors: [
+        {
+          name,
+          kind: kmm.v1.ActorKind.EXEC,
+          script: GATEWAY_WORKER_SCRIPT,
+          shard: a.shard,
+          shardCount: Math.max(a.shard + 1, Number(this.o.config.kmm_shards ?? 1)),
+          extra: { ...this.o.extra, natsUrl: this.o.natsUrl, cluster: this.o.transport.cluster, leaseEpoch: a.epoch },
+        },
+      ],
+      edges: [],
+      config,
+      runDir: typeof this.o.extra.runDir === 'string' ? this.o.extra.runDir : '',
+      externalPorts: () => ({ strategy: this.strategyChannel(name) }),
+    });
+    if (this.o.onOps) sup.on('ops', this.o.onOps);
+    this.sup = sup;
+    await sup.start();
+  }
+
+  /** A fresh channel for exec's peer 'strategy' (at every start of the worker). */
+  private strategyChannel(name: string): MessagePort {
+    const ch = new MessageChannel();
+    this.strategyPort?.close();
+    this.strategyPort = ch.port2;
+    ch.port2.on('message', (batch: ArrayBuffer) => {
+      const byDest = new Map<string, Envelope[]>();
+      decodeBatch(batch, (env) => {
+        const market = marketOf(env);
+        const dests = market ? [this.o.routeOf(market)].filter((d): d is string => !!d) : this.o.allRoutes();
+        if (dests.length === 0) this.unrouted++;
+        for (const d of dests) {
+          const list = byDest.get(d) ?? [];
+          list.push(env);
+          byDest.set(d, list);
+        }
+      });
+      for (const [dest, envs] of byDest) this.o.transport.send(name, dest, envs);
+    });
+    return ch.port1;
+  }
+
+  deliver(env: Envelope): Delivery {
+    if (!this.strategyPort) return 'dropped';
+    const enc = new BatchEncoder();
+    enc.add(env);
+    const b = enc.finish();
+    this.strategyPort.postMessage(b, [b]);
+    return 'queued';
+  }
+
+  async cancelAll(reason: string): Promise<void> {
+    if (!this.sup) return;
+    this.sup.send(gatewayActor(this.o.shard), { control: { kind: kmm.v1.ControlKind.CANCEL_ALL, markets: [], reason } });
+  }
+
+  async deactivate(): Promise<void> {
+    const sup = this.sup;
+    this.sup = null;
+    await sup?.stop();
+    this.strategyPort?.close();
+    this.strategyPort = null;
+  }
+}
