@@ -11,9 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { kmm, resolveConfig } from '@kmm/shared';
 import { StrategyCore, strategyParamsOf } from '@kmm/strategy-worker';
 import { ExecCore, execParamsOf, type CommandResult, type ExecCommand } from '@kmm/exec-worker';
+import { M, T0, info } from './fixtures/core-market.js';
 
-const M = 'KXTEST-26JAN01-T50';
-const T0 = 1_767_225_600_000;
 const BID = kmm.v1.BookSide.BID;
 const CFG = {
   MM_MARKET_PROFILE: 'kalshi',
@@ -26,16 +25,6 @@ const CFG = {
   MM_JOURNAL_REPRICE_DECISIONS: false,
 };
 
-const info: kmm.v1.IMarketInfo = {
-  market: M,
-  status: kmm.v1.MarketStatus.MARKET_ACTIVE,
-  priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }],
-  closeTimeMs: T0 + 48 * 3_600_000,
-  feeType: 'quadratic',
-  feeMultiplierMilli: 1000,
-  volumeDayCenti: 100_000,
-  liquidityMoney: 150_000_000,
-};
 
 /**
  * A 2c book 48 / 50c, microprice 49.8c (a tick inside still leaves 0.8c of edge); `bidAheadCenti`:

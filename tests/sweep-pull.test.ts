@@ -11,22 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { kmm, resolveConfig } from '@kmm/shared';
 import { StrategyCore, strategyParamsOf } from '@kmm/strategy-worker';
 import { ExecCore, execParamsOf, type CommandResult, type ExecCommand } from '@kmm/exec-worker';
+import { M, T0, info } from './fixtures/core-market.js';
 
-const M = 'KXTEST-26JAN01-T50';
-const T0 = 1_767_225_600_000;
 // the recommended settings (off by default: README "Jump and schedule protection")
 const CFG = { kmm_sweep_levels: 3, kmm_jump_cents: 3, MM_IMBALANCE_PAUSE_THRESHOLD: 0, volume_spike_pause: false, min_liquidity: 0, kmm_shards: 1, MM_JOURNAL_REPRICE_DECISIONS: false };
 
-const info: kmm.v1.IMarketInfo = {
-  market: M,
-  status: kmm.v1.MarketStatus.MARKET_ACTIVE,
-  priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }],
-  closeTimeMs: T0 + 48 * 3_600_000,
-  feeType: 'quadratic',
-  feeMultiplierMilli: 1000,
-  volumeDayCenti: 100_000,
-  liquidityMoney: 150_000_000,
-};
 
 const lv = (...prices: number[]): kmm.v1.IPriceLevel[] => prices.map((price) => ({ price, countCenti: 20_000 }));
 
