@@ -127,4 +127,11 @@ describe('capture lines', () => {
     // a malformed raw frame still makes a valid capture line
     expect(parseCaptureLine(formatCaptureLine(1, 2, '{"type":"orderbook_de'))!.frame.kind).toBe('invalid');
   });
+
+  it('keeps the socket read (turn) of a live frame; a line without one has none', () => {
+    const raw = '{"type":"orderbook_delta","sid":1,"seq":3,"msg":{"market_ticker":"M","price_dollars":"0.4700","delta_fp":"2.00","side":"yes"}}';
+    const c = parseCaptureLine(formatCaptureLine(5, 6, raw, 42))!;
+    expect([c.recvNs, c.recvMs, c.turn, c.frame.kind]).toEqual([5, 6, 42, 'delta']);
+    expect(parseCaptureLine(formatCaptureLine(5, 6, raw))!.turn).toBeUndefined();
+  });
 });

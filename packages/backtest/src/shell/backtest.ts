@@ -191,7 +191,12 @@ function frameWallMs(c: CaptureLine): number {
   return typeof f.tsMs === 'number' && f.tsMs > 0 ? f.tsMs : 0;
 }
 
-/** Relative times (ns) for each line: recv_ns when present, else venue ts; monotone. */
+/**
+ * Relative times (ns) for each line: recv_ns when present, else venue ts; monotone. Lines of one
+ * socket read (the same `turn`) all take the first one's time: live, their envelopes left ingest
+ * as one batch and the book shard handled them in one drain (one features message per market), so
+ * the backtest plays them as one burst instead of one decision per intermediate book.
+ */
 export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; startWallMs: number; endNs: number } {
   const tNs = new Float64Array(lines.length);
   let baseNs = -1;
@@ -212,6 +217,7 @@ export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; st
       if (w > 0 && baseMs >= 0) t = (w - baseMs) * 1e6;
     }
     if (t < last) t = last;
+    if (i > 0 && c.turn !== undefined && c.turn === lines[i - 1].turn) t = last;
     tNs[i] = t;
     last = t;
   }

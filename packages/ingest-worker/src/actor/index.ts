@@ -26,7 +26,12 @@ export const INGEST_PING_MS = 10_000;
 /** What the environment tells the actor about its socket. */
 export interface WsEvents {
   open(): void;
-  message(text: string): void;
+  /**
+   * One frame. `turn` (live only): frames of one socket read share it (the websocket delivers them
+   * back to back, before any microtask runs, so their envelopes leave ingest as one batch and the
+   * book shard sees them in one drain); the capture keeps it, so a backtest plays them as one burst.
+   */
+  message(text: string, turn?: number): void;
   /** a ping or pong from the exchange */
   heartbeat(): void;
   close(code: number, reason: string): void;
@@ -44,7 +49,7 @@ export interface IngestSocket {
 
 export interface IngestEnv {
   connect(events: WsEvents): IngestSocket;
-  capture: { write(recvMonoNs: number, recvWallMs: number, text: string): void; readonly dropped: number; close(): Promise<void> } | null;
+  capture: { write(recvMonoNs: number, recvWallMs: number, text: string, turn?: number): void; readonly dropped: number; close(): Promise<void> } | null;
 }
 
 export interface IngestActorState {
@@ -90,10 +95,10 @@ function connect(s: IngestActorState, io: ActorIo): void {
     open() {
       if (s.connection === id) c.onConnected(io.now().monoNs);
     },
-    message(text: string) {
+    message(text: string, turn?: number) {
       if (s.connection !== id) return;
       const t = io.now();
-      s.env.capture?.write(t.monoNs, t.wallMs, text);
+      s.env.capture?.write(t.monoNs, t.wallMs, text, turn);
       c.onFrame(text, t.monoNs, t.wallMs);
     },
     heartbeat() {

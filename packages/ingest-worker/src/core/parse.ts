@@ -490,6 +490,8 @@ export interface CaptureLine {
   recvNs: number;
   recvMs: number;
   frame: Frame;
+  /** frames of one socket read share it (live captures; absent: unknown) */
+  turn?: number;
 }
 
 /**
@@ -512,12 +514,14 @@ export function parseCaptureLine(line: string): CaptureLine | null {
     const recvNs = typeof rec.recv_ns === 'number' ? rec.recv_ns : 0;
     const recvMs = typeof rec.recv_ms === 'number' ? rec.recv_ms : 0;
     const f = rec.frame;
-    return { recvNs, recvMs, frame: typeof f === 'string' ? parseFrame(f) : parseFrameValue(f) };
+    const frame = typeof f === 'string' ? parseFrame(f) : parseFrameValue(f);
+    return typeof rec.turn === 'number' ? { recvNs, recvMs, frame, turn: rec.turn } : { recvNs, recvMs, frame };
   }
   return { recvNs: 0, recvMs: 0, frame: parseFrameValue(value) };
 }
 
 /** Formats one capture line for a raw frame (always valid JSON: the frame travels as a string). */
-export function formatCaptureLine(recvNs: number, recvMs: number, rawFrame: string): string {
-  return `{"recv_ns":${recvNs},"recv_ms":${recvMs},"frame":${JSON.stringify(rawFrame)}}\n`;
+export function formatCaptureLine(recvNs: number, recvMs: number, rawFrame: string, turn?: number): string {
+  const t = turn === undefined ? '' : `"turn":${turn},`;
+  return `{"recv_ns":${recvNs},"recv_ms":${recvMs},${t}"frame":${JSON.stringify(rawFrame)}}\n`;
 }

@@ -1,7 +1,7 @@
 /**
  * Raw frame capture: every websocket frame is appended, with its local receive time, to
  * `${runDir}/capture.jsonl` before it is parsed, as one line
- *   {"recv_ns":<monotonic ns>,"recv_ms":<wall ms>,"frame":"<the raw frame text, JSON-escaped>"}
+ *   {"recv_ns":<monotonic ns>,"recv_ms":<wall ms>,"turn":<socket read, live only>,"frame":"<the raw frame text, JSON-escaped>"}
  * (parseCaptureLine reads it, and plain session.jsonl too).
  *
  * Lines are collected in memory and handed to a Node write stream (buffered, asynchronous)
@@ -38,13 +38,13 @@ export class CaptureWriter {
     });
   }
 
-  write(recvNs: number, recvMs: number, rawFrame: string): void {
+  write(recvNs: number, recvMs: number, rawFrame: string, turn?: number): void {
     if (this.failed || this.stream.writableLength + this.pendingBytes > this.bufferMaxBytes) {
       if (this.dropped === 0 && !this.failed) this.onProblem('capture_overflow', { path: this.path, bufferMaxBytes: this.bufferMaxBytes });
       this.dropped++;
       return;
     }
-    const line = formatCaptureLine(recvNs, recvMs, rawFrame);
+    const line = formatCaptureLine(recvNs, recvMs, rawFrame, turn);
     this.pending.push(line);
     this.pendingBytes += line.length;
     this.written++;

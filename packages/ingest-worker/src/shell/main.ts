@@ -24,6 +24,11 @@ function liveEnv(ctx: WorkerEnvContext): IngestEnv {
   const runDir = String(extra.runDir ?? ctx.startup.runDir ?? '');
   // kmm_capture_enabled=false: no capture file (the run cannot be replayed or backtested)
   const capture = runDir !== '' && ctx.config.kmm_capture_enabled ? new CaptureWriter(join(runDir, 'capture.jsonl'), CAPTURE_BUFFER_MAX_BYTES_DEFAULT, (event, fields) => ctx.io.ops(event, '', 'warn', fields)) : null;
+  let turn = 0;
+  let turnOpen = false;
+  const closeTurn = (): void => {
+    turnOpen = false;
+  };
   return {
     capture,
     connect(events: WsEvents): IngestSocket {
@@ -32,7 +37,13 @@ function liveEnv(ctx: WorkerEnvContext): IngestEnv {
       s.on('open', () => events.open());
       s.on('message', (data: WebSocket.RawData) => {
         const text = Buffer.isBuffer(data) ? data.toString('utf8') : Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8');
-        events.message(text);
+        // frames with no microtask between them came in one read: one turn (WsEvents.message)
+        if (!turnOpen) {
+          turnOpen = true;
+          turn++;
+          queueMicrotask(closeTurn);
+        }
+        events.message(text, turn);
       });
       s.on('ping', () => events.heartbeat());
       s.on('pong', () => events.heartbeat());
