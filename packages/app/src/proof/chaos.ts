@@ -161,10 +161,10 @@ export interface InvariantInput {
    */
   eventRisk?: { eventOf: Record<string, string>; exclusive: Record<string, boolean>; eventCapUsd: number; totalCapUsd: number };
   /**
-   * Order expiry (the cluster chaos): every GTC order of ours must carry an expiration, and no
-   * order may be seen resting past it (`restingPastExpiry`: polled against the exchange).
+   * Order expiry (the cluster chaos), polled against the exchange: every order seen resting must
+   * carry an expiration (`restingWithoutExpiry`), and none may be seen resting past it.
    */
-  expiry?: { restingPastExpiry: number };
+  expiry?: { restingPastExpiry: number; restingWithoutExpiry: number };
 }
 
 export interface InvariantReport {
@@ -183,7 +183,7 @@ export interface InvariantReport {
   account_cap_breaches?: number;
   max_event_loss_usd?: number;
   max_account_loss_usd?: number;
-  /** with expiry: GTC orders sent without an expiration, and orders seen resting past theirs */
+  /** with expiry: orders seen resting without an expiration, and orders seen resting past theirs */
   orders_without_expiry?: number;
   orders_resting_past_expiry?: number;
   problems: string[];
@@ -322,8 +322,8 @@ export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
   // 7. order expiry (optional): every GTC order carries one; none rested past it
   let expiryOk = true;
   if (inp.expiry) {
-    const without = inp.records.orders.filter((o) => o.type !== 'market' && (o.expiration_time === null || o.expiration_time === undefined)).length;
-    if (without) problems.push(`${without} orders sent without an expiration`);
+    const without = inp.expiry.restingWithoutExpiry;
+    if (without) problems.push(`${without} orders seen resting without an expiration`);
     if (inp.expiry.restingPastExpiry) problems.push(`${inp.expiry.restingPastExpiry} orders seen resting past their expiration`);
     Object.assign(extra, { orders_without_expiry: without, orders_resting_past_expiry: inp.expiry.restingPastExpiry });
     expiryOk = without === 0 && inp.expiry.restingPastExpiry === 0;

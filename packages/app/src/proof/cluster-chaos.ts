@@ -92,6 +92,7 @@ export async function runClusterChaos(o: ClusterChaosOptions): Promise<ClusterCh
   const elapsedS = (): number => round1((Date.now() - t0) / 1000);
   const polledMaxAbs: Record<string, number> = {};
   const pastExpiry = new Set<string>();
+  const restingNoExpiry = new Set<string>();
   let polling = true;
   const poll = async (): Promise<void> => {
     while (polling) {
@@ -100,7 +101,11 @@ export async function runClusterChaos(o: ClusterChaosOptions): Promise<ClusterCh
         for (const c of r.caps) polledMaxAbs[c.ticker] = Math.max(polledMaxAbs[c.ticker] ?? 0, Math.abs(c.positionCenti));
         const now = Date.now();
         // the venue expires on its own clock tick: a second of grace before we call it "past"
-        for (const x of r.orders) if (x.status === 'resting' && typeof x.expiration_time === 'string' && Date.parse(x.expiration_time) < now - 1000) pastExpiry.add(String(x.order_id));
+        for (const x of r.orders) {
+          if (x.status !== 'resting') continue;
+          if (typeof x.expiration_time !== 'string') restingNoExpiry.add(String(x.order_id));
+          else if (Date.parse(x.expiration_time) < now - 1000) pastExpiry.add(String(x.order_id));
+        }
       } catch {
         /* the sim is closing */
       }
@@ -159,7 +164,7 @@ export async function runClusterChaos(o: ClusterChaosOptions): Promise<ClusterCh
       faults,
       recoveryBoundS: FAILOVER_BOUND_S,
       eventRisk: { eventOf, exclusive, eventCapUsd: Number(v.MM_MAX_EVENT_LOSS_USD), totalCapUsd: Number(v.MM_MAX_TOTAL_LOSS_USD) },
-      expiry: { restingPastExpiry: pastExpiry.size },
+      expiry: { restingPastExpiry: pastExpiry.size, restingWithoutExpiry: restingNoExpiry.size },
     });
     const gatewayFailovers = kills.filter((k) => k.kind === 'gateway' && k.failover_s !== null).length;
     if (gatewayFailovers === 0) rep.problems.push('no gateway failover happened');
