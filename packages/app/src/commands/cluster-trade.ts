@@ -157,7 +157,10 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
     };
     o.watch.on('assignment', onAssignment);
     if (o.watch.current.version > 0) onAssignment(o.watch.current, eventsOf(o.watch.current, o.nodeId));
-    stops.push(() => host.stop());
+    stops.push(() => {
+      o.watch.off('assignment', onAssignment);
+      return host.stop();
+    });
   }
 
   if (o.roles.includes('gateway')) {

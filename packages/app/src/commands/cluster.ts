@@ -259,7 +259,7 @@ export async function clusterUp(o: UpOptions): Promise<void> {
   const set = { ...CLUSTER_SIM_SET, kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, ...o.set };
   const lc = new LocalCluster({ nodes: o.nodes, cluster: o.cluster, seed: o.seed, markets: o.markets, speed: o.speed, leaseMs: o.leaseMs, runDir, set, log: o.log, verbose: o.verbose, natsUrl: o.natsUrl });
   lc.on('line', (l: NodeLine) => {
-    if (['gateway_active', 'gateway_standby', 'gateway_killed', 'strategy_markets', 'rebalanced', 'kill_switch', 'risk'].includes(l.event)) o.log(`node ${l.node} ${l.event} ${JSON.stringify(l.fields)}`);
+    if (!o.verbose && ['gateway_active', 'gateway_standby', 'gateway_killed', 'strategy_markets', 'rebalanced', 'kill_switch', 'risk'].includes(l.event)) o.log(`node ${l.node} ${l.event} ${JSON.stringify(l.fields)}`);
   });
   try {
     await lc.start();

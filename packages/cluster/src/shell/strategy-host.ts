@@ -53,6 +53,7 @@ export class StrategyNodeHost {
   private readonly bookInbox: LocalInbox;
   private readonly route: (env: Envelope) => string[];
   starts = 0;
+  private stopped = false;
 
   constructor(private readonly o: StrategyHostOptions) {
     this.strategyInbox = new LocalInbox(o.transport, strategyActor(o.nodeId));
@@ -81,6 +82,7 @@ export class StrategyNodeHost {
   }
 
   private async apply(list: readonly kmm.v1.IMarketInfo[]): Promise<void> {
+    if (this.stopped) return; // an assignment that arrives while the node stops starts nothing
     const key = list
       .map((m) => m.market ?? '')
       .sort()
@@ -130,6 +132,7 @@ export class StrategyNodeHost {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.chain;
     await this.stopActors();
     this.current = '';
