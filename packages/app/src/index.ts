@@ -12,3 +12,6 @@ export { runLatencyBench, runScaleBench, measureFloor, type LatencyResult } from
 export { runDst, dstConfig, DST_CHECKS, DST_FAULT_KINDS, DST_START_WALL_MS, SHUTDOWN_FAULT_KINDS, type DstOptions, type DstResult, type DstView, type DstCheck, type DstBug, type DstFaultKind, type ShutdownFault, type ShutdownFaultKind } from './dst/world.js';
 export { ShutdownController, SignalPolicy, describeShutdown, FORCE_AFTER, FORCE_WINDOW_MS, FORCED_EXIT_CODE } from './system/shutdown.js';
 export { runDstSeeds, reproduceCommand, type DstSummary, type DstRunOptions } from './cli/dst.js';
+export { runClusterChaos, FAILOVER_BOUND_S, type ClusterChaosResult, type KillRecord } from './proof/cluster-chaos.js';
+export { eventLossBreaches } from './proof/chaos.js';
+export { findNatsServer, NATS_INSTALL_HINT } from '@kmm/cluster';

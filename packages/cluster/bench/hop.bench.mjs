@@ -14,7 +14,9 @@ import { connect } from '@nats-io/transport-node';
 import { BatchEncoder } from '@kmm/shared';
 import { startNatsServer } from '../dist/shell/nats-server.js';
 
-const n = Number(process.argv[process.argv.indexOf('--n') + 1] || 5000);
+const nAt = process.argv.indexOf('--n');
+const n = nAt >= 0 ? Number(process.argv[nAt + 1]) : 5000;
+if (!Number.isInteger(n) || n < 100) throw new Error(`--n must be a whole number >= 100, got ${process.argv[nAt + 1]}`);
 const warm = 500;
 
 function batch() {

@@ -13,6 +13,7 @@
  *   shell/kill.ts      the kill switch (KV key + broadcast)
  *   shell/gateway.ts   GatewayController: one active order gateway per exchange shard (lease, journal-first activation, kill switch, cancel-before-stop)
  *   shell/exec-host.ts ExecGatewayHost: the exec actor (worker thread, gateway-worker.ts) as a shard's gateway
+ *   shell/strategy-host.ts StrategyNodeHost: ingest, book and strategy of a node's events, 'exec' bridged to each market's gateway
  *   shell/journal-stream.ts  a shard's order journal as a JetStream stream (dedup by client order id / trade id)
  *   shell/nats-server.ts  start/stop a local nats-server (tests, `kmm cluster up`)
  */
@@ -28,5 +29,6 @@ export * from './core/journal-ids.js';
 export * from './shell/journal-stream.js';
 export * from './shell/gateway.js';
 export * from './shell/exec-host.js';
+export * from './shell/strategy-host.js';
 export * from './shell/nats-server.js';
 export { connect, type NatsConnection } from '@nats-io/transport-node';

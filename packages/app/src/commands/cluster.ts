@@ -18,9 +18,9 @@
  * switch); the order gateway does not yet wrap the exec actor, and strategy nodes do not yet
  * start strategy actors for their events.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import {
   Assigner,
   AssignmentWatch,
@@ -50,6 +50,9 @@ import {
   type NodeRole,
 } from '@kmm/cluster';
 import { SeededRng } from '@kmm/shared';
+import { NatsTransport } from '@kmm/cluster';
+import { CLUSTER_SIM_SET, LocalCluster, type NodeLine } from '../proof/local-cluster.js';
+import { eventLoads, startTrading, type ClusterMarkets, type ExchangeAccess } from './cluster-trade.js';
 import { buildCatalog } from '@kmm/sim';
 import { UsageError } from './errors.js';
 
@@ -67,6 +70,8 @@ export interface NodeOptions {
   markets: number;
   seed: number;
   log: (line: string) => void;
+  /** trade: the exchange, the cluster's market list, the config and the node's run folder (absent: control plane only) */
+  trade?: { exchange: ExchangeAccess; markets: ClusterMarkets; config: Record<string, unknown>; runDir: string };
 }
 
 export interface RunningNode {
@@ -106,7 +111,7 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
     stops.push(() => k.release());
     return k;
   };
-  if (o.roles.includes('gateway')) {
+  if (o.roles.includes('gateway') && !o.trade) {
     for (const shard of o.shards) await lease(gatewayLeaseKey(shard)).start();
     const kill = new KillWatch(nc, buckets.control, o.cluster);
     kill.on('error', (err: Error) => say('kill_switch_error', { error: err.message }));
@@ -117,7 +122,7 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
   }
   if (o.roles.includes('risk')) {
     await lease(RISK_LEASE_KEY).start();
-    const events = catalogEvents(o.markets, o.seed, Date.now());
+    const events = o.trade ? eventLoads(o.trade.markets) : catalogEvents(o.markets, o.seed, Date.now());
     const assigner = new Assigner(buckets, o.id, events);
     assigner.lease.on('acquired', (epoch: number) => say('lease_acquired', { key: ASSIGNER_LEASE_KEY, epoch }));
     assigner.on('rebalanced', (a: Assignment, why: string) => say('rebalanced', { version: a.version, why, loads: loadsOf(a, events) }));
@@ -125,19 +130,43 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
     await assigner.start();
     stops.push(() => assigner.stop());
   }
+  const watch = new AssignmentWatch(buckets.assign, o.id);
   if (o.roles.includes('strategy')) {
-    const watch = new AssignmentWatch(buckets.assign, o.id);
     watch.on('assignment', (a: Assignment, mine: string[]) => {
       say('assignment', { version: a.version, events: mine.length });
       heartbeat.setLoad({ events: mine.length });
     });
-    await watch.start();
-    stops.push(() => watch.stop());
+  }
+  await watch.start();
+  stops.push(() => watch.stop());
+  // trading roles stop first (strategies, then gateways: cancel all and verify), before the leases go
+  const trading: Array<() => Promise<void>> = [];
+  if (o.trade) {
+    const transport = new NatsTransport(nc, o.cluster);
+    trading.push(
+      ...(await startTrading({
+        nc,
+        transport,
+        buckets,
+        natsUrl: o.natsUrl,
+        nodeId: o.id,
+        roles: o.roles,
+        shards: o.shards,
+        watch,
+        markets: o.trade.markets,
+        exchange: o.trade.exchange,
+        config: o.trade.config,
+        runDir: o.trade.runDir,
+        say,
+        setLoad: (l) => heartbeat.setLoad(l),
+      })),
+    );
   }
   say('started', { roles: o.roles, shards: o.shards, nats: o.natsUrl, cluster: o.cluster });
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      for (const s of trading) await s().catch((err: Error) => say('stop_error', { error: err.message }));
       for (const s of stops.reverse()) await s();
       await heartbeat.stop().catch(() => undefined);
       await nc.drain().catch(() => undefined);
@@ -207,62 +236,53 @@ export interface UpOptions {
   nodes: number;
   natsUrl?: string;
   cluster: string;
-  shards: number;
   markets: number;
   seed: number;
-  timing: ClusterTiming;
+  speed: number;
+  leaseMs: number;
+  out?: string;
+  set: Record<string, string>;
   /** stop after this many seconds (0 = until SIGINT/SIGTERM) */
   durationS: number;
+  verbose: boolean;
   log: (line: string) => void;
 }
 
-/** Starts a loopback nats-server (unless a URL is given) and N node processes with every role; stops them all on exit. */
+/**
+ * A local cluster trading against the simulator (LocalCluster): the sim, a loopback nats-server
+ * (unless a URL is given) and N node processes with every role, until stopped; then every node
+ * stops gracefully and the exchange is asked what is left.
+ */
 export async function clusterUp(o: UpOptions): Promise<void> {
-  let server: Awaited<ReturnType<typeof startNatsServer>> | null = null;
-  let url = o.natsUrl;
-  if (!url) {
-    if (!findNatsServer()) throw new UsageError(`no --nats URL given and nats-server is not installed: ${NATS_INSTALL_HINT}`);
-    server = await startNatsServer({ name: `kmm-${o.cluster}` });
-    url = server.url;
-    o.log(`cluster ${o.cluster}: started nats-server on ${url} (pid ${server.pid})`);
-  }
-  const cli = fileURLToPath(new URL('../cli.js', import.meta.url));
-  const children: ChildProcess[] = [];
-  const shards = Array.from({ length: o.shards }, (_, i) => String(i + 1)).join(',');
-  for (let i = 1; i <= o.nodes; i++) {
-    const args = [cli, 'node', '--role', 'gateway,strategy,risk', '--shard', shards, '--nats', url, '--cluster', o.cluster, '--id', `node-${i}`, '--markets', String(o.markets), '--seed', String(o.seed), '--lease-ms', String(o.timing.leaseMs)];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const relay = (buf: Buffer): void => {
-      for (const line of buf.toString('utf8').split('\n')) if (line) o.log(line);
-    };
-    child.stdout!.on('data', relay);
-    child.stderr!.on('data', relay);
-    children.push(child);
-  }
-  o.log(`cluster ${o.cluster}: ${o.nodes} nodes started; \`kmm cluster status --nats ${url} --cluster ${o.cluster}\` shows them`);
-  await new Promise<void>((resolve) => {
-    const done = (): void => resolve();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    if (o.durationS > 0) setTimeout(done, o.durationS * 1000);
+  const runDir = resolve(o.out ?? join('runs', `cluster-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+  mkdirSync(runDir, { recursive: true });
+  const set = { ...CLUSTER_SIM_SET, kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, ...o.set };
+  const lc = new LocalCluster({ nodes: o.nodes, cluster: o.cluster, seed: o.seed, markets: o.markets, speed: o.speed, leaseMs: o.leaseMs, runDir, set, log: o.log, verbose: o.verbose, natsUrl: o.natsUrl });
+  lc.on('line', (l: NodeLine) => {
+    if (!o.verbose && ['gateway_active', 'gateway_standby', 'gateway_killed', 'strategy_markets', 'rebalanced', 'kill_switch', 'risk'].includes(l.event)) o.log(`node ${l.node} ${l.event} ${JSON.stringify(l.fields)}`);
   });
-  o.log(`cluster ${o.cluster}: stopping`);
-  await Promise.all(
-    children.map(
-      (c) =>
-        new Promise<void>((resolve) => {
-          if (c.exitCode !== null) return resolve();
-          c.once('exit', () => resolve());
-          c.kill('SIGTERM');
-        }),
-    ),
-  );
-  await server?.stop();
+  try {
+    await lc.start();
+    o.log(`cluster ${o.cluster}: ${o.nodes} nodes started (run folder ${runDir}); \`kmm cluster status --nats ${lc.natsUrl} --cluster ${o.cluster}\` shows them`);
+    await new Promise<void>((res) => {
+      const done = (): void => res();
+      process.once('SIGINT', done);
+      process.once('SIGTERM', done);
+      if (o.durationS > 0) setTimeout(done, o.durationS * 1000);
+    });
+    o.log(`cluster ${o.cluster}: stopping every node (strategies cancel, gateways cancel and verify)`);
+    const inTime = await lc.stopNodes(60_000);
+    const r = await lc.sim.records();
+    o.log(`cluster ${o.cluster}: stopped${inTime ? '' : ' (some node had to be killed)'}; the exchange saw ${r.orders.length} orders and ${r.fills.length} fills of ours; ${r.orders.filter((x) => x.status === 'resting').length} resting now`);
+  } finally {
+    await lc.close();
+  }
 }
 
 async function connectOrExplain(url: string): Promise<NatsConnection> {
   try {
-    return await connect({ servers: url, name: `kmm-${process.pid}`, maxReconnectAttempts: -1 });
+    // reconnect quickly: a restarted NATS server must find the leases renewed before they lapse
+    return await connect({ servers: url, name: `kmm-${process.pid}`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   } catch (err) {
     throw new Error(`cannot connect to NATS at ${url}: ${(err as Error).message}`);
   }

@@ -34,8 +34,8 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kmm, loadConfig, SeededRng, type Rng } from '@kmm/shared';
-import type { JournalRecord } from '@kmm/exec-worker';
+import { kmm, loadConfig, ONE_DOLLAR, SeededRng, type Rng } from '@kmm/shared';
+import { eventWorstPc, type EventLeg, type JournalRecord } from '@kmm/exec-worker';
 import { startSimThread, type SimRecords, type SimThreadHandle } from '@kmm/sim';
 import { fetchMarkets } from '../system/markets.js';
 import { acquireRunLock, type RunLock } from '../system/run-lock.js';
@@ -153,6 +153,18 @@ export interface InvariantInput {
   journal: JournalRecord[];
   faults: FaultRecord[];
   recoveryBoundS: number;
+  /**
+   * Event- and account-level caps (the cluster chaos): every market's event, whether the event
+   * is mutually exclusive, MM_MAX_EVENT_LOSS_USD and MM_MAX_TOTAL_LOSS_USD. The worst-case loss
+   * of the filled positions (exec's event-risk measure, without resting orders) is rebuilt fill
+   * by fill from the exchange's fills and must stay within both caps.
+   */
+  eventRisk?: { eventOf: Record<string, string>; exclusive: Record<string, boolean>; eventCapUsd: number; totalCapUsd: number };
+  /**
+   * Order expiry (the cluster chaos), polled against the exchange: every order seen resting must
+   * carry an expiration (`restingWithoutExpiry`), and none may be seen resting past it.
+   */
+  expiry?: { restingPastExpiry: number; restingWithoutExpiry: number };
 }
 
 export interface InvariantReport {
@@ -166,8 +178,66 @@ export interface InvariantReport {
   duplicate_client_order_ids: number;
   max_recovery_s: number;
   unrecovered_faults: number;
+  /** with eventRisk: fills after which an event's (or the account's) worst-case loss exceeded its cap */
+  event_cap_breaches?: number;
+  account_cap_breaches?: number;
+  max_event_loss_usd?: number;
+  max_account_loss_usd?: number;
+  /** with expiry: orders seen resting without an expiration, and orders seen resting past theirs */
+  orders_without_expiry?: number;
+  orders_resting_past_expiry?: number;
   problems: string[];
   ok: boolean;
+}
+
+/**
+ * The worst-case loss of filled positions per event and in total (USD), rebuilt fill by fill in
+ * the exchange's order (exec's event-risk measure: eventWorstPc, positions only).
+ */
+export function eventLossBreaches(fills: ReadonlyArray<Record<string, unknown>>, r: NonNullable<InvariantInput['eventRisk']>): { eventBreaches: number; accountBreaches: number; maxEventUsd: number; maxAccountUsd: number; problems: string[] } {
+  const legs = new Map<string, EventLeg>();
+  const worstOf = new Map<string, number>();
+  const pcPerUsd = ONE_DOLLAR * 100;
+  let total = 0;
+  let eventBreaches = 0;
+  let accountBreaches = 0;
+  let maxEvent = 0;
+  let maxAccount = 0;
+  const problems: string[] = [];
+  for (const f of fills) {
+    const t = String(f.ticker ?? f.market_ticker ?? '');
+    const count = Math.round(Number(String(f.count_fp ?? '0')) * 100);
+    const price = Math.round(Number(String(f.yes_price_dollars ?? '0')) * ONE_DOLLAR);
+    const signed = f.book_side === 'ask' || f.side === 'no' ? -count : count;
+    const leg = legs.get(t) ?? { market: t, positionCenti: 0, costPriceCenti: 0, orders: [] };
+    legs.set(t, leg);
+    const q = leg.positionCenti;
+    if (q === 0 || Math.sign(q) === Math.sign(signed)) leg.costPriceCenti += price * Math.abs(signed);
+    else {
+      // reducing (and maybe flipping): the remaining part keeps its average entry price
+      const closed = Math.min(Math.abs(signed), Math.abs(q));
+      leg.costPriceCenti -= Math.round((leg.costPriceCenti * closed) / Math.abs(q));
+      if (Math.abs(signed) > Math.abs(q)) leg.costPriceCenti = price * (Math.abs(signed) - Math.abs(q));
+    }
+    leg.positionCenti = q + signed;
+    if (leg.positionCenti === 0) leg.costPriceCenti = 0;
+    const ev = r.eventOf[t] ?? t;
+    const evLegs = [...legs.values()].filter((l) => (r.eventOf[l.market] ?? l.market) === ev);
+    const worst = Math.max(0, eventWorstPc(evLegs, r.exclusive[ev] === true));
+    total += worst - (worstOf.get(ev) ?? 0);
+    worstOf.set(ev, worst);
+    maxEvent = Math.max(maxEvent, worst / pcPerUsd);
+    maxAccount = Math.max(maxAccount, total / pcPerUsd);
+    if (worst > r.eventCapUsd * pcPerUsd) {
+      eventBreaches++;
+      if (eventBreaches <= 3) problems.push(`event ${ev}: worst-case loss ${(worst / pcPerUsd).toFixed(2)} USD > cap ${r.eventCapUsd} USD`);
+    }
+    if (total > r.totalCapUsd * pcPerUsd) {
+      accountBreaches++;
+      if (accountBreaches <= 3) problems.push(`account: worst-case loss ${(total / pcPerUsd).toFixed(2)} USD > cap ${r.totalCapUsd} USD`);
+    }
+  }
+  return { eventBreaches, accountBreaches, maxEventUsd: round1(maxEvent), maxAccountUsd: round1(maxAccount), problems };
 }
 
 export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
@@ -240,7 +310,26 @@ export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
     }
     maxRec = Math.max(maxRec, f.recoveryS ?? inp.recoveryBoundS);
   }
+  // 6. event and account caps (optional)
+  let eventOk = true;
+  const extra: Partial<InvariantReport> = {};
+  if (inp.eventRisk) {
+    const e = eventLossBreaches(inp.records.fills, inp.eventRisk);
+    problems.push(...e.problems);
+    Object.assign(extra, { event_cap_breaches: e.eventBreaches, account_cap_breaches: e.accountBreaches, max_event_loss_usd: e.maxEventUsd, max_account_loss_usd: e.maxAccountUsd });
+    eventOk = e.eventBreaches === 0 && e.accountBreaches === 0;
+  }
+  // 7. order expiry (optional): every GTC order carries one; none rested past it
+  let expiryOk = true;
+  if (inp.expiry) {
+    const without = inp.expiry.restingWithoutExpiry;
+    if (without) problems.push(`${without} orders seen resting without an expiration`);
+    if (inp.expiry.restingPastExpiry) problems.push(`${inp.expiry.restingPastExpiry} orders seen resting past their expiration`);
+    Object.assign(extra, { orders_without_expiry: without, orders_resting_past_expiry: inp.expiry.restingPastExpiry });
+    expiryOk = without === 0 && inp.expiry.restingPastExpiry === 0;
+  }
   return {
+    ...extra,
     cap_breaches: breaches,
     max_abs_position_centi: maxAbs,
     orders_resting_after_shutdown: resting.length,
@@ -252,7 +341,7 @@ export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
     max_recovery_s: round1(maxRec),
     unrecovered_faults: unrecovered,
     problems,
-    ok: breaches === 0 && resting.length === 0 && missing === 0 && duplicated === 0 && phantom === 0 && dupCoids === 0 && unrecovered === 0,
+    ok: breaches === 0 && resting.length === 0 && missing === 0 && duplicated === 0 && phantom === 0 && dupCoids === 0 && unrecovered === 0 && eventOk && expiryOk,
   };
 }
 

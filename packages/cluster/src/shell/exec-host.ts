@@ -9,13 +9,18 @@
  *              'strategy' (exec does not care which strategy node: it keys by market)
  *   exec out   what exec sends to its peer 'strategy' is routed per market to the actor that
  *              owns the market's event (`routeOf`); messages about no market go to every owner
+ *   books      exec's copies for the book shard (acks, fills, working orders: the book keeps our
+ *              own orders apart) go to the owner's book actor (`bookRouteOf`), when given
+ *   ingest     with `ingestScript`, the gateway runs its own ingest actor for the shard's markets:
+ *              the account's private channels (fills, order updates, positions) and each market's
+ *              trust reach exec in-process, whatever happens to the strategy nodes
  *   cancelAll  Control CANCEL_ALL to exec (the kill switch; it keeps reconciling)
  *   deactivate stop the worker: exec's own stop cancels everything, verifies with the exchange
  *              and flushes the journal before it exits
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { BatchEncoder, Supervisor, decodeBatch, kmm, marketOf } from '@kmm/shared';
+import { BatchEncoder, Supervisor, decodeBatch, kmm, marketOf, type ActorDef } from '@kmm/shared';
 import { gatewayActor, type GatewayHost } from './gateway.js';
 import type { Delivery, NatsTransport } from './transport.js';
 
@@ -32,6 +37,10 @@ export interface ExecHostOptions {
   routeOf(market: string): string | null;
   /** every actor exec's market-less messages go to (all strategy owners) */
   allRoutes(): string[];
+  /** the book actor that gets exec's copies about a market (absent: exec has no book peer) */
+  bookRouteOf?(market: string): string | null;
+  /** the ingest worker entry: the gateway reads the account's user data itself (absent: its owner feeds exec) */
+  ingestScript?: string;
   /** exec's usual start-up extra (paper or REST settings, keys, the shard's markets, runDir) */
   extra: Record<string, unknown>;
   config: Record<string, unknown>;
@@ -42,6 +51,7 @@ export interface ExecHostOptions {
 export class ExecGatewayHost implements GatewayHost {
   private sup: Supervisor | null = null;
   private strategyPort: MessagePort | null = null;
+  private bookPort: MessagePort | null = null;
   unrouted = 0;
 
   constructor(private readonly o: ExecHostOptions) {}
@@ -52,39 +62,59 @@ export class ExecGatewayHost implements GatewayHost {
 
   async activate(a: { shard: number; epoch: number; orderExpiryS: number }): Promise<void> {
     const name = gatewayActor(a.shard);
-    const config = { ...this.o.config, kmm_order_expiry_s: Math.max(Number(this.o.config.kmm_order_expiry_s ?? 0), a.orderExpiryS) };
+    const config: Record<string, unknown> = { ...this.o.config, kmm_order_expiry_s: Math.max(Number(this.o.config.kmm_order_expiry_s ?? 0), a.orderExpiryS) };
+    // one book shard on the far side: exec addresses it as 'book.0' (bookPeer with shardCount 1)
+    const shardCount = 1;
+    const actors: ActorDef[] = [
+      {
+        name: 'exec',
+        kind: kmm.v1.ActorKind.EXEC,
+        script: GATEWAY_WORKER_SCRIPT,
+        shard: a.shard,
+        shardCount,
+        extra: { ...this.o.extra, natsUrl: this.o.natsUrl, cluster: this.o.transport.cluster, leaseEpoch: a.epoch },
+      },
+    ];
+    if (this.o.ingestScript) actors.unshift({ name: 'ingest', kind: kmm.v1.ActorKind.INGEST, script: this.o.ingestScript, shardCount, extra: this.o.extra });
     const sup = new Supervisor({
-      actors: [
-        {
-          name,
-          kind: kmm.v1.ActorKind.EXEC,
-          script: GATEWAY_WORKER_SCRIPT,
-          shard: a.shard,
-          shardCount: Math.max(a.shard + 1, Number(this.o.config.kmm_shards ?? 1)),
-          extra: { ...this.o.extra, natsUrl: this.o.natsUrl, cluster: this.o.transport.cluster, leaseEpoch: a.epoch },
-        },
-      ],
-      edges: [],
+      actors,
+      edges: this.o.ingestScript ? [['ingest', 'exec']] : [],
       config,
       runDir: typeof this.o.extra.runDir === 'string' ? this.o.extra.runDir : '',
-      externalPorts: () => ({ strategy: this.strategyChannel(name) }),
+      shutdownOrder: this.o.ingestScript ? ['ingest', 'exec'] : ['exec'],
+      stopTimeoutMs: Math.max(15_000, Number(config.kmm_shutdown_timeout_s ?? 30) * 1000 + 10_000),
+      externalPorts: (actor) => {
+        if (actor !== 'exec') return {};
+        const ports: Record<string, MessagePort> = { strategy: this.outChannel('strategy', name, (m) => this.o.routeOf(m), () => this.o.allRoutes()) };
+        const book = this.o.bookRouteOf;
+        if (book) ports['book.0'] = this.outChannel('book', name, (m) => book(m), () => []);
+        return ports;
+      },
     });
     if (this.o.onOps) sup.on('ops', this.o.onOps);
     this.sup = sup;
     await sup.start();
   }
 
-  /** A fresh channel for exec's peer 'strategy' (at every start of the worker). */
-  private strategyChannel(name: string): MessagePort {
+  /**
+   * A fresh channel for one of exec's remote peers (at every start of the worker): what exec
+   * posts on it is routed per market (`route`), market-less messages to `all`.
+   */
+  private outChannel(kind: 'strategy' | 'book', name: string, route: (market: string) => string | null, all: () => string[]): MessagePort {
     const ch = new MessageChannel();
-    this.strategyPort?.close();
-    this.strategyPort = ch.port2;
+    if (kind === 'strategy') {
+      this.strategyPort?.close();
+      this.strategyPort = ch.port2;
+    } else {
+      this.bookPort?.close();
+      this.bookPort = ch.port2;
+    }
     ch.port2.on('message', (batch: ArrayBuffer) => {
       const byDest = new Map<string, Envelope[]>();
       decodeBatch(batch, (env) => {
         const market = marketOf(env);
-        const dests = market ? [this.o.routeOf(market)].filter((d): d is string => !!d) : this.o.allRoutes();
-        if (dests.length === 0) this.unrouted++;
+        const dests = market ? [route(market)].filter((d): d is string => !!d) : all();
+        if (dests.length === 0 && kind === 'strategy') this.unrouted++;
         for (const d of dests) {
           const list = byDest.get(d) ?? [];
           list.push(env);
@@ -107,7 +137,7 @@ export class ExecGatewayHost implements GatewayHost {
 
   async cancelAll(reason: string): Promise<void> {
     if (!this.sup) return;
-    this.sup.send(gatewayActor(this.o.shard), { control: { kind: kmm.v1.ControlKind.CANCEL_ALL, markets: [], reason } });
+    this.sup.send('exec', { control: { kind: kmm.v1.ControlKind.CANCEL_ALL, markets: [], reason } });
   }
 
   async deactivate(): Promise<void> {
@@ -116,5 +146,7 @@ export class ExecGatewayHost implements GatewayHost {
     await sup?.stop();
     this.strategyPort?.close();
     this.strategyPort = null;
+    this.bookPort?.close();
+    this.bookPort = null;
   }
 }

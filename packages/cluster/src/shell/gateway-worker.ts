@@ -1,24 +1,91 @@
 /**
- * Worker entry of a shard's order gateway: the exec actor (unchanged descriptor) with its live
- * environment, except that its journal is the shard's JetStream stream (journal-stream.ts), read
- * before start-up so the reconcile knows what the previous gateway did, and appended to with
- * de-duplication ids. Startup.extra carries natsUrl and cluster; Startup.shard is the exchange
- * shard. Everything else (paper or REST gateway, keys, markets) is exec's usual extra.
+ * Worker entry of a shard's order gateway: the exec actor (unchanged core) with its live
+ * environment, except that
+ *   - its journal is the shard's JetStream stream (journal-stream.ts), read before start-up so
+ *     the reconcile knows what the previous gateway did, and appended to with de-duplication ids;
+ *   - it sees only its exchange shard's markets (`shardScoped`): the account's fills, order
+ *     updates and positions of other shards (ingest's private channels and the REST reads are
+ *     account-wide) are left to their own gateways. Without this, the gateway of shard 1 would
+ *     cancel shard 2's orders as "unknown" at every reconcile, and journal its fills twice;
+ *   - it never sends the exchange's account-wide Cancel All (it would take the other shards'
+ *     orders off): its stop cancels its own orders one by one and verifies.
+ * Startup.extra carries natsUrl and cluster; Startup.shard is the exchange shard; extra.markets
+ * are the shard's markets (each order carries exchange_index = the shard). Everything else
+ * (REST settings, keys, runDir) is exec's usual extra.
  */
 import { connect } from '@nats-io/transport-node';
-import { runActor } from '@kmm/shared';
-import { execActor, liveExecEnv } from '@kmm/exec-worker';
+import { runActor, type ActorDescriptor } from '@kmm/shared';
+import { execActor, liveExecEnv, RestGateway, type ExecActorState, type ExecEnv, type OrderGateway } from '@kmm/exec-worker';
 import { JetStreamJournal, ensureJournalStream, readJournalStream } from './journal-stream.js';
 
-runActor(execActor, async (ctx) => {
-  const extra = ctx.extra as Record<string, unknown>;
-  const natsUrl = String(extra.natsUrl ?? '');
-  const cluster = String(extra.cluster ?? '');
-  if (!natsUrl || !cluster) throw new Error('gateway worker: extra.natsUrl and extra.cluster are required');
-  const shard = ctx.startup.shard ?? 0;
-  const nc = await connect({ servers: natsUrl, name: `kmm-gateway-${shard}-journal` });
-  await ensureJournalStream(nc, cluster, shard);
-  const prior = await readJournalStream(nc, cluster, shard);
-  if (prior.badRecords > 0) ctx.log.warn({ bad: prior.badRecords }, 'journal stream had unreadable records');
-  return liveExecEnv(ctx, null, { sink: new JetStreamJournal(nc, cluster, shard), prior: prior.records });
-});
+/** A gateway that reads and writes only these markets of the account. */
+export function shardScopedGateway(inner: OrderGateway, markets: ReadonlySet<string>): OrderGateway {
+  const mine = <T extends { ok: boolean }>(r: T, pick: (v: never[]) => unknown[]): T => (r.ok ? ({ ...r, value: pick((r as unknown as { value: never[] }).value) } as T) : r);
+  return {
+    paper: inner.paper,
+    place: (o, w) => inner.place(o, w),
+    batchPlace: (o, w) => inner.batchPlace(o, w),
+    amend: (o, w) => inner.amend(o, w),
+    decrease: (o, w) => inner.decrease(o, w),
+    cancel: (o, w) => inner.cancel(o, w),
+    batchCancel: (o, w) => inner.batchCancel(o, w),
+    // no cancelAll: the exchange's Cancel All is account-wide
+    restingOrders: async () => mine(await inner.restingOrders(), (v) => v.filter((o: { market: string }) => markets.has(o.market))),
+    positions: async () => mine(await inner.positions(), (v) => v.filter((p: { market: string }) => markets.has(p.market))),
+    fills: async (minTsMs) => mine(await inner.fills(minTsMs), (v) => v.filter((f: { market?: string | null }) => markets.has(f.market ?? ''))),
+    createOrderGroup: (n) => inner.createOrderGroup(n),
+    resetOrderGroup: (id) => inner.resetOrderGroup(id),
+    queuePositions: (m) => inner.queuePositions(m.filter((x) => markets.has(x))),
+    markets: async () => mine(await inner.markets(), (v) => v.filter((m: { market?: string | null }) => markets.has(m.market ?? ''))),
+    orderResting: inner.orderResting ? (id) => inner.orderResting!(id) : undefined,
+    orderGone: inner.orderGone ? (id) => inner.orderGone!(id) : undefined,
+    close: () => inner.close(),
+  };
+}
+
+/** The exec descriptor, deaf to the account's user data about markets outside `markets`. */
+export function shardScopedExec(markets: ReadonlySet<string>): ActorDescriptor<ExecActorState, ExecEnv> {
+  const h = execActor.handlers;
+  type Handler = (s: ExecActorState, b: { market?: string | null }, t: Parameters<NonNullable<typeof h.fill>>[2], io: Parameters<NonNullable<typeof h.fill>>[3]) => void;
+  const only = (name: 'fill' | 'orderAck' | 'position' | 'lifecycle' | 'marketTrust'): Handler => {
+    const inner = h[name] as unknown as Handler;
+    return (s, b, t, io) => {
+      if (markets.has(b.market ?? '')) inner(s, b, t, io);
+      else io.stat('other_shard_' + name);
+    };
+  };
+  return {
+    ...execActor,
+    handlers: { ...h, fill: only('fill'), orderAck: only('orderAck'), position: only('position'), lifecycle: only('lifecycle'), marketTrust: only('marketTrust') } as typeof h,
+  };
+}
+
+const markets = new Set<string>();
+const scoped: ActorDescriptor<ExecActorState, ExecEnv> = {
+  ...shardScopedExec(markets),
+  start: (init) => {
+    for (const m of init.markets) if (m.market) markets.add(m.market);
+    return execActor.start(init);
+  },
+};
+runActor(
+  scoped,
+  async (ctx) => {
+
+    const extra = ctx.extra as Record<string, unknown>;
+    const natsUrl = String(extra.natsUrl ?? '');
+    const cluster = String(extra.cluster ?? '');
+    if (!natsUrl || !cluster) throw new Error('gateway worker: extra.natsUrl and extra.cluster are required');
+    const shard = ctx.startup.shard ?? 0;
+    const nc = await connect({ servers: natsUrl, name: `kmm-gateway-${shard}-journal`, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    await ensureJournalStream(nc, cluster, shard);
+    const prior = await readJournalStream(nc, cluster, shard);
+    if (prior.badRecords > 0) ctx.log.warn({ bad: prior.badRecords }, 'journal stream had unreadable records');
+    const env = liveExecEnv(ctx, null, { sink: new JetStreamJournal(nc, cluster, shard), prior: prior.records });
+    const own = new Set<string>();
+    for (const m of (extra.markets ?? []) as Array<{ market?: string }>) if (m.market) own.add(m.market);
+    // every order of the shard's markets carries exchange_index = shard (its own write bucket)
+    if (env.gateway instanceof RestGateway) for (const m of own) env.gateway.rest.setShard(m, shard);
+    return { ...env, gateway: env.gateway.paper ? env.gateway : shardScopedGateway(env.gateway, own) };
+  },
+);

@@ -32,12 +32,15 @@ import { commandReject, isCommand, type Delivery, type NatsTransport } from './t
 
 type Envelope = kmm.v1.Envelope;
 
-/** exec's smallest kmm_order_expiry_s */
-export const ORDER_EXPIRY_MIN_S = 30;
+/** exec's smallest kmm_order_expiry_s (the registry's minimum: see its reason in specs.ts) */
+export const ORDER_EXPIRY_MIN_S = 10;
 
-/** The order expiration for a lease length: at least two leases and exec's minimum (whole seconds). */
+/**
+ * The order expiration for a lease length: three leases (a standby needs about one lease to
+ * take over, and exec renews at 80% of the expiry), and at least exec's minimum (whole seconds).
+ */
 export function orderExpiryForLease(leaseMs: number): number {
-  return Math.max(ORDER_EXPIRY_MIN_S, Math.ceil((2 * leaseMs) / 1000));
+  return Math.max(ORDER_EXPIRY_MIN_S, Math.ceil((3 * leaseMs) / 1000));
 }
 
 /** The address of a shard's gateway actor. */

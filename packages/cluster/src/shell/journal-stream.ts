@@ -27,6 +27,9 @@ export function journalSubject(cluster: string, shard: number, kind: string): st
   return `kmm.${cluster}.journal.${shard}.${kind}`;
 }
 
+/** A failed journal publish is sent again after this long (ms). */
+const RETRY_MS = 250;
+
 export interface JournalStreamOptions {
   /** de-duplication window (ms): longer than any failover (default 10 minutes) */
   duplicateWindowMs?: number;
@@ -57,6 +60,9 @@ export class JetStreamJournal {
   /** records the stream dropped as duplicates, by id prefix ('create' = a reused client order id) */
   readonly duplicates: Record<string, number> = {};
   appended = 0;
+  /** publishes sent again after a failure (a NATS outage) */
+  retries = 0;
+  private closed = false;
 
   constructor(
     nc: NatsConnection,
@@ -75,25 +81,45 @@ export class JetStreamJournal {
     const line = encodeJournalLine(rec, this.wallMs(), ++this.seq);
     const msgID = journalMsgId(rec);
     this.appended++;
-    const p = this.js
-      .publish(journalSubject(this.cluster, this.shard, rec.k), line, msgID ? { msgID } : undefined)
-      .then((ack) => {
+    const p = this.store(journalSubject(this.cluster, this.shard, rec.k), line, msgID).finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
+  /**
+   * Publishes one record until the stream has it. A NATS outage (the server restarting) makes
+   * publishes fail or time out: the record is sent again every RETRY_MS with the same message
+   * id, so the stream stores it once however many attempts reached it. Only a refusal that
+   * retrying cannot cure (the stream is gone) fails the journal.
+   */
+  private async store(subject: string, line: string, msgID: string | null | undefined): Promise<void> {
+    for (;;) {
+      try {
+        const ack = await this.js.publish(subject, line, msgID ? { msgID } : undefined);
         if (ack.duplicate && msgID) {
           const kind = msgID.slice(0, msgID.indexOf(':'));
           this.duplicates[kind] = (this.duplicates[kind] ?? 0) + 1;
         }
-      })
-      .catch((err: Error) => {
-        this.failure ??= new Error(`JetStream journal write failed: ${err.message}`);
-      })
-      .finally(() => this.inflight.delete(p));
-    this.inflight.add(p);
+        return;
+      } catch (err) {
+        if (this.closed) {
+          this.failure ??= new Error(`JetStream journal write failed: ${(err as Error).message}`);
+          return;
+        }
+        this.retries++;
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
   }
 
   /** Waits for every record to be stored; throws the first write failure. */
   async close(): Promise<void> {
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
     if (this.failure) throw this.failure;
+  }
+
+  /** Stops retrying (the connection is closing): records not stored by now fail the close. */
+  abandon(): void {
+    this.closed = true;
   }
 }
 

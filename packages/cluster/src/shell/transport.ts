@@ -56,7 +56,7 @@ export class NatsTransport {
   private readonly commandTimeoutMs: number;
   private readonly subs: Subscription[] = [];
   /** counters for `kmm cluster status` and tests */
-  readonly stats = { published: 0, received: 0, commands: 0, commandRejects: 0, unknownSender: 0, unrouted: 0 };
+  readonly stats = { published: 0, received: 0, commands: 0, commandRejects: 0, unknownSender: 0, unrouted: 0, unsent: 0 };
 
   constructor(
     readonly nc: NatsConnection,
@@ -70,6 +70,12 @@ export class NatsTransport {
   /** Publishes envelopes to an actor as one batch (no request/reply: states and events). */
   send(from: string, to: string, envs: readonly IEnvelope[]): void {
     if (envs.length === 0) return;
+    // a worker's last words after the node began closing its connection (graceful stop) have
+    // nowhere to go: counted, never thrown into the worker's message handler
+    if (this.nc.isClosed() || this.nc.isDraining()) {
+      this.stats.unsent++;
+      return;
+    }
     const enc = new BatchEncoder();
     for (const e of envs) enc.add(e);
     const h = headers();

@@ -483,7 +483,11 @@ export const CONFIG_SPECS = [
   int('sys', 'exec', 'kmm_fill_dedup_max', 100_000, 1000, 100_000_000, 'count', 'trade ids remembered for fill de-duplication'),
   int('sys', 'exec', 'kmm_max_orders_tracked', 2000, 10, 1_000_000, 'count', 'most working orders exec tracks'),
   int('sys', 'exec', 'kmm_max_levels_per_side', 5, 1, 100, 'levels', 'most quote levels per side exec will keep resting'),
-  int('sys', 'exec', 'kmm_order_expiry_s', 300, 30, 86_400, 's',
+  // Minimum 10 s: a cluster gateway sets the expiry a little beyond its lease, so that a dead
+  // cluster's quotes die within seconds (issue 19); each renewal is a cancel + place per order at
+  // 80% of the expiry, so below ~10 s renewals alone would spend a large share of the write
+  // bucket (40 resting orders at 10 s: 10 writes/s).
+  int('sys', 'exec', 'kmm_order_expiry_s', 300, 10, 86_400, 's',
     'every resting order carries an exchange expiration this far ahead; exec re-places it (cancel + place: amend cannot move an expiration) once 80% has passed, so only the orders of a dead or cut-off KMM expire', { live: true }),
   // one size for a fat finger (issue 15): exec's pre-flight cap is fat_finger_max_contracts
   alias('kmm_max_order_contracts', 'exec', FAT_FINGER_MAX_CONTRACTS),
