@@ -42,7 +42,6 @@ const PENDING_DEAD_KEYS: readonly string[] = [];
  * changes the parameters of a core) and each says what a probe would need. Keep it short.
  */
 const NOT_YET_PROBED: Readonly<Record<string, string>> = {
-  kmm_kappa_window_s: 'the grid model\'s kappa learns from public trades (BookFeatures.trade_count); the strategy probe sends none (packages/strategy-worker/test/grid-model.test.ts shows the window forgetting)',
   kmm_markout_s: 'the grid model\'s markout floor needs a maker fill and the book kmm_markout_s later; the probe\'s one fill has no later decision of its market past the horizon (grid-model.test.ts shows the floor)',
 };
 

@@ -122,4 +122,24 @@ describe('BookShardCore live config (CONFIG_UPDATE through the actor)', () => {
     const refusal = logs.find((l) => l.event === 'book_config_rejected');
     expect(String(refusal?.fields.error)).toMatch(/kmm_spread_ema_window_s takes effect only at restart/);
   });
+
+  it('every public trade of a burst reaches the fill-intensity kappa (one features message carries the estimate, state the strategy mailbox may conflate)', () => {
+    const { core, sent } = mk();
+    // a 1c book 49/50 (mid 49.5): trades at the touch (0.5 tick) and 2c out (2.5 ticks) in one flush
+    core.onSnapshot({ market: 'M', yesBids: [{ price: 4900, countCenti: 100_000 }], noBids: [{ price: 5000, countCenti: 100_000 }] }, 1);
+    core.onTrust({ market: 'M', state: T.TRUSTED });
+    for (let i = 0; i < 30; i++) core.onTrade({ market: 'M', yesPrice: 4900, countCenti: 10_000, takerBookSide: kmm.v1.BookSide.BID }, 2 + i);
+    for (let i = 0; i < 30; i++) core.onTrade({ market: 'M', yesPrice: 4700, countCenti: 1_000, takerBookSide: kmm.v1.BookSide.BID }, 40 + i);
+    expect(core.flush()).toBe(1);
+    const f = sent.filter((x) => x.body.bookFeatures).pop()!.body.bookFeatures!;
+    // 60 trades behind it (no time passed: no decay); volume falls with distance: a fitted kappa, not the prior 1.5
+    expect(f.kappaTrades).toBeCloseTo(60, 6);
+    expect(f.kappaPerTick).toBeGreaterThan(0.05);
+    expect(Math.abs((f.kappaPerTick as number) - 1.5)).toBeGreaterThan(0.1);
+    // before any trade: the prior
+    const fresh = mk();
+    fresh.core.onSnapshot({ market: 'M', yesBids: [{ price: 4900, countCenti: 100_000 }], noBids: [{ price: 5000, countCenti: 100_000 }] }, 1);
+    fresh.core.flush();
+    expect(fresh.sent.filter((x) => x.body.bookFeatures).pop()!.body.bookFeatures!.kappaPerTick).toBe(resolveConfig({}).order_arrival_k);
+  });
 });

@@ -13,3 +13,4 @@ export * from './transport/index.js';
 export * from './config/index.js';
 export * from './log/index.js';
 export * from './assert.js';
+export * from './model/index.js';

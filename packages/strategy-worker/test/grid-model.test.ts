@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { kmm, LINEAR_CENT, PriceGrid } from '@kmm/shared';
-import { KappaEstimator, MarkoutEstimator, PRIOR_WEIGHT_TRADES } from '../src/core/intensity.js';
+import { KappaEstimator, PRIOR_WEIGHT_TRADES } from '@kmm/shared';
+import { MarkoutEstimator } from '../src/core/intensity.js';
 import { asHalfSpreadTicks, computeQuotes, PLACE_BEHIND, PLACE_JOIN, PLACE_STEP_IN, QuoteResult, type PricingParams, type QuoteInputs } from '../src/core/pricing.js';
 import { strategyParamsOf } from '../src/index.js';
 import { resolveConfig } from '@kmm/shared';

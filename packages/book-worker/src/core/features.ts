@@ -21,7 +21,7 @@
  *  - volume: decayed traded contracts over a long and a short window; rate = long sum / window;
  *    spike when the short-window rate exceeds volume_spike_multiplier (002) x the long-window rate.
  */
-import { kmm, type KmmConfig } from '@kmm/shared';
+import { kmm, KappaEstimator, type KmmConfig } from '@kmm/shared';
 
 export interface FeatureParams {
   imbalanceWindowS: number;
@@ -41,6 +41,9 @@ export interface FeatureParams {
   volumeSpikeMultiplier: number;
   /** levels per side in BookFeatures.bids_top / asks_top */
   topLevels: number;
+  /** fill-intensity kappa: decay window of its trade histogram (s) and its prior (per tick) */
+  kappaWindowS: number;
+  kappaPrior: number;
 }
 
 /**
@@ -65,6 +68,8 @@ export function featureParamsOf(cfg: Readonly<KmmConfig>): FeatureParams {
     volumeSpikeWindowS: cfg.kmm_volume_spike_window_s,
     volumeSpikeMultiplier: cfg.volume_spike_multiplier,
     topLevels: cfg.kmm_features_top_levels,
+    kappaWindowS: cfg.kmm_kappa_window_s,
+    kappaPrior: cfg.order_arrival_k,
   };
 }
 
@@ -115,7 +120,12 @@ export class FeatureEngine {
   private vLong = 0;
   private vShort = 0;
 
-  constructor(private p: FeatureParams) {}
+  /** fill intensity from every public trade (onTradeAt) */
+  readonly kappa: KappaEstimator;
+
+  constructor(private p: FeatureParams) {
+    this.kappa = new KappaEstimator(p.kappaPrior);
+  }
 
   /** The windows and thresholds in force (a live config change replaces them, `setParams`). */
   get params(): Readonly<FeatureParams> {
@@ -132,6 +142,7 @@ export class FeatureEngine {
    * The regime and trend strength are recomputed on the next book update.
    */
   setParams(next: FeatureParams): void {
+    this.kappa.setPrior(next.kappaPrior);
     const old = this.p;
     this.ofi *= next.imbalanceWindowS / old.imbalanceWindowS;
     this.sMicro *= next.microVolWindowS / old.microVolWindowS;
@@ -231,7 +242,12 @@ export class FeatureEngine {
     this.trendStrength = this.trendSlow > 0 ? Math.tanh(((this.trendFast - this.trendSlow) / this.trendSlow) * 1e4 / Math.max(1, this.volMediumBps)) : 0;
   }
 
-  onTrade(yesPrice: number, countCenti: number, nowNs: number): void {
+  /**
+   * One public trade. `tickPrice`: the grid's tick at the mid (0 = unknown): the trade's distance
+   * from the others' mid before it, in ticks, goes to the kappa estimate.
+   */
+  onTrade(yesPrice: number, countCenti: number, nowNs: number, tickPrice = 0): void {
+    if (tickPrice > 0 && this.mid > 0 && yesPrice > 0) this.kappa.onTrade(Math.abs(yesPrice - this.mid) / tickPrice, countCenti / 100, nowNs / 1e6, this.p.kappaWindowS, this.p.kappaPrior);
     const dtS = this.lastTradeNs < 0 ? 0 : Math.max(0, (nowNs - this.lastTradeNs) / NS_PER_S);
     if (this.firstTradeNs < 0) this.firstTradeNs = nowNs;
     this.lastTradeNs = nowNs;
@@ -292,6 +308,8 @@ export class FeatureEngine {
     out.lastTradePrice = this.lastTradePrice;
     out.lastTradeCenti = this.lastTradeCenti;
     out.tradeCount = this.tradeCount;
+    out.kappaPerTick = this.kappa.kappaPerTick;
+    out.kappaTrades = this.kappa.trades;
   }
 }
 

@@ -198,7 +198,8 @@ export class BookShardCore {
     const e = this.ensure(t.market ?? '');
     if (e === undefined) return;
     const count = Number(t.countCenti ?? 0);
-    e.features.onTrade(t.yesPrice ?? 0, count, nowNs);
+    const mid = e.features.mid;
+    e.features.onTrade(t.yesPrice ?? 0, count, nowNs, mid > 0 ? e.book.grid.tickAt(mid) : 0);
     e.queue.onTrade(t.yesPrice ?? 0, count, t.takerBookSide ?? 0);
     this.markDirty(e);
   }

@@ -451,7 +451,7 @@ export const CONFIG_SPECS = [
   num('sys', 'strategy', 'kmm_queue_front_contracts', 10, 0, 1e9, 'contracts', 'queue estimate at or below this counts as the front (001 yield-priority rule)', { live: true }),
   num('sys', 'strategy', 'kmm_toxic_ofi_contracts', 200, 0, 1e12, 'contracts', 'order-flow imbalance against us beyond this counts as toxic flow (001)', { live: true }),
   num('sys', 'strategy', 'kmm_ofi_fair_ticks', 0.5, 0, 10, 'ticks', 'grid model: largest fair-value shift from order-flow imbalance (tanh of OFI over the touch depth, x this)', { live: true }),
-  num('sys', 'strategy', 'kmm_kappa_window_s', 600, 1, 86_400, 's', 'grid model: decay window of the public-trade histogram behind the fill-intensity kappa (per tick from the mid)', { live: true }),
+  num('sys', 'book', 'kmm_kappa_window_s', 600, 1, 86_400, 's', 'grid model: decay window of the public-trade histogram behind the fill-intensity kappa (per tick from the mid; the book shard estimates it over every public trade, BookFeatures.kappa_per_tick)', { live: true }),
   num('sys', 'strategy', 'kmm_markout_s', 10, 0.1, 3600, 's', 'grid model: markout horizon of our own fills; their average loss (EWMA) floors the half-spread', { live: true }),
   num('sys', 'strategy', 'kmm_touch_hysteresis_ticks', 0.5, 0, 5, 'ticks', 'grid model: a quote already resting at the others\' touch stays there until the touch lacks the required edge by more than this (no flapping between join and one tick behind, which loses the queue place each time)', { live: true }),
   // jump and schedule protection (issue 17; strategy core/jump.ts, README "Jump and schedule protection")

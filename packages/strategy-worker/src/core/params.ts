@@ -44,7 +44,7 @@ const STRATEGY_CONFIG_KEYS = [
   'risk_aversion', 'horizon_s', 'order_arrival_k', 'volatility_prior', 'volatility_floor',
   'MM_VOL_REGIME_MEDIUM_WINDOW_S', 'quote_min_price_cents', 'quote_max_price_cents',
   'external_skew_max_cents', 'alpha_poll_s', 'kmm_pricing_model', 'kmm_preset', 'kmm_bailout_horizon_s', 'kmm_bailout_hysteresis',
-  'kmm_level_spacing_ticks', 'kmm_queue_front_contracts', 'kmm_toxic_ofi_contracts', 'kmm_ofi_fair_ticks', 'kmm_kappa_window_s', 'kmm_markout_s', 'kmm_touch_hysteresis_ticks', 'kmm_taker_cooldown_ms',
+  'kmm_level_spacing_ticks', 'kmm_queue_front_contracts', 'kmm_toxic_ofi_contracts', 'kmm_ofi_fair_ticks', 'kmm_markout_s', 'kmm_touch_hysteresis_ticks', 'kmm_taker_cooldown_ms',
   'kmm_alpha_weight', 'kmm_alpha_max_age_ms', 'kmm_external_fair_values', 'kmm_startup_settle_ms',
   'kmm_startup_wait_max_ms', 'stale_data_s', 'kmm_event_skew_ticks',
   'kmm_sweep_levels', 'kmm_jump_cents', 'kmm_sweep_pull_ms', 'kmm_close_widen_s', 'kmm_close_widen_ticks', 'kmm_close_stop_s',

@@ -48,7 +48,7 @@ export interface QuoteInputs {
   fundingBps: number;
   /** the market's liquidity figure, 1/10,000 $ (selection.ts liquidityMoney: dollar depth of the book near the touch) */
   liquidityMoney: number;
-  /** grid model: fill intensity kappa per tick (intensity.ts KappaEstimator) */
+  /** grid model: fill intensity kappa per tick (@kmm/shared KappaEstimator, run by the book shard: BookFeatures.kappa_per_tick) */
   kappaPerTick: number;
   /** grid model: adverse-selection floor of the half-spread, price units (intensity.ts MarkoutEstimator) */
   adverseFloorPrice: number;

@@ -34,7 +34,7 @@ import { kmm, LINEAR_CENT, PriceGrid, SPEC_BY_KEY, validateLiveChange, type FeeP
 import { eventSkewTicks, type EventPosition } from './event-skew.js';
 import { strategyParamsOf, type StrategyParams } from './params.js';
 import { computeQuotes, gridAbove, gridBelow, horizonS, PLACE_JOIN, PLACE_STEP_IN, PRICE_ONE, queueOptimise, QuoteResult, reducingAtCap, sigmaCentsPerSqrtS, toxicAgainst, type QueueOutcome, type QuoteInputs, type Trace } from './pricing.js';
-import { KappaEstimator, MarkoutEstimator } from './intensity.js';
+import { MarkoutEstimator } from './intensity.js';
 import { closePhase, detectSweep, widenSide } from './jump.js';
 import { gateSide, startupBreaches, type BreachedMarket, type SideGateResult } from './risk.js';
 import { buildTarget, decisionRecord, emitAction, LastTarget, recordEmitted, TargetReason } from './emission.js';
@@ -120,11 +120,8 @@ class MarketState {
   askBlock = '';
   hardBand = false;
   readonly last = new LastTarget();
-  /** grid model: fill intensity from the public trades, adverse selection from our fills (intensity.ts) */
-  readonly kappa: KappaEstimator;
+  /** grid model: adverse selection from our fills (intensity.ts); the fill intensity is the book's (BookFeatures.kappa_per_tick) */
   readonly markout = new MarkoutEstimator();
-  /** BookFeatures.trade_count last seen (-1: none yet) */
-  lastTradeCount = -1;
   /** a side yielded on toxic flow stays pulled while the flow stays toxic (half the threshold) */
   yieldBid = false;
   yieldAsk = false;
@@ -135,9 +132,7 @@ class MarketState {
     readonly market: string,
     info: kmm.v1.IMarketInfo,
     grid: PriceGrid,
-    kappaPrior: number,
   ) {
-    this.kappa = new KappaEstimator(kappaPrior);
     this.info = info;
     this.grid = grid;
     this.fees = { feeType: info.feeType || 'quadratic', multiplierMilli: info.feeMultiplierMilli ?? 1000 };
@@ -242,7 +237,6 @@ export class StrategyCore {
     if (m === undefined) return this.fx;
     const prev = m.features;
     m.features = f;
-    this.observeTrade(m, f, nowMs);
     this.observeSweep(m, prev, f, nowMs);
     this.decide(m, nowMs, 'book');
     return this.fx;
@@ -547,7 +541,7 @@ export class StrategyCore {
         this.ops('market_list_overflow', t, 'warn', { limit: MARKETS_MAX });
         return undefined;
       }
-      m = new MarketState(t, info, this.gridFor(info.priceRanges ?? [], t), this.p.order_arrival_k);
+      m = new MarketState(t, info, this.gridFor(info.priceRanges ?? [], t));
       this.markets.set(t, m);
       return m;
     }
@@ -725,25 +719,6 @@ export class StrategyCore {
   }
 
   /**
-   * A new public trade in the features (trade_count grew) goes to the market's kappa estimate,
-   * at its distance from the others' mid in ticks. Trades the book coalesced into one message
-   * count as its last trade once (an approximation: the book sends features per change).
-   */
-  private observeTrade(m: MarketState, f: kmm.v1.IBookFeatures, nowMs: number): void {
-    const tc = Number(f.tradeCount ?? 0);
-    const seen = m.lastTradeCount;
-    m.lastTradeCount = tc;
-    if (seen < 0 || tc <= seen) return;
-    const price = f.lastTradePrice ?? 0;
-    const bb = f.othersBestBid || f.bestBid || 0;
-    const ba = f.othersBestAsk || f.bestAsk || 0;
-    const mid = f.mid && f.mid > 0 ? f.mid : bb > 0 && ba > 0 ? (bb + ba) / 2 : 0;
-    if (price <= 0 || mid <= 0) return;
-    const tick = m.grid.tickAt(mid);
-    m.kappa.onTrade(Math.abs(price - mid) / tick, Number(f.lastTradeCenti ?? 0) / CENTI, nowMs, this.p.kmm_kappa_window_s, this.p.order_arrival_k);
-  }
-
-  /**
    * A sweep or jump in this update (jump.ts detectSweep) pulls the market's quotes for
    * kmm_sweep_pull_ms (a new one restarts the time); the ops event says what was seen.
    */
@@ -776,8 +751,9 @@ export class StrategyCore {
     inp.alphaSkewTicks = this.alphaSkewTicks(m, nowMs) + this.eventSkew(m);
     inp.fundingBps = this.alphaFresh(m, nowMs) || m.alphaAtMs >= 0 ? m.fundingBps : 0;
     inp.liquidityMoney = liquidityMoney(m.info, f);
-    m.kappa.setPrior(p.order_arrival_k);
-    inp.kappaPerTick = m.kappa.kappaPerTick;
+    // the book shard's estimate over every public trade; its prior before the book has sent one
+    const kappa = Number(f.kappaPerTick ?? 0);
+    inp.kappaPerTick = kappa > 0 ? kappa : p.order_arrival_k;
     inp.adverseFloorPrice = m.markout.floorPrice;
     inp.fees = m.fees;
   }
