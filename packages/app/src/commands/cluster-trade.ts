@@ -17,6 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  AllowanceWatch,
   ExecGatewayHost,
   GatewayController,
   StrategyNodeHost,
@@ -188,11 +189,17 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
         },
         ingestScript: shellScript('@kmm/ingest-worker'),
         extra: { ...access, markets: list, runDir },
-        // the account's loss allowance split evenly over the shards: each gateway checks its share
-        // locally on the hot path, and the shares never add up to more than the account cap
+        // until the risk aggregator writes the shard's allowance: the account's loss cap split
+        // evenly over the shards (each gateway checks its share locally on the hot path, and the
+        // shares never add up to more than the account cap)
         config: { ...o.config, MM_MAX_TOTAL_LOSS_USD: shardAllowanceUsd(Number(o.config.MM_MAX_TOTAL_LOSS_USD ?? 0), allShards.length) },
         onOps: opsLine,
       });
+      // the risk aggregator's allowance for the shard replaces the even split once it is written
+      const allowance = new AllowanceWatch(o.buckets.control, shard);
+      allowance.on('allowance', (usd: number) => host.setAllowanceUsd(usd));
+      allowance.on('error', (err: Error) => o.say('allowance_error', { shard, error: err.message }));
+      await allowance.start();
       const gw = new GatewayController(o.nc, o.transport, o.buckets, shard, o.nodeId, host);
       gw.on('error', (err: Error) => o.say('gateway_error', { shard, error: err.message }));
       gw.on('active', (epoch: number) => {
@@ -203,7 +210,10 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
       gw.on('standby', (reason: string) => o.say('gateway_standby', { shard, reason }));
       gw.on('killed', (s: { reason: string }) => o.say('gateway_killed', { shard, reason: s.reason }));
       await gw.start();
-      stops.push(() => gw.stop());
+      stops.push(async () => {
+        allowance.stop();
+        await gw.stop();
+      });
     }
   }
   // stop the strategies before the gateways: their CANCEL_ALL must still find a gateway

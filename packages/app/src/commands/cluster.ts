@@ -29,6 +29,8 @@ import {
   NATS_INSTALL_HINT,
   NodeHeartbeat,
   RISK_LEASE_KEY,
+  RiskAggregator,
+  riskLimitsOf,
   ASSIGNER_LEASE_KEY,
   clearKillSwitch,
   connect,
@@ -49,7 +51,7 @@ import {
   type NodeInfo,
   type NodeRole,
 } from '@kmm/cluster';
-import { SeededRng } from '@kmm/shared';
+import { SeededRng, defaultConfig } from '@kmm/shared';
 import { NatsTransport } from '@kmm/cluster';
 import { CLUSTER_SIM_SET, LocalCluster, type NodeLine } from '../proof/local-cluster.js';
 import { eventLoads, startTrading, type ClusterMarkets, type ExchangeAccess } from './cluster-trade.js';
@@ -121,7 +123,8 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
     stops.push(() => kill.stop());
   }
   if (o.roles.includes('risk')) {
-    await lease(RISK_LEASE_KEY).start();
+    const riskKeeper = lease(RISK_LEASE_KEY);
+    await riskKeeper.start();
     const events = o.trade ? eventLoads(o.trade.markets) : catalogEvents(o.markets, o.seed, Date.now());
     const assigner = new Assigner(buckets, o.id, events);
     assigner.lease.on('acquired', (epoch: number) => say('lease_acquired', { key: ASSIGNER_LEASE_KEY, epoch }));
@@ -129,6 +132,13 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
     assigner.on('error', (err: Error) => say('assigner_error', { error: err.message }));
     await assigner.start();
     stops.push(() => assigner.stop());
+    // the risk aggregator acts while this node holds the risk lease (gateways' figures -> allowances, kill switch)
+    const riskLease = riskKeeper;
+    const agg = new RiskAggregator(nc, buckets.control, o.cluster, o.id, riskLimitsOf(o.trade?.config ?? (defaultConfig() as unknown as Record<string, unknown>)), () => riskLease.isLeader);
+    agg.on('tripped', (s: KillState) => say('risk_tripped', { reason: s.reason }));
+    agg.on('error', (err: Error) => say('risk_error', { error: err.message }));
+    await agg.start();
+    stops.push(() => agg.stop());
   }
   const watch = new AssignmentWatch(buckets.assign, o.id);
   if (o.roles.includes('strategy')) {
