@@ -22,7 +22,7 @@
  * Units: money = 1/10,000 USD (@kmm/shared ONE_DOLLAR); "pc" = price x centi-contracts = money x 100.
  */
 import { ONE_DOLLAR } from '@kmm/shared';
-import { eventWorstPc, riskOrderOf, type EventLeg, type OrderBookkeeping, type RiskOrder } from '@kmm/exec-worker';
+import { eventWorstPc, riskOrderOf, type EventLeg, type OrderBookkeeping, type RiskOrder } from '@kmm/exec-worker/core';
 
 export interface FigureMarket {
   market: string;
