@@ -134,7 +134,7 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
     stops.push(() => assigner.stop());
     // the risk aggregator acts while this node holds the risk lease (gateways' figures -> allowances, kill switch)
     const riskLease = riskKeeper;
-    const agg = new RiskAggregator(nc, buckets.control, o.cluster, o.id, riskLimitsOf(o.trade?.config ?? (defaultConfig() as unknown as Record<string, unknown>)), () => riskLease.isLeader);
+    const agg = new RiskAggregator(nc, buckets.control, o.cluster, o.id, riskLimitsOf(o.trade?.config ?? defaultConfig()), () => riskLease.isLeader);
     agg.on('tripped', (s: KillState) => say('risk_tripped', { reason: s.reason }));
     agg.on('error', (err: Error) => say('risk_error', { error: err.message }));
     await agg.start();

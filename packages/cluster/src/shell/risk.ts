@@ -33,9 +33,14 @@ export interface AllowanceValue {
 const toUsd = (money: number): number => Math.floor(money) / ONE_DOLLAR;
 
 /** The config keys the aggregator reads, as money. */
-export function riskLimitsOf(config: Record<string, unknown>): RiskLimits {
-  const m = (k: string): number => Math.round(Number(config[k] ?? 0) * ONE_DOLLAR);
-  return { maxTotalLossMoney: m('MM_MAX_TOTAL_LOSS_USD'), maxEventLossMoney: m('MM_MAX_EVENT_LOSS_USD'), maxAccountLossMoney: m('kmm_cluster_max_loss_usd'), maxDrawdownMoney: m('kmm_cluster_max_drawdown_usd') };
+export function riskLimitsOf(config: { MM_MAX_TOTAL_LOSS_USD?: unknown; MM_MAX_EVENT_LOSS_USD?: unknown; kmm_cluster_max_loss_usd?: unknown; kmm_cluster_max_drawdown_usd?: unknown }): RiskLimits {
+  const m = (usd: unknown): number => Math.round(Number(usd ?? 0) * ONE_DOLLAR);
+  return {
+    maxTotalLossMoney: m(config.MM_MAX_TOTAL_LOSS_USD),
+    maxEventLossMoney: m(config.MM_MAX_EVENT_LOSS_USD),
+    maxAccountLossMoney: m(config.kmm_cluster_max_loss_usd),
+    maxDrawdownMoney: m(config.kmm_cluster_max_drawdown_usd),
+  };
 }
 
 export class RiskAggregator extends EventEmitter {
