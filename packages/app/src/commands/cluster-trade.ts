@@ -165,6 +165,9 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
   }
 
   if (o.roles.includes('gateway')) {
+    // the node's gateway load for the cluster panel: shards it serves now and their markets
+    const activeShards = new Map<number, number>();
+    const gatewayLoad = (): void => o.setLoad({ gatewayShards: activeShards.size, gatewayMarkets: [...activeShards.values()].reduce((a, b) => a + b, 0) });
     for (const shard of o.shards) {
       const list = o.markets.markets.filter((m) => o.markets.shardOf[m.market ?? ''] === shard);
       if (list.length === 0) {
@@ -203,11 +206,17 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
       const gw = new GatewayController(o.nc, o.transport, o.buckets, shard, o.nodeId, host);
       gw.on('error', (err: Error) => o.say('gateway_error', { shard, error: err.message }));
       gw.on('active', (epoch: number) => {
+        activeShards.set(shard, list.length);
+        gatewayLoad();
         o.say('gateway_active', { shard, epoch, markets: list.length, orderExpiryS: gw.orderExpiryS });
         // targets sent while no gateway served the shard were lost: every strategy sends its targets again
         for (const s of allStrategyActors(o.watch.current)) o.transport.send(gatewayActor(shard), s, [{ control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'gateway_active' } }]);
       });
-      gw.on('standby', (reason: string) => o.say('gateway_standby', { shard, reason }));
+      gw.on('standby', (reason: string) => {
+        activeShards.delete(shard);
+        gatewayLoad();
+        o.say('gateway_standby', { shard, reason });
+      });
       gw.on('killed', (s: { reason: string }) => o.say('gateway_killed', { shard, reason: s.reason }));
       await gw.start();
       stops.push(async () => {

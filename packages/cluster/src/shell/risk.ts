@@ -13,7 +13,8 @@
  *   AllowanceWatch  a gateway watches allowance.gateway.<shard> and hands the number to exec as
  *              a live MM_MAX_TOTAL_LOSS_USD (ExecGatewayHost.setAllowanceUsd): the hot path checks
  *              a local number, never the network.
- * Events: RiskAggregator 'view' (RiskView), 'tripped' (KillState), 'error'; AllowanceWatch
+ * Events: RiskAggregator 'view' (RiskView), 'allowance' (key, AllowanceValue: a gateway's
+ * allowance written), 'tripped' (KillState), 'error'; AllowanceWatch
  * 'allowance' (usd).
  */
 import { EventEmitter } from 'node:events';
@@ -112,6 +113,7 @@ export class RiskAggregator extends EventEmitter {
       const value: AllowanceValue = { allowanceUsd: toUsd(allowanceMoney), worstUsd: toUsd(worstMoney), wallMs: now };
       await this.control.put(key, JSON.stringify(value));
       this.written.set(key, sig);
+      if (key.startsWith('allowance.gateway.')) this.emit('allowance', key, value);
     };
     if (this.limits.maxTotalLossMoney > 0) {
       for (const g of v.gateways) await put(gatewayAllowanceKey(g.shard), g.allowanceMoney, g.worstMoney);
