@@ -32,7 +32,7 @@ import {
   type NatsConnection,
   type NatsTransport,
 } from '@kmm/cluster';
-import { kmm } from '@kmm/shared';
+import { kmm, type Supervisor } from '@kmm/shared';
 import { fetchMarkets } from '../system/markets.js';
 import { shellScript } from '../system/topology.js';
 
@@ -133,6 +133,15 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
     if (ev.level === 'error') o.say('actor_error', { actor: ev.actor, event: ev.event, json: ev.json.slice(0, 300) });
   };
   mkdirSync(o.runDir, { recursive: true });
+  // the node's drops for the cluster panel and `kmm bench cluster`: messages its actors' mailboxes
+  // dropped (Supervisor.health), summed over its strategy and gateway supervisors, every second
+  const supervisors: Array<() => Supervisor | null> = [];
+  const dropTimer = setInterval(() => {
+    let dropped = 0;
+    for (const sup of supervisors) for (const h of sup()?.health().values() ?? []) dropped += Number(h.dropped ?? 0);
+    o.setLoad({ dropped });
+  }, 1000);
+  stops.push(async () => clearInterval(dropTimer));
 
   if (o.roles.includes('strategy')) {
     const host = new StrategyNodeHost({
@@ -146,6 +155,7 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
       onOps: opsLine,
       onRestart: (r) => o.say('actor_restart', r),
     });
+    supervisors.push(() => host.supervisor);
     mkdirSync(join(o.runDir, 'strategy'), { recursive: true });
     const onAssignment = (_a: unknown, mine: string[]): void => {
       const own = new Set(mine);
@@ -198,6 +208,7 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
         config: { ...o.config, MM_MAX_TOTAL_LOSS_USD: shardAllowanceUsd(Number(o.config.MM_MAX_TOTAL_LOSS_USD ?? 0), allShards.length) },
         onOps: opsLine,
       });
+      supervisors.push(() => host.supervisor);
       // the risk aggregator's allowance for the shard replaces the even split once it is written
       const allowance = new AllowanceWatch(o.buckets.control, shard);
       allowance.on('allowance', (usd: number) => host.setAllowanceUsd(usd));
