@@ -7,16 +7,17 @@
  *                 gateway  a candidate for the lease of each exchange shard it serves
  *                          (gateway.<shard>) and a kill-switch watch
  *                 risk     a candidate for the risk lease and the assigner lease (the assigner
- *                          assigns the events of the market catalogue to strategy nodes)
+ *                          assigns the events of the market catalogue to strategy nodes); the
+ *                          risk aggregator (RiskAggregator) acts while the risk lease is held:
+ *                          gateways' figures -> allowances in KV, kill switch on a breach
  *                 strategy watches its share of events (whole events) and reports its load
  *               and logs every change (lease acquired/lost, assignment, kill) as one line.
- *   clusterStatus  reads the KV buckets: nodes, leases, the assignment, the kill switch.
+ *               With the exchange flags, the trading roles run too (cluster-trade.ts).
+ *   clusterStatus  reads the KV buckets: nodes, leases, the assignment, the kill switch, the
+ *               risk aggregator's view and allowances; formatStatus/nodeRows = the cluster panel
+ *               (every node: roles, leases held, load, heartbeat).
  *   clusterUp   starts a loopback nats-server when no URL is given, then N node processes
  *               (`kmm node` with every role: leases decide who is active), until stopped.
- *
- * What is not here yet: the nodes run the control plane only (leases, assignment, kill
- * switch); the order gateway does not yet wrap the exec actor, and strategy nodes do not yet
- * start strategy actors for their events.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
