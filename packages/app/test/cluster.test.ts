@@ -93,10 +93,10 @@ describe.skipIf(!installed)('kmm node / cluster status / cluster kill', () => {
     expect(sr.risk!.state).toMatchObject({ byNode: 'node-a', pnlMoney: -3000, totalWorstMoney: 40000, breach: '' });
     // $10,000 default cap - $0.30 lost - $4.00 worst case (10 long at $0.40), all to the one gateway, plus its $4.00
     expect(sr.risk!.allowances.map((a) => [a.key, a.allowanceUsd, a.worstUsd])).toEqual([
-      ['allowance.event.market=3aM1', 2500, 4], // capped by MM_MAX_EVENT_LOSS_USD
       ['allowance.gateway.1', 9999.7, 4],
+      ['allowance.event.market=3aM1', 2500, 4], // capped by MM_MAX_EVENT_LOSS_USD
     ]);
-    expect(formatStatus(sr)).toContain('  allowance.gateway.1                  allowance $9999.70  worst case $4.00');
+    expect(formatStatus(sr)).toContain(`  ${'allowance.gateway.1'.padEnd(44)} allowance $9999.70  worst case $4.00`);
 
     // node-a stops gracefully: it releases its leases, node-b takes them over on the deletes
     await a.stop();

@@ -178,6 +178,7 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
     // the node's gateway load for the cluster panel: shards it serves now and their markets
     const activeShards = new Map<number, number>();
     const gatewayLoad = (): void => o.setLoad({ gatewayShards: activeShards.size, gatewayMarkets: [...activeShards.values()].reduce((a, b) => a + b, 0) });
+    gatewayLoad(); // a standby shows 0 shards served
     for (const shard of o.shards) {
       const list = o.markets.markets.filter((m) => o.markets.shardOf[m.market ?? ''] === shard);
       if (list.length === 0) {

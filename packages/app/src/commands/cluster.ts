@@ -265,7 +265,9 @@ export async function clusterStatus(natsUrl: string, cluster: string, timing: Cl
         const e = await b.control.get(key);
         if (e?.operation === 'PUT') allowances.push({ key, ...e.json<AllowanceValue>() });
       }
-      allowances.sort((x, y) => (x.key < y.key ? -1 : 1));
+      // gateways first (what the hot paths check), then events
+      const rank = (k: string): string => (k.startsWith('allowance.gateway.') ? '0' : '1') + k;
+      allowances.sort((x, y) => (rank(x.key) < rank(y.key) ? -1 : 1));
       risk = { state: st.json<RiskStateValue>(), allowances };
     }
     return { cluster, nats: natsUrl, nodes, leases, assignment: { version: assignment.version, nodes: assignment.nodes, events: Object.keys(assignment.byEvent).length, byNode }, kill: await readKillSwitch(b.control), risk };
@@ -290,7 +292,7 @@ export function formatStatus(s: ClusterStatus, nowWallMs = Date.now()): string[]
   else {
     const r = s.risk.state;
     lines.push(`risk (aggregator ${r.byNode}, ${Math.max(0, nowWallMs - r.wallMs)} ms ago): P&L ${usd(r.pnlMoney)}, peak ${usd(r.peakPnlMoney)}, drawdown ${usd(r.drawdownMoney)}, worst case of all events ${usd(r.totalWorstMoney)}${r.breach ? `, BREACH ${r.breach}` : ''}`);
-    for (const a of s.risk.allowances) lines.push(`  ${a.key.padEnd(36)} allowance $${a.allowanceUsd.toFixed(2)}  worst case $${a.worstUsd.toFixed(2)}`);
+    for (const a of s.risk.allowances) lines.push(`  ${a.key.padEnd(44)} allowance $${a.allowanceUsd.toFixed(2)}  worst case $${a.worstUsd.toFixed(2)}`);
   }
   return lines;
 }
