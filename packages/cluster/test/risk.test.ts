@@ -77,6 +77,10 @@ describe('aggregateRisk', () => {
     expect(dd.breach).toMatch(/^DRAWDOWN_LIMIT/);
     expect(aggregateRisk(figures(10 * USD, 0), { ...LIMITS, maxDrawdownMoney: 0 }, 45 * USD).breach).toBe('');
     expect(kvToken('KX.A B')).toBe('KX=2eA=20B');
+    // the cluster trades 4 shards, 2 reported: each reporter gets a quarter of the free budget
+    const four = aggregateRisk(figures().map((f) => ({ ...f, shards: 4 })), LIMITS, 0);
+    const free = 98 * USD - (13 * USD + 100);
+    expect(four.gateways.map((g) => g.allowanceMoney)).toEqual([5 * USD + Math.floor(free / 4), 8 * USD + 100 + Math.floor(free / 4)]);
   });
 });
 

@@ -202,7 +202,7 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
           return n === null ? null : bookActor(n);
         },
         ingestScript: shellScript('@kmm/ingest-worker'),
-        extra: { ...access, markets: list, runDir },
+        extra: { ...access, markets: list, runDir, clusterShards: allShards.length },
         // until the risk aggregator writes the shard's allowance: the account's loss cap split
         // evenly over the shards (each gateway checks its share locally on the hot path, and the
         // shares never add up to more than the account cap)

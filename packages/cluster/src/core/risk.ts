@@ -10,7 +10,9 @@
  *      report them), and the allowances:
  *        budget     = MM_MAX_TOTAL_LOSS_USD - the loss already taken (max(0, -P&L))
  *        free       = max(0, budget - sum of the events' worst cases)
- *        gateway g  = its events' worst cases + free / number of gateways
+ *        gateway g  = its events' worst cases + free / number of gateways (the cluster's shard
+ *                     count when the reports give it: a gateway that has not reported yet keeps
+ *                     its share of the free budget unspent by the others)
  *        event e    = min(MM_MAX_EVENT_LOSS_USD, e's worst case + the free share of its gateway)
  *      A gateway's allowance is the MM_MAX_TOTAL_LOSS_USD its exec checks locally; the
  *      allowances never add up to more than the budget, so the account cap holds across shards
@@ -44,13 +46,15 @@ export interface GatewayFigures {
   /** the gateway's lease epoch (a report of an older epoch than one already heard is stale) */
   epoch: number;
   wallMs: number;
+  /** exchange shards of the cluster's market list (each has one gateway); 0/absent = unknown */
+  shards?: number;
   markets: FigureMarket[];
 }
 
 /** Reads exec's bookkeeping into a report (the gateway worker calls it on each tape write). */
 export function figuresOf(
   bk: OrderBookkeeping,
-  meta: { shard: number; epoch: number; wallMs: number },
+  meta: { shard: number; epoch: number; wallMs: number; shards?: number },
   eventOf: (market: string) => { event: string; exclusive: boolean },
   markedOf: (market: string) => number,
 ): GatewayFigures {
@@ -80,7 +84,7 @@ export function figuresOf(
       orders,
     });
   }
-  return { shard: meta.shard, epoch: meta.epoch, wallMs: meta.wallMs, markets };
+  return { shard: meta.shard, epoch: meta.epoch, wallMs: meta.wallMs, shards: meta.shards ?? 0, markets };
 }
 
 export interface RiskLimits {
@@ -168,7 +172,8 @@ export function aggregateRisk(figs: readonly GatewayFigures[], limits: RiskLimit
   const shards = [...new Set(figs.map((f) => f.shard))].sort((a, b) => a - b);
   const budget = limits.maxTotalLossMoney - Math.max(0, -pnl);
   const free = Math.max(0, budget - totalWorst);
-  const share = shards.length > 0 ? Math.floor(free / shards.length) : 0;
+  const gatewayCount = Math.max(shards.length, ...figs.map((f) => f.shards ?? 0));
+  const share = gatewayCount > 0 ? Math.floor(free / gatewayCount) : 0;
   const gateways: GatewayRisk[] = shards.map((shard) => ({
     shard,
     pnlMoney: pnlOf.get(shard) ?? 0,

@@ -14,7 +14,8 @@
  *     and the tape's marked P&L) on kmm.<c>.risk.figures.<shard>.
  * Startup.extra carries natsUrl and cluster; Startup.shard is the exchange shard; extra.markets
  * are the shard's markets (each order carries exchange_index = the shard). Everything else
- * (REST settings, keys, runDir) is exec's usual extra.
+ * (REST settings, keys, runDir) is exec's usual extra; extra.clusterShards (optional) = how many
+ * exchange shards the cluster trades (the aggregator splits the free budget by it).
  */
 import { connect } from '@nats-io/transport-node';
 import { runActor, type ActorDescriptor } from '@kmm/shared';
@@ -97,6 +98,7 @@ runActor(
     }
     // the risk aggregator's figures ride on the tape's period: its rows carry the marked P&L
     const epoch = Number(extra.leaseEpoch ?? 0);
+    const clusterShards = Number(extra.clusterShards ?? 0);
     const marked = new Map<string, number>();
     const fileTape = env.tape;
     const tape: TapeSink = {
@@ -104,7 +106,7 @@ runActor(
         fileTape?.write(rows);
         for (const r of rows) marked.set(r.ticker, r.unrealizedPnlMoney);
         if (!execState || nc.isClosed()) return;
-        const f = figuresOf(execState.core.bk, { shard, epoch, wallMs: Date.now() }, (m) => eventOf.get(m) ?? { event: '', exclusive: false }, (m) => marked.get(m) ?? 0);
+        const f = figuresOf(execState.core.bk, { shard, epoch, wallMs: Date.now(), shards: clusterShards }, (m) => eventOf.get(m) ?? { event: '', exclusive: false }, (m) => marked.get(m) ?? 0);
         nc.publish(figuresSubject(cluster, shard), JSON.stringify(f));
       },
       close: async () => {
