@@ -52,6 +52,8 @@ const APP_READ_KEYS: Readonly<Record<string, string>> = {
   kmm_api_key_id: 'packages/app/src/commands/run.ts',
   kmm_private_key_path: 'packages/app/src/commands/run.ts',
   kmm_mailbox_capacity: 'packages/app/src/system/system.ts',
+  kmm_cluster_max_loss_usd: 'packages/cluster/src/shell/risk.ts',
+  kmm_cluster_max_drawdown_usd: 'packages/cluster/src/shell/risk.ts',
   kmm_log_level: 'packages/app/src/system/system.ts',
   kmm_shutdown_timeout_s: 'packages/exec-worker/src/actor/index.ts',
   paper_mode: 'packages/app/src/commands/run.ts',

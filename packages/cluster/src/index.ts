@@ -11,6 +11,8 @@
  *   shell/lease.ts     LeaseKeeper (gateway per exchange shard, risk aggregator, assigner)
  *   shell/nodes.ts     heartbeats, live nodes, the assigner, the assignment watch
  *   shell/kill.ts      the kill switch (KV key + broadcast)
+ *   core/risk.ts       gateway figures, account P&L, drawdown, worst case per event, allowances (pure)
+ *   shell/risk.ts      RiskAggregator (risk lease: allowances to KV, trips the kill switch), AllowanceWatch
  *   shell/gateway.ts   GatewayController: one active order gateway per exchange shard (lease, journal-first activation, kill switch, cancel-before-stop)
  *   shell/exec-host.ts ExecGatewayHost: the exec actor (worker thread, gateway-worker.ts) as a shard's gateway
  *   shell/strategy-host.ts StrategyNodeHost: ingest, book and strategy of a node's events, 'exec' bridged to each market's gateway
@@ -25,6 +27,8 @@ export * from './shell/buckets.js';
 export * from './shell/lease.js';
 export * from './shell/nodes.js';
 export * from './shell/kill.js';
+export * from './core/risk.js';
+export * from './shell/risk.js';
 export * from './core/journal-ids.js';
 export * from './shell/journal-stream.js';
 export * from './shell/gateway.js';

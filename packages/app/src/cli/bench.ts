@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
+import { clusterBenchTable, runClusterBench } from '../proof/cluster-bench.js';
 import { asciiChart, formatLatency, runLatencyBench, runScaleBench, scaleTable, WARMUP_S_DEFAULT } from '../proof/bench.js';
 import { assignment, decimal, numberList, wholeNumber, type CliContext } from './options.js';
 
@@ -61,6 +62,25 @@ export function benchCommand(cli: CliContext): Command {
       });
       if (o.json) cli.out(JSON.stringify(rows));
       else for (const l of scaleTable(rows).concat(['', ...asciiChart(rows)])) cli.out(l);
+    });
+  bench
+    .command('cluster')
+    .description('markets sustained (no drops, tick-to-order p99 within the bound): one process against one cluster of N nodes, side by side (needs nats-server)')
+    .option('--nodes <n>', 'cluster nodes (each with every role)', wholeNumber('--nodes', 1, 16), 2)
+    .option('--markets <list>', 'market counts, comma-separated', numberList('--markets', wholeNumber('--markets', 1, 5000)), [100, 1000, 2500])
+    .option('--rate <fps>', 'frames per second per market', decimal('--rate', 0.01, 10_000), 2)
+    .option('--duration <s>', 'seconds measured per point', decimal('--duration', 1, 3600), 8)
+    .option('--warmup <s>', 'seconds of warm-up per point', decimal('--warmup', 0, 600), 5)
+    .option('--p99-bound-ms <ms>', 'tick-to-order p99 bound of "sustains"', decimal('--p99-bound-ms', 0.1, 60_000), 100)
+    .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2 ** 31 - 1), 1)
+    .option('--out <file>', 'markdown table', 'bench/results/cluster.md')
+    .option('--set <key=value>', 'config override, repeatable', assignment)
+    .option('--json', 'print the rows as one JSON value')
+    .action(async (o) => {
+      const opts = { nodes: o.nodes, marketCounts: o.markets, ratePerMarket: o.rate, durationS: o.duration, warmupS: o.warmup, seed: o.seed, p99BoundMs: o.p99BoundMs, out: resolve(o.out), set: cliFromAssignments(o.set ?? []), progress: cli.err };
+      const rows = await runClusterBench(opts);
+      if (o.json) cli.out(JSON.stringify(rows));
+      else for (const l of clusterBenchTable(opts, rows)) cli.out(l);
     });
   return bench;
 }

@@ -151,7 +151,7 @@ export function clusterCommand(cli: CliContext): Command {
   );
   cmd.addCommand(
     new Command('status')
-      .description('nodes (role, host, load, last heartbeat), lease holders, the event assignment and the kill switch')
+      .description('the cluster panel: every node (roles, leases held, load, last heartbeat), lease holders, the event assignment, the kill switch and the risk aggregator (P&L, drawdown, allowances)')
       .requiredOption('--nats <url>', 'NATS server URL')
       .option('--cluster <name>', 'cluster name', clusterName, 'kmm')
       .option('--json', 'print one JSON object', false)

@@ -17,6 +17,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  AllowanceWatch,
   ExecGatewayHost,
   GatewayController,
   StrategyNodeHost,
@@ -31,7 +32,7 @@ import {
   type NatsConnection,
   type NatsTransport,
 } from '@kmm/cluster';
-import { kmm } from '@kmm/shared';
+import { kmm, type Supervisor } from '@kmm/shared';
 import { fetchMarkets } from '../system/markets.js';
 import { shellScript } from '../system/topology.js';
 
@@ -132,6 +133,15 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
     if (ev.level === 'error') o.say('actor_error', { actor: ev.actor, event: ev.event, json: ev.json.slice(0, 300) });
   };
   mkdirSync(o.runDir, { recursive: true });
+  // the node's drops for the cluster panel and `kmm bench cluster`: messages its actors' mailboxes
+  // dropped (Supervisor.health), summed over its strategy and gateway supervisors, every second
+  const supervisors: Array<() => Supervisor | null> = [];
+  const dropTimer = setInterval(() => {
+    let dropped = 0;
+    for (const sup of supervisors) for (const h of sup()?.health().values() ?? []) dropped += Number(h.dropped ?? 0);
+    o.setLoad({ dropped });
+  }, 1000);
+  stops.push(async () => clearInterval(dropTimer));
 
   if (o.roles.includes('strategy')) {
     const host = new StrategyNodeHost({
@@ -145,6 +155,7 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
       onOps: opsLine,
       onRestart: (r) => o.say('actor_restart', r),
     });
+    supervisors.push(() => host.supervisor);
     mkdirSync(join(o.runDir, 'strategy'), { recursive: true });
     const onAssignment = (_a: unknown, mine: string[]): void => {
       const own = new Set(mine);
@@ -164,6 +175,10 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
   }
 
   if (o.roles.includes('gateway')) {
+    // the node's gateway load for the cluster panel: shards it serves now and their markets
+    const activeShards = new Map<number, number>();
+    const gatewayLoad = (): void => o.setLoad({ gatewayShards: activeShards.size, gatewayMarkets: [...activeShards.values()].reduce((a, b) => a + b, 0) });
+    gatewayLoad(); // a standby shows 0 shards served
     for (const shard of o.shards) {
       const list = o.markets.markets.filter((m) => o.markets.shardOf[m.market ?? ''] === shard);
       if (list.length === 0) {
@@ -187,23 +202,39 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
           return n === null ? null : bookActor(n);
         },
         ingestScript: shellScript('@kmm/ingest-worker'),
-        extra: { ...access, markets: list, runDir },
-        // the account's loss allowance split evenly over the shards: each gateway checks its share
-        // locally on the hot path, and the shares never add up to more than the account cap
+        extra: { ...access, markets: list, runDir, clusterShards: allShards.length },
+        // until the risk aggregator writes the shard's allowance: the account's loss cap split
+        // evenly over the shards (each gateway checks its share locally on the hot path, and the
+        // shares never add up to more than the account cap)
         config: { ...o.config, MM_MAX_TOTAL_LOSS_USD: shardAllowanceUsd(Number(o.config.MM_MAX_TOTAL_LOSS_USD ?? 0), allShards.length) },
         onOps: opsLine,
       });
+      supervisors.push(() => host.supervisor);
+      // the risk aggregator's allowance for the shard replaces the even split once it is written
+      const allowance = new AllowanceWatch(o.buckets.control, shard);
+      allowance.on('allowance', (usd: number) => host.setAllowanceUsd(usd));
+      allowance.on('error', (err: Error) => o.say('allowance_error', { shard, error: err.message }));
+      await allowance.start();
       const gw = new GatewayController(o.nc, o.transport, o.buckets, shard, o.nodeId, host);
       gw.on('error', (err: Error) => o.say('gateway_error', { shard, error: err.message }));
       gw.on('active', (epoch: number) => {
+        activeShards.set(shard, list.length);
+        gatewayLoad();
         o.say('gateway_active', { shard, epoch, markets: list.length, orderExpiryS: gw.orderExpiryS });
         // targets sent while no gateway served the shard were lost: every strategy sends its targets again
         for (const s of allStrategyActors(o.watch.current)) o.transport.send(gatewayActor(shard), s, [{ control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'gateway_active' } }]);
       });
-      gw.on('standby', (reason: string) => o.say('gateway_standby', { shard, reason }));
+      gw.on('standby', (reason: string) => {
+        activeShards.delete(shard);
+        gatewayLoad();
+        o.say('gateway_standby', { shard, reason });
+      });
       gw.on('killed', (s: { reason: string }) => o.say('gateway_killed', { shard, reason: s.reason }));
       await gw.start();
-      stops.push(() => gw.stop());
+      stops.push(async () => {
+        allowance.stop();
+        await gw.stop();
+      });
     }
   }
   // stop the strategies before the gateways: their CANCEL_ALL must still find a gateway

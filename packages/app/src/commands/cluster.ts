@@ -7,16 +7,17 @@
  *                 gateway  a candidate for the lease of each exchange shard it serves
  *                          (gateway.<shard>) and a kill-switch watch
  *                 risk     a candidate for the risk lease and the assigner lease (the assigner
- *                          assigns the events of the market catalogue to strategy nodes)
+ *                          assigns the events of the market catalogue to strategy nodes); the
+ *                          risk aggregator (RiskAggregator) acts while the risk lease is held:
+ *                          gateways' figures -> allowances in KV, kill switch on a breach
  *                 strategy watches its share of events (whole events) and reports its load
  *               and logs every change (lease acquired/lost, assignment, kill) as one line.
- *   clusterStatus  reads the KV buckets: nodes, leases, the assignment, the kill switch.
+ *               With the exchange flags, the trading roles run too (cluster-trade.ts).
+ *   clusterStatus  reads the KV buckets: nodes, leases, the assignment, the kill switch, the
+ *               risk aggregator's view and allowances; formatStatus/nodeRows = the cluster panel
+ *               (every node: roles, leases held, load, heartbeat).
  *   clusterUp   starts a loopback nats-server when no URL is given, then N node processes
  *               (`kmm node` with every role: leases decide who is active), until stopped.
- *
- * What is not here yet: the nodes run the control plane only (leases, assignment, kill
- * switch); the order gateway does not yet wrap the exec actor, and strategy nodes do not yet
- * start strategy actors for their events.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -29,6 +30,10 @@ import {
   NATS_INSTALL_HINT,
   NodeHeartbeat,
   RISK_LEASE_KEY,
+  RISK_STATE_KEY,
+  RiskAggregator,
+  type AllowanceValue,
+  riskLimitsOf,
   ASSIGNER_LEASE_KEY,
   clearKillSwitch,
   connect,
@@ -49,7 +54,7 @@ import {
   type NodeInfo,
   type NodeRole,
 } from '@kmm/cluster';
-import { SeededRng } from '@kmm/shared';
+import { ONE_DOLLAR, SeededRng, defaultConfig } from '@kmm/shared';
 import { NatsTransport } from '@kmm/cluster';
 import { CLUSTER_SIM_SET, LocalCluster, type NodeLine } from '../proof/local-cluster.js';
 import { eventLoads, startTrading, type ClusterMarkets, type ExchangeAccess } from './cluster-trade.js';
@@ -103,6 +108,8 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
   const role: NodeRole = o.roles.includes('strategy') ? 'strategy' : o.roles[0];
   const heartbeat = new NodeHeartbeat(buckets.nodes, { id: o.id, role, roles: o.roles, host: hostname(), pid: process.pid, startedWallMs: Date.now(), shard: o.roles.includes('gateway') ? o.shards[0] : undefined }, o.timing.nodeMs);
   await heartbeat.start();
+  // the node's load for the cluster panel: each role adds its figures (strategy: events, markets; gateway: active shards, markets)
+  const load: Record<string, number> = {};
   const lease = (key: string): LeaseKeeper => {
     const k = new LeaseKeeper(buckets.leases, key, o.id, { leaseMs: o.timing.leaseMs }, { host: hostname(), pid: process.pid });
     k.on('acquired', (epoch: number) => say('lease_acquired', { key, epoch }));
@@ -121,7 +128,8 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
     stops.push(() => kill.stop());
   }
   if (o.roles.includes('risk')) {
-    await lease(RISK_LEASE_KEY).start();
+    const riskKeeper = lease(RISK_LEASE_KEY);
+    await riskKeeper.start();
     const events = o.trade ? eventLoads(o.trade.markets) : catalogEvents(o.markets, o.seed, Date.now());
     const assigner = new Assigner(buckets, o.id, events);
     assigner.lease.on('acquired', (epoch: number) => say('lease_acquired', { key: ASSIGNER_LEASE_KEY, epoch }));
@@ -129,12 +137,20 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
     assigner.on('error', (err: Error) => say('assigner_error', { error: err.message }));
     await assigner.start();
     stops.push(() => assigner.stop());
+    // the risk aggregator acts while this node holds the risk lease (gateways' figures -> allowances, kill switch)
+    const riskLease = riskKeeper;
+    const agg = new RiskAggregator(nc, buckets.control, o.cluster, o.id, riskLimitsOf(o.trade?.config ?? defaultConfig()), () => riskLease.isLeader);
+    agg.on('tripped', (s: KillState) => say('risk_tripped', { reason: s.reason }));
+    agg.on('allowance', (key: string, v: AllowanceValue) => say('risk_allowance', { key, allowanceUsd: v.allowanceUsd, worstUsd: v.worstUsd }));
+    agg.on('error', (err: Error) => say('risk_error', { error: err.message }));
+    await agg.start();
+    stops.push(() => agg.stop());
   }
   const watch = new AssignmentWatch(buckets.assign, o.id);
   if (o.roles.includes('strategy')) {
     watch.on('assignment', (a: Assignment, mine: string[]) => {
       say('assignment', { version: a.version, events: mine.length });
-      heartbeat.setLoad({ events: mine.length });
+      heartbeat.setLoad(Object.assign(load, { events: mine.length }));
     });
   }
   await watch.start();
@@ -158,7 +174,7 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
         config: o.trade.config,
         runDir: o.trade.runDir,
         say,
-        setLoad: (l) => heartbeat.setLoad(l),
+        setLoad: (l) => heartbeat.setLoad(Object.assign(load, l)),
       })),
     );
   }
@@ -182,6 +198,42 @@ export interface ClusterStatus {
   leases: Array<{ key: string; holder: string; revision: number; ageMs: number }>;
   assignment: { version: number; nodes: string[]; events: number; byNode: Record<string, number> };
   kill: KillState | null;
+  /** the risk aggregator's last view (KV risk.state) and the allowances it wrote; null before any */
+  risk: { state: RiskStateValue; allowances: Array<{ key: string } & AllowanceValue> } | null;
+}
+
+/** What the aggregator keeps in KV risk.state (shell/risk.ts). */
+export interface RiskStateValue {
+  byNode: string;
+  wallMs: number;
+  pnlMoney: number;
+  peakPnlMoney: number;
+  drawdownMoney: number;
+  totalWorstMoney: number;
+  breach: string;
+}
+
+/** One row of the cluster panel: a node, its roles, the leases it holds, its load. */
+export interface NodeRow {
+  id: string;
+  roles: string[];
+  where: string;
+  /** lease keys this node holds now, with the lease's epoch (its creating revision) */
+  leases: string[];
+  load: Record<string, number>;
+  beatAgoMs: number;
+}
+
+/** The cluster panel: every node with its roles, leases and load (leases joined by holder). */
+export function nodeRows(s: ClusterStatus, nowWallMs: number): NodeRow[] {
+  return s.nodes.map((n) => ({
+    id: n.id,
+    roles: n.roles ?? [n.role],
+    where: `${n.host}:${n.pid}`,
+    leases: s.leases.filter((l) => l.holder === n.id).map((l) => `${l.key}@${l.revision}`),
+    load: n.load ?? {},
+    beatAgoMs: Math.max(0, nowWallMs - n.wallMs),
+  }));
 }
 
 export async function clusterStatus(natsUrl: string, cluster: string, timing: ClusterTiming): Promise<ClusterStatus> {
@@ -205,19 +257,43 @@ export async function clusterStatus(natsUrl: string, cluster: string, timing: Cl
     const { assignment } = await readAssignment(b.assign);
     const byNode: Record<string, number> = {};
     for (const n of Object.values(assignment.byEvent)) byNode[n] = (byNode[n] ?? 0) + 1;
-    return { cluster, nats: natsUrl, nodes, leases, assignment: { version: assignment.version, nodes: assignment.nodes, events: Object.keys(assignment.byEvent).length, byNode }, kill: await readKillSwitch(b.control) };
+    let risk: ClusterStatus['risk'] = null;
+    const st = await b.control.get(RISK_STATE_KEY);
+    if (st?.operation === 'PUT') {
+      const allowances: Array<{ key: string } & AllowanceValue> = [];
+      for await (const key of await b.control.keys('allowance.>')) {
+        const e = await b.control.get(key);
+        if (e?.operation === 'PUT') allowances.push({ key, ...e.json<AllowanceValue>() });
+      }
+      // gateways first (what the hot paths check), then events
+      const rank = (k: string): string => (k.startsWith('allowance.gateway.') ? '0' : '1') + k;
+      allowances.sort((x, y) => (rank(x.key) < rank(y.key) ? -1 : 1));
+      risk = { state: st.json<RiskStateValue>(), allowances };
+    }
+    return { cluster, nats: natsUrl, nodes, leases, assignment: { version: assignment.version, nodes: assignment.nodes, events: Object.keys(assignment.byEvent).length, byNode }, kill: await readKillSwitch(b.control), risk };
   } finally {
     await nc.close();
   }
 }
 
-/** The status as lines for a terminal. */
-export function formatStatus(s: ClusterStatus): string[] {
+/** The status as lines for a terminal: the cluster panel (every node, its roles, leases and load), then leases, assignment, risk. */
+export function formatStatus(s: ClusterStatus, nowWallMs = Date.now()): string[] {
+  const usd = (money: number): string => `$${(money / ONE_DOLLAR).toFixed(2)}`;
   const lines = [`cluster ${s.cluster} on ${s.nats}`, `kill switch: ${s.kill?.active ? `ACTIVE (${s.kill.reason}, by ${s.kill.byNode})` : 'off'}`, `nodes (${s.nodes.length}):`];
-  for (const n of s.nodes) lines.push(`  ${n.id.padEnd(28)} ${(n.roles ?? [n.role]).join(',').padEnd(24)} ${n.host}:${n.pid}  load ${JSON.stringify(n.load ?? {})}  beat ${Math.max(0, Date.now() - n.wallMs)} ms ago`);
+  lines.push(`  ${'node'.padEnd(28)} ${'roles'.padEnd(24)} ${'leases held'.padEnd(32)} ${'load'.padEnd(28)} beat`);
+  for (const r of nodeRows(s, nowWallMs)) {
+    const load = Object.entries(r.load).map(([k, v]) => `${k}=${v}`).join(' ') || '-';
+    lines.push(`  ${r.id.padEnd(28)} ${r.roles.join(',').padEnd(24)} ${(r.leases.join(',') || '-').padEnd(32)} ${load.padEnd(28)} ${r.beatAgoMs} ms ago  (${r.where})`);
+  }
   lines.push(`leases (${s.leases.length}):`);
   for (const l of s.leases) lines.push(`  ${l.key.padEnd(12)} held by ${l.holder} (revision ${l.revision}, renewed ${l.ageMs} ms ago)`);
   lines.push(`assignment v${s.assignment.version}: ${s.assignment.events} events over ${s.assignment.nodes.length} strategy nodes ${JSON.stringify(s.assignment.byNode)}`);
+  if (!s.risk) lines.push('risk: no figures from any gateway yet');
+  else {
+    const r = s.risk.state;
+    lines.push(`risk (aggregator ${r.byNode}, ${Math.max(0, nowWallMs - r.wallMs)} ms ago): P&L ${usd(r.pnlMoney)}, peak ${usd(r.peakPnlMoney)}, drawdown ${usd(r.drawdownMoney)}, worst case of all events ${usd(r.totalWorstMoney)}${r.breach ? `, BREACH ${r.breach}` : ''}`);
+    for (const a of s.risk.allowances) lines.push(`  ${a.key.padEnd(44)} allowance $${a.allowanceUsd.toFixed(2)}  worst case $${a.worstUsd.toFixed(2)}`);
+  }
   return lines;
 }
 

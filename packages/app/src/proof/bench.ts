@@ -37,7 +37,7 @@ import {
 /** Sim flow at speed 1 produces about this many websocket frames per market per second (measured). */
 export const FRAMES_PER_MARKET_PER_SPEED = 6;
 /** The sim's step period for benches (flow is generated in steps; smaller = less bursty). */
-const SIM_STEP_MS = 10;
+export const SIM_STEP_MS = 10;
 const HEALTH_SAMPLE_MS = 500;
 /** Start-up (connect, snapshots, start-up reconcile, first quotes) excluded from the samples. */
 export const WARMUP_S_DEFAULT = 3;

@@ -51,6 +51,9 @@ export interface LocalClusterOptions {
   verbose?: boolean;
   /** use this NATS server instead of starting one (then it cannot be killed) */
   natsUrl?: string;
+  /** the simulator's rate tier (default: the set's kmm_rate_tier, else basic) and step (ms) */
+  simTier?: string;
+  simStepMs?: number;
 }
 
 export interface NodeLine {
@@ -83,8 +86,8 @@ export class LocalCluster extends EventEmitter {
   async start(): Promise<void> {
     if (!this.o.natsUrl && !findNatsServer()) throw new UsageError(`no --nats URL given and nats-server is not installed: ${NATS_INSTALL_HINT}`);
     mkdirSync(this.storeDir, { recursive: true });
-    const tier = String(this.o.set.kmm_rate_tier ?? 'basic');
-    this.sim = await startSimThread({ port: 0, seed: this.o.seed, markets: this.o.markets, speed: this.o.speed, tier, keyDir: this.o.runDir });
+    const tier = this.o.simTier ?? String(this.o.set.kmm_rate_tier ?? 'basic');
+    this.sim = await startSimThread({ port: 0, seed: this.o.seed, markets: this.o.markets, speed: this.o.speed, tier, keyDir: this.o.runDir, ...(this.o.simStepMs ? { stepMs: this.o.simStepMs } : {}) });
     this.o.log(`simulator: ${this.sim.restBaseUrl}  ${this.sim.wsUrl}`);
     if (this.o.natsUrl) this.natsUrl = this.o.natsUrl;
     else await this.startNats();

@@ -14,6 +14,9 @@
  *   ingest     with `ingestScript`, the gateway runs its own ingest actor for the shard's markets:
  *              the account's private channels (fills, order updates, positions) and each market's
  *              trust reach exec in-process, whatever happens to the strategy nodes
+ *   allowance  setAllowanceUsd(usd): the risk aggregator's allowance for the shard becomes exec's
+ *              MM_MAX_TOTAL_LOSS_USD, live (Control CONFIG_UPDATE) and at every (re)start; before
+ *              the aggregator wrote one, the config's value stands (the static even split)
  *   cancelAll  Control CANCEL_ALL to exec (the kill switch; it keeps reconciling)
  *   deactivate stop the worker: exec's own stop cancels everything, verifies with the exchange
  *              and flushes the journal before it exits
@@ -53,6 +56,8 @@ export class ExecGatewayHost implements GatewayHost {
   private strategyPort: MessagePort | null = null;
   private bookPort: MessagePort | null = null;
   unrouted = 0;
+  /** the aggregator's allowance for this shard (USD), null before one was heard */
+  private allowanceUsd: number | null = null;
 
   constructor(private readonly o: ExecHostOptions) {}
 
@@ -63,6 +68,7 @@ export class ExecGatewayHost implements GatewayHost {
   async activate(a: { shard: number; epoch: number; orderExpiryS: number }): Promise<void> {
     const name = gatewayActor(a.shard);
     const config: Record<string, unknown> = { ...this.o.config, kmm_order_expiry_s: Math.max(Number(this.o.config.kmm_order_expiry_s ?? 0), a.orderExpiryS) };
+    if (this.allowanceUsd !== null) config.MM_MAX_TOTAL_LOSS_USD = this.allowanceUsd;
     // one book shard on the far side: exec addresses it as 'book.0' (bookPeer with shardCount 1)
     const shardCount = 1;
     const actors: ActorDef[] = [
@@ -133,6 +139,14 @@ export class ExecGatewayHost implements GatewayHost {
     const b = enc.finish();
     this.strategyPort.postMessage(b, [b]);
     return 'queued';
+  }
+
+  /** The risk aggregator's allowance (USD > 0): exec's pre-flight checks it from now on. */
+  setAllowanceUsd(usd: number): void {
+    if (!(usd > 0)) throw new Error(`an allowance must be > 0 USD (0 would turn exec's cap off), got ${usd}`);
+    if (this.allowanceUsd === usd) return;
+    this.allowanceUsd = usd;
+    this.sup?.send('exec', { control: { kind: kmm.v1.ControlKind.CONFIG_UPDATE, markets: [], reason: 'risk_allowance', json: JSON.stringify({ MM_MAX_TOTAL_LOSS_USD: usd }) } });
   }
 
   async cancelAll(reason: string): Promise<void> {

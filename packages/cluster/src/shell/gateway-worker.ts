@@ -9,14 +9,19 @@
  *     cancel shard 2's orders as "unknown" at every reconcile, and journal its fills twice;
  *   - it never sends the exchange's account-wide Cancel All (it would take the other shards'
  *     orders off): its stop cancels its own orders one by one and verifies.
+ *   - on every tape write (kmm_tape_interval_ms) it publishes the shard's figures for the risk
+ *     aggregator (core/risk.ts figuresOf: positions, cost basis, resting orders, realised, fees,
+ *     and the tape's marked P&L) on kmm.<c>.risk.figures.<shard>.
  * Startup.extra carries natsUrl and cluster; Startup.shard is the exchange shard; extra.markets
  * are the shard's markets (each order carries exchange_index = the shard). Everything else
- * (REST settings, keys, runDir) is exec's usual extra.
+ * (REST settings, keys, runDir) is exec's usual extra; extra.clusterShards (optional) = how many
+ * exchange shards the cluster trades (the aggregator splits the free budget by it).
  */
 import { connect } from '@nats-io/transport-node';
 import { runActor, type ActorDescriptor } from '@kmm/shared';
-import { execActor, liveExecEnv, RestGateway, type ExecActorState, type ExecEnv, type OrderGateway } from '@kmm/exec-worker';
+import { execActor, liveExecEnv, RestGateway, type ExecActorState, type ExecEnv, type OrderGateway, type TapeSink } from '@kmm/exec-worker';
 import { JetStreamJournal, ensureJournalStream, readJournalStream } from './journal-stream.js';
+import { figuresOf, figuresSubject } from '../core/risk.js';
 
 /** A gateway that reads and writes only these markets of the account. */
 export function shardScopedGateway(inner: OrderGateway, markets: ReadonlySet<string>): OrderGateway {
@@ -61,11 +66,13 @@ export function shardScopedExec(markets: ReadonlySet<string>): ActorDescriptor<E
 }
 
 const markets = new Set<string>();
+let execState: ExecActorState | null = null;
 const scoped: ActorDescriptor<ExecActorState, ExecEnv> = {
   ...shardScopedExec(markets),
-  start: (init) => {
+  start: async (init) => {
     for (const m of init.markets) if (m.market) markets.add(m.market);
-    return execActor.start(init);
+    execState = await execActor.start(init);
+    return execState;
   },
 };
 runActor(
@@ -83,9 +90,31 @@ runActor(
     if (prior.badRecords > 0) ctx.log.warn({ bad: prior.badRecords }, 'journal stream had unreadable records');
     const env = liveExecEnv(ctx, null, { sink: new JetStreamJournal(nc, cluster, shard), prior: prior.records });
     const own = new Set<string>();
-    for (const m of (extra.markets ?? []) as Array<{ market?: string }>) if (m.market) own.add(m.market);
+    const eventOf = new Map<string, { event: string; exclusive: boolean }>();
+    for (const m of (extra.markets ?? []) as Array<{ market?: string; eventTicker?: string; mutuallyExclusive?: boolean }>) {
+      if (!m.market) continue;
+      own.add(m.market);
+      eventOf.set(m.market, { event: m.eventTicker ?? '', exclusive: m.mutuallyExclusive === true });
+    }
+    // the risk aggregator's figures ride on the tape's period: its rows carry the marked P&L
+    const epoch = Number(extra.leaseEpoch ?? 0);
+    const clusterShards = Number(extra.clusterShards ?? 0);
+    const marked = new Map<string, number>();
+    const fileTape = env.tape;
+    const tape: TapeSink = {
+      write(rows) {
+        fileTape?.write(rows);
+        for (const r of rows) marked.set(r.ticker, r.unrealizedPnlMoney);
+        if (!execState || nc.isClosed()) return;
+        const f = figuresOf(execState.core.bk, { shard, epoch, wallMs: Date.now(), shards: clusterShards }, (m) => eventOf.get(m) ?? { event: '', exclusive: false }, (m) => marked.get(m) ?? 0);
+        nc.publish(figuresSubject(cluster, shard), JSON.stringify(f));
+      },
+      close: async () => {
+        await fileTape?.close();
+      },
+    };
     // every order of the shard's markets carries exchange_index = shard (its own write bucket)
     if (env.gateway instanceof RestGateway) for (const m of own) env.gateway.rest.setShard(m, shard);
-    return { ...env, gateway: env.gateway.paper ? env.gateway : shardScopedGateway(env.gateway, own) };
+    return { ...env, tape, gateway: env.gateway.paper ? env.gateway : shardScopedGateway(env.gateway, own) };
   },
 );

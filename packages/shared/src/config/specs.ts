@@ -262,6 +262,10 @@ export const CONFIG_SPECS = [
     'max USD the whole position in one event can lose: the worst outcome of its payoff table (positions plus every resting order that would fill against us; an exclusive event\'s outcomes are each market winning and none of them), README "Event risk"; exec refuses an order that would raise it past this (orders that do not raise it always pass); 0 = off. Chosen 2500 (one market at MM_MAX_POSITION_NOTIONAL_USD)', { live: true }),
   num('sys', 'exposure', 'MM_MAX_TOTAL_LOSS_USD', 10_000, 0, 1_000_000_000, 'USD',
     'max USD all events together can lose: the events\' worst cases summed (events independent), README "Event risk"; never more than the MM_MAX_TOTAL_NOTIONAL_USD measure, lower when an exclusive event nets; exec refuses an order that would raise it past this (orders that do not raise it always pass); 0 = off. Chosen 10000 as MM_MAX_TOTAL_NOTIONAL_USD', { live: true }),
+  num('sys', 'exposure', 'kmm_cluster_max_loss_usd', 5000, 0, 1_000_000_000, 'USD',
+    'cluster only (issue 19): the risk aggregator trips the kill switch when the account P&L across every gateway (realised, fees subtracted, plus marked) falls to -this; 0 = off. Chosen 5000 (half of MM_MAX_TOTAL_LOSS_USD)'),
+  num('sys', 'exposure', 'kmm_cluster_max_drawdown_usd', 5000, 0, 1_000_000_000, 'USD',
+    'cluster only (issue 19): the risk aggregator trips the kill switch when the account P&L falls this far below its peak (the peak survives a takeover: KV risk.state); 0 = off. Chosen 5000 as kmm_cluster_max_loss_usd'),
   int('sys', 'skew', 'kmm_event_skew_ticks', 1, 0, 10, 'ticks',
     'most ticks the event skew moves a market\'s fair value in an exclusive event with a position: up on the outcome that loses most, down on the others, scaled by the worst outcome\'s contracts over MM_MAX_POS (strategy event-skew.ts, README "Event risk"); 0 = off', { live: true }),
 
