@@ -28,22 +28,37 @@ export interface BookActorState {
   readonly core: BookShardCore;
   /** header of the last venue-driven message handled */
   lastCause: Causation | undefined;
+  /**
+   * per market: the cause of its last venue-driven message (reused object, updated in place),
+   * so a market's BookFeatures flushed at the end of a drain carry that market's own frame, not
+   * the drain's last one (which would understate tick-to-order for every earlier market)
+   */
+  readonly causeByMarket: Map<string, MarketCause>;
   readonly lastMonitorNs: Map<string, number>;
   nowNs: number;
+}
+
+interface MarketCause {
+  causationId: number;
+  recvMonoNs: number;
+  exchangeTsMs: number;
+  ingestEmitMonoNs: number;
+  bookRecvMonoNs: number;
 }
 
 function sinkOf(state: () => BookActorState, io: ActorIo): BookSink {
   return {
     send(peer: string, body: EnvelopeBody): void {
       const s = state();
-      if (io.hasPeer(peer)) io.send(peer, body, s.lastCause);
-      else io.stat('sends_no_peer');
       const f = body.bookFeatures;
+      const cause = (f && s.causeByMarket.get(f.market ?? '')) || s.lastCause;
+      if (io.hasPeer(peer)) io.send(peer, body, cause);
+      else io.stat('sends_no_peer');
       if (f && peer === 'strategy') {
         const market = f.market ?? '';
         if (s.nowNs - (s.lastMonitorNs.get(market) ?? 0) >= MONITOR_INTERVAL_NS) {
           s.lastMonitorNs.set(market, s.nowNs);
-          io.send('sup', { bookFeatures: f }, s.lastCause);
+          io.send('sup', { bookFeatures: f }, cause);
         }
       }
     },
@@ -60,12 +75,21 @@ function sinkOf(state: () => BookActorState, io: ActorIo): BookSink {
 }
 
 /** Receive time of the causing frame when the message carries one, else now; remembers the cause. */
-function at(s: BookActorState, t: ActorTime, io: ActorIo): number {
+function at(s: BookActorState, t: ActorTime, io: ActorIo, market = ''): number {
   const h = io.current;
   const recv = h ? Number(h.recvMonoNs) : 0;
   s.nowNs = t.monoNs;
   if (recv > 0) {
     s.lastCause = { causationId: Number(h!.causationId), recvMonoNs: recv, exchangeTsMs: Number(h!.exchangeTsMs) };
+    if (market) {
+      let c = s.causeByMarket.get(market);
+      if (!c) s.causeByMarket.set(market, (c = { causationId: 0, recvMonoNs: 0, exchangeTsMs: 0, ingestEmitMonoNs: 0, bookRecvMonoNs: 0 }));
+      c.causationId = Number(h!.causationId);
+      c.recvMonoNs = recv;
+      c.exchangeTsMs = Number(h!.exchangeTsMs);
+      c.ingestEmitMonoNs = Number(h!.ingestEmitMonoNs ?? 0);
+      c.bookRecvMonoNs = t.monoNs;
+    }
     return recv;
   }
   return t.monoNs;
@@ -78,14 +102,14 @@ export const bookActor: ActorDescriptor<BookActorState, null> = {
     const mine = all.filter((m) => typeof m.market === 'string' && shardOf(m.market, init.shardCount) === init.shard);
     let state: BookActorState | undefined;
     const core = new BookShardCore(bookParamsOf(init.config), sinkOf(() => state!, init.io), mine);
-    state = { core, lastCause: undefined, lastMonitorNs: new Map(), nowNs: 0 };
+    state = { core, lastCause: undefined, causeByMarket: new Map(), lastMonitorNs: new Map(), nowNs: 0 };
     init.io.log('info', 'book_shard_start', { shard: init.shard, shardCount: init.shardCount, markets: mine.length });
     return state;
   },
   handlers: {
-    bookDelta: (s, d, t, io) => s.core.onDelta(d, at(s, t, io)),
-    bookSnapshot: (s, b, t, io) => s.core.onSnapshot(b, at(s, t, io)),
-    publicTrade: (s, p, t, io) => s.core.onTrade(p, at(s, t, io)),
+    bookDelta: (s, d, t, io) => s.core.onDelta(d, at(s, t, io, d.market ?? '')),
+    bookSnapshot: (s, b, t, io) => s.core.onSnapshot(b, at(s, t, io, b.market ?? '')),
+    publicTrade: (s, p, t, io) => s.core.onTrade(p, at(s, t, io, p.market ?? '')),
     marketTrust: (s, m, t, io) => (at(s, t, io), s.core.onTrust(m)),
     orderAck: (s, a, t, io) => (at(s, t, io), s.core.onOrderAck(a)),
     fill: (s, f, t, io) => (at(s, t, io), s.core.onFill(f)),
@@ -115,7 +139,7 @@ export const bookActor: ActorDescriptor<BookActorState, null> = {
  * through the core's sink, not through this io. Returns false for bodies the book ignores.
  */
 export function bookRouter(core: BookShardCore): (env: kmm.v1.IEnvelope, nowNs: number) => boolean {
-  const state: BookActorState = { core, lastCause: undefined, lastMonitorNs: new Map(), nowNs: 0 };
+  const state: BookActorState = { core, lastCause: undefined, causeByMarket: new Map(), lastMonitorNs: new Map(), nowNs: 0 };
   let current: kmm.v1.IHeader | undefined;
   const time = { monoNs: 0, monoMs: 0, wallMs: 0 };
   const io: ActorIo = {

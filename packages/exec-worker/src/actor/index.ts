@@ -19,6 +19,7 @@ import { kmm, type ActorDescriptor, type EnvelopeBody, type KmmConfig } from '@k
 import { ExecCore } from '../core/exec-core.js';
 import { execParamsOf } from '../core/params.js';
 import type { JournalRecord } from '../core/journal-record.js';
+import type { Cause } from '../core/exec-state.js';
 import type { OrderGateway } from './gateway.js';
 import { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
 
@@ -60,8 +61,8 @@ export interface ExecActorState {
   shutdownTimeoutMs: number;
 }
 
-function cause(t: { monoNs: number }, h: kmm.v1.IHeader | undefined): { recvMonoNs: number; arrivalMonoNs: number } {
-  return { recvMonoNs: h?.recvMonoNs ? Number(h.recvMonoNs) : 0, arrivalMonoNs: t.monoNs };
+function cause(t: { monoNs: number }, h: kmm.v1.IHeader | undefined): Cause {
+  return { recvMonoNs: h?.recvMonoNs ? Number(h.recvMonoNs) : 0, arrivalMonoNs: t.monoNs, header: h ?? null };
 }
 
 function publishStats(s: ExecActorState, io: { setStat(name: string, v: number): void }): void {

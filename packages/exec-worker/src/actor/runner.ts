@@ -176,6 +176,8 @@ export class ExecRunner {
   private dispatch(cmd: ExecCommand): void {
     this.pending++;
     this.counters.commands++;
+    // exec's own share of tick-to-order ends here; from here to `wire` is the request write
+    const writeNs = cmd.arrivalMonoNs > 0 ? this.monoNs() : 0;
     const onWire = (wire: number): void => {
       if (cmd.arrivalMonoNs > 0 && wire > cmd.arrivalMonoNs) this.targetToWire.record(wire - cmd.arrivalMonoNs);
       if (cmd.causeRecvMonoNs > 0 && wire > cmd.causeRecvMonoNs) {
@@ -183,7 +185,7 @@ export class ExecRunner {
         this.core.noteWireLatency(Math.round((wire - cmd.causeRecvMonoNs) / 1000));
       }
       if (this.o.onWire) this.o.onWire(cmd, wire);
-      if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wireMonoNs: wire, targetToWireUs: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1 });
+      if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wireMonoNs: wire, targetToWireUs: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1, ...(writeNs > 0 ? { writeMonoNs: writeNs } : {}) });
     };
     void runCommand(this.gw, cmd, onWire).then((res) =>
       this.guard(() => {

@@ -269,7 +269,7 @@ export class ExecCore {
     m.target = t;
     m.targetAtMs = nowMs;
     m.targetFillSeq = Number(t.afterFillSeq ?? 0);
-    m.cause = { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq };
+    m.cause = { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq, header: cause.header ?? null };
     this.reg.buildSlotTargets(m, nowMs);
     this.reg.markDirty(m);
     if (pumpNow) this.pump(nowMs);
@@ -312,7 +312,7 @@ export class ExecCore {
       this.venue.rejectIntent(market, side, price, pf.code, pf.reason);
       return this.s.fx;
     }
-    this.cmd.creates.push({ m, side, level: -1, price, countCenti: count, edgeBpsMilli: 0, taker: true, tif: ti.tif ?? kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly, reducesPosition: reduceOnly, cause: { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq } });
+    this.cmd.creates.push({ m, side, level: -1, price, countCenti: count, edgeBpsMilli: 0, taker: true, tif: ti.tif ?? kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly, reducesPosition: reduceOnly, cause: { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq, header: cause.header ?? null } });
     this.cmd.flush(nowMs);
     if (this.cmd.creates.length > 0) {
       // no tokens for it now: a taker decision is stale by the next tick, so it is refused, not queued

@@ -356,7 +356,7 @@ class ActorRuntime implements ActorIo {
   // ---- send path ------------------------------------------------------------------------
 
   private envelope(body: EnvelopeBody, cause?: Causation): kmm.v1.IEnvelope {
-    return stampHeader(body, cause, this.current, ++this.senderSeq, this.clock.monoNs(), this.startup.kind * 1000 + this.startup.shard);
+    return stampHeader(body, cause, this.current, ++this.senderSeq, this.clock.monoNs(), this.startup.kind * 1000 + this.startup.shard, this.current ? this.time.monoNs : 0);
   }
 
   private toSupervisor(body: EnvelopeBody, cause?: Causation): void {
