@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { kmm, ONE_DOLLAR } from '@kmm/shared';
-import { eventWorstPc, riskOrderOf, roomCenti, type EventLeg, type RiskOrder } from '../src/core/event-risk.js';
+import { eventWorstPc, riskOrderOf, roomCenti, type EventExposure, type EventLeg, type RiskOrder } from '../src/core/event-risk.js';
 import { ExecCore } from '../src/index.js';
 import { ackAll, cmds, params } from './helpers.js';
 
@@ -148,6 +148,9 @@ describe('exec never sends an order past MM_MAX_EVENT_LOSS_USD', () => {
           const fx = core.onTargets({ market, levels: [...(bid ? [{ side: BID, level: 0, price: bid, countCenti: s.sizeCenti }] : []), { side: ASK, level: 0, price: ask, countCenti: s.sizeCenti }], bestBid: bid, bestAsk: ask }, t++);
           refused += fx.out.filter((o) => /EVENT_LOSS_OVER_CAP/.test(o.body.orderReject?.message ?? '')).length;
           sentTotal += cmds(fx).length;
+          // the in-place worst case (the hot path) equals the table of the legs, amends in flight included
+          const ev = (core as unknown as { events: EventExposure }).events;
+          for (const g of ev.groups().values()) expect(ev.worstPc(g)).toBe(eventWorstPc(ev.legs(g), g.exclusive));
           for (const c of cmds(fx)) {
             // the orders just sent are in the bookkeeping (pending): the worst case with them
             const after = bruteWorstPc(legsOf(core), true);

@@ -144,6 +144,8 @@ export class ExecRunner {
     this.sendFn = o.send ?? (() => {});
     this.opsFn = o.ops ?? (() => {});
     this.startedWallMs = this.wallMs();
+    // commands first: the pump's WorkingOrders reports are computed after its requests started
+    this.core.deferReports = true;
   }
 
   /** Core time: monotonic ms. */
@@ -170,6 +172,8 @@ export class ExecRunner {
       this.opsFn(e.event, e.market, e.level, e.fields);
     }
     if (fx.tape.length > 0) this.tape?.write(fx.tape);
+    // the reports of the pump whose commands were just started (fx is read in full: the core reuses it)
+    if (this.core.reportsDue) this.handle(this.core.flushReports());
     this.checkWaiters();
   }
 

@@ -112,6 +112,14 @@ export function roomCenti(legs: readonly EventLeg[], exclusive: boolean, k: numb
   return room;
 }
 
+/** One order (side, price, remaining) into a leg's "none" loss and its own outcome's difference (exclusiveLossesPc's terms). */
+function accRisk(acc: { none: number; d: number }, side: number, price: number, remCenti: number): void {
+  if (side === BID) {
+    acc.none += price * remCenti;
+    acc.d -= price * remCenti;
+  } else acc.d += (ONE_DOLLAR - price) * remCenti;
+}
+
 /** One event as exec sees it: its key (event ticker, or the market's ticker) and our markets in it. */
 export interface EventGroup {
   key: string;
@@ -241,15 +249,76 @@ export class EventExposure {
     return legs;
   }
 
-  /** Worst case (pc) of one event now. */
-  worstPc(g: EventGroup): number {
-    return eventWorstPc(this.legs(g), g.exclusive);
+  /**
+   * Worst case (pc) of one event now: eventWorstPc(this.legs(g), g.exclusive), summed in place
+   * (no legs, no order objects): it runs for every event in totalPc, i.e. per pre-flight check
+   * and per WorkingOrders report. Exact: every term is an integer far below 2^53, and
+   * max_k(none + d_k) = none + max_k d_k. `q`: the queued orders (read once per totalPc).
+   */
+  worstPc(g: EventGroup, q: Queued = this.queued()): number {
+    const n = g.markets.length;
+    if (n === 0) return 0;
+    let noneAll = 0;
+    let maxD = 0; // the "none of them" outcome: d = 0
+    let indep = 0;
+    const acc = this.acc;
+    for (let i = 0; i < n; i++) {
+      const market = g.markets[i];
+      const pos = this.bk.positions.get(market);
+      const qc = pos?.positionCenti ?? 0;
+      const cost = pos?.costPriceCenti ?? 0;
+      acc.none = qc >= 0 ? cost : -cost;
+      acc.d = -qc * ONE_DOLLAR;
+      const mo = this.bk.markets.get(market);
+      if (mo) {
+        for (const o of mo.bids) this.accOrder(o, q);
+        for (const o of mo.asks) this.accOrder(o, q);
+        for (const o of mo.others) this.accOrder(o, q);
+      }
+      const ub = this.bk.unbookedFillsCenti(market, BID);
+      if (ub > 0) accRisk(acc, BID, ONE_DOLLAR, ub);
+      const ua = this.bk.unbookedFillsCenti(market, kmm.v1.BookSide.ASK);
+      if (ua > 0) accRisk(acc, kmm.v1.BookSide.ASK, 0, ua);
+      for (const c of q.creates) if (c.market === market && c.countCenti > 0) accRisk(acc, c.side, c.price, c.countCenti);
+      if (g.exclusive) {
+        noneAll += acc.none;
+        if (acc.d > maxD) maxD = acc.d;
+      } else indep += acc.none + Math.max(0, acc.d);
+    }
+    return g.exclusive ? noneAll + maxD : indep;
+  }
+
+  /** scratch of worstPc: one leg's loss under "none" and its own outcome's difference */
+  private readonly acc = { none: 0, d: 0 };
+
+  /** One live order into `acc`, counted as legs() counts it (riskOrderOf, a queued amend covered). */
+  private accOrder(o: WorkingOrder | null, q: Queued): void {
+    if (!o || o.status === OrderStatus.DONE) return;
+    const rem = Math.max(0, o.totalCenti - o.filledCenti);
+    let side = o.side;
+    let price = o.price;
+    let remCenti = rem;
+    if (o.pendingPrice > 0 || o.pendingTotalCenti > 0) {
+      const p2 = o.pendingPrice > 0 ? o.pendingPrice : o.price;
+      const r2 = Math.max(0, (o.pendingTotalCenti > 0 ? o.pendingTotalCenti : o.totalCenti) - o.filledCenti);
+      price = side === BID ? Math.max(o.price, p2) : Math.min(o.price, p2);
+      remCenti = Math.max(rem, r2);
+    }
+    if (remCenti <= 0) return;
+    const a = q.amends.size > 0 ? q.amends.get(o) : undefined;
+    if (a) {
+      price = side === BID ? Math.max(price, a.price) : Math.min(price, a.price);
+      remCenti = Math.max(remCenti, a.remCenti);
+      side = o.side;
+    }
+    if (remCenti > 0) accRisk(this.acc, side, price, remCenti);
   }
 
   /** Sum of every event's worst case (pc); an event with a sure gain counts 0 (it cannot fund another). */
   totalPc(groups = this.groups()): number {
+    const q = this.queued();
     let sum = 0;
-    for (const g of groups.values()) sum += Math.max(0, this.worstPc(g));
+    for (const g of groups.values()) sum += Math.max(0, this.worstPc(g, q));
     return sum;
   }
 

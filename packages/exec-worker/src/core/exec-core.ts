@@ -319,6 +319,7 @@ export class ExecCore {
       this.cmd.creates.length = 0;
       this.venue.rejectIntent(market, side, price, RC.RATE_LIMITED, 'no_tokens');
     }
+    this.reportsDueMs = -1; // any pump's pending reports are covered by this one
     this.reports.emitWorkingOrders(nowMs);
     return this.s.fx;
   }
@@ -480,6 +481,7 @@ export class ExecCore {
       m.queueAhead.set(q.orderId, q.aheadCenti);
       this.reg.markWo(m);
     }
+    this.reportsDueMs = -1; // any pump's pending reports are covered by this one
     this.reports.emitWorkingOrders(nowMs);
     return this.s.fx;
   }
@@ -754,6 +756,33 @@ export class ExecCore {
     void nowMs;
   }
 
+  /**
+   * Set by a driver that starts the commands' requests before it computes the reports
+   * (ExecRunner): a pump then leaves its WorkingOrders reports (O(orders), with the event caps
+   * O(orders of each event)) for `flushReports`, which the driver calls right after it handed
+   * the pump's commands to the gateway, so the reports no longer delay the write. Same messages
+   * in the same order: the reports are the last effects of every pump.
+   */
+  deferReports = false;
+  /** the time of the pump whose reports wait for flushReports (-1: none) */
+  private reportsDueMs = -1;
+
+  /** True when a pump's reports wait for flushReports. */
+  get reportsDue(): boolean {
+    return this.reportsDueMs >= 0;
+  }
+
+  /** The reports a pump left (deferReports), computed at that pump's time. */
+  flushReports(): Effects {
+    clearEffects(this.s.fx);
+    if (this.reportsDueMs >= 0) {
+      const t = this.reportsDueMs;
+      this.reportsDueMs = -1;
+      this.reports.emitWorkingOrders(t);
+    }
+    return this.s.fx;
+  }
+
   /** Diffs every dirty market and sends what the gates allow. */
   private pump(nowMs: number): void {
     if (!this.s.startupReconciled) return;
@@ -767,7 +796,8 @@ export class ExecCore {
     this.reg.releaseDirty(list);
     // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
     this.cmd.flush(nowMs);
-    this.reports.emitWorkingOrders(nowMs);
+    if (this.deferReports) this.reportsDueMs = nowMs;
+    else this.reports.emitWorkingOrders(nowMs);
     this.s.pumpSeq++;
   }
 
