@@ -48,6 +48,11 @@ export interface ExecEnv {
   paperVenue: PaperVenue | null;
   /** journal the wire time of each command (one extra record per command) */
   journalWire: boolean;
+  /**
+   * live only: runs `fn` once the requests just started reached their sockets (setImmediate);
+   * the WorkingOrders reports of a pump wait for it. Absent (virtual time): right away.
+   */
+  afterWrites?: (fn: () => void) => void;
 }
 
 export interface ExecActorState {
@@ -109,6 +114,7 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
       fail: (err) => io.fail(err),
       orderGroupContractsLimit: paper ? 0 : params.orderGroupContractsLimit,
       journalWire: env.journalWire,
+      afterWrites: env.afterWrites,
       send: (peer: string, body: EnvelopeBody) => {
         if (io.hasPeer(peer)) io.send(peer, body);
         else io.stat('send_no_peer');

@@ -68,6 +68,12 @@ export interface ExecRunnerOptions {
   journalWire?: boolean;
   /** called when a command's request was handed to the socket (benchmarks, metrics) */
   onWire?: (cmd: ExecCommand, wireMonoNs: number) => void;
+  /**
+   * live: schedules the pump's WorkingOrders reports after the requests reached their sockets
+   * (setImmediate), so neither their computation nor their encoding delays the write; absent
+   * (virtual time, tests): the reports follow the commands at once
+   */
+  afterWrites?: (fn: () => void) => void;
 }
 
 /** One order still resting at shutdown (what the operator must see). */
@@ -173,9 +179,24 @@ export class ExecRunner {
     }
     if (fx.tape.length > 0) this.tape?.write(fx.tape);
     // the reports of the pump whose commands were just started (fx is read in full: the core reuses it)
-    if (this.core.reportsDue) this.handle(this.core.flushReports());
+    if (this.core.reportsDue) {
+      if (!this.o.afterWrites) this.handle(this.core.flushReports());
+      else if (!this.reportsScheduled) {
+        this.reportsScheduled = true;
+        this.o.afterWrites(this.flushReportsLater);
+      }
+    }
     this.checkWaiters();
   }
+
+  private reportsScheduled = false;
+  /** the scheduled reports (a later pump's are included: the core keeps one due time, its latest) */
+  private readonly flushReportsLater = (): void => {
+    this.reportsScheduled = false;
+    this.guard(() => {
+      if (this.core.reportsDue) this.handle(this.core.flushReports());
+    });
+  };
 
   private dispatch(cmd: ExecCommand): void {
     this.pending++;

@@ -46,5 +46,6 @@ export function liveExecEnv(ctx: WorkerEnvContext, paperVenue: (OrderGateway & P
     sleep: realSleep,
     paperVenue,
     journalWire: true,
+    afterWrites: (fn) => setImmediate(fn),
   };
 }

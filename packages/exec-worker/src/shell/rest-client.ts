@@ -205,7 +205,10 @@ export class RestClient {
       this.stats.calls++;
       let wire = 0;
       const headers: Record<string, string> = {};
-      const a = this.auth(method, fullPath, freshSig);
+      // live order writes: a signature the cache lacks is made on the thread pool (the other
+      // requests of the pump go out meanwhile); virtual time and reads sign here
+      let a = this.sig && this.cached && !freshSig && kind !== 'read' && !this.opts.transport ? this.sig.headersOrSign(method, fullPath) : this.auth(method, fullPath, freshSig);
+      if (a instanceof Promise) a = await a;
       if (a) Object.assign(headers, a);
       if (body !== undefined) headers['content-type'] = 'application/json';
       let result: RestResult<unknown>;

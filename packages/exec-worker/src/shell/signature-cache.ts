@@ -139,6 +139,52 @@ export class SignatureCache {
     return e.headers;
   }
 
+  /**
+   * As headers(), but a miss is signed on the thread pool (Signer.headersAsync) and returned as
+   * a promise: the exec thread goes on with the other requests of its pump meanwhile (live
+   * REST; virtual time keeps headers(), whose signing time is deterministic).
+   */
+  headersOrSign(method: string, path: string): AuthHeaders | Promise<AuthHeaders> {
+    const now = this.wallMs();
+    const key = method + ' ' + path;
+    const constant = this.constant.get(key);
+    let hit: Entry | undefined;
+    if (constant) hit = this.fresh(constant, now) ? constant : undefined;
+    else {
+      const w = this.warm.get(key);
+      if (this.fresh(w, now)) hit = w;
+      else {
+        const p = this.perId.get(key);
+        if (this.fresh(p, now)) hit = p;
+      }
+    }
+    if (hit) {
+      this.hits++;
+      return hit.headers;
+    }
+    this.misses++;
+    const t0 = process.hrtime.bigint();
+    return this.signer.headersAsync(now, method, path).then((headers) => {
+      this.signNsTotal += Number(process.hrtime.bigint() - t0);
+      this.signs++;
+      const e = { headers, signedAtMs: now };
+      if (constant) this.constant.set(key, e);
+      else {
+        this.perId.delete(key);
+        this.perId.set(key, e);
+        if (this.perId.size > PER_ID_MAX) {
+          const oldest = this.perId.keys().next().value;
+          if (oldest !== undefined) this.perId.delete(oldest);
+        }
+      }
+      return headers;
+    });
+  }
+
+  private fresh(e: Entry | undefined, now: number): e is Entry {
+    return !!e && !!e.headers && now - e.signedAtMs < this.maxAgeMs && now >= e.signedAtMs;
+  }
+
   /** Signs fresh, never cached (bench baseline, auth-failure retry). */
   signNow(method: string, path: string): AuthHeaders {
     return this.sign(this.wallMs(), method, path);
