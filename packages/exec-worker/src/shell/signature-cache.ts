@@ -14,8 +14,19 @@
 import type { Signer, AuthHeaders } from '@kmm/shared';
 
 export const PER_ID_MAX = 256;
-export const WARM_MAX = 32;
+/**
+ * Warm paths kept signed: every resting order's amend path (a burst amends most of them at once:
+ * an amend the cache lacks pays a ~250 us RSA signature before its request can go out)
+ */
+export const WARM_MAX = 1024;
+/** Warm signatures per slice, sync (slice: tests, the isolated bench) */
 export const WARM_SIGNS_PER_SLICE = 4;
+/**
+ * Warm signatures started per slice in the background (sliceAsync, on the thread pool): enough
+ * to keep WARM_MAX paths fresh (1,024 per refreshMs of 1 s = ~100 per 100 ms slice). CPU: one
+ * RSA-2048 signature (~250 us) per resting order per second, off exec's thread.
+ */
+export const WARM_ASYNC_PER_SLICE = 128;
 /** Timer tick of the background signer. */
 export const SLICE_MS = 100;
 
@@ -84,7 +95,7 @@ export class SignatureCache {
       const c = this.constant.get(key);
       if ((!c || now - c.signedAtMs >= this.refreshMs) && !this.signing.has(key)) this.signInBackground(key, method, path, now, true);
     }
-    let budget = WARM_SIGNS_PER_SLICE;
+    let budget = WARM_ASYNC_PER_SLICE;
     for (const [key, w] of this.warm) {
       if (budget === 0) break;
       if (now - w.signedAtMs < this.refreshMs || this.signing.has(key)) continue;
