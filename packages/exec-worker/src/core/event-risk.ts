@@ -186,6 +186,23 @@ export class EventExposure {
     private readonly queued: () => Queued = () => NOTHING_QUEUED,
   ) {}
 
+  private inPump = false;
+  private pumpGroups: Map<string, EventGroup> | null = null;
+
+  /**
+   * ExecCore's pump brackets its pre-flight checks with these: the events and their members
+   * (the markets we know, have orders in or hold) cannot change inside one pump (its orders are
+   * in markets we know), so check() builds them once per pump instead of once per order.
+   */
+  beginPump(): void {
+    this.inPump = true;
+    this.pumpGroups = null;
+  }
+  endPump(): void {
+    this.inPump = false;
+    this.pumpGroups = null;
+  }
+
   /** The event a market belongs to (key and exclusivity) without its member list. */
   keyOf(market: string): { key: string; exclusive: boolean } {
     const info = this.reg.get(market)?.info;
@@ -329,7 +346,7 @@ export class EventExposure {
    */
   check(maxEventMoney: number, maxTotalMoney: number, order: QueuedOrder, exclude?: WorkingOrder): EventCheck {
     if (maxEventMoney <= 0 && maxTotalMoney <= 0) return PASS;
-    const groups = this.groups();
+    const groups = this.inPump ? (this.pumpGroups ??= this.groups()) : this.groups();
     const g = groups.get(this.keyOf(order.market).key)!;
     const before = eventWorstPc(this.legs(g), g.exclusive);
     // an amend is counted as it will be while in flight: covering the old and the new state

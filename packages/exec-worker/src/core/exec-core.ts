@@ -788,14 +788,19 @@ export class ExecCore {
     if (!this.s.startupReconciled) return;
     // diffMarket may mark markets again (retry): take the list first, bounded by the market count
     const list = this.reg.takeDirty();
-    for (let i = 0; i < list.length; i++) {
-      const m = list[i];
-      m.dirty = false;
-      this.diffMarket(m, nowMs);
+    this.events.beginPump();
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i];
+        m.dirty = false;
+        this.diffMarket(m, nowMs);
+      }
+      this.reg.releaseDirty(list);
+      // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
+      this.cmd.flush(nowMs);
+    } finally {
+      this.events.endPump();
     }
-    this.reg.releaseDirty(list);
-    // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
-    this.cmd.flush(nowMs);
     if (this.deferReports) this.reportsDueMs = nowMs;
     else this.reports.emitWorkingOrders(nowMs);
     this.s.pumpSeq++;

@@ -15,18 +15,20 @@ import type { Signer, AuthHeaders } from '@kmm/shared';
 
 export const PER_ID_MAX = 256;
 /**
- * Warm paths kept signed: every resting order's amend path (a burst amends most of them at once:
- * an amend the cache lacks pays a ~250 us RSA signature before its request can go out)
+ * Warm paths kept signed: the amend paths of the most recently rested orders (a burst amends
+ * most of them at once: an amend the cache lacks pays a ~250 us RSA signature before its request
+ * can go out). Each costs one signature per refreshMs on the thread pool: 256 paths = ~64 ms of
+ * CPU per second with a 2048-bit key, on a 2-core machine the ceiling we accept (1,000 markets
+ * would rest ~2,000 orders: keeping all warm would take a quarter of a core).
  */
-export const WARM_MAX = 1024;
+export const WARM_MAX = 256;
 /** Warm signatures per slice, sync (slice: tests, the isolated bench) */
 export const WARM_SIGNS_PER_SLICE = 4;
 /**
  * Warm signatures started per slice in the background (sliceAsync, on the thread pool): enough
- * to keep WARM_MAX paths fresh (1,024 per refreshMs of 1 s = ~100 per 100 ms slice). CPU: one
- * RSA-2048 signature (~250 us) per resting order per second, off exec's thread.
+ * to keep WARM_MAX paths fresh (256 per refreshMs of 1 s = ~26 per 100 ms slice), off exec's thread.
  */
-export const WARM_ASYNC_PER_SLICE = 128;
+export const WARM_ASYNC_PER_SLICE = 32;
 /** Timer tick of the background signer. */
 export const SLICE_MS = 100;
 
