@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
-import { asciiChart, BURSTS_DEFAULT, formatLatency, runLatencyBench, runScaleBench, scaleTable, WARMUP_S_DEFAULT } from '../proof/bench.js';
+import { asciiChart, BURSTS_DEFAULT, formatLatency, runLatencyBench, runScaleBench, scaleTable } from '../proof/bench.js';
 import { assignment, decimal, numberList, wholeNumber, type CliContext } from './options.js';
 
 export function benchCommand(cli: CliContext): Command {
@@ -21,7 +21,7 @@ export function benchCommand(cli: CliContext): Command {
     .option('--stall-journal-ms <ms>', "fault: every fsync of exec's journal waits this long, later writes queued behind it", wholeNumber('--stall-journal-ms', 0, 60_000), 0)
     .option('--rest-delay-ms <ms>', 'fault: the exchange answers every REST request this late (after the warm-up)', wholeNumber('--rest-delay-ms', 0, 60_000), 0)
     .option('--duration <s>', 'seconds measured', decimal('--duration', 1, 3600), 10)
-    .option('--warmup <s>', 'start-up seconds excluded from the samples', decimal('--warmup', 0, 600), WARMUP_S_DEFAULT)
+    .option('--warmup <s>', 'start-up seconds excluded from the samples (default 3 + 6 per 1,000 markets)', decimal('--warmup', 0, 600))
     .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2 ** 31 - 1), 1)
     .option('--shards <k>', 'book shards', wholeNumber('--shards', 1, 64))
     .option('--out <dir>', 'run folder (default: a temp folder)')
