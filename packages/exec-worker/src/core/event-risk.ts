@@ -197,10 +197,46 @@ export class EventExposure {
   beginPump(): void {
     this.inPump = true;
     this.pumpGroups = null;
+    this.pumpBase = null;
   }
   endPump(): void {
     this.inPump = false;
     this.pumpGroups = null;
+    this.pumpBase = null;
+  }
+
+  /** per event: its worst case without queued orders, for this pump (see pumpTotalPc) */
+  private pumpBase: Map<string, number> | null = null;
+  private pumpBaseTotal = 0;
+
+  /**
+   * totalPc inside a pump's diff phase: the bookkeeping does not change until the pump's
+   * commands are issued (cmd.flush, after every check), only the queue does, and a queued order
+   * changes the worst case of its own event only. So every event's worst case without the queue
+   * is summed once per pump, and each check recomputes only the events the queue touches: the
+   * same sum (integers, exact) in O(queued) instead of O(all orders) per check.
+   */
+  private pumpTotalPc(groups: Map<string, EventGroup>, q: Queued): number {
+    if (!this.pumpBase) {
+      this.pumpBase = new Map();
+      this.pumpBaseTotal = 0;
+      for (const g of groups.values()) {
+        const w = this.worstPc(g, NOTHING_QUEUED);
+        this.pumpBase.set(g.key, w);
+        this.pumpBaseTotal += Math.max(0, w);
+      }
+    }
+    if (q.creates.length === 0 && q.amends.size === 0) return this.pumpBaseTotal;
+    const touched = new Set<string>();
+    for (const c of q.creates) touched.add(this.keyOf(c.market).key);
+    for (const o of q.amends.keys()) touched.add(this.keyOf(o.market).key);
+    let total = this.pumpBaseTotal;
+    for (const k of touched) {
+      const g = groups.get(k);
+      if (!g) continue;
+      total += Math.max(0, this.worstPc(g, q)) - Math.max(0, this.pumpBase.get(k) ?? 0);
+    }
+    return total;
   }
 
   /** The event a market belongs to (key and exclusivity) without its member list. */
@@ -334,6 +370,7 @@ export class EventExposure {
   /** Sum of every event's worst case (pc); an event with a sure gain counts 0 (it cannot fund another). */
   totalPc(groups = this.groups()): number {
     const q = this.queued();
+    if (this.inPump && groups === this.pumpGroups) return this.pumpTotalPc(groups, q);
     let sum = 0;
     for (const g of groups.values()) sum += Math.max(0, this.worstPc(g, q));
     return sum;

@@ -218,8 +218,13 @@ export class ExecCore {
    */
   private portfolioMoney(): number {
     if (this.s.params.maxTotalNotionalMoney <= 0) return 0;
-    return totalExposureMoney(this.s.bk) + this.cmd.queuedCreatesMoney();
+    if (!this.inDiff) return totalExposureMoney(this.s.bk) + this.cmd.queuedCreatesMoney();
+    if (this.pumpExposureMoney < 0) this.pumpExposureMoney = totalExposureMoney(this.s.bk);
+    return this.pumpExposureMoney + this.cmd.queuedCreatesMoney();
   }
+  /** inside a pump's diff phase (the bookkeeping unchanged): totalExposureMoney once per pump */
+  private inDiff = false;
+  private pumpExposureMoney = -1;
 
   /** The creates and amends queued in this pump, for the event caps (allocates: called only with an event cap on). */
   private queuedOrders(): Queued {
@@ -788,19 +793,24 @@ export class ExecCore {
     if (!this.s.startupReconciled) return;
     // diffMarket may mark markets again (retry): take the list first, bounded by the market count
     const list = this.reg.takeDirty();
+    // the diff phase: the bookkeeping is unchanged until cmd.flush issues the commands, so the
+    // pre-flight checks share what depends on it alone (event-risk.ts beginPump, portfolioMoney)
     this.events.beginPump();
+    this.pumpExposureMoney = -1;
+    this.inDiff = true;
     try {
       for (let i = 0; i < list.length; i++) {
         const m = list[i];
         m.dirty = false;
         this.diffMarket(m, nowMs);
       }
-      this.reg.releaseDirty(list);
-      // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
-      this.cmd.flush(nowMs);
     } finally {
+      this.inDiff = false;
       this.events.endPump();
     }
+    this.reg.releaseDirty(list);
+    // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
+    this.cmd.flush(nowMs);
     if (this.deferReports) this.reportsDueMs = nowMs;
     else this.reports.emitWorkingOrders(nowMs);
     this.s.pumpSeq++;
