@@ -3,6 +3,7 @@
  *  1. events per second on one thread (capture frames + engine events: timers, commands,
  *     results, fills), per queue model, on the real Kalshi session and on a sim capture;
  *  2. sweep speed-up: the same grid on this thread (threads=0) and with piscina on every core.
+ * Next to (1), the floor of merely reading and parsing the capture, measured in the same run.
  * usage: node bench/backtest.bench.mjs [--capture FILE ...] [--sim-capture FILE] [--runs 24] [--out FILE.md]
  */
 import { availableParallelism, cpus } from 'node:os';
@@ -19,16 +20,23 @@ const caps = [session, ...(a['sim-capture'] ? [a['sim-capture']] : [])];
 const set = { max_time_to_resolution_hours: 8760 };
 const config = loadBacktestConfig(undefined, set);
 let md = `\n## Backtest speed (${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'cpu'}, ${availableParallelism()} cores, Node ${process.version})\n\n`;
-md += `### Events per second, one thread\n\nEvents = capture frames + engine events (timers, commands at the venue, results, fills). Best of 5 runs after 2 warm-up runs.\n\n| capture | queue model | frames | events | wall ms | events/s |\n|---|---|---|---|---|---|\n`;
+md += `### Events per second, one thread\n\nEvents = capture frames + engine events (timers, commands at the venue, results, fills). Best of 5 runs after 2 warm-up runs.\nFloor (same run): merely reading and parsing the capture (readCaptureLines: JSON lines + the ingest frame parser), best of 5; a backtest starts from the parsed frames, so its wall time is on top of the floor's.\n\n| capture | queue model | frames | events | wall ms | events/s | parse floor ms | parse floor frames/s | backtest / parse |\n|---|---|---|---|---|---|---|---|---|\n`;
 for (const cap of caps) {
-  const lines = readCaptureLines(cap);
+  let parseMs = Infinity;
+  let lines = null;
+  for (let i = 0; i < 7; i++) {
+    const t0 = process.hrtime.bigint();
+    lines = readCaptureLines(cap);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (i >= 2) parseMs = Math.min(parseMs, ms);
+  }
   for (const qm of ['risk-averse', 'prob-power', 'exchange']) {
     let best = null;
     for (let i = 0; i < 7; i++) {
       const r = await runBacktest({ capture: cap, queueModel: qm, latencyMs: 5, seed: 1, out: null }, { lines, config });
       if (i >= 2 && (!best || r.metrics.wallMs < best.wallMs)) best = r.metrics;
     }
-    md += `| ${cap.split('/').slice(-2).join('/')} | ${qm} | ${best.frames} | ${best.events} | ${best.wallMs} | ${best.eventsPerSec} |\n`;
+    md += `| ${cap.split('/').slice(-2).join('/')} | ${qm} | ${best.frames} | ${best.events} | ${best.wallMs} | ${best.eventsPerSec} | ${parseMs.toFixed(1)} | ${Math.round(lines.length / (parseMs / 1000))} | ${(best.wallMs / parseMs).toFixed(1)}x |\n`;
   }
 }
 const runs = Number(a.runs);

@@ -190,7 +190,6 @@ async function main(): Promise<void> {
     writeFileSync(values.out, md);
   }
   for (const m of modes) {
-    m.runner.stopTimer();
     m.rest.close();
   }
   server.close();

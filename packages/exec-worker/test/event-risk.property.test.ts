@@ -12,7 +12,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { kmm, ONE_DOLLAR } from '@kmm/shared';
-import { eventWorstPc, riskOrderOf, roomCenti, type EventLeg, type RiskOrder } from '../src/core/event-risk.js';
+import { eventWorstPc, riskOrderOf, roomCenti, type EventExposure, type EventLeg, type RiskOrder } from '../src/core/event-risk.js';
 import { ExecCore } from '../src/index.js';
 import { ackAll, cmds, params } from './helpers.js';
 
@@ -148,6 +148,9 @@ describe('exec never sends an order past MM_MAX_EVENT_LOSS_USD', () => {
           const fx = core.onTargets({ market, levels: [...(bid ? [{ side: BID, level: 0, price: bid, countCenti: s.sizeCenti }] : []), { side: ASK, level: 0, price: ask, countCenti: s.sizeCenti }], bestBid: bid, bestAsk: ask }, t++);
           refused += fx.out.filter((o) => /EVENT_LOSS_OVER_CAP/.test(o.body.orderReject?.message ?? '')).length;
           sentTotal += cmds(fx).length;
+          // the in-place worst case (the hot path) equals the table of the legs, amends in flight included
+          const ev = (core as unknown as { events: EventExposure }).events;
+          for (const g of ev.groups().values()) expect(ev.worstPc(g)).toBe(eventWorstPc(ev.legs(g), g.exclusive));
           for (const c of cmds(fx)) {
             // the orders just sent are in the bookkeeping (pending): the worst case with them
             const after = bruteWorstPc(legsOf(core), true);
@@ -198,5 +201,65 @@ describe('exec never sends an order past MM_MAX_EVENT_LOSS_USD', () => {
     // 12 contracts at 0.40 fit; selling A (reducing the worst case) always passes
     expect(cmds(core.onTargets({ market: MARKETS[1], levels: [{ side: BID, level: 0, price: 4000, countCenti: 1200 }], bestBid: 4000, bestAsk: 4100 }, 5))).toHaveLength(1);
     expect(cmds(core.onTargets({ market: a, levels: [{ side: ASK, level: 0, price: 5100, countCenti: 3000 }], bestBid: 5000, bestAsk: 5100 }, 6))).toHaveLength(1);
+  });
+});
+
+describe('exec never sends an order past MM_MAX_TOTAL_LOSS_USD (several events, several orders per pump)', () => {
+  // two exclusive events of two markets and a market of its own; targets of 1-3 markets land in
+  // one pump, so each pre-flight check sees the orders queued before it (event-risk.ts pumpTotalPc)
+  const EVENTS: Array<{ key: string; exclusive: boolean; markets: string[] }> = [
+    { key: 'KXE1-26JAN01', exclusive: true, markets: ['KXE1-26JAN01-A', 'KXE1-26JAN01-B'] },
+    { key: 'KXE2-26JAN01', exclusive: true, markets: ['KXE2-26JAN01-C', 'KXE2-26JAN01-D'] },
+    { key: 'KXSOLO-26JAN01', exclusive: false, markets: ['KXSOLO-26JAN01-X'] },
+  ];
+  const ALL = EVENTS.flatMap((e) => e.markets);
+  const TOTAL_CAP = 30 * 10_000; // $30
+  const legsOfEvent = (core: ExecCore, markets: string[]): EventLeg[] =>
+    markets.map((market) => {
+      const pos = core.bk.positions.get(market);
+      const mo = core.bk.markets.get(market);
+      const orders: RiskOrder[] = [];
+      for (const o of mo ? [...mo.bids, ...mo.asks, ...mo.others] : []) {
+        const r = o ? riskOrderOf(o) : null;
+        if (r) orders.push(r);
+      }
+      return { market, positionCenti: pos?.positionCenti ?? 0, costPriceCenti: pos?.costPriceCenti ?? 0, orders };
+    });
+  const totalWorst = (core: ExecCore): number => EVENTS.reduce((s, e) => s + Math.max(0, bruteWorstPc(legsOfEvent(core, e.markets), e.exclusive)), 0);
+  const pumpArb = fc.array(fc.record({ market: fc.integer({ min: 0, max: ALL.length - 1 }), bid: fc.integer({ min: 1, max: 97 }), spread: fc.integer({ min: 1, max: 5 }), sizeCenti: fc.integer({ min: 1, max: 40 }).map((c) => c * 100) }), { minLength: 1, maxLength: 3 });
+
+  it('random targets, 1-3 markets per pump', () => {
+    let refusedTotal = 0;
+    let sentTotal = 0;
+    fc.assert(
+      fc.property(fc.array(pumpArb, { minLength: 3, maxLength: 20 }), (pumps) => {
+        const p = params({ maxEventLossMoney: 0, maxTotalLossMoney: TOTAL_CAP, maxTotalNotionalMoney: 0, maxPositionNotionalMoney: 1e12, maxOrderNotionalMoney: 1e12 });
+        const infos = EVENTS.flatMap((e) => e.markets.map((market) => ({ market, eventTicker: e.key, mutuallyExclusive: e.exclusive, status: kmm.v1.MarketStatus.MARKET_ACTIVE, priceRanges: [{ startPrice: 100, endPrice: 9900, stepPrice: 100 }] })));
+        const core = new ExecCore(p, { runId: 'tot', markets: infos, nowMs: 0 });
+        core.start(0);
+        core.onSnapshot({ requestedAtMs: 0, orders: [], positions: [], fills: [] }, 0);
+        core.onOrderGroup('og-1', 0);
+        for (const m of ALL) core.onTrust({ market: m, state: kmm.v1.TrustState.TRUSTED }, 0);
+        let t = 1;
+        for (const targets of pumps) {
+          const before = totalWorst(core);
+          for (const s of targets) {
+            const ask = Math.min(99, s.bid + s.spread) * 100;
+            const fx = core.onTargets({ market: ALL[s.market], levels: [{ side: BID, level: 0, price: s.bid * 100, countCenti: s.sizeCenti }, { side: ASK, level: 0, price: ask, countCenti: s.sizeCenti }], bestBid: s.bid * 100, bestAsk: ask }, t, undefined, false);
+            refusedTotal += fx.out.filter((o) => /TOTAL_LOSS_OVER_CAP/.test(o.body.orderReject?.message ?? '')).length;
+          }
+          const fx = core.pumpTargets(t++);
+          refusedTotal += fx.out.filter((o) => /TOTAL_LOSS_OVER_CAP/.test(o.body.orderReject?.message ?? '')).length;
+          const sent = cmds(fx);
+          sentTotal += sent.length;
+          const after = totalWorst(core);
+          expect(after <= TOTAL_CAP * 100 || after <= before, `total worst ${after} > cap ${TOTAL_CAP * 100} (before ${before})`).toBe(true);
+          for (const c of sent) core.onCommandResult(ackAll(c), t++);
+        }
+      }),
+      { numRuns: 100 },
+    );
+    expect(refusedTotal).toBeGreaterThan(0);
+    expect(sentTotal).toBeGreaterThan(100);
   });
 });

@@ -7,18 +7,22 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
 import { clusterBenchTable, runClusterBench } from '../proof/cluster-bench.js';
-import { asciiChart, formatLatency, runLatencyBench, runScaleBench, scaleTable, WARMUP_S_DEFAULT } from '../proof/bench.js';
+import { asciiChart, BURSTS_DEFAULT, formatLatency, runLatencyBench, runScaleBench, scaleTable, WARMUP_S_DEFAULT } from '../proof/bench.js';
 import { assignment, decimal, numberList, wholeNumber, type CliContext } from './options.js';
 
 export function benchCommand(cli: CliContext): Command {
   const bench = new Command('bench').description('latency and scale benchmarks (kmm bench latency --help, kmm bench scale --help)');
   bench
     .command('latency')
-    .description('tick-to-order latency of the full system against the simulator, its floor and the bottleneck actor')
+    .description('tick-to-order latency of KMM against the simulator in its own process: per-hop breakdown, the floor, bursts, memory, the bottleneck actor')
     .option('--markets <n>', 'number of markets', wholeNumber('--markets', 1, 5000), 100)
-    .option('--rate <fps>', "target websocket frames per second (default: the sim's natural flow)", decimal('--rate', 1, 1_000_000))
+    .option('--rate <fps>', "target websocket frames per second (default: the profile's own rates, time scale 1)", decimal('--rate', 1, 1_000_000))
+    .option('--profile <name>', "the simulator's market profile (active, quiet or a profile JSON file)", 'active')
+    .option('--bursts <n>', 'burst scenarios after the steady window (every market moves at once)', wholeNumber('--bursts', 0, 100), BURSTS_DEFAULT)
+    .option('--stall-journal-ms <ms>', "fault: every fsync of exec's journal waits this long, later writes queued behind it", wholeNumber('--stall-journal-ms', 0, 60_000), 0)
+    .option('--rest-delay-ms <ms>', 'fault: the exchange answers every REST request this late (after the warm-up)', wholeNumber('--rest-delay-ms', 0, 60_000), 0)
     .option('--duration <s>', 'seconds measured', decimal('--duration', 1, 3600), 10)
-    .option('--warmup <s>', 'start-up seconds excluded from the samples', decimal('--warmup', 0, 600), WARMUP_S_DEFAULT)
+    .option('--warmup <s>', 'start-up seconds excluded from the samples (default 3 + 6 per 1,000 markets)', decimal('--warmup', 0, 600))
     .option('--seed <x>', 'simulator and strategy seed', wholeNumber('--seed', 0, 2 ** 31 - 1), 1)
     .option('--shards <k>', 'book shards', wholeNumber('--shards', 1, 64))
     .option('--out <dir>', 'run folder (default: a temp folder)')
@@ -33,6 +37,10 @@ export function benchCommand(cli: CliContext): Command {
         seed: o.seed,
         shards: o.shards,
         out: o.out,
+        profile: o.profile,
+        bursts: o.bursts,
+        stallJournalMs: o.stallJournalMs,
+        restDelayMs: o.restDelayMs,
         set: cliFromAssignments(o.set ?? []),
         progress: cli.err,
       });

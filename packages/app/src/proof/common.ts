@@ -23,6 +23,17 @@ export interface JournalSample {
   causeRecvMonoNs: number;
   arrivalMonoNs: number;
   wireMonoNs: number;
+  /**
+   * the stage stamps of the market-data path (0 = unknown; journals before issue 18 have none):
+   * frame receipt (causeRecvMonoNs) -> ingest emit -> book start -> book emit -> strategy start ->
+   * strategy emit -> exec arrival (arrivalMonoNs) -> request started (write) -> wire
+   */
+  ingestEmitMonoNs: number;
+  bookRecvMonoNs: number;
+  bookEmitMonoNs: number;
+  strategyRecvMonoNs: number;
+  strategyEmitMonoNs: number;
+  writeMonoNs: number;
 }
 
 /** Reads exec journal records, typed (tolerates a torn last line; bad lines are skipped). */
@@ -39,17 +50,35 @@ export function readJournalRecords(path: string): JournalRecord[] {
  */
 export function tickToOrderSamples(records: readonly JournalRecord[]): JournalSample[] {
   const out: JournalSample[] = [];
-  let pending = new Map<number, { op: string; cause: number; arrival: number }>();
+  let pending = new Map<number, JournalSample>();
+  const n = (x: number | null | undefined): number => Number(x ?? 0);
   for (const r of records) {
     if (r.k === 'start') pending = new Map();
-    else if (r.k === 'cmd') pending.set(r.id ?? 0, { op: r.op ?? '', cause: r.causeRecvMonoNs ?? 0, arrival: r.arrivalMonoNs ?? 0 });
+    else if (r.k === 'cmd')
+      pending.set(n(r.id), {
+        cmdId: n(r.id),
+        op: r.op ?? '',
+        causeRecvMonoNs: n(r.causeRecvMonoNs),
+        arrivalMonoNs: n(r.arrivalMonoNs),
+        wireMonoNs: 0,
+        ingestEmitMonoNs: n(r.ingestEmitMonoNs),
+        bookRecvMonoNs: n(r.bookRecvMonoNs),
+        bookEmitMonoNs: n(r.bookEmitMonoNs),
+        strategyRecvMonoNs: n(r.strategyRecvMonoNs),
+        strategyEmitMonoNs: n(r.strategyEmitMonoNs),
+        writeMonoNs: 0,
+      });
     else if (r.k === 'wire') {
-      const id = r.id ?? 0;
+      const id = n(r.id);
       const c = pending.get(id);
       if (!c) continue;
       pending.delete(id);
-      const wire = r.wireMonoNs ?? 0;
-      if (c.cause > 0 && wire > c.cause) out.push({ cmdId: id, op: c.op, causeRecvMonoNs: c.cause, arrivalMonoNs: c.arrival, wireMonoNs: wire });
+      const wire = n(r.wireMonoNs);
+      if (c.causeRecvMonoNs > 0 && wire > c.causeRecvMonoNs) {
+        c.wireMonoNs = wire;
+        c.writeMonoNs = n(r.writeMonoNs);
+        out.push(c);
+      }
     }
   }
   return out;
@@ -76,6 +105,8 @@ export class LoadProfile {
   rssMbMax = 0;
   rssMbLast = 0;
   heapMbLast = 0;
+  /** per actor: its isolate's last heapUsed (MB); worker threads have one heap each */
+  readonly heapMbByActor = new Map<string, number>();
 
   sample(health: Map<string, kmm.v1.IHealth>): void {
     for (const [actor, h] of health) {
@@ -107,7 +138,15 @@ export class LoadProfile {
       this.rssMbLast = rss;
       this.rssMbMax = Math.max(this.rssMbMax, rss);
       this.heapMbLast = Number(h.heapUsedMb ?? 0);
+      this.heapMbByActor.set(actor, this.heapMbLast);
     }
+  }
+
+  /** The actors' JS heaps summed (MB): KMM's own state, without node's per-thread fixed cost. */
+  actorsHeapMb(): number {
+    let s = 0;
+    for (const v of this.heapMbByActor.values()) s += v;
+    return s;
   }
 
   actors(): ActorLoad[] {

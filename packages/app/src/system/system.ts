@@ -54,6 +54,8 @@ export interface SystemOptions {
   reloadConfig?: () => LoadedConfig;
   shards?: number;
   heartbeatMs?: number;
+  /** benchmark fault: every fsync of exec's journal first waits this long, writes queued behind it (`kmm bench latency --stall-journal-ms`) */
+  journalFsyncStallMs?: number;
   /** record every actor's inputs and outputs to runDir/inputs/ (replay-parity checks) */
   recordInputs?: boolean;
   print?: (line: string) => void;
@@ -135,6 +137,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     paper: !!opts.paper,
     ...(opts.paper ? { paperQueueModel: 'risk-averse', paperLatencyMs: 0 } : {}),
     recordInputs: !!opts.recordInputs,
+    ...(opts.journalFsyncStallMs ? { journalFsyncStallMs: opts.journalFsyncStallMs } : {}),
   };
   // paper fills: exec runs from the backtest's paper entry, with the simulated venue (queue model, fees) as its gateway
   const topo = buildTopology(shards, extra, { paper: !!opts.paper });

@@ -28,22 +28,41 @@ export interface BookActorState {
   readonly core: BookShardCore;
   /** header of the last venue-driven message handled */
   lastCause: Causation | undefined;
+  /**
+   * per market: the cause of its last venue-driven message (reused object, updated in place),
+   * so a market's BookFeatures flushed at the end of a drain carry that market's own frame, not
+   * the drain's last one (which would understate tick-to-order for every earlier market)
+   */
+  readonly causeByMarket: Map<string, MarketCause>;
+  /** mailbox drains ended (a market's cause from an earlier drain is stale for a later message) */
+  drainSeq: number;
   readonly lastMonitorNs: Map<string, number>;
   nowNs: number;
+}
+
+interface MarketCause {
+  causationId: number;
+  recvMonoNs: number;
+  exchangeTsMs: number;
+  ingestEmitMonoNs: number;
+  bookRecvMonoNs: number;
+  /** the drain it was recorded in */
+  drain: number;
 }
 
 function sinkOf(state: () => BookActorState, io: ActorIo): BookSink {
   return {
     send(peer: string, body: EnvelopeBody): void {
       const s = state();
-      if (io.hasPeer(peer)) io.send(peer, body, s.lastCause);
-      else io.stat('sends_no_peer');
       const f = body.bookFeatures;
+      const cause = (f ? s.causeByMarket.get(f.market ?? '') : undefined) ?? s.lastCause;
+      if (io.hasPeer(peer)) io.send(peer, body, cause);
+      else io.stat('sends_no_peer');
       if (f && peer === 'strategy') {
         const market = f.market ?? '';
         if (s.nowNs - (s.lastMonitorNs.get(market) ?? 0) >= MONITOR_INTERVAL_NS) {
           s.lastMonitorNs.set(market, s.nowNs);
-          io.send('sup', { bookFeatures: f }, s.lastCause);
+          io.send('sup', { bookFeatures: f }, cause);
         }
       }
     },
@@ -59,16 +78,36 @@ function sinkOf(state: () => BookActorState, io: ActorIo): BookSink {
   };
 }
 
-/** Receive time of the causing frame when the message carries one, else now; remembers the cause. */
-function at(s: BookActorState, t: ActorTime, io: ActorIo): number {
+/**
+ * Receive time of the causing frame when the message carries one, else now; remembers the cause
+ * (the last one, and per market). A message about a market without a frame behind it (exec's
+ * WorkingOrders) clears that market's cause unless a frame of the same drain set it: features it
+ * changes are not caused by an older frame (which would count the wait as tick-to-order latency).
+ */
+function at(s: BookActorState, t: ActorTime, io: ActorIo, market = ''): number {
   const h = io.current;
   const recv = h ? Number(h.recvMonoNs) : 0;
   s.nowNs = t.monoNs;
-  if (recv > 0) {
-    s.lastCause = { causationId: Number(h!.causationId), recvMonoNs: recv, exchangeTsMs: Number(h!.exchangeTsMs) };
-    return recv;
+  if (recv > 0) s.lastCause = { causationId: Number(h!.causationId), recvMonoNs: recv, exchangeTsMs: Number(h!.exchangeTsMs) };
+  if (market) {
+    let c = s.causeByMarket.get(market);
+    if (!c) s.causeByMarket.set(market, (c = { causationId: 0, recvMonoNs: 0, exchangeTsMs: 0, ingestEmitMonoNs: 0, bookRecvMonoNs: 0, drain: -1 }));
+    if (recv > 0) {
+      c.causationId = Number(h!.causationId);
+      c.recvMonoNs = recv;
+      c.exchangeTsMs = Number(h!.exchangeTsMs);
+      c.ingestEmitMonoNs = Number(h!.ingestEmitMonoNs ?? 0);
+      c.bookRecvMonoNs = t.monoNs;
+      c.drain = s.drainSeq;
+    } else if (c.drain !== s.drainSeq) {
+      c.causationId = 0;
+      c.recvMonoNs = 0;
+      c.exchangeTsMs = 0;
+      c.ingestEmitMonoNs = 0;
+      c.bookRecvMonoNs = 0;
+    }
   }
-  return t.monoNs;
+  return recv > 0 ? recv : t.monoNs;
 }
 
 export const bookActor: ActorDescriptor<BookActorState, null> = {
@@ -78,20 +117,20 @@ export const bookActor: ActorDescriptor<BookActorState, null> = {
     const mine = all.filter((m) => typeof m.market === 'string' && shardOf(m.market, init.shardCount) === init.shard);
     let state: BookActorState | undefined;
     const core = new BookShardCore(bookParamsOf(init.config), sinkOf(() => state!, init.io), mine);
-    state = { core, lastCause: undefined, lastMonitorNs: new Map(), nowNs: 0 };
+    state = { core, lastCause: undefined, causeByMarket: new Map(), drainSeq: 0, lastMonitorNs: new Map(), nowNs: 0 };
     init.io.log('info', 'book_shard_start', { shard: init.shard, shardCount: init.shardCount, markets: mine.length });
     return state;
   },
   handlers: {
-    bookDelta: (s, d, t, io) => s.core.onDelta(d, at(s, t, io)),
-    bookSnapshot: (s, b, t, io) => s.core.onSnapshot(b, at(s, t, io)),
-    publicTrade: (s, p, t, io) => s.core.onTrade(p, at(s, t, io)),
-    marketTrust: (s, m, t, io) => (at(s, t, io), s.core.onTrust(m)),
-    orderAck: (s, a, t, io) => (at(s, t, io), s.core.onOrderAck(a)),
-    fill: (s, f, t, io) => (at(s, t, io), s.core.onFill(f)),
-    workingOrders: (s, w, t, io) => (at(s, t, io), s.core.onWorkingOrders(w)),
-    lifecycle: (s, l, t, io) => (at(s, t, io), s.core.onLifecycle(l)),
-    marketInfo: (s, m, t, io) => (at(s, t, io), s.core.onMarketInfo(m)),
+    bookDelta: (s, d, t, io) => s.core.onDelta(d, at(s, t, io, d.market ?? '')),
+    bookSnapshot: (s, b, t, io) => s.core.onSnapshot(b, at(s, t, io, b.market ?? '')),
+    publicTrade: (s, p, t, io) => s.core.onTrade(p, at(s, t, io, p.market ?? '')),
+    marketTrust: (s, m, t, io) => (at(s, t, io, m.market ?? ''), s.core.onTrust(m)),
+    orderAck: (s, a, t, io) => (at(s, t, io, a.market ?? ''), s.core.onOrderAck(a)),
+    fill: (s, f, t, io) => (at(s, t, io, f.market ?? ''), s.core.onFill(f)),
+    workingOrders: (s, w, t, io) => (at(s, t, io, w.market ?? ''), s.core.onWorkingOrders(w)),
+    lifecycle: (s, l, t, io) => (at(s, t, io, l.market ?? ''), s.core.onLifecycle(l)),
+    marketInfo: (s, m, t, io) => (at(s, t, io, m.market ?? ''), s.core.onMarketInfo(m)),
     control: (s, c, t, io) => {
       at(s, t, io);
       if (c.kind === kmm.v1.ControlKind.REMOVE_MARKETS) s.core.onRemove(c.markets ?? []);
@@ -102,6 +141,7 @@ export const bookActor: ActorDescriptor<BookActorState, null> = {
   endOfDrain(s, t) {
     s.nowNs = t.monoNs;
     s.core.flush();
+    s.drainSeq++;
   },
   timers: [],
   stop(s) {
@@ -115,7 +155,7 @@ export const bookActor: ActorDescriptor<BookActorState, null> = {
  * through the core's sink, not through this io. Returns false for bodies the book ignores.
  */
 export function bookRouter(core: BookShardCore): (env: kmm.v1.IEnvelope, nowNs: number) => boolean {
-  const state: BookActorState = { core, lastCause: undefined, lastMonitorNs: new Map(), nowNs: 0 };
+  const state: BookActorState = { core, lastCause: undefined, causeByMarket: new Map(), drainSeq: 0, lastMonitorNs: new Map(), nowNs: 0 };
   let current: kmm.v1.IHeader | undefined;
   const time = { monoNs: 0, monoMs: 0, wallMs: 0 };
   const io: ActorIo = {

@@ -19,6 +19,7 @@ import { kmm, type ActorDescriptor, type EnvelopeBody, type KmmConfig } from '@k
 import { ExecCore } from '../core/exec-core.js';
 import { execParamsOf } from '../core/params.js';
 import type { JournalRecord } from '../core/journal-record.js';
+import type { Cause } from '../core/exec-state.js';
 import type { OrderGateway } from './gateway.js';
 import { ExecRunner, type JournalSink, type TapeSink } from './runner.js';
 
@@ -47,6 +48,11 @@ export interface ExecEnv {
   paperVenue: PaperVenue | null;
   /** journal the wire time of each command (one extra record per command) */
   journalWire: boolean;
+  /**
+   * live only: runs `fn` once the requests just started reached their sockets (setImmediate);
+   * the WorkingOrders reports of a pump wait for it. Absent (virtual time): right away.
+   */
+  afterWrites?: (fn: () => void) => void;
 }
 
 export interface ExecActorState {
@@ -60,8 +66,8 @@ export interface ExecActorState {
   shutdownTimeoutMs: number;
 }
 
-function cause(t: { monoNs: number }, h: kmm.v1.IHeader | undefined): { recvMonoNs: number; arrivalMonoNs: number } {
-  return { recvMonoNs: h?.recvMonoNs ? Number(h.recvMonoNs) : 0, arrivalMonoNs: t.monoNs };
+function cause(t: { monoNs: number }, h: kmm.v1.IHeader | undefined): Cause {
+  return { recvMonoNs: h?.recvMonoNs ? Number(h.recvMonoNs) : 0, arrivalMonoNs: t.monoNs, header: h ?? null };
 }
 
 function publishStats(s: ExecActorState, io: { setStat(name: string, v: number): void }): void {
@@ -108,6 +114,7 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
       fail: (err) => io.fail(err),
       orderGroupContractsLimit: paper ? 0 : params.orderGroupContractsLimit,
       journalWire: env.journalWire,
+      afterWrites: env.afterWrites,
       send: (peer: string, body: EnvelopeBody) => {
         if (io.hasPeer(peer)) io.send(peer, body);
         else io.stat('send_no_peer');

@@ -68,6 +68,12 @@ export interface ExecRunnerOptions {
   journalWire?: boolean;
   /** called when a command's request was handed to the socket (benchmarks, metrics) */
   onWire?: (cmd: ExecCommand, wireMonoNs: number) => void;
+  /**
+   * live: schedules the pump's WorkingOrders reports after the requests reached their sockets
+   * (setImmediate), so neither their computation nor their encoding delays the write; absent
+   * (virtual time, tests): the reports follow the commands at once
+   */
+  afterWrites?: (fn: () => void) => void;
 }
 
 /** One order still resting at shutdown (what the operator must see). */
@@ -144,6 +150,8 @@ export class ExecRunner {
     this.sendFn = o.send ?? (() => {});
     this.opsFn = o.ops ?? (() => {});
     this.startedWallMs = this.wallMs();
+    // commands first: the pump's WorkingOrders reports are computed after its requests started
+    this.core.deferReports = true;
   }
 
   /** Core time: monotonic ms. */
@@ -170,12 +178,31 @@ export class ExecRunner {
       this.opsFn(e.event, e.market, e.level, e.fields);
     }
     if (fx.tape.length > 0) this.tape?.write(fx.tape);
+    // the reports of the pump whose commands were just started (fx is read in full: the core reuses it)
+    if (this.core.reportsDue) {
+      if (!this.o.afterWrites) this.handle(this.core.flushReports());
+      else if (!this.reportsScheduled) {
+        this.reportsScheduled = true;
+        this.o.afterWrites(this.flushReportsLater);
+      }
+    }
     this.checkWaiters();
   }
+
+  private reportsScheduled = false;
+  /** the scheduled reports (a later pump's are included: the core keeps one due time, its latest) */
+  private readonly flushReportsLater = (): void => {
+    this.reportsScheduled = false;
+    this.guard(() => {
+      if (this.core.reportsDue) this.handle(this.core.flushReports());
+    });
+  };
 
   private dispatch(cmd: ExecCommand): void {
     this.pending++;
     this.counters.commands++;
+    // exec's own share of tick-to-order ends here; from here to `wire` is the request write
+    const writeNs = cmd.arrivalMonoNs > 0 ? this.monoNs() : 0;
     const onWire = (wire: number): void => {
       if (cmd.arrivalMonoNs > 0 && wire > cmd.arrivalMonoNs) this.targetToWire.record(wire - cmd.arrivalMonoNs);
       if (cmd.causeRecvMonoNs > 0 && wire > cmd.causeRecvMonoNs) {
@@ -183,7 +210,7 @@ export class ExecRunner {
         this.core.noteWireLatency(Math.round((wire - cmd.causeRecvMonoNs) / 1000));
       }
       if (this.o.onWire) this.o.onWire(cmd, wire);
-      if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wireMonoNs: wire, targetToWireUs: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1 });
+      if (this.o.journalWire) this.journal?.append({ k: 'wire', id: cmd.id, wireMonoNs: wire, targetToWireUs: cmd.arrivalMonoNs > 0 ? Math.round((wire - cmd.arrivalMonoNs) / 1000) : -1, ...(writeNs > 0 ? { writeMonoNs: writeNs } : {}) });
     };
     void runCommand(this.gw, cmd, onWire).then((res) =>
       this.guard(() => {

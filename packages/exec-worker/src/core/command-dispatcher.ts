@@ -326,6 +326,14 @@ export class CommandDispatcher {
     this.s.fx.commands.push(cmd);
     this.s.stats.commands++;
     this.s.stats.tokensWrite += tokens;
-    this.s.journal({ k: 'cmd', id, op, orders, causeRecvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, tokens });
+    const h = cause.header;
+    if (h && cause.arrivalMonoNs > 0) {
+      // the per-hop stamps of the market-data path (kmm bench latency); 0 where a hop was not taken
+      this.s.journal({
+        k: 'cmd', id, op, orders, causeRecvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, tokens,
+        ingestEmitMonoNs: Number(h.ingestEmitMonoNs ?? 0), bookRecvMonoNs: Number(h.bookRecvMonoNs ?? 0), bookEmitMonoNs: Number(h.bookEmitMonoNs ?? 0),
+        strategyRecvMonoNs: Number(h.strategyRecvMonoNs ?? 0), strategyEmitMonoNs: Number(h.emitMonoNs ?? 0),
+      });
+    } else this.s.journal({ k: 'cmd', id, op, orders, causeRecvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, tokens });
   }
 }

@@ -112,6 +112,14 @@ export function roomCenti(legs: readonly EventLeg[], exclusive: boolean, k: numb
   return room;
 }
 
+/** One order (side, price, remaining) into a leg's "none" loss and its own outcome's difference (exclusiveLossesPc's terms). */
+function accRisk(acc: { none: number; d: number }, side: number, price: number, remCenti: number): void {
+  if (side === BID) {
+    acc.none += price * remCenti;
+    acc.d -= price * remCenti;
+  } else acc.d += (ONE_DOLLAR - price) * remCenti;
+}
+
 /** One event as exec sees it: its key (event ticker, or the market's ticker) and our markets in it. */
 export interface EventGroup {
   key: string;
@@ -178,6 +186,59 @@ export class EventExposure {
     private readonly queued: () => Queued = () => NOTHING_QUEUED,
   ) {}
 
+  private inPump = false;
+  private pumpGroups: Map<string, EventGroup> | null = null;
+
+  /**
+   * ExecCore's pump brackets its pre-flight checks with these: the events and their members
+   * (the markets we know, have orders in or hold) cannot change inside one pump (its orders are
+   * in markets we know), so check() builds them once per pump instead of once per order.
+   */
+  beginPump(): void {
+    this.inPump = true;
+    this.pumpGroups = null;
+    this.pumpBase = null;
+  }
+  endPump(): void {
+    this.inPump = false;
+    this.pumpGroups = null;
+    this.pumpBase = null;
+  }
+
+  /** per event: its worst case without queued orders, for this pump (see pumpTotalPc) */
+  private pumpBase: Map<string, number> | null = null;
+  private pumpBaseTotal = 0;
+
+  /**
+   * totalPc inside a pump's diff phase: the bookkeeping does not change until the pump's
+   * commands are issued (cmd.flush, after every check), only the queue does, and a queued order
+   * changes the worst case of its own event only. So every event's worst case without the queue
+   * is summed once per pump, and each check recomputes only the events the queue touches: the
+   * same sum (integers, exact) in O(queued) instead of O(all orders) per check.
+   */
+  private pumpTotalPc(groups: Map<string, EventGroup>, q: Queued): number {
+    if (!this.pumpBase) {
+      this.pumpBase = new Map();
+      this.pumpBaseTotal = 0;
+      for (const g of groups.values()) {
+        const w = this.worstPc(g, NOTHING_QUEUED);
+        this.pumpBase.set(g.key, w);
+        this.pumpBaseTotal += Math.max(0, w);
+      }
+    }
+    if (q.creates.length === 0 && q.amends.size === 0) return this.pumpBaseTotal;
+    const touched = new Set<string>();
+    for (const c of q.creates) touched.add(this.keyOf(c.market).key);
+    for (const o of q.amends.keys()) touched.add(this.keyOf(o.market).key);
+    let total = this.pumpBaseTotal;
+    for (const k of touched) {
+      const g = groups.get(k);
+      if (!g) continue;
+      total += Math.max(0, this.worstPc(g, q)) - Math.max(0, this.pumpBase.get(k) ?? 0);
+    }
+    return total;
+  }
+
   /** The event a market belongs to (key and exclusivity) without its member list. */
   keyOf(market: string): { key: string; exclusive: boolean } {
     const info = this.reg.get(market)?.info;
@@ -241,15 +302,77 @@ export class EventExposure {
     return legs;
   }
 
-  /** Worst case (pc) of one event now. */
-  worstPc(g: EventGroup): number {
-    return eventWorstPc(this.legs(g), g.exclusive);
+  /**
+   * Worst case (pc) of one event now: eventWorstPc(this.legs(g), g.exclusive), summed in place
+   * (no legs, no order objects): it runs for every event in totalPc, i.e. per pre-flight check
+   * and per WorkingOrders report. Exact: every term is an integer far below 2^53, and
+   * max_k(none + d_k) = none + max_k d_k. `q`: the queued orders (read once per totalPc).
+   */
+  worstPc(g: EventGroup, q: Queued = this.queued()): number {
+    const n = g.markets.length;
+    if (n === 0) return 0;
+    let noneAll = 0;
+    let maxD = 0; // the "none of them" outcome: d = 0
+    let indep = 0;
+    const acc = this.acc;
+    for (let i = 0; i < n; i++) {
+      const market = g.markets[i];
+      const pos = this.bk.positions.get(market);
+      const qc = pos?.positionCenti ?? 0;
+      const cost = pos?.costPriceCenti ?? 0;
+      acc.none = qc >= 0 ? cost : -cost;
+      acc.d = -qc * ONE_DOLLAR;
+      const mo = this.bk.markets.get(market);
+      if (mo) {
+        for (const o of mo.bids) this.accOrder(o, q);
+        for (const o of mo.asks) this.accOrder(o, q);
+        for (const o of mo.others) this.accOrder(o, q);
+      }
+      const ub = this.bk.unbookedFillsCenti(market, BID);
+      if (ub > 0) accRisk(acc, BID, ONE_DOLLAR, ub);
+      const ua = this.bk.unbookedFillsCenti(market, kmm.v1.BookSide.ASK);
+      if (ua > 0) accRisk(acc, kmm.v1.BookSide.ASK, 0, ua);
+      for (const c of q.creates) if (c.market === market && c.countCenti > 0) accRisk(acc, c.side, c.price, c.countCenti);
+      if (g.exclusive) {
+        noneAll += acc.none;
+        if (acc.d > maxD) maxD = acc.d;
+      } else indep += acc.none + Math.max(0, acc.d);
+    }
+    return g.exclusive ? noneAll + maxD : indep;
+  }
+
+  /** scratch of worstPc: one leg's loss under "none" and its own outcome's difference */
+  private readonly acc = { none: 0, d: 0 };
+
+  /** One live order into `acc`, counted as legs() counts it (riskOrderOf, a queued amend covered). */
+  private accOrder(o: WorkingOrder | null, q: Queued): void {
+    if (!o || o.status === OrderStatus.DONE) return;
+    const rem = Math.max(0, o.totalCenti - o.filledCenti);
+    let side = o.side;
+    let price = o.price;
+    let remCenti = rem;
+    if (o.pendingPrice > 0 || o.pendingTotalCenti > 0) {
+      const p2 = o.pendingPrice > 0 ? o.pendingPrice : o.price;
+      const r2 = Math.max(0, (o.pendingTotalCenti > 0 ? o.pendingTotalCenti : o.totalCenti) - o.filledCenti);
+      price = side === BID ? Math.max(o.price, p2) : Math.min(o.price, p2);
+      remCenti = Math.max(rem, r2);
+    }
+    if (remCenti <= 0) return;
+    const a = q.amends.size > 0 ? q.amends.get(o) : undefined;
+    if (a) {
+      price = side === BID ? Math.max(price, a.price) : Math.min(price, a.price);
+      remCenti = Math.max(remCenti, a.remCenti);
+      side = o.side;
+    }
+    if (remCenti > 0) accRisk(this.acc, side, price, remCenti);
   }
 
   /** Sum of every event's worst case (pc); an event with a sure gain counts 0 (it cannot fund another). */
   totalPc(groups = this.groups()): number {
+    const q = this.queued();
+    if (this.inPump && groups === this.pumpGroups) return this.pumpTotalPc(groups, q);
     let sum = 0;
-    for (const g of groups.values()) sum += Math.max(0, this.worstPc(g));
+    for (const g of groups.values()) sum += Math.max(0, this.worstPc(g, q));
     return sum;
   }
 
@@ -260,7 +383,7 @@ export class EventExposure {
    */
   check(maxEventMoney: number, maxTotalMoney: number, order: QueuedOrder, exclude?: WorkingOrder): EventCheck {
     if (maxEventMoney <= 0 && maxTotalMoney <= 0) return PASS;
-    const groups = this.groups();
+    const groups = this.inPump ? (this.pumpGroups ??= this.groups()) : this.groups();
     const g = groups.get(this.keyOf(order.market).key)!;
     const before = eventWorstPc(this.legs(g), g.exclusive);
     // an amend is counted as it will be while in flight: covering the old and the new state

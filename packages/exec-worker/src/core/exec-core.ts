@@ -218,8 +218,13 @@ export class ExecCore {
    */
   private portfolioMoney(): number {
     if (this.s.params.maxTotalNotionalMoney <= 0) return 0;
-    return totalExposureMoney(this.s.bk) + this.cmd.queuedCreatesMoney();
+    if (!this.inDiff) return totalExposureMoney(this.s.bk) + this.cmd.queuedCreatesMoney();
+    if (this.pumpExposureMoney < 0) this.pumpExposureMoney = totalExposureMoney(this.s.bk);
+    return this.pumpExposureMoney + this.cmd.queuedCreatesMoney();
   }
+  /** inside a pump's diff phase (the bookkeeping unchanged): totalExposureMoney once per pump */
+  private inDiff = false;
+  private pumpExposureMoney = -1;
 
   /** The creates and amends queued in this pump, for the event caps (allocates: called only with an event cap on). */
   private queuedOrders(): Queued {
@@ -269,7 +274,7 @@ export class ExecCore {
     m.target = t;
     m.targetAtMs = nowMs;
     m.targetFillSeq = Number(t.afterFillSeq ?? 0);
-    m.cause = { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq };
+    m.cause = { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq, header: cause.header ?? null };
     this.reg.buildSlotTargets(m, nowMs);
     this.reg.markDirty(m);
     if (pumpNow) this.pump(nowMs);
@@ -312,13 +317,14 @@ export class ExecCore {
       this.venue.rejectIntent(market, side, price, pf.code, pf.reason);
       return this.s.fx;
     }
-    this.cmd.creates.push({ m, side, level: -1, price, countCenti: count, edgeBpsMilli: 0, taker: true, tif: ti.tif ?? kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly, reducesPosition: reduceOnly, cause: { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq } });
+    this.cmd.creates.push({ m, side, level: -1, price, countCenti: count, edgeBpsMilli: 0, taker: true, tif: ti.tif ?? kmm.v1.TimeInForce.IMMEDIATE_OR_CANCEL, reduceOnly, reducesPosition: reduceOnly, cause: { recvMonoNs: cause.recvMonoNs, arrivalMonoNs: cause.arrivalMonoNs, pumpSeq: this.s.pumpSeq, header: cause.header ?? null } });
     this.cmd.flush(nowMs);
     if (this.cmd.creates.length > 0) {
       // no tokens for it now: a taker decision is stale by the next tick, so it is refused, not queued
       this.cmd.creates.length = 0;
       this.venue.rejectIntent(market, side, price, RC.RATE_LIMITED, 'no_tokens');
     }
+    this.reportsDueMs = -1; // any pump's pending reports are covered by this one
     this.reports.emitWorkingOrders(nowMs);
     return this.s.fx;
   }
@@ -480,6 +486,7 @@ export class ExecCore {
       m.queueAhead.set(q.orderId, q.aheadCenti);
       this.reg.markWo(m);
     }
+    this.reportsDueMs = -1; // any pump's pending reports are covered by this one
     this.reports.emitWorkingOrders(nowMs);
     return this.s.fx;
   }
@@ -754,6 +761,33 @@ export class ExecCore {
     void nowMs;
   }
 
+  /**
+   * Set by a driver that starts the commands' requests before it computes the reports
+   * (ExecRunner): a pump then leaves its WorkingOrders reports (O(orders), with the event caps
+   * O(orders of each event)) for `flushReports`, which the driver calls right after it handed
+   * the pump's commands to the gateway, so the reports no longer delay the write. Same messages
+   * in the same order: the reports are the last effects of every pump.
+   */
+  deferReports = false;
+  /** the time of the pump whose reports wait for flushReports (-1: none) */
+  private reportsDueMs = -1;
+
+  /** True when a pump's reports wait for flushReports. */
+  get reportsDue(): boolean {
+    return this.reportsDueMs >= 0;
+  }
+
+  /** The reports a pump left (deferReports), computed at that pump's time. */
+  flushReports(): Effects {
+    clearEffects(this.s.fx);
+    if (this.reportsDueMs >= 0) {
+      const t = this.reportsDueMs;
+      this.reportsDueMs = -1;
+      this.reports.emitWorkingOrders(t);
+    }
+    return this.s.fx;
+  }
+
   /** Diffs every dirty market and sends what the gates allow. */
   private pump(nowMs: number): void {
     if (!this.s.startupReconciled) return;
@@ -766,17 +800,28 @@ export class ExecCore {
     let waiting = false;
     for (let i = 0; i < list.length && !waiting; i++) waiting = list[i].tokenWaitSeq > 0;
     if (waiting) list.sort(byTokenWait);
-    for (let i = 0; i < list.length; i++) {
-      const m = list[i];
-      m.dirty = false;
-      this.diffMarket(m, nowMs);
+    // the diff phase: the bookkeeping is unchanged until cmd.flush issues the commands, so the
+    // pre-flight checks share what depends on it alone (event-risk.ts beginPump, portfolioMoney)
+    this.events.beginPump();
+    this.pumpExposureMoney = -1;
+    this.inDiff = true;
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const m = list[i];
+        m.dirty = false;
+        this.diffMarket(m, nowMs);
+      }
+    } finally {
+      this.inDiff = false;
+      this.events.endPump();
     }
     // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
     this.cmd.flush(nowMs);
     // a market that got everything out in this pump waits no more
     for (let i = 0; i < list.length; i++) if (list[i].tokenWaitSeq > 0 && list[i].tokenHeldPump !== this.s.pumpSeq) this.cmd.doneWaiting(list[i]);
     this.reg.releaseDirty(list);
-    this.reports.emitWorkingOrders(nowMs);
+    if (this.deferReports) this.reportsDueMs = nowMs;
+    else this.reports.emitWorkingOrders(nowMs);
     this.s.pumpSeq++;
   }
 

@@ -5,7 +5,7 @@
  * object every part writes into (commands, reads, messages, ops events, journal records, tape).
  * Only ExecCore creates one; it is not public API.
  */
-import { shardOf, type EnvelopeBody } from '@kmm/shared';
+import { shardOf, type EnvelopeBody, type kmm } from '@kmm/shared';
 import { Breakers } from './breakers.js';
 import { OrderBookkeeping } from './bookkeeping.js';
 import { OrderDiffer } from './differ.js';
@@ -23,6 +23,11 @@ export interface Cause {
   arrivalMonoNs: number;
   /** exec's pump number when the target arrived (set by the core) */
   pumpSeq?: number;
+  /**
+   * the causing message's header (kept by reference, not copied): its stage stamps are
+   * journaled with the command for the per-hop breakdown (kmm bench latency); never read by decisions
+   */
+  header?: kmm.v1.IHeader | null;
 }
 export const NO_CAUSE: Cause = { recvMonoNs: 0, arrivalMonoNs: 0 };
 

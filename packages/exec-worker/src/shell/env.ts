@@ -31,7 +31,8 @@ export function liveExecEnv(ctx: WorkerEnvContext, paperVenue: (OrderGateway & P
     const prior = readJournal(journalPath);
     if (prior.badLines > 0 || prior.tornTail) ctx.log.warn({ bad: prior.badLines, torn: prior.tornTail }, 'journal had unreadable lines');
     const fsyncMs = typeof cfg.kmm_journal_fsync_ms === 'number' ? cfg.kmm_journal_fsync_ms : 100;
-    journal = new Journal(journalPath, { fsyncEveryMs: fsyncMs > 0 ? fsyncMs : 1, flushEveryMs: fsyncMs === 0 ? 1 : 20, onRepair: (m) => ctx.log.warn(m) });
+    const fsyncStallMs = typeof extra.journalFsyncStallMs === 'number' ? extra.journalFsyncStallMs : 0;
+    journal = new Journal(journalPath, { fsyncEveryMs: fsyncMs > 0 ? fsyncMs : 1, flushEveryMs: fsyncMs === 0 ? 1 : 20, onRepair: (m) => ctx.log.warn(m), fsyncStallMs });
     priorRecords = prior.records;
   }
   let gateway: OrderGateway;
@@ -58,5 +59,6 @@ export function liveExecEnv(ctx: WorkerEnvContext, paperVenue: (OrderGateway & P
     sleep: realSleep,
     paperVenue,
     journalWire: true,
+    afterWrites: (fn) => setImmediate(fn),
   };
 }

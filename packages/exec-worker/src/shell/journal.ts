@@ -30,6 +30,12 @@ export interface JournalOptions {
   wallMs?: () => number;
   /** told when a torn tail was repaired before appending (the message says what was cut) */
   onRepair?: (message: string) => void;
+  /**
+   * benchmark fault (a stalled disk): each fsync first waits this long, and the writes after it
+   * queue behind it (`kmm bench latency --stall-journal-ms`: proves the hot path never waits on
+   * the journal). Default 0.
+   */
+  fsyncStallMs?: number;
 }
 
 export interface TailRepair {
@@ -89,6 +95,7 @@ export class Journal {
   private seq = 0;
   private readonly flushRecords: number;
   private readonly wallMs: () => number;
+  private readonly fsyncStallMs: number;
   records = 0;
   bytes = 0;
   writeErrors = 0;
@@ -101,6 +108,7 @@ export class Journal {
   ) {
     this.flushRecords = opts.flushRecords ?? 256;
     this.wallMs = opts.wallMs ?? Date.now;
+    this.fsyncStallMs = Math.max(0, opts.fsyncStallMs ?? 0);
     mkdirSync(dirname(path), { recursive: true });
     // sync, before the file is opened for appending: the first record must start a new line
     this.repaired = repairJournalTail(path);
@@ -151,6 +159,18 @@ export class Journal {
     await this.flush();
     if (!this.dirtySinceSync || !this.fh) return;
     this.dirtySinceSync = false;
+    if (this.fsyncStallMs > 0) {
+      // the stalled disk: the fsync holds the write chain, so later flushes wait behind it
+      const fh = this.fh;
+      const stall = this.fsyncStallMs;
+      this.writing = this.writing.then(async () => {
+        await new Promise<void>((r) => setTimeout(r, stall));
+        await fh.sync().catch(() => {
+          this.writeErrors++;
+        });
+      });
+      return this.writing;
+    }
     try {
       await this.fh.sync();
     } catch {

@@ -70,7 +70,10 @@ export interface RestClientOptions {
   readTimeoutMs?: number;
   cancelOrderOnPause?: boolean;
   selfTradePrevention?: 'taker_at_cross' | 'maker';
+  /** connections of the reads' pool (got; default 16) */
   maxSockets?: number;
+  /** connections of the order writes' own pool (default ORDER_WRITE_SOCKETS) */
+  maxWriteSockets?: number;
   /** use the signature cache for constant paths (false: sign every request; bench baseline) */
   cachedSignatures?: boolean;
   signatureMaxAgeMs?: number;
@@ -108,6 +111,17 @@ export interface QueuePosition {
   aheadCenti: number;
 }
 
+/**
+ * Connections of the order writes' pool. HTTP/1.1 carries one request at a time per connection,
+ * so a pool of 16 shared with the reads made new orders wait for a free connection whenever
+ * answers were slow: with the exchange answering REST after 200 ms the writes queued ~1 s
+ * (`kmm bench latency --rest-delay-ms 200`, bench/RESULTS.md issue 18). Exec's own gates bound
+ * the writes in flight (one command per order, the tier's write budget), so the pool never
+ * needs to hold a write back; a new connection costs a handshake, a full pool costs the time
+ * of the slowest answers. Reads keep their own pool (got, maxSockets).
+ */
+export const ORDER_WRITE_SOCKETS = 256;
+
 type WireCb = ((wireMonoNs: number) => void) | undefined;
 
 const TIF: Record<number, string> = {
@@ -137,6 +151,9 @@ export class RestClient {
   private readonly got: Got;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  /** the order writes' own keep-alive pool (see ORDER_WRITE_SOCKETS) */
+  private readonly writeHttpAgent: http.Agent;
+  private readonly writeHttpsAgent: https.Agent;
   readonly sig: SignatureCache | null;
   private readonly cached: boolean;
   private readonly timeoutMs: number;
@@ -157,6 +174,8 @@ export class RestClient {
     this.cached = opts.cachedSignatures ?? true;
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 16, scheduling: 'lifo' });
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 16, scheduling: 'lifo' });
+    this.writeHttpAgent = new http.Agent({ keepAlive: true, maxSockets: opts.maxWriteSockets ?? ORDER_WRITE_SOCKETS, scheduling: 'lifo' });
+    this.writeHttpsAgent = new https.Agent({ keepAlive: true, maxSockets: opts.maxWriteSockets ?? ORDER_WRITE_SOCKETS, scheduling: 'lifo' });
     this.got = got.extend({
       agent: { http: this.httpAgent, https: this.httpsAgent },
       retry: { limit: 0 },
@@ -188,6 +207,8 @@ export class RestClient {
     this.sig?.stop();
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    this.writeHttpAgent.destroy();
+    this.writeHttpsAgent.destroy();
   }
 
   private auth(method: string, path: string, fresh: boolean): AuthHeaders | undefined {
@@ -205,7 +226,10 @@ export class RestClient {
       this.stats.calls++;
       let wire = 0;
       const headers: Record<string, string> = {};
-      const a = this.auth(method, fullPath, freshSig);
+      // live order writes: a signature the cache lacks is made on the thread pool (the other
+      // requests of the pump go out meanwhile); virtual time and reads sign here
+      let a = this.sig && this.cached && !freshSig && kind !== 'read' && !this.opts.transport ? this.sig.headersOrSign(method, fullPath) : this.auth(method, fullPath, freshSig);
+      if (a instanceof Promise) a = await a;
       if (a) Object.assign(headers, a);
       if (body !== undefined) headers['content-type'] = 'application/json';
       let result: RestResult<unknown>;
@@ -274,7 +298,7 @@ export class RestClient {
     return new Promise((resolve, reject) => {
       if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
       const req = (this.secure ? https : http).request(
-        { protocol: this.secure ? 'https:' : 'http:', hostname: this.hostname, port: this.port, method, path, headers, agent: this.secure ? this.httpsAgent : this.httpAgent },
+        { protocol: this.secure ? 'https:' : 'http:', hostname: this.hostname, port: this.port, method, path, headers, agent: this.secure ? this.writeHttpsAgent : this.writeHttpAgent },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

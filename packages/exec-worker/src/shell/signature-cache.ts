@@ -14,8 +14,21 @@
 import type { Signer, AuthHeaders } from '@kmm/shared';
 
 export const PER_ID_MAX = 256;
-export const WARM_MAX = 32;
+/**
+ * Warm paths kept signed: the amend paths of the most recently rested orders (a burst amends
+ * most of them at once: an amend the cache lacks pays a ~250 us RSA signature before its request
+ * can go out). Each costs one signature per refreshMs on the thread pool: 256 paths = ~64 ms of
+ * CPU per second with a 2048-bit key, on a 2-core machine the ceiling we accept (1,000 markets
+ * would rest ~2,000 orders: keeping all warm would take a quarter of a core).
+ */
+export const WARM_MAX = 256;
+/** Warm signatures per slice, sync (slice: tests, the isolated bench) */
 export const WARM_SIGNS_PER_SLICE = 4;
+/**
+ * Warm signatures started per slice in the background (sliceAsync, on the thread pool): enough
+ * to keep WARM_MAX paths fresh (256 per refreshMs of 1 s = ~26 per 100 ms slice), off exec's thread.
+ */
+export const WARM_ASYNC_PER_SLICE = 32;
 /** Timer tick of the background signer. */
 export const SLICE_MS = 100;
 
@@ -46,7 +59,7 @@ export class SignatureCache {
   start(): void {
     this.refresh();
     if (!this.timer && this.refreshMs > 0) {
-      this.timer = setInterval(() => this.slice(), Math.min(SLICE_MS, this.refreshMs));
+      this.timer = setInterval(() => this.sliceAsync(), Math.min(SLICE_MS, this.refreshMs));
       this.timer.unref();
     }
   }
@@ -67,6 +80,51 @@ export class SignatureCache {
       w.signedAtMs = now;
       budget--;
     }
+  }
+
+  /** keys being signed in the background (sliceAsync) */
+  private readonly signing = new Set<string>();
+
+  /**
+   * The timer's tick (live): what slice() does, but every signature is made on libuv's thread
+   * pool (Signer.headersAsync), so the exec thread never blocks on RSA in the background (4
+   * warm signatures in a 100 ms tick held it ~1 ms, and a target arriving then waited).
+   */
+  sliceAsync(): void {
+    const now = this.wallMs();
+    for (const [method, path] of this.constantPaths) {
+      const key = method + ' ' + path;
+      const c = this.constant.get(key);
+      if ((!c || now - c.signedAtMs >= this.refreshMs) && !this.signing.has(key)) this.signInBackground(key, method, path, now, true);
+    }
+    let budget = WARM_ASYNC_PER_SLICE;
+    for (const [key, w] of this.warm) {
+      if (budget === 0) break;
+      if (now - w.signedAtMs < this.refreshMs || this.signing.has(key)) continue;
+      this.signInBackground(key, w.method, w.path, now, false);
+      budget--;
+    }
+  }
+
+  private signInBackground(key: string, method: string, path: string, now: number, constant: boolean): void {
+    this.signing.add(key);
+    const t0 = process.hrtime.bigint();
+    this.signer.headersAsync(now, method, path).then(
+      (headers) => {
+        this.signing.delete(key);
+        this.signNsTotal += Number(process.hrtime.bigint() - t0);
+        this.signs++;
+        if (constant) this.constant.set(key, { headers, signedAtMs: now });
+        else {
+          const w = this.warm.get(key);
+          if (w) {
+            w.headers = headers;
+            w.signedAtMs = now;
+          }
+        }
+      },
+      () => this.signing.delete(key),
+    );
   }
 
   /** Keeps a per-id path signed in the background (e.g. the amend path of a resting order). */
@@ -137,6 +195,52 @@ export class SignatureCache {
       if (oldest !== undefined) this.perId.delete(oldest);
     }
     return e.headers;
+  }
+
+  /**
+   * As headers(), but a miss is signed on the thread pool (Signer.headersAsync) and returned as
+   * a promise: the exec thread goes on with the other requests of its pump meanwhile (live
+   * REST; virtual time keeps headers(), whose signing time is deterministic).
+   */
+  headersOrSign(method: string, path: string): AuthHeaders | Promise<AuthHeaders> {
+    const now = this.wallMs();
+    const key = method + ' ' + path;
+    const constant = this.constant.get(key);
+    let hit: Entry | undefined;
+    if (constant) hit = this.fresh(constant, now) ? constant : undefined;
+    else {
+      const w = this.warm.get(key);
+      if (this.fresh(w, now)) hit = w;
+      else {
+        const p = this.perId.get(key);
+        if (this.fresh(p, now)) hit = p;
+      }
+    }
+    if (hit) {
+      this.hits++;
+      return hit.headers;
+    }
+    this.misses++;
+    const t0 = process.hrtime.bigint();
+    return this.signer.headersAsync(now, method, path).then((headers) => {
+      this.signNsTotal += Number(process.hrtime.bigint() - t0);
+      this.signs++;
+      const e = { headers, signedAtMs: now };
+      if (constant) this.constant.set(key, e);
+      else {
+        this.perId.delete(key);
+        this.perId.set(key, e);
+        if (this.perId.size > PER_ID_MAX) {
+          const oldest = this.perId.keys().next().value;
+          if (oldest !== undefined) this.perId.delete(oldest);
+        }
+      }
+      return headers;
+    });
+  }
+
+  private fresh(e: Entry | undefined, now: number): e is Entry {
+    return !!e && !!e.headers && now - e.signedAtMs < this.maxAgeMs && now >= e.signedAtMs;
   }
 
   /** Signs fresh, never cached (bench baseline, auth-failure retry). */

@@ -17,5 +17,10 @@ export interface Causation {
   causationId?: number;
   recvMonoNs?: number;
   exchangeTsMs?: number;
+  /** stage stamps of the market-data path (Header fields of the same names; see stampHeader) */
+  ingestEmitMonoNs?: number | null;
+  bookRecvMonoNs?: number | null;
+  bookEmitMonoNs?: number | null;
+  strategyRecvMonoNs?: number | null;
 }
 

@@ -87,6 +87,8 @@ export interface ActorExtra {
   recordInputs?: boolean;
   /** tests only: the core accepts deliberate corruption (proves its assertions fire) */
   allowFaultInjection?: boolean;
+  /** benchmark fault: exec's journal fsync stalls this long (ms) with writes queued behind it */
+  journalFsyncStallMs?: number;
 }
 
 export interface ActorInit<Env> {
@@ -207,6 +209,11 @@ export function drainMailbox(mailbox: Mailbox, handle: (env: Envelope, from: str
  * Fills the header of an outgoing message (both drivers): the sender's sequence number, emit
  * time, and the causation copied from `cause` or else from the message being handled, so
  * tick-to-order latency and replays follow a market-data frame through every hop.
+ *
+ * On the market-data path (recv_mono_ns set) the stage stamps travel too, and the sender adds
+ * its own: ingest its emit time, a book shard when it started handling the cause and when it
+ * emits, strategy when it started handling the cause (`handlerStartMonoNs`: the time of the
+ * message being handled). Exec journals them with each command (per-hop breakdown).
  */
 export function stampHeader(
   body: EnvelopeBody,
@@ -215,15 +222,30 @@ export function stampHeader(
   senderSeq: number,
   emitMonoNs: number,
   senderId: number,
+  handlerStartMonoNs = 0,
 ): kmm.v1.IEnvelope {
   const env = body as kmm.v1.IEnvelope;
-  env.header = {
+  const recvMonoNs = cause?.recvMonoNs ?? (current ? current.recvMonoNs : 0);
+  const h: kmm.v1.IHeader = {
     senderSeq,
     emitMonoNs,
     causationId: cause?.causationId ?? (current ? current.causationId : 0),
-    recvMonoNs: cause?.recvMonoNs ?? (current ? current.recvMonoNs : 0),
+    recvMonoNs,
     exchangeTsMs: cause?.exchangeTsMs ?? (current ? current.exchangeTsMs : 0),
     senderId,
   };
+  if (recvMonoNs) {
+    const kind = Math.floor(senderId / 1000);
+    const from = cause ?? current;
+    h.ingestEmitMonoNs = kind === INGEST ? emitMonoNs : (from?.ingestEmitMonoNs ?? 0);
+    h.bookRecvMonoNs = kind === BOOK && !cause?.bookRecvMonoNs ? handlerStartMonoNs : (from?.bookRecvMonoNs ?? 0);
+    h.bookEmitMonoNs = kind === BOOK ? emitMonoNs : (from?.bookEmitMonoNs ?? 0);
+    h.strategyRecvMonoNs = kind === STRATEGY && !cause?.strategyRecvMonoNs ? handlerStartMonoNs : (from?.strategyRecvMonoNs ?? 0);
+  }
+  env.header = h;
   return env;
 }
+
+const INGEST = 2; // kmm.v1.ActorKind.INGEST (senderId = kind * 1000 + shard)
+const BOOK = 3;
+const STRATEGY = 4;

@@ -200,7 +200,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
   send(peer: string, body: EnvelopeBody, cause?: Causation): void {
     this.counters.msgsOut++;
     this.k.hooks.send?.(this.name, peer, body);
-    const env = stampHeader(body, cause, this.current, ++this.senderSeq, this.k.clock.monoNs(), this.senderId);
+    const env = stampHeader(body, cause, this.current, ++this.senderSeq, this.k.clock.monoNs(), this.senderId, this.current ? this.time.monoNs : 0);
     if (peer === KERNEL_SUP) {
       this.k.hooks.sup?.(this.name, env, this.k.now());
       return;
@@ -228,7 +228,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
 
   self(body: EnvelopeBody): void {
     if (this.k.replay) return;
-    const env = stampHeader(body, undefined, this.current, ++this.senderSeq, this.k.clock.monoNs(), this.senderId);
+    const env = stampHeader(body, undefined, this.current, ++this.senderSeq, this.k.clock.monoNs(), this.senderId, this.current ? this.time.monoNs : 0);
     this.admit(kmm.v1.Envelope.decode(kmm.v1.Envelope.encode(env).finish()), KERNEL_SELF);
   }
 

@@ -21,6 +21,8 @@ export { FLOW_RATES, FLOW_USERS } from './synthetic.js';
 export interface MarketFlow {
   step(nowMs: number): number;
   burst(ops: number, ticker?: string): void;
+  /** every market's fair value moves `cents` at once (benchmark burst; calibrated profiles only) */
+  moveAll?(cents: number): void;
   fairPrice(ticker: string): number;
   setSpeed(speed: number): void;
 }
@@ -45,6 +47,14 @@ export class FlowDriver implements MarketFlow {
   }
   burst(ops: number, ticker?: string): void {
     this.impl.burst(ops, ticker);
+  }
+  /** true when the flow offers moveAll (a calibrated profile) */
+  get canMoveAll(): boolean {
+    return typeof this.impl.moveAll === 'function';
+  }
+  moveAll(cents: number): void {
+    if (!this.impl.moveAll) throw new Error(`flow '${this.profileName}' has no moveAll (use a calibrated profile such as 'active')`);
+    this.impl.moveAll(cents);
   }
   fairPrice(ticker: string): number {
     return this.impl.fairPrice(ticker);

@@ -161,6 +161,20 @@ export class ProfileFlow {
     return clampFair(this.events.fair(m.idx, this.latent));
   }
 
+  /**
+   * Benchmark helper (`kmm bench latency`, burst scenario): a news event on every market at
+   * once: each fair value moves `cents` up or down (seeded) and the LPs pull the levels their
+   * ladder left behind, in one call: every market's book changes in the same instant.
+   */
+  moveAll(cents: number): void {
+    for (const m of this.markets) {
+      const mkt = this.engine.markets.get(m.ticker);
+      if (!mkt || mkt.status !== 'active' || !this.engine.tradingActive) continue;
+      m.fairCents = clampFair(m.fairCents + (this.rng.chance(0.5) ? cents : -cents));
+      this.recentre(m);
+    }
+  }
+
   burst(ops: number, ticker?: string): void {
     const m = ticker ? this.markets.find((x) => x.ticker === ticker) : this.markets[0];
     if (!m) return;
