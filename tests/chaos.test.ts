@@ -5,33 +5,12 @@
  * breached or a client order id is reused.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { resolve, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCliJson } from './fixtures/cli-json.js';
 import { checkChaosInvariants, RECOVERY_BOUND_S, type InvariantInput } from '@kmm/app';
 
-const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const CLI = join(REPO, 'packages/app/dist/cli.js');
 const DURATION_S = Number(process.env.KMM_CHAOS_DURATION_S ?? 35);
 
-function runChaos(seed: number): Promise<{ code: number | null; json: any; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [CLI, 'chaos', '--duration', String(DURATION_S), '--seed', String(seed), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (code) => {
-      let json: any = null;
-      try {
-        json = JSON.parse(out.trim().split('\n').pop() ?? '');
-      } catch {
-        json = null;
-      }
-      res({ code, json, stderr: err });
-    });
-  });
-}
+const runChaos = (seed: number): ReturnType<typeof runCliJson> => runCliJson(['chaos', '--duration', String(DURATION_S), '--seed', String(seed), '--json']);
 
 describe('kmm chaos', () => {
   // One short real-thread run: the end-to-end check of the live wiring (threads, sockets, files,

@@ -8,35 +8,14 @@
  * fills so it demonstrably fails on a breach.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runCliJson } from './fixtures/cli-json.js';
 import { eventLossBreaches, FAILOVER_BOUND_S, findNatsServer, NATS_INSTALL_HINT } from '@kmm/app';
 
-const REPO = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const CLI = join(REPO, 'packages/app/dist/cli.js');
 const DURATION_S = Number(process.env.KMM_CLUSTER_CHAOS_DURATION_S ?? 18);
 const installed = findNatsServer() !== null;
 if (!installed) console.warn(`[tests/cluster.chaos] SKIPPED: the cluster chaos run needs nats-server, which is not installed: ${NATS_INSTALL_HINT}`);
 
-function run(seed: number): Promise<{ code: number | null; json: any; stderr: string }> {
-  return new Promise((res) => {
-    const p = spawn(process.execPath, [CLI, 'cluster', 'chaos', '--nodes', '3', '--duration', String(DURATION_S), '--markets', '12', '--seed', String(seed), '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (code) => {
-      let json: any = null;
-      try {
-        json = JSON.parse(out.trim().split('\n').pop() ?? '');
-      } catch {
-        json = null;
-      }
-      res({ code, json, stderr: err });
-    });
-  });
-}
+const run = (seed: number): ReturnType<typeof runCliJson> => runCliJson(['cluster', 'chaos', '--nodes', '3', '--duration', String(DURATION_S), '--markets', '12', '--seed', String(seed), '--json']);
 
 (installed ? describe : describe.skip)('kmm cluster chaos', () => {
   it('seed 1: a gateway, a strategy node and NATS killed; every invariant holds; gateway failover < 5 s', async () => {
