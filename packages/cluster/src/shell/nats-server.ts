@@ -10,6 +10,7 @@
  * is read from the server's own log, never guessed with a delay. The JetStream store lives in
  * a temporary folder removed on stop (unless the caller gave its own).
  */
+import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,27 +81,20 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         () => reject(new Error(`nats-server did not report ready within ${options.startTimeoutMs ?? 10_000} ms:\n${log.join('\n')}`)),
         options.startTimeoutMs ?? 10_000,
       );
-      let buf = '';
-      const onData = (chunk: Buffer): void => {
-        buf += chunk.toString('utf8');
-        let nl = buf.indexOf('\n');
-        while (nl >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          nl = buf.indexOf('\n');
-          if (log.length < 200) log.push(line);
-          options.onLog?.(line);
-          const m = LISTENING.exec(line);
-          if (m) port = Number(m[2]);
-          if (READY.test(line)) {
-            clearTimeout(timer);
-            if (port > 0) resolve();
-            else reject(new Error(`nats-server said it is ready without a client port:\n${log.join('\n')}`));
-          }
+      const onLine = (line: string): void => {
+        if (log.length < 200) log.push(line);
+        options.onLog?.(line);
+        const m = LISTENING.exec(line);
+        if (m) port = Number(m[2]);
+        if (READY.test(line)) {
+          clearTimeout(timer);
+          if (port > 0) resolve();
+          else reject(new Error(`nats-server said it is ready without a client port:\n${log.join('\n')}`));
         }
       };
-      child.stderr!.on('data', onData);
-      child.stdout!.on('data', onData);
+      // nats-server logs to stderr (stdout too, to be safe): one line at a time
+      createInterface({ input: child.stderr! }).on('line', onLine);
+      createInterface({ input: child.stdout! }).on('line', onLine);
       void exited.then((code) => {
         clearTimeout(timer);
         reject(new Error(`nats-server exited (code ${code}) before it was ready:\n${log.join('\n')}`));
@@ -112,9 +106,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     cleanup();
     throw err;
   }
-  // keep draining its output so a full pipe never blocks the server
-  child.stderr!.resume();
-  child.stdout!.resume();
+  // (the line readers keep draining its output, so a full pipe never blocks the server)
   return handle(child, exited, port, storeDir, cleanup);
 }
 
