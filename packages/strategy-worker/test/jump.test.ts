@@ -129,3 +129,20 @@ describe('the close (issue 17)', () => {
     expect(stopped.levels ?? []).toEqual([]);
   });
 });
+
+describe('a sweep pull at the cap keeps the reducing side (issue 13)', () => {
+  const CFG = { ...ON, MM_JOURNAL_REPRICE_DECISIONS: true, volume_spike_pause: false, MM_MAX_POS: 5, MM_MAX_LONG_POS: 5, MM_MAX_SHORT_POS: 5, quote_size: 2 };
+  it('long at the cap, a sweep of the asks: the bid is pulled, the reducing ask stays quoted; flat, both go', () => {
+    const capped = readyCore(CFG, [marketInfo('M')]);
+    capped.onPosition({ market: 'M', positionCenti: 500, fromExchange: true }, T0 + 150_000);
+    const flat = readyCore(CFG, [marketInfo('M')]);
+    const before = snap(capped.onBookFeatures(book(4), T0 + 200_000)).targets[0];
+    flat.onBookFeatures(book(4), T0 + 200_000);
+    const swept = book(5, { lastTradePrice: 5400, bestAsk: 5500, asksTop: lv(5500) });
+    const fx = snap(capped.onBookFeatures(swept, T0 + 200_050));
+    const t = fx.targets.length > 0 ? fx.targets[0] : before; // unchanged levels need no new target
+    expect(side(t, 'bid')).toEqual([]);
+    expect(side(t, 'ask').length).toBeGreaterThan(0);
+    expect(snap(flat.onBookFeatures(swept, T0 + 200_050)).targets[0].reason).toBe('sweep_pull');
+  });
+});

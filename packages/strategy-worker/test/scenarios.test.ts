@@ -266,3 +266,26 @@ describe('issue 13: a one-sided book at the cap', () => {
     expect(t3.reason).toBe('one_sided_book');
   });
 });
+
+describe('issue 13: the both-sides pauses at the cap', () => {
+  const CAPS = { MM_MAX_POS: 5, MM_MAX_LONG_POS: 5, MM_MAX_SHORT_POS: 5, quote_size: 2, base_spread: 0.02, min_spread: 0.02, MM_MICRO_VOL_MAX_BPS: 100, MM_MICRO_DRIFT_MAX_BPS: 100 };
+  const cases: Array<[string, Partial<kmm.v1.IBookFeatures>]> = [
+    ['micro_vol_pause', { microVolBps: 200 }],
+    ['micro_drift_pause', { microDriftBps: -200 }],
+    ['volume_spike_pause', { volumeSpike: true }],
+  ];
+  for (const [reason, over] of cases) {
+    it(`${reason}: short at the cap the reducing bid stays quoted and the ask is paused; flat, both sides stop`, () => {
+      const capped = readyCore(CAPS, [marketInfo('M')]);
+      capped.onPosition({ market: 'M', positionCenti: -500, fromExchange: true }, T0 + 150_000);
+      const t = snap(capped.onBookFeatures(features('M', 4900, 5100, over), T0 + 200_000)).targets[0];
+      expect(side(t, 'bid').length).toBeGreaterThan(0);
+      expect(side(t, 'ask')).toEqual([]);
+      const flat = readyCore(CAPS, [marketInfo('M')]);
+      flat.onPosition({ market: 'M', positionCenti: 200, fromExchange: true }, T0 + 150_000);
+      const t2 = snap(flat.onBookFeatures(features('M', 4900, 5100, over), T0 + 200_000)).targets[0];
+      expect(t2.levels ?? []).toEqual([]);
+      expect(t2.reason).toBe(reason);
+    });
+  }
+});

@@ -19,8 +19,9 @@
  *                 clamp [min_spread, max_spread]
  *   quotes      = bid floor(r - half), ask ceil(r + half) on the grid, inside [grid.min, grid.max],
  *                 bid < ask, bid < best ask, ask > best bid
- * Gates: min-spread gate, micro vol/drift pause at 1.25x, volume spike pause (both sides);
- * imbalance pause and crypto inventory bands (one side).
+ * Gates: min-spread gate, micro vol/drift pause at 1.25x, volume spike pause (both sides, except
+ * the side that reduces a position at or over its cap); imbalance pause and crypto inventory bands
+ * (one side).
  *
  * queueOptimise (KMM-v2, after computeQuotes): moves the touch quote to the front of the
  * queue or yields it on toxic flow.
@@ -103,6 +104,13 @@ export class QuoteResult {
     this.invBand = 0;
     this.bidPlace = this.askPlace = PLACE_NONE;
     this.nBid = this.nAsk = 0;
+  }
+
+  /** Pauses the side that would add to a position at its cap (the bid when `reducingBid` is false). */
+  pauseAddingSide(reducingBid: boolean, reason: string): void {
+    pauseSide(this, !reducingBid, reason);
+    if (reducingBid) this.nAsk = 0;
+    else this.nBid = 0;
   }
 }
 
@@ -300,16 +308,27 @@ export function computeQuotes(p: PricingParams, inp: QuoteInputs, out: QuoteResu
   if (trace) trace.push(['inputs', { bestBid, bestAsk, mid, spreadEma: f.spreadEma ?? 0, positionCenti: q, timeToCloseMs: inp.timeToCloseMs, alphaSkewTicks: inp.alphaSkewTicks, liquidityMoney: inp.liquidityMoney }]);
 
   // ---- gates on both sides
+  // At or over a cap they pause only the side that adds to the position: the reducing side keeps
+  // working it off, priced by the model below (whose stress terms widen it in these conditions).
+  // Issue 13: pausing both sides at the cap held the whole risk through the move that tripped the
+  // pause (a 2-minute DST at cap 2 had the reducing side dark 21 % of its at-cap time). The seeds
+  // pause both sides whatever the position (README, "Deliberate differences from the seeds").
   const bookSpreadBps = ((bestAsk - bestBid) / mid) * 10_000;
-  if (p.MM_MIN_SPREAD_BPS > 0 && bookSpreadBps < p.MM_MIN_SPREAD_BPS) {
-    if (trace) trace.push(['min_spread_gate', { bookSpreadBps, min: p.MM_MIN_SPREAD_BPS }]);
-    return stop(out, 'min_spread_gate', trace);
-  }
   const microVol = f.microVolBps ?? 0;
   const microDrift = Math.abs(f.microDriftBps ?? 0);
-  if (p.MM_MICRO_VOL_MAX_BPS > 0 && microVol > 1.25 * p.MM_MICRO_VOL_MAX_BPS) return stop(out, 'micro_vol_pause', trace);
-  if (p.MM_MICRO_DRIFT_MAX_BPS > 0 && microDrift > 1.25 * p.MM_MICRO_DRIFT_MAX_BPS) return stop(out, 'micro_drift_pause', trace);
-  if (p.volume_spike_pause && f.volumeSpike) return stop(out, 'volume_spike_pause', trace);
+  let bothSidesGate = '';
+  if (p.MM_MIN_SPREAD_BPS > 0 && bookSpreadBps < p.MM_MIN_SPREAD_BPS) {
+    if (trace) trace.push(['min_spread_gate', { bookSpreadBps, min: p.MM_MIN_SPREAD_BPS }]);
+    bothSidesGate = 'min_spread_gate';
+  } else if (p.MM_MICRO_VOL_MAX_BPS > 0 && microVol > 1.25 * p.MM_MICRO_VOL_MAX_BPS) bothSidesGate = 'micro_vol_pause';
+  else if (p.MM_MICRO_DRIFT_MAX_BPS > 0 && microDrift > 1.25 * p.MM_MICRO_DRIFT_MAX_BPS) bothSidesGate = 'micro_drift_pause';
+  else if (p.volume_spike_pause && f.volumeSpike) bothSidesGate = 'volume_spike_pause';
+  if (bothSidesGate !== '') {
+    const reducingBid = reducingAtCap(inp, true);
+    if (!reducingBid && !reducingAtCap(inp, false)) return stop(out, bothSidesGate, trace);
+    pauseSide(out, !reducingBid, bothSidesGate);
+    if (trace) trace.push(['gate_reducing_side_kept', { gate: bothSidesGate, side: reducingBid ? 'bid' : 'ask' }]);
+  }
 
   // ---- fair value: mid (grid model: microprice + OFI) + alpha ticks + funding bias
   const tick = grid.tickAt(mid);

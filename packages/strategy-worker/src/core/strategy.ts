@@ -633,14 +633,21 @@ export class StrategyCore {
       this.takers(m, f, nowMs, makerPaused);
       const close = closePhase(m.closeTimeMs, nowMs, p);
       if (makerPaused) cand.reset('paused');
-      // jump and schedule protection (jump.ts): after the takers, which still reduce
-      else if (nowMs < m.sweepUntilMs) cand.reset('sweep_pull');
-      else if (close === 'stop') cand.reset('close_stop');
       else {
         this.fillInputs(m, f, nowMs);
-        computeQuotes(p, this.inp, qr, null);
-        if (!qr.ok && qr.reason === 'one_sided_book') this.reducingOnOneSidedBook(m, f);
-        if (!qr.ok) cand.reset(qr.reason);
+        // jump and schedule protection (jump.ts), after the takers, which still reduce; a sweep
+        // pull leaves the side that reduces a position at its cap quoted (as computeQuotes' gates)
+        const sweeping = nowMs < m.sweepUntilMs;
+        const reducingBid = reducingAtCap(this.inp, true);
+        const reducing = reducingBid || reducingAtCap(this.inp, false);
+        const held = sweeping && !reducing ? 'sweep_pull' : close === 'stop' ? 'close_stop' : '';
+        if (held === '') {
+          computeQuotes(p, this.inp, qr, null);
+          if (!qr.ok && qr.reason === 'one_sided_book') this.reducingOnOneSidedBook(m, f);
+          if (sweeping && qr.ok) qr.pauseAddingSide(reducingBid, 'sweep_pull');
+        }
+        if (held !== '') cand.reset(held);
+        else if (!qr.ok) cand.reset(qr.reason);
         else {
           nBid = qr.nBid;
           nAsk = qr.nAsk;
