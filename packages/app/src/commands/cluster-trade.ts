@@ -18,11 +18,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AllowanceWatch,
+  EventAllowanceWatch,
   ExecGatewayHost,
   GatewayController,
   StrategyNodeHost,
   allStrategyActors,
   bookActor,
+  eventKeyOf,
   eventsOf,
   gatewayActor,
   routeOfMarket,
@@ -215,6 +217,11 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
       allowance.on('allowance', (usd: number) => host.setAllowanceUsd(usd));
       allowance.on('error', (err: Error) => o.say('allowance_error', { shard, error: err.message }));
       await allowance.start();
+      // and its events' allowances (exec's event keys of the shard's markets) cap each event in exec's pre-flight
+      const eventAllowances = new EventAllowanceWatch(o.buckets.control, list.map((m) => eventKeyOf(m.market ?? '', m.eventTicker)));
+      eventAllowances.on('allowances', (usd: Map<string, number>) => host.setEventAllowancesUsd(usd));
+      eventAllowances.on('error', (err: Error) => o.say('allowance_error', { shard, error: err.message }));
+      await eventAllowances.start();
       const gw = new GatewayController(o.nc, o.transport, o.buckets, shard, o.nodeId, host);
       gw.on('error', (err: Error) => o.say('gateway_error', { shard, error: err.message }));
       gw.on('active', (epoch: number) => {
@@ -233,6 +240,7 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
       await gw.start();
       stops.push(async () => {
         allowance.stop();
+        eventAllowances.stop();
         await gw.stop();
       });
     }
