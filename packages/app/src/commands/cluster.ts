@@ -76,7 +76,7 @@ export interface NodeOptions {
   seed: number;
   log: (line: string) => void;
   /** trade: the exchange, the cluster's market list, the config and the node's run folder (absent: control plane only) */
-  trade?: { exchange: ExchangeAccess; markets: ClusterMarkets; config: Record<string, unknown>; runDir: string };
+  trade?: { exchange: ExchangeAccess; markets: ClusterMarkets; config: Record<string, unknown>; runDir: string; explicit?: ReadonlySet<string> };
 }
 
 export interface RunningNode {
@@ -172,6 +172,7 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
         markets: o.trade.markets,
         exchange: o.trade.exchange,
         config: o.trade.config,
+        explicit: o.trade.explicit,
         runDir: o.trade.runDir,
         say,
         setLoad: (l) => heartbeat.setLoad(Object.assign(load, l)),
