@@ -109,9 +109,13 @@ export function clusterCommand(cli: CliContext): Command {
       .option('--out <dir>', 'run folder (node logs, tapes, the market list, the NATS store)')
       .option('--set <key=value>', 'config override for every node, repeatable', assignment)
       .option('--verbose', 'print every node line', false)
+      .option('--dashboard-port <p>', 'web dashboard (the cluster panel) on 127.0.0.1, this port; 0 = any free port', wholeNumber('--dashboard-port', 0, 65535), 0)
+      .option('--no-dashboard', 'do not serve the web dashboard')
       .option(...leaseMsOption)
       .action(async (o) => {
         await clusterUp({
+          dashboard: o.dashboard,
+          dashboardPort: o.dashboardPort,
           nodes: o.nodes,
           natsUrl: o.nats,
           cluster: o.cluster,
