@@ -69,7 +69,8 @@ describe.skipIf(!installed)('kmm cluster up: the web dashboard shows the cluster
   });
 
   it('serves the cluster panel over HTTP and the websocket, live', async () => {
-    const timing = { leaseMs: 1000, nodeMs: 1000 };
+    // the default lease (3 s): a heartbeat or a renewal late under load must not drop a node or a lease from the view
+    const timing = { leaseMs: 3000, nodeMs: 3000 };
     const la = log();
     const node = await runNode({ natsUrl: server.url, cluster: 'dash', roles: ['gateway', 'strategy', 'risk'], shards: [1], timing, markets: 12, seed: 3, id: 'node-a', log: la.push });
     await la.waitFor(/node-a assignment \{"version":1/);

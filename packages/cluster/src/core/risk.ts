@@ -14,7 +14,8 @@
  *                     count when the reports give it: a gateway that has not reported yet keeps
  *                     its share of the free budget unspent by the others)
  *        event e    = min(MM_MAX_EVENT_LOSS_USD, e's worst case + the free share of its gateway)
- *      A gateway's allowance is the MM_MAX_TOTAL_LOSS_USD its exec checks locally; the
+ *      A gateway's allowance is the MM_MAX_TOTAL_LOSS_USD its exec checks locally, an event's
+ *      the cap exec's pre-flight puts on that event (with MM_MAX_EVENT_LOSS_USD, the lower); the
  *      allowances never add up to more than the budget, so the account cap holds across shards
  *      without a network hop on the hot path. An allowance is never 0 (0 means "off" to exec):
  *      at least ALLOWANCE_FLOOR_MONEY, which admits only orders that do not raise the worst case.
