@@ -104,6 +104,16 @@ describe('config registry vs the actors', () => {
     expect(accepted).toEqual(CONFIG_SPECS.filter((s) => s.liveSafe).map((s) => s.key));
   });
 
+  it('kmm_read_share_fraction (a cluster gateway\'s share of the read bucket): explained with its range, read by exec only, at restart', () => {
+    const e = EXPLAINED_BY_KEY.get('kmm_read_share_fraction')!;
+    expect(e).toMatchObject({ env: 'KMM_READ_SHARE_FRACTION', value: 1, default: 1, source: 'default', type: 'number', unit: 'fraction', group: 'connection', min: 0.001, max: 1, liveSafe: false });
+    expect(e.meaning).toMatch(/never below one reconcile \(30 tokens\)/);
+    const set = explainConfigJson(loadConfig({ env: { KMM_READ_SHARE_FRACTION: '0.25' } })).entries.find((x) => x.key === 'kmm_read_share_fraction')!;
+    expect([set.value, set.source]).toEqual([0.25, 'env']);
+    const users = Object.entries(DERIVATIONS).filter(([, derive]) => readsOf(derive).has('kmm_read_share_fraction')).map(([actor]) => actor);
+    expect(users).toEqual(['exec']);
+  });
+
   it('a live update goes through the registry bounds and re-derives the params', () => {
     const core = new StrategyCore(strategyParamsOf(resolveConfig({})), [], { startMs: 0 });
     let fx = core.onControl({ kind: kmm.v1.ControlKind.CONFIG_UPDATE, json: JSON.stringify({ base_spread: 0.06 }) }, 1);

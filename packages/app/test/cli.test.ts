@@ -62,6 +62,7 @@ describe.concurrent('kmm bad arguments: one error format, exit 2', () => {
   const cases: Array<[string, string[], string, string]> = [
     ['whole number', ['demo', '--markets', 'abc'], "--markets must be a whole number, got 'abc'", 'kmm demo'],
     ['range', ['bench', 'latency', '--markets', '0'], '--markets must be between 1 and 5000, got 0', 'kmm bench latency'],
+    ['dashboard port', ['cluster', 'up', '--dashboard-port', '70000'], '--dashboard-port must be between 0 and 65535, got 70000', 'kmm cluster up'],
     ['decimal', ['chaos', '--speed', 'fast'], "--speed must be a number, got 'fast'", 'kmm chaos'],
     ['number list', ['bench', 'scale', '--rates', '2,x'], "--rates must be a number, got 'x'", 'kmm bench scale'],
     ['choices', ['backtest', '--capture', 'c.jsonl', '--queue-model', 'fifo'], 'Allowed choices are risk-averse, prob-power, exchange', 'kmm backtest'],

@@ -12,7 +12,7 @@
  *   shell/nodes.ts     heartbeats, live nodes, the assigner, the assignment watch
  *   shell/kill.ts      the kill switch (KV key + broadcast)
  *   core/risk.ts       gateway figures, account P&L, drawdown, worst case per event, allowances (pure)
- *   shell/risk.ts      RiskAggregator (risk lease: allowances to KV, trips the kill switch), AllowanceWatch
+ *   shell/risk.ts      RiskAggregator (risk lease: allowances to KV, trips the kill switch), AllowanceWatch, EventAllowanceWatch
  *   shell/gateway.ts   GatewayController: one active order gateway per exchange shard (lease, journal-first activation, kill switch, cancel-before-stop)
  *   shell/exec-host.ts ExecGatewayHost: the exec actor (worker thread, gateway-worker.ts) as a shard's gateway
  *   shell/strategy-host.ts StrategyNodeHost: ingest, book and strategy of a node's events, 'exec' bridged to each market's gateway

@@ -62,15 +62,17 @@ export function nodeCommand(cli: CliContext): Command {
     .action(async (o) => {
       const tradeFlags = [o.rest, o.ws, o.keyId, o.privateKey].filter((x) => x !== undefined).length;
       if (tradeFlags !== 0 && tradeFlags !== 4) throw new InvalidArgumentError('to trade, a node needs all of --rest, --ws, --key-id and --private-key');
-      const trade =
-        tradeFlags === 4
-          ? {
-              exchange: { restBaseUrl: o.rest, wsUrl: o.ws, keyId: o.keyId, privateKeyPath: o.privateKey },
-              markets: o.marketsFile ? readClusterMarkets(o.marketsFile) : await discoverClusterMarkets(o.rest, o.markets),
-              config: loadConfig({ env: process.env, cli: cliFromAssignments(o.set ?? []) }).values as unknown as Record<string, unknown>,
-              runDir: resolve(o.out ?? join('runs', `node-${o.id ?? defaultNodeId()}`)),
-            }
-          : undefined;
+      const loaded = tradeFlags === 4 ? loadConfig({ env: process.env, cli: cliFromAssignments(o.set ?? []) }) : null;
+      const trade = loaded
+        ? {
+            exchange: { restBaseUrl: o.rest, wsUrl: o.ws, keyId: o.keyId, privateKeyPath: o.privateKey },
+            markets: o.marketsFile ? readClusterMarkets(o.marketsFile) : await discoverClusterMarkets(o.rest, o.markets),
+            config: loaded.values as unknown as Record<string, unknown>,
+            // keys the operator set: the gateway's per-shard splits (loss cap, read bucket) keep them
+            explicit: new Set(Object.keys(loaded.sources).filter((k) => loaded.sources[k] !== 'default')),
+            runDir: resolve(o.out ?? join('runs', `node-${o.id ?? defaultNodeId()}`)),
+          }
+        : undefined;
       const node = await runNode({
         natsUrl: o.nats,
         cluster: o.cluster,
@@ -107,9 +109,13 @@ export function clusterCommand(cli: CliContext): Command {
       .option('--out <dir>', 'run folder (node logs, tapes, the market list, the NATS store)')
       .option('--set <key=value>', 'config override for every node, repeatable', assignment)
       .option('--verbose', 'print every node line', false)
+      .option('--dashboard-port <p>', 'web dashboard (the cluster panel) on 127.0.0.1, this port; 0 = any free port', wholeNumber('--dashboard-port', 0, 65535), 0)
+      .option('--no-dashboard', 'do not serve the web dashboard')
       .option(...leaseMsOption)
       .action(async (o) => {
         await clusterUp({
+          dashboard: o.dashboard,
+          dashboardPort: o.dashboardPort,
           nodes: o.nodes,
           natsUrl: o.nats,
           cluster: o.cluster,

@@ -18,11 +18,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   AllowanceWatch,
+  EventAllowanceWatch,
   ExecGatewayHost,
   GatewayController,
   StrategyNodeHost,
   allStrategyActors,
   bookActor,
+  eventKeyOf,
   eventsOf,
   gatewayActor,
   routeOfMarket,
@@ -100,6 +102,30 @@ export function shardAllowanceUsd(totalUsd: number, shards: number): number {
   return Math.floor((totalUsd * 100) / Math.max(1, shards)) / 100;
 }
 
+/**
+ * A gateway's share of the account's REST read bucket (kmm_read_share_fraction): the account
+ * has one read bucket for every process that trades it, and each exchange shard's gateway
+ * reads the account (its orders, positions, fills), so each gets 1 / the number of shards.
+ */
+export function gatewayReadShare(shards: number): number {
+  return 1 / Math.max(1, shards);
+}
+
+/**
+ * The config of a shard's gateway (exec): the node's config with the cluster's splits of what the
+ * account has once: the worst-case loss cap (until the risk aggregator's allowance replaces it)
+ * and the read bucket, each split evenly over the `shards` exchange shards. The read share the
+ * operator set (kmm_read_share_fraction in `explicit`: file, environment or --set) is kept as set
+ * (MM_MAX_TOTAL_LOSS_USD is always the account's cap, so always split).
+ */
+export function gatewayConfig(config: Record<string, unknown>, shards: number, explicit: ReadonlySet<string> = new Set()): Record<string, unknown> {
+  return {
+    ...config,
+    MM_MAX_TOTAL_LOSS_USD: shardAllowanceUsd(Number(config.MM_MAX_TOTAL_LOSS_USD ?? 0), shards),
+    kmm_read_share_fraction: explicit.has('kmm_read_share_fraction') ? config.kmm_read_share_fraction : gatewayReadShare(shards),
+  };
+}
+
 /** The exchange shards of a market list (sorted). */
 export function shardsOf(m: ClusterMarkets): number[] {
   return [...new Set(Object.values(m.shardOf))].sort((a, b) => a - b);
@@ -117,6 +143,8 @@ export interface TradingOptions {
   markets: ClusterMarkets;
   exchange: ExchangeAccess;
   config: Record<string, unknown>;
+  /** config keys the operator set (file, environment, --set): the cluster's splits keep them */
+  explicit?: ReadonlySet<string>;
   runDir: string;
   say: (event: string, fields?: Record<string, unknown>) => void;
   setLoad: (load: Record<string, number>) => void;
@@ -205,8 +233,8 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
         extra: { ...access, markets: list, runDir, clusterShards: allShards.length },
         // until the risk aggregator writes the shard's allowance: the account's loss cap split
         // evenly over the shards (each gateway checks its share locally on the hot path, and the
-        // shares never add up to more than the account cap)
-        config: { ...o.config, MM_MAX_TOTAL_LOSS_USD: shardAllowanceUsd(Number(o.config.MM_MAX_TOTAL_LOSS_USD ?? 0), allShards.length) },
+        // shares never add up to more than the account cap); the account's read bucket likewise
+        config: gatewayConfig(o.config, allShards.length, o.explicit),
         onOps: opsLine,
       });
       supervisors.push(() => host.supervisor);
@@ -215,6 +243,11 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
       allowance.on('allowance', (usd: number) => host.setAllowanceUsd(usd));
       allowance.on('error', (err: Error) => o.say('allowance_error', { shard, error: err.message }));
       await allowance.start();
+      // and its events' allowances (exec's event keys of the shard's markets) cap each event in exec's pre-flight
+      const eventAllowances = new EventAllowanceWatch(o.buckets.control, list.map((m) => eventKeyOf(m.market ?? '', m.eventTicker)));
+      eventAllowances.on('allowances', (usd: Map<string, number>) => host.setEventAllowancesUsd(usd));
+      eventAllowances.on('error', (err: Error) => o.say('allowance_error', { shard, error: err.message }));
+      await eventAllowances.start();
       const gw = new GatewayController(o.nc, o.transport, o.buckets, shard, o.nodeId, host);
       gw.on('error', (err: Error) => o.say('gateway_error', { shard, error: err.message }));
       gw.on('active', (epoch: number) => {
@@ -233,6 +266,7 @@ export async function startTrading(o: TradingOptions): Promise<Array<() => Promi
       await gw.start();
       stops.push(async () => {
         allowance.stop();
+        eventAllowances.stop();
         await gw.stop();
       });
     }

@@ -15,9 +15,11 @@
  *               With the exchange flags, the trading roles run too (cluster-trade.ts).
  *   clusterStatus  reads the KV buckets: nodes, leases, the assignment, the kill switch, the
  *               risk aggregator's view and allowances; formatStatus/nodeRows = the cluster panel
- *               (every node: roles, leases held, load, heartbeat).
- *   clusterUp   starts a loopback nats-server when no URL is given, then N node processes
- *               (`kmm node` with every role: leases decide who is active), until stopped.
+ *               (every node: roles, leases held, load, heartbeat). The live panel of the web
+ *               dashboard: cluster-panel.ts.
+ *   clusterUp   starts the dashboard (unless --no-dashboard), a loopback nats-server when no URL
+ *               is given, then N node processes (`kmm node` with every role: leases decide who
+ *               is active), until stopped.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -60,6 +62,7 @@ import { CLUSTER_SIM_SET, LocalCluster, type NodeLine } from '../proof/local-clu
 import { eventLoads, startTrading, type ClusterMarkets, type ExchangeAccess } from './cluster-trade.js';
 import { buildCatalog } from '@kmm/sim';
 import { UsageError } from './errors.js';
+import { assignmentSummary, nodeLineEvent, nodeRows, sortAllowances, startClusterDashboard, type ClusterDashboard, type ClusterStatus, type RiskStateValue } from './cluster-panel.js';
 
 export const NODE_ROLES: readonly NodeRole[] = ['gateway', 'strategy', 'risk'];
 
@@ -76,7 +79,7 @@ export interface NodeOptions {
   seed: number;
   log: (line: string) => void;
   /** trade: the exchange, the cluster's market list, the config and the node's run folder (absent: control plane only) */
-  trade?: { exchange: ExchangeAccess; markets: ClusterMarkets; config: Record<string, unknown>; runDir: string };
+  trade?: { exchange: ExchangeAccess; markets: ClusterMarkets; config: Record<string, unknown>; runDir: string; explicit?: ReadonlySet<string> };
 }
 
 export interface RunningNode {
@@ -172,6 +175,7 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
         markets: o.trade.markets,
         exchange: o.trade.exchange,
         config: o.trade.config,
+        explicit: o.trade.explicit,
         runDir: o.trade.runDir,
         say,
         setLoad: (l) => heartbeat.setLoad(Object.assign(load, l)),
@@ -191,50 +195,7 @@ export async function runNode(o: NodeOptions): Promise<RunningNode> {
   return { done: nc.closed().then(() => undefined), stop };
 }
 
-export interface ClusterStatus {
-  cluster: string;
-  nats: string;
-  nodes: NodeInfo[];
-  leases: Array<{ key: string; holder: string; revision: number; ageMs: number }>;
-  assignment: { version: number; nodes: string[]; events: number; byNode: Record<string, number> };
-  kill: KillState | null;
-  /** the risk aggregator's last view (KV risk.state) and the allowances it wrote; null before any */
-  risk: { state: RiskStateValue; allowances: Array<{ key: string } & AllowanceValue> } | null;
-}
-
-/** What the aggregator keeps in KV risk.state (shell/risk.ts). */
-export interface RiskStateValue {
-  byNode: string;
-  wallMs: number;
-  pnlMoney: number;
-  peakPnlMoney: number;
-  drawdownMoney: number;
-  totalWorstMoney: number;
-  breach: string;
-}
-
-/** One row of the cluster panel: a node, its roles, the leases it holds, its load. */
-export interface NodeRow {
-  id: string;
-  roles: string[];
-  where: string;
-  /** lease keys this node holds now, with the lease's epoch (its creating revision) */
-  leases: string[];
-  load: Record<string, number>;
-  beatAgoMs: number;
-}
-
-/** The cluster panel: every node with its roles, leases and load (leases joined by holder). */
-export function nodeRows(s: ClusterStatus, nowWallMs: number): NodeRow[] {
-  return s.nodes.map((n) => ({
-    id: n.id,
-    roles: n.roles ?? [n.role],
-    where: `${n.host}:${n.pid}`,
-    leases: s.leases.filter((l) => l.holder === n.id).map((l) => `${l.key}@${l.revision}`),
-    load: n.load ?? {},
-    beatAgoMs: Math.max(0, nowWallMs - n.wallMs),
-  }));
-}
+export { nodeRows, type ClusterStatus, type NodeRow, type RiskStateValue } from './cluster-panel.js';
 
 export async function clusterStatus(natsUrl: string, cluster: string, timing: ClusterTiming): Promise<ClusterStatus> {
   const nc = await connectOrExplain(natsUrl);
@@ -255,8 +216,6 @@ export async function clusterStatus(natsUrl: string, cluster: string, timing: Cl
     }
     leases.sort((x, y) => (x.key < y.key ? -1 : 1));
     const { assignment } = await readAssignment(b.assign);
-    const byNode: Record<string, number> = {};
-    for (const n of Object.values(assignment.byEvent)) byNode[n] = (byNode[n] ?? 0) + 1;
     let risk: ClusterStatus['risk'] = null;
     const st = await b.control.get(RISK_STATE_KEY);
     if (st?.operation === 'PUT') {
@@ -265,12 +224,9 @@ export async function clusterStatus(natsUrl: string, cluster: string, timing: Cl
         const e = await b.control.get(key);
         if (e?.operation === 'PUT') allowances.push({ key, ...e.json<AllowanceValue>() });
       }
-      // gateways first (what the hot paths check), then events
-      const rank = (k: string): string => (k.startsWith('allowance.gateway.') ? '0' : '1') + k;
-      allowances.sort((x, y) => (rank(x.key) < rank(y.key) ? -1 : 1));
-      risk = { state: st.json<RiskStateValue>(), allowances };
+      risk = { state: st.json<RiskStateValue>(), allowances: sortAllowances(allowances) };
     }
-    return { cluster, nats: natsUrl, nodes, leases, assignment: { version: assignment.version, nodes: assignment.nodes, events: Object.keys(assignment.byEvent).length, byNode }, kill: await readKillSwitch(b.control), risk };
+    return { cluster, nats: natsUrl, nodes, leases, assignment: assignmentSummary(assignment), kill: await readKillSwitch(b.control), risk };
   } finally {
     await nc.close();
   }
@@ -322,23 +278,43 @@ export interface UpOptions {
   durationS: number;
   verbose: boolean;
   log: (line: string) => void;
+  /** serve the web dashboard with the cluster panel (default true) */
+  dashboard?: boolean;
+  /** its port on 127.0.0.1 (0 = any free port, the default: parallel clusters never collide) */
+  dashboardPort?: number;
 }
 
 /**
  * A local cluster trading against the simulator (LocalCluster): the sim, a loopback nats-server
  * (unless a URL is given) and N node processes with every role, until stopped; then every node
- * stops gracefully and the exchange is asked what is left.
+ * stops gracefully and the exchange is asked what is left. The web dashboard (cluster-panel.ts)
+ * listens first (a taken port fails with nothing started) and shows the cluster live.
  */
 export async function clusterUp(o: UpOptions): Promise<void> {
   const runDir = resolve(o.out ?? join('runs', `cluster-${new Date().toISOString().replace(/[:.]/g, '-')}`));
   mkdirSync(runDir, { recursive: true });
+  let dash: ClusterDashboard | null = null;
+  if (o.dashboard !== false) {
+    try {
+      dash = await startClusterDashboard({ port: o.dashboardPort ?? 0, runDir, log: o.log });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'EADDRINUSE' ? `port ${o.dashboardPort} on 127.0.0.1 is already in use` : e.message;
+      throw new UsageError(`dashboard: ${why}; nothing was started (choose another --dashboard-port, 0 for any free port, or --no-dashboard)`);
+    }
+  }
   const set = { ...CLUSTER_SIM_SET, kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, ...o.set };
   const lc = new LocalCluster({ nodes: o.nodes, cluster: o.cluster, seed: o.seed, markets: o.markets, speed: o.speed, leaseMs: o.leaseMs, runDir, set, log: o.log, verbose: o.verbose, natsUrl: o.natsUrl });
   lc.on('line', (l: NodeLine) => {
+    dash?.note(nodeLineEvent(l));
     if (!o.verbose && ['gateway_active', 'gateway_standby', 'gateway_killed', 'strategy_markets', 'rebalanced', 'kill_switch', 'risk'].includes(l.event)) o.log(`node ${l.node} ${l.event} ${JSON.stringify(l.fields)}`);
   });
   try {
     await lc.start();
+    if (dash) {
+      await dash.attach(lc.natsUrl, o.cluster, { leaseMs: o.leaseMs, nodeMs: o.leaseMs });
+      o.log(`dashboard: ${dash.handle.loginUrl}`);
+    }
     o.log(`cluster ${o.cluster}: ${o.nodes} nodes started (run folder ${runDir}); \`kmm cluster status --nats ${lc.natsUrl} --cluster ${o.cluster}\` shows them`);
     await new Promise<void>((res) => {
       const done = (): void => res();
@@ -351,6 +327,7 @@ export async function clusterUp(o: UpOptions): Promise<void> {
     const r = await lc.sim.records();
     o.log(`cluster ${o.cluster}: stopped${inTime ? '' : ' (some node had to be killed)'}; the exchange saw ${r.orders.length} orders and ${r.fills.length} fills of ours; ${r.orders.filter((x) => x.status === 'resting').length} resting now`);
   } finally {
+    await dash?.close();
     await lc.close();
   }
 }

@@ -15,6 +15,11 @@
  *                                 the book levels / our quotes change
  *   [data-testid=control-result]  text of the last control answer; data-kind = its kind
  *   button[data-control=pause|resume|flatten|ack_breach|ack_config][data-market?]
+ *   [data-testid=cluster]         the cluster panel (shown only for a state with `cluster`: `kmm
+ *                                 cluster up`); inside it [data-testid=cluster-nodes] rows
+ *                                 tr[data-node=ID], cluster-leases rows tr[data-lease=KEY],
+ *                                 cluster-assignment, cluster-kill, cluster-risk and
+ *                                 cluster-allowances rows tr[data-allowance=KEY]
  */
 
 /** Levels shown per side of each ladder. */
@@ -56,6 +61,8 @@ section h3 { font-size:13px; color:var(--mut); margin:0 0 6px; }
 #events li { list-style:none; padding:1px 0; } #events { padding:0; margin:0; max-height:240px; overflow:auto; }
 .lvl-warn { color:#e8b04a; } .lvl-error { color:var(--ask); }
 #control-result { color:var(--our); }
+#cluster td, #cluster th { text-align:left; }
+[hidden] { display:none !important; }
 `;
 
 const SCRIPT = `
@@ -237,8 +244,45 @@ const SCRIPT = `
     setText(document.getElementById('scorecard-at'), sc && sc.asOfMs ? 'as of ' + new Date(sc.asOfMs).toISOString().slice(11, 19) : '');
   }
 
+  // the cluster panel (kmm cluster up): nodes, leases, assignment, kill switch, risk and allowances
+  function rows(tableId, list, cells, key) {
+    var tb = document.querySelector('#' + tableId + ' tbody'), frag = document.createDocumentFragment();
+    list.forEach(function (x) {
+      var tr = el('tr'); if (key) tr.dataset[key[0]] = key[1](x);
+      cells(x).forEach(function (c) { tr.append(el('td', '', c)); });
+      frag.append(tr);
+    });
+    tb.replaceChildren(frag);
+  }
+  function ago(ms) { return ms < 1000 ? ms + ' ms ago' : (ms / 1000).toFixed(1) + ' s ago'; }
+  function renderCluster(c) {
+    var panel = document.getElementById('cluster');
+    panel.hidden = !c;
+    // a cluster's markets and actors live in its nodes: this process has none to show or control
+    document.getElementById('global-controls').hidden = !!c;
+    ['actors', 'event-risk', 'scorecard'].forEach(function (id) { document.getElementById(id).closest('section').hidden = !!c; });
+    if (!c) return;
+    setText(document.getElementById('cluster-name'), c.name + ' on ' + c.nats);
+    var k = document.getElementById('cluster-kill');
+    setText(k, c.kill && c.kill.active ? 'kill switch ACTIVE: ' + c.kill.reason + ' (by ' + c.kill.byNode + ')' : 'kill switch off');
+    k.className = 'badge ' + (c.kill && c.kill.active ? 'bad' : 'ok');
+    rows('cluster-nodes', c.nodes, function (n) {
+      return [n.id, n.roles.join(', '), n.leases.join(', ') || '-',
+              Object.keys(n.load).map(function (x) { return x + '=' + n.load[x]; }).join(' ') || '-', ago(n.beatAgoMs), n.where];
+    }, ['node', function (n) { return n.id; }]);
+    rows('cluster-leases', c.leases, function (l) { return [l.key, l.holder, l.revision, ago(l.ageMs)]; }, ['lease', function (l) { return l.key; }]);
+    var a = c.assignment;
+    setText(document.getElementById('cluster-assignment'), 'v' + a.version + ': ' + a.events + ' events over ' + a.nodes.length + ' strategy nodes' +
+            (a.nodes.length ? ' (' + Object.keys(a.byNode).map(function (n) { return n + ' ' + a.byNode[n]; }).join(', ') + ')' : ''));
+    var r = c.risk;
+    setText(document.getElementById('cluster-risk'), r ? 'aggregator ' + r.byNode + ' (' + ago(r.agoMs) + '): P&L $' + r.pnl + ', peak $' + r.peakPnl +
+            ', drawdown $' + r.drawdown + ', worst case of all events $' + r.totalWorst + (r.breach ? ', BREACH ' + r.breach : '') : 'no figures from any gateway yet');
+    rows('cluster-allowances', r ? r.allowances : [], function (x) { return [x.key, x.allowance, x.worst]; }, ['allowance', function (x) { return x.key; }]);
+  }
+
   function render(s) {
     lastTs = s.ts;
+    renderCluster(s.cluster);
     setText(document.getElementById('mode'), s.mode);
     var r = s.risk, rb = document.getElementById('risk');
     var txt = r.tradingEnabled ? (r.quotingPaused ? 'quoting paused' : 'trading') : 'read-only' + (r.readOnlyReason ? ': ' + r.readOnlyReason : '');
@@ -295,6 +339,12 @@ export function dashboardPage(nonce: string): string {
 <span id="global-controls" class="row" style="margin:0"></span>
 <span id="control-result" data-testid="control-result"></span></header>
 <main>
+<section id="cluster" data-testid="cluster" hidden><h3>Cluster <span id="cluster-name"></span> <span class="badge" id="cluster-kill" data-testid="cluster-kill">-</span></h3>
+<table id="cluster-nodes" data-testid="cluster-nodes"><thead><tr><th>node</th><th>roles</th><th>leases held</th><th>load</th><th>heartbeat</th><th>where</th></tr></thead><tbody></tbody></table>
+<h3>Leases</h3><table id="cluster-leases" data-testid="cluster-leases"><thead><tr><th>lease</th><th>holder</th><th>revision</th><th>renewed</th></tr></thead><tbody></tbody></table>
+<h3>Event assignment</h3><div id="cluster-assignment" data-testid="cluster-assignment"></div>
+<h3>Risk aggregator</h3><div id="cluster-risk" data-testid="cluster-risk"></div>
+<table id="cluster-allowances" data-testid="cluster-allowances"><thead><tr><th>allowance</th><th>allowance $</th><th>worst case $</th></tr></thead><tbody></tbody></table></section>
 <div id="markets"></div>
 <section><h3>Actors</h3><table id="actors"><thead><tr><th style="text-align:left">actor</th><th>ELU</th><th>mailbox</th><th>msgs in</th><th>msgs out</th><th>dropped</th><th>conflated</th><th>handler p50 µs</th><th>p99 µs</th></tr></thead><tbody></tbody></table></section>
 <section><h3>Event risk</h3><table id="event-risk" data-testid="event-risk"><thead><tr><th style="text-align:left">event</th><th style="text-align:left">markets</th><th>worst-case loss $</th></tr></thead><tbody></tbody></table></section>

@@ -94,6 +94,36 @@ export interface DashboardScorecard {
   note?: string;
 }
 
+/**
+ * The cluster panel (`kmm cluster up`'s dashboard; the same figures as `kmm cluster status`):
+ * every node with its roles, the leases it holds, its load and last heartbeat; the lease holders;
+ * the event assignment; the kill switch; the risk aggregator's view and allowances. Dollars as
+ * decimal strings ("12.3400").
+ */
+export interface DashboardCluster {
+  name: string;
+  nats: string;
+  nodes: Array<{ id: string; roles: string[]; where: string; leases: string[]; load: Record<string, number>; beatAgoMs: number }>;
+  /** revision: the lease's last KV revision; ageMs: since its last renewal */
+  leases: Array<{ key: string; holder: string; revision: number; ageMs: number }>;
+  /** events assigned per strategy node */
+  assignment: { version: number; nodes: string[]; events: number; byNode: Record<string, number> };
+  kill: { active: boolean; reason: string; byNode: string; wallMs: number } | null;
+  /** null before the aggregator evaluated any gateway's figures */
+  risk: {
+    byNode: string;
+    agoMs: number;
+    pnl: string;
+    peakPnl: string;
+    drawdown: string;
+    totalWorst: string;
+    /** why the aggregator tripped the kill switch ('' = no breach) */
+    breach: string;
+    /** allowance.gateway.<shard> first, then allowance.event.<event> */
+    allowances: Array<{ key: string; allowance: string; worst: string }>;
+  } | null;
+}
+
 export interface DashboardState {
   /** Wall-clock ms when the snapshot was taken. */
   ts: number;
@@ -107,6 +137,8 @@ export interface DashboardState {
   /** Per event with two or more of our markets or a position: its worst-case loss. */
   eventRisk?: DashboardEventRisk[];
   scorecard?: DashboardScorecard;
+  /** `kmm cluster up`: the cluster panel (mode "cluster") */
+  cluster?: DashboardCluster;
 }
 
 /** Counters the metrics exporter needs beyond the snapshot (all optional, all cumulative). */

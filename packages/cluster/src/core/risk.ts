@@ -14,7 +14,8 @@
  *                     count when the reports give it: a gateway that has not reported yet keeps
  *                     its share of the free budget unspent by the others)
  *        event e    = min(MM_MAX_EVENT_LOSS_USD, e's worst case + the free share of its gateway)
- *      A gateway's allowance is the MM_MAX_TOTAL_LOSS_USD its exec checks locally; the
+ *      A gateway's allowance is the MM_MAX_TOTAL_LOSS_USD its exec checks locally, an event's
+ *      the cap exec's pre-flight puts on that event (with MM_MAX_EVENT_LOSS_USD, the lower); the
  *      allowances never add up to more than the budget, so the account cap holds across shards
  *      without a network hop on the hot path. An allowance is never 0 (0 means "off" to exec):
  *      at least ALLOWANCE_FLOOR_MONEY, which admits only orders that do not raise the worst case.
@@ -148,7 +149,7 @@ export function aggregateRisk(figs: readonly GatewayFigures[], limits: RiskLimit
       marked += m.markedMoney;
       fees += m.feesMoney;
       g += m.realizedMoney + m.markedMoney;
-      const key = m.event || `market:${m.market}`;
+      const key = eventKeyOf(m.market, m.event);
       let e = events.get(key);
       if (!e) events.set(key, (e = { shard: f.shard, exclusive: m.event !== '' && m.exclusive, legs: [] }));
       else e.exclusive = e.exclusive && m.exclusive;
@@ -190,6 +191,11 @@ export function aggregateRisk(figs: readonly GatewayFigures[], limits: RiskLimit
   if (limits.maxAccountLossMoney > 0 && pnl <= -limits.maxAccountLossMoney) breach = `ACCOUNT_LOSS_CAP (P&L ${usd(pnl)} <= -${usd(limits.maxAccountLossMoney)})`;
   else if (limits.maxDrawdownMoney > 0 && drawdown >= limits.maxDrawdownMoney) breach = `DRAWDOWN_LIMIT (P&L ${usd(pnl)} is ${usd(drawdown)} below its peak ${usd(peak)}, limit ${usd(limits.maxDrawdownMoney)})`;
   return { realizedMoney: realized, markedMoney: marked, feesMoney: fees, pnlMoney: pnl, peakPnlMoney: peak, drawdownMoney: drawdown, totalWorstMoney: totalWorst, gateways, events: eventsOut, breach };
+}
+
+/** An event's key as exec's event risk keys it (event-risk.ts keyOf): the event ticker, or `market:<ticker>` for a market without one. */
+export function eventKeyOf(market: string, eventTicker?: string | null): string {
+  return eventTicker ? eventTicker : `market:${market}`;
 }
 
 /** KV key tokens allow [-/_=.A-Za-z0-9]; everything outside [A-Za-z0-9_-] is escaped as '=' + hex. */

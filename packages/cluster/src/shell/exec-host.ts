@@ -17,6 +17,12 @@
  *   allowance  setAllowanceUsd(usd): the risk aggregator's allowance for the shard becomes exec's
  *              MM_MAX_TOTAL_LOSS_USD, live (Control CONFIG_UPDATE) and at every (re)start; before
  *              the aggregator wrote one, the config's value stands (the static even split)
+ *   events     setEventAllowancesUsd(map): the aggregator's allowances of the shard's events go to
+ *              exec (Control CONFIG_UPDATE, reason risk_event_allowances): its pre-flight caps each
+ *              at min(MM_MAX_EVENT_LOSS_USD, allowance). Sent live, after every activation before
+ *              the gateway serves, and again when exec announces a restart of its own (a worker
+ *              restarted by the Supervisor starts from its start-up config, which has neither
+ *              the latest shard allowance nor any event allowance)
  *   cancelAll  Control CANCEL_ALL to exec (the kill switch; it keeps reconciling)
  *   deactivate stop the worker: exec's own stop cancels everything, verifies with the exchange
  *              and flushes the journal before it exits
@@ -24,6 +30,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { BatchEncoder, Supervisor, decodeBatch, kmm, marketOf, type ActorDef } from '@kmm/shared';
+import { EVENT_ALLOWANCES_REASON } from '@kmm/exec-worker/core';
 import { gatewayActor, type GatewayHost } from './gateway.js';
 import type { Delivery, NatsTransport } from './transport.js';
 
@@ -58,6 +65,8 @@ export class ExecGatewayHost implements GatewayHost {
   unrouted = 0;
   /** the aggregator's allowance for this shard (USD), null before one was heard */
   private allowanceUsd: number | null = null;
+  /** the aggregator's allowances of this shard's events (exec's event key -> USD) */
+  private eventAllowancesUsd = new Map<string, number>();
 
   constructor(private readonly o: ExecHostOptions) {}
 
@@ -100,6 +109,20 @@ export class ExecGatewayHost implements GatewayHost {
     if (this.o.onOps) sup.on('ops', this.o.onOps);
     this.sup = sup;
     await sup.start();
+    // before the controller serves the shard: exec checks the events' allowances from its first order
+    this.sendEventAllowances();
+  }
+
+  /** `always`: also an empty set (it lifts the previous one; a fresh exec has none to lift) */
+  private sendEventAllowances(always = false): void {
+    if (this.eventAllowancesUsd.size === 0 && !always) return;
+    const json = JSON.stringify(Object.fromEntries(this.eventAllowancesUsd));
+    this.sup?.send('exec', { control: { kind: kmm.v1.ControlKind.CONFIG_UPDATE, markets: [], reason: EVENT_ALLOWANCES_REASON, json } });
+  }
+
+  private sendAllowance(): void {
+    if (this.allowanceUsd === null) return;
+    this.sup?.send('exec', { control: { kind: kmm.v1.ControlKind.CONFIG_UPDATE, markets: [], reason: 'risk_allowance', json: JSON.stringify({ MM_MAX_TOTAL_LOSS_USD: this.allowanceUsd }) } });
   }
 
   /**
@@ -118,6 +141,12 @@ export class ExecGatewayHost implements GatewayHost {
     ch.port2.on('message', (batch: ArrayBuffer) => {
       const byDest = new Map<string, Envelope[]>();
       decodeBatch(batch, (env) => {
+        // exec restarted inside the Supervisor (it says so to its strategy peer when ready): it
+        // runs on its start-up config again, so it gets the latest allowances again
+        if (kind === 'strategy' && env.control?.reason === 'exec_restarted') {
+          this.sendAllowance();
+          this.sendEventAllowances();
+        }
         const market = marketOf(env);
         const dests = market ? [route(market)].filter((d): d is string => !!d) : all();
         if (dests.length === 0 && kind === 'strategy') this.unrouted++;
@@ -146,7 +175,19 @@ export class ExecGatewayHost implements GatewayHost {
     if (!(usd > 0)) throw new Error(`an allowance must be > 0 USD (0 would turn exec's cap off), got ${usd}`);
     if (this.allowanceUsd === usd) return;
     this.allowanceUsd = usd;
-    this.sup?.send('exec', { control: { kind: kmm.v1.ControlKind.CONFIG_UPDATE, markets: [], reason: 'risk_allowance', json: JSON.stringify({ MM_MAX_TOTAL_LOSS_USD: usd }) } });
+    this.sendAllowance();
+  }
+
+  /**
+   * The risk aggregator's allowances of the shard's events (exec's event key -> USD > 0), the
+   * whole set (it replaces the previous one): exec's pre-flight checks them from now on.
+   */
+  setEventAllowancesUsd(usd: ReadonlyMap<string, number>): void {
+    for (const [event, v] of usd) if (!(Number.isFinite(v) && v > 0)) throw new Error(`event ${event}: an allowance must be > 0 USD, got ${v}`);
+    const same = usd.size === this.eventAllowancesUsd.size && [...usd].every(([e, v]) => this.eventAllowancesUsd.get(e) === v);
+    if (same) return;
+    this.eventAllowancesUsd = new Map(usd);
+    this.sendEventAllowances(true);
   }
 
   async cancelAll(reason: string): Promise<void> {

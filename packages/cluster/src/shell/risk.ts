@@ -13,9 +13,12 @@
  *   AllowanceWatch  a gateway watches allowance.gateway.<shard> and hands the number to exec as
  *              a live MM_MAX_TOTAL_LOSS_USD (ExecGatewayHost.setAllowanceUsd): the hot path checks
  *              a local number, never the network.
+ *   EventAllowanceWatch  a gateway watches allowance.event.> for the events of its shard and
+ *              hands the set to exec (ExecGatewayHost.setEventAllowancesUsd): exec's pre-flight
+ *              caps each event at min(MM_MAX_EVENT_LOSS_USD, its allowance), locally.
  * Events: RiskAggregator 'view' (RiskView), 'allowance' (key, AllowanceValue: a gateway's
  * allowance written), 'tripped' (KillState), 'error'; AllowanceWatch
- * 'allowance' (usd).
+ * 'allowance' (usd); EventAllowanceWatch 'allowances' (Map event -> usd, the whole set).
  */
 import { EventEmitter } from 'node:events';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -162,6 +165,64 @@ export class AllowanceWatch extends EventEmitter {
           this.emit('allowance', v.allowanceUsd);
         } catch (err) {
           this.emit('error', new Error(`malformed allowance for shard ${this.shard}: ${(err as Error).message}`));
+        }
+      }
+    })();
+  }
+
+  stop(): void {
+    this.stopWatch?.();
+  }
+}
+
+/**
+ * The allowances of a gateway's events (allowance.event.<event> for each of `events`, exec's
+ * event keys: core/risk.ts eventKeyOf): 'allowances' with the whole set (event -> USD) whenever
+ * it changed, once per burst of KV updates (the watch's replay of the current values included),
+ * so exec gets one Control per change, not one per key.
+ */
+export class EventAllowanceWatch extends EventEmitter {
+  private stopWatch: (() => void) | null = null;
+  /** KV key -> exec's event key, for this gateway's events only */
+  private readonly mine = new Map<string, string>();
+  /** the latest allowance per event (USD) */
+  readonly usd = new Map<string, number>();
+
+  constructor(
+    private readonly control: KV,
+    events: Iterable<string>,
+  ) {
+    super();
+    for (const e of events) this.mine.set(eventAllowanceKey(e), e);
+  }
+
+  /** Resolves once watching (the watch replays the current values first). */
+  async start(): Promise<void> {
+    const w = await this.control.watch({ key: 'allowance.event.>' });
+    this.stopWatch = () => w.stop();
+    let changed = false;
+    void (async () => {
+      for await (const e of w) {
+        const event = this.mine.get(e.key);
+        if (event !== undefined) {
+          if (e.operation !== 'PUT') changed = this.usd.delete(event) || changed;
+          else {
+            try {
+              const v = e.json<AllowanceValue>();
+              if (!(typeof v.allowanceUsd === 'number' && Number.isFinite(v.allowanceUsd) && v.allowanceUsd > 0)) throw new Error(`allowanceUsd ${v.allowanceUsd}`);
+              if (this.usd.get(event) !== v.allowanceUsd) {
+                this.usd.set(event, v.allowanceUsd);
+                changed = true;
+              }
+            } catch (err) {
+              this.emit('error', new Error(`malformed allowance for event ${event}: ${(err as Error).message}`));
+            }
+          }
+        }
+        // delta 0: nothing more pending on the watch right now (the end of a replay or a burst)
+        if (changed && e.delta === 0) {
+          changed = false;
+          this.emit('allowances', new Map(this.usd));
         }
       }
     })();

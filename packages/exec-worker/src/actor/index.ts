@@ -125,6 +125,9 @@ export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
     });
     const shutdownTimeoutMs = Math.round(Number(init.config.kmm_shutdown_timeout_s ?? 30) * 1000);
     const state: ExecActorState = { runner, core, env, targetsPending: false, ticks: 0, shutdownTimeoutMs };
+    // the REST read bucket this exec reads within (kmm_read_share_fraction: a cluster gateway's share)
+    io.setStat('read_bucket_tokens', core.limiter.read.capacityTokens);
+    io.setStat('read_refill_per_s', Math.round(core.limiter.read.refillPerS * 100) / 100);
     await runner.startup(seeded.maxFillTsMs > 0 ? seeded.maxFillTsMs - 60_000 : 0);
     // a (re)started exec knows neither the feed's state nor any target: ask ingest for the
     // connection and trust state, and strategy for every target, again

@@ -28,6 +28,14 @@
  * and size, counted like the others) is at most the cap, or is not higher than before: orders
  * that do not raise the worst case (those that reduce a position) always pass. Likewise for the
  * total. Units: "pc" = price units x centi-contracts = money x 100 (exact integers).
+ *
+ * Allowances (a cluster, issue 19): the risk aggregator hands each event an exposure allowance
+ * (KV allowance.event.<event>); the gateway passes its events' allowances to exec as a Control
+ * CONFIG_UPDATE with reason EVENT_ALLOWANCES_REASON (json {event: usd}, the whole set: it
+ * replaces the previous one). An event with an allowance is then capped at
+ * min(MM_MAX_EVENT_LOSS_USD, its allowance), by the same gate; a refusal past the allowance says
+ * EVENT_LOSS_OVER_ALLOWANCE (its own reject code), one past the static cap EVENT_LOSS_OVER_CAP.
+ * The check stays a local number on the hot path: the network only moves the number.
  */
 import { kmm, ONE_DOLLAR } from '@kmm/shared';
 import type { OrderBookkeeping } from './bookkeeping.js';
@@ -153,6 +161,34 @@ export function riskOrderOf(o: WorkingOrder): RiskOrder | null {
 export interface EventCheck {
   ok: boolean;
   reason: string;
+  /** refused past the event's allowance (not past a static cap) */
+  overAllowance?: boolean;
+}
+
+/** The Control CONFIG_UPDATE reason that carries the events' allowances (json {event: usd}). */
+export const EVENT_ALLOWANCES_REASON = 'risk_event_allowances';
+
+/**
+ * Reads the allowances of a CONFIG_UPDATE (EVENT_ALLOWANCES_REASON) into money per event key.
+ * Every value must be a finite USD amount of at least $0.0001 (the aggregator's floor: 0 would
+ * read as "no risk at all" here but as "off" for exec's static caps, so it is refused as ambiguous).
+ */
+export function parseEventAllowances(json: string): { ok: true; money: Map<string, number> } | { ok: false; error: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(json || '{}');
+  } catch (err) {
+    return { ok: false, error: `event allowances: invalid JSON: ${(err as Error).message}` };
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { ok: false, error: 'event allowances: expected a JSON object of event -> USD' };
+  const money = new Map<string, number>();
+  for (const [event, usd] of Object.entries(v as Record<string, unknown>)) {
+    if (!event) return { ok: false, error: 'event allowances: an empty event key' };
+    const m = typeof usd === 'number' && Number.isFinite(usd) ? Math.round(usd * ONE_DOLLAR) : NaN;
+    if (!(m >= 1)) return { ok: false, error: `event allowances: ${event}=${JSON.stringify(usd)}: expected a USD amount of at least 0.0001` };
+    money.set(event, m);
+  }
+  return { ok: true, money };
 }
 
 const PASS: EventCheck = Object.freeze({ ok: true, reason: '' }) as EventCheck;
@@ -188,6 +224,27 @@ export class EventExposure {
 
   private inPump = false;
   private pumpGroups: Map<string, EventGroup> | null = null;
+
+  /**
+   * The risk aggregator's allowance per event key (money; a cluster gateway's exec only): an
+   * event listed here is capped at min(MM_MAX_EVENT_LOSS_USD, this). Replaced as a whole by
+   * setAllowances.
+   */
+  private allowances = new Map<string, number>();
+
+  setAllowances(money: ReadonlyMap<string, number>): void {
+    this.allowances = new Map(money);
+  }
+
+  /** The allowance of an event key (money), undefined when it has none. */
+  allowanceOf(key: string): number | undefined {
+    return this.allowances.size > 0 ? this.allowances.get(key) : undefined;
+  }
+
+  /** True when any event has an allowance (the gate and the room then run even with both caps off). */
+  get hasAllowances(): boolean {
+    return this.allowances.size > 0;
+  }
 
   /**
    * ExecCore's pump brackets its pre-flight checks with these: the events and their members
@@ -378,13 +435,15 @@ export class EventExposure {
 
   /**
    * The gate for one new order (or an amend of `exclude` to this price and remaining size):
-   * refused when it raises the event's worst case above MM_MAX_EVENT_LOSS_USD or the total above
-   * MM_MAX_TOTAL_LOSS_USD. Caps in money; 0 = off.
+   * refused when it raises the event's worst case above MM_MAX_EVENT_LOSS_USD or the event's
+   * allowance, or the total above MM_MAX_TOTAL_LOSS_USD. Caps in money; 0 = off.
    */
   check(maxEventMoney: number, maxTotalMoney: number, order: QueuedOrder, exclude?: WorkingOrder): EventCheck {
-    if (maxEventMoney <= 0 && maxTotalMoney <= 0) return PASS;
+    const key = this.keyOf(order.market).key;
+    const allowance = this.allowanceOf(key);
+    if (maxEventMoney <= 0 && maxTotalMoney <= 0 && allowance === undefined) return PASS;
     const groups = this.inPump ? (this.pumpGroups ??= this.groups()) : this.groups();
-    const g = groups.get(this.keyOf(order.market).key)!;
+    const g = groups.get(key)!;
     const before = eventWorstPc(this.legs(g), g.exclusive);
     // an amend is counted as it will be while in flight: covering the old and the new state
     const old = exclude ? riskOrderOf(exclude) : null;
@@ -395,6 +454,9 @@ export class EventExposure {
     if (maxEventMoney > 0 && after > maxEventMoney * 100) {
       return { ok: false, reason: `EVENT_LOSS_OVER_CAP (event ${g.key} worst case ${usd(after)} > max ${usd(maxEventMoney * 100)})` };
     }
+    if (allowance !== undefined && after > allowance * 100) {
+      return { ok: false, overAllowance: true, reason: `EVENT_LOSS_OVER_ALLOWANCE (event ${g.key} worst case ${usd(after)} > allowance ${usd(allowance * 100)})` };
+    }
     if (maxTotalMoney > 0) {
       const total = this.totalPc(groups) - Math.max(0, before) + Math.max(0, after);
       if (total > maxTotalMoney * 100) return { ok: false, reason: `TOTAL_LOSS_OVER_CAP (all events ${usd(total)} > max ${usd(maxTotalMoney * 100)})` };
@@ -403,17 +465,20 @@ export class EventExposure {
   }
 
   /**
-   * Room (centi) for a new order on one side of a market at `price` under both caps: what
-   * `check` would accept. Infinity when both caps are off.
+   * Room (centi) for a new order on one side of a market at `price` under both caps and the
+   * event's allowance: what `check` would accept. Infinity when all are off.
    */
   room(maxEventMoney: number, maxTotalMoney: number, market: string, side: number, price: number, groups = this.groups(), totalPc?: number): number {
-    if (maxEventMoney <= 0 && maxTotalMoney <= 0) return Infinity;
-    const g = groups.get(this.keyOf(market).key);
+    const key = this.keyOf(market).key;
+    const allowance = this.allowanceOf(key);
+    if (maxEventMoney <= 0 && maxTotalMoney <= 0 && allowance === undefined) return Infinity;
+    const g = groups.get(key);
     if (!g) return Infinity;
     const legs = this.legs(g);
     const before = eventWorstPc(legs, g.exclusive);
     let limit = Infinity;
     if (maxEventMoney > 0) limit = Math.max(maxEventMoney * 100, before);
+    if (allowance !== undefined) limit = Math.min(limit, Math.max(allowance * 100, before));
     if (maxTotalMoney > 0) {
       const total = totalPc ?? this.totalPc(groups);
       // check: after <= before, or total - max(0, before) + max(0, after) <= cap

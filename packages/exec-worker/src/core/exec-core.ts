@@ -32,7 +32,7 @@ import { ExecState, minPos, NO_CAUSE, type Cause, type ExecStats } from './exec-
 import type { JournalRecord, JournalRecordOf } from './journal-record.js';
 import { BlockReason, MarketRegistry, type MarketRef } from './market-registry.js';
 import { execParamsOf, type ExecParams } from './params.js';
-import { EventExposure, type Queued, type QueuedOrder } from './event-risk.js';
+import { EVENT_ALLOWANCES_REASON, EventExposure, parseEventAllowances, type Queued, type QueuedOrder } from './event-risk.js';
 import { preflight, preflightEvent, type PreflightResult } from './preflight.js';
 import { totalExposureMoney } from './portfolio.js';
 import { ENDPOINT_COST } from './rate-limiter.js';
@@ -523,6 +523,14 @@ export class ExecCore {
           this.s.send('strategy', { position: { market, positionCenti: p.positionCenti, exposureMoney: 0, realizedPnlMoney: 0, feesPaidMoney: 0, fromExchange: true } });
         }
         this.s.send('strategy', { control: { kind: CKIND.RECONCILE, markets: [], reason: 'exec_positions' } });
+      }
+    } else if (kind === CKIND.CONFIG_UPDATE && c.reason === EVENT_ALLOWANCES_REASON) {
+      // a cluster gateway: the risk aggregator's allowance per event (event-risk.ts), not a config key
+      const r = parseEventAllowances(c.json ?? '');
+      if (!r.ok) this.s.ops('exec_config_rejected', '', 'error', { error: r.error });
+      else {
+        this.events.setAllowances(r.money);
+        this.s.ops('exec_event_allowances', '', 'info', { events: r.money.size });
       }
     } else if (kind === CKIND.CONFIG_UPDATE) {
       // The registry's liveSafe flags and bounds decide, as for every actor (validateLiveChange).

@@ -35,7 +35,7 @@ const RC = kmm.v1.RejectCode;
 /** money (1e-4 $) per cent */
 const MONEY_PER_CENT = 100;
 /** Reject codes only exec itself gives (the command never left the process). */
-const LOCAL_CODES: ReadonlySet<number> = new Set([RC.PREFLIGHT, RC.RISK, RC.BREAKER_OPEN]);
+const LOCAL_CODES: ReadonlySet<number> = new Set([RC.PREFLIGHT, RC.RISK, RC.BREAKER_OPEN, RC.EVENT_LOSS_OVER_ALLOWANCE]);
 
 export interface RunFigures {
   /** $ after fees, to the cent */

@@ -56,6 +56,7 @@ export interface ExecParams {
   // --- rate limits (kalshi-api.md section 5)
   tier: Tier;
   rateBudgetPermille: number; // kmm_rate_budget_fraction: share of the tier's refill we allow ourselves
+  readShare: number; // kmm_read_share_fraction: this process's share of the account's read bucket (0..1]
   rateLimitPauseMs: number; // rate_limit_pause_s (003: 2 s)
   highLatencyWarnUs: number; // high_latency_warn_ms: a request round trip above this -> ops warn high_latency
   batchMaxOrders: number; // kmm_batch_max_orders
@@ -120,6 +121,7 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     staleBookCancelAfterMs: Math.max(0, s2ms(cfg.MM_STALE_CANCEL_GRACE_S) - s2ms(cfg.stale_data_s)),
     tier: cfg.kmm_rate_tier,
     rateBudgetPermille: permille(cfg.kmm_rate_budget_fraction),
+    readShare: cfg.kmm_read_share_fraction,
     rateLimitPauseMs: s2ms(cfg.rate_limit_pause_s),
     highLatencyWarnUs: Math.round(cfg.high_latency_warn_ms * 1000),
     batchMaxOrders: cfg.kmm_batch_max_orders,

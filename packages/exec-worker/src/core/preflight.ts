@@ -14,7 +14,8 @@
  * portfolio: the worst case of all markets together (portfolio.ts) plus this order's notional
  * against MM_MAX_TOTAL_NOTIONAL_USD. Orders that reduce a position pass every exposure cap.
  * After these, the event caps (event-risk.ts: MM_MAX_EVENT_LOSS_USD, MM_MAX_TOTAL_LOSS_USD): the
- * worst-case loss of the order's whole event, refused (RISK) when the order raises it past a cap.
+ * worst-case loss of the order's whole event, refused (RISK) when the order raises it past a cap,
+ * or (EVENT_LOSS_OVER_ALLOWANCE) past the event's allowance from a cluster's risk aggregator.
  */
 import { kmm, type PriceGrid } from '@kmm/shared';
 
@@ -55,9 +56,13 @@ function fail(code: number, reason: string): PreflightResult {
   return { ok: false, code, reason };
 }
 
-/** The event caps' verdict (event-risk.ts EventExposure.check) as a pre-flight result. */
-export function preflightEvent(c: { ok: boolean; reason: string }): PreflightResult {
-  return c.ok ? OK : fail(RC.RISK, c.reason);
+/**
+ * The event caps' verdict (event-risk.ts EventExposure.check) as a pre-flight result: RISK, or
+ * EVENT_LOSS_OVER_ALLOWANCE past a cluster allowance (the strategy and the reports tell a
+ * cluster-wide budget running out from a static cap).
+ */
+export function preflightEvent(c: { ok: boolean; reason: string; overAllowance?: boolean }): PreflightResult {
+  return c.ok ? OK : fail(c.overAllowance ? RC.EVENT_LOSS_OVER_ALLOWANCE : RC.RISK, c.reason);
 }
 
 /** Notional of an order in money units (1/10,000 $): price x contracts. */

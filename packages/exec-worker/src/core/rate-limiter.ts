@@ -45,6 +45,19 @@ export const ENDPOINT_COST = {
   cancelAll: 40,
 } as const;
 
+/** Cost of one reconcile (orders + positions + fills; first pages), taken from the read bucket at once. */
+export const RECONCILE_READ_TOKENS = 3 * ENDPOINT_COST.read;
+
+/**
+ * The smallest read bucket (capacity, tokens): one reconcile. A reconcile takes its tokens in one
+ * go (tryTake needs them all present), so a bucket that holds fewer could never start one: exec
+ * would never finish its start-up reconcile (never Ready) nor check the exchange again. A small
+ * read share (a cluster of many gateways) therefore keeps this much capacity; its refill rate
+ * stays the share (the gateways' refills together never exceed the account's), so a small
+ * share waits longer between reconciles, never forever.
+ */
+export const READ_BUCKET_MIN_TOKENS = RECONCILE_READ_TOKENS;
+
 /** A continuously refilling token bucket. Tokens are kept in milli-tokens so the math is integer. */
 export class TokenBucket {
   private milliTokens: number;
@@ -92,6 +105,9 @@ export class TokenBucket {
   get capacityTokens(): number {
     return this.capacity;
   }
+  get refillPerS(): number {
+    return this.ratePerS;
+  }
 }
 
 export class RateLimiter {
@@ -107,15 +123,23 @@ export class RateLimiter {
   readonly takerReserve: number;
   rateLimited429 = 0;
 
+  /**
+   * @param readShare this process's share of the account's read bucket (kmm_read_share_fraction,
+   *   (0, 1]): the account has one read bucket for all its processes, so each gateway of a
+   *   cluster reads within its share (the write buckets are per exchange shard: not split)
+   */
   constructor(
     tier: Tier,
     budgetPermille: number,
     private readonly pauseMs: number,
     nowMs: number,
+    readShare = 1,
   ) {
+    if (!(readShare > 0 && readShare <= 1)) throw new Error(`read share must be in (0, 1], got ${readShare}`);
     const t = TIER_LIMITS[tier];
     const f = budgetPermille / 1000;
-    this.read = new TokenBucket(t.readTokensPerS * f, Math.max(ENDPOINT_COST.read, Math.floor(t.readCapacity * f)), nowMs);
+    const r = f * readShare;
+    this.read = new TokenBucket(t.readTokensPerS * r, Math.max(READ_BUCKET_MIN_TOKENS, Math.floor(t.readCapacity * r)), nowMs);
     this.write = new TokenBucket(t.writeTokensPerS * f, Math.max(ENDPOINT_COST.create, Math.floor(t.writeCapacity * f)), nowMs);
     this.cancelReserve = Math.min(Math.floor(this.write.capacityTokens / 5), 20 * ENDPOINT_COST.batchCancelPerOrder);
     // one create's worth, kept for risk-reducing takers (when the bucket is big enough to afford it)

@@ -11,7 +11,7 @@ import type { kmm } from '@kmm/shared';
 import { snakeKeys } from './journal-record.js';
 import { type ExecState, minPos } from './exec-state.js';
 import type { MarketRegistry } from './market-registry.js';
-import { ENDPOINT_COST } from './rate-limiter.js';
+import { RECONCILE_READ_TOKENS } from './rate-limiter.js';
 import { capForCenti } from './preflight.js';
 import { reconcile, reconcilePositions } from './reconciler.js';
 import { OrderStatus, type VenueSnapshot } from './types.js';
@@ -21,8 +21,6 @@ import type { VenueEvents } from './venue-events.js';
 export const RECONCILE_MIN_GAP_MS = 1000;
 /** Longest wait between two failed start-up reconcile reads (they back off from RECONCILE_MIN_GAP_MS). */
 export const STARTUP_RETRY_MAX_MS = 10_000;
-/** Cost of one reconcile (orders + positions + fills; first pages). */
-const RECONCILE_READ_TOKENS = 3 * ENDPOINT_COST.read;
 
 export class ReconcileScheduler {
   private inFlight = 0; // read id, 0 = none

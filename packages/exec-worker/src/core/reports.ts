@@ -35,7 +35,7 @@ export class Reports {
     const headroomMoney = totalCap > 0 && list.length > 0 ? Math.max(0, totalCap - totalExposureMoney(this.s.bk)) : Infinity;
     // the event caps: a market's room depends on its event's other markets, so they report too
     const p = this.s.params;
-    const eventCaps = this.events && list.length > 0 && (p.maxEventLossMoney > 0 || p.maxTotalLossMoney > 0);
+    const eventCaps = this.events && list.length > 0 && (p.maxEventLossMoney > 0 || p.maxTotalLossMoney > 0 || this.events.hasAllowances);
     // the event table is reported (dashboard) whether or not a cap is on
     const allGroups = this.events && list.length > 0 ? this.events.groups() : null;
     const groups = eventCaps ? allGroups : null;

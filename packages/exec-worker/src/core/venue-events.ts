@@ -181,7 +181,7 @@ export class VenueEvents {
     }
     m.lastRejectKey[s] = key;
     this.s.stats.preflightRejects++;
-    if (code === RC.RISK) this.s.ops(side === BID ? 'risk_block_bid_side' : 'risk_block_ask_side', m.market, 'warn', { market: m.market, exchange_position: this.s.bk.position(m.market).positionCenti / 100, reason });
+    if (code === RC.RISK || code === RC.EVENT_LOSS_OVER_ALLOWANCE) this.s.ops(side === BID ? 'risk_block_bid_side' : 'risk_block_ask_side', m.market, 'warn', { market: m.market, exchange_position: this.s.bk.position(m.market).positionCenti / 100, reason });
     this.rejectIntent(m.market, side, price, code, reason);
   }
 }

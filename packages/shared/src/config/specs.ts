@@ -413,6 +413,9 @@ export const CONFIG_SPECS = [
   enm('sys', 'connection', 'kmm_rate_tier', ['basic', 'advanced', 'expert', 'premier', 'paragon', 'prime', 'prestige'], 'basic',
     'Kalshi API usage tier: sizes the read/write token buckets'),
   num('sys', 'connection', 'kmm_rate_budget_fraction', 0.8, 0.05, 1, 'fraction', 'use at most this fraction of the tier token refill (headroom for cancels and reads)'),
+  // (0, 1]: the registry's bounds are inclusive, 0.001 stands for "more than 0" (a thousand gateways)
+  num('sys', 'connection', 'kmm_read_share_fraction', 1, 0.001, 1, 'fraction',
+    "this process's share of the account's REST read token bucket (the account has one for all its processes): exec's read bucket is the tier's x kmm_rate_budget_fraction x this, its capacity never below one reconcile (30 tokens). 1 = one process trades the account; a cluster gives each exchange shard's gateway 1 / the number of shards unless set"),
   str('sys', 'connection', 'kmm_rest_base_url', '', 'url', 'REST base URL override (empty = from kmm_env)', HTTP_URL, 'empty or an http(s):// URL'),
   str('sys', 'connection', 'kmm_ws_url', '', 'url', 'websocket URL override (empty = from kmm_env)', WS_URL, 'empty or a ws(s):// URL'),
   alias('kmm_stale_window_s', 'connection', STALE_DATA_S),

@@ -309,7 +309,7 @@ export class StrategyCore {
     this.begin(nowMs);
     const m = rej.market ? this.markets.get(rej.market) : undefined;
     if (m === undefined) return this.fx;
-    if (rej.code === kmm.v1.RejectCode.RISK || rej.code === kmm.v1.RejectCode.INSUFFICIENT_BALANCE) {
+    if (rej.code === kmm.v1.RejectCode.RISK || rej.code === kmm.v1.RejectCode.EVENT_LOSS_OVER_ALLOWANCE || rej.code === kmm.v1.RejectCode.INSUFFICIENT_BALANCE) {
       this.ops('order_rejected', m.market, 'warn', { code: kmm.v1.RejectCode[rej.code ?? 0], message: rej.message ?? '', side: rej.side ?? 0, price: rej.price ?? 0 });
     }
     // exec refused our taker (no tokens, cap): it is not in flight; decide again at once
