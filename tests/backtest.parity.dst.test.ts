@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '@kmm/shared';
 import { encodeJournalLine } from '@kmm/exec-worker';
 import { runDst, dstConfig } from '@kmm/app';
-import { backtestLike, RUN_FOLDER, writeRunRecord } from '@kmm/backtest';
+import { backtestLike, readCaptureLines, readRunFolder, RUN_FOLDER, venueCheck, writeRunRecord } from '@kmm/backtest';
 
 const SEED = 1;
 const MINUTES = 1;
@@ -70,5 +70,16 @@ describe('backtest --like reproduces a recorded run', () => {
     expect(within(bt.fills, rec.fills, 0.1)).toBe(true);
     expect(within(bt.feesPaid, rec.feesPaid, 0.1)).toBe(true);
     expect(within(bt.netPnl, rec.netPnl, 0.1, 0.5)).toBe(true);
+  });
+
+  it('the venue check: the run\'s own orders through the backtest venue (exchange queue model) give exactly its maker fills', async () => {
+    const dir = await recordedRun();
+    const run = readRunFolder(dir);
+    const v = venueCheck(run, readCaptureLines(run.capture), 'exchange');
+    expect(v.runMakerFills).toBeGreaterThan(10);
+    expect(v.ordersApplied).toBeGreaterThan(v.runMakerFills);
+    expect(v.differing).toEqual([]);
+    expect(v.venueFills).toBe(v.runMakerFills);
+    expect(v.venueCenti).toBe(v.runMakerCenti);
   });
 });

@@ -18,4 +18,5 @@ export { replayRecording, replayRecordingLines, type ActorReplayResult, type Rec
 export { RUN_FOLDER, runConfigRecord, writeRunRecord, readRunFolder, likeConfig, backtestLike, recordedOrderLatencyMs, recordedQueueModel, recordedExecStartDelayMs, recordedExecStartupMs, type RunConfigRecord, type RecordedRun, type LikeOptions, type LikeResult } from './shell/like.js';
 export { OthersBook, attributeOwnFills, FILL_AFTER_DELTA_MS, type OthersBookStats, type OwnFills, type OwnFillPart } from './core/others-book.js';
 export { marketEventsOf } from './core/market-events.js';
+export { venueCheck, type VenueCheckResult, type VenueCheckMarket } from './shell/order-replay.js';
 export { scorecardOfCapture, scorecardOfRunFolder, readSimQueue, SIM_QUEUE_FILE } from './shell/scorecard.js';

@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
-import { backtestLike, runBacktest, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
+import { backtestLike, readCaptureLines, runBacktest, venueCheck, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
 import type { RunFigures, Scorecard } from '@kmm/exec-worker/core';
 import { generateReport, scorecardText } from '../report/index.js';
 import { loadBacktestCommandConfig } from '../commands/backtest.js';
@@ -35,6 +35,7 @@ export function backtestCommand(cli: CliContext): Command {
     .option('--seed <n>', 'seed of the simulated venue and strategy (default: the run\'s kmm_seed with --like, else 1)', wholeNumber('--seed', 0, 2 ** 32 - 1))
     .option('--markets <file>', 'market list (JSON array of MarketInfo; default: inferred from the capture; not with --like)')
     .addOption(new Option('--strategy <name>', 'quoting strategy (kmm_strategy): default, naive (the baseline: mid -/+ 1c), or both: the two on the same capture, scorecards side by side (run folders <out>/default and <out>/naive)').choices(['default', 'naive', 'both']))
+    .option('--venue-check', "with --like: also replay the run's own orders, as the exchange acknowledged them, through this venue on the capture, and compare its maker fills with the run's (a gap there is the venue's; a gap only in the backtest is the decisions')")
     .option('--out <dir>', 'run folder (default runs/backtest-<model>-<latency>ms-<time>)')
     .action(async (o) => {
       if (o.strategy === 'both') {
@@ -67,6 +68,7 @@ export function backtestCommand(cli: CliContext): Command {
         return null;
       };
       if (!o.capture === !o.like) throw new UsageError('give one of --capture FILE or --like RUN_DIR');
+      if (o.venueCheck && !o.like) throw new UsageError('--venue-check needs --like RUN_DIR (the run\'s own orders are in its journal)');
       if (o.like && (o.config || o.markets)) throw new UsageError('--like takes the run\'s own configuration and markets: change a value with --set, not --config / --markets');
       let r: BacktestResult;
       let recorded: RunFigures | null = null;
@@ -79,6 +81,11 @@ export function backtestCommand(cli: CliContext): Command {
           recorded = l.recorded;
           recordedSummary = l.run.summary;
           cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
+          if (o.venueCheck) {
+            const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower);
+            cli.out(`venue check (${v.queueModel}): the run's own ${v.ordersApplied} acknowledged orders through this venue: ${v.venueFills} maker fills (${v.venueCenti / 100} contracts); the run: ${v.runMakerFills} (${v.runMakerCenti / 100})`);
+            for (const d of v.differing.slice(0, 10)) cli.out(`  ${d.market}: venue ${d.venueFills}, run ${d.runFills}`);
+          }
         } else {
           const warnings: string[] = [];
           r = await runBacktest({
