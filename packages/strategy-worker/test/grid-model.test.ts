@@ -143,6 +143,15 @@ describe('grid placement on a 1-2c book', () => {
     expect(run(book(4900, 5000, 10_000, 90_000, ours), { kappaPerTick: 0.5 })).toMatchObject({ bidPlace: PLACE_BEHIND });
   });
 
+  it('the hysteresis also holds for a quote our last target put at the touch, before the book shows it resting', () => {
+    // not resting yet (no queue estimate) but asked for at 4900 / 5000 by the last target: stays
+    expect(run(book(4900, 5000, 10_000, 90_000), { lastBidPrice: 4900 })).toMatchObject({ bid: 4900, bidPlace: PLACE_JOIN });
+    expect(run(book(4900, 5000, 90_000, 10_000), { lastAskPrice: 5000 })).toMatchObject({ ask: 5000, askPlace: PLACE_JOIN });
+    // the last target elsewhere (behind, or the touch has moved): no hysteresis
+    expect(run(book(4900, 5000, 10_000, 90_000), { lastBidPrice: 4800 })).toMatchObject({ bid: 4800, bidPlace: PLACE_BEHIND });
+    expect(run(book(4900, 5000, 10_000, 90_000), { lastBidPrice: 5000 })).toMatchObject({ bidPlace: PLACE_BEHIND });
+  });
+
   it('never crosses or locks the book: a 1c book has no inside price to step to', () => {
     const r = run(book(4900, 5000, 900_000, 10_000));
     expect(r.bid).toBe(4900);

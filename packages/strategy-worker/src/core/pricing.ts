@@ -55,6 +55,12 @@ export interface QuoteInputs {
   adverseFloorPrice: number;
   /** the market's fee schedule (the maker-fee floor) */
   fees: FeeParams;
+  /**
+   * grid model: level-0 price of the last target on each side (0 = none): the touch hysteresis
+   * holds for a quote we asked for at the touch, before the book shows it resting there
+   */
+  lastBidPrice?: number;
+  lastAskPrice?: number;
 }
 
 /** Where the grid model put a side's touch quote (QuoteResult.bidPlace / askPlace). */
@@ -545,9 +551,12 @@ function restingAt(f: kmm.v1.IBookFeatures, isBid: boolean, price: number): bool
  *   step in (B + tick): B + tick <= r - max(delta, floor) (the full edge, not rounded), B + tick < A,
  *                       the queue ahead at B > MAX_QUEUE_DEPTH, the side does not take the
  *                       position past DESIRED_INVENTORY, and alpha does not point against it
- *   join (B):           B <= limit; when our order already rests at B: B <= limit + hysteresis
- *                       (kmm_touch_hysteresis_ticks x tick: a fair value jittering around the
- *                       limit must not move us off the touch and back, losing the queue place)
+ *   join (B):           B <= limit; when our order already rests at B, or our last target put
+ *                       it there: B <= limit + hysteresis (kmm_touch_hysteresis_ticks x tick: a
+ *                       fair value jittering around the limit must not move us off the touch and
+ *                       back, losing the queue place; the last target counts because the book
+ *                       shows our order only after the exchange placed it, and a microprice on a
+ *                       20,000-contract touch jitters by a tenth of a tick per book update)
  *   behind:             the nearest grid price to r - delta, at most r - floor (always below B)
  * Returns null on a non-finite model value.
  */
@@ -583,7 +592,7 @@ export function gridPlacement(p: PricingParams, inp: QuoteInputs, r: number, sig
     if (othersBid > 0 && inside > 0 && inside <= stepLimit && inside < fullAsk && ahead > p.maxQueueDepthCenti && q <= p.desiredInventoryCenti && alpha >= 0) {
       price = inside;
       place = PLACE_STEP_IN;
-    } else if (othersBid > 0 && othersBid <= joinLimit + (restingAt(f, true, othersBid) ? p.kmm_touch_hysteresis_ticks * tick : 0)) {
+    } else if (othersBid > 0 && othersBid <= joinLimit + (inp.lastBidPrice === othersBid || restingAt(f, true, othersBid) ? p.kmm_touch_hysteresis_ticks * tick : 0)) {
       price = othersBid;
       place = PLACE_JOIN;
     } else {
@@ -609,7 +618,7 @@ export function gridPlacement(p: PricingParams, inp: QuoteInputs, r: number, sig
     if (othersAsk > 0 && inside > 0 && inside >= stepLimit && inside > fullBid && ahead > p.maxQueueDepthCenti && q >= -p.desiredInventoryCenti && alpha <= 0) {
       price = inside;
       place = PLACE_STEP_IN;
-    } else if (othersAsk > 0 && othersAsk >= joinLimit - (restingAt(f, false, othersAsk) ? p.kmm_touch_hysteresis_ticks * tick : 0)) {
+    } else if (othersAsk > 0 && othersAsk >= joinLimit - (inp.lastAskPrice === othersAsk || restingAt(f, false, othersAsk) ? p.kmm_touch_hysteresis_ticks * tick : 0)) {
       price = othersAsk;
       place = PLACE_JOIN;
     } else {

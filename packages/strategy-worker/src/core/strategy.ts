@@ -186,7 +186,7 @@ export class StrategyCore {
 
   constructor(params: StrategyParams, markets: readonly kmm.v1.IMarketInfo[], opts: StrategyCoreOptions = {}) {
     this.p = params;
-    this.inp = { grid: new PriceGrid(LINEAR_CENT), f: {}, positionCenti: 0, longCapCenti: 0, shortCapCenti: 0, timeToCloseMs: Infinity, alphaSkewTicks: 0, fundingBps: 0, liquidityMoney: 0, kappaPerTick: 0, adverseFloorPrice: 0, fees: { feeType: 'quadratic', multiplierMilli: 1000 } };
+    this.inp = { grid: new PriceGrid(LINEAR_CENT), f: {}, positionCenti: 0, longCapCenti: 0, shortCapCenti: 0, timeToCloseMs: Infinity, alphaSkewTicks: 0, fundingBps: 0, liquidityMoney: 0, kappaPerTick: 0, adverseFloorPrice: 0, fees: { feeType: 'quadratic', multiplierMilli: 1000 }, lastBidPrice: 0, lastAskPrice: 0 };
     for (const info of markets) {
       if (this.markets.size >= MARKETS_MAX) break;
       this.upsertMarket(info);
@@ -763,6 +763,9 @@ export class StrategyCore {
     inp.kappaPerTick = kappa > 0 ? kappa : p.order_arrival_k;
     inp.adverseFloorPrice = m.markout.floorPrice;
     inp.fees = m.fees;
+    const last = m.last;
+    inp.lastBidPrice = last.emitted && !last.bidPaused && last.nBid > 0 ? last.bidPrices[0] : 0;
+    inp.lastAskPrice = last.emitted && !last.askPaused && last.nAsk > 0 ? last.askPrices[0] : 0;
   }
 
   /**
