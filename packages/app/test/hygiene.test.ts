@@ -210,12 +210,14 @@ describe('12: start-up retries, operating errors, inputs, controls, privacy', ()
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 9; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
     writeFileSync(lol, lines.join('\n') + '\n');
-    const [simBad, simDebug, out, bomb, stray] = await Promise.all([
+    const [simBad, simDebug, out, bomb, stray, proc] = await Promise.all([
       kmm(['sim', '--key-dir', '/dev/null/x']),
       kmm(['--debug', 'sim', '--key-dir', '/dev/null/x']),
       kmm(['demo', '--out', '/dev/null/run', '--duration', '1']),
       kmm(['config', 'explain', '--config', lol]),
       kmm(['demo', '500']),
+      // a parent that exists but refuses the folder with ENOENT: Node's recursive mkdir spun there forever
+      kmm(['demo', '--out', '/proc/kmm-no-such/run', '--duration', '1']),
     ]);
     expect(simBad.code).toBe(1);
     expect(simBad.stderr).toBe("error: ENOTDIR: not a directory, mkdir '/dev/null/x'\n(run again with --debug for the stack trace)\n");
@@ -227,7 +229,9 @@ describe('12: start-up retries, operating errors, inputs, controls, privacy', ()
     expect(bomb.stderr).toMatch(/^error: .*lol\.yaml: invalid YAML: .*alias/im);
     expect(stray.code).toBe(2);
     expect(stray.stderr).toContain("too many arguments for 'demo'");
-    for (const r of [simBad, out, bomb, stray]) expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(proc.code).toBe(2);
+    expect(proc.stderr).toContain('error: cannot create the run folder /proc/kmm-no-such/run: ENOENT');
+    for (const r of [simBad, out, bomb, stray, proc]) expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('replay and backtest of binary garbage exit 1 with a clear message', async () => {
@@ -237,6 +241,19 @@ describe('12: start-up retries, operating errors, inputs, controls, privacy', ()
     for (const r of [rp, bt]) {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`${junk} is not a capture: none of its`);
+    }
+  });
+
+  it('replay, backtest and sim --replay of a device or a FIFO exit 1 at once (no endless read, no hang)', async () => {
+    // `kmm replay /dev/urandom` read the device without end and died of heap exhaustion (~90 s)
+    const fifo = join(dir, 'capture.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const [rp, bt, rf, sm] = await Promise.all([kmm(['replay', '/dev/urandom']), kmm(['backtest', '--capture', '/dev/urandom', '--out', join(dir, 'bt-dev')]), kmm(['replay', fifo]), kmm(['sim', '--replay', '/dev/urandom'])]);
+    for (const r of [rp, bt, sm]) expect(r.stderr).toContain('capture /dev/urandom is a device, expected a regular file');
+    expect(rf.stderr).toContain(`capture ${fifo} is a FIFO (named pipe), expected a regular file`);
+    for (const r of [rp, bt, rf, sm]) {
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
     }
   });
 

@@ -30,11 +30,11 @@
  *   `ok` is true only if all hold. The pure check is `checkChaosInvariants` (tested on its own).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kmm, loadConfig, ONE_DOLLAR, SeededRng, type Rng } from '@kmm/shared';
+import { kmm, loadConfig, makeDirsSync, ONE_DOLLAR, SeededRng, type Rng } from '@kmm/shared';
 import { eventWorstPc, type EventLeg, type JournalRecord } from '@kmm/exec-worker';
 import { startSimThread, type SimRecords, type SimThreadHandle } from '@kmm/sim';
 import { fetchMarkets } from '../system/markets.js';
@@ -351,7 +351,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const say = o.progress ?? (() => {});
   const rng = new SeededRng(o.seed).fork('chaos');
   const runDir = resolve(o.out ?? mkdtempSync(join(tmpdir(), 'kmm-chaos-')));
-  mkdirSync(runDir, { recursive: true });
+  makeDirsSync(runDir); // not mkdirSync({ recursive }): it never returns for /proc/x
   // The exchange-side kill switch sized as in the demo (4 full swings of every market's cap per
   // 15 s): a triggered group waits for an operator, which a soak cannot provide.
   const set: Record<string, string | number> = { kmm_env: 'sim', kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, ...CHAOS_SET, ...(o.set ?? {}) };
