@@ -148,6 +148,12 @@ export interface DstOptions {
   /** signals the ShutdownController receives during the stop, [seconds after the stop request, signal] (scenario tests) */
   shutdownSignals?: ReadonlyArray<[number, string]>;
   /**
+   * after the stop (and the checks' snapshot of the exchange), the exchange runs on this many
+   * virtual seconds with nothing of ours running: scenario tests watch what an unverified stop
+   * left resting expire (`observe` keeps being called). The checks are those of the stop's end.
+   */
+  runOnAfterStopS?: number;
+  /**
    * every read of the account (positions, orders, fills) answers 503 from t = 0 (before exec
    * starts) for this many virtual seconds; 0 = none. Default: with seeded faults and no
    * scripted schedule, a seeded window (none in half the seeds, else 3..20 s) when the run is
@@ -698,10 +704,11 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   scheduleShutdownFaults(clock.monoNs());
   // the exchange keeps trading while exec cancels: fills of the shutdown window must be journaled too
   await kern.stopAll(SHUTDOWN_ORDER, endNs + DST_STOP_MAX_MS * 1e6);
-  running = false;
   ctl.uninstall();
   journal.fsync();
   const records: SimRecords = ex.records();
+  if (o.runOnAfterStopS) await kern.runUntil(clock.monoNs() + Math.round(o.runOnAfterStopS * 1e9));
+  running = false;
   const lines = journal.lines();
   const recs = decodeJournalText(lines.join('\n') + '\n').records;
   const report = checkChaosInvariants({ capCenti, records, polledMaxAbsCenti: {}, journal: recs, faults, recoveryBoundS: RECOVERY_BOUND_S });
