@@ -205,6 +205,48 @@ describe('12: start-up retries, operating errors, inputs, controls, privacy', ()
     }
   });
 
+  it('kmm run through an exchange answering HTTP 500 to the first read of every path: retried, it trades and stops verified (exit 0)', async () => {
+    // a proxy in front of the sim: the first GET of each path (the key check, market discovery,
+    // exec's start-up reads, ...) answers 500; everything else, bodies included, goes through
+    const seen = new Set<string>();
+    let first500 = 0;
+    const proxy: Server = createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (req.method === 'GET' && !seen.has(path)) {
+        seen.add(path);
+        first500++;
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal_server_error","message":"boom"}}');
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const headers = { ...(req.headers as Record<string, string>) };
+        delete headers.host;
+        fetch(`http://127.0.0.1:${sim.port}${req.url}`, { method: req.method, headers, body: body.length > 0 ? body : undefined }).then(
+          async (up) => res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await up.arrayBuffer())),
+          () => res.writeHead(502).end(),
+        );
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const port = (proxy.address() as { port: number }).port;
+    try {
+      const runDir = join(dir, 'r500');
+      const args = ['run', '--env', 'sim', '--set', `kmm_rest_base_url=http://127.0.0.1:${port}/trade-api/v2`, '--set', `kmm_ws_url=${sim.wsUrl}`, '--no-dashboard'];
+      const r = await kmm([...args, '--set', `kmm_api_key_id=${sim.keyId}`, '--set', `kmm_private_key_path=${sim.privateKeyPath}`, '--out', runDir, '--duration', '2']);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^authenticated read: GET \/portfolio\/balance: HTTP 500 internal_server_error: boom; retrying in 250 ms \(attempt 2 of 5\)$/m);
+      expect(r.stderr).toMatch(/^market discovery: .*500.*; retrying in 250 ms \(attempt 2 of 5\)$/m);
+      expect(r.stdout).toContain('shutdown verified');
+      expect(first500).toBeGreaterThanOrEqual(2);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise<void>((r) => proxy.close(() => r()));
+    }
+  });
+
   it('operating errors print one line, no stack trace (--debug shows it); stray words are refused', async () => {
     const lol = join(dir, 'lol.yaml');
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
