@@ -6,13 +6,15 @@
  *  7  one owner per run folder (lock naming the holder's pid; a dead holder's lock is taken over)
  * 11  a key the exchange rejects: "the exchange rejected the key id / signature", exit non-zero
  *     at once; an EC key, /dev/zero and a FIFO as key files fail at once with a clear message
+ *  8  (the CLI end of it) atomic saves of kmm run's config file reload; a raised risk limit
+ *     waits for `kmm ack-config`, a lowered one applies at once
  * 12  transient 5xx at start-up retried; no stack traces for operating errors (--debug shows
  *     them); garbage replay/backtest input exits 1; probe --config; unknown-market pause refused
  *     without flipping the global flag; run folder 0700 and its files 0600.
  */
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -307,6 +309,52 @@ describe('12: start-up retries, operating errors, inputs, controls, privacy', ()
     expect(r.stdout).toContain(sim.restBaseUrl);
     expect(r.stdout).toContain('probe passed');
     expect(r.code, r.stdout + r.stderr).toBe(0);
+  });
+
+  it('8: kmm run follows atomic saves of its config file; a raised MM_MAX_POS waits for `kmm ack-config`, a lowered one applies at once', async () => {
+    const runDir = join(dir, 'reload-run');
+    const cfgDir = join(dir, 'reload-cfg');
+    mkdirSync(cfgDir);
+    const cfg = join(cfgDir, 'kmm.yaml');
+    const base = `kmm_rest_base_url: ${sim.restBaseUrl}\nkmm_ws_url: ${sim.wsUrl}\nkmm_api_key_id: ${sim.keyId}\nkmm_private_key_path: ${sim.privateKeyPath}\n`;
+    writeFileSync(cfg, `${base}MM_MAX_POS: 5\n`);
+    // an editor's save: a temp file renamed over the config (a new inode every time)
+    const save = (text: string) => {
+      writeFileSync(join(cfgDir, '.kmm.yaml.swp'), text);
+      renameSync(join(cfgDir, '.kmm.yaml.swp'), cfg);
+    };
+    const child = spawn(process.execPath, [CLI, 'run', '--env', 'sim', '--config', cfg, '--dashboard-port', '0', '--out', runDir, '--duration', '120'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const waiters: Array<{ text: string; resolve: () => void }> = [];
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      for (const w of waiters.splice(0)) (out.includes(w.text) ? w.resolve : () => waiters.push(w))();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    const printedText = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        if (out.includes(text)) return resolve();
+        waiters.push({ text, resolve });
+        child.once('exit', () => reject(new Error(`kmm run exited before printing '${text}':\n${out}`)));
+      });
+    try {
+      await printedText('dashboard: http');
+      save(`${base}MM_MAX_POS: 8\n`);
+      await printedText('config reload: NOT applied, raises a risk limit: MM_MAX_POS 5 -> 8');
+      const ack = await kmm(['ack-config', '--run', runDir]);
+      expect(ack.code, ack.stderr).toBe(0);
+      expect(JSON.parse(ack.stdout)).toMatchObject({ ok: true, result: 'ack-config: applied MM_MAX_POS 5 -> 8' });
+      // a second atomic save is followed too (the watcher is on the folder, not the old inode)
+      save(`${base}MM_MAX_POS: 4\n`);
+      await printedText('config reload: applied MM_MAX_POS 8 -> 4');
+      const none = await kmm(['ack-config', '--run', runDir]);
+      expect(none.stdout + none.stderr).toContain('no config change is waiting for acknowledgement');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited, out).toBe(0);
   });
 
   it('kmm run: an unknown-market pause is refused without flipping the global flag; run folder 0700, files 0600; lock released', async () => {
