@@ -4,6 +4,7 @@
  * never for time.
  *  5  a production URL needs --confirm-prod whatever --env says (flag, config file, env var)
  *  7  one owner per run folder (lock naming the holder's pid; a dead holder's lock is taken over)
+ *  9  a torn last journal line (a crash mid-write) is cut, and reported, before the next run appends
  * 11  a key the exchange rejects: "the exchange rejected the key id / signature", exit non-zero
  *     at once; an EC key, /dev/zero and a FIFO as key files fail at once with a clear message
  *  8  (the CLI end of it) atomic saves of kmm run's config file reload; a raised risk limit
@@ -14,13 +15,14 @@
  */
 import { execFile, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSim, type SimHandle } from '@kmm/sim';
+import { readJournal } from '@kmm/exec-worker';
 import { Signer, loadPrivateKeyPem } from '@kmm/shared';
 import { isKalshiProductionUrl, productionRefusal } from '../src/system/prod-guard.js';
 import { acquireRunLock, RUN_LOCK_FILE, RunLockError } from '../src/system/run-lock.js';
@@ -139,6 +141,29 @@ describe('7: one owner per run folder', () => {
     } finally {
       lock.release();
     }
+  });
+});
+
+describe('9: a journal that cannot lose a record', () => {
+  it('a kmm run after a crash that tore the journal\'s last line cuts it (reported in ops.log) and keeps its own start record', async () => {
+    const runDir = join(dir, 'torn-run');
+    const run = () => kmm(['run', ...simArgs, '--set', `kmm_api_key_id=${sim.keyId}`, '--set', `kmm_private_key_path=${sim.privateKeyPath}`, '--out', runDir, '--duration', '1']);
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    const journal = join(runDir, 'journal.jsonl');
+    const before = readJournal(journal).records.length;
+    // a crash in the middle of a write: half a record, no newline
+    appendFileSync(journal, '{"k":"fill","t":1767225600000,"s":99999,"tradeId":"tor');
+    expect(readJournal(journal).tornTail).toBe(true);
+    const second = await run();
+    expect(second.code, second.stderr).toBe(0);
+    const after = readJournal(journal);
+    expect(after.badLines).toBe(0);
+    expect(after.tornTail).toBe(false);
+    expect(after.records.slice(0, before).length).toBe(before); // nothing complete was dropped
+    expect(after.records.filter((r) => r.k === 'start')).toHaveLength(2);
+    expect(after.records.filter((r) => r.k === 'shutdown').map((r) => (r as { verified?: boolean }).verified)).toEqual([true, true]);
+    expect(readFileSync(join(runDir, 'ops.log'), 'utf8')).toContain('cut a torn last line of 54 bytes');
   });
 });
 
