@@ -184,11 +184,14 @@ describe('11: clear, bounded failure for bad keys', () => {
     const fifo = join(dir, 'key.fifo');
     execFileSync('mkfifo', [fifo]);
     const base = ['run', ...simArgs, '--set', `kmm_api_key_id=${sim.keyId}`];
-    const [a, b, c] = await Promise.all([ec, '/dev/zero', fifo].map((p) => kmm([...base, '--set', `kmm_private_key_path=${p}`])));
+    const garbage = join(dir, 'garbage.pem');
+    writeFileSync(garbage, 'not a key at all\n', { mode: 0o600 });
+    const [a, b, c, d] = await Promise.all([ec, '/dev/zero', fifo, garbage].map((p) => kmm([...base, '--set', `kmm_private_key_path=${p}`])));
     expect(a.stderr).toContain('is an EC key; Kalshi API keys are RSA');
     expect(b.stderr).toContain('private key file /dev/zero is a device, expected a regular file');
     expect(c.stderr).toContain(`private key file ${fifo} is a FIFO (named pipe), expected a regular file`);
-    for (const r of [a, b, c]) {
+    expect(d.stderr).toContain(`private key for key id ${sim.keyId} is not a valid PEM RSA key`);
+    for (const r of [a, b, c, d]) {
       expect(r.code).toBe(1);
       expect(r.stderr).not.toMatch(/^\s+at /m);
     }
@@ -196,6 +199,20 @@ describe('11: clear, bounded failure for bad keys', () => {
 });
 
 describe('12: start-up retries, operating errors, inputs, controls, privacy', () => {
+  it('(item 11) a 50 MB config file fails at once with a short message that does not echo its value', async () => {
+    // issue 14 item 11: it took 21 s and 1.9 GB, and the error echoed the whole value
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, `kmm_api_key_id: ${'k'.repeat(50_000_000)}\n`);
+    const [run, explain] = await Promise.all([kmm(['run', '--env', 'demo', '--config', big]), kmm(['config', 'explain', '--config', big])]);
+    for (const r of [run, explain]) {
+      expect(r.code, r.stderr.slice(0, 500)).toBe(2);
+      expect(r.stderr).toMatch(/^error: config file \S+big\.yaml is 50000017 bytes, more than the limit of 1048576 bytes$/m);
+      expect(r.stderr.length).toBeLessThan(500);
+    }
+    // the size in the message comes from the file's stat: refused before any read or parse
+    rmSync(big);
+  });
+
   it('a single HTTP 500 at start-up is retried with backoff; a persistent one gives up after the bound', async () => {
     // a proxy in front of the sim answering 500 to the first request of each path
     const seen = new Set<string>();
