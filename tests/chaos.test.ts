@@ -24,6 +24,9 @@ describe('kmm chaos', () => {
     // start-up read failures and a second instance on the run folder (issue 14): checked in `problems`
     expect(j.faults.startup_read_failures).toBe(1);
     expect(j.faults.second_instance).toBe(1);
+    // the shutdown window: one seeded REST fault and the signals during the stop
+    expect(j.faults.shutdown_signals).toBe(1);
+    expect((j.faults.shutdown_429_storm ?? 0) + (j.faults.shutdown_rest_5xx ?? 0) + (j.faults.shutdown_rest_timeout ?? 0)).toBe(1);
     expect(Object.keys(j.faults).length).toBeGreaterThanOrEqual(3);
     expect(j.problems, r.stderr.slice(-2000)).toEqual([]);
     expect(j.cap_breaches).toBe(0);
@@ -36,6 +39,14 @@ describe('kmm chaos', () => {
     expect(j.ok).toBe(true);
     expect(r.code).toBe(0);
   }, 180_000);
+});
+
+describe('kmm chaos --help', () => {
+  it('lists every fault kind of a soak with what it does (issue 14: signals and faults during shutdown, silence with fills, start-up read failures, a second instance)', async () => {
+    const help = await runCliJson(['chaos', '--help']);
+    expect(help.code).toBe(0);
+    for (const k of ['shutdown_signals', 'shutdown_429_storm', 'shutdown_rest_5xx', 'shutdown_rest_timeout', 'ws_silence', 'startup_read_failures', 'second_instance', 'process_sigkill']) expect(help.stdout).toMatch(new RegExp(`^  ${k} +\\S`, 'm'));
+  });
 });
 
 describe('chaos invariant checker fails on each broken invariant', () => {

@@ -129,6 +129,9 @@ describe('kmm dst', () => {
     expect(help.code).toBe(0);
     for (const opt of ['--seeds', '--seed', '--minutes', '--json', '--inject-bug']) expect(help.out).toContain(opt);
     for (const f of JSON_FIELDS) expect(help.out).toContain(f);
+    // the faults of issue 14 are listed: signals and faults during shutdown, silence with fills,
+    // start-up read failures, a second instance
+    for (const k of ['shutdown_signals', 'shutdown_429_storm', 'shutdown_rest_5xx', 'shutdown_rest_timeout', 'ws_silence', 'startup_read_failures', 'second_instance', 'process_crash']) expect(help.out).toMatch(new RegExp(`^  ${k} +\\S`, 'm'));
 
     const run = await kmm(['dst', '--seeds', '2', '--minutes', '1', '--json']);
     expect(run.code, run.err).toBe(0);
@@ -136,7 +139,7 @@ describe('kmm dst', () => {
     for (const f of JSON_FIELDS) expect(j).toHaveProperty(f);
     expect(j.seeds).toBe(2);
     expect(j.failed).toEqual([]);
-    expect(Object.keys(j.invariants).sort()).toEqual(['assertions', 'cap', 'client_ids', 'fills', 'positions', 'recovery', 'resting', 'shutdown', 'startup']);
+    expect(Object.keys(j.invariants).sort()).toEqual(['assertions', 'cap', 'client_ids', 'fills', 'positions', 'recovery', 'resting', 'run_lock', 'shutdown', 'startup']);
     for (const v of Object.values(j.invariants) as Array<{ checked: number; violated: number }>) expect(v).toEqual({ checked: 2, violated: 0 });
     expect(j.sim_minutes).toBeGreaterThanOrEqual(2);
     expect(j.events).toBeGreaterThan(0);

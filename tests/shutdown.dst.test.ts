@@ -6,13 +6,15 @@
  *   - a REST outage (every call 5xx, or every call hanging) during the stop: the same;
  *   - SIGINT twice and SIGHUP during the stop: reported, ignored, no forced exit, same checks;
  *   - a storm longer than kmm_shutdown_timeout_s: the stop gives up within its bound, is NOT
- *     verified, and names exactly the orders the exchange still shows resting;
+ *     verified, and names exactly the orders the exchange still shows resting; the exchange then
+ *     runs on (runOnAfterStopS) and each of those orders expires at its expiration_time;
  *   - 20 consecutive graceful stops (seeded shutdown faults): each verified (what makes
  *     `kmm run` exit 0).
  * Requests are counted at the exchange; time is the simulation's.
  */
 import { describe, expect, it } from 'vitest';
 import { describeShutdown, runDst, type DstOptions, type DstResult, type ShutdownFault } from '@kmm/app';
+import type { MemoryExchange } from '@kmm/sim';
 
 const MINUTES = 0.5;
 const END_S = MINUTES * 60;
@@ -23,17 +25,19 @@ interface Counted {
   deletes: Array<[number, number]>;
 }
 
-async function stopScenario(seed: number, extra: Partial<DstOptions>): Promise<Counted> {
+async function stopScenario(seed: number, extra: Partial<DstOptions> & { keepExchange?: (ex: MemoryExchange) => void }): Promise<Counted> {
   let deletes = 0;
   const samples: Array<[number, number]> = [];
+  const { keepExchange, ...opts } = extra;
   const r = await runDst({
     seed,
     simMinutes: MINUTES,
     markets: 3,
     speed: 1,
     faults: false,
-    ...extra,
+    ...opts,
     before: (ex) => {
+      keepExchange?.(ex);
       const request = ex.request.bind(ex);
       ex.request = (method, path, headers, body) => {
         if (method === 'DELETE') deletes++;
@@ -99,8 +103,16 @@ describe('shutdown under faults and signals (deterministic simulation)', () => {
     expect(reported[2]).toMatch(/^SIGHUP: shutdown in progress/);
   });
 
-  it('a 429 storm longer than kmm_shutdown_timeout_s: the stop ends within its bound, unverified, naming exactly what rests', async () => {
-    const c = await stopScenario(47, { set: { kmm_shutdown_timeout_s: 8 }, shutdownFaults: [{ kind: 'shutdown_429_storm', atS: 0, durS: 60 }] });
+  it('a 429 storm longer than kmm_shutdown_timeout_s: the stop ends within its bound, unverified, naming exactly what rests; those orders expire', async () => {
+    const expiryS = 30;
+    let ex: MemoryExchange | null = null;
+    const c = await stopScenario(47, {
+      set: { kmm_shutdown_timeout_s: 8, kmm_order_expiry_s: expiryS },
+      shutdownFaults: [{ kind: 'shutdown_429_storm', atS: 0, durS: 60 }],
+      // the exchange runs on after the stop (the storm still on): what was left must expire
+      runOnAfterStopS: expiryS + 5,
+      keepExchange: (x) => (ex = x),
+    });
     const rep = c.r.shutdown!;
     expect(rep).not.toBeNull();
     expect(rep.verified).toBe(false);
@@ -113,6 +125,20 @@ describe('shutdown under faults and signals (deterministic simulation)', () => {
     expect(out.ok).toBe(false);
     expect(c.r.problems.some((p) => p.includes('every one named')), c.r.problems.join('\n')).toBe(true);
     for (const o of rep.resting) expect(out.lines.join('\n')).toContain(o.orderId);
+    expect(out.lines).toContain(`  unless cancelled, each expires on the exchange by itself within kmm_order_expiry_s (${expiryS} s) of its placement`);
+    // every order named (and so every one the exchange held) ended by its expiration, or filled
+    const end = new Map((ex as MemoryExchange | null)!.records().orders.map((o) => [String(o.order_id), o]));
+    expect(end.size).toBeGreaterThan(0);
+    expect([...end.values()].filter((o) => o.status === 'resting')).toEqual([]);
+    let expired = 0;
+    for (const o of rep.resting) {
+      const e = end.get(o.orderId);
+      if (!e || e.status === 'executed') continue; // never placed (its create met the storm), or filled
+      expect(e.status).toBe('canceled');
+      expect(Date.parse(String(e.last_update_time)), `order ${o.orderId} ended at its expiration`).toBeGreaterThanOrEqual(Date.parse(String(e.expiration_time)));
+      expired++;
+    }
+    expect(expired, 'orders left by the unverified stop expired').toBeGreaterThan(0);
   });
 
   it('20 consecutive graceful stops (seeded shutdown faults): every one verified', async () => {

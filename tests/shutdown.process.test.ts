@@ -7,7 +7,12 @@
  *     every exchange fill in the journal exactly once; summary.json and report.html written;
  *   - SIGHUP (closed terminal): the same graceful stop, exit 0;
  *   - SIGTERM, then three SIGINTs within 2 s while a 429 storm holds the stop: a forced exit
- *     (130) that first prints what is left;
+ *     (130) that first prints what is left; those orders then expire on the exchange by
+ *     themselves (kmm_order_expiry_s at its 10 s minimum);
+ *   - a 429 storm longer than kmm_shutdown_timeout_s: exit 1 naming every order the exchange
+ *     still shows resting, summary.json and report.html written, the journal's shutdown record
+ *     unverified; those orders expire too, and the next `kmm run` on the run folder back-fills
+ *     the fills the stop could not read (every exchange fill then in the journal exactly once);
  *   - a taken dashboard port: `kmm run` and `kmm demo` exit 2 at once with a clear message and
  *     never place an order;
  *   - consecutive graceful stops by --duration each exit 0 (verified shutdown).
@@ -112,16 +117,40 @@ function expectRunFolder(dir: string): void {
 }
 
 /** A `kmm run` that quotes: started, and the exchange shows our orders resting (and, with `filled`, a fill of ours). */
-async function quotingRun(seed: number, filled = false): Promise<{ s: SimThreadHandle; dir: string; p: Proc }> {
+async function quotingRun(seed: number, filled = false, extra: string[] = []): Promise<{ s: SimThreadHandle; dir: string; p: Proc }> {
   const dir = mkdtempSync(join(tmpdir(), 'kmm-stop-'));
   const s = await newSim(seed, dir, filled ? 8 : 2);
-  const p = launch(runArgs(s, join(dir, 'run')));
+  const p = launch(runArgs(s, join(dir, 'run'), extra));
   children.push(p.child);
   await until(`our orders resting on the exchange${filled ? ' and a fill' : ''}`, async () => {
     const r = await s.records();
     return r.orders.some((o) => o.status === 'resting') && (!filled || r.fills.length > 0);
   }, p);
   return { s, dir: join(dir, 'run'), p };
+}
+
+/** The shortest order expiry (kmm_order_expiry_s' minimum): orders a stop left behind die within it. */
+const EXPIRY_S = 10;
+const EXPIRY_SET = ['--set', `kmm_order_expiry_s=${EXPIRY_S}`];
+
+/**
+ * Orders a KMM left resting die on the exchange by themselves: each carried an expiration at most
+ * EXPIRY_S after its creation, and the exchange cancelled it at or after that time (nothing of
+ * ours runs any more). Waits on the exchange's records (deadline), not for a fixed time.
+ */
+async function expectLeftOrdersExpire(s: SimThreadHandle, left: Array<Record<string, unknown>>): Promise<void> {
+  for (const o of left) {
+    expect(o.expiration_time, `order ${String(o.order_id)} carries an expiration`).not.toBeNull();
+    expect(Date.parse(String(o.expiration_time)) - Date.parse(String(o.created_time))).toBeLessThanOrEqual(EXPIRY_S * 1000);
+  }
+  const ids = new Set(left.map((o) => String(o.order_id)));
+  await until('the orders left resting to expire', async () => (await s.records()).orders.every((o) => !ids.has(String(o.order_id)) || o.status !== 'resting'));
+  for (const o of (await s.records()).orders.filter((x) => ids.has(String(x.order_id)))) {
+    if (o.status === 'executed') continue; // filled before its expiration
+    expect(o.status).toBe('canceled');
+    expect(Date.parse(String(o.last_update_time)), `order ${String(o.order_id)} ended at its expiration, not before`).toBeGreaterThanOrEqual(Date.parse(String(o.expiration_time)));
+  }
+  expect(await restingCount(s)).toBe(0);
 }
 
 /** A graceful stop's outcome: exit 0, nothing of ours resting, every fill journaled once, the run folder complete. */
@@ -154,8 +183,8 @@ describe('stopping kmm run / kmm demo (real processes)', () => {
     expect(out).toContain('stopping (SIGHUP)');
   });
 
-  it('SIGTERM, then three SIGINTs within 2 s during a stop held by a 429 storm: a forced exit (130) that first names what is left', async () => {
-    const { s, p } = await quotingRun(33);
+  it('SIGTERM, then three SIGINTs within 2 s during a stop held by a 429 storm: a forced exit (130) that first names what is left; those orders expire', async () => {
+    const { s, p } = await quotingRun(33, false, [...EXPIRY_SET]);
     // every REST call 429: the stop cannot finish, so each signal meets it in progress
     await s.faults.set({ rate429Storm: true });
     p.child.kill('SIGTERM');
@@ -172,7 +201,39 @@ describe('stopping kmm run / kmm demo (real processes)', () => {
     expect(code, out).toBe(130);
     expect(out).toMatch(/SIGINT: forced exit during shutdown; \d+ orders resting\. Left as far as KMM knows:/);
     expect(out).toContain('check the exchange and cancel these by hand');
+    expect(out).toContain(`each expires on the exchange by itself within kmm_order_expiry_s (${EXPIRY_S} s)`);
+    const left = (await s.records()).orders.filter((o) => o.status === 'resting');
+    expect(left.length, 'the forced exit left orders resting (the storm held every cancel)').toBeGreaterThan(0);
     await s.faults.clear();
+    await expectLeftOrdersExpire(s, left);
+  });
+
+  it('a 429 storm past kmm_shutdown_timeout_s: exit 1 naming every order left, summary and report written; those orders expire', async () => {
+    const { s, dir, p } = await quotingRun(36, false, [...EXPIRY_SET, '--set', 'kmm_shutdown_timeout_s=3']);
+    // every REST call 429 from before the stop until after the process is gone: nothing can be cancelled or read
+    await s.faults.set({ rate429Storm: true });
+    p.child.kill('SIGTERM');
+    const code = await p.exit;
+    const out = p.out();
+    expect(code, out).toBe(1);
+    expect(out).toContain('error: shutdown NOT verified within kmm_shutdown_timeout_s');
+    expect(out).toContain(`each expires on the exchange by itself within kmm_order_expiry_s (${EXPIRY_S} s)`);
+    const left = (await s.records()).orders.filter((o) => o.status === 'resting');
+    expect(left.length, 'the storm held every cancel').toBeGreaterThan(0);
+    for (const o of left) expect(out, `order ${String(o.order_id)} left resting is named`).toContain(`order ${String(o.order_id)}`);
+    for (const f of ['summary.json', 'report.html', 'journal.jsonl']) expect(existsSync(join(dir, f)), f).toBe(true);
+    expect(readJournal(join(dir, 'journal.jsonl')).records.filter((r) => r.k === 'shutdown').map((r) => (r as { verified?: boolean }).verified)).toEqual([false]);
+    await s.faults.clear();
+    await expectLeftOrdersExpire(s, left);
+    // Fills the stop could not read (and those of the orders left, before they expired) are the
+    // next run's to back-fill: a `kmm run` on the same run folder, then every exchange fill is in
+    // the journal exactly once.
+    const next = launch(runArgs(s, dir, ['--duration', '1']));
+    children.push(next.child);
+    expect(await next.exit, next.out()).toBe(0);
+    expect(next.out()).toContain('shutdown verified');
+    expect(await restingCount(s)).toBe(0);
+    await expectFillsJournaledOnce(s, dir);
   });
 
   it('a taken dashboard port: kmm run and kmm demo exit 2 at once, naming the port, and never place an order', async () => {

@@ -66,6 +66,13 @@ describe.runIf(haveData)('kmm calibrate on the real recordings', () => {
     const d = ctx();
     expect(await runCli(['calibrate', '/nonexistent/capture.jsonl'], d)).toBe(1);
     expect(d.errors.join('\n')).toMatch(/cannot read \/nonexistent\/capture\.jsonl/);
+    // a device is refused before any read (it was read without end to keep its first 4 KiB)
+    const e = ctx();
+    expect(await runCli(['market-stats', '/dev/urandom'], e)).toBe(1);
+    expect(e.errors.join('\n')).toContain('recording /dev/urandom is a device, expected a regular file');
+    const f = ctx();
+    expect(await runCli(['calibrate', '/dev/zero'], f)).toBe(1);
+    expect(f.errors.join('\n')).toContain('recording /dev/zero is a device, expected a regular file');
   });
 });
 

@@ -103,6 +103,6 @@ describe('kmm in-process (runCli)', () => {
   it('a command that cannot read its input exits 1', async () => {
     const c = capture();
     expect(await runCli(['replay', '/nonexistent/capture.jsonl'], c)).toBe(1);
-    expect(c.errors.join('\n')).toContain('cannot read /nonexistent/capture.jsonl');
+    expect(c.errors.join('\n')).toBe('error: capture not found: /nonexistent/capture.jsonl');
   });
 });

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { describeShutdown, FORCE_AFTER, FORCE_WINDOW_MS, FORCED_EXIT_CODE, ShutdownController, SignalPolicy, type ShutdownReportView } from '../src/system/shutdown.js';
 
-function harness(resting: number | null = 4) {
+function harness(resting: number | null = 4, orderExpiryS?: number) {
   let nowMs = 1000;
   const lines: string[] = [];
   const exits: number[] = [];
@@ -21,6 +21,7 @@ function harness(resting: number | null = 4) {
     exit: (c) => exits.push(c),
     nowMs: () => nowMs,
     proc: bus,
+    orderExpiryS,
   });
   ctl.install();
   return { ctl, bus, lines, exits, advance: (ms: number) => (nowMs += ms) };
@@ -71,6 +72,14 @@ describe('ShutdownController', () => {
     expect(h.lines.slice(forced + 1, forced + 3)).toEqual(['  MKT-A bid 0.42 x 2.00', '  MKT-B ask 0.58 x 2.00']);
   });
 
+  it('a forced exit says that what is left expires by itself within kmm_order_expiry_s', () => {
+    const h = harness(2, 300);
+    h.ctl.request('SIGTERM');
+    for (let i = 0; i < FORCE_AFTER; i++) h.bus.emit('SIGINT');
+    expect(h.exits).toEqual([FORCED_EXIT_CODE]);
+    expect(h.lines[h.lines.length - 1]).toBe('unless cancelled, each expires on the exchange by itself within kmm_order_expiry_s (300 s) of its placement');
+  });
+
   it('an uncaught error requests the same stop as a failure; a closed terminal (EIO) requests it quietly', async () => {
     const h = harness();
     h.bus.emit('uncaughtException', new Error('boom'));
@@ -104,6 +113,12 @@ describe('describeShutdown', () => {
     const d = describeShutdown({ ...base, verified: false, restingLeft: 1, resting: [{ market: 'MKT-A', side: 'bid', price: 4200, remainingCenti: 200, orderId: 'o-1', clientOrderId: 'kmm-1' }], error: 'timeout' });
     expect(d.ok).toBe(false);
     expect(d.lines.join('\n')).toContain('MKT-A bid 4200 x 2.00 order o-1 (kmm-1)');
+  });
+  it('not verified with orders left: says they expire by themselves within kmm_order_expiry_s', () => {
+    const left = { ...base, verified: false, restingLeft: -1, resting: [{ market: 'MKT-A', side: 'bid', price: 4200, remainingCenti: 200, orderId: 'o-1', clientOrderId: 'kmm-1' }], error: 'timeout', orderExpiryS: 30 };
+    expect(describeShutdown(left).lines).toContain('  unless cancelled, each expires on the exchange by itself within kmm_order_expiry_s (30 s) of its placement');
+    // nothing left (only the fills read failed): no expiry line
+    expect(describeShutdown({ ...left, restingLeft: 0, resting: [], fillsRead: false }).lines.join('\n')).not.toContain('expires');
   });
   it('no report (exec killed): not verified', () => {
     expect(describeShutdown(null).ok).toBe(false);

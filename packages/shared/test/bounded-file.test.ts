@@ -5,11 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BoundedFileError, CONFIG_FILE_MAX_BYTES, KEY_FILE_MAX_BYTES, readBoundedFile } from '../src/io/bounded-file.js';
+import { BoundedFileError, CONFIG_FILE_MAX_BYTES, KEY_FILE_MAX_BYTES, makeDirsSync, openRegularFile, readBoundedFile } from '../src/io/bounded-file.js';
 import { loadPrivateKeyPem, Signer } from '../src/auth/sign.js';
 import { ConfigError, loadConfig } from '../src/config/index.js';
 
@@ -56,6 +56,39 @@ describe('readBoundedFile', () => {
     const p = join(dir, 'huge.pem');
     writeFileSync(p, 'A'.repeat(KEY_FILE_MAX_BYTES + 1), { mode: 0o600 });
     expect(failure(() => loadPrivateKeyPem(p)).message).toContain(`more than the limit of ${KEY_FILE_MAX_BYTES} bytes`);
+  });
+});
+
+describe('openRegularFile', () => {
+  it('hands back a regular file; refuses /dev/urandom, a FIFO and a folder without reading', () => {
+    const p = join(dir, 'cap.jsonl');
+    writeFileSync(p, 'abc');
+    const { fd, size } = openRegularFile(p, 'capture');
+    closeSync(fd);
+    expect(size).toBe(3);
+    expect(failure(() => openRegularFile('/dev/urandom', 'capture')).message).toBe('capture /dev/urandom is a device, expected a regular file');
+    const fifo = join(dir, 'cap.fifo');
+    execFileSync('mkfifo', [fifo]);
+    expect(failure(() => openRegularFile(fifo, 'capture')).message).toBe(`capture ${fifo} is a FIFO (named pipe), expected a regular file`);
+    expect(failure(() => openRegularFile(dir, 'capture')).message).toBe(`capture ${dir} is a folder, expected a regular file`);
+  });
+});
+
+describe('makeDirsSync', () => {
+  it('creates the missing folders with the mode, and accepts an existing folder', () => {
+    const p = join(dir, 'a', 'b', 'c');
+    makeDirsSync(p, 0o700);
+    for (const d of [join(dir, 'a'), join(dir, 'a', 'b'), p]) expect(statSync(d).mode & 0o777).toBe(0o700);
+    makeDirsSync(p, 0o700);
+    expect(existsSync(p)).toBe(true);
+  });
+
+  it('fails with the errno code under a file (ENOTDIR) and where mkdir answers ENOENT under an existing parent (/proc: Node\'s recursive mkdir never returns there)', () => {
+    const f = join(dir, 'plain');
+    writeFileSync(f, '');
+    expect((failure(() => makeDirsSync(join(f, 'x'))) as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    expect((failure(() => makeDirsSync(f)) as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    if (existsSync('/proc/self')) expect((failure(() => makeDirsSync('/proc/kmm-no-such/run')) as NodeJS.ErrnoException).code).toBe('ENOENT');
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
-import { RECOVERY_BOUND_S, runChaos } from '../proof/chaos.js';
+import { CHAOS_FAULT_KINDS, faultHelp, RECOVERY_BOUND_S, runChaos } from '../proof/chaos.js';
 import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
 
 export function chaosCommand(cli: CliContext): Command {
@@ -17,6 +17,12 @@ export function chaosCommand(cli: CliContext): Command {
     .option('--out <dir>', 'run folder (default: a temp folder)')
     .option('--set <key=value>', 'config override, repeatable', assignment)
     .option('--json', 'print the result as one JSON value')
+    .addHelpText(
+      'after',
+      `\nFaults of one soak (the shutdown's REST fault is one of the three, by seed):\n${faultHelp(CHAOS_FAULT_KINDS)}\n` +
+        `\nChecks against the exchange's records: no cap breach, nothing of ours resting after the stop, every fill in the journal exactly once,\n` +
+        `no client order id reused, every fault recovered within ${RECOVERY_BOUND_S} s, the stop verified with no forced exit. Exit 0 only if all hold.`,
+    )
     .action(async (o) => {
       const r = await runChaos({ durationS: o.duration, seed: o.seed, markets: o.markets, speed: o.speed, out: o.out, set: cliFromAssignments(o.set ?? []), progress: cli.err });
       if (o.json) cli.out(JSON.stringify(r));

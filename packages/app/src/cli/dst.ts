@@ -7,7 +7,8 @@
  */
 import { Command, Option } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
-import { DST_CHECKS, runDst, type DstBug, type DstCheck, type DstResult } from '../dst/world.js';
+import { DST_CHECKS, DST_FAULT_KINDS, runDst, SHUTDOWN_FAULT_KINDS, type DstBug, type DstCheck, type DstResult } from '../dst/world.js';
+import { faultHelp } from '../proof/chaos.js';
 import { assignment, decimal, wholeNumber, type CliContext } from './options.js';
 
 export interface DstSummary {
@@ -89,6 +90,11 @@ export function dstCommand(cli: CliContext): Command {
     .option('--set <key=value>', 'config override, repeatable', assignment)
     .option('--trace', 'print every warning and error event, each fault and a status line every 5 s, with virtual times, on stderr (KMM_DST_TRACE_INFO=1 adds info events)')
     .option('--json', 'print one JSON object (seeds, failed, invariants, sim_minutes, events, wall_s, hash)')
+    .addHelpText(
+      'after',
+      `\nSeeded faults (each seed draws its schedule, start-up window, second instance and shutdown faults):\n${faultHelp(['startup_read_failures', 'second_instance', ...DST_FAULT_KINDS, ...SHUTDOWN_FAULT_KINDS])}\n` +
+        `\nChecks: ${DST_CHECKS.join(', ')} (README, kmm dst). Exit 0 only if every seed passes.`,
+    )
     .action(async (opts) => {
       const seeds = opts.seed !== undefined ? [opts.seed as number] : Array.from({ length: opts.seeds as number }, (_, i) => (opts.firstSeed as number) + i);
       const o: DstRunOptions = { seeds, minutes: opts.minutes, markets: opts.markets, speed: opts.speed, faults: opts.faults !== false, bug: opts.injectBug as DstBug, set: cliFromAssignments(opts.set ?? []), trace: opts.trace ? cli.err : undefined };

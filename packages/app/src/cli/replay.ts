@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { replayCapture, type CaptureReplay } from '@kmm/backtest';
+import { BoundedFileError } from '@kmm/shared';
 import type { CliContext } from './options.js';
 
 export function replayCommand(cli: CliContext): Command {
@@ -21,7 +22,9 @@ export function replayCommand(cli: CliContext): Command {
         r = await replayCapture(capture);
       } catch (e) {
         const err = e as NodeJS.ErrnoException;
-        cli.err(typeof err.code === 'string' && err.syscall ? `error: cannot read ${capture}: ${err.message}` : `error: replay of ${capture} failed: ${err.message}`);
+        // a BoundedFileError already names the file and what is wrong with it (missing, a device, ...)
+        if (err instanceof BoundedFileError) cli.err(`error: ${err.message}`);
+        else cli.err(typeof err.code === 'string' && err.syscall ? `error: cannot read ${capture}: ${err.message}` : `error: replay of ${capture} failed: ${err.message}`);
         cli.exitCode = 1;
         return;
       }

@@ -145,6 +145,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     restingNow: () => (sys ? sys.monitor.workingOrders().length : null),
     describeLeft: () => (sys ? describeWorking(sys.monitor.workingOrders()) : ['the actors had not started: nothing of ours was placed by this run']),
     exit: (code) => process.exit(code),
+    orderExpiryS: Number(loaded.values.kmm_order_expiry_s),
   });
   ctl.install();
   try {

@@ -80,6 +80,7 @@ export async function runLive(opts: RunOptions): Promise<number> {
     restingNow: () => (sys ? sys.monitor.workingOrders().length : null),
     describeLeft: () => (sys ? describeWorking(sys.monitor.workingOrders()) : ['the actors had not started: nothing of ours was placed by this run']),
     exit: (code) => process.exit(code),
+    orderExpiryS: Number(v.kmm_order_expiry_s),
   });
   ctl.install();
   try {

@@ -27,14 +27,21 @@
  *                  and signals of the shutdown window, and no signal forced an exit
  *   startup        no order request (create, batch, amend) reached the exchange before it had
  *                  answered a positions read of ours (seen at the exchange's REST door)
- * A second KMM on the same run folder is not modelled: the world is one process by
- * construction and has no run folder; `kmm chaos` starts a real second instance instead.
+ *   run_lock       one owner per run folder: the world's KMM holds a real run folder's lock (the
+ *                  code `kmm run` takes it with, under pids of the world: its KMM, the KMM
+ *                  restarted after a process crash, a second instance); a seeded second
+ *                  instance is refused naming the live holder, a restart after a process crash
+ *                  (or a start after the KMM died) takes the dead holder's lock over
+ * A second instance is refused before it starts anything, so no second set of actors is built:
+ * what is checked is the lock's decision at that moment of the seeded run. `kmm chaos` also
+ * starts a real second `kmm run` process against its run.
  * The stop is requested through the commands' ShutdownController (virtual clock, a signal bus in
  * place of the process); the exchange keeps trading during the stop, so fills made while the
  * cancels are in flight must reach the journal too.
  * The result carries a hash of the journal: the same seed gives the same hash.
  *
- * Nothing here reads a real clock or Math.random: every draw comes from the seed.
+ * Nothing here reads a real clock or Math.random: every draw comes from the seed. (The run
+ * folder is a real temporary folder holding only the lock: the lock code is the production one.)
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { kmm, LocalKernel, resolveConfig, SeededRng, Signer, SimClock, type KernelActor, type KernelHooks, type KmmConfig, type Rng } from '@kmm/shared';
@@ -44,10 +51,15 @@ import { bookActor } from '@kmm/book-worker/actor';
 import { strategyActor } from '@kmm/strategy-worker/actor';
 import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/actor';
 import { decodeJournalText, encodeJournalLine, execParamsOf, RestClient, RestGateway, type JournalRecord } from '@kmm/exec-worker';
-import { CHAOS_SET, checkChaosInvariants, FAULT_KINDS, RECOVERY_BOUND_S, USER_DATA_REORDER_MS, type FaultRecord } from '../proof/chaos.js';
+import { CHAOS_SET, checkChaosInvariants, FAULT_KINDS, RECOVERY_BOUND_S, SHUTDOWN_FAULT_KINDS, USER_DATA_REORDER_MS, type FaultRecord, type ShutdownFaultKind } from '../proof/chaos.js';
 import { marketInfoFromVenue, seriesOf } from '../system/markets.js';
 import { ShutdownController } from '../system/shutdown.js';
+import { openRunDir } from '../system/run-dir.js';
+import { RunLockError, type RunLock } from '../system/run-lock.js';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ShutdownReport } from '@kmm/exec-worker';
 
 /** 2026-01-01T00:00:00Z: virtual wall time at t = 0 */
@@ -73,19 +85,15 @@ export const DST_FAULT_KINDS: readonly DstFaultKind[] = [...FAULT_KINDS, 'proces
 
 /** Longest seeded start-up read failure window (virtual s from t = 0, before exec starts). */
 export const DST_STARTUP_READ_FAIL_MAX_S = 20;
+/** First pid of the world's KMM processes (the run-folder lock's holders; none is a real process). */
+const DST_FIRST_PID = 4_000_001;
 /** Order requests that can add exposure: create, batch create, amend (current and legacy paths). */
 const ORDER_REQUEST_RE = /\/portfolio\/(events\/)?orders(\/batched|\/[^/]+\/amend)?$/;
 /** Seeded in-run faults start at least this long after a start-up read failure ends (its recovery). */
 const STARTUP_RECOVERY_GAP_S = 25;
 
-/**
- * Faults of the shutdown window (issue 14), timed from the stop request: a 429 storm, a REST
- * outage (every call 5xx, or every call hanging until the client's timeout), and stop signals
- * (SIGINT, SIGHUP, SIGINT again, spaced so they are reported, not forcing) delivered to the
- * commands' ShutdownController while exec cancels and verifies.
- */
-export const SHUTDOWN_FAULT_KINDS = ['shutdown_429_storm', 'shutdown_rest_5xx', 'shutdown_rest_timeout', 'shutdown_signals'] as const;
-export type ShutdownFaultKind = (typeof SHUTDOWN_FAULT_KINDS)[number];
+/** Faults of the shutdown window: chaos.ts SHUTDOWN_FAULT_KINDS (one list for chaos and dst). */
+export { SHUTDOWN_FAULT_KINDS, type ShutdownFaultKind };
 export interface ShutdownFault {
   kind: ShutdownFaultKind;
   /** seconds after the stop request */
@@ -148,6 +156,12 @@ export interface DstOptions {
   /** signals the ShutdownController receives during the stop, [seconds after the stop request, signal] (scenario tests) */
   shutdownSignals?: ReadonlyArray<[number, string]>;
   /**
+   * after the stop (and the checks' snapshot of the exchange), the exchange runs on this many
+   * virtual seconds with nothing of ours running: scenario tests watch what an unverified stop
+   * left resting expire (`observe` keeps being called). The checks are those of the stop's end.
+   */
+  runOnAfterStopS?: number;
+  /**
    * every read of the account (positions, orders, fills) answers 503 from t = 0 (before exec
    * starts) for this many virtual seconds; 0 = none. Default: with seeded faults and no
    * scripted schedule, a seeded window (none in half the seeds, else 3..20 s) when the run is
@@ -159,6 +173,14 @@ export interface DstOptions {
    * reads); DEFAULT_READ_LAG of @kmm/sim is what was recorded on demo (360 / 1,000 ms)
    */
   readLag?: { ordersMs: number; positionsMs: number };
+  /**
+   * a second KMM starts on the run folder at this virtual second (the run-folder lock must refuse
+   * it, naming the holder); default: with seeded faults and no scripted schedule, a seeded time
+   * inside the fault window; null: none
+   */
+  secondInstanceAtS?: number | null;
+  /** scenario tests: runs just before the second instance starts, with the run folder (e.g. delete its lock) */
+  beforeSecondInstance?: (runDir: string) => void;
 }
 
 /** What a scenario test may look at while the world runs (read only by convention). */
@@ -174,7 +196,7 @@ export interface DstView {
   faults: readonly FaultRecord[];
 }
 
-export const DST_CHECKS = ['cap', 'resting', 'fills', 'client_ids', 'positions', 'recovery', 'assertions', 'shutdown', 'startup'] as const;
+export const DST_CHECKS = ['cap', 'resting', 'fills', 'client_ids', 'positions', 'recovery', 'assertions', 'shutdown', 'startup', 'run_lock'] as const;
 export type DstCheck = (typeof DST_CHECKS)[number];
 
 export interface DstResult {
@@ -201,6 +223,10 @@ export interface DstResult {
   forcedExit: number | null;
   /** what the ShutdownController printed (signals reported during the stop) */
   shutdownLines: string[];
+  /** when a second KMM started on the run folder (virtual s; null: none) */
+  secondInstanceAtS: number | null;
+  /** what the run-folder lock said (takeovers) and the second instance's refusal, with virtual times */
+  runLockLines: string[];
   crashes: string[];
   fillsExchange: number;
   ordersExchange: number;
@@ -463,6 +489,87 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
       return out;
     };
   }
+  // ---- one owner per run folder: the lock `kmm run` takes (openRunDir), on a real folder, under
+  // the world's own pids (the KMM, the KMM restarted after a process crash, a second instance)
+  const runDir = mkdtempSync(join(tmpdir(), 'kmm-dst-run-'));
+  const livePids = new Set<number>();
+  let nextPid = DST_FIRST_PID;
+  const runLockLines: string[] = [];
+  let runLockViolations = 0;
+  const lockAs = (pid: number) => ({ pid, alive: (p: number) => livePids.has(p), startedIso: new Date(clock.wallMs()).toISOString() });
+  const sayLock = (l: string): void => {
+    runLockLines.push(`${(clock.monoNs() / 1e9).toFixed(3)} ${l}`);
+    o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} RUN LOCK ${l}`);
+  };
+  /** a KMM process starts on the run folder: takes the lock (or is refused, RunLockError) */
+  const startProcess = (): { pid: number; lock: RunLock } => {
+    const pid = nextPid++;
+    const { lock } = openRunDir(runDir, sayLock, lockAs(pid));
+    livePids.add(pid);
+    return { pid, lock };
+  };
+  let kmmProcess: { pid: number; lock: RunLock } | null = startProcess();
+  /** the KMM's process ended (a crash, a death): its pid is no longer alive, its lock file stays */
+  const processEnded = (): number | null => {
+    if (!kmmProcess) return null;
+    livePids.delete(kmmProcess.pid);
+    const dead = kmmProcess.pid;
+    kmmProcess = null;
+    return dead;
+  };
+  /** the KMM restarted after its process died: it must take the dead holder's lock over */
+  const restartProcess = (dead: number | null): void => {
+    try {
+      kmmProcess = startProcess();
+    } catch (e) {
+      runLockViolations++;
+      problems.push(`the KMM restarted after a process crash could not take its run folder's lock: ${(e as Error).message}`);
+      return;
+    }
+    if (dead !== null && kmmProcess.lock.tookOverFromPid !== dead) {
+      runLockViolations++;
+      problems.push(`the KMM restarted after a process crash did not take over the lock of its dead process (pid ${dead}; took over ${kmmProcess.lock.tookOverFromPid})`);
+    }
+  };
+  /** a second KMM on the run folder: refused naming the live holder, or (the KMM is dead) it takes the lock over */
+  const secondInstance = (): string => {
+    o.beforeSecondInstance?.(runDir);
+    const holder = kmmProcess?.pid ?? null;
+    let second: { pid: number; lock: RunLock } | null = null;
+    let refusal: RunLockError | null = null;
+    try {
+      second = startProcess();
+    } catch (e) {
+      if (!(e instanceof RunLockError)) throw e;
+      refusal = e;
+    }
+    if (holder === null) {
+      // nothing alive holds the folder: a new KMM may have it (the stale lock is taken over)
+      if (!second) {
+        runLockViolations++;
+        problems.push(`a KMM starting after the previous one died was refused: ${refusal!.message}`);
+        return 'refused although the holder is dead';
+      }
+      livePids.delete(second.pid);
+      second.lock.release();
+      return `took over the lock of the dead KMM (pid ${second.lock.tookOverFromPid})`;
+    }
+    if (second) {
+      // it would now trade beside the KMM, cancel its orders and write into its journal
+      runLockViolations++;
+      problems.push(`a second KMM on the run folder was not refused (pid ${second.pid} took the lock while pid ${holder} runs)`);
+      livePids.delete(second.pid);
+      second.lock.release();
+      return 'NOT refused';
+    }
+    if (refusal!.holderPid !== holder || !refusal!.message.includes(`in use by another kmm (pid ${holder}`)) {
+      runLockViolations++;
+      problems.push(`a second KMM was refused without naming the holder (pid ${holder}): ${refusal!.message}`);
+    }
+    runLockLines.push(`${(clock.monoNs() / 1e9).toFixed(3)} second instance refused: ${refusal!.message}`);
+    return `refused: in use by pid ${refusal!.holderPid}`;
+  };
+
   kern.add({ name: 'ingest', descriptor: ingestActor, markets, shardCount: BOOKS.length, makeEnv: ingestEnv });
   BOOKS.forEach((name, i) => kern.add({ name, descriptor: bookActor, markets, shard: i, shardCount: BOOKS.length, makeEnv: () => null }));
   kern.add({ name: 'strategy', descriptor: strategyActor, markets, shardCount: BOOKS.length, makeEnv: () => ({ feed: null }) });
@@ -561,10 +668,12 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
         injectedCrash = true;
         processCrash = true;
         journal.loseUnsynced();
+        // the process is gone (its lock file stays behind) and KMM is started again on the folder
+        restartProcess(processEnded());
         kern.crashAll('dst: process crashed');
         processCrash = false;
         injectedCrash = false;
-        return { detail: 'every actor restarted; unsynced journal lost', end: () => {} };
+        return { detail: 'every actor restarted; unsynced journal lost; the run folder\'s lock taken over', end: () => {} };
       }
     }
     void durS;
@@ -606,6 +715,17 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
       tNs = startNs + (durS + RECOVERY_BOUND_S / 3 + rng.int(0, 20)) * 1e9;
     }
   }
+  // ---- a second instance on the run folder, at a scripted or seeded moment (its own rng fork:
+  // the other seeded schedules, and so every seed's journal, stay as they were)
+  const secondInstanceAtS = o.secondInstanceAtS !== undefined ? o.secondInstanceAtS : o.faults !== false && !o.schedule ? seededSecondInstanceS(new SeededRng(seed).fork('dst.second'), startupReadFailS, endNs / 1e9) : null;
+  if (secondInstanceAtS !== null) {
+    kern.at(Math.round(secondInstanceAtS * 1e9), () => {
+      const detail = secondInstance();
+      o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} FAULT second_instance: ${detail}`);
+      // refused before it starts anything: the world is untouched, nothing to recover from
+      faults.push({ kind: 'second_instance', detail: `a second kmm on the run folder: ${detail}`, startS: Math.round(secondInstanceAtS * 10) / 10, durationS: 0, recoveryS: 0 });
+    });
+  }
   // ---- start-up read failures: from t = 0, before exec's start-up reconcile, until a seeded moment
   if (startupReadFailS > 0) {
     ex.faults.set({ accountReadsFail: true });
@@ -642,6 +762,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   if (o.dieAtS !== undefined) {
     kern.at(Math.round(o.dieAtS * 1e9), () => {
       o.trace?.(`${(clock.monoNs() / 1e9).toFixed(3)} KMM DIES (no restart)`);
+      processEnded();
       ingestEnvAlive.alive = false;
       ingestEnvAlive.conn?.terminate();
       execAlive.alive = false;
@@ -698,10 +819,14 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   scheduleShutdownFaults(clock.monoNs());
   // the exchange keeps trading while exec cancels: fills of the shutdown window must be journaled too
   await kern.stopAll(SHUTDOWN_ORDER, endNs + DST_STOP_MAX_MS * 1e6);
-  running = false;
   ctl.uninstall();
   journal.fsync();
   const records: SimRecords = ex.records();
+  if (o.runOnAfterStopS) await kern.runUntil(clock.monoNs() + Math.round(o.runOnAfterStopS * 1e9));
+  running = false;
+  // the KMM exits: its lock goes with it (release removes the file only if it is still ours)
+  kmmProcess?.lock.release();
+  rmSync(runDir, { recursive: true, force: true });
   const lines = journal.lines();
   const recs = decodeJournalText(lines.join('\n') + '\n').records;
   const report = checkChaosInvariants({ capCenti, records, polledMaxAbsCenti: {}, journal: recs, faults, recoveryBoundS: RECOVERY_BOUND_S });
@@ -749,6 +874,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     assertions: unexpectedCrashes,
     shutdown: shutdownViolations,
     startup: ordersBeforePositions.length,
+    run_lock: runLockViolations,
   };
   const h = createHash('sha256');
   for (const l of lines) h.update(l + '\n');
@@ -768,6 +894,8 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
     shutdown: rep,
     forcedExit,
     shutdownLines,
+    secondInstanceAtS,
+    runLockLines,
     crashes,
     fillsExchange: report.fills_exchange,
     ordersExchange: records.orders.length,
@@ -795,6 +923,17 @@ function seededStartupReadFailS(rng: Rng, runS: number): number {
   if (rng.next() < 0.5) return 0;
   const s = 3 + rng.int(0, DST_STARTUP_READ_FAIL_MAX_S - 3);
   return s + RECOVERY_BOUND_S + 15 <= runS ? s : 0;
+}
+
+/**
+ * The seeded moment of the second instance: inside the run, after a start-up read failure window
+ * and at least 5 s before the stop (a seed too short for that has none).
+ */
+function seededSecondInstanceS(rng: Rng, startupReadFailS: number, runS: number): number | null {
+  const from = Math.max(5, startupReadFailS + 1);
+  const to = runS - 5;
+  if (to <= from) return null;
+  return Math.round((from + rng.next() * (to - from)) * 1000) / 1000;
 }
 
 /** The injected bug 'exec_assertion': exec's position drifts from the sum of its fills (its own state, not the venue's); its assertions must catch it. */

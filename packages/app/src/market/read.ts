@@ -12,9 +12,9 @@
  *     no_prices, no_sizes (lists of cents and contracts; bids of each leg).
  * Errors name the file and what is wrong with it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { kmm, ONE_CENT, ONE_CONTRACT } from '@kmm/shared';
+import { BoundedFileError, kmm, ONE_CENT, ONE_CONTRACT, openRegularFile } from '@kmm/shared';
 import { readCapture } from '@kmm/backtest';
 import type { MarketEvent, StatsOptions } from '../core/market-stats.js';
 
@@ -58,12 +58,27 @@ export function readRecording(path: string, timeScale?: number): Recording {
   return { ...rec, timeScale: scale };
 }
 
+/** Bytes of a recording's start read to tell its format by its first line. */
+const HEAD_BYTES = 4096;
+
 function readUnscaled(path: string): Omit<Recording, 'timeScale'> {
+  // a regular file only, and only its head here: the whole file was read to keep 4 KiB of it, so
+  // /dev/urandom was read without end and a FIFO blocked
+  let opened: { fd: number };
+  try {
+    opened = openRegularFile(path, 'recording');
+  } catch (err) {
+    const e = err as BoundedFileError;
+    throw new Error(e.reason === 'not_regular' ? e.message : `cannot read ${path}: ${e.message}`);
+  }
   let head: string;
   try {
-    head = readFileSync(path, { encoding: 'utf8', flag: 'r' }).slice(0, 4096);
+    const buf = Buffer.alloc(HEAD_BYTES);
+    head = buf.subarray(0, readSync(opened.fd, buf, 0, HEAD_BYTES, 0)).toString('utf8');
   } catch (err) {
     throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  } finally {
+    closeSync(opened.fd);
   }
   const firstLine = head.split('\n', 1)[0];
   if (/contracts_traded/.test(firstLine) && /create_ts/.test(firstLine)) return readTradesCsv(path);

@@ -30,11 +30,11 @@
  *   `ok` is true only if all hold. The pure check is `checkChaosInvariants` (tested on its own).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kmm, loadConfig, ONE_DOLLAR, SeededRng, type Rng } from '@kmm/shared';
+import { kmm, loadConfig, makeDirsSync, ONE_DOLLAR, SeededRng, type Rng } from '@kmm/shared';
 import { eventWorstPc, type EventLeg, type JournalRecord } from '@kmm/exec-worker';
 import { startSimThread, type SimRecords, type SimThreadHandle } from '@kmm/sim';
 import { fetchMarkets } from '../system/markets.js';
@@ -74,7 +74,51 @@ export const FAULT_KINDS = [
   'exchange_pause',
   'actor_kill',
 ] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill' | 'startup_read_failures' | 'second_instance';
+/**
+ * Faults of the shutdown window (issue 14), timed from the stop request, in `kmm chaos` and
+ * `kmm dst` alike: a 429 storm, a REST outage (every call 5xx, or every call hanging until the
+ * client's timeout), and stop signals delivered to the commands' ShutdownController while exec
+ * cancels and verifies.
+ */
+export const SHUTDOWN_FAULT_KINDS = ['shutdown_429_storm', 'shutdown_rest_5xx', 'shutdown_rest_timeout', 'shutdown_signals'] as const;
+export type ShutdownFaultKind = (typeof SHUTDOWN_FAULT_KINDS)[number];
+export type FaultKind = (typeof FAULT_KINDS)[number] | 'process_sigkill' | 'startup_read_failures' | 'second_instance' | ShutdownFaultKind;
+
+/**
+ * What each fault kind does, for `kmm chaos --help` and `kmm dst --help` (one wording for both;
+ * 'process_crash' is dst's, 'process_sigkill' and 'second_instance' chaos's).
+ */
+export const FAULT_DESCRIPTIONS: Record<FaultKind | 'process_crash', string> = {
+  ws_drop: 'the websocket connection drops',
+  seq_gap: 'sequence gaps in the order book feed',
+  seq_duplicate: 'duplicated order book messages',
+  malformed_frames: 'malformed websocket frames',
+  market_silence: 'some markets fall silent',
+  ws_silence: 'silence with fills: the whole websocket silent (connection open) while the exchange keeps filling our resting orders',
+  reorder_user_data: 'fills and position updates reordered against each other',
+  rate_429_storm: 'every REST call answered 429',
+  rest_5xx: 'REST calls answered 5xx',
+  rest_timeout: 'REST calls hang until the client times out',
+  exchange_pause: 'the exchange pauses trading',
+  actor_kill: 'a worker actor crashes and restarts cold (exec from its journal)',
+  process_sigkill: 'the whole `kmm run` process SIGKILLed with orders resting, restarted on the same run folder',
+  process_crash: 'the process crashes: every actor restarts, journal lines not yet fsynced are lost',
+  startup_read_failures: 'start-up read failures: every read of positions, orders and fills answers 503 from before start-up (no order may go out before the positions were read)',
+  second_instance: 'a second instance: a second `kmm run` on the same run folder must exit 2 naming the lock holder\'s pid',
+  shutdown_429_storm: 'a fault during shutdown: a 429 storm while exec cancels and verifies',
+  shutdown_rest_5xx: 'a fault during shutdown: every REST call 5xx',
+  shutdown_rest_timeout: 'a fault during shutdown: every REST call hangs',
+  shutdown_signals: 'signals during shutdown: SIGHUP and SIGINT again while it runs (reported, never forcing an exit)',
+};
+
+/** The help lines listing fault kinds with what each does. */
+export function faultHelp(kinds: readonly (FaultKind | 'process_crash')[]): string {
+  const w = Math.max(...kinds.map((k) => k.length));
+  return kinds.map((k) => `  ${k.padEnd(w)}  ${FAULT_DESCRIPTIONS[k]}`).join('\n');
+}
+
+/** Every fault kind `kmm chaos` injects in one soak (one of the shutdown REST faults, seeded). */
+export const CHAOS_FAULT_KINDS: readonly FaultKind[] = ['process_sigkill', 'startup_read_failures', 'second_instance', ...FAULT_KINDS, ...SHUTDOWN_FAULT_KINDS];
 /**
  * Longest hold of one fill or market_position frame under 'reorder_user_data' (ms, seeded per
  * frame): long enough for a position update to land before its fill, after it, or after later
@@ -351,7 +395,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const say = o.progress ?? (() => {});
   const rng = new SeededRng(o.seed).fork('chaos');
   const runDir = resolve(o.out ?? mkdtempSync(join(tmpdir(), 'kmm-chaos-')));
-  mkdirSync(runDir, { recursive: true });
+  makeDirsSync(runDir); // not mkdirSync({ recursive }): it never returns for /proc/x
   // The exchange-side kill switch sized as in the demo (4 full swings of every market's cap per
   // 15 s): a triggered group waits for an operator, which a soak cannot provide.
   const set: Record<string, string | number> = { kmm_env: 'sim', kmm_seed: o.seed, kmm_markets: o.markets, max_markets: o.markets, ...CHAOS_SET, ...(o.set ?? {}) };
@@ -468,7 +512,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     // ---- the stop, as `kmm run` does it (one ShutdownController), with a seeded REST fault of
     // the shutdown window and two more stop signals (SIGHUP, SIGINT) while exec cancels
-    const stopFault = rng.pick(['rate_429_storm', 'rest_5xx', 'rest_timeout'] as const);
+    const stopFault = rng.pick(['shutdown_429_storm', 'shutdown_rest_5xx', 'shutdown_rest_timeout'] as const);
     const stopFaultS = round1(1 + rng.next() * 2);
     const running = sys;
     const signals = new EventEmitter();
@@ -487,7 +531,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     signals.emit('SIGINT');
     await ctl.requested;
     say(`  graceful stop (SIGINT) under ${stopFault} for ${stopFaultS} s, then SIGHUP and SIGINT during it: cancel all, verify, flush journal`);
-    await sim.faults.set(stopFault === 'rate_429_storm' ? { rate429Storm: true } : stopFault === 'rest_5xx' ? { rest5xxProb: 1 } : { restTimeoutProb: 1, restTimeoutMs: 3000 });
+    await sim.faults.set(stopFault === 'shutdown_429_storm' ? { rate429Storm: true } : stopFault === 'shutdown_rest_5xx' ? { rest5xxProb: 1 } : { restTimeoutProb: 1, restTimeoutMs: 3000 });
+    const stopStartS = elapsedS();
     const stopping = running.stop();
     signals.emit('SIGHUP');
     signals.emit('SIGINT');
@@ -498,11 +543,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const shutdown = running.shutdownReport();
     sys = null;
     clearInterval(watch);
-    faults.push({ kind: stopFault, detail: 'during the shutdown (signals SIGHUP, SIGINT too)', startS: elapsedS(), durationS: stopFaultS, recoveryS: 0 });
+    const reported = printed.filter((l) => l.includes('shutdown in progress')).length;
+    faults.push({ kind: stopFault, detail: `during the shutdown, for ${stopFaultS} s`, startS: stopStartS, durationS: stopFaultS, recoveryS: 0 });
+    faults.push({ kind: 'shutdown_signals', detail: `SIGHUP and SIGINT during the shutdown: ${reported} of 2 reported${forcedExit === null ? '' : ', forced an exit'}`, startS: stopStartS, durationS: 0, recoveryS: 0 });
     const records = await sim.records();
     const journal = readJournalRecords(execJournalPath(runDir));
     const rep = checkChaosInvariants({ capCenti, records, polledMaxAbsCenti: polledMaxAbs, journal, faults, recoveryBoundS: RECOVERY_BOUND_S });
-    const reported = printed.filter((l) => l.includes('shutdown in progress')).length;
     if (!shutdown?.verified) rep.problems.push(`shutdown not verified: ${describeShutdown(shutdown).lines.join(' ')}`);
     if (forcedExit !== null) rep.problems.push(`a signal during the shutdown forced an exit (code ${forcedExit})`);
     if (reported !== 2) rep.problems.push(`${reported} of 2 signals during the shutdown were reported`);

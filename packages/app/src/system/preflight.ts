@@ -60,7 +60,7 @@ export async function checkCredentialsOnce(restBaseUrl: string, signer: Signer, 
         `the exchange rejected the key id / signature (${detail}) at ${restBaseUrl}: check kmm_api_key_id (${signer.keyId}) and kmm_private_key_path, and that the key belongs to this environment (demo keys work only on demo)`,
       );
     }
-    if (!e.http || e.http >= 500 || e.network) throw new TransientStartupError(`authenticated read GET /portfolio/balance: ${e.network ?? detail}`);
+    if (!e.http || e.http >= 500 || e.network) throw new TransientStartupError(`GET /portfolio/balance: ${e.network ?? detail}`);
     throw new StartupError(`authenticated read GET /portfolio/balance at ${restBaseUrl} failed: ${detail}`);
   } finally {
     rest.close();

@@ -5,21 +5,25 @@
  * lock is taken (run-lock.ts: one owner per run folder).
  * A folder that cannot be created is a UsageError naming it and the reason (no stack trace).
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { makeDirsSync } from '@kmm/shared';
 import { UsageError } from '../commands/errors.js';
-import { acquireRunLock, type RunLock } from './run-lock.js';
+import { acquireRunLock, type LockIdentity, type RunLock } from './run-lock.js';
 
 /** Mode of a run folder we create: only the owner may list or read it. */
 export const RUN_DIR_MODE = 0o700;
 /** Mode of the files in it (also what umask 077 gives). */
 export const RUN_FILE_MODE = 0o600;
 
-export function openRunDir(dir: string, say: (line: string) => void = (l) => process.stderr.write(l + '\n')): { dir: string; lock: RunLock } {
+/** `as`: who takes the lock (default this process; `kmm dst` models processes of its own). */
+export function openRunDir(dir: string, say: (line: string) => void = (l) => process.stderr.write(l + '\n'), as?: LockIdentity): { dir: string; lock: RunLock } {
   const abs = resolve(dir);
   const existed = existsSync(abs);
+  if (existed && !statSync(abs).isDirectory()) throw new UsageError(`run folder ${abs} exists and is not a folder`);
   try {
-    mkdirSync(abs, { recursive: true, mode: RUN_DIR_MODE });
+    // not mkdirSync({ recursive }): it never returns for a path such as /proc/x (makeDirsSync)
+    makeDirsSync(abs, RUN_DIR_MODE);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new UsageError(`cannot create the run folder ${abs}: ${err.code ?? err.message}${err.code === 'EACCES' || err.code === 'EROFS' ? ' (not writable; choose another --out)' : ''}`);
@@ -27,5 +31,5 @@ export function openRunDir(dir: string, say: (line: string) => void = (l) => pro
   const st = statSync(abs);
   if (!st.isDirectory()) throw new UsageError(`run folder ${abs} exists and is not a folder`);
   if (existed && (st.mode & 0o077) !== 0) say(`warning: run folder ${abs} is readable by other users (mode ${(st.mode & 0o777).toString(8)}); run chmod 700`);
-  return { dir: abs, lock: acquireRunLock(abs, say) };
+  return { dir: abs, lock: acquireRunLock(abs, say, as) };
 }

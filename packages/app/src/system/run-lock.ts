@@ -10,6 +10,9 @@
  *   at once: one wins, the other finds the winner's live pid and is refused).
  * - Release: on `release()` or at process exit (sync), only if the file is still ours.
  * - The same process acquiring again (tests running several systems in one process) is allowed.
+ * - Who asks is this process unless `as` says otherwise: `kmm dst` models processes (its KMM,
+ *   that KMM restarted after a process crash, a second instance) with pids of its own and their
+ *   liveness, and runs this same code on a real folder.
  * Limit: a dead pid reused by an unrelated process reads as alive; the message says which file to
  * delete in that case. Errors are RunLockError (a usage refusal: exit 2).
  */
@@ -28,8 +31,18 @@ export class RunLockError extends UsageError {
   }
 }
 
+/** The process taking a lock (default: this one) and how to tell whether a holder is alive. */
+export interface LockIdentity {
+  pid: number;
+  alive: (pid: number) => boolean;
+  /** the start time written into the lock file (default: now) */
+  startedIso?: string;
+}
+
 export interface RunLock {
   path: string;
+  /** the pid written into the lock */
+  pid: number;
   /** the pid of a dead holder whose lock was taken over, else null */
   tookOverFromPid: number | null;
   release(): void;
@@ -72,19 +85,21 @@ function tryLink(tmp: string, path: string): boolean {
  * Takes the run folder's lock or throws RunLockError naming the live holder's pid.
  * `say` reports a stale lock taken over.
  */
-export function acquireRunLock(runDir: string, say: (line: string) => void = () => {}): RunLock {
+export function acquireRunLock(runDir: string, say: (line: string) => void = () => {}, as?: LockIdentity): RunLock {
+  const me = as?.pid ?? process.pid;
+  const alive = as?.alive ?? pidAlive;
   const path = join(runDir, RUN_LOCK_FILE);
   const mine = held.get(path);
-  if (mine) return mine;
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${process.pid}\nkmm started ${new Date().toISOString()}\n`, { mode: 0o600 });
+  if (mine && mine.pid === me) return mine;
+  const tmp = `${path}.${me}.tmp`;
+  writeFileSync(tmp, `${me}\nkmm started ${as?.startedIso ?? new Date().toISOString()}\n`, { mode: 0o600 });
   let tookOverFromPid: number | null = null;
   try {
     for (let attempt = 0; ; attempt++) {
       if (tryLink(tmp, path)) break;
       const holder = readPid(path);
-      if (holder === process.pid) break; // ours (acquired earlier in this process and forgotten)
-      if (pidAlive(holder) || attempt >= 3) {
+      if (holder === me) break; // ours (acquired earlier in this process and forgotten)
+      if (alive(holder) || attempt >= 3) {
         throw new RunLockError(
           `run folder ${runDir} is in use by another kmm (pid ${holder || 'unknown'}, lock file ${path}); stop it first or choose another --out` +
             ' (if that process is gone and its pid was reused, delete the lock file)',
@@ -93,7 +108,7 @@ export function acquireRunLock(runDir: string, say: (line: string) => void = () 
       }
       // Stale: move it aside, then make sure what we moved is the dead holder's lock, not a
       // lock another process created in between (then put it back and look again).
-      const aside = `${path}.stale.${process.pid}`;
+      const aside = `${path}.stale.${me}`;
       try {
         renameSync(path, aside);
       } catch (e) {
@@ -101,7 +116,7 @@ export function acquireRunLock(runDir: string, say: (line: string) => void = () 
         throw e;
       }
       const moved = readPid(aside);
-      if (moved !== holder && pidAlive(moved)) {
+      if (moved !== holder && alive(moved)) {
         if (!tryLink(aside, path)) say(`warning: run lock ${path} changed hands during a takeover`);
         unlinkSync(aside);
         continue;
@@ -119,11 +134,12 @@ export function acquireRunLock(runDir: string, say: (line: string) => void = () 
   }
   const lock: RunLock = {
     path,
+    pid: me,
     tookOverFromPid,
     release: () => {
       if (held.get(path) !== lock) return;
       held.delete(path);
-      if (readPid(path) === process.pid) {
+      if (readPid(path) === me) {
         try {
           unlinkSync(path);
         } catch {

@@ -65,6 +65,8 @@ export interface ShutdownControllerOptions {
   nowMs?: () => number;
   /** the process to listen on (the simulation and tests pass an EventEmitter) */
   proc?: SignalSource;
+  /** kmm_order_expiry_s, named in the forced exit's message: what is left expires by itself */
+  orderExpiryS?: number;
 }
 
 export class ShutdownController {
@@ -126,6 +128,7 @@ export class ShutdownController {
     this.safePrint(`${sig}: forced exit during shutdown; ${restingText}. Left as far as KMM knows:`);
     for (const l of this.o.describeLeft()) this.safePrint(`  ${l}`);
     this.safePrint('check the exchange and cancel these by hand (the next `kmm run` on this run folder also reconciles them)');
+    if (this.o.orderExpiryS) this.safePrint(`unless cancelled, each expires on the exchange by itself within kmm_order_expiry_s (${this.o.orderExpiryS} s) of its placement`);
     this.o.exit(FORCED_EXIT_CODE);
   }
 
@@ -173,6 +176,7 @@ export function describeShutdown(rep: ShutdownReportView | null): { ok: boolean;
     for (const o of rep.resting) lines.push(`    ${o.market} ${o.side} ${o.price} x ${(o.remainingCenti / 100).toFixed(2)} order ${o.orderId} (${o.clientOrderId})`);
     if (rep.resting.length < rep.restingLeft) lines.push(`    ... and ${rep.restingLeft - rep.resting.length} more`);
   }
+  if (rep.restingLeft !== 0 && rep.orderExpiryS) lines.push(`  unless cancelled, each expires on the exchange by itself within kmm_order_expiry_s (${rep.orderExpiryS} s) of its placement`);
   if (!rep.fillsRead) lines.push('  the last fills could not be read: fills made during shutdown may be missing from the journal (the next run back-fills them)');
   return { ok: false, lines };
 }
@@ -188,6 +192,8 @@ export interface ShutdownReportView {
   cancelAll: string;
   elapsedMs: number;
   error?: string;
+  /** kmm_order_expiry_s (absent from reports of older builds) */
+  orderExpiryS?: number;
 }
 
 /** Lines naming our working orders (for a forced exit). */

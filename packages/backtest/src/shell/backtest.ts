@@ -9,10 +9,10 @@
  * Time: a line's receive time (recv_ns) when captured by us, else the frame's venue ts_ms,
  * else the previous line's time; never backwards.
  */
-import { closeSync, mkdirSync, openSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { kmm, loadConfig, cliFromAssignments, formatMoney, type CommandDefaults } from '@kmm/shared';
+import { kmm, loadConfig, cliFromAssignments, formatMoney, makeDirsSync, openRegularFile, type CommandDefaults } from '@kmm/shared';
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
 import { FiguresBuilder, type JournalRecord, type RunFigures, type Scorecard } from '@kmm/exec-worker/core';
@@ -24,6 +24,14 @@ import { scorecardOfCapture } from './scorecard.js';
 /** Largest capture read (bytes); larger files are refused with an error rather than exhausting memory. */
 export const CAPTURE_BYTES_MAX = 4 * 1024 * 1024 * 1024;
 const READ_CHUNK = 1 << 20;
+/**
+ * A file whose first this many bytes hold lines but not one websocket frame is refused then,
+ * without reading on: binary garbage has a newline every ~256 bytes, and keeping each of its
+ * lines (an invalid frame with its reason) for a multi-GB file exhausted memory before the
+ * whole-file check could refuse it. Every line of a capture we write is a frame, and so is every
+ * line of a Kalshi session.jsonl.
+ */
+export const CAPTURE_PROBE_BYTES = 1 << 20;
 
 export interface BacktestOptions {
   capture: string;
@@ -114,16 +122,28 @@ export function readCaptureLines(path: string): CaptureLine[] {
 
 /**
  * Reads a capture: its parsed frames and how many text lines it had (blank ones included).
- * Throws when the file cannot be read, is over CAPTURE_BYTES_MAX, or has lines but no valid frame.
+ * Throws when the path is not a regular file (a device such as /dev/urandom, a FIFO, a folder),
+ * cannot be read, is over CAPTURE_BYTES_MAX, or has lines but no valid frame (checked after the
+ * first CAPTURE_PROBE_BYTES and again at the end).
  */
 export function readCapture(path: string): { lines: CaptureLine[]; lineCount: number } {
-  const fd = openSync(path, 'r');
+  const { fd } = openRegularFile(path, 'capture');
   const out: CaptureLine[] = [];
   let lineCount = 0;
+  let frames = 0;
   const add = (l: string): void => {
     lineCount++;
     const c = parseCaptureLine(l);
-    if (c) out.push(c);
+    if (c) {
+      out.push(c);
+      if (c.frame.kind !== 'invalid') frames++;
+    }
+  };
+  // A file with lines but not one websocket frame is not a capture (binary garbage, a wrong
+  // file): refuse it rather than replay nothing and report success.
+  const notACapture = (): Error => {
+    const first = out[0].frame;
+    return new Error(`${path} is not a capture: none of its ${lineCount} lines is a websocket frame (first: ${first.kind === 'invalid' ? first.reason.slice(0, 120).replace(/[^\x20-\x7e]/g, '?') : ''})`);
   };
   try {
     const buf = Buffer.alloc(READ_CHUNK);
@@ -140,18 +160,16 @@ export function readCapture(path: string): { lines: CaptureLine[]; lineCount: nu
       const lines = text.split('\n');
       rest = lines.pop() ?? '';
       for (const l of lines) add(l);
+      if (total >= CAPTURE_PROBE_BYTES && frames === 0 && out.length > 0) throw notACapture();
+      // one "line" of a megabyte without a newline cannot be a frame either: stop carrying it
+      if (rest.length > CAPTURE_PROBE_BYTES && frames === 0) throw new Error(`${path} is not a capture: its first line is over ${CAPTURE_PROBE_BYTES} bytes without a websocket frame`);
     }
     rest += utf8.end();
     if (rest) add(rest);
   } finally {
     closeSync(fd);
   }
-  // A file with lines but not one websocket frame is not a capture (binary garbage, a wrong
-  // file): refuse it rather than replay nothing and report success.
-  if (out.length > 0 && out.every((c) => c.frame.kind === 'invalid')) {
-    const first = out[0].frame;
-    throw new Error(`${path} is not a capture: none of its ${lineCount} lines is a websocket frame (first: ${first.kind === 'invalid' ? first.reason.slice(0, 120).replace(/[^\x20-\x7e]/g, '?') : ''})`);
-  }
+  if (out.length > 0 && frames === 0) throw notACapture();
   return { lines: out, lineCount };
 }
 
@@ -277,7 +295,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   let runDir: string | null = null;
   if (o.out !== null) {
     runDir = resolve(o.out);
-    mkdirSync(runDir, { recursive: true });
+    // not mkdirSync({ recursive }): it never returns for a path such as /proc/x
+    makeDirsSync(runDir);
     // a run folder is written fresh: appending to an old one would break determinism
     for (const f of ['journal.jsonl', 'tape.csv', 'decisions.jsonl', 'ops.log']) writeFileSync(join(runDir, f), '');
   }

@@ -7,12 +7,13 @@
  * Keys are config keys, plus `queue_model`, `latency_ms`, `feed_latency_ms` and `seed`; the
  * sweep runs the cartesian product. Limit: SWEEP_RUNS_MAX runs (refused above it).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { SingleBar, Presets } from 'cli-progress';
 import { parse as parseYaml } from 'yaml';
+import { makeDirsSync } from '@kmm/shared';
 import { QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 import type { BacktestMetrics } from './backtest.js';
 import { runSweepTask, type SweepTask } from './sweep-worker.js';
@@ -162,7 +163,7 @@ function esc(v: unknown): string {
 }
 
 export function writeSweepTables(dir: string, rows: SweepRow[], keys: string[]): void {
-  mkdirSync(dir, { recursive: true });
+  makeDirsSync(dir); // not mkdirSync({ recursive }): it never returns for /proc/x
   const head = ['rank', ...keys, ...METRIC_COLS.map((c) => c[1])];
   const lines = [head.join(',')];
   for (const r of rows) lines.push([r.rank, ...keys.map((k) => r.params[k]), ...METRIC_COLS.map((c) => r.metrics[c[0]])].map(csvCell).join(','));

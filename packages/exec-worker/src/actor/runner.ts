@@ -106,6 +106,11 @@ export interface ShutdownReport {
   error?: string;
   /** calls that failed and were retried (verified stops) */
   retried?: number;
+  /**
+   * kmm_order_expiry_s: every order of ours that rests carries an exchange expiration at most
+   * this far after it was placed (renewed), so what an unverified stop leaves dies by itself
+   */
+  orderExpiryS: number;
 }
 
 function restingEntry(o: VenueOrder): RestingOrderLeft {
@@ -352,7 +357,7 @@ export class ExecRunner {
       this.tick();
     };
     const fillsBefore = this.core.stats.fills;
-    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1, resting: [], restingSource: 'exchange', fillsRead: false, fillsAtShutdown: 0, cancelAll: this.gw.cancelAll ? 'not_sent' : 'unsupported', elapsedMs: 0 };
+    const report: ShutdownReport = { verified: false, rounds: 0, restingLeft: -1, resting: [], restingSource: 'exchange', fillsRead: false, fillsAtShutdown: 0, cancelAll: this.gw.cancelAll ? 'not_sent' : 'unsupported', elapsedMs: 0, orderExpiryS: Math.round(this.core.params.orderExpiryMs / 1000) };
     const errors: string[] = [];
     /** one Cancel All when the bucket allows (first, before the per-order cancels take the tokens) */
     const cancelAll = (): Promise<RestResult<number>> | null => {

@@ -3,7 +3,8 @@
  * markets to the engine and returns the driver, already stepped to the start so the recorded
  * books are in place before any client connects. The only file read of the replay.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
+import { openRegularFile } from '@kmm/shared';
 import type { Engine } from '../engine/engine.js';
 import { parseReplayCapture } from './capture.js';
 import { addReplayMarkets, ReplayDriver, type QueueModelName } from './replay.js';
@@ -24,10 +25,19 @@ export function loadReplay(engine: Engine, src: ReplaySource, nowMs: number): Re
   let text = src.captureText;
   if (text === undefined) {
     if (!src.capturePath) throw new Error('replay: give capturePath or captureText');
+    // a regular file only: /dev/urandom would be read without end, a FIFO would block the start
+    let fd: number;
     try {
-      text = readFileSync(src.capturePath, 'utf8');
+      fd = openRegularFile(src.capturePath, 'capture').fd;
+    } catch (e) {
+      throw new Error(`replay: ${(e as Error).message}`);
+    }
+    try {
+      text = readFileSync(fd, 'utf8');
     } catch (e) {
       throw new Error(`replay: cannot read capture ${src.capturePath}: ${(e as Error).message}`);
+    } finally {
+      closeSync(fd);
     }
   }
   const capture = parseReplayCapture(text);

@@ -10,7 +10,8 @@
  * the file and the line (no silent reset: forgetting ids is the bug this prevents). A last line
  * without its newline (a crash mid-write) is the one exception: kept if readable, and rewritten.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirsSync } from '@kmm/shared';
 import { join } from 'node:path';
 
 export const CLIENT_ID_LOG = 'client-order-ids.log';
@@ -49,7 +50,7 @@ export function readClientIdLog(path: string): Array<[string, string]> {
 
 /** Opens (creating the folder) the log of `dataDir`: the ids already used, and an appender. */
 export function openClientIdLog(dataDir: string): { used: Array<[string, string]>; append: (userId: string, clientOrderId: string) => void; path: string } {
-  mkdirSync(dataDir, { recursive: true });
+  makeDirsSync(dataDir); // not mkdirSync({ recursive }): it never returns for /proc/x
   const path = join(dataDir, CLIENT_ID_LOG);
   const used = readClientIdLog(path);
   return {

@@ -4,11 +4,11 @@
  * timers) and the wall clock; the engine and flow stay pure. Exposes the SimHandle the app and
  * the tests use. MemoryExchange (memory/exchange.ts) is the same venue without sockets.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LiveClock, type Clock } from '@kmm/shared';
+import { LiveClock, makeDirsSync, type Clock } from '@kmm/shared';
 import { WebSocketServer } from 'ws';
 import type { Engine, MarketState } from '../engine/engine.js';
 import type { EngineError } from '../engine/types.js';
@@ -94,7 +94,7 @@ export async function startSim(opts: SimOptions = {}): Promise<SimHandle> {
   let privateKeyPath = '';
   if (privateKeyPem) {
     const dir = opts.keyDir ?? join(tmpdir(), `kmm-sim-${process.pid}`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirsSync(dir, 0o700); // not mkdirSync({ recursive }): it never returns for /proc/x
     privateKeyPath = join(dir, `sim-${keyId}.pem`);
     writeFileSync(privateKeyPath, privateKeyPem, { mode: 0o600 });
   }
