@@ -17,7 +17,7 @@ import { GatewayController, gatewayActor } from '../src/shell/gateway.js';
 import { AllowanceWatch, EventAllowanceWatch, RiskAggregator } from '../src/shell/risk.js';
 import { eventAllowanceKey, eventKeyOf } from '../src/core/risk.js';
 import { NatsTransport } from '../src/shell/transport.js';
-import { describeNats, next, useNatsServer } from './nats.js';
+import { describeNats, next, serveInbox, useNatsServer } from './nats.js';
 
 const EVENT = 'KXEVA-26JAN01';
 const MKT = `${EVENT}-T50`;
@@ -35,15 +35,8 @@ describeNats('event allowances reach exec', () => {
       const ncR = await fx.connect();
       const tg = new NatsTransport(ncG, 'ea');
       const ts = new NatsTransport(ncS, 'ea');
-      const got: kmm.v1.Envelope[] = [];
-      const waiters: Array<[(e: kmm.v1.Envelope) => boolean, () => void]> = [];
-      ts.serve('strategy.s1', (env) => {
-        got.push(env);
-        for (const w of waiters.splice(0)) if (w[0](env)) w[1]();
-        else waiters.push(w);
-      });
+      const { got, arrives } = serveInbox(ts, 'strategy.s1');
       await ncS.flush();
-      const arrives = (pred: (e: kmm.v1.Envelope) => boolean): Promise<void> => (got.some(pred) ? Promise.resolve() : new Promise((r) => waiters.push([pred, r])));
 
       // the account may lose $3 in all, one event at most $2.50: the event's allowance is
       // min($2.50, its worst case + the free budget) and binds before the shard's $3

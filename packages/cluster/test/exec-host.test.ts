@@ -16,7 +16,7 @@ import { GatewayController, gatewayActor } from '../src/shell/gateway.js';
 import { readJournalStream } from '../src/shell/journal-stream.js';
 import { tripKillSwitch } from '../src/shell/kill.js';
 import { NatsTransport } from '../src/shell/transport.js';
-import { describeNats, next, useNatsServer } from './nats.js';
+import { describeNats, next, serveInbox, useNatsServer } from './nats.js';
 
 const MKT = 'KXTEST-26JAN01-T50';
 
@@ -31,15 +31,8 @@ describeNats('exec as the gateway of a shard', () => {
       const ncS = await fx.connect();
       const tg = new NatsTransport(ncG, 'ex');
       const ts = new NatsTransport(ncS, 'ex');
-      const got: kmm.v1.Envelope[] = [];
-      const waiters: Array<[(e: kmm.v1.Envelope) => boolean, () => void]> = [];
-      ts.serve('strategy.s1', (env) => {
-        got.push(env);
-        for (const w of waiters.splice(0)) if (w[0](env)) w[1]();
-        else waiters.push(w);
-      });
+      const { got, arrives } = serveInbox(ts, 'strategy.s1');
       await ncS.flush();
-      const arrives = (pred: (e: kmm.v1.Envelope) => boolean): Promise<void> => (got.some(pred) ? Promise.resolve() : new Promise((r) => waiters.push([pred, r])));
 
       const host = new ExecGatewayHost({
         transport: tg,

@@ -16,7 +16,7 @@ import { GatewayController, gatewayActor } from '../src/shell/gateway.js';
 import { AllowanceWatch, RiskAggregator } from '../src/shell/risk.js';
 import type { RiskView } from '../src/core/risk.js';
 import { NatsTransport } from '../src/shell/transport.js';
-import { describeNats, next, useNatsServer } from './nats.js';
+import { describeNats, next, serveInbox, useNatsServer } from './nats.js';
 
 const MKT = 'KXRISK-26JAN01-T50';
 
@@ -32,15 +32,8 @@ describeNats('risk allowance reaches exec', () => {
       const ncR = await fx.connect();
       const tg = new NatsTransport(ncG, 'rg');
       const ts = new NatsTransport(ncS, 'rg');
-      const got: kmm.v1.Envelope[] = [];
-      const waiters: Array<[(e: kmm.v1.Envelope) => boolean, () => void]> = [];
-      ts.serve('strategy.s1', (env) => {
-        got.push(env);
-        for (const w of waiters.splice(0)) if (w[0](env)) w[1]();
-        else waiters.push(w);
-      });
+      const { got, arrives } = serveInbox(ts, 'strategy.s1');
       await ncS.flush();
-      const arrives = (pred: (e: kmm.v1.Envelope) => boolean): Promise<void> => (got.some(pred) ? Promise.resolve() : new Promise((r) => waiters.push([pred, r])));
 
       // the aggregator: the account may lose $3 in all; no loss cap or drawdown trips here
       const agg = new RiskAggregator(ncR, (await openBuckets(ncR, 'rg', timing)).control, 'rg', 'risk-a', { maxTotalLossMoney: 3 * ONE_DOLLAR, maxEventLossMoney: 0, maxAccountLossMoney: 0, maxDrawdownMoney: 0 }, () => true);
