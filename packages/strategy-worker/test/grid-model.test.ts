@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { kmm, LINEAR_CENT, PriceGrid } from '@kmm/shared';
 import { KappaEstimator, PRIOR_WEIGHT_TRADES } from '@kmm/shared';
-import { MarkoutEstimator } from '../src/core/intensity.js';
+import { MARKOUT_LOSS_CAP_TICKS, MarkoutEstimator } from '../src/core/intensity.js';
 import { asHalfSpreadTicks, computeQuotes, PLACE_BEHIND, PLACE_JOIN, PLACE_STEP_IN, QuoteResult, type PricingParams, type QuoteInputs } from '../src/core/pricing.js';
 import { strategyParamsOf } from '../src/index.js';
 import { resolveConfig } from '@kmm/shared';
@@ -61,13 +61,25 @@ describe('MarkoutEstimator: the adverse-selection floor from our own fills', () 
   it('marks each fill against the mid after the horizon; the EWMA loss floors the half-spread, gains do not', () => {
     const m = new MarkoutEstimator();
     m.onFill(true, 5000, 0, 10_000); // bought at 50c
-    expect(m.evaluate(9_999, 4900)).toBe(0);
-    expect(m.evaluate(10_000, 4900)).toBe(1); // mid 49c: lost 1c
+    expect(m.evaluate(9_999, 4900, 100)).toBe(0);
+    expect(m.evaluate(10_000, 4900, 100)).toBe(1); // mid 49c: lost 1c
     expect(m.floorPrice).toBe(100);
     m.onFill(false, 5000, 20_000, 10_000); // sold at 50c, mid then 49c: gained 1c
-    m.evaluate(30_000, 4900);
+    m.evaluate(30_000, 4900, 100);
     expect(m.lossPrice).toBeCloseTo(100 + 0.2 * (-100 - 100), 9);
     expect(m.floorPrice).toBe(60);
+  });
+
+  it('counts a jump fill at most MARKOUT_LOSS_CAP_TICKS ticks: a 7c news move does not hold the floor at 1.4c', () => {
+    const m = new MarkoutEstimator();
+    m.onFill(true, 5000, 0, 10_000); // bought at 50c; a jump takes the mid to 43c
+    m.evaluate(10_000, 4300, 100);
+    expect(m.lossPrice).toBe(MARKOUT_LOSS_CAP_TICKS * 100);
+    // on a 0.1c band the cap is 2 of its ticks
+    const d = new MarkoutEstimator();
+    d.onFill(false, 9800, 0, 10_000);
+    d.evaluate(10_000, 9900, 10);
+    expect(d.lossPrice).toBe(MARKOUT_LOSS_CAP_TICKS * 10);
   });
 });
 

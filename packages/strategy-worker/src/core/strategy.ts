@@ -626,7 +626,7 @@ export class StrategyCore {
     let nBid = 0;
     let nAsk = 0;
     const f = m.features;
-    if (f !== null) m.markout.evaluate(nowMs, f.mid ?? 0);
+    if (f !== null && (f.mid ?? 0) > 0) m.markout.evaluate(nowMs, f.mid as number, m.grid.tickAt(f.mid as number));
     if (stop === '' && f !== null) {
       // operator pause stops making; risk-reducing takers still run
       const makerPaused = this.pausedAll || m.paused;
