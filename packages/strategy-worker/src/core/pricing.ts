@@ -332,7 +332,7 @@ export function computeQuotes(p: PricingParams, inp: QuoteInputs, out: QuoteResu
   if (bothSidesGate !== '') {
     const reducingBid = reducingAtCap(inp, true);
     if (!reducingBid && !reducingAtCap(inp, false)) return stop(out, bothSidesGate, trace);
-    pauseSide(out, !reducingBid, bothSidesGate);
+    out.pauseAddingSide(reducingBid, bothSidesGate);
     if (trace) trace.push(['gate_reducing_side_kept', { gate: bothSidesGate, side: reducingBid ? 'bid' : 'ask' }]);
   }
 
