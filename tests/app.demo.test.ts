@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dashboardE2E, runDemo, CHROMIUM_PATH, type RunningSystem } from '@kmm/app';
+import { DECISION_DRAINS_FILE, parseDecisionDrains } from '@kmm/shared';
 
 const haveChromium = existsSync(CHROMIUM_PATH);
 
@@ -103,5 +104,11 @@ describe.skipIf(!haveChromium)('kmm demo end to end (dashboard in Chromium, live
     expect(result.restingAfterShutdown).toBe(0);
     for (const f of ['ops.log', 'tape.csv', 'journal.jsonl', 'capture.jsonl', 'summary.json', 'report.html']) expect(existsSync(join(result.runDir, f))).toBe(true);
     expect(readFileSync(join(result.runDir, 'tape.csv'), 'utf8').split('\n')[0]).toBe('ts,ticker,mid,my_bid,my_ask,inventory,unrealized_pnl,realized_pnl,latency_ms');
+    // the strategy's decision drains, beside the capture: each names a frame the capture holds (kmm backtest --like groups by them)
+    const drainsPath = join(result.runDir, DECISION_DRAINS_FILE);
+    const drains = parseDecisionDrains(readFileSync(drainsPath, 'utf8'), drainsPath);
+    expect(drains.length).toBeGreaterThan(0);
+    const captured = new Set(readFileSync(join(result.runDir, 'capture.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => (JSON.parse(l) as { recv_ns: number }).recv_ns));
+    expect(drains.filter((ns) => !captured.has(ns))).toEqual([]);
   });
 });

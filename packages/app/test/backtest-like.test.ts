@@ -47,6 +47,13 @@ describe('kmm backtest --like', () => {
     const c4 = ctx();
     expect(await runCli(['backtest', '--like', dir], c4)).toBe(1);
     expect(c4.errors.join('\n')).toMatch(/config\.json is not valid JSON/);
+    // a damaged decision-drains record: refused, naming the file and the line (not silently ungrouped)
+    writeRunRecord(dir, loaded, [{ market: 'KXX-26-A' }]);
+    writeFileSync(join(dir, RUN_FOLDER.capture), '{"recv_ns":1,"recv_ms":1,"frame":"{}"}\n');
+    writeFileSync(join(dir, RUN_FOLDER.decisionDrains), 'recv_ns,drain_ns\n12,13\n1x,2\n14,15\n');
+    const c5 = ctx();
+    expect(await runCli(['backtest', '--like', dir], c5)).toBe(1);
+    expect(c5.errors.join('\n')).toMatch(/strategy-drains\.csv: line 3 is not "recv_ns,drain_ns"/);
   });
 
   it('neither or both of --capture / --like, or --like with --config: a usage error', async () => {

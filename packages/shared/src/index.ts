@@ -7,6 +7,8 @@ export * from './units/index.js';
 export * from './clock/index.js';
 export * from './auth/sign.js';
 export * from './io/bounded-file.js';
+export * from './io/line-appender.js';
+export * from './io/decision-drains.js';
 export * from './routing/shard.js';
 export * from './runtime/index.js';
 export * from './transport/index.js';

@@ -35,6 +35,7 @@ export function backtestCommand(cli: CliContext): Command {
     .option('--seed <n>', 'seed of the simulated venue and strategy (default: the run\'s kmm_seed with --like, else 1)', wholeNumber('--seed', 0, 2 ** 32 - 1))
     .option('--markets <file>', 'market list (JSON array of MarketInfo; default: inferred from the capture; not with --like)')
     .addOption(new Option('--strategy <name>', 'quoting strategy (kmm_strategy): default, naive (the baseline: mid -/+ 1c), or both: the two on the same capture, scorecards side by side (run folders <out>/default and <out>/naive)').choices(['default', 'naive', 'both']))
+    .option('--no-run-drains', "with --like: play every frame on its own, even when the run recorded its strategy's decision drains (strategy-drains.csv)")
     .option('--venue-check', "with --like: also replay the run's own orders, as the exchange acknowledged them, through this venue on the capture, and compare its maker fills with the run's (a gap there is the venue's; a gap only in the backtest is the decisions')")
     .option('--out <dir>', 'run folder (default runs/backtest-<model>-<latency>ms-<time>)')
     .action(async (o) => {
@@ -76,11 +77,13 @@ export function backtestCommand(cli: CliContext): Command {
       const common = { set, queueModel: qm, queuePower: o.queuePower, feedLatencyMs: o.feedLatencyMs, seed: o.seed, out: outDir };
       try {
         if (o.like) {
-          const l = await backtestLike({ ...common, latencyMs: o.latencyMs, like: o.like });
+          const l = await backtestLike({ ...common, latencyMs: o.latencyMs, like: o.like, ignoreDecisionDrains: o.runDrains === false });
           r = l.result;
           recorded = l.recorded;
           recordedSummary = l.run.summary;
           cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
+          const drains = l.run.decisionDrainsRecvNs;
+          cli.out(drains === null ? "the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own" : o.runDrains === false ? `the run's ${drains.length} decision drains ignored (--no-run-drains): every frame is played on its own` : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together`);
           if (o.venueCheck) {
             const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower);
             cli.out(`venue check (${v.queueModel}): the run's own ${v.ordersApplied} acknowledged orders through this venue: ${v.venueFills} maker fills (${v.venueCenti / 100} contracts); the run: ${v.runMakerFills} (${v.runMakerCenti / 100})`);

@@ -59,6 +59,12 @@ export interface BacktestOptions {
   execStartDelayMs?: number;
   /** exec's start-up reads answered this long after it started (ms; engine option of that name) */
   execStartupMs?: number;
+  /**
+   * --like: the recorded run's decision drains (strategy-drains.csv: the receive time, recv_ns, of
+   * the last frame each live strategy drain decided on). The capture lines with those receive
+   * times close a drain; the frames in between reach the cores together (engine decisionDrains).
+   */
+  decisionDrainsRecvNs?: readonly number[];
 }
 
 export interface BacktestMetrics {
@@ -242,6 +248,19 @@ export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; st
   return { tNs, startWallMs: baseMs > 0 ? baseMs : 1_767_225_600_000, endNs: last };
 }
 
+/**
+ * Which capture lines closed one of the recorded run's decision drains (1 = closed): those whose
+ * receive time is one of `recvNs`. null without drains. A receive time the capture lacks (its
+ * line dropped on overflow) closes nothing; the engine's hold limit releases those frames.
+ */
+export function drainClosers(lines: readonly CaptureLine[], recvNs: readonly number[] | undefined): Uint8Array | null {
+  if (recvNs === undefined) return null;
+  const wanted = new Set(recvNs);
+  const out = new Uint8Array(lines.length);
+  for (let i = 0; i < lines.length; i++) if (lines[i].recvNs > 0 && wanted.has(lines[i].recvNs)) out[i] = 1;
+  return out;
+}
+
 /** The market profile of a backtest: that of demo and run (the app's COMMAND_PROFILE). */
 export const BACKTEST_PROFILE = 'kalshi';
 
@@ -330,6 +349,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     startWallMs: tl.startWallMs,
     execStartDelayMs: o.execStartDelayMs ?? 0,
     execStartupMs: o.execStartupMs ?? 0,
+    decisionDrains: o.decisionDrainsRecvNs !== undefined,
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);
@@ -345,7 +365,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   // wall time of the whole run is measured outside the engine (it never reads a clock)
   const t0 = process.hrtime.bigint();
   await engine.start();
-  for (let i = 0; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i]);
+  const closes = drainClosers(lines, o.decisionDrainsRecvNs);
+  for (let i = 0; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i], closes !== null && closes[i] === 1);
   await engine.finish(tl.endNs);
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const marks = marksOf(engine, markets);

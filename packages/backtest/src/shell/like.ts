@@ -8,7 +8,8 @@
  *                  and multiplier, price grid)
  * and, by the actors: capture.jsonl (every websocket frame with its receive time, our own orders
  * in the public book and our user_order / fill frames included), journal.jsonl (exec's record),
- * summary.json (the run's figures).
+ * summary.json (the run's figures), and by the strategy strategy-drains.csv (its decision drains:
+ * which frames it decided on together; shared/io/decision-drains.ts).
  *
  * Read here with clear errors: a folder that does not exist, or lacks one of the files needed
  * (named, with what writes it), or whose file does not parse. The journal and summary are
@@ -16,7 +17,7 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
+import { DECISION_DRAINS_FILE, parseDecisionDrains, SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
 import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
 import { readCaptureLines, runBacktest, timeline, type BacktestOptions, type BacktestResult } from './backtest.js';
 import type { QueueModelName } from '../core/queue-models.js';
@@ -27,6 +28,7 @@ export const RUN_FOLDER = {
   capture: 'capture.jsonl',
   journal: 'journal.jsonl',
   summary: 'summary.json',
+  decisionDrains: DECISION_DRAINS_FILE,
 } as const;
 
 /** Keys left out of config.json: where the run's credentials are (replaying a run needs neither). */
@@ -62,6 +64,8 @@ export interface RecordedRun {
   journal: JournalRecord[] | null;
   /** summary.json, when the folder has one */
   summary: Record<string, unknown> | null;
+  /** the live strategy's decision drains (recv_ns of each), when the folder has strategy-drains.csv */
+  decisionDrainsRecvNs: number[] | null;
 }
 
 const WRITTEN_BY = 'written at the start of every `kmm demo` / `kmm run` (a run folder from an older KMM lacks it: backtest its capture with --capture, --config and --markets instead)';
@@ -107,7 +111,10 @@ export function readRunFolder(dirIn: string): RecordedRun {
       summary = null; // a run stopped hard may leave none or a torn one; the comparison is optional
     }
   }
-  return { dir, capture, config: { profile: String(cfg.profile ?? ''), preset: String(cfg.preset ?? ''), values: cfg.values as Record<string, unknown>, sources: (cfg.sources ?? {}) as Record<string, string> }, markets: markets as kmm.v1.IMarketInfo[], journal, summary };
+  let decisionDrainsRecvNs: number[] | null = null;
+  const dp = join(dir, RUN_FOLDER.decisionDrains);
+  if (existsSync(dp)) decisionDrainsRecvNs = parseDecisionDrains(readFileSync(dp, 'utf8'), dp);
+  return { dir, capture, decisionDrainsRecvNs, config: { profile: String(cfg.profile ?? ''), preset: String(cfg.preset ?? ''), values: cfg.values as Record<string, unknown>, sources: (cfg.sources ?? {}) as Record<string, string> }, markets: markets as kmm.v1.IMarketInfo[], journal, summary };
 }
 
 /** A recorded run's values with --set overrides on top (an override replaces the key and its aliases). */
@@ -132,6 +139,8 @@ export interface LikeOptions extends Omit<BacktestOptions, 'capture' | 'config' 
   seed?: number;
   /** default: the recorded run's own (recordedOrderLatencyMs), else 0 */
   latencyMs?: number;
+  /** play every frame on its own even when the run recorded its decision drains (default false) */
+  ignoreDecisionDrains?: boolean;
 }
 
 /**
@@ -199,7 +208,8 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const lines = readCaptureLines(run.capture);
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
   const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs }, { lines, config });
+  const decisionDrainsRecvNs = o.ignoreDecisionDrains ? undefined : (run.decisionDrainsRecvNs ?? undefined);
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrainsRecvNs }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);

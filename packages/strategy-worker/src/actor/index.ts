@@ -11,7 +11,10 @@
  * Out: TargetQuotes, TakerIntent, Control CANCEL_ALL -> exec; Control ADD/REMOVE_MARKETS ->
  *      ingest; TargetQuotes copy and ops events -> sup; 'reprice_decision' records -> ops.
  * Time: the core decides on wall time (t.wallMs; a timer's own firing time).
- * Env: the alpha feed (a file or URL poller, async); absent in backtests.
+ * Env: the alpha feed (a file or URL poller, async); absent in backtests. The decision-drain
+ *      record (live runs with a capture): at the end of each drain that handled book features,
+ *      the receive time of the newest frame behind them (shared/io/decision-drains.ts), so
+ *      `kmm backtest --like` can play the frames this strategy decided on together, together.
  */
 import { kmm, type ActorDescriptor, type ActorIo, type KmmConfig } from '@kmm/shared';
 import { strategyParamsOf, type StrategyParams } from '../core/params.js';
@@ -27,6 +30,8 @@ export type FeedPoll = { ok: true; values: ExternalValue[]; problems: string[] }
 /** The outside world of strategy: an alpha feed poller (or none). */
 export interface StrategyEnv {
   feed: { readonly source: string; poll(): Promise<FeedPoll | undefined> } | null;
+  /** where decision drains are recorded (null: not recorded; backtests, runs without a capture) */
+  drains?: { record(recvNs: number, drainNs: number): void; close(): Promise<void> } | null;
 }
 
 export interface StrategyActorState {
@@ -36,6 +41,8 @@ export interface StrategyActorState {
   readonly env: StrategyEnv;
   lastFeedError: string;
   stopped: boolean;
+  /** receive time (mono ns) of the newest frame behind the book features of the current drain; 0 = none */
+  drainRecvNs: number;
 }
 
 /** The alpha poll period (ms), or 0 when no source is configured (the timer is not armed). */
@@ -101,10 +108,14 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
     if (init.io.hasPeer('ingest')) init.io.send('ingest', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'strategy_started' } });
     // ... and exec for every market's exchange position (the start-up cap check waits for them)
     if (init.io.hasPeer('exec')) init.io.send('exec', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'strategy_started' } });
-    return { core, params: p, env: init.env, lastFeedError: '', stopped: false };
+    return { core, params: p, env: init.env, lastFeedError: '', stopped: false, drainRecvNs: 0 };
   },
   handlers: {
-    bookFeatures: (s, b, t, io) => route(s.core.onBookFeatures(b, t.wallMs), io),
+    bookFeatures: (s, b, t, io) => {
+      const recvNs = Number(io.current?.recvMonoNs ?? 0);
+      if (recvNs > s.drainRecvNs) s.drainRecvNs = recvNs;
+      route(s.core.onBookFeatures(b, t.wallMs), io);
+    },
     fill: (s, b, t, io) => route(s.core.onFill(b, t.wallMs), io),
     position: (s, b, t, io) => route(s.core.onPosition(b, t.wallMs), io),
     workingOrders: (s, b, t, io) => route(s.core.onWorkingOrders(b, t.wallMs), io),
@@ -116,6 +127,11 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
     lifecycle: (s, b, t, io) => route(s.core.onLifecycle(b, t.wallMs), io),
     control: (s, b, t, io) => route(s.core.onControl(b, t.wallMs), io),
   },
+  endOfDrain(s, t) {
+    if (s.drainRecvNs === 0) return;
+    s.env.drains?.record(s.drainRecvNs, t.monoNs);
+    s.drainRecvNs = 0;
+  },
   timers: [
     { name: STRATEGY_TICK, periodMs: STRATEGY_TICK_MS, fire: (s, t, io) => route(s.core.onTimer(t.wallMs), io) },
     { name: ALPHA_POLL, periodMs: alphaPollMs, fire: (s, _t, io) => void pollFeed(s, io) },
@@ -124,5 +140,6 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
     s.stopped = true;
     // pull every quote on the way out; exec also cancels on its own shutdown
     if (io.hasPeer('exec')) io.send('exec', { control: { kind: kmm.v1.ControlKind.CANCEL_ALL, markets: [], reason: 'strategy_stop' } });
+    return s.env.drains?.close();
   },
 };

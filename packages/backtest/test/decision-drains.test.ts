@@ -1,0 +1,61 @@
+/**
+ * `--like` with the run's decision drains (strategy-drains.csv): the frames the live strategy
+ * decided on together reach the cores together, so the backtest's strategy decides on the book
+ * states the live one saw, not on every intermediate one. Without a closing line, a held frame
+ * waits at most DECISION_DRAIN_HOLD_MAX_MS.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DECISION_DRAIN_HOLD_MAX_MS, runBacktest } from '../src/index.js';
+
+const T0 = 1_790_000_000_000;
+const BASE_NS = 5_000_000_000;
+const GROUPS = 6;
+const PER_GROUP = 5;
+/** frames of a group 2 ms apart (each its own socket read), groups 1 s apart */
+const recvNsOf = (g: number, i: number): number => BASE_NS + (1000 + g * 1000) * 1e6 + i * 2e6;
+
+function capture(path: string): void {
+  const lines: string[] = [];
+  let seq = 0;
+  const line = (recvNs: number, frame: unknown) => lines.push(JSON.stringify({ recv_ns: recvNs, recv_ms: T0 + Math.round((recvNs - BASE_NS) / 1e6), frame: JSON.stringify(frame) }));
+  line(BASE_NS, { type: 'orderbook_snapshot', sid: 1, seq: ++seq, msg: { market_ticker: 'KXDRAIN-26-A', yes_dollars_fp: [['0.4500', '3000.00']], no_dollars_fp: [['0.5300', '2500.00']] } });
+  for (let g = 0; g < GROUPS; g++) {
+    for (let i = 0; i < PER_GROUP; i++) {
+      line(recvNsOf(g, i), { type: 'orderbook_delta', sid: 1, seq: ++seq, msg: { market_ticker: 'KXDRAIN-26-A', price_dollars: '0.4500', delta_fp: i % 2 ? '-700.00' : '900.00', side: 'yes', ts_ms: T0 + 1000 + g * 1000 } });
+    }
+  }
+  writeFileSync(path, lines.join('\n') + '\n');
+}
+
+async function play(drains: number[] | undefined): Promise<{ frames: number; messages: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kmm-bt-drains-'));
+  const cap = join(dir, 'capture.jsonl');
+  capture(cap);
+  const r = await runBacktest({ capture: cap, set: { max_time_to_resolution_hours: 8760 }, queueModel: 'exchange', latencyMs: 1, seed: 1, out: null, decisionDrainsRecvNs: drains });
+  return { frames: r.counters.frames, messages: r.counters.busMessages };
+}
+
+describe('backtest: the recorded run’s decision drains', () => {
+  it('without them every frame is a book drain of its own; with them one per live drain, and every frame still plays', async () => {
+    const each = await play(undefined);
+    const lastOfGroup = Array.from({ length: GROUPS }, (_, g) => recvNsOf(g, PER_GROUP - 1));
+    const grouped = await play([BASE_NS, ...lastOfGroup]);
+    expect(grouped.frames).toBe(each.frames);
+    // the book shard drains a group at once: one features message to the strategy (and its copies)
+    // instead of one per frame, so at least one message fewer per frame absorbed into a group
+    expect(each.messages - grouped.messages).toBeGreaterThanOrEqual(GROUPS * (PER_GROUP - 1));
+  });
+
+  it('frames no recorded drain closes are held at most DECISION_DRAIN_HOLD_MAX_MS, then played together', async () => {
+    // the groups span 8 ms, well inside the hold limit: each is released by the limit, as one burst
+    expect((PER_GROUP - 1) * 2).toBeLessThan(DECISION_DRAIN_HOLD_MAX_MS);
+    const held = await play([BASE_NS]);
+    const lastOfGroup = Array.from({ length: GROUPS }, (_, g) => recvNsOf(g, PER_GROUP - 1));
+    const grouped = await play([BASE_NS, ...lastOfGroup]);
+    expect(held.frames).toBe(grouped.frames);
+    expect(held.messages).toBe(grouped.messages);
+  });
+});
