@@ -84,6 +84,23 @@ describe('exec journal: writer -> every reader', () => {
       recoveryBoundS: 30,
     });
     expect([chaos.fills_journal, chaos.fills_missing, chaos.fills_duplicated, chaos.duplicate_client_order_ids]).toEqual([2, 0, 0, 0]);
+    // an order left resting and a fill the journal lacks: the problems say what the journal knows of them
+    const placed = recs.find((r) => r.k === 'cmd')!.orders![0].clientOrderId!;
+    const left = checkChaosInvariants({
+      capCenti: 100_000,
+      records: {
+        orders: [{ order_id: 'X9', client_order_id: placed, ticker: MKT, status: 'resting', created_time: new Date(1_789_000_000_000).toISOString() }],
+        fills: [{ trade_id: 'T3', ticker: MKT, order_id: 'Y1', client_order_id: 'kmm-nobody-1', book_side: 'bid', side: 'yes', count_fp: '1.00', created_time: new Date(1_789_000_000_000).toISOString() }],
+        caps: [],
+      },
+      polledMaxAbsCenti: {},
+      journal: recs,
+      faults: [],
+      recoveryBoundS: 30,
+    });
+    const resting = left.problems.find((x) => x.includes('still resting after shutdown'))!;
+    expect(resting).toMatch(new RegExp(`X9 \\(${MKT} ${placed} created .*; last journal record \\w+ .*at .*; exec shutdowns journaled since: verified (true|false) resting_left \\d+`));
+    expect(left.problems.find((x) => x.includes('missing from the journal'))).toMatch(/T3 \(KXTEST-26JAN01-T50 order Y1 at .*the order: Y1 \(.* kmm-nobody-1 created .*; in no journal;/);
 
     const run = await readRunFolder(dir);
     expect(run.files['journal.jsonl'].malformed).toBe(0);

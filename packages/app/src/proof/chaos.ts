@@ -284,6 +284,31 @@ export function eventLossBreaches(fills: ReadonlyArray<Record<string, unknown>>,
   return { eventBreaches, accountBreaches, maxEventUsd: round1(maxEvent), maxAccountUsd: round1(maxAccount), problems };
 }
 
+/**
+ * What the journal says of an order found resting after shutdown, so a failure names its cause:
+ * the order (ticker, client id, created), the journal's last record about it, and the exec
+ * shutdowns journaled after it was created (verified, resting left, rounds). No record at all
+ * means no journal holds its placement (the placing exec died before its journal append landed).
+ */
+export function restingDiagnosis(o: Record<string, unknown>, journal: readonly JournalRecord[]): string {
+  const coid = String(o.client_order_id ?? '');
+  const oid = String(o.order_id ?? '');
+  const created = Date.parse(String(o.created_time ?? ''));
+  let last: JournalRecord | undefined;
+  for (const r of journal) {
+    const x = r as { coid?: string; oid?: string; orders?: unknown };
+    const cmds = Array.isArray(x.orders) ? (x.orders as Array<{ clientOrderId?: string | null; orderId?: string | null }>) : [];
+    if ((coid !== '' && x.coid === coid) || (oid !== '' && x.oid === oid) || cmds.some((c) => (coid !== '' && c.clientOrderId === coid) || (oid !== '' && c.orderId === oid))) last = r;
+  }
+  const shutdowns = journal.filter((r) => r.k === 'shutdown' && (!Number.isFinite(created) || Number(r.t ?? 0) >= created)).map((r) => {
+    const x = r as { t?: number; verified?: boolean; restingLeft?: number; rounds?: number };
+    return `verified ${x.verified === true} resting_left ${x.restingLeft ?? '?'} rounds ${x.rounds ?? '?'} at ${Number.isFinite(x.t) ? new Date(Number(x.t)).toISOString() : '?'}`;
+  });
+  const when = Number.isFinite(created) ? new Date(created).toISOString() : '?';
+  const lastText = last ? `last journal record ${last.k}${(last as { op?: string }).op ? ' ' + (last as { op?: string }).op : ''} at ${last.t !== undefined ? new Date(Number(last.t)).toISOString() : '?'}` : 'in no journal';
+  return `${oid} (${String(o.ticker ?? '')} ${coid} created ${when}; ${lastText}; exec shutdowns journaled since: ${shutdowns.length > 0 ? shutdowns.join(' | ') : 'none'})`;
+}
+
 export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
   const problems: string[] = [];
   // 1. position caps: rebuild each market's position fill by fill (the exchange's order), yes
@@ -319,7 +344,7 @@ export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
   }
   // 2. nothing of ours rests after shutdown
   const resting = inp.records.orders.filter((o) => o.status === 'resting');
-  if (resting.length > 0) problems.push(`${resting.length} orders still resting after shutdown (${resting.slice(0, 3).map((o) => o.order_id).join(', ')})`);
+  if (resting.length > 0) problems.push(`${resting.length} orders still resting after shutdown: ${resting.slice(0, 3).map((o) => restingDiagnosis(o, inp.journal)).join('; ')}`);
   // 3. every exchange fill in the journal exactly once (by trade id)
   const journalFills = new Map<string, number>();
   for (const r of inp.journal) if (r.k === 'fill' && r.tradeId) journalFills.set(r.tradeId, (journalFills.get(r.tradeId) ?? 0) + 1);
@@ -330,7 +355,11 @@ export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
   for (const [, n] of journalFills) if (n > 1) duplicated++;
   let phantom = 0;
   for (const id of journalFills.keys()) if (!exchangeIds.has(id)) phantom++;
-  if (missing) problems.push(`${missing} exchange fills missing from the journal`);
+  if (missing) {
+    const lost = inp.records.fills.filter((f) => !journalFills.has(String(f.trade_id ?? f.fill_id ?? ''))).slice(0, 3);
+    const what = lost.map((f) => `${String(f.trade_id ?? f.fill_id ?? '')} (${String(f.ticker ?? f.market_ticker ?? '')} order ${String(f.order_id ?? '')} at ${String(f.created_time ?? '?')}; the order: ${restingDiagnosis({ order_id: f.order_id, client_order_id: f.client_order_id, ticker: f.ticker ?? f.market_ticker, created_time: f.created_time }, inp.journal)})`);
+    problems.push(`${missing} exchange fills missing from the journal: ${what.join('; ')}`);
+  }
   if (duplicated) problems.push(`${duplicated} fills journaled more than once`);
   if (phantom) problems.push(`${phantom} journaled fills the exchange does not have`);
   // 4. client order ids: each create's id is used for one order only; the exchange never saw a reuse

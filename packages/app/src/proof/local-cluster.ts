@@ -10,11 +10,12 @@
  *
  * Every node line (`node <id> <event> <json>`) is parsed and re-emitted ('line'); the cluster
  * tracks which node serves each shard's gateway ('gateway_active' / 'gateway_standby') and when
- * strategy nodes took up new markets ('strategy_markets').
+ * strategy nodes took up new markets ('strategy_markets'). Every line, parsed or not, is also kept
+ * in `<runDir>/nodes.log` with its receive time (what each node said, for a failed run's diagnosis).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findNatsServer, NATS_INSTALL_HINT, startNatsServer, type NatsServerHandle } from '@kmm/cluster';
@@ -77,6 +78,9 @@ export class LocalCluster extends EventEmitter {
   readonly activeOf = new Map<number, string | null>();
   private marketsFile = '';
   private readonly storeDir: string;
+
+  /** every node line (opened at the first) */
+  private nodesLog: WriteStream | null = null;
 
   constructor(readonly o: LocalClusterOptions) {
     super();
@@ -143,6 +147,8 @@ export class LocalCluster extends EventEmitter {
   }
 
   private onLine(id: string, line: string): void {
+    this.nodesLog ??= createWriteStream(join(this.o.runDir, 'nodes.log'), { flags: 'a' });
+    this.nodesLog.write(`${new Date().toISOString()} [${id}] ${line}\n`);
     const m = LINE.exec(line);
     if (!m) {
       this.o.log(`[${id}] ${line}`);
@@ -198,6 +204,9 @@ export class LocalCluster extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    const log = this.nodesLog;
+    this.nodesLog = null;
+    if (log) await new Promise<void>((r) => log.end(() => r()));
     for (const c of this.children.values()) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     this.children.clear();
     await this.nats?.stop();
