@@ -109,6 +109,6 @@ describe.skipIf(!haveChromium)('kmm demo end to end (dashboard in Chromium, live
     const drains = parseDecisionDrains(readFileSync(drainsPath, 'utf8'), drainsPath);
     expect(drains.length).toBeGreaterThan(0);
     const captured = new Set(readFileSync(join(result.runDir, 'capture.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => (JSON.parse(l) as { recv_ns: number }).recv_ns));
-    expect(drains.filter((ns) => !captured.has(ns))).toEqual([]);
+    expect(drains.filter((d) => !captured.has(d.recvNs))).toEqual([]);
   });
 });

@@ -4,10 +4,11 @@
  * states the live one saw, not on every intermediate one. Without a closing line, a held frame
  * waits at most DECISION_DRAIN_HOLD_MAX_MS.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { DecisionDrain } from '@kmm/shared';
 import { DECISION_DRAIN_HOLD_MAX_MS, runBacktest } from '../src/index.js';
 
 const T0 = 1_790_000_000_000;
@@ -30,19 +31,24 @@ function capture(path: string): void {
   writeFileSync(path, lines.join('\n') + '\n');
 }
 
-async function play(drains: number[] | undefined): Promise<{ frames: number; messages: number }> {
+/** drains closed by these receive times, each ending `lagMs` after it */
+const drainsAt = (recvNs: number[], lagMs = 0): DecisionDrain[] => recvNs.map((r) => ({ recvNs: r, drainNs: r + lagMs * 1e6 }));
+
+async function play(drains: DecisionDrain[] | undefined): Promise<{ frames: number; messages: number; bookDecisionsMs: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'kmm-bt-drains-'));
   const cap = join(dir, 'capture.jsonl');
   capture(cap);
-  const r = await runBacktest({ capture: cap, set: { max_time_to_resolution_hours: 8760 }, queueModel: 'exchange', latencyMs: 1, seed: 1, out: null, decisionDrainsRecvNs: drains });
-  return { frames: r.counters.frames, messages: r.counters.busMessages };
+  const out = join(dir, 'run');
+  const r = await runBacktest({ capture: cap, set: { max_time_to_resolution_hours: 8760 }, queueModel: 'exchange', latencyMs: 1, seed: 1, out, decisionDrains: drains });
+  const recs = readFileSync(join(out, 'decisions.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as { trigger: string; ts_ms: number });
+  return { frames: r.counters.frames, messages: r.counters.busMessages, bookDecisionsMs: recs.filter((x) => x.trigger === 'book').map((x) => x.ts_ms - T0) };
 }
 
 describe('backtest: the recorded run’s decision drains', () => {
   it('without them every frame is a book drain of its own; with them one per live drain, and every frame still plays', async () => {
     const each = await play(undefined);
     const lastOfGroup = Array.from({ length: GROUPS }, (_, g) => recvNsOf(g, PER_GROUP - 1));
-    const grouped = await play([BASE_NS, ...lastOfGroup]);
+    const grouped = await play(drainsAt([BASE_NS, ...lastOfGroup]));
     expect(grouped.frames).toBe(each.frames);
     // the book shard drains a group at once: one features message to the strategy (and its copies)
     // instead of one per frame, so at least one message fewer per frame absorbed into a group
@@ -52,10 +58,23 @@ describe('backtest: the recorded run’s decision drains', () => {
   it('frames no recorded drain closes are held at most DECISION_DRAIN_HOLD_MAX_MS, then played together', async () => {
     // the groups span 8 ms, well inside the hold limit: each is released by the limit, as one burst
     expect((PER_GROUP - 1) * 2).toBeLessThan(DECISION_DRAIN_HOLD_MAX_MS);
-    const held = await play([BASE_NS]);
+    const held = await play(drainsAt([BASE_NS]));
     const lastOfGroup = Array.from({ length: GROUPS }, (_, g) => recvNsOf(g, PER_GROUP - 1));
-    const grouped = await play([BASE_NS, ...lastOfGroup]);
+    const grouped = await play(drainsAt([BASE_NS, ...lastOfGroup]));
     expect(held.frames).toBe(grouped.frames);
     expect(held.messages).toBe(grouped.messages);
+  });
+
+  it('a group reaches the strategy when its live drain ended, not when its last frame was received', async () => {
+    const lastOfGroup = Array.from({ length: GROUPS }, (_, g) => recvNsOf(g, PER_GROUP - 1));
+    const lastMs = lastOfGroup.map((ns) => (ns - BASE_NS) / 1e6);
+    const sinceGroup = (ms: number): number => ms - Math.max(...lastMs.filter((l) => l <= ms));
+    const now = await play(drainsAt([BASE_NS, ...lastOfGroup], 0));
+    const late = await play(drainsAt([BASE_NS, ...lastOfGroup], 20));
+    const after = (d: number[]) => d.filter((ms) => ms >= lastMs[0]).map(sinceGroup);
+    expect(after(now.bookDecisionsMs).length).toBeGreaterThan(0);
+    expect(after(now.bookDecisionsMs).every((x) => x < 1)).toBe(true);
+    expect(after(late.bookDecisionsMs).length).toBe(after(now.bookDecisionsMs).length);
+    expect(after(late.bookDecisionsMs).every((x) => x >= 20 && x < 21)).toBe(true);
   });
 });

@@ -82,8 +82,8 @@ export function backtestCommand(cli: CliContext): Command {
           recorded = l.recorded;
           recordedSummary = l.run.summary;
           cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
-          const drains = l.run.decisionDrainsRecvNs;
-          cli.out(drains === null ? "the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own" : o.runDrains === false ? `the run's ${drains.length} decision drains ignored (--no-run-drains): every frame is played on its own` : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together`);
+          const drains = l.run.decisionDrains;
+          cli.out(drains === null ? "the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own" : o.runDrains === false ? `the run's ${drains.length} decision drains ignored (--no-run-drains): every frame is played on its own` : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
           if (o.venueCheck) {
             const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower);
             cli.out(`venue check (${v.queueModel}): the run's own ${v.ordersApplied} acknowledged orders through this venue: ${v.venueFills} maker fills (${v.venueCenti / 100} contracts); the run: ${v.runMakerFills} (${v.runMakerCenti / 100})`);

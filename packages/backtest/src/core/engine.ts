@@ -153,12 +153,16 @@ export class BacktestEngine {
   private readonly execDelayed: boolean;
   /** time of the last frame played (ns): frames at the same time are one burst */
   private lastFrameNs = -1;
-  /** decisionDrains: frames for ingest waiting for the line that closed their live decision drain, in order */
+  /** decisionDrains: the open group: frames for ingest waiting for the line that closes their live drain, in order */
   private held: Frame[] = [];
   /** decisionDrains: a recorded frame is being played whose live drain has not closed yet */
   private holding = false;
-  /** bumped on every release, so a hold timeout armed for frames already released does nothing */
+  /** bumped whenever the open group closes, so a hold timeout armed for it does nothing after */
   private holdGeneration = 0;
+  /** decisionDrains: closed groups scheduled for delivery and not yet delivered */
+  private groupsPending = 0;
+  /** when the last closed group is delivered (ns): groups reach ingest in order */
+  private lastGroupNs = 0;
 
   constructor(private readonly o: EngineOptions) {
     this.sinks = o.sinks;
@@ -319,10 +323,13 @@ export class BacktestEngine {
 
   /**
    * One recorded frame received at tNs (relative to the run start). Events due before it run first.
-   * `closesDrain` (decisionDrains only): the live strategy's drain closed with this line, so the
-   * frames held since the last such line reach ingest now, together.
+   * `drainEndNs` (decisionDrains only): the live strategy's drain closed with this line and ended at
+   * this time (same timeline), so the frames held since the last such line reach ingest together
+   * then: the strategy decides on them when the live one did (the live pipeline's latency, ingest
+   * -> book -> strategy, is the recorded one), not earlier.
    */
-  async frame(recorded: Frame, tNs: number, closesDrain = false): Promise<void> {
+  async frame(recorded: Frame, tNs: number, drainEndNs?: number): Promise<void> {
+    const closesDrain = drainEndNs !== undefined;
     // frames of one burst (one socket read live: the same time, timeline()) reach ingest before
     // anything due at that time runs, so the book shard drains them together, as live
     if (tNs !== this.lastFrameNs) await this.kernel.runUntil(tNs);
@@ -332,7 +339,7 @@ export class BacktestEngine {
     this.holding = this.o.decisionDrains === true && !closesDrain;
     for (const f of this.others.process(recorded)) this.market(f, tNs);
     this.holding = false;
-    if (closesDrain) this.releaseHeld();
+    if (closesDrain) this.closeGroup(drainEndNs);
   }
 
   /** One frame of the others' market: to the venue, then (after the feed latency) to ingest. */
@@ -376,9 +383,15 @@ export class BacktestEngine {
     if (this.holding || this.held.length > 0) {
       if (this.held.length === 0) {
         const gen = this.holdGeneration;
-        this.kernel.at(tNs + DECISION_DRAIN_HOLD_MAX_MS * 1e6, () => gen === this.holdGeneration && this.releaseHeld());
+        this.kernel.at(tNs + DECISION_DRAIN_HOLD_MAX_MS * 1e6, () => gen === this.holdGeneration && this.closeGroup(this.clock.monoNs()));
       }
       this.held.push(f);
+      return;
+    }
+    // no open group (our own orders' deltas between recorded frames): after the groups still due
+    if (this.groupsPending > 0) {
+      this.held.push(f);
+      this.closeGroup(tNs);
       return;
     }
     this.deliver(f, tNs);
@@ -389,19 +402,27 @@ export class BacktestEngine {
     else this.kernel.at(tNs + this.feedNs, () => feedIngest(this.kernel, f));
   }
 
-  /** The held frames reach ingest now, in order, as one burst (one book drain, one decision drain). */
-  private releaseHeld(): void {
+  /**
+   * Closes the open group: its frames reach ingest at `atNs` (never before now, nor before the
+   * groups closed earlier), in order, as one burst (one book drain, one decision drain).
+   */
+  private closeGroup(atNs: number): void {
     this.holdGeneration++;
     const frames = this.held;
     if (frames.length === 0) return;
     this.held = [];
-    const now = this.clock.monoNs();
-    for (const f of frames) this.deliver(f, now);
+    const t = Math.max(atNs, this.clock.monoNs(), this.lastGroupNs);
+    this.lastGroupNs = t;
+    this.groupsPending++;
+    this.kernel.at(t, () => {
+      this.groupsPending--;
+      for (const f of frames) this.deliver(f, t);
+    });
   }
 
   /** End of the capture: run what is due up to endNs, then stop every actor (exec cancels all and verifies). */
   async finish(endNs: number): Promise<void> {
-    this.releaseHeld();
+    this.closeGroup(this.clock.monoNs());
     await this.kernel.runUntil(endNs);
     this.stopping = true;
     await this.kernel.stopAll(SHUTDOWN_ORDER, endNs + SHUTDOWN_MAX_MS * 1e6);

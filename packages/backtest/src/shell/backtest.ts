@@ -12,7 +12,7 @@
 import { closeSync, readSync, writeFileSync, createWriteStream, type WriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { kmm, loadConfig, cliFromAssignments, formatMoney, makeDirsSync, openRegularFile, type CommandDefaults } from '@kmm/shared';
+import { kmm, loadConfig, cliFromAssignments, formatMoney, makeDirsSync, openRegularFile, type CommandDefaults, type DecisionDrain } from '@kmm/shared';
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
 import { FiguresBuilder, type JournalRecord, type RunFigures, type Scorecard } from '@kmm/exec-worker/core';
@@ -60,11 +60,12 @@ export interface BacktestOptions {
   /** exec's start-up reads answered this long after it started (ms; engine option of that name) */
   execStartupMs?: number;
   /**
-   * --like: the recorded run's decision drains (strategy-drains.csv: the receive time, recv_ns, of
-   * the last frame each live strategy drain decided on). The capture lines with those receive
-   * times close a drain; the frames in between reach the cores together (engine decisionDrains).
+   * --like: the recorded run's decision drains (strategy-drains.csv: per live strategy drain, the
+   * receive time of the last frame it decided on and when it ended). The capture lines with those
+   * receive times close a drain; the frames since the last one reach the cores together, when the
+   * live drain ended (engine decisionDrains).
    */
-  decisionDrainsRecvNs?: readonly number[];
+  decisionDrains?: readonly DecisionDrain[];
 }
 
 export interface BacktestMetrics {
@@ -249,15 +250,21 @@ export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; st
 }
 
 /**
- * Which capture lines closed one of the recorded run's decision drains (1 = closed): those whose
- * receive time is one of `recvNs`. null without drains. A receive time the capture lacks (its
- * line dropped on overflow) closes nothing; the engine's hold limit releases those frames.
+ * Which capture lines closed one of the recorded run's decision drains, and when that drain ended
+ * on the capture's timeline (ns since its first receive time, as timeline()): NaN for a line that
+ * closed none. null without drains. A receive time the capture lacks (its line dropped on
+ * overflow) closes nothing; the engine's hold limit releases those frames.
  */
-export function drainClosers(lines: readonly CaptureLine[], recvNs: readonly number[] | undefined): Uint8Array | null {
-  if (recvNs === undefined) return null;
-  const wanted = new Set(recvNs);
-  const out = new Uint8Array(lines.length);
-  for (let i = 0; i < lines.length; i++) if (lines[i].recvNs > 0 && wanted.has(lines[i].recvNs)) out[i] = 1;
+export function drainClosers(lines: readonly CaptureLine[], drains: readonly DecisionDrain[] | undefined): Float64Array | null {
+  if (drains === undefined) return null;
+  const baseNs = lines.find((c) => c.recvNs > 0)?.recvNs ?? 0;
+  const endOf = new Map<number, number>();
+  for (const d of drains) if (!endOf.has(d.recvNs)) endOf.set(d.recvNs, d.drainNs);
+  const out = new Float64Array(lines.length).fill(NaN);
+  for (let i = 0; i < lines.length; i++) {
+    const end = lines[i].recvNs > 0 ? endOf.get(lines[i].recvNs) : undefined;
+    if (end !== undefined) out[i] = end - baseNs;
+  }
   return out;
 }
 
@@ -349,7 +356,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     startWallMs: tl.startWallMs,
     execStartDelayMs: o.execStartDelayMs ?? 0,
     execStartupMs: o.execStartupMs ?? 0,
-    decisionDrains: o.decisionDrainsRecvNs !== undefined,
+    decisionDrains: o.decisionDrains !== undefined,
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);
@@ -365,8 +372,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   // wall time of the whole run is measured outside the engine (it never reads a clock)
   const t0 = process.hrtime.bigint();
   await engine.start();
-  const closes = drainClosers(lines, o.decisionDrainsRecvNs);
-  for (let i = 0; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i], closes !== null && closes[i] === 1);
+  const closes = drainClosers(lines, o.decisionDrains);
+  for (let i = 0; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i], closes === null || Number.isNaN(closes[i]) ? undefined : closes[i]);
   await engine.finish(tl.endNs);
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const marks = marksOf(engine, markets);

@@ -17,7 +17,7 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DECISION_DRAINS_FILE, parseDecisionDrains, SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
+import { DECISION_DRAINS_FILE, parseDecisionDrains, type DecisionDrain, SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
 import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
 import { readCaptureLines, runBacktest, timeline, type BacktestOptions, type BacktestResult } from './backtest.js';
 import type { QueueModelName } from '../core/queue-models.js';
@@ -64,8 +64,8 @@ export interface RecordedRun {
   journal: JournalRecord[] | null;
   /** summary.json, when the folder has one */
   summary: Record<string, unknown> | null;
-  /** the live strategy's decision drains (recv_ns of each), when the folder has strategy-drains.csv */
-  decisionDrainsRecvNs: number[] | null;
+  /** the live strategy's decision drains, when the folder has strategy-drains.csv */
+  decisionDrains: DecisionDrain[] | null;
 }
 
 const WRITTEN_BY = 'written at the start of every `kmm demo` / `kmm run` (a run folder from an older KMM lacks it: backtest its capture with --capture, --config and --markets instead)';
@@ -111,10 +111,10 @@ export function readRunFolder(dirIn: string): RecordedRun {
       summary = null; // a run stopped hard may leave none or a torn one; the comparison is optional
     }
   }
-  let decisionDrainsRecvNs: number[] | null = null;
+  let decisionDrains: DecisionDrain[] | null = null;
   const dp = join(dir, RUN_FOLDER.decisionDrains);
-  if (existsSync(dp)) decisionDrainsRecvNs = parseDecisionDrains(readFileSync(dp, 'utf8'), dp);
-  return { dir, capture, decisionDrainsRecvNs, config: { profile: String(cfg.profile ?? ''), preset: String(cfg.preset ?? ''), values: cfg.values as Record<string, unknown>, sources: (cfg.sources ?? {}) as Record<string, string> }, markets: markets as kmm.v1.IMarketInfo[], journal, summary };
+  if (existsSync(dp)) decisionDrains = parseDecisionDrains(readFileSync(dp, 'utf8'), dp);
+  return { dir, capture, decisionDrains, config: { profile: String(cfg.profile ?? ''), preset: String(cfg.preset ?? ''), values: cfg.values as Record<string, unknown>, sources: (cfg.sources ?? {}) as Record<string, string> }, markets: markets as kmm.v1.IMarketInfo[], journal, summary };
 }
 
 /** A recorded run's values with --set overrides on top (an override replaces the key and its aliases). */
@@ -208,8 +208,8 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const lines = readCaptureLines(run.capture);
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
   const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
-  const decisionDrainsRecvNs = o.ignoreDecisionDrains ? undefined : (run.decisionDrainsRecvNs ?? undefined);
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrainsRecvNs }, { lines, config });
+  const decisionDrains = o.ignoreDecisionDrains ? undefined : (run.decisionDrains ?? undefined);
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);

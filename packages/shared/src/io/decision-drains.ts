@@ -17,11 +17,17 @@ export function formatDecisionDrain(recvNs: number, drainNs: number): string {
   return `${recvNs},${drainNs}\n`;
 }
 
-/** The drains' recv_ns, in file order; throws an error naming the file and line of a bad line. */
-export function parseDecisionDrains(text: string, path: string): number[] {
+/** One recorded decision drain (monotonic ns). */
+export interface DecisionDrain {
+  recvNs: number;
+  drainNs: number;
+}
+
+/** The drains, in file order; throws an error naming the file and line of a bad line. */
+export function parseDecisionDrains(text: string, path: string): DecisionDrain[] {
   const lines = text.split('\n');
   if (lines[0].trim() !== DECISION_DRAINS_HEADER.trim()) throw new Error(`${path}: not a decision-drains file (its first line must be "${DECISION_DRAINS_HEADER.trim()}")`);
-  const out: number[] = [];
+  const out: DecisionDrain[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
@@ -31,7 +37,10 @@ export function parseDecisionDrains(text: string, path: string): number[] {
       if (i === lines.length - 1) continue;
       throw new Error(`${path}: line ${i + 1} is not "recv_ns,drain_ns" (two whole nanosecond counts): ${line.slice(0, 80)}`);
     }
-    out.push(Number(m[1]));
+    const recvNs = Number(m[1]);
+    const drainNs = Number(m[2]);
+    if (drainNs < recvNs) throw new Error(`${path}: line ${i + 1}: a drain cannot end (drain_ns ${drainNs}) before the frame it decided on was received (recv_ns ${recvNs})`);
+    out.push({ recvNs, drainNs });
   }
   return out;
 }
