@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { kmm, resolveConfig, type EnvelopeBody } from '@kmm/shared';
 import { BookShardCore, bookParamsOf, type BookSink } from '../src/core/shard.js';
-import { OwnLevels, OWN_SLOTS_MAX } from '../src/core/own.js';
+import { OwnLevels, OWN_ENDED_HOLD_MS, OWN_SLOTS_MAX } from '../src/core/own.js';
 
 const BID = kmm.v1.BookSide.BID;
 const ASK = kmm.v1.BookSide.ASK;
@@ -112,8 +112,9 @@ describe('features from the other participants only (hand-worked)', () => {
     core.onDelta(ownDelta(BID, 4100, 300, 'c1'), 2);
     core.onDelta(ownDelta(ASK, 4400, 300, 'c2'), 2);
     core.onWorkingOrders({ market: 'M', orders: [{ clientOrderId: 'c1', orderId: 'o-c1', side: BID, price: 4100, exchangeAheadCenti: -1 }] });
-    // c2 is gone at the venue (its decrease not seen yet): its 3 contracts at 44c count as the others'
-    expect(features()).toMatchObject({ othersBestBid: 4000, othersBestAsk: 4400, othersBestAskCenti: 300 });
+    // c2 is gone at the venue, its decrease not seen yet: the 3 contracts the book still shows at 44c
+    // stay ours (they are not another participant's), until the decrease or a snapshot
+    expect(features()).toMatchObject({ othersBestBid: 4000, othersBestAsk: 4500 });
     // resync snapshot: c1 had 100 filled meanwhile (level 41c now 2 contracts, all ours), c2's level gone
     core.onSnapshot({ market: 'M', yesBids: [{ price: 4000, countCenti: 1000 }, { price: 4100, countCenti: 200 }], noBids: [{ price: 5500, countCenti: 500 }] }, 3);
     expect(core.entry('M')!.own.levelCenti(BID, 4100)).toBe(200);
@@ -134,8 +135,44 @@ describe('features from the other participants only (hand-worked)', () => {
     expect(own.onTaggedDelta('one-more', BID, 4000, 100)).toBe(false);
     expect(own.refused).toBe(1);
     expect(own.orders).toBe(OWN_SLOTS_MAX);
-    expect(own.remove('c0')).toBe(true);
+    // an ended order is forgotten once the book has taken its size off
+    own.end('c0', 0);
+    expect(own.orders).toBe(OWN_SLOTS_MAX);
+    expect(own.onTaggedDelta('c0', BID, 100, -100)).toBe(true);
+    expect(own.orders).toBe(OWN_SLOTS_MAX - 1);
     expect(own.onTaggedDelta('one-more', BID, 4000, 100)).toBe(true);
+  });
+
+  it('a cancel acknowledged before its book decrease: the level never reads as the others\' (no phantom touch); the decrease ends it', () => {
+    const { core, features } = mk();
+    core.onSnapshot(snapshot, 1);
+    core.onDelta(ownDelta(BID, 4100, 300, 'c1'), 2);
+    core.onOrderAck(ack('c1', BID, 4100, 300), 2);
+    expect(features()).toMatchObject({ bestBid: 4100, othersBestBid: 4000 });
+    // the venue's answer to our cancel arrives first (REST), its tagged decrease after (websocket)
+    core.onOrderAck(ack('c1', BID, 4100, 0, OS.CANCELED, CK.CANCEL, 0), 3);
+    expect(features()).toMatchObject({ bestBid: 4100, othersBestBid: 4000, othersBestBidCenti: 1000 });
+    core.onDelta(ownDelta(BID, 4100, -300, 'c1'), 4);
+    expect(core.entry('M')!.own.empty).toBe(true);
+    expect(core.entry('M')!.own.orders).toBe(0);
+    expect(features()).toMatchObject({ bestBid: 4000, othersBestBid: 4000 });
+  });
+
+  it(`an ended order's size the venue never takes off is let go after OWN_ENDED_HOLD_MS (${OWN_ENDED_HOLD_MS} ms), or at the next snapshot`, () => {
+    const { core, features } = mk();
+    core.onSnapshot(snapshot, 1);
+    core.onDelta(ownDelta(BID, 4100, 300, 'c1'), 2);
+    core.onOrderAck(ack('c1', BID, 4100, 0, OS.CANCELED, CK.CANCEL, 0), 1e6);
+    core.onDelta({ market: 'M', leg: YES, price: 3900, deltaCenti: 100 }, 1e6 + OWN_ENDED_HOLD_MS * 1e6 - 1);
+    expect(features().othersBestBid).toBe(4000);
+    core.onDelta({ market: 'M', leg: YES, price: 3900, deltaCenti: 100 }, 1e6 + OWN_ENDED_HOLD_MS * 1e6);
+    expect(core.entry('M')!.own.orders).toBe(0);
+    expect(features()).toMatchObject({ othersBestBid: 4100, othersBestBidCenti: 300 });
+    // a snapshot ends it at once
+    core.onDelta(ownDelta(BID, 4200, 200, 'c2'), 5e9);
+    core.onOrderAck(ack('c2', BID, 4200, 0, OS.CANCELED, CK.CANCEL, 0), 5e9);
+    core.onSnapshot({ market: 'M', yesBids: [{ price: 4000, countCenti: 1000 }, { price: 4200, countCenti: 200 }], noBids: [{ price: 5500, countCenti: 500 }] }, 5e9 + 1);
+    expect(core.entry('M')!.own.orders).toBe(0);
   });
 });
 

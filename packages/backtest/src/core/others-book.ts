@@ -19,7 +19,8 @@
  * What counts as ours, with the live book worker's rules (OwnLevels, packages/book-worker):
  *   - deltas the venue tagged with a client order id (Kalshi tags deltas our account caused):
  *     OwnLevels.onTaggedDelta; our maker fills shrink the order (OwnLevels.onFill); a terminal
- *     user_order ends it (OwnLevels.remove); a snapshot clips (OwnLevels.clipTo);
+ *     user_order ends it (OwnLevels.end: its size stays ours until the book's decrease); a
+ *     snapshot clips (OwnLevels.clipTo);
  *   - orders never seen in a tagged delta (a venue that does not tag): their size is the
  *     remaining count of their latest user_order frame, reduced by maker fills in between. If a
  *     tagged delta of such an order arrives later, the tag rules take it over (counted once).
@@ -299,10 +300,9 @@ export class OthersBook {
       if (key === '') return [];
       const resting = a.status === RESTING && Number(a.remainingCenti ?? 0) > 0;
       if (coid !== '' && m.taggedIds.has(coid)) {
-        if (!resting) {
-          m.tagged.remove(coid);
-          m.taggedIds.delete(coid);
-        }
+        // the size the book still shows stays the run's own until its decrease (a fill of it
+        // after this frame still finds it: taggedIds keeps the id)
+        if (!resting) m.tagged.end(coid, 0);
       } else if (resting) m.untagged.set(key, { side: a.side ?? 0, price: a.price ?? 0, centi: Number(a.remainingCenti) });
       else m.untagged.delete(key);
     } else return [];

@@ -15,10 +15,16 @@
  *  - our maker fills shrink the level through deltas tagged with the taker's id (not ours), so
  *    the Fill message from exec (de-duplicated there) takes the filled size off the order's
  *    slot, when it names the order's current side and price;
- *  - exec's word ends an order: a CANCELED / EXECUTED ack removes its slot, and a WorkingOrders
- *    message (exec's full list, also after an exec restart) removes every slot it does not list;
- *  - a book snapshot keeps the slots, each clipped to its level's new size, and drops what a
- *    move left at an old level (the snapshot already shows the move complete).
+ *  - exec's word ends an order (a CANCELED / EXECUTED ack, or a WorkingOrders message, exec's full
+ *    list, that does not name it), but the size the book still holds of it stays ours until the
+ *    book itself takes it off (the tagged decrease of the cancel, the fill): the venue's answer
+ *    to our cancel and its book delta come on two channels in either order, and a level that
+ *    still shows our cancelled size must not read as another participant's for that moment (it
+ *    made the strategy join, or count as ahead, an order that no longer existed). An ended
+ *    order's size is let go at the latest OWN_ENDED_HOLD_MS after its end (a venue that never
+ *    sends the decrease), or at the next book snapshot (which shows the venue after the end);
+ *  - a book snapshot keeps the live slots, each clipped to its level's new size, and drops what
+ *    a move left at an old level (the snapshot already shows the move complete).
  * Consequences: a book without our tagged deltas (a backtest over a recorded book, which never
  * contains our orders) subtracts nothing; between a fill's book decrease and its Fill message
  * (either order) the figure is off by at most that fill, and reads are clipped to the level.
@@ -33,6 +39,8 @@ import { kmm } from '@kmm/shared';
 
 /** Orders tracked per market (same bound as the queue estimator's QUEUE_ORDERS_MAX). */
 export const OWN_SLOTS_MAX = 1024;
+/** An ended order's size the book still shows stays ours at most this long (ms) without its decrease. */
+export const OWN_ENDED_HOLD_MS = 2000;
 
 interface OwnSlot {
   side: kmm.v1.BookSide;
@@ -44,6 +52,8 @@ interface OwnSlot {
   prevSide: kmm.v1.BookSide;
   prevPrice: number;
   prevCenti: number;
+  /** when exec said the order ended (monotonic ns); -1 while it lives */
+  endedNs: number;
 }
 
 function levelKey(side: kmm.v1.BookSide, yesPrice: number): number {
@@ -53,6 +63,8 @@ function levelKey(side: kmm.v1.BookSide, yesPrice: number): number {
 export class OwnLevels {
   private readonly slots = new Map<string, OwnSlot>();
   private readonly levels = new Map<number, number>();
+  /** ended orders whose size the book still holds (expiry scans only these) */
+  private readonly endedIds = new Set<string>();
   /** tagged additions not tracked because OWN_SLOTS_MAX was reached */
   refused = 0;
 
@@ -88,7 +100,7 @@ export class OwnLevels {
           this.refused++;
           return false;
         }
-        this.slots.set(clientOrderId, { side, price: yesPrice, centi: deltaCenti, prevSide: side, prevPrice: 0, prevCenti: 0 });
+        this.slots.set(clientOrderId, { side, price: yesPrice, centi: deltaCenti, prevSide: side, prevPrice: 0, prevCenti: 0, endedNs: -1 });
         this.addLevel(side, yesPrice, deltaCenti);
         return true;
       }
@@ -110,10 +122,12 @@ export class OwnLevels {
     if (deltaCenti < 0 && s !== undefined) {
       if (s.side === side && s.price === yesPrice && s.centi > 0) {
         this.shrink(s, -deltaCenti);
+        this.dropIfDone(clientOrderId, s);
         return true;
       }
       if (s.prevSide === side && s.prevPrice === yesPrice && s.prevCenti > 0) {
         this.shrinkPrev(s, -deltaCenti);
+        this.dropIfDone(clientOrderId, s);
         return true;
       }
     }
@@ -127,33 +141,65 @@ export class OwnLevels {
     if (s.side === side && s.price === yesPrice && s.centi > 0) this.shrink(s, countCenti);
     else if (s.prevSide === side && s.prevPrice === yesPrice && s.prevCenti > 0) this.shrinkPrev(s, countCenti); // filled just before a move
     else return false;
+    this.dropIfDone(clientOrderId, s);
     return true;
   }
 
-  /** The order is done (exec's ack). Returns true when it changed our size. */
-  remove(clientOrderId: string): boolean {
+  /**
+   * Exec says the order is done (its ack, or its absence from exec's list): what the book still
+   * holds of it stays ours until the book's own decrease (or OWN_ENDED_HOLD_MS, or a snapshot).
+   * Never changes our size (so features need no update).
+   */
+  end(clientOrderId: string, nowNs: number): void {
     const s = this.slots.get(clientOrderId);
-    if (s === undefined) return false;
-    this.addLevel(s.side, s.price, -s.centi);
-    this.addLevel(s.prevSide, s.prevPrice, -s.prevCenti);
-    this.slots.delete(clientOrderId);
-    return s.centi > 0 || s.prevCenti > 0;
+    if (s === undefined || s.endedNs >= 0) return;
+    s.endedNs = nowNs;
+    if (!this.dropIfDone(clientOrderId, s)) this.endedIds.add(clientOrderId);
   }
 
-  /** Exec's full list of our live orders: drops every other slot. Returns true when our size changed. */
-  retainOnly(listed: ReadonlySet<string>): boolean {
+  /** Exec's full list of our live orders: every other order has ended. */
+  retainOnly(listed: ReadonlySet<string>, nowNs: number): void {
+    for (const coid of this.slots.keys()) if (!listed.has(coid)) this.end(coid, nowNs);
+  }
+
+  /** Lets go of ended orders' size held past OWN_ENDED_HOLD_MS. Returns true when our size changed. */
+  expireEnded(nowNs: number): boolean {
+    if (this.endedIds.size === 0) return false;
     let changed = false;
-    for (const coid of this.slots.keys()) if (!listed.has(coid) && this.remove(coid)) changed = true;
+    for (const coid of [...this.endedIds]) {
+      const s = this.slots.get(coid)!;
+      if (nowNs - s.endedNs >= OWN_ENDED_HOLD_MS * 1e6 && this.drop(coid, s)) changed = true;
+    }
     return changed;
   }
 
-  /** After a book snapshot: no slot holds more than its level now does; move residues are gone. */
+  /** After a book snapshot: ended orders are gone; no live slot holds more than its level now does; move residues are gone. */
   clipTo(levelSize: (side: kmm.v1.BookSide, yesPrice: number) => number): void {
-    for (const s of this.slots.values()) {
+    for (const [coid, s] of this.slots) {
+      if (s.endedNs >= 0) {
+        this.drop(coid, s);
+        continue;
+      }
       if (s.prevCenti > 0) this.shrinkPrev(s, s.prevCenti);
       const cap = levelSize(s.side, s.price);
       if (s.centi > cap) this.shrink(s, s.centi - cap);
     }
+  }
+
+  /** An ended order whose size the book has taken off is forgotten. Returns true when dropped. */
+  private dropIfDone(coid: string, s: OwnSlot): boolean {
+    if (s.endedNs < 0 || s.centi > 0 || s.prevCenti > 0) return false;
+    this.drop(coid, s);
+    return true;
+  }
+
+  /** Forgets a slot and what it held. Returns true when that changed our size. */
+  private drop(coid: string, s: OwnSlot): boolean {
+    this.addLevel(s.side, s.price, -s.centi);
+    this.addLevel(s.prevSide, s.prevPrice, -s.prevCenti);
+    this.slots.delete(coid);
+    this.endedIds.delete(coid);
+    return s.centi > 0 || s.prevCenti > 0;
   }
 
   private shrinkPrev(s: OwnSlot, centi: number): void {

@@ -189,7 +189,9 @@ export class BookShardCore {
     const coid = d.clientOrderId ?? '';
     e.queue.onLevelDelta(side, yesPrice, delta, e.book.sizeAt(side, yesPrice), coid);
     // A delta we caused changes our size, not the others': features move only if their touch did.
-    const ownOnly = coid !== '' && e.own.onTaggedDelta(coid, side, yesPrice, delta);
+    // (So does letting go of an ended order's size the venue never took off: own.ts.)
+    const expired = e.own.expireEnded(nowNs);
+    const ownOnly = (coid !== '' && e.own.onTaggedDelta(coid, side, yesPrice, delta)) || expired;
     this.updateFeatures(e, nowNs, ownOnly);
     this.markDirty(e);
   }
@@ -285,7 +287,7 @@ export class BookShardCore {
     return keys;
   }
 
-  onOrderAck(a: kmm.v1.IOrderAck): void {
+  onOrderAck(a: kmm.v1.IOrderAck, nowNs = 0): void {
     const e = this.ensure(a.market ?? '');
     if (e === undefined || !a.clientOrderId) return;
     const coid = a.clientOrderId;
@@ -294,7 +296,8 @@ export class BookShardCore {
     const kind = a.kind ?? 0;
     if (status === kmm.v1.OrderStatus.CANCELED || status === kmm.v1.OrderStatus.EXECUTED || kind === kmm.v1.CommandKind.CANCEL) {
       q.remove(coid);
-      if (e.own.remove(coid)) this.updateFeatures(e, e.lastNs, true);
+      // what the book still shows of it stays ours until the book's own decrease (own.ts)
+      e.own.end(coid, Math.max(nowNs, e.lastNs));
     } else if (status === kmm.v1.OrderStatus.RESTING) {
       const remaining = Number(a.remainingCenti ?? 0);
       const filled = Number(a.filledCenti ?? 0);
@@ -317,7 +320,7 @@ export class BookShardCore {
     this.markDirty(e);
   }
 
-  onWorkingOrders(w: kmm.v1.IWorkingOrders): void {
+  onWorkingOrders(w: kmm.v1.IWorkingOrders, nowNs = 0): void {
     const e = this.ensure(w.market ?? '');
     if (e === undefined) return;
     const q = e.queue;
@@ -350,7 +353,7 @@ export class BookShardCore {
       this.sink.log(err === 0 ? 'debug' : 'info', 'queue_estimate_error', { market: e.market, clientOrderId: coid, estimateCenti: exch + err, exchangeCenti: exch, errorCenti: err });
     }
     for (const coid of [...q.orders.keys()]) if (!seen.has(coid)) q.remove(coid);
-    if (e.own.retainOnly(seen)) this.updateFeatures(e, e.lastNs, true);
+    e.own.retainOnly(seen, Math.max(nowNs, e.lastNs));
     this.markDirty(e);
   }
 
