@@ -81,5 +81,8 @@ describe('backtest --like reproduces a recorded run', () => {
     expect(v.differing).toEqual([]);
     expect(v.venueFills).toBe(v.runMakerFills);
     expect(v.venueCenti).toBe(v.runMakerCenti);
+    // the queue positions the exchange reported to the run (journal `queue` records) are the venue's
+    expect(v.queueCompared).toBeGreaterThan(10);
+    expect(v.queueEqual / v.queueCompared, JSON.stringify(v.queueDiffering)).toBeGreaterThanOrEqual(0.95);
   });
 });

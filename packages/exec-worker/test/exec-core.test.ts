@@ -274,6 +274,8 @@ describe('ExecCore outputs', () => {
     expect(wo?.peer).toMatch(/^book\.[0-3]$/);
     expect(wo?.body.workingOrders?.orders?.[0]).toMatchObject({ orderId: oid, exchangeAheadCenti: 1234 });
     expect(wo?.body.workingOrders?.restingBidCenti).toBe(500);
+    // and the answer is journaled as it came (kmm backtest --like --venue-check compares the venue's queue with it)
+    expect(fx.journal.find((r) => r.k === 'queue')).toMatchObject({ k: 'queue', positions: [{ market: MKT, oid, aheadCenti: 1234 }] });
   });
   it('taker intents go out as IOC non-post-only creates, or are refused with a typed reject', () => {
     const { core } = readyCore();

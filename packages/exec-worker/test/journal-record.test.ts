@@ -19,7 +19,9 @@ describe('journal written before the typed schema (fixture journal-v1.jsonl)', (
     expect(r.seqErrors).toBe(0);
     expect(r.tornTail).toBe(false);
     expect(r.records.map((x) => x.seq)).toEqual(r.records.map((_, i) => i + 1));
-    expect(new Set(r.records.map((x) => x.k))).toEqual(new Set(JOURNAL_KINDS));
+    // every kind but those added after the fixture was written
+    const addedSince = new Set(['queue']);
+    expect(new Set(r.records.map((x) => x.k))).toEqual(new Set(JOURNAL_KINDS.filter((k) => !addedSince.has(k))));
   });
   it('reads the old snake_case fields into the typed ones', () => {
     const fills = r.records.filter((x): x is Extract<JournalRecord, { k: 'fill' }> => x.k === 'fill');

@@ -85,9 +85,13 @@ export function backtestCommand(cli: CliContext): Command {
           const drains = l.run.decisionDrains;
           cli.out(drains === null ? "the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own" : o.runDrains === false ? `the run's ${drains.length} decision drains ignored (--no-run-drains): every frame is played on its own` : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
           if (o.venueCheck) {
-            const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower);
+            const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower, l.result.metrics.latencyMs);
             cli.out(`venue check (${v.queueModel}): the run's own ${v.ordersApplied} acknowledged orders through this venue: ${v.venueFills} maker fills (${v.venueCenti / 100} contracts); the run: ${v.runMakerFills} (${v.runMakerCenti / 100})`);
             for (const d of v.differing.slice(0, 10)) cli.out(`  ${d.market}: venue ${d.venueFills}, run ${d.runFills}`);
+            if (v.queueCompared > 0) {
+              cli.out(`  queue positions the exchange reported to the run: ${v.queueEqual} of ${v.queueCompared} equal to this venue's contracts ahead of the same order`);
+              for (const q of v.queueDiffering.slice(0, 5)) cli.out(`    ${q.market} ${q.oid}: exchange ${q.exchangeCenti / 100}, venue ${q.venueCenti / 100} contracts ahead`);
+            }
           }
         } else {
           const warnings: string[] = [];

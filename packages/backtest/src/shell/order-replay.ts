@@ -12,7 +12,10 @@
  * is the decisions'.
  *
  * In: a RecordedRun (readRunFolder) with its journal, the capture's parsed lines, a queue model.
- * Out: maker fills and contracts of the run and of the venue, overall and per market.
+ * Out: maker fills and contracts of the run and of the venue, overall and per market; and, for
+ * each queue position the exchange reported to the run (the journal's `queue` records), the
+ * venue's contracts ahead of the same order at that moment: equal where the queue model
+ * rebuilds the exchange's queue.
  * Ack times stand for the exchange's: an order is live at the venue from its acknowledgement
  * (the simulator answers within milliseconds; a print between the two would be missed).
  */
@@ -28,6 +31,7 @@ const CK = kmm.v1.CommandKind;
 const RESTING = kmm.v1.OrderStatus.RESTING;
 
 type AckRecord = Extract<JournalRecord, { k: 'ack' }>;
+type QueueRecord = Extract<JournalRecord, { k: 'queue' }>;
 
 export interface VenueCheckMarket {
   market: string;
@@ -45,13 +49,23 @@ export interface VenueCheckResult {
   venueCenti: number;
   /** markets where the two differ, sorted by the gap (largest first) */
   differing: VenueCheckMarket[];
+  /** queue positions the exchange reported for orders the venue holds, compared with the venue's */
+  queueCompared: number;
+  /** of them, where the venue has exactly the exchange's contracts ahead */
+  queueEqual: number;
+  /** the first few that differ */
+  queueDiffering: { atMs: number; market: string; oid: string; exchangeCenti: number; venueCenti: number }[];
 }
 
-export function venueCheck(run: RecordedRun, lines: readonly CaptureLine[], model: QueueModelName, queuePower = 2): VenueCheckResult {
+/** How many differing queue positions a venue check keeps as examples. */
+const QUEUE_EXAMPLES_MAX = 10;
+
+export function venueCheck(run: RecordedRun, lines: readonly CaptureLine[], model: QueueModelName, queuePower = 2, orderLatencyMs = 0): VenueCheckResult {
   if (!run.journal) throw new Error(`--venue-check: run folder ${run.dir} has no journal.jsonl (the run's orders)`);
   const venue = new SimVenue(queueModel(model, queuePower), run.markets);
   const others = new OthersBook();
   const acks: AckRecord[] = [];
+  const queues: QueueRecord[] = [];
   const perMarket = new Map<string, VenueCheckMarket>();
   const market = (m: string): VenueCheckMarket => {
     let x = perMarket.get(m);
@@ -70,8 +84,30 @@ export function venueCheck(run: RecordedRun, lines: readonly CaptureLine[], mode
       runMakerCenti += Number(r.countCenti ?? 0);
       market(r.market ?? '').runFills++;
     } else if (r.k === 'ack' && (r.kind === CK.PLACE || r.kind === CK.AMEND || r.kind === CK.DECREASE || r.kind === CK.CANCEL)) acks.push(r);
+    else if (r.k === 'queue') queues.push(r);
   }
   acks.sort((a, b) => (a.t ?? 0) - (b.t ?? 0));
+  queues.sort((a, b) => (a.t ?? 0) - (b.t ?? 0));
+  // the exchange answered with its queue when the request arrived: one order latency before the journal's record
+  const askedMs = (r: QueueRecord): number => (r.t ?? 0) - orderLatencyMs;
+  let queueCompared = 0;
+  let queueEqual = 0;
+  const queueDiffering: VenueCheckResult['queueDiffering'] = [];
+  let nextQueue = 0;
+  const compareUpTo = (nowMs: number): void => {
+    for (; nextQueue < queues.length && askedMs(queues[nextQueue]) <= nowMs; nextQueue++) {
+      const r = queues[nextQueue];
+      for (const p of r.positions ?? []) {
+        const id = idOf.get(p.oid ?? '');
+        const o = id === undefined ? undefined : venue.orders.get(id);
+        if (o === undefined) continue;
+        queueCompared++;
+        const ex = Number(p.aheadCenti ?? 0);
+        if (o.aheadCenti === ex) queueEqual++;
+        else if (queueDiffering.length < QUEUE_EXAMPLES_MAX) queueDiffering.push({ atMs: askedMs(r), market: o.market, oid: p.oid ?? '', exchangeCenti: ex, venueCenti: o.aheadCenti });
+      }
+    }
+  };
   /** the run's order id -> the venue's */
   const idOf = new Map<string, string>();
   let venueFills = 0;
@@ -106,6 +142,7 @@ export function venueCheck(run: RecordedRun, lines: readonly CaptureLine[], mode
     }
   };
   for (const c of lines) {
+    compareUpTo(c.recvMs - 1);
     applyUpTo(c.recvMs);
     for (const f of others.process(c.frame)) {
       if (f.kind === 'snapshot') venue.onSnapshot(f.body, c.recvMs);
@@ -115,7 +152,8 @@ export function venueCheck(run: RecordedRun, lines: readonly CaptureLine[], mode
       collect();
     }
   }
+  compareUpTo(Infinity);
   applyUpTo(Infinity);
   const differing = [...perMarket.values()].filter((x) => x.runFills !== x.venueFills).sort((a, b) => Math.abs(b.venueFills - b.runFills) - Math.abs(a.venueFills - a.runFills));
-  return { queueModel: model, ordersApplied: applied, runMakerFills, runMakerCenti, venueFills, venueCenti, differing };
+  return { queueModel: model, ordersApplied: applied, runMakerFills, runMakerCenti, venueFills, venueCenti, differing, queueCompared, queueEqual, queueDiffering };
 }

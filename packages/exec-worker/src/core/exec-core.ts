@@ -480,6 +480,7 @@ export class ExecCore {
 
   onQueuePositions(list: QueuePositionReport[], nowMs: number): Effects {
     clearEffects(this.s.fx);
+    if (list.length > 0) this.s.journal({ k: 'queue', positions: list.map((q) => ({ market: q.market, oid: q.orderId, aheadCenti: q.aheadCenti })) });
     for (const q of list) {
       const m = this.reg.get(q.market);
       if (!m) continue;

@@ -37,6 +37,7 @@ export interface JournalBodies {
   wire: kmm.v1.IJournalWire;
   shutdown: kmm.v1.IJournalShutdown;
   backtest_end: kmm.v1.IJournalBacktestEnd;
+  queue: kmm.v1.IJournalQueue;
 }
 
 export type JournalKind = keyof JournalBodies;
@@ -70,6 +71,7 @@ const KINDS: { readonly [K in JournalKind]: readonly [keyof kmm.v1.IJournalRecor
   wire: ['wire', kmm.v1.JournalWire],
   shutdown: ['shutdown', kmm.v1.JournalShutdown],
   backtest_end: ['backtestEnd', kmm.v1.JournalBacktestEnd],
+  queue: ['queue', kmm.v1.JournalQueue],
 };
 
 export const JOURNAL_KINDS = Object.keys(KINDS) as JournalKind[];
