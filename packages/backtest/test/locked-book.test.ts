@@ -55,6 +55,7 @@ describe('a recorded order resting at our price on the other side (a locked book
         fills += v.fills.length;
       }
       expect(fills).toBe(0);
+      expect(v.crossingFills).toBe(0);
       expect(v.resting().map((o) => o.remainingCenti)).toEqual([200]);
       expect(v.account(M)!.positionCenti).toBe(0);
       // the market passes our price: a bid at 0.93 over our 0.92 ask would have traded with us
@@ -63,6 +64,8 @@ describe('a recorded order resting at our price on the other side (a locked book
       v.onDelta({ market: M, leg: YES, price: 9300, deltaCenti: 1000 }, T0 + 5010);
       expect(v.fills.map((f) => [f.side, f.yesPrice, f.countCenti, f.isTaker])).toEqual([[ASK, 9200, 200, false]]);
       expect(v.account(M)!.positionCenti).toBe(-200);
+      // counted as a fill of the book crossing us (no print): the backtest says how many of its fills are such
+      expect(v.crossingFills).toBe(1);
     });
   }
 

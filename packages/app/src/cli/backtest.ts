@@ -123,6 +123,7 @@ export function backtestCommand(cli: CliContext): Command {
       const m = r.metrics;
       cli.out(`run folder: ${r.runDir}`);
       cli.out(`queue model ${m.queueModel}, latency ${m.latencyMs} ms: ${m.frames} frames over ${m.durationS} s, ${m.events} events in ${m.wallMs} ms (${m.eventsPerSec} events/s)`);
+      if (m.crossingFills > 0) cli.out(`of the maker fills, ${m.crossingFills} came from the recorded book crossing our order with no print (the flow that moved through our price would have traded with us)`);
       if (r.counters.ownFramesSkipped > 0) cli.out(`the recorded run's own orders taken out of the book: ${r.counters.ownFramesSkipped} own frames, ${r.others.ownDeltasDropped} book changes that were its own only`);
       const f = r.figures;
       cli.out(`fills ${f.fills} (${m.makerFills} maker, ${m.takerFills} taker; ${f.contractsFilled} contracts); commands ${f.commands} (orders created ${f.ordersCreated}, amends ${f.amends}, cancels ${f.cancels}); rejects ${f.rejectsLocal} local, ${f.rejectsVenue} by the venue`);

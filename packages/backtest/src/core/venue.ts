@@ -139,6 +139,8 @@ export class SimVenue {
   readonly fills: VenueFill[] = [];
   /** contracts (centi) of all orders accepted, for the fill rate */
   placedCenti = 0;
+  /** maker fills from the recorded book crossing our order with no print (crossFills) */
+  crossingFills = 0;
   private seq = 0;
   private tradeSeq = 0;
   private readonly scratch: FillOut[] = [];
@@ -270,8 +272,10 @@ export class SimVenue {
     const bestAsk = this.bestVisible(vm, ASK);
     for (const lvl of [...vm.levels.values()]) {
       for (const o of [...lvl.orders] as VenueOrder[]) {
+        const before = this.fills.length;
         if (o.side === BID && bestAsk > 0 && bestAsk < o.price) this.fill(vm, o, o.price, Math.min(o.remainingCenti, this.visible(vm, ASK, bestAsk)), false, nowMs);
         else if (o.side === ASK && bestBid > 0 && bestBid > o.price) this.fill(vm, o, o.price, Math.min(o.remainingCenti, this.visible(vm, BID, bestBid)), false, nowMs);
+        this.crossingFills += this.fills.length - before;
       }
     }
   }

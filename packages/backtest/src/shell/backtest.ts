@@ -76,6 +76,8 @@ export interface BacktestMetrics {
   durationS: number;
   fills: number;
   makerFills: number;
+  /** of them, fills from the recorded book crossing our order with no print (the venue's crossFills) */
+  crossingFills: number;
   takerFills: number;
   contractsFilled: number;
   ordersPlaced: number;
@@ -444,6 +446,7 @@ export function computeMetrics(e: BacktestEngine, o: BacktestOptions, endNs: num
     durationS: round(durationS, 3),
     fills: s.fills,
     makerFills: s.makerFills,
+    crossingFills: e.venue.crossingFills,
     takerFills: s.takerFills,
     contractsFilled: s.filledCenti / 100,
     ordersPlaced: s.placed,
