@@ -19,6 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { kmm, parseCount } from '@kmm/shared';
 import { OrderStatus, RestGateway, TIER_LIMITS, type RestClient } from '@kmm/exec-worker';
 import { runDst, type DstOptions, type DstResult, type DstView } from '@kmm/app';
+import { DEFAULT_READ_LAG } from '@kmm/sim';
 
 const OBSERVE_MS = 50;
 const DISCONNECTED = kmm.v1.ConnectionEvent.Kind.DISCONNECTED;
@@ -419,4 +420,34 @@ describe('exec under faults (deterministic simulation)', () => {
     expect(ops.some((o) => o.actor === 'exec' && o.event === 'shutdown_verified')).toBe(true);
     expect(r.violations.resting).toBe(0);
   });
+
+  it('a create carried out whose answer is lost just before the stop: the shutdown still finds and cancels it (reads lag writes)', async () => {
+    // the last 0.8 s before the stop: every write is carried out but its answer never comes, so
+    // exec does not know the orders it created then; the exchange's order list lags by 360 ms
+    const stopS = 60;
+    let lostWindow = false;
+    let ordersAtStart = -1;
+    let createdInWindow = 0;
+    const { r, ops } = await scenario({
+      seed: 21,
+      simMinutes: stopS / 60,
+      faults: false,
+      keepJournal: true,
+      readLag: DEFAULT_READ_LAG,
+      observe: (v) => {
+        const on = v.nowS >= stopS - 0.8 && v.nowS < stopS;
+        if (on !== lostWindow) v.exchange.faults.set({ restLostReplyProb: on ? 1 : 0 });
+        if (on && !lostWindow) ordersAtStart = v.exchange.records().orders.length;
+        if (on) createdInWindow = v.exchange.records().orders.length - ordersAtStart;
+        lostWindow = on;
+      },
+    });
+    // orders were created in the window, none of them acknowledged to exec
+    expect(createdInWindow).toBeGreaterThan(0);
+    // nothing rests after the stop, and exec says so truthfully
+    expect(r.violations.resting).toBe(0);
+    expect(r.journal!.some((x) => x.k === 'shutdown' && x.verified === true)).toBe(true);
+    expect(ops.some((o) => o.actor === 'exec' && o.event === 'shutdown_verified')).toBe(true);
+  });
 });
+

@@ -370,9 +370,20 @@ export function checkChaosInvariants(inp: InvariantInput): InvariantReport {
   }
   let dupCoids = 0;
   for (const [, n] of coidUse) if (n > 1) dupCoids++;
-  const exists409 = inp.journal.filter((r) => r.k === 'rej' && /already.?exists/i.test(r.message ?? '')).length;
+  // A 409 to a create is a reuse unless it answers a retry of the same create: the REST client
+  // re-sends a create whose answer was lost with the same client order id (that is what the id
+  // is for), and the exchange's order under that id is then the very order the create asked for.
+  const byCoid = new Map<string, Record<string, unknown>>();
+  for (const o of inp.records.orders) if (typeof o.client_order_id === 'string') byCoid.set(o.client_order_id, o);
+  const sameOrder = (r: Extract<JournalRecord, { k: 'rej' }>): boolean => {
+    const o = byCoid.get(r.coid ?? '');
+    if (!o) return false;
+    const side = o.book_side === 'bid' ? kmm.v1.BookSide.BID : o.book_side === 'ask' ? kmm.v1.BookSide.ASK : -1;
+    return o.ticker === r.market && side === r.side && Math.round(Number(o.yes_price_dollars) * 10_000) === r.price;
+  };
+  const exists409 = inp.journal.filter((r) => r.k === 'rej' && /already.?exists/i.test(r.message ?? '') && !sameOrder(r)).length;
   dupCoids += exists409;
-  if (dupCoids) problems.push(`${dupCoids} client order ids reused (journal creates or order_already_exists answers)`);
+  if (dupCoids) problems.push(`${dupCoids} client order ids reused (journal creates, or order_already_exists answers to a create of another order)`);
   // 5. bounded recovery
   let maxRec = 0;
   let unrecovered = 0;

@@ -8,7 +8,8 @@
  * Nothing here blocks message handling: every I/O is a promise whose result is fed back through
  * a synchronous core call. `pending` counts outstanding I/O; `idle()` waits for zero (tests,
  * shutdown). Shutdown (bounded): Cancel All plus per-order cancels, then asks the exchange what
- * still rests and cancels that too until nothing does, then reads the last fills (see shutdown()).
+ * still rests and cancels that too until nothing does (by a read asked at least the reconcile
+ * grace after the last create: reads lag writes), then reads the last fills (see shutdown()).
  */
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { kmm, type EnvelopeBody } from '@kmm/shared';
@@ -127,6 +128,8 @@ export class ExecRunner {
   private readonly sendFn: (peer: string, body: EnvelopeBody) => void;
   private readonly opsFn: NonNullable<ExecRunnerOptions['ops']>;
   pending = 0;
+  /** when the last create was sent (monotonic ns; 0: none): a read younger than the venue's lag may not show it yet */
+  private lastCreateMonoNs = 0;
   private idleWaiters: Array<() => void> = [];
   private stateWaiters: Array<{ pred: () => boolean; resolve: () => void }> = [];
   /** target arrival in exec -> request written to the socket (ns) */
@@ -206,6 +209,7 @@ export class ExecRunner {
   private dispatch(cmd: ExecCommand): void {
     this.pending++;
     this.counters.commands++;
+    if (cmd.op === 'create' || cmd.op === 'batch_create') this.lastCreateMonoNs = this.monoNs();
     // exec's own share of tick-to-order ends here; from here to `wire` is the request write
     const writeNs = cmd.arrivalMonoNs > 0 ? this.monoNs() : 0;
     const onWire = (wire: number): void => {
@@ -387,6 +391,7 @@ export class ExecRunner {
         errors.push('timeout waiting for cancels');
         break;
       }
+      const askedNs = this.monoNs();
       const r = await before(this.gw.restingOrders(), verifyDeadline);
       if (r === 'timeout') {
         errors.push('timeout reading resting orders');
@@ -401,8 +406,18 @@ export class ExecRunner {
       report.restingLeft = r.value.length;
       report.resting = r.value.slice(0, SHUTDOWN_LIST_MAX).map(restingEntry);
       if (r.value.length === 0) {
-        nothingRests = true;
-        break;
+        // Reads lag writes (kalshi-api.md section 0): an order created less than the reconcile
+        // grace before the read was asked may not be listed yet (its create's answer lost or
+        // late, so exec cannot cancel it by id). "Nothing rests" only counts from a read asked
+        // at least the grace after the last create; until then wait, and read again.
+        const settleNs = this.lastCreateMonoNs + this.core.params.reconcileGraceMs * 1e6;
+        if (this.lastCreateMonoNs === 0 || askedNs >= settleNs) {
+          nothingRests = true;
+          break;
+        }
+        await before(this.sleep(Math.max(1, (settleNs - this.monoNs()) / 1e6)), verifyDeadline);
+        this.tick();
+        continue;
       }
       this.handle(this.core.cancelVenueOrders(r.value, this.nowMs()));
       // cancels may be held by the rate limiter (tokens, the 429 pause): let the timer release them

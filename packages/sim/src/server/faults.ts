@@ -31,6 +31,12 @@ export interface FaultConfig {
   restTimeoutProb: number;
   /** how long a "timed out" REST call hangs before the socket is destroyed */
   restTimeoutMs: number;
+  /**
+   * probability per REST write (POST, PUT, DELETE) that it is carried out but its answer is lost
+   * (the connection resets at once): the client does not learn the order it created, nor its
+   * id (restTimeoutProb drops the request instead)
+   */
+  restLostReplyProb: number;
   /** added latency on every REST answer (ms) */
   restLatencyMs: number;
   /** added latency on every websocket data frame (ms; order preserved) */
@@ -65,6 +71,7 @@ export function defaultFaults(): FaultConfig {
     accountReadsFail: false,
     restTimeoutProb: 0,
     restTimeoutMs: 30_000,
+    restLostReplyProb: 0,
     restLatencyMs: 0,
     wsLatencyMs: 0,
     malformedFrameProb: 0,
@@ -74,7 +81,7 @@ export function defaultFaults(): FaultConfig {
   };
 }
 
-const NUM_KEYS = ['wsDropProb', 'seqSkipProb', 'seqDupProb', 'rest5xxProb', 'restTimeoutProb', 'restTimeoutMs', 'restLatencyMs', 'wsLatencyMs', 'malformedFrameProb', 'userDataReorderMs'] as const;
+const NUM_KEYS = ['wsDropProb', 'seqSkipProb', 'seqDupProb', 'rest5xxProb', 'restTimeoutProb', 'restLostReplyProb', 'restTimeoutMs', 'restLatencyMs', 'wsLatencyMs', 'malformedFrameProb', 'userDataReorderMs'] as const;
 const BOOL_KEYS = ['rate429Storm', 'exchangePaused', 'tradingPaused', 'wsSilent', 'accountReadsFail'] as const;
 
 /** Validates an untrusted partial config; returns an error string naming the bad key. */

@@ -721,11 +721,16 @@ export class RestApi {
    */
   respond(method: string, url: string, headers: IncomingHttpHeaders, text: string): RestOutcome {
     if (Buffer.byteLength(text) > REST_LIMITS.maxBodyBytes) return this.outcome(E(413, 'bad_request', 'request body too large'));
+    let out: RestOutcome;
     try {
-      return this.dispatch(method.toUpperCase(), url, headers, text);
+      out = this.dispatch(method.toUpperCase(), url, headers, text);
     } catch (x) {
       return this.outcome(E(500, 'internal_server_error', 'internal server error', (x as Error).message));
     }
+    // a write carried out whose answer is lost: the connection resets at once (faults.restLostReplyProb)
+    const f = this.getFaults();
+    if (out.kind === 'reply' && method.toUpperCase() !== 'GET' && f.restLostReplyProb > 0 && this.rng.chance(f.restLostReplyProb)) return { kind: 'no_reply', resetAfterMs: 0 };
+    return out;
   }
 
   private dispatch(method: string, url: string, headers: IncomingHttpHeaders, text: string): RestOutcome {
