@@ -51,6 +51,22 @@ describe('scorecard definitions', () => {
     expect([h60.bid, h60.ask, h60.fills]).toEqual([-2, 2, 2]);
   });
 
+  it('a time-compressed run (timeScale 20): the horizons are market time, h / 20 s of the run clock', () => {
+    // the same market and fills as above, mid 48c from 5 s to 20 s, 52c after
+    const market = [...book(0, 4900, 5100), ...book(5000, 4700, 4900), ...book(20_000, 5100, 5300)];
+    const journal = [place(1000, 'b', BID, 4900, 200), ack(1000, 'b', BID, 4900, 200), fill(4500, 'b', BID, 4900, 200)];
+    const s = scorecardOf(journal, market, fig, { ...opts, timeScale: 20 });
+    const [h1, h10, h60] = s.adverseSelection;
+    // 1 s of market = 50 ms of run: 4.55 s, the mid still 50: no loss
+    expect(h1.bid).toBe(0);
+    // 10 s of market = 0.5 s: 5.0 s, the mid 48: lost 2c
+    expect(h10.bid).toBe(2);
+    // 60 s of market = 3 s: 7.5 s, still 48 (the real-time reading, 64.5 s, saw 52: a gain)
+    expect(h60.bid).toBe(2);
+    expect(s.timeScale).toBe(20);
+    expect(scorecardOf(journal, market, fig, opts).timeScale).toBe(1);
+  });
+
   it('fills too close to the end or without a mid are left out', () => {
     const market = book(0, 4900, 5100);
     const journal = [place(0, 'b', BID, 4900, 100), ack(0, 'b', BID, 4900, 100), fill(95_000, 'b', BID, 4900, 100)];

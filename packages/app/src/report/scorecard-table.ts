@@ -14,6 +14,9 @@ export function scorecardRows(cards: readonly Scorecard[]): [string, string[]][]
     ['net P&L per contract', cards.map((c) => v(c.netPnlPerContractCents, ' c'))],
     ['spread captured (maker)', cards.map((c) => v(c.spreadCapturedCents, ' c'))],
   ];
+  // horizons are market time: a time-compressed run says so
+  const scale = cards[0]?.timeScale ?? 1;
+  if (scale !== 1) rows.push(['markout horizons', cards.map((c) => `market time: run time x ${c.timeScale ?? 1}`)]);
   for (let i = 0; i < (cards[0]?.adverseSelection.length ?? 0); i++) {
     const h = cards[0].adverseSelection[i].horizonS;
     rows.push([`markout loss ${h}s bid / ask`, cards.map((c) => `${v(c.adverseSelection[i]?.bid)} / ${v(c.adverseSelection[i]?.ask)} c`)]);

@@ -66,6 +66,11 @@ export interface BacktestOptions {
    * live drain ended (engine decisionDrains).
    */
   decisionDrains?: readonly DecisionDrain[];
+  /**
+   * seconds of market per second of the capture (a time-compressed demo's speed; --like: the run
+   * folder's market.json; default 1): the scorecard's markout horizons are market time
+   */
+  timeScale?: number;
 }
 
 export interface BacktestMetrics {
@@ -383,14 +388,14 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
   const figs = figures.figures(marks, endWallMs);
   const metrics = computeMetrics(engine, o, tl.endNs, wallMs, figs);
   const marketNames = markets.map((m) => m.market ?? '').filter((m) => m !== '');
-  const scorecard = scorecardOfCapture(journalRecs, lines, figs, config, marketNames, endWallMs);
+  const scorecard = scorecardOfCapture(journalRecs, lines, figs, config, marketNames, endWallMs, undefined, o.timeScale ?? 1);
   if (runDir && w) {
     w.journal.append({ k: 'backtest_end', ...engineTotals(engine) });
     await w.journal.close();
     await w.tape.close();
     await Promise.all([end(w.decisions), end(w.ops)]);
     writeFileSync(join(runDir, 'summary.json'), JSON.stringify(summaryOf(metrics, figs, markets.length, scorecard, String(config.kmm_strategy ?? 'default')), null, 2) + '\n');
-    writeFileSync(join(runDir, 'backtest.json'), JSON.stringify({ capture: resolve(o.capture), queue_model: o.queueModel, latency_ms: o.latencyMs, feed_latency_ms: o.feedLatencyMs ?? 0, seed: o.seed ?? 1, metrics: { ...metrics, wallMs: undefined, eventsPerSec: undefined } }, null, 2) + '\n');
+    writeFileSync(join(runDir, 'backtest.json'), JSON.stringify({ capture: resolve(o.capture), timeScale: o.timeScale ?? 1, queue_model: o.queueModel, latency_ms: o.latencyMs, feed_latency_ms: o.feedLatencyMs ?? 0, seed: o.seed ?? 1, metrics: { ...metrics, wallMs: undefined, eventsPerSec: undefined } }, null, 2) + '\n');
     writeFileSync(join(runDir, 'equity.csv'), 'ts,equity\n' + engine.equity.map((p) => `${new Date(p.wallMs).toISOString()},${formatMoney(p.equityMoney)}`).join('\n') + '\n');
     writeFileSync(join(runDir, 'markets.json'), JSON.stringify(markets, null, 2) + '\n');
   }

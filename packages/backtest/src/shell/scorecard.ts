@@ -24,13 +24,31 @@ export function scorecardOfCapture(
   markets: readonly string[],
   endMs?: number,
   queueAheadActual?: ReadonlyMap<string, number>,
+  timeScale = 1,
 ): Scorecard {
   const tl = timeline(lines);
   const wall = new Float64Array(lines.length);
   for (let i = 0; i < lines.length; i++) wall[i] = tl.startWallMs + tl.tNs[i] / 1e6;
   const events = marketEventsOf(lines, wall);
   const end = endMs ?? tl.startWallMs + tl.endNs / 1e6;
-  return scorecardOf(journal, events, figures, scorecardOptionsOf(config, markets, tl.startWallMs, end, queueAheadActual));
+  return scorecardOf(journal, events, figures, scorecardOptionsOf(config, markets, tl.startWallMs, end, queueAheadActual, timeScale));
+}
+
+/** The run folder's market.json (written by `kmm demo`): the simulated market's profile and time scale. */
+export const MARKET_FILE = 'market.json';
+
+/**
+ * Seconds of market per second of the run recorded in a run folder (market.json's timeScale: a
+ * time-compressed demo); 1 without the file (a live or paper run is real time). A file with a
+ * bad value is an error naming it.
+ */
+export function runTimeScale(dir: string): number {
+  const p = join(dir, MARKET_FILE);
+  const m = readJson(p, dir);
+  if (m === null || m.timeScale === undefined) return 1;
+  const x = Number(m.timeScale);
+  if (!(Number.isFinite(x) && x > 0)) throw new Error(`${p}: timeScale must be a number > 0, got ${JSON.stringify(m.timeScale)}`);
+  return x;
 }
 
 /** The run folder's file of the simulator's queue truth at our maker fills (a demo on the simulator writes it). */
@@ -75,7 +93,7 @@ function readJson(p: string, dir: string): Record<string, unknown> | null {
  * (or `figuresNow`: a running system's figures so far, before summary.json exists),
  * config.json's scorecard keys (else summary.json's scorecard obligation, else the defaults),
  * markets.json (else the journal's markets), sim-queue.jsonl when the run traded on the
- * simulator (the queue ahead at fill, actual).
+ * simulator (the queue ahead at fill, actual), market.json's time scale (markouts in market time).
  */
 export function scorecardOfRunFolder(dirIn: string, figuresNow?: Pick<RunFigures, 'netPnl' | 'feesPaid'>): Scorecard {
   const dir = resolve(dirIn);
@@ -100,5 +118,7 @@ export function scorecardOfRunFolder(dirIn: string, figuresNow?: Pick<RunFigures
   }
   if (markets.length === 0) markets = [...new Set(journal.map((r) => ('market' in r ? String(r.market ?? '') : '')).filter((m) => m !== ''))];
   const figures = figuresNow ?? { netPnl: Number(summary.netPnl ?? 0), feesPaid: Number(summary.feesPaid ?? 0) };
-  return scorecardOfCapture(journal, readCaptureLines(capture), figures, config, markets, undefined, readSimQueue(dir));
+  // a backtest folder's time scale is the recorded run's (backtest.json), else its own market.json
+  const timeScale = typeof bt?.timeScale === 'number' && bt.timeScale > 0 ? bt.timeScale : runTimeScale(dir);
+  return scorecardOfCapture(journal, readCaptureLines(capture), figures, config, markets, undefined, readSimQueue(dir), timeScale);
 }

@@ -81,9 +81,15 @@ export interface ScorecardOptions {
   endMs?: number;
   /** simulator only: trade id of a maker fill of ours -> contracts (centi) truly ahead of it when its taker arrived */
   queueAheadActual?: ReadonlyMap<string, number>;
+  /**
+   * seconds of market per second of the run (a time-compressed demo: its speed; default 1): the
+   * markout horizons are market time, so h s of market are h / timeScale s of the run's clock
+   */
+  timeScale?: number;
 }
 
 export interface MarkoutRow {
+  /** seconds of market time (ScorecardOptions.timeScale) */
   horizonS: number;
   /** cents per contract, > 0 = loss; null with no fill measured */
   bid: number | null;
@@ -118,6 +124,8 @@ export interface Scorecard {
   queueAheadAtFill: { estimated: number | null; actual: number | null; fills: number; actualFills: number };
   takerEffectiveSpreadCents: number | null;
   takerEffectiveSpreadStatus: 'target' | 'between' | 'failure' | null;
+  /** seconds of market per second of the run the markout horizons were measured with (1: real time) */
+  timeScale: number;
 }
 
 interface OurOrder {
@@ -473,6 +481,7 @@ export function scorecardOf(journal: readonly JournalRecord[], market: readonly 
       }
     }
   }
+  const timeScale = o.timeScale ?? 1;
   const adverseSelection: MarkoutRow[] = SCORECARD_HORIZONS_S.map((h) => {
     const sum = [0, 0];
     const w = [0, 0];
@@ -482,7 +491,7 @@ export function scorecardOf(journal: readonly JournalRecord[], market: readonly 
       if (f.taker) continue;
       const x = b.markets.get(f.market)!;
       const m0 = mid2At(x, f.tMs);
-      const at = f.tMs + h * 1000;
+      const at = f.tMs + (h * 1000) / timeScale;
       const mh = at <= endMs ? mid2At(x, at) : 0;
       if (m0 <= 0 || mh <= 0) {
         leftOut++;
@@ -524,12 +533,14 @@ export function scorecardOf(journal: readonly JournalRecord[], market: readonly 
     },
     takerEffectiveSpreadCents: taker,
     takerEffectiveSpreadStatus: taker === null ? null : taker <= TAKER_SPREAD_TARGET_CENTS ? 'target' : taker >= TAKER_SPREAD_FAILURE_CENTS ? 'failure' : 'between',
+    timeScale,
   };
 }
 
 /** The scorecard's options from a configuration (kmm_scorecard_max_spread_cents, kmm_scorecard_min_size). */
-export function scorecardOptionsOf(config: Readonly<Record<string, unknown>>, markets: readonly string[], startMs?: number, endMs?: number, queueAheadActual?: ReadonlyMap<string, number>): ScorecardOptions {
+export function scorecardOptionsOf(config: Readonly<Record<string, unknown>>, markets: readonly string[], startMs?: number, endMs?: number, queueAheadActual?: ReadonlyMap<string, number>, timeScale = 1): ScorecardOptions {
   const spreadCents = Number(config.kmm_scorecard_max_spread_cents ?? 6);
   const minSize = Number(config.kmm_scorecard_min_size ?? 1);
-  return { markets, maxSpreadPrice: Math.round(spreadCents * 100), minSizeCenti: Math.round(minSize * 100), startMs, endMs, ...(queueAheadActual ? { queueAheadActual } : {}) };
+  if (!(timeScale > 0 && Number.isFinite(timeScale))) throw new Error(`scorecard: timeScale must be > 0, got ${timeScale}`);
+  return { markets, maxSpreadPrice: Math.round(spreadCents * 100), minSizeCenti: Math.round(minSize * 100), startMs, endMs, timeScale, ...(queueAheadActual ? { queueAheadActual } : {}) };
 }
