@@ -74,9 +74,9 @@ export interface EngineOptions {
   execStartupMs?: number;
   /**
    * The recorded run's decision drains (--like, its strategy-drains.csv): when set, `frame` is
-   * told which capture lines closed one, and the frames of one live strategy drain reach ingest
-   * together (held until the line that closed it), so the strategy decides on the book states
-   * the live one decided on instead of on every intermediate one. Default false.
+   * told which capture lines closed one and when that drain ended, and the frames of one live
+   * strategy drain reach ingest together then (held until it), so the strategy decides on the book
+   * states the live one decided on, when it did, instead of on every intermediate one. Default false.
    */
   decisionDrains?: boolean;
   sinks: EngineSinks;
