@@ -77,4 +77,20 @@ describe('backtest: the recorded run’s decision drains', () => {
     expect(after(late.bookDecisionsMs).length).toBe(after(now.bookDecisionsMs).length);
     expect(after(late.bookDecisionsMs).every((x) => x >= 20 && x < 21)).toBe(true);
   });
+
+  it('a drain of one frame also reaches the strategy when the live drain ended (most drains of an idle run)', async () => {
+    // every frame its own drain, each ending 20 ms after its frame: decisions move by 20 ms
+    const every = Array.from({ length: GROUPS }, (_, g) => Array.from({ length: PER_GROUP }, (_, i) => recvNsOf(g, i))).flat();
+    const now = await play(drainsAt([BASE_NS, ...every], 0));
+    const late = await play(drainsAt([BASE_NS, ...every], 20));
+    const frameMs = every.map((ns) => (ns - BASE_NS) / 1e6);
+    // each decision is at a frame's time (+ 0 or + 20 ms), never in between
+    const at = (d: number[], lagMs: number) => d.filter((ms) => ms >= frameMs[0]).map((ms) => frameMs.some((f) => Math.abs(ms - (f + lagMs)) < 1));
+    expect(at(now.bookDecisionsMs, 0).length).toBeGreaterThan(0);
+    expect(at(now.bookDecisionsMs, 0).every(Boolean)).toBe(true);
+    expect(at(late.bookDecisionsMs, 20).length).toBe(at(now.bookDecisionsMs, 0).length);
+    expect(at(late.bookDecisionsMs, 20).every(Boolean)).toBe(true);
+    expect(at(late.bookDecisionsMs, 0).some(Boolean)).toBe(false);
+  });
 });
+

@@ -11,10 +11,10 @@
  * A backtest that cannot run (unreadable capture, incomplete run folder, bad config) exits 1
  * with the reason.
  */
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
-import { backtestLike, readCaptureLines, runBacktest, venueCheck, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
+import { backtestLike, readCaptureLines, recordedOrderLatencyMs, runBacktest, runTimeScale, venueCheck, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
 import type { RunFigures, Scorecard } from '@kmm/exec-worker/core';
 import { generateReport, scorecardText } from '../report/index.js';
 import { loadBacktestCommandConfig } from '../commands/backtest.js';
@@ -83,9 +83,10 @@ export function backtestCommand(cli: CliContext): Command {
           recordedSummary = l.run.summary;
           cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
           const drains = l.run.decisionDrains;
-          cli.out(drains === null ? "the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own" : o.runDrains === false ? `the run's ${drains.length} decision drains ignored (--no-run-drains): every frame is played on its own` : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
+          cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
           if (o.venueCheck) {
-            const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower, l.result.metrics.latencyMs);
+            // the exchange answered the run's queue polls one order latency before journaling them: the recorded run's latency
+            const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower, (l.run.journal ? recordedOrderLatencyMs(l.run.journal) : null) ?? 0);
             cli.out(`venue check (${v.queueModel}): the run's own ${v.ordersApplied} acknowledged orders through this venue: ${v.venueFills} maker fills (${v.venueCenti / 100} contracts); the run: ${v.runMakerFills} (${v.runMakerCenti / 100})`);
             for (const d of v.differing.slice(0, 10)) cli.out(`  ${d.market}: venue ${d.venueFills}, run ${d.runFills}`);
             if (v.queueCompared > 0) {
@@ -100,6 +101,8 @@ export function backtestCommand(cli: CliContext): Command {
             queueModel: qm ?? 'risk-averse',
             latencyMs: o.latencyMs ?? 0,
             capture: o.capture,
+            // a capture inside a time-compressed demo's run folder: its markouts in market time
+            timeScale: runTimeScale(dirname(resolve(o.capture))),
             marketsFile: o.markets,
             config: (markets) => {
               const c = loadBacktestCommandConfig({ config: o.config, set }, markets);

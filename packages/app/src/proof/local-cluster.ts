@@ -81,6 +81,7 @@ export class LocalCluster extends EventEmitter {
 
   /** every node line (opened at the first) */
   private nodesLog: WriteStream | null = null;
+  private nodesLogClosed = false;
 
   constructor(readonly o: LocalClusterOptions) {
     super();
@@ -147,8 +148,10 @@ export class LocalCluster extends EventEmitter {
   }
 
   private onLine(id: string, line: string): void {
-    this.nodesLog ??= createWriteStream(join(this.o.runDir, 'nodes.log'), { flags: 'a' });
-    this.nodesLog.write(`${new Date().toISOString()} [${id}] ${line}\n`);
+    if (!this.nodesLogClosed) {
+      this.nodesLog ??= createWriteStream(join(this.o.runDir, 'nodes.log'), { flags: 'a' });
+      this.nodesLog.write(`${new Date().toISOString()} [${id}] ${line}\n`);
+    }
     const m = LINE.exec(line);
     if (!m) {
       this.o.log(`[${id}] ${line}`);
@@ -204,6 +207,8 @@ export class LocalCluster extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    // lines the children print while they die are not logged: the log closes once, for good
+    this.nodesLogClosed = true;
     const log = this.nodesLog;
     this.nodesLog = null;
     if (log) await new Promise<void>((r) => log.end(() => r()));

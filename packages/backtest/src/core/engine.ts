@@ -336,10 +336,12 @@ export class BacktestEngine {
     this.lastFrameNs = tNs;
     this.counters.frames++;
     if (recorded.kind === 'fill' || recorded.kind === 'user_order' || recorded.kind === 'market_position') this.counters.ownFramesSkipped++;
-    this.holding = this.o.decisionDrains === true && !closesDrain;
+    // every frame of a recorded drain is held, the one that closed it too (a drain of one frame
+    // also reaches the cores when the live drain ended)
+    this.holding = this.o.decisionDrains === true;
     for (const f of this.others.process(recorded)) this.market(f, tNs);
     this.holding = false;
-    if (closesDrain) this.closeGroup(drainEndNs);
+    if (closesDrain) this.closeGroup(drainEndNs, false);
   }
 
   /** One frame of the others' market: to the venue, then (after the feed latency) to ingest. */
@@ -383,7 +385,7 @@ export class BacktestEngine {
     if (this.holding || this.held.length > 0) {
       if (this.held.length === 0) {
         const gen = this.holdGeneration;
-        this.kernel.at(tNs + DECISION_DRAIN_HOLD_MAX_MS * 1e6, () => gen === this.holdGeneration && this.closeGroup(this.clock.monoNs()));
+        this.kernel.at(tNs + DECISION_DRAIN_HOLD_MAX_MS * 1e6, () => gen === this.holdGeneration && this.closeGroup(this.clock.monoNs(), true));
       }
       this.held.push(f);
       return;
@@ -391,7 +393,7 @@ export class BacktestEngine {
     // no open group (our own orders' deltas between recorded frames): after the groups still due
     if (this.groupsPending > 0) {
       this.held.push(f);
-      this.closeGroup(tNs);
+      this.closeGroup(tNs, true);
       return;
     }
     this.deliver(f, tNs);
@@ -405,24 +407,26 @@ export class BacktestEngine {
   /**
    * Closes the open group: its frames reach ingest at `atNs` (never before now, nor before the
    * groups closed earlier), in order, as one burst (one book drain, one decision drain).
+   * `feed`: add the feed latency; not for a recorded drain, whose end already holds the live
+   * pipeline's whole latency.
    */
-  private closeGroup(atNs: number): void {
+  private closeGroup(atNs: number, feed: boolean): void {
     this.holdGeneration++;
     const frames = this.held;
     if (frames.length === 0) return;
     this.held = [];
-    const t = Math.max(atNs, this.clock.monoNs(), this.lastGroupNs);
+    const t = Math.max(atNs + (feed ? this.feedNs : 0), this.clock.monoNs(), this.lastGroupNs);
     this.lastGroupNs = t;
     this.groupsPending++;
     this.kernel.at(t, () => {
       this.groupsPending--;
-      for (const f of frames) this.deliver(f, t);
+      for (const f of frames) feedIngest(this.kernel, f);
     });
   }
 
   /** End of the capture: run what is due up to endNs, then stop every actor (exec cancels all and verifies). */
   async finish(endNs: number): Promise<void> {
-    this.closeGroup(this.clock.monoNs());
+    this.closeGroup(this.clock.monoNs(), true);
     await this.kernel.runUntil(endNs);
     this.stopping = true;
     await this.kernel.stopAll(SHUTDOWN_ORDER, endNs + SHUTDOWN_MAX_MS * 1e6);

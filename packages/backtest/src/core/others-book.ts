@@ -268,6 +268,9 @@ export class OthersBook {
       }
       m.tagged.onTaggedDelta(coid, side, yes, d);
     }
+    // an ended order's size the venue never took off is let go as the live book lets it go
+    // (OWN_ENDED_HOLD_MS after its end, on the venue's clock)
+    if (f.tsMs > 0) m.tagged.expireEnded(f.tsMs * 1e6);
     const parts = this.ownFills.deltas.get(f);
     if (parts) for (const x of parts) this.ownFill(m, x.order, x.side, x.yesPrice, x.centi);
     if (!hadOwn && !m.hasOwn && m.injected.size === 0) {
@@ -301,8 +304,9 @@ export class OthersBook {
       const resting = a.status === RESTING && Number(a.remainingCenti ?? 0) > 0;
       if (coid !== '' && m.taggedIds.has(coid)) {
         // the size the book still shows stays the run's own until its decrease (a fill of it
-        // after this frame still finds it: taggedIds keeps the id)
-        if (!resting) m.tagged.end(coid, 0);
+        // after this frame still finds it: taggedIds keeps the id), at most OWN_ENDED_HOLD_MS of
+        // the venue's clock (a frame without a venue time: until a snapshot)
+        if (!resting) m.tagged.end(coid, (f.tsMs ?? 0) > 0 ? f.tsMs * 1e6 : Number.MAX_SAFE_INTEGER);
       } else if (resting) m.untagged.set(key, { side: a.side ?? 0, price: a.price ?? 0, centi: Number(a.remainingCenti) });
       else m.untagged.delete(key);
     } else return [];

@@ -65,7 +65,7 @@ export interface RecordedRun {
   journal: JournalRecord[] | null;
   /** summary.json, when the folder has one */
   summary: Record<string, unknown> | null;
-  /** the live strategy's decision drains, when the folder has strategy-drains.csv */
+  /** the live strategy's decision drains, when the folder has strategy-drains.csv (and they were asked for) */
   decisionDrains: DecisionDrain[] | null;
   /** seconds of market per second of the run (market.json of a time-compressed demo; else 1) */
   timeScale: number;
@@ -74,7 +74,7 @@ export interface RecordedRun {
 const WRITTEN_BY = 'written at the start of every `kmm demo` / `kmm run` (a run folder from an older KMM lacks it: backtest its capture with --capture, --config and --markets instead)';
 
 /** Reads a run folder for `--like`; throws an error naming the folder and the missing or bad file. */
-export function readRunFolder(dirIn: string): RecordedRun {
+export function readRunFolder(dirIn: string, opts: { decisionDrains?: boolean } = {}): RecordedRun {
   const dir = resolve(dirIn);
   if (!existsSync(dir)) throw new Error(`--like: run folder ${dir} does not exist`);
   if (!statSync(dir).isDirectory()) throw new Error(`--like: ${dir} is not a run folder (not a directory)`);
@@ -116,7 +116,8 @@ export function readRunFolder(dirIn: string): RecordedRun {
   }
   let decisionDrains: DecisionDrain[] | null = null;
   const dp = join(dir, RUN_FOLDER.decisionDrains);
-  if (existsSync(dp)) decisionDrains = parseDecisionDrains(readFileSync(dp, 'utf8'), dp);
+  // not read when the caller plays every frame on its own (--no-run-drains): a damaged file then blocks nothing
+  if (opts.decisionDrains !== false && existsSync(dp)) decisionDrains = parseDecisionDrains(readFileSync(dp, 'utf8'), dp);
   return { dir, capture, decisionDrains, timeScale: runTimeScale(dir), config: { profile: String(cfg.profile ?? ''), preset: String(cfg.preset ?? ''), values: cfg.values as Record<string, unknown>, sources: (cfg.sources ?? {}) as Record<string, string> }, markets: markets as kmm.v1.IMarketInfo[], journal, summary };
 }
 
@@ -202,7 +203,7 @@ export interface LikeResult {
 
 /** `kmm backtest --like RUN_DIR`: the run's configuration, markets and capture, its own orders taken out of the book. */
 export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
-  const run = readRunFolder(o.like);
+  const run = readRunFolder(o.like, { decisionDrains: !o.ignoreDecisionDrains });
   const config = likeConfig(run.config.values, o.set);
   const seedOfRun = Number(run.config.values.kmm_seed);
   const seed = o.seed ?? (Number.isInteger(seedOfRun) && seedOfRun >= 0 ? seedOfRun : 1);
@@ -211,7 +212,7 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const lines = readCaptureLines(run.capture);
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
   const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
-  const decisionDrains = o.ignoreDecisionDrains ? undefined : (run.decisionDrains ?? undefined);
+  const decisionDrains = run.decisionDrains ?? undefined;
   const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, timeScale: run.timeScale }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {

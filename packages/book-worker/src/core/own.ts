@@ -21,8 +21,9 @@
  *    to our cancel and its book delta come on two channels in either order, and a level that
  *    still shows our cancelled size must not read as another participant's for that moment (it
  *    made the strategy join, or count as ahead, an order that no longer existed). An ended
- *    order's size is let go at the latest OWN_ENDED_HOLD_MS after its end (a venue that never
- *    sends the decrease), or at the next book snapshot (which shows the venue after the end);
+ *    order's size is let go at the first book change of its market OWN_ENDED_HOLD_MS or more
+ *    after its end (a venue that never sends the decrease; until then the level still shows it,
+ *    so nothing reads wrong), or at the next book snapshot (which shows the venue after the end);
  *  - a book snapshot keeps the live slots, each clipped to its level's new size, and drops what
  *    a move left at an old level (the snapshot already shows the move complete).
  * Consequences: a book without our tagged deltas (a backtest over a recorded book, which never
@@ -166,7 +167,8 @@ export class OwnLevels {
   expireEnded(nowNs: number): boolean {
     if (this.endedIds.size === 0) return false;
     let changed = false;
-    for (const coid of [...this.endedIds]) {
+    // deleting the current entry while iterating a Set is safe: no copy on the hot path
+    for (const coid of this.endedIds) {
       const s = this.slots.get(coid)!;
       if (nowNs - s.endedNs >= OWN_ENDED_HOLD_MS * 1e6 && this.drop(coid, s)) changed = true;
     }

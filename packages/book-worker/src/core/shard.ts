@@ -191,7 +191,7 @@ export class BookShardCore {
     // A delta we caused changes our size, not the others': features move only if their touch did.
     // (So does letting go of an ended order's size the venue never took off: own.ts.)
     const expired = e.own.expireEnded(nowNs);
-    const ownOnly = (coid !== '' && e.own.onTaggedDelta(coid, side, yesPrice, delta)) || expired;
+    const ownOnly = coid !== '' && e.own.onTaggedDelta(coid, side, yesPrice, delta) && !expired;
     this.updateFeatures(e, nowNs, ownOnly);
     this.markDirty(e);
   }

@@ -383,6 +383,8 @@ export class ExecRunner {
     let pendingCancelAll = cancelAll();
     this.handle(this.core.beginShutdown(this.nowMs()));
     let nothingRests = false;
+    /** the last read showed nothing, but was asked within the grace after the last create */
+    let emptyTooYoung = false;
     while (leftMs(verifyDeadline) > 0) {
       report.rounds++;
       if (!(await cancelAllDone(pendingCancelAll ?? (report.rounds > 1 ? cancelAll() : null)))) break;
@@ -403,6 +405,7 @@ export class ExecRunner {
         continue;
       }
       backoffMs = SHUTDOWN_RETRY_BASE_MS;
+      emptyTooYoung = false;
       report.restingLeft = r.value.length;
       report.resting = r.value.slice(0, SHUTDOWN_LIST_MAX).map(restingEntry);
       if (r.value.length === 0) {
@@ -415,6 +418,7 @@ export class ExecRunner {
           nothingRests = true;
           break;
         }
+        emptyTooYoung = true;
         await before(this.sleep(Math.max(1, (settleNs - this.monoNs()) / 1e6)), verifyDeadline);
         this.tick();
         continue;
@@ -441,7 +445,7 @@ export class ExecRunner {
       }
     }
     if (!report.fillsRead) errors.push('the final fills read did not succeed');
-    if (!nothingRests) errors.push(report.restingLeft < 0 ? 'the exchange never answered what rests' : `${report.restingLeft} orders still rest`);
+    if (!nothingRests) errors.push(report.restingLeft < 0 ? 'the exchange never answered what rests' : emptyTooYoung ? 'the exchange listed nothing resting, but not yet kmm_reconcile_grace_ms after the last create (its list lags writes)' : `${report.restingLeft} orders still rest`);
     if (report.restingLeft < 0) {
       // never read: name what exec itself believes may still rest (sent, not known gone)
       const mine = this.core.bk.live().filter((o) => o.orderId !== '');

@@ -31,7 +31,7 @@ export function parseDecisionDrains(text: string, path: string): DecisionDrain[]
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
-    const m = /^(\d{1,16}),(\d{1,16})$/.exec(line);
+    const m = /^(\d{1,20}),(\d{1,20})$/.exec(line);
     // the last line of a run stopped hard may be torn: that one is skipped, any other is an error
     if (!m) {
       if (i === lines.length - 1) continue;

@@ -14,7 +14,7 @@
  * Env: the alpha feed (a file or URL poller, async); absent in backtests. The decision-drain
  *      record (live runs with a capture): at the end of each drain that handled book features,
  *      the receive time of the newest frame behind them (shared/io/decision-drains.ts), so
- *      `kmm backtest --like` can play the frames this strategy decided on together, together.
+ *      `kmm backtest --like` can deliver the frames this strategy decided on in one drain as one burst.
  */
 import { kmm, type ActorDescriptor, type ActorIo, type KmmConfig } from '@kmm/shared';
 import { strategyParamsOf, type StrategyParams } from '../core/params.js';
