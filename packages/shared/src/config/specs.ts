@@ -483,7 +483,7 @@ export const CONFIG_SPECS = [
   int('sys', 'exec', 'kmm_batch_max_orders', 20, 1, 1000, 'orders', 'most orders per batched create/cancel request'),
   bool('sys', 'exec', 'kmm_cancel_order_on_pause', true, 'set cancel_order_on_pause on every order (exchange pauses cancel our quotes)'),
   str('sys', 'exec', 'kmm_client_order_id_prefix', 'kmm', 'text', 'prefix of our client_order_ids (identifies our orders at start-up)', /^[A-Za-z0-9_]{1,12}$/, '1-12 characters [A-Za-z0-9_]'),
-  int('sys', 'exec', 'kmm_reconcile_grace_ms', 3000, 0, 600_000, 'ms', 'orders younger than this are not called divergent (REST views lag the engine)'),
+  int('sys', 'exec', 'kmm_reconcile_grace_ms', 3000, 0, 600_000, 'ms', 'orders younger than this are not called divergent, and a stop counts "nothing rests" only from a read asked at least this long after the last create (REST views lag the engine)'),
   num('sys', 'exec', 'kmm_shutdown_timeout_s', 30, 1, 3600, 's', 'longest shutdown (cancel all, verify nothing of ours rests, read the last fills); past it KMM exits non-zero naming what is left', { live: false }),
   int('sys', 'exec', 'kmm_inflight_timeout_ms', 15_000, 100, 600_000, 'ms', 'a request without an answer this long is uncertain and triggers a reconcile'),
   int('sys', 'exec', 'kmm_tape_interval_ms', 1000, 10, 3_600_000, 'ms', 'tape.csv row period per market'),
