@@ -15,7 +15,7 @@
 import { closeSync, existsSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BoundedFileError, kmm, ONE_CENT, ONE_CONTRACT, openRegularFile } from '@kmm/shared';
-import { readCapture } from '@kmm/backtest';
+import { readCapture, runTimeScale } from '@kmm/backtest';
 import type { MarketEvent, StatsOptions } from '../core/market-stats.js';
 
 export interface Recording {
@@ -32,16 +32,11 @@ export interface Recording {
  * to capture.jsonl), else 1.
  */
 export function declaredTimeScale(capturePath: string): number {
-  const f = join(dirname(capturePath), 'market.json');
-  if (!existsSync(f)) return 1;
-  let v: unknown;
   try {
-    v = (JSON.parse(readFileSync(f, 'utf8')) as { timeScale?: unknown }).timeScale;
+    return runTimeScale(dirname(capturePath));
   } catch (err) {
-    throw new Error(`${f} is not the run's market description (${(err as Error).message}); pass --time-scale`);
+    throw new Error(`${(err as Error).message}; pass --time-scale`);
   }
-  if (typeof v !== 'number' || !(v > 0)) throw new Error(`${f}: timeScale must be a positive number, got ${JSON.stringify(v)}`);
-  return v;
 }
 
 /**

@@ -40,12 +40,18 @@ export const MARKET_FILE = 'market.json';
 /**
  * Seconds of market per second of the run recorded in a run folder (market.json's timeScale: a
  * time-compressed demo); 1 without the file (a live or paper run is real time). A file with a
- * bad value is an error naming it.
+ * bad value is an error naming it. The one reader of it (market-stats and calibrate too).
  */
 export function runTimeScale(dir: string): number {
   const p = join(dir, MARKET_FILE);
-  const m = readJson(p, dir);
-  if (m === null || m.timeScale === undefined) return 1;
+  if (!existsSync(p)) return 1;
+  let m: { timeScale?: unknown } | null;
+  try {
+    m = JSON.parse(readFileSync(p, 'utf8')) as { timeScale?: unknown } | null;
+  } catch (err) {
+    throw new Error(`${p} is not the run's market description (${(err as Error).message})`);
+  }
+  if (m === null || typeof m !== 'object' || m.timeScale === undefined) return 1;
   const x = Number(m.timeScale);
   if (!(Number.isFinite(x) && x > 0)) throw new Error(`${p}: timeScale must be a number > 0, got ${JSON.stringify(m.timeScale)}`);
   return x;
