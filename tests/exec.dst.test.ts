@@ -16,8 +16,8 @@
  * No real time anywhere: a scenario is a pure function of its seed.
  */
 import { describe, expect, it } from 'vitest';
-import { kmm, parseCount } from '@kmm/shared';
-import { OrderStatus, RestGateway, TIER_LIMITS, type RestClient } from '@kmm/exec-worker';
+import { kmm, parseCount, RATE_TIERS, rateBucketsAt } from '@kmm/shared';
+import { OrderStatus, RestGateway, type RestClient } from '@kmm/exec-worker';
 import { runDst, type DstOptions, type DstResult, type DstView } from '@kmm/app';
 import { DEFAULT_READ_LAG } from '@kmm/sim';
 
@@ -126,7 +126,7 @@ describe('exec under faults (deterministic simulation)', () => {
     let startS = -1;
     let tokens0 = 0;
     let endS = 0;
-    let tier = TIER_LIMITS.basic;
+    let tier = RATE_TIERS.basic;
     let end = { commands: 0, tokens: 0, http429: -1, limiter429: -1, placed: 0, amends: 0, decreases: 0, cancels: 0, skips: 0, fills: 0 };
     const minutes = 4;
     const { r } = await scenario({
@@ -165,7 +165,7 @@ describe('exec under faults (deterministic simulation)', () => {
           tokens0 = s.core.stats.tokensWrite;
         }
         endS = v.nowS;
-        tier = TIER_LIMITS[s.core.params.tier];
+        tier = rateBucketsAt(s.core.params.tier, s.core.params.venueTimeScale);
         const st = s.core.stats;
         end = { commands: st.commands, tokens: st.tokensWrite - tokens0, http429: restOf(v)?.stats.http429 ?? -1, limiter429: s.core.limiter.rateLimited429, placed: st.ordersPlaced, amends: st.amends, decreases: st.decreases, cancels: st.cancels, skips: st.skips, fills: st.fills };
       },

@@ -11,12 +11,12 @@ import { marketInfo } from './helpers.js';
 
 describe('read bucket share', () => {
   it('scales the read bucket (rate and capacity), never the write bucket', () => {
-    // basic tier: 200 reads/s, 400 capacity; budget 0.8
+    // basic tier: 200 reads/s, 200 capacity; budget 0.8
     const whole = new RateLimiter('basic', 800, 2000, 0);
-    expect([whole.read.refillPerS, whole.read.capacityTokens]).toEqual([160, 320]);
+    expect([whole.read.refillPerS, whole.read.capacityTokens]).toEqual([160, 160]);
     const third = new RateLimiter('basic', 800, 2000, 0, 1 / 3);
     expect(third.read.refillPerS).toBeCloseTo(160 / 3, 9);
-    expect(third.read.capacityTokens).toBe(106);
+    expect(third.read.capacityTokens).toBe(53);
     expect([third.write.refillPerS, third.write.capacityTokens]).toEqual([whole.write.refillPerS, whole.write.capacityTokens]);
   });
 
@@ -33,7 +33,7 @@ describe('read bucket share', () => {
     const p = execParamsOf(resolveConfig({ kmm_shards: 1, kmm_read_share_fraction: 0.25 }));
     expect(p.readShare).toBe(0.25);
     const core = new ExecCore(p, { runId: 'rs', markets: [marketInfo()], nowMs: 0 });
-    expect([core.limiter.read.refillPerS, core.limiter.read.capacityTokens]).toEqual([40, 80]);
+    expect([core.limiter.read.refillPerS, core.limiter.read.capacityTokens]).toEqual([40, 40]);
     const small = new ExecCore(execParamsOf(resolveConfig({ kmm_shards: 1, kmm_read_share_fraction: 0.001 })), { runId: 'rs', markets: [marketInfo()], nowMs: 0 });
     expect(small.start(0).reads.map((r) => r.kind)).toEqual(['reconcile']);
     expect(() => resolveConfig({ kmm_read_share_fraction: 0 })).toThrow(/kmm_read_share_fraction=0 .*between 0.001 and 1/);

@@ -137,6 +137,26 @@ describe('rate limits', () => {
       await s.close();
     }
   });
+
+  it('a time-compressed market (speed 30) refills 30x per second of the run, the same burst; /account/limits says so', async () => {
+    const c3 = new SimClock(Date.UTC(2026, 6, 1));
+    const s = await startSim({ seed: 9, markets: 2, flow: false, speed: 30, clock: c3, keyDir: '/tmp/kmm-sim-test', readLag: NO_READ_LAG });
+    try {
+      const t = s.markets()[0].spec.ticker;
+      // the burst is the tier's: 10 creates, then 429
+      for (let i = 0; i < 10; i++) expect((await call(s, 'POST', '/portfolio/events/orders', order({ ticker: t }))).status).toBe(201);
+      expect((await call(s, 'POST', '/portfolio/events/orders', order({ ticker: t }))).status).toBe(429);
+      // one second of market (1/30 s of the run) refills the basic tier's 100 tokens: 10 more creates
+      c3.advanceMs(34);
+      for (let i = 0; i < 10; i++) expect((await call(s, 'POST', '/portfolio/events/orders', order({ ticker: t }))).status).toBe(201);
+      expect((await call(s, 'POST', '/portfolio/events/orders', order({ ticker: t }))).status).toBe(429);
+      const lim = await call(s, 'GET', '/account/limits');
+      expect(lim.json.write).toEqual({ bucket_capacity: 100, refill_rate: 3000 });
+      expect(lim.json.read).toEqual({ bucket_capacity: 200, refill_rate: 6000 });
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe('websocket', () => {

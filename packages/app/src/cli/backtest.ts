@@ -84,6 +84,8 @@ export function backtestCommand(cli: CliContext): Command {
           cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
           const drains = l.run.decisionDrains;
           cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
+          const lat = l.latency;
+          if (!lat.overridden && lat.oneWayMs !== null) cli.out(`order latency ${l.result.metrics.latencyMs} ms, the run's medians: REST one way ${lat.oneWayMs} ms${lat.decisionToWireMs !== null ? ` + decision to wire ${lat.decisionToWireMs} ms (the strategy -> exec hop and exec's work, which the backtest's cores do in no time)` : ''}`);
           if (o.venueCheck) {
             // the exchange answered the run's queue polls one order latency before journaling them: the recorded run's latency
             const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower, (l.run.journal ? recordedOrderLatencyMs(l.run.journal) : null) ?? 0);
@@ -127,6 +129,7 @@ export function backtestCommand(cli: CliContext): Command {
       cli.out(`run folder: ${r.runDir}`);
       cli.out(`queue model ${m.queueModel}, latency ${m.latencyMs} ms: ${m.frames} frames over ${m.durationS} s, ${m.events} events in ${m.wallMs} ms (${m.eventsPerSec} events/s)`);
       if (m.crossingFills > 0) cli.out(`of the maker fills, ${m.crossingFills} came from the recorded book crossing our order with no print (the flow that moved through our price would have traded with us)`);
+      if (r.counters.rateHeld > 0) cli.out(`exec waited for rate-limit tokens ${r.counters.rateHeld} times (kmm_rate_tier): which market got the tokens turned on sub-millisecond timing, so a live run that waited as often is reproduced in shape, not fill for fill (README "backtest --like")`);
       if (r.counters.ownFramesSkipped > 0) cli.out(`the recorded run's own orders taken out of the book: ${r.counters.ownFramesSkipped} own frames, ${r.others.ownDeltasDropped} book changes that were its own only`);
       const f = r.figures;
       cli.out(`fills ${f.fills} (${m.makerFills} maker, ${m.takerFills} taker; ${f.contractsFilled} contracts); commands ${f.commands} (orders created ${f.ordersCreated}, amends ${f.amends}, cancels ${f.cancels}); rejects ${f.rejectsLocal} local, ${f.rejectsVenue} by the venue`);

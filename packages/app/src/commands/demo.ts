@@ -162,6 +162,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       reloadConfig: () => load().loaded,
       shards: opts.shards ?? loaded.values.kmm_shards,
       recordInputs: opts.recordInputs,
+      venueTimeScale: timeScale,
       print,
       onFatal: (r) => ctl.request(r, true),
     });

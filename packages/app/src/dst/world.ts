@@ -343,10 +343,12 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   let kernel: LocalKernel | null = null;
   const k = (): LocalKernel => kernel!;
   const { publicKeyPem, privateKeyPem } = keys();
+  // the market's time scale: the flow's rates and the venue's token refill (exec is told it too)
+  const speed = o.speed ?? 0.5;
   const ex = new MemoryExchange({
     seed,
     markets: nMarkets,
-    speed: o.speed ?? 0.5,
+    speed,
     flow: true,
     replay: o.replay,
     profile: o.profile ?? 'synthetic',
@@ -573,7 +575,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   kern.add({ name: 'ingest', descriptor: ingestActor, markets, shardCount: BOOKS.length, makeEnv: ingestEnv });
   BOOKS.forEach((name, i) => kern.add({ name, descriptor: bookActor, markets, shard: i, shardCount: BOOKS.length, makeEnv: () => null }));
   kern.add({ name: 'strategy', descriptor: strategyActor, markets, shardCount: BOOKS.length, makeEnv: () => ({ feed: null }) });
-  const exec = kern.add({ name: 'exec', descriptor: execActor, markets, shardCount: BOOKS.length, extra: { allowFaultInjection: o.bug === 'exec_assertion' }, makeEnv: execEnv });
+  const exec = kern.add({ name: 'exec', descriptor: execActor, markets, shardCount: BOOKS.length, extra: { allowFaultInjection: o.bug === 'exec_assertion', env: 'sim', venueTimeScale: speed }, makeEnv: execEnv });
 
   // ---- periodic world steps: the exchange's flow and ticks, the journal's fsync
   const endNs = Math.round(o.simMinutes * 60e9);

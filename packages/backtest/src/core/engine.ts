@@ -79,6 +79,11 @@ export interface EngineOptions {
    * states the live one decided on, when it did, instead of on every intermediate one. Default false.
    */
   decisionDrains?: boolean;
+  /**
+   * market seconds per second of the recorded venue (a time-compressed demo's speed; default 1):
+   * exec's token buckets refill this much faster, as the simulator's did (ActorExtra.venueTimeScale)
+   */
+  venueTimeScale?: number;
   sinks: EngineSinks;
 }
 
@@ -100,6 +105,8 @@ export interface EngineCounters {
   commands: number;
   opsEvents: number;
   peakPositionCenti: number;
+  /** times exec held an intent back for want of rate-limit tokens (its rateHeld stat) */
+  rateHeld: number;
 }
 
 interface PublishedOrder {
@@ -141,7 +148,7 @@ export class BacktestEngine {
   readonly kernel: LocalKernel;
   readonly venue: SimVenue;
   readonly gateway: PaperVenueGateway;
-  readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0 };
+  readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0, rateHeld: 0 };
   readonly equity: EquityPoint[] = [];
   /** the recorded book without the recorded run's own orders (and with ours: publishOwn) */
   readonly others: OthersBook;
@@ -241,7 +248,7 @@ export class BacktestEngine {
     // exec's start-up reads are answered when the recorded run's were (virtual time)
     this.gateway.readsNotBeforeMonoNs = this.clock.monoNs() + Math.round((delayMs + startupMs) * 1e6);
     const descriptor: typeof execActor = delayMs > 0 ? { ...execActor, start: async (init) => { await k.sleep(delayMs); return execActor.start({ ...init, startTime: k.now() }); } } : execActor;
-    k.add({ name: 'exec', descriptor, markets, extra: { paper: true }, makeEnv: () => execEnv });
+    k.add({ name: 'exec', descriptor, markets, extra: { paper: true, venueTimeScale: o.venueTimeScale ?? 1 }, makeEnv: () => execEnv });
     // the strategy last: at its start exec is already its peer (live: every channel exists before
     // any actor starts), so its start-up RECONCILE to exec waits in exec's mailbox as live, and
     // exec's second reconcile re-sends the targets as in the recorded run
@@ -434,6 +441,7 @@ export class BacktestEngine {
     this.counters.events = this.kernel.counters.events;
     this.counters.busMessages = this.kernel.counters.messages;
     this.counters.commands = this.exec?.runner.counters.commands ?? 0;
+    this.counters.rateHeld = this.exec?.core.stats.rateHeld ?? 0;
     void this.ingest;
   }
 

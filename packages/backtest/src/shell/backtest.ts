@@ -68,7 +68,8 @@ export interface BacktestOptions {
   decisionDrains?: readonly DecisionDrain[];
   /**
    * seconds of market per second of the capture (a time-compressed demo's speed; --like: the run
-   * folder's market.json; default 1): the scorecard's markout horizons are market time
+   * folder's market.json; default 1): the scorecard's markout horizons are market time, and the
+   * venue's token buckets refill this much faster (engine venueTimeScale), as the simulator's did
    */
   timeScale?: number;
 }
@@ -364,6 +365,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     execStartDelayMs: o.execStartDelayMs ?? 0,
     execStartupMs: o.execStartupMs ?? 0,
     decisionDrains: o.decisionDrains !== undefined,
+    venueTimeScale: o.timeScale ?? 1,
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);

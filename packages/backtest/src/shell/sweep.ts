@@ -9,7 +9,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Piscina } from 'piscina';
 import { SingleBar, Presets } from 'cli-progress';
 import { parse as parseYaml } from 'yaml';
@@ -17,6 +17,7 @@ import { makeDirsSync } from '@kmm/shared';
 import { QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 import type { BacktestMetrics } from './backtest.js';
 import { runSweepTask, type SweepTask } from './sweep-worker.js';
+import { runTimeScale } from './scorecard.js';
 
 export const SWEEP_RUNS_MAX = 100_000;
 /**
@@ -76,7 +77,7 @@ export function expandGrid(g: SweepOptions['grid']): Array<Record<string, string
   return out;
 }
 
-function taskOf(o: SweepOptions, params: Record<string, string | number | boolean>): SweepTask {
+function taskOf(o: SweepOptions, params: Record<string, string | number | boolean>, timeScale: number): SweepTask {
   const set: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(params)) if (!SPECIAL.has(k)) set[k] = v;
   return {
@@ -88,12 +89,15 @@ function taskOf(o: SweepOptions, params: Record<string, string | number | boolea
     feedLatencyMs: Number(params.feed_latency_ms ?? 0),
     seed: Number(params.seed ?? 1),
     marketsFile: o.marketsFile,
+    timeScale,
   };
 }
 
 export async function runSweep(o: SweepOptions): Promise<{ rows: SweepRow[]; wallMs: number; threads: number }> {
   const combos = expandGrid(o.grid);
-  const tasks = combos.map((p) => taskOf(o, p));
+  // a capture of a time-compressed demo: every run grants its venue the demo's token refill (as backtest --capture does)
+  const timeScale = runTimeScale(dirname(resolve(o.capture)));
+  const tasks = combos.map((p) => taskOf(o, p, timeScale));
   const bar = o.progress ? new SingleBar({ format: 'sweep [{bar}] {value}/{total} runs | {duration_formatted} elapsed | eta {eta_formatted}' }, Presets.shades_classic) : null;
   bar?.start(tasks.length, 0);
   const t0 = process.hrtime.bigint();

@@ -116,7 +116,7 @@ export class ExecState {
       this.stats.venueAnomalies++;
       this.ops('venue_anomaly', a.market, 'warn', { kind: a.kind, client_order_id: a.clientOrderId, order_id: a.orderId, local_centi: a.localCenti, venue_centi: a.venueCenti });
     });
-    this.limiter = new RateLimiter(params.tier, params.rateBudgetPermille, params.rateLimitPauseMs, nowMs, params.readShare);
+    this.limiter = new RateLimiter(params.tier, params.rateBudgetPermille, params.rateLimitPauseMs, nowMs, params.readShare, params.venueTimeScale);
     this.breakers = new Breakers(params);
     this.pof = new PostOnlyAdaptor(params);
     this.differ = new OrderDiffer(params);

@@ -8,9 +8,9 @@
  * permille) and the order-group switch are done. The core only ever sees this object, so it is
  * testable without the config module.
  */
-import { effectiveOrderGroupLimit, positionCapsOf, type KmmConfig } from '@kmm/shared';
+import { effectiveOrderGroupLimit, positionCapsOf, type KmmConfig, type RateTier } from '@kmm/shared';
 
-export type Tier = 'basic' | 'advanced' | 'expert' | 'premier' | 'paragon' | 'prime' | 'prestige';
+export type Tier = RateTier;
 
 export interface ExecParams {
   // --- reprice gates (000 + 004)
@@ -55,6 +55,12 @@ export interface ExecParams {
   staleBookCancelAfterMs: number;
   // --- rate limits (kalshi-api.md section 5)
   tier: Tier;
+  /**
+   * market seconds per second of the venue (1 everywhere but a time-compressed simulator: the
+   * demo's --speed, a backtest of such a run): the token buckets refill this much faster
+   * (rateBucketsAt); set by the actor from its start-up extra, never from user configuration
+   */
+  venueTimeScale: number;
   rateBudgetPermille: number; // kmm_rate_budget_fraction: share of the tier's refill we allow ourselves
   readShare: number; // kmm_read_share_fraction: this process's share of the account's read bucket (0..1]
   rateLimitPauseMs: number; // rate_limit_pause_s (003: 2 s)
@@ -120,6 +126,7 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     staleCancelGraceMs: s2ms(cfg.MM_STALE_CANCEL_GRACE_S),
     staleBookCancelAfterMs: Math.max(0, s2ms(cfg.MM_STALE_CANCEL_GRACE_S) - s2ms(cfg.stale_data_s)),
     tier: cfg.kmm_rate_tier,
+    venueTimeScale: 1,
     rateBudgetPermille: permille(cfg.kmm_rate_budget_fraction),
     readShare: cfg.kmm_read_share_fraction,
     rateLimitPauseMs: s2ms(cfg.rate_limit_pause_s),

@@ -10,25 +10,8 @@
  * `reserveMs` below lets a create be refused while leaving headroom for cancels.
  * Pure: time is passed in (ms, monotonic).
  */
-import type { Tier } from './params.js';
-
-export interface TierLimits {
-  readTokensPerS: number;
-  writeTokensPerS: number;
-  readCapacity: number;
-  writeCapacity: number;
-}
-
-/** Tier table of section 5. Capacity: write holds 2 s above Basic (Basic 1 s); read 2 s for Basic/Advanced, 1 s above. */
-export const TIER_LIMITS: Readonly<Record<Tier, TierLimits>> = {
-  basic: { readTokensPerS: 200, writeTokensPerS: 100, readCapacity: 400, writeCapacity: 100 },
-  advanced: { readTokensPerS: 300, writeTokensPerS: 300, readCapacity: 600, writeCapacity: 600 },
-  expert: { readTokensPerS: 600, writeTokensPerS: 600, readCapacity: 600, writeCapacity: 1200 },
-  premier: { readTokensPerS: 1000, writeTokensPerS: 1000, readCapacity: 1000, writeCapacity: 2000 },
-  paragon: { readTokensPerS: 2000, writeTokensPerS: 2000, readCapacity: 2000, writeCapacity: 4000 },
-  prime: { readTokensPerS: 4000, writeTokensPerS: 4000, readCapacity: 4000, writeCapacity: 8000 },
-  prestige: { readTokensPerS: 10_000, writeTokensPerS: 8000, readCapacity: 10_000, writeCapacity: 16_000 },
-};
+// the tier table of section 5 is @kmm/shared's RATE_TIERS: the simulator enforces the same one
+import { rateBucketsAt, type RateTier } from '@kmm/shared';
 
 /** Token cost per V2 endpoint (section 5; amend/decrease 10 is marked uncertain there, we take the safe reading). */
 export const ENDPOINT_COST = {
@@ -127,16 +110,19 @@ export class RateLimiter {
    * @param readShare this process's share of the account's read bucket (kmm_read_share_fraction,
    *   (0, 1]): the account has one read bucket for all its processes, so each gateway of a
    *   cluster reads within its share (the write buckets are per exchange shard: not split)
+   * @param venueTimeScale market seconds per second of the venue (a time-compressed simulator;
+   *   rateBucketsAt): its buckets refill this much faster, and so does this mirror. 1 = real time
    */
   constructor(
-    tier: Tier,
+    tier: RateTier,
     budgetPermille: number,
     private readonly pauseMs: number,
     nowMs: number,
     readShare = 1,
+    venueTimeScale = 1,
   ) {
     if (!(readShare > 0 && readShare <= 1)) throw new Error(`read share must be in (0, 1], got ${readShare}`);
-    const t = TIER_LIMITS[tier];
+    const t = rateBucketsAt(tier, venueTimeScale);
     const f = budgetPermille / 1000;
     const r = f * readShare;
     this.read = new TokenBucket(t.readTokensPerS * r, Math.max(READ_BUCKET_MIN_TOKENS, Math.floor(t.readCapacity * r)), nowMs);

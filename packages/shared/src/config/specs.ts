@@ -34,6 +34,7 @@
  * to different values in one layer is an error.
  */
 import * as os from 'node:os';
+import { RATE_TIER_NAMES } from '../units/rate-tiers.js';
 
 export type ConfigType = 'number' | 'int' | 'bool' | 'string' | 'enum';
 /**
@@ -410,8 +411,8 @@ export const CONFIG_SPECS = [
   str('sys', 'system', 'kmm_run_dir', 'runs', 'path', 'parent folder of run folders: each demo/run writes journal, tape, capture and ops.log to <this>/<kind>-<time>/ (relative = to the working directory); --out names the run folder itself and wins', NO_NEWLINE, 'a folder path without newlines'),
   int('sys', 'system', 'kmm_seed', 1, 0, 2_147_483_647, 'int', 'seed of the simulator and of every SeededRng (same seed, same run)',
     { effect: 'informational: demo, dst, bench and backtest set it from their --seed option, seed their RNGs from that option and record it here; nothing reads it back' }),
-  enm('sys', 'connection', 'kmm_rate_tier', ['basic', 'advanced', 'expert', 'premier', 'paragon', 'prime', 'prestige'], 'basic',
-    'Kalshi API usage tier: sizes the read/write token buckets'),
+  enm('sys', 'connection', 'kmm_rate_tier', RATE_TIER_NAMES, 'basic',
+    "Kalshi API usage tier: sizes the read/write token buckets (kalshi-api.md section 5); against a time-compressed simulator (kmm demo --speed N) both the simulator and exec refill them N x faster per second of the run, the tier's budget per second of market"),
   num('sys', 'connection', 'kmm_rate_budget_fraction', 0.8, 0.05, 1, 'fraction', 'use at most this fraction of the tier token refill (headroom for cancels and reads)'),
   // (0, 1]: the registry's bounds are inclusive, 0.001 stands for "more than 0" (a thousand gateways)
   num('sys', 'connection', 'kmm_read_share_fraction', 1, 0.001, 1, 'fraction',

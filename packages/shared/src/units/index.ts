@@ -1,3 +1,4 @@
 export * from './fixed.js';
 export * from './fees.js';
 export * from './grid.js';
+export * from './rate-tiers.js';

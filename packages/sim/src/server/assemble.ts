@@ -36,7 +36,7 @@ export interface VenueOptions {
   seed?: number;
   /** number of markets (default 20) */
   markets?: number;
-  /** flow intensity multiplier (default 1) */
+  /** time scale of the market (default 1): every flow rate x this, and the rate-limit refills (RateLimiter) */
   speed?: number;
   /** rate-limit tier: basic (default), advanced, expert, premier, paragon, prime, prestige, unlimited */
   tier?: string;
@@ -159,7 +159,8 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
   const hub = new WsHub(engine, root.fork('faults-ws'), faults, { resubscribeMode: opts.resubscribeMode, after });
   const reads = new ReadLag(checkReadLag(opts.readLag), clock);
   engine.listener = reads.active ? new ReadLagListener(hub, reads) : hub;
-  const limiter = new RateLimiter(opts.tier ?? 'basic');
+  // the tier per second of market: a compressed market refills its buckets as much faster
+  const limiter = new RateLimiter(opts.tier ?? 'basic', opts.speed ?? 1);
 
   const applyPause = (f: FaultConfig) => {
     if (f.exchangePaused && engine.exchangeActive) engine.pauseExchange();

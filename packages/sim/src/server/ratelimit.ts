@@ -4,19 +4,18 @@
  * GET order 2, default 10). Continuous refill; a request that does not fit is refused whole (429).
  * Time is passed in (ms), so tests drive it with a simulated clock.
  */
+import { RATE_TIERS, rateBucketsAt, type RateBuckets, type RateTier } from '@kmm/shared';
+
 export interface TierSpec {
   read: { refill: number; capacity: number };
   write: { refill: number; capacity: number };
 }
 
+const spec = (b: RateBuckets): TierSpec => ({ read: { refill: b.readTokensPerS, capacity: b.readCapacity }, write: { refill: b.writeTokensPerS, capacity: b.writeCapacity } });
+
+/** Kalshi's tiers (@kmm/shared RATE_TIERS, the table exec mirrors), plus `unlimited` for benchmarks */
 export const TIERS: Record<string, TierSpec> = {
-  basic: { read: { refill: 200, capacity: 200 }, write: { refill: 100, capacity: 100 } },
-  advanced: { read: { refill: 300, capacity: 600 }, write: { refill: 300, capacity: 600 } },
-  expert: { read: { refill: 600, capacity: 600 }, write: { refill: 600, capacity: 1200 } },
-  premier: { read: { refill: 1000, capacity: 1000 }, write: { refill: 1000, capacity: 2000 } },
-  paragon: { read: { refill: 2000, capacity: 2000 }, write: { refill: 2000, capacity: 4000 } },
-  prime: { read: { refill: 4000, capacity: 4000 }, write: { refill: 4000, capacity: 8000 } },
-  prestige: { read: { refill: 10000, capacity: 10000 }, write: { refill: 8000, capacity: 16000 } },
+  ...Object.fromEntries(Object.entries(RATE_TIERS).map(([name, b]) => [name, spec(b)])),
   /** not a venue tier: effectively unlimited, for benchmarks */
   unlimited: { read: { refill: 1e9, capacity: 1e9 }, write: { refill: 1e9, capacity: 1e9 } },
 };
@@ -65,11 +64,18 @@ class Bucket {
 
 export class RateLimiter {
   private readonly buckets = new Map<string, { read: Bucket; write: Bucket }>();
-  constructor(public tierName: string) {
+  /** the tier as this venue grants it: refills x timeScale on a time-compressed market (rateBucketsAt) */
+  readonly tier: TierSpec;
+  /**
+   * @param timeScale market seconds per second of the run (the simulator's speed): a 30x market
+   *   grants 30 s of the tier's refill each second, so the budget per second of market is Kalshi's
+   */
+  constructor(
+    public tierName: string,
+    readonly timeScale = 1,
+  ) {
     if (!TIERS[tierName]) throw new Error(`unknown rate-limit tier '${tierName}' (known: ${Object.keys(TIERS).join(', ')})`);
-  }
-  get tier(): TierSpec {
-    return TIERS[this.tierName];
+    this.tier = tierName === 'unlimited' ? TIERS.unlimited : spec(rateBucketsAt(tierName as RateTier, timeScale));
   }
   /** true when the request fits; false = 429 */
   take(userId: string, bucket: 'read' | 'write', cost: number, nowMs: number): boolean {
