@@ -18,12 +18,15 @@ import { figuresOf } from '@kmm/exec-worker/core';
 const CAP = 2;
 
 describe('at the cap the reducing side stays quoted (issue 13, deterministic simulation)', () => {
-  for (const seed of [1, 2, 3]) {
-    it(`seed ${seed}: 20 markets, 2 virtual minutes, cap ${CAP}`, async () => {
+  // seeds whose markets reach the cap over 1 % of the time (at 3 minutes: 5 %, 1.7 %, 4.1 %; seed 2
+  // reaches it 0.9 % of the time since the venue's tokens follow the market's pace, so it left the set)
+  for (const seed of [1, 3, 4]) {
+    it(`seed ${seed}: 20 markets, 3 virtual minutes, cap ${CAP}`, async () => {
       const killSwitch: string[] = [];
       const r = await runDst({
         seed,
-        simMinutes: 2,
+        // 3 minutes: with the venue's token refill at the market's pace (speed 0.5) seed 3 reaches the cap 0.4 % of the time in 2
+        simMinutes: 3,
         markets: 20,
         faults: false,
         keepJournal: true,

@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LoadedConfig } from '@kmm/shared';
 import { encodeJournalLine } from '@kmm/exec-worker';
-import { runDst, dstConfig } from '@kmm/app';
-import { backtestLike, readCaptureLines, readRunFolder, RUN_FOLDER, venueCheck, writeRunRecord } from '@kmm/backtest';
+import { runDst, dstConfig, DST_DEFAULT_SPEED } from '@kmm/app';
+import { backtestLike, MARKET_FILE, readCaptureLines, readRunFolder, RUN_FOLDER, venueCheck, writeRunRecord } from '@kmm/backtest';
 
 const SEED = 1;
 const MINUTES = 1;
@@ -41,6 +41,8 @@ async function recordedRun(): Promise<string> {
   const values = dstConfig({ seed: SEED, simMinutes: MINUTES }, r.markets.length);
   writeRunRecord(dir, { values, sources: {}, profile: String(values.MM_MARKET_PROFILE), preset: String(values.kmm_preset), warnings: [] } as unknown as LoadedConfig, r.markets);
   writeFileSync(join(dir, RUN_FOLDER.capture), capture.join('\n') + '\n');
+  // the market's time scale, as kmm demo records it: the backtest's venue refills its tokens at it
+  writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ profile: 'synthetic', timeScale: DST_DEFAULT_SPEED }));
   writeFileSync(join(dir, RUN_FOLDER.journal), (r.journal ?? []).map((rec) => encodeJournalLine(rec, rec.t ?? 0, rec.seq ?? 0)).join('\n') + '\n');
   return dir;
 }

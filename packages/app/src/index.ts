@@ -9,7 +9,7 @@ export { fetchMarkets, marketInfoFromVenue } from './system/markets.js';
 export { runDemo, loadDemoConfig, type DemoOptions, type DemoResult } from './commands/demo.js';
 export { runChaos, checkChaosInvariants, RECOVERY_BOUND_S, type ChaosResult, type ChaosOptions, type InvariantInput } from './proof/chaos.js';
 export { runLatencyBench, runScaleBench, measureFloor, type LatencyResult } from './proof/bench.js';
-export { runDst, dstConfig, DST_CHECKS, DST_FAULT_KINDS, DST_START_WALL_MS, SHUTDOWN_FAULT_KINDS, type DstOptions, type DstResult, type DstView, type DstCheck, type DstBug, type DstFaultKind, type ShutdownFault, type ShutdownFaultKind } from './dst/world.js';
+export { runDst, dstConfig, DST_CHECKS, DST_FAULT_KINDS, DST_START_WALL_MS, DST_DEFAULT_SPEED, SHUTDOWN_FAULT_KINDS, type DstOptions, type DstResult, type DstView, type DstCheck, type DstBug, type DstFaultKind, type ShutdownFault, type ShutdownFaultKind } from './dst/world.js';
 export { ShutdownController, SignalPolicy, describeShutdown, FORCE_AFTER, FORCE_WINDOW_MS, FORCED_EXIT_CODE } from './system/shutdown.js';
 export { runDstSeeds, reproduceCommand, type DstSummary, type DstRunOptions } from './cli/dst.js';
 export { runClusterChaos, FAILOVER_BOUND_S, type ClusterChaosResult, type KillRecord } from './proof/cluster-chaos.js';

@@ -20,12 +20,12 @@ describe('gateway config in a cluster', () => {
     const cfg = gatewayConfig(loaded.values as unknown as Record<string, unknown>, 3);
     expect(cfg.kmm_read_share_fraction).toBe(1 / 3);
     expect(cfg.MM_MAX_TOTAL_LOSS_USD).toBe(3333.33);
-    // basic tier, budget 0.8: 160 reads/s and 320 tokens for the account, a third each
+    // basic tier, budget 0.8: 160 reads/s and 160 tokens for the account, a third each
     const [rate, capacity] = readBucketOf(cfg);
     expect(rate).toBeCloseTo(160 / 3, 9);
-    expect(capacity).toBe(106);
+    expect(capacity).toBe(53);
     // one shard: the whole bucket, as a single process
-    expect(readBucketOf(gatewayConfig(loaded.values as unknown as Record<string, unknown>, 1))).toEqual([160, 320]);
+    expect(readBucketOf(gatewayConfig(loaded.values as unknown as Record<string, unknown>, 1))).toEqual([160, 160]);
     expect(gatewayReadShare(0)).toBe(1);
   });
 
@@ -35,6 +35,6 @@ describe('gateway config in a cluster', () => {
     expect(explicit.has('kmm_read_share_fraction')).toBe(true);
     const cfg = gatewayConfig(loaded.values as unknown as Record<string, unknown>, 4, explicit);
     expect(cfg.kmm_read_share_fraction).toBe(0.5);
-    expect(readBucketOf(cfg)).toEqual([80, 160]);
+    expect(readBucketOf(cfg)).toEqual([80, 80]);
   });
 });

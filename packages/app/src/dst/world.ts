@@ -64,6 +64,8 @@ import type { ShutdownReport } from '@kmm/exec-worker';
 
 /** 2026-01-01T00:00:00Z: virtual wall time at t = 0 */
 export const DST_START_WALL_MS = 1_767_225_600_000;
+/** the simulated market's default time scale in a DST run (flow rates and the venue's token refill x this) */
+export const DST_DEFAULT_SPEED = 0.5;
 /** Virtual time the system may take to stop (cancel all, verify, final fills) after the run. */
 export const DST_STOP_MAX_MS = 120_000;
 /** The exec journal is fsynced this often (virtual); a process crash loses what came after. */
@@ -344,7 +346,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   const k = (): LocalKernel => kernel!;
   const { publicKeyPem, privateKeyPem } = keys();
   // the market's time scale: the flow's rates and the venue's token refill (exec is told it too)
-  const speed = o.speed ?? 0.5;
+  const speed = o.speed ?? DST_DEFAULT_SPEED;
   const ex = new MemoryExchange({
     seed,
     markets: nMarkets,
