@@ -42,7 +42,7 @@ async function recordedRun(): Promise<string> {
   writeRunRecord(dir, { values, sources: {}, profile: String(values.MM_MARKET_PROFILE), preset: String(values.kmm_preset), warnings: [] } as unknown as LoadedConfig, r.markets);
   writeFileSync(join(dir, RUN_FOLDER.capture), capture.join('\n') + '\n');
   // the market's time scale, as kmm demo records it: the backtest's venue refills its tokens at it
-  writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ profile: 'synthetic', timeScale: DST_DEFAULT_SPEED }));
+  writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ profile: 'synthetic', timeScale: DST_DEFAULT_SPEED, tokenRefillScale: DST_DEFAULT_SPEED }));
   writeFileSync(join(dir, RUN_FOLDER.journal), (r.journal ?? []).map((rec) => encodeJournalLine(rec, rec.t ?? 0, rec.seq ?? 0)).join('\n') + '\n');
   return dir;
 }

@@ -43,8 +43,8 @@ describeNats("a gateway's read bucket", () => {
           if (s.read_bucket_tokens !== undefined) resolve(s);
         }),
       );
-      // basic tier x kmm_rate_budget_fraction 0.8: 160 reads/s and 320 tokens for the account, a quarter here
-      expect([stats.read_refill_per_s, stats.read_bucket_tokens]).toEqual([40, 80]);
+      // basic tier x kmm_rate_budget_fraction 0.8: 160 reads/s and 160 tokens for the account, a quarter here
+      expect([stats.read_refill_per_s, stats.read_bucket_tokens]).toEqual([40, 40]);
       await gw.stop();
     } finally {
       rmSync(runDir, { recursive: true, force: true });

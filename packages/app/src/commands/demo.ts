@@ -118,7 +118,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const timeScale = opts.speed ?? 1;
   const runDir = newRunDir(opts.out, 'demo', loaded.values.kmm_run_dir);
   // the simulated market of this run: `kmm market-stats <run>/capture.jsonl` reads the time scale here
-  writeFileSync(join(runDir, 'market.json'), JSON.stringify({ profile: profileName, timeScale, note: 'timeScale = market seconds per second of the run (every flow rate x timeScale)' }, null, 2) + '\n');
+  writeFileSync(join(runDir, 'market.json'), JSON.stringify({ profile: profileName, timeScale, tokenRefillScale: timeScale, note: 'timeScale = market seconds per second of the run (every flow rate x timeScale); tokenRefillScale = the venue refilled its rate-limit tokens this much faster than the tier (kmm backtest grants the same)' }, null, 2) + '\n');
   const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort, 0);
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (profileLine) print(profileLine);

@@ -68,10 +68,15 @@ export interface BacktestOptions {
   decisionDrains?: readonly DecisionDrain[];
   /**
    * seconds of market per second of the capture (a time-compressed demo's speed; --like: the run
-   * folder's market.json; default 1): the scorecard's markout horizons are market time, and the
-   * venue's token buckets refill this much faster (engine venueTimeScale), as the simulator's did
+   * folder's market.json; default 1): the scorecard's markout horizons are market time
    */
   timeScale?: number;
+  /**
+   * how much faster than the tier the recorded venue refilled its rate-limit tokens (the run
+   * folder's market.json tokenRefillScale: a demo's time scale; default 1): the backtest's exec
+   * gets the same (engine venueTimeScale)
+   */
+  tokenRefillScale?: number;
 }
 
 export interface BacktestMetrics {
@@ -365,7 +370,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     execStartDelayMs: o.execStartDelayMs ?? 0,
     execStartupMs: o.execStartupMs ?? 0,
     decisionDrains: o.decisionDrains !== undefined,
-    venueTimeScale: o.timeScale ?? 1,
+    venueTimeScale: o.tokenRefillScale ?? 1,
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);

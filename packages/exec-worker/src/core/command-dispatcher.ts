@@ -241,7 +241,8 @@ export class CommandDispatcher {
   }
 
   /** `m` got everything out: it waits no more. */
-  doneWaiting(m: MarketRef): void {
+  doneWaiting(m: MarketRef, nowMs: number): void {
+    this.s.stats.tokenWaitMarketMs += Math.max(0, nowMs - m.tokenWaitSinceMs);
     m.tokenWaitSeq = 0;
     this.tokenWaiters.delete(m);
   }
@@ -253,6 +254,7 @@ export class CommandDispatcher {
     m.retryAtMs = minPos(m.retryAtMs, nowMs + Math.max(1, waitMs));
     if (m.tokenWaitSeq === 0) {
       m.tokenWaitSeq = ++this.tokenWaitCounter;
+      m.tokenWaitSinceMs = nowMs;
       this.tokenWaiters.add(m);
     }
     m.tokenHeldPump = this.s.pumpSeq;

@@ -827,7 +827,7 @@ export class ExecCore {
     // orders in markets we have no reference for (adopted/unknown): cancel when unwanted
     this.cmd.flush(nowMs);
     // a market that got everything out in this pump waits no more
-    for (let i = 0; i < list.length; i++) if (list[i].tokenWaitSeq > 0 && list[i].tokenHeldPump !== this.s.pumpSeq) this.cmd.doneWaiting(list[i]);
+    for (let i = 0; i < list.length; i++) if (list[i].tokenWaitSeq > 0 && list[i].tokenHeldPump !== this.s.pumpSeq) this.cmd.doneWaiting(list[i], nowMs);
     this.reg.releaseDirty(list);
     if (this.deferReports) this.reportsDueMs = nowMs;
     else this.reports.emitWorkingOrders(nowMs);

@@ -43,6 +43,8 @@ export interface ExecStats {
   /** unchanged orders cancelled to be re-placed because they passed MM_MAX_ORDER_AGE_S */
   ageRefreshes: number;
   rateHeld: number;
+  /** market-ms spent waiting for rate-limit tokens: summed over markets, from the first hold to the pump that got everything out */
+  tokenWaitMarketMs: number;
   preflightRejects: number;
   /** pre-flight refusals identical to the previous one of the same market and side (not re-sent) */
   repeatedRejects: number;
@@ -77,6 +79,7 @@ export class ExecState {
     renewals: 0,
     ageRefreshes: 0,
     rateHeld: 0,
+    tokenWaitMarketMs: 0,
     preflightRejects: 0,
     repeatedRejects: 0,
     rejects: 0,

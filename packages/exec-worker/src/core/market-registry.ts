@@ -38,6 +38,8 @@ export interface MarketRef {
   tokenWaitSeq: number;
   /** the pump in which this market last found no tokens (ExecState.pumpSeq) */
   tokenHeldPump: number;
+  /** when this market began to wait for tokens (ms; meaningful while tokenWaitSeq > 0) */
+  tokenWaitSinceMs: number;
   holdUntilMs: number;
   /**
    * > 0: the market's feed came back after being untrusted or stale at this time, or a cancel,
@@ -167,6 +169,7 @@ export class MarketRegistry {
       retryAtMs: 0,
       tokenWaitSeq: 0,
       tokenHeldPump: -1,
+      tokenWaitSinceMs: 0,
       holdUntilMs: 0,
       resyncHoldSinceMs: 0,
       wasTrusted: false,
