@@ -41,8 +41,8 @@ async function recordedRun(): Promise<string> {
   const values = dstConfig({ seed: SEED, simMinutes: MINUTES }, r.markets.length);
   writeRunRecord(dir, { values, sources: {}, profile: String(values.MM_MARKET_PROFILE), preset: String(values.kmm_preset), warnings: [] } as unknown as LoadedConfig, r.markets);
   writeFileSync(join(dir, RUN_FOLDER.capture), capture.join('\n') + '\n');
-  // the market's time scale, as kmm demo records it: the backtest's venue refills its tokens at it
-  writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ profile: 'synthetic', timeScale: DST_DEFAULT_SPEED, tokenRefillScale: DST_DEFAULT_SPEED }));
+  // the market's time scale, as kmm demo records it (config.json's kmm_time_scale has it too)
+  writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ profile: 'synthetic', timeScale: DST_DEFAULT_SPEED }));
   writeFileSync(join(dir, RUN_FOLDER.journal), (r.journal ?? []).map((rec) => encodeJournalLine(rec, rec.t ?? 0, rec.seq ?? 0)).join('\n') + '\n');
   return dir;
 }

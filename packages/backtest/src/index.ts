@@ -19,4 +19,4 @@ export { RUN_FOLDER, runConfigRecord, writeRunRecord, readRunFolder, likeConfig,
 export { OthersBook, attributeOwnFills, FILL_AFTER_DELTA_MS, type OthersBookStats, type OwnFills, type OwnFillPart } from './core/others-book.js';
 export { marketEventsOf } from './core/market-events.js';
 export { venueCheck, type VenueCheckResult, type VenueCheckMarket } from './shell/order-replay.js';
-export { scorecardOfCapture, scorecardOfRunFolder, readSimQueue, runTimeScale, runTokenRefillScale, MARKET_FILE, SIM_QUEUE_FILE } from './shell/scorecard.js';
+export { scorecardOfCapture, scorecardOfRunFolder, readSimQueue, runTimeScale, MARKET_FILE, SIM_QUEUE_FILE } from './shell/scorecard.js';

@@ -13,7 +13,7 @@ const SET = { max_time_to_resolution_hours: 8760 };
 
 describe('sweep', () => {
   it('a chunk returns the same metrics as its tasks run one by one, in task order', async () => {
-    const tasks: SweepTask[] = (['risk-averse', 'exchange', 'prob-power'] as const).map((qm, i) => ({ capture: SESSION, set: { ...SET, MM_SPREAD_MULTIPLIER: 1 + i * 0.5 }, queueModel: qm, latencyMs: 5 * i, feedLatencyMs: 0, seed: 1, timeScale: 1, tokenRefillScale: 1 }));
+    const tasks: SweepTask[] = (['risk-averse', 'exchange', 'prob-power'] as const).map((qm, i) => ({ capture: SESSION, set: { ...SET, MM_SPREAD_MULTIPLIER: 1 + i * 0.5 }, queueModel: qm, latencyMs: 5 * i, feedLatencyMs: 0, seed: 1, timeScale: 1 }));
     const chunk = await runSweepChunk(tasks);
     expect(chunk.length).toBe(tasks.length);
     for (let i = 0; i < tasks.length; i++) {

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MARKET_FILE, runTimeScale, runTokenRefillScale } from '../src/index.js';
+import { MARKET_FILE, runTimeScale } from '../src/index.js';
 
 describe('runTimeScale', () => {
   it('market.json timeScale, 1 without the file, an error naming a bad value', () => {
@@ -19,18 +19,5 @@ describe('runTimeScale', () => {
     expect(runTimeScale(dir)).toBe(1);
     writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ timeScale: -2 }));
     expect(() => runTimeScale(dir)).toThrow(/market\.json: timeScale must be a number > 0, got -2/);
-  });
-
-  it("runTokenRefillScale: market.json tokenRefillScale; 1 without it (a live run, or a demo from before the venue's refill followed its speed)", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kmm-refill-'));
-    expect(runTokenRefillScale(dir)).toBe(1);
-    writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ profile: 'active', timeScale: 30 }));
-    expect(runTokenRefillScale(dir)).toBe(1);
-    writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ profile: 'active', timeScale: 30, tokenRefillScale: 30 }));
-    expect(runTokenRefillScale(dir)).toBe(30);
-    writeFileSync(join(dir, MARKET_FILE), JSON.stringify({ tokenRefillScale: 'fast' }));
-    expect(() => runTokenRefillScale(dir)).toThrow(/market\.json: tokenRefillScale must be a number > 0, got "fast"/);
-    writeFileSync(join(dir, MARKET_FILE), '{not json');
-    expect(() => runTokenRefillScale(dir)).toThrow(/market\.json is not the run's market description/);
   });
 });

@@ -1,13 +1,13 @@
 /**
  * A time-compressed simulator (kmm demo --speed N) grants its tier's tokens N x faster per second
  * of the run, so that per second of market the budget is Kalshi's (shared rateBucketsAt). Exec's
- * mirror refills the same way when told the venue's scale, and refuses any scale but 1 against a
- * real venue (a mirror faster than the exchange would meet 429s).
+ * mirror refills the same way from kmm_time_scale (the demo sets it from --speed), and the
+ * configuration refuses any scale but 1 against Kalshi (a mirror faster than the exchange would
+ * meet 429s).
  */
 import { describe, expect, it } from 'vitest';
 import { RATE_TIERS, rateBucketsAt, resolveConfig } from '@kmm/shared';
 import { ExecCore, RateLimiter, execParamsOf } from '../src/index.js';
-import { venueTimeScaleOf } from '../src/actor/index.js';
 import { marketInfo } from './helpers.js';
 
 describe('venue time scale', () => {
@@ -31,15 +31,13 @@ describe('venue time scale', () => {
     expect(fast.write.waitMs(80, 0)).toBeLessThanOrEqual(Math.ceil(1000 / 30));
   });
 
-  it('the actor takes the scale from its start-up extra: the simulator or a backtest only', () => {
-    expect(venueTimeScaleOf({}, false)).toBe(1);
-    expect(venueTimeScaleOf({ env: 'sim', venueTimeScale: 30 }, false)).toBe(30);
-    expect(venueTimeScaleOf({ venueTimeScale: 30 }, true)).toBe(30);
-    expect(() => venueTimeScaleOf({ env: 'prod', venueTimeScale: 30 }, false)).toThrow(/venue time scale of 30 is only for the simulator .* prod runs in real time/);
-    expect(() => venueTimeScaleOf({ env: 'sim', venueTimeScale: 0 }, false)).toThrow(/must be a positive number, got 0/);
-    const p = execParamsOf(resolveConfig({ kmm_shards: 1 }));
-    expect(p.venueTimeScale).toBe(1);
-    const core = new ExecCore({ ...p, venueTimeScale: 30 }, { runId: 'ts', markets: [marketInfo()], nowMs: 0 });
+  it('exec takes the scale from kmm_time_scale; the configuration allows it with the simulator only', () => {
+    expect(execParamsOf(resolveConfig({ kmm_shards: 1 })).venueTimeScale).toBe(1);
+    const p = execParamsOf(resolveConfig({ kmm_shards: 1, kmm_time_scale: 30 }));
+    expect(p.venueTimeScale).toBe(30);
+    const core = new ExecCore(p, { runId: 'ts', markets: [marketInfo()], nowMs: 0 });
     expect(core.limiter.write.refillPerS).toBe(2400);
+    expect(() => resolveConfig({ kmm_env: 'prod', kmm_time_scale: 30 })).toThrow(/kmm_time_scale 30 with kmm_env prod: only the simulator compresses time/);
+    expect(() => resolveConfig({ kmm_time_scale: 0 })).toThrow(/kmm_time_scale/);
   });
 });

@@ -24,6 +24,7 @@ const BREAKS: Record<string, Record<string, number | boolean>> = {
   q_critical_vs_cap: { Q_critical: 4, Q_target: 2 },
   rebalance_threshold_vs_cap: { rebalance_threshold: 3 },
   order_group_limit_vs_caps: { kmm_order_group_contracts_limit: 6 },
+  time_scale_needs_sim: { kmm_env: 'prod', kmm_time_scale: 30 },
 };
 
 describe('config check: contradictions are the rules loading refuses', () => {

@@ -14,7 +14,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { cliFromAssignments } from '@kmm/shared';
-import { backtestLike, readCaptureLines, recordedOrderLatencyMs, runBacktest, runTimeScale, runTokenRefillScale, venueCheck, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
+import { backtestLike, readCaptureLines, recordedOrderLatencyMs, runBacktest, runTimeScale, venueCheck, QUEUE_MODELS, type BacktestResult, type QueueModelName } from '@kmm/backtest';
 import type { RunFigures, Scorecard } from '@kmm/exec-worker/core';
 import { generateReport, scorecardText } from '../report/index.js';
 import { loadBacktestCommandConfig } from '../commands/backtest.js';
@@ -98,17 +98,19 @@ export function backtestCommand(cli: CliContext): Command {
           }
         } else {
           const warnings: string[] = [];
+          // a capture inside a time-compressed demo's run folder: its markouts in market time, and
+          // KMM at its time scale (kmm_time_scale: exec's token refill) unless --set says otherwise
+          const timeScale = runTimeScale(dirname(resolve(o.capture)));
+          const setScaled = timeScale !== 1 && set.kmm_time_scale === undefined ? { kmm_time_scale: timeScale, ...set } : set;
           r = await runBacktest({
             ...common,
             queueModel: qm ?? 'risk-averse',
             latencyMs: o.latencyMs ?? 0,
             capture: o.capture,
-            // a capture inside a time-compressed demo's run folder: its markouts in market time, its venue's token refill
-            timeScale: runTimeScale(dirname(resolve(o.capture))),
-            tokenRefillScale: runTokenRefillScale(dirname(resolve(o.capture))),
+            timeScale,
             marketsFile: o.markets,
             config: (markets) => {
-              const c = loadBacktestCommandConfig({ config: o.config, set }, markets);
+              const c = loadBacktestCommandConfig({ config: o.config, set: setScaled }, markets);
               warnings.push(...c.warnings);
               return c.values;
             },

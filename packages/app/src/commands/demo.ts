@@ -100,7 +100,7 @@ export function dashboardChoice(
  * environment over the demo's own defaults). `warnings` are `kmm config check`'s, printed at start.
  */
 export function loadDemoConfig(
-  opts: Pick<DemoOptions, 'config' | 'set' | 'seed' | 'markets'>, env: Record<string, string | undefined> = process.env,
+  opts: Pick<DemoOptions, 'config' | 'set' | 'seed' | 'markets' | 'speed'>, env: Record<string, string | undefined> = process.env,
 ): { loaded: LoadedConfig; warnings: string[] } {
   const { options, command } = demoLoadOptions(opts, env);
   return loadForCommand(options, command);
@@ -118,7 +118,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const timeScale = opts.speed ?? 1;
   const runDir = newRunDir(opts.out, 'demo', loaded.values.kmm_run_dir);
   // the simulated market of this run: `kmm market-stats <run>/capture.jsonl` reads the time scale here
-  writeFileSync(join(runDir, 'market.json'), JSON.stringify({ profile: profileName, timeScale, tokenRefillScale: timeScale, note: 'timeScale = market seconds per second of the run (every flow rate x timeScale); tokenRefillScale = the venue refilled its rate-limit tokens this much faster than the tier (kmm backtest grants the same)' }, null, 2) + '\n');
+  writeFileSync(join(runDir, 'market.json'), JSON.stringify({ profile: profileName, timeScale, note: 'timeScale = market seconds per second of the run (every flow rate x timeScale, and the rate-limit refills; KMM ran with kmm_time_scale = this, see config.json)' }, null, 2) + '\n');
   const dash = dashboardChoice(loaded, opts.dashboard, opts.dashboardPort, 0);
   print(`kmm demo: ${opts.markets} markets, ${opts.durationS} s, seed ${opts.seed}; run folder ${runDir}`);
   if (profileLine) print(profileLine);
@@ -162,7 +162,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       reloadConfig: () => load().loaded,
       shards: opts.shards ?? loaded.values.kmm_shards,
       recordInputs: opts.recordInputs,
-      venueTimeScale: timeScale,
       print,
       onFatal: (r) => ctl.request(r, true),
     });

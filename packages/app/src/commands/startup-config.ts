@@ -31,10 +31,10 @@ export const DEMO_DEFAULTS = { markets: 20, seed: 1, timeScale: 30 } as const;
  * environment, over the demo's own defaults (profile kalshi, the simulator's market facts).
  */
 export function demoLoadOptions(
-  opts: { config?: string; set?: Record<string, string>; seed: number; markets: number }, env: Record<string, string | undefined>,
+  opts: { config?: string; set?: Record<string, string>; seed: number; markets: number; speed?: number }, env: Record<string, string | undefined>,
 ): { options: LoadConfigOptions; command: CommandDefaults } {
   return {
-    options: { file: opts.config, env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, ...(opts.set ?? {}) } },
+    options: { file: opts.config, env, cli: { kmm_env: 'sim', kmm_seed: opts.seed, kmm_markets: opts.markets, kmm_time_scale: opts.speed ?? 1, ...(opts.set ?? {}) } },
     command: {
       name: 'demo',
       profile: COMMAND_PROFILE.demo,
@@ -70,7 +70,7 @@ export function configOptionsFor(
 ): LoadConfigOptions {
   if (forCommand === undefined) return { file, env, cli: set };
   if (forCommand === 'demo') {
-    const d = demoLoadOptions({ config: file, set, ...DEMO_DEFAULTS }, env);
+    const d = demoLoadOptions({ config: file, set, ...DEMO_DEFAULTS, speed: DEMO_DEFAULTS.timeScale }, env);
     return { ...d.options, command: d.command };
   }
   if (forCommand === 'run') {

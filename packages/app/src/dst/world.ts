@@ -323,6 +323,8 @@ export function dstConfig(o: DstOptions, markets: number): KmmConfig {
     kmm_markets: markets,
     max_markets: markets,
     kmm_shards: BOOKS.length,
+    // the simulated market's time scale: exec's token refill follows it, as the exchange's does
+    kmm_time_scale: o.speed ?? DST_DEFAULT_SPEED,
     // kmm_order_group_contracts_limit left at 0: the kill switch is sized to risk exactly as in
     // demo and run (limits.ts orderGroupContractsLimitFor, from the caps and kmm_markets)
     ...CHAOS_SET,
@@ -577,7 +579,7 @@ export async function runDst(o: DstOptions): Promise<DstResult> {
   kern.add({ name: 'ingest', descriptor: ingestActor, markets, shardCount: BOOKS.length, makeEnv: ingestEnv });
   BOOKS.forEach((name, i) => kern.add({ name, descriptor: bookActor, markets, shard: i, shardCount: BOOKS.length, makeEnv: () => null }));
   kern.add({ name: 'strategy', descriptor: strategyActor, markets, shardCount: BOOKS.length, makeEnv: () => ({ feed: null }) });
-  const exec = kern.add({ name: 'exec', descriptor: execActor, markets, shardCount: BOOKS.length, extra: { allowFaultInjection: o.bug === 'exec_assertion', env: 'sim', venueTimeScale: speed }, makeEnv: execEnv });
+  const exec = kern.add({ name: 'exec', descriptor: execActor, markets, shardCount: BOOKS.length, extra: { allowFaultInjection: o.bug === 'exec_assertion' }, makeEnv: execEnv });
 
   // ---- periodic world steps: the exchange's flow and ticks, the journal's fsync
   const endNs = Math.round(o.simMinutes * 60e9);

@@ -58,8 +58,6 @@ export interface SystemOptions {
   journalFsyncStallMs?: number;
   /** record every actor's inputs and outputs to runDir/inputs/ (replay-parity checks) */
   recordInputs?: boolean;
-  /** the simulator's time scale (its --speed): exec's token buckets refill as the simulator's do (ActorExtra.venueTimeScale); default 1 */
-  venueTimeScale?: number;
   print?: (line: string) => void;
   /** an actor exceeded its restart budget: the command should stop (through its one shutdown path) */
   onFatal?: (reason: string) => void;
@@ -139,7 +137,6 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     paper: !!opts.paper,
     ...(opts.paper ? { paperQueueModel: 'risk-averse', paperLatencyMs: 0 } : {}),
     recordInputs: !!opts.recordInputs,
-    ...(opts.venueTimeScale !== undefined && opts.venueTimeScale !== 1 ? { venueTimeScale: opts.venueTimeScale } : {}),
     ...(opts.journalFsyncStallMs ? { journalFsyncStallMs: opts.journalFsyncStallMs } : {}),
   };
   // paper fills: exec runs from the backtest's paper entry, with the simulated venue (queue model, fees) as its gateway

@@ -79,11 +79,6 @@ export interface EngineOptions {
    * states the live one decided on, when it did, instead of on every intermediate one. Default false.
    */
   decisionDrains?: boolean;
-  /**
-   * market seconds per second of the recorded venue (a time-compressed demo's speed; default 1):
-   * exec's token buckets refill this much faster, as the simulator's did (ActorExtra.venueTimeScale)
-   */
-  venueTimeScale?: number;
   sinks: EngineSinks;
 }
 
@@ -250,7 +245,7 @@ export class BacktestEngine {
     // exec's start-up reads are answered when the recorded run's were (virtual time)
     this.gateway.readsNotBeforeMonoNs = this.clock.monoNs() + Math.round((delayMs + startupMs) * 1e6);
     const descriptor: typeof execActor = delayMs > 0 ? { ...execActor, start: async (init) => { await k.sleep(delayMs); return execActor.start({ ...init, startTime: k.now() }); } } : execActor;
-    k.add({ name: 'exec', descriptor, markets, extra: { paper: true, venueTimeScale: o.venueTimeScale ?? 1 }, makeEnv: () => execEnv });
+    k.add({ name: 'exec', descriptor, markets, extra: { paper: true }, makeEnv: () => execEnv });
     // the strategy last: at its start exec is already its peer (live: every channel exists before
     // any actor starts), so its start-up RECONCILE to exec waits in exec's mailbox as live, and
     // exec's second reconcile re-sends the targets as in the recorded run

@@ -71,12 +71,6 @@ export interface BacktestOptions {
    * folder's market.json; default 1): the scorecard's markout horizons are market time
    */
   timeScale?: number;
-  /**
-   * how much faster than the tier the recorded venue refilled its rate-limit tokens (the run
-   * folder's market.json tokenRefillScale: a demo's time scale; default 1): the backtest's exec
-   * gets the same (engine venueTimeScale)
-   */
-  tokenRefillScale?: number;
 }
 
 export interface BacktestMetrics {
@@ -370,7 +364,6 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     execStartDelayMs: o.execStartDelayMs ?? 0,
     execStartupMs: o.execStartupMs ?? 0,
     decisionDrains: o.decisionDrains !== undefined,
-    venueTimeScale: o.tokenRefillScale ?? 1,
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);

@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { DECISION_DRAINS_FILE, parseDecisionDrains, type DecisionDrain, SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
 import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
 import { readCaptureLines, runBacktest, timeline, type BacktestOptions, type BacktestResult } from './backtest.js';
-import { runTimeScale, runTokenRefillScale } from './scorecard.js';
+import { runTimeScale } from './scorecard.js';
 import type { QueueModelName } from '../core/queue-models.js';
 
 export const RUN_FOLDER = {
@@ -69,8 +69,6 @@ export interface RecordedRun {
   decisionDrains: DecisionDrain[] | null;
   /** seconds of market per second of the run (market.json of a time-compressed demo; else 1) */
   timeScale: number;
-  /** how much faster than the tier its venue refilled rate-limit tokens (market.json; else 1) */
-  tokenRefillScale: number;
 }
 
 const WRITTEN_BY = 'written at the start of every `kmm demo` / `kmm run` (a run folder from an older KMM lacks it: backtest its capture with --capture, --config and --markets instead)';
@@ -120,7 +118,7 @@ export function readRunFolder(dirIn: string, opts: { decisionDrains?: boolean } 
   const dp = join(dir, RUN_FOLDER.decisionDrains);
   // not read when the caller plays every frame on its own (--no-run-drains): a damaged file then blocks nothing
   if (opts.decisionDrains !== false && existsSync(dp)) decisionDrains = parseDecisionDrains(readFileSync(dp, 'utf8'), dp);
-  return { dir, capture, decisionDrains, timeScale: runTimeScale(dir), tokenRefillScale: runTokenRefillScale(dir), config: { profile: String(cfg.profile ?? ''), preset: String(cfg.preset ?? ''), values: cfg.values as Record<string, unknown>, sources: (cfg.sources ?? {}) as Record<string, string> }, markets: markets as kmm.v1.IMarketInfo[], journal, summary };
+  return { dir, capture, decisionDrains, timeScale: runTimeScale(dir), config: { profile: String(cfg.profile ?? ''), preset: String(cfg.preset ?? ''), values: cfg.values as Record<string, unknown>, sources: (cfg.sources ?? {}) as Record<string, string> }, markets: markets as kmm.v1.IMarketInfo[], journal, summary };
 }
 
 /** A recorded run's values with --set overrides on top (an override replaces the key and its aliases). */
@@ -263,7 +261,7 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
   const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
   const decisionDrains = run.decisionDrains ?? undefined;
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, timeScale: run.timeScale, tokenRefillScale: run.tokenRefillScale }, { lines, config });
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, timeScale: run.timeScale }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);

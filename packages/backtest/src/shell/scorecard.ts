@@ -67,16 +67,6 @@ export function runTimeScale(dir: string): number {
   return positiveField(dir, 'timeScale');
 }
 
-/**
- * How much faster than the tier the recorded venue refilled its rate-limit tokens (market.json's
- * tokenRefillScale, written by `kmm demo`: its time scale); 1 without it: a live or paper run,
- * and a demo recorded before the simulator's buckets followed its time scale (its venue refilled
- * at the tier's rate whatever the speed), so a backtest grants what that run's venue granted.
- */
-export function runTokenRefillScale(dir: string): number {
-  return positiveField(dir, 'tokenRefillScale');
-}
-
 /** The run folder's file of the simulator's queue truth at our maker fills (a demo on the simulator writes it). */
 export const SIM_QUEUE_FILE = 'sim-queue.jsonl';
 

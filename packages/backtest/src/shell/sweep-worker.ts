@@ -18,8 +18,6 @@ export interface SweepTask {
   marketsFile?: string;
   /** market seconds per second of the capture (its run folder's market.json): the markout horizons */
   timeScale: number;
-  /** the recorded venue's token refill over the tier's (market.json tokenRefillScale) */
-  tokenRefillScale: number;
 }
 
 let cached: { path: string; lines: CaptureLine[] } | null = null;
@@ -41,7 +39,7 @@ function configOf(t: SweepTask): Record<string, unknown> {
 export async function runSweepTask(t: SweepTask): Promise<BacktestMetrics> {
   // parsed once per worker thread and kept: every task of a sweep reads the same capture
   if (!cached || cached.path !== t.capture) cached = { path: t.capture, lines: readCaptureLines(t.capture) };
-  const r = await runBacktest({ capture: t.capture, queueModel: t.queueModel, latencyMs: t.latencyMs, feedLatencyMs: t.feedLatencyMs, seed: t.seed, marketsFile: t.marketsFile, timeScale: t.timeScale, tokenRefillScale: t.tokenRefillScale, out: null }, { lines: cached.lines, config: configOf(t) });
+  const r = await runBacktest({ capture: t.capture, queueModel: t.queueModel, latencyMs: t.latencyMs, feedLatencyMs: t.feedLatencyMs, seed: t.seed, marketsFile: t.marketsFile, timeScale: t.timeScale, out: null }, { lines: cached.lines, config: configOf(t) });
   return r.metrics;
 }
 

@@ -17,7 +17,7 @@ import { makeDirsSync } from '@kmm/shared';
 import { QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 import type { BacktestMetrics } from './backtest.js';
 import { runSweepTask, type SweepTask } from './sweep-worker.js';
-import { runTimeScale, runTokenRefillScale } from './scorecard.js';
+import { runTimeScale } from './scorecard.js';
 
 export const SWEEP_RUNS_MAX = 100_000;
 /**
@@ -77,8 +77,9 @@ export function expandGrid(g: SweepOptions['grid']): Array<Record<string, string
   return out;
 }
 
-function taskOf(o: SweepOptions, params: Record<string, string | number | boolean>, scales: { timeScale: number; tokenRefillScale: number }): SweepTask {
-  const set: Record<string, string | number | boolean> = {};
+function taskOf(o: SweepOptions, params: Record<string, string | number | boolean>, timeScale: number): SweepTask {
+  // a time-compressed demo's capture: KMM runs at its time scale unless the grid says otherwise
+  const set: Record<string, string | number | boolean> = timeScale !== 1 ? { kmm_time_scale: timeScale } : {};
   for (const [k, v] of Object.entries(params)) if (!SPECIAL.has(k)) set[k] = v;
   return {
     capture: resolve(o.capture),
@@ -89,17 +90,16 @@ function taskOf(o: SweepOptions, params: Record<string, string | number | boolea
     feedLatencyMs: Number(params.feed_latency_ms ?? 0),
     seed: Number(params.seed ?? 1),
     marketsFile: o.marketsFile,
-    ...scales,
+    timeScale,
   };
 }
 
 export async function runSweep(o: SweepOptions): Promise<{ rows: SweepRow[]; wallMs: number; threads: number }> {
   const combos = expandGrid(o.grid);
-  // a capture in a time-compressed demo's run folder: markouts in market time and the venue's token
-  // refill as that demo's (as backtest --capture does)
-  const dir = dirname(resolve(o.capture));
-  const scales = { timeScale: runTimeScale(dir), tokenRefillScale: runTokenRefillScale(dir) };
-  const tasks = combos.map((p) => taskOf(o, p, scales));
+  // a capture in a time-compressed demo's run folder: markouts in market time, KMM at its time
+  // scale (kmm_time_scale), as backtest --capture does
+  const timeScale = runTimeScale(dirname(resolve(o.capture)));
+  const tasks = combos.map((p) => taskOf(o, p, timeScale));
   const bar = o.progress ? new SingleBar({ format: 'sweep [{bar}] {value}/{total} runs | {duration_formatted} elapsed | eta {eta_formatted}' }, Presets.shades_classic) : null;
   bar?.start(tasks.length, 0);
   const t0 = process.hrtime.bigint();

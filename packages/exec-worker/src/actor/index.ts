@@ -15,7 +15,7 @@
  * order group. Stop: cancel all and verify with the exchange, flush the journal.
  * Time: the core runs on monotonic ms (t.monoMs).
  */
-import { kmm, type ActorDescriptor, type ActorExtra, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
+import { kmm, type ActorDescriptor, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import { ExecCore } from '../core/exec-core.js';
 import { execParamsOf } from '../core/params.js';
 import type { JournalRecord } from '../core/journal-record.js';
@@ -96,26 +96,12 @@ function publishStats(s: ExecActorState, io: { setStat(name: string, v: number):
   io.setStat('tick_to_order_count', r.tickToWire.count);
 }
 
-/**
- * The venue's time scale from the start-up extra: a time-compressed simulator's (kmm demo
- * --speed) or a backtest's of such a run; 1 when none is given. Kalshi itself runs in real time,
- * so any other scale against it is refused: a mirror that refilled faster than the exchange would
- * meet 429s.
- */
-export function venueTimeScaleOf(extra: ActorExtra, paper: boolean): number {
-  const scale = extra.venueTimeScale ?? 1;
-  if (!(Number.isFinite(scale) && scale > 0)) throw new Error(`exec: venue time scale must be a positive number, got ${scale}`);
-  if (scale !== 1 && !paper && extra.env !== 'sim') throw new Error(`exec: a venue time scale of ${scale} is only for the simulator (kmm_env sim) or a backtest; ${extra.env ?? 'this venue'} runs in real time`);
-  return scale;
-}
-
 export const execActor: ActorDescriptor<ExecActorState, ExecEnv> = {
   kind: kmm.v1.ActorKind.EXEC,
   async start(init) {
     const { io, env } = init;
     const params = execParamsOf({ ...init.config, kmm_shards: init.shardCount } as KmmConfig);
     const paper = init.extra.paper === true;
-    params.venueTimeScale = venueTimeScaleOf(init.extra, paper);
     const t0 = init.startTime;
     const core = new ExecCore(params, { runId: (t0.wallMs % 2_176_782_336).toString(36) + init.restartCount, markets: init.markets, nowMs: t0.monoMs, paper, allowFaultInjection: init.extra.allowFaultInjection === true, fillSeqBase: Math.floor(t0.wallMs) * 1000 });
     const seeded = core.seedFromJournal(env.priorJournal);

@@ -56,9 +56,8 @@ export interface ExecParams {
   // --- rate limits (kalshi-api.md section 5)
   tier: Tier;
   /**
-   * market seconds per second of the venue (1 everywhere but a time-compressed simulator: the
-   * demo's --speed, a backtest of such a run): the token buckets refill this much faster
-   * (rateBucketsAt); set by the actor from its start-up extra, never from user configuration
+   * kmm_time_scale: seconds of market per second of the run (1 on Kalshi; a time-compressed
+   * simulator's speed): the token buckets refill this much faster (rateBucketsAt)
    */
   venueTimeScale: number;
   rateBudgetPermille: number; // kmm_rate_budget_fraction: share of the tier's refill we allow ourselves
@@ -126,7 +125,7 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     staleCancelGraceMs: s2ms(cfg.MM_STALE_CANCEL_GRACE_S),
     staleBookCancelAfterMs: Math.max(0, s2ms(cfg.MM_STALE_CANCEL_GRACE_S) - s2ms(cfg.stale_data_s)),
     tier: cfg.kmm_rate_tier,
-    venueTimeScale: 1,
+    venueTimeScale: cfg.kmm_time_scale,
     rateBudgetPermille: permille(cfg.kmm_rate_budget_fraction),
     readShare: cfg.kmm_read_share_fraction,
     rateLimitPauseMs: s2ms(cfg.rate_limit_pause_s),

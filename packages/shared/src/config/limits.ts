@@ -148,6 +148,15 @@ export const CONFIG_LIMIT_RULES: readonly LimitRule[] = [
       return `kmm_order_group_contracts_limit ${lim} < ${long.text} + ${short.text}: one market going from one cap to the other would trip the exchange kill switch; raise it or set 0 (sized to risk)`;
     },
   },
+  {
+    // Kalshi runs in real time: a mirror that refilled faster than the exchange would meet 429s
+    id: 'time_scale_needs_sim',
+    keys: ['kmm_time_scale', 'kmm_env'],
+    check(v) {
+      const scale = Number(v.kmm_time_scale ?? 1);
+      return scale !== 1 && v.kmm_env !== 'sim' ? `kmm_time_scale ${scale} with kmm_env ${String(v.kmm_env)}: only the simulator compresses time; Kalshi runs at 1` : null;
+    },
+  },
 ];
 
 /** Every contradiction among the limits, as [rule, message]. */

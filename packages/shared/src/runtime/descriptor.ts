@@ -85,12 +85,6 @@ export interface ActorExtra {
   paperLatencyMs?: number;
   /** record every input message with its arrival time to runDir/inputs/<actor>.jsonl */
   recordInputs?: boolean;
-  /**
-   * market seconds per second of the venue (a time-compressed simulator: the demo's --speed;
-   * a backtest of such a run): exec's token buckets refill this much faster, as the simulator's
-   * do (rateBucketsAt). Absent = 1 (real time, the only scale exec accepts for Kalshi itself)
-   */
-  venueTimeScale?: number;
   /** tests only: the core accepts deliberate corruption (proves its assertions fire) */
   allowFaultInjection?: boolean;
   /** benchmark fault: exec's journal fsync stalls this long (ms) with writes queued behind it */
