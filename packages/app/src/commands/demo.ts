@@ -68,7 +68,7 @@ export function describeMarket(profile: string, timeScale: number): string {
     return `simulated market: replay of a recording (README "Replay market"); ${pace}`;
   }
   const calibrated = profile === 'synthetic' ? 'the uncalibrated synthetic flow' : `calibrated to real Kalshi recordings (README "Simulator market profiles")`;
-  const scale = timeScale === 1 ? 'time scale 1x (real time)' : `time scale ${timeScale}x: every flow rate x${timeScale}, so ${timeScale} s of market happen in each second of the run`;
+  const scale = timeScale === 1 ? 'time scale 1x (real time)' : `time scale ${timeScale}x: every flow rate x${timeScale}, so ${timeScale} s of market happen in each second of the run; KMM's market-time windows and the rate limits follow it (kmm_time_scale ${timeScale})`;
   return `simulated market: profile ${profile}, ${calibrated}; ${scale}`;
 }
 

@@ -21,7 +21,7 @@
  *  - volume: decayed traded contracts over a long and a short window; rate = long sum / window;
  *    spike when the short-window rate exceeds volume_spike_multiplier (002) x the long-window rate.
  */
-import { kmm, KappaEstimator, type KmmConfig } from '@kmm/shared';
+import { inRunTime, kmm, KappaEstimator, type KmmConfig } from '@kmm/shared';
 
 export interface FeatureParams {
   imbalanceWindowS: number;
@@ -50,7 +50,9 @@ export interface FeatureParams {
  * The feature windows and thresholds from a validated configuration (defaults and ranges are
  * the registry's, `@kmm/shared` CONFIG_SPECS; every window there is > 0).
  */
-export function featureParamsOf(cfg: Readonly<KmmConfig>): FeatureParams {
+export function featureParamsOf(cfgIn: Readonly<KmmConfig>): FeatureParams {
+  // the windows are market time: in run time for a time-compressed market (kmm_time_scale)
+  const cfg = inRunTime(cfgIn);
   return {
     imbalanceWindowS: cfg.MM_IMBALANCE_WINDOW_S,
     microVolWindowS: cfg.MM_MICRO_VOL_WINDOW_S,

@@ -8,7 +8,7 @@
  * permille) and the order-group switch are done. The core only ever sees this object, so it is
  * testable without the config module.
  */
-import { effectiveOrderGroupLimit, positionCapsOf, type KmmConfig, type RateTier } from '@kmm/shared';
+import { effectiveOrderGroupLimit, inRunTime, positionCapsOf, type KmmConfig, type RateTier } from '@kmm/shared';
 
 export type Tier = RateTier;
 
@@ -93,7 +93,9 @@ const s2ms = (s: number): number => Math.round(s * 1000);
 const permille = (f: number): number => Math.round(f * 1000);
 
 /** Exec's parameters from a validated configuration (no checks: the registry did them). */
-export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
+export function execParamsOf(cfgIn: Readonly<KmmConfig>): ExecParams {
+  // its market-time intervals (reprice interval, quote age, post-only cooldowns) in run time (kmm_time_scale)
+  const cfg = inRunTime(cfgIn);
   return {
     minRepriceTicks: cfg.MM_MIN_REPRICE_TICKS,
     minRepriceMoveTicks: cfg.MM_MIN_REPRICE_MOVE_TICKS,
@@ -151,6 +153,6 @@ export function execParamsOf(cfg: Readonly<KmmConfig>): ExecParams {
     maxOrdersTracked: cfg.kmm_max_orders_tracked,
     maxLevelsPerSide: cfg.kmm_max_levels_per_side,
     shardCount: cfg.kmm_shards,
-    config: cfg,
+    config: cfgIn,
   };
 }

@@ -65,7 +65,9 @@ export function explainConfigJson(loaded: LoadedConfig): ExplainedConfig {
       source: loaded.sources[s.key],
       sourceLabel: describeSource(loaded, s.key),
       default: s.default, type: s.type, unit: s.unit, group: s.group, seed: s.seed,
-      liveSafe: s.liveSafe, meaning: s.meaning,
+      liveSafe: s.liveSafe,
+      // a value of market time runs kmm_time_scale x faster in a time-compressed demo (market-time.ts)
+      meaning: s.marketTime === 'duration' ? `${s.meaning} [market time]` : s.marketTime === 'sigma' ? `${s.meaning} [per root second of market time]` : s.meaning,
     };
     if (s.type === 'number' || s.type === 'int') {
       e.min = s.min; e.max = s.max;

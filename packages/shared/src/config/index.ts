@@ -29,3 +29,4 @@ export { explainConfig, explainConfigJson } from './explain.js';
 export type { ExplainedValue, ExplainedConfig } from './explain.js';
 export { validateLiveUpdate, validateLiveChange, RISK_LIMIT_KEYS, raisesRisk } from './live.js';
 export type { ConfigChange, LiveUpdateResult } from './live.js';
+export { inRunTime, MARKET_TIME_KEYS } from './market-time.js';

@@ -65,6 +65,13 @@ interface SpecBase<K extends string> {
    * every other key has an observable effect).
    */
   readonly effect?: string;
+  /**
+   * A quantity of market time (marketTimeValues): a 'duration' (s or ms of market: windows,
+   * horizons, intervals that follow the market's pace) or a 'sigma' (per square root of a second
+   * of market). Unmarked durations are the system's own (network timeouts, polls, health), and
+   * time to a market's close is calendar time: neither follows kmm_time_scale.
+   */
+  readonly marketTime?: 'duration' | 'sigma';
 }
 
 export interface NumberSpec<K extends string = string> extends SpecBase<K> {
@@ -105,6 +112,7 @@ interface Extra {
   safe?: readonly [number, number];
   live?: boolean;
   effect?: string;
+  marketTime?: 'duration' | 'sigma';
 }
 
 function envNameOf(key: string): string {
@@ -126,6 +134,7 @@ function numeric<const K extends string>(
     liveSafe: extra?.live ?? liveDefault(seed),
     ...(extra?.safe ? { safeMin: extra.safe[0], safeMax: extra.safe[1] } : {}),
     ...(extra?.effect ? { effect: extra.effect } : {}),
+    ...(extra?.marketTime ? { marketTime: extra.marketTime } : {}),
   };
   return spec;
 }
@@ -216,9 +225,9 @@ export const CONFIG_SPECS = [
   // -- volatility regime (defaults = the 004 "recommended crypto baseline")
   bool('004', 'vol_regime', 'MM_VOL_REGIME_ENABLED', true,
     'volatility regime classifier (acts only with MM_MARKET_PROFILE=crypto); seed baseline true'),
-  num('004', 'vol_regime', 'MM_VOL_REGIME_SHORT_WINDOW_S', 15, 1, 3600, 's', 'short realised-vol window of the regime classifier (baseline 15)'),
-  num('004', 'vol_regime', 'MM_VOL_REGIME_MEDIUM_WINDOW_S', 60, 1, 7200, 's', 'medium realised-vol window (baseline 60)'),
-  num('004', 'vol_regime', 'MM_VOL_REGIME_LONG_WINDOW_S', 120, 1, 86400, 's', 'long realised-vol window (baseline 120)'),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_SHORT_WINDOW_S', 15, 1, 3600, 's', 'short realised-vol window of the regime classifier (baseline 15)', { marketTime: 'duration' }),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_MEDIUM_WINDOW_S', 60, 1, 7200, 's', 'medium realised-vol window (baseline 60)', { marketTime: 'duration' }),
+  num('004', 'vol_regime', 'MM_VOL_REGIME_LONG_WINDOW_S', 120, 1, 86400, 's', 'long realised-vol window (baseline 120)', { marketTime: 'duration' }),
   num('004', 'vol_regime', 'MM_VOL_REGIME_CALM_BPS', 8, 0, 10000, 'bps of mid', 'realised vol at or below this = calm regime (baseline 8)'),
   num('004', 'vol_regime', 'MM_VOL_REGIME_ELEVATED_BPS', 20, 0, 10000, 'bps of mid', 'realised vol at or above this = elevated regime (baseline 20)'),
   num('004', 'vol_regime', 'MM_VOL_REGIME_EXTREME_BPS', 45, 0, 10000, 'bps of mid', 'realised vol at or above this = extreme regime (baseline 45)'),
@@ -228,8 +237,8 @@ export const CONFIG_SPECS = [
 
   // -- trend and funding bias, inventory bands
   bool('004', 'trend_funding', 'MM_TREND_ENABLED', true, 'EMA trend bias (acts only with MM_MARKET_PROFILE=crypto); seed baseline true'),
-  num('004', 'trend_funding', 'MM_TREND_FAST_EMA_S', 15, 0.1, 3600, 's', 'fast mid EMA time constant of the trend signal (baseline 15)'),
-  num('004', 'trend_funding', 'MM_TREND_SLOW_EMA_S', 60, 0.1, 86400, 's', 'slow mid EMA time constant of the trend signal (baseline 60)'),
+  num('004', 'trend_funding', 'MM_TREND_FAST_EMA_S', 15, 0.1, 3600, 's', 'fast mid EMA time constant of the trend signal (baseline 15)', { marketTime: 'duration' }),
+  num('004', 'trend_funding', 'MM_TREND_SLOW_EMA_S', 60, 0.1, 86400, 's', 'slow mid EMA time constant of the trend signal (baseline 60)', { marketTime: 'duration' }),
   num('004', 'trend_funding', 'MM_TREND_STRONG_THRESHOLD', 0.7, 0, 1, 'fraction', 'normalised trend strength above which the trend counts as strong (baseline 0.7)'),
   num('004', 'trend_funding', 'MM_TREND_COUNTER_SIDE_SIZE_CUT', 0.6, 0, 1, 'fraction', 'in a strong trend, cut the counter-trend side size by this fraction (baseline 0.6)'),
   num('004', 'trend_funding', 'MM_TREND_SKEW_BOOST', 1.5, 0, 10, 'x', 'in a strong trend, multiply the inventory skew by this (baseline 1.5)'),
@@ -244,15 +253,15 @@ export const CONFIG_SPECS = [
   int('004', 'reprice', 'MM_MIN_REPRICE_MOVE_TICKS', 2, 0, 100, 'ticks',
     'hysteresis gate: min target move (ticks) to cancel+replace; the move must also reach MM_MIN_REPRICE_TICKS (000), i.e. max of both', { safe: [1, 5] }),
   num('004', 'reprice', 'MM_MIN_REPRICE_EDGE_DELTA_BPS', 0.5, 0, 10000, 'bps of mid', 'hysteresis gate: min change of theoretical edge to reprice', { safe: [0.3, 2.0] }),
-  num('004', 'reprice', 'MM_MIN_REPRICE_INTERVAL_S', 0.5, 0, 60, 's', 'min time between reprices of one slot (market, side, level)', { safe: [0.2, 2.0] }),
+  num('004', 'reprice', 'MM_MIN_REPRICE_INTERVAL_S', 0.5, 0, 60, 's', 'min time between reprices of one slot (market, side, level)', { safe: [0.2, 2.0], marketTime: 'duration' }),
 
   // -- adaptive POST_ONLY handling
   bool('004', 'post_only', 'MM_ADAPTIVE_POF_ENABLED', true, 'widen the safety buffer adaptively after POST_ONLY rejections'),
   int('004', 'post_only', 'MM_POST_ONLY_SAFETY_TICKS', 2, 0, 50, 'ticks', 'base tick buffer kept from the opposite best price: a bid at most this many ticks below the best ask (1 = may join the touch of a 1-tick book, never cross it; the kalshi profile sets 1)', { safe: [1, 4] }),
   int('004', 'post_only', 'MM_POF_MAX_SAFETY_TICKS', 8, 0, 100, 'ticks', 'ceiling on the adaptive post-only buffer', { safe: [4, 12] }),
   num('004', 'post_only', 'MM_POF_BACKOFF_MULTIPLIER', 1.7, 1, 10, 'x', 'cooldown grows by this factor per consecutive post-only failure', { safe: [1.3, 2.5] }),
-  num('004', 'post_only', 'MM_POF_STREAK_RESET_S', 45, 1, 3600, 's', 'post-only failure streak resets after this quiet period', { safe: [15, 90] }),
-  num('004', 'post_only', 'MM_POF_COOLDOWN_S', 2.0, 0, 300, 's', 'base cooldown of a slot after a post-only rejection', { safe: [0.5, 5.0] }),
+  num('004', 'post_only', 'MM_POF_STREAK_RESET_S', 45, 1, 3600, 's', 'post-only failure streak resets after this quiet period', { safe: [15, 90], marketTime: 'duration' }),
+  num('004', 'post_only', 'MM_POF_COOLDOWN_S', 2.0, 0, 300, 's', 'base cooldown of a slot after a post-only rejection', { safe: [0.5, 5.0], marketTime: 'duration' }),
 
   // -- exposure / notional limits
   num('004', 'exposure', 'MM_MAX_ORDER_NOTIONAL_USD', 250, 1, 10_000_000, 'USD', 'max USD cost of a single order (size capped to this / price)', { safe: [50, 1000] }),
@@ -277,11 +286,11 @@ export const CONFIG_SPECS = [
   num('004', 'skew', 'MM_SKEW_MAX_BPS', 20, 0, 10000, 'bps of mid', 'max raw skew at the position limit, before MM_INVENTORY_SKEW_FACTOR', { safe: [10, 50] }),
 
   // -- imbalance & toxicity filter
-  num('004', 'toxicity', 'MM_IMBALANCE_WINDOW_S', 2.0, 0.1, 600, 's', 'EMA window of top-of-book imbalance', { safe: [1.0, 5.0] }),
+  num('004', 'toxicity', 'MM_IMBALANCE_WINDOW_S', 2.0, 0.1, 600, 's', 'EMA window of top-of-book imbalance', { safe: [1.0, 5.0], marketTime: 'duration' }),
   num('004', 'toxicity', 'MM_IMBALANCE_PAUSE_THRESHOLD', 0.70, 0, 1, 'fraction', 'pause the side facing the flow when |signed imbalance| reaches this (0 = off)', { safe: [0.5, 0.85] }),
-  num('004', 'toxicity', 'MM_MICRO_VOL_WINDOW_S', 5.0, 0.1, 600, 's', 'window of the mid micro-volatility guard', { safe: [2.0, 10.0] }),
+  num('004', 'toxicity', 'MM_MICRO_VOL_WINDOW_S', 5.0, 0.1, 600, 's', 'window of the mid micro-volatility guard', { safe: [2.0, 10.0], marketTime: 'duration' }),
   num('004', 'toxicity', 'MM_MICRO_VOL_MAX_BPS', 8, 0, 10000, 'bps of mid', 'micro-vol above this widens; above 1.25x this pauses (0 = off)', { safe: [4, 15] }),
-  num('004', 'toxicity', 'MM_MICRO_DRIFT_WINDOW_S', 3.0, 0.1, 600, 's', 'window of the directional drift guard', { safe: [1.0, 5.0] }),
+  num('004', 'toxicity', 'MM_MICRO_DRIFT_WINDOW_S', 3.0, 0.1, 600, 's', 'window of the directional drift guard', { safe: [1.0, 5.0], marketTime: 'duration' }),
   num('004', 'toxicity', 'MM_MICRO_DRIFT_MAX_BPS', 6, 0, 10000, 'bps of mid', 'drift above this widens; above 1.25x this pauses (0 = off)', { safe: [3, 10] }),
   num('004', 'toxicity', 'MM_VOLATILITY_OFFSET_MULTIPLIER', 0.35, 0, 10, 'fraction', 'extra offset in moderate stress, as a fraction of the excess vol/drift', { safe: [0.1, 0.7] }),
 
@@ -305,14 +314,14 @@ export const CONFIG_SPECS = [
   num('004', S004_CORE, 'MM_MIN_SPREAD_BPS', 100, 0, 10000, 'bps of mid', 'book spread below this pauses quoting and cancels resting orders (0 = off); seed gives no default, chosen 100 (1 % of the mid; on a 1c grid every book is at least 100 bps wide, so it never fires there: the kalshi profile turns it off explicitly)'),
   num('004', S004_CORE, 'MM_REPRICE_TOLERANCE_PERCENT', 0.25, 0, 1, 'fraction', 'reprice gate: deviation must exceed this fraction of the target offset; seed gives no default, chosen 0.25'),
   num('004', S004_CORE, 'MM_MAX_ORDER_AGE_S', 60, 0, 86400, 's',
-    'the quote-age refresh (exec): a resting order this long since placed or amended is refreshed regardless of the reprice gates - amended to the target, or cancelled and placed again (new queue place, new expiration) when the target is unchanged; 0 = off; seed gives no default, chosen 60'),
+    'the quote-age refresh (exec): a resting order this long since placed or amended is refreshed regardless of the reprice gates - amended to the target, or cancelled and placed again (new queue place, new expiration) when the target is unchanged; 0 = off; seed gives no default, chosen 60', { marketTime: 'duration' }),
   num('004', S004_CORE, 'MM_ORDER_SIZE_MULTIPLIER', 1.0, 0, 100000, 'x', 'order size = this x quote_size contracts (then capped by fat_finger_max_contracts and MM_MAX_ORDER_NOTIONAL_USD/price); chosen 1.0'),
   int('004', S004_CORE, 'MM_MAX_POSITION_SIZE', 100, 1, 1_000_000, 'contracts', 'position cap in contracts (tighter of this, MM_MAX_POS and notional wins); seed gives no default, chosen 100'),
   num('004', S004_CORE, 'MM_SIZE_SCALE_PER_LEVEL', 1.0, 0, 10, 'x', 'size of level n+1 = size of level n x this; seed gives no default, chosen 1.0'),
   int('004', S004_CORE, 'MM_NUM_PRICE_LEVELS', 1, 1, 20, 'count', 'quote levels per side; seed gives no default, chosen 1'),
 
   // ======================= 000: MM engine fixes =======================
-  int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 0, 3_600_000, 'ms', 'min interval between non-urgent target changes strategy sends for a market (000 raised 1000 -> 5000; 0 = no minimum); urgent ones (a move of more than price_change_requote_threshold, a size cut, a pause) go at once, and exec re-prices each target as it comes'),
+  int('000', 'churn_risk_000', 'MM_QUOTE_REFRESH_MS', 5000, 0, 3_600_000, 'ms', 'min interval between non-urgent target changes strategy sends for a market (000 raised 1000 -> 5000; 0 = no minimum); urgent ones (a move of more than price_change_requote_threshold, a size cut, a pause) go at once, and exec re-prices each target as it comes', { marketTime: 'duration' }),
   int('000', 'churn_risk_000', 'MM_MIN_REPRICE_TICKS', 2, 0, 100, 'ticks',
     'exec diff: reprice only if price moved >= this many ticks (size change always reprices); same gate as MM_MIN_REPRICE_MOVE_TICKS, max of both applies'),
   int('000', 'churn_risk_000', 'MM_MAX_POS', 5, 1, 100000, 'contracts', 'hard cap on |exchange position| and |position + intended delta| per market, both directions (unless a side cap tightens one); startup over it -> read-only'),
@@ -363,11 +372,11 @@ export const CONFIG_SPECS = [
   // second estimator in the book, i.e. a different meaning than the one explain stated.
   num('003', 'model_003', 'risk_aversion', 0.1, 0, 100, '1/contract',
     'gamma in r = S - q*gamma*sigma^2*(T-t) (S in cents, sigma in c/sqrt(s), T-t in s); seed gives no value, chosen 0.1'),
-  num('003', 'model_003', 'horizon_s', 3600, 1, 31_536_000, 's', 'T-t = min(this, time to close); seed names T without a value, chosen 3600'),
+  num('003', 'model_003', 'horizon_s', 3600, 1, 31_536_000, 's', 'T-t = min(this, time to close); seed names T without a value, chosen 3600', { marketTime: 'duration' }),
   num('003', 'model_003', 'order_arrival_k', 1.5, 0.001, 1000, '1/cent',
     'k of the A-S optimal spread delta = gamma*sigma^2*(T-t) + (2/gamma)*ln(1+gamma/k); seed gives none, chosen 1.5'),
-  num('003', 'model_003', 'volatility_prior', 0.05, 0, 100, 'c/sqrt(s)', 'sigma used until the window has data; seed gives none, chosen 0.05'),
-  num('003', 'model_003', 'volatility_floor', 0.005, 0, 100, 'c/sqrt(s)', 'lower bound on the sigma estimate; seed gives none, chosen 0.005'),
+  num('003', 'model_003', 'volatility_prior', 0.05, 0, 100, 'c/sqrt(s)', 'sigma used until the window has data; seed gives none, chosen 0.05', { marketTime: 'sigma' }),
+  num('003', 'model_003', 'volatility_floor', 0.005, 0, 100, 'c/sqrt(s)', 'lower bound on the sigma estimate; seed gives none, chosen 0.005', { marketTime: 'sigma' }),
   int('003', 'model_003', 'quote_min_price_cents', 1, 1, 99, 'cents', 'sanity check: no quote below this (003 bounds [1, 99])'),
   int('003', 'model_003', 'quote_max_price_cents', 99, 1, 99, 'cents', 'sanity check: no quote above this (003 bounds [1, 99])'),
   num('003', 'model_003', 'external_skew_max_cents', 5, 0, 99, 'cents', 'clamp on the alpha engine skew added to r (003 get_external_skew, +-cents); chosen 5'),
@@ -447,23 +456,23 @@ export const CONFIG_SPECS = [
   int('sys', 'connection', 'kmm_resync_max_attempts', 3, 1, 100, 'count', 'resync rounds per market before a cool-down'),
   int('sys', 'connection', 'kmm_markets_max', 10_000, 1, 1_000_000, 'count', 'most markets ingest tracks (add_markets beyond this is refused)'),
   int('sys', 'connection', 'kmm_ws_pending_commands_max', 1024, 1, 1_000_000, 'count', 'most websocket commands awaiting a reply'),
-  num('sys', 'book', 'kmm_spread_ema_window_s', 10, 0.1, 3600, 's', 'EMA window of the book spread (input of the 004 spread pipeline)', { live: false }),
-  num('sys', 'book', 'kmm_volume_window_s', 60, 1, 86_400, 's', 'long window of the trade volume rate (the average of the 002 spike check)', { live: false }),
-  num('sys', 'book', 'kmm_volume_spike_window_s', 5, 0.1, 3600, 's', 'short window compared with the average for volume spikes', { live: false }),
+  num('sys', 'book', 'kmm_spread_ema_window_s', 10, 0.1, 3600, 's', 'EMA window of the book spread (input of the 004 spread pipeline)', { live: false, marketTime: 'duration' }),
+  num('sys', 'book', 'kmm_volume_window_s', 60, 1, 86_400, 's', 'long window of the trade volume rate (the average of the 002 spike check)', { live: false, marketTime: 'duration' }),
+  num('sys', 'book', 'kmm_volume_spike_window_s', 5, 0.1, 3600, 's', 'short window compared with the average for volume spikes', { live: false, marketTime: 'duration' }),
   int('sys', 'book', 'kmm_features_top_levels', 5, 1, 100, 'levels', 'book levels per side sent with the features (dashboard ladder)'),
   bool('sys', 'book', 'kmm_queue_calibrate', true, "reset the queue estimate to the exchange's queue position when it is fetched"),
   int('sys', 'book', 'kmm_book_markets_max', 20_000, 1, 1_000_000, 'count', 'most markets one book shard holds'),
   // strategy
   num('002', 'selection_002', 'min_volume_24h', 0, 0, 1e12, 'contracts', 'market selection: minimum 24 h volume; seed names the filter without a value, chosen 0'),
   bool('002', 'protection_002', 'volume_spike_pause', true, 'pause both sides while the book reports a volume spike (scenario 4)'),
-  num('sys', 'strategy', 'kmm_bailout_horizon_s', 60, 1, 86_400, 's', 'horizon of the hold-cost estimate in the 001 bailout check', { live: true }),
+  num('sys', 'strategy', 'kmm_bailout_horizon_s', 60, 1, 86_400, 's', 'horizon of the hold-cost estimate in the 001 bailout check', { live: true, marketTime: 'duration' }),
   num('sys', 'strategy', 'kmm_bailout_hysteresis', 0.25, 0, 0.9, 'fraction', 'with IMPULSE_CONTROL_ENABLED the maker adds to a position only up to (1 - this) x the bailout threshold q*; the bailout fires above q*: the band between them keeps the taker from churning against our own maker fills', { live: true }),
   int('sys', 'strategy', 'kmm_level_spacing_ticks', 1, 1, 100, 'ticks', 'distance between price levels (MM_NUM_PRICE_LEVELS > 1)', { live: true }),
   num('sys', 'strategy', 'kmm_queue_front_contracts', 10, 0, 1e9, 'contracts', 'queue estimate at or below this counts as the front (001 yield-priority rule)', { live: true }),
   num('sys', 'strategy', 'kmm_toxic_ofi_contracts', 200, 0, 1e12, 'contracts', 'order-flow imbalance against us beyond this counts as toxic flow (001)', { live: true }),
   num('sys', 'strategy', 'kmm_ofi_fair_ticks', 0.5, 0, 10, 'ticks', 'grid model: largest fair-value shift from order-flow imbalance (tanh of OFI over the touch depth, x this)', { live: true }),
-  num('sys', 'book', 'kmm_kappa_window_s', 600, 1, 86_400, 's', 'grid model: decay window of the public-trade histogram behind the fill-intensity kappa (per tick from the mid; the book shard estimates it over every public trade, BookFeatures.kappa_per_tick)', { live: true }),
-  num('sys', 'strategy', 'kmm_markout_s', 10, 0.1, 3600, 's', 'grid model: markout horizon of our own fills; their average loss (EWMA) floors the half-spread', { live: true }),
+  num('sys', 'book', 'kmm_kappa_window_s', 600, 1, 86_400, 's', 'grid model: decay window of the public-trade histogram behind the fill-intensity kappa (per tick from the mid; the book shard estimates it over every public trade, BookFeatures.kappa_per_tick)', { live: true, marketTime: 'duration' }),
+  num('sys', 'strategy', 'kmm_markout_s', 10, 0.1, 3600, 's', 'grid model: markout horizon of our own fills; their average loss (EWMA) floors the half-spread', { live: true, marketTime: 'duration' }),
   num('sys', 'strategy', 'kmm_touch_hysteresis_ticks', 0.5, 0, 5, 'ticks', 'grid model: a quote already resting at the others\' touch (or asked for there by the last target) stays there until the touch lacks the required edge by more than this (no flapping between join and one tick behind, which loses the queue place each time)', { live: true }),
   // jump and schedule protection (issue 17; strategy core/jump.ts, README "Jump and schedule protection")
   int('sys', 'strategy', 'kmm_sweep_levels', 0, 0, 100, 'levels',
@@ -471,14 +480,14 @@ export const CONFIG_SPECS = [
   num('sys', 'strategy', 'kmm_jump_cents', 0, 0, 100, 'cents',
     'the others\' best bid falling, or best ask rising, by this many cents in one book update (the touch emptied and nothing near behind it) is a jump: pull both sides for kmm_sweep_pull_ms; 0 = off. In cents, not ticks: on a 0.1c band three ticks is a cancelled touch. 3 recommended (on 1c books a one-tick move is a cancelled touch, three is a hole); off by default as kmm_sweep_levels', { live: true }),
   int('sys', 'strategy', 'kmm_sweep_pull_ms', 2000, 0, 600_000, 'ms',
-    'how long quotes stay pulled after a sweep or jump (each new one restarts it); 0 = off. Chosen 2000: the calibrated active profile refills a swept touch within about a second, and the next quote then prices from the settled book', { live: true }),
+    'how long quotes stay pulled after a sweep or jump (each new one restarts it); 0 = off. Chosen 2000: the calibrated active profile refills a swept touch within about a second, and the next quote then prices from the settled book', { live: true, marketTime: 'duration' }),
   num('sys', 'strategy', 'kmm_close_widen_s', 600, 0, 604_800, 's',
     'within this many seconds of the market\'s close_time, every quote moves kmm_close_widen_ticks further from the touch (informed flow gathers before the close); 0 = off. Chosen 600 (10 min); 002\'s time_to_close_* multipliers act on hours', { live: true }),
   int('sys', 'strategy', 'kmm_close_widen_ticks', 1, 0, 100, 'ticks',
     'ticks each quote moves away from the touch inside kmm_close_widen_s; 0 = no widening. Chosen 1: on 1c books one tick behind the touch halves the fill rate, not the quoting', { live: true }),
   num('sys', 'strategy', 'kmm_close_stop_s', 60, 0, 604_800, 's',
     'within this many seconds of the market\'s close_time the maker stops quoting (takers still reduce); Kalshi rejects every order op, cancels too, after close_time, so quotes must be gone before it; 0 = off. Chosen 60', { live: true }),
-  int('sys', 'strategy', 'kmm_taker_cooldown_ms', 2000, 0, 600_000, 'ms', 'after a taker intent, wait this long (or for the position to change) before another', { live: true }),
+  int('sys', 'strategy', 'kmm_taker_cooldown_ms', 2000, 0, 600_000, 'ms', 'after a taker intent, wait this long (or for the position to change) before another', { live: true, marketTime: 'duration' }),
   num('sys', 'strategy', 'kmm_alpha_weight', 1, 0, 10, 'x', 'weight of the external fair-value skew (alpha engine)', { live: true }),
   int('sys', 'strategy', 'kmm_alpha_max_age_ms', 60_000, 100, 86_400_000, 'ms', 'external fair values older than this are ignored', { live: true }),
   int('sys', 'strategy', 'kmm_startup_settle_ms', 1500, 0, 600_000, 'ms', 'wait after the first exchange positions before the start-up cap check'),

@@ -16,7 +16,7 @@
  * (MM_MAX_LONG_POS / MM_MAX_SHORT_POS) is set, then the tightest with MM_MAX_POSITION_SIZE,
  * max_position_size and max_inventory.
  */
-import { positionCapsOf, type ConfigKey, type KmmConfig } from '@kmm/shared';
+import { inRunTime, positionCapsOf, type ConfigKey, type KmmConfig } from '@kmm/shared';
 
 /** The registry keys the strategy reads (names only: type, default, range and live flag are the registry's). */
 const STRATEGY_CONFIG_KEYS = [
@@ -111,8 +111,11 @@ function usdToPrice(usd: number): number {
 
 /** The strategy's parameters from a validated configuration (no checks: the registry did them). */
 export function strategyParamsOf(cfg: Readonly<KmmConfig>): StrategyParams {
+  // its market-time values (windows, horizons, the markout horizon, the sweep pull, sigma) in run
+  // time for a time-compressed market (kmm_time_scale); `source` keeps the configuration as set
+  const inRun = inRunTime(cfg);
   const raw: Record<string, unknown> = {};
-  for (const key of STRATEGY_CONFIG_KEYS) raw[key] = cfg[key];
+  for (const key of STRATEGY_CONFIG_KEYS) raw[key] = inRun[key];
   const r = raw as Raw;
   const caps = positionCapsOf(cfg);
   const params: StrategyParams = {
