@@ -422,8 +422,10 @@ describe('exec under faults (deterministic simulation)', () => {
   });
 
   it('a create carried out whose answer is lost just before the stop: the shutdown still finds and cancels it (reads lag writes)', async () => {
-    // the last 0.8 s before the stop: every write is carried out but its answer never comes, so
+    // the last 2 s before the stop: every write is carried out but its answer never comes, so
     // exec does not know the orders it created then; the exchange's order list lags by 360 ms
+    // (2 s: at the DST market's pace, its time scale 0.5, exec's reprice interval and quote age
+    // are twice the configured seconds, and 0.8 s held no create)
     const stopS = 60;
     let lostWindow = false;
     let ordersAtStart = -1;
@@ -435,7 +437,7 @@ describe('exec under faults (deterministic simulation)', () => {
       keepJournal: true,
       readLag: DEFAULT_READ_LAG,
       observe: (v) => {
-        const on = v.nowS >= stopS - 0.8 && v.nowS < stopS;
+        const on = v.nowS >= stopS - 2 && v.nowS < stopS;
         if (on !== lostWindow) v.exchange.faults.set({ restLostReplyProb: on ? 1 : 0 });
         if (on && !lostWindow) ordersAtStart = v.exchange.records().orders.length;
         if (on) createdInWindow = v.exchange.records().orders.length - ordersAtStart;
