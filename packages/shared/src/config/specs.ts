@@ -403,7 +403,7 @@ export const CONFIG_SPECS = [
     { effect: 'informational: each command sets it from what it runs against (run --env, demo/dst/bench: sim) and records it in the run configuration; nothing reads it back' }),
   int('sys', 'system', 'kmm_markets', 10, 1, 10000, 'count', 'number of markets to select in sim/demo runs'),
   num('sys', 'system', 'kmm_time_scale', 1, 0.01, 100, 'x',
-    "seconds of market per second of the run: 1 on Kalshi; kmm demo sets it from --speed (the simulator compresses its market that much). Exec's token buckets then refill this much faster, as the simulator's do, so the tier's budget holds per second of market (only with kmm_env sim)",
+    "seconds of market per second of the run: 1 on Kalshi; kmm demo sets it from --speed (the simulator compresses its market that much). Every value marked [market time] then runs this much faster (windows, horizons, intervals; sigma priors x its square root), and exec's token buckets refill this much faster, as the simulator's do, so the strategy meets the market at its tuning and the tier's budget holds per second of market (only with kmm_env sim)",
     { live: false }),
   int('sys', 'system', 'kmm_shards', defaultShardCount(), 1, 256, 'count', 'book worker shards of demo and run (--shards wins); default = available cores - 4 (1..16) on this machine'),
   enm('sys', 'system', 'kmm_preset', ['none', 'conservative', 'aggressive', 'high_frequency'], 'none',
