@@ -15,7 +15,7 @@ describe('market time in every core', () => {
   const real = resolveConfig({ kmm_shards: 1 });
   const fast = resolveConfig({ kmm_shards: 1, kmm_time_scale: 30 });
 
-  it('strategy: horizons, markout horizon, refresh, sweep pull and taker cooldown x1/30; sigma x sqrt(30); calendar as set', () => {
+  it('strategy: horizons, markout horizon, refresh and sweep pull x1/30; sigma x sqrt(30); calendar and the taker cooldown (it also guards a taker in flight) as set', () => {
     const a = strategyParamsOf(real);
     const b = strategyParamsOf(fast);
     expect(b.kmm_markout_s).toBeCloseTo(a.kmm_markout_s / 30, 12);
@@ -23,7 +23,7 @@ describe('market time in every core', () => {
     expect(b.kmm_bailout_horizon_s).toBeCloseTo(a.kmm_bailout_horizon_s / 30, 12);
     expect(b.MM_QUOTE_REFRESH_MS).toBeCloseTo(a.MM_QUOTE_REFRESH_MS / 30, 9);
     expect(b.kmm_sweep_pull_ms).toBeCloseTo(a.kmm_sweep_pull_ms / 30, 9);
-    expect(b.kmm_taker_cooldown_ms).toBeCloseTo(a.kmm_taker_cooldown_ms / 30, 9);
+    expect(b.kmm_taker_cooldown_ms).toBe(a.kmm_taker_cooldown_ms);
     expect(b.volatility_prior).toBeCloseTo(a.volatility_prior * Math.sqrt(30), 12);
     expect(b.forceExitMs).toBe(a.forceExitMs);
     expect(b.staleGraceMs).toBe(a.staleGraceMs);

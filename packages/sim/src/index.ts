@@ -20,6 +20,7 @@ export { ManualScheduler } from './memory/scheduler.js';
 export { afterOn, realAfter, type Scheduler, type After } from './server/timers.js';
 export type { RestOutcome } from './server/rest.js';
 export type { VenueOptions } from './server/assemble.js';
+export { marketTimeScale } from './server/assemble.js';
 export { startSimThread, startSimProcess, type SimThreadHandle } from './server/thread.js';
 export { defaultFaults, checkFaults, type FaultConfig } from './server/faults.js';
 export { TIERS, ENDPOINT_COSTS, RateLimiter } from './server/ratelimit.js';

@@ -85,7 +85,7 @@ export function backtestCommand(cli: CliContext): Command {
           const drains = l.run.decisionDrains;
           cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
           const lat = l.latency;
-          if (!lat.overridden && lat.oneWayMs !== null) cli.out(`order latency ${l.result.metrics.latencyMs} ms, the run's medians: REST one way ${lat.oneWayMs} ms${lat.decisionToWireMs !== null ? ` + decision to wire ${lat.decisionToWireMs} ms (the strategy -> exec hop and exec's work, which the backtest's cores do in no time)` : ''}`);
+          if (!lat.overridden && lat.oneWayMs !== null) cli.out(`order latency ${l.result.metrics.latencyMs} ms each way, the run's medians: REST one way ${lat.oneWayMs} ms${lat.decisionToWireMs !== null ? ` + decision to wire ${lat.decisionToWireMs} ms (the strategy -> exec hop and exec's work, which the backtest's cores do in no time, on the way out and again on the answer's way to the strategy)` : ''}`);
           if (o.venueCheck) {
             // the exchange answered the run's queue polls one order latency before journaling them: the recorded run's latency
             const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower, (l.run.journal ? recordedOrderLatencyMs(l.run.journal) : null) ?? 0);
@@ -99,7 +99,7 @@ export function backtestCommand(cli: CliContext): Command {
         } else {
           const warnings: string[] = [];
           // a capture inside a time-compressed demo's run folder: its markouts in market time, and
-          // KMM at its time scale (kmm_time_scale: exec's token refill) unless --set says otherwise
+          // KMM at its time scale (kmm_time_scale: market-time values, token refill) unless --set says otherwise
           const timeScale = runTimeScale(dirname(resolve(o.capture)));
           const setScaled = timeScale !== 1 && set.kmm_time_scale === undefined ? { kmm_time_scale: timeScale, ...set } : set;
           r = await runBacktest({
@@ -134,9 +134,9 @@ export function backtestCommand(cli: CliContext): Command {
       if (m.crossingFills > 0) cli.out(`of the maker fills, ${m.crossingFills} came from the recorded book crossing our order with no print (the flow that moved through our price would have traded with us)`);
       if (r.counters.rateHeld > 0) {
         const waitPct = Math.round((1000 * r.counters.tokenWaitMarketMs) / Math.max(1, m.durationS * 1000 * r.marks.size)) / 10;
-        // measured: 0.1-0.2 % on 60 s demos reproduced fill for fill; 92 % on one that was not (README "backtest --like")
+        // measured: 0.1-0.6 % on 60 s demos reproduced fill for fill; 92 % on one that was not (README "backtest --like")
         const caveat = waitPct >= 1 ? ': a run whose markets wait this long for tokens is reproduced in shape, not fill for fill (README "backtest --like")' : '';
-        cli.out(`exec waited for rate-limit tokens ${r.counters.rateHeld} times, its markets ${waitPct} % of market-time (kmm_rate_tier)${caveat}`);
+        cli.out(`exec waited for rate-limit tokens ${r.counters.rateHeld} times, its markets ${waitPct} % of the time (markets x run time; kmm_rate_tier)${caveat}`);
       }
       if (r.counters.ownFramesSkipped > 0) cli.out(`the recorded run's own orders taken out of the book: ${r.counters.ownFramesSkipped} own frames, ${r.others.ownDeltasDropped} book changes that were its own only`);
       const f = r.figures;

@@ -116,6 +116,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const profile = resolveProfile(opts.profile ?? 'active');
   const profileName = opts.replay ? 'replay' : profile === 'synthetic' ? 'synthetic' : profile.name;
   const timeScale = opts.speed ?? 1;
+  // KMM meets the market at the simulator's pace: one scale for both (a --set that differs is refused)
+  if (Number(loaded.values.kmm_time_scale) !== timeScale) {
+    throw new Error(`kmm_time_scale ${String(loaded.values.kmm_time_scale)} (${loaded.sources.kmm_time_scale}) differs from the simulator's speed ${timeScale}: the demo sets it from --speed; leave it out`);
+  }
   const runDir = newRunDir(opts.out, 'demo', loaded.values.kmm_run_dir);
   // the simulated market of this run: `kmm market-stats <run>/capture.jsonl` reads the time scale here
   writeFileSync(join(runDir, 'market.json'), JSON.stringify({ profile: profileName, timeScale, note: 'timeScale = market seconds per second of the run (every flow rate x timeScale, and the rate-limit refills; KMM ran with kmm_time_scale = this, see config.json)' }, null, 2) + '\n');

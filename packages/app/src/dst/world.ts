@@ -45,7 +45,7 @@
  */
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { kmm, LocalKernel, resolveConfig, SeededRng, Signer, SimClock, type KernelActor, type KernelHooks, type KmmConfig, type Rng } from '@kmm/shared';
-import { MemoryExchange, NO_READ_LAG, type ReplaySource, type SimRecords } from '@kmm/sim';
+import { marketTimeScale, MemoryExchange, NO_READ_LAG, type ReplaySource, type SimRecords } from '@kmm/sim';
 import { ingestActor, type IngestActorState, type IngestEnv, type IngestSocket, type WsEvents } from '@kmm/ingest-worker/actor';
 import { bookActor } from '@kmm/book-worker/actor';
 import { strategyActor } from '@kmm/strategy-worker/actor';
@@ -64,7 +64,7 @@ import type { ShutdownReport } from '@kmm/exec-worker';
 
 /** 2026-01-01T00:00:00Z: virtual wall time at t = 0 */
 export const DST_START_WALL_MS = 1_767_225_600_000;
-/** the simulated market's default time scale in a DST run (flow rates and the venue's token refill x this) */
+/** the simulated market's default time scale in a DST run (flow rates, the venue's token refill and KMM's market-time values x this: kmm_time_scale) */
 export const DST_DEFAULT_SPEED = 0.5;
 /** Virtual time the system may take to stop (cancel all, verify, final fills) after the run. */
 export const DST_STOP_MAX_MS = 120_000;
@@ -323,8 +323,9 @@ export function dstConfig(o: DstOptions, markets: number): KmmConfig {
     kmm_markets: markets,
     max_markets: markets,
     kmm_shards: BOOKS.length,
-    // the simulated market's time scale: exec's token refill follows it, as the exchange's does
-    kmm_time_scale: o.speed ?? DST_DEFAULT_SPEED,
+    // the simulated market's pace (a replay's own speed): KMM's market-time values and exec's
+    // token refill follow it, as the exchange's refill does
+    kmm_time_scale: marketTimeScale({ speed: o.speed ?? DST_DEFAULT_SPEED, replay: o.replay }),
     // kmm_order_group_contracts_limit left at 0: the kill switch is sized to risk exactly as in
     // demo and run (limits.ts orderGroupContractsLimitFor, from the caps and kmm_markets)
     ...CHAOS_SET,

@@ -102,7 +102,7 @@ export interface EngineCounters {
   peakPositionCenti: number;
   /** times exec held an intent back for want of rate-limit tokens (its rateHeld stat) */
   rateHeld: number;
-  /** market-ms exec's markets spent waiting for rate-limit tokens (its tokenWaitMarketMs stat) */
+  /** markets x ms exec's markets spent waiting for rate-limit tokens, the waits still going at the end included */
   tokenWaitMarketMs: number;
 }
 
@@ -439,7 +439,7 @@ export class BacktestEngine {
     this.counters.busMessages = this.kernel.counters.messages;
     this.counters.commands = this.exec?.runner.counters.commands ?? 0;
     this.counters.rateHeld = this.exec?.core.stats.rateHeld ?? 0;
-    this.counters.tokenWaitMarketMs = this.exec?.core.stats.tokenWaitMarketMs ?? 0;
+    this.counters.tokenWaitMarketMs = this.exec?.core.tokenWaitMarketMs(this.clock.monoNs() / 1e6) ?? 0;
     void this.ingest;
   }
 

@@ -240,6 +240,13 @@ export class CommandDispatcher {
     return !l.isPaused(nowMs) && l.write.available(nowMs) >= ENDPOINT_COST.create + l.cancelReserve + l.takerReserve;
   }
 
+  /** markets x ms spent waiting for tokens up to `nowMs`: the ended waits and the ones still going */
+  tokenWaitMarketMsAt(nowMs: number): number {
+    let ms = this.s.stats.tokenWaitMarketMs;
+    for (const m of this.tokenWaiters) ms += Math.max(0, nowMs - m.tokenWaitSinceMs);
+    return ms;
+  }
+
   /** `m` got everything out: it waits no more. */
   doneWaiting(m: MarketRef, nowMs: number): void {
     this.s.stats.tokenWaitMarketMs += Math.max(0, nowMs - m.tokenWaitSinceMs);

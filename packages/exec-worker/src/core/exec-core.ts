@@ -165,6 +165,11 @@ export class ExecCore {
   get differ(): OrderDiffer {
     return this.s.differ;
   }
+  /** markets x ms spent waiting for rate-limit tokens until `nowMs`, the waits still going included */
+  tokenWaitMarketMs(nowMs: number): number {
+    return this.cmd.tokenWaitMarketMsAt(nowMs);
+  }
+
   get stats(): Readonly<ExecStats> {
     return this.s.stats;
   }

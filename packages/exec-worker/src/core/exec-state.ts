@@ -43,7 +43,7 @@ export interface ExecStats {
   /** unchanged orders cancelled to be re-placed because they passed MM_MAX_ORDER_AGE_S */
   ageRefreshes: number;
   rateHeld: number;
-  /** market-ms spent waiting for rate-limit tokens: summed over markets, from the first hold to the pump that got everything out */
+  /** markets x ms spent waiting for rate-limit tokens (ended waits: from the first hold to the pump that got everything out; ExecCore.tokenWaitMarketMs adds the ones still going) */
   tokenWaitMarketMs: number;
   preflightRejects: number;
   /** pre-flight refusals identical to the previous one of the same market and side (not re-sent) */

@@ -90,6 +90,8 @@ export interface ExecParams {
 const USD_TO_MONEY = 10_000;
 const CENTI_PER_CONTRACT = 100;
 const s2ms = (s: number): number => Math.round(s * 1000);
+/** s2ms for a market-time value in run time: a positive one never rounds to 0 (its 0 means off) */
+const s2msOn = (s: number): number => (s > 0 ? Math.max(1, Math.round(s * 1000)) : 0);
 const permille = (f: number): number => Math.round(f * 1000);
 
 /** Exec's parameters from a validated configuration (no checks: the registry did them). */
@@ -100,16 +102,16 @@ export function execParamsOf(cfgIn: Readonly<KmmConfig>): ExecParams {
     minRepriceTicks: cfg.MM_MIN_REPRICE_TICKS,
     minRepriceMoveTicks: cfg.MM_MIN_REPRICE_MOVE_TICKS,
     minRepriceEdgeDeltaBpsMilli: permille(cfg.MM_MIN_REPRICE_EDGE_DELTA_BPS),
-    minRepriceIntervalMs: s2ms(cfg.MM_MIN_REPRICE_INTERVAL_S),
+    minRepriceIntervalMs: s2msOn(cfg.MM_MIN_REPRICE_INTERVAL_S),
     repriceTolerancePermille: permille(cfg.MM_REPRICE_TOLERANCE_PERCENT),
-    maxOrderAgeMs: s2ms(cfg.MM_MAX_ORDER_AGE_S),
+    maxOrderAgeMs: s2msOn(cfg.MM_MAX_ORDER_AGE_S),
     journalRepriceDecisions: cfg.MM_JOURNAL_REPRICE_DECISIONS,
     adaptivePofEnabled: cfg.MM_ADAPTIVE_POF_ENABLED,
     postOnlySafetyTicks: cfg.MM_POST_ONLY_SAFETY_TICKS,
     pofMaxSafetyTicks: cfg.MM_POF_MAX_SAFETY_TICKS,
     pofBackoffMultiplier: cfg.MM_POF_BACKOFF_MULTIPLIER,
-    pofStreakResetMs: s2ms(cfg.MM_POF_STREAK_RESET_S),
-    pofCooldownMs: s2ms(cfg.MM_POF_COOLDOWN_S),
+    pofStreakResetMs: s2msOn(cfg.MM_POF_STREAK_RESET_S),
+    pofCooldownMs: s2msOn(cfg.MM_POF_COOLDOWN_S),
     breakerMaxFailures: cfg.MM_CIRCUIT_BREAKER_MAX_FAILURES,
     breakerCooldownMs: s2ms(cfg.MM_CIRCUIT_BREAKER_COOLDOWN_S),
     failureWindowMs: s2ms(cfg.MM_FAILURE_WINDOW_S),

@@ -66,7 +66,7 @@ interface SpecBase<K extends string> {
    */
   readonly effect?: string;
   /**
-   * A quantity of market time (marketTimeValues): a 'duration' (s or ms of market: windows,
+   * A quantity of market time (market-time.ts inRunTime, MARKET_TIME_KEYS): a 'duration' (s or ms of market: windows,
    * horizons, intervals that follow the market's pace) or a 'sigma' (per square root of a second
    * of market). Unmarked durations are the system's own (network timeouts, polls, health), and
    * time to a market's close is calendar time: neither follows kmm_time_scale.
@@ -487,7 +487,7 @@ export const CONFIG_SPECS = [
     'ticks each quote moves away from the touch inside kmm_close_widen_s; 0 = no widening. Chosen 1: on 1c books one tick behind the touch halves the fill rate, not the quoting', { live: true }),
   num('sys', 'strategy', 'kmm_close_stop_s', 60, 0, 604_800, 's',
     'within this many seconds of the market\'s close_time the maker stops quoting (takers still reduce); Kalshi rejects every order op, cancels too, after close_time, so quotes must be gone before it; 0 = off. Chosen 60', { live: true }),
-  int('sys', 'strategy', 'kmm_taker_cooldown_ms', 2000, 0, 600_000, 'ms', 'after a taker intent, wait this long (or for the position to change) before another', { live: true, marketTime: 'duration' }),
+  int('sys', 'strategy', 'kmm_taker_cooldown_ms', 2000, 0, 600_000, 'ms', 'after a taker intent, wait this long (or for the position to change) before another', { live: true }),
   num('sys', 'strategy', 'kmm_alpha_weight', 1, 0, 10, 'x', 'weight of the external fair-value skew (alpha engine)', { live: true }),
   int('sys', 'strategy', 'kmm_alpha_max_age_ms', 60_000, 100, 86_400_000, 'ms', 'external fair values older than this are ignored', { live: true }),
   int('sys', 'strategy', 'kmm_startup_settle_ms', 1500, 0, 600_000, 'ms', 'wait after the first exchange positions before the start-up cap check'),

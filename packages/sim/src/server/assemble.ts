@@ -127,6 +127,12 @@ export interface Venue {
   step(): void;
 }
 
+/** The pace of the venue's market (seconds of market per second): a replay's speed, else the flow's; 1 for no flow (speed 0). */
+export function marketTimeScale(opts: Pick<VenueOptions, 'speed' | 'replay'>): number {
+  const speed = opts.replay ? (opts.replay.speed ?? 1) : (opts.speed ?? 1);
+  return speed > 0 ? speed : 1;
+}
+
 export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): Venue {
   const root = new SeededRng(opts.seed ?? 1);
   const engine = new Engine({ clock, rng: root.fork('engine'), postOnlyCrossMode: opts.postOnlyCrossMode });
@@ -159,8 +165,9 @@ export function assembleVenue(opts: VenueOptions, clock: Clock, after: After): V
   const hub = new WsHub(engine, root.fork('faults-ws'), faults, { resubscribeMode: opts.resubscribeMode, after });
   const reads = new ReadLag(checkReadLag(opts.readLag), clock);
   engine.listener = reads.active ? new ReadLagListener(hub, reads) : hub;
-  // the tier per second of market: a compressed market refills its buckets as much faster
-  const limiter = new RateLimiter(opts.tier ?? 'basic', opts.speed ?? 1);
+  // the tier per second of market: a compressed market refills its buckets as much faster (the
+  // market's pace: a replay's own speed; speed 0, no flow, leaves real time)
+  const limiter = new RateLimiter(opts.tier ?? 'basic', marketTimeScale(opts));
 
   const applyPause = (f: FaultConfig) => {
     if (f.exchangePaused && engine.exchangeActive) engine.pauseExchange();
