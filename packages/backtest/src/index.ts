@@ -15,7 +15,7 @@ export { PaperVenueGateway, createPaperGateway, type PaperGatewayOptions } from 
 export { ReplayEngine, type ReplayEngineOptions, type ReplayCounters } from './core/replay-engine.js';
 export { CaptureReplay, replayCapture, replayCaptureBooks, type VenueBook, type VenueBooks, type ReplayStats, type ReplayOptions } from './shell/replay.js';
 export { replayRecording, replayRecordingLines, type ActorReplayResult, type RecordedMessage, type ReplayMismatch } from './shell/replay-actor.js';
-export { RUN_FOLDER, runConfigRecord, writeRunRecord, readRunFolder, likeConfig, backtestLike, recordedOrderLatencyMs, recordedDecisionToWireMs, recordedQueueModel, recordedExecStartDelayMs, recordedExecStartupMs, type RunConfigRecord, type RecordedRun, type LikeOptions, type LikeResult } from './shell/like.js';
+export { RUN_FOLDER, runConfigRecord, writeRunRecord, readRunFolder, likeConfig, backtestLike, recordedOrderLatencyMs, recordedDecisionToWireMs, recordedCommandLatenciesMs, recordedQueueModel, recordedExecStartDelayMs, recordedExecStartupMs, type RunConfigRecord, type RecordedRun, type LikeOptions, type LikeResult } from './shell/like.js';
 export { OthersBook, attributeOwnFills, FILL_AFTER_DELTA_MS, type OthersBookStats, type OwnFills, type OwnFillPart } from './core/others-book.js';
 export { marketEventsOf } from './core/market-events.js';
 export { venueCheck, type VenueCheckResult, type VenueCheckMarket } from './shell/order-replay.js';

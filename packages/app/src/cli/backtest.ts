@@ -85,7 +85,8 @@ export function backtestCommand(cli: CliContext): Command {
           const drains = l.run.decisionDrains;
           cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
           const lat = l.latency;
-          if (!lat.overridden && lat.oneWayMs !== null) cli.out(`order latency ${l.result.metrics.latencyMs} ms each way, the run's medians: REST one way ${lat.oneWayMs} ms${lat.decisionToWireMs !== null ? ` + decision to wire ${lat.decisionToWireMs} ms (the strategy -> exec hop and exec's work, which the backtest's cores do in no time, on the way out and again on the answer's way to the strategy)` : ''}`);
+          if (!lat.overridden && lat.samples > 0) cli.out(`order latency: each command draws one of the run's ${lat.samples} commands' own (its decision -> wire time, the strategy -> exec hop and exec's work the backtest's cores do in no time, plus half its round trip), each way; medians ${lat.decisionToWireMs} + ${lat.oneWayMs} ms`);
+          else if (!lat.overridden && lat.oneWayMs !== null) cli.out(`order latency ${l.result.metrics.latencyMs} ms each way: the run's median REST one way`);
           if (o.venueCheck) {
             // the exchange answered the run's queue polls one order latency before journaling them: the recorded run's latency
             const v = venueCheck(l.run, readCaptureLines(l.run.capture), l.result.metrics.queueModel as QueueModelName, o.queuePower, (l.run.journal ? recordedOrderLatencyMs(l.run.journal) : null) ?? 0);

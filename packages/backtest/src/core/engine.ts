@@ -20,7 +20,7 @@
  * kernel orders events by (time, insertion sequence). Same capture, config and seed -> same
  * outputs.
  */
-import { kmm, LocalKernel, resolveConfig, SimClock, type ActorTime, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
+import { kmm, LocalKernel, resolveConfig, SeededRng, SimClock, type Rng, type ActorTime, type EnvelopeBody, type KmmConfig } from '@kmm/shared';
 import type { Frame } from '@kmm/ingest-worker/core';
 import { ingestActor, type IngestActorState, type IngestEnv } from '@kmm/ingest-worker/actor';
 import { bookActor } from '@kmm/book-worker/actor';
@@ -52,6 +52,11 @@ export interface EngineOptions {
   model: QueueModel;
   /** one-way order-entry latency (ms): command reaches the venue after it, the result returns after it again */
   latencyMs: number;
+  /**
+   * --like: the recorded run's one-way order latencies (ms): each command draws one (seeded), so
+   * the backtest meets the run's latency tail, not only its median (latencyMs is then unused)
+   */
+  latencySamplesMs?: readonly number[];
   /** market data and fills reach our cores this long after the venue saw them (ms) */
   feedLatencyMs: number;
   seed: number;
@@ -89,6 +94,11 @@ export interface EngineOptions {
  * after the frame it decided on, 46 ms at most, in a 60 s demo recorded with --record-inputs.
  */
 export const DECISION_DRAIN_HOLD_MAX_MS = 50;
+
+/** draws from `samples` with `rng` (each draw one of them, uniformly) */
+function sampler(samples: readonly number[], rng: Rng): () => number {
+  return () => samples[Math.floor(rng.next() * samples.length)];
+}
 
 export interface EngineCounters {
   frames: number;
@@ -205,6 +215,7 @@ export class BacktestEngine {
       model: o.model,
       idPrefix: 'bt',
       latencyMs: o.latencyMs,
+      ...(o.latencySamplesMs && o.latencySamplesMs.length > 0 ? { latencyMsOf: sampler(o.latencySamplesMs, new SeededRng(o.seed).fork('order-latency')) } : {}),
       monoNs: () => this.clock.monoNs(),
       wallMs: wall,
       defer: (ms, fn) => k.atAsync(this.clock.monoNs() + Math.round(ms * 1e6), fn),

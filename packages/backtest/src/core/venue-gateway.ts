@@ -31,6 +31,8 @@ export interface PaperGatewayOptions {
   /** order id prefix of the simulated venue (default 'paper') */
   idPrefix?: string;
   latencyMs: number;
+  /** a call's one-way latency drawn per call (ms), both ways of it; default: latencyMs for every call */
+  latencyMsOf?: () => number;
   monoNs: () => number;
   wallMs: () => number;
   onFill: (fill: kmm.v1.IFill, position: kmm.v1.IPosition, doneAck: kmm.v1.IOrderAck | null) => void;
@@ -95,14 +97,15 @@ export class PaperVenueGateway implements OrderGateway {
   private later<T>(fn: () => VenueResult<T>, onWire?: Wire, minRoundTripMs = 0): Promise<RestResult<T>> {
     const wire = this.o.monoNs();
     if (onWire) onWire(wire);
+    const oneWayMs = this.o.latencyMsOf ? this.o.latencyMsOf() : this.o.latencyMs;
     return new Promise((resolve) => {
-      this.o.defer(this.o.latencyMs, () => {
+      this.o.defer(oneWayMs, () => {
         const r = fn();
         this.emit(this.venue.fills);
         this.o.onVenueChange?.(this.venue.fills);
-        const latencyUs = Math.round(this.o.latencyMs * 2000);
+        const latencyUs = Math.round(oneWayMs * 2000);
         const res: RestResult<T> = r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire };
-        this.o.defer(Math.max(this.o.latencyMs, minRoundTripMs - this.o.latencyMs), () => resolve(res));
+        this.o.defer(Math.max(oneWayMs, minRoundTripMs - oneWayMs), () => resolve(res));
       });
     });
   }

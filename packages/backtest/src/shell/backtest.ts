@@ -66,6 +66,8 @@ export interface BacktestOptions {
    * live drain ended (engine decisionDrains).
    */
   decisionDrains?: readonly DecisionDrain[];
+  /** --like: the recorded run's one-way order latencies (ms), one drawn per command (engine latencySamplesMs) */
+  latencySamplesMs?: readonly number[];
   /**
    * seconds of market per second of the capture (a time-compressed demo's speed; --like: the run
    * folder's market.json; default 1): the scorecard's markout horizons are market time
@@ -357,6 +359,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     markets,
     model: queueModel(o.queueModel, o.queuePower ?? 2),
     latencyMs: o.latencyMs,
+    ...(o.latencySamplesMs ? { latencySamplesMs: o.latencySamplesMs } : {}),
     feedLatencyMs: o.feedLatencyMs ?? 0,
     seed: o.seed ?? 1,
     ownFills: attributeOwnFills(lines),

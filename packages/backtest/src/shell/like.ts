@@ -184,6 +184,41 @@ export function recordedDecisionToWireMs(journal: readonly JournalRecord[], drai
   return ms.length === 0 ? null : Math.round(median(ms) * 1000) / 1000;
 }
 
+/**
+ * Each recorded command's own one-way latency as the backtest models it (ms): its decision -> wire
+ * time (as recordedDecisionToWireMs) plus half its own acknowledged round trip (the first ack with
+ * a latency of one of its orders after it). Empty without drains. `--like` draws one of them per
+ * command, so the backtest meets the run's latency tail (p90 about 2x the median), not only its
+ * median: with the median alone its orders reached the queue a little earlier than live ones.
+ */
+export function recordedCommandLatenciesMs(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): number[] {
+  if (!drains || drains.length === 0) return [];
+  const ends = drains.map((d) => d.drainNs).sort((a, b) => a - b);
+  const wireNs = new Map<number, number>();
+  for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
+  // per client order id, the commands waiting for their ack, oldest first: their decision -> wire (ms)
+  const waiting = new Map<string, number[]>();
+  const out: number[] = [];
+  for (const r of journal) {
+    if (r.k === 'cmd') {
+      const arrival = Number(r.arrivalMonoNs ?? 0);
+      const wire = wireNs.get(Number(r.id));
+      const coid = String(r.orders?.[0]?.clientOrderId ?? '');
+      if (!(arrival > 0) || wire === undefined || coid === '') continue;
+      const end = lastAtOrBefore(ends, arrival);
+      if (end === null || wire < end) continue;
+      const q = waiting.get(coid) ?? [];
+      q.push((wire - end) / 1e6);
+      waiting.set(coid, q);
+    } else if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) {
+      const q = waiting.get(String(r.coid ?? ''));
+      const d2w = q?.shift();
+      if (d2w !== undefined) out.push(Math.round((d2w + Number(r.latencyUs) / 2000) * 1000) / 1000);
+    }
+  }
+  return out;
+}
+
 function median(xs: number[]): number {
   xs.sort((a, b) => a - b);
   return xs[Math.floor(xs.length / 2)];
@@ -241,7 +276,7 @@ export interface LikeResult {
    */
   recorded: RunFigures | null;
   /** where the order-entry latency came from: the run's REST one way and decision -> wire medians (ms) */
-  latency: { oneWayMs: number | null; decisionToWireMs: number | null; overridden: boolean };
+  latency: { oneWayMs: number | null; decisionToWireMs: number | null; overridden: boolean; samples: number };
 }
 
 /** `kmm backtest --like RUN_DIR`: the run's configuration, markets and capture, its own orders taken out of the book. */
@@ -259,16 +294,18 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const oneWayMs = run.journal ? recordedOrderLatencyMs(run.journal) : null;
   const decisionToWireMs = run.journal && !o.ignoreDecisionDrains ? recordedDecisionToWireMs(run.journal, run.decisionDrains) : null;
   const latencyMs = o.latencyMs ?? (oneWayMs === null ? 0 : Math.round((oneWayMs + (decisionToWireMs ?? 0)) * 1000) / 1000);
+  // each command draws one of the run's own (unless --latency-ms fixes one for all)
+  const latencySamplesMs = o.latencyMs === undefined && run.journal && !o.ignoreDecisionDrains ? recordedCommandLatenciesMs(run.journal, run.decisionDrains) : [];
   const queueModel = o.queueModel ?? recordedQueueModel(run.config.values);
   const lines = readCaptureLines(run.capture);
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
   const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
   const decisionDrains = run.decisionDrains ?? undefined;
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, timeScale: run.timeScale }, { lines, config });
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, timeScale: run.timeScale, ...(latencySamplesMs.length > 0 ? { latencySamplesMs } : {}) }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);
     recorded = figuresOf(run.journal, { capCenti, markets: run.markets.map((m) => m.market ?? '') }, result.marks);
   }
-  return { run, result, recorded, latency: { oneWayMs, decisionToWireMs, overridden: o.latencyMs !== undefined } };
+  return { run, result, recorded, latency: { oneWayMs, decisionToWireMs, overridden: o.latencyMs !== undefined, samples: latencySamplesMs.length } };
 }
