@@ -168,19 +168,7 @@ export function recordedOrderLatencyMs(journal: readonly JournalRecord[]): numbe
  * about 1.0 ms (p90 2 ms), against a REST one way of 0.8 ms.
  */
 export function recordedDecisionToWireMs(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): number | null {
-  if (!drains || drains.length === 0) return null;
-  const ends = drains.map((d) => d.drainNs).sort((a, b) => a - b);
-  const wireNs = new Map<number, number>();
-  for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
-  const ms: number[] = [];
-  for (const r of journal) {
-    if (r.k !== 'cmd') continue;
-    const arrival = Number(r.arrivalMonoNs ?? 0);
-    const wire = wireNs.get(Number(r.id));
-    if (!(arrival > 0) || wire === undefined) continue;
-    const end = lastAtOrBefore(ends, arrival);
-    if (end !== null && wire >= end) ms.push((wire - end) / 1e6);
-  }
+  const ms = decisionToWireByCommand(journal, drains).map((c) => c.ms);
   return ms.length === 0 ? null : Math.round(median(ms) * 1000) / 1000;
 }
 
@@ -192,30 +180,44 @@ export function recordedDecisionToWireMs(journal: readonly JournalRecord[], drai
  * median: with the median alone its orders reached the queue a little earlier than live ones.
  */
 export function recordedCommandLatenciesMs(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): number[] {
+  const d2wBySeq = new Map<number, { coid: string; ms: number }>();
+  for (const c of decisionToWireByCommand(journal, drains)) d2wBySeq.set(c.seq, c);
+  // per client order id, the commands waiting for their ack, oldest first: their decision -> wire (ms)
+  const waiting = new Map<string, number[]>();
+  const out: number[] = [];
+  journal.forEach((r, seq) => {
+    const c = d2wBySeq.get(seq);
+    if (c) {
+      const q = waiting.get(c.coid) ?? [];
+      q.push(c.ms);
+      waiting.set(c.coid, q);
+    } else if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) {
+      const d2w = waiting.get(String(r.coid ?? ''))?.shift();
+      if (d2w !== undefined) out.push(Math.round((d2w + Number(r.latencyUs) / 2000) * 1000) / 1000);
+    }
+  });
+  return out;
+}
+
+/**
+ * The recorded commands that answered a target, with their decision -> wire time (ms): the wire
+ * time (journal `wire`) less the end of the last strategy drain before exec got the target; `seq`
+ * is the command's index in the journal, `coid` its first order's client id. Empty without drains.
+ */
+function decisionToWireByCommand(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): Array<{ seq: number; coid: string; ms: number }> {
   if (!drains || drains.length === 0) return [];
   const ends = drains.map((d) => d.drainNs).sort((a, b) => a - b);
   const wireNs = new Map<number, number>();
   for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
-  // per client order id, the commands waiting for their ack, oldest first: their decision -> wire (ms)
-  const waiting = new Map<string, number[]>();
-  const out: number[] = [];
-  for (const r of journal) {
-    if (r.k === 'cmd') {
-      const arrival = Number(r.arrivalMonoNs ?? 0);
-      const wire = wireNs.get(Number(r.id));
-      const coid = String(r.orders?.[0]?.clientOrderId ?? '');
-      if (!(arrival > 0) || wire === undefined || coid === '') continue;
-      const end = lastAtOrBefore(ends, arrival);
-      if (end === null || wire < end) continue;
-      const q = waiting.get(coid) ?? [];
-      q.push((wire - end) / 1e6);
-      waiting.set(coid, q);
-    } else if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) {
-      const q = waiting.get(String(r.coid ?? ''));
-      const d2w = q?.shift();
-      if (d2w !== undefined) out.push(Math.round((d2w + Number(r.latencyUs) / 2000) * 1000) / 1000);
-    }
-  }
+  const out: Array<{ seq: number; coid: string; ms: number }> = [];
+  journal.forEach((r, seq) => {
+    if (r.k !== 'cmd') return;
+    const arrival = Number(r.arrivalMonoNs ?? 0);
+    const wire = wireNs.get(Number(r.id));
+    if (!(arrival > 0) || wire === undefined) return;
+    const end = lastAtOrBefore(ends, arrival);
+    if (end !== null && wire >= end) out.push({ seq, coid: String(r.orders?.[0]?.clientOrderId ?? ''), ms: (wire - end) / 1e6 });
+  });
   return out;
 }
 

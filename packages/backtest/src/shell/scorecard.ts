@@ -37,34 +37,24 @@ export function scorecardOfCapture(
 /** The run folder's market.json (written by `kmm demo`): the simulated market's profile and time scale. */
 export const MARKET_FILE = 'market.json';
 
-/** market.json of a run folder as an object ({} without the file); an error naming a file that does not parse */
-function readMarketFile(dir: string): { path: string; m: Record<string, unknown> } {
-  const p = join(dir, MARKET_FILE);
-  if (!existsSync(p)) return { path: p, m: {} };
-  let m: unknown;
-  try {
-    m = JSON.parse(readFileSync(p, 'utf8'));
-  } catch (err) {
-    throw new Error(`${p} is not the run's market description (${(err as Error).message})`);
-  }
-  return { path: p, m: m !== null && typeof m === 'object' ? (m as Record<string, unknown>) : {} };
-}
-
-function positiveField(dir: string, key: string): number {
-  const { path, m } = readMarketFile(dir);
-  if (m[key] === undefined) return 1;
-  const x = Number(m[key]);
-  if (!(Number.isFinite(x) && x > 0)) throw new Error(`${path}: ${key} must be a number > 0, got ${JSON.stringify(m[key])}`);
-  return x;
-}
-
 /**
  * Seconds of market per second of the run recorded in a run folder (market.json's timeScale: a
  * time-compressed demo); 1 without the file (a live or paper run is real time). A file with a
  * bad value is an error naming it. The one reader of it (market-stats and calibrate too).
  */
 export function runTimeScale(dir: string): number {
-  return positiveField(dir, 'timeScale');
+  const p = join(dir, MARKET_FILE);
+  if (!existsSync(p)) return 1;
+  let m: { timeScale?: unknown } | null;
+  try {
+    m = JSON.parse(readFileSync(p, 'utf8')) as { timeScale?: unknown } | null;
+  } catch (err) {
+    throw new Error(`${p} is not the run's market description (${(err as Error).message})`);
+  }
+  if (m === null || typeof m !== 'object' || m.timeScale === undefined) return 1;
+  const x = Number(m.timeScale);
+  if (!(Number.isFinite(x) && x > 0)) throw new Error(`${p}: timeScale must be a number > 0, got ${JSON.stringify(m.timeScale)}`);
+  return x;
 }
 
 /** The run folder's file of the simulator's queue truth at our maker fills (a demo on the simulator writes it). */
