@@ -45,14 +45,14 @@ describe('exec: markets waiting for rate-limit tokens are served oldest first', 
     expect(order).toEqual(waiting);
   });
 
-  it("counts the market-time spent waiting (tokenWaitMarketMs: from a market's first hold to the pump that sent its order)", () => {
+  it("counts the market-time spent waiting (tokenWaitMarketsMs: from a market's first hold to the pump that sent its order)", () => {
     const { core } = readyCore({ tier: 'basic', rateBudgetPermille: 300, batchMaxOrders: 1 }, MARKETS);
     let now = 1000;
     const first: string[] = [];
     for (const m of MARKETS) first.push(...createdMarkets(core, core.onTargets(target(4000, 0, 100, m), now), now));
     const waiting = MARKETS.filter((m) => !first.includes(m));
     expect(core.stats.rateHeld).toBeGreaterThan(0);
-    expect(core.stats.tokenWaitMarketMs).toBe(0); // nobody has been served yet
+    expect(core.stats.tokenWaitMarketsMs).toBe(0); // nobody has been served yet
     let expectedMs = 0;
     let served = 0;
     for (let step = 0; step < 400 && served < waiting.length; step++) {
@@ -62,6 +62,6 @@ describe('exec: markets waiting for rate-limit tokens are served oldest first', 
       expectedMs += sent.length * (now - 1000);
     }
     expect(served).toBe(waiting.length);
-    expect(core.stats.tokenWaitMarketMs).toBe(expectedMs);
+    expect(core.stats.tokenWaitMarketsMs).toBe(expectedMs);
   });
 });

@@ -113,7 +113,7 @@ export interface EngineCounters {
   /** times exec held an intent back for want of rate-limit tokens (its rateHeld stat) */
   rateHeld: number;
   /** markets x ms exec's markets spent waiting for rate-limit tokens, the waits still going at the end included */
-  tokenWaitMarketMs: number;
+  tokenWaitMarketsMs: number;
 }
 
 interface PublishedOrder {
@@ -155,7 +155,7 @@ export class BacktestEngine {
   readonly kernel: LocalKernel;
   readonly venue: SimVenue;
   readonly gateway: PaperVenueGateway;
-  readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0, rateHeld: 0, tokenWaitMarketMs: 0 };
+  readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0, rateHeld: 0, tokenWaitMarketsMs: 0 };
   readonly equity: EquityPoint[] = [];
   /** the recorded book without the recorded run's own orders (and with ours: publishOwn) */
   readonly others: OthersBook;
@@ -450,7 +450,7 @@ export class BacktestEngine {
     this.counters.busMessages = this.kernel.counters.messages;
     this.counters.commands = this.exec?.runner.counters.commands ?? 0;
     this.counters.rateHeld = this.exec?.core.stats.rateHeld ?? 0;
-    this.counters.tokenWaitMarketMs = this.exec?.core.tokenWaitMarketMs(this.clock.monoNs() / 1e6) ?? 0;
+    this.counters.tokenWaitMarketsMs = this.exec?.core.tokenWaitMarketsMs(this.clock.monoNs() / 1e6) ?? 0;
     void this.ingest;
   }
 

@@ -92,7 +92,7 @@ function publishStats(s: ExecActorState, io: { setStat(name: string, v: number):
   io.setStat('deferred_commands', st.deferredCommands);
   // intents held back for want of rate-limit tokens: a run that waits for them cannot be backtested fill for fill
   io.setStat('rate_held', st.rateHeld);
-  io.setStat('token_wait_market_ms', Math.round(s.core.tokenWaitMarketMs(s.runner.nowMs())));
+  io.setStat('token_wait_markets_ms', Math.round(s.core.tokenWaitMarketsMs(s.runner.nowMs())));
   io.setStat('tick_to_order_count', r.tickToWire.count);
 }
 

@@ -241,15 +241,15 @@ export class CommandDispatcher {
   }
 
   /** markets x ms spent waiting for tokens up to `nowMs`: the ended waits and the ones still going */
-  tokenWaitMarketMsAt(nowMs: number): number {
-    let ms = this.s.stats.tokenWaitMarketMs;
+  tokenWaitMarketsMsAt(nowMs: number): number {
+    let ms = this.s.stats.tokenWaitMarketsMs;
     for (const m of this.tokenWaiters) ms += Math.max(0, nowMs - m.tokenWaitSinceMs);
     return ms;
   }
 
   /** `m` got everything out: it waits no more. */
   doneWaiting(m: MarketRef, nowMs: number): void {
-    this.s.stats.tokenWaitMarketMs += Math.max(0, nowMs - m.tokenWaitSinceMs);
+    this.s.stats.tokenWaitMarketsMs += Math.max(0, nowMs - m.tokenWaitSinceMs);
     m.tokenWaitSeq = 0;
     this.tokenWaiters.delete(m);
   }

@@ -166,8 +166,8 @@ export class ExecCore {
     return this.s.differ;
   }
   /** markets x ms spent waiting for rate-limit tokens until `nowMs`, the waits still going included */
-  tokenWaitMarketMs(nowMs: number): number {
-    return this.cmd.tokenWaitMarketMsAt(nowMs);
+  tokenWaitMarketsMs(nowMs: number): number {
+    return this.cmd.tokenWaitMarketsMsAt(nowMs);
   }
 
   get stats(): Readonly<ExecStats> {

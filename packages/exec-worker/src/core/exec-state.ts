@@ -43,8 +43,8 @@ export interface ExecStats {
   /** unchanged orders cancelled to be re-placed because they passed MM_MAX_ORDER_AGE_S */
   ageRefreshes: number;
   rateHeld: number;
-  /** markets x ms spent waiting for rate-limit tokens (ended waits: from the first hold to the pump that got everything out; ExecCore.tokenWaitMarketMs adds the ones still going) */
-  tokenWaitMarketMs: number;
+  /** markets x ms spent waiting for rate-limit tokens (ended waits: from the first hold to the pump that got everything out; ExecCore.tokenWaitMarketsMs adds the ones still going) */
+  tokenWaitMarketsMs: number;
   preflightRejects: number;
   /** pre-flight refusals identical to the previous one of the same market and side (not re-sent) */
   repeatedRejects: number;
@@ -79,7 +79,7 @@ export class ExecState {
     renewals: 0,
     ageRefreshes: 0,
     rateHeld: 0,
-    tokenWaitMarketMs: 0,
+    tokenWaitMarketsMs: 0,
     preflightRejects: 0,
     repeatedRejects: 0,
     rejects: 0,
