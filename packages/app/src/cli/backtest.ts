@@ -74,6 +74,8 @@ export function backtestCommand(cli: CliContext): Command {
       let r: BacktestResult;
       let recorded: RunFigures | null = null;
       let recordedSummary: Record<string, unknown> | null = null;
+      // --like draws each command's latency from the run's own: the metrics' figure is then their medians' sum
+      let latencyDrawn = false;
       const common = { set, queueModel: qm, queuePower: o.queuePower, feedLatencyMs: o.feedLatencyMs, seed: o.seed, out: outDir };
       try {
         if (o.like) {
@@ -81,6 +83,7 @@ export function backtestCommand(cli: CliContext): Command {
           r = l.result;
           recorded = l.recorded;
           recordedSummary = l.run.summary;
+          latencyDrawn = !l.latency.overridden && l.latency.samples > 0;
           cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
           const drains = l.run.decisionDrains;
           cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
@@ -131,7 +134,7 @@ export function backtestCommand(cli: CliContext): Command {
       }
       const m = r.metrics;
       cli.out(`run folder: ${r.runDir}`);
-      cli.out(`queue model ${m.queueModel}, latency ${m.latencyMs} ms: ${m.frames} frames over ${m.durationS} s, ${m.events} events in ${m.wallMs} ms (${m.eventsPerSec} events/s)`);
+      cli.out(`queue model ${m.queueModel}, latency ${m.latencyMs} ms${latencyDrawn ? ' (median; each command drew its own)' : ''}: ${m.frames} frames over ${m.durationS} s, ${m.events} events in ${m.wallMs} ms (${m.eventsPerSec} events/s)`);
       if (m.crossingFills > 0) cli.out(`of the maker fills, ${m.crossingFills} came from the recorded book crossing our order with no print (the flow that moved through our price would have traded with us)`);
       if (r.counters.rateHeld > 0) {
         const waitPct = Math.round((1000 * r.counters.tokenWaitMarketsMs) / Math.max(1, m.durationS * 1000 * r.marks.size)) / 10;
