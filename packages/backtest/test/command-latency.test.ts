@@ -1,16 +1,17 @@
 /**
- * `--like` draws each command's latency from the recorded run's own: per recorded command, its
+ * `--like` gives each command the recorded run's own latency: per recorded command, its
  * decision -> wire time (from the end of the last strategy drain before exec got the target to
  * the request write) plus half its own acknowledged round trip (the next ack with a latency of
  * its first order). Commands without a cause, a wire record or an ack give none; without the
- * drains file there are none.
+ * drains file there are none. A backtest command the run wrote soon after (same first order,
+ * written within [-MATCH_EARLY_MS, +MATCH_LATE_MS] of it) takes that one's timing instead.
  */
 import { describe, expect, it } from 'vitest';
-import { recordedCommandLatenciesMs, recordedDecisionToWireMs } from '../src/index.js';
+import { CommandLatencyMatcher, MATCH_EARLY_MS, MATCH_LATE_MS, orderKey, recordedCommandLatenciesMs, recordedCommands, recordedDecisionToWireMs } from '../src/index.js';
 
 const MS = 1e6;
-const drains = [{ recvNs: 900 * MS, drainNs: 1000 * MS }, { recvNs: 1900 * MS, drainNs: 2000 * MS }];
-const order = (coid: string) => ({ clientOrderId: coid, market: 'KXT-26-A' });
+const drains = [{ kind: 'book' as const, atNs: 900 * MS, drainNs: 1000 * MS }, { kind: 'tick' as const, atNs: 1999 * MS, drainNs: 2000 * MS }];
+const order = (coid: string) => ({ clientOrderId: coid, market: 'KXT-26-A', kind: 1, side: 1, price: 4500, countCenti: 200 });
 const journal = [
   // decided at 1000 ms, exec got it at 1000.2, wrote it at 1001: 1 ms decision -> wire; acked after 1.5 ms
   { k: 'cmd', id: 1, op: 'create', orders: [order('c1')], arrivalMonoNs: 1000.2 * MS },
@@ -28,12 +29,53 @@ const journal = [
 ] as never[];
 
 describe('recorded command latencies', () => {
-  it("each command's decision -> wire plus half its own round trip, in journal order", () => {
+  it("each command's decision -> wire plus half its own round trip, in journal order (the draws)", () => {
     expect(recordedCommandLatenciesMs(journal, drains)).toEqual([1 + 0.75, 3 + 2]);
     expect(recordedDecisionToWireMs(journal, drains)).toBe(3);
   });
-  it('none without the drains file', () => {
+  it('none to draw without the drains file', () => {
     expect(recordedCommandLatenciesMs(journal, null)).toEqual([]);
     expect(recordedCommandLatenciesMs(journal, [])).toEqual([]);
+  });
+  it('every acknowledged command, caused or not, with its orders, wire time on the capture timeline and round trip (the matches)', () => {
+    expect(recordedCommands(journal, 500 * MS)).toEqual([
+      { keys: [orderKey(order('c1'))], wireNs: 501 * MS, roundTripMs: 1.5 },
+      { keys: [orderKey(order('c1'))], wireNs: 1503 * MS, roundTripMs: 4 },
+      { keys: [orderKey(order('c2'))], wireNs: 2000 * MS, roundTripMs: 0.9 },
+    ]);
+  });
+});
+
+describe('CommandLatencyMatcher', () => {
+  const a = order('x');
+  it('the same order (ids aside) has the same key; another price, side, size, kind or market another', () => {
+    expect(orderKey(order('c1'))).toBe(orderKey({ ...order('c9'), orderId: 'venue-7' }));
+    for (const d of [{ price: 4600 }, { side: 2 }, { countCenti: 100 }, { kind: 2 }, { market: 'KXT-26-B' }]) expect(orderKey({ ...order('c1'), ...d })).not.toBe(orderKey(a));
+  });
+  it("a command the run wrote soon after: it reaches the venue when the run's did and is answered when the run's was", () => {
+    const m = new CommandLatencyMatcher([{ keys: [orderKey(a)], wireNs: 101 * MS, roundTripMs: 3 }]);
+    // sent at 100 ms: the run's left at 101 and reached the venue at 102.5, answered at 104
+    expect(m.take(a, 100 * MS)).toEqual({ outMs: 1 + 1.5, backMs: 1.5 });
+    // each recorded order once
+    expect(m.take(a, 100 * MS)).toBeNull();
+    expect([m.matched, m.unmatched]).toEqual([1, 1]);
+  });
+  it('the earliest not taken in the window [-MATCH_EARLY_MS, +MATCH_LATE_MS]; any order of a recorded batch matches; nothing else', () => {
+    const b = { ...a, price: 4600 };
+    const m = new CommandLatencyMatcher([
+      { keys: [orderKey(b), orderKey(a)], wireNs: 100 * MS, roundTripMs: 2 },
+      { keys: [orderKey(a)], wireNs: 100.2 * MS, roundTripMs: 6 },
+      { keys: [orderKey(a)], wireNs: 300 * MS, roundTripMs: 8 },
+    ]);
+    // the run wrote it 0.3 ms before: within MATCH_EARLY_MS, reached the venue at once (no earlier than now)
+    expect(m.take(a, 100.3 * MS)).toEqual({ outMs: 1, backMs: 1 });
+    expect(m.take(a, 100.3 * MS)).toEqual({ outMs: 3, backMs: 3 });
+    expect(m.take(a, 100.3 * MS)).toBeNull();
+    expect(m.take(b, 100.3 * MS)).toEqual({ outMs: 1, backMs: 1 });
+    // outside the window
+    expect(m.take(a, (300 - MATCH_LATE_MS - 0.01) * MS)).toBeNull();
+    expect(m.take(a, (300 + MATCH_EARLY_MS + 0.01) * MS)).toBeNull();
+    expect(m.take(a, (300 - MATCH_LATE_MS + 0.01) * MS)).not.toBeNull();
+    expect(m.take({ ...a, side: 2 }, 100 * MS)).toBeNull();
   });
 });

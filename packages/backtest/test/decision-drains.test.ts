@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DecisionDrain } from '@kmm/shared';
-import { DECISION_DRAIN_HOLD_MAX_MS, runBacktest } from '../src/index.js';
+import { DECISION_DRAIN_HOLD_MAX_MS, decisionTicks, runBacktest } from '../src/index.js';
 
 const T0 = 1_790_000_000_000;
 const BASE_NS = 5_000_000_000;
@@ -32,16 +32,21 @@ function capture(path: string): void {
 }
 
 /** drains closed by these receive times, each ending `lagMs` after it */
-const drainsAt = (recvNs: number[], lagMs = 0): DecisionDrain[] => recvNs.map((r) => ({ recvNs: r, drainNs: r + lagMs * 1e6 }));
+const drainsAt = (recvNs: number[], lagMs = 0): DecisionDrain[] => recvNs.map((r) => ({ kind: 'book', atNs: r, drainNs: r + lagMs * 1e6 }));
+/** the strategy's ticks of a live run: each `lateMs` after its 250 ms grid point, its drain ending `drainMs` after that, up to `untilMs` */
+const ticksAt = (lateMs: number, drainMs: number, untilMs: number): DecisionDrain[] =>
+  Array.from({ length: Math.floor(untilMs / 250) }, (_, i) => BASE_NS + ((i + 1) * 250 + lateMs) * 1e6).map((f) => ({ kind: 'tick', atNs: f, drainNs: f + drainMs * 1e6 }));
+/** drains in the order a live file has them (by drain end) */
+const byEnd = (d: DecisionDrain[]): DecisionDrain[] => [...d].sort((a, b) => a.drainNs - b.drainNs);
 
-async function play(drains: DecisionDrain[] | undefined): Promise<{ frames: number; messages: number; bookDecisionsMs: number[] }> {
+async function play(drains: DecisionDrain[] | undefined): Promise<{ frames: number; messages: number; bookDecisionsMs: number[]; tickDecisionsMs: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'kmm-bt-drains-'));
   const cap = join(dir, 'capture.jsonl');
   capture(cap);
   const out = join(dir, 'run');
   const r = await runBacktest({ capture: cap, set: { max_time_to_resolution_hours: 8760 }, queueModel: 'exchange', latencyMs: 1, seed: 1, out, decisionDrains: drains });
   const recs = readFileSync(join(out, 'decisions.jsonl'), 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as { trigger: string; ts_ms: number });
-  return { frames: r.counters.frames, messages: r.counters.busMessages, bookDecisionsMs: recs.filter((x) => x.trigger === 'book').map((x) => x.ts_ms - T0) };
+  return { frames: r.counters.frames, messages: r.counters.busMessages, bookDecisionsMs: recs.filter((x) => x.trigger === 'book').map((x) => x.ts_ms - T0), tickDecisionsMs: recs.filter((x) => x.trigger === 'timer').map((x) => x.ts_ms - T0) };
 }
 
 describe('backtest: the recorded run’s decision drains', () => {
@@ -92,5 +97,40 @@ describe('backtest: the recorded run’s decision drains', () => {
     expect(at(late.bookDecisionsMs, 20).every(Boolean)).toBe(true);
     expect(at(late.bookDecisionsMs, 0).some(Boolean)).toBe(false);
   });
+
+  it('the strategy ticks when the live one did (its recorded firings), else on its 250 ms grid', async () => {
+    const lastOfGroup = Array.from({ length: GROUPS }, (_, g) => recvNsOf(g, PER_GROUP - 1));
+    const book = drainsAt([BASE_NS, ...lastOfGroup]);
+    const grid = await play(book);
+    const untilMs = (GROUPS + 2) * 1000;
+    const late = await play(byEnd([...book, ...ticksAt(1.7, 0.6, untilMs)]));
+    // the start-up check passes on a tick and quotes every market: a decision of trigger 'timer'
+    expect(grid.tickDecisionsMs.length).toBeGreaterThan(0);
+    expect(grid.tickDecisionsMs.every((ms) => ms % 250 === 0)).toBe(true);
+    expect(late.tickDecisionsMs.length).toBeGreaterThan(0);
+    // a tick's handler sees the time it fired live (wall ms, whole): 1.7 ms after the grid point
+    expect(late.tickDecisionsMs.every((ms) => ms % 250 === 1)).toBe(true);
+  });
 });
 
+describe('decisionTicks: the recorded ticks on the capture timeline', () => {
+  it('each tick with when it fired and its drain ended, and whether its drain handled features before it', () => {
+    const lines = [{ recvNs: 1000 }, { recvNs: 2000 }] as Parameters<typeof decisionTicks>[0];
+    const drains: DecisionDrain[] = [
+      { kind: 'tick', atNs: 900, drainNs: 950 },
+      { kind: 'book', atNs: 1000, drainNs: 1500 },
+      { kind: 'tick', atNs: 1200, drainNs: 1500 },
+      { kind: 'book', atNs: 2000, drainNs: 2600 },
+      { kind: 'tick', atNs: 2500, drainNs: 2700 },
+    ];
+    expect(decisionTicks(lines, drains)).toEqual([
+      { firedNs: -100, drainNs: -50, afterBook: false },
+      { firedNs: 200, drainNs: 500, afterBook: true },
+      // the book line before it closed an earlier drain
+      { firedNs: 1500, drainNs: 1700, afterBook: false },
+    ]);
+    // a file without ticks (an older KMM's) or no file: the grid
+    expect(decisionTicks(lines, drains.filter((d) => d.kind === 'book'))).toBeNull();
+    expect(decisionTicks(lines, undefined)).toBeNull();
+  });
+});

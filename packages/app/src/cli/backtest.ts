@@ -86,9 +86,15 @@ export function backtestCommand(cli: CliContext): Command {
           latencyDrawn = !l.latency.overridden && l.latency.samples > 0;
           cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
           const drains = l.run.decisionDrains;
-          cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${drains.length} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended`);
+          const ticks = drains?.filter((d) => d.kind === 'tick').length ?? 0;
+          const books = (drains?.length ?? 0) - ticks;
+          const tickNote = ticks > 0 ? `; its ${ticks} strategy ticks fire when the live ones did` : ' (a file without ticks: the strategy ticks on its grid)';
+          cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${books} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended${tickNote}`);
           const lat = l.latency;
-          if (!lat.overridden && lat.samples > 0) cli.out(`order latency: each command draws one of the run's ${lat.samples} commands' own (its decision -> wire time, the strategy -> exec hop and exec's work the backtest's cores do in no time, plus half its round trip), each way; medians ${lat.decisionToWireMs} + ${lat.oneWayMs} ms`);
+          if (!lat.overridden && lat.samples > 0) {
+            const c = r.counters;
+            cli.out(`order latency, each way (decision -> wire: the strategy -> exec hop and exec's work, which the backtest's cores do in no time; plus half the round trip): ${c.latencyMatched} of ${c.latencyMatched + c.latencyDrawn} commands took the run's own command of the same decision; the others drew one of its ${lat.samples} commands'; medians ${lat.decisionToWireMs} + ${lat.oneWayMs} ms`);
+          }
           else if (!lat.overridden && lat.oneWayMs !== null) cli.out(`order latency ${l.result.metrics.latencyMs} ms each way: the run's median REST one way`);
           if (o.venueCheck) {
             // the exchange answered the run's queue polls one order latency before journaling them: the recorded run's latency

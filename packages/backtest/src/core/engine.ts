@@ -24,13 +24,14 @@ import { kmm, LocalKernel, resolveConfig, SeededRng, SimClock, type Rng, type Ac
 import type { Frame } from '@kmm/ingest-worker/core';
 import { ingestActor, type IngestActorState, type IngestEnv } from '@kmm/ingest-worker/actor';
 import { bookActor } from '@kmm/book-worker/actor';
-import { strategyActor } from '@kmm/strategy-worker/actor';
+import { strategyActor, STRATEGY_TICK } from '@kmm/strategy-worker/actor';
 import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/actor';
 import type { JournalRecord, TapeRow } from '@kmm/exec-worker/core';
 import type { SimVenue, VenueFill } from './venue.js';
-import { PaperVenueGateway } from './venue-gateway.js';
+import { PaperVenueGateway, type CallLatency } from './venue-gateway.js';
 import { OthersBook, type OwnFills } from './others-book.js';
 import type { QueueModel } from './queue-models.js';
+import { CommandLatencyMatcher, type RecordedCommand } from './command-latency.js';
 
 export { EVENTS_PENDING_MAX } from '@kmm/shared';
 export const EQUITY_SAMPLE_MS = 1000;
@@ -57,6 +58,13 @@ export interface EngineOptions {
    * the backtest meets the run's latency tail, not only its median (latencyMs is then unused)
    */
   latencySamplesMs?: readonly number[];
+  /**
+   * --like: the recorded run's acknowledged commands with their wire times and round trips: a
+   * command the backtest sends when the run sent the same one reaches the venue when the run's did
+   * and is answered when the run's was (it draws from latencySamplesMs otherwise;
+   * core/command-latency.ts)
+   */
+  recordedCommands?: readonly RecordedCommand[];
   /** market data and fills reach our cores this long after the venue saw them (ms) */
   feedLatencyMs: number;
   seed: number;
@@ -84,7 +92,23 @@ export interface EngineOptions {
    * states the live one decided on, when it did, instead of on every intermediate one. Default false.
    */
   decisionDrains?: boolean;
+  /**
+   * The recorded run's strategy ticks (--like, its strategy-drains.csv), on the capture's timeline
+   * (ns): when each fired and when the live drain that handled it ended; `afterBook` when that
+   * drain handled book features before it. When set, the strategy's tick is not armed on its grid:
+   * each recorded one reaches the strategy when its live drain ended, saying the time it fired
+   * (live, a tick fires 0-2 ms after its grid point, later when the strategy is busy), after the
+   * features it followed live. Default: the grid (every STRATEGY_TICK_MS).
+   */
+  decisionTicks?: readonly DecisionTick[];
   sinks: EngineSinks;
+}
+
+/** One recorded strategy tick (EngineOptions.decisionTicks). */
+export interface DecisionTick {
+  firedNs: number;
+  drainNs: number;
+  afterBook: boolean;
 }
 
 /**
@@ -114,6 +138,9 @@ export interface EngineCounters {
   rateHeld: number;
   /** markets x ms exec's markets spent waiting for rate-limit tokens, the waits still going at the end included */
   tokenWaitMarketsMs: number;
+  /** recordedCommands: order commands that took the recorded command's latency, and that drew one */
+  latencyMatched: number;
+  latencyDrawn: number;
 }
 
 interface PublishedOrder {
@@ -155,7 +182,7 @@ export class BacktestEngine {
   readonly kernel: LocalKernel;
   readonly venue: SimVenue;
   readonly gateway: PaperVenueGateway;
-  readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0, rateHeld: 0, tokenWaitMarketsMs: 0 };
+  readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0, rateHeld: 0, tokenWaitMarketsMs: 0, latencyMatched: 0, latencyDrawn: 0 };
   readonly equity: EquityPoint[] = [];
   /** the recorded book without the recorded run's own orders (and with ours: publishOwn) */
   readonly others: OthersBook;
@@ -167,6 +194,8 @@ export class BacktestEngine {
   private readonly execDelayed: boolean;
   /** time of the last frame played (ns): frames at the same time are one burst */
   private lastFrameNs = -1;
+  /** recordedCommands: which commands took their recorded latency */
+  latencyMatcher: CommandLatencyMatcher | null = null;
   /** decisionDrains: the open group: frames for ingest waiting for the line that closes their live drain, in order */
   private held: Frame[] = [];
   /** decisionDrains: a recorded frame is being played whose live drain has not closed yet */
@@ -215,7 +244,7 @@ export class BacktestEngine {
       model: o.model,
       idPrefix: 'bt',
       latencyMs: o.latencyMs,
-      ...(o.latencySamplesMs && o.latencySamplesMs.length > 0 ? { latencyMsOf: sampler(o.latencySamplesMs, new SeededRng(o.seed).fork('order-latency')) } : {}),
+      ...(o.latencySamplesMs && o.latencySamplesMs.length > 0 ? { latencyOf: this.commandLatency(o.latencySamplesMs, o.recordedCommands ?? []) } : {}),
       monoNs: () => this.clock.monoNs(),
       wallMs: wall,
       defer: (ms, fn) => k.atAsync(this.clock.monoNs() + Math.round(ms * 1e6), fn),
@@ -260,7 +289,41 @@ export class BacktestEngine {
     // the strategy last: at its start exec is already its peer (live: every channel exists before
     // any actor starts), so its start-up RECONCILE to exec waits in exec's mailbox as live, and
     // exec's second reconcile re-sends the targets as in the recorded run
-    k.add({ name: 'strategy', descriptor: strategyActor, markets, makeEnv: () => ({ feed: null }) });
+    const ticks = o.decisionTicks;
+    k.add({ name: 'strategy', descriptor: strategyActor, markets, makeEnv: () => ({ feed: null }), ...(ticks ? { unarmedTimers: [STRATEGY_TICK] } : {}) });
+    // scheduled before any frame: a tick that came first in its live drain reaches the strategy
+    // before the frames delivered at the same drain's end
+    if (ticks) for (const tick of ticks) k.at(tick.drainNs, () => (tick.afterBook ? this.afterInstant(() => this.fireTick(tick)) : this.fireTick(tick)));
+  }
+
+  /** Each call's latency: an order command's own recorded one when the run sent the same then, else a draw from the run's, each way. */
+  private commandLatency(samples: readonly number[], recorded: readonly RecordedCommand[]): (orders?: readonly kmm.v1.IOrderCommand[]) => CallLatency {
+    const draw = sampler(samples, new SeededRng(this.o.seed).fork('order-latency'));
+    const matcher = (this.latencyMatcher = new CommandLatencyMatcher(recorded));
+    return (orders) => {
+      const own = orders && orders.length > 0 ? matcher.take(orders[0], this.clock.monoNs()) : null;
+      if (own) return own;
+      const ms = draw();
+      return { outMs: ms, backMs: ms };
+    };
+  }
+
+  /** A recorded tick into the strategy's mailbox now, with the time it fired live (never before the capture starts). */
+  private fireTick(tick: DecisionTick): void {
+    const strategy = this.kernel.get('strategy');
+    if (!strategy || strategy.stopped) return;
+    const firedNs = Math.max(tick.firedNs, 1);
+    strategy.fireTimerAt(STRATEGY_TICK, firedNs, Math.floor(this.o.startWallMs + firedNs / 1e6));
+  }
+
+  /**
+   * Runs `fn` once everything else due at this instant has run, what it sets off at this instant
+   * included (the cores take no time: frames delivered now reach the strategy now).
+   */
+  private afterInstant(fn: () => void): void {
+    const now = this.clock.monoNs();
+    if (this.kernel.nextEventNs() <= now) this.kernel.at(now, () => this.afterInstant(fn));
+    else fn();
   }
 
   /**
@@ -451,6 +514,8 @@ export class BacktestEngine {
     this.counters.commands = this.exec?.runner.counters.commands ?? 0;
     this.counters.rateHeld = this.exec?.core.stats.rateHeld ?? 0;
     this.counters.tokenWaitMarketsMs = this.exec?.core.tokenWaitMarketsMs(this.clock.monoNs() / 1e6) ?? 0;
+    this.counters.latencyMatched = this.latencyMatcher?.matched ?? 0;
+    this.counters.latencyDrawn = this.latencyMatcher?.unmatched ?? 0;
     void this.ingest;
   }
 

@@ -23,6 +23,12 @@ import { queueModel, type QueueModel, type QueueModelName } from './queue-models
 
 type Wire = ((wireMonoNs: number) => void) | undefined;
 
+/** One call's latency (ms): from the call to the venue's handling of it, and from there to the answer. */
+export interface CallLatency {
+  outMs: number;
+  backMs: number;
+}
+
 export interface PaperGatewayOptions {
   markets: kmm.v1.IMarketInfo[];
   queueModel: QueueModelName;
@@ -31,8 +37,11 @@ export interface PaperGatewayOptions {
   /** order id prefix of the simulated venue (default 'paper') */
   idPrefix?: string;
   latencyMs: number;
-  /** a call's one-way latency drawn per call (ms), both ways of it; default: latencyMs for every call */
-  latencyMsOf?: () => number;
+  /**
+   * a call's latency (ms) to the venue and back, per call, given the orders of an order command
+   * (none for a read); default: latencyMs each way for every call
+   */
+  latencyOf?: (orders?: readonly kmm.v1.IOrderCommand[]) => CallLatency;
   monoNs: () => number;
   wallMs: () => number;
   onFill: (fill: kmm.v1.IFill, position: kmm.v1.IPosition, doneAck: kmm.v1.IOrderAck | null) => void;
@@ -92,26 +101,26 @@ export class PaperVenueGateway implements OrderGateway {
 
   /**
    * Applies `fn` at the venue after the order-entry latency; fills it causes are reported. The
-   * answer comes back after the latency again, or at `minRoundTripMs` after the call if later.
+   * answer comes back after the latency back, or at `minRoundTripMs` after the call if later.
    */
-  private later<T>(fn: () => VenueResult<T>, onWire?: Wire, minRoundTripMs = 0): Promise<RestResult<T>> {
+  private later<T>(fn: () => VenueResult<T>, onWire?: Wire, minRoundTripMs = 0, orders?: readonly kmm.v1.IOrderCommand[]): Promise<RestResult<T>> {
     const wire = this.o.monoNs();
     if (onWire) onWire(wire);
-    const oneWayMs = this.o.latencyMsOf ? this.o.latencyMsOf() : this.o.latencyMs;
+    const { outMs, backMs } = this.o.latencyOf ? this.o.latencyOf(orders) : { outMs: this.o.latencyMs, backMs: this.o.latencyMs };
     return new Promise((resolve) => {
-      this.o.defer(oneWayMs, () => {
+      this.o.defer(outMs, () => {
         const r = fn();
         this.emit(this.venue.fills);
         this.o.onVenueChange?.(this.venue.fills);
-        const latencyUs = Math.round(oneWayMs * 2000);
+        const latencyUs = Math.round((outMs + backMs) * 1000);
         const res: RestResult<T> = r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire };
-        this.o.defer(Math.max(oneWayMs, minRoundTripMs - oneWayMs), () => resolve(res));
+        this.o.defer(Math.max(backMs, minRoundTripMs - outMs), () => resolve(res));
       });
     });
   }
 
   place(o: kmm.v1.IOrderCommand, w?: Wire) {
-    return this.later(() => expiryRefusal(o) ?? this.venue.place(o, this.o.wallMs()), w);
+    return this.later(() => expiryRefusal(o) ?? this.venue.place(o, this.o.wallMs()), w, 0, [o]);
   }
   batchPlace(orders: kmm.v1.IOrderCommand[], w?: Wire) {
     return this.later<BatchItem[]>(() => {
@@ -125,16 +134,16 @@ export class PaperVenueGateway implements OrderGateway {
       this.venue.fills.length = 0;
       for (const f of fills) this.venue.fills.push(f);
       return { ok: true, value: out };
-    }, w);
+    }, w, 0, orders);
   }
   amend(o: kmm.v1.IOrderCommand, w?: Wire) {
-    return this.later<OrderSummary>(() => this.venue.amend(o, this.o.wallMs()), w);
+    return this.later<OrderSummary>(() => this.venue.amend(o, this.o.wallMs()), w, 0, [o]);
   }
   decrease(o: kmm.v1.IOrderCommand, w?: Wire) {
-    return this.later<OrderSummary>(() => this.venue.decrease(o), w);
+    return this.later<OrderSummary>(() => this.venue.decrease(o), w, 0, [o]);
   }
   cancel(o: kmm.v1.IOrderCommand, w?: Wire) {
-    return this.later(() => this.venue.cancel(o.orderId ?? ''), w);
+    return this.later(() => this.venue.cancel(o.orderId ?? ''), w, 0, [o]);
   }
   batchCancel(orders: kmm.v1.IOrderCommand[], w?: Wire) {
     return this.later<BatchItem[]>(() => {
@@ -143,7 +152,7 @@ export class PaperVenueGateway implements OrderGateway {
         return r.ok ? { ok: true as const, orderId: o.orderId ?? '', clientOrderId: o.clientOrderId ?? '', fillCenti: 0, remainingCenti: 0, reducedCenti: r.value.reducedCenti } : { ok: false as const, clientOrderId: o.clientOrderId ?? '', orderId: o.orderId ?? '', error: { code: r.code, http: 404, venueCode: 'paper', message: r.message } };
       });
       return { ok: true, value: out };
-    }, w);
+    }, w, 0, orders);
   }
   restingOrders() {
     return this.read<ExecVenueOrder[]>(() => ({ ok: true, value: this.venue.resting().map((v) => ({ orderId: v.id, clientOrderId: v.clientOrderId, market: v.market, side: v.side, price: v.price, remainingCenti: v.remainingCenti, filledCenti: v.filledCenti, status: 'resting' as const, orderGroupId: '' })) }));

@@ -16,7 +16,8 @@ import { kmm, loadConfig, cliFromAssignments, formatMoney, makeDirsSync, openReg
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
 import { FiguresBuilder, type JournalRecord, type RunFigures, type Scorecard } from '@kmm/exec-worker/core';
-import { BacktestEngine, type EquityPoint } from '../core/engine.js';
+import { BacktestEngine, type DecisionTick, type EquityPoint } from '../core/engine.js';
+import type { RecordedCommand } from '../core/command-latency.js';
 import { attributeOwnFills } from '../core/others-book.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 import { scorecardOfCapture } from './scorecard.js';
@@ -61,13 +62,16 @@ export interface BacktestOptions {
   execStartupMs?: number;
   /**
    * --like: the recorded run's decision drains (strategy-drains.csv: per live strategy drain, the
-   * receive time of the last frame it decided on and when it ended). The capture lines with those
-   * receive times close a drain; the frames since the last one reach the cores together, when the
-   * live drain ended (engine decisionDrains).
+   * receive time of the last frame it decided on and when it ended, and the ticks it handled). The
+   * capture lines with those receive times close a drain; the frames since the last one reach the
+   * cores together, when the live drain ended (engine decisionDrains); the strategy ticks when the
+   * live one did, when the file has its ticks (engine decisionTicks).
    */
   decisionDrains?: readonly DecisionDrain[];
   /** --like: the recorded run's one-way order latencies (ms), one drawn per command (engine latencySamplesMs) */
   latencySamplesMs?: readonly number[];
+  /** --like: the recorded run's acknowledged commands, each with its wire time and round trip (engine recordedCommands) */
+  recordedCommands?: readonly RecordedCommand[];
   /**
    * seconds of market per second of the capture (a time-compressed demo's speed; --like: the run
    * folder's market.json; default 1): the scorecard's markout horizons are market time
@@ -258,6 +262,11 @@ export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; st
   return { tNs, startWallMs: baseMs > 0 ? baseMs : 1_767_225_600_000, endNs: last };
 }
 
+/** The capture's first receive time (monotonic ns; 0 when it has none): 0 of its timeline (timeline()). */
+export function captureBaseNs(lines: readonly CaptureLine[]): number {
+  return lines.find((c) => c.recvNs > 0)?.recvNs ?? 0;
+}
+
 /**
  * Which capture lines closed one of the recorded run's decision drains, and when that drain ended
  * on the capture's timeline (ns since its first receive time, as timeline()): NaN for a line that
@@ -266,14 +275,32 @@ export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; st
  */
 export function drainClosers(lines: readonly CaptureLine[], drains: readonly DecisionDrain[] | undefined): Float64Array | null {
   if (drains === undefined) return null;
-  const baseNs = lines.find((c) => c.recvNs > 0)?.recvNs ?? 0;
+  const baseNs = captureBaseNs(lines);
   const endOf = new Map<number, number>();
-  for (const d of drains) if (!endOf.has(d.recvNs)) endOf.set(d.recvNs, d.drainNs);
+  for (const d of drains) if (d.kind === 'book' && !endOf.has(d.atNs)) endOf.set(d.atNs, d.drainNs);
   const out = new Float64Array(lines.length).fill(NaN);
   for (let i = 0; i < lines.length; i++) {
     const end = lines[i].recvNs > 0 ? endOf.get(lines[i].recvNs) : undefined;
     if (end !== undefined) out[i] = end - baseNs;
   }
+  return out;
+}
+
+/**
+ * The recorded run's strategy ticks on the capture's timeline (ns since its first receive time, as
+ * timeline()): when each fired, when its drain ended, and whether that drain handled book features
+ * before it (the line before it is a book event of the same drain). null without drains or when
+ * the file has no tick (a file of an older KMM: the backtest's ticks then keep their grid).
+ */
+export function decisionTicks(lines: readonly CaptureLine[], drains: readonly DecisionDrain[] | undefined): DecisionTick[] | null {
+  if (drains === undefined || !drains.some((d) => d.kind === 'tick')) return null;
+  const baseNs = captureBaseNs(lines);
+  const out: DecisionTick[] = [];
+  drains.forEach((d, i) => {
+    if (d.kind !== 'tick') return;
+    const prev = drains[i - 1];
+    out.push({ firedNs: d.atNs - baseNs, drainNs: d.drainNs - baseNs, afterBook: prev !== undefined && prev.kind === 'book' && prev.drainNs === d.drainNs });
+  });
   return out;
 }
 
@@ -354,12 +381,14 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     markets: markets.map((m) => m.market ?? '').filter((m) => m !== ''),
     startMs: tl.startWallMs,
   });
+  const ticks = decisionTicks(lines, o.decisionDrains);
   const engine = new BacktestEngine({
     config,
     markets,
     model: queueModel(o.queueModel, o.queuePower ?? 2),
     latencyMs: o.latencyMs,
     ...(o.latencySamplesMs ? { latencySamplesMs: o.latencySamplesMs } : {}),
+    ...(o.recordedCommands ? { recordedCommands: o.recordedCommands } : {}),
     feedLatencyMs: o.feedLatencyMs ?? 0,
     seed: o.seed ?? 1,
     ownFills: attributeOwnFills(lines),
@@ -367,6 +396,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     execStartDelayMs: o.execStartDelayMs ?? 0,
     execStartupMs: o.execStartupMs ?? 0,
     decisionDrains: o.decisionDrains !== undefined,
+    ...(ticks ? { decisionTicks: ticks } : {}),
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);

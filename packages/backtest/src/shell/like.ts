@@ -19,7 +19,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DECISION_DRAINS_FILE, parseDecisionDrains, type DecisionDrain, SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
 import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
-import { readCaptureLines, runBacktest, timeline, type BacktestOptions, type BacktestResult } from './backtest.js';
+import { captureBaseNs, readCaptureLines, runBacktest, timeline, type BacktestOptions, type BacktestResult } from './backtest.js';
+import { orderKey, type RecordedCommand } from '../core/command-latency.js';
 import { runTimeScale } from './scorecard.js';
 import type { QueueModelName } from '../core/queue-models.js';
 
@@ -173,50 +174,79 @@ export function recordedDecisionToWireMs(journal: readonly JournalRecord[], drai
 }
 
 /**
- * Each recorded command's own one-way latency as the backtest models it (ms): its decision -> wire
- * time (as recordedDecisionToWireMs) plus half its own acknowledged round trip (the first ack with
- * a latency of one of its orders after it). Empty without drains. `--like` draws one of them per
- * command, so the backtest meets the run's latency tail (p90 about 2x the median), not only its
- * median: with the median alone its orders reached the queue a little earlier than live ones.
+ * Each recorded command's own one-way latency as the backtest models it when it draws one (ms):
+ * its decision -> wire time (as recordedDecisionToWireMs) plus half its own acknowledged round
+ * trip (the first ack with a latency of one of its orders after it). Empty without drains.
+ * `--like` draws one of them for a command the run did not send then, so the backtest meets the
+ * run's latency tail (p90 about 2x the median), not only its median: with the median alone its
+ * orders reached the queue a little earlier than live ones.
  */
 export function recordedCommandLatenciesMs(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): number[] {
-  const d2wBySeq = new Map<number, { coid: string; ms: number }>();
-  for (const c of decisionToWireByCommand(journal, drains)) d2wBySeq.set(c.seq, c);
-  // per client order id, the commands waiting for their ack, oldest first: their decision -> wire (ms)
-  const waiting = new Map<string, number[]>();
+  const d2w = new Map<number, number>();
+  for (const c of decisionToWireByCommand(journal, drains)) d2w.set(c.seq, c.ms);
   const out: number[] = [];
-  journal.forEach((r, seq) => {
-    const c = d2wBySeq.get(seq);
-    if (c) {
-      const q = waiting.get(c.coid) ?? [];
-      q.push(c.ms);
-      waiting.set(c.coid, q);
-    } else if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) {
-      const d2w = waiting.get(String(r.coid ?? ''))?.shift();
-      if (d2w !== undefined) out.push(Math.round((d2w + Number(r.latencyUs) / 2000) * 1000) / 1000);
-    }
-  });
+  for (const c of acknowledgedCommands(journal)) {
+    const ms = d2w.get(c.seq);
+    if (ms !== undefined) out.push(Math.round((ms + c.roundTripMs / 2) * 1000) / 1000);
+  }
   return out;
 }
 
 /**
- * The recorded commands that answered a target, with their decision -> wire time (ms): the wire
- * time (journal `wire`) less the end of the last strategy drain before exec got the target; `seq`
- * is the command's index in the journal, `coid` its first order's client id. Empty without drains.
+ * The recorded run's acknowledged commands as the backtest meets them (core/command-latency.ts):
+ * each one's orders' keys, wire time on the capture's timeline (ns since `baseNs`, its first receive time)
+ * and round trip (ms). A command the backtest sends when the run wrote the same one takes these.
  */
-function decisionToWireByCommand(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): Array<{ seq: number; coid: string; ms: number }> {
+export function recordedCommands(journal: readonly JournalRecord[], baseNs = 0): RecordedCommand[] {
+  return acknowledgedCommands(journal).map((c) => ({ keys: c.keys, wireNs: c.wireNs - baseNs, roundTripMs: c.roundTripMs }));
+}
+
+/**
+ * The journal's commands with a wire time and an acknowledged round trip (the first ack with a
+ * latency of one of its orders after it): `seq` the command's index in the journal, `wireNs`
+ * monotonic.
+ */
+function acknowledgedCommands(journal: readonly JournalRecord[]): Array<{ seq: number; keys: string[]; wireNs: number; roundTripMs: number }> {
+  const wireNs = new Map<number, number>();
+  for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
+  // per client order id, the commands waiting for their ack, oldest first
+  const waiting = new Map<string, Array<{ seq: number; keys: string[]; wireNs: number }>>();
+  const out: Array<{ seq: number; keys: string[]; wireNs: number; roundTripMs: number }> = [];
+  journal.forEach((r, seq) => {
+    if (r.k === 'cmd') {
+      const wire = wireNs.get(Number(r.id));
+      const orders = (r.orders ?? []) as kmm.v1.IOrderCommand[];
+      if (wire === undefined || orders.length === 0) return;
+      const coid = String(orders[0].clientOrderId ?? '');
+      const q = waiting.get(coid) ?? [];
+      q.push({ seq, keys: orders.map(orderKey), wireNs: wire });
+      waiting.set(coid, q);
+    } else if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) {
+      const w = waiting.get(String(r.coid ?? ''))?.shift();
+      if (w !== undefined) out.push({ ...w, roundTripMs: Number(r.latencyUs) / 1000 });
+    }
+  });
+  return out.sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * The recorded commands that answered a target, with their decision -> wire time (ms): the wire
+ * time (journal `wire`) less the end of the last strategy drain (book or tick) before exec got the
+ * target; `seq` is the command's index in the journal. Empty without drains.
+ */
+function decisionToWireByCommand(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): Array<{ seq: number; ms: number }> {
   if (!drains || drains.length === 0) return [];
   const ends = drains.map((d) => d.drainNs).sort((a, b) => a - b);
   const wireNs = new Map<number, number>();
   for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
-  const out: Array<{ seq: number; coid: string; ms: number }> = [];
+  const out: Array<{ seq: number; ms: number }> = [];
   journal.forEach((r, seq) => {
     if (r.k !== 'cmd') return;
     const arrival = Number(r.arrivalMonoNs ?? 0);
     const wire = wireNs.get(Number(r.id));
     if (!(arrival > 0) || wire === undefined) return;
     const end = lastAtOrBefore(ends, arrival);
-    if (end !== null && wire >= end) out.push({ seq, coid: String(r.orders?.[0]?.clientOrderId ?? ''), ms: (wire - end) / 1e6 });
+    if (end !== null && wire >= end) out.push({ seq, ms: (wire - end) / 1e6 });
   });
   return out;
 }
@@ -296,14 +326,15 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const oneWayMs = run.journal ? recordedOrderLatencyMs(run.journal) : null;
   const decisionToWireMs = run.journal && !o.ignoreDecisionDrains ? recordedDecisionToWireMs(run.journal, run.decisionDrains) : null;
   const latencyMs = o.latencyMs ?? (oneWayMs === null ? 0 : Math.round((oneWayMs + (decisionToWireMs ?? 0)) * 1000) / 1000);
-  // each command draws one of the run's own (unless --latency-ms fixes one for all)
-  const latencySamplesMs = o.latencyMs === undefined && run.journal && !o.ignoreDecisionDrains ? recordedCommandLatenciesMs(run.journal, run.decisionDrains) : [];
   const queueModel = o.queueModel ?? recordedQueueModel(run.config.values);
   const lines = readCaptureLines(run.capture);
+  // a command the run sent then takes its latency, any other draws one of the run's (unless --latency-ms fixes one for all)
+  const latencySamplesMs = o.latencyMs === undefined && run.journal && !o.ignoreDecisionDrains ? recordedCommandLatenciesMs(run.journal, run.decisionDrains) : [];
+  const commands = latencySamplesMs.length > 0 && run.journal ? recordedCommands(run.journal, captureBaseNs(lines)) : [];
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
   const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
   const decisionDrains = run.decisionDrains ?? undefined;
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, timeScale: run.timeScale, ...(latencySamplesMs.length > 0 ? { latencySamplesMs } : {}) }, { lines, config });
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, timeScale: run.timeScale, ...(latencySamplesMs.length > 0 ? { latencySamplesMs, recordedCommands: commands } : {}) }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);

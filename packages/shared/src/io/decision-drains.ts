@@ -1,46 +1,68 @@
 /**
  * The strategy's decision drains of a live run (`<runDir>/strategy-drains.csv`), written by the
- * strategy worker and read by `kmm backtest --like`. A line per strategy mailbox drain that
- * handled book features:
- *   recv_ns,drain_ns
- *   <receive time of the newest frame behind those features (monotonic ns, the capture's recv_ns)>,<when the drain ended (monotonic ns)>
+ * strategy worker and read by `kmm backtest --like`. A line per decision event of a strategy
+ * mailbox drain, in the order the drain handled them:
+ *   event,at_ns,drain_ns
+ *   book,<receive time of the newest frame behind the book features handled (monotonic ns, the capture's recv_ns)>,<when the drain ended>
+ *   tick,<when the strategy tick fired (monotonic ns)>,<when the drain that handled it ended>
+ * A drain that handled features, then its tick, then more features writes book, tick, book.
  * Why: live, frames that arrive while the book shard or the strategy is busy are handled in one
  * drain and the strategy decides once, on the last book; a backtest that played every frame on its
- * own would decide on every intermediate book. With this file it plays each drain's frames together.
+ * own would decide on every intermediate book. With this file it plays each drain's frames
+ * together, and fires the strategy's tick when the live one fired (a few ms after its grid
+ * point, later still when the strategy was busy) and in the same order with the frames.
+ * Files of an older KMM (header `recv_ns,drain_ns`, book lines only) are read too.
  */
 export const DECISION_DRAINS_FILE = 'strategy-drains.csv';
-export const DECISION_DRAINS_HEADER = 'recv_ns,drain_ns\n';
-/** Waiting lines past this are dropped (and reported): about 1.5 M drains, minutes of a very busy run. */
+export const DECISION_DRAINS_HEADER = 'event,at_ns,drain_ns\n';
+/** The header of the first version: book drains only, no ticks. */
+const DECISION_DRAINS_HEADER_V1 = 'recv_ns,drain_ns';
+/** Waiting lines past this are dropped (and reported): about 1 M drains, minutes of a very busy run. */
 export const DECISION_DRAINS_BUFFER_MAX_BYTES = 48 * 1024 * 1024;
 
-export function formatDecisionDrain(recvNs: number, drainNs: number): string {
-  return `${recvNs},${drainNs}\n`;
-}
+/**
+ * What a drain decided on: `book` = book features (at: receive time of the newest frame behind
+ * them), `tick` = the strategy's periodic timer (at: its firing time).
+ */
+export type DecisionEventKind = 'book' | 'tick';
 
-/** One recorded decision drain (monotonic ns). */
+/** One recorded decision event (monotonic ns). */
 export interface DecisionDrain {
-  recvNs: number;
+  kind: DecisionEventKind;
+  atNs: number;
   drainNs: number;
 }
 
-/** The drains, in file order; throws an error naming the file and line of a bad line. */
+export function formatDecisionDrain(kind: DecisionEventKind, atNs: number, drainNs: number): string {
+  return `${kind},${atNs},${drainNs}\n`;
+}
+
+/** The events, in file order; throws an error naming the file and line of a bad line. */
 export function parseDecisionDrains(text: string, path: string): DecisionDrain[] {
   const lines = text.split('\n');
-  if (lines[0].trim() !== DECISION_DRAINS_HEADER.trim()) throw new Error(`${path}: not a decision-drains file (its first line must be "${DECISION_DRAINS_HEADER.trim()}")`);
+  const header = lines[0].trim();
+  const v1 = header === DECISION_DRAINS_HEADER_V1;
+  if (!v1 && header !== DECISION_DRAINS_HEADER.trim()) throw new Error(`${path}: not a decision-drains file (its first line must be "${DECISION_DRAINS_HEADER.trim()}")`);
+  const pattern = v1 ? /^()(\d{1,20}),(\d{1,20})$/ : /^(book|tick),(\d{1,20}),(\d{1,20})$/;
+  const shape = v1 ? '"recv_ns,drain_ns" (two whole nanosecond counts)' : '"book|tick,at_ns,drain_ns" (an event and two whole nanosecond counts)';
   const out: DecisionDrain[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i].trim();
     if (line === '') continue;
-    const m = /^(\d{1,20}),(\d{1,20})$/.exec(line);
+    const m = pattern.exec(line);
     // the last line of a run stopped hard may be torn: that one is skipped, any other is an error
     if (!m) {
       if (i === lines.length - 1) continue;
-      throw new Error(`${path}: line ${i + 1} is not "recv_ns,drain_ns" (two whole nanosecond counts): ${line.slice(0, 80)}`);
+      throw new Error(`${path}: line ${i + 1} is not ${shape}: ${line.slice(0, 80)}`);
     }
-    const recvNs = Number(m[1]);
-    const drainNs = Number(m[2]);
-    if (drainNs < recvNs) throw new Error(`${path}: line ${i + 1}: a drain cannot end (drain_ns ${drainNs}) before the frame it decided on was received (recv_ns ${recvNs})`);
-    out.push({ recvNs, drainNs });
+    const kind: DecisionEventKind = m[1] === 'tick' ? 'tick' : 'book';
+    const atNs = Number(m[2]);
+    const drainNs = Number(m[3]);
+    if (drainNs < atNs) {
+      const what = kind === 'book' ? 'the frame it decided on was received' : 'the tick it handled fired';
+      throw new Error(`${path}: line ${i + 1}: a drain cannot end (drain_ns ${drainNs}) before ${what} (at ${atNs})`);
+    }
+    out.push({ kind, atNs, drainNs });
   }
   return out;
 }

@@ -147,6 +147,11 @@ export interface KernelActorOptions<S, E> {
   restartCount?: number;
   /** the peers io.hasPeer/io.peers report (a replay: those the actor had live); default: the kernel's actors */
   peers?: readonly string[];
+  /**
+   * declared periodic timers the kernel does not arm: the caller fires them (fireTimerAt), e.g.
+   * `kmm backtest --like` at the times the recorded run's strategy ticked; default: all armed
+   */
+  unarmedTimers?: readonly string[];
 }
 
 /** One actor inside the kernel: its mailbox, state and io (the ActorIo of this driver). */
@@ -271,6 +276,7 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
       this.started = true;
       const startNs = this.k.clock.monoNs();
       for (const t of this.k.replay ? [] : d.timers) {
+        if (this.o.unarmedTimers?.includes(t.name)) continue;
         const period = timerPeriodMs(t, this.k.config);
         // on the wall-clock grid, as the worker driver (timer-grid.ts)
         if (period > 0) this.armPeriodic(t.name, period, startNs + msToNextGridPoint(this.k.clock.wallMs(), period) * 1e6, gen);
@@ -306,10 +312,18 @@ export class KernelActor<S = unknown, E = unknown> implements ActorIo {
   }
 
   private fireTimer(name: string): void {
-    const now = this.k.clock.monoNs();
+    this.fireTimerAt(name, this.k.clock.monoNs(), this.k.clock.wallMs());
+  }
+
+  /**
+   * A timer message into the mailbox now, saying it fired at `firedMonoNs` / `firedWallMs` (its
+   * handler's time): the driver's own firings, and an unarmed timer's (unarmedTimers) fired by the
+   * caller, such as a recorded run's tick that fired earlier than its drain handled it.
+   */
+  fireTimerAt(name: string, firedMonoNs: number, firedWallMs: number): void {
     const env = kmm.v1.Envelope.create({
-      header: { senderSeq: 0, emitMonoNs: now },
-      timer: { name, nowMonoNs: now, wallMs: this.k.clock.wallMs() },
+      header: { senderSeq: 0, emitMonoNs: this.k.clock.monoNs() },
+      timer: { name, nowMonoNs: firedMonoNs, wallMs: firedWallMs },
     });
     this.admit(env, KERNEL_SELF);
   }

@@ -12,11 +12,12 @@
  *      ingest; TargetQuotes copy and ops events -> sup; 'reprice_decision' records -> ops.
  * Time: the core decides on wall time (t.wallMs; a timer's own firing time).
  * Env: the alpha feed (a file or URL poller, async); absent in backtests. The decision-drain
- *      record (live runs with a capture): at the end of each drain that handled book features,
- *      the receive time of the newest frame behind them (shared/io/decision-drains.ts), so
- *      `kmm backtest --like` can deliver the frames this strategy decided on in one drain as one burst.
+ *      record (live runs with a capture): at the end of each drain, what it decided on, in order:
+ *      book features (the receive time of the newest frame behind them) and strategy ticks (their
+ *      firing time) (shared/io/decision-drains.ts), so `kmm backtest --like` can deliver the
+ *      frames this strategy decided on in one drain as one burst, and its ticks when they fired.
  */
-import { kmm, type ActorDescriptor, type ActorIo, type KmmConfig } from '@kmm/shared';
+import { kmm, type ActorDescriptor, type ActorIo, type ActorTime, type DecisionEventKind, type KmmConfig } from '@kmm/shared';
 import { strategyParamsOf, type StrategyParams } from '../core/params.js';
 import { type Effects, type ExternalValue } from '../core/strategy.js';
 import { quotingCoreOf, type QuotingCore } from '../core/naive.js';
@@ -31,7 +32,7 @@ export type FeedPoll = { ok: true; values: ExternalValue[]; problems: string[] }
 export interface StrategyEnv {
   feed: { readonly source: string; poll(): Promise<FeedPoll | undefined> } | null;
   /** where decision drains are recorded (null: not recorded; backtests, runs without a capture) */
-  drains?: { record(recvNs: number, drainNs: number): void; close(): Promise<void> } | null;
+  drains?: { record(kind: DecisionEventKind, atNs: number, drainNs: number): void; close(): Promise<void> } | null;
 }
 
 export interface StrategyActorState {
@@ -41,8 +42,21 @@ export interface StrategyActorState {
   readonly env: StrategyEnv;
   lastFeedError: string;
   stopped: boolean;
-  /** receive time (mono ns) of the newest frame behind the book features of the current drain; 0 = none */
+  /** receive time (mono ns) of the newest frame behind the book features of the current drain since its last tick; 0 = none */
   drainRecvNs: number;
+  /** the current drain's decision events so far, in order (recorded at its end, with its end time) */
+  readonly drainEvents: { kind: DecisionEventKind; atNs: number }[];
+}
+
+/** The strategy tick: its firing is a decision event of the drain (recorded before what it decides). */
+function tick(s: StrategyActorState, t: ActorTime, io: ActorIo): void {
+  if (s.env.drains) {
+    // features handled earlier in this drain came first: their event goes before the tick's
+    if (s.drainRecvNs > 0) s.drainEvents.push({ kind: 'book', atNs: s.drainRecvNs });
+    s.drainRecvNs = 0;
+    s.drainEvents.push({ kind: 'tick', atNs: t.monoNs });
+  }
+  route(s.core.onTimer(t.wallMs), io);
 }
 
 /** The alpha poll period (ms), or 0 when no source is configured (the timer is not armed). */
@@ -108,7 +122,7 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
     if (init.io.hasPeer('ingest')) init.io.send('ingest', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'strategy_started' } });
     // ... and exec for every market's exchange position (the start-up cap check waits for them)
     if (init.io.hasPeer('exec')) init.io.send('exec', { control: { kind: kmm.v1.ControlKind.RECONCILE, markets: [], reason: 'strategy_started' } });
-    return { core, params: p, env: init.env, lastFeedError: '', stopped: false, drainRecvNs: 0 };
+    return { core, params: p, env: init.env, lastFeedError: '', stopped: false, drainRecvNs: 0, drainEvents: [] };
   },
   handlers: {
     bookFeatures: (s, b, t, io) => {
@@ -128,12 +142,14 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
     control: (s, b, t, io) => route(s.core.onControl(b, t.wallMs), io),
   },
   endOfDrain(s, t) {
-    if (s.drainRecvNs === 0) return;
-    s.env.drains?.record(s.drainRecvNs, t.monoNs);
+    if (s.drainRecvNs > 0) s.drainEvents.push({ kind: 'book', atNs: s.drainRecvNs });
     s.drainRecvNs = 0;
+    const drains = s.env.drains;
+    if (drains) for (const e of s.drainEvents) drains.record(e.kind, e.atNs, t.monoNs);
+    s.drainEvents.length = 0;
   },
   timers: [
-    { name: STRATEGY_TICK, periodMs: STRATEGY_TICK_MS, fire: (s, t, io) => route(s.core.onTimer(t.wallMs), io) },
+    { name: STRATEGY_TICK, periodMs: STRATEGY_TICK_MS, fire: tick },
     { name: ALPHA_POLL, periodMs: alphaPollMs, fire: (s, _t, io) => void pollFeed(s, io) },
   ],
   stop(s, _t, io) {

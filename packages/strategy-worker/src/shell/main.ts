@@ -18,7 +18,7 @@ function drainRecord(ctx: WorkerEnvContext): StrategyEnv['drains'] {
   const out = new LineAppender(path, 'decision_drains', DECISION_DRAINS_BUFFER_MAX_BYTES, (event, fields) => ctx.io.ops(event, '', 'warn', fields));
   // a restarted strategy appends to the same file
   if (fresh) out.append(DECISION_DRAINS_HEADER);
-  return { record: (recvNs, drainNs) => out.append(formatDecisionDrain(recvNs, drainNs)), close: () => out.close() };
+  return { record: (kind, atNs, drainNs) => out.append(formatDecisionDrain(kind, atNs, drainNs)), close: () => out.close() };
 }
 
 runActor(strategyActor, (ctx) => {
