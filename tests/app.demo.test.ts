@@ -112,5 +112,8 @@ describe.skipIf(!haveChromium)('kmm demo end to end (dashboard in Chromium, live
     expect(drains.filter((d) => d.kind === 'book' && !captured.has(d.atNs))).toEqual([]);
     // and its ticks, four a second
     expect(drains.filter((d) => d.kind === 'tick').length).toBeGreaterThan(0);
+    // and its fills, each at the receive time of a fill frame of the capture
+    const fillFrames = new Set(readFileSync(join(result.runDir, 'capture.jsonl'), 'utf8').split('\n').filter((l) => l.includes('\\"type\\":\\"fill\\"')).map((l) => (JSON.parse(l) as { recv_ns: number }).recv_ns));
+    expect(drains.filter((d) => d.kind === 'fill' && !fillFrames.has(d.atNs))).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DecisionDrain } from '@kmm/shared';
-import { DECISION_DRAIN_HOLD_MAX_MS, decisionTicks, runBacktest } from '../src/index.js';
+import { DECISION_DRAIN_HOLD_MAX_MS, decisionFills, decisionTicks, runBacktest } from '../src/index.js';
 
 const T0 = 1_790_000_000_000;
 const BASE_NS = 5_000_000_000;
@@ -129,8 +129,77 @@ describe('decisionTicks: the recorded ticks on the capture timeline', () => {
       // the book line before it closed an earlier drain
       { firedNs: 1500, drainNs: 1700, afterBook: false },
     ]);
+    // a tick after a fill of a drain that began with features: after the features too
+    expect(decisionTicks(lines, [{ kind: 'book', atNs: 1000, drainNs: 1500 }, { kind: 'fill', atNs: 1100, drainNs: 1500 }, { kind: 'tick', atNs: 1200, drainNs: 1500 }])).toEqual([{ firedNs: 200, drainNs: 500, afterBook: true }]);
     // a file without ticks (an older KMM's) or no file: the grid
     expect(decisionTicks(lines, drains.filter((d) => d.kind === 'book'))).toBeNull();
     expect(decisionTicks(lines, undefined)).toBeNull();
+  });
+});
+
+describe('decisionFills: the recorded fills as the strategy got them', () => {
+  it("each fill event's frame (market, side, price, size), when it was received and its drain ended, and whether features came first", () => {
+    const fillLine = (recvNs: number, yesPrice: number) => ({ recvNs, recvMs: 0, frame: { kind: 'fill', sid: 1, tsMs: 0, market: 'KXF-26-A', body: { market: 'KXF-26-A', side: 2, yesPrice, countCenti: 200, isTaker: false } } });
+    const lines = [{ recvNs: 1000, recvMs: 0, frame: { kind: 'delta' } }, fillLine(1500, 6100), fillLine(2500, 6200)] as unknown as Parameters<typeof decisionFills>[0];
+    const drains: DecisionDrain[] = [
+      { kind: 'book', atNs: 1000, drainNs: 1800 },
+      { kind: 'fill', atNs: 1500, drainNs: 1800 },
+      { kind: 'fill', atNs: 2500, drainNs: 2900 },
+      // a fill frame the capture lacks (dropped): none
+      { kind: 'fill', atNs: 2600, drainNs: 2950 },
+    ];
+    expect(decisionFills(lines, drains)).toEqual([
+      { market: 'KXF-26-A', side: 2, yesPrice: 6100, countCenti: 200, recvNs: 500, drainNs: 800, afterBook: true },
+      { market: 'KXF-26-A', side: 2, yesPrice: 6200, countCenti: 200, recvNs: 1500, drainNs: 1900, afterBook: false },
+    ]);
+    expect(decisionFills(lines, drains.filter((d) => d.kind !== 'fill'))).toEqual([]);
+    expect(decisionFills(lines, undefined)).toEqual([]);
+  });
+});
+
+describe('backtest: the recorded run’s fills reach exec when its strategy got them', () => {
+  /** a 0.46 / 0.52 book, prints through both sides every 2 s (our quotes fill); `fills`: the recorded run's own fill frames (recv ms) */
+  function tradingCapture(path: string, fills: Array<{ atMs: number; side: number; yesPrice: number; countCenti: number }> = []): number[] {
+    const rows: Array<{ ms: number; frame: unknown }> = [];
+    const m = 'KXFILL-26-A';
+    let seq = 0;
+    rows.push({ ms: 0, frame: { type: 'orderbook_snapshot', sid: 1, seq: ++seq, msg: { market_ticker: m, yes_dollars_fp: [['0.4500', '300.00'], ['0.4600', '200.00']], no_dollars_fp: [['0.4700', '250.00'], ['0.4800', '150.00']] } } });
+    for (let s = 1; s <= 30; s++) {
+      const dt = s * 1000;
+      rows.push({ ms: dt, frame: { type: 'orderbook_delta', sid: 1, seq: ++seq, msg: { market_ticker: m, price_dollars: '0.4600', delta_fp: s % 2 ? '-5.00' : '5.00', side: 'yes', ts_ms: T0 + dt } } });
+      if (s % 2 === 0) rows.push({ ms: dt + 1, frame: { type: 'trade', sid: 2, msg: { trade_id: `t${s}`, market_ticker: m, yes_price_dollars: s % 4 ? '0.6500' : '0.3500', count_fp: '50.00', taker_side: s % 4 ? 'yes' : 'no', ts_ms: T0 + dt + 1 } } });
+    }
+    for (const f of fills) {
+      const price = (f.yesPrice / 10000).toFixed(4);
+      rows.push({ ms: f.atMs, frame: { type: 'fill', sid: 3, msg: { trade_id: `f${f.atMs}`, order_id: `o${f.atMs}`, market_ticker: m, is_taker: false, yes_price_dollars: price, count_fp: (f.countCenti / 100).toFixed(2), book_side: f.side === 1 ? 'bid' : 'ask', fee_cost: '0.0000', post_position_fp: '0.00', ts_ms: T0 + f.atMs } } });
+    }
+    rows.sort((a, b) => a.ms - b.ms);
+    writeFileSync(path, rows.map((r) => JSON.stringify({ recv_ns: BASE_NS + r.ms * 1e6, recv_ms: T0 + Math.floor(r.ms), frame: JSON.stringify(r.frame) })).join('\n') + '\n');
+    return rows.map((r) => BASE_NS + r.ms * 1e6);
+  }
+  async function fillsOf(cap: string, drains: DecisionDrain[]): Promise<Array<{ t: number; side: number; yes_price: number; count_centi: number }>> {
+    const out = join(cap + '-run');
+    await runBacktest({ capture: cap, set: { max_time_to_resolution_hours: 8760 }, queueModel: 'exchange', latencyMs: 1, seed: 1, out, decisionDrains: drains });
+    return readFileSync(join(out, 'journal.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"k":"fill"')).map((l) => JSON.parse(l));
+  }
+
+  it('a fill of the venue that the run also had is handed on at the end of the live drain that handled it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmm-bt-fills-'));
+    const first = join(dir, 'first.jsonl');
+    const recvs = tradingCapture(first);
+    const book = recvs.map((r): DecisionDrain => ({ kind: 'book', atNs: r, drainNs: r }));
+    const base = await fillsOf(first, book);
+    expect(base.length).toBeGreaterThan(0);
+    // the same market as a recorded run that had these fills: each fill frame 0.5 ms before its
+    // print, its strategy drain ending 7 ms after that
+    const fills = base.map((f) => ({ atMs: f.t - T0 - 0.5, side: f.side, yesPrice: f.yes_price, countCenti: f.count_centi }));
+    const second = join(dir, 'second.jsonl');
+    tradingCapture(second, fills);
+    const events = [...book, ...fills.map((f): DecisionDrain => ({ kind: 'fill', atNs: BASE_NS + f.atMs * 1e6, drainNs: BASE_NS + (f.atMs + 7) * 1e6 }))].sort((a, b) => a.drainNs - b.drainNs);
+    const replayed = await fillsOf(second, events);
+    expect(replayed.map((f) => [f.side, f.yes_price, f.count_centi])).toEqual(base.map((f) => [f.side, f.yes_price, f.count_centi]));
+    // exec got each 6.5 ms later than at once (journal times are whole ms)
+    replayed.forEach((f, i) => expect(f.t - base[i].t).toBeGreaterThanOrEqual(6));
+    replayed.forEach((f, i) => expect(f.t - base[i].t).toBeLessThanOrEqual(7));
   });
 });

@@ -53,4 +53,24 @@ describe('strategy: decision-drain record', () => {
     ]);
     await k.stopAll(['strategy'], 1000e6);
   });
+
+  it('fills from the websocket: the receive time of their frame, after the features handled before them; a fill with none (a REST read) is not recorded', async () => {
+    const recorded: [string, number, number][] = [];
+    const k = new LocalKernel({ clock: new SimClock(1_767_225_600_000, 0), config: resolveConfig({}), onCrash: 'throw' });
+    const markets = [{ market: 'A', status: 2, closeTimeMs: 1_767_225_600_000 + 86_400_000 }];
+    const cause = (recvMonoNs: number) => ({ causationId: 1, recvMonoNs, exchangeTsMs: 0 });
+    k.add({ name: 'strategy', descriptor: strategyActor, markets, makeEnv: () => ({ feed: null, drains: { record: (e, r, d) => void recorded.push([e, r, d]), close: async () => {} } }) });
+    const fill = { tradeId: 't1', orderId: 'o1', market: 'A', side: 1, yesPrice: 4900, countCenti: 100, isTaker: false, postPositionCenti: 100 };
+    k.at(10e6, () => {
+      k.inject('strategy', { bookFeatures: features('A', 4900, 5100) }, 'book.0', cause(9e6));
+      k.inject('strategy', { fill }, 'exec', cause(9.5e6));
+    });
+    k.at(20e6, () => k.inject('strategy', { fill: { ...fill, tradeId: 't2' } }, 'exec'));
+    await k.runUntil(30e6);
+    expect(recorded).toEqual([
+      ['book', 9e6, 10e6],
+      ['fill', 9.5e6, 10e6],
+    ]);
+    await k.stopAll(['strategy'], 100e6);
+  });
 });

@@ -149,6 +149,10 @@ export function backtestCommand(cli: CliContext): Command {
         cli.out(`exec waited for rate-limit tokens ${r.counters.rateHeld} times, its markets ${waitPct} % of the time (markets x run time; kmm_rate_tier)${caveat}`);
       }
       if (r.counters.ownFramesSkipped > 0) cli.out(`the recorded run's own orders taken out of the book: ${r.counters.ownFramesSkipped} own frames, ${r.others.ownDeltasDropped} book changes that were its own only`);
+      if (o.like) {
+        const c = r.counters;
+        cli.out(`the run's timing of our own reports: ${c.ownReportsMatched} changes to our orders reached the book when the run's feed reported the same; ${c.fillsMatched} of ${c.fillsMatched + c.fillsUnmatched} fills reached exec when the run's strategy got the same`);
+      }
       const f = r.figures;
       cli.out(`fills ${f.fills} (${m.makerFills} maker, ${m.takerFills} taker; ${f.contractsFilled} contracts); commands ${f.commands} (orders created ${f.ordersCreated}, amends ${f.amends}, cancels ${f.cancels}); rejects ${f.rejectsLocal} local, ${f.rejectsVenue} by the venue`);
       cli.out(`P&L net ${f.netPnl.toFixed(2)} $ (gross ${f.grossPnl.toFixed(2)} $, fees ${f.feesPaid.toFixed(2)} $), Sharpe ${m.sharpe}, max drawdown ${m.maxDrawdown.toFixed(4)} $, fill rate ${m.fillRate}, churn ${m.churnPerMin}/min`);

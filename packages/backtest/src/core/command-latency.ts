@@ -4,16 +4,19 @@
  * at random.
  *
  * Live, a command reaches the venue after its decision -> wire time (the strategy -> exec hop,
- * exec's work) and half its round trip, and its answer reaches exec half a round trip later; both
- * vary command to command (p90 about 2x the median), and where in the venue's queue an order
- * lands, and when exec hears back (and sends what follows: the create after a cancel, a retry),
- * turns on them by the millisecond. A backtest that decides what the run decided, when it decided
- * it (the recorded decision drains and ticks), sends the same command a little before the run
- * wrote it (its cores take no time): it reaches the venue when the run's did (the recorded wire
- * time plus half the recorded round trip) and exec hears back when the run's exec did. That holds
- * for the commands exec sends on its own too (a create after a cancel's answer, a refresh of an
- * old order on exec's tick), which no strategy decision dates. A command the run did not send
- * (the backtest decided differently), or not near that time, draws one of the run's latencies.
+ * exec's work) and some part of its round trip, and its answer reaches exec at the end of that
+ * round trip; both vary command to command (p90 about 2x the median), and where in the venue's
+ * queue an order lands, and when exec hears back (and sends what follows: the create after a
+ * cancel, a retry), turns on them by the millisecond. Where the venue took the run's order is in
+ * the capture: the venue's own report of it (`user_order`, after its book delta) comes in the
+ * same feed as the public book, so every public change before that report was the venue's
+ * before our order. A backtest that decides what the run decided, when it decided it (the
+ * recorded decision drains, ticks and fills), sends the same command a little before the run
+ * wrote it (its cores take no time): it reaches the venue where the run's did (at that report's
+ * line) and exec hears back when the run's exec did. That holds for the commands exec sends on
+ * its own too (a create after a cancel's answer, a refresh of an old order on exec's tick),
+ * which no strategy decision dates. A command the run did not send (the backtest decided
+ * differently), or not near that time, draws one of the run's latencies.
  *
  * A command is the run's when its first order is one of the run's command's orders (kind, market,
  * side, price, size: order ids differ between a run and its backtest; the two execs may batch a
@@ -33,11 +36,16 @@ export function orderKey(o: kmm.v1.IOrderCommand): string {
   return `${o.kind ?? 0}:${o.market ?? ''}:${o.side ?? 0}:${o.price ?? 0}:${o.countCenti ?? 0}`;
 }
 
-/** One acknowledged command of the recorded run: its orders' keys, when it was written (capture timeline, ns) and its round trip (ms). */
+/**
+ * One acknowledged command of the recorded run, on the capture's timeline (ns): its orders' keys,
+ * when it was written, when the venue took it (the capture line of the venue's report of it;
+ * without one, half-way through the round trip) and when exec had the answer.
+ */
 export interface RecordedCommand {
   keys: string[];
   wireNs: number;
-  roundTripMs: number;
+  venueNs: number;
+  answeredNs: number;
 }
 
 export class CommandLatencyMatcher {
@@ -60,8 +68,8 @@ export class CommandLatencyMatcher {
 
   /**
    * The latency of a command whose first order is `first`, sent at `nowNs`, when the run wrote
-   * that order near then: to the venue, the time until the run's command reached it; back, half
-   * the run's round trip. null when none (counted).
+   * that order near then: to the venue, the time until the run's command reached it; back, until
+   * the run's exec had its answer. null when none (counted).
    */
   take(first: kmm.v1.IOrderCommand, nowNs: number): CallLatency | null {
     const k = this.byKey.get(orderKey(first));
@@ -80,7 +88,8 @@ export class CommandLatencyMatcher {
         k.taken[i] = true;
         this.matched++;
         const r = k.at[i];
-        return { outMs: Math.max(0, r.wireNs - nowNs) / 1e6 + r.roundTripMs / 2, backMs: r.roundTripMs / 2 };
+        const outNs = Math.max(0, r.venueNs - nowNs);
+        return { outMs: outNs / 1e6, backMs: Math.max(0, r.answeredNs - nowNs - outNs) / 1e6 };
       }
     }
     this.unmatched++;

@@ -29,7 +29,7 @@ import { execActor, type ExecActorState, type ExecEnv } from '@kmm/exec-worker/a
 import type { JournalRecord, TapeRow } from '@kmm/exec-worker/core';
 import type { SimVenue, VenueFill } from './venue.js';
 import { PaperVenueGateway, type CallLatency } from './venue-gateway.js';
-import { OthersBook, type OwnFills } from './others-book.js';
+import { OthersBook, ownDeltaKey, type OwnFills } from './others-book.js';
 import type { QueueModel } from './queue-models.js';
 import { CommandLatencyMatcher, type RecordedCommand } from './command-latency.js';
 
@@ -101,8 +101,45 @@ export interface EngineOptions {
    * features it followed live. Default: the grid (every STRATEGY_TICK_MS).
    */
   decisionTicks?: readonly DecisionTick[];
+  /**
+   * The recorded run's fills as its strategy got them (--like, strategy-drains.csv with the
+   * capture's fill frames). A fill of the backtest's venue that is one of them (same market,
+   * side, price and size, its frame received within FILL_MATCH_MS) reaches exec when the live
+   * strategy's drain that handled it ended (exec then tells the strategy at once), instead of at
+   * once: live, the fill frame, exec and the strategy took a few ms, during which more frames
+   * came in, and the strategy's answer to the fill was decided on them.
+   */
+  decisionFills?: readonly DecisionFill[];
+  /**
+   * --like: each capture line's deltaKey (null: not a book delta) and time on the capture's
+   * timeline. A change to one of our orders that the recorded run's feed reported too (a delta of
+   * the same market, leg, price and size, received within [-OWN_REPORT_EARLY_MS, +OWN_REPORT_LATE_MS]
+   * of the venue's change) reaches the book when that line does, with the frames of its live
+   * drain, instead of at once: live, the venue's delta for our order came over the websocket some
+   * ms after the venue took the order, and the book and strategy decided without it until then.
+   */
+  capturedDeltas?: { keys: readonly (string | null)[]; tNs: Float64Array };
   sinks: EngineSinks;
 }
+
+/** A report of our order's change may be matched to a capture line received this long before the venue's change (ms) ... */
+export const OWN_REPORT_EARLY_MS = 1;
+/** ... or this long after it (ms; live: the venue's websocket delta follows its REST answer by 0.3-2 ms). */
+export const OWN_REPORT_LATE_MS = 20;
+
+/** A recorded fill of one of ours and the drain that handled it (EngineOptions.decisionFills); times on the capture's timeline (ns). */
+export interface DecisionFill {
+  market: string;
+  side: number;
+  yesPrice: number;
+  countCenti: number;
+  recvNs: number;
+  drainNs: number;
+  afterBook: boolean;
+}
+
+/** A backtest fill is a recorded one when their frames' times are at most this far apart (ms). */
+export const FILL_MATCH_MS = 20;
 
 /** One recorded strategy tick (EngineOptions.decisionTicks). */
 export interface DecisionTick {
@@ -141,6 +178,11 @@ export interface EngineCounters {
   /** recordedCommands: order commands that took the recorded command's latency, and that drew one */
   latencyMatched: number;
   latencyDrawn: number;
+  /** decisionFills: the backtest's fills that were the run's (handed on when its strategy got them), and that were not */
+  fillsMatched: number;
+  fillsUnmatched: number;
+  /** capturedDeltas: changes to our orders reported to the book when the recorded run's feed reported them */
+  ownReportsMatched: number;
 }
 
 interface PublishedOrder {
@@ -182,7 +224,7 @@ export class BacktestEngine {
   readonly kernel: LocalKernel;
   readonly venue: SimVenue;
   readonly gateway: PaperVenueGateway;
-  readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0, rateHeld: 0, tokenWaitMarketsMs: 0, latencyMatched: 0, latencyDrawn: 0 };
+  readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0, rateHeld: 0, tokenWaitMarketsMs: 0, latencyMatched: 0, latencyDrawn: 0, fillsMatched: 0, fillsUnmatched: 0, ownReportsMatched: 0 };
   readonly equity: EquityPoint[] = [];
   /** the recorded book without the recorded run's own orders (and with ours: publishOwn) */
   readonly others: OthersBook;
@@ -194,6 +236,15 @@ export class BacktestEngine {
   private readonly execDelayed: boolean;
   /** time of the last frame played (ns): frames at the same time are one burst */
   private lastFrameNs = -1;
+  /** capturedDeltas: line indices by deltaKey (ascending), those taken, and our reports due with a line */
+  private readonly deltaLines = new Map<string, number[]>();
+  private readonly deltaLineTaken = new Set<number>();
+  private readonly ownReportsDue = new Map<number, Array<() => void>>();
+  /** index of the capture line being played (frame()) */
+  private lineIndex = -1;
+  /** decisionFills, and which of them a backtest fill was */
+  private readonly liveFills: readonly DecisionFill[];
+  private readonly liveFillTaken: boolean[];
   /** recordedCommands: which commands took their recorded latency */
   latencyMatcher: CommandLatencyMatcher | null = null;
   /** decisionDrains: the open group: frames for ingest waiting for the line that closes their live drain, in order */
@@ -209,6 +260,14 @@ export class BacktestEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.sinks = o.sinks;
+    this.liveFills = o.decisionFills ?? [];
+    this.liveFillTaken = this.liveFills.map(() => false);
+    o.capturedDeltas?.keys.forEach((key, i) => {
+      if (key === null) return;
+      const at = this.deltaLines.get(key);
+      if (at) at.push(i);
+      else this.deltaLines.set(key, [i]);
+    });
     this.others = new OthersBook(o.ownFills);
     this.feedNs = Math.round(o.feedLatencyMs * 1e6);
     this.clock = new SimClock(o.startWallMs, 0);
@@ -251,12 +310,15 @@ export class BacktestEngine {
       onVenueChange: (fills) => this.publishOwn(fills),
       onFill: (fill, position, doneAck) => {
         // fills travel on the websocket: fill, then market_positions, then user_orders when done
-        k.at(this.clock.monoNs() + this.feedNs, () => {
+        const deliver = (): void => {
           if (this.stopped('exec')) return;
           k.inject('exec', { fill }, 'ingest');
           k.inject('exec', { position }, 'ingest');
           if (doneAck) k.inject('exec', { orderAck: doneAck }, 'ingest');
-        });
+        };
+        const live = this.recordedFill(fill);
+        if (!live) k.at(this.clock.monoNs() + this.feedNs, deliver);
+        else k.at(live.drainNs, () => (live.afterBook ? this.afterInstant(deliver) : deliver()));
       },
     });
     this.venue = this.gateway.venue;
@@ -308,6 +370,44 @@ export class BacktestEngine {
     };
   }
 
+  /** The recorded fill a fill of the backtest's venue is (decisionFills: the nearest unused one), or null. */
+  private recordedFill(f: kmm.v1.IFill): DecisionFill | null {
+    const now = this.clock.monoNs();
+    let best = -1;
+    for (let i = 0; i < this.liveFills.length; i++) {
+      const r = this.liveFills[i];
+      if (this.liveFillTaken[i] || r.market !== f.market || r.side !== f.side || r.yesPrice !== f.yesPrice || r.countCenti !== Number(f.countCenti ?? 0)) continue;
+      if (Math.abs(r.recvNs - now) > FILL_MATCH_MS * 1e6) continue;
+      if (best < 0 || Math.abs(r.recvNs - now) < Math.abs(this.liveFills[best].recvNs - now)) best = i;
+    }
+    if (best < 0) {
+      this.counters.fillsUnmatched++;
+      return null;
+    }
+    this.liveFillTaken[best] = true;
+    this.counters.fillsMatched++;
+    return this.liveFills[best];
+  }
+
+  /**
+   * The capture line (index) that reported the same change to the recorded run's order: the first
+   * not taken yet with this key in the window around now (capturedDeltas); -1 when none.
+   */
+  private reportLine(key: string): number {
+    const lines = this.deltaLines.get(key);
+    const times = this.o.capturedDeltas?.tNs;
+    if (!lines || !times) return -1;
+    const now = this.clock.monoNs();
+    for (const j of lines) {
+      if (times[j] < now - OWN_REPORT_EARLY_MS * 1e6 || this.deltaLineTaken.has(j)) continue;
+      if (times[j] > now + OWN_REPORT_LATE_MS * 1e6) break;
+      this.deltaLineTaken.add(j);
+      this.counters.ownReportsMatched++;
+      return j;
+    }
+    return -1;
+  }
+
   /** A recorded tick into the strategy's mailbox now, with the time it fired live (never before the capture starts). */
   private fireTick(tick: DecisionTick): void {
     const strategy = this.kernel.get('strategy');
@@ -338,7 +438,13 @@ export class BacktestEngine {
     for (const f of fills) filled.set(f.order.id, (filled.get(f.order.id) ?? 0) + f.countCenti);
     const orders = this.venue.orders;
     const send = (market: string, side: number, price: number, d: number, coid: string): void => {
-      for (const f of this.others.inject(market, side, price, d, coid, this.clock.wallMs())) this.toIngest(f, this.clock.monoNs());
+      const report = (): void => {
+        for (const f of this.others.inject(market, side, price, d, coid, this.clock.wallMs())) this.toIngest(f, this.clock.monoNs());
+      };
+      // when the recorded run's feed reported the same change later, with that line (capturedDeltas)
+      const line = this.reportLine(ownDeltaKey(market, side, price, d));
+      if (line > this.lineIndex) this.ownReportsDue.set(line, [...(this.ownReportsDue.get(line) ?? []), report]);
+      else report();
     };
     const out = (p: PublishedOrder, centi: number, byFill: number): void => {
       const viaFill = Math.min(byFill, centi);
@@ -417,7 +523,14 @@ export class BacktestEngine {
     // every frame of a recorded drain is held, the one that closed it too (a drain of one frame
     // also reaches the cores when the live drain ended)
     this.holding = this.o.decisionDrains === true;
+    this.lineIndex++;
     for (const f of this.others.process(recorded)) this.market(f, tNs);
+    // our orders' changes the recorded run's feed reported with this line
+    const due = this.ownReportsDue.get(this.lineIndex);
+    if (due) {
+      this.ownReportsDue.delete(this.lineIndex);
+      for (const report of due) report();
+    }
     this.holding = false;
     if (closesDrain) this.closeGroup(drainEndNs, false);
   }

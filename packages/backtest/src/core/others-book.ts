@@ -71,6 +71,17 @@ const priceOf = (k: number): number => k % 100_000;
 /** our order's level (book side, YES price) as the book's leg key */
 const keyOfOrder = (side: number, yesPrice: number): number => (side === BID ? legKey(YES, yesPrice) : legKey(NO, ONE_DOLLAR - yesPrice));
 
+/** What a book delta changes, as a key: market, leg, leg price and size (centi). */
+export function deltaKey(market: string, leg: number, legPrice: number, deltaCenti: number): string {
+  return `${market}|${leg}|${legPrice}|${deltaCenti}`;
+}
+
+/** The deltaKey of the book delta that reports a change of `deltaCenti` to our order (side, yes price) in `market`. */
+export function ownDeltaKey(market: string, side: number, yesPrice: number, deltaCenti: number): string {
+  const k = keyOfOrder(side, yesPrice);
+  return deltaKey(market, legOf(k), priceOf(k), deltaCenti);
+}
+
 interface UntaggedOrder {
   side: number;
   price: number;

@@ -16,9 +16,9 @@ import { kmm, loadConfig, cliFromAssignments, formatMoney, makeDirsSync, openReg
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
 import { FiguresBuilder, type JournalRecord, type RunFigures, type Scorecard } from '@kmm/exec-worker/core';
-import { BacktestEngine, type DecisionTick, type EquityPoint } from '../core/engine.js';
+import { BacktestEngine, type DecisionFill, type DecisionTick, type EquityPoint } from '../core/engine.js';
 import type { RecordedCommand } from '../core/command-latency.js';
-import { attributeOwnFills } from '../core/others-book.js';
+import { attributeOwnFills, deltaKey } from '../core/others-book.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
 import { scorecardOfCapture } from './scorecard.js';
 
@@ -70,6 +70,12 @@ export interface BacktestOptions {
   decisionDrains?: readonly DecisionDrain[];
   /** --like: the recorded run's one-way order latencies (ms), one drawn per command (engine latencySamplesMs) */
   latencySamplesMs?: readonly number[];
+  /**
+   * --like: the capture holds the recorded run's own orders' reports (book deltas): a change to
+   * one of ours that the run's feed reported too reaches the book when that report did (engine
+   * capturedDeltas). Default false (a capture of another run, or of the public book only).
+   */
+  ownReports?: boolean;
   /** --like: the recorded run's acknowledged commands, each with its wire time and round trip (engine recordedCommands) */
   recordedCommands?: readonly RecordedCommand[];
   /**
@@ -289,19 +295,42 @@ export function drainClosers(lines: readonly CaptureLine[], drains: readonly Dec
 /**
  * The recorded run's strategy ticks on the capture's timeline (ns since its first receive time, as
  * timeline()): when each fired, when its drain ended, and whether that drain handled book features
- * before it (the line before it is a book event of the same drain). null without drains or when
- * the file has no tick (a file of an older KMM: the backtest's ticks then keep their grid).
+ * before it. null without drains or when the file has no tick (a file of an older KMM: the
+ * backtest's ticks then keep their grid).
  */
 export function decisionTicks(lines: readonly CaptureLine[], drains: readonly DecisionDrain[] | undefined): DecisionTick[] | null {
   if (drains === undefined || !drains.some((d) => d.kind === 'tick')) return null;
   const baseNs = captureBaseNs(lines);
   const out: DecisionTick[] = [];
   drains.forEach((d, i) => {
-    if (d.kind !== 'tick') return;
-    const prev = drains[i - 1];
-    out.push({ firedNs: d.atNs - baseNs, drainNs: d.drainNs - baseNs, afterBook: prev !== undefined && prev.kind === 'book' && prev.drainNs === d.drainNs });
+    if (d.kind === 'tick') out.push({ firedNs: d.atNs - baseNs, drainNs: d.drainNs - baseNs, afterBook: bookBefore(drains, i) });
   });
   return out;
+}
+
+/**
+ * The recorded run's fills as its strategy got them, on the capture's timeline: each fill frame's
+ * market, side, price and size, when it was received and when the strategy drain that handled it
+ * ended, and whether that drain handled book features before it. Empty without drains or fill
+ * events (a file of an older KMM), and for a fill whose frame the capture lacks.
+ */
+export function decisionFills(lines: readonly CaptureLine[], drains: readonly DecisionDrain[] | undefined): DecisionFill[] {
+  if (drains === undefined || !drains.some((d) => d.kind === 'fill')) return [];
+  const baseNs = captureBaseNs(lines);
+  const fillAt = new Map<number, kmm.v1.IFill>();
+  for (const c of lines) if (c.frame.kind === 'fill' && c.recvNs > 0 && !fillAt.has(c.recvNs)) fillAt.set(c.recvNs, c.frame.body);
+  const out: DecisionFill[] = [];
+  drains.forEach((d, i) => {
+    const f = d.kind === 'fill' ? fillAt.get(d.atNs) : undefined;
+    if (f) out.push({ market: f.market ?? '', side: f.side ?? 0, yesPrice: f.yesPrice ?? 0, countCenti: Number(f.countCenti ?? 0), recvNs: d.atNs - baseNs, drainNs: d.drainNs - baseNs, afterBook: bookBefore(drains, i) });
+  });
+  return out;
+}
+
+/** Whether the drain of event i handled book features before it (an earlier line of the same drain is a book event). */
+function bookBefore(drains: readonly DecisionDrain[], i: number): boolean {
+  for (let j = i - 1; j >= 0 && drains[j].drainNs === drains[i].drainNs; j--) if (drains[j].kind === 'book') return true;
+  return false;
 }
 
 /** The market profile of a backtest: that of demo and run (the app's COMMAND_PROFILE). */
@@ -397,6 +426,8 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     execStartupMs: o.execStartupMs ?? 0,
     decisionDrains: o.decisionDrains !== undefined,
     ...(ticks ? { decisionTicks: ticks } : {}),
+    decisionFills: decisionFills(lines, o.decisionDrains),
+    ...(o.ownReports ? { capturedDeltas: { keys: lines.map((c) => (c.frame.kind === 'delta' ? deltaKey(c.frame.market, c.frame.body.leg ?? 0, c.frame.body.price ?? 0, Number(c.frame.body.deltaCenti ?? 0)) : null)), tNs: tl.tNs } } : {}),
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);

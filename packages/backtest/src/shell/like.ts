@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { DECISION_DRAINS_FILE, parseDecisionDrains, type DecisionDrain, SPEC_BY_ENV, SPEC_BY_KEY, type kmm, type LoadedConfig } from '@kmm/shared';
 import { decodeJournalText, figuresOf, type JournalRecord, type RunFigures } from '@kmm/exec-worker/core';
 import { captureBaseNs, readCaptureLines, runBacktest, timeline, type BacktestOptions, type BacktestResult } from './backtest.js';
+import type { CaptureLine } from '@kmm/ingest-worker/core';
 import { orderKey, type RecordedCommand } from '../core/command-latency.js';
 import { runTimeScale } from './scorecard.js';
 import type { QueueModelName } from '../core/queue-models.js';
@@ -193,25 +194,51 @@ export function recordedCommandLatenciesMs(journal: readonly JournalRecord[], dr
 }
 
 /**
- * The recorded run's acknowledged commands as the backtest meets them (core/command-latency.ts):
- * each one's orders' keys, wire time on the capture's timeline (ns since `baseNs`, its first receive time)
- * and round trip (ms). A command the backtest sends when the run wrote the same one takes these.
+ * The recorded run's acknowledged commands as the backtest meets them (core/command-latency.ts),
+ * on the capture's timeline (timeline(): ns since its first receive time): each one's orders'
+ * keys, wire time, when the venue took it and when exec had the answer. The venue took it at the
+ * capture line of its first report of the order (`user_order` of the order id, received after the
+ * wire time and within VENUE_REPORT_MAX_MS): the public book's changes before that line were the
+ * venue's before our order. Without one, half-way through the round trip.
  */
-export function recordedCommands(journal: readonly JournalRecord[], baseNs = 0): RecordedCommand[] {
-  return acknowledgedCommands(journal).map((c) => ({ keys: c.keys, wireNs: c.wireNs - baseNs, roundTripMs: c.roundTripMs }));
+export function recordedCommands(journal: readonly JournalRecord[], lines: readonly CaptureLine[]): RecordedCommand[] {
+  const tl = timeline(lines);
+  const baseNs = captureBaseNs(lines);
+  // the capture lines reporting each order of ours, in order
+  const reports = new Map<string, number[]>();
+  lines.forEach((c, i) => {
+    if (c.frame.kind !== 'user_order' || !(c.recvNs > 0)) return;
+    const id = c.frame.body.orderId ?? '';
+    const at = reports.get(id);
+    if (at) at.push(i);
+    else reports.set(id, [i]);
+  });
+  return acknowledgedCommands(journal).map((c) => {
+    const answered = c.wireNs + c.roundTripMs * 1e6;
+    let venue = (c.wireNs + answered) / 2 - baseNs;
+    for (const i of reports.get(c.orderId) ?? []) {
+      if (lines[i].recvNs < c.wireNs) continue;
+      if (lines[i].recvNs <= c.wireNs + VENUE_REPORT_MAX_MS * 1e6) venue = tl.tNs[i];
+      break;
+    }
+    return { keys: c.keys, wireNs: c.wireNs - baseNs, venueNs: venue, answeredNs: answered - baseNs };
+  });
 }
+
+/** The venue's report of an order of ours counts as the command's when received at most this long after the command was written (ms). */
+export const VENUE_REPORT_MAX_MS = 50;
 
 /**
  * The journal's commands with a wire time and an acknowledged round trip (the first ack with a
  * latency of one of its orders after it): `seq` the command's index in the journal, `wireNs`
  * monotonic.
  */
-function acknowledgedCommands(journal: readonly JournalRecord[]): Array<{ seq: number; keys: string[]; wireNs: number; roundTripMs: number }> {
+function acknowledgedCommands(journal: readonly JournalRecord[]): AcknowledgedCommand[] {
   const wireNs = new Map<number, number>();
   for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
   // per client order id, the commands waiting for their ack, oldest first
-  const waiting = new Map<string, Array<{ seq: number; keys: string[]; wireNs: number }>>();
-  const out: Array<{ seq: number; keys: string[]; wireNs: number; roundTripMs: number }> = [];
+  const waiting = new Map<string, Array<Omit<AcknowledgedCommand, 'roundTripMs'>>>();
+  const out: AcknowledgedCommand[] = [];
   journal.forEach((r, seq) => {
     if (r.k === 'cmd') {
       const wire = wireNs.get(Number(r.id));
@@ -219,14 +246,24 @@ function acknowledgedCommands(journal: readonly JournalRecord[]): Array<{ seq: n
       if (wire === undefined || orders.length === 0) return;
       const coid = String(orders[0].clientOrderId ?? '');
       const q = waiting.get(coid) ?? [];
-      q.push({ seq, keys: orders.map(orderKey), wireNs: wire });
+      q.push({ seq, keys: orders.map(orderKey), wireNs: wire, orderId: String(orders[0].orderId ?? '') });
       waiting.set(coid, q);
     } else if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) {
       const w = waiting.get(String(r.coid ?? ''))?.shift();
-      if (w !== undefined) out.push({ ...w, roundTripMs: Number(r.latencyUs) / 1000 });
+      // a create learns its order id from the answer
+      if (w !== undefined) out.push({ ...w, orderId: w.orderId || String(r.oid ?? ''), roundTripMs: Number(r.latencyUs) / 1000 });
     }
   });
   return out.sort((a, b) => a.seq - b.seq);
+}
+
+/** A journal command with its wire time (monotonic ns), its first order's venue id and its acknowledged round trip (ms); `seq` its index in the journal. */
+interface AcknowledgedCommand {
+  seq: number;
+  keys: string[];
+  wireNs: number;
+  orderId: string;
+  roundTripMs: number;
 }
 
 /**
@@ -330,11 +367,11 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const lines = readCaptureLines(run.capture);
   // a command the run sent then takes its latency, any other draws one of the run's (unless --latency-ms fixes one for all)
   const latencySamplesMs = o.latencyMs === undefined && run.journal && !o.ignoreDecisionDrains ? recordedCommandLatenciesMs(run.journal, run.decisionDrains) : [];
-  const commands = latencySamplesMs.length > 0 && run.journal ? recordedCommands(run.journal, captureBaseNs(lines)) : [];
+  const commands = latencySamplesMs.length > 0 && run.journal ? recordedCommands(run.journal, lines) : [];
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
   const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
   const decisionDrains = run.decisionDrains ?? undefined;
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, timeScale: run.timeScale, ...(latencySamplesMs.length > 0 ? { latencySamplesMs, recordedCommands: commands } : {}) }, { lines, config });
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, ownReports: true, timeScale: run.timeScale, ...(latencySamplesMs.length > 0 ? { latencySamplesMs, recordedCommands: commands } : {}) }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);

@@ -13,9 +13,10 @@
  * Time: the core decides on wall time (t.wallMs; a timer's own firing time).
  * Env: the alpha feed (a file or URL poller, async); absent in backtests. The decision-drain
  *      record (live runs with a capture): at the end of each drain, what it decided on, in order:
- *      book features (the receive time of the newest frame behind them) and strategy ticks (their
- *      firing time) (shared/io/decision-drains.ts), so `kmm backtest --like` can deliver the
- *      frames this strategy decided on in one drain as one burst, and its ticks when they fired.
+ *      book features (the receive time of the newest frame behind them), strategy ticks (their
+ *      firing time) and our fills (their frame's receive time) (shared/io/decision-drains.ts), so
+ *      `kmm backtest --like` can deliver the frames this strategy decided on in one drain as one
+ *      burst, its ticks when they fired, and its fills when the live strategy got them.
  */
 import { kmm, type ActorDescriptor, type ActorIo, type ActorTime, type DecisionEventKind, type KmmConfig } from '@kmm/shared';
 import { strategyParamsOf, type StrategyParams } from '../core/params.js';
@@ -48,14 +49,18 @@ export interface StrategyActorState {
   readonly drainEvents: { kind: DecisionEventKind; atNs: number }[];
 }
 
-/** The strategy tick: its firing is a decision event of the drain (recorded before what it decides). */
+/** A tick or a fill of the current drain, for the decision-drain record: after the features handled before it. */
+function noteEvent(s: StrategyActorState, kind: 'tick' | 'fill', atNs: number): void {
+  if (!s.env.drains || !(atNs > 0)) return;
+  // features handled earlier in this drain came first: their event goes before this one
+  if (s.drainRecvNs > 0) s.drainEvents.push({ kind: 'book', atNs: s.drainRecvNs });
+  s.drainRecvNs = 0;
+  s.drainEvents.push({ kind, atNs });
+}
+
+/** The strategy tick: its firing is a decision event of the drain. */
 function tick(s: StrategyActorState, t: ActorTime, io: ActorIo): void {
-  if (s.env.drains) {
-    // features handled earlier in this drain came first: their event goes before the tick's
-    if (s.drainRecvNs > 0) s.drainEvents.push({ kind: 'book', atNs: s.drainRecvNs });
-    s.drainRecvNs = 0;
-    s.drainEvents.push({ kind: 'tick', atNs: t.monoNs });
-  }
+  noteEvent(s, 'tick', t.monoNs);
   route(s.core.onTimer(t.wallMs), io);
 }
 
@@ -130,7 +135,11 @@ export const strategyActor: ActorDescriptor<StrategyActorState, StrategyEnv> = {
       if (recvNs > s.drainRecvNs) s.drainRecvNs = recvNs;
       route(s.core.onBookFeatures(b, t.wallMs), io);
     },
-    fill: (s, b, t, io) => route(s.core.onFill(b, t.wallMs), io),
+    fill: (s, b, t, io) => {
+      // a fill from the websocket (exec passes its frame's receive time on; not one found by a REST read)
+      noteEvent(s, 'fill', Number(io.current?.recvMonoNs ?? 0));
+      route(s.core.onFill(b, t.wallMs), io);
+    },
     position: (s, b, t, io) => route(s.core.onPosition(b, t.wallMs), io),
     workingOrders: (s, b, t, io) => route(s.core.onWorkingOrders(b, t.wallMs), io),
     orderReject: (s, b, t, io) => route(s.core.onReject(b, t.wallMs), io),
