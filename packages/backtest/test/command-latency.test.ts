@@ -4,10 +4,12 @@
  * the request write) plus half its own acknowledged round trip (the next ack with a latency of
  * its first order). Commands without a cause, a wire record or an ack give none; without the
  * drains file there are none. A backtest command the run wrote soon after (same first order,
- * written within [-MATCH_EARLY_MS, +MATCH_LATE_MS] of it) takes that one's timing instead.
+ * written within [-MATCH_EARLY_MS, +MATCH_LATE_MS] of it) takes that one's timing instead: it
+ * reaches the venue where the capture shows the venue's report of the run's order, and exec has
+ * the answer when the run's exec had it.
  */
 import { describe, expect, it } from 'vitest';
-import { CommandLatencyMatcher, MATCH_EARLY_MS, MATCH_LATE_MS, orderKey, recordedCommandLatenciesMs, recordedCommands, recordedDecisionToWireMs } from '../src/index.js';
+import { CommandLatencyMatcher, MATCH_EARLY_MS, MATCH_LATE_MS, orderKey, recordedCommandLatenciesMs, recordedCommands, recordedDecisionToWireMs, VENUE_REPORT_MAX_MS } from '../src/index.js';
 
 const MS = 1e6;
 const drains = [{ kind: 'book' as const, atNs: 900 * MS, drainNs: 1000 * MS }, { kind: 'tick' as const, atNs: 1999 * MS, drainNs: 2000 * MS }];
@@ -37,12 +39,22 @@ describe('recorded command latencies', () => {
     expect(recordedCommandLatenciesMs(journal, null)).toEqual([]);
     expect(recordedCommandLatenciesMs(journal, [])).toEqual([]);
   });
-  it('every acknowledged command, caused or not, with its orders, wire time on the capture timeline and round trip (the matches)', () => {
-    expect(recordedCommands(journal, 500 * MS)).toEqual([
-      { keys: [orderKey(order('c1'))], wireNs: 501 * MS, roundTripMs: 1.5 },
-      { keys: [orderKey(order('c1'))], wireNs: 1503 * MS, roundTripMs: 4 },
-      { keys: [orderKey(order('c2'))], wireNs: 2000 * MS, roundTripMs: 0.9 },
+  it('every acknowledged command, caused or not, with its orders, wire time, the venue report of it and its answer, on the capture timeline (the matches)', () => {
+    // the capture: its first line at 1000 ms; the venue's report of order o1 (created by command 1)
+    // 0.9 ms after its wire time; one of o2 (cancelled by command 3) 80 ms after its wire time
+    const report = (ms: number, orderId: string) => ({ recvNs: ms * MS, recvMs: 0, frame: { kind: 'user_order', sid: 2, tsMs: 0, market: 'KXT-26-A', body: { orderId } } });
+    const lines = [{ recvNs: 1000 * MS, recvMs: 0, frame: { kind: 'delta', market: 'KXT-26-A', body: {} } }, report(1001.9, 'o1'), report(2580, 'o2')] as never[];
+    // the create's answer names its order o1; the cancel names o2
+    const acked = journal.map((r) => ((r as { k: string; kind?: number }).k === 'ack' && (r as { kind?: number }).kind === 1 ? { ...(r as object), oid: 'o1' } : r)) as never[];
+    acked[7] = { ...(acked[7] as object), orders: [{ ...order('c2'), orderId: 'o2' }] } as never;
+    expect(recordedCommands(acked, lines)).toEqual([
+      { keys: [orderKey(order('c1'))], wireNs: 1 * MS, venueNs: 1.9 * MS, answeredNs: 2.5 * MS },
+      // no report of its order: half-way through its round trip
+      { keys: [orderKey(order('c1'))], wireNs: 1003 * MS, venueNs: 1005 * MS, answeredNs: 1007 * MS },
+      // its order's report came too late to be its own (VENUE_REPORT_MAX_MS): half-way too
+      { keys: [orderKey({ ...order('c2'), orderId: 'o2' })], wireNs: 1500 * MS, venueNs: 1500.45 * MS, answeredNs: 1500.9 * MS },
     ]);
+    expect(80).toBeGreaterThan(VENUE_REPORT_MAX_MS);
   });
 });
 
@@ -53,25 +65,27 @@ describe('CommandLatencyMatcher', () => {
     for (const d of [{ price: 4600 }, { side: 2 }, { countCenti: 100 }, { kind: 2 }, { market: 'KXT-26-B' }]) expect(orderKey({ ...order('c1'), ...d })).not.toBe(orderKey(a));
   });
   it("a command the run wrote soon after: it reaches the venue when the run's did and is answered when the run's was", () => {
-    const m = new CommandLatencyMatcher([{ keys: [orderKey(a)], wireNs: 101 * MS, roundTripMs: 3 }]);
-    // sent at 100 ms: the run's left at 101 and reached the venue at 102.5, answered at 104
-    expect(m.take(a, 100 * MS)).toEqual({ outMs: 1 + 1.5, backMs: 1.5 });
+    const m = new CommandLatencyMatcher([{ keys: [orderKey(a)], wireNs: 101 * MS, venueNs: 102.5 * MS, answeredNs: 104 * MS }]);
+    // sent at 100 ms: the run's left at 101, the venue took it at 102.5, exec had the answer at 104
+    expect(m.take(a, 100 * MS)).toEqual({ outMs: 2.5, backMs: 1.5 });
     // each recorded order once
     expect(m.take(a, 100 * MS)).toBeNull();
     expect([m.matched, m.unmatched]).toEqual([1, 1]);
   });
   it('the earliest not taken in the window [-MATCH_EARLY_MS, +MATCH_LATE_MS]; any order of a recorded batch matches; nothing else', () => {
     const b = { ...a, price: 4600 };
+    const at = (wireMs: number, venueMs: number, answeredMs: number) => ({ wireNs: wireMs * MS, venueNs: venueMs * MS, answeredNs: answeredMs * MS });
     const m = new CommandLatencyMatcher([
-      { keys: [orderKey(b), orderKey(a)], wireNs: 100 * MS, roundTripMs: 2 },
-      { keys: [orderKey(a)], wireNs: 100.2 * MS, roundTripMs: 6 },
-      { keys: [orderKey(a)], wireNs: 300 * MS, roundTripMs: 8 },
+      { keys: [orderKey(b), orderKey(a)], ...at(100, 101, 102) },
+      { keys: [orderKey(a)], ...at(100.2, 100.25, 106) },
+      { keys: [orderKey(a)], ...at(300, 301, 302) },
     ]);
-    // the run wrote it 0.3 ms before: within MATCH_EARLY_MS, reached the venue at once (no earlier than now)
-    expect(m.take(a, 100.3 * MS)).toEqual({ outMs: 1, backMs: 1 });
-    expect(m.take(a, 100.3 * MS)).toEqual({ outMs: 3, backMs: 3 });
+    // the run wrote it 0.3 ms before (within MATCH_EARLY_MS): to the venue in what is left, back in the rest
+    expect(m.take(a, 100.3 * MS)).toEqual({ outMs: 0.7, backMs: 1 });
+    // its venue time is past: at once, answered when the run's was
+    expect(m.take(a, 100.3 * MS)).toEqual({ outMs: 0, backMs: 5.7 });
     expect(m.take(a, 100.3 * MS)).toBeNull();
-    expect(m.take(b, 100.3 * MS)).toEqual({ outMs: 1, backMs: 1 });
+    expect(m.take(b, 100.3 * MS)).toEqual({ outMs: 0.7, backMs: 1 });
     // outside the window
     expect(m.take(a, (300 - MATCH_LATE_MS - 0.01) * MS)).toBeNull();
     expect(m.take(a, (300 + MATCH_EARLY_MS + 0.01) * MS)).toBeNull();

@@ -1,0 +1,75 @@
+/**
+ * `--like`: a change to one of our orders reaches the book when the recorded run's feed reported
+ * the same change (capturedDeltas), not the instant the backtest's venue made it. Live, the venue's
+ * websocket delta for our order came some ms after the venue took it, and the book and strategy
+ * decided without it until then (found comparing a demo with its backtest: a strategy that saw its
+ * own amended bid 2 ms early moved its ask 3 ms early, and the run and the backtest parted ways).
+ */
+import { describe, expect, it } from 'vitest';
+import { kmm, resolveConfig, type KernelHooks } from '@kmm/shared';
+import { parseCaptureLine } from '@kmm/ingest-worker/core';
+import { BacktestEngine, OWN_REPORT_LATE_MS, queueModel, timeline } from '../src/index.js';
+import { deltaKey } from '../src/core/others-book.js';
+
+const T0 = 1_790_000_000_000;
+const BASE_NS = 7_000_000_000;
+const M = 'KXOWN-26-A';
+const noSinks = { journal: () => {}, tape: () => {}, decision: () => {}, ops: () => {} };
+
+/** snapshot at 0; a public delta at 12 ms; the run's own +2 at 0.46 reported at `reportMs`; a public delta at 60 ms */
+function capture(reportMs: number): string[] {
+  let seq = 0;
+  const line = (ms: number, frame: unknown) => JSON.stringify({ recv_ns: BASE_NS + ms * 1e6, recv_ms: T0 + Math.floor(ms), frame: JSON.stringify(frame) });
+  const delta = (ms: number, price: string, size: string) => line(ms, { type: 'orderbook_delta', sid: 1, seq: ++seq, msg: { market_ticker: M, price_dollars: price, delta_fp: size, side: 'yes', ts_ms: T0 + ms } });
+  return [
+    line(0, { type: 'orderbook_snapshot', sid: 1, seq: ++seq, msg: { market_ticker: M, yes_dollars_fp: [['0.4500', '3000.00'], ['0.4600', '2000.00']], no_dollars_fp: [['0.5200', '2500.00']] } }),
+    delta(12, '0.4500', '10.00'),
+    delta(reportMs, '0.4600', '2.00'),
+    delta(60, '0.4500', '-10.00'),
+  ];
+}
+
+/** When the venue took our order (placed after the snapshot) and when the book shard got its delta (ms since the first frame; exec cancels the order it does not know a little later: not counted). */
+async function ourDeltaAtMs(reportMs: number, withCapturedDeltas: boolean): Promise<{ venueMs: number; seen: number[] }> {
+  const lines = capture(reportMs).map((l) => parseCaptureLine(l)!);
+  const tl = timeline(lines);
+  const engine = new BacktestEngine({
+    // the market is selected (ingest routes it); the strategy's first quotes wait for its start-up check on the 250 ms tick, after this test
+    config: resolveConfig({ kmm_shards: 1, max_time_to_resolution_hours: 8760 }),
+    markets: [{ market: M, tickSize: 100, closeTimeMs: T0 + 90 * 86_400_000 }],
+    model: queueModel('exchange', 2),
+    latencyMs: 1,
+    feedLatencyMs: 0,
+    seed: 1,
+    startWallMs: T0,
+    ...(withCapturedDeltas ? { capturedDeltas: { keys: lines.map((c) => (c.frame.kind === 'delta' ? deltaKey(c.frame.market, c.frame.body.leg ?? 0, c.frame.body.price ?? 0, Number(c.frame.body.deltaCenti ?? 0)) : null)), tNs: tl.tNs } } : {}),
+    sinks: noSinks,
+  });
+  const seen: number[] = [];
+  (engine.kernel.hooks as KernelHooks).deliver = (actor, env, _from, t) => {
+    if (actor === 'book.0' && env.bookDelta && env.bookDelta.clientOrderId === 'ours-1' && Number(env.bookDelta.deltaCenti) > 0) seen.push(t.monoNs / 1e6);
+  };
+  await engine.start();
+  await engine.frame(lines[0].frame, tl.tNs[0]);
+  // (exec's start-up took the clock a few ms in) the venue takes our order one latency after the call
+  const venueMs = engine.clock.monoNs() / 1e6 + 1;
+  const placed = engine.gateway.place({ kind: kmm.v1.CommandKind.PLACE, market: M, clientOrderId: 'ours-1', side: kmm.v1.BookSide.BID, price: 4600, countCenti: 200, tif: kmm.v1.TimeInForce.GOOD_TILL_CANCELED, postOnly: true });
+  for (let i = 1; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i]);
+  await engine.kernel.runUntil(70e6);
+  expect((await placed).ok).toBe(true);
+  return { venueMs, seen };
+}
+
+describe('backtest: our orders reported when the run’s feed reported them', () => {
+  it('the book hears of our order at the line that reported the run’s same one, not when the venue took it', async () => {
+    const now = await ourDeltaAtMs(18, false);
+    expect(now.venueMs).toBeLessThan(18);
+    expect(now.seen).toEqual([now.venueMs]);
+    expect((await ourDeltaAtMs(18, true)).seen).toEqual([18]);
+  });
+  it('a report further than OWN_REPORT_LATE_MS after the venue’s change is another change: at once', async () => {
+    const late = await ourDeltaAtMs(8 + OWN_REPORT_LATE_MS + 5, true);
+    expect(late.venueMs).toBeLessThan(8);
+    expect(late.seen).toEqual([late.venueMs]);
+  });
+});
