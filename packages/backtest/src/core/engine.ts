@@ -226,8 +226,14 @@ export class BacktestEngine {
   readonly gateway: PaperVenueGateway;
   readonly counters: EngineCounters = { frames: 0, ownFramesSkipped: 0, events: 0, busMessages: 0, targets: 0, takers: 0, commands: 0, opsEvents: 0, peakPositionCenti: 0, rateHeld: 0, tokenWaitMarketsMs: 0, latencyMatched: 0, latencyDrawn: 0, fillsMatched: 0, fillsUnmatched: 0, ownReportsMatched: 0 };
   readonly equity: EquityPoint[] = [];
-  /** the recorded book without the recorded run's own orders (and with ours: publishOwn) */
+  /** the recorded book without the recorded run's own orders, as the cores see it: with ours (publishOwn), others' levels ours would lock hidden */
   readonly others: OthersBook;
+  /**
+   * the same book as the venue sees it: others' orders only, none hidden (the venue check's):
+   * a level hidden from the cores while ours locked it is still others' queue at the venue, and
+   * an order that crosses ours there trades with it
+   */
+  private readonly venueBook: OthersBook;
   /** our resting orders as last shown in the book (venue order id -> level and size) */
   private readonly published = new Map<string, PublishedOrder>();
   private readonly feedNs: number;
@@ -269,6 +275,7 @@ export class BacktestEngine {
       else this.deltaLines.set(key, [i]);
     });
     this.others = new OthersBook(o.ownFills);
+    this.venueBook = new OthersBook(o.ownFills);
     this.feedNs = Math.round(o.feedLatencyMs * 1e6);
     this.clock = new SimClock(o.startWallMs, 0);
     const config = resolveConfig({ ...o.config, kmm_shards: 1, kmm_seed: o.seed });
@@ -524,7 +531,9 @@ export class BacktestEngine {
     // also reaches the cores when the live drain ended)
     this.holding = this.o.decisionDrains === true;
     this.lineIndex++;
-    for (const f of this.others.process(recorded)) this.market(f, tNs);
+    for (const f of this.others.process(recorded)) this.toCores(f, tNs);
+    // the venue after the cores' frames: its reaction (our orders' deltas, publishOwn) follows them in the book's sequence
+    for (const f of this.venueBook.process(recorded)) this.toVenue(f, tNs);
     // our orders' changes the recorded run's feed reported with this line
     const due = this.ownReportsDue.get(this.lineIndex);
     if (due) {
@@ -535,8 +544,15 @@ export class BacktestEngine {
     if (closesDrain) this.closeGroup(drainEndNs, false);
   }
 
-  /** One frame of the others' market: to the venue, then (after the feed latency) to ingest. */
-  private market(f: Frame, tNs: number): void {
+  /** One frame of the others' market as the cores see it (ours in it): to ingest (after the feed latency). */
+  private toCores(f: Frame, tNs: number): void {
+    // the recorded run's account never comes out of OthersBook: it is not ours
+    if (f.kind === 'user_order' || f.kind === 'fill' || f.kind === 'market_position') return;
+    this.toIngest(f, tNs);
+  }
+
+  /** One frame of the others' market as the venue sees it: others' orders only. */
+  private toVenue(f: Frame, tNs: number): void {
     let body: EnvelopeBody | null = null;
     switch (f.kind) {
       case 'snapshot':
@@ -551,16 +567,10 @@ export class BacktestEngine {
       case 'lifecycle':
         body = { lifecycle: f.body };
         break;
-      case 'user_order':
-      case 'fill':
-      case 'market_position':
-        return; // never out of OthersBook; the recorded run's account is not ours
       default:
-        break;
+        return;
     }
-    // to ingest first: the venue's reaction (our orders' deltas, publishOwn) follows it in the book's sequence
-    this.toIngest(f, tNs);
-    if (body) this.gateway.onMarketData(body);
+    this.gateway.onMarketData(body);
     if (f.kind === 'lifecycle' && (f.body.eventType === 'determined' || f.body.eventType === 'settled')) {
       // the exchange's position after settlement is zero
       const m = f.body.market ?? '';
