@@ -9,8 +9,9 @@
  * queue an order lands, and when exec hears back (and sends what follows: the create after a
  * cancel, a retry), turns on them by the millisecond. Where the venue took the run's order is in
  * the capture: the venue's own report of it (`user_order`, after its book delta) comes in the
- * same feed as the public book, so every public change before that report was the venue's
- * before our order. A backtest that decides what the run decided, when it decided it (the
+ * same feed as the public book, so every public change before that report line was the venue's
+ * before our order, and every one after it came after (the backtest applies the command there,
+ * between two lines of one socket read if need be). A backtest that decides what the run decided, when it decided it (the
  * recorded decision drains, ticks and fills), sends the same command a little before the run
  * wrote it (its cores take no time): it reaches the venue where the run's did (at that report's
  * line) and exec hears back when the run's exec did. That holds for the commands exec sends on
@@ -46,6 +47,8 @@ export interface RecordedCommand {
   wireNs: number;
   venueNs: number;
   answeredNs: number;
+  /** the capture line (index) of the venue's report; -1 without one */
+  venueLine: number;
 }
 
 export class CommandLatencyMatcher {
@@ -89,7 +92,8 @@ export class CommandLatencyMatcher {
         this.matched++;
         const r = k.at[i];
         const outNs = Math.max(0, r.venueNs - nowNs);
-        return { outMs: outNs / 1e6, backMs: Math.max(0, r.answeredNs - nowNs - outNs) / 1e6 };
+        // with a report line the venue takes it there, among the frames of its socket read as the run's venue did
+        return { outMs: outNs / 1e6, backMs: Math.max(0, r.answeredNs - nowNs - outNs) / 1e6, answeredAtNs: r.answeredNs, ...(r.venueLine >= 0 ? { venueLine: r.venueLine } : {}) };
       }
     }
     this.unmatched++;

@@ -248,6 +248,8 @@ export class BacktestEngine {
   private readonly ownReportsDue = new Map<number, Array<() => void>>();
   /** index of the capture line being played (frame()) */
   private lineIndex = -1;
+  /** our commands the venue takes just before a capture line is played (the gateway's atLine) */
+  private readonly venueDue = new Map<number, Array<() => void>>();
   /** decisionFills, and which of them a backtest fill was */
   private readonly liveFills: readonly DecisionFill[];
   private readonly liveFillTaken: boolean[];
@@ -314,6 +316,10 @@ export class BacktestEngine {
       monoNs: () => this.clock.monoNs(),
       wallMs: wall,
       defer: (ms, fn) => k.atAsync(this.clock.monoNs() + Math.round(ms * 1e6), fn),
+      atLine: (line, fn) => {
+        if (line > this.lineIndex) this.venueDue.set(line, [...(this.venueDue.get(line) ?? []), fn]);
+        else k.atAsync(this.clock.monoNs(), fn);
+      },
       onVenueChange: (fills) => this.publishOwn(fills),
       onFill: (fill, position, doneAck) => {
         // fills travel on the websocket: fill, then market_positions, then user_orders when done
@@ -525,6 +531,13 @@ export class BacktestEngine {
     // anything due at that time runs, so the book shard drains them together, as live
     if (tNs !== this.lastFrameNs) await this.kernel.runUntil(tNs);
     this.lastFrameNs = tNs;
+    // our commands the recorded run's venue took just before this line (after the lines before it
+    // of the same socket read), and those their answers set off that the run's venue took there too
+    for (let due = this.venueDue.get(this.lineIndex + 1); due; due = this.venueDue.get(this.lineIndex + 1)) {
+      this.venueDue.delete(this.lineIndex + 1);
+      for (const fn of due) this.kernel.atAsync(this.clock.monoNs(), fn);
+      await this.kernel.runUntil(tNs);
+    }
     this.counters.frames++;
     if (recorded.kind === 'fill' || recorded.kind === 'user_order' || recorded.kind === 'market_position') this.counters.ownFramesSkipped++;
     // every frame of a recorded drain is held, the one that closed it too (a drain of one frame

@@ -27,6 +27,13 @@ type Wire = ((wireMonoNs: number) => void) | undefined;
 export interface CallLatency {
   outMs: number;
   backMs: number;
+  /**
+   * a recorded run's command (backtest --like): the venue handles it just before this capture
+   * line is played, where the run's venue did (atLine), instead of after outMs; and the answer
+   * comes at `answeredAtNs` (driver ns), as the run's did, instead of backMs after
+   */
+  venueLine?: number;
+  answeredAtNs?: number;
 }
 
 export interface PaperGatewayOptions {
@@ -47,6 +54,8 @@ export interface PaperGatewayOptions {
   onFill: (fill: kmm.v1.IFill, position: kmm.v1.IPosition, doneAck: kmm.v1.IOrderAck | null) => void;
   /** runs fn after ms on the driver's clock (live: a timer; LocalKernel: a virtual-time event) */
   defer: (ms: number, fn: () => void) => void;
+  /** runs fn just before the capture line of that index is played (at once if it was); for CallLatency.venueLine */
+  atLine?: (line: number, fn: () => void) => void;
   /** after every change at the venue (market data, a command): the fills it made (the backtest publishes our orders into the book) */
   onVenueChange?: (fills: readonly VenueFill[]) => void;
 }
@@ -106,16 +115,20 @@ export class PaperVenueGateway implements OrderGateway {
   private later<T>(fn: () => VenueResult<T>, onWire?: Wire, minRoundTripMs = 0, orders?: readonly kmm.v1.IOrderCommand[]): Promise<RestResult<T>> {
     const wire = this.o.monoNs();
     if (onWire) onWire(wire);
-    const { outMs, backMs } = this.o.latencyOf ? this.o.latencyOf(orders) : { outMs: this.o.latencyMs, backMs: this.o.latencyMs };
+    const lat = this.o.latencyOf ? this.o.latencyOf(orders) : { outMs: this.o.latencyMs, backMs: this.o.latencyMs };
     return new Promise((resolve) => {
-      this.o.defer(outMs, () => {
+      const atVenue = (): void => {
         const r = fn();
         this.emit(this.venue.fills);
         this.o.onVenueChange?.(this.venue.fills);
-        const latencyUs = Math.round((outMs + backMs) * 1000);
+        const sinceWireMs = (this.o.monoNs() - wire) / 1e6;
+        const backMs = lat.answeredAtNs !== undefined ? Math.max(0, lat.answeredAtNs - this.o.monoNs()) / 1e6 : lat.backMs;
+        const latencyUs = Math.round((sinceWireMs + backMs) * 1000);
         const res: RestResult<T> = r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire };
-        this.o.defer(Math.max(backMs, minRoundTripMs - outMs), () => resolve(res));
-      });
+        this.o.defer(Math.max(backMs, minRoundTripMs - sinceWireMs), () => resolve(res));
+      };
+      if (lat.venueLine !== undefined && this.o.atLine) this.o.atLine(lat.venueLine, atVenue);
+      else this.o.defer(lat.outMs, atVenue);
     });
   }
 

@@ -216,12 +216,16 @@ export function recordedCommands(journal: readonly JournalRecord[], lines: reado
   return acknowledgedCommands(journal).map((c) => {
     const answered = c.wireNs + c.roundTripMs * 1e6;
     let venue = (c.wireNs + answered) / 2 - baseNs;
+    let venueLine = -1;
     for (const i of reports.get(c.orderId) ?? []) {
       if (lines[i].recvNs < c.wireNs) continue;
-      if (lines[i].recvNs <= c.wireNs + VENUE_REPORT_MAX_MS * 1e6) venue = tl.tNs[i];
+      if (lines[i].recvNs <= c.wireNs + VENUE_REPORT_MAX_MS * 1e6) {
+        venue = tl.tNs[i];
+        venueLine = i;
+      }
       break;
     }
-    return { keys: c.keys, wireNs: c.wireNs - baseNs, venueNs: venue, answeredNs: answered - baseNs };
+    return { keys: c.keys, wireNs: c.wireNs - baseNs, venueNs: venue, answeredNs: answered - baseNs, venueLine };
   });
 }
 
