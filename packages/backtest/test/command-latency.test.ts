@@ -48,11 +48,12 @@ describe('recorded command latencies', () => {
     const acked = journal.map((r) => ((r as { k: string; kind?: number }).k === 'ack' && (r as { kind?: number }).kind === 1 ? { ...(r as object), oid: 'o1' } : r)) as never[];
     acked[7] = { ...(acked[7] as object), orders: [{ ...order('c2'), orderId: 'o2' }] } as never;
     expect(recordedCommands(acked, lines)).toEqual([
-      { keys: [orderKey(order('c1'))], wireNs: 1 * MS, venueNs: 1.9 * MS, answeredNs: 2.5 * MS },
+      // the venue took it at its report's line (1)
+      { keys: [orderKey(order('c1'))], wireNs: 1 * MS, venueNs: 1.9 * MS, answeredNs: 2.5 * MS, venueLine: 1 },
       // no report of its order: half-way through its round trip
-      { keys: [orderKey(order('c1'))], wireNs: 1003 * MS, venueNs: 1005 * MS, answeredNs: 1007 * MS },
+      { keys: [orderKey(order('c1'))], wireNs: 1003 * MS, venueNs: 1005 * MS, answeredNs: 1007 * MS, venueLine: -1 },
       // its order's report came too late to be its own (VENUE_REPORT_MAX_MS): half-way too
-      { keys: [orderKey({ ...order('c2'), orderId: 'o2' })], wireNs: 1500 * MS, venueNs: 1500.45 * MS, answeredNs: 1500.9 * MS },
+      { keys: [orderKey({ ...order('c2'), orderId: 'o2' })], wireNs: 1500 * MS, venueNs: 1500.45 * MS, answeredNs: 1500.9 * MS, venueLine: -1 },
     ]);
     expect(80).toBeGreaterThan(VENUE_REPORT_MAX_MS);
   });
@@ -65,27 +66,27 @@ describe('CommandLatencyMatcher', () => {
     for (const d of [{ price: 4600 }, { side: 2 }, { countCenti: 100 }, { kind: 2 }, { market: 'KXT-26-B' }]) expect(orderKey({ ...order('c1'), ...d })).not.toBe(orderKey(a));
   });
   it("a command the run wrote soon after: it reaches the venue when the run's did and is answered when the run's was", () => {
-    const m = new CommandLatencyMatcher([{ keys: [orderKey(a)], wireNs: 101 * MS, venueNs: 102.5 * MS, answeredNs: 104 * MS }]);
-    // sent at 100 ms: the run's left at 101, the venue took it at 102.5, exec had the answer at 104
-    expect(m.take(a, 100 * MS)).toEqual({ outMs: 2.5, backMs: 1.5 });
+    const m = new CommandLatencyMatcher([{ keys: [orderKey(a)], wireNs: 101 * MS, venueNs: 102.5 * MS, answeredNs: 104 * MS, venueLine: 7 }]);
+    // sent at 100 ms: the run's left at 101, the venue took it at 102.5 (capture line 7), exec had the answer at 104
+    expect(m.take(a, 100 * MS)).toEqual({ outMs: 2.5, backMs: 1.5, answeredAtNs: 104 * MS, venueLine: 7 });
     // each recorded order once
     expect(m.take(a, 100 * MS)).toBeNull();
     expect([m.matched, m.unmatched]).toEqual([1, 1]);
   });
   it('the earliest not taken in the window [-MATCH_EARLY_MS, +MATCH_LATE_MS]; any order of a recorded batch matches; nothing else', () => {
     const b = { ...a, price: 4600 };
-    const at = (wireMs: number, venueMs: number, answeredMs: number) => ({ wireNs: wireMs * MS, venueNs: venueMs * MS, answeredNs: answeredMs * MS });
+    const at = (wireMs: number, venueMs: number, answeredMs: number) => ({ wireNs: wireMs * MS, venueNs: venueMs * MS, answeredNs: answeredMs * MS, venueLine: -1 });
     const m = new CommandLatencyMatcher([
       { keys: [orderKey(b), orderKey(a)], ...at(100, 101, 102) },
       { keys: [orderKey(a)], ...at(100.2, 100.25, 106) },
       { keys: [orderKey(a)], ...at(300, 301, 302) },
     ]);
     // the run wrote it 0.3 ms before (within MATCH_EARLY_MS): to the venue in what is left, back in the rest
-    expect(m.take(a, 100.3 * MS)).toEqual({ outMs: 0.7, backMs: 1 });
+    expect(m.take(a, 100.3 * MS)).toMatchObject({ outMs: 0.7, backMs: 1, answeredAtNs: 102 * MS });
     // its venue time is past: at once, answered when the run's was
-    expect(m.take(a, 100.3 * MS)).toEqual({ outMs: 0, backMs: 5.7 });
+    expect(m.take(a, 100.3 * MS)).toMatchObject({ outMs: 0, backMs: 5.7, answeredAtNs: 106 * MS });
     expect(m.take(a, 100.3 * MS)).toBeNull();
-    expect(m.take(b, 100.3 * MS)).toEqual({ outMs: 0.7, backMs: 1 });
+    expect(m.take(b, 100.3 * MS)).toMatchObject({ outMs: 0.7, backMs: 1 });
     // outside the window
     expect(m.take(a, (300 - MATCH_LATE_MS - 0.01) * MS)).toBeNull();
     expect(m.take(a, (300 + MATCH_EARLY_MS + 0.01) * MS)).toBeNull();
