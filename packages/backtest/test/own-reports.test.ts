@@ -29,8 +29,12 @@ function capture(reportMs: number): string[] {
   ];
 }
 
-/** When the venue took our order (placed after the snapshot) and when the book shard got its delta (ms since the first frame; exec cancels the order it does not know a little later: not counted). */
-async function ourDeltaAtMs(reportMs: number, withCapturedDeltas: boolean): Promise<{ venueMs: number; seen: number[] }> {
+/**
+ * When the venue took our order (placed after the snapshot) and when the book shard got its delta
+ * (ms since the first frame; exec cancels the order it does not know a little later: not counted).
+ * `cancelAtMs`: we cancel it ourselves then; `changes` has both of our deltas, in the order the book got them.
+ */
+async function ourDeltaAtMs(reportMs: number, withCapturedDeltas: boolean, cancelAtMs = 0): Promise<{ venueMs: number; seen: number[]; changes: Array<[number, number]> }> {
   const lines = capture(reportMs).map((l) => parseCaptureLine(l)!);
   const tl = timeline(lines);
   const engine = new BacktestEngine({
@@ -46,7 +50,9 @@ async function ourDeltaAtMs(reportMs: number, withCapturedDeltas: boolean): Prom
     sinks: noSinks,
   });
   const seen: number[] = [];
+  const changes: Array<[number, number]> = [];
   (engine.kernel.hooks as KernelHooks).deliver = (actor, env, _from, t) => {
+    if (actor === 'book.0' && env.bookDelta && env.bookDelta.clientOrderId === 'ours-1') changes.push([t.monoNs / 1e6, Number(env.bookDelta.deltaCenti)]);
     if (actor === 'book.0' && env.bookDelta && env.bookDelta.clientOrderId === 'ours-1' && Number(env.bookDelta.deltaCenti) > 0) seen.push(t.monoNs / 1e6);
   };
   await engine.start();
@@ -54,10 +60,16 @@ async function ourDeltaAtMs(reportMs: number, withCapturedDeltas: boolean): Prom
   // (exec's start-up took the clock a few ms in) the venue takes our order one latency after the call
   const venueMs = engine.clock.monoNs() / 1e6 + 1;
   const placed = engine.gateway.place({ kind: kmm.v1.CommandKind.PLACE, market: M, clientOrderId: 'ours-1', side: kmm.v1.BookSide.BID, price: 4600, countCenti: 200, tif: kmm.v1.TimeInForce.GOOD_TILL_CANCELED, postOnly: true });
+  if (cancelAtMs > 0) {
+    await engine.kernel.runUntil(cancelAtMs * 1e6);
+    const id = (await placed).ok ? [...engine.venue.orders.values()].find((o) => o.clientOrderId === 'ours-1')?.id : undefined;
+    expect(id).toBeDefined();
+    void engine.gateway.cancel({ kind: kmm.v1.CommandKind.CANCEL, market: M, orderId: id, clientOrderId: 'ours-1', side: kmm.v1.BookSide.BID, price: 4600 });
+  }
   for (let i = 1; i < lines.length; i++) await engine.frame(lines[i].frame, tl.tNs[i]);
   await engine.kernel.runUntil(70e6);
   expect((await placed).ok).toBe(true);
-  return { venueMs, seen };
+  return { venueMs, seen, changes };
 }
 
 describe('backtest: our orders reported when the run’s feed reported them', () => {
@@ -71,5 +83,13 @@ describe('backtest: our orders reported when the run’s feed reported them', ()
     const late = await ourDeltaAtMs(8 + OWN_REPORT_LATE_MS + 5, true);
     expect(late.venueMs).toBeLessThan(8);
     expect(late.seen).toEqual([late.venueMs]);
+  });
+  it('our reports keep their order: a cancel the run never reported waits behind the create still waiting for its line', async () => {
+    // the create's report is due with the 18 ms line; we cancel at 10 ms, before it (the run did not: no line of its own)
+    const r = await ourDeltaAtMs(18, true, 10);
+    expect(r.changes).toEqual([
+      [18, 200],
+      [18, -200],
+    ]);
   });
 });

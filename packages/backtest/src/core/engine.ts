@@ -246,6 +246,8 @@ export class BacktestEngine {
   private readonly deltaLines = new Map<string, number[]>();
   private readonly deltaLineTaken = new Set<number>();
   private readonly ownReportsDue = new Map<number, Array<() => void>>();
+  /** per market, the line the last of our reports still waiting is due with (they keep their order) */
+  private readonly ownReportWaitingLine = new Map<string, number>();
   /** index of the capture line being played (frame()) */
   private lineIndex = -1;
   /** our commands the venue takes just before a capture line is played (the gateway's atLine) */
@@ -454,10 +456,15 @@ export class BacktestEngine {
       const report = (): void => {
         for (const f of this.others.inject(market, side, price, d, coid, this.clock.wallMs())) this.toIngest(f, this.clock.monoNs());
       };
-      // when the recorded run's feed reported the same change later, with that line (capturedDeltas)
-      const line = this.reportLine(ownDeltaKey(market, side, price, d));
-      if (line > this.lineIndex) this.ownReportsDue.set(line, [...(this.ownReportsDue.get(line) ?? []), report]);
-      else report();
+      // when the recorded run's feed reported the same change later, with that line (capturedDeltas);
+      // never before a change of ours to the same market still waiting for its line (a cancel
+      // reported before the create it cancels would leave the book a negative level)
+      const waiting = this.ownReportWaitingLine.get(market) ?? -1;
+      const line = Math.max(this.reportLine(ownDeltaKey(market, side, price, d)), waiting > this.lineIndex ? waiting : -1);
+      if (line > this.lineIndex) {
+        this.ownReportsDue.set(line, [...(this.ownReportsDue.get(line) ?? []), report]);
+        this.ownReportWaitingLine.set(market, line);
+      } else report();
     };
     const out = (p: PublishedOrder, centi: number, byFill: number): void => {
       const viaFill = Math.min(byFill, centi);
