@@ -32,6 +32,7 @@ import { PaperVenueGateway, type CallLatency } from './venue-gateway.js';
 import { OthersBook, ownDeltaKey, type OwnFills } from './others-book.js';
 import type { QueueModel } from './queue-models.js';
 import { CommandLatencyMatcher, type RecordedCommand } from './command-latency.js';
+import { RecordedFills, ReportLines, type DecisionFill, type DecisionTick } from './run-timing.js';
 
 export { EVENTS_PENDING_MAX } from '@kmm/shared';
 export const EQUITY_SAMPLE_MS = 1000;
@@ -104,7 +105,7 @@ export interface EngineOptions {
   /**
    * The recorded run's fills as its strategy got them (--like, strategy-drains.csv with the
    * capture's fill frames). A fill of the backtest's venue that is one of them (same market,
-   * side, price and size, its frame received within FILL_MATCH_MS) reaches exec when the live
+   * side, price and size, its frame received within run-timing's FILL_MATCH_MS) reaches exec when the live
    * strategy's drain that handled it ended (exec then tells the strategy at once), instead of at
    * once: live, the fill frame, exec and the strategy took a few ms, during which more frames
    * came in, and the strategy's answer to the fill was decided on them.
@@ -113,39 +114,13 @@ export interface EngineOptions {
   /**
    * --like: each capture line's deltaKey (null: not a book delta) and time on the capture's
    * timeline. A change to one of our orders that the recorded run's feed reported too (a delta of
-   * the same market, leg, price and size, received within [-OWN_REPORT_EARLY_MS, +OWN_REPORT_LATE_MS]
+   * the same market, leg, price and size, received within run-timing's OWN_REPORT_EARLY/LATE_MS window
    * of the venue's change) reaches the book when that line does, with the frames of its live
    * drain, instead of at once: live, the venue's delta for our order came over the websocket some
    * ms after the venue took the order, and the book and strategy decided without it until then.
    */
   capturedDeltas?: { keys: readonly (string | null)[]; tNs: Float64Array };
   sinks: EngineSinks;
-}
-
-/** A report of our order's change may be matched to a capture line received this long before the venue's change (ms) ... */
-export const OWN_REPORT_EARLY_MS = 1;
-/** ... or this long after it (ms; live: the venue's websocket delta follows its REST answer by 0.3-2 ms). */
-export const OWN_REPORT_LATE_MS = 20;
-
-/** A recorded fill of one of ours and the drain that handled it (EngineOptions.decisionFills); times on the capture's timeline (ns). */
-export interface DecisionFill {
-  market: string;
-  side: number;
-  yesPrice: number;
-  countCenti: number;
-  recvNs: number;
-  drainNs: number;
-  afterBook: boolean;
-}
-
-/** A backtest fill is a recorded one when their frames' times are at most this far apart (ms). */
-export const FILL_MATCH_MS = 20;
-
-/** One recorded strategy tick (EngineOptions.decisionTicks). */
-export interface DecisionTick {
-  firedNs: number;
-  drainNs: number;
-  afterBook: boolean;
 }
 
 /**
@@ -242,9 +217,8 @@ export class BacktestEngine {
   private readonly execDelayed: boolean;
   /** time of the last frame played (ns): frames at the same time are one burst */
   private lastFrameNs = -1;
-  /** capturedDeltas: line indices by deltaKey (ascending), those taken, and our reports due with a line */
-  private readonly deltaLines = new Map<string, number[]>();
-  private readonly deltaLineTaken = new Set<number>();
+  /** capturedDeltas: the lines that reported the run's orders, and our reports due with a line */
+  private readonly reportLines: ReportLines;
   private readonly ownReportsDue = new Map<number, Array<() => void>>();
   /** per market, the line the last of our reports still waiting is due with (they keep their order) */
   private readonly ownReportWaitingLine = new Map<string, number>();
@@ -253,8 +227,7 @@ export class BacktestEngine {
   /** our commands the venue takes just before a capture line is played (the gateway's atLine) */
   private readonly venueDue = new Map<number, Array<() => void>>();
   /** decisionFills, and which of them a backtest fill was */
-  private readonly liveFills: readonly DecisionFill[];
-  private readonly liveFillTaken: boolean[];
+  private readonly recordedFills: RecordedFills;
   /** recordedCommands: which commands took their recorded latency */
   latencyMatcher: CommandLatencyMatcher | null = null;
   /** decisionDrains: the open group: frames for ingest waiting for the line that closes their live drain, in order */
@@ -270,14 +243,8 @@ export class BacktestEngine {
 
   constructor(private readonly o: EngineOptions) {
     this.sinks = o.sinks;
-    this.liveFills = o.decisionFills ?? [];
-    this.liveFillTaken = this.liveFills.map(() => false);
-    o.capturedDeltas?.keys.forEach((key, i) => {
-      if (key === null) return;
-      const at = this.deltaLines.get(key);
-      if (at) at.push(i);
-      else this.deltaLines.set(key, [i]);
-    });
+    this.recordedFills = new RecordedFills(o.decisionFills ?? []);
+    this.reportLines = new ReportLines(o.capturedDeltas);
     this.others = new OthersBook(o.ownFills);
     this.venueBook = new OthersBook(o.ownFills);
     this.feedNs = Math.round(o.feedLatencyMs * 1e6);
@@ -331,7 +298,7 @@ export class BacktestEngine {
           k.inject('exec', { position }, 'ingest');
           if (doneAck) k.inject('exec', { orderAck: doneAck }, 'ingest');
         };
-        const live = this.recordedFill(fill);
+        const live = this.recordedFills.take(fill, this.clock.monoNs());
         if (!live) k.at(this.clock.monoNs() + this.feedNs, deliver);
         else k.at(live.drainNs, () => (live.afterBook ? this.afterInstant(deliver) : deliver()));
       },
@@ -385,44 +352,6 @@ export class BacktestEngine {
     };
   }
 
-  /** The recorded fill a fill of the backtest's venue is (decisionFills: the nearest unused one), or null. */
-  private recordedFill(f: kmm.v1.IFill): DecisionFill | null {
-    const now = this.clock.monoNs();
-    let best = -1;
-    for (let i = 0; i < this.liveFills.length; i++) {
-      const r = this.liveFills[i];
-      if (this.liveFillTaken[i] || r.market !== f.market || r.side !== f.side || r.yesPrice !== f.yesPrice || r.countCenti !== Number(f.countCenti ?? 0)) continue;
-      if (Math.abs(r.recvNs - now) > FILL_MATCH_MS * 1e6) continue;
-      if (best < 0 || Math.abs(r.recvNs - now) < Math.abs(this.liveFills[best].recvNs - now)) best = i;
-    }
-    if (best < 0) {
-      this.counters.fillsUnmatched++;
-      return null;
-    }
-    this.liveFillTaken[best] = true;
-    this.counters.fillsMatched++;
-    return this.liveFills[best];
-  }
-
-  /**
-   * The capture line (index) that reported the same change to the recorded run's order: the first
-   * not taken yet with this key in the window around now (capturedDeltas); -1 when none.
-   */
-  private reportLine(key: string): number {
-    const lines = this.deltaLines.get(key);
-    const times = this.o.capturedDeltas?.tNs;
-    if (!lines || !times) return -1;
-    const now = this.clock.monoNs();
-    for (const j of lines) {
-      if (times[j] < now - OWN_REPORT_EARLY_MS * 1e6 || this.deltaLineTaken.has(j)) continue;
-      if (times[j] > now + OWN_REPORT_LATE_MS * 1e6) break;
-      this.deltaLineTaken.add(j);
-      this.counters.ownReportsMatched++;
-      return j;
-    }
-    return -1;
-  }
-
   /** A recorded tick into the strategy's mailbox now, with the time it fired live (never before the capture starts). */
   private fireTick(tick: DecisionTick): void {
     const strategy = this.kernel.get('strategy');
@@ -460,7 +389,7 @@ export class BacktestEngine {
       // never before a change of ours to the same market still waiting for its line (a cancel
       // reported before the create it cancels would leave the book a negative level)
       const waiting = this.ownReportWaitingLine.get(market) ?? -1;
-      const line = Math.max(this.reportLine(ownDeltaKey(market, side, price, d)), waiting > this.lineIndex ? waiting : -1);
+      const line = Math.max(this.reportLines.take(ownDeltaKey(market, side, price, d), this.clock.monoNs()), waiting > this.lineIndex ? waiting : -1);
       if (line > this.lineIndex) {
         this.ownReportsDue.set(line, [...(this.ownReportsDue.get(line) ?? []), report]);
         this.ownReportWaitingLine.set(market, line);
@@ -657,6 +586,9 @@ export class BacktestEngine {
     this.counters.commands = this.exec?.runner.counters.commands ?? 0;
     this.counters.rateHeld = this.exec?.core.stats.rateHeld ?? 0;
     this.counters.tokenWaitMarketsMs = this.exec?.core.tokenWaitMarketsMs(this.clock.monoNs() / 1e6) ?? 0;
+    this.counters.fillsMatched = this.recordedFills.matched;
+    this.counters.fillsUnmatched = this.recordedFills.unmatched;
+    this.counters.ownReportsMatched = this.reportLines.matched;
     this.counters.latencyMatched = this.latencyMatcher?.matched ?? 0;
     this.counters.latencyDrawn = this.latencyMatcher?.unmatched ?? 0;
     void this.ingest;

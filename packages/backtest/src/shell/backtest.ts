@@ -16,7 +16,8 @@ import { kmm, loadConfig, cliFromAssignments, formatMoney, makeDirsSync, openReg
 import { parseCaptureLine, type CaptureLine } from '@kmm/ingest-worker/core';
 import type { Journal, Tape } from '@kmm/exec-worker';
 import { FiguresBuilder, type JournalRecord, type RunFigures, type Scorecard } from '@kmm/exec-worker/core';
-import { BacktestEngine, type DecisionFill, type DecisionTick, type EquityPoint } from '../core/engine.js';
+import { BacktestEngine, type EquityPoint } from '../core/engine.js';
+import type { DecisionFill, DecisionTick } from '../core/run-timing.js';
 import type { RecordedCommand } from '../core/command-latency.js';
 import { attributeOwnFills, deltaKey } from '../core/others-book.js';
 import { queueModel, QUEUE_MODELS, type QueueModelName } from '../core/queue-models.js';
