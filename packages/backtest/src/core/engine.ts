@@ -204,9 +204,9 @@ export class BacktestEngine {
   /** the recorded book without the recorded run's own orders, as the cores see it: with ours (publishOwn), others' levels ours would lock hidden */
   readonly others: OthersBook;
   /**
-   * the same book as the venue sees it: others' orders only, none hidden (the venue check's):
-   * a level hidden from the cores while ours locked it is still others' queue at the venue, and
-   * an order that crosses ours there trades with it
+   * the same book as the venue sees it: others' orders only, none hidden (the venue check's): a
+   * level hidden from the cores while ours locked or crossed it is still others' queue at the
+   * venue (resting post-only: it does not trade with ours, SimVenue.othersPostOnly)
    */
   private readonly venueBook: OthersBook;
   /** our resting orders as last shown in the book (venue order id -> level and size) */
@@ -304,6 +304,8 @@ export class BacktestEngine {
       },
     });
     this.venue = this.gateway.venue;
+    // the recorded book's orders rest: one through ours (hidden from the cores) does not trade with it
+    this.venue.othersPostOnly = true;
     const markets = o.markets;
     k.add({
       name: 'ingest',

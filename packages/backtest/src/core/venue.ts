@@ -141,6 +141,14 @@ export class SimVenue {
   placedCenti = 0;
   /** maker fills from the recorded book crossing our order with no print (crossFills) */
   crossingFills = 0;
+  /**
+   * The recorded book's resting orders are post-only makers: one at a price through ours would
+   * have been refused (or, like our simulator's liquidity providers, never placed) rather than
+   * trade with ours, and only prints fill us. Set by backtests (`kmm backtest`, where the venue
+   * keeps the others' levels ours cross); a paper venue on the live book leaves it false: the
+   * live flow that moved through our price would have traded with us.
+   */
+  othersPostOnly = false;
   private seq = 0;
   private tradeSeq = 0;
   private readonly scratch: FillOut[] = [];
@@ -267,7 +275,7 @@ export class SimVenue {
    * At our price only (a locked book) it would not have (module comment: no print, no fill).
    */
   private crossFills(vm: VenueMarket, nowMs: number): void {
-    if (vm.levels.size === 0 || !vm.book.valid) return;
+    if (this.othersPostOnly || vm.levels.size === 0 || !vm.book.valid) return;
     const bestBid = this.bestVisible(vm, BID);
     const bestAsk = this.bestVisible(vm, ASK);
     for (const lvl of [...vm.levels.values()]) {

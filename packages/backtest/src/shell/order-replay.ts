@@ -63,6 +63,8 @@ const QUEUE_EXAMPLES_MAX = 10;
 export function venueCheck(run: RecordedRun, lines: readonly CaptureLine[], model: QueueModelName, queuePower = 2, orderLatencyMs = 0): VenueCheckResult {
   if (!run.journal) throw new Error(`--venue-check: run folder ${run.dir} has no journal.jsonl (the run's orders)`);
   const venue = new SimVenue(queueModel(model, queuePower), run.markets);
+  // the recorded book's orders rest, as in the backtest's venue
+  venue.othersPostOnly = true;
   const others = new OthersBook();
   const acks: AckRecord[] = [];
   const queues: QueueRecord[] = [];
