@@ -94,3 +94,20 @@ describe('CommandLatencyMatcher', () => {
     expect(m.take({ ...a, side: 2 }, 100 * MS)).toBeNull();
   });
 });
+
+describe('recorded commands refused by the venue', () => {
+  it('an amend of an order a print had just filled (not found): answered when exec journaled the refusal, taken at the order\'s next report', () => {
+    // capture: first line at 1000 ms (wall 1,790,000,000,000), the order's "executed" report 2 ms after the amend's wire time
+    const report = (ms: number) => ({ recvNs: ms * MS, recvMs: 0, frame: { kind: 'user_order', sid: 2, tsMs: 0, market: 'KXT-26-A', body: { orderId: 'o9' } } });
+    const lines = [{ recvNs: 1000 * MS, recvMs: 1_790_000_000_000, frame: { kind: 'delta', market: 'KXT-26-A', body: {}, tsMs: 1_790_000_000_000 } }, report(1012)] as never[];
+    const amend = { ...order('c9'), kind: 2, orderId: 'o9' };
+    const refused = [
+      { k: 'cmd', id: 9, op: 'amend', orders: [amend], arrivalMonoNs: 1009 * MS },
+      { k: 'wire', id: 9, wireMonoNs: 1010 * MS },
+      { k: 'rej', kind: 2, coid: 'c9', oid: 'o9', code: 4, message: 'not_found', t: 1_790_000_000_015 },
+    ] as never[];
+    expect(recordedCommands(refused, lines)).toEqual([{ keys: [orderKey(amend)], wireNs: 10 * MS, venueNs: 12 * MS, answeredNs: 15 * MS, venueLine: 1 }]);
+    // no round trip to draw from
+    expect(recordedCommandLatenciesMs(refused, [{ kind: 'book', atNs: 1008 * MS, drainNs: 1009 * MS }])).toEqual([]);
+  });
+});

@@ -188,15 +188,16 @@ export function recordedCommandLatenciesMs(journal: readonly JournalRecord[], dr
   const out: number[] = [];
   for (const c of acknowledgedCommands(journal)) {
     const ms = d2w.get(c.seq);
-    if (ms !== undefined) out.push(Math.round((ms + c.roundTripMs / 2) * 1000) / 1000);
+    if (ms !== undefined && !Number.isNaN(c.roundTripMs)) out.push(Math.round((ms + c.roundTripMs / 2) * 1000) / 1000);
   }
   return out;
 }
 
 /**
- * The recorded run's acknowledged commands as the backtest meets them (core/command-latency.ts),
- * on the capture's timeline (timeline(): ns since its first receive time): each one's orders'
- * keys, wire time, when the venue took it and when exec had the answer. The venue took it at the
+ * The recorded run's answered commands (acknowledged or refused by the venue) as the backtest
+ * meets them (core/command-latency.ts), on the capture's timeline (timeline(): ns since its first
+ * receive time): each one's orders' keys, wire time, when the venue took it and when exec had the
+ * answer. The venue took it at the
  * capture line of its first report of the order (`user_order` of the order id, received after the
  * wire time and within VENUE_REPORT_MAX_MS): the public book's changes before that line were the
  * venue's before our order. Without one, half-way through the round trip.
@@ -213,8 +214,10 @@ export function recordedCommands(journal: readonly JournalRecord[], lines: reado
     if (at) at.push(i);
     else reports.set(id, [i]);
   });
+  const baseMs = tl.startWallMs;
   return acknowledgedCommands(journal).map((c) => {
-    const answered = c.wireNs + c.roundTripMs * 1e6;
+    // a refused command: answered when exec journaled the refusal (whole ms of the capture's clock)
+    const answered = Number.isNaN(c.roundTripMs) ? Math.max(c.wireNs, baseNs + (c.refusedAtWallMs - baseMs) * 1e6) : c.wireNs + c.roundTripMs * 1e6;
     let venue = (c.wireNs + answered) / 2 - baseNs;
     let venueLine = -1;
     for (const i of reports.get(c.orderId) ?? []) {
@@ -241,7 +244,7 @@ function acknowledgedCommands(journal: readonly JournalRecord[]): AcknowledgedCo
   const wireNs = new Map<number, number>();
   for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
   // per client order id, the commands waiting for their ack, oldest first
-  const waiting = new Map<string, Array<Omit<AcknowledgedCommand, 'roundTripMs'>>>();
+  const waiting = new Map<string, Array<Omit<AcknowledgedCommand, 'roundTripMs' | 'refusedAtWallMs'>>>();
   const out: AcknowledgedCommand[] = [];
   journal.forEach((r, seq) => {
     if (r.k === 'cmd') {
@@ -255,19 +258,29 @@ function acknowledgedCommands(journal: readonly JournalRecord[]): AcknowledgedCo
     } else if (r.k === 'ack' && Number(r.latencyUs ?? 0) > 0) {
       const w = waiting.get(String(r.coid ?? ''))?.shift();
       // a create learns its order id from the answer
-      if (w !== undefined) out.push({ ...w, orderId: w.orderId || String(r.oid ?? ''), roundTripMs: Number(r.latencyUs) / 1000 });
+      if (w !== undefined) out.push({ ...w, orderId: w.orderId || String(r.oid ?? ''), roundTripMs: Number(r.latencyUs) / 1000, refusedAtWallMs: 0 });
+    } else if (r.k === 'rej') {
+      // refused by the venue (an amend of an order a print had just filled: not found); the
+      // journal keeps no round trip for it, only the time exec had the answer (wall ms)
+      const w = waiting.get(String(r.coid ?? ''))?.shift();
+      if (w !== undefined) out.push({ ...w, orderId: w.orderId || String(r.oid ?? ''), roundTripMs: NaN, refusedAtWallMs: Number(r.t ?? 0) });
     }
   });
   return out.sort((a, b) => a.seq - b.seq);
 }
 
-/** A journal command with its wire time (monotonic ns), its first order's venue id and its acknowledged round trip (ms); `seq` its index in the journal. */
+/**
+ * A journal command with its wire time (monotonic ns), its first order's venue id and its round
+ * trip (ms; NaN when the venue refused it: then `refusedAtWallMs`, when exec had the refusal);
+ * `seq` its index in the journal.
+ */
 interface AcknowledgedCommand {
   seq: number;
   keys: string[];
   wireNs: number;
   orderId: string;
   roundTripMs: number;
+  refusedAtWallMs: number;
 }
 
 /**
