@@ -202,4 +202,27 @@ describe('backtest: the recorded run’s fills reach exec when its strategy got 
     replayed.forEach((f, i) => expect(f.t - base[i].t).toBeGreaterThanOrEqual(6));
     replayed.forEach((f, i) => expect(f.t - base[i].t).toBeLessThanOrEqual(7));
   });
+
+  it('a fill and a tick of one drain both after its features: each runs once the instant has settled, in order (no hang)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kmm-bt-fills-'));
+    const first = join(dir, 'first.jsonl');
+    const book = tradingCapture(first).map((r): DecisionDrain => ({ kind: 'book', atNs: r, drainNs: r }));
+    const base = await fillsOf(first, book);
+    expect(base.length).toBeGreaterThan(0);
+    const fills = base.map((f) => ({ atMs: f.t - T0 - 0.5, side: f.side, yesPrice: f.yes_price, countCenti: f.count_centi }));
+    const second = join(dir, 'second.jsonl');
+    tradingCapture(second, fills);
+    // the grid's ticks, and in each fill's drain (after the features of the print before it) the fill, then a tick
+    const events = [
+      ...book,
+      ...ticksAt(0, 0, 32_000),
+      ...fills.flatMap((f): DecisionDrain[] => [
+        { kind: 'book', atNs: BASE_NS + (f.atMs + 0.5) * 1e6, drainNs: BASE_NS + (f.atMs + 7) * 1e6 },
+        { kind: 'fill', atNs: BASE_NS + f.atMs * 1e6, drainNs: BASE_NS + (f.atMs + 7) * 1e6 },
+        { kind: 'tick', atNs: BASE_NS + (f.atMs + 6) * 1e6, drainNs: BASE_NS + (f.atMs + 7) * 1e6 },
+      ]),
+    ].sort((a, b) => a.drainNs - b.drainNs);
+    const replayed = await fillsOf(second, events);
+    expect(replayed.length).toBeGreaterThan(0);
+  });
 });

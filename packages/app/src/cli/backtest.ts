@@ -87,9 +87,9 @@ export function backtestCommand(cli: CliContext): Command {
           cli.out(`reproducing ${l.run.dir}: profile ${l.run.config.profile}, ${l.run.markets.length} markets, seed ${common.seed ?? l.run.config.values.kmm_seed}`);
           const drains = l.run.decisionDrains;
           const ticks = drains?.filter((d) => d.kind === 'tick').length ?? 0;
-          const books = (drains?.length ?? 0) - ticks;
+          const books = drains?.filter((d) => d.kind === 'book').length ?? 0;
           const tickNote = ticks > 0 ? `; its ${ticks} strategy ticks fire when the live ones did` : ' (a file without ticks: the strategy ticks on its grid)';
-          cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${books} decision drains replayed: the frames the live strategy decided on together reach the cores together, when its drain ended${tickNote}`);
+          cli.out(o.runDrains === false ? "the run's decision drains not used (--no-run-drains): every frame is played on its own" : drains === null ? 'the run recorded no decision drains (no strategy-drains.csv): every frame is played on its own' : `the run's ${books} decision events on book features replayed: the frames the live strategy decided on together reach the cores together, when its drain ended${tickNote}`);
           const lat = l.latency;
           if (!lat.overridden && lat.samples > 0) {
             const c = r.counters;

@@ -55,8 +55,9 @@ export interface EngineOptions {
   /** one-way order-entry latency (ms): command reaches the venue after it, the result returns after it again */
   latencyMs: number;
   /**
-   * --like: the recorded run's one-way order latencies (ms): each command draws one (seeded), so
-   * the backtest meets the run's latency tail, not only its median (latencyMs is then unused)
+   * --like: the recorded run's one-way order latencies (ms): a command the run did not send then
+   * (recordedCommands) draws one (seeded), so the backtest meets the run's latency tail, not only
+   * its median (latencyMs is then unused)
    */
   latencySamplesMs?: readonly number[];
   /**
@@ -222,6 +223,11 @@ export class BacktestEngine {
   private readonly ownReportsDue = new Map<number, Array<() => void>>();
   /** per market, the line the last of our reports still waiting is due with (they keep their order) */
   private readonly ownReportWaitingLine = new Map<string, number>();
+  /** afterInstant: what waits for the end of the instant, in order, and whether a check is armed */
+  private readonly afterQueue: Array<() => void> = [];
+  private afterArmed = false;
+  /** per market, when the last fill of ours reaches exec (ns): fills keep their order */
+  private readonly lastFillNs = new Map<string, number>();
   /** index of the capture line being played (frame()) */
   private lineIndex = -1;
   /** our commands the venue takes just before a capture line is played (the gateway's atLine) */
@@ -298,9 +304,13 @@ export class BacktestEngine {
           k.inject('exec', { position }, 'ingest');
           if (doneAck) k.inject('exec', { orderAck: doneAck }, 'ingest');
         };
+        // a fill the run had too reaches exec when the run's strategy got it; never before an
+        // earlier fill of the same market (exec would end on the older position)
         const live = this.recordedFills.take(fill, this.clock.monoNs());
-        if (!live) k.at(this.clock.monoNs() + this.feedNs, deliver);
-        else k.at(live.drainNs, () => (live.afterBook ? this.afterInstant(deliver) : deliver()));
+        const market = fill.market ?? '';
+        const atNs = Math.max(live ? live.drainNs : this.clock.monoNs() + this.feedNs, this.lastFillNs.get(market) ?? 0);
+        this.lastFillNs.set(market, atNs);
+        k.at(atNs, () => (live?.afterBook ? this.afterInstant(deliver) : deliver()));
       },
     });
     this.venue = this.gateway.venue;
@@ -364,12 +374,22 @@ export class BacktestEngine {
 
   /**
    * Runs `fn` once everything else due at this instant has run, what it sets off at this instant
-   * included (the cores take no time: frames delivered now reach the strategy now).
+   * included (the cores take no time: frames delivered now reach the strategy now). Several wait
+   * in one queue, run in order, each after what the one before set off: two that each waited for
+   * the other would never run.
    */
   private afterInstant(fn: () => void): void {
-    const now = this.clock.monoNs();
-    if (this.kernel.nextEventNs() <= now) this.kernel.at(now, () => this.afterInstant(fn));
-    else fn();
+    this.afterQueue.push(fn);
+    if (this.afterArmed) return;
+    this.afterArmed = true;
+    const check = (): void => {
+      const now = this.clock.monoNs();
+      if (this.kernel.nextEventNs() <= now) return this.kernel.at(now, check);
+      this.afterQueue.shift()!();
+      if (this.afterQueue.length > 0) this.kernel.at(this.clock.monoNs(), check);
+      else this.afterArmed = false;
+    };
+    this.kernel.at(this.clock.monoNs(), check);
   }
 
   /**

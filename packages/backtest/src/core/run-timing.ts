@@ -22,14 +22,14 @@ export const OWN_REPORT_EARLY_MS = 1;
 /** ... or this long after it (ms; live: the venue's websocket delta follows its REST answer by 0.3-2 ms). */
 export const OWN_REPORT_LATE_MS = 20;
 
-/** One recorded strategy tick: when it fired and when the drain that handled it ended (capture timeline, ns); `afterBook`: that drain handled book features before it. */
+/** One recorded strategy tick: when it fired and when the drain that handled it ended (capture timeline, ns); `afterBook`: that drain handled something (book features, a fill) before it. */
 export interface DecisionTick {
   firedNs: number;
   drainNs: number;
   afterBook: boolean;
 }
 
-/** A recorded fill of one of ours and the drain that handled it; times on the capture's timeline (ns). */
+/** A recorded fill of one of ours and the drain that handled it; times on the capture's timeline (ns); `afterBook` as DecisionTick's. */
 export interface DecisionFill {
   market: string;
   side: number;
@@ -90,8 +90,17 @@ export class ReportLines {
     const lines = this.byKey.get(key);
     const times = this.captured?.tNs;
     if (!lines || !times) return -1;
-    for (const j of lines) {
-      if (times[j] < nowNs - OWN_REPORT_EARLY_MS * 1e6 || this.taken.has(j)) continue;
+    // the first line at or after the window's start (the lines are in time order)
+    let lo = 0;
+    let hi = lines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (times[lines[mid]] < nowNs - OWN_REPORT_EARLY_MS * 1e6) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < lines.length; i++) {
+      const j = lines[i];
+      if (this.taken.has(j)) continue;
       if (times[j] > nowNs + OWN_REPORT_LATE_MS * 1e6) break;
       this.taken.add(j);
       this.matched++;

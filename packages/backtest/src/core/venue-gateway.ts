@@ -109,8 +109,9 @@ export class PaperVenueGateway implements OrderGateway {
   }
 
   /**
-   * Applies `fn` at the venue after the order-entry latency; fills it causes are reported. The
-   * answer comes back after the latency back, or at `minRoundTripMs` after the call if later.
+   * Applies `fn` at the venue after the order-entry latency (or, a recorded run's command, at its
+   * capture line: CallLatency.venueLine); fills it causes are reported. The answer comes back after
+   * the latency back (or at the recorded answer's time), or at `minRoundTripMs` after the call if later.
    */
   private later<T>(fn: () => VenueResult<T>, onWire?: Wire, minRoundTripMs = 0, orders?: readonly kmm.v1.IOrderCommand[]): Promise<RestResult<T>> {
     const wire = this.o.monoNs();
@@ -121,11 +122,12 @@ export class PaperVenueGateway implements OrderGateway {
         const r = fn();
         this.emit(this.venue.fills);
         this.o.onVenueChange?.(this.venue.fills);
-        const sinceWireMs = (this.o.monoNs() - wire) / 1e6;
+        // the venue's time of it: the latency given, or (a recorded run's command) when it was taken
+        const outMs = lat.venueLine !== undefined ? (this.o.monoNs() - wire) / 1e6 : lat.outMs;
         const backMs = lat.answeredAtNs !== undefined ? Math.max(0, lat.answeredAtNs - this.o.monoNs()) / 1e6 : lat.backMs;
-        const latencyUs = Math.round((sinceWireMs + backMs) * 1000);
+        const latencyUs = Math.round((outMs + backMs) * 1000);
         const res: RestResult<T> = r.ok ? { ok: true, value: r.value, status: 200, latencyUs, wireMonoNs: wire } : { ok: false, error: { code: r.code, http: 400, venueCode: 'paper', message: r.message }, latencyUs, wireMonoNs: wire };
-        this.o.defer(Math.max(backMs, minRoundTripMs - sinceWireMs), () => resolve(res));
+        this.o.defer(Math.max(backMs, minRoundTripMs - outMs), () => resolve(res));
       };
       if (lat.venueLine !== undefined && this.o.atLine) this.o.atLine(lat.venueLine, atVenue);
       else this.o.defer(lat.outMs, atVenue);

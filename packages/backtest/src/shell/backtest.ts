@@ -328,10 +328,12 @@ export function decisionFills(lines: readonly CaptureLine[], drains: readonly De
   return out;
 }
 
-/** Whether the drain of event i handled book features before it (an earlier line of the same drain is a book event). */
+/**
+ * Whether the drain of event i handled something before it (an earlier line of the same drain:
+ * book features, a fill): it then waits for what the backtest delivers at the drain's end first.
+ */
 function bookBefore(drains: readonly DecisionDrain[], i: number): boolean {
-  for (let j = i - 1; j >= 0 && drains[j].drainNs === drains[i].drainNs; j--) if (drains[j].kind === 'book') return true;
-  return false;
+  return i > 0 && drains[i - 1].drainNs === drains[i].drainNs;
 }
 
 /** The market profile of a backtest: that of demo and run (the app's COMMAND_PROFILE). */

@@ -285,8 +285,8 @@ interface AcknowledgedCommand {
 
 /**
  * The recorded commands that answered a target, with their decision -> wire time (ms): the wire
- * time (journal `wire`) less the end of the last strategy drain (book or tick) before exec got the
- * target; `seq` is the command's index in the journal. Empty without drains.
+ * time (journal `wire`) less the end of the last strategy drain (of book features, a tick or a
+ * fill) before exec got the target; `seq` is the command's index in the journal. Empty without drains.
  */
 function decisionToWireByCommand(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): Array<{ seq: number; ms: number }> {
   if (!drains || drains.length === 0) return [];
@@ -388,7 +388,7 @@ export async function backtestLike(o: LikeOptions): Promise<LikeResult> {
   const execStartDelayMs = o.execStartDelayMs ?? recordedExecStartDelayMs(run.journal, timeline(lines).startWallMs);
   const execStartupMs = o.execStartupMs ?? recordedExecStartupMs(run.journal);
   const decisionDrains = run.decisionDrains ?? undefined;
-  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, ownReports: true, timeScale: run.timeScale, ...(latencySamplesMs.length > 0 ? { latencySamplesMs, recordedCommands: commands } : {}) }, { lines, config });
+  const result = await runBacktest({ ...o, queueModel, capture: run.capture, config, markets: run.markets, seed, latencyMs, execStartDelayMs, execStartupMs, decisionDrains, ownReports: !o.ignoreDecisionDrains, timeScale: run.timeScale, ...(latencySamplesMs.length > 0 ? { latencySamplesMs, recordedCommands: commands } : {}) }, { lines, config });
   let recorded: RunFigures | null = null;
   if (run.journal) {
     const capCenti = Math.round(Number(config.MM_MAX_POS) * 100);
