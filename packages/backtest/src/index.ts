@@ -8,7 +8,7 @@
 export { queueModel, QUEUE_MODELS, RiskAverseQueue, ProbPowerQueue, ExchangeFifoQueue, LEVEL_CHUNKS_MAX, type QueueModel, type QueueModelName, type QueuedOrder, type LevelQueue, type FillOut } from './core/queue-models.js';
 export { SimVenue, VENUE_ORDERS_MAX, type VenueOrder, type VenueFill, type VenueStats, type MarketAccount, type OrderSummary as VenueOrderSummary } from './core/venue.js';
 export { BacktestEngine, DECISION_DRAIN_HOLD_MAX_MS, EVENTS_PENDING_MAX, type EngineOptions, type EngineSinks, type EquityPoint } from './core/engine.js';
-export { runBacktest, decisionTicks, decisionFills, readCapture, readCaptureLines, inferMarkets, INFERRED_CLOSE_AFTER_MS, timeline, loadBacktestConfig, backtestCommandDefaults, BACKTEST_PROFILE, computeMetrics, CAPTURE_BYTES_MAX, CAPTURE_PROBE_BYTES, type BacktestOptions, type BacktestMetrics, type BacktestResult } from './shell/backtest.js';
+export { runBacktest, decisionTicks, decisionFills, capturedDeltasOf, readCapture, readCaptureLines, inferMarkets, INFERRED_CLOSE_AFTER_MS, timeline, loadBacktestConfig, backtestCommandDefaults, BACKTEST_PROFILE, computeMetrics, CAPTURE_BYTES_MAX, CAPTURE_PROBE_BYTES, type BacktestOptions, type BacktestMetrics, type BacktestResult } from './shell/backtest.js';
 export { runSweep, parseGrid, expandGrid, writeSweepTables, SWEEP_RUNS_MAX, SWEEP_CHUNKS_PER_THREAD, type SweepOptions, type SweepRow } from './shell/sweep.js';
 export { runSweepTask, runSweepChunk, type SweepTask } from './shell/sweep-worker.js';
 export { PaperVenueGateway, createPaperGateway, type PaperGatewayOptions } from './shell/paper.js';

@@ -6,15 +6,14 @@
  * own amended bid 2 ms early moved its ask 3 ms early, and the run and the backtest parted ways).
  */
 import { describe, expect, it } from 'vitest';
-import { kmm, resolveConfig, type KernelHooks } from '@kmm/shared';
+import { kmm, type KernelHooks } from '@kmm/shared';
 import { parseCaptureLine } from '@kmm/ingest-worker/core';
-import { BacktestEngine, OWN_REPORT_LATE_MS, queueModel, timeline } from '../src/index.js';
-import { deltaKey } from '../src/core/others-book.js';
+import { capturedDeltasOf, OWN_REPORT_LATE_MS, timeline } from '../src/index.js';
+import { oneMarketEngine } from './one-market-engine.js';
 
 const T0 = 1_790_000_000_000;
 const BASE_NS = 7_000_000_000;
 const M = 'KXOWN-26-A';
-const noSinks = { journal: () => {}, tape: () => {}, decision: () => {}, ops: () => {} };
 
 /** snapshot at 0; a public delta at 12 ms; the run's own +2 at 0.46 reported at `reportMs`; a public delta at 60 ms */
 function capture(reportMs: number): string[] {
@@ -37,18 +36,7 @@ function capture(reportMs: number): string[] {
 async function ourDeltaAtMs(reportMs: number, withCapturedDeltas: boolean, cancelAtMs = 0): Promise<{ venueMs: number; seen: number[]; changes: Array<[number, number]> }> {
   const lines = capture(reportMs).map((l) => parseCaptureLine(l)!);
   const tl = timeline(lines);
-  const engine = new BacktestEngine({
-    // the market is selected (ingest routes it); the strategy's first quotes wait for its start-up check on the 250 ms tick, after this test
-    config: resolveConfig({ kmm_shards: 1, max_time_to_resolution_hours: 8760 }),
-    markets: [{ market: M, tickSize: 100, closeTimeMs: T0 + 90 * 86_400_000 }],
-    model: queueModel('exchange', 2),
-    latencyMs: 1,
-    feedLatencyMs: 0,
-    seed: 1,
-    startWallMs: T0,
-    ...(withCapturedDeltas ? { capturedDeltas: { keys: lines.map((c) => (c.frame.kind === 'delta' ? deltaKey(c.frame.market, c.frame.body.leg ?? 0, c.frame.body.price ?? 0, Number(c.frame.body.deltaCenti ?? 0)) : null)), tNs: tl.tNs } } : {}),
-    sinks: noSinks,
-  });
+  const engine = oneMarketEngine(M, T0, withCapturedDeltas ? { capturedDeltas: capturedDeltasOf(lines, tl.tNs) } : {});
   const seen: number[] = [];
   const changes: Array<[number, number]> = [];
   (engine.kernel.hooks as KernelHooks).deliver = (actor, env, _from, t) => {

@@ -8,14 +8,14 @@
  * simulator's liquidity providers are): one through ours does not trade with it; prints do.
  */
 import { describe, expect, it } from 'vitest';
-import { kmm, resolveConfig, type KernelHooks } from '@kmm/shared';
+import { kmm, type KernelHooks } from '@kmm/shared';
 import { parseCaptureLine } from '@kmm/ingest-worker/core';
-import { BacktestEngine, queueModel, timeline } from '../src/index.js';
+import { timeline } from '../src/index.js';
+import { oneMarketEngine } from './one-market-engine.js';
 
 const T0 = 1_790_000_000_000;
 const BASE_NS = 7_000_000_000;
 const M = 'KXVBOOK-26-A';
-const noSinks = { journal: () => {}, tape: () => {}, decision: () => {}, ops: () => {} };
 
 /** bids 0.45, asks 0.50; at 9 ms someone offers 5 contracts at 0.46, through a bid of ours at 0.47 (placed at about 6 ms; exec cancels it, an order it does not know, a few ms later) */
 function capture(): string[] {
@@ -31,16 +31,7 @@ describe('backtest: the venue’s book is the recorded others’ book', () => {
   it('an offer through our resting bid is in the venue’s book, hidden from the cores, and does not trade with ours', async () => {
     const lines = capture().map((l) => parseCaptureLine(l)!);
     const tl = timeline(lines);
-    const engine = new BacktestEngine({
-      config: resolveConfig({ kmm_shards: 1, max_time_to_resolution_hours: 8760 }),
-      markets: [{ market: M, tickSize: 100, closeTimeMs: T0 + 90 * 86_400_000 }],
-      model: queueModel('exchange', 2),
-      latencyMs: 1,
-      feedLatencyMs: 0,
-      seed: 1,
-      startWallMs: T0,
-      sinks: noSinks,
-    });
+    const engine = oneMarketEngine(M, T0);
     const fills: kmm.v1.IFill[] = [];
     const coresSawOffer: number[] = [];
     (engine.kernel.hooks as KernelHooks).deliver = (actor, env) => {

@@ -5,14 +5,14 @@
  * our order are ahead of it in the queue; applying it at the read's time put it ahead of them.
  */
 import { describe, expect, it } from 'vitest';
-import { kmm, resolveConfig } from '@kmm/shared';
+import { kmm } from '@kmm/shared';
 import { parseCaptureLine } from '@kmm/ingest-worker/core';
-import { BacktestEngine, orderKey, queueModel, timeline, type RecordedCommand } from '../src/index.js';
+import { orderKey, timeline, type RecordedCommand } from '../src/index.js';
+import { oneMarketEngine } from './one-market-engine.js';
 
 const T0 = 1_790_000_000_000;
 const BASE_NS = 7_000_000_000;
 const M = 'KXVLINE-26-A';
-const noSinks = { journal: () => {}, tape: () => {}, decision: () => {}, ops: () => {} };
 const ours: kmm.v1.IOrderCommand = { kind: kmm.v1.CommandKind.PLACE, market: M, clientOrderId: 'ours-1', side: kmm.v1.BookSide.BID, price: 4600, countCenti: 200, tif: kmm.v1.TimeInForce.GOOD_TILL_CANCELED, postOnly: true };
 
 /** a snapshot; then one socket read at 10 ms: someone bids 5 at 0.46, then the venue reports the run's order */
@@ -31,18 +31,7 @@ async function aheadOfOurs(withLine: boolean): Promise<number> {
   const tl = timeline(lines);
   expect(tl.tNs[1]).toBe(tl.tNs[2]); // one socket read: one time
   const recorded: RecordedCommand = { keys: [orderKey(ours)], wireNs: 8e6, venueNs: tl.tNs[2], answeredNs: 12e6, venueLine: withLine ? 2 : -1 };
-  const engine = new BacktestEngine({
-    config: resolveConfig({ kmm_shards: 1, max_time_to_resolution_hours: 8760 }),
-    markets: [{ market: M, tickSize: 100, closeTimeMs: T0 + 90 * 86_400_000 }],
-    model: queueModel('exchange', 2),
-    latencyMs: 1,
-    latencySamplesMs: [1],
-    recordedCommands: [recorded],
-    feedLatencyMs: 0,
-    seed: 1,
-    startWallMs: T0,
-    sinks: noSinks,
-  });
+  const engine = oneMarketEngine(M, T0, { latencySamplesMs: [1], recordedCommands: [recorded] });
   await engine.start();
   await engine.frame(lines[0].frame, tl.tNs[0]);
   // sent when the run's was written, give or take: it takes the run's command's timing

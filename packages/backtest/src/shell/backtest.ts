@@ -269,6 +269,11 @@ export function timeline(lines: readonly CaptureLine[]): { tNs: Float64Array; st
   return { tNs, startWallMs: baseMs > 0 ? baseMs : 1_767_225_600_000, endNs: last };
 }
 
+/** Each capture line's deltaKey (null: not a book delta) with its time on the capture's timeline: the engine's capturedDeltas. */
+export function capturedDeltasOf(lines: readonly CaptureLine[], tNs: Float64Array): { keys: (string | null)[]; tNs: Float64Array } {
+  return { keys: lines.map((c) => (c.frame.kind === 'delta' ? deltaKey(c.frame.market, c.frame.body.leg ?? 0, c.frame.body.price ?? 0, Number(c.frame.body.deltaCenti ?? 0)) : null)), tNs };
+}
+
 /** The capture's first receive time (monotonic ns; 0 when it has none): 0 of its timeline (timeline()). */
 export function captureBaseNs(lines: readonly CaptureLine[]): number {
   return lines.find((c) => c.recvNs > 0)?.recvNs ?? 0;
@@ -430,7 +435,7 @@ export async function runBacktest(o: BacktestOptions, preloaded?: { lines: Captu
     decisionDrains: o.decisionDrains !== undefined,
     ...(ticks ? { decisionTicks: ticks } : {}),
     decisionFills: decisionFills(lines, o.decisionDrains),
-    ...(o.ownReports ? { capturedDeltas: { keys: lines.map((c) => (c.frame.kind === 'delta' ? deltaKey(c.frame.market, c.frame.body.leg ?? 0, c.frame.body.price ?? 0, Number(c.frame.body.deltaCenti ?? 0)) : null)), tNs: tl.tNs } } : {}),
+    ...(o.ownReports ? { capturedDeltas: capturedDeltasOf(lines, tl.tNs) } : {}),
     sinks: {
       journal: (rec, wallMs) => {
         figures.add(rec, wallMs);
