@@ -1,7 +1,8 @@
 /**
  * The strategy records its decision drains (StrategyEnv.drains): per mailbox drain, in the order
- * it handled them, its book features (the receive time of the newest frame behind them) and its
- * ticks (their firing time), each with the drain's end.
+ * it handled them, its book features (the receive time of the newest frame behind them), its
+ * ticks (their firing time) and its fills from the websocket (their frame's receive time), each
+ * with the drain's end.
  * `kmm backtest --like` groups the capture's frames by these (shared/io/decision-drains.ts).
  */
 import { describe, expect, it } from 'vitest';
