@@ -124,13 +124,13 @@ describe('decisionTicks: the recorded ticks on the capture timeline', () => {
       { kind: 'tick', atNs: 2500, drainNs: 2700 },
     ];
     expect(decisionTicks(lines, drains)).toEqual([
-      { firedNs: -100, drainNs: -50, afterBook: false },
-      { firedNs: 200, drainNs: 500, afterBook: true },
+      { firedNs: -100, drainNs: -50, afterEarlier: false },
+      { firedNs: 200, drainNs: 500, afterEarlier: true },
       // the book line before it closed an earlier drain
-      { firedNs: 1500, drainNs: 1700, afterBook: false },
+      { firedNs: 1500, drainNs: 1700, afterEarlier: false },
     ]);
     // a tick after a fill of a drain that began with features: after the features too
-    expect(decisionTicks(lines, [{ kind: 'book', atNs: 1000, drainNs: 1500 }, { kind: 'fill', atNs: 1100, drainNs: 1500 }, { kind: 'tick', atNs: 1200, drainNs: 1500 }])).toEqual([{ firedNs: 200, drainNs: 500, afterBook: true }]);
+    expect(decisionTicks(lines, [{ kind: 'book', atNs: 1000, drainNs: 1500 }, { kind: 'fill', atNs: 1100, drainNs: 1500 }, { kind: 'tick', atNs: 1200, drainNs: 1500 }])).toEqual([{ firedNs: 200, drainNs: 500, afterEarlier: true }]);
     // a file without ticks (an older KMM's) or no file: the grid
     expect(decisionTicks(lines, drains.filter((d) => d.kind === 'book'))).toBeNull();
     expect(decisionTicks(lines, undefined)).toBeNull();
@@ -149,8 +149,8 @@ describe('decisionFills: the recorded fills as the strategy got them', () => {
       { kind: 'fill', atNs: 2600, drainNs: 2950 },
     ];
     expect(decisionFills(lines, drains)).toEqual([
-      { market: 'KXF-26-A', side: 2, yesPrice: 6100, countCenti: 200, recvNs: 500, drainNs: 800, afterBook: true },
-      { market: 'KXF-26-A', side: 2, yesPrice: 6200, countCenti: 200, recvNs: 1500, drainNs: 1900, afterBook: false },
+      { market: 'KXF-26-A', side: 2, yesPrice: 6100, countCenti: 200, recvNs: 500, drainNs: 800, afterEarlier: true },
+      { market: 'KXF-26-A', side: 2, yesPrice: 6200, countCenti: 200, recvNs: 1500, drainNs: 1900, afterEarlier: false },
     ]);
     expect(decisionFills(lines, drains.filter((d) => d.kind !== 'fill'))).toEqual([]);
     expect(decisionFills(lines, undefined)).toEqual([]);

@@ -96,7 +96,7 @@ export interface EngineOptions {
   decisionDrains?: boolean;
   /**
    * The recorded run's strategy ticks (--like, its strategy-drains.csv), on the capture's timeline
-   * (ns): when each fired and when the live drain that handled it ended; `afterBook` when that
+   * (ns): when each fired and when the live drain that handled it ended; `afterEarlier` when that
    * drain handled book features before it. When set, the strategy's tick is not armed on its grid:
    * each recorded one reaches the strategy when its live drain ended, saying the time it fired
    * (live, a tick fires 0-2 ms after its grid point, later when the strategy is busy), after the
@@ -310,7 +310,7 @@ export class BacktestEngine {
         const market = fill.market ?? '';
         const atNs = Math.max(live ? live.drainNs : this.clock.monoNs() + this.feedNs, this.lastFillNs.get(market) ?? 0);
         this.lastFillNs.set(market, atNs);
-        k.at(atNs, () => (live?.afterBook ? this.afterInstant(deliver) : deliver()));
+        k.at(atNs, () => (live?.afterEarlier ? this.afterInstant(deliver) : deliver()));
       },
     });
     this.venue = this.gateway.venue;
@@ -349,7 +349,7 @@ export class BacktestEngine {
     k.add({ name: 'strategy', descriptor: strategyActor, markets, makeEnv: () => ({ feed: null }), ...(ticks ? { unarmedTimers: [STRATEGY_TICK] } : {}) });
     // scheduled before any frame: a tick that came first in its live drain reaches the strategy
     // before the frames delivered at the same drain's end
-    if (ticks) for (const tick of ticks) k.at(tick.drainNs, () => (tick.afterBook ? this.afterInstant(() => this.fireTick(tick)) : this.fireTick(tick)));
+    if (ticks) for (const tick of ticks) k.at(tick.drainNs, () => (tick.afterEarlier ? this.afterInstant(() => this.fireTick(tick)) : this.fireTick(tick)));
   }
 
   /** Each call's latency: an order command's own recorded one when the run sent the same then, else a draw from the run's, each way. */

@@ -22,14 +22,14 @@ export const OWN_REPORT_EARLY_MS = 1;
 /** ... or this long after it (ms; live: the venue's websocket delta follows its REST answer by 0.3-2 ms). */
 export const OWN_REPORT_LATE_MS = 20;
 
-/** One recorded strategy tick: when it fired and when the drain that handled it ended (capture timeline, ns); `afterBook`: that drain handled something (book features, a fill) before it. */
+/** One recorded strategy tick: when it fired and when the drain that handled it ended (capture timeline, ns); `afterEarlier`: that drain handled something (book features, a fill) before it. */
 export interface DecisionTick {
   firedNs: number;
   drainNs: number;
-  afterBook: boolean;
+  afterEarlier: boolean;
 }
 
-/** A recorded fill of one of ours and the drain that handled it; times on the capture's timeline (ns); `afterBook` as DecisionTick's. */
+/** A recorded fill of one of ours and the drain that handled it; times on the capture's timeline (ns); `afterEarlier` as DecisionTick's. */
 export interface DecisionFill {
   market: string;
   side: number;
@@ -37,7 +37,7 @@ export interface DecisionFill {
   countCenti: number;
   recvNs: number;
   drainNs: number;
-  afterBook: boolean;
+  afterEarlier: boolean;
 }
 
 /** The run's fills as its strategy got them; each taken by at most one backtest fill. */

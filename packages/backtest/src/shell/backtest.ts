@@ -309,7 +309,7 @@ export function decisionTicks(lines: readonly CaptureLine[], drains: readonly De
   const baseNs = captureBaseNs(lines);
   const out: DecisionTick[] = [];
   drains.forEach((d, i) => {
-    if (d.kind === 'tick') out.push({ firedNs: d.atNs - baseNs, drainNs: d.drainNs - baseNs, afterBook: bookBefore(drains, i) });
+    if (d.kind === 'tick') out.push({ firedNs: d.atNs - baseNs, drainNs: d.drainNs - baseNs, afterEarlier: earlierInDrain(drains, i) });
   });
   return out;
 }
@@ -328,7 +328,7 @@ export function decisionFills(lines: readonly CaptureLine[], drains: readonly De
   const out: DecisionFill[] = [];
   drains.forEach((d, i) => {
     const f = d.kind === 'fill' ? fillAt.get(d.atNs) : undefined;
-    if (f) out.push({ market: f.market ?? '', side: f.side ?? 0, yesPrice: f.yesPrice ?? 0, countCenti: Number(f.countCenti ?? 0), recvNs: d.atNs - baseNs, drainNs: d.drainNs - baseNs, afterBook: bookBefore(drains, i) });
+    if (f) out.push({ market: f.market ?? '', side: f.side ?? 0, yesPrice: f.yesPrice ?? 0, countCenti: Number(f.countCenti ?? 0), recvNs: d.atNs - baseNs, drainNs: d.drainNs - baseNs, afterEarlier: earlierInDrain(drains, i) });
   });
   return out;
 }
@@ -337,7 +337,7 @@ export function decisionFills(lines: readonly CaptureLine[], drains: readonly De
  * Whether the drain of event i handled something before it (an earlier line of the same drain:
  * book features, a fill): it then waits for what the backtest delivers at the drain's end first.
  */
-function bookBefore(drains: readonly DecisionDrain[], i: number): boolean {
+function earlierInDrain(drains: readonly DecisionDrain[], i: number): boolean {
   return i > 0 && drains[i - 1].drainNs === drains[i].drainNs;
 }
 

@@ -241,8 +241,7 @@ export const VENUE_REPORT_MAX_MS = 50;
  * monotonic.
  */
 function acknowledgedCommands(journal: readonly JournalRecord[]): AcknowledgedCommand[] {
-  const wireNs = new Map<number, number>();
-  for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
+  const wireNs = wireTimes(journal);
   // per client order id, the commands waiting for their ack, oldest first
   const waiting = new Map<string, Array<Omit<AcknowledgedCommand, 'roundTripMs' | 'refusedAtWallMs'>>>();
   const out: AcknowledgedCommand[] = [];
@@ -291,8 +290,7 @@ interface AcknowledgedCommand {
 function decisionToWireByCommand(journal: readonly JournalRecord[], drains: readonly DecisionDrain[] | null): Array<{ seq: number; ms: number }> {
   if (!drains || drains.length === 0) return [];
   const ends = drains.map((d) => d.drainNs).sort((a, b) => a - b);
-  const wireNs = new Map<number, number>();
-  for (const r of journal) if (r.k === 'wire') wireNs.set(Number(r.id), Number(r.wireMonoNs));
+  const wireNs = wireTimes(journal);
   const out: Array<{ seq: number; ms: number }> = [];
   journal.forEach((r, seq) => {
     if (r.k !== 'cmd') return;
@@ -302,6 +300,13 @@ function decisionToWireByCommand(journal: readonly JournalRecord[], drains: read
     const end = lastAtOrBefore(ends, arrival);
     if (end !== null && wire >= end) out.push({ seq, ms: (wire - end) / 1e6 });
   });
+  return out;
+}
+
+/** When each journaled command went on the wire (monotonic ns), by command id. */
+function wireTimes(journal: readonly JournalRecord[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const r of journal) if (r.k === 'wire') out.set(Number(r.id), Number(r.wireMonoNs));
   return out;
 }
 
